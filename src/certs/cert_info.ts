@@ -1,0 +1,242 @@
+/**
+ * The certificate fields that selection, recipient matching and chain building need, read directly from the DER
+ * with the zero-copy reader: exact issuer/serial/SPKI bytes (for IssuerAndSerialNumber and SKI matching), the
+ * S/MIME addresses, keyUsage, extendedKeyUsage, basicConstraints and the validity window.
+ */
+import { CertificateInvalid, SmimeError } from '../errors.js';
+import { toHex } from '../lib/bytes.js';
+import { children, decodeOid, readTlv, stringContent, TAG, type Tlv } from '../cms/der.js';
+
+export const OID = {
+  rsaEncryption: '1.2.840.113549.1.1.1',
+  rsassaPss: '1.2.840.113549.1.1.10',
+  ecPublicKey: '1.2.840.10045.2.1',
+  x25519: '1.3.101.110',
+  x448: '1.3.101.111',
+  ed25519: '1.3.101.112',
+  ed448: '1.3.101.113',
+  emailAddress: '1.2.840.113549.1.9.1',
+  ski: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  san: '2.5.29.17',
+  basicConstraints: '2.5.29.19',
+  aki: '2.5.29.35',
+  eku: '2.5.29.37',
+  ekuEmailProtection: '1.3.6.1.5.5.7.3.4',
+  ekuAny: '2.5.29.37.0',
+} as const;
+
+/** keyUsage bits (RFC 5280 §4.2.1.3). */
+export const KU = {
+  digitalSignature: 0,
+  nonRepudiation: 1,
+  keyEncipherment: 2,
+  dataEncipherment: 3,
+  keyAgreement: 4,
+  keyCertSign: 5,
+  cRLSign: 6,
+} as const;
+
+export interface CertInfo {
+  der: Uint8Array;
+  tbs: Uint8Array;
+  serial: Uint8Array;
+  serialHex: string;
+  issuer: Uint8Array;
+  subject: Uint8Array;
+  notBefore: Date;
+  notAfter: Date;
+  spki: Uint8Array;
+  /** The SubjectPublicKeyInfo algorithm OID. */
+  keyAlgorithm: string;
+  /** The named curve OID for EC keys. */
+  curve?: string;
+  /** The public key bits (the BIT STRING content without the unused-bits octet). */
+  publicKey: Uint8Array;
+  /** Lower-cased addresses from SAN rfc822Name, or failing those from the subject emailAddress. */
+  emails: string[];
+  /** keyUsage bits as an array of booleans, or undefined when the extension is absent. */
+  keyUsage?: boolean[];
+  /** EKU OIDs, or undefined when the extension is absent. */
+  eku?: string[];
+  ski?: Uint8Array;
+  aki?: Uint8Array;
+  isCA: boolean;
+  signatureAlgorithm: Uint8Array;
+  signatureAlgorithmOid: string;
+  signature: Uint8Array;
+  selfIssued: boolean;
+  /** SHA-256 fingerprint is computed lazily elsewhere; this is a cheap unique key (hex of the DER's tail + length). */
+}
+
+function parseTime(buf: Uint8Array, t: Tlv): Date {
+  const s = new TextDecoder('latin1').decode(buf.subarray(t.contentStart, t.contentEnd));
+  let m: RegExpMatchArray | null;
+  if (t.tagNo === TAG.UTCTime) {
+    m = s.match(/^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?Z$/);
+    if (!m) throw new CertificateInvalid('bad UTCTime');
+    const yy = Number(m[1]);
+    return new Date(Date.UTC(yy >= 50 ? 1900 + yy : 2000 + yy, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)));
+  }
+  if (t.tagNo === TAG.GeneralizedTime) {
+    m = s.match(/^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?(?:\.\d+)?Z$/);
+    if (!m) throw new CertificateInvalid('bad GeneralizedTime');
+    return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)));
+  }
+  throw new CertificateInvalid('bad validity time');
+}
+
+/** Parses the fields of an X.509 certificate. Throws CertificateInvalid on malformed input. */
+export function certInfo(der: Uint8Array): CertInfo {
+  try {
+    return parse(der);
+  } catch (e) {
+    if (e instanceof CertificateInvalid) throw e;
+    throw new CertificateInvalid(`malformed certificate: ${e instanceof SmimeError ? e.message : String(e)}`);
+  }
+}
+
+function parse(der: Uint8Array): CertInfo {
+  const top = readTlv(der, 0);
+  if (top.end !== der.length) der = der.subarray(0, top.end);
+  const [tbsT, sigAlgT, sigT] = children(der, top);
+  if (!tbsT || !sigAlgT || !sigT) throw new CertificateInvalid('certificate: missing fields');
+  const f = children(der, tbsT);
+  let i = 0;
+  if (f[0] && f[0].cls === 2 && f[0].tagNo === 0) i++; // version
+  const serialT = f[i++]!;
+  i++; // signature
+  const issuerT = f[i++]!;
+  const validityT = f[i++]!;
+  const subjectT = f[i++]!;
+  const spkiT = f[i++]!;
+  if (!spkiT) throw new CertificateInvalid('certificate: truncated TBSCertificate');
+  const [nbT, naT] = children(der, validityT);
+  const spkiParts = children(der, spkiT);
+  const algParts = children(der, spkiParts[0]!);
+  const keyAlgorithm = decodeOid(der, algParts[0]!);
+  const curve = algParts[1] && algParts[1].tagNo === TAG.OID ? decodeOid(der, algParts[1]) : undefined;
+  const pkBits = der.subarray(spkiParts[1]!.contentStart + 1, spkiParts[1]!.contentEnd);
+  const serial = der.subarray(serialT.contentStart, serialT.contentEnd);
+  const info: CertInfo = {
+    der,
+    tbs: der.subarray(tbsT.start, tbsT.end),
+    serial,
+    serialHex: toHex(serial),
+    issuer: der.subarray(issuerT.start, issuerT.end),
+    subject: der.subarray(subjectT.start, subjectT.end),
+    notBefore: parseTime(der, nbT!),
+    notAfter: parseTime(der, naT!),
+    spki: der.subarray(spkiT.start, spkiT.end),
+    keyAlgorithm,
+    curve,
+    publicKey: pkBits,
+    emails: [],
+    isCA: false,
+    signatureAlgorithm: der.subarray(sigAlgT.start, sigAlgT.end),
+    signatureAlgorithmOid: decodeOid(der, children(der, sigAlgT)[0]!),
+    signature: der.subarray(sigT.contentStart + 1, sigT.contentEnd),
+    selfIssued: false,
+  };
+  info.selfIssued = bytesEqual(info.issuer, info.subject);
+  const sanEmails: string[] = [];
+  for (; i < f.length; i++) {
+    const t = f[i]!;
+    if (t.cls !== 2 || t.tagNo !== 3) continue;
+    const exts = children(der, children(der, t)[0]!);
+    for (const ext of exts) {
+      const parts = children(der, ext);
+      const extOid = decodeOid(der, parts[0]!);
+      const valT = parts[parts.length - 1]!;
+      const val = der.subarray(valT.contentStart, valT.contentEnd);
+      const inner = readTlv(val, 0);
+      switch (extOid) {
+        case OID.san:
+          for (const gn of children(val, inner)) {
+            if (gn.cls === 2 && gn.tagNo === 1) sanEmails.push(latin1(val.subarray(gn.contentStart, gn.contentEnd)).toLowerCase());
+          }
+          break;
+        case OID.keyUsage: {
+          const bits = val.subarray(inner.contentStart + 1, inner.contentEnd);
+          const ku: boolean[] = [];
+          for (let b = 0; b < 9; b++) ku.push(((bits[b >> 3] ?? 0) & (0x80 >> (b & 7))) !== 0);
+          info.keyUsage = ku;
+          break;
+        }
+        case OID.eku:
+          info.eku = children(val, inner).map((o) => decodeOid(val, o));
+          break;
+        case OID.ski:
+          info.ski = stringContent(val, inner);
+          break;
+        case OID.aki: {
+          const k = children(val, inner).find((c) => c.cls === 2 && c.tagNo === 0);
+          if (k) info.aki = val.subarray(k.contentStart, k.contentEnd);
+          break;
+        }
+        case OID.basicConstraints: {
+          const c = children(val, inner);
+          info.isCA = !!c[0] && c[0].tagNo === TAG.BOOLEAN && val[c[0].contentStart] !== 0;
+          break;
+        }
+      }
+    }
+  }
+  info.emails = sanEmails.length > 0 ? sanEmails : subjectEmails(der, subjectT);
+  return info;
+}
+
+function subjectEmails(der: Uint8Array, subjectT: Tlv): string[] {
+  const out: string[] = [];
+  for (const rdn of children(der, subjectT)) {
+    for (const atv of children(der, rdn)) {
+      const [o, v] = children(der, atv);
+      if (o && v && decodeOid(der, o) === OID.emailAddress) out.push(latin1(der.subarray(v.contentStart, v.contentEnd)).toLowerCase());
+    }
+  }
+  return out;
+}
+
+function latin1(b: Uint8Array): string {
+  return new TextDecoder('latin1').decode(b);
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function hasKeyUsage(info: CertInfo, bit: number): boolean {
+  return info.keyUsage === undefined || info.keyUsage[bit] === true;
+}
+
+/** EKU absent, emailProtection or anyExtendedKeyUsage. */
+export function ekuAllowsEmail(info: CertInfo): boolean {
+  return info.eku === undefined || info.eku.includes(OID.ekuEmailProtection) || info.eku.includes(OID.ekuAny);
+}
+
+export function isValidAt(info: CertInfo, at: Date): boolean {
+  return at.getTime() >= info.notBefore.getTime() && at.getTime() <= info.notAfter.getTime();
+}
+
+/** The key kind that decides which key usage bit encryption needs. */
+export function keyKind(info: CertInfo): 'rsa' | 'ec' | 'x25519' | 'x448' | 'ed25519' | 'ed448' | 'other' {
+  switch (info.keyAlgorithm) {
+    case OID.rsaEncryption:
+    case OID.rsassaPss:
+      return 'rsa';
+    case OID.ecPublicKey:
+      return 'ec';
+    case OID.x25519:
+      return 'x25519';
+    case OID.x448:
+      return 'x448';
+    case OID.ed25519:
+      return 'ed25519';
+    case OID.ed448:
+      return 'ed448';
+    default:
+      return 'other';
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Chain building and checking: from a leaf, through the store's intermediates (and the message's certificates), up
+ * to a trust anchor, at a given time. Signatures are checked with @peculiar/x509; names and key identifiers link
+ * the certificates; each issuer must be a CA valid at that time. Depth is bounded.
+ */
+import { x509 } from './x509.js';
+import { getCrypto } from '../crypto/provider.js';
+import { WEAK_SIGNATURE_OIDS } from '../crypto/policy.js';
+import { equal } from '../lib/bytes.js';
+import { isValidAt, type CertInfo } from './cert_info.js';
+
+export interface ChainResult {
+  /** Leaf first, anchor last, when a chain was found. */
+  chain?: CertInfo[];
+  /** Why no chain: 'untrusted' (no path to an anchor), 'expired' (an issuer was outside its validity). */
+  problem?: 'untrusted' | 'expired' | 'weak-algorithm';
+}
+
+const MAX_DEPTH = 8;
+const verified = new WeakMap<Uint8Array, WeakMap<Uint8Array, boolean>>();
+
+async function signedBy(child: CertInfo, issuer: CertInfo, crypto?: Crypto): Promise<boolean> {
+  let m = verified.get(child.der);
+  const hit = m?.get(issuer.der);
+  if (hit !== undefined) return hit;
+  let ok = false;
+  try {
+    const cert = new x509.X509Certificate(child.der as Uint8Array<ArrayBuffer>);
+    const pub = new x509.X509Certificate(issuer.der as Uint8Array<ArrayBuffer>);
+    ok = await cert.verify({ publicKey: pub, signatureOnly: true }, getCrypto(crypto));
+  } catch {
+    ok = false;
+  }
+  if (!m) verified.set(child.der, (m = new WeakMap()));
+  m.set(issuer.der, ok);
+  return ok;
+}
+
+function couldIssue(child: CertInfo, issuer: CertInfo): boolean {
+  if (!equal(child.issuer, issuer.subject)) return false;
+  if (child.aki && issuer.ski && !equal(child.aki, issuer.ski)) return false;
+  return true;
+}
+
+/**
+ * Finds a path from `leaf` to one of `anchors`, using `pool` for intermediates. Every certificate on the path must
+ * be valid at `at`. Returns the first path found.
+ */
+export async function buildChain(
+  leaf: CertInfo,
+  pool: readonly CertInfo[],
+  anchors: readonly CertInfo[],
+  at: Date,
+  opts: { allowWeak?: boolean; crypto?: Crypto } = {},
+): Promise<ChainResult> {
+  let sawExpired = false;
+  let sawWeak = false;
+  const walk = async (cert: CertInfo, path: CertInfo[]): Promise<CertInfo[] | undefined> => {
+    // Is the cert itself an anchor?
+    if (anchors.some((a) => equal(a.der, cert.der))) return path;
+    if (path.length > MAX_DEPTH) return undefined;
+    for (const anchor of anchors) {
+      if (!couldIssue(cert, anchor)) continue;
+      if (!isValidAt(anchor, at)) {
+        sawExpired = true;
+        continue;
+      }
+      if (!opts.allowWeak && WEAK_SIGNATURE_OIDS.has(cert.signatureAlgorithmOid)) {
+        sawWeak = true;
+        continue;
+      }
+      if (await signedBy(cert, anchor, opts.crypto)) return [...path, anchor];
+    }
+    for (const inter of pool) {
+      if (inter.selfIssued || !inter.isCA || !couldIssue(cert, inter)) continue;
+      if (path.some((p) => equal(p.der, inter.der))) continue;
+      if (!isValidAt(inter, at)) {
+        sawExpired = true;
+        continue;
+      }
+      if (!opts.allowWeak && WEAK_SIGNATURE_OIDS.has(cert.signatureAlgorithmOid)) {
+        sawWeak = true;
+        continue;
+      }
+      if (!(await signedBy(cert, inter, opts.crypto))) continue;
+      const found = await walk(inter, [...path, inter]);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const chain = await walk(leaf, [leaf]);
+  if (chain) return { chain };
+  return { problem: sawWeak ? 'weak-algorithm' : sawExpired ? 'expired' : 'untrusted' };
+}

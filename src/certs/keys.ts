@@ -1,0 +1,101 @@
+/**
+ * Private key handling: PKCS#8 bytes or a CryptoKey (extractable or not), and the check that a key belongs to a
+ * certificate. Keys are compared through their public JWK members, which works for RSA, EC, X25519 and Ed25519
+ * with any WebCrypto.
+ */
+import { KeyInvalid } from '../errors.js';
+import { toArrayBuffer } from '../lib/bytes.js';
+import { getCrypto } from '../crypto/provider.js';
+import { keyKind, type CertInfo } from './cert_info.js';
+
+/** A private key: PKCS#8 bytes, or a CryptoKey (which may be non-extractable). */
+export interface PrivateKeyRef {
+  pkcs8?: Uint8Array;
+  cryptoKey?: CryptoKey;
+}
+
+const CURVES: Record<string, string> = {
+  '1.2.840.10045.3.1.7': 'P-256',
+  '1.3.132.0.34': 'P-384',
+  '1.3.132.0.35': 'P-521',
+};
+
+/** The WebCrypto import parameters for a certificate's key kind (used to read public JWK members). */
+export function importParams(info: CertInfo): AlgorithmIdentifier | RsaHashedImportParams | EcKeyImportParams {
+  switch (keyKind(info)) {
+    case 'rsa':
+      return { name: 'RSA-OAEP', hash: 'SHA-256' };
+    case 'ec': {
+      const namedCurve = info.curve ? CURVES[info.curve] : undefined;
+      if (!namedCurve) throw new KeyInvalid(`unsupported EC curve ${info.curve ?? '(none)'}`);
+      return { name: 'ECDH', namedCurve };
+    }
+    case 'x25519':
+      return { name: 'X25519' };
+    case 'ed25519':
+      return { name: 'Ed25519' };
+    default:
+      throw new KeyInvalid(`unsupported public key algorithm ${info.keyAlgorithm}`);
+  }
+}
+
+function publicMembers(jwk: JsonWebKey): string {
+  return [jwk.kty, jwk.crv, jwk.n, jwk.e, jwk.x, jwk.y].join('|');
+}
+
+/** The public JWK members of a certificate's key. */
+export async function certPublicId(info: CertInfo, crypto?: Crypto): Promise<string> {
+  const c = getCrypto(crypto);
+  const params = importParams(info);
+  const usages: KeyUsage[] = keyKind(info) === 'rsa' ? ['encrypt'] : keyKind(info) === 'ed25519' ? ['verify'] : [];
+  const key = await c.subtle.importKey('spki', toArrayBuffer(info.spki), params, true, usages);
+  return publicMembers(await c.subtle.exportKey('jwk', key));
+}
+
+/**
+ * True when the private key belongs to the certificate. A non-extractable CryptoKey can't be compared, so it is
+ * accepted as the caller's statement (its algorithm family must still fit the certificate).
+ */
+export async function keyMatchesCert(key: PrivateKeyRef, info: CertInfo, crypto?: Crypto): Promise<boolean> {
+  const c = getCrypto(crypto);
+  let jwk: JsonWebKey;
+  if (key.pkcs8) {
+    const params = importParams(info);
+    const usages: KeyUsage[] =
+      keyKind(info) === 'rsa' ? ['decrypt'] : keyKind(info) === 'ed25519' ? ['sign'] : ['deriveBits'];
+    let k: CryptoKey;
+    try {
+      k = await c.subtle.importKey('pkcs8', toArrayBuffer(key.pkcs8), params, true, usages);
+    } catch {
+      return false;
+    }
+    jwk = await c.subtle.exportKey('jwk', k);
+  } else if (key.cryptoKey) {
+    if (!key.cryptoKey.extractable) return true;
+    jwk = await c.subtle.exportKey('jwk', key.cryptoKey);
+  } else return false;
+  return publicMembers(jwk) === (await certPublicId(info, crypto));
+}
+
+/** Modulus size in bits of an RSA certificate's key. */
+export function rsaModulusBits(info: CertInfo): number {
+  // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }
+  const pk = info.publicKey;
+  let p = 1;
+  const lenOf = (): number => {
+    const l0 = pk[p++]!;
+    if (l0 < 0x80) return l0;
+    let n = 0;
+    for (let i = 0; i < (l0 & 0x7f); i++) n = n * 256 + pk[p++]!;
+    return n;
+  };
+  lenOf(); // sequence length
+  p++; // INTEGER tag
+  let len = lenOf();
+  while (len > 0 && pk[p] === 0) {
+    p++;
+    len--;
+  }
+  if (len === 0) return 0;
+  return (len - 1) * 8 + (32 - Math.clz32(pk[p]!));
+}

@@ -1,0 +1,54 @@
+/** PEM / DER / PEM-bundle input for certificates and PKCS#8 keys. */
+import { CertificateInvalid, KeyInvalid } from '../errors.js';
+import { latin1, toBytes } from '../lib/bytes.js';
+import { decodeBase64 } from '../mime/base64.js';
+
+export type PemOrDer = string | Uint8Array | ArrayBuffer;
+
+export interface PemBlock {
+  label: string;
+  der: Uint8Array;
+}
+
+const PEM_RE = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
+
+/** All PEM blocks in the text, in order. */
+export function pemBlocks(text: string): PemBlock[] {
+  const out: PemBlock[] = [];
+  for (const m of text.matchAll(PEM_RE)) {
+    const body = m[2]!.replace(/^[A-Za-z-]+:.*$/gm, ''); // drop RFC 1421 headers such as Proc-Type
+    out.push({ label: m[1]!, der: decodeBase64(toBytes(body)) });
+  }
+  return out;
+}
+
+function isDer(b: Uint8Array): boolean {
+  return b.length > 2 && b[0] === 0x30;
+}
+
+/** Certificates from PEM (one or a bundle) or DER. */
+export function loadCertificates(input: PemOrDer): Uint8Array[] {
+  const bytes = typeof input === 'string' ? undefined : toBytes(input);
+  if (bytes && isDer(bytes)) return [bytes];
+  const text = typeof input === 'string' ? input : latin1(bytes!);
+  const certs = pemBlocks(text)
+    .filter((b) => b.label === 'CERTIFICATE' || b.label === 'X509 CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE')
+    .map((b) => b.der);
+  if (certs.length === 0) throw new CertificateInvalid('no certificate found (expected PEM or DER)');
+  return certs;
+}
+
+/** A PKCS#8 private key from PEM (PRIVATE KEY) or DER. */
+export function loadPrivateKey(input: PemOrDer): Uint8Array {
+  const bytes = typeof input === 'string' ? undefined : toBytes(input);
+  if (bytes && isDer(bytes)) return bytes;
+  const text = typeof input === 'string' ? input : latin1(bytes!);
+  const blocks = pemBlocks(text);
+  const k = blocks.find((b) => b.label === 'PRIVATE KEY');
+  if (k) return k.der;
+  if (blocks.some((b) => b.label === 'ENCRYPTED PRIVATE KEY'))
+    throw new KeyInvalid('encrypted PKCS#8 keys are not read: use PKCS#12, or decrypt the key first');
+  if (blocks.some((b) => / PRIVATE KEY$/.test(b.label)))
+    throw new KeyInvalid('only PKCS#8 keys ("BEGIN PRIVATE KEY") are read; convert with `openssl pkcs8 -topk8 -nocrypt`');
+  throw new KeyInvalid('no private key found (expected PKCS#8 PEM or DER)');
+}

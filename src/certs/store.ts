@@ -1,0 +1,303 @@
+/**
+ * CertificateStore: the user's own identities (certificate + private key), other people's certificates,
+ * intermediates, trust anchors, and what signed mail taught about each correspondent.
+ *
+ * Identities are never dropped when they expire: the whole history of encryption keys stays, so that old mail
+ * still opens. Selection for encryption and signing follows the rules in the README ("Certificate selection").
+ */
+import { CertificateInvalid, MissingRecipientCertificatesError, type MissingReason } from '../errors.js';
+import { getCrypto } from '../crypto/provider.js';
+import { resolvePolicy, type AlgorithmPolicy } from '../crypto/policy.js';
+import { toBytes, toHex } from '../lib/bytes.js';
+import { x509, type X509Certificate } from './x509.js';
+import { certInfo, ekuAllowsEmail, hasKeyUsage, isValidAt, keyKind, KU, type CertInfo } from './cert_info.js';
+import { keyMatchesCert, rsaModulusBits, type PrivateKeyRef } from './keys.js';
+import { loadCertificates, loadPrivateKey, type PemOrDer } from './load.js';
+import { parsePkcs12 } from './pkcs12.js';
+import { buildChain } from './chain.js';
+import { KeyInvalid } from '../errors.js';
+
+/** A certificate of the user's own, with its private key. */
+export interface Identity {
+  certificate: X509Certificate;
+  /** The parsed fields smime-core uses. */
+  info: CertInfo;
+  key: PrivateKeyRef;
+  /** Where it came from, for reports: 'pkcs12', 'pem' or 'cryptokey'. */
+  source: string;
+}
+
+/** What a correspondent's signed mail said about them (filled by signature verification). */
+export interface ContactPreference {
+  /** The preferred encryption certificate (RFC 8551 §2.5.3 / Microsoft 1.3.6.1.4.1.311.16.4). */
+  certificate?: CertInfo;
+  /** Content-encryption algorithm OIDs the correspondent advertises, strongest first. */
+  capabilities?: string[];
+  /** The signingTime of the message the preference came from. */
+  signingTime: Date;
+}
+
+export interface CertificateStoreOptions {
+  crypto?: Crypto;
+  /** The clock for validity checks. Default: `() => new Date()`. */
+  now?: () => Date;
+  policy?: Partial<AlgorithmPolicy>;
+}
+
+export interface EncryptionSelection {
+  certificate?: CertInfo;
+  reason?: MissingReason;
+}
+
+export class CertificateStore {
+  readonly #identities: Identity[] = [];
+  readonly #certs = new Map<string, CertInfo>();
+  readonly #anchors = new Map<string, CertInfo>();
+  readonly #prefs = new Map<string, ContactPreference>();
+  readonly #x509 = new WeakMap<CertInfo, X509Certificate>();
+  readonly crypto: Crypto | undefined;
+  readonly now: () => Date;
+  readonly policy: AlgorithmPolicy;
+
+  constructor(options: CertificateStoreOptions = {}) {
+    this.crypto = options.crypto;
+    this.now = options.now ?? (() => new Date());
+    this.policy = resolvePolicy(options.policy);
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Input
+
+  /**
+   * Imports a PKCS#12 file: each key with its certificate becomes an identity; the other certificates (usually the
+   * issuing CAs) become intermediates. PBES2 and the legacy 3DES/RC2 PBEs are read. Returns the new identities.
+   * A wrong password throws `Pkcs12BadPassword` (ERR_PKCS12_BAD_PASSWORD).
+   */
+  async importPkcs12(bytes: Uint8Array | ArrayBuffer, password: string): Promise<Identity[]> {
+    if (typeof password !== 'string') throw new TypeError('importPkcs12: password must be a string');
+    const p12 = await parsePkcs12(toBytes(bytes, 'importPkcs12'), password, this.crypto);
+    const certs = p12.certs.map((c) => ({ ...c, info: certInfo(c.der) }));
+    const used = new Set<number>();
+    const added: Identity[] = [];
+    for (const k of p12.keys) {
+      let idx = -1;
+      if (k.localKeyId) idx = certs.findIndex((c) => c.localKeyId && toHex(c.localKeyId) === toHex(k.localKeyId!));
+      if (idx < 0) {
+        for (let i = 0; i < certs.length && idx < 0; i++) {
+          if (await keyMatchesCert({ pkcs8: k.pkcs8 }, certs[i]!.info, this.crypto)) idx = i;
+        }
+      }
+      if (idx < 0) throw new KeyInvalid('PKCS#12: a private key has no matching certificate in the file');
+      used.add(idx);
+      added.push(this.#addIdentity(certs[idx]!.info, { pkcs8: k.pkcs8 }, 'pkcs12'));
+    }
+    certs.forEach((c, i) => {
+      if (!used.has(i)) this.#addCert(c.info);
+    });
+    return added;
+  }
+
+  /**
+   * Imports an identity from a certificate (PEM or DER) and its private key: PKCS#8 (PEM or DER) or a CryptoKey,
+   * which may be non-extractable. A PEM file holding both the certificate and the key can be passed as `cert`
+   * alone. Extra certificates in the PEM become intermediates.
+   */
+  async importIdentity(cert: PemOrDer, key?: PemOrDer | CryptoKey): Promise<Identity> {
+    const ders = loadCertificates(cert);
+    const isCryptoKey = typeof CryptoKey !== 'undefined' && key instanceof CryptoKey;
+    const ref: PrivateKeyRef = isCryptoKey
+      ? { cryptoKey: key as CryptoKey }
+      : { pkcs8: loadPrivateKey((key as PemOrDer | undefined) ?? cert) };
+    const infos = ders.map((d) => certInfo(d));
+    let leaf: CertInfo | undefined;
+    for (const info of infos) {
+      if (await keyMatchesCert(ref, info, this.crypto)) {
+        leaf = info;
+        break;
+      }
+    }
+    if (!leaf) throw new KeyInvalid('the private key does not belong to the certificate');
+    for (const info of infos) if (info !== leaf) this.#addCert(info);
+    return this.#addIdentity(leaf, ref, isCryptoKey ? 'cryptokey' : 'pem');
+  }
+
+  /** Adds other people's certificates and intermediates: PEM, DER or a PEM bundle. Returns what was added. */
+  async addCertificate(pemOrDer: PemOrDer): Promise<X509Certificate[]> {
+    return loadCertificates(pemOrDer).map((d) => this.x509(this.#addCert(certInfo(d))));
+  }
+
+  /** Adds trust anchors (roots deployed by an administrator): PEM, DER or a PEM bundle. */
+  addTrustAnchor(pemOrDer: PemOrDer): X509Certificate[] {
+    return loadCertificates(pemOrDer).map((d) => {
+      const info = certInfo(d);
+      const k = toHex(info.der.subarray(Math.max(0, info.der.length - 64))) + ':' + info.der.length;
+      if (!this.#anchors.has(k)) this.#anchors.set(k, info);
+      return this.x509(this.#anchors.get(k)!);
+    });
+  }
+
+  #addIdentity(info: CertInfo, key: PrivateKeyRef, source: string): Identity {
+    const existing = this.#identities.find((i) => sameCert(i.info, info));
+    if (existing) return existing;
+    const id: Identity = { certificate: this.x509(info), info, key, source };
+    this.#identities.push(id);
+    return id;
+  }
+
+  #addCert(info: CertInfo): CertInfo {
+    const k = certKey(info);
+    const had = this.#certs.get(k);
+    if (had) return had;
+    this.#certs.set(k, info);
+    return info;
+  }
+
+  /** Adds a certificate learnt from a message (signature harvesting). Internal use. */
+  learnCertificate(info: CertInfo): CertInfo {
+    return this.#addCert(info);
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Views
+
+  /** The @peculiar/x509 object for a certificate (cached). */
+  x509(info: CertInfo): X509Certificate {
+    let c = this.#x509.get(info);
+    if (!c) {
+      try {
+        c = new x509.X509Certificate(info.der as Uint8Array<ArrayBuffer>);
+      } catch (e) {
+        throw new CertificateInvalid(`certificate: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      this.#x509.set(info, c);
+    }
+    return c;
+  }
+
+  /** Every identity, current and expired, in import order. */
+  get identities(): readonly Identity[] {
+    return this.#identities;
+  }
+
+  /** Every certificate the store knows: identities' certificates, others', intermediates. */
+  allCertificates(): CertInfo[] {
+    return [...this.#identities.map((i) => i.info), ...this.#certs.values()];
+  }
+
+  get trustAnchors(): readonly CertInfo[] {
+    return [...this.#anchors.values()];
+  }
+
+  preference(email: string): ContactPreference | undefined {
+    return this.#prefs.get(email.toLowerCase());
+  }
+
+  /** Records what a correspondent's signed mail said; the newest signingTime wins. Returns true when recorded. */
+  setPreference(email: string, pref: ContactPreference): boolean {
+    const k = email.toLowerCase();
+    const had = this.#prefs.get(k);
+    if (had && had.signingTime.getTime() > pref.signingTime.getTime()) return false;
+    this.#prefs.set(k, pref);
+    return true;
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Selection
+
+  /** Whether `info` may encrypt to its owner now, and if not, why. */
+  async checkEncryptionCert(info: CertInfo, at: Date = this.now()): Promise<MissingReason | undefined> {
+    if (!isValidAt(info, at)) return 'expired';
+    const kind = keyKind(info);
+    if (kind === 'rsa') {
+      if (!hasKeyUsage(info, KU.keyEncipherment)) return 'wrong-usage';
+      if (rsaModulusBits(info) < this.policy.minRsaBits) return 'wrong-usage';
+    } else if (kind === 'ec' || kind === 'x25519' || kind === 'x448') {
+      if (!hasKeyUsage(info, KU.keyAgreement)) return 'wrong-usage';
+    } else return 'wrong-usage';
+    if (!ekuAllowsEmail(info)) return 'wrong-usage';
+    if (this.#anchors.size > 0) {
+      const r = await this.chain(info, at);
+      if (!r.chain) return r.problem === 'expired' ? 'expired' : 'untrusted';
+    }
+    return undefined;
+  }
+
+  /** Builds the chain of `info` to a trust anchor at `at`, with the store's certificates plus `extra`. */
+  chain(info: CertInfo, at: Date, extra: readonly CertInfo[] = [], allowWeak = this.policy.allowWeak) {
+    return buildChain(info, [...extra, ...this.allCertificates()], this.trustAnchors, at, {
+      allowWeak,
+      crypto: this.crypto,
+    });
+  }
+
+  /**
+   * The encryption certificate for an address: the preferred one from the person's signed mail when it still
+   * qualifies, else the newest (by notBefore) of those that qualify. When none qualifies, the reason of the
+   * closest candidate: untrusted, then wrong-usage, then expired; 'none' when no certificate names the address.
+   */
+  async findEncryptionCertificate(email: string, at: Date = this.now()): Promise<EncryptionSelection> {
+    const addr = email.trim().toLowerCase();
+    const candidates = dedupe(this.allCertificates().filter((c) => !c.isCA && c.emails.includes(addr)));
+    if (candidates.length === 0) return { reason: 'none' };
+    const pref = this.#prefs.get(addr)?.certificate;
+    if (pref && (await this.checkEncryptionCert(pref, at)) === undefined) return { certificate: pref };
+    const good: CertInfo[] = [];
+    const reasons = new Set<MissingReason>();
+    for (const c of candidates) {
+      const r = await this.checkEncryptionCert(c, at);
+      if (r === undefined) good.push(c);
+      else reasons.add(r);
+    }
+    if (good.length > 0) {
+      good.sort((a, b) => b.notBefore.getTime() - a.notBefore.getTime());
+      return { certificate: good[0] };
+    }
+    for (const r of ['untrusted', 'wrong-usage', 'expired'] as const) if (reasons.has(r)) return { reason: r };
+    return { reason: 'none' };
+  }
+
+  /**
+   * The encryption certificates for every address, or MissingRecipientCertificatesError naming **every** address
+   * that has none. Duplicate addresses (in any case) are selected once.
+   */
+  async selectRecipients(emails: readonly string[], at: Date = this.now()): Promise<Map<string, CertInfo>> {
+    const out = new Map<string, CertInfo>();
+    const missing: Record<string, MissingReason> = {};
+    for (const e of emails) {
+      const addr = e.trim().toLowerCase();
+      if (out.has(addr) || addr in missing) continue;
+      const sel = await this.findEncryptionCertificate(addr, at);
+      if (sel.certificate) out.set(addr, sel.certificate);
+      else missing[addr] = sel.reason ?? 'none';
+    }
+    if (Object.keys(missing).length > 0) throw new MissingRecipientCertificatesError(missing);
+    return out;
+  }
+
+  /** The identities whose certificate matches a predicate (used for decryption: expired ones included). */
+  identitiesFor(pred: (i: Identity) => boolean): Identity[] {
+    return this.#identities.filter(pred);
+  }
+
+  get cryptoImpl(): Crypto {
+    return getCrypto(this.crypto);
+  }
+}
+
+function certKey(info: CertInfo): string {
+  return toHex(info.serial) + ':' + toHex(info.issuer.subarray(Math.max(0, info.issuer.length - 48))) + ':' + info.der.length;
+}
+
+function sameCert(a: CertInfo, b: CertInfo): boolean {
+  return certKey(a) === certKey(b) && a.der.length === b.der.length && a.der.every((v, i) => v === b.der[i]);
+}
+
+function dedupe(list: CertInfo[]): CertInfo[] {
+  const seen = new Set<string>();
+  return list.filter((c) => {
+    const k = certKey(c);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

@@ -1,0 +1,135 @@
+/**
+ * KeyTransRecipientInfo (RFC 5652 §6.2.1) with RSA: PKCS#1 v1.5 (the default of every mail client) and RSA-OAEP
+ * (RFC 8017; any hash, any MGF1 hash, any label on decryption). The RSA arithmetic is in src/crypto/rsa.ts: Node 20
+ * refuses PKCS#1 v1.5 decryption and WebCrypto has none, so v1.5 unpadding is ours, constant-style, and on bad
+ * padding it yields a random CEK (RFC 3218 §2.3) so that every failure looks alike.
+ */
+import { CMSInvalid, UnsupportedAlgorithm } from '../errors.js';
+import { getCrypto } from '../crypto/provider.js';
+import { toArrayBuffer } from '../lib/bytes.js';
+import type { CertInfo } from '../certs/cert_info.js';
+import type { PrivateKeyRef } from '../certs/keys.js';
+import {
+  parseRsaPrivateKey,
+  parseRsaPublicKey,
+  rsaesOaepDecrypt,
+  rsaesOaepEncrypt,
+  rsaesPkcs1v15DecryptCek,
+  rsaesPkcs1v15Encrypt,
+} from '../crypto/rsa.js';
+import { algorithmIdentifier, children, decodeOid, explicit, integer, NULL, octets, seq, stringContent, TAG, type Tlv } from './der.js';
+import { HASH_BY_OID, OID_BY_HASH, OIDS, oidName } from './oids.js';
+import { readRecipientId, writeRecipientId, type RecipientId } from './recipient_id.js';
+
+export type OaepHash = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
+
+export interface KeyTransOptions {
+  /** Use RSA-OAEP with this hash (MGF1 with the same hash). Default: PKCS#1 v1.5. */
+  oaep?: OaepHash;
+  /** Identify the recipient by subjectKeyIdentifier instead of issuerAndSerialNumber. */
+  useSki?: boolean;
+}
+
+export interface KeyTransParams {
+  kind: 'v15' | 'oaep';
+  hash: string;
+  mgfHash: string;
+  label: Uint8Array;
+}
+
+export interface ParsedKtri {
+  rid: RecipientId;
+  params: KeyTransParams;
+  encryptedKey: Uint8Array;
+  algorithmOid: string;
+}
+
+function parseOaepParams(buf: Uint8Array, t: Tlv | undefined): KeyTransParams {
+  const p: KeyTransParams = { kind: 'oaep', hash: 'SHA-1', mgfHash: 'SHA-1', label: new Uint8Array(0) };
+  if (!t || t.tagNo === TAG.NULL) return p; // absent or NULL parameters mean the defaults (C# EnvelopedCms writes NULL)
+  for (const f of children(buf, t)) {
+    if (f.cls !== 2) continue;
+    const inner = children(buf, f)[0]!;
+    const algParts = children(buf, inner);
+    const oid = decodeOid(buf, algParts[0]!);
+    if (f.tagNo === 0) {
+      const h = HASH_BY_OID[oid];
+      if (!h) throw new UnsupportedAlgorithm(`RSA-OAEP hash ${oidName(oid)}`, oid);
+      p.hash = h;
+    } else if (f.tagNo === 1) {
+      if (oid !== OIDS.mgf1) throw new UnsupportedAlgorithm(`RSA-OAEP mask generation ${oidName(oid)}`, oid);
+      const hashAlg = children(buf, algParts[1]!)[0]!;
+      const h = HASH_BY_OID[decodeOid(buf, hashAlg)];
+      if (!h) throw new UnsupportedAlgorithm(`MGF1 hash ${decodeOid(buf, hashAlg)}`, decodeOid(buf, hashAlg));
+      p.mgfHash = h;
+    } else if (f.tagNo === 2) {
+      if (oid !== OIDS.pSpecified) throw new UnsupportedAlgorithm(`RSA-OAEP pSource ${oidName(oid)}`, oid);
+      if (algParts[1]) p.label = stringContent(buf, algParts[1]).slice();
+    }
+  }
+  return p;
+}
+
+/** Reads a KeyTransRecipientInfo. */
+export function parseKtri(buf: Uint8Array, t: Tlv): ParsedKtri {
+  const f = children(buf, t);
+  if (f.length !== 4) throw new CMSInvalid('KeyTransRecipientInfo: expected 4 fields');
+  const rid = readRecipientId(buf, f[1]!);
+  const algParts = children(buf, f[2]!);
+  const algorithmOid = decodeOid(buf, algParts[0]!);
+  let params: KeyTransParams;
+  if (algorithmOid === OIDS.rsaEncryption) params = { kind: 'v15', hash: '', mgfHash: '', label: new Uint8Array(0) };
+  else if (algorithmOid === OIDS.rsaesOaep) params = parseOaepParams(buf, algParts[1]);
+  else throw new UnsupportedAlgorithm(`key transport ${oidName(algorithmOid)}`, algorithmOid);
+  if (f[3]!.tagNo !== TAG.OCTET_STRING) throw new CMSInvalid('KeyTransRecipientInfo: missing encryptedKey');
+  return { rid, params, encryptedKey: stringContent(buf, f[3]!), algorithmOid };
+}
+
+/**
+ * Recovers the CEK. For PKCS#1 v1.5 a bad padding yields a random key of `expectedLength` (never an error), so the
+ * content decryption fails exactly as with a wrong key. OAEP failures throw a plain Error.
+ */
+export async function unwrapKtri(
+  k: ParsedKtri,
+  key: PrivateKeyRef,
+  expectedLength: number | undefined,
+  crypto?: Crypto,
+): Promise<Uint8Array> {
+  if (key.pkcs8) {
+    const priv = parseRsaPrivateKey(key.pkcs8);
+    if (k.params.kind === 'v15') return await rsaesPkcs1v15DecryptCek(priv, k.encryptedKey, expectedLength, crypto);
+    return await rsaesOaepDecrypt(priv, k.encryptedKey, { hash: k.params.hash as OaepHash, mgfHash: k.params.mgfHash as OaepHash, label: k.params.label }, crypto);
+  }
+  // A CryptoKey (perhaps non-extractable): only what WebCrypto itself can do, i.e. OAEP with hash == MGF1 hash.
+  const ck = key.cryptoKey;
+  if (!ck) throw new Error('no key');
+  const alg = ck.algorithm as RsaHashedKeyAlgorithm;
+  if (k.params.kind !== 'oaep' || alg.name !== 'RSA-OAEP' || k.params.mgfHash !== k.params.hash || alg.hash.name !== k.params.hash) {
+    throw new Error('this CryptoKey cannot perform the key transport the message uses');
+  }
+  const params: RsaOaepParams = { name: 'RSA-OAEP' };
+  if (k.params.label.length) params.label = toArrayBuffer(k.params.label);
+  return new Uint8Array(await getCrypto(crypto).subtle.decrypt(params, ck, toArrayBuffer(k.encryptedKey)));
+}
+
+function oaepAlgorithm(hash: OaepHash): Uint8Array {
+  if (hash === 'SHA-1') return algorithmIdentifier(OIDS.rsaesOaep, seq()); // all defaults
+  const hashAlg = algorithmIdentifier(OID_BY_HASH[hash]!, NULL);
+  return algorithmIdentifier(OIDS.rsaesOaep, seq(explicit(0, hashAlg), explicit(1, algorithmIdentifier(OIDS.mgf1, hashAlg))));
+}
+
+/** Builds a KeyTransRecipientInfo for an RSA certificate. */
+export async function buildKtri(info: CertInfo, cek: Uint8Array, opts: KeyTransOptions, crypto?: Crypto): Promise<Uint8Array> {
+  const pub = parseRsaPublicKey(info.spki);
+  const rid = writeRecipientId(info, opts.useSki === true);
+  let alg: Uint8Array;
+  let ek: Uint8Array;
+  if (opts.oaep) {
+    alg = oaepAlgorithm(opts.oaep);
+    ek = await rsaesOaepEncrypt(pub, cek, { hash: opts.oaep, mgfHash: opts.oaep }, crypto);
+  } else {
+    alg = algorithmIdentifier(OIDS.rsaEncryption, NULL);
+    ek = await rsaesPkcs1v15Encrypt(pub, cek, crypto);
+  }
+  return seq(integer(rid.ski ? 2 : 0), rid.der, alg, octets(ek));
+}

@@ -1,0 +1,51 @@
+/**
+ * decryptMessage(): an `application/pkcs7-mime` (or x-pkcs7-mime, or a *.p7m attachment, or raw DER) message in,
+ * the decrypted MIME entity out, byte for byte. Every identity in the store is tried, expired ones included: that
+ * is the history of encryption keys, so old mail still opens.
+ */
+import type { CertificateStore } from './certs/store.js';
+import type { X509Certificate } from './certs/x509.js';
+import { openEnvelope } from './cms/enveloped.js';
+import { extractCms } from './mime/smime.js';
+import { toBytes } from './lib/bytes.js';
+
+export interface DecryptOptions {
+  store: CertificateStore;
+  crypto?: Crypto;
+}
+
+export interface DecryptResult {
+  /** The decrypted MIME entity, byte for byte. */
+  content: Uint8Array;
+  /** The certificate whose private key opened the message. */
+  recipient: X509Certificate;
+  /** 'enveloped' (EnvelopedData) or 'authEnveloped' (AuthEnvelopedData). */
+  type: 'enveloped' | 'authEnveloped';
+  /** The content cipher, e.g. 'aes-256-cbc', 'aes-256-gcm', 'des-ede3-cbc'. */
+  cipher: string;
+  /** The key transport or agreement used, e.g. 'rsaEncryption', 'rsaes-oaep-sha-256'. */
+  keyTransport: string;
+  /**
+   * True when the content encryption authenticates the content (AES-GCM, ChaCha20-Poly1305). CBC content can be
+   * altered without detection (EFAIL); a valid signature inside is then the only protection.
+   */
+  authenticated: boolean;
+  /** True for legacy ciphers (3DES, RC2, DES): readable, but weak. */
+  legacy: boolean;
+}
+
+export async function decryptMessage(smime: Uint8Array | string, options: DecryptOptions): Promise<DecryptResult> {
+  const { store } = options;
+  if (!store || !Array.isArray(store.identities)) throw new TypeError('decryptMessage: options.store is required');
+  const { der } = extractCms(toBytes(smime, 'decryptMessage: message'));
+  const opened = await openEnvelope(der, store.identities, options.crypto ?? store.crypto);
+  return {
+    content: opened.content,
+    recipient: opened.identity.certificate,
+    type: opened.kind,
+    cipher: opened.cipher,
+    keyTransport: opened.keyTransport,
+    authenticated: opened.authenticated,
+    legacy: opened.legacy,
+  };
+}

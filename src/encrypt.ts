@@ -1,0 +1,80 @@
+/**
+ * encryptMessage(): a MIME message or entity in, an `application/pkcs7-mime` message out.
+ *
+ * The message headers (From, To, Subject, Date…) stay outside; the Content-* headers and the body are encrypted
+ * (RFC 8551 §3). Recipient certificates are selected by the store's rules; if any recipient (or the sender, for
+ * the sent copy) has none, MissingRecipientCertificatesError names every one of them and nothing is encrypted.
+ */
+import type { CertificateStore } from './certs/store.js';
+import type { CertInfo } from './certs/cert_info.js';
+import { buildEnvelope } from './cms/enveloped.js';
+import { CIPHERS, ENCRYPTION_CIPHERS, type ContentCipherName } from './cms/content_cipher.js';
+import type { OaepHash } from './cms/ktri.js';
+import { buildPkcs7Mime, splitForProtection } from './mime/smime.js';
+import { toBytes } from './lib/bytes.js';
+import { MissingRecipientCertificatesError, type MissingReason } from './errors.js';
+
+export interface EncryptOptions {
+  store: CertificateStore;
+  /** Recipient addresses. */
+  to: readonly string[];
+  /** The sender: their own current encryption certificate is added, so the sent copy stays readable. */
+  from?: string;
+  /**
+   * Content cipher. Default: the strongest that every recipient advertised in signed mail (AES-256-GCM when all
+   * list it), else `aes-256-cbc`, which every deployed client reads.
+   */
+  cipher?: ContentCipherName;
+  /** RSA-OAEP key transport with this hash instead of PKCS#1 v1.5. */
+  oaep?: OaepHash;
+  /** Identify RSA recipients by subjectKeyIdentifier instead of issuer and serial number. */
+  useSki?: boolean;
+  /** WebCrypto implementation; default: the store's, else globalThis.crypto. */
+  crypto?: Crypto;
+}
+
+/** The cipher every recipient advertises, strongest first; undefined when any recipient advertised nothing. */
+export function negotiateCipher(store: CertificateStore, addresses: readonly string[]): ContentCipherName | undefined {
+  const lists: string[][] = [];
+  for (const a of addresses) {
+    const caps = store.preference(a)?.capabilities;
+    if (!caps || caps.length === 0) return undefined;
+    lists.push(caps);
+  }
+  if (lists.length === 0) return undefined;
+  return ENCRYPTION_CIPHERS.find((c) => lists.every((l) => l.includes(CIPHERS[c].oid)));
+}
+
+export async function encryptMessage(mime: Uint8Array | string, options: EncryptOptions): Promise<Uint8Array> {
+  const { store } = options;
+  if (!store || typeof store.selectRecipients !== 'function') throw new TypeError('encryptMessage: options.store is required');
+  if (!Array.isArray(options.to) || options.to.length === 0) throw new TypeError('encryptMessage: options.to must list at least one address');
+  if (options.cipher !== undefined && !(options.cipher in CIPHERS))
+    throw new RangeError(`encryptMessage: cipher must be one of ${Object.keys(CIPHERS).join(', ')}`);
+  const bytes = toBytes(mime, 'encryptMessage: mime');
+  const crypto = options.crypto ?? store.crypto;
+
+  // Select every recipient first, the sender's own copy included: refuse before encrypting anything.
+  const recipients: CertInfo[] = [];
+  const missing: Record<string, MissingReason> = {};
+  const addrs = [...options.to];
+  let from: string | undefined;
+  if (options.from !== undefined) {
+    from = options.from.trim().toLowerCase();
+    if (!addrs.some((a) => a.trim().toLowerCase() === from)) addrs.push(from);
+  }
+  try {
+    const sel = await store.selectRecipients(addrs);
+    recipients.push(...sel.values());
+  } catch (e) {
+    if (!(e instanceof MissingRecipientCertificatesError)) throw e;
+    Object.assign(missing, e.reasons);
+  }
+  if (Object.keys(missing).length > 0) throw new MissingRecipientCertificatesError(missing);
+
+  const others = options.to.map((a) => a.trim().toLowerCase()).filter((a) => a !== from);
+  const cipher = options.cipher ?? negotiateCipher(store, others) ?? 'aes-256-cbc';
+  const { outerHeaders, inner } = splitForProtection(bytes);
+  const env = await buildEnvelope(inner, recipients, { cipher, oaep: options.oaep, useSki: options.useSki, crypto });
+  return buildPkcs7Mime(outerHeaders, env.authenticated ? 'authEnveloped-data' : 'enveloped-data', env.pieces);
+}

@@ -1,0 +1,23 @@
+/**
+ * smime-core: S/MIME for mail apps. CMS SignedData, EnvelopedData and AuthEnvelopedData over MIME, with a
+ * certificate store that keeps the history of encryption keys and refuses to encrypt to recipients without a
+ * usable certificate.
+ *
+ * @module smime-core
+ */
+export { CertificateStore } from './certs/store.js';
+export type { Identity, CertificateStoreOptions, ContactPreference, EncryptionSelection } from './certs/store.js';
+export { encryptMessage } from './encrypt.js';
+export type { EncryptOptions } from './encrypt.js';
+export { decryptMessage } from './decrypt.js';
+export type { DecryptOptions, DecryptResult } from './decrypt.js';
+export { signMessage } from './sign.js';
+export type { SignOptions } from './sign.js';
+export { verifyMessage, openMessage } from './verify.js';
+export type { VerifyOptions } from './verify.js';
+export { setCrypto, getCrypto } from './crypto/provider.js';
+export { DEFAULT_POLICY } from './crypto/policy.js';
+export type { AlgorithmPolicy } from './crypto/policy.js';
+export type { ContentCipherName } from './cms/content_cipher.js';
+export type { X509Certificate } from './certs/x509.js';
+export * from './errors.js';
