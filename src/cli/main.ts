@@ -1,0 +1,261 @@
+/**
+ * The `smime` command: a thin layer over the public API. Its options are a contract (scripts call it):
+ *
+ *   smime encrypt|decrypt|sign|verify|open [--in FILE] [--out FILE]   (default stdin/stdout)
+ *     --identity FILE   repeatable: a PKCS#12 file, or a PEM file with cert and key (the user's own)
+ *     --password PASS   for the PKCS#12 files (or env SMIME_PASSWORD)
+ *     --cert FILE       repeatable: other people's certs and intermediates (PEM, DER, PEM bundle)
+ *     --trust FILE      repeatable: trust anchors
+ *     --report FILE     JSON about what was done
+ *   encrypt: --to EMAIL (repeatable), --from EMAIL, --cipher NAME, --oaep [sha1|sha256|sha384|sha512], --keyid
+ *   sign:    --from EMAIL, --opaque, --digest sha256|sha384|sha512
+ *
+ * On any failure: a non-zero exit, a clear message on stderr, and nothing written to --out.
+ */
+import { readFileSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import { CertificateStore } from '../certs/store.js';
+import { encryptMessage } from '../encrypt.js';
+import { decryptMessage } from '../decrypt.js';
+import { signMessage } from '../sign.js';
+import { verifyMessage, openMessage } from '../verify.js';
+import { setCrypto } from '../crypto/provider.js';
+import { nodeCrypto } from '../crypto/node.js';
+import { CIPHERS, type ContentCipherName } from '../cms/content_cipher.js';
+import { MissingRecipientCertificatesError, SmimeError } from '../errors.js';
+import type { OaepHash } from '../cms/ktri.js';
+
+export interface CliIo {
+  stdin: () => Uint8Array;
+  stdout: (b: Uint8Array) => void;
+  stderr: (s: string) => void;
+  env: Record<string, string | undefined>;
+}
+
+const USAGE = `usage: smime encrypt|decrypt|sign|verify|open [options]
+  --in FILE          input (default stdin)
+  --out FILE         output (default stdout); nothing is written on failure
+  --identity FILE    repeatable: your PKCS#12 file, or a PEM file with certificate and PKCS#8 key
+  --password PASS    password of the PKCS#12 files (or env SMIME_PASSWORD)
+  --cert FILE        repeatable: other people's certificates and intermediates (PEM, DER, PEM bundle)
+  --trust FILE       repeatable: trust anchors
+  --report FILE      write a JSON report of what was done
+ encrypt: --to EMAIL (repeatable) [--from EMAIL] [--cipher ${Object.keys(CIPHERS).join('|')}]
+          [--oaep [sha1|sha256|sha384|sha512]] [--keyid]
+ sign:    --from EMAIL [--opaque] [--digest sha256|sha384|sha512]
+`;
+
+class UsageError extends Error {}
+
+interface Args {
+  command: string;
+  single: Map<string, string | true>;
+  multi: Map<string, string[]>;
+}
+
+const MULTI = new Set(['identity', 'cert', 'trust', 'to']);
+const VALUED = new Set(['in', 'out', 'password', 'report', 'from', 'cipher', 'digest', ...MULTI]);
+const FLAGS = new Set(['opaque', 'keyid', 'pss', 'help', 'allow-weak']);
+const OPTIONAL_VALUE = new Set(['oaep']);
+
+function parseArgs(argv: string[]): Args {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h') throw new UsageError('');
+  const a: Args = { command, single: new Map(), multi: new Map() };
+  for (let i = 0; i < rest.length; i++) {
+    const tok = rest[i]!;
+    if (!tok.startsWith('--')) throw new UsageError(`unexpected argument: ${tok}`);
+    let name = tok.slice(2);
+    let value: string | undefined;
+    const eq = name.indexOf('=');
+    if (eq >= 0) {
+      value = name.slice(eq + 1);
+      name = name.slice(0, eq);
+    }
+    if (FLAGS.has(name)) {
+      a.single.set(name, true);
+    } else if (OPTIONAL_VALUE.has(name)) {
+      if (value === undefined && rest[i + 1] && !rest[i + 1]!.startsWith('--')) value = rest[++i];
+      a.single.set(name, value ?? true);
+    } else if (VALUED.has(name)) {
+      if (value === undefined) {
+        value = rest[++i];
+        if (value === undefined) throw new UsageError(`--${name} needs a value`);
+      }
+      if (MULTI.has(name)) a.multi.set(name, [...(a.multi.get(name) ?? []), value]);
+      else a.single.set(name, value);
+    } else throw new UsageError(`unknown option --${name}`);
+  }
+  return a;
+}
+
+function str(a: Args, name: string): string | undefined {
+  const v = a.single.get(name);
+  return typeof v === 'string' ? v : undefined;
+}
+
+async function loadStore(a: Args, io: CliIo): Promise<CertificateStore> {
+  const store = new CertificateStore();
+  const password = str(a, 'password') ?? io.env.SMIME_PASSWORD ?? '';
+  for (const f of a.multi.get('identity') ?? []) {
+    const bytes = new Uint8Array(readFileSync(f));
+    const text = new TextDecoder('latin1').decode(bytes.subarray(0, Math.min(bytes.length, 4096)));
+    if (text.includes('-----BEGIN')) await store.importIdentity(bytes);
+    else await store.importPkcs12(bytes, password);
+  }
+  for (const f of a.multi.get('cert') ?? []) await store.addCertificate(new Uint8Array(readFileSync(f)));
+  for (const f of a.multi.get('trust') ?? []) store.addTrustAnchor(new Uint8Array(readFileSync(f)));
+  return store;
+}
+
+const OAEP: Record<string, OaepHash> = { sha1: 'SHA-1', sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' };
+
+/** Writes atomically: a temporary file renamed into place, so a failure never leaves partial output. */
+function writeOut(path: string | undefined, data: Uint8Array, io: CliIo): void {
+  if (!path) {
+    io.stdout(data);
+    return;
+  }
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* nothing to remove */
+    }
+    throw e;
+  }
+}
+
+function certSummary(c: { subject: string; serialNumber: string; notBefore: Date; notAfter: Date }) {
+  return { subject: c.subject, serialNumber: c.serialNumber, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString() };
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let a: Args;
+  try {
+    a = parseArgs(argv);
+    if (a.single.has('help')) throw new UsageError('');
+  } catch (e) {
+    io.stderr((e as Error).message ? `smime: ${(e as Error).message}\n${USAGE}` : USAGE);
+    return 2;
+  }
+  setCrypto(nodeCrypto());
+  try {
+    const store = await loadStore(a, io);
+    const inPath = str(a, 'in');
+    const input = inPath ? new Uint8Array(readFileSync(inPath)) : io.stdin();
+    let output: Uint8Array;
+    let report: unknown;
+    let exit = 0;
+    switch (a.command) {
+      case 'encrypt': {
+        const to = a.multi.get('to') ?? [];
+        if (to.length === 0) throw new UsageError('encrypt needs at least one --to');
+        const cipher = str(a, 'cipher');
+        if (cipher !== undefined && !(cipher in CIPHERS)) throw new UsageError(`--cipher must be one of ${Object.keys(CIPHERS).join(', ')}`);
+        const oaepOpt = a.single.get('oaep');
+        let oaep: OaepHash | undefined;
+        if (oaepOpt !== undefined) {
+          oaep = oaepOpt === true ? 'SHA-256' : OAEP[oaepOpt.toLowerCase().replace('-', '')];
+          if (!oaep) throw new UsageError('--oaep takes sha1, sha256, sha384 or sha512');
+        }
+        output = await encryptMessage(input, {
+          store,
+          to,
+          from: str(a, 'from'),
+          cipher: cipher as ContentCipherName | undefined,
+          oaep,
+          useSki: a.single.has('keyid'),
+        });
+        report = { command: 'encrypt', to, from: str(a, 'from') ?? null, cipher: cipher ?? 'auto', bytes: output.length };
+        break;
+      }
+      case 'decrypt': {
+        const r = await decryptMessage(input, { store });
+        output = r.content;
+        report = {
+          command: 'decrypt',
+          recipient: certSummary(r.recipient),
+          type: r.type,
+          cipher: r.cipher,
+          keyTransport: r.keyTransport,
+          authenticated: r.authenticated,
+          legacy: r.legacy,
+        };
+        break;
+      }
+      case 'sign': {
+        const from = str(a, 'from');
+        if (!from) throw new UsageError('sign needs --from');
+        const digest = str(a, 'digest');
+        if (digest !== undefined && !['sha256', 'sha384', 'sha512'].includes(digest)) throw new UsageError('--digest takes sha256, sha384 or sha512');
+        const signOpts: Record<string, unknown> = { store, from, detached: !a.single.has('opaque') };
+        if (digest) signOpts.digest = digest;
+        if (a.single.has('pss')) signOpts.pss = true;
+        output = await signMessage(input, signOpts as never);
+        report = { command: 'sign', from, detached: !a.single.has('opaque'), digest: digest ?? 'sha256' };
+        break;
+      }
+      case 'verify':
+      case 'open': {
+        const opts = { store, allowWeak: a.single.has('allow-weak') } as never;
+        const r = (a.command === 'verify' ? await verifyMessage(input, opts) : await openMessage(input, opts)) as {
+          content: Uint8Array;
+          signers: { email?: string; status: string; reasons: string[]; certificate?: { serialNumber: string }; signingTime?: Date }[];
+          layers?: unknown[];
+        };
+        output = r.content;
+        const signers = r.signers.map((s) => ({
+          email: s.email ?? null,
+          status: s.status,
+          serialNumber: s.certificate?.serialNumber ?? null,
+          signingTime: s.signingTime ? s.signingTime.toISOString() : null,
+          reasons: s.reasons,
+        }));
+        report = { command: a.command, signers, layers: r.layers ?? [{ type: 'signed' }] };
+        if (a.command === 'verify' && (signers.length === 0 || signers.some((s) => s.status !== 'valid'))) {
+          exit = 1;
+          for (const s of signers) io.stderr(`smime: signer ${s.email ?? '(unknown)'}: ${s.status}${s.reasons.length ? ` (${s.reasons.join(', ')})` : ''}\n`);
+        }
+        break;
+      }
+      default:
+        throw new UsageError(`unknown command: ${a.command}`);
+    }
+    if (exit !== 0) {
+      const rp = str(a, 'report');
+      if (rp) writeOut(rp, new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n'), io);
+      return exit;
+    }
+    writeOut(str(a, 'out'), output, io);
+    const rp = str(a, 'report');
+    if (rp) writeOut(rp, new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n'), io);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`smime: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof MissingRecipientCertificatesError) {
+      io.stderr(`smime: encryption refused: no usable certificate for ${e.missing.length} recipient(s):\n`);
+      for (const m of e.missing) io.stderr(`  ${m}: ${e.reasons[m]}\n`);
+      return 3;
+    }
+    if (e instanceof SmimeError) {
+      io.stderr(`smime: ${e.code}: ${e.message}\n`);
+      return 1;
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err && typeof err.code === 'string' && err.code.startsWith('E') && err.path) {
+      io.stderr(`smime: cannot read or write ${err.path}: ${err.code}\n`);
+      return 1;
+    }
+    io.stderr(`smime: internal error: ${err?.message ?? String(e)}\n`);
+    return 70;
+  }
+}
