@@ -1,0 +1,59 @@
+/** Loads the sample identities of vectors/ (made by vectors/generate.sh) into stores. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CertificateStore, type CertificateStoreOptions } from '../../src/index.js';
+import { VECTORS } from './env.js';
+
+export interface ManifestIdentity {
+  email: string;
+  p12: string;
+  cert: string;
+  key: string;
+  usage: string;
+  notBefore: string;
+  notAfter: string;
+}
+
+export interface Manifest {
+  password: string;
+  identities: Record<string, ManifestIdentity>;
+  messages: {
+    id: string;
+    file: string;
+    peer: string;
+    command?: string;
+    recipients?: string[];
+    identities?: string[];
+    expect: { content?: string; error?: string; [k: string]: unknown };
+    [k: string]: unknown;
+  }[];
+  [k: string]: unknown;
+}
+
+export const manifest: Manifest = JSON.parse(readFileSync(join(VECTORS, 'manifest.json'), 'utf8'));
+export const PASSWORD = manifest.password;
+
+export function vfile(rel: string): Uint8Array {
+  return new Uint8Array(readFileSync(join(VECTORS, rel)));
+}
+
+export function certPem(name: string): string {
+  return readFileSync(join(VECTORS, manifest.identities[name]!.cert), 'utf8');
+}
+
+export const ROOT = () => readFileSync(join(VECTORS, 'pki', 'root-ca.cert.pem'), 'utf8');
+export const CHAIN = () => readFileSync(join(VECTORS, 'pki', 'chain.pem'), 'utf8');
+
+/** A store with the named identities (from their PKCS#12 files), other people's certs, and the sample root. */
+export async function storeWith(
+  own: string[],
+  others: string[] = [],
+  opts: CertificateStoreOptions & { trust?: boolean } = {},
+): Promise<CertificateStore> {
+  const store = new CertificateStore(opts);
+  for (const n of own) await store.importPkcs12(vfile(manifest.identities[n]!.p12), PASSWORD);
+  for (const n of others) await store.addCertificate(certPem(n));
+  await store.addCertificate(CHAIN());
+  if (opts.trust !== false) store.addTrustAnchor(ROOT());
+  return store;
+}
