@@ -224,11 +224,12 @@ export async function openEnvelope(der: Uint8Array, identities: readonly Identit
     }
   }
   for (const list of [matched, fallback]) {
+    const strict = list === fallback;
     for (const cand of list) {
       let content: Uint8Array;
       try {
         let cek: Uint8Array;
-        if (cand.type === 'ktri') cek = await unwrapKtri(cand.ri, cand.identity.key, env.alg.keyLength, crypto);
+        if (cand.type === 'ktri') cek = await unwrapKtri(cand.ri, cand.identity.key, env.alg.keyLength, crypto, strict);
         else cek = await unwrapKari(cand.ri, cand.index, cand.identity, crypto);
         content = await decryptContent(env.alg, cek, env.ciphertext, crypto, env.mac, env.aad);
       } catch (e) {

@@ -14,6 +14,7 @@ import {
   parseRsaPublicKey,
   rsaesOaepDecrypt,
   rsaesOaepEncrypt,
+  rsaesPkcs1v15Decrypt,
   rsaesPkcs1v15DecryptCek,
   rsaesPkcs1v15Encrypt,
 } from '../crypto/rsa.js';
@@ -87,17 +88,26 @@ export function parseKtri(buf: Uint8Array, t: Tlv): ParsedKtri {
 
 /**
  * Recovers the CEK. For PKCS#1 v1.5 a bad padding yields a random key of `expectedLength` (never an error), so the
- * content decryption fails exactly as with a wrong key. OAEP failures throw a plain Error.
+ * content decryption fails exactly as with a wrong key (RFC 3218). With `strict` (a key tried because no recipient
+ * identifier matched), bad padding throws instead. OAEP failures throw a plain Error.
  */
 export async function unwrapKtri(
   k: ParsedKtri,
   key: PrivateKeyRef,
   expectedLength: number | undefined,
   crypto?: Crypto,
+  strict = false,
 ): Promise<Uint8Array> {
   if (key.pkcs8) {
     const priv = parseRsaPrivateKey(key.pkcs8);
-    if (k.params.kind === 'v15') return await rsaesPkcs1v15DecryptCek(priv, k.encryptedKey, expectedLength, crypto);
+    if (k.params.kind === 'v15') {
+      if (!strict) return rsaesPkcs1v15DecryptCek(priv, k.encryptedKey, expectedLength, crypto);
+      // Trying a key whose certificate the recipient identifier does not name: skip it on bad padding instead of
+      // going on with a random CEK, which CBC would accept one time in 256 and return garbage.
+      const cek = rsaesPkcs1v15Decrypt(priv, k.encryptedKey, crypto);
+      if (!cek || (expectedLength !== undefined && cek.length !== expectedLength)) throw new Error('decryption error');
+      return cek;
+    }
     return await rsaesOaepDecrypt(priv, k.encryptedKey, { hash: k.params.hash as OaepHash, mgfHash: k.params.mgfHash as OaepHash, label: k.params.label }, crypto);
   }
   // A CryptoKey (perhaps non-extractable): only what WebCrypto itself can do, i.e. OAEP with hash == MGF1 hash.

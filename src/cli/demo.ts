@@ -1,0 +1,114 @@
+/**
+ * `npm run demo`: the end-to-end story on the sample identities of vectors/ (made by vectors/generate.sh).
+ * Node-only (it reads files), so it lives beside the CLI.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CertificateStore,
+  decryptMessage,
+  encryptMessage,
+  MissingRecipientCertificatesError,
+  openMessage,
+  signMessage,
+  verifyMessage,
+  NotSupported,
+} from '../index.js';
+import { setCrypto } from '../crypto/provider.js';
+import { nodeCrypto } from '../crypto/node.js';
+
+const VECTORS = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'vectors');
+const PASSWORD = 'smime-demo';
+const file = (rel: string) => new Uint8Array(readFileSync(join(VECTORS, rel)));
+const text = (rel: string) => readFileSync(join(VECTORS, rel), 'utf8');
+const td = new TextDecoder();
+
+function step(title: string): void {
+  console.log(`\n== ${title}`);
+}
+function say(line: string): void {
+  console.log(`   ${line}`);
+}
+function bodyOf(entity: Uint8Array): string {
+  const s = td.decode(entity);
+  const i = s.indexOf('\r\n\r\n');
+  return (i >= 0 ? s.slice(i + 4) : s).trim().split(/\r?\n/)[0] ?? '';
+}
+
+async function main(): Promise<void> {
+  setCrypto(nodeCrypto());
+  console.log('smime-core demo: Alice (managed user), Bob (one dual-use cert), Carol (no cert)');
+
+  step('Alice imports her PKCS#12 files: a signing cert and three generations of encryption certs');
+  const alice = new CertificateStore();
+  for (const name of ['alice-sign', 'alice-enc-2021', 'alice-enc-2023', 'alice-enc-2025']) {
+    const [id] = await alice.importPkcs12(file(`identities/${name}.p12`), PASSWORD);
+    const expired = id!.info.notAfter.getTime() < Date.now();
+    say(`${name.padEnd(15)} serial ${id!.certificate.serialNumber}  valid ${id!.info.notBefore.toISOString().slice(0, 10)} → ${id!.info.notAfter.toISOString().slice(0, 10)}${expired ? '  (expired, kept for old mail)' : ''}`);
+  }
+  say('(alice-enc-2021.p12 is a legacy file: RC2-40 certificates, 3DES key, SHA-1 MAC, as Windows writes)');
+  alice.addTrustAnchor(text('pki/root-ca.cert.pem'));
+  await alice.addCertificate(text('identities/bob.cert.pem'));
+
+  const message =
+    'From: alice@example.com\r\nTo: bob@example.com\r\nSubject: Quarterly numbers\r\nDate: Sun, 29 Nov 2026 10:00:00 +0000\r\n' +
+    'MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHi Bob, the numbers are attached in spirit.\r\n';
+
+  step('Alice encrypts to Bob, with her own copy');
+  const smime = await encryptMessage(message, { store: alice, to: ['bob@example.com'], from: 'alice@example.com' });
+  const head = td.decode(smime.subarray(0, 600));
+  say(`${smime.length} bytes; ${head.match(/Content-Type: [^\r]*/)![0]}`);
+  say(`headers kept outside: ${['From', 'To', 'Subject'].filter((h) => head.includes(`${h}: `)).join(', ')}`);
+  const self = await decryptMessage(smime, { store: alice });
+  say(`Alice's sent copy opens with her ${self.recipient.notBefore.getFullYear()} encryption cert (${self.cipher})`);
+
+  step('Alice encrypts to Bob and Carol');
+  try {
+    await encryptMessage(message, { store: alice, to: ['bob@example.com', 'carol@example.com'], from: 'alice@example.com' });
+    say('UNEXPECTED: it was encrypted');
+    process.exitCode = 1;
+  } catch (e) {
+    if (!(e instanceof MissingRecipientCertificatesError)) throw e;
+    say(`refused (${e.code}): no usable certificate for ${e.missing.map((m) => `${m} (${e.reasons[m]})`).join(', ')}`);
+    say('nothing was encrypted; the app asks Alice to remove those recipients');
+  }
+
+  step('Bob decrypts');
+  const bob = new CertificateStore();
+  await bob.importPkcs12(file('identities/bob.p12'), PASSWORD);
+  bob.addTrustAnchor(text('pki/root-ca.cert.pem'));
+  const got = await decryptMessage(smime, { store: bob });
+  say(`opened with Bob's cert ${got.recipient.serialNumber} (${got.keyTransport}, ${got.cipher}): "${bodyOf(got.content)}"`);
+
+  step('A message encrypted years ago to Alice\'s expired 2021 cert');
+  const old = await decryptMessage(file('openssl/enc-old-2021.eml'), { store: alice });
+  say(`still opens: key of the cert valid ${old.recipient.notBefore.toISOString().slice(0, 10)} → ${old.recipient.notAfter.toISOString().slice(0, 10)}; "${bodyOf(old.content)}"`);
+
+  step('Alice signs and encrypts to Bob; Bob opens it');
+  try {
+    const signed = await signMessage(message, { store: alice, from: 'alice@example.com' });
+    const both = await encryptMessage(signed, { store: alice, to: ['bob@example.com'], from: 'alice@example.com' });
+    await bob.addCertificate(text('pki/chain.pem'));
+    const opened = (await openMessage(both, { store: bob })) as unknown as {
+      layers: { type: string }[];
+      signers: { email?: string; status: string }[];
+    };
+    say(`layers: ${opened.layers.map((l) => l.type).join(' → ')}`);
+    for (const s of opened.signers) say(`signer ${s.email}: ${s.status}`);
+    const pref = bob.preference('alice@example.com');
+    if (pref?.certificate) say(`Bob's store learnt Alice's preferred encryption cert: serial ${pref.certificate.serialHex}`);
+    const tampered = td.decode(signed).replace('the numbers', 'THE NUMBERS');
+    const v = (await verifyMessage(tampered, { store: bob })) as unknown as { signers: { status: string }[] };
+    say(`a tampered copy verifies as: ${v.signers.map((s) => s.status).join(', ')}`);
+  } catch (e) {
+    if (!(e instanceof NotSupported)) throw e;
+    say(`(signatures: ${e.message})`);
+  }
+  console.log('\ndemo finished');
+}
+
+main().catch((e: unknown) => {
+  console.error(`demo failed: ${e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message}` : String(e)}`);
+  process.exitCode = 1;
+});
