@@ -1,0 +1,91 @@
+/**
+ * Choosing the signing identity for an address, and the certificates that go with a signature.
+ *
+ * An identity qualifies when:
+ * - it has a private key (every store identity does);
+ * - one of its certificate's addresses is the address, compared case-insensitively, as for encryption;
+ * - the certificate is valid now (never an expired one);
+ * - keyUsage (when present) has digitalSignature or nonRepudiation;
+ * - extendedKeyUsage is absent, emailProtection or anyExtendedKeyUsage;
+ * - smime-core can sign with its key (RSA of at least the policy's minimum size, ECDSA P-256/384/521).
+ *
+ * Among those, a dedicated signing certificate (keyUsage present without keyEncipherment and keyAgreement) is
+ * preferred over a dual-use one, then the newest notBefore.
+ */
+import { CertificateNotFound } from '../errors.js';
+import { equal } from '../lib/bytes.js';
+import { canSignWith } from '../cms/signed.js';
+import type { CertificateStore, Identity } from './store.js';
+import { ekuAllowsEmail, isValidAt, keyKind, KU, type CertInfo } from './cert_info.js';
+import { rsaModulusBits } from './keys.js';
+
+/** keyUsage allows signing S/MIME content: digitalSignature or nonRepudiation (absent keyUsage allows all). */
+export function allowsSigning(info: CertInfo): boolean {
+  return info.keyUsage === undefined || info.keyUsage[KU.digitalSignature] === true || info.keyUsage[KU.nonRepudiation] === true;
+}
+
+/** A certificate only for signatures: keyUsage present, with neither keyEncipherment nor keyAgreement. */
+export function isDedicatedSigningCert(info: CertInfo): boolean {
+  return info.keyUsage !== undefined && !info.keyUsage[KU.keyEncipherment] && !info.keyUsage[KU.keyAgreement];
+}
+
+/** Why an identity can't sign for the address now, or undefined when it can. */
+export function signingProblem(id: Identity, address: string, at: Date, minRsaBits: number): string | undefined {
+  const info = id.info;
+  if (!info.emails.includes(address)) return 'address';
+  if (!isValidAt(info, at)) return 'expired';
+  if (!allowsSigning(info) || !ekuAllowsEmail(info)) return 'wrong-usage';
+  if (!canSignWith(info)) return 'unsupported-key';
+  if (keyKind(info) === 'rsa' && rsaModulusBits(info) < minRsaBits) return 'weak-key';
+  if (!id.key.pkcs8 && !id.key.cryptoKey) return 'no-key';
+  return undefined;
+}
+
+/** The signing identity for `from`, by the rules above. CertificateNotFound names the address when none fits. */
+export function selectSigningIdentity(store: CertificateStore, from: string, at: Date = store.now()): Identity {
+  const address = from.trim().toLowerCase();
+  const problems = new Set<string>();
+  const good: Identity[] = [];
+  for (const id of store.identities) {
+    const p = signingProblem(id, address, at, store.policy.minRsaBits);
+    if (p === undefined) good.push(id);
+    else if (p !== 'address') problems.add(p);
+  }
+  if (good.length === 0) {
+    const why = problems.size ? ` (candidates: ${[...problems].join(', ')})` : '';
+    throw new CertificateNotFound(`no signing certificate for ${address}${why}`);
+  }
+  good.sort((a, b) => {
+    const d = Number(isDedicatedSigningCert(b.info)) - Number(isDedicatedSigningCert(a.info));
+    if (d !== 0) return d;
+    return b.info.notBefore.getTime() - a.info.notBefore.getTime();
+  });
+  return good[0]!;
+}
+
+/**
+ * The intermediates of `leaf` from the store: a chain to a trust anchor when one exists (anchor left out), else
+ * the certificates found by issuer-name matching, up to a self-issued one.
+ */
+export async function intermediatesFor(store: CertificateStore, leaf: CertInfo, at: Date): Promise<CertInfo[]> {
+  const r = await store.chain(leaf, at);
+  if (r.chain) return r.chain.slice(1).filter((c) => !c.selfIssued && !store.trustAnchors.some((a) => equal(a.der, c.der)));
+  const out: CertInfo[] = [];
+  const all = store.allCertificates();
+  let cur = leaf;
+  for (let depth = 0; depth < 8 && !cur.selfIssued; depth++) {
+    const issuer = all.find(
+      (c) =>
+        c.isCA &&
+        !c.selfIssued &&
+        equal(c.subject, cur.issuer) &&
+        (!cur.aki || !c.ski || equal(cur.aki, c.ski)) &&
+        !out.includes(c) &&
+        c !== leaf,
+    );
+    if (!issuer) break;
+    out.push(issuer);
+    cur = issuer;
+  }
+  return out;
+}
