@@ -1,16 +1,402 @@
-/** verifyMessage() and openMessage(): not implemented yet (the signatures issue). */
-import { NotSupported } from './errors.js';
+/**
+ * verifyMessage(): checks a signed S/MIME message (multipart/signed with application/(x-)pkcs7-signature, or opaque
+ * application/(x-)pkcs7-mime signed-data, or a bare CMS SignedData) and reports each signer.
+ *
+ * For each SignerInfo (identified by issuer+serial or by subject key identifier; the certificate comes from the
+ * message or from the store):
+ * - the digest of the content and the signature over the signed attributes (checked here, never by pkijs,
+ *   whose verify builds no chain by default); SHA-1/MD5 count as `invalid` ('weak-algorithm') unless `allowWeak`;
+ * - validity of the signer's certificate at the signing time (or now, without a signingTime);
+ * - a chain from the message's certificates plus the store's, to one of the store's trust anchors, at that time;
+ * - revocation by a CRL the message carries, or one given in `options.crls`, signed by the certificate's issuer;
+ * - keyUsage (digitalSignature or nonRepudiation) and EKU (absent, emailProtection, anyExtendedKeyUsage);
+ * - the signer's addresses against the From header.
+ *
+ * It throws only when the input is not a signed message (MIMEInvalid, CMSInvalid). Everything wrong with a
+ * signature is a status and a list of reasons.
+ *
+ * After a `valid` signature the store learns the message's certificates and the sender's preferences (the
+ * encryption certificate named by either encryption key preference attribute, and the SMIMECapabilities), keyed by
+ * signingTime so the newest message wins: from then on encryptMessage to that sender follows them.
+ */
 import type { CertificateStore } from './certs/store.js';
+import type { X509Certificate } from './certs/x509.js';
+import { ekuAllowsEmail, isValidAt, type CertInfo } from './certs/cert_info.js';
+import { allowsSigning } from './certs/signing.js';
+import { CMSInvalid, MIMEInvalid } from './errors.js';
+import { equal, toBytes } from './lib/bytes.js';
+import { OIDS } from './cms/oids.js';
+import { CIPHERS } from './cms/content_cipher.js';
+import { matchesRecipient } from './cms/recipient_id.js';
+import { refMatches, type CertRef } from './cms/attributes.js';
+import {
+  hashNameOfOid,
+  parseCrl,
+  parseSignedData,
+  serialKey,
+  verifySignature,
+  verifySignerInfo,
+  type ParsedCrl,
+  type ParsedSignedData,
+  type ParsedSignerInfo,
+} from './cms/signed.js';
+import { extractCms, parseMultipartSigned } from './mime/smime.js';
+import { getHeader, parseContentType, parseEntity, type Header } from './mime/entity.js';
+
+export { openMessage } from './open.js';
+export type { OpenOptions, OpenResult, OpenLayer } from './open.js';
+
+/**
+ * A signer's status. When several apply, the one reported is the first in this order (the order of the issue that
+ * defines them), which is also the order of severity:
+ *
+ *   invalid > untrusted > expired > revoked > wrong-usage > address-mismatch   (then valid, when none applies)
+ *
+ * "Report the worst applicable status, in the order listed": the list `valid, invalid, untrusted, expired, revoked,
+ * wrong-usage, address-mismatch` is read as a precedence list, the earlier the worse, `valid` being what is left when
+ * nothing applies. Each status makes the ones after it moot: when the signature does not hold (`invalid`), nothing
+ * about the certificate means anything; when the certificate does not chain to a trust anchor (`untrusted`), its
+ * dates, revocation, usage bits and addresses are the signer's own claims; an `expired` certificate is no longer
+ * listed on CRLs; and so on. The other reading (the last listed is the worst) would report a tampered message from
+ * a mismatched address as `address-mismatch`, hiding the tampering. Every finding is listed in `reasons` anyway.
+ */
+export type SignerStatus = 'valid' | 'invalid' | 'untrusted' | 'expired' | 'revoked' | 'wrong-usage' | 'address-mismatch';
+
+/** The statuses, worst first (see {@link SignerStatus}). */
+export const STATUS_PRECEDENCE: readonly Exclude<SignerStatus, 'valid'>[] = [
+  'invalid',
+  'untrusted',
+  'expired',
+  'revoked',
+  'wrong-usage',
+  'address-mismatch',
+];
+
+export interface SignerResult {
+  /** The signer's address: the one matching From when there is one, else the certificate's first address. */
+  email?: string;
+  /** Every address of the signer's certificate. */
+  emails: string[];
+  /** The signer's certificate; undefined when neither the message nor the store has it. */
+  certificate?: X509Certificate;
+  status: SignerStatus;
+  /** The signingTime attribute, when present (a claim of the signer). */
+  signingTime?: Date;
+  /**
+   * Every finding, e.g. 'digest-mismatch', 'signature-mismatch', 'weak-algorithm', 'unsupported-algorithm: <oid>',
+   * 'signer-certificate-not-found', 'no-chain-to-trust-anchor', 'certificate-expired', 'issuer-expired',
+   * 'revoked: <date>', 'wrong-usage: keyUsage', 'wrong-usage: extendedKeyUsage', 'address-mismatch: <from>'.
+   */
+  reasons: string[];
+  /** The digest algorithm, e.g. 'SHA-256'. */
+  digestAlgorithm?: string;
+  /** The signature algorithm OID. */
+  signatureAlgorithm: string;
+}
 
 export interface VerifyOptions {
   store: CertificateStore;
+  /** WebCrypto implementation; default: the store's, else globalThis.crypto. */
   crypto?: Crypto;
+  /** Accept SHA-1 and MD5 signatures (and certificate chains) as valid. Default: the store's policy (false). */
+  allowWeak?: boolean;
+  /** The time to verify at when the message has no signingTime. Default: the store's clock. */
+  at?: Date;
+  /** More CRLs (DER or PEM) to check revocation with, besides those in the message. */
+  crls?: readonly (Uint8Array | string)[];
+  /** Learn certificates and preferences from valid signatures (default true). */
+  harvest?: boolean;
 }
 
-export async function verifyMessage(_message: Uint8Array | string, _options: VerifyOptions): Promise<never> {
-  throw new NotSupported('verifyMessage is not implemented yet');
+export interface VerifyResult {
+  /** The signed entity, byte for byte (for multipart/signed: the first part, CRLF). */
+  content: Uint8Array;
+  signers: SignerResult[];
+  /** True for multipart/signed, false for opaque signed-data. */
+  detached: boolean;
 }
 
-export async function openMessage(_message: Uint8Array | string, _options: VerifyOptions): Promise<never> {
-  throw new NotSupported('openMessage is not implemented yet');
+// -----------------------------------------------------------------------------------------------------------------
+
+/** The addr-specs in an address header (display names, comments, groups and quoted strings skipped). */
+export function addressesOf(value: string | undefined): string[] {
+  if (!value) return [];
+  let s = '';
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (quoted) {
+      if (c === '"') quoted = false;
+      continue;
+    }
+    if (c === '"') quoted = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth = Math.max(0, depth - 1);
+    else if (depth === 0) s += c;
+  }
+  const out: string[] = [];
+  for (const m of s.matchAll(/[^\s<>,;:()[\]"]+@[^\s<>,;:()[\]"]+/g)) out.push(m[0].toLowerCase());
+  return out;
+}
+
+interface VerifyContext {
+  store: CertificateStore;
+  crypto?: Crypto;
+  allowWeak: boolean;
+  at: Date;
+  crls: ParsedCrl[];
+  /** From addresses of the outermost message. */
+  from: string[];
+  harvest: boolean;
+}
+
+function makeContext(options: VerifyOptions, headers: readonly Header[], what: string): VerifyContext {
+  const { store } = options ?? ({} as VerifyOptions);
+  if (!store || typeof store.chain !== 'function') throw new TypeError(`${what}: options.store is required`);
+  if (options.allowWeak !== undefined && typeof options.allowWeak !== 'boolean') throw new TypeError(`${what}: options.allowWeak must be a boolean`);
+  if (options.at !== undefined && !(options.at instanceof Date && !Number.isNaN(options.at.getTime())))
+    throw new TypeError(`${what}: options.at must be a valid Date`);
+  const crls: ParsedCrl[] = [];
+  for (const c of options.crls ?? []) {
+    for (const der of typeof c === 'string' ? pemCrls(c) : [c]) crls.push(parseCrl(der));
+  }
+  return {
+    store,
+    crypto: options.crypto ?? store.crypto,
+    allowWeak: options.allowWeak ?? store.policy.allowWeak,
+    at: options.at ?? store.now(),
+    crls,
+    from: addressesOf(getHeader({ headers }, 'from')),
+    harvest: options.harvest ?? true,
+  };
+}
+
+function pemCrls(text: string): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const m of text.matchAll(/-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/g)) {
+    const b = atob(m[1]!.replace(/\s+/g, ''));
+    const d = new Uint8Array(b.length);
+    for (let i = 0; i < b.length; i++) d[i] = b.charCodeAt(i);
+    out.push(d);
+  }
+  if (out.length === 0) {
+    // Maybe certificates were passed by mistake; say so plainly.
+    if (/BEGIN CERTIFICATE/.test(text)) throw new TypeError('crls: expected X509 CRL PEM blocks, got certificates');
+    throw new TypeError('crls: no "X509 CRL" PEM block found');
+  }
+  return out;
+}
+
+async function findSignerCert(sid: CertRef, sd: ParsedSignedData, ctx: VerifyContext): Promise<CertInfo | undefined> {
+  const pools = [sd.certificates, ctx.store.allCertificates(), [...ctx.store.trustAnchors]];
+  for (const pool of pools) {
+    for (const c of pool) if (refMatches(sid, c)) return c;
+  }
+  if ('ski' in sid) {
+    // No SKI extension: the key identifier may be the SHA-1 of the public key (RFC 5280 §4.2.1.2).
+    for (const pool of pools) for (const c of pool) if (await matchesRecipient(sid, c, ctx.crypto)) return c;
+  }
+  return undefined;
+}
+
+/** Revocation reasons that revoke a certificate for every signature, whatever the revocation date. */
+const COMPROMISE = new Set([undefined, 0, 1, 2, 10]);
+
+/**
+ * Whether a CRL signed by `issuer` revokes `cert` for a signature made at `at`. A compromise (or an unspecified
+ * reason) revokes it for every signature; any other reason (superseded, affiliation changed…) only for signatures
+ * made after the revocation date. `removeFromCRL` entries don't count.
+ */
+async function revocation(cert: CertInfo, issuers: readonly CertInfo[], ctx: VerifyContext, crls: readonly ParsedCrl[], at: Date): Promise<string | undefined> {
+  const key = serialKey(cert.serial);
+  for (const crl of crls) {
+    if (!equal(crl.issuer, cert.issuer)) continue;
+    const entry = crl.revoked.get(key);
+    if (!entry || entry.reason === 8) continue;
+    for (const issuer of issuers) {
+      if (!equal(issuer.subject, crl.issuer)) continue;
+      if (crl.aki && issuer.ski && !equal(crl.aki, issuer.ski)) continue;
+      const sig = await verifySignature(crl.signatureAlgorithm, undefined, issuer, crl.tbs, crl.signature, ctx.crypto);
+      if (!sig.ok) continue;
+      if (!ctx.allowWeak && (sig.hash === 'SHA-1' || sig.hash === 'MD5')) continue;
+      if (COMPROMISE.has(entry.reason) || entry.date.getTime() <= at.getTime())
+        return `revoked: ${entry.date.toISOString()}${entry.reason !== undefined ? ` (reason ${entry.reason})` : ''}`;
+    }
+  }
+  return undefined;
+}
+
+function pickStatus(found: Set<Exclude<SignerStatus, 'valid'>>): SignerStatus {
+  for (const s of STATUS_PRECEDENCE) if (found.has(s)) return s;
+  return 'valid';
+}
+
+interface SignerOutcome {
+  result: SignerResult;
+  info?: CertInfo;
+  si: ParsedSignerInfo;
+  check?: Awaited<ReturnType<typeof verifySignerInfo>>;
+}
+
+async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo, content: Uint8Array, ctx: VerifyContext): Promise<SignerOutcome> {
+  const found = new Set<Exclude<SignerStatus, 'valid'>>();
+  const reasons: string[] = [];
+  const add = (status: Exclude<SignerStatus, 'valid'>, reason: string) => {
+    found.add(status);
+    if (!reasons.includes(reason)) reasons.push(reason);
+  };
+  const info = await findSignerCert(si.sid, sd, ctx);
+  const base = { signatureAlgorithm: si.signatureAlgorithm.oid, digestAlgorithm: hashNameOfOid(si.digestAlgorithm.oid) };
+  if (!info) {
+    // Without the certificate nothing can be checked: nobody can be shown to have signed.
+    add('untrusted', 'signer-certificate-not-found');
+    return { result: { ...base, emails: [], status: pickStatus(found), reasons }, si };
+  }
+  const check = await verifySignerInfo(sd, si, content, info, { minRsaBits: ctx.store.policy.minRsaBits, crypto: ctx.crypto });
+  for (const r of check.reasons) add('invalid', r);
+  if (check.weak && !ctx.allowWeak) add('invalid', 'weak-algorithm');
+  if (check.smallKey !== undefined) add('invalid', `weak-key: rsa-${check.smallKey}`);
+
+  const at = check.signingTime ?? ctx.at;
+  if (!isValidAt(info, at)) add('expired', at.getTime() < info.notBefore.getTime() ? 'certificate-not-yet-valid' : 'certificate-expired');
+
+  const chain = await ctx.store.chain(info, at, sd.certificates, ctx.allowWeak);
+  if (!chain.chain) {
+    if (chain.problem === 'expired') add('expired', 'issuer-expired');
+    else if (chain.problem === 'weak-algorithm') add('untrusted', 'chain-weak-algorithm');
+    else add('untrusted', 'no-chain-to-trust-anchor');
+  }
+  // Revocation: each certificate of the chain but the anchor; without a chain, the signer's certificate against
+  // any issuer we know.
+  const crls = [...sd.crls.flatMap((d) => {
+    try {
+      return [parseCrl(d)];
+    } catch {
+      return [];
+    }
+  }), ...ctx.crls];
+  if (crls.length > 0) {
+    const pool = [...sd.certificates, ...ctx.store.allCertificates(), ...ctx.store.trustAnchors];
+    const path = chain.chain ?? [info];
+    for (let i = 0; i < path.length; i++) {
+      const cert = path[i]!;
+      if (chain.chain && i === path.length - 1) break; // the anchor
+      const issuers = chain.chain ? [path[i + 1]!] : pool.filter((c) => equal(c.subject, cert.issuer));
+      const r = await revocation(cert, issuers, ctx, crls, at);
+      if (r) {
+        add('revoked', i === 0 ? r : `issuer-${r}`);
+        break;
+      }
+    }
+  }
+  if (!allowsSigning(info)) add('wrong-usage', 'wrong-usage: keyUsage');
+  if (!ekuAllowsEmail(info)) add('wrong-usage', 'wrong-usage: extendedKeyUsage');
+
+  let email = info.emails[0];
+  if (ctx.from.length > 0) {
+    const match = info.emails.find((e) => ctx.from.includes(e));
+    if (match) email = match;
+    else add('address-mismatch', `address-mismatch: ${ctx.from.join(', ')}`);
+  }
+  const result: SignerResult = {
+    ...base,
+    email,
+    emails: [...info.emails],
+    certificate: ctx.store.x509(info),
+    status: pickStatus(found),
+    reasons,
+  };
+  if (check.signingTime) result.signingTime = check.signingTime;
+  return { result, info, si, check };
+}
+
+const CONTENT_CIPHER_OIDS = new Set<string>([
+  ...Object.values(CIPHERS).map((c) => c.oid),
+  OIDS.desEde3CBC,
+  OIDS.rc2CBC,
+  OIDS.desCBC,
+]);
+
+/** After a valid signature: learn the message's certificates and the sender's preferences. */
+function harvest(sd: ParsedSignedData, o: SignerOutcome, ctx: VerifyContext): void {
+  const { store } = ctx;
+  for (const c of sd.certificates) store.learnCertificate(c);
+  const email = o.result.email;
+  if (!email || !o.check) return;
+  const smime = o.check.smime;
+  const pool = [...sd.certificates, ...store.allCertificates()];
+  let preferred: CertInfo | undefined;
+  for (const ref of [smime.encKeyPref, smime.msEncKeyPref]) {
+    if (!ref || preferred) continue;
+    // Only a certificate of the same person: a signer can't redirect mail meant for others.
+    preferred = pool.find((c) => refMatches(ref, c) && !c.isCA && c.emails.includes(email));
+  }
+  const capabilities = smime.capabilities?.filter((oid) => CONTENT_CIPHER_OIDS.has(oid));
+  store.setPreference(email, {
+    ...(preferred ? { certificate: store.learnCertificate(preferred) } : {}),
+    ...(capabilities && capabilities.length > 0 ? { capabilities } : {}),
+    signingTime: o.check.signingTime ?? ctx.at,
+  });
+}
+
+/** Verifies a SignedData over `content` (detached) or its own eContent. Internal: also used by openMessage. */
+export async function verifySignedCms(
+  der: Uint8Array,
+  detachedContent: Uint8Array | undefined,
+  ctx: VerifyContext,
+): Promise<{ content: Uint8Array; signers: SignerResult[] }> {
+  const sd = parseSignedData(der);
+  const content = detachedContent ?? sd.eContent;
+  if (!content) throw new CMSInvalid('signed-data has no content (a detached signature without the signed part)');
+  const signers: SignerResult[] = [];
+  for (const si of sd.signerInfos) {
+    const o = await evaluateSigner(sd, si, content, ctx);
+    signers.push(o.result);
+    if (o.result.status === 'valid' && ctx.harvest) harvest(sd, o, ctx);
+  }
+  return { content, signers };
+}
+
+const PKCS7_MIME = new Set(['application/pkcs7-mime', 'application/x-pkcs7-mime']);
+
+/** What kind of S/MIME entity `bytes` is, by its Content-Type (or raw DER). */
+export function smimeKindOf(bytes: Uint8Array): { kind: 'multipart-signed' | 'pkcs7-mime' | 'der' | 'other'; headers: Header[]; type: string } {
+  if (bytes.length > 0 && bytes[0] === 0x30) return { kind: 'der', headers: [], type: '' };
+  const e = parseEntity(bytes);
+  const ct = parseContentType(getHeader(e, 'content-type') ?? 'text/plain');
+  if (ct.type === 'multipart/signed') return { kind: 'multipart-signed', headers: e.headers, type: ct.type };
+  if (PKCS7_MIME.has(ct.type)) return { kind: 'pkcs7-mime', headers: e.headers, type: ct.type };
+  if (ct.type === 'application/octet-stream') {
+    const name = ct.params.name ?? parseContentType(getHeader(e, 'content-disposition') ?? '').params.filename ?? '';
+    if (/\.p7m$/i.test(name)) return { kind: 'pkcs7-mime', headers: e.headers, type: ct.type };
+  }
+  return { kind: 'other', headers: e.headers, type: ct.type };
+}
+
+/** Internal: the context for openMessage. */
+export function verifyContext(options: VerifyOptions, headers: readonly Header[], what: string): VerifyContext {
+  return makeContext(options, headers, what);
+}
+export type { VerifyContext };
+
+export async function verifyMessage(message: Uint8Array | string, options: VerifyOptions): Promise<VerifyResult> {
+  const bytes = toBytes(message, 'verifyMessage: message');
+  const k = smimeKindOf(bytes);
+  const ctx = makeContext(options, k.headers, 'verifyMessage');
+  if (k.kind === 'multipart-signed') {
+    const ms = parseMultipartSigned(bytes);
+    const r = await verifySignedCms(ms.signature, ms.signedPart, ctx);
+    return { content: r.content, signers: r.signers, detached: true };
+  }
+  if (k.kind === 'pkcs7-mime' || k.kind === 'der') {
+    const { der } = extractCms(bytes);
+    const r = await verifySignedCms(der, undefined, ctx);
+    return { content: r.content, signers: r.signers, detached: false };
+  }
+  throw new MIMEInvalid(`not a signed message: Content-Type is ${k.type || '(none)'}`);
 }

@@ -1,0 +1,132 @@
+/**
+ * openMessage(): unwraps every S/MIME layer of a message, outermost first: EnvelopedData and AuthEnvelopedData are
+ * decrypted with the store's identities (expired ones included), signed layers (multipart/signed or opaque
+ * signed-data) are verified as verifyMessage does, until the content is neither. Signed then encrypted, encrypted
+ * then signed, triple-wrapped, and multipart/signed inside application/pkcs7-mime all open in one call.
+ *
+ * The From address for the signers' address checks is the outermost message's (an encrypted message's From is
+ * outside the encryption); when the outermost entity has none, the first From found further in is used.
+ *
+ * `authenticated` is false when any encryption layer used a non-AEAD cipher (CBC) and no signature inside it is
+ * `valid`: CBC ciphertext can be altered without detection (EFAIL), so apps should warn. It is true when nothing
+ * was encrypted (look at `layers` and `signers` for what protected the content).
+ */
+import type { X509Certificate } from './certs/x509.js';
+import { MIMEInvalid, MIMELimitExceeded } from './errors.js';
+import { toBytes } from './lib/bytes.js';
+import { openEnvelope, readContentInfo } from './cms/enveloped.js';
+import { OIDS, oidName } from './cms/oids.js';
+import { extractCms, parseMultipartSigned } from './mime/smime.js';
+import { getHeader } from './mime/entity.js';
+import {
+  addressesOf,
+  smimeKindOf,
+  verifyContext,
+  verifySignedCms,
+  type SignerResult,
+  type VerifyOptions,
+} from './verify.js';
+
+export interface OpenOptions extends VerifyOptions {
+  /** Maximum number of layers to unwrap (default 8). */
+  maxDepth?: number;
+}
+
+export type OpenLayer =
+  | {
+      type: 'enveloped' | 'authEnveloped';
+      /** The content cipher, e.g. 'aes-256-gcm'. */
+      cipher: string;
+      /** The key transport or agreement used. */
+      keyTransport: string;
+      /** The cipher authenticates the content (AEAD). */
+      authenticated: boolean;
+      /** A legacy cipher (3DES, RC2, DES). */
+      legacy: boolean;
+      /** The certificate whose key opened the layer. */
+      recipient: X509Certificate;
+    }
+  | {
+      type: 'signed';
+      /** multipart/signed (true) or opaque signed-data (false). */
+      detached: boolean;
+      signers: SignerResult[];
+    };
+
+export interface OpenResult {
+  /** The innermost entity, byte for byte. */
+  content: Uint8Array;
+  /** What each layer was, outermost first. */
+  layers: OpenLayer[];
+  /** Every signed layer's signers, outermost first. */
+  signers: SignerResult[];
+  /** At least one layer was encrypted. */
+  encrypted: boolean;
+  /** False when a CBC (non-AEAD) encryption layer has no valid signature inside it. */
+  authenticated: boolean;
+}
+
+const DEFAULT_DEPTH = 8;
+
+export async function openMessage(message: Uint8Array | string, options: OpenOptions): Promise<OpenResult> {
+  const maxDepth = options?.maxDepth ?? DEFAULT_DEPTH;
+  if (!Number.isInteger(maxDepth) || maxDepth <= 0) throw new RangeError('openMessage: maxDepth must be a positive integer');
+  let cur = toBytes(message, 'openMessage: message');
+  const first = smimeKindOf(cur);
+  const ctx = verifyContext(options, first.headers, 'openMessage');
+  const layers: OpenLayer[] = [];
+  const signers: SignerResult[] = [];
+
+  for (let kind = first; ; kind = smimeKindOf(cur)) {
+    if (kind.kind === 'other') break;
+    if (layers.length >= maxDepth) throw new MIMELimitExceeded(`openMessage: more than ${maxDepth} S/MIME layers`);
+    if (ctx.from.length === 0) ctx.from = addressesOf(getHeader({ headers: kind.headers }, 'from'));
+    if (kind.kind === 'multipart-signed') {
+      const ms = parseMultipartSigned(cur);
+      const r = await verifySignedCms(ms.signature, ms.signedPart, ctx);
+      layers.push({ type: 'signed', detached: true, signers: r.signers });
+      signers.push(...r.signers);
+      cur = r.content;
+      continue;
+    }
+    const { der } = extractCms(cur);
+    const type = readContentInfo(der).type;
+    if (type === OIDS.envelopedData || type === OIDS.authEnvelopedData) {
+      const opened = await openEnvelope(der, ctx.store.identities, ctx.crypto);
+      layers.push({
+        type: opened.kind,
+        cipher: opened.cipher,
+        keyTransport: opened.keyTransport,
+        authenticated: opened.authenticated,
+        legacy: opened.legacy,
+        recipient: opened.identity.certificate,
+      });
+      cur = opened.content;
+      continue;
+    }
+    if (type === OIDS.signedData) {
+      const r = await verifySignedCms(der, undefined, ctx);
+      layers.push({ type: 'signed', detached: false, signers: r.signers });
+      signers.push(...r.signers);
+      cur = r.content;
+      continue;
+    }
+    if (layers.length === 0) throw new MIMEInvalid(`not an S/MIME message: the CMS content type is ${oidName(type)}`);
+    break; // an S/MIME type we don't unwrap (compressed data…): it is the content
+  }
+  if (layers.length === 0) throw new MIMEInvalid(`not an S/MIME message: Content-Type is ${first.type || '(none)'}`);
+
+  let authenticated = true;
+  layers.forEach((l, i) => {
+    if (l.type === 'signed' || l.authenticated) return;
+    const protectedInside = layers.slice(i + 1).some((x) => x.type === 'signed' && x.signers.some((s) => s.status === 'valid'));
+    if (!protectedInside) authenticated = false;
+  });
+  return {
+    content: cur,
+    layers,
+    signers,
+    encrypted: layers.some((l) => l.type !== 'signed'),
+    authenticated,
+  };
+}
