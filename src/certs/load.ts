@@ -2,6 +2,7 @@
 import { CertificateInvalid, KeyInvalid } from '../errors.js';
 import { latin1, toBytes } from '../lib/bytes.js';
 import { decodeBase64 } from '../mime/base64.js';
+import { algorithmIdentifier, children, integer, NULL, octets, readTlv, seq, tlv } from '../cms/der.js';
 
 export type PemOrDer = string | Uint8Array | ArrayBuffer;
 
@@ -46,9 +47,33 @@ export function loadPrivateKey(input: PemOrDer): Uint8Array {
   const blocks = pemBlocks(text);
   const k = blocks.find((b) => b.label === 'PRIVATE KEY');
   if (k) return k.der;
+  const rsa = blocks.find((b) => b.label === 'RSA PRIVATE KEY');
+  if (rsa) return pkcs1ToPkcs8(rsa.der);
+  const ec = blocks.find((b) => b.label === 'EC PRIVATE KEY');
+  if (ec) return sec1ToPkcs8(ec.der);
   if (blocks.some((b) => b.label === 'ENCRYPTED PRIVATE KEY'))
     throw new KeyInvalid('encrypted PKCS#8 keys are not read: use PKCS#12, or decrypt the key first');
   if (blocks.some((b) => / PRIVATE KEY$/.test(b.label)))
-    throw new KeyInvalid('only PKCS#8 keys ("BEGIN PRIVATE KEY") are read; convert with `openssl pkcs8 -topk8 -nocrypt`');
+    throw new KeyInvalid('only PKCS#8, PKCS#1 RSA and SEC1 EC keys are read; convert with `openssl pkcs8 -topk8 -nocrypt`');
   throw new KeyInvalid('no private key found (expected PKCS#8 PEM or DER)');
+}
+
+/** Wraps a PKCS#1 RSAPrivateKey in a PKCS#8 PrivateKeyInfo. */
+function pkcs1ToPkcs8(der: Uint8Array): Uint8Array {
+  return seq(integer(0), algorithmIdentifier('1.2.840.113549.1.1.1', NULL), octets(der));
+}
+
+/** Wraps a SEC1 ECPrivateKey (RFC 5915) in a PKCS#8 PrivateKeyInfo, taking the curve from its parameters. */
+function sec1ToPkcs8(der: Uint8Array): Uint8Array {
+  try {
+    const top = readTlv(der, 0);
+    const params = children(der, top).find((c) => c.cls === 2 && c.tagNo === 0);
+    if (!params) throw new KeyInvalid('EC PRIVATE KEY without curve parameters');
+    const curve = children(der, params)[0]!;
+    const curveDer = der.subarray(curve.start, curve.end);
+    return seq(integer(0), tlv(0x30, tlv(0x06, new Uint8Array([0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01])), curveDer), octets(der));
+  } catch (e) {
+    if (e instanceof KeyInvalid) throw e;
+    throw new KeyInvalid('malformed EC PRIVATE KEY');
+  }
 }
