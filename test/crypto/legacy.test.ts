@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   des3CbcDecrypt,
@@ -106,7 +106,7 @@ describe('Triple-DES CBC', () => {
     expect(toHex(stripPkcs7Padding(hex('aabbccddeeff0202'), 8))).toBe('aabbccddeeff');
   });
 
-  it('is fast enough (3DES ≥ 2 MB/s)', () => {
+  it('is fast enough (3DES decrypts 1 MiB in under 500 ms)', () => {
     const key = rnd(24);
     const iv = rnd(8);
     const data = rnd(1 << 20);
@@ -214,7 +214,7 @@ describe('RC2 CBC (RFC 2268)', () => {
       expect(dec.status, dec.stderr).toBe(0);
       expect(toHex(dec.stdout)).toBe(toHex(data));
     }
-    expect(existsSync(dir)).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

@@ -1,0 +1,833 @@
+/**
+ * PKCS#12 (RFC 7292) reader: private keys (as PKCS#8) and X.509 certificates, with their friendlyName and
+ * localKeyId attributes.
+ *
+ * - DER or BER (indefinite lengths and constructed OCTET STRINGs, as written by Windows and NSS).
+ * - Integrity: the password MAC (HMAC-SHA-1/224/256/384/512 keyed with the RFC 7292 Appendix B KDF, ID=3) and
+ *   PBMAC1 (RFC 9579). A MAC mismatch → Pkcs12BadPassword. Public-key integrity mode (signedData) is not read.
+ * - Privacy: `data` and `encryptedData` contents. Encryption schemes: PBES2 (PBKDF2 with HMAC-SHA-1/224/256/384/512;
+ *   AES-128/192/256-CBC, DES-EDE3-CBC, RC2-CBC, DES-CBC) and the PKCS#12 PBEs pbeWithSHAAnd3-KeyTripleDES-CBC,
+ *   …2-KeyTripleDES-CBC, …128BitRC2-CBC and …40BitRC2-CBC. RC4 and PBES1 are not read (UnsupportedAlgorithm).
+ * - Bags: keyBag, pkcs8ShroudedKeyBag, certBag (x509Certificate) and nested safeContentsBag; CRL, secret and
+ *   unknown bags are skipped.
+ *
+ * Passwords: the MAC and the PKCS#12 PBEs take the password as a BMPString (UTF-16BE plus a 2-byte terminator);
+ * PBES2 takes its UTF-8 bytes. An empty password is tried both as the empty BMPString (the terminator alone) and as
+ * no bytes at all, as OpenSSL does; a non-ASCII password is also tried in the pre-1.1.0 OpenSSL encoding (each UTF-8
+ * byte taken as one character). No error message ever contains the password.
+ *
+ * Errors: wrong password → Pkcs12BadPassword; malformed structure → Pkcs12Invalid; an unknown algorithm →
+ * UnsupportedAlgorithm naming its OID. Bad arguments (not a Uint8Array / not a string) → TypeError.
+ */
+import { CMSInvalid, CMSLimitExceeded, Pkcs12BadPassword, Pkcs12Invalid, UnsupportedAlgorithm } from '../errors.js';
+import { CONTEXT, TAG, UNIVERSAL, children, decodeOid, readTlv, stringContent, type Tlv } from '../cms/der.js';
+import { getCrypto } from '../crypto/provider.js';
+import { des3CbcDecrypt, hmacSha224, rc2CbcDecrypt, rc2EffectiveBitsFromVersion, sha224 } from '../crypto/legacy.js';
+import { constantTimeEqual, utf8 } from '../lib/bytes.js';
+
+export interface Pkcs12Key {
+  /** The private key as a PrivateKeyInfo (PKCS#8), decrypted: the bytes as stored in the file (DER in practice). */
+  pkcs8: Uint8Array;
+  localKeyId?: Uint8Array;
+  friendlyName?: string;
+}
+
+export interface Pkcs12Cert {
+  /** The certificate, DER. */
+  der: Uint8Array;
+  localKeyId?: Uint8Array;
+  friendlyName?: string;
+}
+
+export interface Pkcs12Contents {
+  keys: Pkcs12Key[];
+  certs: Pkcs12Cert[];
+}
+
+/**
+ * Highest iteration count accepted for the RFC 7292 KDF. It costs one async WebCrypto digest per iteration (about
+ * 35 µs on Node 20), so a hostile file could otherwise stall the caller for minutes. Real files use 1 to 10 240.
+ */
+const MAX_PKCS12_KDF_ITERATIONS = 300_000;
+/** Highest iteration count accepted for PBKDF2 (native, fast). */
+const MAX_PBKDF2_ITERATIONS = 10_000_000;
+/** Nesting limit for safeContentsBag. */
+const MAX_BAG_NESTING = 8;
+
+const OID = {
+  data: '1.2.840.113549.1.7.1',
+  signedData: '1.2.840.113549.1.7.2',
+  envelopedData: '1.2.840.113549.1.7.3',
+  encryptedData: '1.2.840.113549.1.7.6',
+
+  keyBag: '1.2.840.113549.1.12.10.1.1',
+  pkcs8ShroudedKeyBag: '1.2.840.113549.1.12.10.1.2',
+  certBag: '1.2.840.113549.1.12.10.1.3',
+  safeContentsBag: '1.2.840.113549.1.12.10.1.6',
+  x509Certificate: '1.2.840.113549.1.9.22.1',
+  friendlyName: '1.2.840.113549.1.9.20',
+  localKeyId: '1.2.840.113549.1.9.21',
+
+  pbeWithSHAAnd128BitRC4: '1.2.840.113549.1.12.1.1',
+  pbeWithSHAAnd40BitRC4: '1.2.840.113549.1.12.1.2',
+  pbeWithSHAAnd3KeyTripleDESCBC: '1.2.840.113549.1.12.1.3',
+  pbeWithSHAAnd2KeyTripleDESCBC: '1.2.840.113549.1.12.1.4',
+  pbeWithSHAAnd128BitRC2CBC: '1.2.840.113549.1.12.1.5',
+  pbeWithSHAAnd40BitRC2CBC: '1.2.840.113549.1.12.1.6',
+  pbes2: '1.2.840.113549.1.5.13',
+  pbkdf2: '1.2.840.113549.1.5.12',
+  pbmac1: '1.2.840.113549.1.5.14',
+
+  hmacWithSHA1: '1.2.840.113549.2.7',
+  hmacWithSHA224: '1.2.840.113549.2.8',
+  hmacWithSHA256: '1.2.840.113549.2.9',
+  hmacWithSHA384: '1.2.840.113549.2.10',
+  hmacWithSHA512: '1.2.840.113549.2.11',
+
+  aes128CBC: '2.16.840.1.101.3.4.1.2',
+  aes192CBC: '2.16.840.1.101.3.4.1.22',
+  aes256CBC: '2.16.840.1.101.3.4.1.42',
+  desEde3CBC: '1.2.840.113549.3.7',
+  desCBC: '1.3.14.3.2.7',
+  rc2CBC: '1.2.840.113549.3.2',
+} as const;
+
+type HashName = 'SHA-1' | 'SHA-224' | 'SHA-256' | 'SHA-384' | 'SHA-512';
+
+interface HashInfo {
+  name: HashName;
+  /** Output length u (bytes). */
+  u: number;
+  /** Block length v (bytes). */
+  v: number;
+}
+
+const HASHES: Record<HashName, HashInfo> = {
+  'SHA-1': { name: 'SHA-1', u: 20, v: 64 },
+  'SHA-224': { name: 'SHA-224', u: 28, v: 64 },
+  'SHA-256': { name: 'SHA-256', u: 32, v: 64 },
+  'SHA-384': { name: 'SHA-384', u: 48, v: 128 },
+  'SHA-512': { name: 'SHA-512', u: 64, v: 128 },
+};
+
+const DIGEST_BY_OID: Record<string, HashInfo> = {
+  '1.3.14.3.2.26': HASHES['SHA-1'],
+  '2.16.840.1.101.3.4.2.4': HASHES['SHA-224'],
+  '2.16.840.1.101.3.4.2.1': HASHES['SHA-256'],
+  '2.16.840.1.101.3.4.2.2': HASHES['SHA-384'],
+  '2.16.840.1.101.3.4.2.3': HASHES['SHA-512'],
+};
+
+const HMAC_BY_OID: Record<string, HashInfo> = {
+  [OID.hmacWithSHA1]: HASHES['SHA-1'],
+  [OID.hmacWithSHA224]: HASHES['SHA-224'],
+  [OID.hmacWithSHA256]: HASHES['SHA-256'],
+  [OID.hmacWithSHA384]: HASHES['SHA-384'],
+  [OID.hmacWithSHA512]: HASHES['SHA-512'],
+};
+
+const OID_NAMES: Record<string, string> = {
+  [OID.pbeWithSHAAnd128BitRC4]: 'pbeWithSHAAnd128BitRC4',
+  [OID.pbeWithSHAAnd40BitRC4]: 'pbeWithSHAAnd40BitRC4',
+  '1.2.840.113549.1.5.3': 'pbeWithMD5AndDES-CBC (PBES1)',
+  '1.2.840.113549.1.5.10': 'pbeWithSHA1AndDES-CBC (PBES1)',
+  '1.2.840.113549.1.5.6': 'pbeWithMD5AndRC2-CBC (PBES1)',
+  '1.2.840.113549.1.5.11': 'pbeWithSHA1AndRC2-CBC (PBES1)',
+  '1.3.6.1.4.1.11591.4.11': 'scrypt',
+  '1.2.840.113549.2.12': 'hmacWithSHA512-224',
+  '1.2.840.113549.2.13': 'hmacWithSHA512-256',
+  [OID.signedData]: 'public-key integrity mode (signedData)',
+  [OID.envelopedData]: 'public-key privacy mode (envelopedData)',
+};
+
+const named = (what: string, oid: string) => `${what} ${OID_NAMES[oid] ?? oid}`;
+
+/** Thrown inside the parser when a decryption's padding is wrong: always a wrong password. */
+class BadDecrypt extends Error {}
+
+/** The password in the two encodings PKCS#12 uses. */
+interface Password {
+  /** BMPString with terminator, for the RFC 7292 KDF (or empty: OpenSSL's NULL password). */
+  bmp: Uint8Array;
+  /** UTF-8, for PBKDF2. */
+  utf8: Uint8Array;
+}
+
+function bmpString(s: string): Uint8Array {
+  const out = new Uint8Array(s.length * 2 + 2);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out[2 * i] = c >>> 8;
+    out[2 * i + 1] = c & 0xff;
+  }
+  return out;
+}
+
+function passwordCandidates(password: string): Password[] {
+  const u = utf8(password);
+  if (password === '') return [{ bmp: Uint8Array.of(0, 0), utf8: u }, { bmp: new Uint8Array(0), utf8: u }];
+  const out: Password[] = [{ bmp: bmpString(password), utf8: u }];
+  // OpenSSL before 1.1.0 turned each byte of the (UTF-8) password into one BMP character.
+  if (/[^\x00-\x7f]/.test(password)) {
+    let s = '';
+    for (const b of u) s += String.fromCharCode(b);
+    out.push({ bmp: bmpString(s), utf8: u });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Entry point
+
+/**
+ * Reads a PKCS#12 (.p12/.pfx) file. `der` may be DER or BER. Verifies the MAC when there is one, decrypts every
+ * key and certificate bag, and returns them in file order.
+ */
+export async function parsePkcs12(der: Uint8Array, password: string, crypto?: Crypto): Promise<Pkcs12Contents> {
+  if (!(der instanceof Uint8Array)) throw new TypeError('parsePkcs12: der must be a Uint8Array');
+  if (typeof password !== 'string') throw new TypeError('parsePkcs12: password must be a string');
+  const c = getCrypto(crypto);
+  try {
+    return await parse(der, password, c);
+  } catch (e) {
+    throw mapError(e);
+  }
+}
+
+function mapError(e: unknown): Error {
+  if (e instanceof Pkcs12BadPassword || e instanceof Pkcs12Invalid || e instanceof UnsupportedAlgorithm) return e;
+  if (e instanceof BadDecrypt) return new Pkcs12BadPassword();
+  if (e instanceof CMSInvalid || e instanceof CMSLimitExceeded) {
+    return new Pkcs12Invalid(`PKCS#12: ${e.message}`, { cause: e });
+  }
+  const msg = e instanceof Error ? e.message : 'parse error';
+  return new Pkcs12Invalid(`PKCS#12: ${msg}`, { cause: e });
+}
+
+function invalid(msg: string): never {
+  throw new Pkcs12Invalid(`PKCS#12: ${msg}`);
+}
+
+interface Ctx {
+  crypto: Crypto;
+  pw: Password;
+  /** True when a MAC vouched for the password (so a structure error in decrypted content is a real error). */
+  macVerified: boolean;
+  /** Set when the result is no longer wanted: the KDF loops stop. */
+  abort?: { readonly aborted: boolean };
+}
+
+async function parse(der: Uint8Array, password: string, crypto: Crypto): Promise<Pkcs12Contents> {
+  // PFX ::= SEQUENCE { version INTEGER {v3(3)}, authSafe ContentInfo, macData MacData OPTIONAL }
+  const pfx = readTlv(der, 0);
+  if (pfx.cls !== UNIVERSAL || pfx.tagNo !== TAG.SEQUENCE || !pfx.constructed) invalid('not a PFX (expected a SEQUENCE)');
+  const parts = children(der, pfx);
+  if (parts.length < 2 || parts.length > 3) invalid('a PFX has version, authSafe and an optional macData');
+  const version = readInt(der, parts[0]!, 'version');
+  if (version !== 3) invalid(`unsupported PFX version ${version}`);
+
+  // authSafe ContentInfo: data (password integrity). signedData (public-key integrity) is not read.
+  const authSafe = contentInfo(der, parts[1]!);
+  if (authSafe.type !== OID.data) throw new UnsupportedAlgorithm(named('PKCS#12 integrity mode', authSafe.type), authSafe.type);
+  if (!authSafe.content) invalid('authSafe has no content');
+  const authSafeBytes = octetString(der, authSafe.content, 'authSafe content');
+
+  const candidates = passwordCandidates(password);
+  if (parts[2]) {
+    // Decrypt with the first password candidate while the MAC is checked: both are chains of thousands of digests,
+    // and this halves the wait in the usual case. If the MAC says otherwise the speculative work is aborted.
+    const first = candidates[0]!;
+    const abort = { aborted: false };
+    const speculative = readAuthenticatedSafe(authSafeBytes, { crypto, pw: first, macVerified: true, abort }).then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    let pw: Password | undefined;
+    try {
+      pw = await verifyMac(der, parts[2], authSafeBytes, candidates, crypto);
+    } finally {
+      if (pw !== first) {
+        abort.aborted = true;
+        await speculative;
+      }
+    }
+    if (!pw) throw new Pkcs12BadPassword();
+    if (pw === first) {
+      const r = await speculative;
+      if (r.ok) return r.value;
+      throw r.error;
+    }
+    return readAuthenticatedSafe(authSafeBytes, { crypto, pw, macVerified: true });
+  }
+  // No MAC: the only check of the password is the decryption itself.
+  let last: unknown;
+  for (const pw of candidates) {
+    try {
+      return await readAuthenticatedSafe(authSafeBytes, { crypto, pw, macVerified: false });
+    } catch (e) {
+      if (!(e instanceof BadDecrypt || e instanceof Pkcs12BadPassword)) throw e;
+      last = e;
+    }
+  }
+  throw last;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// MAC
+
+async function verifyMac(
+  der: Uint8Array,
+  macTlv: Tlv,
+  content: Uint8Array,
+  candidates: Password[],
+  crypto: Crypto,
+): Promise<Password | undefined> {
+  // MacData ::= SEQUENCE { mac DigestInfo, macSalt OCTET STRING, iterations INTEGER DEFAULT 1 }
+  const m = expectSeq(der, macTlv, 'macData');
+  if (m.length < 2 || m.length > 3) invalid('malformed macData');
+  const digestInfo = expectSeq(der, m[0]!, 'macData DigestInfo');
+  if (digestInfo.length !== 2) invalid('malformed macData DigestInfo');
+  const alg = algorithmIdentifier(der, digestInfo[0]!, 'MAC algorithm');
+  const expected = octetString(der, digestInfo[1]!, 'MAC value');
+
+  if (alg.oid === OID.pbmac1) return verifyPbmac1(der, alg.params, content, expected, candidates, crypto);
+
+  const hash = DIGEST_BY_OID[alg.oid];
+  if (!hash) throw new UnsupportedAlgorithm(named('PKCS#12 MAC digest', alg.oid), alg.oid);
+  const salt = octetString(der, m[1]!, 'macSalt');
+  const iterations = m[2] ? readInt(der, m[2], 'MAC iterations') : 1;
+  checkIterations(iterations, MAX_PKCS12_KDF_ITERATIONS, 'MAC');
+  if (expected.length !== hash.u) invalid(`the ${hash.name} MAC value must be ${hash.u} bytes`);
+
+  const ok = await Promise.all(
+    candidates.map(async (pw) => {
+      const key = await pkcs12Kdf(hash, pw.bmp, salt, 3, iterations, hash.u, crypto);
+      return hmacVerify(hash, key, content, expected, crypto);
+    }),
+  );
+  return candidates[ok.indexOf(true)];
+}
+
+/** RFC 9579 PBMAC1: HMAC keyed by PBKDF2 over the UTF-8 password (macSalt and iterations of MacData are unused). */
+async function verifyPbmac1(
+  der: Uint8Array,
+  params: Tlv | undefined,
+  content: Uint8Array,
+  expected: Uint8Array,
+  candidates: Password[],
+  crypto: Crypto,
+): Promise<Password | undefined> {
+  // PBMAC1-params ::= SEQUENCE { keyDerivationFunc AlgorithmIdentifier, messageAuthScheme AlgorithmIdentifier }
+  if (!params) invalid('PBMAC1 without parameters');
+  const p = expectSeq(der, params, 'PBMAC1 parameters');
+  if (p.length !== 2) invalid('malformed PBMAC1 parameters');
+  const kdf = algorithmIdentifier(der, p[0]!, 'PBMAC1 key derivation');
+  const mac = algorithmIdentifier(der, p[1]!, 'PBMAC1 MAC');
+  const hash = HMAC_BY_OID[mac.oid];
+  if (!hash) throw new UnsupportedAlgorithm(named('PBMAC1 MAC', mac.oid), mac.oid);
+  if (kdf.oid !== OID.pbkdf2) throw new UnsupportedAlgorithm(named('PBMAC1 key derivation', kdf.oid), kdf.oid);
+  const pb = pbkdf2Params(der, kdf.params);
+  if (pb.keyLength === undefined) invalid('PBMAC1: PBKDF2 keyLength is required');
+  if (expected.length !== hash.u) invalid(`the ${hash.name} MAC value must be ${hash.u} bytes`);
+  const tried = new Set<string>();
+  for (const pw of candidates) {
+    const k = Array.from(pw.utf8).join(',');
+    if (tried.has(k)) continue;
+    tried.add(k);
+    const key = await pbkdf2(pb.prf, pw.utf8, pb.salt, pb.iterations, pb.keyLength, crypto);
+    if (await hmacVerify(hash, key, content, expected, crypto)) return pw;
+  }
+  return undefined;
+}
+
+async function hmacVerify(hash: HashInfo, key: Uint8Array, data: Uint8Array, mac: Uint8Array, crypto: Crypto): Promise<boolean> {
+  if (hash.name === 'SHA-224') return constantTimeEqual(hmacSha224(key, data), mac);
+  // HMAC keys of zero length are refused by WebCrypto; RFC 2104 pads them with zeros anyway.
+  const k = key.length > 0 ? key : new Uint8Array(1);
+  const ck = await crypto.subtle.importKey('raw', k as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: hash.name }, false, ['verify']);
+  return crypto.subtle.verify('HMAC', ck, mac as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// RFC 7292 Appendix B.2 key derivation
+
+/**
+ * The PKCS#12 KDF (RFC 7292 Appendix B.2): `n` bytes of key (id 1), IV (id 2) or MAC key (id 3) material from the
+ * BMPString password `pw` and `salt`. One digest per iteration, through WebCrypto (SHA-224 in pure TypeScript).
+ * `signal.aborted` is checked between iterations, so a derivation that is no longer wanted stops early.
+ */
+export async function pkcs12Kdf(
+  hash: { name: HashName; u: number; v: number } | HashName,
+  pw: Uint8Array,
+  salt: Uint8Array,
+  id: 1 | 2 | 3,
+  iterations: number,
+  n: number,
+  crypto?: Crypto,
+  signal?: { readonly aborted: boolean },
+): Promise<Uint8Array> {
+  const h = typeof hash === 'string' ? HASHES[hash] : hash;
+  const subtle = getCrypto(crypto).subtle;
+  const { u, v } = h;
+  checkIterations(iterations, MAX_PKCS12_KDF_ITERATIONS, 'KDF');
+  const sLen = salt.length === 0 ? 0 : v * Math.ceil(salt.length / v);
+  const pLen = pw.length === 0 ? 0 : v * Math.ceil(pw.length / v);
+  // D || I in one buffer, hashed in place for each output block.
+  const buf = new Uint8Array(v + sLen + pLen);
+  buf.fill(id, 0, v);
+  for (let i = 0; i < sLen; i++) buf[v + i] = salt[i % salt.length]!;
+  for (let i = 0; i < pLen; i++) buf[v + sLen + i] = pw[i % pw.length]!;
+  const I = buf.subarray(v);
+  const out = new Uint8Array(n);
+  const B = new Uint8Array(v);
+  const blocks = Math.ceil(n / u);
+  for (let b = 0; b < blocks; b++) {
+    let A: Uint8Array;
+    if (h.name === 'SHA-224') {
+      A = sha224(buf);
+      for (let r = 1; r < iterations; r++) A = sha224(A);
+    } else {
+      let a: ArrayBuffer = await subtle.digest(h.name, buf);
+      for (let r = 1; r < iterations; r++) {
+        if (signal?.aborted) throw new Error('aborted');
+        a = await subtle.digest(h.name, a);
+      }
+      A = new Uint8Array(a);
+    }
+    out.set(A.subarray(0, Math.min(u, n - b * u)), b * u);
+    if (b + 1 < blocks) {
+      // I_j = (I_j + B + 1) mod 2^(8v), for every v-byte block I_j of I.
+      for (let k = 0; k < v; k++) B[k] = A[k % u]!;
+      for (let j = 0; j < I.length; j += v) {
+        let carry = 1;
+        for (let k = v - 1; k >= 0; k--) {
+          const x = I[j + k]! + B[k]! + carry;
+          I[j + k] = x & 0xff;
+          carry = x >>> 8;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+function checkIterations(n: number, max: number, what: string): void {
+  if (n < 1) invalid(`${what} iteration count must be at least 1`);
+  if (n > max) invalid(`${what} iteration count ${n} is above the limit of ${max}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// PBKDF2
+
+async function pbkdf2(prf: HashInfo, pw: Uint8Array, salt: Uint8Array, iterations: number, length: number, crypto: Crypto): Promise<Uint8Array> {
+  checkIterations(iterations, MAX_PBKDF2_ITERATIONS, 'PBKDF2');
+  if (prf.name === 'SHA-224') return pbkdf2Sha224(pw, salt, iterations, length);
+  const key = await crypto.subtle.importKey('raw', pw as Uint8Array<ArrayBuffer>, 'PBKDF2', false, ['deriveBits']);
+  const bits = await crypto.subtle.deriveBits(
+    { name: 'PBKDF2', hash: prf.name, salt: salt as Uint8Array<ArrayBuffer>, iterations },
+    key,
+    length * 8,
+  );
+  return new Uint8Array(bits);
+}
+
+function pbkdf2Sha224(pw: Uint8Array, salt: Uint8Array, iterations: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  const block = new Uint8Array(salt.length + 4);
+  block.set(salt, 0);
+  for (let i = 1, o = 0; o < length; i++, o += 28) {
+    block[salt.length] = i >>> 24;
+    block[salt.length + 1] = i >>> 16;
+    block[salt.length + 2] = i >>> 8;
+    block[salt.length + 3] = i;
+    let u = hmacSha224(pw, block);
+    const t = u.slice();
+    for (let r = 1; r < iterations; r++) {
+      u = hmacSha224(pw, u);
+      for (let k = 0; k < 28; k++) t[k] = t[k]! ^ u[k]!;
+    }
+    out.set(t.subarray(0, Math.min(28, length - o)), o);
+  }
+  return out;
+}
+
+interface Pbkdf2Params {
+  salt: Uint8Array;
+  iterations: number;
+  keyLength?: number;
+  prf: HashInfo;
+}
+
+function pbkdf2Params(der: Uint8Array, params: Tlv | undefined): Pbkdf2Params {
+  // PBKDF2-params ::= SEQUENCE { salt CHOICE { specified OCTET STRING, otherSource AlgorithmIdentifier },
+  //   iterationCount INTEGER, keyLength INTEGER OPTIONAL, prf AlgorithmIdentifier DEFAULT hmacWithSHA1 }
+  if (!params) invalid('PBKDF2 without parameters');
+  const p = expectSeq(der, params, 'PBKDF2 parameters');
+  if (p.length < 2 || p.length > 4) invalid('malformed PBKDF2 parameters');
+  if (p[0]!.tagNo !== TAG.OCTET_STRING || p[0]!.cls !== UNIVERSAL) {
+    throw new UnsupportedAlgorithm('PBKDF2 salt from an otherSource');
+  }
+  const salt = octetString(der, p[0]!, 'PBKDF2 salt');
+  const iterations = readInt(der, p[1]!, 'PBKDF2 iterations');
+  let i = 2;
+  let keyLength: number | undefined;
+  if (p[i] && p[i]!.cls === UNIVERSAL && p[i]!.tagNo === TAG.INTEGER) {
+    keyLength = readInt(der, p[i]!, 'PBKDF2 keyLength');
+    if (keyLength < 1 || keyLength > 1024) invalid('PBKDF2 keyLength out of range');
+    i++;
+  }
+  let prf = HASHES['SHA-1'];
+  if (p[i]) {
+    const a = algorithmIdentifier(der, p[i]!, 'PBKDF2 prf');
+    const h = HMAC_BY_OID[a.oid];
+    if (!h) throw new UnsupportedAlgorithm(named('PBKDF2 prf', a.oid), a.oid);
+    prf = h;
+    i++;
+  }
+  if (i !== p.length) invalid('malformed PBKDF2 parameters');
+  return { salt, iterations, keyLength, prf };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Decryption of EncryptedPrivateKeyInfo / EncryptedContentInfo
+
+const AES_KEY_LENGTH: Record<string, number> = { [OID.aes128CBC]: 16, [OID.aes192CBC]: 24, [OID.aes256CBC]: 32 };
+
+/** Decrypts `data` with the password-based scheme `alg`. Bad padding → BadDecrypt. */
+async function pbeDecrypt(der: Uint8Array, algTlv: Tlv, data: Uint8Array, ctx: Ctx): Promise<Uint8Array> {
+  const alg = algorithmIdentifier(der, algTlv, 'encryption algorithm');
+  switch (alg.oid) {
+    case OID.pbeWithSHAAnd3KeyTripleDESCBC:
+    case OID.pbeWithSHAAnd2KeyTripleDESCBC:
+    case OID.pbeWithSHAAnd128BitRC2CBC:
+    case OID.pbeWithSHAAnd40BitRC2CBC: {
+      // pkcs-12PbeParams ::= SEQUENCE { salt OCTET STRING, iterations INTEGER }
+      if (!alg.params) invalid('PKCS#12 PBE without parameters');
+      const p = expectSeq(der, alg.params, 'PKCS#12 PBE parameters');
+      if (p.length !== 2) invalid('malformed PKCS#12 PBE parameters');
+      checkBlocks(data, 8);
+      const salt = octetString(der, p[0]!, 'PBE salt');
+      const iterations = readInt(der, p[1]!, 'PBE iterations');
+      const keyLength =
+        alg.oid === OID.pbeWithSHAAnd3KeyTripleDESCBC ? 24
+        : alg.oid === OID.pbeWithSHAAnd2KeyTripleDESCBC || alg.oid === OID.pbeWithSHAAnd128BitRC2CBC ? 16
+        : 5;
+      const sha1 = HASHES['SHA-1'];
+      const [key, iv] = await Promise.all([
+        pkcs12Kdf(sha1, ctx.pw.bmp, salt, 1, iterations, keyLength, ctx.crypto, ctx.abort),
+        pkcs12Kdf(sha1, ctx.pw.bmp, salt, 2, iterations, 8, ctx.crypto, ctx.abort),
+      ]);
+      return legacyDecrypt(() =>
+        alg.oid === OID.pbeWithSHAAnd3KeyTripleDESCBC || alg.oid === OID.pbeWithSHAAnd2KeyTripleDESCBC
+          ? des3CbcDecrypt(key, iv, data)
+          : rc2CbcDecrypt(key, keyLength * 8, iv, data),
+      );
+    }
+    case OID.pbes2:
+      return pbes2Decrypt(der, alg.params, data, ctx);
+    default:
+      throw new UnsupportedAlgorithm(named('PKCS#12 encryption', alg.oid), alg.oid);
+  }
+}
+
+function checkBlocks(data: Uint8Array, size: number): void {
+  if (data.length === 0 || data.length % size !== 0) invalid(`encrypted data is not a whole number of ${size}-byte blocks`);
+}
+
+function legacyDecrypt(f: () => Uint8Array): Uint8Array {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof RangeError || e instanceof TypeError) throw e;
+    throw new BadDecrypt();
+  }
+}
+
+async function pbes2Decrypt(der: Uint8Array, params: Tlv | undefined, data: Uint8Array, ctx: Ctx): Promise<Uint8Array> {
+  // PBES2-params ::= SEQUENCE { keyDerivationFunc AlgorithmIdentifier, encryptionScheme AlgorithmIdentifier }
+  if (!params) invalid('PBES2 without parameters');
+  const p = expectSeq(der, params, 'PBES2 parameters');
+  if (p.length !== 2) invalid('malformed PBES2 parameters');
+  const kdf = algorithmIdentifier(der, p[0]!, 'PBES2 key derivation');
+  if (kdf.oid !== OID.pbkdf2) throw new UnsupportedAlgorithm(named('PBES2 key derivation', kdf.oid), kdf.oid);
+  const enc = algorithmIdentifier(der, p[1]!, 'PBES2 encryption scheme');
+  const pb = pbkdf2Params(der, kdf.params);
+
+  const ivParam = (len: number): Uint8Array => {
+    if (!enc.params || enc.params.cls !== UNIVERSAL || enc.params.tagNo !== TAG.OCTET_STRING) invalid('PBES2: missing IV');
+    const iv = stringContent(der, enc.params);
+    if (iv.length !== len) invalid(`PBES2: the IV must be ${len} bytes`);
+    return iv;
+  };
+  const keyLen = (fixed: number): number => {
+    if (pb.keyLength !== undefined && pb.keyLength !== fixed) invalid('PBES2: keyLength does not match the cipher');
+    return fixed;
+  };
+
+  const aesLen = AES_KEY_LENGTH[enc.oid];
+  if (aesLen !== undefined) {
+    const iv = ivParam(16);
+    checkBlocks(data, 16);
+    const key = await pbkdf2(pb.prf, ctx.pw.utf8, pb.salt, pb.iterations, keyLen(aesLen), ctx.crypto);
+    return aesCbcDecrypt(key, iv, data, ctx.crypto);
+  }
+  if (enc.oid === OID.desEde3CBC || enc.oid === OID.desCBC) {
+    const iv = ivParam(8);
+    checkBlocks(data, 8);
+    const single = enc.oid === OID.desCBC;
+    const key = await pbkdf2(pb.prf, ctx.pw.utf8, pb.salt, pb.iterations, keyLen(single ? 8 : 24), ctx.crypto);
+    // Single DES is 3DES with K1 = K2 = K3.
+    const k = single ? Uint8Array.from([...key, ...key, ...key]) : key;
+    return legacyDecrypt(() => des3CbcDecrypt(k, iv, data));
+  }
+  if (enc.oid === OID.rc2CBC) {
+    // RC2-CBC-Parameter ::= SEQUENCE { rc2ParameterVersion INTEGER OPTIONAL, iv OCTET STRING (SIZE(8)) }
+    if (!enc.params) invalid('PBES2: RC2 without parameters');
+    const rp = expectSeq(der, enc.params, 'RC2 parameters');
+    if (rp.length < 1 || rp.length > 2) invalid('malformed RC2 parameters');
+    const bits = rp.length === 2 ? rc2EffectiveBitsFromVersion(readInt(der, rp[0]!, 'RC2 version')) : 32;
+    const iv = octetString(der, rp[rp.length - 1]!, 'RC2 IV');
+    if (iv.length !== 8) invalid('PBES2: the RC2 IV must be 8 bytes');
+    checkBlocks(data, 8);
+    const len = pb.keyLength ?? Math.min(128, Math.ceil(bits / 8));
+    const key = await pbkdf2(pb.prf, ctx.pw.utf8, pb.salt, pb.iterations, len, ctx.crypto);
+    return legacyDecrypt(() => rc2CbcDecrypt(key, bits, iv, data));
+  }
+  throw new UnsupportedAlgorithm(named('PBES2 encryption scheme', enc.oid), enc.oid);
+}
+
+async function aesCbcDecrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array, crypto: Crypto): Promise<Uint8Array> {
+  let ck: CryptoKey;
+  try {
+    ck = await crypto.subtle.importKey('raw', key as Uint8Array<ArrayBuffer>, 'AES-CBC', false, ['decrypt']);
+  } catch {
+    // Chromium refuses 192-bit AES keys.
+    throw new UnsupportedAlgorithm(`AES-${key.length * 8}-CBC in this WebCrypto implementation`);
+  }
+  try {
+    const iv2 = iv.slice();
+    return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-CBC', iv: iv2 }, ck, data as Uint8Array<ArrayBuffer>));
+  } catch {
+    throw new BadDecrypt();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// AuthenticatedSafe, SafeContents, SafeBags
+
+async function readAuthenticatedSafe(buf: Uint8Array, ctx: Ctx): Promise<Pkcs12Contents> {
+  // AuthenticatedSafe ::= SEQUENCE OF ContentInfo
+  const items = expectSeq(buf, readWhole(buf, 'AuthenticatedSafe'), 'AuthenticatedSafe');
+  const results = await Promise.all(
+    items.map(async (item): Promise<Pkcs12Contents> => {
+      const ci = contentInfo(buf, item);
+      if (ci.type === OID.data) {
+        if (!ci.content) return { keys: [], certs: [] };
+        return readSafeContents(octetString(buf, ci.content, 'data content'), ctx, 0);
+      }
+      if (ci.type === OID.encryptedData) {
+        if (!ci.content) invalid('encryptedData without content');
+        return readEncryptedData(buf, ci.content, ctx);
+      }
+      throw new UnsupportedAlgorithm(named('PKCS#12 content type', ci.type), ci.type);
+    }),
+  );
+  return merge(results);
+}
+
+async function readEncryptedData(buf: Uint8Array, t: Tlv, ctx: Ctx): Promise<Pkcs12Contents> {
+  // EncryptedData ::= SEQUENCE { version INTEGER, encryptedContentInfo EncryptedContentInfo,
+  //   unprotectedAttrs [1] IMPLICIT UnprotectedAttributes OPTIONAL }
+  // EncryptedContentInfo ::= SEQUENCE { contentType OID, contentEncryptionAlgorithm AlgorithmIdentifier,
+  //   encryptedContent [0] IMPLICIT OCTET STRING OPTIONAL }
+  const ed = expectSeq(buf, t, 'EncryptedData');
+  if (ed.length < 2) invalid('malformed EncryptedData');
+  readInt(buf, ed[0]!, 'EncryptedData version');
+  const eci = expectSeq(buf, ed[1]!, 'EncryptedContentInfo');
+  if (eci.length < 2 || eci.length > 3) invalid('malformed EncryptedContentInfo');
+  const type = decodeOid(buf, eci[0]!);
+  if (type !== OID.data) invalid(`encrypted content type ${type} is not data`);
+  const ec = eci[2];
+  if (!ec) return { keys: [], certs: [] };
+  if (ec.cls !== CONTEXT || ec.tagNo !== 0) invalid('malformed encryptedContent');
+  const data = stringContent(buf, ec);
+  const plain = await pbeDecrypt(buf, eci[1]!, data, ctx);
+  return decryptedStructure(ctx, () => readSafeContents(plain, ctx, 0));
+}
+
+/**
+ * Runs `f` over freshly decrypted bytes. Without a MAC, a structure error there means a wrong password (the padding
+ * check passes by chance about once in 256 tries), so it becomes a bad password.
+ */
+async function decryptedStructure<T>(ctx: Ctx, f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (!ctx.macVerified && (e instanceof CMSInvalid || e instanceof CMSLimitExceeded || e instanceof Pkcs12Invalid)) {
+      throw new BadDecrypt();
+    }
+    throw e;
+  }
+}
+
+async function readSafeContents(buf: Uint8Array, ctx: Ctx, depth: number): Promise<Pkcs12Contents> {
+  if (depth > MAX_BAG_NESTING) invalid('safeContentsBag nested too deeply');
+  // SafeContents ::= SEQUENCE OF SafeBag
+  const bags = expectSeq(buf, readWhole(buf, 'SafeContents'), 'SafeContents');
+  const results = await Promise.all(bags.map((b) => readSafeBag(buf, b, ctx, depth)));
+  return merge(results);
+}
+
+async function readSafeBag(buf: Uint8Array, t: Tlv, ctx: Ctx, depth: number): Promise<Pkcs12Contents> {
+  // SafeBag ::= SEQUENCE { bagId OID, bagValue [0] EXPLICIT ANY, bagAttributes SET OF PKCS12Attribute OPTIONAL }
+  const parts = expectSeq(buf, t, 'SafeBag');
+  if (parts.length < 2 || parts.length > 3) invalid('malformed SafeBag');
+  const bagId = decodeOid(buf, parts[0]!);
+  const wrapper = parts[1]!;
+  if (wrapper.cls !== CONTEXT || wrapper.tagNo !== 0 || !wrapper.constructed) invalid('malformed SafeBag value');
+  const inner = children(buf, wrapper);
+  if (inner.length !== 1) invalid('malformed SafeBag value');
+  const value = inner[0]!;
+  const attrs = parts[2] ? readAttributes(buf, parts[2]) : {};
+
+  switch (bagId) {
+    case OID.keyBag: {
+      const pkcs8 = checkPrivateKeyInfo(buf, value);
+      return { keys: [{ pkcs8, ...attrs }], certs: [] };
+    }
+    case OID.pkcs8ShroudedKeyBag: {
+      // EncryptedPrivateKeyInfo ::= SEQUENCE { encryptionAlgorithm AlgorithmIdentifier, encryptedData OCTET STRING }
+      const epki = expectSeq(buf, value, 'EncryptedPrivateKeyInfo');
+      if (epki.length !== 2) invalid('malformed EncryptedPrivateKeyInfo');
+      const enc = octetString(buf, epki[1]!, 'encrypted private key');
+      const plain = await pbeDecrypt(buf, epki[0]!, enc, ctx);
+      const pkcs8 = await decryptedStructure(ctx, () => checkPrivateKeyInfo(plain, readWhole(plain, 'PrivateKeyInfo')));
+      return { keys: [{ pkcs8, ...attrs }], certs: [] };
+    }
+    case OID.certBag: {
+      // CertBag ::= SEQUENCE { certId OID, certValue [0] EXPLICIT OCTET STRING }
+      const cb = expectSeq(buf, value, 'CertBag');
+      if (cb.length !== 2) invalid('malformed CertBag');
+      const certId = decodeOid(buf, cb[0]!);
+      if (certId !== OID.x509Certificate) return { keys: [], certs: [] }; // SDSI and other certificate types
+      const w = cb[1]!;
+      if (w.cls !== CONTEXT || w.tagNo !== 0 || !w.constructed) invalid('malformed CertBag value');
+      const cv = children(buf, w);
+      if (cv.length !== 1) invalid('malformed CertBag value');
+      const der = octetString(buf, cv[0]!, 'certificate');
+      const top = readWhole(der, 'certificate');
+      if (top.cls !== UNIVERSAL || top.tagNo !== TAG.SEQUENCE || !top.constructed) invalid('a certificate is not a SEQUENCE');
+      return { keys: [], certs: [{ der: der.slice(), ...attrs }] };
+    }
+    case OID.safeContentsBag:
+      return readSafeContents(buf.subarray(value.start, value.end), ctx, depth + 1);
+    default:
+      // crlBag, secretBag and unknown bags are skipped.
+      return { keys: [], certs: [] };
+  }
+}
+
+/** A PrivateKeyInfo / OneAsymmetricKey: a SEQUENCE starting with an INTEGER version. Returns a copy of its bytes. */
+function checkPrivateKeyInfo(buf: Uint8Array, t: Tlv): Uint8Array {
+  const p = expectSeq(buf, t, 'PrivateKeyInfo');
+  if (p.length < 3) invalid('malformed PrivateKeyInfo');
+  const v = readInt(buf, p[0]!, 'PrivateKeyInfo version');
+  if (v > 1) invalid('unknown PrivateKeyInfo version');
+  expectSeq(buf, p[1]!, 'PrivateKeyInfo algorithm');
+  return buf.slice(t.start, t.end);
+}
+
+function readAttributes(buf: Uint8Array, t: Tlv): { localKeyId?: Uint8Array; friendlyName?: string } {
+  if (t.cls !== UNIVERSAL || t.tagNo !== TAG.SET || !t.constructed) invalid('malformed bag attributes');
+  const out: { localKeyId?: Uint8Array; friendlyName?: string } = {};
+  for (const a of children(buf, t)) {
+    // PKCS12Attribute ::= SEQUENCE { attrId OID, attrValues SET OF ANY }
+    const parts = expectSeq(buf, a, 'bag attribute');
+    if (parts.length !== 2) invalid('malformed bag attribute');
+    const id = decodeOid(buf, parts[0]!);
+    const values = parts[1]!;
+    if (values.cls !== UNIVERSAL || values.tagNo !== TAG.SET || !values.constructed) invalid('malformed bag attribute values');
+    const first = children(buf, values)[0];
+    if (!first) continue;
+    if (id === OID.localKeyId && out.localKeyId === undefined) {
+      if (first.cls === UNIVERSAL && first.tagNo === TAG.OCTET_STRING) out.localKeyId = stringContent(buf, first).slice();
+    } else if (id === OID.friendlyName && out.friendlyName === undefined) {
+      if (first.cls === UNIVERSAL && first.tagNo === 30 && !first.constructed) {
+        out.friendlyName = decodeBmp(buf.subarray(first.contentStart, first.contentEnd));
+      }
+    }
+  }
+  return out;
+}
+
+function decodeBmp(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i + 1 < b.length; i += 2) s += String.fromCharCode((b[i]! << 8) | b[i + 1]!);
+  return s.replace(/\u0000+$/, '');
+}
+
+function merge(parts: Pkcs12Contents[]): Pkcs12Contents {
+  const out: Pkcs12Contents = { keys: [], certs: [] };
+  for (const p of parts) {
+    out.keys.push(...p.keys);
+    out.certs.push(...p.certs);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Small BER helpers
+
+/** Reads the one element that fills `buf` (trailing bytes are not allowed inside decrypted or nested content). */
+function readWhole(buf: Uint8Array, what: string): Tlv {
+  const t = readTlv(buf, 0);
+  if (t.end !== buf.length) invalid(`${what}: trailing data`);
+  return t;
+}
+
+function expectSeq(buf: Uint8Array, t: Tlv, what: string): Tlv[] {
+  if (t.cls !== UNIVERSAL || t.tagNo !== TAG.SEQUENCE || !t.constructed) invalid(`${what}: expected a SEQUENCE`);
+  return children(buf, t);
+}
+
+function octetString(buf: Uint8Array, t: Tlv, what: string): Uint8Array {
+  if (t.cls !== UNIVERSAL || t.tagNo !== TAG.OCTET_STRING) invalid(`${what}: expected an OCTET STRING`);
+  return stringContent(buf, t);
+}
+
+/** A non-negative INTEGER that fits in a safe JavaScript number. */
+function readInt(buf: Uint8Array, t: Tlv, what: string): number {
+  if (t.cls !== UNIVERSAL || t.tagNo !== TAG.INTEGER || t.constructed) invalid(`${what}: expected an INTEGER`);
+  const b = buf.subarray(t.contentStart, t.contentEnd);
+  if (b.length === 0) invalid(`${what}: empty INTEGER`);
+  if (b[0]! & 0x80) invalid(`${what}: negative INTEGER`);
+  let i = 0;
+  while (i < b.length - 1 && b[i] === 0) i++;
+  if (b.length - i > 6) invalid(`${what}: INTEGER too large`);
+  let v = 0;
+  for (; i < b.length; i++) v = v * 256 + b[i]!;
+  return v;
+}
+
+function algorithmIdentifier(buf: Uint8Array, t: Tlv, what: string): { oid: string; params?: Tlv } {
+  const p = expectSeq(buf, t, what);
+  if (p.length < 1 || p.length > 2) invalid(`${what}: malformed AlgorithmIdentifier`);
+  const oid = decodeOid(buf, p[0]!);
+  const params = p[1];
+  // An explicit NULL is the same as no parameters.
+  if (params && params.cls === UNIVERSAL && params.tagNo === TAG.NULL) return { oid };
+  return params ? { oid, params } : { oid };
+}
+
+function contentInfo(buf: Uint8Array, t: Tlv): { type: string; content?: Tlv } {
+  // ContentInfo ::= SEQUENCE { contentType OID, content [0] EXPLICIT ANY OPTIONAL }
+  const p = expectSeq(buf, t, 'ContentInfo');
+  if (p.length < 1 || p.length > 2) invalid('malformed ContentInfo');
+  const type = decodeOid(buf, p[0]!);
+  if (!p[1]) return { type };
+  const w = p[1];
+  if (w.cls !== CONTEXT || w.tagNo !== 0 || !w.constructed) invalid('malformed ContentInfo content');
+  const inner = children(buf, w);
+  if (inner.length !== 1) invalid('malformed ContentInfo content');
+  return { type, content: inner[0]! };
+}
