@@ -24,6 +24,14 @@ import { CONTEXT, TAG, UNIVERSAL, children, decodeOid, readTlv, stringContent, t
 import { getCrypto } from '../crypto/provider.js';
 import { des3CbcDecrypt, hmacSha224, rc2CbcDecrypt, rc2EffectiveBitsFromVersion, sha224 } from '../crypto/legacy.js';
 import { constantTimeEqual, utf8 } from '../lib/bytes.js';
+import { sha1 } from '@noble/hashes/legacy.js';
+import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
+
+/**
+ * The KDF iterates one digest thousands of times over a tiny input: an awaited WebCrypto call costs ~35 µs each,
+ * a synchronous @noble/hashes call ~1 µs. These digests are of public-ish derived values, not of secrets kept.
+ */
+const SYNC_HASH: Record<string, (b: Uint8Array) => Uint8Array> = { 'SHA-1': sha1, 'SHA-256': sha256, 'SHA-384': sha384, 'SHA-512': sha512 };
 
 export interface Pkcs12Key {
   /** The private key as a PrivateKeyInfo (PKCS#8), decrypted: the bytes as stored in the file (DER in practice). */
@@ -383,9 +391,13 @@ export async function pkcs12Kdf(
   const blocks = Math.ceil(n / u);
   for (let b = 0; b < blocks; b++) {
     let A: Uint8Array;
-    if (h.name === 'SHA-224') {
-      A = sha224(buf);
-      for (let r = 1; r < iterations; r++) A = sha224(A);
+    const f = h.name === 'SHA-224' ? sha224 : SYNC_HASH[h.name];
+    if (f) {
+      A = f(buf);
+      for (let r = 1; r < iterations; r++) {
+        if ((r & 0xfff) === 0 && signal?.aborted) throw new Error('aborted');
+        A = f(A);
+      }
     } else {
       let a: ArrayBuffer = await subtle.digest(h.name, buf);
       for (let r = 1; r < iterations; r++) {
