@@ -344,6 +344,14 @@ function harvest(sd: ParsedSignedData, o: SignerOutcome, ctx: VerifyContext): vo
   });
 }
 
+function fromOfEntity(content: Uint8Array): string[] {
+  try {
+    return addressesOf(getHeader(parseEntity(content), 'from'));
+  } catch {
+    return [];
+  }
+}
+
 /** Verifies a SignedData over `content` (detached) or its own eContent. Internal: also used by openMessage. */
 export async function verifySignedCms(
   der: Uint8Array,
@@ -354,10 +362,13 @@ export async function verifySignedCms(
   const content = detachedContent ?? sd.eContent;
   if (!content) throw new CMSInvalid('signed-data has no content (a detached signature without the signed part)');
   const signers: SignerResult[] = [];
+  // No From outside (e.g. OpenSSL output, where the whole message is the signed entity): the signed entity's own
+  // From, which the signature covers, is the address to check.
+  const c = ctx.from.length > 0 ? ctx : { ...ctx, from: fromOfEntity(content) };
   for (const si of sd.signerInfos) {
-    const o = await evaluateSigner(sd, si, content, ctx);
+    const o = await evaluateSigner(sd, si, content, c);
     signers.push(o.result);
-    if (o.result.status === 'valid' && ctx.harvest) harvest(sd, o, ctx);
+    if (o.result.status === 'valid' && ctx.harvest) harvest(sd, o, c);
   }
   return { content, signers };
 }
