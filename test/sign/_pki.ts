@@ -98,7 +98,7 @@ export async function makePki(): Promise<TestPki> {
 
   const makeCa = async (name: string, cn: string, issuer?: TestIdentity): Promise<TestIdentity> => {
     const keys = await keyPair('rsa');
-    const exts = [
+    const exts: x509.Extension[] = [
       new x509.BasicConstraintsExtension(true, undefined, true),
       new x509.KeyUsagesExtension(KUF.keyCertSign | KUF.cRLSign, true),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),

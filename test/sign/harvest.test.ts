@@ -23,7 +23,7 @@ const ENTITY = bytes('Content-Type: text/plain\r\n\r\nhello\r\n');
 async function customSigned(signer: string, extraAttrs: Uint8Array[], certs: string[], signingTime = new Date()): Promise<Uint8Array> {
   const id = pki.ids[signer]!;
   const info = certInfo(id.der);
-  const md = new Uint8Array(await crypto.subtle.digest('SHA-256', ENTITY));
+  const md = new Uint8Array(await crypto.subtle.digest('SHA-256', ENTITY as Uint8Array<ArrayBuffer>));
   const attrs = set(
     ...sortDerSet([
       attribute(ATTR.contentType, oid(OIDS.data)),
