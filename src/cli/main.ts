@@ -12,7 +12,7 @@
  *
  * On any failure: a non-zero exit, a clear message on stderr, and nothing written to --out.
  */
-import { readFileSync, writeFileSync, renameSync, unlinkSync } from 'node:fs';
+import { readFileSync, writeFileSync, renameSync, unlinkSync, lstatSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { CertificateStore } from '../certs/store.js';
 import { encryptMessage } from '../encrypt.js';
@@ -110,10 +110,23 @@ async function loadStore(a: Args, io: CliIo): Promise<CertificateStore> {
 
 const OAEP: Record<string, OaepHash> = { sha1: 'SHA-1', sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' };
 
-/** Writes atomically: a temporary file renamed into place, so a failure never leaves partial output. */
+/**
+ * Writes atomically: a temporary file renamed into place, so a failure never leaves partial output. A path that
+ * exists and is not a regular file (/dev/stdout is a symbolic link, a FIFO, a device) is written directly.
+ */
 function writeOut(path: string | undefined, data: Uint8Array, io: CliIo): void {
   if (!path) {
     io.stdout(data);
+    return;
+  }
+  let special = false;
+  try {
+    special = !lstatSync(path).isFile();
+  } catch {
+    special = false; // does not exist yet
+  }
+  if (special) {
+    writeFileSync(path, data);
     return;
   }
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
