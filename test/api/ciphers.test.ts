@@ -23,7 +23,7 @@ describe('content ciphers', async () => {
     });
   }
   it('defaults to aes-256-cbc, which every deployed client reads', async () => {
-    const out = await encryptMessage(MSG, { store, to: ['bob@example.com'] });
+    const out = await encryptMessage(MSG, { store, to: ['bob@example.com'], from: 'alice@example.com' });
     expect((await decryptMessage(out, { store })).cipher).toBe('aes-256-cbc');
   });
 });
