@@ -23,7 +23,7 @@ import type { CertificateStore } from './certs/store.js';
 import type { X509Certificate } from './certs/x509.js';
 import { ekuAllowsEmail, isValidAt, type CertInfo } from './certs/cert_info.js';
 import { allowsSigning } from './certs/signing.js';
-import { CMSInvalid, MIMEInvalid } from './errors.js';
+import { CMSInvalid, MIMEInvalid, SmimeError } from './errors.js';
 import { equal, toBytes } from './lib/bytes.js';
 import { OIDS } from './cms/oids.js';
 import { CIPHERS } from './cms/content_cipher.js';
@@ -39,6 +39,7 @@ import {
   type ParsedCrl,
   type ParsedSignedData,
   type ParsedSignerInfo,
+  type SignerInfoCheck,
 } from './cms/signed.js';
 import { extractCms, parseMultipartSigned } from './mime/smime.js';
 import { getHeader, parseContentType, parseEntity, type Header } from './mime/entity.js';
@@ -240,7 +241,7 @@ interface SignerOutcome {
   result: SignerResult;
   info?: CertInfo;
   si: ParsedSignerInfo;
-  check?: Awaited<ReturnType<typeof verifySignerInfo>>;
+  check?: SignerInfoCheck;
 }
 
 async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo, content: Uint8Array, ctx: VerifyContext): Promise<SignerOutcome> {
@@ -257,7 +258,14 @@ async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo, conten
     add('untrusted', 'signer-certificate-not-found');
     return { result: { ...base, emails: [], status: pickStatus(found), reasons }, si };
   }
-  const check = await verifySignerInfo(sd, si, content, info, { minRsaBits: ctx.store.policy.minRsaBits, crypto: ctx.crypto });
+  let check: SignerInfoCheck;
+  try {
+    check = await verifySignerInfo(sd, si, content, info, { minRsaBits: ctx.store.policy.minRsaBits, crypto: ctx.crypto });
+  } catch (e) {
+    // A malformed attribute inside one SignerInfo makes that signer invalid, not the whole message unreadable.
+    if (!(e instanceof SmimeError)) throw e;
+    check = { ok: false, reasons: [`malformed-signer-info: ${e.message}`], weak: false, smime: {} };
+  }
   for (const r of check.reasons) add('invalid', r);
   if (check.weak && !ctx.allowWeak) add('invalid', 'weak-algorithm');
   if (check.smallKey !== undefined) add('invalid', `weak-key: rsa-${check.smallKey}`);
@@ -303,11 +311,17 @@ async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo, conten
     if (match) email = match;
     else add('address-mismatch', `address-mismatch: ${ctx.from.join(', ')}`);
   }
+  let certificate: X509Certificate | undefined;
+  try {
+    certificate = ctx.store.x509(info);
+  } catch {
+    certificate = undefined; // parsed by smime-core, refused by @peculiar/x509: the result still says why
+  }
   const result: SignerResult = {
     ...base,
     email,
     emails: [...info.emails],
-    certificate: ctx.store.x509(info),
+    certificate,
     status: pickStatus(found),
     reasons,
   };

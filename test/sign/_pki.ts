@@ -9,7 +9,11 @@ import { join } from 'node:path';
 import { x509 } from '../../src/certs/x509.js';
 import { CertificateStore } from '../../src/index.js';
 import { run, tmp } from '../_helpers/env.js';
-import { children, readTlv, seq, tlv } from '../../src/cms/der.js';
+import { algorithmIdentifier, children, integer, octets, oid, readTlv, seq, set, sortDerSet, tlv } from '../../src/cms/der.js';
+import { ATTR, attribute, encodeTime, issuerAndSerial } from '../../src/cms/attributes.js';
+import { signBytes, signatureAlgorithmFor } from '../../src/cms/signed.js';
+import { OIDS } from '../../src/cms/oids.js';
+import { certInfo } from '../../src/certs/cert_info.js';
 
 const DAY = 86_400_000;
 
@@ -274,4 +278,41 @@ export function withCrls(der: Uint8Array, crls: Uint8Array[]): Uint8Array {
   const last = parts.pop()!;
   const body = [...parts, tlv(0xa1, ...crls), last];
   return seq(der.subarray(typeT!.start, typeT!.end), tlv(0xa0, seq(...body)));
+}
+
+export const CUSTOM_ENTITY = bytes('Content-Type: text/plain\r\n\r\nhello\r\n');
+
+/**
+ * A multipart/signed message over CUSTOM_ENTITY whose signed attributes are `attrs(standard)`, where `standard` is
+ * [contentType, messageDigest, signingTime]; sorted, signed by `signer`; certificates: the signer, `certs`, the CA.
+ */
+export async function customSignedMessage(
+  pki: TestPki,
+  signer: string,
+  attrs: (standard: Uint8Array[]) => Uint8Array[],
+  certs: string[] = [],
+  signingTime = new Date(),
+): Promise<Uint8Array> {
+  const id = pki.ids[signer]!;
+  const info = certInfo(id.der);
+  const md = new Uint8Array(await crypto.subtle.digest('SHA-256', CUSTOM_ENTITY as Uint8Array<ArrayBuffer>));
+  const standard = [
+    attribute(ATTR.contentType, oid(OIDS.data)),
+    attribute(ATTR.messageDigest, octets(md)),
+    attribute(ATTR.signingTime, encodeTime(signingTime)),
+  ];
+  const signed = set(...sortDerSet(attrs(standard)));
+  const params = { signer: info, key: { pkcs8: id.pkcs8 }, hash: 'SHA-256' as const };
+  const sig = await signBytes(params, signed);
+  const implicit = new Uint8Array(signed);
+  implicit[0] = 0xa0;
+  const si = seq(integer(1), issuerAndSerial(info), algorithmIdentifier(OIDS.sha256), implicit, signatureAlgorithmFor(params), tlv(0x04, sig));
+  const sd = seq(
+    integer(1),
+    set(algorithmIdentifier(OIDS.sha256)),
+    seq(oid(OIDS.data)),
+    tlv(0xa0, ...[signer, ...certs].map((n) => pki.ids[n]!.der), pki.ca.der),
+    set(si),
+  );
+  return multipartSigned(CUSTOM_ENTITY, seq(oid(OIDS.signedData), tlv(0xa0, sd)), `From: ${id.email}\r\n`);
 }

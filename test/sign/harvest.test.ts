@@ -6,47 +6,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decryptMessage, encryptMessage, signMessage, verifyMessage, CMSDecryptionFailed } from '../../src/index.js';
 import { certInfo } from '../../src/certs/cert_info.js';
-import { ATTR, attribute, encKeyPrefValue, encodeTime, issuerAndSerial, smimeCapabilitiesValue } from '../../src/cms/attributes.js';
-import { signBytes, signatureAlgorithmFor } from '../../src/cms/signed.js';
-import { algorithmIdentifier, integer, octets, oid, seq, set, sortDerSet, tlv } from '../../src/cms/der.js';
+import { ATTR, attribute, encKeyPrefValue, issuerAndSerial, smimeCapabilitiesValue } from '../../src/cms/attributes.js';
 import { OIDS } from '../../src/cms/oids.js';
-import { bytes, makePki, MESSAGE, multipartSigned, storeFor, type TestPki } from './_pki.js';
+import { customSignedMessage, makePki, MESSAGE, storeFor, type TestPki } from './_pki.js';
 
 let pki: TestPki;
 beforeAll(async () => {
   pki = await makePki();
 });
 
-const ENTITY = bytes('Content-Type: text/plain\r\n\r\nhello\r\n');
-
-/** A detached SignedData by `signer` over ENTITY with the given extra signed attributes and certificates. */
-async function customSigned(signer: string, extraAttrs: Uint8Array[], certs: string[], signingTime = new Date()): Promise<Uint8Array> {
-  const id = pki.ids[signer]!;
-  const info = certInfo(id.der);
-  const md = new Uint8Array(await crypto.subtle.digest('SHA-256', ENTITY as Uint8Array<ArrayBuffer>));
-  const attrs = set(
-    ...sortDerSet([
-      attribute(ATTR.contentType, oid(OIDS.data)),
-      attribute(ATTR.messageDigest, octets(md)),
-      attribute(ATTR.signingTime, encodeTime(signingTime)),
-      ...extraAttrs,
-    ]),
-  );
-  const params = { signer: info, key: { pkcs8: id.pkcs8 }, hash: 'SHA-256' as const };
-  const sig = await signBytes(params, attrs);
-  const implicit = new Uint8Array(attrs);
-  implicit[0] = 0xa0;
-  const si = seq(integer(1), issuerAndSerial(info), algorithmIdentifier(OIDS.sha256), implicit, signatureAlgorithmFor(params), tlv(0x04, sig));
-  const sd = seq(
-    integer(1),
-    set(algorithmIdentifier(OIDS.sha256)),
-    seq(oid(OIDS.data)),
-    tlv(0xa0, ...[signer, ...certs].map((n) => pki.ids[n]!.der), pki.ca.der),
-    set(si),
-  );
-  const der = seq(oid(OIDS.signedData), tlv(0xa0, sd));
-  return multipartSigned(ENTITY, der, `From: ${pki.ids[signer]!.email}\r\n`);
-}
+const customSigned = (signer: string, extraAttrs: Uint8Array[], certs: string[], signingTime = new Date()) =>
+  customSignedMessage(pki, signer, (std) => [...std, ...extraAttrs], certs, signingTime);
 
 const serial = (name: string) => pki.ids[name]!.cert.serialNumber.toLowerCase();
 

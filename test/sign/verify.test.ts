@@ -338,3 +338,20 @@ describe('revoked versus the other statuses', () => {
     expect(t.reasons[1]).toMatch(/^revoked: /);
   });
 });
+
+describe('malformed signed attributes make the signer invalid, not the message unreadable', () => {
+  it('a missing messageDigest, a duplicated signingTime, a contentType that is no OID', async () => {
+    const { ATTR, attribute, encodeTime } = await import('../../src/cms/attributes.js');
+    const { customSignedMessage } = await import('./_pki.js');
+    const noDigest = await customSignedMessage(pki, 'alice-sign', (std) => std.filter((_, i) => i !== 1));
+    expect(await one(noDigest)).toMatchObject({ status: 'invalid', reasons: ['missing-attribute: messageDigest'] });
+    const twoTimes = await customSignedMessage(pki, 'alice-sign', (std) => [...std, attribute(ATTR.signingTime, encodeTime(new Date(0)))]);
+    expect((await one(twoTimes)).reasons).toContain('malformed-attribute: signingTime');
+    const badType = await customSignedMessage(pki, 'alice-sign', (std) => [attribute(ATTR.contentType, new Uint8Array([0x86, 0x01, 0x00])), ...std.slice(1)]);
+    const s = await one(badType);
+    expect(s.status).toBe('invalid');
+    expect(s.reasons[0]).toMatch(/^malformed-signer-info: |^content-type-mismatch$/);
+    const good = await customSignedMessage(pki, 'alice-sign', (std) => std);
+    expect((await one(good)).status).toBe('valid');
+  });
+});
