@@ -68,6 +68,15 @@ export interface OpenResult {
 
 const DEFAULT_DEPTH = 8;
 
+/** The kind of an inner entity; content that is not MIME at all (binary eContent) is just content. */
+function innerKind(bytes: Uint8Array): ReturnType<typeof smimeKindOf> {
+  try {
+    return smimeKindOf(bytes);
+  } catch {
+    return { kind: 'other', headers: [], type: '' };
+  }
+}
+
 export async function openMessage(message: Uint8Array | string, options: OpenOptions): Promise<OpenResult> {
   const maxDepth = options?.maxDepth ?? DEFAULT_DEPTH;
   if (!Number.isInteger(maxDepth) || maxDepth <= 0) throw new RangeError('openMessage: maxDepth must be a positive integer');
@@ -77,7 +86,7 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
   const layers: OpenLayer[] = [];
   const signers: SignerResult[] = [];
 
-  for (let kind = first; ; kind = smimeKindOf(cur)) {
+  for (let kind = first; ; kind = innerKind(cur)) {
     if (kind.kind === 'other') break;
     if (layers.length >= maxDepth) throw new MIMELimitExceeded(`openMessage: more than ${maxDepth} S/MIME layers`);
     if (ctx.from.length === 0) ctx.from = addressesOf(getHeader({ headers: kind.headers }, 'from'));
@@ -90,7 +99,14 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
       continue;
     }
     const { der } = extractCms(cur);
-    const type = readContentInfo(der).type;
+    let type: string;
+    try {
+      type = readContentInfo(der).type;
+    } catch (e) {
+      // Inner content that merely starts like DER (a 0x30 byte) is content, not a layer.
+      if (layers.length > 0 && kind.kind === 'der') break;
+      throw e;
+    }
     if (type === OIDS.envelopedData || type === OIDS.authEnvelopedData) {
       const opened = await openEnvelope(der, ctx.store.identities, ctx.crypto);
       layers.push({

@@ -129,16 +129,6 @@ const CURVES: Record<string, { name: string; size: number }> = {
   '1.3.132.0.35': { name: 'P-521', size: 66 },
 };
 
-/** The hash that fits a key by default: SHA-256 for RSA and P-256, SHA-384 for P-384, SHA-512 for P-521. */
-export function defaultHashFor(info: CertInfo): HashName {
-  if (keyKind(info) === 'ec') {
-    const c = info.curve ? CURVES[info.curve]?.name : undefined;
-    if (c === 'P-384') return 'SHA-384';
-    if (c === 'P-521') return 'SHA-512';
-  }
-  return 'SHA-256';
-}
-
 /** Whether smime-core can sign with this certificate's key type (RSA, ECDSA on P-256/384/521). */
 export function canSignWith(info: CertInfo): boolean {
   const kind = keyKind(info);

@@ -12,7 +12,8 @@ import {
   signMessage,
   type CertificateStore,
 } from '../../src/index.js';
-import { makePki, MESSAGE, storeFor, text, type TestPki } from './_pki.js';
+import { cmsOf, makePki, MESSAGE, opensslSign, pkcs7Mime, storeFor, text, type TestPki } from './_pki.js';
+import { hasPeer } from '../_helpers/env.js';
 
 let pki: TestPki;
 let alice: CertificateStore;
@@ -97,5 +98,14 @@ describe('openMessage', () => {
     await expect(openMessage(nested, { store: bob, maxDepth: 2 })).rejects.toBeInstanceOf(MIMELimitExceeded);
     await expect(openMessage(MESSAGE, { store: bob })).rejects.toBeInstanceOf(MIMEInvalid);
     await expect(openMessage(await encrypt(MESSAGE), { store: alice })).rejects.toBeInstanceOf(CMSDecryptionFailed);
+  });
+
+  it.runIf(hasPeer('openssl', ['version']))('stops at signed content that is not MIME (binary, even when it starts with 0x30)', async () => {
+    const binary = new Uint8Array([0x30, 0xff, 0x00, 0x01, 0x02, 0x0a, 0x0d, 0x80, 0x30]);
+    const der = cmsOf(opensslSign(pki, 'alice-sign', binary, ['-nodetach', '-binary']));
+    const r = await openMessage(pkcs7Mime(der), { store: bob });
+    expect(summary(r)).toEqual(['signed-opaque']);
+    expect(r.signers[0]!.status).toBe('valid');
+    expect(r.content).toEqual(binary);
   });
 });
