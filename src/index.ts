@@ -12,9 +12,17 @@ export type { EncryptOptions } from './encrypt.js';
 export { decryptMessage } from './decrypt.js';
 export type { DecryptOptions, DecryptResult } from './decrypt.js';
 export { signMessage } from './sign.js';
-export type { SignOptions } from './sign.js';
-export { verifyMessage, openMessage } from './verify.js';
-export type { VerifyOptions } from './verify.js';
+export type { SignOptions, SignDigest } from './sign.js';
+export { verifyMessage, openMessage, STATUS_PRECEDENCE } from './verify.js';
+export type {
+  VerifyOptions,
+  VerifyResult,
+  SignerResult,
+  SignerStatus,
+  OpenOptions,
+  OpenResult,
+  OpenLayer,
+} from './verify.js';
 export { setCrypto, getCrypto } from './crypto/provider.js';
 export { DEFAULT_POLICY } from './crypto/policy.js';
 export type { AlgorithmPolicy } from './crypto/policy.js';

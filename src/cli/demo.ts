@@ -13,7 +13,6 @@ import {
   openMessage,
   signMessage,
   verifyMessage,
-  NotSupported,
 } from '../index.js';
 import { setCrypto } from '../crypto/provider.js';
 import { nodeCrypto } from '../crypto/node.js';
@@ -86,25 +85,29 @@ async function main(): Promise<void> {
   say(`still opens: key of the cert valid ${old.recipient.notBefore.toISOString().slice(0, 10)} → ${old.recipient.notAfter.toISOString().slice(0, 10)}; "${bodyOf(old.content)}"`);
 
   step('Alice signs and encrypts to Bob; Bob opens it');
-  try {
-    const signed = await signMessage(message, { store: alice, from: 'alice@example.com' });
-    const both = await encryptMessage(signed, { store: alice, to: ['bob@example.com'], from: 'alice@example.com' });
-    await bob.addCertificate(text('pki/chain.pem'));
-    const opened = (await openMessage(both, { store: bob })) as unknown as {
-      layers: { type: string }[];
-      signers: { email?: string; status: string }[];
-    };
-    say(`layers: ${opened.layers.map((l) => l.type).join(' → ')}`);
-    for (const s of opened.signers) say(`signer ${s.email}: ${s.status}`);
-    const pref = bob.preference('alice@example.com');
-    if (pref?.certificate) say(`Bob's store learnt Alice's preferred encryption cert: serial ${pref.certificate.serialHex}`);
-    const tampered = td.decode(signed).replace('the numbers', 'THE NUMBERS');
-    const v = (await verifyMessage(tampered, { store: bob })) as unknown as { signers: { status: string }[] };
-    say(`a tampered copy verifies as: ${v.signers.map((s) => s.status).join(', ')}`);
-  } catch (e) {
-    if (!(e instanceof NotSupported)) throw e;
-    say(`(signatures: ${e.message})`);
-  }
+  const signed = await signMessage(message, { store: alice, from: 'alice@example.com' });
+  say(`signed with her signing cert (multipart/signed, ${td.decode(signed).match(/micalg=[^;\r\n]*/)![0]})`);
+  const both = await encryptMessage(signed, { store: alice, to: ['bob@example.com'], from: 'alice@example.com' });
+  await bob.addCertificate(text('pki/chain.pem'));
+  const opened = await openMessage(both, { store: bob });
+  say(`layers: ${opened.layers.map((l) => l.type).join(' → ')}; content: "${bodyOf(opened.content)}"`);
+  for (const s of opened.signers) say(`signer ${s.email}: ${s.status}`);
+
+  step("Bob's store learnt Alice's encryption preference from her signed mail");
+  const pref = bob.preference('alice@example.com');
+  say(`preferred encryption cert: serial ${pref?.certificate?.serialHex ?? '(none)'} (her signing cert is a different one)`);
+  const reply = await encryptMessage('Subject: Re: numbers\r\nContent-Type: text/plain\r\n\r\nThanks!\r\n', {
+    store: bob,
+    to: ['alice@example.com'],
+    from: 'bob@example.com',
+  });
+  const back = await decryptMessage(reply, { store: alice });
+  say(`Bob's reply opens with Alice's cert serial ${back.recipient.serialNumber} (${back.cipher})`);
+
+  step('A tampered copy');
+  const tampered = td.decode(signed).replace('the numbers', 'THE NUMBERS');
+  const v = await verifyMessage(tampered, { store: bob });
+  say(`verifies as: ${v.signers.map((s) => `${s.status} (${s.reasons.join(', ')})`).join('; ')}`);
   console.log('\ndemo finished');
 }
 

@@ -17,8 +17,8 @@ import { dirname, basename, join } from 'node:path';
 import { CertificateStore } from '../certs/store.js';
 import { encryptMessage } from '../encrypt.js';
 import { decryptMessage } from '../decrypt.js';
-import { signMessage } from '../sign.js';
-import { verifyMessage, openMessage } from '../verify.js';
+import { signMessage, type SignDigest } from '../sign.js';
+import { verifyMessage, openMessage, type VerifyOptions, type SignerResult } from '../verify.js';
 import { setCrypto } from '../crypto/provider.js';
 import { nodeCrypto } from '../crypto/node.js';
 import { CIPHERS, type ContentCipherName } from '../cms/content_cipher.js';
@@ -147,6 +147,16 @@ function certSummary(c: { subject: string; serialNumber: string; notBefore: Date
   return { subject: c.subject, serialNumber: c.serialNumber, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString() };
 }
 
+function signerReport(s: SignerResult) {
+  return {
+    email: s.email ?? null,
+    status: s.status,
+    serialNumber: s.certificate?.serialNumber ?? null,
+    signingTime: s.signingTime ? s.signingTime.toISOString() : null,
+    reasons: s.reasons,
+  };
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let a: Args;
@@ -207,30 +217,31 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         if (!from) throw new UsageError('sign needs --from');
         const digest = str(a, 'digest');
         if (digest !== undefined && !['sha256', 'sha384', 'sha512'].includes(digest)) throw new UsageError('--digest takes sha256, sha384 or sha512');
-        const signOpts: Record<string, unknown> = { store, from, detached: !a.single.has('opaque') };
-        if (digest) signOpts.digest = digest;
-        if (a.single.has('pss')) signOpts.pss = true;
-        output = await signMessage(input, signOpts as never);
+        output = await signMessage(input, {
+          store,
+          from,
+          detached: !a.single.has('opaque'),
+          digest: digest as SignDigest | undefined,
+          pss: a.single.has('pss'),
+        });
         report = { command: 'sign', from, detached: !a.single.has('opaque'), digest: digest ?? 'sha256' };
         break;
       }
       case 'verify':
       case 'open': {
-        const opts = { store, allowWeak: a.single.has('allow-weak') } as never;
-        const r = (a.command === 'verify' ? await verifyMessage(input, opts) : await openMessage(input, opts)) as {
-          content: Uint8Array;
-          signers: { email?: string; status: string; reasons: string[]; certificate?: { serialNumber: string }; signingTime?: Date }[];
-          layers?: unknown[];
-        };
+        const opts: VerifyOptions = { store, allowWeak: a.single.has('allow-weak') };
+        const r = a.command === 'verify' ? await verifyMessage(input, opts) : await openMessage(input, opts);
         output = r.content;
-        const signers = r.signers.map((s) => ({
-          email: s.email ?? null,
-          status: s.status,
-          serialNumber: s.certificate?.serialNumber ?? null,
-          signingTime: s.signingTime ? s.signingTime.toISOString() : null,
-          reasons: s.reasons,
-        }));
-        report = { command: a.command, signers, layers: r.layers ?? [{ type: 'signed' }] };
+        const signers = r.signers.map(signerReport);
+        const layers =
+          'layers' in r
+            ? r.layers.map((l) =>
+                l.type === 'signed'
+                  ? { type: l.type, detached: l.detached, signers: l.signers.map(signerReport) }
+                  : { type: l.type, cipher: l.cipher, keyTransport: l.keyTransport, authenticated: l.authenticated, legacy: l.legacy, recipient: certSummary(l.recipient) },
+              )
+            : [{ type: 'signed', signers }];
+        report = { command: a.command, signers, layers, ...('encrypted' in r ? { encrypted: r.encrypted, authenticated: r.authenticated } : {}) };
         if (a.command === 'verify' && (signers.length === 0 || signers.some((s) => s.status !== 'valid'))) {
           exit = 1;
           for (const s of signers) io.stderr(`smime: signer ${s.email ?? '(unknown)'}: ${s.status}${s.reasons.length ? ` (${s.reasons.join(', ')})` : ''}\n`);
