@@ -12,7 +12,7 @@ import { toBytes, toHex } from '../lib/bytes.js';
 import { x509, type X509Certificate } from './x509.js';
 import { certInfo, ekuAllowsEmail, hasKeyUsage, isValidAt, keyKind, KU, type CertInfo } from './cert_info.js';
 import { keyMatchesCert, rsaModulusBits, type PrivateKeyRef } from './keys.js';
-import { loadCertificates, loadPrivateKey, type PemOrDer } from './load.js';
+import { loadCertificates, loadPrivateKey, pemBlocks, type PemOrDer } from './load.js';
 import { parsePkcs12 } from './pkcs12.js';
 import { buildChain } from './chain.js';
 import { KeyInvalid } from '../errors.js';
@@ -54,6 +54,7 @@ export class CertificateStore {
   readonly #certs = new Map<string, CertInfo>();
   readonly #anchors = new Map<string, CertInfo>();
   readonly #prefs = new Map<string, ContactPreference>();
+  readonly #crls: Uint8Array[] = [];
   readonly #x509 = new WeakMap<CertInfo, X509Certificate>();
   readonly crypto: Crypto | undefined;
   readonly now: () => Date;
@@ -134,6 +135,28 @@ export class CertificateStore {
       if (!this.#anchors.has(k)) this.#anchors.set(k, info);
       return this.x509(this.#anchors.get(k)!);
     });
+  }
+
+  /**
+   * Adds certificate revocation lists (PEM "X509 CRL" blocks or DER). verifyMessage checks signers against them, as
+   * against the CRLs a message carries. Returns how many were added.
+   */
+  addCrl(pemOrDer: PemOrDer): number {
+    const bytes = typeof pemOrDer === 'string' ? undefined : toBytes(pemOrDer);
+    let ders: Uint8Array[];
+    if (bytes && bytes[0] === 0x30) ders = [bytes];
+    else {
+      const text = typeof pemOrDer === 'string' ? pemOrDer : new TextDecoder('latin1').decode(bytes!);
+      ders = pemBlocks(text).filter((b) => b.label === 'X509 CRL').map((b) => b.der);
+    }
+    if (ders.length === 0) throw new CertificateInvalid('no CRL found (expected PEM "X509 CRL" or DER)');
+    this.#crls.push(...ders);
+    return ders.length;
+  }
+
+  /** The CRLs added with addCrl (DER). */
+  get crls(): readonly Uint8Array[] {
+    return this.#crls;
   }
 
   #addIdentity(info: CertInfo, key: PrivateKeyRef, source: string): Identity {
