@@ -10,13 +10,16 @@
  *   strongest first) and, when the signing certificate is not the sender's current encryption certificate, the
  *   encryption key preference naming it, both as RFC 8551 §2.5.3 and as Microsoft's 1.3.6.1.4.1.311.16.4.
  * - The certificates field holds the signing certificate, its intermediates and the current encryption certificate.
- * - RSA PKCS#1 v1.5 with SHA-256 by default (SHA-384/512 on request, RSA-PSS with `pss`), ECDSA P-256/384/521.
- *   Never SHA-1.
+ * - RSA PKCS#1 v1.5 with SHA-256 by default (SHA-384/512 on request, RSA-PSS with `pss`), ECDSA P-256/384/521,
+ *   Ed25519 (RFC 8419: always with SHA-512 as the message digest, micalg=sha-512). Never SHA-1.
+ * - The signing identity must satisfy the algorithm policy (the store's, changed per call with `policy`): an RSA
+ *   key below `minRsaBits` is not used.
  */
 import type { CertificateStore, Identity } from './certs/store.js';
 import type { CertInfo } from './certs/cert_info.js';
 import { selectSigningIdentity, intermediatesFor } from './certs/signing.js';
-import { buildSignedData, MICALG, type HashName } from './cms/signed.js';
+import { buildSignedData, MICALG, signingHash, type HashName } from './cms/signed.js';
+import { resolvePolicyFor, type AlgorithmPolicy } from './crypto/policy.js';
 import { buildPkcs7Mime, prepareForSigning, splitForProtection } from './mime/smime.js';
 import { encodeBase64Lines } from './mime/base64.js';
 import { getCrypto, randomBytes } from './crypto/provider.js';
@@ -30,10 +33,15 @@ export interface SignOptions {
   from: string;
   /** multipart/signed (default) or opaque application/pkcs7-mime signed-data. */
   detached?: boolean;
-  /** The digest algorithm. Default sha256. */
+  /**
+   * The digest algorithm for RSA and ECDSA signers. Default sha256. An Ed25519 signer always uses sha512, as
+   * RFC 8419 requires.
+   */
   digest?: SignDigest;
-  /** RSASSA-PSS instead of PKCS#1 v1.5 (RSA keys only). */
+  /** RSASSA-PSS instead of PKCS#1 v1.5 (RSA keys only; salt = hash length, MGF1 with the same hash). */
   pss?: boolean;
+  /** The algorithm policy for this call, layered over the store's (e.g. `{ minRsaBits: 3072 }`). */
+  policy?: Partial<AlgorithmPolicy>;
   /** WebCrypto implementation; default: the store's, else globalThis.crypto. */
   crypto?: Crypto;
 }
@@ -116,13 +124,15 @@ export async function signMessage(mime: Uint8Array | string, options: SignOption
   const digestName = options.digest ?? 'sha256';
   const hash = HASHES[digestName];
   if (!hash) throw new RangeError('signMessage: digest must be sha256, sha384 or sha512');
+  if (options.pss !== undefined && typeof options.pss !== 'boolean') throw new TypeError('signMessage: options.pss must be a boolean');
+  const policy = resolvePolicyFor('signMessage: options.policy', store.policy, options.policy);
   const crypto = options.crypto ?? store.crypto;
   getCrypto(crypto);
   const bytes = toBytes(mime, 'signMessage: mime');
   const from = options.from.trim().toLowerCase();
   const now = store.now();
 
-  const identity = selectSigningIdentity(store, from, now);
+  const identity = selectSigningIdentity(store, from, now, policy);
   const encryptionCert = await currentEncryptionCert(store, from, now);
   const intermediates = await intermediatesFor(store, identity.info, now);
   const differs = encryptionCert !== undefined && !equal(encryptionCert.der, identity.info.der);
@@ -144,5 +154,5 @@ export async function signMessage(mime: Uint8Array | string, options: SignOption
     encryptionCert: differs ? encryptionCert : undefined,
   });
   if (!detached) return buildPkcs7Mime(outerHeaders, 'signed-data', sd.pieces);
-  return buildMultipartSigned(outerHeaders, entity, concat(sd.pieces), MICALG[hash]!, crypto);
+  return buildMultipartSigned(outerHeaders, entity, concat(sd.pieces), MICALG[signingHash(identity.info, hash)]!, crypto);
 }

@@ -5,7 +5,11 @@
  * For each SignerInfo (identified by issuer+serial or by subject key identifier; the certificate comes from the
  * message or from the store):
  * - the digest of the content and the signature over the signed attributes (checked here, never by pkijs,
- *   whose verify builds no chain by default); SHA-1/MD5 count as `invalid` ('weak-algorithm') unless `allowWeak`;
+ *   whose verify builds no chain by default), with RSA PKCS#1 v1.5, RSA-PSS (any hash, MGF1 hash and salt length
+ *   the parameters state), ECDSA (P-256/384/521) or Ed25519 (RFC 8419);
+ * - the algorithm policy (crypto/policy.ts: the store's, changed per call with `options.policy`): SHA-1/MD5 make a
+ *   signer `invalid` ('weak-algorithm') unless `allowWeak`, an RSA key below `minRsaBits` too ('weak-key'), and an
+ *   algorithm we don't implement (DSA…) gives 'unsupported-algorithm: <oid>';
  * - validity of the signer's certificate at the signing time (or now, without a signingTime);
  * - a chain from the message's certificates plus the store's, to one of the store's trust anchors, at that time;
  * - revocation by a CRL the message carries, or one given in `options.crls`, signed by the certificate's issuer;
@@ -24,6 +28,7 @@ import type { X509Certificate } from './certs/x509.js';
 import { ekuAllowsEmail, isValidAt, type CertInfo } from './certs/cert_info.js';
 import { allowsSigning } from './certs/signing.js';
 import { CMSInvalid, MIMEInvalid, SmimeError } from './errors.js';
+import { isWeakHash, resolvePolicyFor, type AlgorithmPolicy } from './crypto/policy.js';
 import { equal, toBytes } from './lib/bytes.js';
 import { OIDS } from './cms/oids.js';
 import { CIPHERS } from './cms/content_cipher.js';
@@ -84,7 +89,8 @@ export interface SignerResult {
   /** The signingTime attribute, when present (a claim of the signer). */
   signingTime?: Date;
   /**
-   * Every finding, e.g. 'digest-mismatch', 'signature-mismatch', 'weak-algorithm', 'unsupported-algorithm: <oid>',
+   * Every finding, e.g. 'digest-mismatch', 'signature-mismatch', 'weak-algorithm', 'weak-key' (an RSA key below the
+   * policy's minRsaBits), 'unsupported-algorithm: <oid>',
    * 'signer-certificate-not-found', 'no-chain-to-trust-anchor', 'certificate-expired', 'issuer-expired',
    * 'revoked: <date>', 'wrong-usage: keyUsage', 'wrong-usage: extendedKeyUsage', 'address-mismatch: <from>'.
    */
@@ -99,7 +105,12 @@ export interface VerifyOptions {
   store: CertificateStore;
   /** WebCrypto implementation; default: the store's, else globalThis.crypto. */
   crypto?: Crypto;
-  /** Accept SHA-1 and MD5 signatures (and certificate chains) as valid. Default: the store's policy (false). */
+  /**
+   * The algorithm policy for this call, layered over the store's (`new CertificateStore({ policy })`): e.g.
+   * `{ minRsaBits: 1024, allowWeak: true }` to accept an old RSA-1024/SHA-1 signature. See crypto/policy.ts.
+   */
+  policy?: Partial<AlgorithmPolicy>;
+  /** Shorthand for `policy: { allowWeak }` (it wins over `policy.allowWeak` when both are given). */
   allowWeak?: boolean;
   /** The time to verify at when the message has no signingTime. Default: the store's clock. */
   at?: Date;
@@ -148,7 +159,8 @@ export function addressesOf(value: string | undefined): string[] {
 interface VerifyContext {
   store: CertificateStore;
   crypto?: Crypto;
-  allowWeak: boolean;
+  /** The store's policy with this call's changes. */
+  policy: AlgorithmPolicy;
   at: Date;
   crls: ParsedCrl[];
   /** From addresses of the outermost message. */
@@ -160,6 +172,12 @@ function makeContext(options: VerifyOptions, headers: readonly Header[], what: s
   const { store } = options ?? ({} as VerifyOptions);
   if (!store || typeof store.chain !== 'function') throw new TypeError(`${what}: options.store is required`);
   if (options.allowWeak !== undefined && typeof options.allowWeak !== 'boolean') throw new TypeError(`${what}: options.allowWeak must be a boolean`);
+  const policy = resolvePolicyFor(
+    `${what}: options.policy`,
+    store.policy,
+    options.policy,
+    options.allowWeak === undefined ? undefined : { allowWeak: options.allowWeak },
+  );
   if (options.at !== undefined && !(options.at instanceof Date && !Number.isNaN(options.at.getTime())))
     throw new TypeError(`${what}: options.at must be a valid Date`);
   const crls: ParsedCrl[] = [];
@@ -169,7 +187,7 @@ function makeContext(options: VerifyOptions, headers: readonly Header[], what: s
   return {
     store,
     crypto: options.crypto ?? store.crypto,
-    allowWeak: options.allowWeak ?? store.policy.allowWeak,
+    policy,
     at: options.at ?? store.now(),
     crls,
     from: addressesOf(getHeader({ headers }, 'from')),
@@ -224,7 +242,7 @@ async function revocation(cert: CertInfo, issuers: readonly CertInfo[], ctx: Ver
       if (crl.aki && issuer.ski && !equal(crl.aki, issuer.ski)) continue;
       const sig = await verifySignature(crl.signatureAlgorithm, undefined, issuer, crl.tbs, crl.signature, ctx.crypto);
       if (!sig.ok) continue;
-      if (!ctx.allowWeak && (sig.hash === 'SHA-1' || sig.hash === 'MD5')) continue;
+      if (!ctx.policy.allowWeak && isWeakHash(sig.hash)) continue;
       if (COMPROMISE.has(entry.reason) || entry.date.getTime() <= at.getTime())
         return `revoked: ${entry.date.toISOString()}${entry.reason !== undefined ? ` (reason ${entry.reason})` : ''}`;
     }
@@ -260,20 +278,20 @@ async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo, conten
   }
   let check: SignerInfoCheck;
   try {
-    check = await verifySignerInfo(sd, si, content, info, { minRsaBits: ctx.store.policy.minRsaBits, crypto: ctx.crypto });
+    check = await verifySignerInfo(sd, si, content, info, { policy: ctx.policy, crypto: ctx.crypto });
   } catch (e) {
     // A malformed attribute inside one SignerInfo makes that signer invalid, not the whole message unreadable.
     if (!(e instanceof SmimeError)) throw e;
     check = { ok: false, reasons: [`malformed-signer-info: ${e.message}`], weak: false, smime: {} };
   }
   for (const r of check.reasons) add('invalid', r);
-  if (check.weak && !ctx.allowWeak) add('invalid', 'weak-algorithm');
-  if (check.smallKey !== undefined) add('invalid', `weak-key: rsa-${check.smallKey}`);
+  if (check.weak && !ctx.policy.allowWeak) add('invalid', 'weak-algorithm');
+  if (check.smallKey !== undefined) add('invalid', 'weak-key');
 
   const at = check.signingTime ?? ctx.at;
   if (!isValidAt(info, at)) add('expired', at.getTime() < info.notBefore.getTime() ? 'certificate-not-yet-valid' : 'certificate-expired');
 
-  const chain = await ctx.store.chain(info, at, sd.certificates, ctx.allowWeak);
+  const chain = await ctx.store.chain(info, at, sd.certificates, ctx.policy.allowWeak);
   if (!chain.chain) {
     if (chain.problem === 'expired') add('expired', 'issuer-expired');
     else if (chain.problem === 'weak-algorithm') add('untrusted', 'chain-weak-algorithm');

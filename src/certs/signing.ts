@@ -7,7 +7,8 @@
  * - the certificate is valid now (never an expired one);
  * - keyUsage (when present) has digitalSignature or nonRepudiation;
  * - extendedKeyUsage is absent, emailProtection or anyExtendedKeyUsage;
- * - smime-core can sign with its key (RSA of at least the policy's minimum size, ECDSA P-256/384/521).
+ * - smime-core can sign with its key (RSA, ECDSA P-256/384/521, Ed25519) and the algorithm policy accepts it
+ *   (RSA of at least `minRsaBits`; the store's policy, or the one the call passes).
  *
  * Among those, a dedicated signing certificate (keyUsage present without keyEncipherment and keyAgreement) is
  * preferred over a dual-use one, then the newest notBefore.
@@ -18,6 +19,7 @@ import { canSignWith } from '../cms/signed.js';
 import type { CertificateStore, Identity } from './store.js';
 import { ekuAllowsEmail, isValidAt, keyKind, KU, type CertInfo } from './cert_info.js';
 import { rsaModulusBits } from './keys.js';
+import { keyPolicyProblem, type AlgorithmPolicy } from '../crypto/policy.js';
 
 /** keyUsage allows signing S/MIME content: digitalSignature or nonRepudiation (absent keyUsage allows all). */
 export function allowsSigning(info: CertInfo): boolean {
@@ -30,24 +32,34 @@ export function isDedicatedSigningCert(info: CertInfo): boolean {
 }
 
 /** Why an identity can't sign for the address now, or undefined when it can. */
-export function signingProblem(id: Identity, address: string, at: Date, minRsaBits: number): string | undefined {
+export function signingProblem(id: Identity, address: string, at: Date, policy: AlgorithmPolicy): string | undefined {
   const info = id.info;
   if (!info.emails.includes(address)) return 'address';
   if (!isValidAt(info, at)) return 'expired';
   if (!allowsSigning(info) || !ekuAllowsEmail(info)) return 'wrong-usage';
   if (!canSignWith(info)) return 'unsupported-key';
-  if (keyKind(info) === 'rsa' && rsaModulusBits(info) < minRsaBits) return 'weak-key';
+  const kind = keyKind(info);
+  const weak = keyPolicyProblem(kind, kind === 'rsa' ? rsaModulusBits(info) : undefined, policy);
+  if (weak) return weak;
   if (!id.key.pkcs8 && !id.key.cryptoKey) return 'no-key';
   return undefined;
 }
 
-/** The signing identity for `from`, by the rules above. CertificateNotFound names the address when none fits. */
-export function selectSigningIdentity(store: CertificateStore, from: string, at: Date = store.now()): Identity {
+/**
+ * The signing identity for `from`, by the rules above, under `policy` (default: the store's). CertificateNotFound
+ * names the address and the candidates' problems when none fits.
+ */
+export function selectSigningIdentity(
+  store: CertificateStore,
+  from: string,
+  at: Date = store.now(),
+  policy: AlgorithmPolicy = store.policy,
+): Identity {
   const address = from.trim().toLowerCase();
   const problems = new Set<string>();
   const good: Identity[] = [];
   for (const id of store.identities) {
-    const p = signingProblem(id, address, at, store.policy.minRsaBits);
+    const p = signingProblem(id, address, at, policy);
     if (p === undefined) good.push(id);
     else if (p !== 'address') problems.add(p);
   }

@@ -12,7 +12,8 @@
  */
 import { CMSInvalid, KeyInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { getCrypto } from '../crypto/provider.js';
-import { WEAK_SIGNATURE_OIDS } from '../crypto/policy.js';
+import { DEFAULT_POLICY, isWeakHash, keyPolicyProblem, WEAK_SIGNATURE_OIDS, type AlgorithmPolicy } from '../crypto/policy.js';
+import { hashSync, isAnyHash, rsaPkcs1v15Verify, rsaPssVerify } from '../crypto/rsa_sig.js';
 import { equal, toArrayBuffer } from '../lib/bytes.js';
 import { certInfo, keyKind, type CertInfo } from '../certs/cert_info.js';
 import { rsaModulusBits, type PrivateKeyRef } from '../certs/keys.js';
@@ -129,12 +130,20 @@ const CURVES: Record<string, { name: string; size: number }> = {
   '1.3.132.0.35': { name: 'P-521', size: 66 },
 };
 
-/** Whether smime-core can sign with this certificate's key type (RSA, ECDSA on P-256/384/521). */
+/** Whether smime-core can sign with this certificate's key type (RSA, ECDSA on P-256/384/521, Ed25519). */
 export function canSignWith(info: CertInfo): boolean {
   const kind = keyKind(info);
   if (kind === 'rsa') return info.keyAlgorithm === SIG.rsaEncryption;
   if (kind === 'ec') return !!info.curve && info.curve in CURVES;
-  return false;
+  return kind === 'ed25519';
+}
+
+/**
+ * The digest a signer uses when `requested` is asked for: RFC 8419 §3 makes SHA-512 the only message digest for
+ * Ed25519 with signed attributes, so an Ed25519 signer always uses SHA-512; RSA and ECDSA use what is asked.
+ */
+export function signingHash(signer: CertInfo, requested: HashName): HashName {
+  return keyKind(signer) === 'ed25519' ? 'SHA-512' : requested;
 }
 
 // -----------------------------------------------------------------------------------------------------------------
@@ -172,10 +181,14 @@ export function ecdsaDerToP1363(der: Uint8Array, size: number): Uint8Array | und
 // -----------------------------------------------------------------------------------------------------------------
 // Digests
 
-/** The digest of `data` with a hash named by OID; UnsupportedAlgorithm for hashes WebCrypto lacks. */
+/**
+ * The digest of `data` with a hash named by OID: WebCrypto for SHA-1/256/384/512, @noble/hashes for SHA-224 and MD5
+ * (WebCrypto has neither; MD5 only so a weak signature can be reported as such). UnsupportedAlgorithm otherwise.
+ */
 export async function digestByOid(hashOid: string, data: Uint8Array, crypto?: Crypto): Promise<Uint8Array> {
   const name = HASH_OID[hashOid];
-  if (!name || name === 'MD5' || name === 'SHA-224') throw new UnsupportedAlgorithm(`digest ${oidName(hashOid)}`, hashOid);
+  if (!name || !isAnyHash(name)) throw new UnsupportedAlgorithm(`digest ${oidName(hashOid)}`, hashOid);
+  if (name === 'MD5' || name === 'SHA-224') return hashSync(name, data);
   return digest(name as HashName, data, crypto);
 }
 
@@ -212,6 +225,8 @@ export function signatureAlgorithmFor(p: SignParams): Uint8Array {
     return algorithmIdentifier(RSA_SIG_BY_HASH[p.hash], NULL);
   }
   if (kind === 'ec') return algorithmIdentifier(ECDSA_SIG_BY_HASH[p.hash]);
+  // RFC 8419 §2.3 / RFC 8410 §3: id-Ed25519 with the parameters absent.
+  if (kind === 'ed25519') return algorithmIdentifier(SIG.ed25519);
   throw new UnsupportedAlgorithm(`signing with a ${oidName(p.signer.keyAlgorithm)} key`, p.signer.keyAlgorithm);
 }
 
@@ -223,7 +238,7 @@ function hashLength(h: HashName): number {
 async function signingKey(p: SignParams): Promise<{ key: CryptoKey; alg: AlgorithmIdentifier | RsaPssParams | EcdsaParams }> {
   const c = getCrypto(p.crypto).subtle;
   const kind = keyKind(p.signer);
-  let importAlg: RsaHashedImportParams | EcKeyImportParams;
+  let importAlg: RsaHashedImportParams | EcKeyImportParams | Algorithm;
   let alg: AlgorithmIdentifier | RsaPssParams | EcdsaParams;
   if (kind === 'rsa') {
     importAlg = { name: p.pss ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5', hash: p.hash };
@@ -233,6 +248,10 @@ async function signingKey(p: SignParams): Promise<{ key: CryptoKey; alg: Algorit
     if (!curve) throw new UnsupportedAlgorithm(`EC curve ${p.signer.curve ?? '(none)'}`, p.signer.curve);
     importAlg = { name: 'ECDSA', namedCurve: curve.name };
     alg = { name: 'ECDSA', hash: p.hash };
+  } else if (kind === 'ed25519') {
+    // PureEdDSA over the DER of the signed attributes (RFC 8419 §3.1): no hash parameter.
+    importAlg = { name: 'Ed25519' };
+    alg = { name: 'Ed25519' };
   } else throw new UnsupportedAlgorithm(`signing with a ${oidName(p.signer.keyAlgorithm)} key`, p.signer.keyAlgorithm);
 
   let pkcs8 = p.key.pkcs8;
@@ -241,7 +260,11 @@ async function signingKey(p: SignParams): Promise<{ key: CryptoKey; alg: Algorit
     const a = ck.algorithm as { name: string; hash?: { name: string }; namedCurve?: string };
     const fits =
       a.name === importAlg.name &&
-      (kind === 'ec' ? a.namedCurve === (importAlg as EcKeyImportParams).namedCurve : a.hash?.name === p.hash) &&
+      (kind === 'ed25519'
+        ? true
+        : kind === 'ec'
+          ? a.namedCurve === (importAlg as EcKeyImportParams).namedCurve
+          : a.hash?.name === p.hash) &&
       ck.usages.includes('sign');
     if (fits) return { key: ck, alg };
     if (!ck.extractable)
@@ -291,7 +314,8 @@ function wrap(id: number, pieces: Uint8Array[]): Uint8Array[] {
 }
 
 /** Builds a ContentInfo holding SignedData with one SignerInfo over `content`. */
-export async function buildSignedData(content: Uint8Array, o: BuildSignedDataOptions): Promise<BuiltSignedData> {
+export async function buildSignedData(content: Uint8Array, options: BuildSignedDataOptions): Promise<BuiltSignedData> {
+  const o = { ...options, hash: signingHash(options.signer, options.hash) };
   const md = await digest(o.hash, content, o.crypto);
   const signedAttrs = buildSignedAttributes({
     contentType: OIDS.data,
@@ -504,9 +528,36 @@ export type SignatureCheck =
   | { ok: true; hash?: string }
   | { ok: false; reason: string; hash?: string };
 
+/** Hashes WebCrypto's RSASSA-PKCS1-v1_5, RSA-PSS and ECDSA take. */
+const WEBCRYPTO_HASHES = new Set(['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512']);
+
+/** DSA signature and key OIDs: recognised, not implemented (WebCrypto has no DSA). */
+const DSA_OIDS = new Set([
+  '1.2.840.10040.4.1', // id-dsa
+  '1.2.840.10040.4.3', // id-dsa-with-sha1
+  '1.3.14.3.2.27', // dsaWithSHA1 (OIW)
+  '2.16.840.1.101.3.4.3.1', // id-dsa-with-sha224
+  '2.16.840.1.101.3.4.3.2', // id-dsa-with-sha256
+  '2.16.840.1.101.3.4.3.3', // id-dsa-with-sha384
+  '2.16.840.1.101.3.4.3.4', // id-dsa-with-sha512
+]);
+const DSA_SIG_HASH: Record<string, string> = {
+  '1.2.840.10040.4.3': 'SHA-1',
+  '1.3.14.3.2.27': 'SHA-1',
+  '2.16.840.1.101.3.4.3.1': 'SHA-224',
+  '2.16.840.1.101.3.4.3.2': 'SHA-256',
+  '2.16.840.1.101.3.4.3.3': 'SHA-384',
+  '2.16.840.1.101.3.4.3.4': 'SHA-512',
+};
+
 /**
  * Verifies `signature` over `data` with the public key of `signer`, for a signatureAlgorithm (and, when the algorithm
  * names no hash, the digestAlgorithm). Never throws for bad input: the result says why.
+ * - RSA PKCS#1 v1.5 with SHA-1/256/384/512 and RSA-PSS with one hash for both uses go through WebCrypto; PKCS#1 v1.5
+ *   with SHA-224 or MD5, and PSS with SHA-224 or another MGF1 hash, through crypto/rsa_sig.ts. PSS takes the salt
+ *   length the parameters state.
+ * - ECDSA on P-256/384/521 with SHA-1/256/384/512; Ed25519 (PureEdDSA, RFC 8419).
+ * - Anything else (DSA, ECDSA with SHA-224, other curves) is `unsupported-algorithm: <oid>`.
  * `weak` is not decided here (see `isWeak`).
  */
 export async function verifySignature(
@@ -521,42 +572,54 @@ export async function verifySignature(
   const kind = keyKind(signer);
   let hash: string | undefined;
   const unsupported = (o = alg.oid): SignatureCheck => ({ ok: false, reason: `unsupported-algorithm: ${o}`, hash });
+  const result = (ok: boolean): SignatureCheck => (ok ? { ok, hash } : { ok, reason: 'signature-mismatch', hash });
   try {
     if (alg.oid === SIG.rsaEncryption || alg.oid in RSA_SIG_HASH) {
       hash = alg.oid === SIG.rsaEncryption ? (digestOid ? HASH_OID[digestOid] : undefined) : RSA_SIG_HASH[alg.oid];
       if (kind !== 'rsa') return { ok: false, reason: 'key-algorithm-mismatch', hash };
-      if (!hash || hash === 'MD5' || hash === 'SHA-224') return unsupported(alg.oid === SIG.rsaEncryption && digestOid ? digestOid : alg.oid);
+      if (!hash) return unsupported(alg.oid === SIG.rsaEncryption && digestOid ? digestOid : alg.oid);
+      if (!WEBCRYPTO_HASHES.has(hash)) {
+        if (!isAnyHash(hash)) return unsupported();
+        return result(rsaPkcs1v15Verify(rsaSpki(signer), hash, data, signature));
+      }
       const key = await c.importKey('spki', toArrayBuffer(rsaSpki(signer)), { name: 'RSASSA-PKCS1-v1_5', hash }, false, ['verify']);
-      const ok = await c.verify('RSASSA-PKCS1-v1_5', key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>);
-      return ok ? { ok, hash } : { ok, reason: 'signature-mismatch', hash };
+      return result(await c.verify('RSASSA-PKCS1-v1_5', key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>));
     }
     if (alg.oid === SIG.rsassaPss) {
       if (kind !== 'rsa') return { ok: false, reason: 'key-algorithm-mismatch' };
       const pss = readPssParams(alg);
       hash = pss?.hash;
-      if (!pss || pss.hash !== pss.mgfHash || pss.hash === 'MD5' || pss.hash === 'SHA-224') return unsupported();
-      const key = await c.importKey('spki', toArrayBuffer(rsaSpki(signer)), { name: 'RSA-PSS', hash: pss.hash }, false, ['verify']);
-      const ok = await c.verify({ name: 'RSA-PSS', saltLength: pss.salt }, key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>);
-      return ok ? { ok, hash } : { ok, reason: 'signature-mismatch', hash };
+      if (!pss) return unsupported();
+      if (!isAnyHash(pss.hash) || !isAnyHash(pss.mgfHash) || pss.hash === 'MD5' || pss.mgfHash === 'MD5') return unsupported();
+      const spki = rsaSpki(signer);
+      if (pss.hash !== pss.mgfHash || !WEBCRYPTO_HASHES.has(pss.hash)) {
+        return result(rsaPssVerify(spki, { hash: pss.hash, mgfHash: pss.mgfHash, salt: pss.salt }, data, signature));
+      }
+      // A salt longer than the encoding allows can't verify (WebCrypto would throw instead of saying no).
+      const emLen = (rsaModulusBits(signer) - 1 + 7) >> 3;
+      if (pss.salt > emLen - hashLength(pss.hash as HashName) - 2) return result(false);
+      const key = await c.importKey('spki', toArrayBuffer(spki), { name: 'RSA-PSS', hash: pss.hash }, false, ['verify']);
+      return result(await c.verify({ name: 'RSA-PSS', saltLength: pss.salt }, key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>));
     }
     if (alg.oid === SIG.ecPublicKey || alg.oid in ECDSA_SIG_HASH) {
       hash = alg.oid === SIG.ecPublicKey ? (digestOid ? HASH_OID[digestOid] : undefined) : ECDSA_SIG_HASH[alg.oid];
       if (kind !== 'ec') return { ok: false, reason: 'key-algorithm-mismatch', hash };
       const curve = signer.curve ? CURVES[signer.curve] : undefined;
       if (!curve) return unsupported(signer.curve ?? SIG.ecPublicKey);
-      if (!hash || hash === 'MD5' || hash === 'SHA-224') return unsupported();
+      if (!hash || !WEBCRYPTO_HASHES.has(hash)) return unsupported();
       const raw = ecdsaDerToP1363(signature, curve.size);
-      if (!raw) return { ok: false, reason: 'signature-mismatch', hash };
+      if (!raw) return result(false);
       const key = await c.importKey('spki', toArrayBuffer(signer.spki), { name: 'ECDSA', namedCurve: curve.name }, false, ['verify']);
-      const ok = await c.verify({ name: 'ECDSA', hash }, key, raw as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>);
-      return ok ? { ok, hash } : { ok, reason: 'signature-mismatch', hash };
+      return result(await c.verify({ name: 'ECDSA', hash }, key, raw as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>));
     }
     if (alg.oid === SIG.ed25519) {
+      // PureEdDSA (RFC 8419 §3): over the signed attributes' DER, or the content itself when there are none.
       if (kind !== 'ed25519') return { ok: false, reason: 'key-algorithm-mismatch' };
+      if (signature.length !== 64) return result(false);
       const key = await c.importKey('spki', toArrayBuffer(signer.spki), { name: 'Ed25519' }, false, ['verify']);
-      const ok = await c.verify({ name: 'Ed25519' }, key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>);
-      return ok ? { ok } : { ok, reason: 'signature-mismatch' };
+      return result(await c.verify({ name: 'Ed25519' }, key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>));
     }
+    if (DSA_OIDS.has(alg.oid)) hash = DSA_SIG_HASH[alg.oid] ?? (digestOid ? HASH_OID[digestOid] : undefined);
   } catch (e) {
     if (e instanceof UnsupportedAlgorithm) return unsupported(e.oid ?? alg.oid);
     // WebCrypto refuses the key (for example a curve or key size it lacks): that is no proof of a forgery.
@@ -573,44 +636,54 @@ function rsaSpki(info: CertInfo): Uint8Array {
   return seq(algorithmIdentifier(SIG.rsaEncryption, NULL), tlv(0x03, bits));
 }
 
-function readPssParams(alg: ParsedAlgorithm): { hash: string; mgfHash: string; salt: number } | undefined {
+/**
+ * RSASSA-PSS-params (RFC 4055 §3.1): hashAlgorithm [0] (default SHA-1), maskGenAlgorithm [1] (default MGF1 with
+ * SHA-1), saltLength [2] (default 20), trailerField [3] (must be 1). Undefined when malformed or not MGF1.
+ */
+export function readPssParams(alg: ParsedAlgorithm): { hash: string; mgfHash: string; salt: number } | undefined {
   let hash = 'SHA-1';
   let mgfHash = 'SHA-1';
   let salt = 20;
   const p = alg.params;
   if (!p || p.tagNo === TAG.NULL) return { hash, mgfHash, salt };
   const der = alg.der;
-  for (const f of children(der, p)) {
-    const inner = children(der, f)[0];
-    if (!inner) return undefined;
-    if (f.tagNo === 0) {
-      const h = HASH_OID[decodeOid(der, children(der, inner)[0]!)];
-      if (!h) return undefined;
-      hash = h;
-    } else if (f.tagNo === 1) {
-      const [mOid, mParams] = children(der, inner);
-      if (!mOid || decodeOid(der, mOid) !== SIG.mgf1 || !mParams) return undefined;
-      const h = HASH_OID[decodeOid(der, children(der, mParams)[0]!)];
-      if (!h) return undefined;
-      mgfHash = h;
-    } else if (f.tagNo === 2) {
-      let v = 0;
-      for (let k = inner.contentStart; k < inner.contentEnd; k++) v = v * 256 + der[k]!;
-      salt = v;
-    } else if (f.tagNo === 3) {
-      if (der[inner.contentEnd - 1] !== 1) return undefined;
+  try {
+    if (p.tagNo !== TAG.SEQUENCE || p.cls !== 0) return undefined;
+    for (const f of children(der, p)) {
+      if (f.cls !== 2) return undefined;
+      const inner = children(der, f)[0];
+      if (!inner) return undefined;
+      if (f.tagNo === 0) {
+        const h = HASH_OID[decodeOid(der, children(der, inner)[0]!)];
+        if (!h) return undefined;
+        hash = h;
+      } else if (f.tagNo === 1) {
+        const [mOid, mParams] = children(der, inner);
+        if (!mOid || decodeOid(der, mOid) !== SIG.mgf1 || !mParams) return undefined;
+        const h = HASH_OID[decodeOid(der, children(der, mParams)[0]!)];
+        if (!h) return undefined;
+        mgfHash = h;
+      } else if (f.tagNo === 2) {
+        if (inner.tagNo !== TAG.INTEGER || inner.contentEnd - inner.contentStart > 4 || (der[inner.contentStart]! & 0x80) !== 0) return undefined;
+        let v = 0;
+        for (let k = inner.contentStart; k < inner.contentEnd; k++) v = v * 256 + der[k]!;
+        salt = v;
+      } else if (f.tagNo === 3) {
+        if (inner.tagNo !== TAG.INTEGER || inner.contentEnd - inner.contentStart !== 1 || der[inner.contentStart] !== 1) return undefined;
+      } else return undefined;
     }
+  } catch {
+    return undefined;
   }
   return { hash, mgfHash, salt };
 }
 
-/** SHA-1 or MD5 in the digest or the signature algorithm (RFC 8551 §2.2: no longer acceptable). */
+/** SHA-1, MD5 or MD2 in the digest or the signature algorithm (RFC 8551 §2.2: no longer acceptable). */
 export function isWeak(si: ParsedSignerInfo, check?: SignatureCheck): boolean {
   return (
     WEAK_SIGNATURE_OIDS.has(si.digestAlgorithm.oid) ||
     WEAK_SIGNATURE_OIDS.has(si.signatureAlgorithm.oid) ||
-    check?.hash === 'SHA-1' ||
-    check?.hash === 'MD5'
+    isWeakHash(check?.hash)
   );
 }
 
@@ -619,9 +692,9 @@ export interface SignerInfoCheck {
   ok: boolean;
   reasons: string[];
   signingTime?: Date;
-  /** SHA-1/MD5 used. */
+  /** SHA-1/MD5 used (whether that is acceptable is the policy's `allowWeak`, decided by the caller). */
   weak: boolean;
-  /** An RSA signer key smaller than the policy minimum (its bit count). */
+  /** An RSA signer key smaller than the policy's `minRsaBits` (its bit count). */
   smallKey?: number;
   smime: SmimeAttributes;
   /** The hash used for the content digest ("SHA-256"…). */
@@ -637,8 +710,9 @@ export async function verifySignerInfo(
   si: ParsedSignerInfo,
   content: Uint8Array,
   signer: CertInfo,
-  opts: { minRsaBits: number; crypto?: Crypto },
+  opts: { policy?: AlgorithmPolicy; crypto?: Crypto },
 ): Promise<SignerInfoCheck> {
+  const policy = opts.policy ?? DEFAULT_POLICY;
   const reasons: string[] = [];
   let signingTime: Date | undefined;
   let smime: SmimeAttributes = {};
@@ -695,7 +769,7 @@ export async function verifySignerInfo(
   let smallKey: number | undefined;
   if (keyKind(signer) === 'rsa') {
     const bits = rsaModulusBits(signer);
-    if (bits < opts.minRsaBits) smallKey = bits;
+    if (keyPolicyProblem('rsa', bits, policy)) smallKey = bits;
   }
   return { ok: reasons.length === 0, reasons, signingTime, weak, smallKey, smime, digestName };
 }

@@ -1,8 +1,16 @@
 /**
- * The algorithm policy, in one place. A store carries a policy; each call may override parts of it.
+ * The algorithm policy, in one place. A store carries a policy (`new CertificateStore({ policy })`); each call may
+ * override parts of it (`options.policy` on signMessage, verifyMessage and openMessage, layered over the store's).
  *
- * Defaults: RSA keys of at least 2048 bits, EC (P-256/384/521) and Edwards keys; SHA-1 and MD5 signatures are not
- * accepted as valid unless `allowWeak`; encryption never uses RC2, 3DES or DES (those only decrypt old mail).
+ * Defaults:
+ * - RSA keys of at least 2048 bits (`minRsaBits`); EC keys (P-256/384/521) and Edwards keys (Ed25519) are accepted.
+ *   A smaller RSA signer makes a signature `invalid` ('weak-key'); such an identity is not chosen to sign, and such
+ *   a certificate is not chosen to encrypt to.
+ * - SHA-1 and MD5 (and MD2) signatures are `invalid` ('weak-algorithm') unless `allowWeak`; certificate chains
+ *   signed with them count as untrusted unless `allowWeak`.
+ * - Encryption never uses RC2, 3DES or DES (those only decrypt old mail, and the result says `legacy`).
+ * - Algorithms we don't implement (DSA, for instance) are reported as `unsupported-algorithm: <oid>` in a
+ *   signer's reasons, or thrown as `UnsupportedAlgorithm` (ERR_UNSUPPORTED_ALGORITHM) naming the OID.
  */
 export interface AlgorithmPolicy {
   /** Minimum RSA modulus size for encryption, signing and accepted signatures. Default 2048. */
@@ -13,30 +21,59 @@ export interface AlgorithmPolicy {
 
 export const DEFAULT_POLICY: Readonly<AlgorithmPolicy> = Object.freeze({ minRsaBits: 2048, allowWeak: false });
 
+/**
+ * The policy in force: the defaults, then each layer in order (later layers win; undefined members are skipped).
+ * Bad values throw TypeError/RangeError naming `what` (e.g. 'verifyMessage: options.policy').
+ */
 export function resolvePolicy(...layers: (Partial<AlgorithmPolicy> | undefined)[]): AlgorithmPolicy {
+  return resolvePolicyFor('policy', ...layers);
+}
+
+export function resolvePolicyFor(what: string, ...layers: (Partial<AlgorithmPolicy> | undefined)[]): AlgorithmPolicy {
   const p: AlgorithmPolicy = { ...DEFAULT_POLICY };
   for (const l of layers) {
-    if (!l) continue;
+    if (l === undefined) continue;
+    if (l === null || typeof l !== 'object') throw new TypeError(`${what}: expected an object`);
     if (l.minRsaBits !== undefined) {
       if (typeof l.minRsaBits !== 'number' || !Number.isInteger(l.minRsaBits) || l.minRsaBits < 512)
-        throw new RangeError('policy.minRsaBits: expected an integer ≥ 512');
+        throw new RangeError(`${what}.minRsaBits: expected an integer ≥ 512`);
       p.minRsaBits = l.minRsaBits;
     }
     if (l.allowWeak !== undefined) {
-      if (typeof l.allowWeak !== 'boolean') throw new TypeError('policy.allowWeak: expected a boolean');
+      if (typeof l.allowWeak !== 'boolean') throw new TypeError(`${what}.allowWeak: expected a boolean`);
       p.allowWeak = l.allowWeak;
     }
   }
   return p;
 }
 
-/** Signature algorithm OIDs that use SHA-1 or MD5. */
+/** Signature and digest algorithm OIDs that use SHA-1, MD5 or MD2. */
 export const WEAK_SIGNATURE_OIDS = new Set([
+  '1.2.840.113549.1.1.2', // md2WithRSAEncryption
   '1.2.840.113549.1.1.4', // md5WithRSAEncryption
   '1.2.840.113549.1.1.5', // sha1WithRSAEncryption
   '1.3.14.3.2.29', // sha1WithRSASignature (OIW)
   '1.2.840.10045.4.1', // ecdsa-with-SHA1
   '1.2.840.10040.4.3', // dsa-with-sha1
+  '1.3.14.3.2.27', // dsaWithSHA1 (OIW)
   '1.3.14.3.2.26', // sha1 (as a digest algorithm)
   '1.2.840.113549.2.5', // md5
+  '1.2.840.113549.2.2', // md2
 ]);
+
+/** Hash names (as smime-core reports them) that make a signature weak. */
+export const WEAK_HASHES: ReadonlySet<string> = new Set(['SHA-1', 'MD5', 'MD2']);
+
+/** True when a hash (by name, e.g. 'SHA-1') is too weak for signatures. */
+export function isWeakHash(name: string | undefined): boolean {
+  return name !== undefined && WEAK_HASHES.has(name);
+}
+
+/**
+ * Whether the policy accepts a signer's (or recipient's) public key: 'weak-key' for an RSA modulus below
+ * `minRsaBits`, else undefined. EC and Edwards keys are accepted (their curves are checked where they are used).
+ */
+export function keyPolicyProblem(kind: string, rsaBits: number | undefined, policy: AlgorithmPolicy): 'weak-key' | undefined {
+  if (kind === 'rsa' && rsaBits !== undefined && rsaBits < policy.minRsaBits) return 'weak-key';
+  return undefined;
+}
