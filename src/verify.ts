@@ -12,7 +12,8 @@
  *   algorithm we don't implement (DSA…) gives 'unsupported-algorithm: <oid>';
  * - validity of the signer's certificate at the signing time (or now, without a signingTime);
  * - a chain from the message's certificates plus the store's, to one of the store's trust anchors, at that time;
- * - revocation by a CRL the message carries, or one given in `options.crls`, signed by the certificate's issuer;
+ * - revocation by a CRL the message carries, one given in `options.crls` or one added with `store.addCrl`, signed
+ *   by the certificate's issuer;
  * - keyUsage (digitalSignature or nonRepudiation) and EKU (absent, emailProtection, anyExtendedKeyUsage);
  * - the signer's addresses against the From header.
  *
@@ -184,6 +185,7 @@ function makeContext(options: VerifyOptions, headers: readonly Header[], what: s
   for (const c of options.crls ?? []) {
     for (const der of typeof c === 'string' ? pemCrls(c) : [c]) crls.push(parseCrl(der));
   }
+  for (const der of store.crls ?? []) crls.push(parseCrl(der));
   return {
     store,
     crypto: options.crypto ?? store.crypto,

@@ -1,11 +1,13 @@
 /**
  * Chain building and checking: from a leaf, through the store's intermediates (and the message's certificates), up
- * to a trust anchor, at a given time. Signatures are checked with @peculiar/x509; names and key identifiers link
- * the certificates; each issuer must be a CA valid at that time. Depth is bounded.
+ * to a trust anchor, at a given time. Certificate signatures are checked by the same code as message signatures
+ * (cms/signed.ts `verifySignature`: RSA PKCS#1 v1.5 with any hash including MD5/SHA-224, RSA-PSS, ECDSA, Ed25519),
+ * so an old MD5 or SHA-1 chain verifies when the policy allows weak algorithms; names and key identifiers link the
+ * certificates; each issuer must be a CA valid at that time. Depth is bounded.
  */
-import { x509 } from './x509.js';
-import { getCrypto } from '../crypto/provider.js';
 import { WEAK_SIGNATURE_OIDS } from '../crypto/policy.js';
+import { children, decodeOid, readTlv } from '../cms/der.js';
+import { verifySignature } from '../cms/signed.js';
 import { equal } from '../lib/bytes.js';
 import { isValidAt, type CertInfo } from './cert_info.js';
 
@@ -25,9 +27,10 @@ async function signedBy(child: CertInfo, issuer: CertInfo, crypto?: Crypto): Pro
   if (hit !== undefined) return hit;
   let ok = false;
   try {
-    const cert = new x509.X509Certificate(child.der as Uint8Array<ArrayBuffer>);
-    const pub = new x509.X509Certificate(issuer.der as Uint8Array<ArrayBuffer>);
-    ok = await cert.verify({ publicKey: pub, signatureOnly: true }, getCrypto(crypto));
+    const der = child.signatureAlgorithm;
+    const [oT, pT] = children(der, readTlv(der, 0));
+    const alg = { oid: decodeOid(der, oT!), der, params: pT };
+    ok = (await verifySignature(alg, undefined, issuer, child.tbs, child.signature, crypto)).ok;
   } catch {
     ok = false;
   }

@@ -50,20 +50,6 @@ const KNOWN_FAILURES: Record<string, string> = {
   'thunderbird: alice.future.dsig.SHA256.multipart.eml is bad (signingTime 6 h from Date)':
     "status 'valid', reasons []: verifyMessage never compares the signingTime attribute with the Date header. " +
     'Thunderbird (mimemcms.cpp) reports VERIFY_TIME_MISMATCH when they differ by more than one hour.',
-  'bc-java: validator.validMail.eml is valid at its signing time':
-    "status 'untrusted', reasons ['no-chain-to-trust-anchor']: the signer certificate is signed md5WithRSAEncryption; " +
-    'src/certs/chain.ts signedBy() checks certificate signatures with @peculiar/x509, which does not know MD5 ' +
-    '(verify() returns false), so allowWeak cannot accept an MD5 chain although the policy says it does.',
-  'bc-java: validator.expired.eml is expired':
-    "status 'untrusted', reasons ['certificate-expired', 'no-chain-to-trust-anchor']: same MD5 chain cause as " +
-    'validator.validMail.eml; untrusted outranks expired.',
-  'bc-java: validator.revoked.eml is revoked (CRL through options.crls)':
-    "status 'untrusted', reasons ['no-chain-to-trust-anchor', 'revoked: 2006-09-01T09:30:00.000Z (reason 1)']: " +
-    'same MD5 chain cause as validator.validMail.eml; untrusted outranks revoked.',
-  'bc-java: validator.revoked.eml is checked against a CRL added with store.addCrl':
-    "reasons ['no-chain-to-trust-anchor'] without any 'revoked: …': CertificateStore.addCrl says verifyMessage " +
-    'checks signers against the store CRLs, but src/verify.ts only reads the message CRLs and options.crls ' +
-    '(store.crls is never consulted).',
 };
 
 /** `it`, or `it.fails` for a KNOWN_FAILURES entry. */
