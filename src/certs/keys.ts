@@ -3,7 +3,7 @@
  * certificate. Keys are compared through their public JWK members, which works for RSA, EC, X25519 and Ed25519
  * with any WebCrypto.
  */
-import { KeyInvalid } from '../errors.js';
+import { UnsupportedAlgorithm } from '../errors.js';
 import { toArrayBuffer } from '../lib/bytes.js';
 import { getCrypto } from '../crypto/provider.js';
 import { keyKind, type CertInfo } from './cert_info.js';
@@ -27,7 +27,7 @@ export function importParams(info: CertInfo): AlgorithmIdentifier | RsaHashedImp
       return { name: 'RSA-OAEP', hash: 'SHA-256' };
     case 'ec': {
       const namedCurve = info.curve ? CURVES[info.curve] : undefined;
-      if (!namedCurve) throw new KeyInvalid(`unsupported EC curve ${info.curve ?? '(none)'}`);
+      if (!namedCurve) throw new UnsupportedAlgorithm(`EC curve ${info.curve ?? '(none)'}`, info.curve);
       return { name: 'ECDH', namedCurve };
     }
     case 'x25519':
@@ -35,7 +35,7 @@ export function importParams(info: CertInfo): AlgorithmIdentifier | RsaHashedImp
     case 'ed25519':
       return { name: 'Ed25519' };
     default:
-      throw new KeyInvalid(`unsupported public key algorithm ${info.keyAlgorithm}`);
+      throw new UnsupportedAlgorithm(`public key algorithm ${info.keyAlgorithm}`, info.keyAlgorithm);
   }
 }
 

@@ -7,6 +7,7 @@
  *     --cert FILE       repeatable: other people's certs and intermediates (PEM, DER, PEM bundle)
  *     --trust FILE      repeatable: trust anchors
  *     --report FILE     JSON about what was done
+ *     --crl FILE        repeatable: CRLs; --allow-weak, --min-rsa-bits N: algorithm policy
  *   encrypt: --to EMAIL (repeatable), --from EMAIL, --cipher NAME, --oaep [sha1|sha256|sha384|sha512], --keyid
  *   sign:    --from EMAIL, --opaque, --digest sha256|sha384|sha512
  *
@@ -40,6 +41,9 @@ const USAGE = `usage: smime encrypt|decrypt|sign|verify|open [options]
   --cert FILE        repeatable: other people's certificates and intermediates (PEM, DER, PEM bundle)
   --trust FILE       repeatable: trust anchors
   --report FILE      write a JSON report of what was done
+  --crl FILE         repeatable: certificate revocation lists (PEM or DER)
+  --allow-weak       accept SHA-1/MD5 signatures (old mail)
+  --min-rsa-bits N   smallest RSA key accepted (default 2048)
  encrypt: --to EMAIL (repeatable) [--from EMAIL] [--cipher ${Object.keys(CIPHERS).join('|')}]
           [--oaep [sha1|sha256|sha384|sha512]] [--keyid]
  sign:    --from EMAIL [--opaque] [--digest sha256|sha384|sha512]
@@ -53,8 +57,8 @@ interface Args {
   multi: Map<string, string[]>;
 }
 
-const MULTI = new Set(['identity', 'cert', 'trust', 'to']);
-const VALUED = new Set(['in', 'out', 'password', 'report', 'from', 'cipher', 'digest', ...MULTI]);
+const MULTI = new Set(['identity', 'cert', 'trust', 'to', 'crl']);
+const VALUED = new Set(['in', 'out', 'password', 'report', 'from', 'cipher', 'digest', 'min-rsa-bits', ...MULTI]);
 const FLAGS = new Set(['opaque', 'keyid', 'pss', 'help', 'allow-weak']);
 const OPTIONAL_VALUE = new Set(['oaep']);
 
@@ -95,7 +99,11 @@ function str(a: Args, name: string): string | undefined {
 }
 
 async function loadStore(a: Args, io: CliIo): Promise<CertificateStore> {
-  const store = new CertificateStore();
+  const minRsa = str(a, 'min-rsa-bits');
+  if (minRsa !== undefined && !/^\d+$/.test(minRsa)) throw new UsageError('--min-rsa-bits takes a number of bits');
+  const store = new CertificateStore({
+    policy: { ...(minRsa ? { minRsaBits: Number(minRsa) } : {}), ...(a.single.has('allow-weak') ? { allowWeak: true } : {}) },
+  });
   const password = str(a, 'password') ?? io.env.SMIME_PASSWORD ?? '';
   for (const f of a.multi.get('identity') ?? []) {
     const bytes = new Uint8Array(readFileSync(f));
@@ -105,6 +113,7 @@ async function loadStore(a: Args, io: CliIo): Promise<CertificateStore> {
   }
   for (const f of a.multi.get('cert') ?? []) await store.addCertificate(new Uint8Array(readFileSync(f)));
   for (const f of a.multi.get('trust') ?? []) store.addTrustAnchor(new Uint8Array(readFileSync(f)));
+  for (const f of a.multi.get('crl') ?? []) store.addCrl(new Uint8Array(readFileSync(f)));
   return store;
 }
 
@@ -229,7 +238,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       case 'verify':
       case 'open': {
-        const opts: VerifyOptions = { store, allowWeak: a.single.has('allow-weak') };
+        const opts: VerifyOptions = { store };
         const r = a.command === 'verify' ? await verifyMessage(input, opts) : await openMessage(input, opts);
         output = r.content;
         const signers = r.signers.map(signerReport);

@@ -113,13 +113,15 @@ describe.skipIf(!HAVE)('public signed vectors through the smime CLI', () => {
     expect(w.report!.signers.map((s) => [s.email, s.status, s.signingTime])).toEqual([['fejj@gnome.org', 'valid', '2013-11-02T20:28:04.000Z']]);
   });
 
-  // The CLI has no option for the RSA key-size policy (nor for `at` or CRLs): RFC 4134's RSA-1024 signature stays
-  // invalid ('weak-key') even with --allow-weak. Through the API, `minRsaBits: 1024` makes it valid.
-  it('verify RFC 4134 4.2.bin (RSA-1024, SHA-1) --allow-weak → exit 1, weak-key', async () => {
+  // RFC 4134's RSA-1024 signature stays invalid ('weak-key') with --allow-weak alone; --min-rsa-bits 1024 lifts it.
+  it('verify RFC 4134 4.2.bin (RSA-1024, SHA-1) --allow-weak → exit 1, weak-key; with --min-rsa-bits 1024 → exit 0', async () => {
     const r = await smime('verify', 'rfc4134/4.2.bin', ['--trust', sv('rfc4134/CarlRSASelf.cer'), '--allow-weak']);
     expect(r.code).toBe(1);
     expect(r.report!.signers[0]!.status).toBe('invalid');
     expect(r.report!.signers[0]!.reasons.some((x) => x.startsWith('weak-key'))).toBe(true);
+    const ok = await smime('verify', 'rfc4134/4.2.bin', ['--trust', sv('rfc4134/CarlRSASelf.cer'), '--allow-weak', '--min-rsa-bits', '1024']);
+    expect(ok.report!.signers[0]!.reasons.some((x) => x.startsWith('weak'))).toBe(false);
+    expect(ok.report!.signers[0]!.status).toMatch(/^(valid|address-mismatch)$/);
   });
 
   it('verify an encrypted message (alice.sig.SHA256.opaque.env.eml) → exit 1, ERR_CMS_INVALID; open it with Bob.p12 → exit 0', async () => {
