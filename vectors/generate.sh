@@ -690,3 +690,4 @@ jq -n --arg pass "$PASS" --arg ref "$REFERENCE_DATE" --arg ov "$OPENSSL_VERSION"
 
 # --- 5. verify everything ----------------------------------------------------------------------
 check_all
+bash generate-peers.sh   # then the other peers' messages (NSS, gpgsm, Bouncy Castle, OpenSSL signatures), appended to manifest.json
