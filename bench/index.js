@@ -1,0 +1,314 @@
+// smime-core benchmarks (tinybench). `npm run bench` for the full table, `npm run bench -- --quick` for CI.
+//
+// Prints, for encryptMessage/decryptMessage (AES-256-CBC and AES-256-GCM) and signMessage/verifyMessage, the
+// time per message, MB/s and the ratio to a floor measured in the same run; then node-forge, `openssl cms` against
+// the `smime` CLI as whole processes, and the peak memory of a fresh process. Every output is checked before it is
+// timed. Exits non-zero when a gated ratio to the floor exceeds 3 (see README.md: what is gated and why).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import forge from 'node-forge';
+import { decryptMessage, encryptMessage, signMessage, verifyMessage } from '../dist/index.js';
+import { extractCms } from '../dist/mime/smime.js';
+import {
+  ADDRESS,
+  KiB,
+  MiB,
+  REPO,
+  bobStore,
+  check,
+  fmt,
+  identityFile,
+  makeMessage,
+  mbps,
+  measure,
+  sameBytes,
+  sizeName,
+  table,
+} from './_utils.js';
+
+const quick = process.argv.includes('--quick');
+/** `--only=envelope,sign,forge,cli,memory` runs some sections (while working on one); the gate still applies. */
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const want = (section) => !only || only.includes(section);
+const BIG = quick ? 8 * MiB : 64 * MiB;
+const SIZES = [KiB, MiB, BIG];
+const CIPHERS = ['aes-256-cbc', 'aes-256-gcm'];
+/** Ratios to the floor above this fail the run (a regression, not noise). */
+const GATE = 3;
+/** Rows at or above this size are gated: below it the per-message RSA operation, not the bulk path, dominates. */
+const GATED_FROM = 8 * MiB;
+
+/** Interleaved rounds × iterations per round, by message size. */
+function plan(size) {
+  if (size <= KiB) return { rounds: 3, iterations: 50, time: 100, gcEach: false };
+  if (size <= MiB) return { rounds: 3, iterations: 8 };
+  if (size <= 8 * MiB) return { rounds: 3, iterations: 3 };
+  return { rounds: 3, iterations: 2 };
+}
+
+const subtle = globalThis.crypto.subtle;
+const random = (n) => globalThis.crypto.getRandomValues(new Uint8Array(n));
+
+function machine() {
+  const c = cpus();
+  const ossl = spawnSync('openssl', ['version'], { encoding: 'utf8' });
+  return [
+    `${c.length} × ${c[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM`,
+    `Node ${process.version} (its OpenSSL ${process.versions.openssl})`,
+    `openssl command: ${ossl.error ? 'not installed' : ossl.stdout.trim()}`,
+    `load average at start: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+  ].join('; ');
+}
+
+/**
+ * The floor, on the same bytes, with WebCrypto (globalThis.crypto) and Node's native base64 (Buffer):
+ * encryption = AES + base64 of the result; decryption = base64 decoding (from a string, its fastest input) + AES.
+ */
+async function floorKit(cipher, inner) {
+  const name = cipher.endsWith('-gcm') ? 'AES-GCM' : 'AES-CBC';
+  const key = await subtle.importKey('raw', random(32), name, false, ['encrypt', 'decrypt']);
+  const params = () => ({ name, iv: random(name === 'AES-GCM' ? 12 : 16) });
+  const encrypt = async () => Buffer.from(await subtle.encrypt(params(), key, inner)).toString('base64');
+  const p = params();
+  const b64 = Buffer.from(await subtle.encrypt(p, key, inner)).toString('base64');
+  const decrypt = async () => new Uint8Array(await subtle.decrypt(p, key, Buffer.from(b64, 'base64')));
+  check(sameBytes(await decrypt(), inner), `floor ${cipher} decrypts back`);
+  check((await encrypt()).length === b64.length, `floor ${cipher} encrypts`);
+  return { encrypt, decrypt };
+}
+
+const rows = [];
+const failures = [];
+
+function row(op, size, cipher, ms, floorMs, gated) {
+  const ratio = floorMs === undefined ? undefined : ms / floorMs;
+  if (gated && ratio > GATE) failures.push(`${op} ${sizeName(size)} ${cipher}: ${ratio.toFixed(2)}× the floor`);
+  rows.push([
+    op,
+    sizeName(size),
+    cipher,
+    fmt(ms, 3),
+    fmt(mbps(size, ms)),
+    floorMs === undefined ? 'n/a' : fmt(floorMs, 3),
+    floorMs === undefined ? 'n/a' : fmt(mbps(size, floorMs)),
+    ratio === undefined ? 'n/a' : `${ratio.toFixed(2)}×${gated ? '' : ' ¹'}`,
+  ]);
+}
+
+async function envelopeRows(store) {
+  for (const size of SIZES) {
+    const { message, inner } = makeMessage(size);
+    for (const cipher of CIPHERS) {
+      const opts = { store, to: [ADDRESS], cipher };
+      const encrypted = await encryptMessage(message, opts);
+      const opened = await decryptMessage(encrypted, { store });
+      check(sameBytes(opened.content, inner), `encryptMessage ${sizeName(size)} ${cipher} decrypts back`);
+      check(opened.cipher === cipher, `encryptMessage used ${cipher}`);
+      const floor = await floorKit(cipher, inner);
+      const t = await measure(
+        {
+          encrypt: () => encryptMessage(message, opts),
+          floorEncrypt: floor.encrypt,
+          decrypt: () => decryptMessage(encrypted, { store }),
+          floorDecrypt: floor.decrypt,
+        },
+        plan(size),
+      );
+      const gated = size >= GATED_FROM;
+      row('encryptMessage', size, cipher, t.encrypt, t.floorEncrypt, gated);
+      row('decryptMessage', size, cipher, t.decrypt, t.floorDecrypt, gated);
+    }
+  }
+}
+
+/** signMessage/verifyMessage; the floor is WebCrypto RSASSA-PKCS1-v1_5 with SHA-256 over the same bytes. */
+async function signRows(store) {
+  const pkcs8 = readFileSync(identityFile('key'), 'utf8').replace(/-----[^-]+-----|\s/g, '');
+  const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  const priv = await subtle.importKey('pkcs8', Buffer.from(pkcs8, 'base64'), alg, false, ['sign']);
+  const certDer = Buffer.from(readFileSync(identityFile('cert'), 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64');
+  const pub = await spkiKey(certDer, alg);
+  for (const size of [KiB, MiB]) {
+    const { message, inner } = makeMessage(size, { from: ADDRESS, to: 'alice@example.com' });
+    let signed;
+    try {
+      signed = await signMessage(message, { store, from: ADDRESS });
+    } catch (e) {
+      if (e?.code !== 'ERR_NOT_SUPPORTED' && e?.name !== 'NotSupported') throw e;
+      row('signMessage', size, 'rsa-sha256', undefined, undefined, false);
+      row('verifyMessage', size, 'rsa-sha256', undefined, undefined, false);
+      continue;
+    }
+    const v = await verifyMessage(signed, { store });
+    check(v.signers.length === 1 && v.signers[0].status === 'valid', `signMessage ${sizeName(size)} verifies (${JSON.stringify(v.signers)})`);
+    check(sameBytes(v.content, inner), `verifyMessage ${sizeName(size)} gives the signed entity back`);
+    const sig = await subtle.sign(alg, priv, inner);
+    check(await subtle.verify(alg, pub, sig, inner), 'floor signature verifies');
+    const p = size <= KiB ? { rounds: 3, iterations: 20, time: 100, gcEach: false } : plan(size);
+    const t = await measure(
+      {
+        sign: () => signMessage(message, { store, from: ADDRESS }),
+        floorSign: async () => Buffer.from(await subtle.sign(alg, priv, inner)).toString('base64'),
+        verify: () => verifyMessage(signed, { store }),
+        floorVerify: () => subtle.verify(alg, pub, sig, inner),
+      },
+      p,
+    );
+    row('signMessage', size, 'rsa-sha256', t.sign, t.floorSign, false);
+    row('verifyMessage', size, 'rsa-sha256', t.verify, t.floorVerify, false);
+  }
+}
+
+/** The SubjectPublicKeyInfo of a certificate, imported (node:crypto reads the certificate). */
+async function spkiKey(certDer, alg) {
+  const { X509Certificate } = await import('node:crypto');
+  const spki = new X509Certificate(certDer).publicKey.export({ type: 'spki', format: 'der' });
+  return subtle.importKey('spki', spki, alg, false, ['verify']);
+}
+
+/** node-forge 1.x: pkcs7 EnvelopedData with AES-256-CBC (the only AES mode it has), base64 in 76-char lines. */
+async function forgeRows(store) {
+  const cert = forge.pki.certificateFromPem(readFileSync(identityFile('cert'), 'utf8'));
+  const key = forge.pki.privateKeyFromPem(readFileSync(identityFile('key'), 'utf8'));
+  const forgeEncrypt = (binary) => {
+    const p7 = forge.pkcs7.createEnvelopedData();
+    p7.addRecipient(cert);
+    p7.content = forge.util.createBuffer(binary);
+    p7.encrypt(undefined, forge.pki.oids['aes256-CBC']);
+    return forge.util.encode64(forge.asn1.toDer(p7.toAsn1()).getBytes(), 76);
+  };
+  const forgeDecrypt = (b64) => {
+    const p7 = forge.pkcs7.messageFromAsn1(forge.asn1.fromDer(forge.util.decode64(b64)));
+    p7.decrypt(p7.recipients[0], key);
+    return p7.content.getBytes();
+  };
+  const out = [];
+  for (const size of [MiB, 8 * MiB]) {
+    const { message, inner } = makeMessage(size);
+    const binary = Buffer.from(inner.buffer, inner.byteOffset, inner.length).toString('latin1');
+    const opts = { store, to: [ADDRESS], cipher: 'aes-256-cbc' };
+    const ours = await encryptMessage(message, opts);
+    const fb64 = forgeEncrypt(binary);
+    // Cross-checks: forge opens ours, we open forge's.
+    const oursB64 = Buffer.from(extractCms(ours).der).toString('base64');
+    check(forgeDecrypt(oursB64) === binary, `node-forge decrypts our ${sizeName(size)} message`);
+    const wrapped = Buffer.from(`Content-Type: application/pkcs7-mime; smime-type=enveloped-data\r\nContent-Transfer-Encoding: base64\r\n\r\n${fb64}`, 'latin1');
+    check(sameBytes((await decryptMessage(wrapped, { store })).content, inner), `we decrypt node-forge's ${sizeName(size)} message`);
+    const t = await measure(
+      {
+        forgeEncrypt: () => forgeEncrypt(binary),
+        encrypt: () => encryptMessage(message, opts),
+        forgeDecrypt: () => forgeDecrypt(fb64),
+        decrypt: () => decryptMessage(ours, { store }),
+      },
+      { rounds: 2, iterations: size <= MiB ? 3 : 1 },
+    );
+    out.push(['encrypt', sizeName(size), 'aes-256-cbc', fmt(t.forgeEncrypt, 1), fmt(mbps(size, t.forgeEncrypt)), fmt(t.encrypt, 1), `${(t.forgeEncrypt / t.encrypt).toFixed(1)}×`]);
+    out.push(['decrypt', sizeName(size), 'aes-256-cbc', fmt(t.forgeDecrypt, 1), fmt(mbps(size, t.forgeDecrypt)), fmt(t.decrypt, 1), `${(t.forgeDecrypt / t.decrypt).toFixed(1)}×`]);
+  }
+  return out;
+}
+
+function run(cmd, args) {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 20 });
+  const ms = performance.now() - t0;
+  if (r.error || r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.error?.message ?? r.stderr.toString()}`);
+  return ms;
+}
+
+/** `openssl cms` against the `smime` CLI, whole processes, on the same file; median wall time of 3 runs each. */
+function cliRows(dir) {
+  if (spawnSync('openssl', ['version']).error) return undefined;
+  const size = BIG;
+  const { message, inner } = makeMessage(size);
+  const f = (n) => join(dir, n);
+  writeFileSync(f('msg.eml'), message);
+  const cert = identityFile('cert');
+  const key = identityFile('key');
+  writeFileSync(f('bob.pem'), readFileSync(cert, 'utf8') + readFileSync(key, 'utf8'));
+  const bin = join(REPO, 'dist', 'cli', 'bin.js');
+  const out = [];
+  for (const cipher of CIPHERS) {
+    const cmds = {
+      opensslEncrypt: ['openssl', ['cms', '-encrypt', '-binary', `-${cipher}`, '-in', f('msg.eml'), '-out', f('o.p7m'), cert]],
+      smimeEncrypt: [process.execPath, [bin, 'encrypt', '--cert', cert, '--to', ADDRESS, '--cipher', cipher, '--in', f('msg.eml'), '--out', f('s.p7m')]],
+      opensslDecrypt: ['openssl', ['cms', '-decrypt', '-binary', '-in', f('o.p7m'), '-recip', cert, '-inkey', key, '-out', f('o.out')]],
+      smimeDecrypt: [process.execPath, [bin, 'decrypt', '--identity', f('bob.pem'), '--in', f('o.p7m'), '--out', f('s.out')]],
+    };
+    const times = Object.fromEntries(Object.keys(cmds).map((k) => [k, []]));
+    for (let i = 0; i < 3; i++) for (const [k, [c, a]] of Object.entries(cmds)) times[k].push(run(c, a));
+    // Checks: each decrypts openssl's file back to the message; openssl opens ours to the protected entity.
+    check(sameBytes(readFileSync(f('o.out')), message), `openssl cms ${cipher} round trip`);
+    check(sameBytes(readFileSync(f('s.out')), message), `smime decrypt of openssl's ${cipher} message`);
+    run('openssl', ['cms', '-decrypt', '-binary', '-in', f('s.p7m'), '-recip', cert, '-inkey', key, '-out', f('x.out')]);
+    check(sameBytes(readFileSync(f('x.out')), inner), `openssl cms decrypts smime's ${cipher} message`);
+    const med = (k) => [...times[k]].sort((a, b) => a - b)[1];
+    for (const op of ['Encrypt', 'Decrypt']) {
+      const o = med(`openssl${op}`);
+      const s = med(`smime${op}`);
+      out.push([op.toLowerCase(), sizeName(size), cipher, fmt(o / 1000, 2), fmt(s / 1000, 2), `${(s / o).toFixed(2)}×`]);
+    }
+  }
+  return out;
+}
+
+/** Peak memory of a fresh process encrypting or decrypting one message (bench/mem.js). */
+async function memoryRows(store, dir) {
+  const size = BIG;
+  const out = [];
+  const { message } = makeMessage(size);
+  for (const cipher of CIPHERS) {
+    const file = join(dir, `mem-${cipher}.p7m`);
+    writeFileSync(file, await encryptMessage(message, { store, to: [ADDRESS], cipher }));
+    for (const op of ['encrypt', 'decrypt']) {
+      const r = spawnSync(process.execPath, [join(REPO, 'bench', 'mem.js'), op, cipher, String(size), file], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`bench/mem.js ${op} ${cipher} failed: ${r.stderr}`);
+      const m = JSON.parse(r.stdout);
+      const mib = (k) => (k / 1024).toFixed(0);
+      out.push([`${op}Message`, sizeName(size), cipher, mib(m.baselineKiB), mib(m.peakKiB), mib(m.peakKiB - m.baselineKiB), `${((m.peakKiB - m.baselineKiB) * 1024 / size).toFixed(2)}×`]);
+    }
+  }
+  return out;
+}
+
+const started = performance.now();
+console.log(`# smime-core benchmarks${quick ? ' (--quick)' : ''}\n`);
+console.log(`Machine: ${machine()}\n`);
+const store = await bobStore();
+const dir = mkdtempSync(join(tmpdir(), 'smime-bench-'));
+try {
+  if (want('envelope')) await envelopeRows(store);
+  if (want('sign')) await signRows(store);
+  console.log('## Throughput and ratio to the floor\n');
+  table(['operation', 'size', 'algorithm', 'ms/msg', 'MB/s', 'floor ms', 'floor MB/s', '× floor'], rows);
+  console.log(
+    `\nFloor (same run): encryption = WebCrypto AES + Buffer base64 of the result; decryption = Buffer base64 decoding + WebCrypto AES;` +
+      ` signing/verification = WebCrypto RSASSA-PKCS1-v1_5 SHA-256 over the same bytes.` +
+      `\n¹ not gated: below ${sizeName(GATED_FROM)} the per-message RSA-2048 operation, not the bulk path, dominates.\n`,
+  );
+
+  if (want('forge')) {
+    console.log('\n## node-forge 1.4 (pkcs7, AES-256-CBC)\n');
+    table(['operation', 'size', 'algorithm', 'forge ms', 'forge MB/s', 'smime-core ms', 'speed-up'], await forgeRows(store));
+  }
+  if (want('cli')) {
+    console.log(`\n## openssl cms vs the smime CLI (whole processes, ${sizeName(BIG)} file, median of 3)\n`);
+    const cli = cliRows(dir);
+    if (cli) table(['operation', 'size', 'algorithm', 'openssl s', 'smime s', 'smime / openssl'], cli);
+    else console.log('openssl is not installed: skipped.');
+  }
+  if (want('memory')) {
+    console.log(`\n## Peak memory of a fresh process (process.resourceUsage().maxRSS)\n`);
+    table(['operation', 'size', 'algorithm', 'baseline MiB', 'peak MiB', 'above baseline MiB', '÷ message size'], await memoryRows(store, dir));
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(`\nTotal bench time ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+if (failures.length > 0) {
+  console.log(`\nFAIL: ratio to the floor above ${GATE}:\n  ${failures.join('\n  ')}`);
+  process.exitCode = 1;
+}
