@@ -158,7 +158,7 @@ function cachedStore(names: string[]): Promise<CertificateStore> {
 }
 
 async function cli(args: string[]) {
-  let out = new Uint8Array();
+  let out: Uint8Array = new Uint8Array();
   let err = '';
   const code = await runCli(args, {
     stdin: () => new Uint8Array(),
