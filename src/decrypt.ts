@@ -37,8 +37,10 @@ export interface DecryptResult {
 export async function decryptMessage(smime: Uint8Array | string, options: DecryptOptions): Promise<DecryptResult> {
   const { store } = options;
   if (!store || !Array.isArray(store.identities)) throw new TypeError('decryptMessage: options.store is required');
-  const { der } = extractCms(toBytes(smime, 'decryptMessage: message'));
-  const opened = await openEnvelope(der, store.identities, options.crypto ?? store.crypto);
+  const bytes = toBytes(smime, 'decryptMessage: message');
+  const { der } = extractCms(bytes);
+  // A DER decoded from base64 is ours alone: the decryption may work in it (no second buffer the size of the message).
+  const opened = await openEnvelope(der, store.identities, options.crypto ?? store.crypto, { inPlace: der.buffer !== bytes.buffer });
   return {
     content: opened.content,
     recipient: opened.identity.certificate,

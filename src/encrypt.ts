@@ -7,10 +7,10 @@
  */
 import type { CertificateStore } from './certs/store.js';
 import type { CertInfo } from './certs/cert_info.js';
-import { buildEnvelope } from './cms/enveloped.js';
+import { prepareEnvelope } from './cms/enveloped.js';
 import { CIPHERS, ENCRYPTION_CIPHERS, type ContentCipherName } from './cms/content_cipher.js';
 import type { OaepHash } from './cms/ktri.js';
-import { buildPkcs7Mime, splitForProtection } from './mime/smime.js';
+import { planProtection, startPkcs7Mime } from './mime/smime.js';
 import { toBytes } from './lib/bytes.js';
 import { MissingRecipientCertificatesError, type MissingReason } from './errors.js';
 
@@ -74,7 +74,16 @@ export async function encryptMessage(mime: Uint8Array | string, options: Encrypt
 
   const others = options.to.map((a) => a.trim().toLowerCase()).filter((a) => a !== from);
   const cipher = options.cipher ?? negotiateCipher(store, others) ?? 'aes-256-cbc';
-  const { outerHeaders, inner } = splitForProtection(bytes);
-  const env = await buildEnvelope(inner, recipients, { cipher, oaep: options.oaep, useSki: options.useSki, crypto });
-  return buildPkcs7Mime(outerHeaders, env.authenticated ? 'authEnveloped-data' : 'enveloped-data', env.pieces);
+  const plan = planProtection(bytes);
+  const env = await prepareEnvelope(plan.innerLength, recipients, { cipher, oaep: options.oaep, useSki: options.useSki, crypto });
+  // One allocation: the output message. The entity to encrypt is written into its tail, and the base64 of the
+  // envelope fills it from the front as the ciphertext comes; the base64 (4/3 of the bytes) never catches up
+  // with content not yet encrypted (see ContentEncryptor.encrypt).
+  const { out, body } = startPkcs7Mime(plan.outerHeaders, env.authenticated ? 'authEnveloped-data' : 'enveloped-data', env.length);
+  const innerAt = out.length - plan.innerLength;
+  plan.writeInner(out, innerAt);
+  await env.write(out.subarray(innerAt), (piece) => body.write(piece));
+  /* c8 ignore next */
+  if (body.end() !== out.length) throw new Error('encryptMessage: internal length mismatch');
+  return out;
 }

@@ -3,7 +3,6 @@
  * (WebCrypto has none), and the legacy 3DES and RC2 (decryption only) through src/crypto/legacy.ts.
  * Each works on whole buffers and returns subarrays where it can, so the 64 MiB path makes no extra copies.
  */
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { CMSInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { getCrypto, randomBytes } from '../crypto/provider.js';
 import { toArrayBuffer } from '../lib/bytes.js';
@@ -54,50 +53,190 @@ export function isAead(name: ContentCipherName): boolean {
   return CIPHERS[name].mode !== 'cbc';
 }
 
-export interface EncryptedContent {
+/**
+ * WebCrypto calls on large content work on chunks of this many bytes (a multiple of the AES block): the buffers of
+ * each call are then reused by the allocator instead of being fresh memory the size of the message, and AES on one
+ * chunk overlaps with base64 on the previous one.
+ */
+export const CHUNK = 1 << 20;
+
+/** Encrypts content of a length known in advance; the ciphertext is handed on in order, as it is produced. */
+export interface ContentEncryptor {
   /** DER AlgorithmIdentifier with the parameters (IV or nonce). */
   algorithm: Uint8Array;
-  ciphertext: Uint8Array;
-  /** The authentication tag (AEAD ciphers only). */
-  mac?: Uint8Array;
+  ciphertextLength: number;
+  /** Length of the authentication tag (AEAD ciphers), else 0. */
+  macLength: number;
+  /**
+   * Encrypts `content` and passes the ciphertext to `sink` in order, in one or more pieces; resolves to the tag
+   * (AEAD ciphers). A piece is handed on only once the content it covers has been read, so the sink may write
+   * over content that precedes the content still to be encrypted.
+   */
+  encrypt(content: Uint8Array, sink: (piece: Uint8Array) => void): Promise<Uint8Array | undefined>;
 }
 
-/** Encrypts `content` with a fresh IV/nonce. `aad` is the DER of the authAttrs (AEAD only). */
-export async function encryptContent(
+/** @noble/ciphers' ChaCha20-Poly1305, loaded when first needed (most mail never uses it). */
+const chacha = () => import('@noble/ciphers/chacha.js');
+
+function importAes(c: Crypto, cek: Uint8Array, name: 'AES-CBC' | 'AES-GCM', usages: KeyUsage[]): Promise<CryptoKey> {
+  return c.subtle.importKey('raw', toArrayBuffer(cek), name, false, usages);
+}
+
+/**
+ * A content encryptor with a fresh IV/nonce for `contentLength` bytes of content. `aad` is the DER of the
+ * authAttrs (AEAD only). The key is used when {@link ContentEncryptor.encrypt} runs; the caller may wipe it after.
+ */
+export function contentEncryptor(
   name: ContentCipherName,
   cek: Uint8Array,
-  content: Uint8Array,
+  contentLength: number,
   crypto?: Crypto,
   aad?: Uint8Array,
-): Promise<EncryptedContent> {
+): ContentEncryptor {
   const spec = CIPHERS[name];
   if (!spec) throw new RangeError(`unknown cipher ${String(name)}`);
+  if (!Number.isSafeInteger(contentLength) || contentLength < 0) throw new RangeError('contentLength: expected a byte count');
   const c = getCrypto(crypto);
+  const key = cek.slice();
+  const checkLength = (content: Uint8Array): void => {
+    if (content.length !== contentLength) throw new RangeError(`content: expected ${contentLength} bytes, got ${content.length}`);
+  };
   if (spec.mode === 'cbc') {
     const iv = randomBytes(16, crypto);
-    const key = await c.subtle.importKey('raw', toArrayBuffer(cek), 'AES-CBC', false, ['encrypt']);
-    const ct = new Uint8Array(await c.subtle.encrypt({ name: 'AES-CBC', iv: toArrayBuffer(iv) }, key, content as Uint8Array<ArrayBuffer>));
-    return { algorithm: algorithmIdentifier(spec.oid, octets(iv)), ciphertext: ct };
+    return {
+      algorithm: algorithmIdentifier(spec.oid, octets(iv)),
+      ciphertextLength: (Math.floor(contentLength / 16) + 1) * 16,
+      macLength: 0,
+      async encrypt(content, sink) {
+        checkLength(content);
+        const k = await importAes(c, key, 'AES-CBC', ['encrypt']);
+        key.fill(0);
+        await cbcEncrypt(c, k, iv, content, sink);
+        return undefined;
+      },
+    };
   }
   const nonce = randomBytes(12, crypto);
   if (spec.mode === 'gcm') {
-    const key = await c.subtle.importKey('raw', toArrayBuffer(cek), 'AES-GCM', false, ['encrypt']);
-    const params: AesGcmParams = { name: 'AES-GCM', iv: toArrayBuffer(nonce), tagLength: 128 };
-    if (aad) params.additionalData = toArrayBuffer(aad);
-    const out = new Uint8Array(await c.subtle.encrypt(params, key, content as Uint8Array<ArrayBuffer>));
     return {
       // GCMParameters ::= SEQUENCE { aes-nonce OCTET STRING, aes-ICVlen INTEGER DEFAULT 12 }
       algorithm: algorithmIdentifier(spec.oid, seq(octets(nonce), integer(16))),
-      ciphertext: out.subarray(0, out.length - 16),
-      mac: out.subarray(out.length - 16),
+      ciphertextLength: contentLength,
+      macLength: 16,
+      async encrypt(content, sink) {
+        checkLength(content);
+        const k = await importAes(c, key, 'AES-GCM', ['encrypt']);
+        key.fill(0);
+        // One call: WebCrypto has no incremental GCM.
+        const params: AesGcmParams = { name: 'AES-GCM', iv: toArrayBuffer(nonce), tagLength: 128 };
+        if (aad) params.additionalData = toArrayBuffer(aad);
+        const out = new Uint8Array(await c.subtle.encrypt(params, k, content as Uint8Array<ArrayBuffer>));
+        sink(out.subarray(0, contentLength));
+        return out.subarray(contentLength);
+      },
     };
   }
-  const out = chacha20poly1305(cek, nonce, aad).encrypt(content);
   return {
     algorithm: algorithmIdentifier(spec.oid, octets(nonce)),
-    ciphertext: out.subarray(0, out.length - 16),
-    mac: out.subarray(out.length - 16),
+    ciphertextLength: contentLength,
+    macLength: 16,
+    async encrypt(content, sink) {
+      checkLength(content);
+      const out = (await chacha()).chacha20poly1305(key, nonce, aad).encrypt(content);
+      key.fill(0);
+      sink(out.subarray(0, contentLength));
+      return out.subarray(contentLength);
+    },
   };
+}
+
+/**
+ * AES-CBC in chunks: each chunk but the last is encrypted with the previous ciphertext block as its IV, and the
+ * extra block WebCrypto appends (the encrypted padding) is dropped; the last chunk carries the real padding. The
+ * next chunk is started before the current one is handed on, so AES runs while the sink works.
+ */
+async function cbcEncrypt(c: Crypto, key: CryptoKey, iv: Uint8Array, content: Uint8Array, sink: (piece: Uint8Array) => void): Promise<void> {
+  const len = content.length;
+  const run = (start: number, chunkIv: Uint8Array): Promise<ArrayBuffer> =>
+    c.subtle.encrypt({ name: 'AES-CBC', iv: chunkIv as Uint8Array<ArrayBuffer> }, key, content.subarray(start, Math.min(len, start + CHUNK)) as Uint8Array<ArrayBuffer>);
+  let start = 0;
+  let pending = run(0, iv);
+  for (;;) {
+    const ct = new Uint8Array(await pending);
+    if (start + CHUNK >= len) {
+      sink(ct);
+      return;
+    }
+    pending = run(start + CHUNK, ct.slice(CHUNK - 16, CHUNK));
+    sink(ct.subarray(0, CHUNK));
+    start += CHUNK;
+  }
+}
+
+/** The encrypted content of an envelope, as the parser found it, with what the decryption may do with it. */
+export interface EncryptedPayload {
+  ciphertext: Uint8Array;
+  /** The authentication tag (AEAD). */
+  mac?: Uint8Array;
+  /** ciphertext ‖ mac in one buffer (what WebCrypto and ChaCha20-Poly1305 take), once made. */
+  joined?: Uint8Array;
+  /** The plaintext may be written over the ciphertext: nobody reads the buffer afterwards. */
+  inPlace?: boolean;
+  /** Set when an in-place decryption has begun to write: the ciphertext is gone. */
+  consumed?: boolean;
+}
+
+/** ciphertext ‖ mac, made once per payload (every candidate key reuses it). */
+function aeadInput(p: EncryptedPayload): Uint8Array {
+  if (!p.joined) {
+    const mac = p.mac!;
+    const joined = new Uint8Array(p.ciphertext.length + mac.length);
+    joined.set(p.ciphertext, 0);
+    joined.set(mac, p.ciphertext.length);
+    p.joined = joined;
+  }
+  return p.joined;
+}
+
+/**
+ * AES-CBC decryption of large content in chunks, two in flight. The last chunk goes first: its padding tells a
+ * wrong key before anything is written. Each other chunk gets one extra block that decrypts to a whole padding
+ * block (the CBC encryption of nothing, chained on the chunk's last block), so WebCrypto strips exactly that.
+ * Writes the plaintext over the ciphertext when the payload allows it.
+ */
+async function cbcDecrypt(c: Crypto, cek: Uint8Array, iv: Uint8Array, p: EncryptedPayload): Promise<Uint8Array> {
+  const ct = p.ciphertext;
+  const len = ct.length;
+  if (len <= CHUNK) {
+    const key = await importAes(c, cek, 'AES-CBC', ['decrypt']);
+    return new Uint8Array(await c.subtle.decrypt({ name: 'AES-CBC', iv: toArrayBuffer(iv) }, key, ct as Uint8Array<ArrayBuffer>));
+  }
+  if (len % 16 !== 0) throw new Error('AES-CBC: the ciphertext is not a whole number of blocks');
+  const key = await importAes(c, cek, 'AES-CBC', ['encrypt', 'decrypt']);
+  const n = Math.ceil(len / CHUNK);
+  const lastStart = (n - 1) * CHUNK;
+  // Every chunk's IV (the block before it), taken before any plaintext is written.
+  const ivs: Uint8Array[] = [iv.slice()];
+  for (let j = 1; j < n; j++) ivs.push(ct.slice(j * CHUNK - 16, j * CHUNK));
+  const aes = (chunkIv: Uint8Array): AesCbcParams => ({ name: 'AES-CBC', iv: chunkIv as Uint8Array<ArrayBuffer> });
+  const last = new Uint8Array(await c.subtle.decrypt(aes(ivs[n - 1]!), key, ct.subarray(lastStart) as Uint8Array<ArrayBuffer>));
+  const dst = p.inPlace ? ct : new Uint8Array(lastStart + last.length);
+  if (p.inPlace) p.consumed = true;
+  dst.set(last, lastStart);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let j = next++; j < n - 1; j = next++) {
+      const input = new Uint8Array(CHUNK + 16);
+      input.set(ct.subarray(j * CHUNK, (j + 1) * CHUNK), 0);
+      const pad = new Uint8Array(await c.subtle.encrypt(aes(ivs[j + 1]!), key, new Uint8Array(0)));
+      input.set(pad, CHUNK);
+      const plain = new Uint8Array(await c.subtle.decrypt(aes(ivs[j]!), key, input));
+      if (plain.length !== CHUNK) throw new Error('AES-CBC: chunk decryption gave an unexpected length');
+      dst.set(plain, j * CHUNK);
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return dst.subarray(0, lastStart + last.length);
 }
 
 /** What a content-encryption AlgorithmIdentifier says. */
@@ -181,40 +320,30 @@ function readUint(b: Uint8Array): bigint {
 export async function decryptContent(
   alg: ContentAlgorithm,
   cek: Uint8Array,
-  ciphertext: Uint8Array,
+  payload: EncryptedPayload,
   crypto?: Crypto,
-  mac?: Uint8Array,
   aad?: Uint8Array,
 ): Promise<Uint8Array> {
   if (alg.keyLength !== undefined && cek.length !== alg.keyLength) throw new Error('wrong key length');
   const c = getCrypto(crypto);
+  const mac = payload.mac;
   switch (alg.kind) {
-    case 'aes-cbc': {
-      const key = await c.subtle.importKey('raw', toArrayBuffer(cek), 'AES-CBC', false, ['decrypt']);
-      return new Uint8Array(await c.subtle.decrypt({ name: 'AES-CBC', iv: toArrayBuffer(alg.iv) }, key, ciphertext as Uint8Array<ArrayBuffer>));
-    }
+    case 'aes-cbc':
+      return cbcDecrypt(c, cek, alg.iv, payload);
     case 'aes-gcm': {
       if (!mac || mac.length !== alg.tagLength) throw new Error('bad tag');
-      const key = await c.subtle.importKey('raw', toArrayBuffer(cek), 'AES-GCM', false, ['decrypt']);
-      // WebCrypto wants ciphertext || tag in one buffer: one copy, unavoidable with this API.
-      const joined = new Uint8Array(ciphertext.length + mac.length);
-      joined.set(ciphertext, 0);
-      joined.set(mac, ciphertext.length);
-      const params: AesGcmParams = { name: 'AES-GCM', iv: toArrayBuffer(alg.iv), tagLength: alg.tagLength! * 8 };
+      const key = await importAes(c, cek, 'AES-GCM', ['decrypt']);
+      const params: AesGcmParams = { name: 'AES-GCM', iv: toArrayBuffer(alg.iv), tagLength: alg.tagLength * 8 };
       if (aad) params.additionalData = toArrayBuffer(aad);
-      return new Uint8Array(await c.subtle.decrypt(params, key, joined));
+      return new Uint8Array(await c.subtle.decrypt(params, key, aeadInput(payload) as Uint8Array<ArrayBuffer>));
     }
-    case 'chacha': {
+    case 'chacha':
       if (!mac || mac.length !== 16) throw new Error('bad tag');
-      const joined = new Uint8Array(ciphertext.length + 16);
-      joined.set(ciphertext, 0);
-      joined.set(mac, ciphertext.length);
-      return chacha20poly1305(cek, alg.iv, aad).decrypt(joined);
-    }
+      return (await chacha()).chacha20poly1305(cek, alg.iv, aad).decrypt(aeadInput(payload));
     case '3des':
-      return des3CbcDecrypt(cek, alg.iv, ciphertext);
+      return des3CbcDecrypt(cek, alg.iv, payload.ciphertext);
     case 'rc2':
-      return rc2CbcDecrypt(cek, alg.rc2Bits!, alg.iv, ciphertext);
+      return rc2CbcDecrypt(cek, alg.rc2Bits!, alg.iv, payload.ciphertext);
     default:
       throw new UnsupportedAlgorithm(`content encryption ${alg.name}`, alg.oid);
   }

@@ -127,15 +127,19 @@ export function expect(t: Tlv | undefined, tagNo: number, what: string, cls = UN
   return t;
 }
 
-/** The bytes of an OCTET STRING (or any string type): a subarray when primitive, one joined copy when constructed. */
-export function stringContent(buf: Uint8Array, t: Tlv, lim = DEFAULT_BER_LIMITS): Uint8Array {
-  if (!t.constructed) return buf.subarray(t.contentStart, t.contentEnd);
+/**
+ * The bytes of an OCTET STRING (or any string type): a subarray when primitive, one joined copy when constructed.
+ * With `room` > 0 the result is always a fresh buffer, `room` bytes longer than the content (which starts it).
+ */
+export function stringContent(buf: Uint8Array, t: Tlv, lim = DEFAULT_BER_LIMITS, room = 0): Uint8Array {
+  if (!t.constructed && room === 0) return buf.subarray(t.contentStart, t.contentEnd);
   const chunks: Tlv[] = [];
-  collectChunks(buf, t, chunks, 0, lim);
-  if (chunks.length === 1) return buf.subarray(chunks[0]!.contentStart, chunks[0]!.contentEnd);
+  if (t.constructed) collectChunks(buf, t, chunks, 0, lim);
+  else chunks.push(t);
+  if (chunks.length === 1 && room === 0) return buf.subarray(chunks[0]!.contentStart, chunks[0]!.contentEnd);
   let n = 0;
   for (const c of chunks) n += c.contentEnd - c.contentStart;
-  const out = new Uint8Array(n);
+  const out = new Uint8Array(n + room);
   let o = 0;
   for (const c of chunks) {
     out.set(buf.subarray(c.contentStart, c.contentEnd), o);

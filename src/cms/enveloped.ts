@@ -26,12 +26,14 @@ import {
 import { OIDS, oidName } from './oids.js';
 import {
   CIPHERS,
+  contentEncryptor,
   decryptContent,
-  encryptContent,
   isAead,
   parseContentAlgorithm,
   type ContentAlgorithm,
   type ContentCipherName,
+  type ContentEncryptor,
+  type EncryptedPayload,
 } from './content_cipher.js';
 import { buildKtri, parseKtri, unwrapKtri, type OaepHash, type ParsedKtri } from './ktri.js';
 import { buildKari, parseKari, unwrapKari, type KeyAgreeOptions, type ParsedKari } from './kari.js';
@@ -46,14 +48,34 @@ export interface EnvelopeOptions {
 }
 
 export interface Envelope {
-  /** The DER, as pieces to be written in order (the middle one is the ciphertext, not copied). */
+  /** The DER, as pieces to be written in order (the ciphertext is not copied). */
   pieces: Uint8Array[];
   length: number;
   authenticated: boolean;
 }
 
+/** An (Auth)EnvelopedData whose recipients, key and IV are settled and whose content is still to be encrypted. */
+export interface EnvelopeWriter {
+  /** The length of the whole DER. */
+  length: number;
+  authenticated: boolean;
+  /**
+   * Encrypts `content` (of the length given to {@link prepareEnvelope}) and passes the DER to `sink` in order: the
+   * part before the ciphertext, the ciphertext piece by piece as it is produced, then the part after it. A piece
+   * is passed only once the content it covers has been read (see {@link ContentEncryptor.encrypt}).
+   */
+  write(content: Uint8Array, sink: (piece: Uint8Array) => void): Promise<void>;
+}
+
+/** A run of bytes known only by its length while the DER around it is laid out. */
+interface Hole {
+  length: number;
+  hole: 'ciphertext' | 'mac';
+}
+type Piece = Uint8Array | Hole;
+
 /** Wraps pieces in a DER header. */
-function wrap(id: number, pieces: Uint8Array[]): Uint8Array[] {
+function wrap(id: number, pieces: Piece[]): Piece[] {
   let n = 0;
   for (const p of pieces) n += p.length;
   return [header(id, n), ...pieces];
@@ -61,38 +83,69 @@ function wrap(id: number, pieces: Uint8Array[]): Uint8Array[] {
 
 /** Builds (Auth)EnvelopedData for the recipients' certificates. */
 export async function buildEnvelope(content: Uint8Array, recipients: readonly CertInfo[], opts: EnvelopeOptions): Promise<Envelope> {
+  const w = await prepareEnvelope(content.length, recipients, opts);
+  const pieces: Uint8Array[] = [];
+  await w.write(content, (p) => pieces.push(p));
+  return { pieces, length: w.length, authenticated: w.authenticated };
+}
+
+/**
+ * Settles an (Auth)EnvelopedData for `contentLength` bytes of content: a fresh content key, wrapped for every
+ * recipient, and a fresh IV. The DER is laid out around the ciphertext before there is any, so the caller can
+ * size the output first and encrypt straight into it.
+ */
+export async function prepareEnvelope(contentLength: number, recipients: readonly CertInfo[], opts: EnvelopeOptions): Promise<EnvelopeWriter> {
   const spec = CIPHERS[opts.cipher];
   if (!spec) throw new RangeError(`cipher: expected one of ${Object.keys(CIPHERS).join(', ')}`);
   const cek = randomBytes(spec.keyLength, opts.crypto);
   const ris: Uint8Array[] = [];
   let allV0 = true;
-  for (const r of recipients) {
-    const kind = keyKind(r);
-    if (kind === 'rsa') {
-      const ri = await buildKtri(r, cek, { oaep: opts.oaep, useSki: opts.useSki }, opts.crypto);
-      if (opts.useSki && r.ski) allV0 = false;
-      ris.push(ri);
-    } else if (kind === 'ec' || kind === 'x25519' || kind === 'x448') {
-      ris.push(await buildKari(r, cek, { useSki: opts.useSki, ...opts.keyAgree }, opts.crypto));
-      allV0 = false;
-    } else throw new UnsupportedAlgorithm(`encryption to a ${r.keyAlgorithm} key`, r.keyAlgorithm);
+  try {
+    for (const r of recipients) {
+      const kind = keyKind(r);
+      if (kind === 'rsa') {
+        const ri = await buildKtri(r, cek, { oaep: opts.oaep, useSki: opts.useSki }, opts.crypto);
+        if (opts.useSki && r.ski) allV0 = false;
+        ris.push(ri);
+      } else if (kind === 'ec' || kind === 'x25519' || kind === 'x448') {
+        ris.push(await buildKari(r, cek, { useSki: opts.useSki, ...opts.keyAgree }, opts.crypto));
+        allV0 = false;
+      } else throw new UnsupportedAlgorithm(`encryption to a ${r.keyAlgorithm} key`, r.keyAlgorithm);
+    }
+  } catch (e) {
+    cek.fill(0);
+    throw e;
   }
   const aead = isAead(opts.cipher);
-  const enc = await encryptContent(opts.cipher, cek, content, opts.crypto);
+  const enc = contentEncryptor(opts.cipher, cek, contentLength, opts.crypto);
   cek.fill(0);
+  const ciphertext: Hole = { length: enc.ciphertextLength, hole: 'ciphertext' };
+  const mac: Hole = { length: enc.macLength, hole: 'mac' };
   // EncryptedContentInfo ::= SEQUENCE { contentType, contentEncryptionAlgorithm, [0] IMPLICIT OCTET STRING }
-  const eci = wrap(0x30, [oid(OIDS.data), enc.algorithm, header(0x80, enc.ciphertext.length), enc.ciphertext]);
+  const eci = wrap(0x30, [oid(OIDS.data), enc.algorithm, header(0x80, ciphertext.length), ciphertext]);
   const riSet = set(...sortDerSet(ris));
   // RFC 5652 §6.1: version 0 when every RecipientInfo is version 0, else 2. AuthEnvelopedData is always 0.
   const version = integer(aead ? 0 : allV0 ? 0 : 2);
-  const body = aead ? [version, riSet, ...eci, header(0x04, enc.mac!.length), enc.mac!] : [version, riSet, ...eci];
+  const body: Piece[] = aead ? [version, riSet, ...eci, header(0x04, mac.length), mac] : [version, riSet, ...eci];
   const ci = wrap(0x30, [oid(aead ? OIDS.authEnvelopedData : OIDS.envelopedData), ...wrap(0xa0, wrap(0x30, body))]);
-  // Merge the small leading pieces so there are at most three: prefix, ciphertext, suffix.
-  const idx = ci.indexOf(enc.ciphertext);
-  const prefix = concatPieces(ci.slice(0, idx));
-  const suffix = concatPieces(ci.slice(idx + 1));
-  const pieces = suffix.length ? [prefix, enc.ciphertext, suffix] : [prefix, enc.ciphertext];
-  return { pieces, length: prefix.length + enc.ciphertext.length + suffix.length, authenticated: aead };
+  const at = ci.indexOf(ciphertext);
+  const prefix = concatPieces(ci.slice(0, at) as Uint8Array[]);
+  const tail = ci.slice(at + 1);
+  let length = 0;
+  for (const p of ci) length += p.length;
+  let used = false;
+  return {
+    length,
+    authenticated: aead,
+    async write(content, sink) {
+      if (used) throw new Error('EnvelopeWriter.write: already written');
+      used = true;
+      sink(prefix);
+      const tag = await enc.encrypt(content, sink);
+      const rest = tail.map((p) => (p instanceof Uint8Array ? p : tag!));
+      if (rest.length > 0) sink(concatPieces(rest));
+    },
+  };
 }
 
 function concatPieces(p: Uint8Array[]): Uint8Array {
@@ -116,8 +169,7 @@ interface ParsedEnvelope {
   recipientInfos: Tlv[];
   buf: Uint8Array;
   alg: ContentAlgorithm;
-  ciphertext: Uint8Array;
-  mac?: Uint8Array;
+  payload: EncryptedPayload;
   aad?: Uint8Array;
 }
 
@@ -134,7 +186,11 @@ export function readContentInfo(der: Uint8Array): { type: string; content: Tlv }
   return { type, content: inner };
 }
 
-function parseEnvelope(der: Uint8Array): ParsedEnvelope {
+/**
+ * Reads (Auth)EnvelopedData. With `inPlace` (the caller hands `der` over), the ciphertext and the tag are laid out
+ * as one run inside `der` for AEAD ciphers, and the plaintext may later be written over the ciphertext.
+ */
+function parseEnvelope(der: Uint8Array, inPlace: boolean): ParsedEnvelope {
   const { type, content } = readContentInfo(der);
   let kind: EnvelopeKind;
   if (type === OIDS.envelopedData) kind = 'enveloped';
@@ -152,20 +208,44 @@ function parseEnvelope(der: Uint8Array): ParsedEnvelope {
   const alg = parseContentAlgorithm(der.subarray(eci[1].start, eci[1].end));
   const ecT = eci[2];
   if (!ecT || ecT.cls !== 2 || ecT.tagNo !== 0) throw new CMSInvalid('EncryptedContentInfo: no encrypted content (detached content is not supported)');
-  const ciphertext = stringContent(der, ecT);
-  const parsed: ParsedEnvelope = { kind, recipientInfos: children(der, riSetT), buf: der, alg, ciphertext };
+  let aad: Uint8Array | undefined;
+  let mac: Uint8Array | undefined;
   if (kind === 'authEnveloped') {
     let t = f[i++];
     if (t && t.cls === 2 && t.tagNo === 1) {
       // authAttrs: the AAD is their DER with the SET OF tag (RFC 5083 §2.2).
       const attrs = der.subarray(t.contentStart, t.contentEnd);
-      parsed.aad = new Uint8Array([...header(0x31, attrs.length), ...attrs]);
+      aad = new Uint8Array([...header(0x31, attrs.length), ...attrs]);
       t = f[i++];
     }
     if (!t || t.tagNo !== TAG.OCTET_STRING) throw new CMSInvalid('AuthEnvelopedData: missing mac');
-    parsed.mac = stringContent(der, t);
+    mac = stringContent(der, t).slice();
     if (!alg.aead) throw new CMSInvalid('AuthEnvelopedData with a non-AEAD cipher');
   }
+  const payload: EncryptedPayload = { ciphertext: new Uint8Array(0) };
+  if (mac) payload.mac = mac;
+  if (!ecT.constructed) {
+    payload.ciphertext = der.subarray(ecT.contentStart, ecT.contentEnd);
+    payload.inPlace = inPlace;
+    if (inPlace && mac) {
+      // The tag goes right after the ciphertext, over the DER that follows it (all read by now, the tag and
+      // the AAD copied): the joined buffer AEAD decryption wants, without copying the ciphertext.
+      der.set(mac, ecT.contentEnd);
+      payload.joined = der.subarray(ecT.contentStart, ecT.contentEnd + mac.length);
+    }
+  } else {
+    // Chunked (BER, e.g. `openssl cms -stream`): joined once, with room for the tag; a copy is ours to write on.
+    const joined = stringContent(der, ecT, undefined, mac ? mac.length : 0);
+    const n = joined.length - (mac ? mac.length : 0);
+    payload.ciphertext = joined.subarray(0, n);
+    payload.inPlace = inPlace || joined.buffer !== der.buffer;
+    if (mac) {
+      joined.set(mac, n);
+      payload.joined = joined;
+    }
+  }
+  const parsed: ParsedEnvelope = { kind, recipientInfos: children(der, riSetT), buf: der, alg, payload };
+  if (aad) parsed.aad = aad;
   return parsed;
 }
 
@@ -183,6 +263,14 @@ export interface OpenedEnvelope {
   keyTransport: string;
 }
 
+export interface OpenEnvelopeOptions {
+  /**
+   * `der` is handed over: it may be written on (the decrypted content is then a view of it). For a buffer only
+   * the caller holds, such as one freshly decoded from base64.
+   */
+  inPlace?: boolean;
+}
+
 type Candidate =
   | { type: 'ktri'; ri: ParsedKtri; identity: Identity }
   | { type: 'kari'; ri: ParsedKari; index: number; identity: Identity };
@@ -191,8 +279,13 @@ type Candidate =
  * Opens (Auth)EnvelopedData with any of the identities: matched by recipient identifier first (issuer+serial, SKI,
  * SHA-1 of the key), then every remaining key. All failures end in one CMSDecryptionFailed (RFC 3218).
  */
-export async function openEnvelope(der: Uint8Array, identities: readonly Identity[], crypto?: Crypto): Promise<OpenedEnvelope> {
-  const env = parseEnvelope(der);
+export async function openEnvelope(
+  der: Uint8Array,
+  identities: readonly Identity[],
+  crypto?: Crypto,
+  options: OpenEnvelopeOptions = {},
+): Promise<OpenedEnvelope> {
+  const env = parseEnvelope(der, options.inPlace === true);
   getCrypto(crypto);
   const matched: Candidate[] = [];
   const fallback: Candidate[] = [];
@@ -231,8 +324,10 @@ export async function openEnvelope(der: Uint8Array, identities: readonly Identit
         let cek: Uint8Array;
         if (cand.type === 'ktri') cek = await unwrapKtri(cand.ri, cand.identity.key, env.alg.keyLength, crypto, strict);
         else cek = await unwrapKari(cand.ri, cand.index, cand.identity, crypto);
-        content = await decryptContent(env.alg, cek, env.ciphertext, crypto, env.mac, env.aad);
+        content = await decryptContent(env.alg, cek, env.payload, crypto, env.aad);
       } catch (e) {
+        // An in-place decryption that failed after it began to write leaves nothing for another key to try.
+        if (env.payload.consumed) throw new CMSDecryptionFailed();
         if (e instanceof UnsupportedAlgorithm) unsupported ??= e;
         continue;
       }

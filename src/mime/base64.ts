@@ -15,9 +15,7 @@ const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 
 /** 6-bit value → ASCII code. */
 const ENC = new Uint8Array(64);
-/** 12-bit value → two ASCII codes (high byte first char). One lookup per 2 output chars. */
-const ENC2 = new Uint16Array(4096);
-/** 12-bit value → two ASCII codes as a little-endian 16-bit word (first char in the low byte), for u16 stores. */
+/** 12-bit value → two ASCII codes as a little-endian 16-bit word (first char in the low byte). */
 const ENC2LE = new Uint16Array(4096);
 /** ASCII code → 6-bit value, or one of the markers below. */
 const DEC = new Uint8Array(256).fill(0xff);
@@ -32,16 +30,16 @@ for (let i = 0; i < 64; i++) {
   DEC[ALPHABET.charCodeAt(i)] = i;
 }
 for (let i = 0; i < 4096; i++) {
-  ENC2[i] = (ENC[i >> 6]! << 8) | ENC[i & 63]!;
   ENC2LE[i] = (ENC[i & 63]! << 8) | ENC[i >> 6]!;
   DEC2[ENC[i >> 6]! | (ENC[i & 63]! << 8)] = i;
 }
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 DEC[13] = D_SKIP;
 DEC[10] = D_SKIP;
 DEC[32] = D_SKIP;
 DEC[9] = D_SKIP;
 DEC[61] = D_PAD;
+/** CR LF as a little-endian 16-bit word. */
+const CRLF16 = 0x0a0d;
 
 /**
  * A pluggable base64 implementation (for example one backed by Node's Buffer, in a Node-only module). Each method
@@ -123,108 +121,157 @@ export function encodeBase64LinesInto(parts: readonly Uint8Array[], lineLength: 
   const need = base64LinesLength(total, lineLength);
   if (offset < 0 || offset + need > out.length) throw new RangeError('base64: output buffer too small');
   if (codec?.encode && codec.encode(parts, lineLength, out, offset)) return offset + need;
-  const end = encodeBuiltin(parts, lineLength, out, offset);
+  const w = new Base64LineWriter(out, offset, lineLength, false);
+  for (const p of parts) w.write(p);
+  const end = w.end();
   /* c8 ignore next */
   if (end !== offset + need) throw new Error('base64: internal length mismatch');
   return end;
 }
 
-function encodeBuiltin(parts: readonly Uint8Array[], lineLength: number, out: Uint8Array, offset: number): number {
-  const groupsPerLine = lineLength >> 2;
-  let o = offset;
-  let col = 0; // groups written on the current line
-  let carry = 0; // pending bytes (up to 2) from the end of the previous part
-  let carryN = 0;
-  const T = ENC2;
-  const TL = ENC2LE;
-  // 16-bit stores need a little-endian platform and an even start (the output layout keeps every group even).
-  const o16 =
-    LITTLE_ENDIAN && (out.byteOffset & 1) === 0 && (offset & 1) === 0
-      ? new Uint16Array(out.buffer, out.byteOffset, out.length >> 1)
-      : undefined;
+/**
+ * Internal: base64 in lines of `lineLength` chars, each ended by CRLF (the last line too), written incrementally
+ * into a preallocated buffer: the input comes in pieces of any length (3-byte groups may straddle them), as it is
+ * produced; {@link end} writes the padding and the last line end. The caller sizes `out` with
+ * {@link base64LinesLength}. At the start of a line, runs of whole lines go to a plugged codec when there is one
+ * (`useCodec`).
+ */
+export class Base64LineWriter {
+  readonly #out: Uint8Array;
+  readonly #dst: DataView;
+  readonly #lineLength: number;
+  readonly #groupsPerLine: number;
+  readonly #useCodec: boolean;
+  #o: number;
+  /** 4-char groups on the current line. */
+  #col = 0;
+  /** Up to 2 bytes left over from the previous piece. */
+  #carry = 0;
+  #carryN = 0;
 
-  for (const p of parts) {
+  constructor(out: Uint8Array, offset: number, lineLength = 76, useCodec = true) {
+    checkLineLength(lineLength);
+    if (!Number.isInteger(offset) || offset < 0 || offset > out.length) throw new RangeError('base64: bad output offset');
+    this.#out = out;
+    this.#dst = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    this.#lineLength = lineLength;
+    this.#groupsPerLine = lineLength >> 2;
+    this.#useCodec = useCodec;
+    this.#o = offset;
+  }
+
+  /** The offset just past the last byte written so far. */
+  get offset(): number {
+    return this.#o;
+  }
+
+  write(p: Uint8Array): void {
     const len = p.length;
+    const dst = this.#dst;
+    const TL = ENC2LE;
+    const gpl = this.#groupsPerLine;
+    let o = this.#o;
+    let col = this.#col;
     let i = 0;
-    if (carryN > 0) {
-      while (carryN < 3 && i < len) {
+    if (this.#carryN > 0) {
+      let carry = this.#carry;
+      let n = this.#carryN;
+      while (n < 3 && i < len) {
         carry = (carry << 8) | p[i++]!;
-        carryN++;
+        n++;
       }
-      if (carryN < 3) continue;
-      const a = T[carry >>> 12]!;
-      const b = T[carry & 4095]!;
-      out[o] = a >> 8;
-      out[o + 1] = a & 255;
-      out[o + 2] = b >> 8;
-      out[o + 3] = b & 255;
+      if (n < 3) {
+        this.#carry = carry;
+        this.#carryN = n;
+        return;
+      }
+      dst.setUint32(o, TL[carry >>> 12]! | (TL[carry & 4095]! << 16), true);
       o += 4;
-      carryN = 0;
-      carry = 0;
-      if (++col === groupsPerLine) {
-        out[o++] = 13;
-        out[o++] = 10;
+      this.#carry = 0;
+      this.#carryN = 0;
+      if (++col === gpl) {
+        dst.setUint16(o, CRLF16, true);
+        o += 2;
         col = 0;
       }
     }
-    // Whole groups of this part, a line (or the rest of a line) at a time.
+    if (col === 0 && this.#useCodec && codec?.encode) {
+      const lineBytes = gpl * 3;
+      const n = Math.floor((len - i) / lineBytes) * lineBytes;
+      if (n > 0 && codec.encode([p.subarray(i, i + n)], this.#lineLength, this.#out, o)) {
+        o += (n / lineBytes) * (this.#lineLength + 2);
+        i += n;
+      }
+    }
     let groups = ((len - i) / 3) | 0;
-    while (groups > 0) {
-      let g = groupsPerLine - col;
-      if (g > groups) g = groups;
-      groups -= g;
-      col += g;
-      const stop = i + g * 3;
-      if (o16 !== undefined) {
-        // Two chars per 16-bit store. `o` is even here (every write so far was 2 or 4 bytes from an even start).
-        let w = o >> 1;
-        while (i < stop) {
-          const v = (p[i]! << 16) | (p[i + 1]! << 8) | p[i + 2]!;
-          o16[w] = TL[v >>> 12]!;
-          o16[w + 1] = TL[v & 4095]!;
-          w += 2;
-          i += 3;
-        }
-        o = w << 1;
-      } else {
-        while (i < stop) {
-          const v = (p[i]! << 16) | (p[i + 1]! << 8) | p[i + 2]!;
-          const a = T[v >>> 12]!;
-          const b = T[v & 4095]!;
-          out[o] = a >> 8;
-          out[o + 1] = a & 255;
-          out[o + 2] = b >> 8;
-          out[o + 3] = b & 255;
+    if (groups > 0) {
+      const src = new DataView(p.buffer, p.byteOffset, p.byteLength);
+      while (groups > 0) {
+        let g = gpl - col;
+        if (g > groups) g = groups;
+        groups -= g;
+        col += g;
+        const stop = i + g * 3;
+        // A 32-bit load per 3-byte group needs one byte past the group: the piece's last group is read bytewise.
+        const fastStop = stop < len ? stop : stop - 3;
+        while (i < fastStop) {
+          const v = src.getUint32(i) >>> 8;
+          dst.setUint32(o, TL[v >>> 12]! | (TL[v & 4095]! << 16), true);
           o += 4;
           i += 3;
         }
-      }
-      if (col === groupsPerLine) {
-        out[o++] = 13;
-        out[o++] = 10;
-        col = 0;
+        if (i < stop) {
+          const v = (p[i]! << 16) | (p[i + 1]! << 8) | p[i + 2]!;
+          dst.setUint32(o, TL[v >>> 12]! | (TL[v & 4095]! << 16), true);
+          o += 4;
+          i += 3;
+        }
+        if (col === gpl) {
+          dst.setUint16(o, CRLF16, true);
+          o += 2;
+          col = 0;
+        }
       }
     }
-    while (i < len) {
-      carry = (carry << 8) | p[i++]!;
-      carryN++;
+    if (i < len) {
+      let carry = 0;
+      let n = 0;
+      while (i < len) {
+        carry = (carry << 8) | p[i++]!;
+        n++;
+      }
+      this.#carry = carry;
+      this.#carryN = n;
     }
+    this.#o = o;
+    this.#col = col;
   }
 
-  if (carryN > 0) {
-    const v = carryN === 1 ? carry << 16 : carry << 8;
-    out[o] = ENC[v >>> 18]!;
-    out[o + 1] = ENC[(v >>> 12) & 63]!;
-    out[o + 2] = carryN === 1 ? 61 : ENC[(v >>> 6) & 63]!;
-    out[o + 3] = 61;
-    o += 4;
-    col++;
+  /** Writes the last group (with its padding) and the last line end; returns the offset past the output. */
+  end(): number {
+    const out = this.#out;
+    let o = this.#o;
+    let col = this.#col;
+    const n = this.#carryN;
+    if (n > 0) {
+      const v = n === 1 ? this.#carry << 16 : this.#carry << 8;
+      out[o] = ENC[v >>> 18]!;
+      out[o + 1] = ENC[(v >>> 12) & 63]!;
+      out[o + 2] = n === 1 ? 61 : ENC[(v >>> 6) & 63]!;
+      out[o + 3] = 61;
+      o += 4;
+      col++;
+      this.#carry = 0;
+      this.#carryN = 0;
+    }
+    if (col > 0) {
+      out[o++] = 13;
+      out[o++] = 10;
+    }
+    this.#o = o;
+    this.#col = 0;
+    return o;
   }
-  if (col > 0) {
-    out[o++] = 13;
-    out[o++] = 10;
-  }
-  return o;
 }
 
 function hex(b: number): string {
@@ -238,42 +285,87 @@ function hex(b: number): string {
  * Non-zero bits in the last char before the padding are accepted (RFC 4648 §3.5 leaves that to the decoder).
  */
 export function decodeBase64(input: Uint8Array, start = 0, end: number = input.length): Uint8Array {
-  if (!(input instanceof Uint8Array)) throw new TypeError('decodeBase64: expected a Uint8Array');
-  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > input.length || start > end) {
-    throw new RangeError(`decodeBase64: bad range ${String(start)}..${String(end)} of ${input.length}`);
-  }
+  checkRange(input, start, end);
   if (codec?.decode) {
     const r = codec.decode(start === 0 && end === input.length ? input : input.subarray(start, end));
     if (r !== undefined) return r;
   }
-  return decodeBuiltin(input, start, end);
+  const out = new Uint8Array(maxDecodedLength(end - start));
+  return out.subarray(0, decodeCore(input, start, end, out, 0));
 }
 
-function decodeBuiltin(input: Uint8Array, start: number, end: number): Uint8Array {
-  const out = new Uint8Array((((end - start) >>> 2) * 3) + 3);
+/** The most bytes `n` base64 chars (whitespace included) can decode to. */
+export function maxDecodedLength(n: number): number {
+  return (n >>> 2) * 3;
+}
+
+/**
+ * Internal: like {@link decodeBase64} (the same rules and errors; no plugged codec), but writes into `out` at
+ * `offset` and returns the offset past the last byte written. `out` needs room for
+ * `maxDecodedLength(end - start)` bytes. It may be `input` itself, to decode in place, when `offset <= start`:
+ * the output never overtakes the input still to be read. After a throw, `out` holds partial output.
+ */
+export function decodeBase64Into(input: Uint8Array, start: number, end: number, out: Uint8Array, offset: number): number {
+  checkRange(input, start, end);
+  if (!(out instanceof Uint8Array)) throw new TypeError('decodeBase64Into: expected a Uint8Array output');
+  if (!Number.isInteger(offset) || offset < 0 || offset + maxDecodedLength(end - start) > out.length) {
+    throw new RangeError('decodeBase64Into: output buffer too small');
+  }
+  if (out.buffer === input.buffer) {
+    const w = out.byteOffset + offset;
+    const r = input.byteOffset + start;
+    if (w > r && w < input.byteOffset + end) throw new RangeError('decodeBase64Into: the output overlaps input not yet read');
+  }
+  return decodeCore(input, start, end, out, offset);
+}
+
+function checkRange(input: Uint8Array, start: number, end: number): void {
+  if (!(input instanceof Uint8Array)) throw new TypeError('decodeBase64: expected a Uint8Array');
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > input.length || start > end) {
+    throw new RangeError(`decodeBase64: bad range ${String(start)}..${String(end)} of ${input.length}`);
+  }
+}
+
+/** Decodes input[start..end) into out from o0; returns the end offset. In place is safe when out === input, o0 <= start. */
+function decodeCore(input: Uint8Array, start: number, end: number, out: Uint8Array, o0: number): number {
   const D = DEC;
   const D2 = DEC2;
-  const dv = new DataView(input.buffer, input.byteOffset, input.byteLength);
-  let o = 0;
+  const src = new DataView(input.buffer, input.byteOffset, input.byteLength);
+  const dst = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  let o = o0;
   let i = start;
   let acc = 0;
   let n = 0; // chars in the current quantum
-  const fast = end - 3;
 
   while (i < end) {
     if (n === 0) {
-      // Fast path: four alphabet chars in a row, read as one little-endian 32-bit word, two chars per lookup.
-      while (i < fast) {
-        const w = dv.getUint32(i, true);
-        const h = D2[w & 0xffff]!;
-        const l = D2[w >>> 16]!;
-        if ((h | l) > 4095) break;
-        const v = (h << 12) | l;
-        out[o] = v >>> 16;
-        out[o + 1] = (v >>> 8) & 255;
-        out[o + 2] = v & 255;
-        o += 3;
-        i += 4;
+      // Fast path: eight alphabet chars (two 32-bit little-endian loads, two chars per lookup) to six bytes; a
+      // CRLF between quanta is stepped over here too. Anything else goes to the char-by-char loop below.
+      while (i + 8 <= end) {
+        const w = src.getUint32(i, true);
+        const x = src.getUint32(i + 4, true);
+        const a = D2[w & 0xffff]!;
+        const b = D2[w >>> 16]!;
+        const c = D2[x & 0xffff]!;
+        const d = D2[x >>> 16]!;
+        if ((a | b | c | d) > 4095) {
+          if ((a | b) <= 4095) {
+            const v = (a << 12) | b;
+            out[o] = v >>> 16;
+            out[o + 1] = (v >>> 8) & 255;
+            out[o + 2] = v & 255;
+            o += 3;
+            i += 4;
+          } else if ((w & 0xffff) === CRLF16) i += 2;
+          else break;
+          continue;
+        }
+        const v = (a << 12) | b;
+        const u = (c << 12) | d;
+        dst.setUint32(o, (v << 8) | (u >>> 16));
+        dst.setUint16(o + 4, u & 0xffff);
+        o += 6;
+        i += 8;
       }
       if (i >= end) break;
     }
@@ -325,5 +417,5 @@ function decodeBuiltin(input: Uint8Array, start: number, end: number): Uint8Arra
     }
   }
   if (n !== 0) throw new MIMEInvalid(`invalid base64: truncated input (a final quantum of ${n} char${n === 1 ? '' : 's'})`);
-  return out.subarray(0, o);
+  return o;
 }

@@ -24,7 +24,7 @@
  *   `MIMEInvalid` (re-encoding it would double-encode).
  */
 import { MIMEInvalid, MIMELimitExceeded } from '../errors.js';
-import { base64LinesLength, decodeBase64, encodeBase64LinesInto } from './base64.js';
+import { Base64LineWriter, base64LinesLength, decodeBase64, encodeBase64LinesInto } from './base64.js';
 import {
   canonicalExtra,
   canonicalize,
@@ -102,6 +102,23 @@ export function splitForProtection(
   message: Uint8Array,
   limits?: Partial<MimeLimits>,
 ): { outerHeaders: Uint8Array; inner: Uint8Array } {
+  const plan = planProtection(message, limits);
+  const inner = new Uint8Array(plan.innerLength);
+  plan.writeInner(inner, 0);
+  return { outerHeaders: plan.outerHeaders, inner };
+}
+
+/** What {@link splitForProtection} gives, with the inner entity not yet written (so it can go straight where it is needed). */
+export interface ProtectionPlan {
+  outerHeaders: Uint8Array;
+  /** The length of the inner entity. */
+  innerLength: number;
+  /** Writes the inner entity into `out` at `offset`; returns the offset past it. */
+  writeInner(out: Uint8Array, offset: number): number;
+}
+
+/** Internal: {@link splitForProtection} without allocating the inner entity. */
+export function planProtection(message: Uint8Array, limits?: Partial<MimeLimits>): ProtectionPlan {
   const e = parseEntity(message, limits);
   const outer: Header[] = [];
   const content: Header[] = [];
@@ -117,20 +134,25 @@ export function splitForProtection(
   const outerHeaders = new Uint8Array(headersLength(outer));
   writeHeaders(outer, outerHeaders, 0);
 
-  const extra = canonicalExtra(e.body);
-  const innerLen = (hasContentType ? 0 : DEFAULT_CONTENT_TYPE.length) + headersLength(content) + 2 + e.body.length + extra;
-  const inner = new Uint8Array(innerLen);
-  let o = 0;
-  if (!hasContentType) {
-    inner.set(DEFAULT_CONTENT_TYPE, 0);
-    o = DEFAULT_CONTENT_TYPE.length;
-  }
-  o = writeHeaders(content, inner, o);
-  inner[o++] = CR;
-  inner[o++] = LF;
-  if (extra === 0) inner.set(e.body, o);
-  else writeCanonical(e.body, inner, o);
-  return { outerHeaders, inner };
+  const body = e.body;
+  const extra = canonicalExtra(body);
+  const innerLength = (hasContentType ? 0 : DEFAULT_CONTENT_TYPE.length) + headersLength(content) + 2 + body.length + extra;
+  const writeInner = (out: Uint8Array, offset: number): number => {
+    let o = offset;
+    if (!hasContentType) {
+      out.set(DEFAULT_CONTENT_TYPE, o);
+      o += DEFAULT_CONTENT_TYPE.length;
+    }
+    o = writeHeaders(content, out, o);
+    out[o++] = CR;
+    out[o++] = LF;
+    if (extra === 0) {
+      out.set(body, o);
+      return o + body.length;
+    }
+    return writeCanonical(body, out, o);
+  };
+  return { outerHeaders, innerLength, writeInner };
 }
 
 export type SmimeType = 'enveloped-data' | 'authEnveloped-data' | 'signed-data';
@@ -143,16 +165,31 @@ const SMIME_TYPES: readonly SmimeType[] = ['enveloped-data', 'authEnveloped-data
  * `der` (or its chunks) is read once and never copied.
  */
 export function buildPkcs7Mime(outerHeaders: Uint8Array, smimeType: SmimeType, der: Uint8Array | readonly Uint8Array[]): Uint8Array {
-  if (!(outerHeaders instanceof Uint8Array)) throw new TypeError('buildPkcs7Mime: outerHeaders must be a Uint8Array');
-  if (!SMIME_TYPES.includes(smimeType)) throw new TypeError(`buildPkcs7Mime: unknown smime-type ${String(smimeType)}`);
   const parts: readonly Uint8Array[] = der instanceof Uint8Array ? [der] : der;
   if (!Array.isArray(parts) || parts.some((p) => !(p instanceof Uint8Array))) {
     throw new TypeError('buildPkcs7Mime: der must be a Uint8Array or an array of Uint8Array');
   }
   let derLen = 0;
   for (const p of parts) derLen += p.length;
-  if (derLen === 0) throw new TypeError('buildPkcs7Mime: empty CMS content');
+  const { out, offset } = pkcs7MimeHead(outerHeaders, smimeType, derLen);
+  encodeBase64LinesInto(parts, 76, out, offset);
+  return out;
+}
 
+/**
+ * Internal: {@link buildPkcs7Mime} for a CMS blob of `derLength` bytes that is produced piece by piece. Allocates
+ * the whole message and writes its headers; the caller writes the DER through `body` and calls `body.end()`. The
+ * tail of `out` (past what `body` has written) is free until then: encryption keeps the plaintext there.
+ */
+export function startPkcs7Mime(outerHeaders: Uint8Array, smimeType: SmimeType, derLength: number): { out: Uint8Array; body: Base64LineWriter } {
+  const { out, offset } = pkcs7MimeHead(outerHeaders, smimeType, derLength);
+  return { out, body: new Base64LineWriter(out, offset, 76) };
+}
+
+function pkcs7MimeHead(outerHeaders: Uint8Array, smimeType: SmimeType, derLen: number): { out: Uint8Array; offset: number } {
+  if (!(outerHeaders instanceof Uint8Array)) throw new TypeError('buildPkcs7Mime: outerHeaders must be a Uint8Array');
+  if (!SMIME_TYPES.includes(smimeType)) throw new TypeError(`buildPkcs7Mime: unknown smime-type ${String(smimeType)}`);
+  if (derLen === 0) throw new TypeError('buildPkcs7Mime: empty CMS content');
   const outer = parseEntity(outerHeaders);
   if (outer.body.length > 0) throw new MIMEInvalid('buildPkcs7Mime: outerHeaders must hold headers only (found an empty line followed by a body)');
   const keep = outer.headers.filter((h) => !isContentHeader(h.name) && !isMimeVersion(h.name));
@@ -167,8 +204,7 @@ export function buildPkcs7Mime(outerHeaders: Uint8Array, smimeType: SmimeType, d
   let o = writeHeaders(keep, out, 0);
   out.set(mimeHeaders, o);
   o += mimeHeaders.length;
-  encodeBase64LinesInto(parts, 76, out, o);
-  return out;
+  return { out, offset: o };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,0 +1,128 @@
+/**
+ * The chunked content encryption and decryption (AES-CBC in WebCrypto calls of CHUNK bytes, in-place output, the
+ * tag laid out after the ciphertext for AES-GCM), checked against node:crypto.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { describe, expect, test } from 'vitest';
+import {
+  CHUNK,
+  contentEncryptor,
+  decryptContent,
+  parseContentAlgorithm,
+  type ContentCipherName,
+  type EncryptedPayload,
+} from '../../src/cms/content_cipher.js';
+
+const u8 = (b: Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.length);
+const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+const SIZES = [0, 1, 15, 16, 4097, CHUNK - 16, CHUNK - 1, CHUNK, CHUNK + 1, CHUNK + 16, 2 * CHUNK, 2 * CHUNK + 17, 3 * CHUNK - 5];
+
+async function encrypt(name: ContentCipherName, key: Uint8Array, content: Uint8Array) {
+  const enc = contentEncryptor(name, key, content.length);
+  const pieces: Uint8Array[] = [];
+  const mac = await enc.encrypt(content, (p) => pieces.push(p.slice()));
+  const ciphertext = Buffer.concat(pieces);
+  expect(ciphertext.length).toBe(enc.ciphertextLength);
+  expect(mac?.length ?? 0).toBe(enc.macLength);
+  return { alg: parseContentAlgorithm(enc.algorithm), ciphertext: u8(ciphertext), mac, pieces: pieces.length };
+}
+
+describe('AES-CBC in chunks', () => {
+  test('encryption gives exactly node:crypto’s ciphertext, in pieces of at most CHUNK bytes', async () => {
+    for (const n of SIZES) {
+      const key = u8(randomBytes(32));
+      const content = u8(randomBytes(n));
+      const { alg, ciphertext, pieces } = await encrypt('aes-256-cbc', key, content);
+      const c = createCipheriv('aes-256-cbc', key, alg.iv);
+      expect(same(ciphertext, u8(Buffer.concat([c.update(content), c.final()])))).toBe(true);
+      expect(pieces).toBe(Math.max(1, Math.ceil(n / CHUNK)));
+    }
+  });
+
+  test('decryption of node:crypto’s ciphertext, in place or not', async () => {
+    for (const n of SIZES) {
+      const key = u8(randomBytes(32));
+      const iv = u8(randomBytes(16));
+      const content = u8(randomBytes(n));
+      const c = createCipheriv('aes-256-cbc', key, iv);
+      const ct = u8(Buffer.concat([c.update(content), c.final()]));
+      const alg = { oid: '', name: 'aes-256-cbc', keyLength: 32, kind: 'aes-cbc', iv, legacy: false, aead: false } as const;
+      const copy = ct.slice();
+      expect(same(await decryptContent(alg, key, { ciphertext: ct }), content)).toBe(true);
+      expect(same(ct, copy)).toBe(true); // untouched
+      const inPlace: EncryptedPayload = { ciphertext: ct, inPlace: true };
+      const out = await decryptContent(alg, key, inPlace);
+      expect(same(out, content)).toBe(true);
+      if (n >= CHUNK) {
+        expect(out.buffer).toBe(ct.buffer); // written over the ciphertext
+        expect(inPlace.consumed).toBe(true);
+      }
+    }
+  });
+
+  test('a wrong key is found on the last chunk, before anything is written; the right key still works', async () => {
+    const key = u8(randomBytes(32));
+    const iv = u8(randomBytes(16));
+    const content = u8(randomBytes(3 * CHUNK + 100));
+    const c = createCipheriv('aes-256-cbc', key, iv);
+    const ct = u8(Buffer.concat([c.update(content), c.final()]));
+    // A wrong key whose last block has no valid padding (most have none; find one deterministically).
+    let wrong: Uint8Array;
+    for (;;) {
+      wrong = u8(randomBytes(32));
+      const d = createDecipheriv('aes-256-cbc', wrong, ct.subarray(ct.length - 32, ct.length - 16));
+      d.update(ct.subarray(ct.length - 16));
+      try {
+        d.final();
+      } catch {
+        break;
+      }
+    }
+    const alg = { oid: '', name: 'aes-256-cbc', keyLength: 32, kind: 'aes-cbc', iv, legacy: false, aead: false } as const;
+    const copy = ct.slice();
+    const payload: EncryptedPayload = { ciphertext: ct, inPlace: true };
+    await expect(decryptContent(alg, wrong, payload)).rejects.toThrow();
+    expect(payload.consumed).toBeUndefined();
+    expect(same(ct, copy)).toBe(true);
+    expect(same(await decryptContent(alg, key, payload), content)).toBe(true);
+  });
+
+  test('a ciphertext that is not whole blocks is refused', async () => {
+    const alg = { oid: '', name: 'aes-256-cbc', keyLength: 32, kind: 'aes-cbc', iv: new Uint8Array(16), legacy: false, aead: false } as const;
+    await expect(decryptContent(alg, new Uint8Array(32), { ciphertext: new Uint8Array(CHUNK + 17) })).rejects.toThrow(/whole number of blocks/);
+  });
+});
+
+describe('AES-GCM', () => {
+  test('one WebCrypto call; the joined ciphertext ‖ tag is made once and reused by every key tried', async () => {
+    for (const n of [0, 1, CHUNK + 3]) {
+      const key = u8(randomBytes(32));
+      const content = u8(randomBytes(n));
+      const { alg, ciphertext, mac, pieces } = await encrypt('aes-256-gcm', key, content);
+      expect(pieces).toBe(1);
+      const d = createDecipheriv('aes-256-gcm', key, alg.iv);
+      d.setAuthTag(mac!);
+      expect(same(u8(Buffer.concat([d.update(ciphertext), d.final()])), content)).toBe(true);
+      const payload: EncryptedPayload = { ciphertext, mac: mac! };
+      await expect(decryptContent(alg, u8(randomBytes(32)), payload)).rejects.toThrow();
+      const joined = payload.joined;
+      expect(joined?.length).toBe(n + 16);
+      expect(same(await decryptContent(alg, key, payload), content)).toBe(true);
+      expect(payload.joined).toBe(joined);
+    }
+  });
+});
+
+describe('contentEncryptor', () => {
+  test('checks the content length, and the key may be wiped once it is made', async () => {
+    const key = u8(randomBytes(32));
+    const enc = contentEncryptor('aes-256-gcm', key, 10);
+    key.fill(0);
+    await expect(enc.encrypt(new Uint8Array(11), () => {})).rejects.toThrow(RangeError);
+    expect(() => contentEncryptor('aes-256-cbc', key, -1)).toThrow(RangeError);
+    const ok = contentEncryptor('chacha20-poly1305', u8(randomBytes(32)), 5);
+    const pieces: Uint8Array[] = [];
+    expect((await ok.encrypt(new Uint8Array(5), (p) => pieces.push(p)))?.length).toBe(16);
+    expect(pieces[0]!.length).toBe(5);
+  });
+});
