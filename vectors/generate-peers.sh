@@ -237,7 +237,9 @@ fi
 PLAIN=openssl/plain.txt
 [[ -f $PLAIN ]] || die "$PLAIN is missing: run generate.sh first"
 rm -rf nss gpgsm bc
-rm -f openssl/sig-*.eml openssl/sig-*.txt
+# the files of the previous run's entries outside those folders (OpenSSL's, in openssl/)
+jq -r --arg me "$ME" '.messages[] | select(.generator == $me) | .file, (.expect.content | select(startswith("openssl/sig-")))' manifest.json \
+  | while IFS= read -r f; do [[ $f == openssl/plain*.txt ]] || rm -f "$f"; done
 mkdir -p nss gpgsm bc
 
 MSG_JSON="$WORK/messages.jsonl"; : >"$MSG_JSON"
@@ -431,6 +433,14 @@ record sig-then-enc --peer openssl --file openssl/sig-then-enc.eml --cmd "$(cmdl
   --from alice@example.com --to bob@example.com --smime-type enveloped-data \
   --note "Signed by alice-sign (multipart/signed), then encrypted to Bob (AES-256-CBC). expect.content is the decrypted entity (the multipart/signed one, kept as sig-then-enc.inner.eml); expect.innerContent is what opening every layer gives."
 
+# an envelope generate.sh does not make: RSA-OAEP inside AuthEnvelopedData
+c=(openssl cms -encrypt -binary -in "$PLAIN" -outform SMIME -out openssl/enc-oaep-sha256-gcm.eml -from bob@example.com -to alice@example.com
+  -subject 'smime-core test vector enc-oaep-sha256-gcm' -aes-256-gcm -recip "$(cert alice-enc-2025)" -keyopt rsa_padding_mode:oaep -keyopt rsa_oaep_md:sha256)
+"${c[@]}" || die "enc-oaep-sha256-gcm: $(cmdline "${c[@]}")"
+record enc-oaep-sha256-gcm --peer openssl --file openssl/enc-oaep-sha256-gcm.eml --cmd "$(cmdline "${c[@]}")" --recipients alice-enc-2025 \
+  --from bob@example.com --to alice@example.com --smime-type authEnveloped-data \
+  --note "AuthEnvelopedData (AES-256-GCM) with RSAES-OAEP SHA-256 / MGF1-SHA-256 key transport."
+
 # OpenSSL 3.0's limits: no Ed25519 or X25519 in CMS
 expect_limit openssl sign 'OpenSSL 3.0 has no Ed25519 CMS signatures' -- \
   openssl cms -sign -binary -in "$PLAIN" -signer bc/edna-ed25519.cert.pem -inkey bc/edna-ed25519.key.pem -out "$WORK/limit.eml"
@@ -580,8 +590,18 @@ bc_env bc-enc-oaep-gcm alice-enc-2025 alice@example.com \
   "AuthEnvelopedData (AES-256-GCM), RSAES-OAEP with SHA-256 and MGF1-SHA-256 (explicit NULL hash parameters, as Bouncy Castle writes them)." \
   -- --recip "$(cert alice-enc-2025)" --auth --cipher aes256-gcm --oaep sha256
 bc_env bc-enc-rsa-ski alice-enc-2025 alice@example.com \
-  "EnvelopedData (AES-128-CBC), RSA PKCS#1 v1.5, recipient identified by subjectKeyIdentifier." \
-  -- --recip "$(cert alice-enc-2025)" --cipher aes128-cbc --ski
+  "EnvelopedData (AES-256-CBC), RSA PKCS#1 v1.5, recipient identified by subjectKeyIdentifier." \
+  -- --recip "$(cert alice-enc-2025)" --cipher aes256-cbc --ski
+bc_env bc-enc-rsa15-aes128cbc alice-enc-2025 alice@example.com "EnvelopedData (AES-128-CBC), RSA PKCS#1 v1.5." \
+  -- --recip "$(cert alice-enc-2025)" --cipher aes128-cbc
+bc_env bc-enc-rsa15-aes256gcm alice-enc-2025 alice@example.com "AuthEnvelopedData (AES-256-GCM), RSA PKCS#1 v1.5." \
+  -- --recip "$(cert alice-enc-2025)" --cipher aes256-gcm
+bc_env bc-enc-oaep-sha1 alice-enc-2025 alice@example.com "EnvelopedData (AES-256-CBC), RSAES-OAEP with SHA-1 and MGF1-SHA-1." \
+  -- --recip "$(cert alice-enc-2025)" --cipher aes256-cbc --oaep sha1
+bc_env bc-enc-oaep-sha256 alice-enc-2025 alice@example.com "EnvelopedData (AES-256-CBC), RSAES-OAEP with SHA-256 and MGF1-SHA-256." \
+  -- --recip "$(cert alice-enc-2025)" --cipher aes256-cbc --oaep sha256
+bc_env bc-enc-multi "bob alice-enc-2025" "alice@example.com, bob@example.com" "EnvelopedData (AES-256-CBC) to Bob and Alice, RSA PKCS#1 v1.5." \
+  -- --recip "$(cert bob)" --recip "$(cert alice-enc-2025)" --cipher aes256-cbc
 bc_env bc-enc-ecdh-p384-cbc ec-enc ecuser@example.com \
   "EnvelopedData (AES-256-CBC), ECDH P-384 with Bouncy Castle's default for the curve (SHA-384 KDF, AES-256 key wrap)." \
   -- --recip "$(cert ec-enc)" --cipher aes256-cbc
@@ -605,6 +625,9 @@ bc_sig() { # id signer-identity detached|opaque micalg keypref note -- SmimePeer
 bc_sig bc-sig-ed25519 edna-ed25519 detached sha-512 '' "Ed25519 (RFC 8419: SHA-512 digest), detached." --
 bc_sig bc-sig-ed25519-opaque edna-ed25519 opaque sha-512 '' "Ed25519, opaque." --
 bc_sig bc-sig-ecdsa-ski ec-sign detached sha-256 '' "ECDSA P-256 with SHA-256, signer identified by subjectKeyIdentifier (SignerInfo version 3), detached." -- --ski
+bc_sig bc-sig-ecdsa-opaque ec-sign opaque sha-256 '' "ECDSA P-256 with SHA-256, opaque." --
+bc_sig bc-sig-rsa-detached alice-sign detached sha-256 '' "RSA PKCS#1 v1.5 with SHA-256, detached." --
+bc_sig bc-sig-rsa-pss alice-sign detached sha-256 '' "RSASSA-PSS with SHA-256 (MGF1-SHA-256, 32-byte salt), detached." -- --pss
 bc_sig bc-sig-rsa-caps-keypref alice-sign opaque sha-256 alice-enc-2025 \
   "RSA with SHA-256, opaque, with SMIMECapabilities (AES-256-GCM, AES-128-GCM, AES-256-CBC, AES-128-CBC) and the RFC 8551 EncryptionKeyPreference naming alice-enc-2025 (whose certificate is included)." \
   -- --caps --keypref "$(cert alice-enc-2025)"

@@ -80,24 +80,25 @@ function runAsync(cmd: string, args: string[], input?: string) {
 
 interface EncKind {
   label: string;
-  to: string;
+  to: string[];
   cipher: 'aes-128-cbc' | 'aes-256-cbc' | 'aes-128-gcm' | 'aes-256-gcm';
   oaep?: 'SHA-1' | 'SHA-256';
   useSki?: boolean;
   recipient: string;
 }
 const ENC: EncKind[] = [
-  { label: 'RSA v1.5 + AES-128-CBC', to: 'alice@example.com', cipher: 'aes-128-cbc', recipient: 'alice-enc-2025' },
-  { label: 'RSA v1.5 + AES-256-CBC', to: 'alice@example.com', cipher: 'aes-256-cbc', recipient: 'alice-enc-2025' },
-  { label: 'RSA v1.5 + AES-128-GCM', to: 'alice@example.com', cipher: 'aes-128-gcm', recipient: 'alice-enc-2025' },
-  { label: 'RSA v1.5 + AES-256-GCM', to: 'alice@example.com', cipher: 'aes-256-gcm', recipient: 'alice-enc-2025' },
-  { label: 'RSA v1.5 by SKI + AES-256-CBC', to: 'alice@example.com', cipher: 'aes-256-cbc', useSki: true, recipient: 'alice-enc-2025' },
-  { label: 'RSA-OAEP SHA-1 + AES-256-CBC', to: 'alice@example.com', cipher: 'aes-256-cbc', oaep: 'SHA-1', recipient: 'alice-enc-2025' },
-  { label: 'RSA-OAEP SHA-256 + AES-256-CBC', to: 'alice@example.com', cipher: 'aes-256-cbc', oaep: 'SHA-256', recipient: 'alice-enc-2025' },
-  { label: 'RSA-OAEP SHA-256 + AES-256-GCM', to: 'alice@example.com', cipher: 'aes-256-gcm', oaep: 'SHA-256', recipient: 'alice-enc-2025' },
-  { label: 'ECDH P-384 + AES-256-CBC', to: 'ecuser@example.com', cipher: 'aes-256-cbc', recipient: 'ec-enc' },
-  { label: 'ECDH P-384 + AES-256-GCM', to: 'ecuser@example.com', cipher: 'aes-256-gcm', recipient: 'ec-enc' },
-  { label: 'X25519 + AES-256-GCM', to: 'edna@example.com', cipher: 'aes-256-gcm', recipient: 'edna-x25519' },
+  { label: 'RSA v1.5 + AES-128-CBC', to: ['alice@example.com'], cipher: 'aes-128-cbc', recipient: 'alice-enc-2025' },
+  { label: 'RSA v1.5 + AES-256-CBC', to: ['alice@example.com'], cipher: 'aes-256-cbc', recipient: 'alice-enc-2025' },
+  { label: 'RSA v1.5 + AES-128-GCM', to: ['alice@example.com'], cipher: 'aes-128-gcm', recipient: 'alice-enc-2025' },
+  { label: 'RSA v1.5 + AES-256-GCM', to: ['alice@example.com'], cipher: 'aes-256-gcm', recipient: 'alice-enc-2025' },
+  { label: 'RSA v1.5 (2 recipients) + AES-256-CBC', to: ['bob@example.com', 'alice@example.com'], cipher: 'aes-256-cbc', recipient: 'alice-enc-2025' },
+  { label: 'RSA v1.5 by SKI + AES-256-CBC', to: ['alice@example.com'], cipher: 'aes-256-cbc', useSki: true, recipient: 'alice-enc-2025' },
+  { label: 'RSA-OAEP SHA-1 + AES-256-CBC', to: ['alice@example.com'], cipher: 'aes-256-cbc', oaep: 'SHA-1', recipient: 'alice-enc-2025' },
+  { label: 'RSA-OAEP SHA-256 + AES-256-CBC', to: ['alice@example.com'], cipher: 'aes-256-cbc', oaep: 'SHA-256', recipient: 'alice-enc-2025' },
+  { label: 'RSA-OAEP SHA-256 + AES-256-GCM', to: ['alice@example.com'], cipher: 'aes-256-gcm', oaep: 'SHA-256', recipient: 'alice-enc-2025' },
+  { label: 'ECDH P-384 + AES-256-CBC', to: ['ecuser@example.com'], cipher: 'aes-256-cbc', recipient: 'ec-enc' },
+  { label: 'ECDH P-384 + AES-256-GCM', to: ['ecuser@example.com'], cipher: 'aes-256-gcm', recipient: 'ec-enc' },
+  { label: 'X25519 + AES-256-GCM', to: ['edna@example.com'], cipher: 'aes-256-gcm', recipient: 'edna-x25519' },
 ];
 
 interface SigKind {
@@ -123,12 +124,12 @@ async function encrypted(k: EncKind) {
   if (!p) {
     p = (async () => {
       encStore ??= (async () => {
-        const s = await storeWith([], ['alice-enc-2025', 'ec-enc']);
+        const s = await storeWith([], ['alice-enc-2025', 'bob', 'ec-enc']);
         await s.addCertificate(readFileSync(file('edna-x25519', 'cert'), 'utf8'));
         return s;
       })();
       const store = await encStore;
-      const smime = await encryptMessage(MESSAGE, { store, to: [k.to], cipher: k.cipher, oaep: k.oaep, useSki: k.useSki });
+      const smime = await encryptMessage(MESSAGE, { store, to: k.to, cipher: k.cipher, oaep: k.oaep, useSki: k.useSki });
       return { smime, der: cmsOf(smime) };
     })();
     made.set(`enc ${k.label}`, p);
@@ -156,6 +157,32 @@ async function signed(k: SigKind) {
   return p;
 }
 
+const NESTED = 'RSA SHA-256, detached, then RSA v1.5 + AES-256-CBC';
+/** Signed by alice-sign (multipart/signed), then encrypted to alice-enc-2025 (AES-256-CBC). */
+async function signedThenEncrypted() {
+  let p = made.get('nested');
+  if (!p) {
+    p = (async () => {
+      const inner = await signed(SIG[0]!);
+      const store = await storeWith(['alice-sign', 'alice-enc-2025']);
+      const smime = await encryptMessage(inner.smime, { store, to: ['alice@example.com'], cipher: 'aes-256-cbc' });
+      return { smime, der: cmsOf(smime) };
+    })();
+    made.set('nested', p);
+  }
+  return p;
+}
+
+/** The signed entity and the signature of a decrypted multipart/signed message. */
+async function signedParts(entity: Uint8Array) {
+  const store = await storeWith([]);
+  const v = await verifyMessage(entity, { store, harvest: false });
+  return { content: v.content, der: cmsOf(entity) };
+}
+
+const TAMPERED = 'RSA SHA-256, detached → invalid';
+const tamper = (b: Uint8Array) => new TextEncoder().encode(td.decode(b).replace('Hello Alice', 'Hello Eve!!'));
+
 /**
  * Registers one cell: `ok` (the peer must succeed), or `limit` (the peer must fail, because of the named limit).
  * A known failure is registered with it.fails.
@@ -163,9 +190,10 @@ async function signed(k: SigKind) {
 function cell(peer: string, dir: 'in' | 'out', op: string, label: string, limit: string | undefined, fn: () => Promise<void>) {
   const name = `[${peer}|${dir}|${op}|${label}]`;
   const kf = KNOWN_FAILURES[`${peer}|${op}|${label}`];
+  const what = op === 'signature status' ? 'the peer finds it invalid' : dir === 'in' ? 'the peer makes it' : 'the peer opens it';
   if (limit) it(`${name} limit: ${limit}`, fn);
   else if (kf) it.fails(`${name} [KNOWN FAILURE: ${kf}]`, fn);
-  else it(`${name} the peer opens it`, fn);
+  else it(`${name} ${what}`, fn);
 }
 
 beforeAll(() => {
@@ -198,6 +226,22 @@ describe.runIf(HAVE.openssl)('smime-core → OpenSSL (openssl cms)', () => {
       expect(r.status).toBe(0);
     });
   }
+  cell('openssl', 'out', 'signature status', TAMPERED, undefined, async () => {
+    const m = await signed(SIG[0]!);
+    const altered = tamper(m.smime);
+    expect(altered).not.toEqual(m.smime);
+    const r = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', '-CAfile', ROOT, '-in', put(altered, 'eml')]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('Verification failure');
+  });
+  cell('openssl', 'out', 'signed then encrypted', NESTED, undefined, async () => {
+    const m = await signedThenEncrypted();
+    const d = tryRun('openssl', ['cms', '-decrypt', '-in', put(m.smime, 'eml'), '-recip', file('alice-enc-2025', 'cert'), '-inkey', file('alice-enc-2025', 'key')]);
+    expect(d.status).toBe(0);
+    const v = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', '-CAfile', ROOT, '-in', put(d.stdout, 'eml')]);
+    expect(v.stderr).toContain('Verification successful');
+    expect(td.decode(v.stdout)).toContain('Hello Alice');
+  });
   // as a sender
   cell('openssl', 'in', 'signature', 'Ed25519, detached', 'OpenSSL 3.0 has no Ed25519 CMS', async () => {
     const r = tryRun('openssl', ['cms', '-sign', '-in', join(VECTORS, 'openssl', 'plain.txt'), '-signer', file('edna-ed25519', 'cert'), '-inkey', file('edna-ed25519', 'key')]);
@@ -264,13 +308,31 @@ describe.runIf(HAVE.nss)('smime-core → NSS (cmsutil -D)', () => {
     const r = await runAsync('cmsutil', ['-D', '-i', put(m.der, 'p7m'), '-c', put(m.content!, 'txt'), '-d', db, '-h', '2', '-n']);
     expect(r.stdout + r.stderr).toContain('signer0.status=GoodSignature');
   });
-  // as a sender
-  cell('nss', 'in', 'encryption', 'ECDH P-384 + AES-256-CBC', NO_ECDH, async () => {
-    run('certutil', ['-A', '-d', db, '-n', 'ec-enc-cert', '-t', ',,', '-i', file('ec-enc', 'cert')]);
-    const r = await runAsync('cmsutil', ['-E', '-r', 'ecuser@example.com', '-i', join(VECTORS, 'openssl', 'plain.txt'), '-o', join(dir, 'nss-ecdh.p7m'), '-d', db]);
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('SEC_ERROR_INVALID_ALGORITHM');
+  cell('nss', 'out', 'signed then encrypted', NESTED, undefined, async () => {
+    const m = await signedThenEncrypted();
+    const d = await runAsync('cmsutil', ['-D', '-i', put(m.der, 'p7m'), '-d', db, '-p', '']);
+    expect(d.status).toBe(0);
+    const parts = await signedParts(Buffer.from(d.stdout, 'latin1'));
+    const r = await runAsync('cmsutil', ['-D', '-i', put(parts.der, 'p7m'), '-c', put(parts.content, 'txt'), '-d', db, '-h', '2', '-n']);
+    expect(r.stdout + r.stderr).toContain('signer0.status=GoodSignature');
   });
+  // as a sender
+  for (const label of ['ECDH P-384 + AES-256-CBC', 'ECDH P-384 + AES-256-GCM']) {
+    cell('nss', 'in', 'encryption', label, NO_ECDH, async () => {
+      tryRun('certutil', ['-A', '-d', db, '-n', 'ec-enc-cert', '-t', ',,', '-i', file('ec-enc', 'cert')]);
+      const r = await runAsync('cmsutil', ['-E', '-r', 'ecuser@example.com', '-i', join(VECTORS, 'openssl', 'plain.txt'), '-o', join(dir, `nss-ecdh-${++seq}.p7m`), '-d', db]);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain('SEC_ERROR_INVALID_ALGORITHM');
+    });
+  }
+  const NO_CHOICE = 'cmsutil -E makes RSA v1.5 EnvelopedData only (no option for AuthEnvelopedData or RSA-OAEP)';
+  for (const label of ['RSA v1.5 + AES-128-GCM', 'RSA v1.5 + AES-256-GCM', 'RSA-OAEP SHA-1 + AES-256-CBC', 'RSA-OAEP SHA-256 + AES-256-CBC', 'RSA-OAEP SHA-256 + AES-256-GCM']) {
+    cell('nss', 'in', 'encryption', label, NO_CHOICE, async () => {
+      const usage = await runAsync('cmsutil', []);
+      expect(usage.stdout + usage.stderr).toContain('create a CMS enveloped data message');
+      expect(usage.stdout + usage.stderr).not.toMatch(/gcm|oaep|authenv/i);
+    });
+  }
 });
 
 // -------------------------------------------------------------------------------------------------------------
@@ -352,14 +414,33 @@ describe.runIf(HAVE.gpgsm && HAVE.openssl)('smime-core → gpgsm', () => {
     expect(r.stderr).toContain('Good signature');
     expect(r.status).toBe(0);
   });
-  // as a sender
-  cell('gpgsm', 'in', 'encryption', 'ECDH P-384 + AES-256-CBC', 'gpgsm 2.2 refuses to encrypt to a key-agreement certificate', async () => {
-    await gpgsm(['--import', file('ec-enc', 'cert')]);
-    const fpr = td.decode(run('openssl', ['x509', '-in', file('ec-enc', 'cert'), '-noout', '-fingerprint', '-sha1'])).split('=')[1]!.trim().replaceAll(':', '');
-    const r = await gpgsm(['-r', fpr, '-o', join(dir, 'gpgsm-ecdh.p7m'), '--encrypt', join(VECTORS, 'openssl', 'plain.txt')]);
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('Wrong key usage');
+  cell('gpgsm', 'out', 'signed then encrypted', NESTED, undefined, async () => {
+    const m = await signedThenEncrypted();
+    const out = join(dir, `gpgsm-out-${++seq}`);
+    const d = await gpgsm(['-o', out, '--decrypt', put(m.der, 'p7m')]);
+    expect(d.status).toBe(0);
+    const parts = await signedParts(new Uint8Array(readFileSync(out)));
+    await gpgsm(['--import', CHAIN]);
+    const r = await gpgsm(['--verify', put(parts.der, 'p7s'), put(parts.content, 'txt')]);
+    expect(r.stderr).toContain('Good signature');
   });
+  // as a sender
+  const ecFpr = () => td.decode(run('openssl', ['x509', '-in', file('ec-enc', 'cert'), '-noout', '-fingerprint', '-sha1'])).split('=')[1]!.trim().replaceAll(':', '');
+  for (const [label, extra] of [['ECDH P-384 + AES-256-CBC', ['--cipher-algo', 'AES256']], ['ECDH P-384 + AES-256-GCM', []]] as const) {
+    cell('gpgsm', 'in', 'encryption', label, 'gpgsm 2.2 refuses to encrypt to a key-agreement certificate', async () => {
+      await gpgsm(['--import', file('ec-enc', 'cert')]);
+      const r = await gpgsm([...extra, '-r', ecFpr(), '-o', join(dir, `gpgsm-ecdh-${++seq}.p7m`), '--encrypt', join(VECTORS, 'openssl', 'plain.txt')]);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain('Wrong key usage');
+    });
+  }
+  for (const label of ['RSA v1.5 + AES-128-GCM', 'RSA v1.5 + AES-256-GCM']) {
+    cell('gpgsm', 'in', 'encryption', label, 'gpgsm 2.2 has no AuthEnvelopedData (no GCM cipher to choose)', async () => {
+      const r = await gpgsm(['--cipher-algo', label.includes('128') ? 'AES128-GCM' : 'AES256-GCM', '-r', 'alice@example.com', '-o', join(dir, `gpgsm-gcm-${++seq}.p7m`), '--encrypt', join(VECTORS, 'openssl', 'plain.txt')]);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain('selected cipher algorithm is invalid');
+    });
+  }
   cell('gpgsm', 'in', 'signature', 'ECDSA P-256 SHA-256, detached', 'gpgsm 2.2 cannot import EC keys from PKCS#12 (it crashes)', async () => {
     const r = await gpgsm(['--import', legacyP12('ec-sign')]);
     expect(r.stderr).not.toContain('secret keys imported: 1');
@@ -418,6 +499,24 @@ describe.runIf(HAVE.bc)('smime-core → Bouncy Castle (SmimePeer)', () => {
         expect(r.status).toBe(0);
       });
     }
+    cell('bc', 'out', 'signature status', TAMPERED, undefined, async () => {
+      const m = await signed(SIG[0]!);
+      const altered = tamper(m.content!);
+      expect(altered).not.toEqual(m.content);
+      const r = await bc(['verify', '--in', put(m.der, 'p7s'), '--content', put(altered, 'txt'), '--trust', ROOT]);
+      expect(r.stdout).toContain('status=invalid');
+      expect(r.status).not.toBe(0);
+    });
+    cell('bc', 'out', 'signed then encrypted', NESTED, undefined, async () => {
+      const m = await signedThenEncrypted();
+      const out = join(dir, `bc-out-${++seq}`);
+      const d = await bc(['decrypt', '--cert', file('alice-enc-2025', 'cert'), '--key', file('alice-enc-2025', 'key'), '--in', put(m.der, 'p7m'), '--out', out]);
+      expect(d.status).toBe(0);
+      const parts = await signedParts(new Uint8Array(readFileSync(out)));
+      const r = await bc(['verify', '--in', put(parts.der, 'p7s'), '--content', put(parts.content, 'txt'), '--trust', ROOT]);
+      expect(r.stdout).toContain('status=valid');
+      expect(r.status).toBe(0);
+    });
     // as a sender
     cell('bc', 'in', 'encryption', 'X25519 + AES-256-GCM', 'Bouncy Castle 1.72 has no X25519 in CMS key agreement', async () => {
       const r = await bc(['encrypt', '--recip', file('edna-x25519', 'cert'), '--auth', '--in', join(VECTORS, 'openssl', 'plain.txt'), '--out', join(dir, 'bc-x.p7m')]);
