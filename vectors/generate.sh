@@ -188,7 +188,7 @@ check_messages() {
       if decrypt_as "$file" "$who" "$WORK/out"; then die "$id: $who could decrypt it, but is listed in mustFail"; fi
       ok
     done
-  done < <(jq -c '.messages[]' "$m")
+  done < <(jq -c '.messages[] | select(.generator != "generate-peers.sh")' "$m")
 }
 
 check_all() {
