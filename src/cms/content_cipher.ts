@@ -60,6 +60,42 @@ export function isAead(name: ContentCipherName): boolean {
  */
 export const CHUNK = 1 << 20;
 
+/**
+ * A `Crypto` may carry, under this symbol, incremental AES (smime-core/node's does, on node:crypto). AES-GCM then
+ * runs chunk by chunk through it instead of in one WebCrypto call, which needs two more buffers the size of the
+ * message (Node's WebCrypto copies the input, and on decryption the input once more to split off the tag); so does
+ * AES-CBC decryption of large content (one pass instead of chunks with an extra block each). AES-CBC encryption
+ * stays with WebCrypto, whose calls run beside the base64 of the previous chunk.
+ */
+export const INCREMENTAL_AES: unique symbol = Symbol.for('smime-core.incrementalAes');
+
+/** Incremental AES; see {@link INCREMENTAL_AES}. */
+export interface IncrementalAes {
+  start(params: {
+    mode: 'cbc' | 'gcm';
+    encrypt: boolean;
+    key: Uint8Array;
+    iv: Uint8Array;
+    /** GCM: additional authenticated data. */
+    aad?: Uint8Array;
+    /** GCM decryption: the expected tag (its length is the tag length). */
+    tag?: Uint8Array;
+  }): AesStream;
+}
+
+export interface AesStream {
+  /** Output for `data` (in order; CBC may hold back up to a block). */
+  update(data: Uint8Array): Uint8Array;
+  /** The rest of the output; throws when the padding or the tag is wrong. */
+  final(): Uint8Array;
+  /** GCM encryption, after {@link final}: the tag. */
+  tag(): Uint8Array;
+}
+
+function incrementalAes(c: Crypto): IncrementalAes | undefined {
+  return (c as Crypto & { [INCREMENTAL_AES]?: IncrementalAes })[INCREMENTAL_AES];
+}
+
 /** Encrypts content of a length known in advance; the ciphertext is handed on in order, as it is produced. */
 export interface ContentEncryptor {
   /** DER AlgorithmIdentifier with the parameters (IV or nonce). */
@@ -125,6 +161,15 @@ export function contentEncryptor(
       macLength: 16,
       async encrypt(content, sink) {
         checkLength(content);
+        const inc = incrementalAes(c);
+        if (inc) {
+          const s = inc.start({ mode: 'gcm', encrypt: true, key, iv: nonce, ...(aad ? { aad } : {}) });
+          key.fill(0);
+          for (let o = 0; o < contentLength; o += CHUNK) sink(s.update(content.subarray(o, Math.min(contentLength, o + CHUNK))));
+          const last = s.final();
+          if (last.length > 0) sink(last);
+          return s.tag();
+        }
         const k = await importAes(c, key, 'AES-GCM', ['encrypt']);
         key.fill(0);
         // One call: WebCrypto has no incremental GCM.
@@ -207,6 +252,8 @@ function aeadInput(p: EncryptedPayload): Uint8Array {
 async function cbcDecrypt(c: Crypto, cek: Uint8Array, iv: Uint8Array, p: EncryptedPayload): Promise<Uint8Array> {
   const ct = p.ciphertext;
   const len = ct.length;
+  const inc = incrementalAes(c);
+  if (inc && len > CHUNK) return cbcDecryptIncremental(inc, cek, iv, p);
   if (len <= CHUNK) {
     const key = await importAes(c, cek, 'AES-CBC', ['decrypt']);
     return new Uint8Array(await c.subtle.decrypt({ name: 'AES-CBC', iv: toArrayBuffer(iv) }, key, ct as Uint8Array<ArrayBuffer>));
@@ -225,8 +272,9 @@ async function cbcDecrypt(c: Crypto, cek: Uint8Array, iv: Uint8Array, p: Encrypt
   dst.set(last, lastStart);
   let next = 0;
   const worker = async (): Promise<void> => {
+    // One input buffer per worker, reused: each call has returned before the buffer is filled again.
+    const input = new Uint8Array(CHUNK + 16);
     for (let j = next++; j < n - 1; j = next++) {
-      const input = new Uint8Array(CHUNK + 16);
       input.set(ct.subarray(j * CHUNK, (j + 1) * CHUNK), 0);
       const pad = new Uint8Array(await c.subtle.encrypt(aes(ivs[j + 1]!), key, new Uint8Array(0)));
       input.set(pad, CHUNK);
@@ -314,6 +362,61 @@ function readUint(b: Uint8Array): bigint {
 }
 
 /**
+ * AES-CBC decryption chunk by chunk through incremental AES (one pass, no extra block per chunk), into the
+ * ciphertext's own buffer when the payload allows it. The last block is checked first, as in {@link cbcDecrypt}.
+ */
+function cbcDecryptIncremental(inc: IncrementalAes, cek: Uint8Array, iv: Uint8Array, p: EncryptedPayload): Uint8Array {
+  const ct = p.ciphertext;
+  const len = ct.length;
+  if (len % 16 !== 0) throw new Error('AES-CBC: the ciphertext is not a whole number of blocks');
+  const check = inc.start({ mode: 'cbc', encrypt: false, key: cek, iv: ct.subarray(len - 32, len - 16) });
+  check.update(ct.subarray(len - 16));
+  check.final();
+  const dst = p.inPlace ? ct : new Uint8Array(len);
+  if (p.inPlace) p.consumed = true;
+  const d = inc.start({ mode: 'cbc', encrypt: false, key: cek, iv });
+  let o = 0;
+  for (let i = 0; i < len; i += CHUNK) {
+    // What comes out covers input already read (the decipher keeps the blocks it still needs).
+    const piece = d.update(ct.subarray(i, Math.min(len, i + CHUNK)));
+    dst.set(piece, o);
+    o += piece.length;
+  }
+  const last = d.final();
+  dst.set(last, o);
+  return dst.subarray(0, o + last.length);
+}
+
+/**
+ * AES-GCM decryption chunk by chunk, into the ciphertext's own buffer when the payload allows it. The plaintext is
+ * released only after the tag checks out; when it does not, the bytes already written are encrypted again (GCM's
+ * keystream undoes itself), so the next key gets the ciphertext back.
+ */
+function gcmDecryptIncremental(inc: IncrementalAes, cek: Uint8Array, iv: Uint8Array, p: EncryptedPayload, aad?: Uint8Array): Uint8Array {
+  const ct = p.ciphertext;
+  const dst = p.inPlace ? ct : new Uint8Array(ct.length);
+  const d = inc.start({ mode: 'gcm', encrypt: false, key: cek, iv, tag: p.mac!, ...(aad ? { aad } : {}) });
+  let o = 0;
+  try {
+    for (let i = 0; i < ct.length; i += CHUNK) {
+      const piece = d.update(ct.subarray(i, Math.min(ct.length, i + CHUNK)));
+      dst.set(piece, o);
+      o += piece.length;
+    }
+    const last = d.final();
+    dst.set(last, o);
+    o += last.length;
+  } catch (e) {
+    if (dst === ct) {
+      const undo = inc.start({ mode: 'gcm', encrypt: true, key: cek, iv });
+      for (let i = 0; i < o; i += CHUNK) dst.set(undo.update(dst.subarray(i, Math.min(o, i + CHUNK))), i);
+    }
+    throw e;
+  }
+  return dst.subarray(0, o);
+}
+
+/**
  * Decrypts content. Throws a plain Error when the key is wrong (bad padding, bad tag): the caller turns every such
  * failure into one CMSDecryptionFailed.
  */
@@ -332,6 +435,8 @@ export async function decryptContent(
       return cbcDecrypt(c, cek, alg.iv, payload);
     case 'aes-gcm': {
       if (!mac || mac.length !== alg.tagLength) throw new Error('bad tag');
+      const inc = incrementalAes(c);
+      if (inc) return gcmDecryptIncremental(inc, cek, alg.iv, payload, aad);
       const key = await importAes(c, cek, 'AES-GCM', ['decrypt']);
       const params: AesGcmParams = { name: 'AES-GCM', iv: toArrayBuffer(alg.iv), tagLength: alg.tagLength * 8 };
       if (aad) params.additionalData = toArrayBuffer(aad);

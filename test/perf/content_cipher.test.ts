@@ -4,6 +4,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
+import { nodeCrypto } from '../../src/crypto/node.js';
 import {
   CHUNK,
   contentEncryptor,
@@ -17,8 +18,8 @@ const u8 = (b: Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.length);
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 const SIZES = [0, 1, 15, 16, 4097, CHUNK - 16, CHUNK - 1, CHUNK, CHUNK + 1, CHUNK + 16, 2 * CHUNK, 2 * CHUNK + 17, 3 * CHUNK - 5];
 
-async function encrypt(name: ContentCipherName, key: Uint8Array, content: Uint8Array) {
-  const enc = contentEncryptor(name, key, content.length);
+async function encrypt(name: ContentCipherName, key: Uint8Array, content: Uint8Array, crypto?: Crypto) {
+  const enc = contentEncryptor(name, key, content.length, crypto);
   const pieces: Uint8Array[] = [];
   const mac = await enc.encrypt(content, (p) => pieces.push(p.slice()));
   const ciphertext = Buffer.concat(pieces);
@@ -109,6 +110,75 @@ describe('AES-GCM', () => {
       expect(joined?.length).toBe(n + 16);
       expect(same(await decryptContent(alg, key, payload), content)).toBe(true);
       expect(payload.joined).toBe(joined);
+    }
+  });
+});
+
+describe('AES-GCM through incremental AES (Node’s provider)', () => {
+  const crypto = nodeCrypto();
+  test('encryption in pieces gives node:crypto’s ciphertext and tag', async () => {
+    for (const n of [0, 1, CHUNK, 2 * CHUNK + 5]) {
+      const key = u8(randomBytes(32));
+      const content = u8(randomBytes(n));
+      const { alg, ciphertext, mac, pieces } = await encrypt('aes-256-gcm', key, content, crypto);
+      expect(pieces).toBe(Math.ceil(n / CHUNK));
+      const c = createCipheriv('aes-256-gcm', key, alg.iv);
+      expect(same(ciphertext, u8(Buffer.concat([c.update(content), c.final()])))).toBe(true);
+      expect(same(mac!, u8(c.getAuthTag()))).toBe(true);
+    }
+  });
+
+  test('in-place decryption; a wrong key (bad tag) gives the ciphertext back for the next key', async () => {
+    for (const n of [1, 3 * CHUNK + 7]) {
+      const key = u8(randomBytes(32));
+      const content = u8(randomBytes(n));
+      const { alg, ciphertext, mac } = await encrypt('aes-256-gcm', key, content);
+      const copy = ciphertext.slice();
+      const payload: EncryptedPayload = { ciphertext, mac: mac!, inPlace: true };
+      await expect(decryptContent(alg, u8(randomBytes(32)), payload, crypto)).rejects.toThrow();
+      expect(same(ciphertext, copy)).toBe(true);
+      const bad = { ciphertext: ciphertext.slice(), mac: mac!.map((b, i) => (i === 0 ? b ^ 1 : b)), inPlace: true };
+      await expect(decryptContent(alg, key, bad, crypto)).rejects.toThrow();
+      expect(same(bad.ciphertext, copy)).toBe(true);
+      const out = await decryptContent(alg, key, payload, crypto);
+      expect(same(out, content)).toBe(true);
+      expect(out.buffer).toBe(ciphertext.buffer);
+      expect(same(await decryptContent(alg, key, { ciphertext: copy, mac: mac! }, crypto), content)).toBe(true);
+    }
+  });
+});
+
+describe('AES-CBC decryption through incremental AES (Node’s provider)', () => {
+  test('in place or not; a wrong key is refused by the last-block check before anything is written', async () => {
+    const crypto = nodeCrypto();
+    for (const n of [CHUNK + 1, 3 * CHUNK + 100]) {
+      const key = u8(randomBytes(32));
+      const iv = u8(randomBytes(16));
+      const content = u8(randomBytes(n));
+      const c = createCipheriv('aes-256-cbc', key, iv);
+      const ct = u8(Buffer.concat([c.update(content), c.final()]));
+      const alg = { oid: '', name: 'aes-256-cbc', keyLength: 32, kind: 'aes-cbc', iv, legacy: false, aead: false } as const;
+      const copy = ct.slice();
+      expect(same(await decryptContent(alg, key, { ciphertext: ct }, crypto), content)).toBe(true);
+      expect(same(ct, copy)).toBe(true);
+      let wrong: Uint8Array;
+      for (;;) {
+        wrong = u8(randomBytes(32));
+        const d = createDecipheriv('aes-256-cbc', wrong, ct.subarray(ct.length - 32, ct.length - 16));
+        d.update(ct.subarray(ct.length - 16));
+        try {
+          d.final();
+        } catch {
+          break;
+        }
+      }
+      const payload: EncryptedPayload = { ciphertext: ct, inPlace: true };
+      await expect(decryptContent(alg, wrong, payload, crypto)).rejects.toThrow();
+      expect(payload.consumed).toBeUndefined();
+      expect(same(ct, copy)).toBe(true);
+      const out = await decryptContent(alg, key, payload, crypto);
+      expect(same(out, content)).toBe(true);
+      expect(out.buffer).toBe(ct.buffer);
     }
   });
 });
