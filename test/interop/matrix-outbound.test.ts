@@ -6,9 +6,10 @@
  *   the keys are imported from PKCS#12 converted with `openssl pkcs12 -export -legacy`, the only kind gpgsm 2.2 reads);
  * - Bouncy Castle: vectors/java/SmimePeer.java, compiled here with javac against Debian's jars.
  * Every peer gets every kind of message: encryption (RSA v1.5 and RSA-OAEP key transport, recipient by SKI, ECDH
- * P-384 and X25519 key agreement; AES-CBC and AES-GCM) and signatures (RSA PKCS#1 v1.5 and PSS, ECDSA; detached and
- * opaque). Where the peer has a known limit, the test checks that the limit still holds (the peer fails), and is
- * named `limit: …`; the same goes for the peers' limits as senders (`[peer|in|…] limit: …`).
+ * P-384 and X25519 key agreement; AES-CBC and AES-GCM) and signatures (RSA PKCS#1 v1.5 and PSS, ECDSA, Ed25519
+ * with SHA-512 by edna's identity of manifest.json → peerIdentities; detached and opaque). Where the peer has a
+ * known limit, the test checks that the limit still holds (the peer fails), and is named `limit: …`; the same goes
+ * for the peers' limits as senders (`[peer|in|…] limit: …`).
  * NSS and gpgsm signature checks of RSA/ECDSA signatures live in test/sign/interop-nss.test.ts and
  * interop-gpgsm.test.ts (not repeated here); RSA-PSS is checked here.
  *
@@ -106,6 +107,8 @@ interface SigKind {
   from: string;
   detached: boolean;
   pss?: boolean;
+  /** Ed25519 (RFC 8419, SHA-512): OpenSSL 3.0 can't verify it, since its CMS has no Ed25519 with signed attributes. */
+  ed25519?: boolean;
 }
 const SIG: SigKind[] = [
   { label: 'RSA SHA-256, detached', from: 'alice@example.com', detached: true },
@@ -113,7 +116,12 @@ const SIG: SigKind[] = [
   { label: 'RSA-PSS SHA-256, detached', from: 'alice@example.com', detached: true, pss: true },
   { label: 'ECDSA P-256 SHA-256, detached', from: 'ecuser@example.com', detached: true },
   { label: 'ECDSA P-256 SHA-256, opaque', from: 'ecuser@example.com', detached: false },
+  { label: 'Ed25519, detached', from: 'edna@example.com', detached: true, ed25519: true },
+  { label: 'Ed25519, opaque', from: 'edna@example.com', detached: false, ed25519: true },
 ];
+const OPENSSL_NO_ED25519 = 'OpenSSL 3.0 has no Ed25519 CMS';
+/** What `openssl cms -verify` 3.0 says of any Ed25519 SignerInfo with signed attributes (ours or Bouncy Castle's). */
+const ED25519_VERIFY_ERROR = /eddsa_digest_signverify_init:invalid digest/;
 
 let encStore: Promise<CertificateStore> | undefined;
 let signStore: Promise<CertificateStore> | undefined;
@@ -141,7 +149,12 @@ async function signed(k: SigKind) {
   let p = made.get(`sig ${k.label}`);
   if (!p) {
     p = (async () => {
-      signStore ??= storeWith(['alice-sign', 'alice-enc-2025', 'ec-sign']);
+      signStore ??= (async () => {
+        const s = await storeWith(['alice-sign', 'alice-enc-2025', 'ec-sign']);
+        // edna's Ed25519 identity (made by generate-peers.sh) from its PEM files
+        await s.importIdentity(readFileSync(file('edna-ed25519', 'cert'), 'utf8'), readFileSync(file('edna-ed25519', 'key'), 'utf8'));
+        return s;
+      })();
       const store = await signStore;
       const smime = await signMessage(MESSAGE.replace('bob@example.com', k.from).replace('To: alice@example.com', 'To: bob@example.com'), {
         store,
@@ -219,9 +232,22 @@ describe.runIf(HAVE.openssl)('smime-core → OpenSSL (openssl cms)', () => {
     });
   }
   for (const k of SIG) {
-    cell('openssl', 'out', 'signature', k.label, undefined, async () => {
+    const limit = k.ed25519 ? 'OpenSSL 3.0 cannot verify Ed25519 CMS signatures with signed attributes' : undefined;
+    cell('openssl', 'out', 'signature', k.label, limit, async () => {
       const m = await signed(k);
       const r = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', '-CAfile', ROOT, '-in', put(m.smime, 'eml')]);
+      if (limit) {
+        // ours is a good signature (our verifier and Bouncy Castle say valid); OpenSSL 3.0 fails on Ed25519 with
+        // signed attributes
+        expect(r.status).not.toBe(0);
+        expect(r.stderr).not.toContain('Verification successful');
+        expect(r.stderr).toMatch(ED25519_VERIFY_ERROR);
+        // Bouncy Castle's own Ed25519 signature of the same kind fails alike: the limit is OpenSSL's
+        const bc = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', '-CAfile', ROOT, '-in', join(VECTORS, 'bc', k.detached ? 'sig-ed25519.eml' : 'sig-ed25519-opaque.eml')]);
+        expect(bc.status).not.toBe(0);
+        expect(bc.stderr).toMatch(ED25519_VERIFY_ERROR);
+        return;
+      }
       expect(r.stderr).toContain('Verification successful');
       expect(r.status).toBe(0);
     });
@@ -243,11 +269,13 @@ describe.runIf(HAVE.openssl)('smime-core → OpenSSL (openssl cms)', () => {
     expect(td.decode(v.stdout)).toContain('Hello Alice');
   });
   // as a sender
-  cell('openssl', 'in', 'signature', 'Ed25519, detached', 'OpenSSL 3.0 has no Ed25519 CMS', async () => {
-    const r = tryRun('openssl', ['cms', '-sign', '-in', join(VECTORS, 'openssl', 'plain.txt'), '-signer', file('edna-ed25519', 'cert'), '-inkey', file('edna-ed25519', 'key')]);
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/no default digest|invalid digest|not supported/i);
-  });
+  for (const [label, extra] of [['Ed25519, detached', []], ['Ed25519, opaque', ['-nodetach']]] as const) {
+    cell('openssl', 'in', 'signature', label, OPENSSL_NO_ED25519, async () => {
+      const r = tryRun('openssl', ['cms', '-sign', ...extra, '-in', join(VECTORS, 'openssl', 'plain.txt'), '-signer', file('edna-ed25519', 'cert'), '-inkey', file('edna-ed25519', 'key')]);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/no default digest|invalid digest|not supported/i);
+    });
+  }
   cell('openssl', 'in', 'encryption', 'X25519 + AES-256-GCM', 'OpenSSL 3.0 has no X25519 CMS', async () => {
     const r = tryRun('openssl', ['cms', '-encrypt', '-in', join(VECTORS, 'openssl', 'plain.txt'), '-aes-256-gcm', file('edna-x25519', 'cert')]);
     expect(r.status).not.toBe(0);
@@ -496,6 +524,8 @@ describe.runIf(HAVE.bc)('smime-core → Bouncy Castle (SmimePeer)', () => {
         expect(r.stderr).toBe('');
         expect(r.stdout).toContain('status=valid');
         expect(r.stdout).toContain('smimeCapabilities');
+        // Ed25519 (RFC 8419): id-Ed25519 with SHA-512 as the message digest
+        if (k.ed25519) expect(r.stdout).toContain('digest=2.16.840.1.101.3.4.2.3 signature=1.3.101.112');
         expect(r.status).toBe(0);
       });
     }
