@@ -372,7 +372,7 @@ peer_identity() { # name algorithm serial ku usage enc-problems sign-problems no
     >>"$WORK/peer-ids.jsonl"
 }
 peer_identity edna-ed25519 Ed25519 2100 digitalSignature,nonRepudiation signing '["wrong-usage"]' '[]' \
-  "Ed25519 signing certificate (RFC 8419). OpenSSL 3.0 cannot sign CMS with it; Bouncy Castle can. smime-core verifies Ed25519 but does not sign with it."
+  "Ed25519 signing certificate (RFC 8419). OpenSSL 3.0 cannot sign CMS with it; Bouncy Castle can. smime-core signs and verifies it (SHA-512, RFC 8419)."
 peer_identity edna-x25519 X25519 2101 keyAgreement encryption '[]' '["wrong-usage"]' \
   "X25519 key-agreement certificate (RFC 8418). Neither OpenSSL 3.0 nor Bouncy Castle 1.72 can encrypt CMS to it; smime-core can."
 PEER_IDS=$(jq -sc 'add' "$WORK/peer-ids.jsonl")
