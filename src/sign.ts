@@ -23,7 +23,7 @@ import { resolvePolicyFor, type AlgorithmPolicy } from './crypto/policy.js';
 import { buildPkcs7Mime, prepareForSigning, splitForProtection } from './mime/smime.js';
 import { encodeBase64Lines } from './mime/base64.js';
 import { getCrypto, randomBytes } from './crypto/provider.js';
-import { equal, toBytes, toHex } from './lib/bytes.js';
+import { equal, toBytes, toHex, concat, fromLatin1 as ascii } from './lib/bytes.js';
 
 export type SignDigest = 'sha256' | 'sha384' | 'sha512';
 
@@ -55,24 +55,6 @@ async function currentEncryptionCert(store: CertificateStore, address: string, a
   for (const i of own) if ((await store.checkEncryptionCert(i.info, at)) === undefined) good.push(i.info);
   good.sort((a, b) => b.notBefore.getTime() - a.notBefore.getTime());
   return good[0];
-}
-
-function ascii(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
-  return out;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 function contains(hay: Uint8Array, needle: Uint8Array): boolean {

@@ -14,7 +14,7 @@ import { CMSInvalid, KeyInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { getCrypto } from '../crypto/provider.js';
 import { DEFAULT_POLICY, isWeakHash, keyPolicyProblem, WEAK_SIGNATURE_OIDS, type AlgorithmPolicy } from '../crypto/policy.js';
 import { hashSync, isAnyHash, rsaPkcs1v15Verify, rsaPssVerify } from '../crypto/rsa_sig.js';
-import { equal, toArrayBuffer } from '../lib/bytes.js';
+import { equal, toArrayBuffer, concat } from '../lib/bytes.js';
 import { certInfo, keyKind, type CertInfo } from '../certs/cert_info.js';
 import { rsaModulusBits, type PrivateKeyRef } from '../certs/keys.js';
 import {
@@ -356,18 +356,6 @@ export async function buildSignedData(content: Uint8Array, options: BuildSignedD
   let length = 0;
   for (const p of pieces) length += p.length;
   return { pieces, length, signedAttributes: signedAttrs };
-}
-
-function concat(p: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const x of p) n += x.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const x of p) {
-    out.set(x, o);
-    o += x.length;
-  }
-  return out;
 }
 
 // -----------------------------------------------------------------------------------------------------------------
