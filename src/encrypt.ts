@@ -76,13 +76,22 @@ export async function encryptMessage(mime: Uint8Array | string, options: Encrypt
   const cipher = options.cipher ?? negotiateCipher(store, others) ?? 'aes-256-cbc';
   const plan = planProtection(bytes);
   const env = await prepareEnvelope(plan.innerLength, recipients, { cipher, oaep: options.oaep, useSki: options.useSki, crypto });
-  // One allocation: the output message. The entity to encrypt is written into its tail, and the base64 of the
-  // envelope fills it from the front as the ciphertext comes; the base64 (4/3 of the bytes) never catches up
-  // with content not yet encrypted (see ContentEncryptor.encrypt).
-  const { out, body } = startPkcs7Mime(plan.outerHeaders, env.authenticated ? 'authEnveloped-data' : 'enveloped-data', env.length);
-  const innerAt = out.length - plan.innerLength;
-  plan.writeInner(out, innerAt);
-  await env.write(out.subarray(innerAt), (piece) => body.write(piece));
+  // One allocation the size of the message: the output. When the message holds the entity to encrypt as is, the
+  // encryption reads it there, and the output is allocated only when the first ciphertext comes (a one-shot
+  // WebCrypto call has released its copy of the input by then). Otherwise the entity is written into the output's
+  // tail, and the base64 of the envelope fills the output from the front as the ciphertext comes; the base64
+  // (4/3 of the bytes) never catches up with content not yet encrypted (see ContentEncryptor.encrypt).
+  let message: ReturnType<typeof startPkcs7Mime> | undefined;
+  const output = () => (message ??= startPkcs7Mime(plan.outerHeaders, env.authenticated ? 'authEnveloped-data' : 'enveloped-data', env.length));
+  let content = plan.inner;
+  if (!content) {
+    const { out } = output();
+    const at = out.length - plan.innerLength;
+    plan.writeInner(out, at);
+    content = out.subarray(at);
+  }
+  await env.write(content, (piece) => output().body.write(piece));
+  const { out, body } = output();
   /* c8 ignore next */
   if (body.end() !== out.length) throw new Error('encryptMessage: internal length mismatch');
   return out;

@@ -61,8 +61,9 @@ export interface EnvelopeWriter {
   authenticated: boolean;
   /**
    * Encrypts `content` (of the length given to {@link prepareEnvelope}) and passes the DER to `sink` in order: the
-   * part before the ciphertext, the ciphertext piece by piece as it is produced, then the part after it. A piece
-   * is passed only once the content it covers has been read (see {@link ContentEncryptor.encrypt}).
+   * part before the ciphertext (once the first ciphertext is there: the sink's own buffer need not exist while the
+   * encryption starts), the ciphertext piece by piece as it is produced, then the part after it. A piece is passed
+   * only once the content it covers has been read (see {@link ContentEncryptor.encrypt}).
    */
   write(content: Uint8Array, sink: (piece: Uint8Array) => void): Promise<void>;
 }
@@ -140,8 +141,16 @@ export async function prepareEnvelope(contentLength: number, recipients: readonl
     async write(content, sink) {
       if (used) throw new Error('EnvelopeWriter.write: already written');
       used = true;
-      sink(prefix);
-      const tag = await enc.encrypt(content, sink);
+      let begun = false;
+      const begin = (): void => {
+        if (!begun) sink(prefix);
+        begun = true;
+      };
+      const tag = await enc.encrypt(content, (piece) => {
+        begin();
+        sink(piece);
+      });
+      begin();
       const rest = tail.map((p) => (p instanceof Uint8Array ? p : tag!));
       if (rest.length > 0) sink(concatPieces(rest));
     },

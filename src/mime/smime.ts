@@ -113,6 +113,11 @@ export interface ProtectionPlan {
   outerHeaders: Uint8Array;
   /** The length of the inner entity. */
   innerLength: number;
+  /**
+   * The inner entity as a view of the message, when the message holds it as is: every Content-* header comes last
+   * in the header section, they and the body are canonical, and there is a Content-Type (mail as clients write it).
+   */
+  inner?: Uint8Array;
   /** Writes the inner entity into `out` at `offset`; returns the offset past it. */
   writeInner(out: Uint8Array, offset: number): number;
 }
@@ -152,7 +157,21 @@ export function planProtection(message: Uint8Array, limits?: Partial<MimeLimits>
     }
     return writeCanonical(body, out, o);
   };
-  return { outerHeaders, innerLength, writeInner };
+  const plan: ProtectionPlan = { outerHeaders, innerLength, writeInner };
+  if (hasContentType && extra === 0) {
+    const offset = (h: Header): number => h.raw.byteOffset - message.byteOffset;
+    const start = offset(content[0]!);
+    let at = start;
+    for (const h of content) {
+      if (offset(h) !== at || headerOutLength(h.raw) !== h.raw.length) {
+        at = -1;
+        break;
+      }
+      at += h.raw.length;
+    }
+    if (at + 2 === e.headerEnd && message[at] === CR && message[at + 1] === LF) plan.inner = message.subarray(start);
+  }
+  return plan;
 }
 
 export type SmimeType = 'enveloped-data' | 'authEnveloped-data' | 'signed-data';
