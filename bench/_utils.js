@@ -95,8 +95,15 @@ export async function measure(tasks, { rounds = 3, iterations = 5, time = 0, gcE
       retainSamples: true,
       throws: true,
     });
-    // With large messages, start each sample with a collected heap: one task's garbage is not billed to the next.
-    const opts = gcEach && gc ? { beforeEach: () => gc() } : {};
+    // With large messages, start each sample with a collected heap, and give the collector's background threads a
+    // moment to hand the memory back: one task's garbage (node-forge's strings above all) is not billed to the next.
+    // `async: true`: otherwise tinybench calls a plain function once, unawaited, to see whether it returns a
+    // promise, and that extra run overlaps the first timed one.
+    const settle = async () => {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    };
+    const opts = gcEach && gc ? { async: true, beforeEach: settle } : { async: true };
     for (const [name, fn] of Object.entries(tasks)) bench.add(name, fn, opts);
     await bench.run();
     for (const t of bench.tasks) {
