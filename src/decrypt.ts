@@ -38,9 +38,11 @@ export async function decryptMessage(smime: Uint8Array | string, options: Decryp
   const { store } = options;
   if (!store || !Array.isArray(store.identities)) throw new TypeError('decryptMessage: options.store is required');
   const bytes = toBytes(smime, 'decryptMessage: message');
-  const { der } = extractCms(bytes);
-  // A DER decoded from base64 is ours alone: the decryption may work in it (no second buffer the size of the message).
-  const opened = await openEnvelope(der, store.identities, options.crypto ?? store.crypto, { inPlace: der.buffer !== bytes.buffer });
+  // The bytes of a string are ours (a fresh encoding): base64 is decoded over them. A DER decoded from base64 is
+  // ours too: the decryption may work in it. No second buffer the size of the message either way.
+  const owned = typeof smime === 'string';
+  const { der } = extractCms(bytes, undefined, { inPlace: owned });
+  const opened = await openEnvelope(der, store.identities, options.crypto ?? store.crypto, { inPlace: owned || der.buffer !== bytes.buffer });
   return {
     content: opened.content,
     recipient: opened.identity.certificate,

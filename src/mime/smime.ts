@@ -24,7 +24,7 @@
  *   `MIMEInvalid` (re-encoding it would double-encode).
  */
 import { MIMEInvalid, MIMELimitExceeded } from '../errors.js';
-import { Base64LineWriter, base64LinesLength, decodeBase64, encodeBase64LinesInto } from './base64.js';
+import { Base64LineWriter, base64LinesLength, decodeBase64, decodeBase64Into, encodeBase64LinesInto } from './base64.js';
 import {
   canonicalExtra,
   canonicalize,
@@ -249,10 +249,10 @@ function fileNameOf(headers: { headers: readonly Header[] }, ctParams: Record<st
 }
 
 /** Decodes a body by its Content-Transfer-Encoding (base64, or 7bit/8bit/binary as is). */
-function decodeTransfer(e: { headers: readonly Header[]; body: Uint8Array }, what: string): Uint8Array {
+function decodeTransfer(e: { headers: readonly Header[]; body: Uint8Array }, what: string, inPlace = false): Uint8Array {
   const cte = (getHeader(e, 'content-transfer-encoding') ?? '7bit').trim().toLowerCase();
   let out: Uint8Array;
-  if (cte === 'base64') out = decodeBase64(e.body);
+  if (cte === 'base64') out = inPlace ? e.body.subarray(0, decodeBase64Into(e.body, 0, e.body.length, e.body, 0)) : decodeBase64(e.body);
   else if (cte === '7bit' || cte === '8bit' || cte === 'binary') out = e.body;
   else throw new MIMEInvalid(`${what}: unsupported Content-Transfer-Encoding "${cte}"`);
   if (out.length === 0) throw new MIMEInvalid(`${what}: empty body`);
@@ -262,9 +262,10 @@ function decodeTransfer(e: { headers: readonly Header[]; body: Uint8Array }, wha
 /**
  * Extracts the CMS blob from an application/pkcs7-mime message or entity (also application/x-pkcs7-mime, or
  * application/octet-stream named *.p7m). CRLF or LF. Raw DER/BER input (first byte 0x30) is accepted as is.
- * Anything else is `MIMEInvalid`.
+ * Anything else is `MIMEInvalid`. With `inPlace` (for a buffer the caller gives up) a base64 body is decoded over
+ * itself instead of into a new buffer.
  */
-export function extractCms(message: Uint8Array, limits?: Partial<MimeLimits>): ExtractedCms {
+export function extractCms(message: Uint8Array, limits?: Partial<MimeLimits>, options: { inPlace?: boolean } = {}): ExtractedCms {
   if (!(message instanceof Uint8Array)) throw new TypeError('extractCms: expected a Uint8Array');
   if (message.length > 0 && message[0] === 0x30) return { kind: 'unknown', der: message, headers: [] };
   const e = parseEntity(message, limits);
@@ -280,7 +281,7 @@ export function extractCms(message: Uint8Array, limits?: Partial<MimeLimits>): E
   const smimeType = ct.params['smime-type'];
   const st = smimeType?.toLowerCase();
   const kind = st === 'enveloped-data' ? 'enveloped' : st === 'authenveloped-data' ? 'authEnveloped' : st === 'signed-data' ? 'signed' : 'unknown';
-  const der = decodeTransfer(e, 'S/MIME body');
+  const der = decodeTransfer(e, 'S/MIME body', options.inPlace === true);
   const r: ExtractedCms = { kind, der, headers: e.headers };
   if (smimeType !== undefined) r.smimeType = smimeType;
   return r;

@@ -60,6 +60,15 @@ describe('encryptMessage → decryptMessage across chunk boundaries', async () =
       }
     });
 
+    it(`${cipher}: a string message is decoded and decrypted in its own bytes`, async () => {
+      const { msg, inner } = message(2 * CHUNK + 5, '\r\n');
+      const out = new TextDecoder().decode(await encryptMessage(msg, { store, to: ['bob@example.com'], cipher }));
+      for (const text of [out, out.replace(/\r\n/g, '\n')]) {
+        const r = await decryptMessage(text, { store });
+        expect(same(r.content, inner)).toBe(true);
+      }
+    });
+
     it(`${cipher}: the caller's input is never written, base64 or raw DER`, async () => {
       const { msg, inner } = message(2 * CHUNK + 5, '\r\n');
       const out = await encryptMessage(msg, { store, to: ['bob@example.com'], cipher });
