@@ -96,6 +96,28 @@ function incrementalAes(c: Crypto): IncrementalAes | undefined {
   return (c as Crypto & { [INCREMENTAL_AES]?: IncrementalAes })[INCREMENTAL_AES];
 }
 
+/** Runs `src` through `s` in chunks of CHUNK bytes, then finishes it, handing every non-empty output to `emit`. */
+function pump(s: AesStream, src: Uint8Array, emit: (piece: Uint8Array) => void): void {
+  for (let i = 0; i < src.length; i += CHUNK) {
+    const piece = s.update(src.subarray(i, Math.min(src.length, i + CHUNK)));
+    if (piece.length > 0) emit(piece);
+  }
+  const last = s.final();
+  if (last.length > 0) emit(last);
+}
+
+/**
+ * {@link pump} into `dst` from its start, counting in `written` (also when it throws). `dst` may be `src`: what
+ * comes out never covers input not yet read.
+ */
+function pumpInto(s: AesStream, src: Uint8Array, dst: Uint8Array, written = { n: 0 }): number {
+  pump(s, src, (piece) => {
+    dst.set(piece, written.n);
+    written.n += piece.length;
+  });
+  return written.n;
+}
+
 /** Encrypts content of a length known in advance; the ciphertext is handed on in order, as it is produced. */
 export interface ContentEncryptor {
   /** DER AlgorithmIdentifier with the parameters (IV or nonce). */
@@ -165,9 +187,7 @@ export function contentEncryptor(
         if (inc) {
           const s = inc.start({ mode: 'gcm', encrypt: true, key, iv: nonce, ...(aad ? { aad } : {}) });
           key.fill(0);
-          for (let o = 0; o < contentLength; o += CHUNK) sink(s.update(content.subarray(o, Math.min(contentLength, o + CHUNK))));
-          const last = s.final();
-          if (last.length > 0) sink(last);
+          pump(s, content, sink);
           return s.tag();
         }
         const k = await importAes(c, key, 'AES-GCM', ['encrypt']);
@@ -287,6 +307,39 @@ async function cbcDecrypt(c: Crypto, cek: Uint8Array, iv: Uint8Array, p: Encrypt
   return dst.subarray(0, lastStart + last.length);
 }
 
+/**
+ * AES-CBC decryption chunk by chunk through incremental AES (one pass, no extra block per chunk), into the
+ * ciphertext's own buffer when the payload allows it. The last block is checked first, as in {@link cbcDecrypt}.
+ */
+function cbcDecryptIncremental(inc: IncrementalAes, cek: Uint8Array, iv: Uint8Array, p: EncryptedPayload): Uint8Array {
+  const ct = p.ciphertext;
+  const len = ct.length;
+  if (len % 16 !== 0) throw new Error('AES-CBC: the ciphertext is not a whole number of blocks');
+  const check = inc.start({ mode: 'cbc', encrypt: false, key: cek, iv: ct.subarray(len - 32, len - 16) });
+  check.update(ct.subarray(len - 16));
+  check.final();
+  const dst = p.inPlace ? ct : new Uint8Array(len);
+  if (p.inPlace) p.consumed = true;
+  return dst.subarray(0, pumpInto(inc.start({ mode: 'cbc', encrypt: false, key: cek, iv }), ct, dst));
+}
+
+/**
+ * AES-GCM decryption chunk by chunk, into the ciphertext's own buffer when the payload allows it. The plaintext is
+ * released only after the tag checks out; when it does not, the bytes already written are encrypted again (GCM's
+ * keystream undoes itself), so the next key gets the ciphertext back.
+ */
+function gcmDecryptIncremental(inc: IncrementalAes, cek: Uint8Array, iv: Uint8Array, p: EncryptedPayload, aad?: Uint8Array): Uint8Array {
+  const ct = p.ciphertext;
+  const dst = p.inPlace ? ct : new Uint8Array(ct.length);
+  const written = { n: 0 };
+  try {
+    return dst.subarray(0, pumpInto(inc.start({ mode: 'gcm', encrypt: false, key: cek, iv, tag: p.mac!, ...(aad ? { aad } : {}) }), ct, dst, written));
+  } catch (e) {
+    if (dst === ct) pumpInto(inc.start({ mode: 'gcm', encrypt: true, key: cek, iv }), dst.subarray(0, written.n), dst);
+    throw e;
+  }
+}
+
 /** What a content-encryption AlgorithmIdentifier says. */
 export interface ContentAlgorithm {
   oid: string;
@@ -359,61 +412,6 @@ function readUint(b: Uint8Array): bigint {
   let v = 0n;
   for (const x of b) v = (v << 8n) | BigInt(x);
   return v;
-}
-
-/**
- * AES-CBC decryption chunk by chunk through incremental AES (one pass, no extra block per chunk), into the
- * ciphertext's own buffer when the payload allows it. The last block is checked first, as in {@link cbcDecrypt}.
- */
-function cbcDecryptIncremental(inc: IncrementalAes, cek: Uint8Array, iv: Uint8Array, p: EncryptedPayload): Uint8Array {
-  const ct = p.ciphertext;
-  const len = ct.length;
-  if (len % 16 !== 0) throw new Error('AES-CBC: the ciphertext is not a whole number of blocks');
-  const check = inc.start({ mode: 'cbc', encrypt: false, key: cek, iv: ct.subarray(len - 32, len - 16) });
-  check.update(ct.subarray(len - 16));
-  check.final();
-  const dst = p.inPlace ? ct : new Uint8Array(len);
-  if (p.inPlace) p.consumed = true;
-  const d = inc.start({ mode: 'cbc', encrypt: false, key: cek, iv });
-  let o = 0;
-  for (let i = 0; i < len; i += CHUNK) {
-    // What comes out covers input already read (the decipher keeps the blocks it still needs).
-    const piece = d.update(ct.subarray(i, Math.min(len, i + CHUNK)));
-    dst.set(piece, o);
-    o += piece.length;
-  }
-  const last = d.final();
-  dst.set(last, o);
-  return dst.subarray(0, o + last.length);
-}
-
-/**
- * AES-GCM decryption chunk by chunk, into the ciphertext's own buffer when the payload allows it. The plaintext is
- * released only after the tag checks out; when it does not, the bytes already written are encrypted again (GCM's
- * keystream undoes itself), so the next key gets the ciphertext back.
- */
-function gcmDecryptIncremental(inc: IncrementalAes, cek: Uint8Array, iv: Uint8Array, p: EncryptedPayload, aad?: Uint8Array): Uint8Array {
-  const ct = p.ciphertext;
-  const dst = p.inPlace ? ct : new Uint8Array(ct.length);
-  const d = inc.start({ mode: 'gcm', encrypt: false, key: cek, iv, tag: p.mac!, ...(aad ? { aad } : {}) });
-  let o = 0;
-  try {
-    for (let i = 0; i < ct.length; i += CHUNK) {
-      const piece = d.update(ct.subarray(i, Math.min(ct.length, i + CHUNK)));
-      dst.set(piece, o);
-      o += piece.length;
-    }
-    const last = d.final();
-    dst.set(last, o);
-    o += last.length;
-  } catch (e) {
-    if (dst === ct) {
-      const undo = inc.start({ mode: 'gcm', encrypt: true, key: cek, iv });
-      for (let i = 0; i < o; i += CHUNK) dst.set(undo.update(dst.subarray(i, Math.min(o, i + CHUNK))), i);
-    }
-    throw e;
-  }
-  return dst.subarray(0, o);
 }
 
 /**
