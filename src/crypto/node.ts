@@ -3,7 +3,8 @@
  * `smime-core/node` exports it: `setCrypto(nodeCrypto())` makes every call use @peculiar/webcrypto, which runs on
  * Node's OpenSSL, except for what Node's own WebCrypto does faster with the same results: AES-CBC and AES-GCM with
  * raw keys (the content encryption; @peculiar's AES is about three times slower) and the SHA digests. It also
- * streams AES-GCM content through node:crypto (see INCREMENTAL_AES in src/cms/content_cipher.ts).
+ * streams AES-GCM content, and the decryption of large AES-CBC content, through node:crypto (see INCREMENTAL_AES in
+ * src/cms/content_cipher.ts).
  * @peculiar/webcrypto is loaded on first use, not at import: a CLI run that needs only AES, SHA and the RSA done in
  * TypeScript starts without it.
  */
@@ -52,7 +53,7 @@ const noTag = (): never => {
   throw new TypeError('no tag: only AES-GCM encryption has one');
 };
 
-/** node:crypto's ciphers, for the content encryption to stream AES-GCM (see INCREMENTAL_AES). */
+/** node:crypto's ciphers, for the content encryption to stream AES (see INCREMENTAL_AES). */
 const incrementalAes: IncrementalAes = {
   start({ mode, encrypt, key, iv, aad, tag }): AesStream {
     const name = `aes-${key.length * 8}-${mode}`;

@@ -160,11 +160,6 @@ export class Base64LineWriter {
     this.#o = offset;
   }
 
-  /** The offset just past the last byte written so far. */
-  get offset(): number {
-    return this.#o;
-  }
-
   write(p: Uint8Array): void {
     const len = p.length;
     const dst = this.#dst;
