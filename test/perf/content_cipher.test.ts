@@ -18,6 +18,20 @@ const u8 = (b: Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.length);
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 const SIZES = [0, 1, 15, 16, 4097, CHUNK - 16, CHUNK - 1, CHUNK, CHUNK + 1, CHUNK + 16, 2 * CHUNK, 2 * CHUNK + 17, 3 * CHUNK - 5];
 
+/** A wrong AES-256 key under which the last block of `ct` has no valid padding (most keys; one is found by trying). */
+function wrongKey(ct: Uint8Array): Uint8Array {
+  for (;;) {
+    const key = u8(randomBytes(32));
+    const d = createDecipheriv('aes-256-cbc', key, ct.subarray(ct.length - 32, ct.length - 16));
+    d.update(ct.subarray(ct.length - 16));
+    try {
+      d.final();
+    } catch {
+      return key;
+    }
+  }
+}
+
 async function encrypt(name: ContentCipherName, key: Uint8Array, content: Uint8Array, crypto?: Crypto) {
   const enc = contentEncryptor(name, key, content.length, crypto);
   const pieces: Uint8Array[] = [];
@@ -67,18 +81,7 @@ describe('AES-CBC in chunks', () => {
     const content = u8(randomBytes(3 * CHUNK + 100));
     const c = createCipheriv('aes-256-cbc', key, iv);
     const ct = u8(Buffer.concat([c.update(content), c.final()]));
-    // A wrong key whose last block has no valid padding (most have none; find one deterministically).
-    let wrong: Uint8Array;
-    for (;;) {
-      wrong = u8(randomBytes(32));
-      const d = createDecipheriv('aes-256-cbc', wrong, ct.subarray(ct.length - 32, ct.length - 16));
-      d.update(ct.subarray(ct.length - 16));
-      try {
-        d.final();
-      } catch {
-        break;
-      }
-    }
+    const wrong = wrongKey(ct);
     const alg = { oid: '', name: 'aes-256-cbc', keyLength: 32, kind: 'aes-cbc', iv, legacy: false, aead: false } as const;
     const copy = ct.slice();
     const payload: EncryptedPayload = { ciphertext: ct, inPlace: true };
@@ -161,17 +164,7 @@ describe('AES-CBC decryption through incremental AES (Node’s provider)', () =>
       const copy = ct.slice();
       expect(same(await decryptContent(alg, key, { ciphertext: ct }, crypto), content)).toBe(true);
       expect(same(ct, copy)).toBe(true);
-      let wrong: Uint8Array;
-      for (;;) {
-        wrong = u8(randomBytes(32));
-        const d = createDecipheriv('aes-256-cbc', wrong, ct.subarray(ct.length - 32, ct.length - 16));
-        d.update(ct.subarray(ct.length - 16));
-        try {
-          d.final();
-        } catch {
-          break;
-        }
-      }
+      const wrong = wrongKey(ct);
       const payload: EncryptedPayload = { ciphertext: ct, inPlace: true };
       await expect(decryptContent(alg, wrong, payload, crypto)).rejects.toThrow();
       expect(payload.consumed).toBeUndefined();
