@@ -5,6 +5,7 @@
  * and handed on as a list of pieces (the MIME layer base64-encodes them straight into the output buffer); on input
  * the zero-copy BER reader finds the ciphertext (a subarray, or one joined copy for chunked `-stream`/Outlook BER).
  */
+import { concat } from '../lib/bytes.js';
 import { CMSDecryptionFailed, CMSInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { getCrypto, randomBytes } from '../crypto/provider.js';
 import type { CertInfo } from '../certs/cert_info.js';
@@ -130,7 +131,7 @@ export async function prepareEnvelope(contentLength: number, recipients: readonl
   const body: Piece[] = aead ? [version, riSet, ...eci, header(0x04, mac.length), mac] : [version, riSet, ...eci];
   const ci = wrap(0x30, [oid(aead ? OIDS.authEnvelopedData : OIDS.envelopedData), ...wrap(0xa0, wrap(0x30, body))]);
   const at = ci.indexOf(ciphertext);
-  const prefix = concatPieces(ci.slice(0, at) as Uint8Array[]);
+  const prefix = concat(ci.slice(0, at) as Uint8Array[]);
   const tail = ci.slice(at + 1);
   let length = 0;
   for (const p of ci) length += p.length;
@@ -152,21 +153,9 @@ export async function prepareEnvelope(contentLength: number, recipients: readonl
       });
       begin();
       const rest = tail.map((p) => (p instanceof Uint8Array ? p : tag!));
-      if (rest.length > 0) sink(concatPieces(rest));
+      if (rest.length > 0) sink(concat(rest));
     },
   };
-}
-
-function concatPieces(p: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const x of p) n += x.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const x of p) {
-    out.set(x, o);
-    o += x.length;
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
