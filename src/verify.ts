@@ -28,6 +28,7 @@ import type { CertificateStore } from './certs/store.js';
 import type { X509Certificate } from './certs/x509.js';
 import { ekuAllowsEmail, isValidAt, type CertInfo } from './certs/cert_info.js';
 import { allowsSigning } from './certs/signing.js';
+import { pemCrls } from './certs/load.js';
 import { CMSInvalid, MIMEInvalid, SmimeError } from './errors.js';
 import { isWeakHash, resolvePolicyFor, type AlgorithmPolicy } from './crypto/policy.js';
 import { equal, toBytes } from './lib/bytes.js';
@@ -183,7 +184,7 @@ function makeContext(options: VerifyOptions, headers: readonly Header[], what: s
     throw new TypeError(`${what}: options.at must be a valid Date`);
   const crls: ParsedCrl[] = [];
   for (const c of options.crls ?? []) {
-    for (const der of typeof c === 'string' ? pemCrls(c) : [c]) crls.push(parseCrl(der));
+    for (const der of typeof c === 'string' ? pemCrlsOrThrow(c) : [c]) crls.push(parseCrl(der));
   }
   for (const der of store.crls ?? []) crls.push(parseCrl(der));
   return {
@@ -197,14 +198,8 @@ function makeContext(options: VerifyOptions, headers: readonly Header[], what: s
   };
 }
 
-function pemCrls(text: string): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const m of text.matchAll(/-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/g)) {
-    const b = atob(m[1]!.replace(/\s+/g, ''));
-    const d = new Uint8Array(b.length);
-    for (let i = 0; i < b.length; i++) d[i] = b.charCodeAt(i);
-    out.push(d);
-  }
+function pemCrlsOrThrow(text: string): Uint8Array[] {
+  const out = pemCrls(text);
   if (out.length === 0) {
     // Maybe certificates were passed by mistake; say so plainly.
     if (/BEGIN CERTIFICATE/.test(text)) throw new TypeError('crls: expected X509 CRL PEM blocks, got certificates');

@@ -26,6 +26,13 @@ export const OID = {
   ekuAny: '2.5.29.37.0',
 } as const;
 
+/** The NIST curves by OID: WebCrypto name and the byte length of a coordinate (also of an ECDH shared secret). */
+export const NIST_CURVES: Readonly<Record<string, { name: 'P-256' | 'P-384' | 'P-521'; size: number }>> = {
+  '1.2.840.10045.3.1.7': { name: 'P-256', size: 32 },
+  '1.3.132.0.34': { name: 'P-384', size: 48 },
+  '1.3.132.0.35': { name: 'P-521', size: 66 },
+};
+
 /** keyUsage bits (RFC 5280 §4.2.1.3). */
 export const KU = {
   digitalSignature: 0,

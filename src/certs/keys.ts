@@ -6,7 +6,7 @@
 import { UnsupportedAlgorithm } from '../errors.js';
 import { toArrayBuffer } from '../lib/bytes.js';
 import { getCrypto } from '../crypto/provider.js';
-import { keyKind, type CertInfo } from './cert_info.js';
+import { keyKind, NIST_CURVES, type CertInfo } from './cert_info.js';
 
 /** A private key: PKCS#8 bytes, or a CryptoKey (which may be non-extractable). */
 export interface PrivateKeyRef {
@@ -14,19 +14,13 @@ export interface PrivateKeyRef {
   cryptoKey?: CryptoKey;
 }
 
-const CURVES: Record<string, string> = {
-  '1.2.840.10045.3.1.7': 'P-256',
-  '1.3.132.0.34': 'P-384',
-  '1.3.132.0.35': 'P-521',
-};
-
 /** The WebCrypto import parameters for a certificate's key kind (used to read public JWK members). */
 export function importParams(info: CertInfo): AlgorithmIdentifier | RsaHashedImportParams | EcKeyImportParams {
   switch (keyKind(info)) {
     case 'rsa':
       return { name: 'RSA-OAEP', hash: 'SHA-256' };
     case 'ec': {
-      const namedCurve = info.curve ? CURVES[info.curve] : undefined;
+      const namedCurve = info.curve ? NIST_CURVES[info.curve]?.name : undefined;
       if (!namedCurve) throw new UnsupportedAlgorithm(`EC curve ${info.curve ?? '(none)'}`, info.curve);
       return { name: 'ECDH', namedCurve };
     }

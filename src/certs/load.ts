@@ -39,6 +39,22 @@ export function loadCertificates(input: PemOrDer): Uint8Array[] {
   return certs;
 }
 
+/** The "X509 CRL" blocks of a PEM text, in order (empty when there are none). */
+export function pemCrls(text: string): Uint8Array[] {
+  return pemBlocks(text)
+    .filter((b) => b.label === 'X509 CRL')
+    .map((b) => b.der);
+}
+
+/** CRLs from PEM (one or several "X509 CRL" blocks) or DER. */
+export function loadCrls(input: PemOrDer): Uint8Array[] {
+  const bytes = typeof input === 'string' ? undefined : toBytes(input);
+  if (bytes && isDer(bytes)) return [bytes];
+  const crls = pemCrls(typeof input === 'string' ? input : latin1(bytes!));
+  if (crls.length === 0) throw new CertificateInvalid('no CRL found (expected PEM "X509 CRL" or DER)');
+  return crls;
+}
+
 /** A PKCS#8 private key from PEM (PRIVATE KEY) or DER. */
 export function loadPrivateKey(input: PemOrDer): Uint8Array {
   const bytes = typeof input === 'string' ? undefined : toBytes(input);

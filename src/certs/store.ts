@@ -12,7 +12,7 @@ import { toBytes, toHex } from '../lib/bytes.js';
 import { x509, type X509Certificate } from './x509.js';
 import { certInfo, ekuAllowsEmail, hasKeyUsage, isValidAt, keyKind, KU, type CertInfo } from './cert_info.js';
 import { keyMatchesCert, rsaModulusBits, type PrivateKeyRef } from './keys.js';
-import { loadCertificates, loadPrivateKey, pemBlocks, type PemOrDer } from './load.js';
+import { loadCertificates, loadCrls, loadPrivateKey, type PemOrDer } from './load.js';
 import { parsePkcs12 } from './pkcs12.js';
 import { buildChain } from './chain.js';
 import { KeyInvalid } from '../errors.js';
@@ -142,14 +142,7 @@ export class CertificateStore {
    * against the CRLs a message carries. Returns how many were added.
    */
   addCrl(pemOrDer: PemOrDer): number {
-    const bytes = typeof pemOrDer === 'string' ? undefined : toBytes(pemOrDer);
-    let ders: Uint8Array[];
-    if (bytes && bytes[0] === 0x30) ders = [bytes];
-    else {
-      const text = typeof pemOrDer === 'string' ? pemOrDer : new TextDecoder('latin1').decode(bytes!);
-      ders = pemBlocks(text).filter((b) => b.label === 'X509 CRL').map((b) => b.der);
-    }
-    if (ders.length === 0) throw new CertificateInvalid('no CRL found (expected PEM "X509 CRL" or DER)');
+    const ders = loadCrls(pemOrDer);
     this.#crls.push(...ders);
     return ders.length;
   }

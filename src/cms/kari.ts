@@ -14,7 +14,7 @@ import { getCrypto, randomBytes } from '../crypto/provider.js';
 import { sha224 } from '../crypto/legacy.js';
 import { concat, toArrayBuffer } from '../lib/bytes.js';
 import type { CertInfo } from '../certs/cert_info.js';
-import { keyKind, OID } from '../certs/cert_info.js';
+import { keyKind, NIST_CURVES, OID } from '../certs/cert_info.js';
 import type { PrivateKeyRef } from '../certs/keys.js';
 import {
   algorithmIdentifier,
@@ -117,13 +117,6 @@ const WRAP_OID: Record<KeyWrapName, string> = {
   aes256: '2.16.840.1.101.3.4.1.45',
 };
 
-/** The NIST curves by OID: WebCrypto name and the byte length of the shared secret (x coordinate). */
-const CURVES: Record<string, { name: 'P-256' | 'P-384' | 'P-521'; bytes: number }> = {
-  '1.2.840.10045.3.1.7': { name: 'P-256', bytes: 32 },
-  '1.3.132.0.34': { name: 'P-384', bytes: 48 },
-  '1.3.132.0.35': { name: 'P-521', bytes: 66 },
-};
-
 /** How to run the key agreement for a recipient certificate's key. */
 interface Agreement {
   kind: 'ec' | 'x25519' | 'x448';
@@ -139,9 +132,9 @@ interface Agreement {
 function agreementFor(info: CertInfo): Agreement {
   const kind = keyKind(info);
   if (kind === 'ec') {
-    const c = info.curve ? CURVES[info.curve] : undefined;
+    const c = info.curve ? NIST_CURVES[info.curve] : undefined;
     if (!c) throw new UnsupportedAlgorithm(`key agreement on EC curve ${info.curve ?? '(none)'}`, info.curve);
-    return { kind, algorithm: { name: 'ECDH', namedCurve: c.name }, bits: c.bytes * 8, curve: info.curve, keyOid: OID.ecPublicKey };
+    return { kind, algorithm: { name: 'ECDH', namedCurve: c.name }, bits: c.size * 8, curve: info.curve, keyOid: OID.ecPublicKey };
   }
   if (kind === 'x25519') return { kind, algorithm: { name: 'X25519' }, bits: 256, keyOid: OID.x25519 };
   if (kind === 'x448') return { kind, algorithm: { name: 'X448' }, bits: 448, keyOid: OID.x448 };

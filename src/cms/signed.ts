@@ -15,7 +15,7 @@ import { getCrypto } from '../crypto/provider.js';
 import { DEFAULT_POLICY, isWeakHash, keyPolicyProblem, WEAK_SIGNATURE_OIDS, type AlgorithmPolicy } from '../crypto/policy.js';
 import { hashSync, isAnyHash, rsaPkcs1v15Verify, rsaPssVerify } from '../crypto/rsa_sig.js';
 import { equal, toArrayBuffer, concat } from '../lib/bytes.js';
-import { certInfo, keyKind, type CertInfo } from '../certs/cert_info.js';
+import { certInfo, keyKind, NIST_CURVES, type CertInfo } from '../certs/cert_info.js';
 import { rsaModulusBits, type PrivateKeyRef } from '../certs/keys.js';
 import {
   algorithmIdentifier,
@@ -34,7 +34,7 @@ import {
   tlv,
   type Tlv,
 } from './der.js';
-import { OIDS, oidName } from './oids.js';
+import { HASH_BY_OID, OIDS, oidName } from './oids.js';
 import {
   ATTR,
   buildSignedAttributes,
@@ -60,14 +60,8 @@ export const MICALG: Record<string, string> = {
   MD5: 'md5',
 };
 
-const HASH_OID: Record<string, string> = {
-  [OIDS.sha1]: 'SHA-1',
-  [OIDS.sha224]: 'SHA-224',
-  [OIDS.sha256]: 'SHA-256',
-  [OIDS.sha384]: 'SHA-384',
-  [OIDS.sha512]: 'SHA-512',
-  [OIDS.md5]: 'MD5',
-};
+/** Digest OIDs by name: the CMS table plus MD5, which verification must recognise to call it weak. */
+const HASH_OID: Record<string, string> = { ...HASH_BY_OID, [OIDS.md5]: 'MD5' };
 const OID_OF_HASH: Record<HashName, string> = {
   'SHA-1': OIDS.sha1,
   'SHA-256': OIDS.sha256,
@@ -124,17 +118,12 @@ const ECDSA_SIG_BY_HASH: Record<HashName, string> = {
   'SHA-512': SIG.ecdsaSha512,
 };
 
-const CURVES: Record<string, { name: string; size: number }> = {
-  '1.2.840.10045.3.1.7': { name: 'P-256', size: 32 },
-  '1.3.132.0.34': { name: 'P-384', size: 48 },
-  '1.3.132.0.35': { name: 'P-521', size: 66 },
-};
 
 /** Whether smime-core can sign with this certificate's key type (RSA, ECDSA on P-256/384/521, Ed25519). */
 export function canSignWith(info: CertInfo): boolean {
   const kind = keyKind(info);
   if (kind === 'rsa') return info.keyAlgorithm === SIG.rsaEncryption;
-  if (kind === 'ec') return !!info.curve && info.curve in CURVES;
+  if (kind === 'ec') return !!info.curve && info.curve in NIST_CURVES;
   return kind === 'ed25519';
 }
 
@@ -244,7 +233,7 @@ async function signingKey(p: SignParams): Promise<{ key: CryptoKey; alg: Algorit
     importAlg = { name: p.pss ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5', hash: p.hash };
     alg = p.pss ? { name: 'RSA-PSS', saltLength: hashLength(p.hash) } : { name: 'RSASSA-PKCS1-v1_5' };
   } else if (kind === 'ec') {
-    const curve = p.signer.curve ? CURVES[p.signer.curve] : undefined;
+    const curve = p.signer.curve ? NIST_CURVES[p.signer.curve] : undefined;
     if (!curve) throw new UnsupportedAlgorithm(`EC curve ${p.signer.curve ?? '(none)'}`, p.signer.curve);
     importAlg = { name: 'ECDSA', namedCurve: curve.name };
     alg = { name: 'ECDSA', hash: p.hash };
@@ -592,7 +581,7 @@ export async function verifySignature(
     if (alg.oid === SIG.ecPublicKey || alg.oid in ECDSA_SIG_HASH) {
       hash = alg.oid === SIG.ecPublicKey ? (digestOid ? HASH_OID[digestOid] : undefined) : ECDSA_SIG_HASH[alg.oid];
       if (kind !== 'ec') return { ok: false, reason: 'key-algorithm-mismatch', hash };
-      const curve = signer.curve ? CURVES[signer.curve] : undefined;
+      const curve = signer.curve ? NIST_CURVES[signer.curve] : undefined;
       if (!curve) return unsupported(signer.curve ?? SIG.ecPublicKey);
       if (!hash || !WEBCRYPTO_HASHES.has(hash)) return unsupported();
       const raw = ecdsaDerToP1363(signature, curve.size);
