@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decryptMessage, openMessage, verifyMessage, type CertificateStore } from '../../src/index.js';
-import { runCli } from '../../src/cli/main.js';
+import { cli } from '../_helpers/cli.js';
 import { manifest, PASSWORD, storeWith, vfile } from '../_helpers/identities.js';
 import { tmp, VECTORS } from '../_helpers/env.js';
 
@@ -157,21 +157,6 @@ function cachedStore(names: string[]): Promise<CertificateStore> {
   return s;
 }
 
-async function cli(args: string[]) {
-  let out: Uint8Array = new Uint8Array();
-  let err = '';
-  const code = await runCli(args, {
-    stdin: () => new Uint8Array(),
-    stdout: (b) => {
-      out = b;
-    },
-    stderr: (s) => {
-      err += s;
-    },
-    env: {},
-  });
-  return { code, out, err };
-}
 
 const abs = (rel: string) => join(VECTORS, rel);
 const ROOT_FILE = abs('pki/root-ca.cert.pem');

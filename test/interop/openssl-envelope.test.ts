@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { decryptMessage, encryptMessage, type CertificateStore } from '../../src/index.js';
-import { runCli } from '../../src/cli/main.js';
+import { cli } from '../_helpers/cli.js';
 import { manifest, PASSWORD, storeWith, vfile } from '../_helpers/identities.js';
 import { hasPeer, run, tmp, VECTORS } from '../_helpers/env.js';
 
@@ -21,22 +21,6 @@ function cachedStore(names: string[]): Promise<CertificateStore> {
   let s = storeCache.get(k);
   if (!s) storeCache.set(k, (s = storeWith(names)));
   return s;
-}
-
-export async function cli(args: string[], stdin = new Uint8Array()) {
-  let out = new Uint8Array();
-  let err = '';
-  const code = await runCli(args, {
-    stdin: () => stdin,
-    stdout: (b) => {
-      out = b;
-    },
-    stderr: (s) => {
-      err += s;
-    },
-    env: {},
-  });
-  return { code, out, err };
 }
 
 describe('OpenSSL → smime-core (vectors/manifest.json)', () => {

@@ -1,0 +1,18 @@
+/** Runs the `smime` CLI in-process (src/cli/main.ts `runCli`), collecting stdout and stderr. */
+import { runCli } from '../../src/cli/main.js';
+
+export async function cli(args: string[], stdin: Uint8Array = new Uint8Array()): Promise<{ code: number; out: Uint8Array; err: string }> {
+  let out: Uint8Array = new Uint8Array();
+  let err = '';
+  const code = await runCli(args, {
+    stdin: () => stdin,
+    stdout: (b) => {
+      out = b;
+    },
+    stderr: (s) => {
+      err += s;
+    },
+    env: {},
+  });
+  return { code, out, err };
+}
