@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
-import { CertificateStore } from '../dist/index.js';
+import { CertificateStore } from '../dist/index.node.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const VECTORS = join(REPO, 'vectors');

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
-import { decryptMessage, encryptMessage, signMessage, verifyMessage } from '../dist/index.js';
+import { decryptMessage, encryptMessage, signMessage, verifyMessage } from '../dist/index.node.js';
 import { extractCms } from '../dist/mime/smime.js';
 import {
   ADDRESS,

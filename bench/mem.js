@@ -3,7 +3,7 @@
 // records process.resourceUsage().maxRSS. Prints { baselineKiB, peakKiB } as JSON; checks the output afterwards.
 // `prepare` writes the encrypted message that `decrypt` reads.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { decryptMessage, encryptMessage } from '../dist/index.js';
+import { decryptMessage, encryptMessage } from '../dist/index.node.js';
 import { ADDRESS, bobStore, check, makeMessage, sameBytes } from './_utils.js';
 
 const startKiB = process.resourceUsage().maxRSS;

@@ -4,7 +4,7 @@
  * Each works on whole buffers and returns subarrays where it can, so the 64 MiB path makes no extra copies.
  */
 import { CMSInvalid, UnsupportedAlgorithm } from '../errors.js';
-import { getCrypto, randomBytes } from '../crypto/provider.js';
+import { accelerators, getCrypto, randomBytes, type AesStream, type IncrementalAes } from '../crypto/provider.js';
 import { toArrayBuffer } from '../lib/bytes.js';
 import { des3CbcDecrypt, rc2CbcDecrypt, rc2EffectiveBitsFromVersion } from '../crypto/legacy.js';
 import { algorithmIdentifier, children, decodeOid, integer, octets, readTlv, seq, stringContent, TAG } from './der.js';
@@ -60,46 +60,21 @@ export function isAead(name: ContentCipherName): boolean {
  */
 export const CHUNK = 1 << 20;
 
-/**
- * A `Crypto` may carry, under this symbol, incremental AES (smime-core/node's does, on node:crypto). AES-GCM then
- * runs chunk by chunk through it instead of in one WebCrypto call, which needs two more buffers the size of the
- * message (Node's WebCrypto copies the input, and on decryption the input once more to split off the tag); so does
- * AES-CBC decryption of large content (one pass instead of chunks with an extra block each). AES-CBC encryption
- * stays with WebCrypto, whose calls run beside the base64 of the previous chunk.
- */
-export const INCREMENTAL_AES: unique symbol = Symbol.for('smime-core.incrementalAes');
-
-/** Incremental AES; see {@link INCREMENTAL_AES}. */
-export interface IncrementalAes {
-  start(params: {
-    mode: 'cbc' | 'gcm';
-    encrypt: boolean;
-    key: Uint8Array;
-    iv: Uint8Array;
-    /** GCM: additional authenticated data. */
-    aad?: Uint8Array;
-    /** GCM decryption: the expected tag (its length is the tag length). */
-    tag?: Uint8Array;
-  }): AesStream;
-}
-
-export interface AesStream {
-  /** Output for `data` (in order; CBC may hold back up to a block). */
-  update(data: Uint8Array): Uint8Array;
-  /** The rest of the output; throws when the padding or the tag is wrong. */
-  final(): Uint8Array;
-  /** GCM encryption, after {@link final}: the tag. */
-  tag(): Uint8Array;
-}
-
+/** Incremental AES when the provider has it (see {@link Accelerators}); `smime-core/node`'s has, on node:crypto. */
 function incrementalAes(c: Crypto): IncrementalAes | undefined {
-  return (c as Crypto & { [INCREMENTAL_AES]?: IncrementalAes })[INCREMENTAL_AES];
+  return accelerators(c).incrementalAes;
 }
 
-/** Runs `src` through `s` in chunks of CHUNK bytes, then finishes it, handing every non-empty output to `emit`. */
+/**
+ * Incremental AES works on pieces of this many bytes: small enough that its buffers stay in the cache and in the
+ * allocator's heap (below glibc's 128 KiB mmap threshold), large enough that the per-call cost does not show.
+ */
+export const STREAM_CHUNK = 1 << 16;
+
+/** Runs `src` through `s` in chunks of STREAM_CHUNK bytes, then finishes it, handing every non-empty output to `emit`. */
 function pump(s: AesStream, src: Uint8Array, emit: (piece: Uint8Array) => void): void {
-  for (let i = 0; i < src.length; i += CHUNK) {
-    const piece = s.update(src.subarray(i, Math.min(src.length, i + CHUNK)));
+  for (let i = 0; i < src.length; i += STREAM_CHUNK) {
+    const piece = s.update(src.subarray(i, Math.min(src.length, i + STREAM_CHUNK)));
     if (piece.length > 0) emit(piece);
   }
   const last = s.final();
@@ -167,6 +142,13 @@ export function contentEncryptor(
       macLength: 0,
       async encrypt(content, sink) {
         checkLength(content);
+        const inc = incrementalAes(c);
+        if (inc) {
+          const s = inc.start({ mode: 'cbc', encrypt: true, key, iv });
+          key.fill(0);
+          pump(s, content, sink);
+          return undefined;
+        }
         const k = await importAes(c, key, 'AES-CBC', ['encrypt']);
         key.fill(0);
         await cbcEncrypt(c, k, iv, content, sink);

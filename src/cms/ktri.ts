@@ -17,6 +17,7 @@ import {
   rsaesPkcs1v15Decrypt,
   rsaesPkcs1v15DecryptCek,
   rsaesPkcs1v15Encrypt,
+  type RsaPrivateKey,
 } from '../crypto/rsa.js';
 import { algorithmIdentifier, children, decodeOid, explicit, integer, NULL, octets, seq, stringContent, TAG, type Tlv } from './der.js';
 import { HASH_BY_OID, OID_BY_HASH, OIDS, oidName } from './oids.js';
@@ -87,6 +88,21 @@ export function parseKtri(buf: Uint8Array, t: Tlv): ParsedKtri {
 }
 
 /**
+ * Parsed private keys, by the store's DER bytes (which nobody writes): a key is parsed and checked once, and the
+ * same object (with its DER) reaches src/crypto/rsa.ts every time, for its native accelerator's cache.
+ */
+const parsedKeys = new WeakMap<Uint8Array, RsaPrivateKey>();
+
+function rsaKey(der: Uint8Array): RsaPrivateKey {
+  let k = parsedKeys.get(der);
+  if (!k) {
+    k = parseRsaPrivateKey(der);
+    parsedKeys.set(der, k);
+  }
+  return k;
+}
+
+/**
  * Recovers the CEK. For PKCS#1 v1.5 a bad padding yields a random key of `expectedLength` (never an error), so the
  * content decryption fails exactly as with a wrong key (RFC 3218). With `strict` (a key tried because no recipient
  * identifier matched), bad padding throws instead. OAEP failures throw a plain Error.
@@ -99,7 +115,7 @@ export async function unwrapKtri(
   strict = false,
 ): Promise<Uint8Array> {
   if (key.pkcs8) {
-    const priv = parseRsaPrivateKey(key.pkcs8);
+    const priv = rsaKey(key.pkcs8);
     if (k.params.kind === 'v15') {
       if (!strict) return rsaesPkcs1v15DecryptCek(priv, k.encryptedKey, expectedLength, crypto);
       // Trying a key whose certificate the recipient identifier does not name: skip it on bad padding instead of

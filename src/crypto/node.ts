@@ -2,14 +2,19 @@
  * Node's crypto provider: the one module in src/ (besides the CLI) that may use Node-only APIs.
  * `smime-core/node` exports it: `setCrypto(nodeCrypto())` makes every call use @peculiar/webcrypto, which runs on
  * Node's OpenSSL, except for what Node's own WebCrypto does faster with the same results: AES-CBC and AES-GCM with
- * raw keys (the content encryption; @peculiar's AES is about three times slower) and the SHA digests. It also
- * streams AES-GCM content, and the decryption of large AES-CBC content, through node:crypto (see INCREMENTAL_AES in
- * src/cms/content_cipher.ts).
+ * raw keys (the content encryption; @peculiar's AES is about three times slower) and the SHA digests.
+ *
+ * Node's accelerators ({@link nodeAccelerators}, see `Accelerators` in src/crypto/provider.ts) come with it: AES-GCM
+ * content, and the decryption of large AES-CBC content, streamed through node:crypto; and the raw RSA private-key
+ * operation through node:crypto (RSA_NO_PADDING: OpenSSL's constant-time, blinded RSADP, about 0.3 ms for RSA-2048
+ * against 5 ms in BigInt), the padding checks staying in src/crypto/rsa.ts (Node 20 refuses PKCS#1 v1.5 decryption
+ * itself, CVE-2023-46809). The package's `node` export condition (src/index.node.ts) registers the accelerators for
+ * Node's own `globalThis.crypto` with {@link installNodeAccelerators}, so `import 'smime-core'` on Node gets them.
  * @peculiar/webcrypto is loaded on first use, not at import: a CLI run that needs only AES, SHA and the RSA done in
  * TypeScript starts without it.
  */
-import { createCipheriv, createDecipheriv, webcrypto, type CipherGCMTypes } from 'node:crypto';
-import { INCREMENTAL_AES, type AesStream, type IncrementalAes } from '../cms/content_cipher.js';
+import { constants, createCipheriv, createDecipheriv, createPrivateKey, privateDecrypt, webcrypto, type CipherGCMTypes, type KeyObject } from 'node:crypto';
+import { ACCELERATORS, setPlatformAccelerators, type Accelerators, type AesStream, type IncrementalAes, type RawRsa } from './provider.js';
 
 let instance: Crypto | undefined;
 let peculiar: Promise<SubtleCrypto> | undefined;
@@ -53,7 +58,7 @@ const noTag = (): never => {
   throw new TypeError('no tag: only AES-GCM encryption has one');
 };
 
-/** node:crypto's ciphers, for the content encryption to stream AES (see INCREMENTAL_AES). */
+/** node:crypto's ciphers, for the content encryption to stream AES. */
 const incrementalAes: IncrementalAes = {
   start({ mode, encrypt, key, iv, aad, tag }): AesStream {
     const name = `aes-${key.length * 8}-${mode}`;
@@ -75,13 +80,58 @@ const incrementalAes: IncrementalAes = {
   },
 };
 
+/** KeyObjects made from the DER of RSA private keys (null: Node refused the DER; the TypeScript RSA runs). */
+const rsaKeys = new WeakMap<Uint8Array, KeyObject | null>();
+
+function rsaKeyObject(der: Uint8Array): KeyObject | null {
+  let k = rsaKeys.get(der);
+  if (k !== undefined) return k;
+  k = null;
+  for (const type of ['pkcs8', 'pkcs1'] as const) {
+    try {
+      const o = createPrivateKey({ key: Buffer.from(der.buffer, der.byteOffset, der.length), format: 'der', type });
+      if (o.asymmetricKeyType === 'rsa') k = o;
+      break;
+    } catch {
+      // not this encoding
+    }
+  }
+  rsaKeys.set(der, k);
+  return k;
+}
+
+/** RSADP through OpenSSL (no padding: the padding is checked in src/crypto/rsa.ts, in the same way for every path). */
+const rawRsa: RawRsa = {
+  privateRaw(der, input) {
+    const key = rsaKeyObject(der);
+    if (!key) return undefined;
+    try {
+      return bytes(privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, input));
+    } catch {
+      return undefined;
+    }
+  },
+};
+
+/** Node's accelerators: incremental AES and raw RSA on node:crypto. */
+export const nodeAccelerators: Accelerators = Object.freeze({ incrementalAes, rawRsa });
+
+/**
+ * Registers {@link nodeAccelerators} for Node's own `globalThis.crypto` (what `import 'smime-core'` does on Node,
+ * through the package's `node` export condition). A `Crypto` injected with setCrypto or `options.crypto` is not
+ * affected.
+ */
+export function installNodeAccelerators(): void {
+  setPlatformAccelerators(nodeAccelerators);
+}
+
 /** A WebCrypto `Crypto` backed by Node's OpenSSL (see the module comment), created once. */
 export function nodeCrypto(): Crypto {
   instance ??= {
     subtle: nodeSubtle(),
     getRandomValues: <T extends ArrayBufferView | null>(array: T): T => webcrypto.getRandomValues(array as never) as T,
     randomUUID: () => webcrypto.randomUUID(),
-    [INCREMENTAL_AES]: incrementalAes,
+    [ACCELERATORS]: nodeAccelerators,
   } as Crypto;
   return instance;
 }

@@ -27,3 +27,71 @@ export function randomBytes(n: number, crypto?: Crypto): Uint8Array {
   for (let o = 0; o < n; o += 65536) c.getRandomValues(out.subarray(o, Math.min(n, o + 65536)));
   return out;
 }
+
+/**
+ * Native speed-ups a platform may offer for work smime-core otherwise does in TypeScript or in whole-buffer
+ * WebCrypto calls. They never change a result: every accelerated path has a TypeScript or WebCrypto twin, and
+ * tests run both. A `Crypto` may carry its own under {@link ACCELERATORS} (`smime-core/node`'s `nodeCrypto()`
+ * does); the platform's `globalThis.crypto` gets the ones registered with {@link setPlatformAccelerators} (on
+ * Node, the package's `node` export condition registers Node's). Any other injected `Crypto` gets none, so a
+ * custom provider sees every operation.
+ */
+export interface Accelerators {
+  /** Incremental AES, so content is encrypted and decrypted in chunks (see src/cms/content_cipher.ts). */
+  incrementalAes?: IncrementalAes;
+  /** The raw RSA private-key operation (RSADP, no padding) on a key given as DER. */
+  rawRsa?: RawRsa;
+}
+
+/** Incremental AES-CBC and AES-GCM. */
+export interface IncrementalAes {
+  start(params: {
+    mode: 'cbc' | 'gcm';
+    encrypt: boolean;
+    key: Uint8Array;
+    iv: Uint8Array;
+    /** GCM: additional authenticated data. */
+    aad?: Uint8Array;
+    /** GCM decryption: the expected tag (its length is the tag length). */
+    tag?: Uint8Array;
+  }): AesStream;
+}
+
+export interface AesStream {
+  /** Output for `data` (in order; CBC may hold back up to a block). */
+  update(data: Uint8Array): Uint8Array;
+  /** The rest of the output; throws when the padding or the tag is wrong. */
+  final(): Uint8Array;
+  /** GCM encryption, after {@link final}: the tag. */
+  tag(): Uint8Array;
+}
+
+/**
+ * RSADP: `input`^d mod n as exactly `input.length` bytes, for the RSA private key `der` (PKCS#8 or PKCS#1). Returns
+ * `undefined` to decline (an unsupported key type, say); the TypeScript code in src/crypto/rsa.ts then runs. The
+ * padding checks always stay in src/crypto/rsa.ts.
+ */
+export interface RawRsa {
+  privateRaw(der: Uint8Array, input: Uint8Array): Uint8Array | undefined;
+}
+
+export const ACCELERATORS: unique symbol = Symbol.for('smime-core.accelerators');
+
+const NONE: Accelerators = Object.freeze({});
+let platform: { crypto: Crypto; accelerators: Accelerators } | undefined;
+
+/**
+ * Registers native speed-ups for the platform's own `globalThis.crypto` (not for a `Crypto` set with
+ * {@link setCrypto} or passed per call); `undefined` removes them.
+ */
+export function setPlatformAccelerators(a: Accelerators | undefined): void {
+  const g = (globalThis as { crypto?: Crypto }).crypto;
+  platform = a && g ? { crypto: g, accelerators: a } : undefined;
+}
+
+/** The speed-ups that apply to `c`: its own, or the platform's when `c` is the platform's `globalThis.crypto`. */
+export function accelerators(c: Crypto): Accelerators {
+  const own = (c as Crypto & { [ACCELERATORS]?: Accelerators })[ACCELERATORS];
+  if (own) return own;
+  return platform && platform.crypto === c ? platform.accelerators : NONE;
+}

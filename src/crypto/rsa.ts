@@ -15,7 +15,7 @@
  */
 import { CMSInvalid, CMSLimitExceeded, KeyInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { TAG, UNIVERSAL, children, decodeOid, expect, readTlv, type Tlv } from '../cms/der.js';
-import { getCrypto, randomBytes } from './provider.js';
+import { accelerators, getCrypto, randomBytes } from './provider.js';
 
 export interface RsaPublicKey {
   n: bigint;
@@ -34,6 +34,8 @@ export interface RsaPrivateKey extends RsaPublicKey {
   dq: bigint;
   /** q^−1 mod p */
   qinv: bigint;
+  /** The DER RSAPrivateKey (PKCS#1) it was parsed from: what a native RSA accelerator takes. */
+  der?: Uint8Array;
 }
 
 export type RsaHash = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
@@ -232,7 +234,7 @@ function rsaPrivateKeyFrom(buf: Uint8Array, t: Tlv): RsaPrivateKey {
   ) {
     keyFail('inconsistent CRT parameters');
   }
-  return { n, e, d, p, q, dp, dq, qinv, bits };
+  return { n, e, d, p, q, dp, dq, qinv, bits, der: buf.subarray(t.start, t.end) };
 }
 
 /**
@@ -320,6 +322,8 @@ function randomBelow(n: bigint, crypto?: Crypto): bigint {
 export function rsaPrivate(key: RsaPrivateKey, c: bigint, crypto?: Crypto): bigint {
   const { n, e, p, q, dp, dq, qinv } = key;
   if (c < 0n || c >= n) throw new RangeError('rsaPrivate: ciphertext representative out of range');
+  const native = nativePrivate(key, c, crypto);
+  if (native !== undefined) return native;
   // Blinding factor r, invertible mod n (a non-invertible r would reveal a factor of n; it never happens).
   let r: bigint;
   let rInv: bigint;
@@ -347,6 +351,26 @@ export function rsaPrivate(key: RsaPrivateKey, c: bigint, crypto?: Crypto): bigi
     if (modPow(mb, e, n) !== cb) throw new KeyInvalid('RSA key: the private key does not match its public key');
   }
   return (mb * rInv) % n;
+}
+
+/**
+ * RSADP by the provider's raw RSA accelerator (src/crypto/provider.ts), when there is one and the key came from DER;
+ * undefined otherwise, or when it declines, throws, or gives a result that does not re-encrypt to `c` (then the BigInt
+ * code runs).
+ */
+function nativePrivate(key: RsaPrivateKey, c: bigint, crypto?: Crypto): bigint | undefined {
+  const raw = key.der ? accelerators(getCrypto(crypto)).rawRsa : undefined;
+  if (!raw) return undefined;
+  const k = byteLength(key);
+  let out: Uint8Array | undefined;
+  try {
+    out = raw.privateRaw(key.der!, i2osp(c, k));
+  } catch {
+    return undefined;
+  }
+  if (!out || out.length !== k) return undefined;
+  const m = os2ip(out);
+  return m < key.n && modPow(m, key.e, key.n) === c ? m : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ describe('npm pack tarball', () => {
     const paths = info!.files.map((f) => f.path);
     for (const p of paths) expect(p).toMatch(/^(dist\/|package\.json$|README\.md$|LICENSE$)/);
     expect(paths).toContain('dist/index.js');
+    expect(paths).toContain('dist/index.node.js');
     expect(paths).toContain('dist/index.d.ts');
     expect(paths).toContain('dist/cli/bin.js');
 
@@ -34,6 +35,8 @@ try { await encryptMessage('Subject: x\\r\\n\\r\\nhi', { store, to: ['carol@exam
 catch (e) { if (!(e instanceof MissingRecipientCertificatesError) || e.missing[0] !== 'carol@example.com') throw e; console.log('esm ok'); }
 for (const f of [decryptMessage, signMessage, verifyMessage, openMessage]) if (typeof f !== 'function') throw new Error('missing export');
 if (!(new MissingRecipientCertificatesError({a:'none'}) instanceof SmimeError)) throw new Error('hierarchy');
+// Node resolves the package to its Node entry (the \`node\` export condition), which registers Node's accelerators.
+if (!import.meta.resolve('smime-core').endsWith('/dist/index.node.js')) throw new Error('not the node entry: ' + import.meta.resolve('smime-core'));
 `,
     );
     expect(execFileSync('node', ['esm.mjs'], { cwd: app, encoding: 'utf8' })).toContain('esm ok');
@@ -42,6 +45,7 @@ if (!(new MissingRecipientCertificatesError({a:'none'}) instanceof SmimeError)) 
       join(app, 'cjs.cjs'),
       `const { CertificateStore, SmimeError } = require('smime-core');
 if (typeof CertificateStore !== 'function' || typeof SmimeError !== 'function') throw new Error('require failed');
+if (!require.resolve('smime-core').endsWith('/dist/index.node.js')) throw new Error('not the node entry');
 console.log('cjs ok');
 `,
     );

@@ -7,6 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { nodeCrypto } from '../../src/crypto/node.js';
 import {
   CHUNK,
+  STREAM_CHUNK,
   contentEncryptor,
   decryptContent,
   parseContentAlgorithm,
@@ -124,7 +125,7 @@ describe('AES-GCM through incremental AES (Node’s provider)', () => {
       const key = u8(randomBytes(32));
       const content = u8(randomBytes(n));
       const { alg, ciphertext, mac, pieces } = await encrypt('aes-256-gcm', key, content, crypto);
-      expect(pieces).toBe(Math.ceil(n / CHUNK));
+      expect(pieces).toBe(Math.ceil(n / STREAM_CHUNK));
       const c = createCipheriv('aes-256-gcm', key, alg.iv);
       expect(same(ciphertext, u8(Buffer.concat([c.update(content), c.final()])))).toBe(true);
       expect(same(mac!, u8(c.getAuthTag()))).toBe(true);
@@ -187,5 +188,19 @@ describe('contentEncryptor', () => {
     const pieces: Uint8Array[] = [];
     expect((await ok.encrypt(new Uint8Array(5), (p) => pieces.push(p)))?.length).toBe(16);
     expect(pieces[0]!.length).toBe(5);
+  });
+});
+
+describe('AES-CBC encryption through incremental AES (Node’s provider)', () => {
+  test('pieces of STREAM_CHUNK bytes give node:crypto’s ciphertext', async () => {
+    for (const n of [0, 1, 16, STREAM_CHUNK - 1, STREAM_CHUNK, 3 * STREAM_CHUNK + 17]) {
+      const key = u8(randomBytes(32));
+      const content = u8(randomBytes(n));
+      const { alg, ciphertext, mac, pieces } = await encrypt('aes-256-cbc', key, content, nodeCrypto());
+      expect(mac).toBeUndefined();
+      expect(pieces).toBeGreaterThanOrEqual(Math.max(1, Math.ceil(n / STREAM_CHUNK))); // streamed, not one call
+      const c = createCipheriv('aes-256-cbc', key, alg.iv);
+      expect(same(ciphertext, u8(Buffer.concat([c.update(content), c.final()])))).toBe(true);
+    }
   });
 });
