@@ -5,9 +5,10 @@
  * cannot use an MGF1 hash different from the OAEP hash, and Node 20 refuses PKCS#1 v1.5 decryption outright
  * (CVE-2023-46809). Mail clients use v1.5 key transport by default, and old mail uses OAEP with odd parameters.
  *
- * Side channels: BigInt arithmetic is not constant time, so every private operation is blinded (random base
- * blinding r^e·c, and a random multiple of p−1 / q−1 added to the CRT exponents), and its CRT result is checked by
- * re-encrypting with e. The padding checks scan the whole block with masks and never exit early on a padding byte.
+ * Side channels: BigInt arithmetic is not constant time, so every private operation is blinded (base blinding r^e·c
+ * with a per-modulus r squared between uses and redrawn every 32 uses, and a fresh random multiple of p−1 / q−1
+ * added to the CRT exponents), and its CRT result is checked by re-encrypting with e. The padding checks scan the
+ * whole block with masks and never exit early on a padding byte.
  * For CMS key transport, {@link rsaesPkcs1v15DecryptCek} follows RFC 3218 §2.3: a bad padding or a wrong length
  * yields a random key, so the failure shows up later, exactly like a wrong key would.
  *
@@ -68,8 +69,27 @@ export function bitLength(x: bigint): number {
 }
 
 /**
+ * Width of the window that needs the fewest modular multiplications for an `expBits`-bit exponent: 2^w − 1 to
+ * build the table, then w squarings and one multiplication per further window. Depends only on the bit length.
+ */
+function windowBits(expBits: number): number {
+  let best = 1;
+  let bestCost = Infinity;
+  for (let w = 1; w <= 6; w++) {
+    const cost = (1 << w) - 1 + (Math.ceil(expBits / w) - 1) * (w + 1);
+    if (cost < bestCost) {
+      best = w;
+      bestCost = cost;
+    }
+  }
+  return best;
+}
+
+/**
  * base^exp mod m with a fixed window: the sequence of squarings and multiplications depends only on the bit length
  * of `exp`, not on its bits. (BigInt itself is not constant time; private operations are blinded as well.)
+ * Reduction is BigInt `%`: on V8 a Montgomery or Barrett reduction written with BigInt operations needs three
+ * multiplications and measured slower than one multiplication and one `%`, at every modulus size from 256 bits up.
  */
 export function modPow(base: bigint, exp: bigint, m: bigint): bigint {
   if (m <= 0n) throw new RangeError('modPow: modulus must be positive');
@@ -79,16 +99,33 @@ export function modPow(base: bigint, exp: bigint, m: bigint): bigint {
   if (base < 0n) base += m;
   if (exp === 0n) return 1n;
   const bits = exp.toString(2);
-  const w = bits.length > 512 ? 5 : bits.length > 64 ? 4 : bits.length > 16 ? 3 : 2;
+  const w = windowBits(bits.length);
   const s = bits.padStart(Math.ceil(bits.length / w) * w, '0');
   const size = 1 << w;
   const table: bigint[] = new Array<bigint>(size);
   table[0] = 1n;
-  for (let i = 1; i < size; i++) table[i] = (table[i - 1]! * base) % m;
+  table[1] = base;
+  for (let i = 2; i < size; i++) table[i] = (table[i - 1]! * base) % m;
   let r = table[parseInt(s.slice(0, w), 2)]!;
   for (let i = w; i < s.length; i += w) {
     for (let k = 0; k < w; k++) r = (r * r) % m;
     r = (r * table[parseInt(s.slice(i, i + w), 2)]!) % m;
+  }
+  return r;
+}
+
+/**
+ * base^exp mod m for a PUBLIC exponent (e, never d): plain left-to-right square-and-multiply, whose sequence of
+ * operations follows the exponent's bits; for e = 65537 that is 17 multiplications instead of 27 with a window.
+ * Longer exponents, and bases outside [0, m), go to {@link modPow}. Requires m > 1.
+ */
+function modPowPublic(base: bigint, exp: bigint, m: bigint): bigint {
+  if (exp <= 0n || exp >= 1n << 64n || base < 0n || base >= m) return modPow(base, exp, m);
+  const bits = exp.toString(2);
+  let r = base;
+  for (let i = 1; i < bits.length; i++) {
+    r = (r * r) % m;
+    if (bits.charCodeAt(i) === 49) r = (r * base) % m;
   }
   return r;
 }
@@ -305,7 +342,7 @@ export function rsaKeyBits(spkiOrPkcs8: Uint8Array): number {
 /** RSAEP: m^e mod n. RangeError unless 0 ≤ m < n. */
 export function rsaPublic(key: RsaPublicKey, m: bigint): bigint {
   if (m < 0n || m >= key.n) throw new RangeError('rsaPublic: message representative out of range');
-  return modPow(m, key.e, key.n);
+  return modPowPublic(m, key.e, key.n);
 }
 
 function randomBelow(n: bigint, crypto?: Crypto): bigint {
@@ -313,42 +350,83 @@ function randomBelow(n: bigint, crypto?: Crypto): bigint {
   return os2ip(randomBytes(((bitLength(n) + 7) >> 3) + 8, crypto)) % n;
 }
 
+/** A base-blinding pair for (n, e): a = r^e mod n and ai = r^−1 mod n. */
+interface Blinding {
+  e: bigint;
+  a: bigint;
+  ai: bigint;
+  /** How many private operations this r (squared once per use) has blinded. */
+  uses: number;
+}
+
+/** A blinding pair serves this many private operations, squared between uses, before a fresh r is drawn. */
+const BLINDING_REFRESH = 32;
+/** Moduli whose blinding pair is kept (least recently used dropped first). */
+const BLINDING_CACHE_SIZE = 16;
+
+/**
+ * Blinding pairs by modulus, as OpenSSL keeps a BN_BLINDING in each RSA key. Keyed by n rather than by key object
+ * because callers (CMS key transport) parse the key again for every message. Holds only n, e and the pair.
+ */
+const blindings = new Map<bigint, Blinding>();
+
+/**
+ * The blinding pair for the next private operation with (n, e): the cached pair squared (r → r²), or, on first
+ * use, after BLINDING_REFRESH uses or for another e, a fresh random r (invertible mod n: a non-invertible r would
+ * reveal a factor of n; it never happens).
+ */
+function nextBlinding(n: bigint, e: bigint, crypto?: Crypto): { a: bigint; ai: bigint } {
+  let b = blindings.get(n);
+  if (b !== undefined) blindings.delete(n); // re-inserted below as the most recently used
+  if (b === undefined || b.e !== e || b.uses >= BLINDING_REFRESH) {
+    for (;;) {
+      const r = randomBelow(n, crypto);
+      if (r < 2n) continue;
+      let ai: bigint;
+      try {
+        ai = modInverse(r, n);
+      } catch {
+        continue;
+      }
+      b = { e, a: modPowPublic(r, e, n), ai, uses: 0 };
+      break;
+    }
+  } else {
+    b = { e, a: (b.a * b.a) % n, ai: (b.ai * b.ai) % n, uses: b.uses };
+  }
+  b.uses++;
+  blindings.set(n, b);
+  if (blindings.size > BLINDING_CACHE_SIZE) blindings.delete(blindings.keys().next().value!);
+  return b;
+}
+
 /**
  * RSADP: c^d mod n, using CRT with base blinding (c·r^e, unblinded with r^−1) and exponent blinding
- * (dp + k·(p−1), dq + k'·(q−1) for random 64-bit k, k'). The result is checked by re-encrypting with e; on a
- * mismatch (a fault, or a key whose CRT values are wrong) it is recomputed without CRT, and if that fails too
- * KeyInvalid is thrown. RangeError unless 0 ≤ c < n.
+ * (dp + k·(p−1), dq + k'·(q−1) for random 64-bit k, k'). The blinding pair (r^e, r^−1) is cached per modulus and
+ * squared on each use, with a fresh r every BLINDING_REFRESH operations (as OpenSSL's BN_BLINDING); k and k' are
+ * fresh every time. The result is checked by re-encrypting with e; on a mismatch (a fault, or a key whose CRT
+ * values are wrong) it is recomputed without CRT, and if that fails too KeyInvalid is thrown. RangeError unless
+ * 0 ≤ c < n.
  */
 export function rsaPrivate(key: RsaPrivateKey, c: bigint, crypto?: Crypto): bigint {
   const { n, e, p, q, dp, dq, qinv } = key;
   if (c < 0n || c >= n) throw new RangeError('rsaPrivate: ciphertext representative out of range');
   const native = nativePrivate(key, c, crypto);
   if (native !== undefined) return native;
-  // Blinding factor r, invertible mod n (a non-invertible r would reveal a factor of n; it never happens).
-  let r: bigint;
-  let rInv: bigint;
-  for (;;) {
-    r = randomBelow(n, crypto);
-    if (r < 2n) continue;
-    try {
-      rInv = modInverse(r, n);
-      break;
-    } catch {
-      continue;
-    }
-  }
+  const { a: rE, ai: rInv } = nextBlinding(n, e, crypto);
   const rnd = randomBytes(16, crypto);
   const k1 = os2ip(rnd.subarray(0, 8));
   const k2 = os2ip(rnd.subarray(8));
-  const cb = (c * modPow(r, e, n)) % n;
+  const cb = (c * rE) % n;
   const m1 = modPow(cb % p, dp + k1 * (p - 1n), p);
   const m2 = modPow(cb % q, dq + k2 * (q - 1n), q);
   let h = (qinv * (m1 - m2)) % p;
   if (h < 0n) h += p;
   let mb = m2 + h * q;
-  if (modPow(mb, e, n) !== cb) {
+  if (modPowPublic(mb, e, n) !== cb) {
+    blindings.delete(n); // a fault may have hit the cached pair too: draw a new one next time
     mb = modPow(cb, key.d, n);
-    if (modPow(mb, e, n) !== cb) throw new KeyInvalid('RSA key: the private key does not match its public key');
+    if (modPowPublic(mb, e, n) !== cb) throw new KeyInvalid('RSA key: the private key does not match its public key');
   }
   return (mb * rInv) % n;
 }
@@ -370,7 +448,7 @@ function nativePrivate(key: RsaPrivateKey, c: bigint, crypto?: Crypto): bigint |
   }
   if (!out || out.length !== k) return undefined;
   const m = os2ip(out);
-  return m < key.n && modPow(m, key.e, key.n) === c ? m : undefined;
+  return m < key.n && modPowPublic(m, key.e, key.n) === c ? m : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

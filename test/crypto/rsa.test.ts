@@ -164,6 +164,136 @@ describe('arithmetic', () => {
     expect(() => rsaPrivate({ ...priv, dp: priv.dp + 2n, d: priv.d + 2n }, c)).toThrow(KeyInvalid);
   });
 
+  it('modPow matches square-and-multiply on random moduli of 256 to 4096 bits, and at the edges', () => {
+    const naive = (b: bigint, e: bigint, m: bigint) => {
+      let r = 1n % m;
+      b %= m;
+      if (b < 0n) b += m;
+      while (e > 0n) {
+        if (e & 1n) r = (r * b) % m;
+        b = (b * b) % m;
+        e >>= 1n;
+      }
+      return r;
+    };
+    const rand = (bits: number) => os2ip(u8(nodeCrypto.randomBytes(Math.ceil(bits / 8)))) & ((1n << BigInt(bits)) - 1n);
+    const withTop = (bits: number) => rand(bits) | (1n << BigInt(bits - 1));
+    for (const bits of [256, 257, 512, 768, 1024, 1025, 1536, 2048, 3072, 4096]) {
+      const odd = withTop(bits) | 1n;
+      const even = withTop(bits) & ~1n;
+      // Exponent lengths: short, around the modulus size, and modulus + 64 bits (the blinded CRT exponents).
+      const expBits = bits > 2048 ? [1, 17, bits + 64] : [1, 2, 17, 63, 65, 200, bits - 1, bits + 64];
+      for (const m of [odd, even]) {
+        for (const eb of expBits) {
+          const e = withTop(eb);
+          const b = rand(bits + 8); // also ≥ m now and then
+          expect(modPow(b, e, m), `${bits}-bit m, ${eb}-bit e`).toBe(naive(b, e, m));
+        }
+        for (const b of [0n, 1n, 2n, m - 1n, m, m + 1n, 2n * m + 3n, m * m + 5n, -1n, -m - 2n]) {
+          for (const e of [0n, 1n, 2n, 3n, 65537n, withTop(bits)]) {
+            expect(modPow(b, e, m), `${bits}-bit m, base ${b === m ? 'm' : b}, e ${e > 65537n ? 'long' : e}`).toBe(
+              naive(b, e, m),
+            );
+          }
+        }
+      }
+    }
+    // Every exponent length from 1 to 100 bits (every window width and padding), on one odd and one even modulus.
+    for (const m of [withTop(300) | 1n, withTop(300) & ~1n]) {
+      const b = rand(300);
+      for (let eb = 1; eb <= 100; eb++) {
+        const e = withTop(eb);
+        expect(modPow(b, e, m), `${eb}-bit e`).toBe(naive(b, e, m));
+        expect(modPow(b, e - 1n, m), `${eb}-bit e - 1`).toBe(naive(b, e - 1n, m));
+      }
+    }
+    expect(modPow(0n, 0n, 7n)).toBe(1n);
+    expect(modPow(123n, 456n, 1n)).toBe(0n);
+    expect(() => modPow(2n, 3n, 0n)).toThrow(RangeError);
+    expect(() => modPow(2n, -3n, 7n)).toThrow(RangeError);
+  });
+
+  it('rsaPublic matches square-and-multiply for small, 64-bit and longer public exponents', () => {
+    const naive = (b: bigint, e: bigint, m: bigint) => {
+      let r = 1n;
+      while (e > 0n) {
+        if (e & 1n) r = (r * b) % m;
+        b = (b * b) % m;
+        e >>= 1n;
+      }
+      return r;
+    };
+    const n = priv.n;
+    const x = os2ip(u8(nodeCrypto.randomBytes(255)));
+    for (const e of [3n, 17n, 65537n, (1n << 63n) + 1n, (1n << 64n) - 1n, (1n << 64n) + 1n, (1n << 200n) + 7n]) {
+      const key = { n, e, bits: 2048 };
+      for (const m of [0n, 1n, 2n, x, n - 1n]) expect(rsaPublic(key, m), `e ${e}`).toBe(naive(m, e, n));
+    }
+  });
+
+  it('repeated private operations on one key, past several blinding refreshes, stay correct', () => {
+    // A key of its own, so that the count of operations on its modulus starts here.
+    const kp2 = nodeCrypto.generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const der = u8(kp2.privateKey.export({ format: 'der', type: 'pkcs8' }));
+    const k = parseRsaPrivateKey(der);
+    const sizes: number[] = [];
+    const counting = {
+      subtle: globalThis.crypto.subtle,
+      getRandomValues: <T extends ArrayBufferView | null>(a: T): T => {
+        sizes.push((a as ArrayBufferView).byteLength);
+        return globalThis.crypto.getRandomValues(a as Uint8Array<ArrayBuffer>) as T;
+      },
+    } as unknown as Crypto;
+    const CALLS = 100;
+    for (let i = 0; i < CALLS; i++) {
+      const m = os2ip(u8(nodeCrypto.randomBytes(127)));
+      const c = rsaPublic(k, m);
+      // Alternate between the same key object and a freshly parsed one (the cache is per modulus).
+      const key = i % 3 === 0 ? parseRsaPrivateKey(der) : k;
+      expect(rsaPrivate(key, c, counting), `call ${i}`).toBe(m);
+      // Interleave the 2048-bit test key: another modulus in the cache.
+      if (i % 10 === 0) {
+        const m2 = os2ip(u8(nodeCrypto.randomBytes(255)));
+        expect(rsaPrivate(priv, rsaPublic(pub, m2))).toBe(m2);
+      }
+    }
+    // 16 fresh bytes of exponent blinding every call; a new blinding r (128 + 8 bytes) on calls 1, 33, 65 and 97.
+    const want: number[] = [];
+    for (let i = 0; i < CALLS; i++) {
+      if (i % 32 === 0) want.push(128 + 8);
+      want.push(16);
+    }
+    expect(sizes).toEqual(want);
+    // The edges still come out right with a cached pair.
+    for (const c of [0n, 1n, k.n - 1n]) expect(rsaPrivate(k, c)).toBe(c);
+  });
+
+  it('two public exponents on one modulus each get a blinding pair of their own', () => {
+    // Same n, a second valid (e', d'): e' = the smallest prime > 65537 coprime to p − 1 and q − 1.
+    const isPrime = (x: bigint) => {
+      for (let f = 2n; f * f <= x; f++) if (x % f === 0n) return false;
+      return true;
+    };
+    const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? a : gcd(b, a % b));
+    let e2 = 65539n;
+    while (!isPrime(e2) || gcd(e2, priv.p - 1n) !== 1n || gcd(e2, priv.q - 1n) !== 1n) e2 += 2n;
+    const phi = (priv.p - 1n) * (priv.q - 1n);
+    const d2 = modInverse(e2, phi);
+    const other: RsaPrivateKey = {
+      ...priv,
+      e: e2,
+      d: d2,
+      dp: d2 % (priv.p - 1n),
+      dq: d2 % (priv.q - 1n),
+    };
+    const otherPub = { n: priv.n, e: e2, bits: 2048 };
+    for (let i = 0; i < 40; i++) {
+      const m = os2ip(u8(nodeCrypto.randomBytes(255)));
+      expect(rsaPrivate(priv, rsaPublic(pub, m)), `e, call ${i}`).toBe(m);
+      expect(rsaPrivate(other, rsaPublic(otherPub, m)), `e', call ${i}`).toBe(m);
+    }
+  });
+
   it('measures one 2048-bit private operation', () => {
     const c = rsaPublic(pub, os2ip(u8(nodeCrypto.randomBytes(200))));
     for (let i = 0; i < 5; i++) rsaPrivate(priv, c); // warm up
