@@ -51,6 +51,8 @@ if (process.env[ORIGINAL_TUNABLES]) childEnv.GLIBC_TUNABLES = process.env[ORIGIN
 else delete childEnv.GLIBC_TUNABLES;
 
 const quick = process.argv.includes('--quick');
+/** Internal: the child of forgeRowsDefaultAllocator() prints its rows as JSON after this word. */
+const FORGE_JSON = '--forge-json';
 /** `--only=envelope,sign,forge,cli,memory` runs some sections (while working on one); the gate still applies. */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const want = (section) => !only || only.includes(section);
@@ -316,6 +318,27 @@ function memoryRows(dir) {
   return out;
 }
 
+/**
+ * node-forge against smime-core in a child with the allocator as it was (glibc's moving threshold): the speed-up in
+ * the process regime any Node application starts with, beside the one with the fixed threshold of this process.
+ */
+function forgeRowsDefaultAllocator() {
+  if (process.platform !== 'linux') return undefined;
+  const r = spawnSync(process.execPath, [...process.execArgv, join(REPO, 'bench', 'index.js'), FORGE_JSON], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+    env: { ...childEnv, [ORIGINAL_TUNABLES]: childEnv.GLIBC_TUNABLES ?? '' },
+  });
+  const line = r.stdout.split('\n').find((l) => l.startsWith(FORGE_JSON));
+  if (r.status !== 0 || !line) throw new Error(`node-forge child failed: ${r.stderr}`);
+  return JSON.parse(line.slice(FORGE_JSON.length + 1));
+}
+
+if (process.argv.includes(FORGE_JSON)) {
+  console.log(`${FORGE_JSON} ${JSON.stringify(await forgeRows(await bobStore()))}`);
+  process.exit(0);
+}
+
 const started = performance.now();
 console.log(`# smime-core benchmarks${quick ? ' (--quick)' : ''}\n`);
 console.log(`Machine: ${machine()}\n`);
@@ -337,7 +360,13 @@ try {
 
   if (want('forge')) {
     console.log('\n## node-forge 1.4 (pkcs7, AES-256-CBC)\n');
-    table(['operation', 'size', 'algorithm', 'forge ms', 'forge MB/s', 'smime-core ms', 'speed-up'], await forgeRows(store));
+    const fixed = (await forgeRows(store)).map((r) => [...r, 'fixed 128 KiB']);
+    const moving = (forgeRowsDefaultAllocator() ?? []).map((r) => [...r, 'glibc default']);
+    table(['operation', 'size', 'algorithm', 'forge ms', 'forge MB/s', 'smime-core ms', 'speed-up', 'mmap threshold'], [...fixed, ...moving]);
+    console.log(
+      '\nfixed 128 KiB: this process (every buffer from 128 KiB up is fresh memory); glibc default: a child with the' +
+        ' allocator as a Node application has it (the threshold moves with what was freed).',
+    );
   }
   if (want('cli')) {
     console.log(`\n## openssl cms vs the smime CLI (whole processes, ${sizeName(BIG)} file, median of 3)\n`);
