@@ -255,7 +255,8 @@ async function cbcDecrypt(c: Crypto, cek: Uint8Array, iv: Uint8Array, p: Encrypt
   const ct = p.ciphertext;
   const len = ct.length;
   const inc = incrementalAes(c);
-  if (inc && len > CHUNK) return cbcDecryptIncremental(inc, cek, iv, p);
+  // Incremental AES at every size: a WebCrypto call copies its input and returns its output in two more buffers.
+  if (inc) return cbcDecryptIncremental(inc, cek, iv, p);
   if (len <= CHUNK) {
     const key = await importAes(c, cek, 'AES-CBC', ['decrypt']);
     return new Uint8Array(await c.subtle.decrypt({ name: 'AES-CBC', iv: toArrayBuffer(iv) }, key, ct as Uint8Array<ArrayBuffer>));
@@ -296,8 +297,8 @@ async function cbcDecrypt(c: Crypto, cek: Uint8Array, iv: Uint8Array, p: Encrypt
 function cbcDecryptIncremental(inc: IncrementalAes, cek: Uint8Array, iv: Uint8Array, p: EncryptedPayload): Uint8Array {
   const ct = p.ciphertext;
   const len = ct.length;
-  if (len % 16 !== 0) throw new Error('AES-CBC: the ciphertext is not a whole number of blocks');
-  const check = inc.start({ mode: 'cbc', encrypt: false, key: cek, iv: ct.subarray(len - 32, len - 16) });
+  if (len === 0 || len % 16 !== 0) throw new Error('AES-CBC: the ciphertext is not a whole number of blocks');
+  const check = inc.start({ mode: 'cbc', encrypt: false, key: cek, iv: len >= 32 ? ct.subarray(len - 32, len - 16) : iv });
   check.update(ct.subarray(len - 16));
   check.final();
   const dst = p.inPlace ? ct : new Uint8Array(len);

@@ -5,7 +5,7 @@
  * raw keys (the content encryption; @peculiar's AES is about three times slower) and the SHA digests.
  *
  * Node's accelerators ({@link nodeAccelerators}, see `Accelerators` in src/crypto/provider.ts) come with it: AES-GCM
- * content, and the decryption of large AES-CBC content, streamed through node:crypto; and the raw RSA private-key
+ * content both ways, and AES-CBC content both ways, streamed through node:crypto; and the raw RSA private-key
  * operation through node:crypto (RSA_NO_PADDING: OpenSSL's constant-time, blinded RSADP, about 0.3 ms for RSA-2048
  * against 5 ms in BigInt), the padding checks staying in src/crypto/rsa.ts (Node 20 refuses PKCS#1 v1.5 decryption
  * itself, CVE-2023-46809). The package's `node` export condition (src/index.node.ts) registers the accelerators for

@@ -20,10 +20,10 @@ const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffse
 const SIZES = [0, 1, 15, 16, 4097, CHUNK - 16, CHUNK - 1, CHUNK, CHUNK + 1, CHUNK + 16, 2 * CHUNK, 2 * CHUNK + 17, 3 * CHUNK - 5];
 
 /** A wrong AES-256 key under which the last block of `ct` has no valid padding (most keys; one is found by trying). */
-function wrongKey(ct: Uint8Array): Uint8Array {
+function wrongKey(ct: Uint8Array, iv?: Uint8Array): Uint8Array {
   for (;;) {
     const key = u8(randomBytes(32));
-    const d = createDecipheriv('aes-256-cbc', key, ct.subarray(ct.length - 32, ct.length - 16));
+    const d = createDecipheriv('aes-256-cbc', key, ct.length >= 32 ? ct.subarray(ct.length - 32, ct.length - 16) : iv!);
     d.update(ct.subarray(ct.length - 16));
     try {
       d.final();
@@ -155,7 +155,8 @@ describe('AES-GCM through incremental AES (Node’s provider)', () => {
 describe('AES-CBC decryption through incremental AES (Node’s provider)', () => {
   test('in place or not; a wrong key is refused by the last-block check before anything is written', async () => {
     const crypto = nodeCrypto();
-    for (const n of [CHUNK + 1, 3 * CHUNK + 100]) {
+    // Every size, down to empty content (one ciphertext block, whose IV is the algorithm's).
+    for (const n of [0, 1, 15, 16, 17, STREAM_CHUNK + 5, CHUNK + 1, 3 * CHUNK + 100]) {
       const key = u8(randomBytes(32));
       const iv = u8(randomBytes(16));
       const content = u8(randomBytes(n));
@@ -165,7 +166,7 @@ describe('AES-CBC decryption through incremental AES (Node’s provider)', () =>
       const copy = ct.slice();
       expect(same(await decryptContent(alg, key, { ciphertext: ct }, crypto), content)).toBe(true);
       expect(same(ct, copy)).toBe(true);
-      const wrong = wrongKey(ct);
+      const wrong = wrongKey(ct, iv);
       const payload: EncryptedPayload = { ciphertext: ct, inPlace: true };
       await expect(decryptContent(alg, wrong, payload, crypto)).rejects.toThrow();
       expect(payload.consumed).toBeUndefined();
