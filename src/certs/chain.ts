@@ -21,10 +21,26 @@ export interface ChainResult {
 const MAX_DEPTH = 8;
 const verified = new WeakMap<Uint8Array, WeakMap<Uint8Array, boolean>>();
 
+/**
+ * Signature checks by content: the certificates inside each signed message are new arrays every time, so the
+ * identity cache above misses them. The key is the whole DER of the certificate (what was signed, the algorithm and
+ * the signature) and the issuer's whole public key, so a hit is the same check; public data only. Bounded.
+ */
+const verifiedByContent = new Map<string, boolean>();
+const MAX_BY_CONTENT = 512;
+const latin1 = new TextDecoder('latin1');
+
 async function signedBy(child: CertInfo, issuer: CertInfo, crypto?: Crypto): Promise<boolean> {
   let m = verified.get(child.der);
   const hit = m?.get(issuer.der);
   if (hit !== undefined) return hit;
+  const contentKey = `${latin1.decode(child.der)}\u0000${latin1.decode(issuer.spki)}`;
+  const known = verifiedByContent.get(contentKey);
+  if (known !== undefined) {
+    if (!m) verified.set(child.der, (m = new WeakMap()));
+    m.set(issuer.der, known);
+    return known;
+  }
   let ok = false;
   try {
     const der = child.signatureAlgorithm;
@@ -36,6 +52,8 @@ async function signedBy(child: CertInfo, issuer: CertInfo, crypto?: Crypto): Pro
   }
   if (!m) verified.set(child.der, (m = new WeakMap()));
   m.set(issuer.der, ok);
+  verifiedByContent.set(contentKey, ok);
+  if (verifiedByContent.size > MAX_BY_CONTENT) verifiedByContent.delete(verifiedByContent.keys().next().value!);
   return ok;
 }
 

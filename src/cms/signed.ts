@@ -12,9 +12,10 @@
  */
 import { CMSInvalid, KeyInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { getCrypto } from '../crypto/provider.js';
+import { importPrivateKey, importPublicKey } from '../crypto/key_cache.js';
 import { DEFAULT_POLICY, isWeakHash, keyPolicyProblem, WEAK_SIGNATURE_OIDS, type AlgorithmPolicy } from '../crypto/policy.js';
 import { hashSync, isAnyHash, rsaPkcs1v15Verify, rsaPssVerify } from '../crypto/rsa_sig.js';
-import { equal, toArrayBuffer, concat } from '../lib/bytes.js';
+import { equal, concat } from '../lib/bytes.js';
 import { certInfo, keyKind, NIST_CURVES, type CertInfo } from '../certs/cert_info.js';
 import { rsaModulusBits, type PrivateKeyRef } from '../certs/keys.js';
 import {
@@ -264,7 +265,7 @@ async function signingKey(p: SignParams): Promise<{ key: CryptoKey; alg: Algorit
   }
   if (!pkcs8) throw new KeyInvalid('the identity has no private key');
   try {
-    return { key: await c.importKey('pkcs8', toArrayBuffer(pkcs8), importAlg, false, ['sign']), alg };
+    return { key: await importPrivateKey(c, pkcs8, importAlg, ['sign']), alg };
   } catch (e) {
     throw new KeyInvalid(`the signing key could not be imported: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -559,7 +560,7 @@ export async function verifySignature(
         if (!isAnyHash(hash)) return unsupported();
         return result(rsaPkcs1v15Verify(rsaSpki(signer), hash, data, signature));
       }
-      const key = await c.importKey('spki', toArrayBuffer(rsaSpki(signer)), { name: 'RSASSA-PKCS1-v1_5', hash }, false, ['verify']);
+      const key = await importPublicKey(c, rsaSpki(signer), { name: 'RSASSA-PKCS1-v1_5', hash }, ['verify']);
       return result(await c.verify('RSASSA-PKCS1-v1_5', key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>));
     }
     if (alg.oid === SIG.rsassaPss) {
@@ -575,7 +576,7 @@ export async function verifySignature(
       // A salt longer than the encoding allows can't verify (WebCrypto would throw instead of saying no).
       const emLen = (rsaModulusBits(signer) - 1 + 7) >> 3;
       if (pss.salt > emLen - hashLength(pss.hash as HashName) - 2) return result(false);
-      const key = await c.importKey('spki', toArrayBuffer(spki), { name: 'RSA-PSS', hash: pss.hash }, false, ['verify']);
+      const key = await importPublicKey(c, spki, { name: 'RSA-PSS', hash: pss.hash }, ['verify']);
       return result(await c.verify({ name: 'RSA-PSS', saltLength: pss.salt }, key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>));
     }
     if (alg.oid === SIG.ecPublicKey || alg.oid in ECDSA_SIG_HASH) {
@@ -586,14 +587,14 @@ export async function verifySignature(
       if (!hash || !WEBCRYPTO_HASHES.has(hash)) return unsupported();
       const raw = ecdsaDerToP1363(signature, curve.size);
       if (!raw) return result(false);
-      const key = await c.importKey('spki', toArrayBuffer(signer.spki), { name: 'ECDSA', namedCurve: curve.name }, false, ['verify']);
+      const key = await importPublicKey(c, signer.spki, { name: 'ECDSA', namedCurve: curve.name }, ['verify']);
       return result(await c.verify({ name: 'ECDSA', hash }, key, raw as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>));
     }
     if (alg.oid === SIG.ed25519) {
       // PureEdDSA (RFC 8419 §3): over the signed attributes' DER, or the content itself when there are none.
       if (kind !== 'ed25519') return { ok: false, reason: 'key-algorithm-mismatch' };
       if (signature.length !== 64) return result(false);
-      const key = await c.importKey('spki', toArrayBuffer(signer.spki), { name: 'Ed25519' }, false, ['verify']);
+      const key = await importPublicKey(c, signer.spki, { name: 'Ed25519' }, ['verify']);
       return result(await c.verify({ name: 'Ed25519' }, key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>));
     }
     if (DSA_OIDS.has(alg.oid)) hash = DSA_SIG_HASH[alg.oid] ?? (digestOid ? HASH_OID[digestOid] : undefined);
