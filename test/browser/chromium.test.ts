@@ -1,0 +1,166 @@
+/**
+ * smime-core in a real browser. The package's browser entry (dist/index.js, its `default` export condition) is
+ * bundled by Vite for the browser, served on 127.0.0.1 and run in headless Chromium (Debian's package, driven by
+ * playwright-core): a PKCS#12 identity is imported, messages are encrypted (AES-GCM, AES-CBC) and decrypted, signed
+ * and verified; OpenSSL's envelope (PKCS#1 v1.5 key transport, which WebCrypto lacks: the BigInt RSA) and OpenSSL's
+ * signature are opened; bad input is a typed error. No Node API is there to lean on.
+ * Skipped with a notice when Chromium is not installed; with CI=true a missing Chromium fails the run.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IN_CI, REPO, VECTORS } from '../_helpers/env.js';
+import { manifest, PASSWORD } from '../_helpers/identities.js';
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+if (!CHROMIUM) {
+  if (IN_CI) throw new Error('Chromium is not installed, and CI=true forbids skipping the browser tests');
+  console.warn('[smime-core tests] NOTICE: Chromium is not installed (Debian package chromium): the browser tests are skipped');
+}
+
+const message = (id: string) => manifest.messages.find((m) => m.id === id)!;
+
+/**
+ * What the page does with the library, as the source of a module served to it (a string, so that the test runner
+ * does not transform its `import`). It exports `run(password)`.
+ */
+const PAGE_MODULE = String.raw`
+import * as m from '/smime.js';
+const get = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
+const text = async (p) => (await fetch(p)).text();
+export async function run(password) {
+  const out = {};
+  out.node = typeof globalThis.process !== 'undefined';
+  const store = new m.CertificateStore();
+  await store.importPkcs12(await get('/v/bob.p12'), password);
+  await store.addCertificate(await text('/v/chain.pem'));
+  store.addTrustAnchor(await text('/v/root.pem'));
+  const mime = 'From: bob@example.com\r\nTo: bob@example.com\r\nSubject: from the browser\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nHello from Chromium.\r\n';
+  const entity = 'Content-Type: text/plain; charset=us-ascii\r\n\r\nHello from Chromium.\r\n';
+  const dec = new TextDecoder();
+  for (const cipher of ['aes-256-gcm', 'aes-256-cbc']) {
+    const enc = await m.encryptMessage(mime, { store, to: ['bob@example.com'], cipher });
+    const r = await m.decryptMessage(enc, { store });
+    out[cipher] = { same: dec.decode(r.content) === entity, cipher: r.cipher, authenticated: r.authenticated };
+  }
+  const signed = await m.signMessage(mime, { store, from: 'bob@example.com' });
+  const v = await m.verifyMessage(signed, { store });
+  out.signed = { status: v.signers[0].status, email: v.signers[0].email };
+  const tampered = dec.decode(signed).replace('Hello from Chromium.', 'Hello from Chromiun.');
+  out.tampered = (await m.verifyMessage(tampered, { store })).signers[0].status;
+  const ossl = await m.decryptMessage(await get('/v/enc.eml'), { store });
+  out.openssl = { content: Array.from(ossl.content), keyTransport: ossl.keyTransport };
+  const osig = await m.verifyMessage(await get('/v/sig.eml'), { store });
+  out.opensslSigned = { status: osig.signers[0].status, email: osig.signers[0].email };
+  try {
+    await m.decryptMessage('Content-Type: application/pkcs7-mime\r\n\r\n!!!!\r\n', { store });
+    out.bad = 'no error';
+  } catch (e) {
+    out.bad = { smime: e instanceof m.SmimeError, code: e.code };
+  }
+  try {
+    await m.encryptMessage(mime, { store, to: ['bob@example.com', 'carol@example.com'] });
+    out.missing = 'no error';
+  } catch (e) {
+    out.missing = e.missing;
+  }
+  return out;
+}
+`;
+
+describe.skipIf(!CHROMIUM)('headless Chromium', () => {
+  let dir: string;
+  let server: Server;
+  let origin: string;
+  let result: Record<string, unknown>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'smime-browser-'));
+    const { build } = await import('vite');
+    await build({
+      configFile: false,
+      logLevel: 'silent',
+      root: REPO,
+      build: {
+        lib: { entry: join(REPO, 'dist', 'index.js'), formats: ['es'], fileName: () => 'smime.js' },
+        outDir: dir,
+        emptyOutDir: true,
+        minify: false,
+        target: 'es2022',
+      },
+    });
+    const files: Record<string, [string, Uint8Array | string]> = {
+      '/': ['text/html', '<!doctype html><title>smime-core</title>'],
+      '/page.js': ['text/javascript', PAGE_MODULE],
+      '/v/bob.p12': ['application/octet-stream', readFileSync(join(VECTORS, manifest.identities.bob!.p12))],
+      '/v/chain.pem': ['text/plain', readFileSync(join(VECTORS, 'pki', 'chain.pem'))],
+      '/v/root.pem': ['text/plain', readFileSync(join(VECTORS, 'pki', 'root-ca.cert.pem'))],
+      '/v/enc.eml': ['text/plain', readFileSync(join(VECTORS, message('enc-to-bob-only').file))],
+      '/v/sig.eml': ['text/plain', readFileSync(join(VECTORS, message('sig-rsa-detached').file))],
+    };
+    // The bundle and its chunks (ChaCha20-Poly1305 is loaded on first use).
+    for (const f of readdirSync(dir)) files[`/${f}`] = ['text/javascript', readFileSync(join(dir, f))];
+    server = createServer((req, res) => {
+      const f = files[req.url ?? ''];
+      if (!f) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': f[0] }).end(f[1]);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const addr = server.address();
+    origin = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(origin + '/');
+      result = (await page.evaluate(`import('/page.js').then((p) => p.run(${JSON.stringify(PASSWORD)}))`)) as Record<string, unknown>;
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
+
+  afterAll(() => {
+    server?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the bundle has no Node built-in left in it', () => {
+    const code = readFileSync(join(dir, 'smime.js'), 'utf8');
+    expect(code).not.toMatch(/from ['"](node:)?(crypto|fs|path|buffer|os|child_process)['"]/);
+    expect(result.node).toBe(false);
+  });
+
+  it('encrypts and decrypts with AES-GCM and AES-CBC', () => {
+    expect(result['aes-256-gcm']).toEqual({ same: true, cipher: 'aes-256-gcm', authenticated: true });
+    expect(result['aes-256-cbc']).toEqual({ same: true, cipher: 'aes-256-cbc', authenticated: false });
+  });
+
+  it('signs and verifies; a tampered copy is invalid', () => {
+    expect(result.signed).toEqual({ status: 'valid', email: 'bob@example.com' });
+    expect(result.tampered).toBe('invalid');
+  });
+
+  it('opens OpenSSL’s envelope (PKCS#1 v1.5 key transport in BigInt) and verifies OpenSSL’s signature', () => {
+    const o = result.openssl as { content: number[]; keyTransport: string };
+    expect(new Uint8Array(o.content)).toEqual(new Uint8Array(readFileSync(join(VECTORS, message('enc-to-bob-only').expect.content!))));
+    expect(o.keyTransport).toBe('rsaEncryption');
+    expect(result.opensslSigned).toEqual({ status: 'valid', email: 'alice@example.com' });
+  });
+
+  it('bad input is a typed error; a recipient without a certificate is named', () => {
+    expect(result.bad).toEqual({ smime: true, code: expect.stringMatching(/^ERR_/) });
+    expect(result.missing).toEqual(['carol@example.com']);
+  });
+});
