@@ -52,6 +52,16 @@ export async function run(password) {
   out.tampered = (await m.verifyMessage(tampered, { store })).signers[0].status;
   const ossl = await m.decryptMessage(await get('/v/enc.eml'), { store });
   out.openssl = { content: Array.from(ossl.content), keyTransport: ossl.keyTransport };
+  const cc = await m.decryptMessage(await m.encryptMessage(mime, { store, to: ['bob@example.com'], cipher: 'chacha20-poly1305' }), { store });
+  out.chacha = { same: dec.decode(cc.content) === entity, cipher: cc.cipher };
+  // Other identities: a legacy RC2-40/3DES PKCS#12 (the TypeScript PBEs), an OAEP recipient, an ECDH P-384 one.
+  const more = new m.CertificateStore();
+  for (const f of ['legacy.p12', 'alice2025.p12', 'ec.p12']) await more.importPkcs12(await get('/v/' + f), password);
+  out.others = [];
+  for (const f of ['old2021.eml', 'oaep.eml', 'ecdh.eml']) {
+    const r = await m.decryptMessage(await get('/v/' + f), { store: more });
+    out.others.push({ content: Array.from(r.content), keyTransport: r.keyTransport, cipher: r.cipher });
+  }
   const osig = await m.verifyMessage(await get('/v/sig.eml'), { store });
   out.opensslSigned = { status: osig.signers[0].status, email: osig.signers[0].email };
   try {
@@ -99,6 +109,12 @@ describe.skipIf(!CHROMIUM)('headless Chromium', () => {
       '/v/root.pem': ['text/plain', readFileSync(join(VECTORS, 'pki', 'root-ca.cert.pem'))],
       '/v/enc.eml': ['text/plain', readFileSync(join(VECTORS, message('enc-to-bob-only').file))],
       '/v/sig.eml': ['text/plain', readFileSync(join(VECTORS, message('sig-rsa-detached').file))],
+      '/v/legacy.p12': ['application/octet-stream', readFileSync(join(VECTORS, manifest.identities['alice-enc-2021']!.p12))],
+      '/v/alice2025.p12': ['application/octet-stream', readFileSync(join(VECTORS, manifest.identities['alice-enc-2025']!.p12))],
+      '/v/ec.p12': ['application/octet-stream', readFileSync(join(VECTORS, manifest.identities['ec-enc']!.p12))],
+      '/v/old2021.eml': ['text/plain', readFileSync(join(VECTORS, message('enc-old-2021').file))],
+      '/v/oaep.eml': ['text/plain', readFileSync(join(VECTORS, message('enc-oaep-sha256').file))],
+      '/v/ecdh.eml': ['text/plain', readFileSync(join(VECTORS, message('enc-ecdh-p384-gcm').file))],
     };
     // The bundle and its chunks (ChaCha20-Poly1305 is loaded on first use).
     for (const f of readdirSync(dir)) files[`/${f}`] = ['text/javascript', readFileSync(join(dir, f))];
@@ -157,6 +173,18 @@ describe.skipIf(!CHROMIUM)('headless Chromium', () => {
     expect(new Uint8Array(o.content)).toEqual(new Uint8Array(readFileSync(join(VECTORS, message('enc-to-bob-only').expect.content!))));
     expect(o.keyTransport).toBe('rsaEncryption');
     expect(result.opensslSigned).toEqual({ status: 'valid', email: 'alice@example.com' });
+  });
+
+  it('ChaCha20-Poly1305 (a chunk loaded on first use); legacy PKCS#12, OAEP and ECDH P-384 messages from OpenSSL', () => {
+    expect(result.chacha).toEqual({ same: true, cipher: 'chacha20-poly1305' });
+    const plain = new Uint8Array(readFileSync(join(VECTORS, 'openssl', 'plain.txt')));
+    const others = result.others as { content: number[]; keyTransport: string; cipher: string }[];
+    expect(others.map((o) => new Uint8Array(o.content))).toEqual([plain, plain, plain]);
+    expect(others.map((o) => [o.keyTransport, o.cipher])).toEqual([
+      ['rsaEncryption', 'aes-256-cbc'],
+      ['rsaes-oaep-sha-256', 'aes-256-cbc'],
+      ['key-agreement', 'aes-256-gcm'],
+    ]);
   });
 
   it('bad input is a typed error; a recipient without a certificate is named', () => {
