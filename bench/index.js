@@ -267,7 +267,7 @@ function cliRows(dir) {
   const cert = identityFile('cert');
   const key = identityFile('key');
   writeFileSync(f('bob.pem'), readFileSync(cert, 'utf8') + readFileSync(key, 'utf8'));
-  const bin = join(REPO, 'dist', 'cli', 'bin.js');
+  const bin = join(REPO, 'dist', 'cli', 'smime.js');
   const out = [];
   for (const cipher of CIPHERS) {
     const cmds = {

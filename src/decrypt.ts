@@ -12,6 +12,13 @@ import { toBytes } from './lib/bytes.js';
 export interface DecryptOptions {
   store: CertificateStore;
   crypto?: Crypto;
+  /**
+   * The caller hands `smime` (a Uint8Array) over: the base64 is decoded, and the content decrypted, over its bytes,
+   * and the result is a view of it. No second buffer the size of the message (for a server, or the CLI, that has
+   * read the message for this call only). Without it a caller's Uint8Array is never written. A string input is
+   * always worked on in its own encoding.
+   */
+  overwriteInput?: boolean;
 }
 
 export interface DecryptResult {
@@ -40,7 +47,7 @@ export async function decryptMessage(smime: Uint8Array | string, options: Decryp
   const bytes = toBytes(smime, 'decryptMessage: message');
   // The bytes of a string are ours (a fresh encoding): base64 is decoded over them. A DER decoded from base64 is
   // ours too: the decryption may work in it. No second buffer the size of the message either way.
-  const owned = typeof smime === 'string';
+  const owned = typeof smime === 'string' || options.overwriteInput === true;
   const { der } = extractCms(bytes, undefined, { inPlace: owned });
   const opened = await openEnvelope(der, store.identities, options.crypto ?? store.crypto, { inPlace: owned || der.buffer !== bytes.buffer });
   return {

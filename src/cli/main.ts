@@ -214,7 +214,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         break;
       }
       case 'decrypt': {
-        const r = await decryptMessage(input, { store });
+        // A file read for this run is the CLI's own: decoding and decryption work over it (no second 64 MiB).
+        const r = await decryptMessage(input, { store, overwriteInput: inPath !== undefined });
         output = r.content;
         report = {
           command: 'decrypt',

@@ -5,9 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, tmp } from '../_helpers/env.js';
+import { REPO, tmp, VECTORS } from '../_helpers/env.js';
+import { PASSWORD } from '../_helpers/identities.js';
 
 describe('npm pack tarball', () => {
   it('contains only dist, README, LICENSE and package.json, and works from ESM, CJS and strict TypeScript', () => {
@@ -21,6 +22,7 @@ describe('npm pack tarball', () => {
     expect(paths).toContain('dist/index.node.js');
     expect(paths).toContain('dist/index.d.ts');
     expect(paths).toContain('dist/cli/bin.js');
+    expect(paths).toContain('dist/cli/smime.js');
 
     const app = join(dir, 'app');
     execFileSync('mkdir', ['-p', app]);
@@ -50,6 +52,11 @@ console.log('cjs ok');
 `,
     );
     expect(execFileSync('node', ['cjs.cjs'], { cwd: app, encoding: 'utf8' })).toContain('cjs ok');
+
+    // The `smime` bin (one bundled file, scripts/bundle-cli.mjs) as installed: it opens OpenSSL's message to bob.
+    const out = join(app, 'out.eml');
+    execFileSync(join(app, 'node_modules', '.bin', 'smime'), ['decrypt', '--identity', join(VECTORS, 'identities', 'bob.p12'), '--password', PASSWORD, '--in', join(VECTORS, 'openssl', 'enc-to-bob-only.eml'), '--out', out], { cwd: app, stdio: 'pipe' });
+    expect(new Uint8Array(readFileSync(out))).toEqual(new Uint8Array(readFileSync(join(VECTORS, 'openssl', 'plain.txt'))));
 
     writeFileSync(
       join(app, 'app.ts'),

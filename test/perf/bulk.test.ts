@@ -86,6 +86,23 @@ describe('encryptMessage → decryptMessage across chunk boundaries', async () =
       expect(same(r.content, inner)).toBe(true);
       expect(same(der, derCopy)).toBe(false);
     });
+
+    it(`${cipher}: with overwriteInput the input's own bytes are decoded and decrypted over (no second buffer)`, async () => {
+      const { msg, inner } = message(2 * CHUNK + 5, '\r\n');
+      const out = await encryptMessage(msg, { store, to: ['bob@example.com'], cipher });
+      for (const input of [out.slice(), extractCms(out).der.slice()]) {
+        const copy = input.slice();
+        const r = await decryptMessage(input, { store, overwriteInput: true });
+        expect(same(r.content, inner)).toBe(true);
+        expect(same(input, copy)).toBe(false); // worked over
+        // CBC decrypts in the input's own buffer (WebCrypto's GCM, one call, returns a new one).
+        if (cipher === 'aes-256-cbc') expect(r.content.buffer === input.buffer).toBe(true);
+      }
+      // A wrong store: the uniform failure, and nothing else to see.
+      const other = await storeWith(['alice-enc-2025']);
+      const err = await decryptMessage(out.slice(), { store: other, overwriteInput: true }).catch((e: unknown) => e);
+      expect((err as { code?: string }).code).toBe('ERR_CMS_DECRYPTION_FAILED');
+    });
   }
 });
 
