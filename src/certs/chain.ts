@@ -8,7 +8,8 @@
 import { WEAK_SIGNATURE_OIDS } from '../crypto/policy.js';
 import { children, decodeOid, readTlv } from '../cms/der.js';
 import { verifySignature } from '../cms/signed.js';
-import { equal } from '../lib/bytes.js';
+import { equal, latin1 } from '../lib/bytes.js';
+import { LruMap } from '../lib/lru.js';
 import { isValidAt, type CertInfo } from './cert_info.js';
 
 export interface ChainResult {
@@ -26,15 +27,13 @@ const verified = new WeakMap<Uint8Array, WeakMap<Uint8Array, boolean>>();
  * identity cache above misses them. The key is the whole DER of the certificate (what was signed, the algorithm and
  * the signature) and the issuer's whole public key, so a hit is the same check; public data only. Bounded.
  */
-const verifiedByContent = new Map<string, boolean>();
-const MAX_BY_CONTENT = 512;
-const latin1 = new TextDecoder('latin1');
+const verifiedByContent = new LruMap<string, boolean>(512);
 
 async function signedBy(child: CertInfo, issuer: CertInfo, crypto?: Crypto): Promise<boolean> {
   let m = verified.get(child.der);
   const hit = m?.get(issuer.der);
   if (hit !== undefined) return hit;
-  const contentKey = `${latin1.decode(child.der)}\u0000${latin1.decode(issuer.spki)}`;
+  const contentKey = `${latin1(child.der)}\u0000${latin1(issuer.spki)}`;
   const known = verifiedByContent.get(contentKey);
   if (known !== undefined) {
     if (!m) verified.set(child.der, (m = new WeakMap()));
@@ -53,7 +52,6 @@ async function signedBy(child: CertInfo, issuer: CertInfo, crypto?: Crypto): Pro
   if (!m) verified.set(child.der, (m = new WeakMap()));
   m.set(issuer.der, ok);
   verifiedByContent.set(contentKey, ok);
-  if (verifiedByContent.size > MAX_BY_CONTENT) verifiedByContent.delete(verifiedByContent.keys().next().value!);
   return ok;
 }
 

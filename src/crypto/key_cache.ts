@@ -10,22 +10,26 @@
  * Keys are made non-extractable, and per WebCrypto implementation: a CryptoKey of one implementation is useless to
  * another. A failed import is not cached.
  */
-import { toArrayBuffer } from '../lib/bytes.js';
+import { latin1, toArrayBuffer } from '../lib/bytes.js';
+import { LruMap } from '../lib/lru.js';
 
 /** Public keys kept per WebCrypto implementation (the least recently used go first). */
 const MAX_PUBLIC = 256;
+/** Imports of one private key kept (one per algorithm and usages: a handful at most). */
+const MAX_PER_PRIVATE = 8;
+
+type KeyCache = LruMap<string, Promise<CryptoKey>>;
 
 interface Caches {
-  pub: Map<string, Promise<CryptoKey>>;
-  priv: WeakMap<Uint8Array, Map<string, Promise<CryptoKey>>>;
+  pub: KeyCache;
+  priv: WeakMap<Uint8Array, KeyCache>;
 }
 
 const bySubtle = new WeakMap<SubtleCrypto, Caches>();
-const latin1 = new TextDecoder('latin1');
 
 function caches(subtle: SubtleCrypto): Caches {
   let c = bySubtle.get(subtle);
-  if (!c) bySubtle.set(subtle, (c = { pub: new Map(), priv: new WeakMap() }));
+  if (!c) bySubtle.set(subtle, (c = { pub: new LruMap(MAX_PUBLIC), priv: new WeakMap() }));
   return c;
 }
 
@@ -37,17 +41,13 @@ function paramsKey(alg: AlgorithmIdentifier | RsaHashedImportParams | EcKeyImpor
   return `${a.name}|${hashName ?? ''}|${(a as { namedCurve?: string }).namedCurve ?? ''}|${[...usages].sort().join(',')}`;
 }
 
-function remember(map: Map<string, Promise<CryptoKey>>, key: string, make: () => Promise<CryptoKey>): Promise<CryptoKey> {
-  const hit = map.get(key);
-  if (hit) {
-    map.delete(key);
-    map.set(key, hit);
-    return hit;
-  }
+function remember(cache: KeyCache, key: string, make: () => Promise<CryptoKey>): Promise<CryptoKey> {
+  const hit = cache.get(key);
+  if (hit) return hit;
   const p = make();
-  map.set(key, p);
+  cache.set(key, p);
   p.catch(() => {
-    if (map.get(key) === p) map.delete(key);
+    if (cache.peek(key) === p) cache.delete(key);
   });
   return p;
 }
@@ -59,10 +59,7 @@ export function importPublicKey(
   alg: AlgorithmIdentifier | RsaHashedImportParams | EcKeyImportParams,
   usages: KeyUsage[],
 ): Promise<CryptoKey> {
-  const { pub } = caches(subtle);
-  const p = remember(pub, `${paramsKey(alg, usages)}|${latin1.decode(spki)}`, () => subtle.importKey('spki', toArrayBuffer(spki), alg, false, usages));
-  while (pub.size > MAX_PUBLIC) pub.delete(pub.keys().next().value!);
-  return p;
+  return remember(caches(subtle).pub, `${paramsKey(alg, usages)}|${latin1(spki)}`, () => subtle.importKey('spki', toArrayBuffer(spki), alg, false, usages));
 }
 
 /** `subtle.importKey('pkcs8', pkcs8, alg, false, usages)`, cached by the identity of the `pkcs8` array. */
@@ -74,6 +71,6 @@ export function importPrivateKey(
 ): Promise<CryptoKey> {
   const { priv } = caches(subtle);
   let m = priv.get(pkcs8);
-  if (!m) priv.set(pkcs8, (m = new Map()));
+  if (!m) priv.set(pkcs8, (m = new LruMap(MAX_PER_PRIVATE)));
   return remember(m, paramsKey(alg, usages), () => subtle.importKey('pkcs8', toArrayBuffer(pkcs8), alg, false, usages));
 }

@@ -85,31 +85,25 @@ const rsaKeys = new WeakMap<Uint8Array, KeyObject | null>();
 
 function rsaKeyObject(der: Uint8Array): KeyObject | null {
   let k = rsaKeys.get(der);
-  if (k !== undefined) return k;
-  k = null;
-  for (const type of ['pkcs8', 'pkcs1'] as const) {
+  if (k === undefined) {
     try {
-      const o = createPrivateKey({ key: Buffer.from(der.buffer, der.byteOffset, der.length), format: 'der', type });
-      if (o.asymmetricKeyType === 'rsa') k = o;
-      break;
+      k = createPrivateKey({ key: Buffer.from(der.buffer, der.byteOffset, der.length), format: 'der', type: 'pkcs1' });
     } catch {
-      // not this encoding
+      k = null;
     }
+    rsaKeys.set(der, k);
   }
-  rsaKeys.set(der, k);
   return k;
 }
 
-/** RSADP through OpenSSL (no padding: the padding is checked in src/crypto/rsa.ts, in the same way for every path). */
+/**
+ * RSADP through OpenSSL (no padding: the padding is checked in src/crypto/rsa.ts, in the same way for every path).
+ * A failure of OpenSSL's throws, and src/crypto/rsa.ts then runs the operation itself.
+ */
 const rawRsa: RawRsa = {
   privateRaw(der, input) {
     const key = rsaKeyObject(der);
-    if (!key) return undefined;
-    try {
-      return bytes(privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, input));
-    } catch {
-      return undefined;
-    }
+    return key ? bytes(privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, input)) : undefined;
   },
 };
 

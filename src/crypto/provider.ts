@@ -67,9 +67,9 @@ export interface AesStream {
 }
 
 /**
- * RSADP: `input`^d mod n as exactly `input.length` bytes, for the RSA private key `der` (PKCS#8 or PKCS#1). Returns
- * `undefined` to decline (an unsupported key type, say); the TypeScript code in src/crypto/rsa.ts then runs. The
- * padding checks always stay in src/crypto/rsa.ts.
+ * RSADP: `input`^d mod n as exactly `input.length` bytes, for the RSA private key `der` (a DER RSAPrivateKey, PKCS#1).
+ * Returning `undefined` declines (a key it cannot take, say), and so does throwing: the TypeScript code in
+ * src/crypto/rsa.ts then runs. The padding checks always stay in src/crypto/rsa.ts.
  */
 export interface RawRsa {
   privateRaw(der: Uint8Array, input: Uint8Array): Uint8Array | undefined;

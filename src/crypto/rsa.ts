@@ -17,6 +17,7 @@
 import { CMSInvalid, CMSLimitExceeded, KeyInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { TAG, UNIVERSAL, children, decodeOid, expect, readTlv, type Tlv } from '../cms/der.js';
 import { accelerators, getCrypto, randomBytes } from './provider.js';
+import { LruMap } from '../lib/lru.js';
 
 export interface RsaPublicKey {
   n: bigint;
@@ -365,10 +366,10 @@ const BLINDING_REFRESH = 32;
 const BLINDING_CACHE_SIZE = 16;
 
 /**
- * Blinding pairs by modulus, as OpenSSL keeps a BN_BLINDING in each RSA key. Keyed by n rather than by key object
- * because callers (CMS key transport) parse the key again for every message. Holds only n, e and the pair.
+ * Blinding pairs by modulus, as OpenSSL keeps a BN_BLINDING in each RSA key. Keyed by n rather than by key object,
+ * so that a caller that parses a key again still finds its pair. Holds only n, e and the pair.
  */
-const blindings = new Map<bigint, Blinding>();
+const blindings = new LruMap<bigint, Blinding>(BLINDING_CACHE_SIZE);
 
 /**
  * The blinding pair for the next private operation with (n, e): the cached pair squared (r → r²), or, on first
@@ -377,7 +378,6 @@ const blindings = new Map<bigint, Blinding>();
  */
 function nextBlinding(n: bigint, e: bigint, crypto?: Crypto): { a: bigint; ai: bigint } {
   let b = blindings.get(n);
-  if (b !== undefined) blindings.delete(n); // re-inserted below as the most recently used
   if (b === undefined || b.e !== e || b.uses >= BLINDING_REFRESH) {
     for (;;) {
       const r = randomBelow(n, crypto);
@@ -396,7 +396,6 @@ function nextBlinding(n: bigint, e: bigint, crypto?: Crypto): { a: bigint; ai: b
   }
   b.uses++;
   blindings.set(n, b);
-  if (blindings.size > BLINDING_CACHE_SIZE) blindings.delete(blindings.keys().next().value!);
   return b;
 }
 
