@@ -20,6 +20,7 @@ export type SmimeErrorCode =
   | 'ERR_CERTIFICATE_INVALID'
   | 'ERR_PKCS12_INVALID'
   | 'ERR_PKCS12_BAD_PASSWORD'
+  | 'ERR_PKCS12_LIMIT_EXCEEDED'
   | 'ERR_KEY_INVALID'
   | 'ERR_UNSUPPORTED_ALGORITHM'
   | 'ERR_ALGORITHM_NOT_ALLOWED';
@@ -46,9 +47,22 @@ export class MIMEInvalid extends SmimeError {
   static override code: SmimeErrorCode = 'ERR_MIME_INVALID';
 }
 
-/** The MIME input exceeds a configured size or nesting limit. */
+/** What a limit error carries: the key of the limits table that was hit (see `Limits`). */
+export interface LimitErrorOptions {
+  /** The name of the limit, e.g. 'maxSignerInfos'. */
+  limit?: string;
+  cause?: unknown;
+}
+
+/** The MIME input exceeds a configured size or nesting limit; `limit` names it. */
 export class MIMELimitExceeded extends SmimeError {
   static override code: SmimeErrorCode = 'ERR_MIME_LIMIT_EXCEEDED';
+  /** The limit that was hit (a key of `Limits`), when known. */
+  readonly limit: string | undefined;
+  constructor(message?: string, options: LimitErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.limit = options.limit;
+  }
 }
 
 /** The CMS (BER/DER) structure is malformed, truncated, or not what was expected. */
@@ -56,9 +70,15 @@ export class CMSInvalid extends SmimeError {
   static override code: SmimeErrorCode = 'ERR_CMS_INVALID';
 }
 
-/** The CMS structure exceeds a parse limit (size, depth or node count). */
+/** The CMS structure exceeds a parse limit (size, depth, element or item count); `limit` names it. */
 export class CMSLimitExceeded extends SmimeError {
   static override code: SmimeErrorCode = 'ERR_CMS_LIMIT_EXCEEDED';
+  /** The limit that was hit (a key of `Limits`), when known. */
+  readonly limit: string | undefined;
+  constructor(message?: string, options: LimitErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.limit = options.limit;
+  }
 }
 
 /** A signature did not verify. */
@@ -123,6 +143,17 @@ export class Pkcs12BadPassword extends SmimeError {
   }
 }
 
+/** A PKCS#12 file asks for more work than the limits allow (for example its iteration count); `limit` names it. */
+export class Pkcs12LimitExceeded extends SmimeError {
+  static override code: SmimeErrorCode = 'ERR_PKCS12_LIMIT_EXCEEDED';
+  /** The limit that was hit (a key of `Limits`). */
+  readonly limit: string | undefined;
+  constructor(message?: string, options: LimitErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.limit = options.limit;
+  }
+}
+
 /** A private key could not be parsed or does not match its certificate. */
 export class KeyInvalid extends SmimeError {
   static override code: SmimeErrorCode = 'ERR_KEY_INVALID';
@@ -156,6 +187,7 @@ export type AnySmimeError =
   | CertificateInvalid
   | Pkcs12Invalid
   | Pkcs12BadPassword
+  | Pkcs12LimitExceeded
   | KeyInvalid
   | UnsupportedAlgorithm
   | AlgorithmNotAllowed;

@@ -25,6 +25,8 @@ export type {
 } from './verify.js';
 export { setCrypto, getCrypto } from './crypto/provider.js';
 export { DEFAULT_POLICY } from './crypto/policy.js';
+export { DEFAULT_LIMITS } from './lib/limits.js';
+export type { Limits } from './lib/limits.js';
 export type { AlgorithmPolicy } from './crypto/policy.js';
 export type { ContentCipherName } from './cms/content_cipher.js';
 export type { X509Certificate } from './certs/x509.js';

@@ -16,6 +16,7 @@ import { loadCertificates, loadCrls, loadPrivateKey, type PemOrDer } from './loa
 import { parsePkcs12 } from './pkcs12.js';
 import { buildChain } from './chain.js';
 import { KeyInvalid } from '../errors.js';
+import { resolveLimits, type Limits } from '../lib/limits.js';
 
 /** A certificate of the user's own, with its private key. */
 export interface Identity {
@@ -42,6 +43,8 @@ export interface CertificateStoreOptions {
   /** The clock for validity checks. Default: `() => new Date()`. */
   now?: () => Date;
   policy?: Partial<AlgorithmPolicy>;
+  /** Work limits for everything done with this store (see `Limits`); each call may change them with `options.limits`. */
+  limits?: Partial<Limits>;
 }
 
 export interface EncryptionSelection {
@@ -59,11 +62,14 @@ export class CertificateStore {
   readonly crypto: Crypto | undefined;
   readonly now: () => Date;
   readonly policy: AlgorithmPolicy;
+  /** The store's work limits: the defaults with the constructor's changes. */
+  readonly limits: Limits;
 
   constructor(options: CertificateStoreOptions = {}) {
     this.crypto = options.crypto;
     this.now = options.now ?? (() => new Date());
     this.policy = resolvePolicy(options.policy);
+    this.limits = resolveLimits('CertificateStore: options.limits', options.limits);
   }
 
   // ------------------------------------------------------------------------------------------------------------

@@ -1,0 +1,142 @@
+/**
+ * The work limits: every count an attacker controls in a message, a certificate file or a PKCS#12 file has a
+ * documented, public bound, checked before the expensive work it would cause. One table (`DEFAULT_LIMITS`), set per
+ * store (`new CertificateStore({ limits })`) and changed per call (`options.limits`), validated like postal-mime's
+ * `parseLimitOption` (a positive integer, or `Infinity` where the table says so).
+ *
+ * A limit that is hit throws `MIMELimitExceeded`, `CMSLimitExceeded` or `Pkcs12LimitExceeded`, whose `limit` field
+ * names the key of this table; the path-building budget is the exception: beyond it a signer is `untrusted` with
+ * the reason `path-building-limit` (a verdict, not an error).
+ *
+ * The defaults let every real message of the interop matrix and of the public vectors through, and stop each
+ * hostile case of the security review early (README, "Limits").
+ */
+
+/** The limits, by name. */
+export interface Limits {
+  /** Total size of one input (message, certificate file, PKCS#12 file), in bytes. Default: no limit. */
+  maxInputBytes: number;
+  /** MIME nesting depth (multiparts, message/rfc822 and S/MIME layers). Default 32. */
+  maxMimeDepth: number;
+  /** Size of one MIME header section, in bytes. Default 1 MiB. */
+  maxHeaderBytes: number;
+  /** Header fields in one MIME entity. Default 1000. */
+  maxHeaders: number;
+  /** Body parts of one multipart. Default 1000. */
+  maxParts: number;
+  /** BER/DER nesting depth. Default 64. */
+  maxBerDepth: number;
+  /** Elements in one constructed BER value (the entries of a SET OF, the chunks of a constructed string). Default 1 048 576. */
+  maxBerElements: number;
+  /** RecipientInfos in one EnvelopedData/AuthEnvelopedData. Default 1024. */
+  maxRecipientInfos: number;
+  /**
+   * Private-key operations when no RecipientInfo names one of our certificates and each key is tried on each
+   * RecipientInfo (the fallback for messages that identify the recipient in a way we can't match). Default 64.
+   */
+  maxKeyTrials: number;
+  /** SignerInfos in one SignedData. Default 32. */
+  maxSignerInfos: number;
+  /** Certificates in one SignedData (or certs-only message). Default 256. */
+  maxCertificates: number;
+  /** CRLs in one SignedData. Default 64. */
+  maxCrls: number;
+  /** Certificates in one PEM bundle given to the store. Default 10 000. */
+  maxPemCertificates: number;
+  /** PBKDF2 and PKCS#12 KDF iterations (key encryption and MAC of a PKCS#12 file). Default 2 000 000. */
+  maxPbkdf2Iterations: number;
+  /** Certificate signature checks while building the paths of one verification call. Default 64. */
+  maxPathSignatureChecks: number;
+  /** Candidate paths (partial paths extended) while building the paths of one verification call. Default 1024. */
+  maxPathCandidates: number;
+}
+
+/** The default limits (see each field). */
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxInputBytes: Infinity,
+  maxMimeDepth: 32,
+  maxHeaderBytes: 1024 * 1024,
+  maxHeaders: 1000,
+  maxParts: 1000,
+  maxBerDepth: 64,
+  maxBerElements: 1 << 20,
+  maxRecipientInfos: 1024,
+  maxKeyTrials: 64,
+  maxSignerInfos: 32,
+  maxCertificates: 256,
+  maxCrls: 64,
+  maxPemCertificates: 10_000,
+  maxPbkdf2Iterations: 2_000_000,
+  maxPathSignatureChecks: 64,
+  maxPathCandidates: 1024,
+});
+
+/** The limits that may be `Infinity` (no limit). The others must be positive integers. */
+const UNBOUNDED_ALLOWED: ReadonlySet<keyof Limits> = new Set(['maxInputBytes']);
+
+const KEYS = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];
+
+/**
+ * The defaults with each layer's changes applied in order (later layers win), validated: every given value must be
+ * a positive integer (or `Infinity` for `maxInputBytes`); an unknown key is a `TypeError` (a misspelt limit would
+ * otherwise be silently ignored); 0, a negative number, NaN or a non-number is a `RangeError`, never "no limit".
+ */
+export function resolveLimits(what: string, ...layers: (Partial<Limits> | undefined)[]): Limits {
+  const out: Limits = { ...DEFAULT_LIMITS };
+  for (const layer of layers) {
+    if (layer === undefined) continue;
+    if (layer === null || typeof layer !== 'object') throw new TypeError(`${what}: limits must be an object`);
+    for (const k of Object.keys(layer)) {
+      if (!(KEYS as string[]).includes(k)) throw new TypeError(`${what}: unknown limit "${k}"`);
+      const v: unknown = (layer as Record<string, unknown>)[k];
+      if (v === undefined) continue;
+      const ok =
+        typeof v === 'number' &&
+        v > 0 &&
+        (Number.isSafeInteger(v) || (v === Infinity && UNBOUNDED_ALLOWED.has(k as keyof Limits)));
+      if (!ok) {
+        const shown = typeof v === 'number' ? String(v) : typeof v;
+        throw new RangeError(
+          `${what}: limit ${k} must be a positive integer${UNBOUNDED_ALLOWED.has(k as keyof Limits) ? ' or Infinity' : ''}, got ${shown}`,
+        );
+      }
+      out[k as keyof Limits] = v;
+    }
+  }
+  return out;
+}
+
+/** The MIME parser's view of the limits. */
+export function mimeLimits(l: Limits): { maxHeaderBytes: number; maxHeaders: number; maxParts: number; maxDepth: number } {
+  return { maxHeaderBytes: l.maxHeaderBytes, maxHeaders: l.maxHeaders, maxParts: l.maxParts, maxDepth: l.maxMimeDepth };
+}
+
+/** The BER reader's view of the limits. */
+export function berLimits(l: Limits): { maxDepth: number; maxChunks: number } {
+  return { maxDepth: l.maxBerDepth, maxChunks: l.maxBerElements };
+}
+
+/**
+ * A budget shared by the path building of one verification call: every certificate signature check and every
+ * candidate path spends from it. `spend` returns false once a count would go past its limit.
+ */
+export class PathBudget {
+  signatureChecks = 0;
+  candidates = 0;
+  exhausted = false;
+  constructor(readonly limits: Pick<Limits, 'maxPathSignatureChecks' | 'maxPathCandidates'> = DEFAULT_LIMITS) {}
+
+  /** Spends one signature check; false (and `exhausted`) when the budget has none left. */
+  spendSignatureCheck(): boolean {
+    if (this.signatureChecks >= this.limits.maxPathSignatureChecks) return !(this.exhausted = true);
+    this.signatureChecks++;
+    return true;
+  }
+
+  /** Spends one candidate path; false (and `exhausted`) when the budget has none left. */
+  spendCandidate(): boolean {
+    if (this.candidates >= this.limits.maxPathCandidates) return !(this.exhausted = true);
+    this.candidates++;
+    return true;
+  }
+}
