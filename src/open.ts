@@ -18,8 +18,10 @@ import { openEnvelope, readContentInfo } from './cms/enveloped.js';
 import { OIDS, oidName } from './cms/oids.js';
 import { extractCms, parseMultipartSigned } from './mime/smime.js';
 import { getHeader } from './mime/entity.js';
+import { mimeLimits, type Limits } from './lib/limits.js';
 import {
   addressesOf,
+  checkInput,
   smimeKindOf,
   verifyContext,
   verifySignedCms,
@@ -28,7 +30,7 @@ import {
 } from './verify.js';
 
 export interface OpenOptions extends VerifyOptions {
-  /** Maximum number of layers to unwrap (default 8). */
+  /** Maximum number of layers to unwrap (default 8; never more than the `maxMimeDepth` limit). */
   maxDepth?: number;
 }
 
@@ -69,9 +71,9 @@ export interface OpenResult {
 const DEFAULT_DEPTH = 8;
 
 /** The kind of an inner entity; content that is not MIME at all (binary eContent) is just content. */
-function innerKind(bytes: Uint8Array): ReturnType<typeof smimeKindOf> {
+function innerKind(bytes: Uint8Array, limits: Limits): ReturnType<typeof smimeKindOf> {
   try {
-    return smimeKindOf(bytes);
+    return smimeKindOf(bytes, limits);
   } catch {
     return { kind: 'other', headers: [], type: '' };
   }
@@ -81,24 +83,28 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
   const maxDepth = options?.maxDepth ?? DEFAULT_DEPTH;
   if (!Number.isInteger(maxDepth) || maxDepth <= 0) throw new RangeError('openMessage: maxDepth must be a positive integer');
   let cur = toBytes(message, 'openMessage: message');
-  const first = smimeKindOf(cur);
+  const limits = checkInput(cur, options, 'openMessage');
+  const mime = mimeLimits(limits);
+  const first = smimeKindOf(cur, limits);
   const ctx = verifyContext(options, first.headers, 'openMessage');
   const layers: OpenLayer[] = [];
   const signers: SignerResult[] = [];
 
-  for (let kind = first; ; kind = innerKind(cur)) {
+  for (let kind = first; ; kind = innerKind(cur, limits)) {
     if (kind.kind === 'other') break;
-    if (layers.length >= maxDepth) throw new MIMELimitExceeded(`openMessage: more than ${maxDepth} S/MIME layers`);
+    if (layers.length >= maxDepth) throw new MIMELimitExceeded(`openMessage: more than ${maxDepth} S/MIME layers`, { limit: 'maxDepth' });
+    if (layers.length >= limits.maxMimeDepth)
+      throw new MIMELimitExceeded(`openMessage: more than maxMimeDepth (${limits.maxMimeDepth}) S/MIME layers`, { limit: 'maxMimeDepth' });
     if (ctx.from.length === 0) ctx.from = addressesOf(getHeader({ headers: kind.headers }, 'from'));
     if (kind.kind === 'multipart-signed') {
-      const ms = parseMultipartSigned(cur);
+      const ms = parseMultipartSigned(cur, mime);
       const r = await verifySignedCms(ms.signature, ms.signedPart, ctx);
       layers.push({ type: 'signed', detached: true, signers: r.signers });
       signers.push(...r.signers);
       cur = r.content;
       continue;
     }
-    const { der } = extractCms(cur);
+    const { der } = extractCms(cur, mime);
     let type: string;
     try {
       type = readContentInfo(der).type;

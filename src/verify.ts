@@ -29,7 +29,8 @@ import type { X509Certificate } from './certs/x509.js';
 import { ekuAllowsEmail, isValidAt, type CertInfo } from './certs/cert_info.js';
 import { allowsSigning } from './certs/signing.js';
 import { pemCrls } from './certs/load.js';
-import { CMSInvalid, MIMEInvalid, SmimeError } from './errors.js';
+import { CMSInvalid, MIMEInvalid, MIMELimitExceeded, SmimeError } from './errors.js';
+import { DEFAULT_LIMITS, mimeLimits, PathBudget, resolveLimits, type Limits } from './lib/limits.js';
 import { isWeakHash, resolvePolicyFor, type AlgorithmPolicy } from './crypto/policy.js';
 import { equal, toBytes } from './lib/bytes.js';
 import { OIDS } from './cms/oids.js';
@@ -114,8 +115,24 @@ export interface VerifyOptions {
   policy?: Partial<AlgorithmPolicy>;
   /** Shorthand for `policy: { allowWeak }` (it wins over `policy.allowWeak` when both are given). */
   allowWeak?: boolean;
-  /** The time to verify at when the message has no signingTime. Default: the store's clock. */
+  /**
+   * The time to verify at ("now"). Default: the store's clock. With `verifyAt: 'signing-time'` it is only the
+   * fallback for messages without a signingTime.
+   */
   at?: Date;
+  /**
+   * When the certificates' validity and revocation are judged:
+   * - `'now'` (the default): at `at` (the store's clock). A certificate that has expired is `expired`, even if the
+   *   message claims it was signed while the certificate was valid (the reasons then say when it was valid); any
+   *   revocation dated before now counts, whatever its reason (removeFromCRL aside).
+   * - `'signing-time'`: at the signingTime attribute (archival verification, as before 0.2). **The signingTime is a
+   *   claim made by whoever holds the key**: a thief of an expired or revoked key can backdate it, so use this only
+   *   when the claim is trusted otherwise (for example, mail verified and archived when it arrived). A keyCompromise
+   *   (or unspecified, cACompromise, aACompromise) revocation still counts whatever its date.
+   */
+  verifyAt?: 'now' | 'signing-time';
+  /** Work limits for this call, layered over the store's (see `Limits`). */
+  limits?: Partial<Limits>;
   /** More CRLs (DER or PEM) to check revocation with, besides those in the message. */
   crls?: readonly (Uint8Array | string)[];
   /** Learn certificates and preferences from valid signatures (default true). */
@@ -163,7 +180,13 @@ interface VerifyContext {
   crypto?: Crypto;
   /** The store's policy with this call's changes. */
   policy: AlgorithmPolicy;
+  /** "Now": `options.at` or the store's clock. */
   at: Date;
+  /** Judge validity and revocation at the signing time (the signer's claim) instead of `at`. */
+  atSigningTime: boolean;
+  limits: Limits;
+  /** The path-building budget of this call, shared by every signer. */
+  budget: PathBudget;
   crls: ParsedCrl[];
   /** From addresses of the outermost message. */
   from: string[];
@@ -182,6 +205,9 @@ function makeContext(options: VerifyOptions, headers: readonly Header[], what: s
   );
   if (options.at !== undefined && !(options.at instanceof Date && !Number.isNaN(options.at.getTime())))
     throw new TypeError(`${what}: options.at must be a valid Date`);
+  if (options.verifyAt !== undefined && options.verifyAt !== 'now' && options.verifyAt !== 'signing-time')
+    throw new TypeError(`${what}: options.verifyAt must be 'now' or 'signing-time'`);
+  const limits = resolveLimits(`${what}: options.limits`, store.limits, options.limits);
   const crls: ParsedCrl[] = [];
   for (const c of options.crls ?? []) {
     for (const der of typeof c === 'string' ? pemCrlsOrThrow(c) : [c]) crls.push(parseCrl(der));
@@ -192,6 +218,9 @@ function makeContext(options: VerifyOptions, headers: readonly Header[], what: s
     crypto: options.crypto ?? store.crypto,
     policy,
     at: options.at ?? store.now(),
+    atSigningTime: options.verifyAt === 'signing-time',
+    limits,
+    budget: new PathBudget(limits),
     crls,
     from: addressesOf(getHeader({ headers }, 'from')),
     harvest: options.harvest ?? true,
@@ -224,9 +253,11 @@ async function findSignerCert(sid: CertRef, sd: ParsedSignedData, ctx: VerifyCon
 const COMPROMISE = new Set([undefined, 0, 1, 2, 10]);
 
 /**
- * Whether a CRL signed by `issuer` revokes `cert` for a signature made at `at`. A compromise (or an unspecified
- * reason) revokes it for every signature; any other reason (superseded, affiliation changed…) only for signatures
- * made after the revocation date. `removeFromCRL` entries don't count.
+ * Whether a CRL signed by `issuer` revokes `cert` for a signature judged at `at`. Verifying at "now", every
+ * revocation dated at or before `at` counts, whatever its reason. Verifying at the (claimed) signing time, a
+ * compromise (or an unspecified reason) revokes the certificate for every signature, and any other reason
+ * (superseded, on hold, affiliation changed…) only for signatures made after the revocation date. `removeFromCRL`
+ * entries never count.
  */
 async function revocation(cert: CertInfo, issuers: readonly CertInfo[], ctx: VerifyContext, crls: readonly ParsedCrl[], at: Date): Promise<string | undefined> {
   const key = serialKey(cert.serial);
@@ -240,7 +271,7 @@ async function revocation(cert: CertInfo, issuers: readonly CertInfo[], ctx: Ver
       const sig = await verifySignature(crl.signatureAlgorithm, undefined, issuer, crl.tbs, crl.signature, ctx.crypto);
       if (!sig.ok) continue;
       if (!ctx.policy.allowWeak && isWeakHash(sig.hash)) continue;
-      if (COMPROMISE.has(entry.reason) || entry.date.getTime() <= at.getTime())
+      if ((ctx.atSigningTime && COMPROMISE.has(entry.reason)) || entry.date.getTime() <= at.getTime())
         return `revoked: ${entry.date.toISOString()}${entry.reason !== undefined ? ` (reason ${entry.reason})` : ''}`;
     }
   }
@@ -285,8 +316,15 @@ async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo, conten
   if (check.weak && !ctx.policy.allowWeak) add('invalid', 'weak-algorithm');
   if (check.smallKey !== undefined) add('invalid', 'weak-key');
 
-  const at = check.signingTime ?? ctx.at;
-  if (!isValidAt(info, at)) add('expired', at.getTime() < info.notBefore.getTime() ? 'certificate-not-yet-valid' : 'certificate-expired');
+  // The time validity and revocation are judged at: now, unless the caller trusts the signer's claimed signingTime.
+  const at = ctx.atSigningTime ? (check.signingTime ?? ctx.at) : ctx.at;
+  if (!isValidAt(info, at)) {
+    let reason = at.getTime() < info.notBefore.getTime() ? 'certificate-not-yet-valid' : 'certificate-expired';
+    // Say when it was valid: the signing time is the signer's claim, so it only informs.
+    if (check.signingTime && isValidAt(info, check.signingTime) && !ctx.atSigningTime)
+      reason += `; valid at claimed signing time ${check.signingTime.toISOString()}`;
+    add('expired', reason);
+  }
 
   const chain = await ctx.store.chain(info, at, sd.certificates, ctx.policy.allowWeak);
   if (!chain.chain) {
@@ -387,7 +425,7 @@ export async function verifySignedCms(
   detachedContent: Uint8Array | undefined,
   ctx: VerifyContext,
 ): Promise<{ content: Uint8Array; signers: SignerResult[] }> {
-  const sd = parseSignedData(der);
+  const sd = parseSignedData(der, ctx.limits);
   const content = detachedContent ?? sd.eContent;
   if (!content) throw new CMSInvalid('signed-data has no content (a detached signature without the signed part)');
   const signers: SignerResult[] = [];
@@ -405,9 +443,12 @@ export async function verifySignedCms(
 const PKCS7_MIME = new Set(['application/pkcs7-mime', 'application/x-pkcs7-mime']);
 
 /** What kind of S/MIME entity `bytes` is, by its Content-Type (or raw DER). */
-export function smimeKindOf(bytes: Uint8Array): { kind: 'multipart-signed' | 'pkcs7-mime' | 'der' | 'other'; headers: Header[]; type: string } {
+export function smimeKindOf(
+  bytes: Uint8Array,
+  limits: Limits = DEFAULT_LIMITS,
+): { kind: 'multipart-signed' | 'pkcs7-mime' | 'der' | 'other'; headers: Header[]; type: string } {
   if (bytes.length > 0 && bytes[0] === 0x30) return { kind: 'der', headers: [], type: '' };
-  const e = parseEntity(bytes);
+  const e = parseEntity(bytes, mimeLimits(limits));
   const ct = parseContentType(getHeader(e, 'content-type') ?? 'text/plain');
   if (ct.type === 'multipart/signed') return { kind: 'multipart-signed', headers: e.headers, type: ct.type };
   if (PKCS7_MIME.has(ct.type)) return { kind: 'pkcs7-mime', headers: e.headers, type: ct.type };
@@ -418,6 +459,19 @@ export function smimeKindOf(bytes: Uint8Array): { kind: 'multipart-signed' | 'pk
   return { kind: 'other', headers: e.headers, type: ct.type };
 }
 
+/**
+ * The limits of a call (the store's with the call's changes), after checking the input's size against
+ * `maxInputBytes`. Internal: also used by openMessage.
+ */
+export function checkInput(bytes: Uint8Array, options: { store?: CertificateStore; limits?: Partial<Limits> }, what: string): Limits {
+  const limits = resolveLimits(`${what}: options.limits`, options?.store?.limits, options?.limits);
+  if (bytes.length > limits.maxInputBytes)
+    throw new MIMELimitExceeded(`${what}: the input is ${bytes.length} bytes, more than maxInputBytes (${limits.maxInputBytes})`, {
+      limit: 'maxInputBytes',
+    });
+  return limits;
+}
+
 /** Internal: the context for openMessage. */
 export function verifyContext(options: VerifyOptions, headers: readonly Header[], what: string): VerifyContext {
   return makeContext(options, headers, what);
@@ -426,15 +480,16 @@ export type { VerifyContext };
 
 export async function verifyMessage(message: Uint8Array | string, options: VerifyOptions): Promise<VerifyResult> {
   const bytes = toBytes(message, 'verifyMessage: message');
-  const k = smimeKindOf(bytes);
+  const limits = checkInput(bytes, options, 'verifyMessage');
+  const k = smimeKindOf(bytes, limits);
   const ctx = makeContext(options, k.headers, 'verifyMessage');
   if (k.kind === 'multipart-signed') {
-    const ms = parseMultipartSigned(bytes);
+    const ms = parseMultipartSigned(bytes, mimeLimits(limits));
     const r = await verifySignedCms(ms.signature, ms.signedPart, ctx);
     return { content: r.content, signers: r.signers, detached: true };
   }
   if (k.kind === 'pkcs7-mime' || k.kind === 'der') {
-    const { der } = extractCms(bytes);
+    const { der } = extractCms(bytes, mimeLimits(limits));
     const r = await verifySignedCms(der, undefined, ctx);
     return { content: r.content, signers: r.signers, detached: false };
   }

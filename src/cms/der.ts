@@ -28,9 +28,9 @@ export interface Tlv {
 }
 
 export interface BerLimits {
-  /** Maximum nesting depth. */
+  /** Maximum nesting depth (the `maxBerDepth` limit). */
   maxDepth: number;
-  /** Maximum number of chunks of a constructed string. */
+  /** Maximum number of elements of one constructed value, or chunks of a constructed string (`maxBerElements`). */
   maxChunks: number;
 }
 
@@ -60,7 +60,7 @@ function fail(msg: string): never {
 
 /** Reads the element that starts at `pos`; `limit` is the end of the enclosing value. */
 export function readTlv(buf: Uint8Array, pos: number, limit = buf.length, depth = 0, lim = DEFAULT_BER_LIMITS): Tlv {
-  if (depth > lim.maxDepth) throw new CMSLimitExceeded(`BER nesting deeper than ${lim.maxDepth}`);
+  if (depth > lim.maxDepth) throw new CMSLimitExceeded(`BER nesting deeper than ${lim.maxDepth}`, { limit: 'maxBerDepth' });
   const start = pos;
   if (pos >= limit) fail('truncated (identifier)');
   const id = buf[pos++]!;
@@ -116,6 +116,7 @@ export function children(buf: Uint8Array, t: Tlv, depth = 0, lim = DEFAULT_BER_L
   while (p < t.contentEnd) {
     const c = readTlv(buf, p, t.contentEnd, depth + 1, lim);
     out.push(c);
+    if (out.length > lim.maxChunks) throw new CMSLimitExceeded(`more than ${lim.maxChunks} elements in one BER value`, { limit: 'maxBerElements' });
     p = c.end;
   }
   return out;
@@ -156,7 +157,7 @@ function collectChunks(buf: Uint8Array, t: Tlv, out: Tlv[], depth: number, lim: 
     if (c.constructed) collectChunks(buf, c, out, depth + 1, lim);
     else {
       out.push(c);
-      if (out.length > lim.maxChunks) throw new CMSLimitExceeded(`more than ${lim.maxChunks} string chunks`);
+      if (out.length > lim.maxChunks) throw new CMSLimitExceeded(`more than ${lim.maxChunks} string chunks`, { limit: 'maxBerElements' });
     }
     p = c.end;
   }

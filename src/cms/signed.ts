@@ -10,12 +10,13 @@
  * Nothing here decides trust: `verifySignerInfo` says whether the digest and the signature hold and which
  * algorithms were used; chain, usage, revocation and address checks are in verify.ts.
  */
-import { CMSInvalid, KeyInvalid, UnsupportedAlgorithm } from '../errors.js';
+import { CMSInvalid, CMSLimitExceeded, KeyInvalid, UnsupportedAlgorithm } from '../errors.js';
+import { DEFAULT_LIMITS, type Limits } from '../lib/limits.js';
 import { getCrypto } from '../crypto/provider.js';
 import { importPrivateKey, importPublicKey } from '../crypto/key_cache.js';
 import { DEFAULT_POLICY, isWeakHash, keyPolicyProblem, WEAK_SIGNATURE_OIDS, type AlgorithmPolicy } from '../crypto/policy.js';
 import { hashSync, isAnyHash, rsaPkcs1v15Verify, rsaPssVerify } from '../crypto/rsa_sig.js';
-import { equal, concat } from '../lib/bytes.js';
+import { copyBytes, equal, concat } from '../lib/bytes.js';
 import { certInfo, keyKind, NIST_CURVES, type CertInfo } from '../certs/cert_info.js';
 import { rsaModulusBits, type PrivateKeyRef } from '../certs/keys.js';
 import {
@@ -415,7 +416,7 @@ function readSignerInfo(buf: Uint8Array, t: Tlv): ParsedSignerInfo {
   if (f[i] && f[i]!.cls === 2 && f[i]!.tagNo === 0) {
     const a = f[i++]!;
     // RFC 5652 §5.4: the signature covers the DER of the SET OF, i.e. the received bytes with the SET tag.
-    signedAttrsDer = buf.slice(a.start, a.end);
+    signedAttrsDer = copyBytes(buf.subarray(a.start, a.end)); // a copy: the tag is changed below
     signedAttrsDer[0] = 0x31;
     attrBuf = signedAttrsDer;
     signedAttrs = readAttributes(attrBuf, readTlv(attrBuf, 0));
@@ -435,8 +436,16 @@ function readSignerInfo(buf: Uint8Array, t: Tlv): ParsedSignerInfo {
   };
 }
 
-/** Parses a ContentInfo holding SignedData. CMSInvalid when it is anything else. */
-export function parseSignedData(der: Uint8Array): ParsedSignedData {
+/** Throws CMSLimitExceeded when a SET of `n` items is over its limit (checked before any item is parsed). */
+function checkCount(n: number, limit: keyof Limits, limits: Limits, what: string): void {
+  if (n > limits[limit]) throw new CMSLimitExceeded(`SignedData: ${n} ${what}, more than ${limit} (${limits[limit]})`, { limit });
+}
+
+/**
+ * Parses a ContentInfo holding SignedData. CMSInvalid when it is anything else; CMSLimitExceeded when it has more
+ * SignerInfos, certificates or CRLs than the limits allow (counted before any of them is parsed).
+ */
+export function parseSignedData(der: Uint8Array, limits: Limits = DEFAULT_LIMITS): ParsedSignedData {
   const top = readTlv(der, 0);
   if (top.cls !== 0 || top.tagNo !== TAG.SEQUENCE) throw new CMSInvalid('not a CMS ContentInfo (expected a SEQUENCE)');
   const [typeT, contentT] = children(der, top);
@@ -469,20 +478,26 @@ export function parseSignedData(der: Uint8Array): ParsedSignedData {
   let badCertificates = 0;
   const crls: Uint8Array[] = [];
   if (f[i] && f[i]!.cls === 2 && f[i]!.tagNo === 0) {
-    for (const c of children(der, f[i++]!)) {
+    const list = children(der, f[i++]!);
+    checkCount(list.length, 'maxCertificates', limits, 'certificates');
+    for (const c of list) {
       if (c.cls !== 0 || c.tagNo !== TAG.SEQUENCE) continue; // attribute certificates, other formats
       try {
-        certificates.push(certInfo(der.slice(c.start, c.end)));
+        certificates.push(certInfo(copyBytes(der.subarray(c.start, c.end))));
       } catch {
         badCertificates++;
       }
     }
   }
   if (f[i] && f[i]!.cls === 2 && f[i]!.tagNo === 1) {
-    for (const c of children(der, f[i++]!)) if (c.cls === 0 && c.tagNo === TAG.SEQUENCE) crls.push(der.subarray(c.start, c.end));
+    const list = children(der, f[i++]!);
+    checkCount(list.length, 'maxCrls', limits, 'CRLs');
+    for (const c of list) if (c.cls === 0 && c.tagNo === TAG.SEQUENCE) crls.push(der.subarray(c.start, c.end));
   }
   const siT = f[i++];
   if (!siT || siT.tagNo !== TAG.SET) throw new CMSInvalid('SignedData: missing signerInfos');
+  const signerInfos = children(der, siT);
+  checkCount(signerInfos.length, 'maxSignerInfos', limits, 'SignerInfos');
   return {
     version: buf0(der, vT),
     digestAlgorithms,
@@ -491,7 +506,7 @@ export function parseSignedData(der: Uint8Array): ParsedSignedData {
     certificates,
     badCertificates,
     crls,
-    signerInfos: children(der, siT).map((s) => readSignerInfo(der, s)),
+    signerInfos: signerInfos.map((s) => readSignerInfo(der, s)),
   };
 }
 

@@ -63,16 +63,42 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return d === 0;
 }
 
-/** A fresh ArrayBuffer holding exactly the bytes of `b` (what WebCrypto and asn1js want). */
+/**
+ * An ArrayBuffer holding exactly the bytes of `b` (what WebCrypto and asn1js want): `b`'s own buffer when `b` spans
+ * all of it, else a copy. Never `b.slice()`: on a Node Buffer (a Uint8Array subclass) `slice` returns a view of the
+ * same memory, whose `.buffer` is the whole shared pool.
+ */
 export function toArrayBuffer(b: Uint8Array): ArrayBuffer {
   if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer) return b.buffer;
-  return b.slice().buffer as ArrayBuffer;
+  return copyBytes(b).buffer as ArrayBuffer;
 }
 
-/** Accepts `Uint8Array | ArrayBuffer | string` input (a string is taken as UTF-8 text). */
+/** A copy of `b` in a fresh plain Uint8Array of its own (whatever subclass `b` is: see `toArrayBuffer`). */
+export function copyBytes(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(b.length);
+  out.set(b);
+  return out;
+}
+
+/**
+ * A plain Uint8Array view of a caller's bytes (no copy). A Node `Buffer`, or any other Uint8Array subclass, becomes a
+ * plain view of the same memory, so that every `slice` and `subarray` further down behaves as Uint8Array's (a Buffer's
+ * `slice` is a view, and code that means to copy before changing a byte would otherwise write into the caller's
+ * buffer). Views at any offset of any ArrayBuffer (pooled Buffers, SharedArrayBuffer) are fine: nothing reads
+ * `.buffer` without its offset and length.
+ */
+export function plainView(b: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(b) === Uint8Array.prototype ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/**
+ * Accepts `Uint8Array | ArrayBuffer | string` input (a string is taken as UTF-8 text) and returns a plain Uint8Array
+ * (see `plainView`). The caller's bytes are never written: functions that change bytes in place copy first, unless
+ * the caller said otherwise (`overwriteInput`).
+ */
 export function toBytes(input: Uint8Array | ArrayBuffer | string, what = 'input'): Uint8Array {
   if (typeof input === 'string') return utf8(input);
-  if (input instanceof Uint8Array) return input;
+  if (input instanceof Uint8Array) return plainView(input);
   if (input instanceof ArrayBuffer) return new Uint8Array(input);
   throw new TypeError(`${what}: expected Uint8Array, ArrayBuffer or string, got ${typeof input}`);
 }

@@ -157,7 +157,7 @@ export function parseEntity(bytes: Uint8Array, limits?: Partial<MimeLimits>): En
     const nl = bytes.indexOf(LF, pos);
     const next = nl < 0 ? len : nl + 1;
     if (next > L.maxHeaderBytes) {
-      throw new MIMELimitExceeded(`MIME header section exceeds maxHeaderBytes (${L.maxHeaderBytes} bytes)`);
+      throw new MIMELimitExceeded(`MIME header section exceeds maxHeaderBytes (${L.maxHeaderBytes} bytes)`, { limit: 'maxHeaderBytes' });
     }
     const contentEnd = nl < 0 ? len : nl > pos && bytes[nl - 1] === CR ? nl - 1 : nl;
     if (lineEnding === undefined && nl >= 0) lineEnding = contentEnd < nl ? '\r\n' : '\n';
@@ -184,7 +184,7 @@ export function parseEntity(bytes: Uint8Array, limits?: Partial<MimeLimits>): En
       }
       if (curStart >= 0) headers.push(makeHeader(bytes, curStart, curColon, pos));
       if (headers.length >= L.maxHeaders) {
-        throw new MIMELimitExceeded(`MIME entity has more than maxHeaders (${L.maxHeaders}) headers`);
+        throw new MIMELimitExceeded(`MIME entity has more than maxHeaders (${L.maxHeaders}) headers`, { limit: 'maxHeaders' });
       }
       curStart = pos;
       curColon = colon;
@@ -465,7 +465,7 @@ export function splitMultipartRanges(body: Uint8Array, boundary: string, limits?
       end--;
       if (end > start && body[end - 1] === CR) end--;
     }
-    if (parts.length >= L.maxParts) throw new MIMELimitExceeded(`multipart has more than maxParts (${L.maxParts}) parts`);
+    if (parts.length >= L.maxParts) throw new MIMELimitExceeded(`multipart has more than maxParts (${L.maxParts}) parts`, { limit: 'maxParts' });
     parts.push({ start, end });
     if (next.close) return { parts, preambleEnd: lineEndingStart(body, first.start), epilogueStart: next.lineEnd };
     cur = next;

@@ -370,7 +370,7 @@ type Piece = Uint8Array | { length: number; write(out: Uint8Array, o: number): v
  * into the final buffer), or undefined when `bytes` is already canonical and 7-bit clean.
  */
 function prepare(bytes: Uint8Array, depth: number, L: MimeLimits): Piece[] | undefined {
-  if (depth > L.maxDepth) throw new MIMELimitExceeded(`MIME nesting deeper than maxDepth (${L.maxDepth})`);
+  if (depth > L.maxDepth) throw new MIMELimitExceeded(`MIME nesting deeper than maxDepth (${L.maxDepth})`, { limit: 'maxMimeDepth' });
   const e = parseEntity(bytes, L);
   const head = bytes.subarray(0, e.headerEnd);
   const headC = canonicalize(head);
