@@ -415,9 +415,14 @@ describe.skipIf(!HAVE)('public signed vectors', () => {
       const s = only(await verify(f, legacy([self]), { allowWeak: true, at: new Date('2006-08-15T14:12:31Z') }));
       expect(s.status).toBe('valid');
       expect(s.email).toBe('arminha@student.ethz.ch');
-      const u = only(await verify(f, legacy(), { allowWeak: true }));
+      // At its signing time (the archival option): untrusted, nothing else. Verified now, the certificate has also
+      // expired since; the reason says it was valid at the time the signer claims.
+      const u = only(await verify(f, legacy(), { allowWeak: true, verifyAt: 'signing-time' }));
       expect(u.status).toBe('untrusted');
       expect(u.reasons).toEqual(['no-chain-to-trust-anchor']);
+      const now = only(await verify(f, legacy(), { allowWeak: true }));
+      expect(now.status).toBe('untrusted');
+      expect(now.reasons).toEqual([expect.stringMatching(/^certificate-expired; valid at claimed signing time 2006-/), 'no-chain-to-trust-anchor']);
     });
     // No root for these two (the MITM Test CA and TC TrustCenter certificates are not in the message): the
     // signature holds (Bouncy Castle's "VALID"), the signer stays untrusted.
@@ -447,9 +452,13 @@ describe.skipIf(!HAVE)('public signed vectors', () => {
     it('3nnn_smime.eml (Mac Outlook 2011, "\\n\\n\\n" canonicalisation case): the signature holds → valid at its signing time', async () => {
       const f = `${BC}/3nnn_smime.eml`;
       const anchor = 'mimekit/StartComCertificationAuthority.crt';
-      const d = only(await verify(f, { anchors: [anchor] }));
+      const d = only(await verify(f, { anchors: [anchor] }, { verifyAt: 'signing-time' }));
       expect(d.status).toBe('untrusted'); // SHA-256 signature, but the signer's certificate is sha1WithRSA-signed
       expect(d.reasons).toEqual(['chain-weak-algorithm']);
+      // Verified now (the default), the signer's certificate and its CA have long expired.
+      const now = only(await verify(f, { anchors: [anchor] }));
+      expect(now.status).toBe('expired');
+      expect(now.reasons).toContain('issuer-expired');
       const s = only(await verify(f, { anchors: [anchor] }, { allowWeak: true, at: new Date('2015-03-11T13:36:43Z') }));
       expect(s.status).toBe('valid');
       expect(s.reasons).toEqual([]);

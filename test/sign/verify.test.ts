@@ -179,13 +179,20 @@ describe('every status, each with a message that causes it', () => {
     expect((await one(signed, { at })).status).toBe('valid');
   });
 
-  it('valid: signed while the certificate was valid, verified after it expired', async () => {
+  it('expired: signed while the certificate was valid (the signer says), verified after it expired', async () => {
+    // The signingTime is the signer's claim: whoever holds an expired key can backdate it. Verified now (the
+    // default) the certificate is expired, and the reason says when it was valid; with verifyAt: 'signing-time'
+    // (archival verification, for callers who trust the claim) it is valid.
     const inside = new Date(pki.ids['dave-expired']!.cert.notBefore.getTime() + DAY);
     const store = await storeFor(pki, ['dave-expired'], [], { now: () => inside });
     const signed = await signMessage(msgFrom('dave@example.com'), { store, from: 'dave@example.com' });
     const s = await one(signed);
     expect(s.signingTime!.getTime()).toBe(Math.floor(inside.getTime() / 1000) * 1000);
-    expect(s.status).toBe('valid');
+    expect(s.status).toBe('expired');
+    expect(s.reasons).toEqual([`certificate-expired; valid at claimed signing time ${s.signingTime!.toISOString()}`]);
+    const archival = await one(signed, { verifyAt: 'signing-time' });
+    expect(archival.status).toBe('valid');
+    expect(archival.reasons).toEqual([]);
   });
 
   it('revoked: by a CRL the message carries', async () => {
@@ -250,7 +257,9 @@ describe('every status, each with a message that causes it', () => {
       expect(t.status).toBe('wrong-usage');
       expect(t.reasons).toEqual(['wrong-usage: extendedKeyUsage', 'address-mismatch: x@example.com']);
       const late = await one(tls, { at: new Date(Date.now() + 400 * DAY) });
-      expect(late.status).toBe('wrong-usage'); // the signingTime, not `at`, decides expiry
+      expect(late.status).toBe('expired'); // verified at `at` (now), the certificate has expired
+      const archival = await one(tls, { at: new Date(Date.now() + 400 * DAY), verifyAt: 'signing-time' });
+      expect(archival.status).toBe('wrong-usage'); // at the claimed signingTime it had not
       const old = await one(opensslSign(pki, 'dave-expired', msgFrom('x@example.com')));
       expect(old.status).toBe('expired');
       expect(old.reasons).toEqual(['certificate-expired', 'address-mismatch: x@example.com']);
