@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import forge from 'node-forge';
 import { decryptMessage, encryptMessage, signMessage, verifyMessage } from '../dist/index.node.js';
 import { extractCms } from '../dist/mime/smime.js';
+import { SECURITY_GATE, securityRows } from './security.js';
 import {
   ADDRESS,
   KiB,
@@ -53,7 +54,7 @@ else delete childEnv.GLIBC_TUNABLES;
 const quick = process.argv.includes('--quick');
 /** Internal: the child of forgeRowsDefaultAllocator() prints its rows as JSON after this word. */
 const FORGE_JSON = '--forge-json';
-/** `--only=envelope,sign,forge,cli,memory` runs some sections (while working on one); the gate still applies. */
+/** `--only=envelope,sign,forge,cli,memory,security` runs some sections (while working on one); the gate still applies. */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const want = (section) => !only || only.includes(section);
 const BIG = quick ? 8 * MiB : 64 * MiB;
@@ -373,6 +374,13 @@ try {
     const cli = cliRows(dir);
     if (cli) table(['operation', 'size', 'algorithm', 'openssl s', 'smime s', 'smime / openssl'], cli);
     else console.log('openssl is not installed: skipped.');
+  }
+  if (want('security')) {
+    console.log(`\n## Hostile inputs (security review): time to settle, against the normal operation\n`);
+    const sec = await securityRows({ quick });
+    table(['hostile input', 'settles with', 'ms', 'normal operation', 'normal ms', '× normal'], sec.rows);
+    console.log(`\nGate: a hostile input that takes more than ${SECURITY_GATE}× its normal operation fails the run.`);
+    failures.push(...sec.failures);
   }
   if (memory) {
     console.log(`\n## Peak memory of a fresh process (process.resourceUsage().maxRSS)\n`);
