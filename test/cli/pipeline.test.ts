@@ -6,9 +6,9 @@
  * stderr did the same. Now stdin is a stream, stdout is written with backpressure, EPIPE on stdout is a quiet exit 141,
  * and a failing stderr is ignored. Run `npm run build` first (`npm test` does it).
  */
-import { describe, expect, it, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, tmp, VECTORS } from '../_helpers/env.js';
 import { PASSWORD } from '../_helpers/identities.js';
@@ -79,6 +79,10 @@ beforeAll(async () => {
   expect(r.err).toBe('');
   expect(r.code).toBe(0);
   expect(statSync(big).size).toBeGreaterThan(4 << 20);
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true }); // a few MiB of messages
 });
 
 function verifyReport(path: string) {
