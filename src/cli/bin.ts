@@ -1,18 +1,13 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+// The `smime` executable: runCli (main.ts) over the process's own stdin, stdout and stderr, read and written as
+// streams (stdio.ts) so that slow pipes and readers that leave early (`| head`) behave.
 import { runCli } from './main.js';
+import { readStdin, writeStderr, writeStdout } from './stdio.js';
 
 const code = await runCli(process.argv.slice(2), {
-  stdin: () => {
-    const b = readFileSync(0);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  },
-  stdout: (b) => {
-    process.stdout.write(b);
-  },
-  stderr: (s) => {
-    process.stderr.write(s);
-  },
+  stdin: readStdin,
+  stdout: writeStdout,
+  stderr: writeStderr,
   env: process.env,
 });
 process.exitCode = code;

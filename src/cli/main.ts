@@ -12,6 +12,9 @@
  *   sign:    --from EMAIL, --opaque, --digest sha256|sha384|sha512
  *
  * On any failure: a non-zero exit, a clear message on stderr, and nothing written to --out.
+ * Exit codes: 0 done, 1 failed (or a signature not valid), 2 usage, 3 no certificate for a recipient, 70 internal
+ * error, 141 (128 + SIGPIPE, what a shell shows for `cat big | head`) when the reader of stdout went away early:
+ * no message then, as for any Unix filter killed by SIGPIPE, and the rest of the output (and --report) is not written.
  */
 import { readFileSync, writeFileSync, renameSync, unlinkSync, lstatSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
@@ -26,12 +29,18 @@ import { CIPHERS, type ContentCipherName } from '../cms/content_cipher.js';
 import { MissingRecipientCertificatesError, SmimeError } from '../errors.js';
 import type { OaepHash } from '../cms/ktri.js';
 
+/** Where the CLI reads and writes: the process's own streams (bin.ts, stdio.ts), or a test's buffers. */
 export interface CliIo {
-  stdin: () => Uint8Array;
-  stdout: (b: Uint8Array) => void;
+  /** All of standard input (read only when there is no --in). */
+  stdin: () => Uint8Array | Promise<Uint8Array>;
+  /** Writes to standard output; a rejection with code EPIPE means the reader went away (exit 141). */
+  stdout: (b: Uint8Array) => void | Promise<void>;
   stderr: (s: string) => void;
   env: Record<string, string | undefined>;
 }
+
+/** The exit code when stdout's reader went away early (EPIPE): 128 + SIGPIPE, as a shell reports `cat big | head`. */
+export const EXIT_PIPE = 141;
 
 const USAGE = `usage: smime encrypt|decrypt|sign|verify|open [options]
   --in FILE          input (default stdin)
@@ -47,6 +56,8 @@ const USAGE = `usage: smime encrypt|decrypt|sign|verify|open [options]
  encrypt: --to EMAIL (repeatable) [--from EMAIL] [--cipher ${Object.keys(CIPHERS).join('|')}]
           [--oaep [sha1|sha256|sha384|sha512]] [--keyid]
  sign:    --from EMAIL [--opaque] [--digest sha256|sha384|sha512]
+exit: 0 done, 1 failed or signature not valid, 2 usage, 3 no certificate for a recipient, 70 internal error,
+      141 stdout closed early by its reader (e.g. | head), quietly
 `;
 
 class UsageError extends Error {}
@@ -129,9 +140,9 @@ const OAEP: Record<string, OaepHash> = { sha1: 'SHA-1', sha256: 'SHA-256', sha38
  * Writes atomically: a temporary file renamed into place, so a failure never leaves partial output. A path that
  * exists and is not a regular file (/dev/stdout is a symbolic link, a FIFO, a device) is written directly.
  */
-function writeOut(path: string | undefined, data: Uint8Array, io: CliIo): void {
+async function writeOut(path: string | undefined, data: Uint8Array, io: CliIo): Promise<void> {
   if (!path) {
-    io.stdout(data);
+    await io.stdout(data);
     return;
   }
   let special = false;
@@ -186,7 +197,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     const store = await loadStore(a, io);
     const inPath = str(a, 'in');
-    const input = inPath ? readBytes(inPath) : io.stdin();
+    const input = inPath ? readBytes(inPath) : await io.stdin();
     let output: Uint8Array;
     let report: unknown;
     let exit = 0;
@@ -269,12 +280,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     if (exit !== 0) {
       const rp = str(a, 'report');
-      if (rp) writeOut(rp, new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n'), io);
+      if (rp) await writeOut(rp, new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n'), io);
       return exit;
     }
-    writeOut(str(a, 'out'), output, io);
+    await writeOut(str(a, 'out'), output, io);
     const rp = str(a, 'report');
-    if (rp) writeOut(rp, new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n'), io);
+    if (rp) await writeOut(rp, new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n'), io);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
@@ -291,6 +302,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return 1;
     }
     const err = e as NodeJS.ErrnoException;
+    // The reader of our output went away (`smime decrypt | head`): not an error of ours, and nothing to say.
+    if (err && err.code === 'EPIPE') return EXIT_PIPE;
     if (err && typeof err.code === 'string' && err.code.startsWith('E') && err.path) {
       io.stderr(`smime: cannot read or write ${err.path}: ${err.code}\n`);
       return 1;
