@@ -17,9 +17,8 @@ import { toBytes } from './lib/bytes.js';
 import { openEnvelope, readContentInfo } from './cms/enveloped.js';
 import { OIDS, oidName } from './cms/oids.js';
 import { extractCms, parseMultipartSigned } from './mime/smime.js';
-import { getHeader } from './mime/entity.js';
 import {
-  addressesOf,
+  noteHeaders,
   smimeKindOf,
   verifyContext,
   verifySignedCms,
@@ -89,7 +88,7 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
   for (let kind = first; ; kind = innerKind(cur)) {
     if (kind.kind === 'other') break;
     if (layers.length >= maxDepth) throw new MIMELimitExceeded(`openMessage: more than ${maxDepth} S/MIME layers`);
-    if (ctx.from.length === 0) ctx.from = addressesOf(getHeader({ headers: kind.headers }, 'from'));
+    noteHeaders(ctx, kind.headers);
     if (kind.kind === 'multipart-signed') {
       const ms = parseMultipartSigned(cur);
       const r = await verifySignedCms(ms.signature, ms.signedPart, ctx);
