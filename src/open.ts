@@ -5,7 +5,9 @@
  * then signed, triple-wrapped, and multipart/signed inside application/pkcs7-mime all open in one call.
  *
  * The From address for the signers' address checks is the outermost message's (an encrypted message's From is
- * outside the encryption); when the outermost entity has none, the first From found further in is used.
+ * outside the encryption); when the outermost entity has none, the first From found further in is used. When no
+ * layer has a From but one has a message header (mime/address.ts isMessageHeader), signers are
+ * `address-mismatch: no From`; bare MIME entities all the way down have no address to check.
  *
  * `authenticated` is false when any encryption layer used a non-AEAD cipher (CBC) and no signature inside it is
  * `valid`: CBC ciphertext can be altered without detection (EFAIL), so apps should warn. It is true when nothing
