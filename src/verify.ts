@@ -182,8 +182,10 @@ function checkAddresses(emails: readonly string[], ctx: VerifyContext): { email?
     const s = held(b.sender.key);
     if (s !== undefined) return { email: s };
   }
-  const shown = (missing.length > 0 ? missing : [b.sender!]).map((m) => m.address.replace(/[A-Z]+/g, (x) => x.toLowerCase()));
-  return { problem: shown.join(', ') };
+  const lacking = (missing.length > 0 ? missing : [b.sender!]).map((m) => m.address.replace(/[A-Z]+/g, (x) => x.toLowerCase()));
+  // The reason names the addresses the certificate lacks; a From of thousands of mailboxes names the first ten.
+  const more = lacking.length > 10 ? `, and ${lacking.length - 10} more` : '';
+  return { problem: lacking.slice(0, 10).join(', ') + more };
 }
 
 function makeContext(options: VerifyOptions, headers: readonly Header[], what: string): VerifyContext {

@@ -141,7 +141,6 @@ function asciiLower(s: string): string {
 export function domainKey(domain: string): string {
   const d = asciiLower(domain);
   if (d.startsWith('[')) return d;
-  // eslint-disable-next-line no-control-regex
   const international = /[^\x00-\x7f]/.test(d) || /(?:^|\.)xn--/.test(d);
   if (!international || !/^[a-z0-9.\-\u0080-\u{10FFFF}]+$/u.test(d)) return d;
   try {

@@ -23,6 +23,8 @@ describe('parseAddressList: valid forms', () => {
     ['Alice (the (nested) boss) <alice@example.com> (work)', ['alice@example.com']],
     ['alice(comment)@(another)example.com', ['alice@example.com']],
     ['alice @ example . com', ['alice@example.com']],
+    ['Alice < alice@example.com >', ['alice@example.com']],
+    ['Alice\r\n <alice@example.com>', ['alice@example.com']],
     ['alice . smith@example.com', ['alice.smith@example.com']],
     ['"alice"@example.com', ['alice@example.com']],
     ['"alice smith"@example.com', ['"alice smith"@example.com']],

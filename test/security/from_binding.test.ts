@@ -55,6 +55,13 @@ describe('attacks: a trusted signer who is not Alice does not pass as Alice', ()
     expect(s.reasons).toEqual(['address-mismatch: alice@example.com']);
   });
 
+  it('many mailboxes: the reason names the first ten the certificate lacks', async () => {
+    const others = Array.from({ length: 12 }, (_, i) => `u${i}@example.com`);
+    const s = await verdict(withFrom(`From: ${[...others, 'bob@example.com'].join(', ')}`), 'bob');
+    expect(s.status).toBe('address-mismatch');
+    expect(s.reasons).toEqual([`address-mismatch: ${others.slice(0, 10).join(', ')}, and 2 more`]);
+  });
+
   it('a group in From: every member must be the signer\'s', async () => {
     const s = await verdict(withFrom('From: Friends: alice@example.com, bob@example.com;'), 'bob');
     expect(s.status).toBe('address-mismatch');
