@@ -5,7 +5,9 @@
  * then signed, triple-wrapped, and multipart/signed inside application/pkcs7-mime all open in one call.
  *
  * The From address for the signers' address checks is the outermost message's (an encrypted message's From is
- * outside the encryption); when the outermost entity has none, the first From found further in is used.
+ * outside the encryption); when the outermost entity has none, the first From found further in is used. When no
+ * layer has a From but one has a message header (mime/address.ts isMessageHeader), signers are
+ * `address-mismatch: no From`; bare MIME entities all the way down have no address to check.
  *
  * `authenticated` is false when any encryption layer used a non-AEAD cipher (CBC) and no signature inside it is
  * `valid`: CBC ciphertext can be altered without detection (EFAIL), so apps should warn. It is true when nothing
@@ -17,11 +19,10 @@ import { toBytes } from './lib/bytes.js';
 import { openEnvelope, readContentInfo } from './cms/enveloped.js';
 import { OIDS, oidName } from './cms/oids.js';
 import { extractCms, parseMultipartSigned } from './mime/smime.js';
-import { getHeader } from './mime/entity.js';
 import { mimeLimits, type Limits } from './lib/limits.js';
 import {
-  addressesOf,
   checkInput,
+  noteHeaders,
   smimeKindOf,
   verifyContext,
   verifySignedCms,
@@ -95,7 +96,7 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
     if (layers.length >= maxDepth) throw new MIMELimitExceeded(`openMessage: more than ${maxDepth} S/MIME layers`, { limit: 'maxDepth' });
     if (layers.length >= limits.maxMimeDepth)
       throw new MIMELimitExceeded(`openMessage: more than maxMimeDepth (${limits.maxMimeDepth}) S/MIME layers`, { limit: 'maxMimeDepth' });
-    if (ctx.from.length === 0) ctx.from = addressesOf(getHeader({ headers: kind.headers }, 'from'));
+    noteHeaders(ctx, kind.headers);
     if (kind.kind === 'multipart-signed') {
       const ms = parseMultipartSigned(cur, mime);
       const r = await verifySignedCms(ms.signature, ms.signedPart, ctx);

@@ -15,7 +15,7 @@
  * - revocation by a CRL the message carries, one given in `options.crls` or one added with `store.addCrl`, signed
  *   by the certificate's issuer;
  * - keyUsage (digitalSignature or nonRepudiation) and EKU (absent, emailProtection, anyExtendedKeyUsage);
- * - the signer's addresses against the From header.
+ * - the signer's addresses against the From header (see {@link VerifyContext.from} and mime/address.ts).
  *
  * It throws only when the input is not a signed message (MIMEInvalid, CMSInvalid). Everything wrong with a
  * signature is a status and a list of reasons.
@@ -51,6 +51,7 @@ import {
 } from './cms/signed.js';
 import { extractCms, parseMultipartSigned } from './mime/smime.js';
 import { getHeader, parseContentType, parseEntity, type Header } from './mime/entity.js';
+import { certAddressKey, fromBinding, isMessageHeader, type FromBinding } from './mime/address.js';
 
 export { openMessage } from './open.js';
 export type { OpenOptions, OpenResult, OpenLayer } from './open.js';
@@ -95,7 +96,9 @@ export interface SignerResult {
    * Every finding, e.g. 'digest-mismatch', 'signature-mismatch', 'weak-algorithm', 'weak-key' (an RSA key below the
    * policy's minRsaBits), 'unsupported-algorithm: <oid>',
    * 'signer-certificate-not-found', 'no-chain-to-trust-anchor', 'certificate-expired', 'issuer-expired',
-   * 'revoked: <date>', 'wrong-usage: keyUsage', 'wrong-usage: extendedKeyUsage', 'address-mismatch: <from>'.
+   * 'revoked: <date>', 'wrong-usage: keyUsage', 'wrong-usage: extendedKeyUsage', 'address-mismatch: <the From
+   * addresses the certificate lacks>', 'address-mismatch: two From headers', 'address-mismatch: unparsable From',
+   * 'address-mismatch: From has no mailbox', 'address-mismatch: no From'.
    */
   reasons: string[];
   /** The digest algorithm, e.g. 'SHA-256'. */
@@ -149,32 +152,6 @@ export interface VerifyResult {
 
 // -----------------------------------------------------------------------------------------------------------------
 
-/** The addr-specs in an address header (display names, comments, groups and quoted strings skipped). */
-export function addressesOf(value: string | undefined): string[] {
-  if (!value) return [];
-  let s = '';
-  let depth = 0;
-  let quoted = false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i]!;
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (quoted) {
-      if (c === '"') quoted = false;
-      continue;
-    }
-    if (c === '"') quoted = true;
-    else if (c === '(') depth++;
-    else if (c === ')') depth = Math.max(0, depth - 1);
-    else if (depth === 0) s += c;
-  }
-  const out: string[] = [];
-  for (const m of s.matchAll(/[^\s<>,;:()[\]"]+@[^\s<>,;:()[\]"]+/g)) out.push(m[0].toLowerCase());
-  return out;
-}
-
 interface VerifyContext {
   store: CertificateStore;
   crypto?: Crypto;
@@ -188,9 +165,50 @@ interface VerifyContext {
   /** The path-building budget of this call, shared by every signer. */
   budget: PathBudget;
   crls: ParsedCrl[];
-  /** From addresses of the outermost message. */
-  from: string[];
+  /**
+   * The From binding: the outermost header section's From, else the first one found further in (an inner layer, or
+   * the signed entity itself). Undefined while no From has been seen.
+   */
+  from?: FromBinding;
+  /**
+   * Whether a header section seen so far is a message header (isMessageHeader: any RFC 5322 §3.6 field). A signer
+   * of a message with a message header but no From anywhere is `address-mismatch: no From`; a bare MIME entity or
+   * a bare CMS object has no address to check.
+   */
+  messageHeader: boolean;
   harvest: boolean;
+}
+
+/** Takes a header section's From (when none was found yet) and notes whether it is a message header. */
+export function noteHeaders(ctx: VerifyContext, headers: readonly Header[]): void {
+  if (!ctx.from) ctx.from = fromBinding(headers);
+  if (!ctx.messageHeader) ctx.messageHeader = isMessageHeader(headers);
+}
+
+/**
+ * The address check (RFC 8550 §3): the certificate must hold EVERY mailbox of the From header; when From holds
+ * several mailboxes (or none, an empty group), the Sender mailbox may stand for them instead. Returns the matched
+ * address (as the certificate writes it) or the reason of the mismatch.
+ */
+function checkAddresses(emails: readonly string[], ctx: VerifyContext): { email?: string; problem?: string } {
+  const b = ctx.from;
+  if (!b) return ctx.messageHeader ? { problem: 'no From' } : {};
+  if (b.kind === 'problem') return { problem: b.reason };
+  const keys = emails.map(certAddressKey);
+  const held = (key: string) => {
+    const i = keys.indexOf(key);
+    return i < 0 ? undefined : emails[i];
+  };
+  const missing = b.from.filter((m) => held(m.key) === undefined);
+  if (missing.length === 0 && b.from.length > 0) return { email: held(b.from[0]!.key) };
+  if (b.sender && b.from.length !== 1) {
+    const s = held(b.sender.key);
+    if (s !== undefined) return { email: s };
+  }
+  const lacking = (missing.length > 0 ? missing : [b.sender!]).map((m) => m.address.replace(/[A-Z]+/g, (x) => x.toLowerCase()));
+  // The reason names the addresses the certificate lacks; a From of thousands of mailboxes names the first ten.
+  const more = lacking.length > 10 ? `, and ${lacking.length - 10} more` : '';
+  return { problem: lacking.slice(0, 10).join(', ') + more };
 }
 
 function makeContext(options: VerifyOptions, headers: readonly Header[], what: string): VerifyContext {
@@ -222,7 +240,8 @@ function makeContext(options: VerifyOptions, headers: readonly Header[], what: s
     limits,
     budget: new PathBudget(limits),
     crls,
-    from: addressesOf(getHeader({ headers }, 'from')),
+    from: fromBinding(headers),
+    messageHeader: isMessageHeader(headers),
     harvest: options.harvest ?? true,
   };
 }
@@ -358,12 +377,9 @@ async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo, conten
   if (!allowsSigning(info)) add('wrong-usage', 'wrong-usage: keyUsage');
   if (!ekuAllowsEmail(info)) add('wrong-usage', 'wrong-usage: extendedKeyUsage');
 
-  let email = info.emails[0];
-  if (ctx.from.length > 0) {
-    const match = info.emails.find((e) => ctx.from.includes(e));
-    if (match) email = match;
-    else add('address-mismatch', `address-mismatch: ${ctx.from.join(', ')}`);
-  }
+  const addr = checkAddresses(info.emails, ctx);
+  const email = addr.email ?? info.emails[0];
+  if (addr.problem !== undefined) add('address-mismatch', `address-mismatch: ${addr.problem}`);
   let certificate: X509Certificate | undefined;
   try {
     certificate = ctx.store.x509(info);
@@ -411,9 +427,10 @@ function harvest(sd: ParsedSignedData, o: SignerOutcome, ctx: VerifyContext): vo
   });
 }
 
-function fromOfEntity(content: Uint8Array): string[] {
+/** The header section of the signed entity, or none when the content is not MIME (binary eContent). */
+function headersOfEntity(content: Uint8Array): Header[] {
   try {
-    return addressesOf(getHeader(parseEntity(content), 'from'));
+    return parseEntity(content).headers;
   } catch {
     return [];
   }
@@ -430,8 +447,9 @@ export async function verifySignedCms(
   if (!content) throw new CMSInvalid('signed-data has no content (a detached signature without the signed part)');
   const signers: SignerResult[] = [];
   // No From outside (e.g. OpenSSL output, where the whole message is the signed entity): the signed entity's own
-  // From, which the signature covers, is the address to check.
-  const c = ctx.from.length > 0 ? ctx : { ...ctx, from: fromOfEntity(content) };
+  // From, which the signature covers, is the address to check (for this layer only: a copy of the context).
+  const c = ctx.from ? ctx : { ...ctx };
+  if (!ctx.from) noteHeaders(c, headersOfEntity(content));
   for (const si of sd.signerInfos) {
     const o = await evaluateSigner(sd, si, content, c);
     signers.push(o.result);

@@ -24,6 +24,7 @@ export const OID = {
   eku: '2.5.29.37',
   ekuEmailProtection: '1.3.6.1.5.5.7.3.4',
   ekuAny: '2.5.29.37.0',
+  smtpUtf8Mailbox: '1.3.6.1.5.5.7.8.9',
 } as const;
 
 /** The NIST curves by OID: WebCrypto name and the byte length of a coordinate (also of an ECDH shared secret). */
@@ -60,7 +61,10 @@ export interface CertInfo {
   curve?: string;
   /** The public key bits (the BIT STRING content without the unused-bits octet). */
   publicKey: Uint8Array;
-  /** Lower-cased addresses from SAN rfc822Name, or failing those from the subject emailAddress. */
+  /**
+   * Lower-cased addresses from SAN rfc822Name and SmtpUTF8Mailbox (RFC 9598; its local part lower-cased in ASCII
+   * only), or failing those from the subject emailAddress.
+   */
   emails: string[];
   /** keyUsage bits as an array of booleans, or undefined when the extension is absent. */
   keyUsage?: boolean[];
@@ -161,6 +165,10 @@ function parse(der: Uint8Array): CertInfo {
         case OID.san:
           for (const gn of children(val, inner)) {
             if (gn.cls === 2 && gn.tagNo === 1) sanEmails.push(latin1(val.subarray(gn.contentStart, gn.contentEnd)).toLowerCase());
+            else if (gn.cls === 2 && gn.tagNo === 0 && gn.constructed) {
+              const m = smtpUtf8Mailbox(val, gn);
+              if (m !== undefined) sanEmails.push(m);
+            }
           }
           break;
         case OID.keyUsage: {
@@ -191,6 +199,28 @@ function parse(der: Uint8Array): CertInfo {
   }
   info.emails = sanEmails.length > 0 ? sanEmails : subjectEmails(der, subjectT);
   return info;
+}
+
+/**
+ * An otherName SmtpUTF8Mailbox (RFC 9598: type-id 1.3.6.1.5.5.7.8.9, value [0] EXPLICIT UTF8String), as
+ * `local@domain` with the domain lower-cased and the local part's ASCII letters only: Unicode case mapping would
+ * merge distinct mailboxes (U+212A KELVIN SIGN lowercases to "k"). Undefined for any other otherName or bad UTF-8.
+ */
+function smtpUtf8Mailbox(buf: Uint8Array, gn: Tlv): string | undefined {
+  let text: string;
+  try {
+    const [typeId, value] = children(buf, gn);
+    if (!typeId || typeId.tagNo !== TAG.OID || decodeOid(buf, typeId) !== OID.smtpUtf8Mailbox) return undefined;
+    if (!value || value.cls !== 2 || value.tagNo !== 0 || !value.constructed) return undefined;
+    const s = children(buf, value)[0];
+    if (!s || s.cls !== 0 || s.tagNo !== TAG.UTF8String) return undefined;
+    text = new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(s.contentStart, s.contentEnd));
+  } catch {
+    return undefined; // a malformed otherName is no address, and no reason to refuse the certificate
+  }
+  const at = text.lastIndexOf('@');
+  if (at <= 0) return undefined;
+  return `${text.slice(0, at).replace(/[A-Z]+/g, (m) => m.toLowerCase())}@${text.slice(at + 1).toLowerCase()}`;
 }
 
 function subjectEmails(der: Uint8Array, subjectT: Tlv): string[] {
