@@ -32,6 +32,7 @@ import { pemCrls } from './certs/load.js';
 import { CMSInvalid, MIMEInvalid, SmimeError } from './errors.js';
 import { isWeakHash, resolvePolicyFor, type AlgorithmPolicy } from './crypto/policy.js';
 import { equal, toBytes } from './lib/bytes.js';
+import { PathBudget } from './lib/limits.js';
 import { OIDS } from './cms/oids.js';
 import { CIPHERS } from './cms/content_cipher.js';
 import { matchesRecipient } from './cms/recipient_id.js';
@@ -168,6 +169,8 @@ interface VerifyContext {
   /** From addresses of the outermost message. */
   from: string[];
   harvest: boolean;
+  /** The path-building budget of this call, shared by every signer (and every SignedData layer) it verifies. */
+  pathBudget: PathBudget;
 }
 
 function makeContext(options: VerifyOptions, headers: readonly Header[], what: string): VerifyContext {
@@ -195,6 +198,7 @@ function makeContext(options: VerifyOptions, headers: readonly Header[], what: s
     crls,
     from: addressesOf(getHeader({ headers }, 'from')),
     harvest: options.harvest ?? true,
+    pathBudget: new PathBudget(store.limits),
   };
 }
 
@@ -288,10 +292,11 @@ async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo, conten
   const at = check.signingTime ?? ctx.at;
   if (!isValidAt(info, at)) add('expired', at.getTime() < info.notBefore.getTime() ? 'certificate-not-yet-valid' : 'certificate-expired');
 
-  const chain = await ctx.store.chain(info, at, sd.certificates, ctx.policy.allowWeak);
+  const chain = await ctx.store.chain(info, at, sd.certificates, ctx.policy.allowWeak, ctx.pathBudget);
   if (!chain.chain) {
     if (chain.problem === 'expired') add('expired', 'issuer-expired');
     else if (chain.problem === 'weak-algorithm') add('untrusted', 'chain-weak-algorithm');
+    else if (chain.problem === 'path-building-limit') add('untrusted', 'path-building-limit');
     else add('untrusted', 'no-chain-to-trust-anchor');
   }
   // Revocation: each certificate of the chain but the anchor; without a chain, the signer's certificate against
