@@ -101,15 +101,43 @@ function mayIssue(issuer: CertInfo, below: number): boolean {
   return issuer.pathLen === undefined || below <= issuer.pathLen;
 }
 
-/** The pool's possible intermediates by subject (CAs, not self-issued), each certificate once. */
-function indexBySubject(pool: readonly CertInfo[]): Map<string, CertInfo[]> {
-  const out = new Map<string, CertInfo[]>();
+/** A possible intermediate and its number. */
+interface Node {
+  cert: CertInfo;
+  id: number;
+}
+
+/**
+ * The possible intermediates of one subject and key, in pool order: loop detection compares subject and key, so
+ * it skips a whole group at once however many certificates (cross-certificates, re-issues) share them.
+ */
+interface Group {
+  entity: string;
+  nodes: Node[];
+}
+
+const entityOf = (c: CertInfo): string => `${latin1(c.subject)}\u0000${latin1(c.spki)}`;
+
+/** The pool's possible intermediates (CAs, not self-issued), each certificate once, by subject, then by key. */
+function indexBySubject(pool: readonly CertInfo[]): Map<string, Group[]> {
+  const out = new Map<string, Group[]>();
+  const byEntity = new Map<string, Group>();
+  const seen = new Set<string>();
   for (const c of pool) {
     if (c.selfIssued || !c.isCA) continue;
-    const k = latin1(c.subject);
-    const list = out.get(k);
-    if (!list) out.set(k, [c]);
-    else if (!list.some((o) => o === c || equal(o.der, c.der))) list.push(c);
+    const der = latin1(c.der);
+    if (seen.has(der)) continue;
+    seen.add(der);
+    const entity = entityOf(c);
+    let g = byEntity.get(entity);
+    if (!g) {
+      byEntity.set(entity, (g = { entity, nodes: [] }));
+      const k = latin1(c.subject);
+      const groups = out.get(k);
+      if (groups) groups.push(g);
+      else out.set(k, [g]);
+    }
+    g.nodes.push({ cert: c, id: seen.size });
   }
   return out;
 }
@@ -130,9 +158,11 @@ export async function buildChain(
 ): Promise<ChainResult> {
   const budget = opts.budget ?? new PathBudget();
   const bySubject = indexBySubject(pool);
-  /** Certificates whose subtree failed at a depth, as "certificate@depth" (each certificate numbered once). */
+  /** Subtrees that failed, as "certificate@depth", when no loop cut them short. */
   const deadEnds = new Set<string>();
-  const ids = new Map<CertInfo, number>();
+  /** The subjects and keys on the current path. */
+  const onPath = new Set<string>([entityOf(leaf)]);
+  const path: CertInfo[] = [leaf];
   let sawExpired = false;
   let sawWeak = false;
   const usable = (cert: CertInfo, issuer: CertInfo, below: number): boolean => {
@@ -146,9 +176,9 @@ export async function buildChain(
     }
     return mayIssue(issuer, below);
   };
-  const walk = async (cert: CertInfo, path: CertInfo[]): Promise<Walk> => {
+  const walk = async (cert: CertInfo): Promise<Walk> => {
     // Is the cert itself an anchor?
-    if (anchors.some((a) => equal(a.der, cert.der))) return { path };
+    if (anchors.some((a) => equal(a.der, cert.der))) return { path: [...path] };
     if (path.length > MAX_DEPTH) return { loop: false };
     // Pool certificates are never self-issued, so every one on the path after the leaf counts (§6.1.4 (l)).
     const below = path.length - 1;
@@ -160,28 +190,40 @@ export async function buildChain(
       if (ok) return { path: [...path, anchor] };
     }
     let loop = false;
-    for (const inter of bySubject.get(latin1(cert.issuer)) ?? []) {
-      if (!couldIssue(cert, inter)) continue;
-      if (path.some((p) => equal(p.subject, inter.subject) && equal(p.spki, inter.spki))) {
+    for (const { entity, nodes } of bySubject.get(latin1(cert.issuer)) ?? []) {
+      if (onPath.has(entity)) {
         loop = true;
         continue;
       }
-      let id = ids.get(inter);
-      if (id === undefined) ids.set(inter, (id = ids.size));
+      const r = await tryGroup(cert, entity, nodes, below);
+      if (r === 'limit' || r.path) return r;
+      if (r.loop) loop = true;
+    }
+    return { loop };
+  };
+  /** The certificates of one subject and key as issuers of `cert`. */
+  const tryGroup = async (cert: CertInfo, entity: string, nodes: Node[], below: number): Promise<Walk> => {
+    let loop = false;
+    for (const { cert: inter, id } of nodes) {
+      if (cert.aki && inter.ski && !equal(cert.aki, inter.ski)) continue;
       const key = `${id}@${path.length}`;
       if (deadEnds.has(key) || !usable(cert, inter, below)) continue;
       if (!budget.spendCandidate()) return 'limit';
       const ok = await signedBy(cert, inter, budget, opts.crypto);
       if (ok === 'limit') return 'limit';
       if (!ok) continue;
-      const r = await walk(inter, [...path, inter]);
+      path.push(inter);
+      onPath.add(entity);
+      const r = await walk(inter);
+      path.pop();
+      onPath.delete(entity);
       if (r === 'limit' || r.path) return r;
       if (r.loop) loop = true;
       else deadEnds.add(key);
     }
     return { loop };
   };
-  const r = await walk(leaf, [leaf]);
+  const r = await walk(leaf);
   if (r === 'limit') return { problem: 'path-building-limit' };
   if (r.path) return { chain: r.path };
   return { problem: sawWeak ? 'weak-algorithm' : sawExpired ? 'expired' : 'untrusted' };
