@@ -24,6 +24,7 @@ import { PathBudget } from '../lib/limits.js';
 import { LruMap } from '../lib/lru.js';
 import { isValidAt, KU, type CertInfo } from './cert_info.js';
 
+/** The outcome of path building: a chain, or why there is none. */
 export interface ChainResult {
   /** Leaf first, anchor last, when a chain was found. */
   chain?: CertInfo[];
