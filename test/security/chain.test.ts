@@ -237,6 +237,34 @@ describe('path building through cross-signed certificates', () => {
   });
 });
 
+describe('path building explores each certificate once per depth', () => {
+  it('a mesh of re-issued CAs with no way out (3^7 paths) is answered "untrusted" within the budget, not by the limit', async () => {
+    // Layers "Mesh 1" … "Mesh 7", three certificates each with one key per layer, each issued by the next layer's
+    // name and key: every certificate of a layer verifies under every certificate of the next, so there are 3^7
+    // paths; the top layer claims the anchor's name but not its key. Without the visited set the search would spend
+    // the whole candidate budget and answer 'path-building-limit'.
+    const layers = 7;
+    const keys = await Promise.all(Array.from({ length: layers + 1 }, () => newKey()));
+    const rootKey = await newKey();
+    const anchor = await makeCert({ subject: 'Mesh Root', key: rootKey, ca: true, ku: CA_KU });
+    const pool: Uint8Array[] = [];
+    for (let l = 1; l <= layers; l++) {
+      const issuer = l === layers ? { name: 'Mesh Root', key: keys[0]! } : { name: `Mesh ${l + 1}`, key: keys[l + 1]! };
+      for (let i = 0; i < 3; i++) pool.push(await makeCert({ subject: `Mesh ${l}`, key: keys[l]!, issuer, ca: true, ku: CA_KU, keyIds: false }));
+    }
+    const leafKey = await newKey();
+    const leaf = await makeCert({ subject: 'Mesh leaf', key: leafKey, issuer: { name: 'Mesh 1', key: keys[1]! }, ku: LEAF_KU, email: 'mesh@example.com', keyIds: false });
+    const budget = new PathBudget(DEFAULT_LIMITS);
+    const r = await buildChain(certInfo(leaf), pool.map((d) => certInfo(d)), [certInfo(anchor)], new Date(), { budget });
+    expect(r).toEqual({ problem: 'untrusted' });
+    expect(budget.exhausted).toBe(false);
+    // Each certificate is a candidate once per depth it is reached at (here: one), plus the anchor for the top
+    // three; and every one must be looked at to answer 'untrusted', all of it spent from the budget given.
+    expect(budget.candidates).toBeLessThanOrEqual(3 * layers + 3);
+    expect(budget.candidates).toBeGreaterThanOrEqual(3 * layers);
+  });
+});
+
 describe('signature check cache', () => {
   it('a check that threw is not cached as "not signed by"', async () => {
     const c = await chainOf('Cache', [{}]);
