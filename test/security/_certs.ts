@@ -1,6 +1,6 @@
 /**
  * Certificates made fast for the security tests: ECDSA P-256 keys from WebCrypto and our own DER writer
- * (src/cms/der.ts), so a test can make a thousand certificates (with one key) in well under a second, and shape each
+ * (src/cms/der.ts), so a test can make a thousand certificates (with one key) in about a second, and shape each
  * extension (basicConstraints with pathLen, keyUsage) exactly. Also a signed message carrying any certificates,
  * and a WebCrypto that counts its signature checks.
  */

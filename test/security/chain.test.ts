@@ -5,15 +5,12 @@
  * (counted signature checks, not time), while a legitimate chain among decoys still verifies. Also: a signature
  * check that threw is not cached as a "no".
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CertificateStore, DEFAULT_LIMITS, encryptMessage, MissingRecipientCertificatesError, verifyMessage } from '../../src/index.js';
 import { buildChain } from '../../src/certs/chain.js';
 import { certInfo } from '../../src/certs/cert_info.js';
 import { PathBudget } from '../../src/lib/limits.js';
-import { hasPeer, tryRun } from '../_helpers/env.js';
+import { hasPeer, tmp, tryRun } from '../_helpers/env.js';
 import { countingCrypto, KU, makeCert, newKey, pemFile, signedMessage, type Key } from './_certs.js';
 
 const CA_KU = [KU.keyCertSign, KU.cRLSign];
@@ -56,7 +53,7 @@ async function chainOf(tag: string, cas: { pathLen?: number; ku?: number[] }[]):
 
 /** `openssl verify` of the case: exit status and output. */
 function opensslVerify(c: Case): { ok: boolean; out: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'smime-chain-'));
+  const dir = tmp('smime-chain-');
   const args = ['verify', '-CAfile', pemFile(dir, 'anchor.pem', [c.anchor])];
   if (c.inters.length) args.push('-untrusted', pemFile(dir, 'inters.pem', c.inters));
   args.push(pemFile(dir, 'leaf.pem', [c.leaf]));
