@@ -33,6 +33,7 @@ import { CMSInvalid, MIMEInvalid, MIMELimitExceeded, SmimeError } from './errors
 import { DEFAULT_LIMITS, mimeLimits, PathBudget, resolveLimits, type Limits } from './lib/limits.js';
 import { isWeakHash, resolvePolicyFor, type AlgorithmPolicy } from './crypto/policy.js';
 import { equal, toBytes } from './lib/bytes.js';
+import { PathBudget } from './lib/limits.js';
 import { OIDS } from './cms/oids.js';
 import { CIPHERS } from './cms/content_cipher.js';
 import { matchesRecipient } from './cms/recipient_id.js';
@@ -177,6 +178,8 @@ interface VerifyContext {
    */
   messageHeader: boolean;
   harvest: boolean;
+  /** The path-building budget of this call, shared by every signer (and every SignedData layer) it verifies. */
+  pathBudget: PathBudget;
 }
 
 /** Takes a header section's From (when none was found yet) and notes whether it is a message header. */
@@ -243,6 +246,7 @@ function makeContext(options: VerifyOptions, headers: readonly Header[], what: s
     from: fromBinding(headers),
     messageHeader: isMessageHeader(headers),
     harvest: options.harvest ?? true,
+    pathBudget: new PathBudget(store.limits),
   };
 }
 
@@ -345,10 +349,11 @@ async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo, conten
     add('expired', reason);
   }
 
-  const chain = await ctx.store.chain(info, at, sd.certificates, ctx.policy.allowWeak);
+  const chain = await ctx.store.chain(info, at, sd.certificates, ctx.policy.allowWeak, ctx.pathBudget);
   if (!chain.chain) {
     if (chain.problem === 'expired') add('expired', 'issuer-expired');
     else if (chain.problem === 'weak-algorithm') add('untrusted', 'chain-weak-algorithm');
+    else if (chain.problem === 'path-building-limit') add('untrusted', 'path-building-limit');
     else add('untrusted', 'no-chain-to-trust-anchor');
   }
   // Revocation: each certificate of the chain but the anchor; without a chain, the signer's certificate against

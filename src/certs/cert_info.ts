@@ -73,6 +73,12 @@ export interface CertInfo {
   ski?: Uint8Array;
   aki?: Uint8Array;
   isCA: boolean;
+  /**
+   * basicConstraints pathLenConstraint of a CA certificate: how many non-self-issued intermediates may follow it
+   * (RFC 5280 §4.2.1.9); undefined when absent (no limit) or when the certificate is not a CA. A negative value,
+   * which DER can carry but RFC 5280 forbids, reads as 0 (the strictest).
+   */
+  pathLen?: number;
   signatureAlgorithm: Uint8Array;
   signatureAlgorithmOid: string;
   signature: Uint8Array;
@@ -192,6 +198,8 @@ function parse(der: Uint8Array): CertInfo {
         case OID.basicConstraints: {
           const c = children(val, inner);
           info.isCA = !!c[0] && c[0].tagNo === TAG.BOOLEAN && val[c[0].contentStart] !== 0;
+          const p = c.find((t) => t.cls === 0 && t.tagNo === TAG.INTEGER);
+          if (info.isCA && p) info.pathLen = smallInteger(val.subarray(p.contentStart, p.contentEnd));
           break;
         }
       }
@@ -232,6 +240,17 @@ function subjectEmails(der: Uint8Array, subjectT: Tlv): string[] {
     }
   }
   return out;
+}
+
+/** A DER INTEGER's content as a number: negative reads as 0, anything beyond 2^31 as 2^31 (no limit in practice). */
+function smallInteger(b: Uint8Array): number {
+  if (b.length === 0 || (b[0]! & 0x80) !== 0) return 0;
+  let n = 0;
+  for (const x of b) {
+    n = n * 256 + x;
+    if (n > 2 ** 31) return 2 ** 31;
+  }
+  return n;
 }
 
 function latin1(b: Uint8Array): string {

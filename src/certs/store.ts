@@ -16,7 +16,7 @@ import { loadCertificates, loadCrls, loadPrivateKey, type PemOrDer } from './loa
 import { parsePkcs12 } from './pkcs12.js';
 import { buildChain } from './chain.js';
 import { KeyInvalid } from '../errors.js';
-import { resolveLimits, type Limits } from '../lib/limits.js';
+import { PathBudget, resolveLimits, type Limits } from '../lib/limits.js';
 
 /** A certificate of the user's own, with its private key. */
 export interface Identity {
@@ -238,17 +238,23 @@ export class CertificateStore {
     } else return 'wrong-usage';
     if (!ekuAllowsEmail(info)) return 'wrong-usage';
     if (this.#anchors.size > 0) {
+      // One budget per certificate checked; 'path-building-limit' (like 'weak-algorithm') makes it 'untrusted'.
       const r = await this.chain(info, at);
       if (!r.chain) return r.problem === 'expired' ? 'expired' : 'untrusted';
     }
     return undefined;
   }
 
-  /** Builds the chain of `info` to a trust anchor at `at`, with the store's certificates plus `extra`. */
-  chain(info: CertInfo, at: Date, extra: readonly CertInfo[] = [], allowWeak = this.policy.allowWeak) {
+  /**
+   * Builds the chain of `info` to a trust anchor at `at`, with the store's certificates plus `extra`. Path building
+   * spends from `budget` (one per verification call, shared by its signers); without one, a fresh budget with the
+   * store's limits. Past the budget the problem is 'path-building-limit'.
+   */
+  chain(info: CertInfo, at: Date, extra: readonly CertInfo[] = [], allowWeak = this.policy.allowWeak, budget?: PathBudget) {
     return buildChain(info, [...extra, ...this.allCertificates()], this.trustAnchors, at, {
       allowWeak,
       crypto: this.crypto,
+      budget: budget ?? new PathBudget(this.limits),
     });
   }
 

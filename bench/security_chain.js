@@ -1,0 +1,100 @@
+// Path building under attack (issue 10, finding 2): one verifyMessage of a signed message carrying 1000
+// certificates that cross-sign each other (500 named X issued by Y, 500 named Y issued by X, one ECDSA P-256 key),
+// with no path to the trust anchor. Before the path budget this took tens of seconds to hours; now the signer is
+// `untrusted` ('path-building-limit') after at most maxPathSignatureChecks certificate checks.
+//
+// Rows: the first verification (certificate signatures not yet cached) and a second one of the same message (every
+// signature check a cache hit, so the candidate budget is what bounds it). Each round makes a fresh certificate set.
+// The certificates are made with smime-core's own DER writer (dist/cms/der.js), not openssl, so a round takes a
+// second, not minutes.
+import { CertificateStore, verifyMessage } from '../dist/index.node.js';
+import { algorithmIdentifier, explicit, integer, octets, oid, seq, set, tlv } from '../dist/cms/der.js';
+import { buildSignedData, ecdsaP1363ToDer } from '../dist/cms/signed.js';
+import { certInfo } from '../dist/certs/cert_info.js';
+import { check } from './_utils.js';
+
+const subtle = globalThis.crypto.subtle;
+const N = 1000;
+const DAY = 86_400_000;
+const ECDSA_SHA256 = '1.2.840.10045.4.3.2';
+const utf8 = (s) => new TextEncoder().encode(s);
+const name = (cn) => seq(set(seq(oid('2.5.4.3'), tlv(0x0c, utf8(cn)))));
+const time = (d) => tlv(0x17, utf8(d.toISOString().replace(/^\d\d(\d\d)-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d).*$/, '$1$2$3$4$5$6Z')));
+const ext = (id, value) => seq(oid(id), Uint8Array.of(0x01, 0x01, 0xff), octets(value));
+// basicConstraints CA:TRUE; keyUsage keyCertSign + cRLSign. End entity: CA:FALSE; digitalSignature.
+const CA_EXTS = [ext('2.5.29.19', seq(Uint8Array.of(0x01, 0x01, 0xff))), ext('2.5.29.15', tlv(0x03, Uint8Array.of(1, 0x06)))];
+const EE_EXTS = [ext('2.5.29.19', seq()), ext('2.5.29.15', tlv(0x03, Uint8Array.of(7, 0x80)))];
+let serial = 1;
+
+async function cert(subject, issuer, spki, signingKey, exts) {
+  const now = Date.now();
+  const tbs = seq(
+    explicit(0, integer(2)),
+    integer(serial++),
+    algorithmIdentifier(ECDSA_SHA256),
+    name(issuer),
+    seq(time(new Date(now - DAY)), time(new Date(now + 365 * DAY))),
+    name(subject),
+    spki,
+    explicit(3, seq(...exts)),
+  );
+  const sig = new Uint8Array(await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, signingKey, tbs));
+  return seq(tbs, algorithmIdentifier(ECDSA_SHA256), tlv(0x03, new Uint8Array([0, ...ecdsaP1363ToDer(sig)])));
+}
+
+/** A store trusting an unrelated root, and the hostile message (bare CMS SignedData). */
+async function hostile() {
+  const gen = () => subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+  const [k, root] = await Promise.all([gen(), gen()]);
+  const spki = new Uint8Array(await subtle.exportKey('spki', k.publicKey));
+  const rootSpki = new Uint8Array(await subtle.exportKey('spki', root.publicKey));
+  const anchor = await cert('Bench Root', 'Bench Root', rootSpki, root.privateKey, CA_EXTS);
+  const crossed = await Promise.all(
+    Array.from({ length: N }, (_, i) => (i % 2 ? cert('X', 'Y', spki, k.privateKey, CA_EXTS) : cert('Y', 'X', spki, k.privateKey, CA_EXTS))),
+  );
+  const leaf = certInfo(await cert('Mallory', 'X', spki, k.privateKey, EE_EXTS));
+  const pkcs8 = new Uint8Array(await subtle.exportKey('pkcs8', k.privateKey));
+  const built = await buildSignedData(utf8('Content-Type: text/plain\r\n\r\nhello\r\n'), {
+    signer: leaf,
+    key: { pkcs8 },
+    hash: 'SHA-256',
+    encapsulate: true,
+    certificates: [leaf, ...crossed.map((d) => certInfo(d))],
+    signingTime: new Date(),
+  });
+  const message = new Uint8Array(built.length);
+  let o = 0;
+  for (const p of built.pieces) {
+    message.set(p, o);
+    o += p.length;
+  }
+  const store = new CertificateStore({ limits: { maxCertificates: 2 * N } });
+  store.addTrustAnchor(anchor);
+  return { store, message };
+}
+
+async function timed(store, message) {
+  const t0 = performance.now();
+  const r = await verifyMessage(message, { store, harvest: false });
+  const ms = performance.now() - t0;
+  const s = r.signers[0];
+  check(s?.status === 'untrusted' && s.reasons.includes('path-building-limit'), `hostile chain is refused by the budget (${JSON.stringify(s)})`);
+  return ms;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The rows: `{ name, ms }`, the median of the rounds (1 with `quick`, else 5). */
+export async function chainRows({ quick = false } = {}) {
+  const cold = [];
+  const warm = [];
+  for (let i = 0; i < (quick ? 1 : 5); i++) {
+    const { store, message } = await hostile();
+    cold.push(await timed(store, message));
+    warm.push(await timed(store, message));
+  }
+  return [
+    { name: `verifyMessage, ${N} cross-signed certificates (first)`, ms: median(cold) },
+    { name: `verifyMessage, ${N} cross-signed certificates (signatures cached)`, ms: median(warm) },
+  ];
+}
