@@ -33,7 +33,6 @@ import { CMSInvalid, MIMEInvalid, MIMELimitExceeded, SmimeError } from './errors
 import { DEFAULT_LIMITS, mimeLimits, PathBudget, resolveLimits, type Limits } from './lib/limits.js';
 import { isWeakHash, resolvePolicyFor, type AlgorithmPolicy } from './crypto/policy.js';
 import { equal, toBytes } from './lib/bytes.js';
-import { PathBudget } from './lib/limits.js';
 import { OIDS } from './cms/oids.js';
 import { CIPHERS } from './cms/content_cipher.js';
 import { matchesRecipient } from './cms/recipient_id.js';
@@ -96,8 +95,9 @@ export interface SignerResult {
   /**
    * Every finding, e.g. 'digest-mismatch', 'signature-mismatch', 'weak-algorithm', 'weak-key' (an RSA key below the
    * policy's minRsaBits), 'unsupported-algorithm: <oid>',
-   * 'signer-certificate-not-found', 'no-chain-to-trust-anchor', 'certificate-expired', 'issuer-expired',
-   * 'revoked: <date>', 'wrong-usage: keyUsage', 'wrong-usage: extendedKeyUsage', 'address-mismatch: <the From
+   * 'signer-certificate-not-found', 'no-chain-to-trust-anchor', 'path-building-limit' (the path-building budget of
+   * the call ran out: see `Limits`), 'certificate-expired' (followed by '; valid at claimed signing time <iso>' when
+   * it was), 'certificate-not-yet-valid', 'issuer-expired', 'revoked: <date>', 'wrong-usage: keyUsage', 'wrong-usage: extendedKeyUsage', 'address-mismatch: <the From
    * addresses the certificate lacks>', 'address-mismatch: two From headers', 'address-mismatch: unparsable From',
    * 'address-mismatch: From has no mailbox', 'address-mismatch: no From'.
    */
@@ -163,8 +163,6 @@ interface VerifyContext {
   /** Judge validity and revocation at the signing time (the signer's claim) instead of `at`. */
   atSigningTime: boolean;
   limits: Limits;
-  /** The path-building budget of this call, shared by every signer. */
-  budget: PathBudget;
   crls: ParsedCrl[];
   /**
    * The From binding: the outermost header section's From, else the first one found further in (an inner layer, or
@@ -241,12 +239,11 @@ function makeContext(options: VerifyOptions, headers: readonly Header[], what: s
     at: options.at ?? store.now(),
     atSigningTime: options.verifyAt === 'signing-time',
     limits,
-    budget: new PathBudget(limits),
     crls,
     from: fromBinding(headers),
     messageHeader: isMessageHeader(headers),
     harvest: options.harvest ?? true,
-    pathBudget: new PathBudget(store.limits),
+    pathBudget: new PathBudget(limits),
   };
 }
 
