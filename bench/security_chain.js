@@ -42,15 +42,18 @@ async function cert(subject, issuer, spki, signingKey, exts) {
   return seq(tbs, algorithmIdentifier(ECDSA_SHA256), tlv(0x03, new Uint8Array([0, ...ecdsaP1363ToDer(sig)])));
 }
 
-/** A store trusting an unrelated root, and the hostile message (bare CMS SignedData). */
-async function hostile() {
+/**
+ * A store trusting an unrelated root, and the hostile message (bare CMS SignedData); with `count` = 0 the same
+ * message without the cross-signed certificates (the normal operation it is compared with).
+ */
+async function hostile(count = N) {
   const gen = () => subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
   const [k, root] = await Promise.all([gen(), gen()]);
   const spki = new Uint8Array(await subtle.exportKey('spki', k.publicKey));
   const rootSpki = new Uint8Array(await subtle.exportKey('spki', root.publicKey));
   const anchor = await cert('Bench Root', 'Bench Root', rootSpki, root.privateKey, CA_EXTS);
   const crossed = await Promise.all(
-    Array.from({ length: N }, (_, i) => (i % 2 ? cert('X', 'Y', spki, k.privateKey, CA_EXTS) : cert('Y', 'X', spki, k.privateKey, CA_EXTS))),
+    Array.from({ length: count }, (_, i) => (i % 2 ? cert('X', 'Y', spki, k.privateKey, CA_EXTS) : cert('Y', 'X', spki, k.privateKey, CA_EXTS))),
   );
   const leaf = certInfo(await cert('Mallory', 'X', spki, k.privateKey, EE_EXTS));
   const pkcs8 = new Uint8Array(await subtle.exportKey('pkcs8', k.privateKey));
@@ -80,6 +83,27 @@ async function timed(store, message) {
   const s = r.signers[0];
   check(s?.status === 'untrusted' && s.reasons.includes('path-building-limit'), `hostile chain is refused by the budget (${JSON.stringify(s)})`);
   return ms;
+}
+
+/**
+ * The case for bench/security.js: each call verifies a fresh certificate set (first verification, nothing cached),
+ * against the same message without the cross-signed certificates.
+ */
+export async function chainCases({ quick = false } = {}) {
+  const sets = await Promise.all(Array.from({ length: quick ? 4 : 5 }, () => hostile()));
+  const normal = await hostile(0);
+  let next = 0;
+  return [
+    {
+      name: `verifyMessage, ${N} cross-signed certificates`,
+      hostile: () => {
+        const { store, message } = sets[Math.min(next++, sets.length - 1)];
+        return verifyMessage(message, { store, harvest: false });
+      },
+      normal: () => verifyMessage(normal.message, { store: normal.store, harvest: false }),
+      normalName: 'verifyMessage, no certificates to chain',
+    },
+  ];
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
