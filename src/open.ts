@@ -14,10 +14,12 @@
 import type { X509Certificate } from './certs/x509.js';
 import { MIMEInvalid, MIMELimitExceeded } from './errors.js';
 import { toBytes } from './lib/bytes.js';
+import { resolveLimits } from './lib/limits.js';
 import { openEnvelope, readContentInfo } from './cms/enveloped.js';
 import { OIDS, oidName } from './cms/oids.js';
 import { extractCms, parseMultipartSigned } from './mime/smime.js';
 import { getHeader } from './mime/entity.js';
+import { looksLikeMimeEntity } from './mime/looks_like_entity.js';
 import {
   addressesOf,
   smimeKindOf,
@@ -108,7 +110,11 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
       throw e;
     }
     if (type === OIDS.envelopedData || type === OIDS.authEnvelopedData) {
-      const opened = await openEnvelope(der, ctx.store.identities, ctx.crypto);
+      const limits = resolveLimits('openMessage: store.limits', ctx.store.limits);
+      const opened = await openEnvelope(der, ctx.store.identities, ctx.crypto, {
+        limits,
+        accept: (content) => looksLikeMimeEntity(content, limits.maxHeaderBytes),
+      });
       layers.push({
         type: opened.kind,
         cipher: opened.cipher,
