@@ -24,11 +24,11 @@ describe('malformed envelopes are typed errors', async () => {
   const body = cbc(key32(), MIME);
   const goodRi = ktri(ridOf(alice), ek);
 
-  async function expectInvalid(der: Uint8Array, code = 'ERR_CMS_INVALID'): Promise<void> {
+  async function expectInvalid(der: Uint8Array, what = ''): Promise<void> {
     const e = await rejection(decryptMessage(smime(der), { store }));
-    expect(e, `${e.name}: ${e.message}`).toBeInstanceOf(SmimeError);
-    expect((e as SmimeError).code).toBe(code);
-    expect(e.message).not.toMatch(CRASH);
+    expect(e, `${what}: ${e.name}: ${e.message}`).toBeInstanceOf(SmimeError);
+    expect((e as SmimeError).code, what).toBe('ERR_CMS_INVALID');
+    expect(e.message, what).not.toMatch(CRASH);
   }
 
   const contentAlgorithms: [string, Uint8Array][] = [
@@ -39,16 +39,24 @@ describe('malformed envelopes are typed errors', async () => {
     ['RC2 with SEQUENCE {} parameters', algorithmIdentifier(OIDS.rc2CBC, seq())],
     ['RC2 with SEQUENCE { INTEGER, NULL }', algorithmIdentifier(OIDS.rc2CBC, seq(integer(58), NULL))],
     ['AES-GCM with SEQUENCE {} parameters', algorithmIdentifier(AES256_GCM, seq())],
-    ['AES-GCM with a 5-byte aes-ICVlen', algorithmIdentifier(AES256_GCM, seq(octets(new Uint8Array(12)), tlv(0x02, Uint8Array.of(0, 0, 0, 0, 16))))],
-    ['AES-GCM with a 256 KiB aes-ICVlen', algorithmIdentifier(AES256_GCM, seq(octets(new Uint8Array(12)), tlv(0x02, new Uint8Array(256 * 1024).fill(0x7f))))],
     ['AES-CBC with no IV', algorithmIdentifier(AES256_CBC)],
   ];
-  for (const [name, alg] of contentAlgorithms) {
-    it(`contentEncryptionAlgorithm: ${name}`, async () => {
-      await expectInvalid(envelopedData([goodRi], alg, body.ciphertext));
-      await expectInvalid(authEnvelopedData([goodRi], alg, body.ciphertext, new Uint8Array(16)));
-    });
-  }
+  it('contentEncryptionAlgorithm: missing or wrong parts', async () => {
+    for (const [name, alg] of contentAlgorithms) {
+      await expectInvalid(envelopedData([goodRi], alg, body.ciphertext), name);
+      await expectInvalid(authEnvelopedData([goodRi], alg, body.ciphertext, new Uint8Array(16)), name);
+    }
+  });
+
+  it('contentEncryptionAlgorithm: an INTEGER parameter longer than 4 bytes is refused before it is read', async () => {
+    // A BigInt read byte by byte is quadratic: 256 KiB took minutes (a fuzzed 1.1 MB message took 12 s).
+    for (const n of [5, 64 * 1024]) {
+      const len = new Uint8Array(n).fill(0x7f);
+      len[n - 1] = 16;
+      if (n === 5) len.fill(0, 0, 4); // 00 00 00 00 10: 16 written long
+      await expectInvalid(authEnvelopedData([goodRi], algorithmIdentifier(AES256_GCM, seq(octets(new Uint8Array(12)), tlv(0x02, len))), body.ciphertext, new Uint8Array(16)), `${n} bytes`);
+    }
+  });
 
   const ktris: [string, Uint8Array][] = [
     ['rid SEQUENCE {}', seq(integer(0), seq(), algorithmIdentifier(OIDS.rsaEncryption, NULL), octets(ek))],
@@ -62,11 +70,9 @@ describe('malformed envelopes are typed errors', async () => {
     ['RSA-OAEP pSource label not an OCTET STRING', seq(integer(0), ridOf(alice), algorithmIdentifier(OIDS.rsaesOaep, seq(explicit(2, algorithmIdentifier(OIDS.pSpecified, seq())))), octets(ek))],
     ['encryptedKey a SEQUENCE', seq(integer(0), ridOf(alice), algorithmIdentifier(OIDS.rsaEncryption, NULL), seq())],
   ];
-  for (const [name, ri] of ktris) {
-    it(`KeyTransRecipientInfo: ${name}`, async () => {
-      await expectInvalid(envelopedData([ri], body.alg, body.ciphertext));
-    });
-  }
+  it('KeyTransRecipientInfo: missing or wrong parts', async () => {
+    for (const [name, ri] of ktris) await expectInvalid(envelopedData([ri], body.alg, body.ciphertext), name);
+  });
 
   const point = Uint8Array.of(4, ...new Uint8Array(64).fill(1));
   const originator = explicit(0, tlv(0xa1, algorithmIdentifier('1.2.840.10045.2.1', oid('1.2.840.10045.3.1.7')), tlv(0x03, Uint8Array.of(0), point)));
@@ -80,13 +86,12 @@ describe('malformed envelopes are typed errors', async () => {
     ['keyEncryptionAlgorithm SEQUENCE {}', tlv(0xa1, integer(3), originator, seq(), seq(rek))],
     ['key wrap SEQUENCE {}', tlv(0xa1, integer(3), originator, algorithmIdentifier(KA_OIDS.stdDhSha256kdf, seq()), seq(rek))],
   ];
-  for (const [name, ri] of karis) {
-    it(`KeyAgreeRecipientInfo: ${name}`, async () => {
-      await expectInvalid(envelopedData([ri], body.alg, body.ciphertext));
-    });
-  }
+  it('KeyAgreeRecipientInfo: missing or wrong parts', async () => {
+    for (const [name, ri] of karis) await expectInvalid(envelopedData([ri], body.alg, body.ciphertext), name);
+  });
 
-  it('EnvelopedData without its parts', async () => {
+  it('EnvelopedData without its parts (and an empty content-encryption AlgorithmIdentifier)', async () => {
+    await expectInvalid(envelopedData([goodRi], seq(), body.ciphertext));
     const ci = (...fields: Uint8Array[]) => seq(oid(OIDS.envelopedData), explicit(0, seq(...fields)));
     await expectInvalid(ci());
     await expectInvalid(ci(integer(0)));
