@@ -28,11 +28,12 @@ export interface Limits {
   maxBerDepth: number;
   /** Elements in one constructed BER value (the entries of a SET OF, the chunks of a constructed string). Default 1 048 576. */
   maxBerElements: number;
-  /** RecipientInfos in one EnvelopedData/AuthEnvelopedData. Default 1024. */
+  /** RecipientInfos in one EnvelopedData/AuthEnvelopedData (each RecipientEncryptedKey of a KARI counts as one). Default 1024. */
   maxRecipientInfos: number;
   /**
-   * Private-key operations when no RecipientInfo names one of our certificates and each key is tried on each
-   * RecipientInfo (the fallback for messages that identify the recipient in a way we can't match). Default 64.
+   * Private-key operations to open one message: one per RecipientInfo that names one of our certificates, and,
+   * when none of those opens it, one per key and RecipientInfo of the fallback (each key tried on each
+   * RecipientInfo that names no certificate of ours). Refused before the first operation. Default 64.
    */
   maxKeyTrials: number;
   /** SignerInfos in one SignedData. Default 32. */
