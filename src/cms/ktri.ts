@@ -8,8 +8,8 @@
  * Every part of the structure that the message controls is checked before it is used: a missing child, a wrong
  * tag or an empty OID is `CMSInvalid` (never a TypeError from reading a child that isn't there).
  */
-import { CMSInvalid, UnsupportedAlgorithm } from '../errors.js';
-import { getCrypto } from '../crypto/provider.js';
+import { CMSInvalid, SmimeError, UnsupportedAlgorithm } from '../errors.js';
+import { getCrypto, randomBytes } from '../crypto/provider.js';
 import { toArrayBuffer } from '../lib/bytes.js';
 import type { CertInfo } from '../certs/cert_info.js';
 import type { PrivateKeyRef } from '../certs/keys.js';
@@ -117,17 +117,25 @@ function rsaKey(der: Uint8Array): RsaPrivateKey {
 }
 
 /**
- * Recovers the CEK. For PKCS#1 v1.5 a bad padding (or a key of another length than `expectedLength`) yields a
- * random key of `expectedLength` (never an error), so the content decryption runs and fails exactly as with a wrong
- * key (RFC 3218 §2.3.2): the caller does the same work either way. That holds for a key tried on a RecipientInfo
- * that names someone else too; the garbage a random key lets through CBC one time in 256 is the caller's to reject
- * (src/cms/enveloped.ts). OAEP failures throw a plain Error.
+ * Recovers the CEK. A bad PKCS#1 v1.5 padding or OAEP decoding (or a key of another length than `expectedLength`)
+ * yields a random key of `expectedLength` (never an error), so the content decryption runs and fails exactly as
+ * with a wrong key (RFC 3218 §2.3.2): the caller does the same work either way, also for a key tried on a
+ * RecipientInfo that names someone else; the garbage a random key lets through CBC one time in 256 is the caller's
+ * to reject (src/cms/enveloped.ts). A CryptoKey that cannot do the key transport throws a plain Error.
  */
 export async function unwrapKtri(k: ParsedKtri, key: PrivateKeyRef, expectedLength: number | undefined, crypto?: Crypto): Promise<Uint8Array> {
   if (key.pkcs8) {
     const priv = rsaKey(key.pkcs8);
     if (k.params.kind === 'v15') return rsaesPkcs1v15DecryptCek(priv, k.encryptedKey, expectedLength, crypto);
-    return await rsaesOaepDecrypt(priv, k.encryptedKey, { hash: k.params.hash as OaepHash, mgfHash: k.params.mgfHash as OaepHash, label: k.params.label }, crypto);
+    let cek: Uint8Array | undefined;
+    try {
+      cek = await rsaesOaepDecrypt(priv, k.encryptedKey, { hash: k.params.hash as OaepHash, mgfHash: k.params.mgfHash as OaepHash, label: k.params.label }, crypto);
+    } catch (e) {
+      if (e instanceof SmimeError) throw e;
+    }
+    // The same for OAEP: a failed decoding (or a key of another length) goes on with a random key.
+    if (!cek || (expectedLength !== undefined && cek.length !== expectedLength)) return randomBytes(expectedLength ?? 32, crypto);
+    return cek;
   }
   // A CryptoKey (perhaps non-extractable): only what WebCrypto itself can do, i.e. OAEP with hash == MGF1 hash.
   const ck = key.cryptoKey;

@@ -2,14 +2,17 @@
  * Issue 10, findings 6 and 8: the trial-key fallback (no RecipientIdentifier names one of our certificates, so
  * each RSA key is tried on each KeyTransRecipientInfo).
  *
- * 6. A try does the same work whether the PKCS#1 v1.5 padding was good or not (RFC 3218 §2.3.2): the work is
- *    counted (RSA operations, content decryptions, bytes decrypted), never timed.
+ * 6. A try does the same work whether the PKCS#1 v1.5 padding (or the OAEP decoding) was good or not (RFC 3218
+ *    §2.3.2): the work is counted (RSA operations, content decryptions, bytes decrypted), never timed.
  * 8. A try that decrypts to something that is not a MIME entity (the garbage a wrong key gets through CBC padding)
  *    is a failed try, and the message fails with the one CMSDecryptionFailed; the right key still opens it.
  */
 import { describe, expect, it } from 'vitest';
 import { CMSDecryptionFailed, decryptMessage, openMessage } from '../../src/index.js';
 import { looksLikeMimeEntity } from '../../src/mime/looks_like_entity.js';
+import { algorithmIdentifier, explicit, integer, NULL, octets, seq } from '../../src/cms/der.js';
+import { OID_BY_HASH, OIDS } from '../../src/cms/oids.js';
+import { rsaesOaepEncrypt } from '../../src/crypto/rsa.js';
 import { storeWith } from '../_helpers/identities.js';
 import {
   acceleratedCrypto,
@@ -66,6 +69,18 @@ describe('decryption: the trial-key fallback', async () => {
     expect(good).toEqual({ rsa: 3, decrypt: 3, bytes: 3 * content.ciphertext.length, deriveBits: 0 });
     expect(bad).toEqual(good);
     expect(mixed).toEqual(good);
+  });
+
+  it('a try costs the same whether the RSA-OAEP decoding succeeds or fails', async () => {
+    const sha256 = algorithmIdentifier(OID_BY_HASH['SHA-256']!, NULL);
+    const oaep = algorithmIdentifier(OIDS.rsaesOaep, seq(explicit(0, sha256), explicit(1, algorithmIdentifier(OIDS.mgf1, sha256))));
+    const content = gcm(key32(), MIME);
+    const mk = (ek: Uint8Array) =>
+      authEnvelopedData([seq(integer(0), ridOf(alice, true), oaep, octets(ek))], content.alg, content.ciphertext, content.mac);
+    const good = await failedTry(mk(await rsaesOaepEncrypt(pub, key32(), { hash: 'SHA-256', mgfHash: 'SHA-256' })));
+    const bad = await failedTry(mk(wrapBad(pub)));
+    expect(good).toEqual({ rsa: 1, decrypt: 1, bytes: content.ciphertext.length + 16, deriveBits: 0 });
+    expect(bad).toEqual(good);
   });
 
   it('content that is not a MIME entity is a failed try, whether the padding was good or not', async () => {
