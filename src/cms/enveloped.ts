@@ -8,7 +8,11 @@
  * Opening is bounded and uniform (issue 10). The RecipientInfos (and a KARI's RecipientEncryptedKeys) are counted
  * against `maxRecipientInfos` while parsing, the private-key operations against `maxKeyTrials` before the first
  * one: past either limit a `CMSLimitExceeded` names it, decided from the message's structure and the number of
- * keys alone, before any key is used, so the error says nothing about any key operation. Every key try does the
+ * keys alone, before any key is used, so the error says nothing about any key operation (the fallback's count is
+ * checked once the matched recipients have failed: a failure the caller sees anyway). A limit error rather than
+ * the uniform CMSDecryptionFailed, because "no key opens this" would be false and the fix (a higher limit) would
+ * stay hidden; what it reveals is the number of RSA keys in the store, to someone who can vary the RecipientInfos
+ * and see the error. Every key try does the
  * same work: an RSA PKCS#1 v1.5 unwrap yields a random CEK on bad padding and the content is decrypted anyway
  * (RFC 3218 §2.3.2). A key tried on a RecipientInfo that does not name it (the fallback) must also give content
  * that the caller's `accept` check takes (for decryptMessage: a MIME entity) unless the cipher authenticates it:
