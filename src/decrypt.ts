@@ -2,12 +2,18 @@
  * decryptMessage(): an `application/pkcs7-mime` (or x-pkcs7-mime, or a *.p7m attachment, or raw DER) message in,
  * the decrypted MIME entity out, byte for byte. Every identity in the store is tried, expired ones included: that
  * is the history of encryption keys, so old mail still opens.
+ *
+ * The work is bounded by `maxRecipientInfos` and `maxKeyTrials` (the store's limits, changed by `options.limits`).
+ * A key tried on a RecipientInfo that does not name it opens the message only when the content is a MIME entity
+ * (src/mime/looks_like_entity.ts) or authenticated by its cipher.
  */
 import type { CertificateStore } from './certs/store.js';
 import type { X509Certificate } from './certs/x509.js';
 import { openEnvelope } from './cms/enveloped.js';
 import { extractCms } from './mime/smime.js';
 import { toBytes } from './lib/bytes.js';
+import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
+import { looksLikeMimeEntity } from './mime/looks_like_entity.js';
 
 export interface DecryptOptions {
   store: CertificateStore;
@@ -19,6 +25,11 @@ export interface DecryptOptions {
    * always worked on in its own encoding.
    */
   overwriteInput?: boolean;
+  /**
+   * Changes to the store's work limits for this call (see `Limits`): `maxRecipientInfos` and `maxKeyTrials` bound
+   * the decryption (past one, `CMSLimitExceeded` names it); `maxHeaderBytes` bounds the fallback's MIME check.
+   */
+  limits?: Partial<Limits>;
 }
 
 export interface DecryptResult {
@@ -45,11 +56,16 @@ export async function decryptMessage(smime: Uint8Array | string, options: Decryp
   const { store } = options;
   if (!store || !Array.isArray(store.identities)) throw new TypeError('decryptMessage: options.store is required');
   const bytes = toBytes(smime, 'decryptMessage: message');
+  const limits = inputLimits(bytes, 'decryptMessage', store.limits, options.limits);
   // The bytes of a string are ours (a fresh encoding): base64 is decoded over them. A DER decoded from base64 is
   // ours too: the decryption may work in it. No second buffer the size of the message either way.
   const owned = typeof smime === 'string' || options.overwriteInput === true;
-  const { der } = extractCms(bytes, undefined, { inPlace: owned });
-  const opened = await openEnvelope(der, store.identities, options.crypto ?? store.crypto, { inPlace: owned || der.buffer !== bytes.buffer });
+  const { der } = extractCms(bytes, mimeLimits(limits), { inPlace: owned });
+  const opened = await openEnvelope(der, store.identities, options.crypto ?? store.crypto, {
+    inPlace: owned || der.buffer !== bytes.buffer,
+    limits,
+    accept: (content) => looksLikeMimeEntity(content, limits.maxHeaderBytes),
+  });
   return {
     content: opened.content,
     recipient: opened.identity.certificate,

@@ -19,9 +19,9 @@ import { toBytes } from './lib/bytes.js';
 import { openEnvelope, readContentInfo } from './cms/enveloped.js';
 import { OIDS, oidName } from './cms/oids.js';
 import { extractCms, parseMultipartSigned } from './mime/smime.js';
-import { mimeLimits, type Limits } from './lib/limits.js';
+import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
+import { looksLikeMimeEntity } from './mime/looks_like_entity.js';
 import {
-  checkInput,
   noteHeaders,
   smimeKindOf,
   verifyContext,
@@ -84,7 +84,7 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
   const maxDepth = options?.maxDepth ?? DEFAULT_DEPTH;
   if (!Number.isInteger(maxDepth) || maxDepth <= 0) throw new RangeError('openMessage: maxDepth must be a positive integer');
   let cur = toBytes(message, 'openMessage: message');
-  const limits = checkInput(cur, options, 'openMessage');
+  const limits = inputLimits(cur, 'openMessage', options?.store?.limits, options?.limits);
   const mime = mimeLimits(limits);
   const first = smimeKindOf(cur, limits);
   const ctx = verifyContext(options, first.headers, 'openMessage');
@@ -115,7 +115,10 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
       throw e;
     }
     if (type === OIDS.envelopedData || type === OIDS.authEnvelopedData) {
-      const opened = await openEnvelope(der, ctx.store.identities, ctx.crypto);
+      const opened = await openEnvelope(der, ctx.store.identities, ctx.crypto, {
+        limits,
+        accept: (content) => looksLikeMimeEntity(content, limits.maxHeaderBytes),
+      });
       layers.push({
         type: opened.kind,
         cipher: opened.cipher,

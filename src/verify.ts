@@ -29,8 +29,8 @@ import type { X509Certificate } from './certs/x509.js';
 import { ekuAllowsEmail, isValidAt, type CertInfo } from './certs/cert_info.js';
 import { allowsSigning } from './certs/signing.js';
 import { pemCrls } from './certs/load.js';
-import { CMSInvalid, MIMEInvalid, MIMELimitExceeded, SmimeError } from './errors.js';
-import { DEFAULT_LIMITS, mimeLimits, PathBudget, resolveLimits, type Limits } from './lib/limits.js';
+import { CMSInvalid, MIMEInvalid, SmimeError } from './errors.js';
+import { DEFAULT_LIMITS, inputLimits, mimeLimits, PathBudget, resolveLimits, type Limits } from './lib/limits.js';
 import { isWeakHash, resolvePolicyFor, type AlgorithmPolicy } from './crypto/policy.js';
 import { equal, toBytes } from './lib/bytes.js';
 import { OIDS } from './cms/oids.js';
@@ -479,19 +479,6 @@ export function smimeKindOf(
   return { kind: 'other', headers: e.headers, type: ct.type };
 }
 
-/**
- * The limits of a call (the store's with the call's changes), after checking the input's size against
- * `maxInputBytes`. Internal: also used by openMessage.
- */
-export function checkInput(bytes: Uint8Array, options: { store?: CertificateStore; limits?: Partial<Limits> }, what: string): Limits {
-  const limits = resolveLimits(`${what}: options.limits`, options?.store?.limits, options?.limits);
-  if (bytes.length > limits.maxInputBytes)
-    throw new MIMELimitExceeded(`${what}: the input is ${bytes.length} bytes, more than maxInputBytes (${limits.maxInputBytes})`, {
-      limit: 'maxInputBytes',
-    });
-  return limits;
-}
-
 /** Internal: the context for openMessage. */
 export function verifyContext(options: VerifyOptions, headers: readonly Header[], what: string): VerifyContext {
   return makeContext(options, headers, what);
@@ -500,7 +487,7 @@ export type { VerifyContext };
 
 export async function verifyMessage(message: Uint8Array | string, options: VerifyOptions): Promise<VerifyResult> {
   const bytes = toBytes(message, 'verifyMessage: message');
-  const limits = checkInput(bytes, options, 'verifyMessage');
+  const limits = inputLimits(bytes, `verifyMessage`, options?.store?.limits, options?.limits);
   const k = smimeKindOf(bytes, limits);
   const ctx = makeContext(options, k.headers, 'verifyMessage');
   if (k.kind === 'multipart-signed') {

@@ -7,7 +7,7 @@ import { CMSInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { accelerators, getCrypto, randomBytes, type AesStream, type IncrementalAes } from '../crypto/provider.js';
 import { toArrayBuffer } from '../lib/bytes.js';
 import { des3CbcDecrypt, rc2CbcDecrypt, rc2EffectiveBitsFromVersion } from '../crypto/legacy.js';
-import { algorithmIdentifier, children, decodeOid, integer, octets, readTlv, seq, stringContent, TAG } from './der.js';
+import { algorithmIdentifier, children, decodeOid, integer, octets, readTlv, seq, stringContent, TAG, type Tlv } from './der.js';
 import { OIDS, oidName } from './oids.js';
 
 export type ContentCipherName =
@@ -341,8 +341,10 @@ export interface ContentAlgorithm {
 /** Reads a content-encryption AlgorithmIdentifier (given as the bytes of the whole SEQUENCE). */
 export function parseContentAlgorithm(buf: Uint8Array): ContentAlgorithm {
   const t = readTlv(buf, 0);
+  if (t.cls !== 0 || t.tagNo !== TAG.SEQUENCE || !t.constructed) throw new CMSInvalid('content encryption: expected an AlgorithmIdentifier');
   const [oidT, paramsT] = children(buf, t);
-  const oid = decodeOid(buf, oidT!);
+  if (!oidT || oidT.cls !== 0 || oidT.tagNo !== TAG.OID) throw new CMSInvalid('content encryption: the AlgorithmIdentifier has no OID');
+  const oid = decodeOid(buf, oidT);
   const name = cipherByOid(oid);
   const octetParam = (): Uint8Array => {
     if (!paramsT || paramsT.tagNo !== TAG.OCTET_STRING) throw new CMSInvalid(`${oidName(oid)}: missing IV`);
@@ -361,7 +363,7 @@ export function parseContentAlgorithm(buf: Uint8Array): ContentAlgorithm {
       if (!nT || nT.tagNo !== TAG.OCTET_STRING) throw new CMSInvalid('AES-GCM: missing nonce');
       const iv = stringContent(buf, nT);
       let tagLength = 12;
-      if (lT) tagLength = Number(readUint(buf.subarray(lT.contentStart, lT.contentEnd)));
+      if (lT) tagLength = smallInteger(buf, lT, 'AES-GCM: aes-ICVlen');
       if (![12, 13, 14, 15, 16].includes(tagLength)) throw new CMSInvalid(`AES-GCM: unsupported tag length ${tagLength}`);
       if (iv.length === 0 || iv.length > 64) throw new CMSInvalid('AES-GCM: bad nonce length');
       return { oid, name, keyLength: spec.keyLength, kind: 'aes-gcm', iv, tagLength, legacy: false, aead: true };
@@ -381,8 +383,11 @@ export function parseContentAlgorithm(buf: Uint8Array): ContentAlgorithm {
     let bits = 32;
     if (paramsT && paramsT.tagNo === TAG.SEQUENCE) {
       const parts = children(buf, paramsT);
-      const ivT = parts[parts.length - 1]!;
-      if (parts.length === 2) bits = rc2EffectiveBitsFromVersion(Number(readUint(buf.subarray(parts[0]!.contentStart, parts[0]!.contentEnd))));
+      const ivT = parts[parts.length - 1];
+      if (!ivT || parts.length > 2 || ivT.cls !== 0 || ivT.tagNo !== TAG.OCTET_STRING) throw new CMSInvalid('RC2: malformed RC2-CBCParameter');
+      if (parts.length === 2) {
+        bits = rc2EffectiveBitsFromVersion(smallInteger(buf, parts[0]!, 'RC2: rc2ParameterVersion'));
+      }
       iv = stringContent(buf, ivT);
     } else iv = octetParam();
     if (iv.length !== 8) throw new CMSInvalid('RC2: the IV must be 8 bytes');
@@ -391,9 +396,15 @@ export function parseContentAlgorithm(buf: Uint8Array): ContentAlgorithm {
   throw new UnsupportedAlgorithm(`content encryption ${oidName(oid)}`, oid);
 }
 
-function readUint(b: Uint8Array): bigint {
-  let v = 0n;
-  for (const x of b) v = (v << 8n) | BigInt(x);
+/**
+ * A small non-negative INTEGER parameter (a tag length, an RC2 version): at most 4 content bytes, so a huge INTEGER
+ * is refused at once instead of being read into a BigInt byte by byte (quadratic in its length).
+ */
+function smallInteger(buf: Uint8Array, t: Tlv, what: string): number {
+  const n = t.contentEnd - t.contentStart;
+  if (t.cls !== 0 || t.tagNo !== TAG.INTEGER || t.constructed || n < 1 || n > 4) throw new CMSInvalid(`${what}: expected a small INTEGER`);
+  let v = 0;
+  for (let i = t.contentStart; i < t.contentEnd; i++) v = v * 256 + buf[i]!;
   return v;
 }
 

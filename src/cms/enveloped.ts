@@ -4,9 +4,23 @@
  * The bulk bytes never go through asn1js or pkijs: on output the DER headers are written around the ciphertext
  * and handed on as a list of pieces (the MIME layer base64-encodes them straight into the output buffer); on input
  * the zero-copy BER reader finds the ciphertext (a subarray, or one joined copy for chunked `-stream`/Outlook BER).
+ *
+ * Opening is bounded and uniform (issue 10). The RecipientInfos (and a KARI's RecipientEncryptedKeys) are counted
+ * against `maxRecipientInfos` while parsing, the private-key operations against `maxKeyTrials` before the first
+ * one: past either limit a `CMSLimitExceeded` names it, decided from the message's structure and the number of
+ * keys alone, before any key is used, so the error says nothing about any key operation (the fallback's count is
+ * checked once the matched recipients have failed: a failure the caller sees anyway). A limit error rather than
+ * the uniform CMSDecryptionFailed, because "no key opens this" would be false and the fix (a higher limit) would
+ * stay hidden; what it reveals is the number of RSA keys in the store, to someone who can vary the RecipientInfos
+ * and see the error. Every key try does the
+ * same work: an RSA PKCS#1 v1.5 unwrap yields a random CEK on bad padding and the content is decrypted anyway
+ * (RFC 3218 §2.3.2). A key tried on a RecipientInfo that does not name it (the fallback) must also give content
+ * that the caller's `accept` check takes (for decryptMessage: a MIME entity) unless the cipher authenticates it:
+ * a random CEK gets through CBC padding one time in 256, and its garbage must not count as opening the message.
  */
 import { concat } from '../lib/bytes.js';
-import { CMSDecryptionFailed, CMSInvalid, UnsupportedAlgorithm } from '../errors.js';
+import { CMSDecryptionFailed, CMSInvalid, CMSLimitExceeded, SmimeError, UnsupportedAlgorithm } from '../errors.js';
+import { DEFAULT_LIMITS, type Limits } from '../lib/limits.js';
 import { getCrypto, randomBytes } from '../crypto/provider.js';
 import type { CertInfo } from '../certs/cert_info.js';
 import { keyKind } from '../certs/cert_info.js';
@@ -188,7 +202,7 @@ export function readContentInfo(der: Uint8Array): { type: string; content: Tlv }
  * Reads (Auth)EnvelopedData. With `inPlace` (the caller hands `der` over), the ciphertext and the tag are laid out
  * as one run inside `der` for AEAD ciphers, and the plaintext may later be written over the ciphertext.
  */
-function parseEnvelope(der: Uint8Array, inPlace: boolean): ParsedEnvelope {
+function parseEnvelope(der: Uint8Array, inPlace: boolean, maxRecipientInfos: number): ParsedEnvelope {
   const { type, content } = readContentInfo(der);
   let kind: EnvelopeKind;
   if (type === OIDS.envelopedData) kind = 'enveloped';
@@ -199,6 +213,10 @@ function parseEnvelope(der: Uint8Array, inPlace: boolean): ParsedEnvelope {
   if (f[i] && f[i]!.cls === 2 && f[i]!.tagNo === 0) i++; // originatorInfo
   const riSetT = f[i++];
   if (!riSetT || riSetT.tagNo !== TAG.SET) throw new CMSInvalid('EnvelopedData: missing recipientInfos');
+  const recipientInfos = children(der, riSetT);
+  if (recipientInfos.length > maxRecipientInfos) {
+    throw new CMSLimitExceeded(`more than ${maxRecipientInfos} RecipientInfos`, { limit: 'maxRecipientInfos' });
+  }
   const eciT = f[i++];
   if (!eciT || eciT.tagNo !== TAG.SEQUENCE) throw new CMSInvalid('EnvelopedData: missing encryptedContentInfo');
   const eci = children(der, eciT);
@@ -242,7 +260,7 @@ function parseEnvelope(der: Uint8Array, inPlace: boolean): ParsedEnvelope {
       payload.joined = joined;
     }
   }
-  const parsed: ParsedEnvelope = { kind, recipientInfos: children(der, riSetT), buf: der, alg, payload };
+  const parsed: ParsedEnvelope = { kind, recipientInfos, buf: der, alg, payload };
   if (aad) parsed.aad = aad;
   return parsed;
 }
@@ -267,6 +285,14 @@ export interface OpenEnvelopeOptions {
    * the caller holds, such as one freshly decoded from base64.
    */
   inPlace?: boolean;
+  /** `maxRecipientInfos` and `maxKeyTrials` (default: `DEFAULT_LIMITS`). */
+  limits?: Pick<Limits, 'maxRecipientInfos' | 'maxKeyTrials'>;
+  /**
+   * Whether content that a key tried on a RecipientInfo not naming it decrypted to is the message (decryptMessage
+   * and openMessage: "is a MIME entity"). Asked for non-AEAD ciphers only: padding alone lets a wrong key through
+   * one time in 256, an AEAD tag never. Without it such content is taken as it is.
+   */
+  accept?: (content: Uint8Array) => boolean;
 }
 
 type Candidate =
@@ -275,7 +301,8 @@ type Candidate =
 
 /**
  * Opens (Auth)EnvelopedData with any of the identities: matched by recipient identifier first (issuer+serial, SKI,
- * SHA-1 of the key), then every remaining key. All failures end in one CMSDecryptionFailed (RFC 3218).
+ * SHA-1 of the key), then every remaining RSA key on every KeyTransRecipientInfo. All failures end in one
+ * CMSDecryptionFailed (RFC 3218); the limits end in CMSLimitExceeded before any private-key operation (see above).
  */
 export async function openEnvelope(
   der: Uint8Array,
@@ -283,11 +310,13 @@ export async function openEnvelope(
   crypto?: Crypto,
   options: OpenEnvelopeOptions = {},
 ): Promise<OpenedEnvelope> {
-  const env = parseEnvelope(der, options.inPlace === true);
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const env = parseEnvelope(der, options.inPlace === true, limits.maxRecipientInfos);
   getCrypto(crypto);
   const matched: Candidate[] = [];
   const fallback: Candidate[] = [];
   let unsupported: UnsupportedAlgorithm | undefined;
+  let recipients = env.recipientInfos.length;
   for (const t of env.recipientInfos) {
     try {
       if (t.cls === 0 && t.tagNo === TAG.SEQUENCE) {
@@ -299,6 +328,11 @@ export async function openEnvelope(
         }
       } else if (t.cls === 2 && t.tagNo === 1) {
         const ri = parseKari(env.buf, t);
+        // Each RecipientEncryptedKey is a recipient of its own: counted like a RecipientInfo.
+        recipients += ri.recipients.length - 1;
+        if (recipients > limits.maxRecipientInfos) {
+          throw new CMSLimitExceeded(`more than ${limits.maxRecipientInfos} recipients (RecipientInfos and RecipientEncryptedKeys)`, { limit: 'maxRecipientInfos' });
+        }
         for (const identity of identities) {
           const kind = keyKind(identity.info);
           if (kind === 'rsa') continue;
@@ -310,19 +344,32 @@ export async function openEnvelope(
       // KEKRI, PWRI and ORI are skipped: no identity can open them.
     } catch (e) {
       if (e instanceof UnsupportedAlgorithm) unsupported ??= e;
-      else if (!(e instanceof CMSInvalid)) throw new CMSInvalid(`RecipientInfo: ${e instanceof Error ? e.message : String(e)}`);
-      else throw e;
+      else if (e instanceof SmimeError) throw e;
+      else throw new CMSInvalid('RecipientInfo: malformed');
     }
   }
+  // The trials budget, spent in two steps: the matched recipients first, then (when none of them opened the
+  // message) every key on every other KeyTransRecipientInfo. Each step is refused whole before its first try.
+  const trials = (n: number): void => {
+    if (n > limits.maxKeyTrials) {
+      throw new CMSLimitExceeded(`opening this message would take ${n} private-key operations, more than ${limits.maxKeyTrials}`, { limit: 'maxKeyTrials' });
+    }
+  };
+  trials(matched.length);
+  // A fallback try never decrypts in place unless the cipher authenticates: a random CEK that passes the padding
+  // must not leave garbage where the next key expects the ciphertext.
+  const fallbackPayload: EncryptedPayload = env.alg.aead ? env.payload : { ...env.payload, inPlace: false };
   for (const list of [matched, fallback]) {
-    const strict = list === fallback;
+    const isFallback = list === fallback;
+    if (isFallback) trials(matched.length + fallback.length);
     for (const cand of list) {
       let content: Uint8Array;
       try {
         let cek: Uint8Array;
-        if (cand.type === 'ktri') cek = await unwrapKtri(cand.ri, cand.identity.key, env.alg.keyLength, crypto, strict);
+        if (cand.type === 'ktri') cek = await unwrapKtri(cand.ri, cand.identity.key, env.alg.keyLength, crypto);
         else cek = await unwrapKari(cand.ri, cand.index, cand.identity, crypto);
-        content = await decryptContent(env.alg, cek, env.payload, crypto, env.aad);
+        content = await decryptContent(env.alg, cek, isFallback ? fallbackPayload : env.payload, crypto, env.aad);
+        if (isFallback && !env.alg.aead && options.accept && !options.accept(content)) continue;
       } catch (e) {
         // An in-place decryption that failed after it began to write leaves nothing for another key to try.
         if (env.payload.consumed) throw new CMSDecryptionFailed();

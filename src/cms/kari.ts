@@ -9,7 +9,7 @@
  * AlgorithmIdentifier exactly as the message encodes it, entityUInfo [0] appears ONLY when the message has a ukm
  * (pkijs writes an empty one, which is why it can't open OpenSSL output), suppPubInfo [2] is the KEK length in bits.
  */
-import { UnsupportedAlgorithm } from '../errors.js';
+import { CMSInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { getCrypto, randomBytes } from '../crypto/provider.js';
 import { sha224 } from '../crypto/legacy.js';
 import { concat, toArrayBuffer } from '../lib/bytes.js';
@@ -172,8 +172,9 @@ export interface ParsedKari {
   recipients: { rid: RecipientId; encryptedKey: Uint8Array }[];
 }
 
+/** A malformed KeyAgreeRecipientInfo is input, so a `CMSInvalid` (a failed unwrap ends in CMSDecryptionFailed). */
 function bad(msg: string): never {
-  throw new Error(`KeyAgreeRecipientInfo: ${msg}`);
+  throw new CMSInvalid(`KeyAgreeRecipientInfo: ${msg}`);
 }
 
 /** Reads a KeyAgreeRecipientInfo ([1] IMPLICIT SEQUENCE). */

@@ -3,6 +3,7 @@
  * certificate has no SKI extension, the SHA-1 of its public key (RFC 5280 §4.2.1.2 method 1) and the SHA-1 of the
  * whole SubjectPublicKeyInfo (what Outlook 2010 writes) are accepted too.
  */
+import { CMSInvalid } from '../errors.js';
 import { getCrypto } from '../crypto/provider.js';
 import { equal, toArrayBuffer } from '../lib/bytes.js';
 import type { CertInfo } from '../certs/cert_info.js';
@@ -14,6 +15,7 @@ export type RecipientId = { issuer: Uint8Array; serial: Uint8Array } | { ski: Ui
 export function readRecipientId(buf: Uint8Array, t: Tlv): RecipientId {
   if (t.cls === 0 && t.tagNo === 16) {
     const [issuerT, serialT] = children(buf, t);
+    if (!issuerT || issuerT.tagNo !== 16 || !serialT || serialT.tagNo !== 2) throw new CMSInvalid('issuerAndSerialNumber: missing issuer or serial number');
     return {
       issuer: buf.subarray(issuerT!.start, issuerT!.end),
       serial: buf.subarray(serialT!.contentStart, serialT!.contentEnd),
@@ -27,7 +29,7 @@ export function readRecipientId(buf: Uint8Array, t: Tlv): RecipientId {
     }
     return { ski: buf.subarray(t.contentStart, t.contentEnd) };
   }
-  throw new Error('unknown recipient identifier');
+  throw new CMSInvalid('unknown recipient identifier');
 }
 
 function stripZeros(b: Uint8Array): Uint8Array {

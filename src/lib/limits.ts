@@ -11,6 +11,7 @@
  * The defaults let every real message of the interop matrix and of the public vectors through, and stop each
  * hostile case of the security review early (README, "Limits").
  */
+import { MIMELimitExceeded } from '../errors.js';
 
 /** The limits, by name. */
 export interface Limits {
@@ -28,11 +29,12 @@ export interface Limits {
   maxBerDepth: number;
   /** Elements in one constructed BER value (the entries of a SET OF, the chunks of a constructed string). Default 1 048 576. */
   maxBerElements: number;
-  /** RecipientInfos in one EnvelopedData/AuthEnvelopedData. Default 1024. */
+  /** RecipientInfos in one EnvelopedData/AuthEnvelopedData (each RecipientEncryptedKey of a KARI counts as one). Default 1024. */
   maxRecipientInfos: number;
   /**
-   * Private-key operations when no RecipientInfo names one of our certificates and each key is tried on each
-   * RecipientInfo (the fallback for messages that identify the recipient in a way we can't match). Default 64.
+   * Private-key operations to open one message: one per RecipientInfo that names one of our certificates, and,
+   * when none of those opens it, one per key and RecipientInfo of the fallback (each key tried on each
+   * RecipientInfo that names no certificate of ours). Refused before the first operation. Default 64.
    */
   maxKeyTrials: number;
   /** SignerInfos in one SignedData. Default 32. */
@@ -104,6 +106,19 @@ export function resolveLimits(what: string, ...layers: (Partial<Limits> | undefi
     }
   }
   return out;
+}
+
+/**
+ * The limits of one call (the defaults, the store's, then the call's changes), after checking the input's size
+ * against `maxInputBytes` (MIMELimitExceeded).
+ */
+export function inputLimits(input: Uint8Array, what: string, ...layers: (Partial<Limits> | undefined)[]): Limits {
+  const limits = resolveLimits(`${what}: options.limits`, ...layers);
+  if (input.length > limits.maxInputBytes)
+    throw new MIMELimitExceeded(`${what}: the input is ${input.length} bytes, more than maxInputBytes (${limits.maxInputBytes})`, {
+      limit: 'maxInputBytes',
+    });
+  return limits;
 }
 
 /** The MIME parser's view of the limits. */
