@@ -12,6 +12,7 @@ import forge from 'node-forge';
 import { decryptMessage, encryptMessage, signMessage, verifyMessage } from '../dist/index.node.js';
 import { extractCms } from '../dist/mime/smime.js';
 import { SECURITY_GATE, securityRows } from './security.js';
+import { oracleRows } from './security_oracle.js';
 import {
   ADDRESS,
   KiB,
@@ -381,6 +382,10 @@ try {
     table(['hostile input', 'settles with', 'ms', 'normal operation', 'normal ms', '× normal'], sec.rows);
     console.log(`\nGate: a hostile input that takes more than ${SECURITY_GATE}× its normal operation fails the run.`);
     failures.push(...sec.failures);
+    console.log(`\n## PKCS#1 v1.5 in the trial-key fallback: one key try, good padding (wrong CEK) against bad padding\n`);
+    const oracle = await oracleRows({ quick });
+    table(['key try', 'ms'], oracle.map((r) => [r.name, fmt(r.ms, 3)]));
+    console.log('\nBoth do the same work (counted by test/security/decrypt_oracle.test.ts); the difference left is what JavaScript timing gives.');
   }
   if (memory) {
     console.log(`\n## Peak memory of a fresh process (process.resourceUsage().maxRSS)\n`);

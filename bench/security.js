@@ -107,10 +107,7 @@ async function cases() {
 /** Optional modules that add their own hostile rows ({ name, hostile, normal, normalName }). */
 async function moduleCases(quick) {
   const out = [];
-  for (const [file, fn] of [
-    ['security_chain.js', 'chainCases'],
-    ['security_oracle.js', 'oracleCases'],
-  ]) {
+  for (const [file, fn] of [['security_chain.js', 'chainCases']]) {
     let mod;
     try {
       mod = await import(join(REPO, 'bench', file));
