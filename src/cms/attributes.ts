@@ -6,7 +6,9 @@
  * - SMIMECapabilities (RFC 8551 §2.5.2): the content-encryption algorithms we read, strongest first;
  * - SMIMEEncryptionKeyPreference (RFC 8551 §2.5.3, `id-aa-encrypKeyPref`) and Microsoft's older
  *   `1.3.6.1.4.1.311.16.4` (a bare IssuerAndSerialNumber, which Outlook reads): which certificate the sender wants
- *   mail encrypted to, when the signing certificate is not an encryption certificate.
+ *   mail encrypted to, when the signing certificate is not an encryption certificate;
+ * - ESS signing-certificate-v2 (RFC 5035, see ess.ts): the hash of the signer's certificate, so the signature binds
+ *   the certificate and not only its issuer and serial number.
  *
  * Attribute ::= SEQUENCE { attrType OBJECT IDENTIFIER, attrValues SET OF AttributeValue }
  */
@@ -15,6 +17,7 @@ import type { CertInfo } from '../certs/cert_info.js';
 import { equal } from '../lib/bytes.js';
 import { CIPHERS, ENCRYPTION_CIPHERS } from './content_cipher.js';
 import { children, decodeOid, integer, octets, oid, readTlv, seq, set, sortDerSet, tlv, TAG, type Tlv } from './der.js';
+import { ESS } from './ess.js';
 
 export const ATTR = {
   contentType: '1.2.840.113549.1.9.3',
@@ -26,6 +29,10 @@ export const ATTR = {
   encKeyPref: '1.2.840.113549.1.9.16.2.11',
   /** Microsoft's encryption key preference: the value is an IssuerAndSerialNumber. */
   msEncKeyPref: '1.3.6.1.4.1.311.16.4',
+  /** RFC 2634 ESS signing-certificate (SHA-1 ESSCertID). */
+  signingCertificate: ESS.signingCertificate,
+  /** RFC 5035 ESS signing-certificate-v2. */
+  signingCertificateV2: ESS.signingCertificateV2,
 } as const;
 
 /** The exact issuer Name DER and the serial number bytes (as in the certificate) of a certificate reference. */
@@ -91,6 +98,8 @@ export interface SignedAttributeOptions {
   capabilities?: readonly string[];
   /** The sender's current encryption certificate, when it is not the signing certificate. */
   encryptionCert?: CertInfo;
+  /** The SigningCertificateV2 value (ess.ts `signingCertificateV2Value`); omitted when absent. */
+  signingCertificateV2?: Uint8Array;
 }
 
 /**
@@ -109,6 +118,7 @@ export function buildSignedAttributes(o: SignedAttributeOptions): Uint8Array {
     attrs.push(attribute(ATTR.encKeyPref, encKeyPrefValue(o.encryptionCert)));
     attrs.push(attribute(ATTR.msEncKeyPref, issuerAndSerial(o.encryptionCert)));
   }
+  if (o.signingCertificateV2) attrs.push(attribute(ATTR.signingCertificateV2, o.signingCertificateV2));
   return set(...sortDerSet(attrs));
 }
 

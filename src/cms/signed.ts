@@ -48,6 +48,7 @@ import {
   type ParsedAttribute,
   type SmimeAttributes,
 } from './attributes.js';
+import { checkEssCertId, readFirstEssCertId, signingCertificateV2Value } from './ess.js';
 
 export type HashName = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
 
@@ -313,6 +314,8 @@ export async function buildSignedData(content: Uint8Array, options: BuildSignedD
     signingTime: o.signingTime,
     capabilities: o.capabilities,
     encryptionCert: o.encryptionCert,
+    // RFC 5035: bind the signer's certificate itself, not only its issuer and serial (see ess.ts).
+    signingCertificateV2: signingCertificateV2Value(o.signer, await digest('SHA-256', o.signer.der, o.crypto)),
   });
   const signature = await signBytes(o, signedAttrs);
   const digestAlg = algorithmIdentifier(OID_OF_HASH[o.hash]);
@@ -735,6 +738,18 @@ export async function verifySignerInfo(
       smime = readSmimeAttributes(buf, si.signedAttrs);
     } catch {
       reasons.push('malformed-attribute: S/MIME');
+    }
+    // ESS signing-certificate (v1) and -v2: the first ESSCertID must name the certificate verified with.
+    for (const [type, v2] of [[ATTR.signingCertificate, false], [ATTR.signingCertificateV2, true]] as const) {
+      const t = single(type, 'signingCertificate');
+      if (!t) continue;
+      try {
+        const problem = await checkEssCertId(buf, readFirstEssCertId(buf, t, v2), signer, opts.crypto);
+        if (problem && !reasons.includes(problem)) reasons.push(problem);
+      } catch (e) {
+        if (!(e instanceof CMSInvalid)) throw e;
+        if (!reasons.includes('malformed-attribute: signingCertificate')) reasons.push('malformed-attribute: signingCertificate');
+      }
     }
     check = await verifySignature(si.signatureAlgorithm, si.digestAlgorithm.oid, signer, si.signedAttrsDer, si.signature, opts.crypto);
   } else {
