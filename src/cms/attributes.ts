@@ -14,9 +14,9 @@
  */
 import { CMSInvalid } from '../errors.js';
 import type { CertInfo } from '../certs/cert_info.js';
-import { equal } from '../lib/bytes.js';
 import { CIPHERS, ENCRYPTION_CIPHERS } from './content_cipher.js';
-import { children, decodeOid, integer, octets, oid, readTlv, seq, set, sortDerSet, tlv, TAG, type Tlv } from './der.js';
+import { concat, equal } from '../lib/bytes.js';
+import { children, decodeOid, encodeLength, integer, octets, oid, readTlv, seq, set, sortDerSet, tlv, TAG, type Tlv } from './der.js';
 import { ESS } from './ess.js';
 
 export const ATTR = {
@@ -143,6 +143,34 @@ export function readAttributes(buf: Uint8Array, t: Tlv): ParsedAttribute[] {
     out.push({ type: decodeOid(buf, typeT), values: children(buf, valsT), element: a });
   }
   return out;
+}
+
+/**
+ * The signed attributes as the signature covers them (RFC 5652 §5.4: "the DER encoding of the SignedAttributes"):
+ * `received` (the SET as received) with every length in its minimal definite form; the order of the elements is
+ * kept as sent. Returns `received` itself when it is already so.
+ *
+ * Why: a signature over long-form or indefinite lengths is over bytes that are not the DER, and OpenSSL 3, NSS and
+ * Bouncy Castle all verify over the re-encoded DER, so they reject it (and accept BER whose DER is what was
+ * signed). An unsorted SET is another matter: OpenSSL and NSS verify over the order as sent (Bouncy Castle sorts),
+ * so we keep the order. test/security/non_der_attrs.test.ts runs the three peers and pins this majority.
+ */
+export function signedAttributesDer(received: Uint8Array): Uint8Array {
+  const top = readTlv(received, 0);
+  if (top.end !== received.length) throw new CMSInvalid('signed attributes: trailing bytes');
+  const out = minimalLengths(received, top, 0);
+  return out.length === received.length && equal(out, received) ? received : out;
+}
+
+function minimalLengths(buf: Uint8Array, t: Tlv, depth: number): Uint8Array {
+  let idEnd = t.start + 1;
+  if ((buf[t.start]! & 0x1f) === 0x1f) while (buf[idEnd++]! & 0x80);
+  const id = buf.subarray(t.start, idEnd);
+  if (!t.constructed) return concat([id, encodeLength(t.contentEnd - t.contentStart), buf.subarray(t.contentStart, t.contentEnd)]);
+  const kids = children(buf, t, depth).map((c) => minimalLengths(buf, c, depth + 1));
+  let n = 0;
+  for (const k of kids) n += k.length;
+  return concat([id, encodeLength(n), ...kids]);
 }
 
 /** Parses a UTCTime or GeneralizedTime element (RFC 5280 forms; fractions of a second are accepted and dropped). */

@@ -44,6 +44,7 @@ import {
   readAttributes,
   readIssuerSerial,
   readSmimeAttributes,
+  signedAttributesDer,
   type CertRef,
   type ParsedAttribute,
   type SmimeAttributes,
@@ -751,7 +752,10 @@ export async function verifySignerInfo(
         if (!reasons.includes('malformed-attribute: signingCertificate')) reasons.push('malformed-attribute: signingCertificate');
       }
     }
-    check = await verifySignature(si.signatureAlgorithm, si.digestAlgorithm.oid, signer, si.signedAttrsDer, si.signature, opts.crypto);
+    // Over the DER (minimal lengths, order as sent), as OpenSSL, NSS and Bouncy Castle do: see signedAttributesDer.
+    const signedDer = signedAttributesDer(si.signedAttrsDer);
+    check = await verifySignature(si.signatureAlgorithm, si.digestAlgorithm.oid, signer, signedDer, si.signature, opts.crypto);
+    if (!check.ok && check.reason === 'signature-mismatch' && signedDer !== si.signedAttrsDer) check = { ...check, reason: 'non-der-signed-attributes' };
   } else {
     // No signed attributes: the signature is over the content itself (RFC 5652 §5.4).
     if (sd.eContentType !== OIDS.data) reasons.push('missing-attribute: contentType');
