@@ -14,8 +14,8 @@
  */
 import { CMSInvalid } from '../errors.js';
 import type { CertInfo } from '../certs/cert_info.js';
+import { equal } from '../lib/bytes.js';
 import { CIPHERS, ENCRYPTION_CIPHERS } from './content_cipher.js';
-import { concat, equal } from '../lib/bytes.js';
 import { children, decodeOid, encodeLength, integer, octets, oid, readTlv, seq, set, sortDerSet, tlv, TAG, type Tlv } from './der.js';
 import { ESS } from './ess.js';
 
@@ -158,19 +158,54 @@ export function readAttributes(buf: Uint8Array, t: Tlv): ParsedAttribute[] {
 export function signedAttributesDer(received: Uint8Array): Uint8Array {
   const top = readTlv(received, 0);
   if (top.end !== received.length) throw new CMSInvalid('signed attributes: trailing bytes');
-  const out = minimalLengths(received, top, 0);
-  return out.length === received.length && equal(out, received) ? received : out;
+  const tree = lengthTree(received, top, 0);
+  if (tree.der) return received;
+  const out = new Uint8Array(tree.size);
+  writeTree(received, tree, out, 0);
+  return out;
 }
 
-function minimalLengths(buf: Uint8Array, t: Tlv, depth: number): Uint8Array {
-  let idEnd = t.start + 1;
-  if ((buf[t.start]! & 0x1f) === 0x1f) while (buf[idEnd++]! & 0x80);
-  const id = buf.subarray(t.start, idEnd);
-  if (!t.constructed) return concat([id, encodeLength(t.contentEnd - t.contentStart), buf.subarray(t.contentStart, t.contentEnd)]);
-  const kids = children(buf, t, depth).map((c) => minimalLengths(buf, c, depth + 1));
-  let n = 0;
-  for (const k of kids) n += k.length;
-  return concat([id, encodeLength(n), ...kids]);
+/** One element with its re-encoded size; `der` when its encoding (lengths included) is already minimal. */
+interface LengthNode {
+  t: Tlv;
+  idLen: number;
+  contentSize: number;
+  size: number;
+  der: boolean;
+  kids: LengthNode[];
+}
+
+function lengthTree(buf: Uint8Array, t: Tlv, depth: number): LengthNode {
+  let idLen = 1;
+  if ((buf[t.start]! & 0x1f) === 0x1f) while (idLen < t.contentStart - t.start && (buf[t.start + idLen]! & 0x80) !== 0) idLen++;
+  if ((buf[t.start]! & 0x1f) === 0x1f) idLen++;
+  const kids = t.constructed ? children(buf, t, depth).map((c) => lengthTree(buf, c, depth + 1)) : [];
+  let contentSize = t.contentEnd - t.contentStart;
+  if (t.constructed) {
+    contentSize = 0;
+    for (const k of kids) contentSize += k.size;
+  }
+  const lenLen = encodeLength(contentSize).length;
+  const size = idLen + lenLen + contentSize;
+  const der = !t.indefinite && t.contentStart - t.start === idLen + lenLen && kids.every((k) => k.der);
+  return { t, idLen, contentSize, size, der, kids };
+}
+
+function writeTree(buf: Uint8Array, n: LengthNode, out: Uint8Array, at: number): number {
+  if (n.der) {
+    out.set(buf.subarray(n.t.start, n.t.end), at);
+    return at + n.size;
+  }
+  out.set(buf.subarray(n.t.start, n.t.start + n.idLen), at);
+  const len = encodeLength(n.contentSize);
+  out.set(len, at + n.idLen);
+  let p = at + n.idLen + len.length;
+  if (n.kids.length === 0 && !n.t.constructed) {
+    out.set(buf.subarray(n.t.contentStart, n.t.contentEnd), p);
+    return p + n.contentSize;
+  }
+  for (const k of n.kids) p = writeTree(buf, k, out, p);
+  return p;
 }
 
 /** Parses a UTCTime or GeneralizedTime element (RFC 5280 forms; fractions of a second are accepted and dropped). */

@@ -15,7 +15,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verifyMessage } from '../../src/index.js';
-import { ATTR, attribute, encodeTime, issuerAndSerial } from '../../src/cms/attributes.js';
+import { ATTR, attribute, encodeTime, issuerAndSerial, signedAttributesDer } from '../../src/cms/attributes.js';
 import { algorithmIdentifier, integer, octets, oid, seq, set, sortDerSet, tlv } from '../../src/cms/der.js';
 import { OIDS } from '../../src/cms/oids.js';
 import { signatureAlgorithmFor, signBytes } from '../../src/cms/signed.js';
@@ -126,4 +126,19 @@ describe('signed attributes sent with long-form lengths over a signature of thei
     expect(peers(cms)).toEqual(installed({ openssl: true, nss: true, bc: true }));
     expect(await ours(cms)).toEqual({ status: 'valid', reasons: [] });
   }, 60_000);
+});
+
+describe('signedAttributesDer (what the signature is checked over)', () => {
+  it('returns DER input itself, and re-encodes every length minimally at every depth, tags and order kept', () => {
+    const der = set(...std);
+    expect(signedAttributesDer(der)).toBe(der);
+    const unsorted = set(...[...std].reverse());
+    expect(signedAttributesDer(unsorted)).toBe(unsorted);
+    // a high-number context tag [31] (two identifier octets) with a long-form length, inside an indefinite SEQUENCE
+    // with a three-octet length form, inside a long-form SET
+    const inner = Uint8Array.of(0x9f, 0x1f, 0x82, 0x00, 0x02, 0xaa, 0xbb);
+    const mid = Uint8Array.of(0x30, 0x80, ...inner, 0x04, 0x81, 0x01, 0xcc, 0x00, 0x00);
+    const sent = Uint8Array.of(0x31, 0x82, 0x00, mid.length, ...mid);
+    expect(signedAttributesDer(sent)).toEqual(Uint8Array.of(0x31, 0x0a, 0x30, 0x08, 0x9f, 0x1f, 0x02, 0xaa, 0xbb, 0x04, 0x01, 0xcc));
+  });
 });
