@@ -6,7 +6,9 @@
  * - SMIMECapabilities (RFC 8551 §2.5.2): the content-encryption algorithms we read, strongest first;
  * - SMIMEEncryptionKeyPreference (RFC 8551 §2.5.3, `id-aa-encrypKeyPref`) and Microsoft's older
  *   `1.3.6.1.4.1.311.16.4` (a bare IssuerAndSerialNumber, which Outlook reads): which certificate the sender wants
- *   mail encrypted to, when the signing certificate is not an encryption certificate.
+ *   mail encrypted to, when the signing certificate is not an encryption certificate;
+ * - ESS signing-certificate-v2 (RFC 5035, see ess.ts): the hash of the signer's certificate, so the signature binds
+ *   the certificate and not only its issuer and serial number.
  *
  * Attribute ::= SEQUENCE { attrType OBJECT IDENTIFIER, attrValues SET OF AttributeValue }
  */
@@ -14,7 +16,8 @@ import { CMSInvalid } from '../errors.js';
 import type { CertInfo } from '../certs/cert_info.js';
 import { equal } from '../lib/bytes.js';
 import { CIPHERS, ENCRYPTION_CIPHERS } from './content_cipher.js';
-import { children, decodeOid, integer, octets, oid, readTlv, seq, set, sortDerSet, tlv, TAG, type Tlv } from './der.js';
+import { children, decodeOid, encodeLength, integer, octets, oid, readTlv, seq, set, sortDerSet, tlv, TAG, type Tlv } from './der.js';
+import { ESS } from './ess.js';
 
 export const ATTR = {
   contentType: '1.2.840.113549.1.9.3',
@@ -26,6 +29,10 @@ export const ATTR = {
   encKeyPref: '1.2.840.113549.1.9.16.2.11',
   /** Microsoft's encryption key preference: the value is an IssuerAndSerialNumber. */
   msEncKeyPref: '1.3.6.1.4.1.311.16.4',
+  /** RFC 2634 ESS signing-certificate (SHA-1 ESSCertID). */
+  signingCertificate: ESS.signingCertificate,
+  /** RFC 5035 ESS signing-certificate-v2. */
+  signingCertificateV2: ESS.signingCertificateV2,
 } as const;
 
 /** The exact issuer Name DER and the serial number bytes (as in the certificate) of a certificate reference. */
@@ -91,6 +98,8 @@ export interface SignedAttributeOptions {
   capabilities?: readonly string[];
   /** The sender's current encryption certificate, when it is not the signing certificate. */
   encryptionCert?: CertInfo;
+  /** The SigningCertificateV2 value (ess.ts `signingCertificateV2Value`); omitted when absent. */
+  signingCertificateV2?: Uint8Array;
 }
 
 /**
@@ -109,6 +118,7 @@ export function buildSignedAttributes(o: SignedAttributeOptions): Uint8Array {
     attrs.push(attribute(ATTR.encKeyPref, encKeyPrefValue(o.encryptionCert)));
     attrs.push(attribute(ATTR.msEncKeyPref, issuerAndSerial(o.encryptionCert)));
   }
+  if (o.signingCertificateV2) attrs.push(attribute(ATTR.signingCertificateV2, o.signingCertificateV2));
   return set(...sortDerSet(attrs));
 }
 
@@ -133,6 +143,69 @@ export function readAttributes(buf: Uint8Array, t: Tlv): ParsedAttribute[] {
     out.push({ type: decodeOid(buf, typeT), values: children(buf, valsT), element: a });
   }
   return out;
+}
+
+/**
+ * The signed attributes as the signature covers them (RFC 5652 §5.4: "the DER encoding of the SignedAttributes"):
+ * `received` (the SET as received) with every length in its minimal definite form; the order of the elements is
+ * kept as sent. Returns `received` itself when it is already so.
+ *
+ * Why: a signature over long-form or indefinite lengths is over bytes that are not the DER, and OpenSSL 3, NSS and
+ * Bouncy Castle all verify over the re-encoded DER, so they reject it (and accept BER whose DER is what was
+ * signed). An unsorted SET is another matter: OpenSSL and NSS verify over the order as sent (Bouncy Castle sorts),
+ * so we keep the order. test/security/non_der_attrs.test.ts runs the three peers and pins this majority.
+ */
+export function signedAttributesDer(received: Uint8Array): Uint8Array {
+  const top = readTlv(received, 0);
+  if (top.end !== received.length) throw new CMSInvalid('signed attributes: trailing bytes');
+  const tree = lengthTree(received, top, 0);
+  if (tree.der) return received;
+  const out = new Uint8Array(tree.size);
+  writeTree(received, tree, out, 0);
+  return out;
+}
+
+/** One element with its re-encoded size; `der` when its encoding (lengths included) is already minimal. */
+interface LengthNode {
+  t: Tlv;
+  idLen: number;
+  contentSize: number;
+  size: number;
+  der: boolean;
+  kids: LengthNode[];
+}
+
+function lengthTree(buf: Uint8Array, t: Tlv, depth: number): LengthNode {
+  let idLen = 1;
+  if ((buf[t.start]! & 0x1f) === 0x1f) while (idLen < t.contentStart - t.start && (buf[t.start + idLen]! & 0x80) !== 0) idLen++;
+  if ((buf[t.start]! & 0x1f) === 0x1f) idLen++;
+  const kids = t.constructed ? children(buf, t, depth).map((c) => lengthTree(buf, c, depth + 1)) : [];
+  let contentSize = t.contentEnd - t.contentStart;
+  if (t.constructed) {
+    contentSize = 0;
+    for (const k of kids) contentSize += k.size;
+  }
+  const lenLen = encodeLength(contentSize).length;
+  const size = idLen + lenLen + contentSize;
+  const der = !t.indefinite && t.contentStart - t.start === idLen + lenLen && kids.every((k) => k.der);
+  return { t, idLen, contentSize, size, der, kids };
+}
+
+function writeTree(buf: Uint8Array, n: LengthNode, out: Uint8Array, at: number): number {
+  if (n.der) {
+    out.set(buf.subarray(n.t.start, n.t.end), at);
+    return at + n.size;
+  }
+  out.set(buf.subarray(n.t.start, n.t.start + n.idLen), at);
+  const len = encodeLength(n.contentSize);
+  out.set(len, at + n.idLen);
+  let p = at + n.idLen + len.length;
+  if (n.kids.length === 0 && !n.t.constructed) {
+    out.set(buf.subarray(n.t.contentStart, n.t.contentEnd), p);
+    return p + n.contentSize;
+  }
+  for (const k of n.kids) p = writeTree(buf, k, out, p);
+  return p;
 }
 
 /** Parses a UTCTime or GeneralizedTime element (RFC 5280 forms; fractions of a second are accepted and dropped). */

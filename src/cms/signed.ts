@@ -45,10 +45,12 @@ import {
   readAttributes,
   readIssuerSerial,
   readSmimeAttributes,
+  signedAttributesDer,
   type CertRef,
   type ParsedAttribute,
   type SmimeAttributes,
 } from './attributes.js';
+import { checkEssCertId, readFirstEssCertId, signingCertificateV2Value } from './ess.js';
 
 export type HashName = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
 
@@ -314,6 +316,8 @@ export async function buildSignedData(content: Uint8Array, options: BuildSignedD
     signingTime: o.signingTime,
     capabilities: o.capabilities,
     encryptionCert: o.encryptionCert,
+    // RFC 5035: bind the signer's certificate itself, not only its issuer and serial (see ess.ts).
+    signingCertificateV2: signingCertificateV2Value(o.signer, await digest('SHA-256', o.signer.der, o.crypto)),
   });
   const signature = await signBytes(o, signedAttrs);
   const digestAlg = algorithmIdentifier(OID_OF_HASH[o.hash]);
@@ -751,7 +755,22 @@ export async function verifySignerInfo(
     } catch {
       reasons.push('malformed-attribute: S/MIME');
     }
-    check = await verifySignature(si.signatureAlgorithm, si.digestAlgorithm.oid, signer, si.signedAttrsDer, si.signature, opts.crypto);
+    // ESS signing-certificate (v1) and -v2: the first ESSCertID must name the certificate verified with.
+    for (const [type, v2] of [[ATTR.signingCertificate, false], [ATTR.signingCertificateV2, true]] as const) {
+      const t = single(type, 'signingCertificate');
+      if (!t) continue;
+      try {
+        const problem = await checkEssCertId(buf, readFirstEssCertId(buf, t, v2), signer, opts.crypto);
+        if (problem && !reasons.includes(problem)) reasons.push(problem);
+      } catch (e) {
+        if (!(e instanceof CMSInvalid)) throw e;
+        if (!reasons.includes('malformed-attribute: signingCertificate')) reasons.push('malformed-attribute: signingCertificate');
+      }
+    }
+    // Over the DER (minimal lengths, order as sent), as OpenSSL, NSS and Bouncy Castle do: see signedAttributesDer.
+    const signedDer = signedAttributesDer(si.signedAttrsDer);
+    check = await verifySignature(si.signatureAlgorithm, si.digestAlgorithm.oid, signer, signedDer, si.signature, opts.crypto);
+    if (!check.ok && check.reason === 'signature-mismatch' && signedDer !== si.signedAttrsDer) check = { ...check, reason: 'non-der-signed-attributes' };
   } else {
     // No signed attributes: the signature is over the content itself (RFC 5652 §5.4).
     if (sd.eContentType !== OIDS.data) reasons.push('missing-attribute: contentType');

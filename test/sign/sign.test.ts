@@ -139,7 +139,7 @@ describe('output format', () => {
 });
 
 describe('signed attributes and certificates', () => {
-  it('are DER-sorted and hold contentType, messageDigest, signingTime, SMIMECapabilities and both key preferences', async () => {
+  it('are DER-sorted and hold contentType, messageDigest, signingTime, SMIMECapabilities, both key preferences and ESS signing-certificate-v2', async () => {
     const store = await storeFor(pki, ['alice-sign', 'alice-enc']);
     const out = await signMessage(MESSAGE, { store, from: 'alice@example.com' });
     const sd = parseSignedData(cmsOf(out));
@@ -148,7 +148,15 @@ describe('signed attributes and certificates', () => {
     const sorted = [...encodings].sort(Buffer.compare);
     expect(encodings).toEqual(sorted);
     expect(si.signedAttrs!.map((a) => a.type).sort()).toEqual(
-      [ATTR.contentType, ATTR.messageDigest, ATTR.signingTime, ATTR.smimeCapabilities, ATTR.encKeyPref, ATTR.msEncKeyPref].sort(),
+      [
+        ATTR.contentType,
+        ATTR.messageDigest,
+        ATTR.signingTime,
+        ATTR.smimeCapabilities,
+        ATTR.encKeyPref,
+        ATTR.msEncKeyPref,
+        ATTR.signingCertificateV2,
+      ].sort(),
     );
     const smime = readSmimeAttributes(si.buf, si.signedAttrs!);
     expect(smime.capabilities).toEqual(ENCRYPTION_CIPHERS.map((c) => CIPHERS[c].oid));
