@@ -94,7 +94,9 @@ export interface SignerResult {
   signingTime?: Date;
   /**
    * Every finding, e.g. 'digest-mismatch', 'signature-mismatch', 'weak-algorithm', 'weak-key' (an RSA key below the
-   * policy's minRsaBits), 'unsupported-algorithm: <oid>',
+   * policy's minRsaBits), 'unsupported-algorithm: <oid>', 'signing-certificate-mismatch' (the ESS signing-certificate
+   * attribute names another certificate), 'malformed-attribute: signingCertificate', 'non-der-signed-attributes'
+   * (the signature holds only over non-DER bytes, which OpenSSL, NSS and Bouncy Castle refuse),
    * 'signer-certificate-not-found', 'no-chain-to-trust-anchor', 'path-building-limit' (the path-building budget of
    * the call ran out: see `Limits`), 'certificate-expired' (followed by '; valid at claimed signing time <iso>' when
    * it was), 'certificate-not-yet-valid', 'issuer-expired', 'revoked: <date>', 'wrong-usage: keyUsage', 'wrong-usage: extendedKeyUsage', 'address-mismatch: <the From
