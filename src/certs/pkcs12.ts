@@ -256,8 +256,10 @@ export async function parsePkcs12(
     throw new Pkcs12LimitExceeded(`PKCS#12: the file is larger than ${limits.maxInputBytes} bytes`, { limit: 'maxInputBytes' });
   }
   const c = getCrypto(crypto);
+  // A plain view: on a Node Buffer `slice` would return a view into the caller's (maybe pooled) memory, not a copy.
+  const input = new Uint8Array(der.buffer, der.byteOffset, der.byteLength);
   try {
-    return await parse(der, password, c, new KdfBudget(limits));
+    return await parse(input, password, c, new KdfBudget(limits));
   } catch (e) {
     throw mapError(e);
   }

@@ -236,19 +236,35 @@ describe('PKCS#12: the defaults still read real files', () => {
 });
 
 describe('PKCS#12 input in a Node Buffer that is a view into a larger pooled ArrayBuffer', () => {
-  it('importPkcs12 reads it and leaves it unchanged', async () => {
-    const file = vfile(manifest.identities[Object.keys(manifest.identities)[0]!]!.p12);
+  /** Imports `file` from a Buffer view at offset 37 of a larger pool, then overwrites the pool. */
+  async function importFromPool(file: Uint8Array, password: string) {
     const pool = Buffer.alloc(file.length + 100, 0xa5);
     pool.set(file, 37);
-    const view = pool.subarray(37, 37 + file.length);
     const before = Buffer.from(pool);
-    const store = new CertificateStore();
-    const ids = await store.importPkcs12(view, PASSWORD);
+    const ids = await new CertificateStore().importPkcs12(pool.subarray(37, 37 + file.length), password);
     expect(ids).toHaveLength(1);
-    expect(Buffer.compare(pool, before)).toBe(0);
-    // The identity does not depend on the caller's buffer.
+    expect(Buffer.compare(pool, before)).toBe(0); // nothing written into the caller's bytes
+    const cert = Buffer.from(ids[0]!.info.der);
+    const key = Buffer.from(ids[0]!.key.pkcs8!);
     pool.fill(0);
+    // What the store keeps does not depend on the caller's buffer.
+    expect(Buffer.from(ids[0]!.info.der).equals(cert)).toBe(true);
+    expect(Buffer.from(ids[0]!.key.pkcs8!).equals(key)).toBe(true);
     expect(ids[0]!.info.der[0]).toBe(0x30);
-    expect(ids[0]!.certificate.subject).toContain('CN=');
+  }
+
+  it('an encrypted file (vectors/) imports and stays independent of the pool', async () => {
+    await importFromPool(vfile(manifest.identities['alice-sign']!.p12), PASSWORD);
+  });
+
+  it.runIf(hasPeer('openssl', ['version']))('an unencrypted file (plain keyBag and certBag) too', async () => {
+    const dir = tmp();
+    const id = manifest.identities['alice-sign']!;
+    const out = join(dir, 'plain.p12');
+    execFileSync('openssl', [
+      'pkcs12', '-export', '-keypbe', 'NONE', '-certpbe', 'NONE', '-passout', 'pass:pw', '-out', out,
+      '-inkey', join(VECTORS, id.key), '-in', join(VECTORS, id.cert),
+    ]);
+    await importFromPool(new Uint8Array(readFileSync(out)), 'pw');
   });
 });
