@@ -284,11 +284,25 @@ function invalid(msg: string): never {
 /** Thrown inside a speculative decryption that is no longer wanted (its result is dropped). */
 class Aborted extends Error {}
 
-/** Holds speculative decryptions back once SPECULATIVE_RUNS have started, until the MAC has been checked. */
-interface Gate {
-  free: number;
-  /** Resolves to true when the MAC accepted the password being tried. */
-  readonly macOk: Promise<boolean>;
+/**
+ * Holds decryptions back once SPECULATIVE_RUNS have started, until the password is known to be right: by the MAC
+ * when there is one, else by the first decryption that ends (its padding is the only check there is). A wrong
+ * password thus costs the MAC or the first decryptions, however many encrypted bags the file has.
+ */
+class Gate {
+  free = SPECULATIVE_RUNS;
+  /** The first error of a decryption, when that settled the gate. */
+  failure: unknown;
+  /** Resolves to true once the password is known to be right, false once known to be wrong. */
+  readonly open: Promise<boolean>;
+  #settle!: (ok: boolean) => void;
+  /** `byDecryption`: settled by the first decryption to end (files without a MAC). */
+  constructor(readonly byDecryption: boolean) {
+    this.open = new Promise<boolean>((r) => (this.#settle = r));
+  }
+  settle(ok: boolean): void {
+    this.#settle(ok);
+  }
 }
 
 interface Ctx {
@@ -300,19 +314,22 @@ interface Ctx {
   budget: KdfBudget;
   /** Set when the result is no longer wanted: the KDF loops stop. */
   abort?: { readonly aborted: boolean };
-  /** Present while the MAC is not yet checked (speculative decryption). */
   gate?: Gate;
 }
 
-/** Before each KDF run (one per decryption): the limits, then, when speculative, the gate. */
+/**
+ * Before each KDF run (one per decryption): the iteration count against `maxPbkdf2Iterations`, then the gate, then
+ * the run's share of `maxPkcs12KdfWork` (so a run the gate drops spends nothing).
+ */
 async function beforeKdf(ctx: Ctx, iterations: number, blocks: number, what: string): Promise<void> {
-  ctx.budget.take(iterations, blocks, what);
+  ctx.budget.checkIterations(iterations, what);
   const g = ctx.gate;
   if (g) {
     if (g.free > 0) g.free--;
-    else if (!(await g.macOk)) throw new Aborted();
+    else if (!(await g.open)) throw new Aborted();
   }
   if (ctx.abort?.aborted) throw new Aborted();
+  ctx.budget.take(iterations, blocks, what);
 }
 
 async function parse(der: Uint8Array, password: string, crypto: Crypto, budget: KdfBudget): Promise<Pkcs12Contents> {
@@ -339,8 +356,7 @@ async function parse(der: Uint8Array, password: string, crypto: Crypto, budget: 
     // if the MAC says otherwise the speculative work is aborted.
     const first = candidates[0]!;
     const abort = { aborted: false };
-    let settle!: (ok: boolean) => void;
-    const gate: Gate = { free: SPECULATIVE_RUNS, macOk: new Promise<boolean>((r) => (settle = r)) };
+    const gate = new Gate(false);
     const speculative = readAuthenticatedSafe(authSafeBytes, { crypto, pw: first, macVerified: true, budget, abort, gate }).then(
       (value) => ({ ok: true as const, value }),
       (error: unknown) => ({ ok: false as const, error }),
@@ -349,7 +365,7 @@ async function parse(der: Uint8Array, password: string, crypto: Crypto, budget: 
     try {
       pw = await verifyMac(mac, authSafeBytes, candidates, crypto, budget);
     } finally {
-      settle(pw === first);
+      gate.settle(pw === first);
       if (pw !== first) {
         abort.aborted = true;
         await speculative;
@@ -366,9 +382,12 @@ async function parse(der: Uint8Array, password: string, crypto: Crypto, budget: 
   // No MAC: the only check of the password is the decryption itself.
   let last: unknown;
   for (const pw of candidates) {
+    const gate = new Gate(true);
     try {
-      return await readAuthenticatedSafe(authSafeBytes, { crypto, pw, macVerified: false, budget });
-    } catch (e) {
+      return await readAuthenticatedSafe(authSafeBytes, { crypto, pw, macVerified: false, budget, gate });
+    } catch (e0) {
+      // A decryption held back by the gate says Aborted; the reason is the failure that closed the gate.
+      const e = e0 instanceof Aborted ? (gate.failure ?? new BadDecrypt()) : e0;
       if (!(e instanceof BadDecrypt || e instanceof Pkcs12BadPassword)) throw e;
       last = e;
     }
@@ -625,8 +644,26 @@ function pbkdf2Params(der: Uint8Array, params: Tlv | undefined): Pbkdf2Params {
 
 const AES_KEY_LENGTH: Record<string, number> = { [OID.aes128CBC]: 16, [OID.aes192CBC]: 24, [OID.aes256CBC]: 32 };
 
-/** Decrypts `data` with the password-based scheme `alg`. Bad padding → BadDecrypt. */
+/**
+ * Decrypts `data` with the password-based scheme `alg`. Bad padding → BadDecrypt. Without a MAC, the first
+ * decryption to end opens the gate (or closes it, with its error).
+ */
 async function pbeDecrypt(der: Uint8Array, algTlv: Tlv, data: Uint8Array, ctx: Ctx): Promise<Uint8Array> {
+  const g = ctx.gate?.byDecryption ? ctx.gate : undefined;
+  try {
+    const plain = await decryptWith(der, algTlv, data, ctx);
+    g?.settle(true);
+    return plain;
+  } catch (e) {
+    if (g && !(e instanceof Aborted)) {
+      g.failure ??= e;
+      g.settle(false);
+    }
+    throw e;
+  }
+}
+
+async function decryptWith(der: Uint8Array, algTlv: Tlv, data: Uint8Array, ctx: Ctx): Promise<Uint8Array> {
   const alg = algorithmIdentifier(der, algTlv, 'encryption algorithm');
   switch (alg.oid) {
     case OID.pbeWithSHAAnd3KeyTripleDESCBC:
