@@ -19,8 +19,9 @@
  * Work limits (`Limits`): every PBKDF2 and PKCS#12 KDF run is checked before it starts, against
  * `maxPbkdf2Iterations` (one run) and `maxPkcs12KdfWork` (iterations × output blocks of every run for one file,
  * the MAC, each encrypted safe and shrouded key bag and each password tried), so a file with one huge iteration
- * count or with thousands of encrypted bags is refused (Pkcs12LimitExceeded) before it costs seconds. Before the
- * MAC has vouched for the password only SPECULATIVE_RUNS decryptions start, so a wrong password costs the MAC alone.
+ * count or with thousands of encrypted bags is refused (Pkcs12LimitExceeded) before it costs seconds. Until the
+ * password is known to be right (by the MAC, or without one by the first decryption to end) only SPECULATIVE_RUNS
+ * decryptions start, so a wrong password costs the MAC or two decryptions, however many bags the file holds.
  *
  * Errors: wrong password → Pkcs12BadPassword; malformed structure → Pkcs12Invalid; too much work →
  * Pkcs12LimitExceeded naming the limit; an unknown algorithm → UnsupportedAlgorithm naming its OID. Bad arguments
@@ -71,9 +72,9 @@ export interface Pkcs12Contents {
 const MAX_BAG_NESTING = 8;
 
 /**
- * Decryptions (encrypted safes, shrouded key bags) started with the first password guess while the MAC is still
- * being checked: enough for the usual file (one encrypted certificate safe and one key bag), and all a wrong
- * password can cost on top of the MAC, however many bags the file has.
+ * Decryptions (encrypted safes, shrouded key bags) started before the password is known to be right (while the MAC
+ * is checked, or without a MAC before the first decryption ends): enough for the usual file (one encrypted
+ * certificate safe and one key bag), and all a wrong password can cost on top of the MAC, however many bags.
  */
 const SPECULATIVE_RUNS = 2;
 

@@ -156,21 +156,20 @@ export class CertificateStore {
    */
   addCrl(pemOrDer: PemOrDer): number {
     checkInputSize(pemOrDer, this.limits.maxInputBytes, 'addCrl');
-    const parsed = loadCrls(pemOrDer).map((der, i) => {
-      try {
-        return parseCrl(der);
-      } catch (e) {
-        if (!(e instanceof SmimeError)) throw e;
-        throw new CertificateInvalid(`addCrl: CRL ${i + 1} is malformed: ${e.message}`, { cause: e });
-      }
-    });
+    let parsed: ParsedCrl[];
+    try {
+      parsed = loadCrls(pemOrDer).map((der) => parseCrl(der));
+    } catch (e) {
+      if (e instanceof CertificateInvalid || !(e instanceof SmimeError)) throw e;
+      throw new CertificateInvalid(`addCrl: malformed CRL: ${e.message}`, { cause: e });
+    }
     this.#crls.push(...parsed);
     return parsed.length;
   }
 
   /** The CRLs added with addCrl (DER). */
   get crls(): readonly Uint8Array[] {
-    return this.#crls.map((c) => c.der);
+    return this.#crls.map((c) => c.der.slice());
   }
 
   /** The CRLs added with addCrl, parsed (what verifyMessage uses). */

@@ -194,10 +194,13 @@ describe('addCrl parses on add; no stored CRL breaks verifyMessage', () => {
     expect(await status(store)).toBe('valid');
   });
 
-  it('a PEM bundle with a good and a malformed CRL adds neither', async () => {
+  it('a PEM bundle with a good and a malformed CRL adds neither; bad base64 is a CertificateInvalid too', async () => {
     const store = await verifier();
     const e = thrown(() => store.addCrl(pemOf(crl()) + pemOf(crl({ exts: tlv(0xa0) }))));
     expect(e).toBeInstanceOf(CertificateInvalid);
+    expect(store.crls).toHaveLength(0);
+    const e2 = thrown(() => store.addCrl(pemOf(crl()) + '-----BEGIN X509 CRL-----\n!!!!\n-----END X509 CRL-----\n'));
+    expect(e2).toBeInstanceOf(CertificateInvalid);
     expect(store.crls).toHaveLength(0);
   });
 
