@@ -233,7 +233,13 @@ function makeContext(options: VerifyOptions, headers: readonly Header[], what: s
   for (const c of options.crls ?? []) {
     for (const der of typeof c === 'string' ? pemCrlsOrThrow(c) : [c]) crls.push(parseCrl(der));
   }
-  for (const der of store.crls ?? []) crls.push(parseCrl(der));
+  for (const c of store.parsedCrls ?? store.crls ?? []) {
+    // Parsed by addCrl; one that got into the store some other way and does not parse is skipped, never fatal.
+    try {
+      const p = c instanceof Uint8Array ? parseCrl(c) : c;
+      if (p.revoked instanceof Map && p.issuer instanceof Uint8Array) crls.push(p);
+    } catch {}
+  }
   return {
     store,
     crypto: options.crypto ?? store.crypto,

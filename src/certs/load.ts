@@ -1,6 +1,14 @@
-/** PEM / DER / PEM-bundle input for certificates and PKCS#8 keys. */
-import { CertificateInvalid, KeyInvalid } from '../errors.js';
+/**
+ * PEM / DER / PEM-bundle input for certificates, CRLs and PKCS#8 keys.
+ *
+ * PEM blocks are found by one linear scan (every END marker first, then each BEGIN matched to the next END of its
+ * label), not by a backtracking regular expression: a file of unmatched BEGIN lines costs one pass, not one pass
+ * per line. A bundle's certificate blocks are counted before any is decoded (`maxPemCertificates`). DER input is
+ * copied, so nothing kept depends on the caller's buffer (a Node Buffer may be a view into a shared pool).
+ */
+import { CertificateInvalid, CMSLimitExceeded, KeyInvalid } from '../errors.js';
 import { latin1, toBytes } from '../lib/bytes.js';
+import { DEFAULT_LIMITS } from '../lib/limits.js';
 import { decodeBase64 } from '../mime/base64.js';
 import { algorithmIdentifier, children, integer, NULL, octets, readTlv, seq, tlv } from '../cms/der.js';
 
@@ -11,45 +19,119 @@ export interface PemBlock {
   der: Uint8Array;
 }
 
-const PEM_RE = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
+/** A PEM block found but not decoded: its label and the bounds of its body in the text. */
+interface PemSpan {
+  label: string;
+  start: number;
+  end: number;
+}
+
+const LABEL = /^[A-Z0-9 ]{1,64}$/;
+
+/** Every PEM block of the text, in order, undecoded (the blocks the former `BEGIN (x)…END \1` regex matched). */
+function* pemSpans(text: string): Generator<PemSpan> {
+  // Where each label's END markers are.
+  const ends = new Map<string, number[]>();
+  for (let p = text.indexOf('-----END '); p >= 0; p = text.indexOf('-----END ', p + 9)) {
+    const q = text.indexOf('-----', p + 9);
+    if (q < 0) break;
+    const label = text.slice(p + 9, q);
+    if (!LABEL.test(label)) continue;
+    let list = ends.get(label);
+    if (!list) ends.set(label, (list = []));
+    list.push(p);
+  }
+  // Each BEGIN with the first END of its label after it; the cursors only move forward.
+  const next = new Map<string, number>();
+  let p = text.indexOf('-----BEGIN ');
+  while (p >= 0) {
+    const q = text.indexOf('-----', p + 11);
+    if (q < 0) return;
+    const label = text.slice(p + 11, q);
+    const list = LABEL.test(label) ? ends.get(label) : undefined;
+    let i = next.get(label) ?? 0;
+    while (list && i < list.length && list[i]! < q + 5) i++;
+    if (!list || i >= list.length) {
+      p = text.indexOf('-----BEGIN ', p + 11);
+      continue;
+    }
+    next.set(label, i + 1);
+    yield { label, start: q + 5, end: list[i]! };
+    p = text.indexOf('-----BEGIN ', list[i]! + 14 + label.length);
+  }
+}
+
+function decodeSpan(text: string, s: PemSpan): Uint8Array {
+  const body = text.slice(s.start, s.end).replace(/^[A-Za-z-]+:.*$/gm, ''); // drop RFC 1421 headers such as Proc-Type
+  return decodeBase64(toBytes(body));
+}
 
 /** All PEM blocks in the text, in order. */
 export function pemBlocks(text: string): PemBlock[] {
   const out: PemBlock[] = [];
-  for (const m of text.matchAll(PEM_RE)) {
-    const body = m[2]!.replace(/^[A-Za-z-]+:.*$/gm, ''); // drop RFC 1421 headers such as Proc-Type
-    out.push({ label: m[1]!, der: decodeBase64(toBytes(body)) });
-  }
+  for (const s of pemSpans(text)) out.push({ label: s.label, der: decodeSpan(text, s) });
   return out;
+}
+
+/** The decoded blocks whose label is one of `labels`; more than `max` of them is a CMSLimitExceeded naming `limit`. */
+function pemOf(text: string, labels: readonly string[], max: number, limit: string): Uint8Array[] {
+  const spans: PemSpan[] = [];
+  for (const s of pemSpans(text)) {
+    if (!labels.includes(s.label)) continue;
+    if (spans.length >= max) throw new CMSLimitExceeded(`PEM: more than ${max} blocks`, { limit });
+    spans.push(s);
+  }
+  return spans.map((s) => decodeSpan(text, s));
+}
+
+/**
+ * The input as a plain Uint8Array view: a Node Buffer's `slice` returns a view, not a copy, so `.slice()` below
+ * must run on a plain Uint8Array to copy (a Buffer may be a view into a pool the caller reuses).
+ */
+function bytesOf(input: Uint8Array | ArrayBuffer): Uint8Array {
+  const b = toBytes(input);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function isDer(b: Uint8Array): boolean {
   return b.length > 2 && b[0] === 0x30;
 }
 
-/** Certificates from PEM (one or a bundle) or DER. */
-export function loadCertificates(input: PemOrDer): Uint8Array[] {
-  const bytes = typeof input === 'string' ? undefined : toBytes(input);
-  if (bytes && isDer(bytes)) return [bytes];
+/** The size of an input in bytes (in characters for a string). */
+export function inputSize(input: PemOrDer): number {
+  return typeof input === 'string' ? input.length : input instanceof Uint8Array || input instanceof ArrayBuffer ? input.byteLength : 0;
+}
+
+/** Refuses an input above `max` bytes (characters for a string) with CMSLimitExceeded('maxInputBytes'). */
+export function checkInputSize(input: PemOrDer, max: number, what: string): void {
+  const n = inputSize(input);
+  if (n > max) throw new CMSLimitExceeded(`${what}: the input is larger than ${max} bytes`, { limit: 'maxInputBytes' });
+}
+
+const CERT_LABELS = ['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE'];
+
+/**
+ * Certificates from PEM (one or a bundle) or DER, as fresh copies. A bundle of more than `maxPem` certificates is
+ * refused before any is decoded (CMSLimitExceeded, limit 'maxPemCertificates').
+ */
+export function loadCertificates(input: PemOrDer, maxPem: number = DEFAULT_LIMITS.maxPemCertificates): Uint8Array[] {
+  const bytes = typeof input === 'string' ? undefined : bytesOf(input);
+  if (bytes && isDer(bytes)) return [bytes.slice()];
   const text = typeof input === 'string' ? input : latin1(bytes!);
-  const certs = pemBlocks(text)
-    .filter((b) => b.label === 'CERTIFICATE' || b.label === 'X509 CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE')
-    .map((b) => b.der);
+  const certs = pemOf(text, CERT_LABELS, maxPem, 'maxPemCertificates');
   if (certs.length === 0) throw new CertificateInvalid('no certificate found (expected PEM or DER)');
   return certs;
 }
 
 /** The "X509 CRL" blocks of a PEM text, in order (empty when there are none). */
 export function pemCrls(text: string): Uint8Array[] {
-  return pemBlocks(text)
-    .filter((b) => b.label === 'X509 CRL')
-    .map((b) => b.der);
+  return pemOf(text, ['X509 CRL'], Infinity, 'maxCrls');
 }
 
-/** CRLs from PEM (one or several "X509 CRL" blocks) or DER. */
+/** CRLs from PEM (one or several "X509 CRL" blocks) or DER, as fresh copies. */
 export function loadCrls(input: PemOrDer): Uint8Array[] {
-  const bytes = typeof input === 'string' ? undefined : toBytes(input);
-  if (bytes && isDer(bytes)) return [bytes];
+  const bytes = typeof input === 'string' ? undefined : bytesOf(input);
+  if (bytes && isDer(bytes)) return [bytes.slice()];
   const crls = pemCrls(typeof input === 'string' ? input : latin1(bytes!));
   if (crls.length === 0) throw new CertificateInvalid('no CRL found (expected PEM "X509 CRL" or DER)');
   return crls;
@@ -57,8 +139,8 @@ export function loadCrls(input: PemOrDer): Uint8Array[] {
 
 /** A PKCS#8 private key from PEM (PRIVATE KEY) or DER. */
 export function loadPrivateKey(input: PemOrDer): Uint8Array {
-  const bytes = typeof input === 'string' ? undefined : toBytes(input);
-  if (bytes && isDer(bytes)) return bytes;
+  const bytes = typeof input === 'string' ? undefined : bytesOf(input);
+  if (bytes && isDer(bytes)) return bytes.slice();
   const text = typeof input === 'string' ? input : latin1(bytes!);
   const blocks = pemBlocks(text);
   const k = blocks.find((b) => b.label === 'PRIVATE KEY');

@@ -16,10 +16,26 @@
  * no bytes at all, as OpenSSL does; a non-ASCII password is also tried in the pre-1.1.0 OpenSSL encoding (each UTF-8
  * byte taken as one character). No error message ever contains the password.
  *
- * Errors: wrong password → Pkcs12BadPassword; malformed structure → Pkcs12Invalid; an unknown algorithm →
- * UnsupportedAlgorithm naming its OID. Bad arguments (not a Uint8Array / not a string) → TypeError.
+ * Work limits (`Limits`): every PBKDF2 and PKCS#12 KDF run is checked before it starts, against
+ * `maxPbkdf2Iterations` (one run) and `maxPkcs12KdfWork` (iterations × output blocks of every run for one file,
+ * the MAC, each encrypted safe and shrouded key bag and each password tried), so a file with one huge iteration
+ * count or with thousands of encrypted bags is refused (Pkcs12LimitExceeded) before it costs seconds. Until the
+ * password is known to be right (by the MAC, or without one by the first decryption to end) only SPECULATIVE_RUNS
+ * decryptions start, so a wrong password costs the MAC or two decryptions, however many bags the file holds.
+ *
+ * Errors: wrong password → Pkcs12BadPassword; malformed structure → Pkcs12Invalid; too much work →
+ * Pkcs12LimitExceeded naming the limit; an unknown algorithm → UnsupportedAlgorithm naming its OID. Bad arguments
+ * (not a Uint8Array / not a string) → TypeError.
  */
-import { CMSInvalid, CMSLimitExceeded, Pkcs12BadPassword, Pkcs12Invalid, UnsupportedAlgorithm } from '../errors.js';
+import {
+  CMSInvalid,
+  CMSLimitExceeded,
+  Pkcs12BadPassword,
+  Pkcs12Invalid,
+  Pkcs12LimitExceeded,
+  UnsupportedAlgorithm,
+} from '../errors.js';
+import { DEFAULT_LIMITS, type Limits } from '../lib/limits.js';
 import { CONTEXT, TAG, UNIVERSAL, children, decodeOid, readTlv, stringContent, type Tlv } from '../cms/der.js';
 import { getCrypto } from '../crypto/provider.js';
 import { des3CbcDecrypt, hmacSha224, rc2CbcDecrypt, rc2EffectiveBitsFromVersion, sha224 } from '../crypto/legacy.js';
@@ -52,15 +68,52 @@ export interface Pkcs12Contents {
   certs: Pkcs12Cert[];
 }
 
-/**
- * Highest iteration count accepted for the RFC 7292 KDF. It costs one async WebCrypto digest per iteration (about
- * 35 µs on Node 20), so a hostile file could otherwise stall the caller for minutes. Real files use 1 to 10 240.
- */
-const MAX_PKCS12_KDF_ITERATIONS = 300_000;
-/** Highest iteration count accepted for PBKDF2 (native, fast). */
-const MAX_PBKDF2_ITERATIONS = 10_000_000;
 /** Nesting limit for safeContentsBag. */
 const MAX_BAG_NESTING = 8;
+
+/**
+ * Decryptions (encrypted safes, shrouded key bags) started before the password is known to be right (while the MAC
+ * is checked, or without a MAC before the first decryption ends): enough for the usual file (one encrypted
+ * certificate safe and one key bag), and all a wrong password can cost on top of the MAC, however many bags.
+ */
+const SPECULATIVE_RUNS = 2;
+
+/**
+ * The key-derivation work this module has started since it was loaded: `runs` KDF calls and `iterations`
+ * (iterations × output blocks, summed). Counts only, for tests and diagnostics; not exported from the package.
+ */
+export const kdfStats = { runs: 0, iterations: 0 };
+
+/** The limits a PKCS#12 read obeys. */
+export type Pkcs12Limits = Pick<Limits, 'maxInputBytes' | 'maxPbkdf2Iterations' | 'maxPkcs12KdfWork'>;
+
+/** The KDF work of one file: each run is checked (and counted) before it starts. */
+class KdfBudget {
+  spent = 0;
+  constructor(readonly limits: Pkcs12Limits) {}
+
+  /** Refuses an iteration count below 1 (Pkcs12Invalid) or above `maxPbkdf2Iterations` (Pkcs12LimitExceeded). */
+  checkIterations(n: number, what: string): void {
+    if (n < 1) invalid(`${what} iteration count must be at least 1`);
+    const max = this.limits.maxPbkdf2Iterations;
+    if (n > max) {
+      throw new Pkcs12LimitExceeded(`PKCS#12: ${what} iteration count ${n} is above the limit of ${max}`, { limit: 'maxPbkdf2Iterations' });
+    }
+  }
+
+  /** Spends one run of `iterations` × `blocks`, or throws Pkcs12LimitExceeded when the file's total would pass the limit. */
+  take(iterations: number, blocks: number, what: string): void {
+    this.checkIterations(iterations, what);
+    const max = this.limits.maxPkcs12KdfWork;
+    const cost = iterations * blocks;
+    if (this.spent + cost > max) {
+      throw new Pkcs12LimitExceeded(`PKCS#12: the key derivations of this file need more than ${max} iterations in all`, {
+        limit: 'maxPkcs12KdfWork',
+      });
+    }
+    this.spent += cost;
+  }
+}
 
 const OID = {
   data: '1.2.840.113549.1.7.1',
@@ -189,21 +242,34 @@ function passwordCandidates(password: string): Password[] {
 
 /**
  * Reads a PKCS#12 (.p12/.pfx) file. `der` may be DER or BER. Verifies the MAC when there is one, decrypts every
- * key and certificate bag, and returns them in file order.
+ * key and certificate bag, and returns them in file order. `limits` bounds the input size and the key-derivation
+ * work (see `Limits`); `der` is only read, never written.
  */
-export async function parsePkcs12(der: Uint8Array, password: string, crypto?: Crypto): Promise<Pkcs12Contents> {
+export async function parsePkcs12(
+  der: Uint8Array,
+  password: string,
+  crypto?: Crypto,
+  limits: Pkcs12Limits = DEFAULT_LIMITS,
+): Promise<Pkcs12Contents> {
   if (!(der instanceof Uint8Array)) throw new TypeError('parsePkcs12: der must be a Uint8Array');
   if (typeof password !== 'string') throw new TypeError('parsePkcs12: password must be a string');
+  if (der.length > limits.maxInputBytes) {
+    throw new Pkcs12LimitExceeded(`PKCS#12: the file is larger than ${limits.maxInputBytes} bytes`, { limit: 'maxInputBytes' });
+  }
   const c = getCrypto(crypto);
+  // A plain view: on a Node Buffer `slice` would return a view into the caller's (maybe pooled) memory, not a copy.
+  const input = new Uint8Array(der.buffer, der.byteOffset, der.byteLength);
   try {
-    return await parse(der, password, c);
+    return await parse(input, password, c, new KdfBudget(limits));
   } catch (e) {
     throw mapError(e);
   }
 }
 
 function mapError(e: unknown): Error {
-  if (e instanceof Pkcs12BadPassword || e instanceof Pkcs12Invalid || e instanceof UnsupportedAlgorithm) return e;
+  if (e instanceof Pkcs12BadPassword || e instanceof Pkcs12Invalid || e instanceof Pkcs12LimitExceeded || e instanceof UnsupportedAlgorithm) {
+    return e;
+  }
   if (e instanceof BadDecrypt) return new Pkcs12BadPassword();
   if (e instanceof CMSInvalid || e instanceof CMSLimitExceeded) {
     return new Pkcs12Invalid(`PKCS#12: ${e.message}`, { cause: e });
@@ -216,16 +282,58 @@ function invalid(msg: string): never {
   throw new Pkcs12Invalid(`PKCS#12: ${msg}`);
 }
 
+/** Thrown inside a speculative decryption that is no longer wanted (its result is dropped). */
+class Aborted extends Error {}
+
+/**
+ * Holds decryptions back once SPECULATIVE_RUNS have started, until the password is known to be right: by the MAC
+ * when there is one, else by the first decryption that ends (its padding is the only check there is). A wrong
+ * password thus costs the MAC or the first decryptions, however many encrypted bags the file has.
+ */
+class Gate {
+  free = SPECULATIVE_RUNS;
+  /** The first error of a decryption, when that settled the gate. */
+  failure: unknown;
+  /** Resolves to true once the password is known to be right, false once known to be wrong. */
+  readonly open: Promise<boolean>;
+  #settle!: (ok: boolean) => void;
+  /** `byDecryption`: settled by the first decryption to end (files without a MAC). */
+  constructor(readonly byDecryption: boolean) {
+    this.open = new Promise<boolean>((r) => (this.#settle = r));
+  }
+  settle(ok: boolean): void {
+    this.#settle(ok);
+  }
+}
+
 interface Ctx {
   crypto: Crypto;
   pw: Password;
   /** True when a MAC vouched for the password (so a structure error in decrypted content is a real error). */
   macVerified: boolean;
+  /** The file's KDF work, shared by every run. */
+  budget: KdfBudget;
   /** Set when the result is no longer wanted: the KDF loops stop. */
   abort?: { readonly aborted: boolean };
+  gate?: Gate;
 }
 
-async function parse(der: Uint8Array, password: string, crypto: Crypto): Promise<Pkcs12Contents> {
+/**
+ * Before each KDF run (one per decryption): the iteration count against `maxPbkdf2Iterations`, then the gate, then
+ * the run's share of `maxPkcs12KdfWork` (so a run the gate drops spends nothing).
+ */
+async function beforeKdf(ctx: Ctx, iterations: number, blocks: number, what: string): Promise<void> {
+  ctx.budget.checkIterations(iterations, what);
+  const g = ctx.gate;
+  if (g) {
+    if (g.free > 0) g.free--;
+    else if (!(await g.open)) throw new Aborted();
+  }
+  if (ctx.abort?.aborted) throw new Aborted();
+  ctx.budget.take(iterations, blocks, what);
+}
+
+async function parse(der: Uint8Array, password: string, crypto: Crypto, budget: KdfBudget): Promise<Pkcs12Contents> {
   // PFX ::= SEQUENCE { version INTEGER {v3(3)}, authSafe ContentInfo, macData MacData OPTIONAL }
   const pfx = readTlv(der, 0);
   if (pfx.cls !== UNIVERSAL || pfx.tagNo !== TAG.SEQUENCE || !pfx.constructed) invalid('not a PFX (expected a SEQUENCE)');
@@ -242,18 +350,23 @@ async function parse(der: Uint8Array, password: string, crypto: Crypto): Promise
 
   const candidates = passwordCandidates(password);
   if (parts[2]) {
+    // The MAC's parameters (and its iteration count) are checked before any key derivation starts.
+    const mac = readMacData(der, parts[2], budget);
     // Decrypt with the first password candidate while the MAC is checked: both are chains of thousands of digests,
-    // and this halves the wait in the usual case. If the MAC says otherwise the speculative work is aborted.
+    // and this halves the wait in the usual case. Only SPECULATIVE_RUNS decryptions start before the MAC is known;
+    // if the MAC says otherwise the speculative work is aborted.
     const first = candidates[0]!;
     const abort = { aborted: false };
-    const speculative = readAuthenticatedSafe(authSafeBytes, { crypto, pw: first, macVerified: true, abort }).then(
+    const gate = new Gate(false);
+    const speculative = readAuthenticatedSafe(authSafeBytes, { crypto, pw: first, macVerified: true, budget, abort, gate }).then(
       (value) => ({ ok: true as const, value }),
       (error: unknown) => ({ ok: false as const, error }),
     );
     let pw: Password | undefined;
     try {
-      pw = await verifyMac(der, parts[2], authSafeBytes, candidates, crypto);
+      pw = await verifyMac(mac, authSafeBytes, candidates, crypto, budget);
     } finally {
+      gate.settle(pw === first);
       if (pw !== first) {
         abort.aborted = true;
         await speculative;
@@ -265,14 +378,17 @@ async function parse(der: Uint8Array, password: string, crypto: Crypto): Promise
       if (r.ok) return r.value;
       throw r.error;
     }
-    return readAuthenticatedSafe(authSafeBytes, { crypto, pw, macVerified: true });
+    return readAuthenticatedSafe(authSafeBytes, { crypto, pw, macVerified: true, budget });
   }
   // No MAC: the only check of the password is the decryption itself.
   let last: unknown;
   for (const pw of candidates) {
+    const gate = new Gate(true);
     try {
-      return await readAuthenticatedSafe(authSafeBytes, { crypto, pw, macVerified: false });
-    } catch (e) {
+      return await readAuthenticatedSafe(authSafeBytes, { crypto, pw, macVerified: false, budget, gate });
+    } catch (e0) {
+      // A decryption held back by the gate says Aborted; the reason is the failure that closed the gate.
+      const e = e0 instanceof Aborted ? (gate.failure ?? new BadDecrypt()) : e0;
       if (!(e instanceof BadDecrypt || e instanceof Pkcs12BadPassword)) throw e;
       last = e;
     }
@@ -283,13 +399,12 @@ async function parse(der: Uint8Array, password: string, crypto: Crypto): Promise
 // ---------------------------------------------------------------------------------------------------------------
 // MAC
 
-async function verifyMac(
-  der: Uint8Array,
-  macTlv: Tlv,
-  content: Uint8Array,
-  candidates: Password[],
-  crypto: Crypto,
-): Promise<Password | undefined> {
+/** A MacData, read and checked (iteration count included) before any key derivation. */
+type MacParams =
+  | { kind: 'pkcs12'; hash: HashInfo; salt: Uint8Array; iterations: number; expected: Uint8Array }
+  | { kind: 'pbmac1'; hash: HashInfo; pb: Pbkdf2Params & { keyLength: number }; expected: Uint8Array };
+
+function readMacData(der: Uint8Array, macTlv: Tlv, budget: KdfBudget): MacParams {
   // MacData ::= SEQUENCE { mac DigestInfo, macSalt OCTET STRING, iterations INTEGER DEFAULT 1 }
   const m = expectSeq(der, macTlv, 'macData');
   if (m.length < 2 || m.length > 3) invalid('malformed macData');
@@ -298,33 +413,19 @@ async function verifyMac(
   const alg = algorithmIdentifier(der, digestInfo[0]!, 'MAC algorithm');
   const expected = octetString(der, digestInfo[1]!, 'MAC value');
 
-  if (alg.oid === OID.pbmac1) return verifyPbmac1(der, alg.params, content, expected, candidates, crypto);
+  if (alg.oid === OID.pbmac1) return readPbmac1(der, alg.params, expected, budget);
 
   const hash = DIGEST_BY_OID[alg.oid];
   if (!hash) throw new UnsupportedAlgorithm(named('PKCS#12 MAC digest', alg.oid), alg.oid);
   const salt = octetString(der, m[1]!, 'macSalt');
   const iterations = m[2] ? readInt(der, m[2], 'MAC iterations') : 1;
-  checkIterations(iterations, MAX_PKCS12_KDF_ITERATIONS, 'MAC');
+  budget.checkIterations(iterations, 'MAC');
   if (expected.length !== hash.u) invalid(`the ${hash.name} MAC value must be ${hash.u} bytes`);
-
-  const ok = await Promise.all(
-    candidates.map(async (pw) => {
-      const key = await pkcs12Kdf(hash, pw.bmp, salt, 3, iterations, hash.u, crypto);
-      return hmacVerify(hash, key, content, expected, crypto);
-    }),
-  );
-  return candidates[ok.indexOf(true)];
+  return { kind: 'pkcs12', hash, salt, iterations, expected };
 }
 
 /** RFC 9579 PBMAC1: HMAC keyed by PBKDF2 over the UTF-8 password (macSalt and iterations of MacData are unused). */
-async function verifyPbmac1(
-  der: Uint8Array,
-  params: Tlv | undefined,
-  content: Uint8Array,
-  expected: Uint8Array,
-  candidates: Password[],
-  crypto: Crypto,
-): Promise<Password | undefined> {
+function readPbmac1(der: Uint8Array, params: Tlv | undefined, expected: Uint8Array, budget: KdfBudget): MacParams {
   // PBMAC1-params ::= SEQUENCE { keyDerivationFunc AlgorithmIdentifier, messageAuthScheme AlgorithmIdentifier }
   if (!params) invalid('PBMAC1 without parameters');
   const p = expectSeq(der, params, 'PBMAC1 parameters');
@@ -336,12 +437,37 @@ async function verifyPbmac1(
   if (kdf.oid !== OID.pbkdf2) throw new UnsupportedAlgorithm(named('PBMAC1 key derivation', kdf.oid), kdf.oid);
   const pb = pbkdf2Params(der, kdf.params);
   if (pb.keyLength === undefined) invalid('PBMAC1: PBKDF2 keyLength is required');
+  budget.checkIterations(pb.iterations, 'PBMAC1');
   if (expected.length !== hash.u) invalid(`the ${hash.name} MAC value must be ${hash.u} bytes`);
+  return { kind: 'pbmac1', hash, pb: { ...pb, keyLength: pb.keyLength }, expected };
+}
+
+/** The password candidate the MAC accepts, if any. */
+async function verifyMac(
+  mac: MacParams,
+  content: Uint8Array,
+  candidates: Password[],
+  crypto: Crypto,
+  budget: KdfBudget,
+): Promise<Password | undefined> {
+  const { hash, expected } = mac;
+  if (mac.kind === 'pkcs12') {
+    const ok = await Promise.all(
+      candidates.map(async (pw) => {
+        budget.take(mac.iterations, 1, 'MAC');
+        const key = await deriveKdf12(hash, pw.bmp, mac.salt, 3, mac.iterations, hash.u, crypto);
+        return hmacVerify(hash, key, content, expected, crypto);
+      }),
+    );
+    return candidates[ok.indexOf(true)];
+  }
+  const { pb } = mac;
   const tried = new Set<string>();
   for (const pw of candidates) {
     const k = Array.from(pw.utf8).join(',');
     if (tried.has(k)) continue;
     tried.add(k);
+    budget.take(pb.iterations, Math.ceil(pb.keyLength / pb.prf.u), 'PBMAC1');
     const key = await pbkdf2(pb.prf, pw.utf8, pb.salt, pb.iterations, pb.keyLength, crypto);
     if (await hmacVerify(hash, key, content, expected, crypto)) return pw;
   }
@@ -374,10 +500,25 @@ export async function pkcs12Kdf(
   crypto?: Crypto,
   signal?: { readonly aborted: boolean },
 ): Promise<Uint8Array> {
-  const h = typeof hash === 'string' ? HASHES[hash] : hash;
+  new KdfBudget(DEFAULT_LIMITS).checkIterations(iterations, 'KDF');
+  return deriveKdf12(typeof hash === 'string' ? HASHES[hash] : hash, pw, salt, id, iterations, n, crypto, signal);
+}
+
+/** The RFC 7292 KDF itself; the caller has checked `iterations` against the limits. */
+async function deriveKdf12(
+  h: { name: HashName; u: number; v: number },
+  pw: Uint8Array,
+  salt: Uint8Array,
+  id: 1 | 2 | 3,
+  iterations: number,
+  n: number,
+  crypto?: Crypto,
+  signal?: { readonly aborted: boolean },
+): Promise<Uint8Array> {
   const subtle = getCrypto(crypto).subtle;
   const { u, v } = h;
-  checkIterations(iterations, MAX_PKCS12_KDF_ITERATIONS, 'KDF');
+  if (!(iterations >= 1)) invalid('KDF iteration count must be at least 1');
+  kdfStats.runs++;
   const sLen = salt.length === 0 ? 0 : v * Math.ceil(salt.length / v);
   const pLen = pw.length === 0 ? 0 : v * Math.ceil(pw.length / v);
   // D || I in one buffer, hashed in place for each output block.
@@ -390,18 +531,19 @@ export async function pkcs12Kdf(
   const B = new Uint8Array(v);
   const blocks = Math.ceil(n / u);
   for (let b = 0; b < blocks; b++) {
+    kdfStats.iterations += iterations;
     let A: Uint8Array;
     const f = h.name === 'SHA-224' ? sha224 : SYNC_HASH[h.name];
     if (f) {
       A = f(buf);
       for (let r = 1; r < iterations; r++) {
-        if ((r & 0xfff) === 0 && signal?.aborted) throw new Error('aborted');
+        if ((r & 0xfff) === 0 && signal?.aborted) throw new Aborted();
         A = f(A);
       }
     } else {
       let a: ArrayBuffer = await subtle.digest(h.name, buf);
       for (let r = 1; r < iterations; r++) {
-        if (signal?.aborted) throw new Error('aborted');
+        if (signal?.aborted) throw new Aborted();
         a = await subtle.digest(h.name, a);
       }
       A = new Uint8Array(a);
@@ -423,16 +565,14 @@ export async function pkcs12Kdf(
   return out;
 }
 
-function checkIterations(n: number, max: number, what: string): void {
-  if (n < 1) invalid(`${what} iteration count must be at least 1`);
-  if (n > max) invalid(`${what} iteration count ${n} is above the limit of ${max}`);
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // PBKDF2
 
+/** PBKDF2; the caller has checked `iterations` against the limits (KdfBudget.take). */
 async function pbkdf2(prf: HashInfo, pw: Uint8Array, salt: Uint8Array, iterations: number, length: number, crypto: Crypto): Promise<Uint8Array> {
-  checkIterations(iterations, MAX_PBKDF2_ITERATIONS, 'PBKDF2');
+  if (!(iterations >= 1)) invalid('PBKDF2 iteration count must be at least 1');
+  kdfStats.runs++;
+  kdfStats.iterations += iterations * Math.ceil(length / prf.u);
   if (prf.name === 'SHA-224') return pbkdf2Sha224(pw, salt, iterations, length);
   const key = await crypto.subtle.importKey('raw', pw as Uint8Array<ArrayBuffer>, 'PBKDF2', false, ['deriveBits']);
   const bits = await crypto.subtle.deriveBits(
@@ -505,8 +645,26 @@ function pbkdf2Params(der: Uint8Array, params: Tlv | undefined): Pbkdf2Params {
 
 const AES_KEY_LENGTH: Record<string, number> = { [OID.aes128CBC]: 16, [OID.aes192CBC]: 24, [OID.aes256CBC]: 32 };
 
-/** Decrypts `data` with the password-based scheme `alg`. Bad padding → BadDecrypt. */
+/**
+ * Decrypts `data` with the password-based scheme `alg`. Bad padding → BadDecrypt. Without a MAC, the first
+ * decryption to end opens the gate (or closes it, with its error).
+ */
 async function pbeDecrypt(der: Uint8Array, algTlv: Tlv, data: Uint8Array, ctx: Ctx): Promise<Uint8Array> {
+  const g = ctx.gate?.byDecryption ? ctx.gate : undefined;
+  try {
+    const plain = await decryptWith(der, algTlv, data, ctx);
+    g?.settle(true);
+    return plain;
+  } catch (e) {
+    if (g && !(e instanceof Aborted)) {
+      g.failure ??= e;
+      g.settle(false);
+    }
+    throw e;
+  }
+}
+
+async function decryptWith(der: Uint8Array, algTlv: Tlv, data: Uint8Array, ctx: Ctx): Promise<Uint8Array> {
   const alg = algorithmIdentifier(der, algTlv, 'encryption algorithm');
   switch (alg.oid) {
     case OID.pbeWithSHAAnd3KeyTripleDESCBC:
@@ -525,9 +683,10 @@ async function pbeDecrypt(der: Uint8Array, algTlv: Tlv, data: Uint8Array, ctx: C
         : alg.oid === OID.pbeWithSHAAnd2KeyTripleDESCBC || alg.oid === OID.pbeWithSHAAnd128BitRC2CBC ? 16
         : 5;
       const sha1 = HASHES['SHA-1'];
+      await beforeKdf(ctx, iterations, Math.ceil(keyLength / sha1.u) + 1, 'PBE');
       const [key, iv] = await Promise.all([
-        pkcs12Kdf(sha1, ctx.pw.bmp, salt, 1, iterations, keyLength, ctx.crypto, ctx.abort),
-        pkcs12Kdf(sha1, ctx.pw.bmp, salt, 2, iterations, 8, ctx.crypto, ctx.abort),
+        deriveKdf12(sha1, ctx.pw.bmp, salt, 1, iterations, keyLength, ctx.crypto, ctx.abort),
+        deriveKdf12(sha1, ctx.pw.bmp, salt, 2, iterations, 8, ctx.crypto, ctx.abort),
       ]);
       return legacyDecrypt(() =>
         alg.oid === OID.pbeWithSHAAnd3KeyTripleDESCBC || alg.oid === OID.pbeWithSHAAnd2KeyTripleDESCBC
@@ -575,19 +734,23 @@ async function pbes2Decrypt(der: Uint8Array, params: Tlv | undefined, data: Uint
     if (pb.keyLength !== undefined && pb.keyLength !== fixed) invalid('PBES2: keyLength does not match the cipher');
     return fixed;
   };
+  const derive = async (len: number): Promise<Uint8Array> => {
+    await beforeKdf(ctx, pb.iterations, Math.ceil(len / pb.prf.u), 'PBES2');
+    return pbkdf2(pb.prf, ctx.pw.utf8, pb.salt, pb.iterations, len, ctx.crypto);
+  };
 
   const aesLen = AES_KEY_LENGTH[enc.oid];
   if (aesLen !== undefined) {
     const iv = ivParam(16);
     checkBlocks(data, 16);
-    const key = await pbkdf2(pb.prf, ctx.pw.utf8, pb.salt, pb.iterations, keyLen(aesLen), ctx.crypto);
+    const key = await derive(keyLen(aesLen));
     return aesCbcDecrypt(key, iv, data, ctx.crypto);
   }
   if (enc.oid === OID.desEde3CBC || enc.oid === OID.desCBC) {
     const iv = ivParam(8);
     checkBlocks(data, 8);
     const single = enc.oid === OID.desCBC;
-    const key = await pbkdf2(pb.prf, ctx.pw.utf8, pb.salt, pb.iterations, keyLen(single ? 8 : 24), ctx.crypto);
+    const key = await derive(keyLen(single ? 8 : 24));
     // Single DES is 3DES with K1 = K2 = K3.
     const k = single ? Uint8Array.from([...key, ...key, ...key]) : key;
     return legacyDecrypt(() => des3CbcDecrypt(k, iv, data));
@@ -602,7 +765,7 @@ async function pbes2Decrypt(der: Uint8Array, params: Tlv | undefined, data: Uint
     if (iv.length !== 8) invalid('PBES2: the RC2 IV must be 8 bytes');
     checkBlocks(data, 8);
     const len = pb.keyLength ?? Math.min(128, Math.ceil(bits / 8));
-    const key = await pbkdf2(pb.prf, ctx.pw.utf8, pb.salt, pb.iterations, len, ctx.crypto);
+    const key = await derive(len);
     return legacyDecrypt(() => rc2CbcDecrypt(key, bits, iv, data));
   }
   throw new UnsupportedAlgorithm(named('PBES2 encryption scheme', enc.oid), enc.oid);

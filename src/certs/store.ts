@@ -5,14 +5,15 @@
  * Identities are never dropped when they expire: the whole history of encryption keys stays, so that old mail
  * still opens. Selection for encryption and signing follows the rules in the README ("Certificate selection").
  */
-import { CertificateInvalid, MissingRecipientCertificatesError, type MissingReason } from '../errors.js';
+import { CertificateInvalid, MissingRecipientCertificatesError, SmimeError, type MissingReason } from '../errors.js';
 import { getCrypto } from '../crypto/provider.js';
 import { resolvePolicy, type AlgorithmPolicy } from '../crypto/policy.js';
 import { toBytes, toHex } from '../lib/bytes.js';
 import { x509, type X509Certificate } from './x509.js';
 import { certInfo, ekuAllowsEmail, hasKeyUsage, isValidAt, keyKind, KU, type CertInfo } from './cert_info.js';
 import { keyMatchesCert, rsaModulusBits, type PrivateKeyRef } from './keys.js';
-import { loadCertificates, loadCrls, loadPrivateKey, type PemOrDer } from './load.js';
+import { checkInputSize, loadCertificates, loadCrls, loadPrivateKey, type PemOrDer } from './load.js';
+import { parseCrl, type ParsedCrl } from '../cms/signed.js';
 import { parsePkcs12 } from './pkcs12.js';
 import { buildChain } from './chain.js';
 import { KeyInvalid } from '../errors.js';
@@ -57,7 +58,7 @@ export class CertificateStore {
   readonly #certs = new Map<string, CertInfo>();
   readonly #anchors = new Map<string, CertInfo>();
   readonly #prefs = new Map<string, ContactPreference>();
-  readonly #crls: Uint8Array[] = [];
+  readonly #crls: ParsedCrl[] = [];
   readonly #x509 = new WeakMap<CertInfo, X509Certificate>();
   readonly crypto: Crypto | undefined;
   readonly now: () => Date;
@@ -78,11 +79,12 @@ export class CertificateStore {
   /**
    * Imports a PKCS#12 file: each key with its certificate becomes an identity; the other certificates (usually the
    * issuing CAs) become intermediates. PBES2 and the legacy 3DES/RC2 PBEs are read. Returns the new identities.
-   * A wrong password throws `Pkcs12BadPassword` (ERR_PKCS12_BAD_PASSWORD).
+   * A wrong password throws `Pkcs12BadPassword` (ERR_PKCS12_BAD_PASSWORD); a file above the store's limits
+   * (`maxInputBytes`, `maxPbkdf2Iterations`, `maxPkcs12KdfWork`) throws `Pkcs12LimitExceeded` before the work.
    */
   async importPkcs12(bytes: Uint8Array | ArrayBuffer, password: string): Promise<Identity[]> {
     if (typeof password !== 'string') throw new TypeError('importPkcs12: password must be a string');
-    const p12 = await parsePkcs12(toBytes(bytes, 'importPkcs12'), password, this.crypto);
+    const p12 = await parsePkcs12(toBytes(bytes, 'importPkcs12'), password, this.crypto, this.limits);
     const certs = p12.certs.map((c) => ({ ...c, info: certInfo(c.der) }));
     const used = new Set<number>();
     const added: Identity[] = [];
@@ -128,14 +130,17 @@ export class CertificateStore {
     return this.#addIdentity(leaf, ref, isCryptoKey ? 'cryptokey' : 'pem');
   }
 
-  /** Adds other people's certificates and intermediates: PEM, DER or a PEM bundle. Returns what was added. */
+  /**
+   * Adds other people's certificates and intermediates: PEM, DER or a PEM bundle. Returns what was added. Above
+   * `maxInputBytes`, or a bundle of more than `maxPemCertificates`: CMSLimitExceeded.
+   */
   async addCertificate(pemOrDer: PemOrDer): Promise<X509Certificate[]> {
-    return loadCertificates(pemOrDer).map((d) => this.x509(this.#addCert(certInfo(d))));
+    return this.#loadCertificates(pemOrDer, 'addCertificate').map((d) => this.x509(this.#addCert(certInfo(d))));
   }
 
-  /** Adds trust anchors (roots deployed by an administrator): PEM, DER or a PEM bundle. */
+  /** Adds trust anchors (roots deployed by an administrator): PEM, DER or a PEM bundle. Limits as addCertificate. */
   addTrustAnchor(pemOrDer: PemOrDer): X509Certificate[] {
-    return loadCertificates(pemOrDer).map((d) => {
+    return this.#loadCertificates(pemOrDer, 'addTrustAnchor').map((d) => {
       const info = certInfo(d);
       const k = toHex(info.der.subarray(Math.max(0, info.der.length - 64))) + ':' + info.der.length;
       if (!this.#anchors.has(k)) this.#anchors.set(k, info);
@@ -145,17 +150,36 @@ export class CertificateStore {
 
   /**
    * Adds certificate revocation lists (PEM "X509 CRL" blocks or DER). verifyMessage checks signers against them, as
-   * against the CRLs a message carries. Returns how many were added.
+   * against the CRLs a message carries. Returns how many were added. Each CRL is parsed here: one that is not a
+   * well-formed CertificateList throws `CertificateInvalid` and none of the input is added. Above `maxInputBytes`:
+   * CMSLimitExceeded. (Whether a CRL is signed by its issuer is checked when it is used.)
    */
   addCrl(pemOrDer: PemOrDer): number {
-    const ders = loadCrls(pemOrDer);
-    this.#crls.push(...ders);
-    return ders.length;
+    checkInputSize(pemOrDer, this.limits.maxInputBytes, 'addCrl');
+    let parsed: ParsedCrl[];
+    try {
+      parsed = loadCrls(pemOrDer).map((der) => parseCrl(der));
+    } catch (e) {
+      if (e instanceof CertificateInvalid || !(e instanceof SmimeError)) throw e;
+      throw new CertificateInvalid(`addCrl: malformed CRL: ${e.message}`, { cause: e });
+    }
+    this.#crls.push(...parsed);
+    return parsed.length;
   }
 
   /** The CRLs added with addCrl (DER). */
   get crls(): readonly Uint8Array[] {
-    return this.#crls;
+    return this.#crls.map((c) => c.der.slice());
+  }
+
+  /** The CRLs added with addCrl, parsed (what verifyMessage uses). */
+  get parsedCrls(): readonly ParsedCrl[] {
+    return [...this.#crls];
+  }
+
+  #loadCertificates(input: PemOrDer, what: string): Uint8Array[] {
+    checkInputSize(input, this.limits.maxInputBytes, what);
+    return loadCertificates(input, this.limits.maxPemCertificates);
   }
 
   #addIdentity(info: CertInfo, key: PrivateKeyRef, source: string): Identity {

@@ -47,6 +47,13 @@ export interface Limits {
   maxPemCertificates: number;
   /** PBKDF2 and PKCS#12 KDF iterations (key encryption and MAC of a PKCS#12 file). Default 2 000 000. */
   maxPbkdf2Iterations: number;
+  /**
+   * All the key-derivation work of one PKCS#12 file: iterations × output blocks, summed over every PBKDF2 and
+   * PKCS#12 KDF run (the MAC, each encrypted safe and shrouded key bag, each password encoding tried). Bounds a file
+   * of many encrypted bags. Default 16 000 000: a file at the 2 000 000-iteration cap with legacy 3DES/RC2
+   * encryption needs 12 000 000, a usual one (2 048 iterations) about 15 000.
+   */
+  maxPkcs12KdfWork: number;
   /** Certificate signature checks while building the paths of one verification call. Default 64. */
   maxPathSignatureChecks: number;
   /** Candidate paths (partial paths extended) while building the paths of one verification call. Default 1024. */
@@ -69,6 +76,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxCrls: 64,
   maxPemCertificates: 10_000,
   maxPbkdf2Iterations: 2_000_000,
+  maxPkcs12KdfWork: 16_000_000,
   maxPathSignatureChecks: 64,
   maxPathCandidates: 1024,
 });
