@@ -11,11 +11,14 @@ import { prepareEnvelope } from './cms/enveloped.js';
 import { CIPHERS, ENCRYPTION_CIPHERS, type ContentCipherName } from './cms/content_cipher.js';
 import type { OaepHash } from './cms/ktri.js';
 import { planProtection, startPkcs7Mime } from './mime/smime.js';
+import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
 import { toBytes } from './lib/bytes.js';
 import { MissingRecipientCertificatesError, type MissingReason } from './errors.js';
 
 export interface EncryptOptions {
   store: CertificateStore;
+  /** Changes to the store's work limits for this call (`maxInputBytes` and the MIME limits apply; see `Limits`). */
+  limits?: Partial<Limits>;
   /** Recipient addresses. */
   to: readonly string[];
   /** The sender: their own current encryption certificate is added, so the sent copy stays readable. */
@@ -52,6 +55,7 @@ export async function encryptMessage(mime: Uint8Array | string, options: Encrypt
   if (options.cipher !== undefined && !(options.cipher in CIPHERS))
     throw new RangeError(`encryptMessage: cipher must be one of ${Object.keys(CIPHERS).join(', ')}`);
   const bytes = toBytes(mime, 'encryptMessage: mime');
+  const limits = inputLimits(bytes, 'encryptMessage', store.limits, options.limits);
   const crypto = options.crypto ?? store.crypto;
 
   // Select every recipient first, the sender's own copy included: refuse before encrypting anything.
@@ -74,7 +78,7 @@ export async function encryptMessage(mime: Uint8Array | string, options: Encrypt
 
   const others = options.to.map((a) => a.trim().toLowerCase()).filter((a) => a !== from);
   const cipher = options.cipher ?? negotiateCipher(store, others) ?? 'aes-256-cbc';
-  const plan = planProtection(bytes);
+  const plan = planProtection(bytes, mimeLimits(limits));
   const env = await prepareEnvelope(plan.innerLength, recipients, { cipher, oaep: options.oaep, useSki: options.useSki, crypto });
   // One allocation the size of the message: the output. When the message holds the entity to encrypt as is, the
   // encryption reads it there, and the output is allocated only when the first ciphertext comes (a one-shot

@@ -24,11 +24,14 @@ import { buildPkcs7Mime, prepareForSigning, splitForProtection } from './mime/sm
 import { encodeBase64Lines } from './mime/base64.js';
 import { getCrypto, randomBytes } from './crypto/provider.js';
 import { equal, toBytes, toHex, concat, fromLatin1 as ascii } from './lib/bytes.js';
+import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
 
 export type SignDigest = 'sha256' | 'sha384' | 'sha512';
 
 export interface SignOptions {
   store: CertificateStore;
+  /** Changes to the store's work limits for this call (`maxInputBytes` and the MIME limits apply; see `Limits`). */
+  limits?: Partial<Limits>;
   /** The sender's address: the signing identity is chosen for it. */
   from: string;
   /** multipart/signed (default) or opaque application/pkcs7-mime signed-data. */
@@ -111,6 +114,7 @@ export async function signMessage(mime: Uint8Array | string, options: SignOption
   const crypto = options.crypto ?? store.crypto;
   getCrypto(crypto);
   const bytes = toBytes(mime, 'signMessage: mime');
+  const limits = inputLimits(bytes, 'signMessage', store.limits, options.limits);
   const from = options.from.trim().toLowerCase();
   const now = store.now();
 
@@ -121,8 +125,8 @@ export async function signMessage(mime: Uint8Array | string, options: SignOption
   const certificates = [identity.info, ...intermediates];
   if (differs) certificates.push(encryptionCert);
 
-  const { outerHeaders, inner } = splitForProtection(bytes);
-  const entity = prepareForSigning(inner);
+  const { outerHeaders, inner } = splitForProtection(bytes, mimeLimits(limits));
+  const entity = prepareForSigning(inner, mimeLimits(limits));
   const detached = options.detached ?? true;
   const sd = await buildSignedData(entity, {
     signer: identity.info,

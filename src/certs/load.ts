@@ -105,7 +105,7 @@ export function inputSize(input: PemOrDer): number {
 /** Refuses an input above `max` bytes (characters for a string) with CMSLimitExceeded('maxInputBytes'). */
 export function checkInputSize(input: PemOrDer, max: number, what: string): void {
   const n = inputSize(input);
-  if (n > max) throw new CMSLimitExceeded(`${what}: the input is larger than ${max} bytes`, { limit: 'maxInputBytes' });
+  if (n > max) throw new CMSLimitExceeded(`${what}: the input is larger than maxInputBytes (${max} bytes)`, { limit: 'maxInputBytes' });
 }
 
 const CERT_LABELS = ['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE'];

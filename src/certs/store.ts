@@ -48,6 +48,12 @@ export interface CertificateStoreOptions {
   limits?: Partial<Limits>;
 }
 
+/** Per-call options of the store's input methods. */
+export interface StoreInputOptions {
+  /** Changes to the store's work limits for this call (see `Limits`). */
+  limits?: Partial<Limits>;
+}
+
 export interface EncryptionSelection {
   certificate?: CertInfo;
   reason?: MissingReason;
@@ -82,9 +88,9 @@ export class CertificateStore {
    * A wrong password throws `Pkcs12BadPassword` (ERR_PKCS12_BAD_PASSWORD); a file above the store's limits
    * (`maxInputBytes`, `maxPbkdf2Iterations`, `maxPkcs12KdfWork`) throws `Pkcs12LimitExceeded` before the work.
    */
-  async importPkcs12(bytes: Uint8Array | ArrayBuffer, password: string): Promise<Identity[]> {
+  async importPkcs12(bytes: Uint8Array | ArrayBuffer, password: string, options?: StoreInputOptions): Promise<Identity[]> {
     if (typeof password !== 'string') throw new TypeError('importPkcs12: password must be a string');
-    const p12 = await parsePkcs12(toBytes(bytes, 'importPkcs12'), password, this.crypto, this.limits);
+    const p12 = await parsePkcs12(toBytes(bytes, 'importPkcs12'), password, this.crypto, this.#limitsFor(options, 'importPkcs12'));
     const certs = p12.certs.map((c) => ({ ...c, info: certInfo(c.der) }));
     const used = new Set<number>();
     const added: Identity[] = [];
@@ -111,8 +117,8 @@ export class CertificateStore {
    * which may be non-extractable. A PEM file holding both the certificate and the key can be passed as `cert`
    * alone. Extra certificates in the PEM become intermediates.
    */
-  async importIdentity(cert: PemOrDer, key?: PemOrDer | CryptoKey): Promise<Identity> {
-    const ders = loadCertificates(cert);
+  async importIdentity(cert: PemOrDer, key?: PemOrDer | CryptoKey, options?: StoreInputOptions): Promise<Identity> {
+    const ders = this.#loadCertificates(cert, 'importIdentity', options);
     const isCryptoKey = typeof CryptoKey !== 'undefined' && key instanceof CryptoKey;
     const ref: PrivateKeyRef = isCryptoKey
       ? { cryptoKey: key as CryptoKey }
@@ -134,13 +140,13 @@ export class CertificateStore {
    * Adds other people's certificates and intermediates: PEM, DER or a PEM bundle. Returns what was added. Above
    * `maxInputBytes`, or a bundle of more than `maxPemCertificates`: CMSLimitExceeded.
    */
-  async addCertificate(pemOrDer: PemOrDer): Promise<X509Certificate[]> {
-    return this.#loadCertificates(pemOrDer, 'addCertificate').map((d) => this.x509(this.#addCert(certInfo(d))));
+  async addCertificate(pemOrDer: PemOrDer, options?: StoreInputOptions): Promise<X509Certificate[]> {
+    return this.#loadCertificates(pemOrDer, 'addCertificate', options).map((d) => this.x509(this.#addCert(certInfo(d))));
   }
 
   /** Adds trust anchors (roots deployed by an administrator): PEM, DER or a PEM bundle. Limits as addCertificate. */
-  addTrustAnchor(pemOrDer: PemOrDer): X509Certificate[] {
-    return this.#loadCertificates(pemOrDer, 'addTrustAnchor').map((d) => {
+  addTrustAnchor(pemOrDer: PemOrDer, options?: StoreInputOptions): X509Certificate[] {
+    return this.#loadCertificates(pemOrDer, 'addTrustAnchor', options).map((d) => {
       const info = certInfo(d);
       const k = toHex(info.der.subarray(Math.max(0, info.der.length - 64))) + ':' + info.der.length;
       if (!this.#anchors.has(k)) this.#anchors.set(k, info);
@@ -154,8 +160,8 @@ export class CertificateStore {
    * well-formed CertificateList throws `CertificateInvalid` and none of the input is added. Above `maxInputBytes`:
    * CMSLimitExceeded. (Whether a CRL is signed by its issuer is checked when it is used.)
    */
-  addCrl(pemOrDer: PemOrDer): number {
-    checkInputSize(pemOrDer, this.limits.maxInputBytes, 'addCrl');
+  addCrl(pemOrDer: PemOrDer, options?: StoreInputOptions): number {
+    checkInputSize(pemOrDer, this.#limitsFor(options, 'addCrl').maxInputBytes, 'addCrl');
     let parsed: ParsedCrl[];
     try {
       parsed = loadCrls(pemOrDer).map((der) => parseCrl(der));
@@ -177,9 +183,15 @@ export class CertificateStore {
     return [...this.#crls];
   }
 
-  #loadCertificates(input: PemOrDer, what: string): Uint8Array[] {
-    checkInputSize(input, this.limits.maxInputBytes, what);
-    return loadCertificates(input, this.limits.maxPemCertificates);
+  #loadCertificates(input: PemOrDer, what: string, options?: StoreInputOptions): Uint8Array[] {
+    const limits = this.#limitsFor(options, what);
+    checkInputSize(input, limits.maxInputBytes, what);
+    return loadCertificates(input, limits.maxPemCertificates);
+  }
+
+  /** The store's limits with one call's changes. */
+  #limitsFor(options: StoreInputOptions | undefined, what: string): Limits {
+    return options?.limits === undefined ? this.limits : resolveLimits(`${what}: options.limits`, this.limits, options.limits);
   }
 
   #addIdentity(info: CertInfo, key: PrivateKeyRef, source: string): Identity {

@@ -140,6 +140,26 @@ describe('signed messages: counts checked before any work', () => {
     await expect(openMessage(message, { store, limits: { maxInputBytes: 100 } })).rejects.toMatchObject({ limit: 'maxInputBytes' });
   });
 
+  it('store inputs take per-call limits over the store\'s', async () => {
+    const store = new CertificateStore({ limits: { maxPemCertificates: 5 } });
+    const bundle = pki.ca.certPem + pki.root.certPem + pki.ids['bob']!.certPem;
+    await expect(store.addCertificate(bundle, { limits: { maxPemCertificates: 2 } })).rejects.toMatchObject({ limit: 'maxPemCertificates' });
+    expect(() => store.addTrustAnchor(bundle, { limits: { maxPemCertificates: 2 } })).toThrow(CMSLimitExceeded);
+    expect(await store.addCertificate(bundle)).toHaveLength(3);
+    expect(() => store.addCrl(pki.crlDer, { limits: { maxInputBytes: 10 } })).toThrow(/maxInputBytes/);
+    await expect(store.addCertificate(bundle, { limits: { maxPemCertificate: 2 } as never })).rejects.toThrow(TypeError);
+  });
+
+  it('signMessage and encryptMessage take maxInputBytes and the MIME limits per call', async () => {
+    const alice = await storeFor(pki, ['alice-sign'], ['bob']);
+    await expect(signMessage(MESSAGE, { store: alice, from: 'alice@example.com', limits: { maxInputBytes: 10 } })).rejects.toMatchObject({
+      limit: 'maxInputBytes',
+    });
+    await expect(signMessage(MESSAGE, { store: alice, from: 'alice@example.com', limits: { maxHeaders: 2 } })).rejects.toMatchObject({
+      limit: 'maxHeaders',
+    });
+  });
+
   it('openMessage stops at maxMimeDepth layers', async () => {
     const alice = await storeFor(pki, ['alice-sign']);
     let m: Uint8Array = new TextEncoder().encode(MESSAGE);
