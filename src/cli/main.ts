@@ -53,6 +53,8 @@ const USAGE = `usage: smime encrypt|decrypt|sign|verify|open [options]
   --crl FILE         repeatable: certificate revocation lists (PEM or DER)
   --allow-weak       accept SHA-1/MD5 signatures (old mail)
   --min-rsa-bits N   smallest RSA key accepted (default 2048)
+ verify, open: [--at ISO-TIME] [--verify-at now|signing-time]
+          certificates are judged now (or --at); signing-time trusts the signer's claimed signingTime (archives)
  encrypt: --to EMAIL (repeatable) [--from EMAIL] [--cipher ${Object.keys(CIPHERS).join('|')}]
           [--oaep [sha1|sha256|sha384|sha512]] [--keyid]
  sign:    --from EMAIL [--opaque] [--digest sha256|sha384|sha512]
@@ -69,7 +71,7 @@ interface Args {
 }
 
 const MULTI = new Set(['identity', 'cert', 'trust', 'to', 'crl']);
-const VALUED = new Set(['in', 'out', 'password', 'report', 'from', 'cipher', 'digest', 'min-rsa-bits', ...MULTI]);
+const VALUED = new Set(['in', 'out', 'password', 'report', 'from', 'cipher', 'digest', 'min-rsa-bits', 'at', 'verify-at', ...MULTI]);
 const FLAGS = new Set(['opaque', 'keyid', 'pss', 'help', 'allow-weak']);
 const OPTIONAL_VALUE = new Set(['oaep']);
 
@@ -257,6 +259,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'verify':
       case 'open': {
         const opts: VerifyOptions = { store };
+        const at = a.single.get('at');
+        if (at !== undefined) {
+          const d = new Date(String(at));
+          if (at === true || Number.isNaN(d.getTime())) throw new UsageError('--at takes a date and time, e.g. 2026-01-31T12:00:00Z');
+          opts.at = d;
+        }
+        const verifyAt = a.single.get('verify-at');
+        if (verifyAt !== undefined) {
+          if (verifyAt !== 'now' && verifyAt !== 'signing-time') throw new UsageError('--verify-at takes now or signing-time');
+          opts.verifyAt = verifyAt;
+        }
         const r = a.command === 'verify' ? await verifyMessage(input, opts) : await openMessage(input, opts);
         output = r.content;
         const signers = r.signers.map(signerReport);

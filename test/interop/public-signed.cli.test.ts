@@ -107,8 +107,12 @@ describe.skipIf(!HAVE)('public signed vectors through the smime CLI', () => {
     expect(d.code).toBe(1);
     expect(d.report!.signers[0]!.status).toBe('invalid');
     expect(d.report!.signers[0]!.reasons).toContain('weak-algorithm');
-    // The chain is checked at the signingTime (2013-11-02), when the StartCom certificates were valid.
-    const w = await smime('verify', 'mimekit/thunderbird-signed.txt', [...trust, '--allow-weak']);
+    // Verified now (the default), the StartCom certificates have long expired.
+    const now = await smime('verify', 'mimekit/thunderbird-signed.txt', [...trust, '--allow-weak']);
+    expect(now.code).toBe(1);
+    expect(now.report!.signers[0]!.status).toBe('expired');
+    // At the signingTime (2013-11-02), when the StartCom certificates were valid: the archival option.
+    const w = await smime('verify', 'mimekit/thunderbird-signed.txt', [...trust, '--allow-weak', '--verify-at', 'signing-time']);
     expect(w.code).toBe(0);
     expect(w.report!.signers.map((s) => [s.email, s.status, s.signingTime])).toEqual([['fejj@gnome.org', 'valid', '2013-11-02T20:28:04.000Z']]);
   });
