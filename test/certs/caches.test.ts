@@ -13,6 +13,7 @@ import { certInfo } from '../../src/certs/cert_info.js';
 import { signMessage, verifyMessage } from '../../src/index.js';
 import { VECTORS } from '../_helpers/env.js';
 import { manifest, storeWith } from '../_helpers/identities.js';
+import { countingCrypto } from '../_helpers/counting_crypto.js';
 
 const u8 = (b: Buffer | Uint8Array): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 const der = (pemFile: string): Uint8Array =>
@@ -20,20 +21,8 @@ const der = (pemFile: string): Uint8Array =>
 
 /** A Crypto over Node's WebCrypto that counts its calls by method. */
 function counting() {
-  const calls: Record<string, number> = {};
-  const real = globalThis.crypto.subtle;
-  const subtle = new Proxy(real, {
-    get(target, prop) {
-      const v = Reflect.get(target, prop, target);
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        calls[String(prop)] = (calls[String(prop)] ?? 0) + 1;
-        return Reflect.apply(v, target, args);
-      };
-    },
-  });
-  const crypto = { subtle, getRandomValues: (a: never) => globalThis.crypto.getRandomValues(a) } as unknown as Crypto;
-  return { crypto, subtle: subtle as SubtleCrypto, calls };
+  const { crypto, counts } = countingCrypto();
+  return { crypto, subtle: crypto.subtle, calls: counts.calls };
 }
 
 const kp = nodeCrypto.generateKeyPairSync('rsa', { modulusLength: 2048 });

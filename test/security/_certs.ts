@@ -11,6 +11,7 @@ import { buildSignedData, ecdsaP1363ToDer } from '../../src/cms/signed.js';
 import { certInfo } from '../../src/certs/cert_info.js';
 import { utf8 } from '../../src/lib/bytes.js';
 import { bytes, multipartSigned } from '../sign/_pki.js';
+import { countingCrypto as counting } from '../_helpers/counting_crypto.js';
 
 const DAY = 86_400_000;
 const ECDSA_SHA256 = '1.2.840.10045.4.3.2';
@@ -140,18 +141,6 @@ export async function signedMessage(signer: Uint8Array, key: Key, certs: Uint8Ar
  * that would check signatures for hours ends, and fails the count, within a second).
  */
 export function countingCrypto(stopAfter = Infinity): { crypto: Crypto; verifies: () => number } {
-  let n = 0;
-  const real = globalThis.crypto.subtle;
-  const subtle = new Proxy(real, {
-    get(target, prop) {
-      const v = Reflect.get(target, prop, target);
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        if (prop === 'verify' && ++n > stopAfter) return Promise.reject(new Error('counting crypto: too many signature checks'));
-        return Reflect.apply(v, target, args);
-      };
-    },
-  });
-  const c = { subtle, getRandomValues: (a: never) => globalThis.crypto.getRandomValues(a) } as unknown as Crypto;
-  return { crypto: c, verifies: () => n };
+  const { crypto, counts } = counting({ failVerifyAfter: stopAfter });
+  return { crypto, verifies: () => counts.calls.verify ?? 0 };
 }

@@ -12,6 +12,7 @@ import { algorithmIdentifier, explicit, integer, NULL, octets, oid, seq, set, tl
 import { OIDS } from '../../src/cms/oids.js';
 import { ACCELERATORS } from '../../src/crypto/provider.js';
 import { nodeAccelerators } from '../../src/crypto/node.js';
+import { countingCrypto as counting, type CryptoCounts } from '../_helpers/counting_crypto.js';
 import { i2osp, os2ip, parseRsaPublicKey, rsaPublic, rsaesPkcs1v15Encrypt, type RsaPublicKey } from '../../src/crypto/rsa.js';
 
 export const AES256_GCM = '2.16.840.1.101.3.4.1.46';
@@ -20,58 +21,27 @@ export const AES256_CBC = '2.16.840.1.101.3.4.1.42';
 /** A MIME entity, as S/MIME encrypts. */
 export const MIME = new TextEncoder().encode('Content-Type: text/plain; charset=us-ascii\r\n\r\nHello from the fallback.\r\n');
 
-export interface Counts {
-  /** RSA private-key operations. */
-  rsa: number;
-  /** WebCrypto decrypt calls (content decryptions). */
-  decrypt: number;
-  /** Bytes given to those calls. */
-  bytes: number;
-  /** Key agreements (deriveBits). */
-  deriveBits: number;
-}
+/** The work counts of a decryption: RSA private-key operations, content decryptions and their bytes, key agreements. */
+export type Counts = Pick<CryptoCounts, 'rsa' | 'decrypt' | 'bytes' | 'deriveBits'>;
 
 /** A Crypto over the platform's that counts the work done through it; `fill` replaces getRandomValues' output. */
 export function countingCrypto(fill?: number): { crypto: Crypto; counts: Counts } {
-  const g = globalThis.crypto;
-  const counts: Counts = { rsa: 0, decrypt: 0, bytes: 0, deriveBits: 0 };
-  const subtle = new Proxy(g.subtle, {
-    get(target, prop) {
-      if (prop === 'decrypt') {
-        return (alg: AlgorithmIdentifier, key: CryptoKey, data: BufferSource) => {
-          counts.decrypt++;
-          counts.bytes += data.byteLength;
-          return target.decrypt(alg, key, data);
-        };
-      }
-      if (prop === 'deriveBits') {
-        return (alg: AlgorithmIdentifier, key: CryptoKey, length: number) => {
-          counts.deriveBits++;
-          return target.deriveBits(alg as EcdhKeyDeriveParams, key, length);
-        };
-      }
-      const v = Reflect.get(target, prop) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+  const { crypto, counts: all } = counting({ fill, rawRsa: true });
+  // A live view of the four counts the tests compare whole.
+  const counts: Counts = {
+    get rsa() {
+      return all.rsa;
     },
-  });
-  const rawRsa = nodeAccelerators.rawRsa!;
-  const crypto = {
-    subtle,
-    getRandomValues: <T extends ArrayBufferView | null>(a: T): T => {
-      if (fill === undefined) return g.getRandomValues(a as never) as T;
-      new Uint8Array(a!.buffer, a!.byteOffset, a!.byteLength).fill(fill);
-      return a;
+    get decrypt() {
+      return all.decrypt;
     },
-    randomUUID: () => g.randomUUID(),
-    [ACCELERATORS]: {
-      rawRsa: {
-        privateRaw(der: Uint8Array, input: Uint8Array) {
-          counts.rsa++;
-          return rawRsa.privateRaw(der, input);
-        },
-      },
+    get bytes() {
+      return all.bytes;
     },
-  } as unknown as Crypto;
+    get deriveBits() {
+      return all.deriveBits;
+    },
+  };
   return { crypto, counts };
 }
 

@@ -14,6 +14,7 @@ import {
   verifyMessage,
 } from '../../src/index.js';
 import { children, readTlv, seq, set, tlv } from '../../src/cms/der.js';
+import { countingCrypto as counting } from '../_helpers/counting_crypto.js';
 import { cmsOf, makePki, MESSAGE, pkcs7Mime, storeFor, type TestPki } from '../sign/_pki.js';
 
 let pki: TestPki;
@@ -26,19 +27,8 @@ beforeAll(async () => {
 
 /** A Crypto whose subtle counts every call by method. */
 function countingCrypto(): { crypto: Crypto; calls: Record<string, number> } {
-  const calls: Record<string, number> = {};
-  const subtle = new Proxy(globalThis.crypto.subtle, {
-    get(target, prop) {
-      const v = Reflect.get(target, prop) as unknown;
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        calls[String(prop)] = (calls[String(prop)] ?? 0) + 1;
-        return (v as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  const crypto = { subtle, getRandomValues: (a: Uint8Array) => globalThis.crypto.getRandomValues(a) } as unknown as Crypto;
-  return { crypto, calls };
+  const { crypto, counts } = counting();
+  return { crypto, calls: counts.calls };
 }
 
 /** The SignedData's fields, with `edit` applied to their DER pieces, re-wrapped as a ContentInfo. */

@@ -15,6 +15,7 @@ import { Pkcs12BadPassword, Pkcs12LimitExceeded, SmimeError } from '../../src/er
 import { algorithmIdentifier, explicit, implicitPrim, integer, NULL, octets, oid, seq } from '../../src/cms/der.js';
 import { hasPeer, tmp, VECTORS } from '../_helpers/env.js';
 import { PASSWORD, manifest, vfile } from '../_helpers/identities.js';
+import { countingCrypto as counting } from '../_helpers/counting_crypto.js';
 
 const O = {
   data: '1.2.840.113549.1.7.1',
@@ -31,24 +32,19 @@ const O = {
 const PKCS8 = new Uint8Array(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'der', type: 'pkcs8' }));
 
 /** A WebCrypto that counts the PBKDF2 iterations it is asked to run. */
-function countingCrypto(): { crypto: Crypto; pbkdf2: { calls: number; iterations: number } } {
-  const pbkdf2 = { calls: 0, iterations: 0 };
-  const real = globalThis.crypto.subtle;
-  const subtle = new Proxy(real, {
-    get(target, key) {
-      if (key === 'deriveBits') {
-        return (alg: Pbkdf2Params, k: CryptoKey, len: number) => {
-          pbkdf2.calls++;
-          pbkdf2.iterations += alg.iterations;
-          return target.deriveBits(alg, k, len);
-        };
-      }
-      const v = Reflect.get(target, key) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+function countingCrypto(): { crypto: Crypto; pbkdf2: { readonly calls: number; readonly iterations: number } } {
+  const { crypto, counts } = counting();
+  return {
+    crypto,
+    pbkdf2: {
+      get calls() {
+        return counts.deriveBits;
+      },
+      get iterations() {
+        return counts.pbkdf2Iterations;
+      },
     },
-  });
-  const crypto = { subtle, getRandomValues: <T extends ArrayBufferView>(a: T) => globalThis.crypto.getRandomValues(a) } as unknown as Crypto;
-  return { crypto, pbkdf2 };
+  };
 }
 
 /** PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) parameters and ciphertext; `declared` is the count written in the file. */
