@@ -13,8 +13,12 @@
 import fc from 'fast-check';
 import { readTlv } from '../../src/cms/der.js';
 
-/** The shape of a seed, which picks the mutators that understand it. */
-export type Family = 'eml' | 'der' | 'pem';
+/**
+ * The shape of a seed, which picks the mutators that understand it: 'eml' is a message for a CMS target (mostly
+ * its base64 CMS body is mutated, to get past the MIME layer), 'mime' a message for the MIME parser (mostly its
+ * MIME structure is mutated).
+ */
+export type Family = 'eml' | 'mime' | 'der' | 'pem';
 
 export interface Seed {
   name: string;
@@ -72,9 +76,10 @@ export function mutate(family: Family, b: Uint8Array, o: Op): Uint8Array {
     if (k < 7) return mutateText(b, o);
     return mutateBytes(b, o);
   }
-  const k = o.kind % 10;
-  if (k < 5) return mutateMime(b, o);
-  if (k < 8) return mutateBase64Region(b, o, false);
+  const k = o.kind % 20;
+  const mime = family === 'mime' ? 12 : 6;
+  if (k < mime) return mutateMime(b, o);
+  if (k < 17) return mutateBase64Region(b, o, false);
   return mutateBytes(b, o);
 }
 
@@ -347,7 +352,6 @@ function mutateDer(b: Uint8Array, o: Op): Uint8Array {
 // -----------------------------------------------------------------------------------------------------------------
 // Text (latin1: every byte survives)
 
-const te = new TextEncoder();
 export const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
 export const fromLatin1 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 
@@ -451,7 +455,7 @@ function mutateMime(b: Uint8Array, o: Op): Uint8Array {
       if (pick === 0) s = s.replace(/\r\n/g, '\n');
       else if (pick === 1) s = s.replace(/\r?\n/g, '\r\n');
       else if (pick === 2) s = s.replace(/\r?\n/g, '\r');
-      else s = s.replace(/\r?\n/g, (m, off: number) => ((off + o.c) % 3 === 0 ? '\n' : '\r\n'));
+      else s = s.replace(/\r?\n/g, (_m, off: number) => ((off + o.c) % 3 === 0 ? '\n' : '\r\n'));
       break;
     }
     case 6: {
@@ -519,7 +523,7 @@ function mutateBase64Region(b: Uint8Array, o: Op, pem: boolean): Uint8Array {
   const [start, end] = runs[o.a % runs.length]!;
   const region = s.slice(start, end);
   const nl = region.includes('\r\n') ? '\r\n' : '\n';
-  let der = new Uint8Array(Buffer.from(region.replace(/\s+/g, ''), 'base64'));
+  let der: Uint8Array = new Uint8Array(Buffer.from(region.replace(/\s+/g, ''), 'base64'));
   const pick = o.kind % 5;
   // The decoded bytes mutated as DER (most of the time), or just re-encoded.
   if (pick < 3) der = mutateDer(der, { kind: o.b, a: o.c, b: o.a >> 3, c: o.b >> 4 });
@@ -536,5 +540,3 @@ function mutateBase64Region(b: Uint8Array, o: Op, pem: boolean): Uint8Array {
   else for (let i = 0; i < text.length; i += L) body += text.slice(i, i + L) + nl;
   return cat(b.subarray(0, start), fromLatin1(body), b.subarray(end));
 }
-
-export const utf8 = (s: string): Uint8Array => te.encode(s);

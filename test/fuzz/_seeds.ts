@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { SHARED_VECTORS, VECTORS, sharedAvailable } from '../_helpers/env.js';
 import { manifest } from '../_helpers/identities.js';
 import { x509 } from '../../src/certs/x509.js';
-import type { Family, Seed } from './_mutators.js';
+import { encodeDer, parseDer, type Family, type Seed } from './_mutators.js';
 
 /** The fuzz targets, one per parser the library exposes to untrusted input. */
 export const TARGET_NAMES = ['decrypt', 'verify', 'open', 'pkcs12', 'certificate', 'crl', 'mime'] as const;
@@ -77,7 +77,7 @@ function classify(seeds: Record<TargetName, FuzzSeed[]>, name: string, bytes: Ui
   const lower = name.toLowerCase();
   if (/\.(eml|message|env|inner|txt)$/.test(lower)) {
     if (/plain(-large)?\.txt$/.test(lower) || /\.md$/.test(lower)) return;
-    add('mime', 'eml');
+    add('mime', 'mime');
     const k = emlKind(bytes);
     if (k === 'enveloped') add('decrypt', 'eml');
     if (k === 'signed') add('verify', 'eml');
@@ -144,6 +144,14 @@ async function load(): Promise<Record<TargetName, FuzzSeed[]>> {
   for (const s of seeds.certificate.filter((x) => x.family === 'pem' && x.name.startsWith('vectors/identities/'))) {
     const b64 = Buffer.from(s.bytes).toString('latin1').replace(/-----[^-]+-----|\s/g, '');
     seeds.certificate.push({ name: `${s.name} (DER)`, family: 'der', bytes: new Uint8Array(Buffer.from(b64, 'base64')) });
+  }
+  // Each PKCS#12 file also without its MacData (it is OPTIONAL): with a MAC, nearly every mutation ends at the MAC
+  // check (Pkcs12BadPassword), and errors of the parsing done meanwhile are never seen; without one, they are.
+  for (const s of seeds.pkcs12.filter((x) => x.family === 'der')) {
+    const pfx = parseDer(s.bytes);
+    if (pfx?.kids?.length !== 3) continue;
+    pfx.kids.pop();
+    seeds.pkcs12.push({ ...s, name: `${s.name} (no MAC)`, bytes: encodeDer(pfx) });
   }
   const crl = await sampleCrl();
   seeds.crl.push({ name: 'sample CRL (DER)', family: 'der', bytes: crl });

@@ -194,7 +194,8 @@ export interface KnownFinding {
   matches(v: PropertyViolation): boolean;
 }
 
-const stackOf = (v: PropertyViolation): string => (v.error instanceof Error ? (v.error.stack ?? '') : '');
+/** The stack of the error behind a violation ('' when there was none). */
+export const stackOf = (v: PropertyViolation): string => (v.error instanceof Error ? (v.error.stack ?? '') : '');
 
 export const KNOWN: readonly KnownFinding[] = [
   {
@@ -211,5 +212,3 @@ export function knownFinding(v: unknown): KnownFinding | undefined {
   if (!(v instanceof PropertyViolation)) return undefined;
   return KNOWN.find((k) => k.matches(v));
 }
-
-export { stackOf };
