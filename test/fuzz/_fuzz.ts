@@ -1,5 +1,5 @@
 /**
- * The fuzz loop shared by the short pass (short.test.ts) and the long runner (long.test.ts, scripts/fuzz.mjs):
+ * The fuzz loop shared by the short pass (short.test.ts) and the long runner (long.fuzz.ts, scripts/fuzz.mjs):
  * fast-check draws plans from a fixed seed (so a pass is reproducible), each plan mutates a real seed, and the
  * case is checked by `runCase`. A failure does not stop the loop: it is recorded once per kind (error class, message
  * and top stack frame), a known finding apart, so one run reports every distinct problem it met. Cases slower than
