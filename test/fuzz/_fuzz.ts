@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { applyPlan, planArb, type Plan } from './_mutators.js';
@@ -70,16 +71,25 @@ export async function fuzzTarget(target: TargetName, o: FuzzOptions): Promise<Fu
   const seen = new Set<string>();
   const slowMs = o.slowMs ?? 2000;
   const t0 = performance.now();
+  // The long runner keeps the case in progress in a file: if a case hangs the process (a synchronous endless
+  // loop), that file is the input to save in the corpus.
+  const inflight = o.corpusDir ? join(tmpdir(), `smime-fuzz-inflight-${target}.bin`) : undefined;
+  if (inflight) console.log(`[fuzz] ${target}: the case in progress is kept in ${inflight}`);
 
-  const save = (input: Uint8Array, known: KnownFinding | undefined, password?: string): string | undefined => {
+  const save = (input: Uint8Array, known: KnownFinding | 'slow' | undefined, password?: string): string | undefined => {
     if (!o.corpusDir) return undefined;
     mkdirSync(o.corpusDir, { recursive: true });
-    const file = `${target}-${shortHash(input)}.bin${known ? '.known' : ''}`;
+    const index = join(o.corpusDir, KNOWN_INDEX);
+    const all: Record<string, string> = existsSync(index) ? JSON.parse(readFileSync(index, 'utf8')) : {};
+    if (known && known !== 'slow') {
+      // One case per known finding and target is enough: the finding is being fixed.
+      const had = Object.keys(all).find((f) => f.startsWith(`${target}-`) && all[f]!.startsWith(`${known.id}:`));
+      if (had) return had;
+    }
+    const file = `${target}-${shortHash(input)}.bin${known === 'slow' ? '.slow' : known ? '.known' : ''}`;
     writeFileSync(join(o.corpusDir, file), input);
     if (password !== undefined && password !== ctx.password) writeFileSync(join(o.corpusDir, `${target}-${shortHash(input)}.pw`), password);
-    if (known) {
-      const index = join(o.corpusDir, KNOWN_INDEX);
-      const all: Record<string, string> = existsSync(index) ? JSON.parse(readFileSync(index, 'utf8')) : {};
+    if (known && known !== 'slow') {
       all[file] = `${known.id}: ${known.finding}`;
       writeFileSync(index, JSON.stringify(all, Object.keys(all).sort(), 2) + '\n');
     }
@@ -92,13 +102,14 @@ export async function fuzzTarget(target: TargetName, o: FuzzOptions): Promise<Fu
       const seed = seeds[plan.seed]!;
       const cctx = seed.password !== undefined ? { ...ctx, password: seed.password } : ctx;
       stats.cases++;
+      if (inflight) writeFileSync(inflight, input);
       const c0 = performance.now();
       try {
         const r = await runCase(target, input, cctx, plan);
         if (r.outcome === 'result') stats.results++;
         else stats.errors[r.code!] = (stats.errors[r.code!] ?? 0) + 1;
         if (r.ms > slowMs) {
-          stats.findings.push({ kind: 'slow', message: `${target}: ${Math.round(r.ms)} ms`, stack: '', plan, seedName: seed.name, ms: r.ms, file: save(input, undefined, seed.password) });
+          stats.findings.push({ kind: 'slow', message: `${target}: ${Math.round(r.ms)} ms`, stack: '', plan, seedName: seed.name, ms: r.ms, file: save(input, 'slow', seed.password) });
         }
       } catch (v) {
         if (!(v instanceof PropertyViolation)) throw v;

@@ -65,7 +65,15 @@ export function applyPlan(seeds: readonly Seed[], plan: Plan): Uint8Array {
   return b;
 }
 
+/** The largest case a mutation may make (a mutation that would go past it leaves the input as it was). */
+export const MAX_CASE_BYTES = 4 * 1024 * 1024;
+
 export function mutate(family: Family, b: Uint8Array, o: Op): Uint8Array {
+  const out = mutateOnce(family, b, o);
+  return out.length > MAX_CASE_BYTES ? b : out;
+}
+
+function mutateOnce(family: Family, b: Uint8Array, o: Op): Uint8Array {
   if (family === 'der') {
     // Mostly structure-aware; sometimes plain bytes.
     return o.kind % 8 < 6 ? mutateDer(b, o) : mutateBytes(b, o);
@@ -280,7 +288,8 @@ function mutateDer(b: Uint8Array, o: Op): Uint8Array {
     case 2: {
       // Duplicate an element (a few times, or many: counts of SignerInfos, RecipientInfos, certificates…).
       if (!siblings) return mutateBytes(b, o);
-      const times = o.b % 4 === 0 ? 2 + (o.c % 300) : 1 + (o.c % 3);
+      const size = encodeDer(n).length;
+      const times = Math.max(1, Math.min(o.b % 4 === 0 ? 2 + (o.c % 300) : 1 + (o.c % 3), Math.floor(MAX_CASE_BYTES / 2 / (size + 4))));
       siblings.splice(at.index + 1, 0, ...Array.from({ length: times }, () => clone(n)));
       break;
     }
@@ -481,7 +490,7 @@ function mutateMime(b: Uint8Array, o: Op): Uint8Array {
       const parts = s.split(`--${bd}`);
       if (parts.length < 3) return mutateBytes(b, o);
       const k = 1 + (o.a % (parts.length - 2));
-      const times = o.c % 4 === 0 ? 1000 : 1 + (o.c % 3);
+      const times = Math.min(o.c % 4 === 0 ? 1000 : 1 + (o.c % 3), Math.floor(MAX_CASE_BYTES / 2 / (parts[k]!.length + 1)));
       parts.splice(k, 0, ...Array.from({ length: times }, () => parts[k]!));
       s = parts.join(`--${bd}`);
       break;
@@ -505,11 +514,29 @@ function mutateMime(b: Uint8Array, o: Op): Uint8Array {
 // -----------------------------------------------------------------------------------------------------------------
 // base64
 
-/** Runs of base64 lines (a MIME body, a PEM block): [start, end) in the latin1 text. */
+const B64_LINE = /^[A-Za-z0-9+/=]{4,}\r?$/;
+
+/** Runs of base64 lines (a MIME body, a PEM block): [start, end) in the latin1 text. A line scan, not one regex (a
+ * regex over a multi-MiB run overflows the stack). */
 function base64Runs(s: string): [number, number][] {
   const out: [number, number][] = [];
-  for (const m of s.matchAll(/(?:^[A-Za-z0-9+/=]{4,}\r?$\n?)+/gm)) {
-    if (m[0].length >= 40) out.push([m.index!, m.index! + m[0].length]);
+  let runStart = -1;
+  let pos = 0;
+  while (pos <= s.length) {
+    const nl = s.indexOf('\n', pos);
+    const end = nl < 0 ? s.length : nl + 1;
+    const line = s.slice(pos, nl < 0 ? s.length : nl);
+    const b64 = line.length <= 10_000 && B64_LINE.test(line);
+    if (b64 && runStart < 0) runStart = pos;
+    if (!b64 && runStart >= 0) {
+      if (pos - runStart >= 40) out.push([runStart, pos]);
+      runStart = -1;
+    }
+    if (nl < 0) {
+      if (runStart >= 0 && end - runStart >= 40) out.push([runStart, end]);
+      break;
+    }
+    pos = end;
   }
   return out;
 }

@@ -135,6 +135,9 @@ export class PropertyViolation extends Error {
   }
 }
 
+/** How long a case may take to settle before it is a failure (the runner flags > 2 s as slow long before). */
+const SETTLE_MS = 30_000;
+
 const isAscii = (b: Uint8Array): boolean => b.every((x) => x < 0x80);
 
 /**
@@ -160,11 +163,18 @@ export async function runCase(target: TargetName, input: Uint8Array, ctx: Target
   const snapshot = whole.slice();
   const t0 = performance.now();
   let r: CaseResult;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // A call that never settles (a promise nobody resolves) is a failure of its own; a synchronous endless loop can
+  // not be caught in the process: the long runner leaves the case in progress in a file for that (see _fuzz.ts).
+  const never = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PropertyViolation(`${target}: did not settle within ${SETTLE_MS / 1000} s`, target)), SETTLE_MS);
+  });
   try {
-    await TARGETS[target](arg, ctx);
+    await Promise.race([TARGETS[target](arg, ctx), never]);
     r = { outcome: 'result', ms: performance.now() - t0 };
   } catch (e) {
     const ms = performance.now() - t0;
+    if (e instanceof PropertyViolation) throw e;
     if (!(e instanceof SmimeError)) {
       const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
       throw new PropertyViolation(`${target}: threw a non-SmimeError (${what})`, target, e);
@@ -173,6 +183,8 @@ export async function runCase(target: TargetName, input: Uint8Array, ctx: Target
       throw new PropertyViolation(`${target}: the password appears in an error message`, target, e);
     }
     r = { outcome: 'error', code: e.code, ms };
+  } finally {
+    clearTimeout(timer);
   }
   for (let i = 0; i < whole.length; i++) {
     if (whole[i] !== snapshot[i]) {
