@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { SHARED_VECTORS, VECTORS, sharedAvailable } from '../_helpers/env.js';
 import { manifest } from '../_helpers/identities.js';
 import { x509 } from '../../src/certs/x509.js';
+import { extractCms, parseMultipartSigned } from '../../src/mime/smime.js';
 import { encodeDer, parseDer, type Family, type Seed } from './_mutators.js';
 
 /** The fuzz targets, one per parser the library exposes to untrusted input. */
@@ -140,7 +141,23 @@ async function load(): Promise<Record<TargetName, FuzzSeed[]>> {
     if (rel.startsWith('java/') || rel.endsWith('.key.pem') || /^pki\/.*key/.test(rel)) continue;
     classify(seeds, `vectors/${rel}`, read(p), rel.endsWith('.p12') ? manifest.password : undefined);
   }
-  // The certificates also as DER, and the sample chain as a bundle.
+  // The CMS of each message also as raw DER (accepted as is): the zero-copy path over the caller's own bytes.
+  for (const t of ['decrypt', 'verify', 'open'] as const) {
+    for (const s of seeds[t].filter((x) => x.family === 'eml' && x.name.startsWith('vectors/'))) {
+      try {
+        const der = extractCms(s.bytes).der;
+        seeds[t].push({ name: `${s.name} (CMS DER)`, family: 'der', bytes: der.slice() });
+      } catch {
+        try {
+          const der = parseMultipartSigned(s.bytes).signature;
+          seeds[t].push({ name: `${s.name} (signature DER)`, family: 'der', bytes: der.slice() });
+        } catch {
+          // neither: no DER seed from this one
+        }
+      }
+    }
+  }
+  // The certificates also as DER.
   for (const s of seeds.certificate.filter((x) => x.family === 'pem' && x.name.startsWith('vectors/identities/'))) {
     const b64 = Buffer.from(s.bytes).toString('latin1').replace(/-----[^-]+-----|\s/g, '');
     seeds.certificate.push({ name: `${s.name} (DER)`, family: 'der', bytes: new Uint8Array(Buffer.from(b64, 'base64')) });
