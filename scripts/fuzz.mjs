@@ -1,7 +1,10 @@
 // The long fuzz run (`npm run fuzz`): runs test/fuzz/long.fuzz.ts through vitest (the targets are TypeScript, and
 // vitest already compiles them for the tests), one target after another, each for --runs cases (default 100 000)
 // or --minutes minutes (default 20), whichever ends first. Failing inputs, and inputs slower than 2 s, are written
-// to test/fuzz/corpus/ (target + short hash); test/fuzz/corpus.test.ts replays them in every `npm test`.
+// to test/fuzz/corpus/ (target + short hash); test/fuzz/corpus.test.ts replays them in every `npm test`. A case made
+// from a public vector of ../shared is written to the system's temporary folder instead (smime-fuzz-corpus-shared):
+// the public vectors are never copied into the repository, so reproduce it from a vectors/ seed before committing.
+// FUZZ_SHARED_VECTORS=<path> points at the public vectors when ../shared is not beside the checkout.
 //
 //   npm run fuzz -- [--runs N] [--minutes M] [--target NAME[,NAME…]] [--seed S]
 //

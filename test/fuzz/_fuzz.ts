@@ -76,10 +76,13 @@ export async function fuzzTarget(target: TargetName, o: FuzzOptions): Promise<Fu
   const inflight = o.corpusDir ? join(tmpdir(), `smime-fuzz-inflight-${target}.bin`) : undefined;
   if (inflight) console.log(`[fuzz] ${target}: the case in progress is kept in ${inflight}`);
 
-  const save = (input: Uint8Array, known: KnownFinding | 'slow' | undefined, password?: string): string | undefined => {
+  const save = (input: Uint8Array, known: KnownFinding | 'slow' | undefined, fromShared: boolean, password?: string): string | undefined => {
     if (!o.corpusDir) return undefined;
-    mkdirSync(o.corpusDir, { recursive: true });
-    const index = join(o.corpusDir, KNOWN_INDEX);
+    // A case made from a public vector (../shared) is that vector, nearly: it never goes into the repository. It is
+    // written outside it, to be reproduced from a seed of vectors/ (or by hand) before it joins the corpus.
+    const dir = fromShared ? join(tmpdir(), 'smime-fuzz-corpus-shared') : o.corpusDir;
+    mkdirSync(dir, { recursive: true });
+    const index = join(dir, KNOWN_INDEX);
     const all: Record<string, string> = existsSync(index) ? JSON.parse(readFileSync(index, 'utf8')) : {};
     if (known && known !== 'slow') {
       // One case per known finding and target is enough: the finding is being fixed.
@@ -87,19 +90,20 @@ export async function fuzzTarget(target: TargetName, o: FuzzOptions): Promise<Fu
       if (had) return had;
     }
     const file = `${target}-${shortHash(input)}.bin${known === 'slow' ? '.slow' : known ? '.known' : ''}`;
-    writeFileSync(join(o.corpusDir, file), input);
-    if (password !== undefined && password !== ctx.password) writeFileSync(join(o.corpusDir, `${target}-${shortHash(input)}.pw`), password);
+    writeFileSync(join(dir, file), input);
+    if (password !== undefined && password !== ctx.password) writeFileSync(join(dir, `${target}-${shortHash(input)}.pw`), password);
     if (known && known !== 'slow') {
       all[file] = `${known.id}: ${known.finding}`;
       writeFileSync(index, JSON.stringify(all, Object.keys(all).sort(), 2) + '\n');
     }
-    return file;
+    return fromShared ? join(dir, file) : file;
   };
 
   await fc.assert(
     fc.asyncProperty(planArb(seeds.length), async (plan) => {
       const input = applyPlan(seeds, plan);
       const seed = seeds[plan.seed]!;
+      const fromShared = seed.name.startsWith('shared/');
       const cctx = seed.password !== undefined ? { ...ctx, password: seed.password } : ctx;
       stats.cases++;
       if (inflight) writeFileSync(inflight, input);
@@ -109,7 +113,7 @@ export async function fuzzTarget(target: TargetName, o: FuzzOptions): Promise<Fu
         if (r.outcome === 'result') stats.results++;
         else stats.errors[r.code!] = (stats.errors[r.code!] ?? 0) + 1;
         if (r.ms > slowMs) {
-          stats.findings.push({ kind: 'slow', message: `${target}: ${Math.round(r.ms)} ms`, stack: '', plan, seedName: seed.name, ms: r.ms, file: save(input, 'slow', seed.password) });
+          stats.findings.push({ kind: 'slow', message: `${target}: ${Math.round(r.ms)} ms`, stack: '', plan, seedName: seed.name, ms: r.ms, file: save(input, 'slow', fromShared, seed.password) });
         }
       } catch (v) {
         if (!(v instanceof PropertyViolation)) throw v;
@@ -124,7 +128,7 @@ export async function fuzzTarget(target: TargetName, o: FuzzOptions): Promise<Fu
           plan,
           seedName: seed.name,
           ms: performance.now() - c0,
-          file: save(input, known, seed.password),
+          file: save(input, known, fromShared, seed.password),
         });
       }
     }),
