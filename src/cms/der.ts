@@ -108,8 +108,12 @@ export function readTlv(buf: Uint8Array, pos: number, limit = buf.length, depth 
   return { cls, constructed, tagNo, start, contentStart, contentEnd, end: contentEnd, indefinite: false };
 }
 
-/** The direct children of a constructed element. */
-export function children(buf: Uint8Array, t: Tlv, depth = 0, lim = DEFAULT_BER_LIMITS): Tlv[] {
+/**
+ * The direct children of a constructed element. `t` may be a missing element (`f[2]` of a SEQUENCE that has two):
+ * that is malformed input, `CMSInvalid`, not a TypeError in the caller.
+ */
+export function children(buf: Uint8Array, t: Tlv | undefined, depth = 0, lim = DEFAULT_BER_LIMITS): Tlv[] {
+  if (!t) fail('missing element');
   if (!t.constructed) fail('expected a constructed value');
   const out: Tlv[] = [];
   let p = t.contentStart;
@@ -132,7 +136,8 @@ export function expect(t: Tlv | undefined, tagNo: number, what: string, cls = UN
  * The bytes of an OCTET STRING (or any string type): a subarray when primitive, one joined copy when constructed.
  * With `room` > 0 the result is always a fresh buffer, `room` bytes longer than the content (which starts it).
  */
-export function stringContent(buf: Uint8Array, t: Tlv, lim = DEFAULT_BER_LIMITS, room = 0): Uint8Array {
+export function stringContent(buf: Uint8Array, t: Tlv | undefined, lim = DEFAULT_BER_LIMITS, room = 0): Uint8Array {
+  if (!t) fail('missing string');
   if (!t.constructed && room === 0) return buf.subarray(t.contentStart, t.contentEnd);
   const chunks: Tlv[] = [];
   if (t.constructed) collectChunks(buf, t, chunks, 0, lim);
@@ -163,8 +168,9 @@ function collectChunks(buf: Uint8Array, t: Tlv, out: Tlv[], depth: number, lim: 
   }
 }
 
-export function decodeOid(buf: Uint8Array, t: Tlv): string {
-  if (t.cls !== UNIVERSAL || t.tagNo !== TAG.OID || t.constructed) fail('expected an OBJECT IDENTIFIER');
+/** The dotted form of an OBJECT IDENTIFIER (`t` may be a missing element: `CMSInvalid`). */
+export function decodeOid(buf: Uint8Array, t: Tlv | undefined): string {
+  if (!t || t.cls !== UNIVERSAL || t.tagNo !== TAG.OID || t.constructed) fail('expected an OBJECT IDENTIFIER');
   const b = buf.subarray(t.contentStart, t.contentEnd);
   if (b.length === 0 || b.length > 64) fail('bad OBJECT IDENTIFIER length');
   const arcs: number[] = [];
