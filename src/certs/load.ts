@@ -6,7 +6,7 @@
  * per line. A bundle's certificate blocks are counted before any is decoded (`maxPemCertificates`). DER input is
  * copied, so nothing kept depends on the caller's buffer (a Node Buffer may be a view into a shared pool).
  */
-import { CertificateInvalid, CMSLimitExceeded, KeyInvalid } from '../errors.js';
+import { CertificateInvalid, CMSLimitExceeded, KeyInvalid, MIMEInvalid } from '../errors.js';
 import { latin1, toBytes } from '../lib/bytes.js';
 import { DEFAULT_LIMITS } from '../lib/limits.js';
 import { decodeBase64 } from '../mime/base64.js';
@@ -61,9 +61,15 @@ function* pemSpans(text: string): Generator<PemSpan> {
   }
 }
 
+/** The bytes of one PEM block; bad base64 is a CertificateInvalid naming the block (it is certificate input). */
 function decodeSpan(text: string, s: PemSpan): Uint8Array {
   const body = text.slice(s.start, s.end).replace(/^[A-Za-z-]+:.*$/gm, ''); // drop RFC 1421 headers such as Proc-Type
-  return decodeBase64(toBytes(body));
+  try {
+    return decodeBase64(toBytes(body));
+  } catch (e) {
+    if (!(e instanceof MIMEInvalid)) throw e;
+    throw new CertificateInvalid(`PEM "${s.label}" block: ${e.message}`, { cause: e });
+  }
 }
 
 /** All PEM blocks in the text, in order. */

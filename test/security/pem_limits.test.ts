@@ -121,3 +121,13 @@ describe('certificates in a Node Buffer that is a view into a larger pooled Arra
     expect(e).toBeInstanceOf(SmimeError);
   });
 });
+
+describe('PEM base64', () => {
+  it('bad base64 inside a certificate or CRL block is certificate input: CertificateInvalid, not MIMEInvalid', async () => {
+    const { CertificateStore: Store, CertificateInvalid: Invalid } = await import('../../src/index.js');
+    const store = new Store();
+    const bad = (label: string) => `-----BEGIN ${label}-----\nMIIB$$$$****\n-----END ${label}-----\n`;
+    await expect(store.addCertificate(bad('CERTIFICATE'))).rejects.toBeInstanceOf(Invalid);
+    expect(() => store.addCrl(bad('X509 CRL'))).toThrow(Invalid);
+  });
+});
