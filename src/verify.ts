@@ -30,7 +30,8 @@ import { ekuAllowsEmail, isValidAt, type CertInfo } from './certs/cert_info.js';
 import { allowsSigning } from './certs/signing.js';
 import { pemCrls } from './certs/load.js';
 import { CMSInvalid, MIMEInvalid, SmimeError } from './errors.js';
-import { DEFAULT_LIMITS, inputLimits, mimeLimits, PathBudget, resolveLimits, type Limits } from './lib/limits.js';
+import { berLimits, DEFAULT_LIMITS, inputLimits, mimeLimits, PathBudget, resolveLimits, type Limits } from './lib/limits.js';
+import { withBerLimits } from './cms/der.js';
 import { isWeakHash, resolvePolicyFor, type AlgorithmPolicy } from './crypto/policy.js';
 import { equal, toBytes } from './lib/bytes.js';
 import { OIDS } from './cms/oids.js';
@@ -452,7 +453,7 @@ export async function verifySignedCms(
   detachedContent: Uint8Array | undefined,
   ctx: VerifyContext,
 ): Promise<{ content: Uint8Array; signers: SignerResult[] }> {
-  const sd = parseSignedData(der, ctx.limits);
+  const sd = withBerLimits(berLimits(ctx.limits), () => parseSignedData(der, ctx.limits));
   const content = detachedContent ?? sd.eContent;
   if (!content) throw new CMSInvalid('signed-data has no content (a detached signature without the signed part)');
   const signers: SignerResult[] = [];

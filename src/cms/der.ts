@@ -36,6 +36,24 @@ export interface BerLimits {
 
 export const DEFAULT_BER_LIMITS: BerLimits = { maxDepth: 64, maxChunks: 1 << 20 };
 
+/** The limits a read uses when it is given none: the defaults, or those of `withBerLimits`. */
+let current: BerLimits = DEFAULT_BER_LIMITS;
+
+/**
+ * Runs `parse` (synchronous, so no other parse can run meanwhile) with `lim` as the limits of every read that is
+ * given none, then restores the previous ones. How one call's `maxBerDepth`/`maxBerElements` reach the readers of a
+ * whole structure without threading them through every `children()`.
+ */
+export function withBerLimits<T>(lim: BerLimits, parse: () => T): T {
+  const previous = current;
+  current = lim;
+  try {
+    return parse();
+  } finally {
+    current = previous;
+  }
+}
+
 export const UNIVERSAL = 0;
 export const CONTEXT = 2;
 export const TAG = {
@@ -59,7 +77,7 @@ function fail(msg: string): never {
 }
 
 /** Reads the element that starts at `pos`; `limit` is the end of the enclosing value. */
-export function readTlv(buf: Uint8Array, pos: number, limit = buf.length, depth = 0, lim = DEFAULT_BER_LIMITS): Tlv {
+export function readTlv(buf: Uint8Array, pos: number, limit = buf.length, depth = 0, lim = current): Tlv {
   if (depth > lim.maxDepth) throw new CMSLimitExceeded(`BER nesting deeper than ${lim.maxDepth}`, { limit: 'maxBerDepth' });
   const start = pos;
   if (pos >= limit) fail('truncated (identifier)');
@@ -112,7 +130,7 @@ export function readTlv(buf: Uint8Array, pos: number, limit = buf.length, depth 
  * The direct children of a constructed element. `t` may be a missing element (`f[2]` of a SEQUENCE that has two):
  * that is malformed input, `CMSInvalid`, not a TypeError in the caller.
  */
-export function children(buf: Uint8Array, t: Tlv | undefined, depth = 0, lim = DEFAULT_BER_LIMITS): Tlv[] {
+export function children(buf: Uint8Array, t: Tlv | undefined, depth = 0, lim = current): Tlv[] {
   if (!t) fail('missing element');
   if (!t.constructed) fail('expected a constructed value');
   const out: Tlv[] = [];
@@ -136,7 +154,7 @@ export function expect(t: Tlv | undefined, tagNo: number, what: string, cls = UN
  * The bytes of an OCTET STRING (or any string type): a subarray when primitive, one joined copy when constructed.
  * With `room` > 0 the result is always a fresh buffer, `room` bytes longer than the content (which starts it).
  */
-export function stringContent(buf: Uint8Array, t: Tlv | undefined, lim = DEFAULT_BER_LIMITS, room = 0): Uint8Array {
+export function stringContent(buf: Uint8Array, t: Tlv | undefined, lim = current, room = 0): Uint8Array {
   if (!t) fail('missing string');
   if (!t.constructed && room === 0) return buf.subarray(t.contentStart, t.contentEnd);
   const chunks: Tlv[] = [];

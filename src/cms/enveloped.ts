@@ -20,7 +20,7 @@
  */
 import { concat } from '../lib/bytes.js';
 import { CMSDecryptionFailed, CMSInvalid, CMSLimitExceeded, SmimeError, UnsupportedAlgorithm } from '../errors.js';
-import { DEFAULT_LIMITS, type Limits } from '../lib/limits.js';
+import { berLimits, DEFAULT_LIMITS, type Limits } from '../lib/limits.js';
 import { getCrypto, randomBytes } from '../crypto/provider.js';
 import type { CertInfo } from '../certs/cert_info.js';
 import { keyKind } from '../certs/cert_info.js';
@@ -36,6 +36,7 @@ import {
   sortDerSet,
   stringContent,
   TAG,
+  withBerLimits,
   type Tlv,
 } from './der.js';
 import { OIDS, oidName } from './oids.js';
@@ -286,7 +287,7 @@ export interface OpenEnvelopeOptions {
    */
   inPlace?: boolean;
   /** `maxRecipientInfos` and `maxKeyTrials` (default: `DEFAULT_LIMITS`). */
-  limits?: Pick<Limits, 'maxRecipientInfos' | 'maxKeyTrials'>;
+  limits?: Pick<Limits, 'maxRecipientInfos' | 'maxKeyTrials' | 'maxBerDepth' | 'maxBerElements'>;
   /**
    * Whether content that a key tried on a RecipientInfo not naming it decrypted to is the message (decryptMessage
    * and openMessage: "is a MIME entity"). Asked for non-AEAD ciphers only: padding alone lets a wrong key through
@@ -311,7 +312,7 @@ export async function openEnvelope(
   options: OpenEnvelopeOptions = {},
 ): Promise<OpenedEnvelope> {
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const env = parseEnvelope(der, options.inPlace === true, limits.maxRecipientInfos);
+  const env = withBerLimits(berLimits(limits), () => parseEnvelope(der, options.inPlace === true, limits.maxRecipientInfos));
   getCrypto(crypto);
   const matched: Candidate[] = [];
   const fallback: Candidate[] = [];

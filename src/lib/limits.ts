@@ -25,9 +25,12 @@ export interface Limits {
   maxHeaders: number;
   /** Body parts of one multipart. Default 1000. */
   maxParts: number;
-  /** BER/DER nesting depth. Default 64. */
+  /** BER/DER nesting depth (checked while the SignedData or (Auth)EnvelopedData structure is parsed). Default 64. */
   maxBerDepth: number;
-  /** Elements in one constructed BER value (the entries of a SET OF, the chunks of a constructed string). Default 1 048 576. */
+  /**
+   * Elements in one constructed BER value (the entries of a SET OF, the chunks of a constructed string), checked
+   * while the SignedData or (Auth)EnvelopedData structure is parsed. Default 1 048 576.
+   */
   maxBerElements: number;
   /** RecipientInfos in one EnvelopedData/AuthEnvelopedData (each RecipientEncryptedKey of a KARI counts as one). Default 1024. */
   maxRecipientInfos: number;
@@ -135,7 +138,7 @@ export function mimeLimits(l: Limits): { maxHeaderBytes: number; maxHeaders: num
 }
 
 /** The BER reader's view of the limits. */
-export function berLimits(l: Limits): { maxDepth: number; maxChunks: number } {
+export function berLimits(l: Pick<Limits, 'maxBerDepth' | 'maxBerElements'>): { maxDepth: number; maxChunks: number } {
   return { maxDepth: l.maxBerDepth, maxChunks: l.maxBerElements };
 }
 

@@ -150,6 +150,20 @@ describe('signed messages: counts checked before any work', () => {
     });
   });
 
+  it('maxBerElements and maxBerDepth apply to the structure of one call', async () => {
+    const store = await storeFor(pki, ['bob']);
+    const elements = await verifyCounting(pkcs7Mime(signedDer), store, { maxBerElements: 3 });
+    expect((elements.e as CMSLimitExceeded).limit).toBe('maxBerElements');
+    expect(elements.calls).toEqual({});
+    // OpenSSL's -stream output is indefinite-length BER: reading it walks the nesting.
+    const { decryptMessage } = await import('../../src/index.js');
+    const { storeWith, vfile } = await import('../_helpers/identities.js');
+    const alice = await storeWith(['alice-enc-2025']);
+    const streamed = vfile('openssl/enc-stream.eml');
+    await expect(decryptMessage(streamed, { store: alice, limits: { maxBerDepth: 2 } })).rejects.toMatchObject({ limit: 'maxBerDepth' });
+    expect((await decryptMessage(streamed, { store: alice })).content.length).toBeGreaterThan(0);
+  });
+
   it('openMessage stops at maxMimeDepth layers', async () => {
     const alice = await storeFor(pki, ['alice-sign']);
     let m: Uint8Array = new TextEncoder().encode(MESSAGE);
