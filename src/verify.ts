@@ -355,7 +355,7 @@ async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo, conten
     add('expired', reason);
   }
 
-  const chain = await ctx.store.chain(info, at, sd.certificates, ctx.policy.allowWeak, ctx.pathBudget);
+  const chain = await ctx.store.chain(info, at, sd.certificates, ctx.policy.allowWeak, ctx.pathBudget, ctx.crypto);
   if (!chain.chain) {
     if (chain.problem === 'expired') add('expired', 'issuer-expired');
     else if (chain.problem === 'weak-algorithm') add('untrusted', 'chain-weak-algorithm');

@@ -284,12 +284,13 @@ export class CertificateStore {
   /**
    * Builds the chain of `info` to a trust anchor at `at`, with the store's certificates plus `extra`. Path building
    * spends from `budget` (one per verification call, shared by its signers); without one, a fresh budget with the
-   * store's limits. Past the budget the problem is 'path-building-limit'.
+   * store's limits. Past the budget the problem is 'path-building-limit'. Signatures are checked with `crypto`
+   * (a call's `options.crypto`), else the store's.
    */
-  chain(info: CertInfo, at: Date, extra: readonly CertInfo[] = [], allowWeak = this.policy.allowWeak, budget?: PathBudget) {
+  chain(info: CertInfo, at: Date, extra: readonly CertInfo[] = [], allowWeak = this.policy.allowWeak, budget?: PathBudget, crypto = this.crypto) {
     return buildChain(info, [...extra, ...this.allCertificates()], this.trustAnchors, at, {
       allowWeak,
-      crypto: this.crypto,
+      crypto,
       budget: budget ?? new PathBudget(this.limits),
     });
   }
