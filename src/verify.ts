@@ -317,6 +317,8 @@ interface SignerOutcome {
   info?: CertInfo;
   si: ParsedSignerInfo;
   check?: SignerInfoCheck;
+  /** The path to the trust anchor, leaf first, when there is one. */
+  path?: CertInfo[];
 }
 
 async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo, content: Uint8Array, ctx: VerifyContext): Promise<SignerOutcome> {
@@ -406,7 +408,7 @@ async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo, conten
     reasons,
   };
   if (check.signingTime) result.signingTime = check.signingTime;
-  return { result, info, si, check };
+  return { result, info, si, check, path: chain.chain };
 }
 
 const CONTENT_CIPHER_OIDS = new Set<string>([
@@ -419,7 +421,14 @@ const CONTENT_CIPHER_OIDS = new Set<string>([
 /** After a valid signature: learn the message's certificates and the sender's preferences. */
 function harvest(sd: ParsedSignedData, o: SignerOutcome, ctx: VerifyContext): void {
   const { store } = ctx;
-  for (const c of sd.certificates) store.learnCertificate(c);
+  // Only what concerns the signer: the certificates of its path, and its own other certificates (those naming one
+  // of its addresses: its encryption certificate). Whatever else a message carries stays out of the store, so a
+  // correspondent can't fill it with certificates that every later path building would have to look at.
+  const signerEmails = o.info?.emails ?? [];
+  const onPath = new Set(o.path ?? (o.info ? [o.info] : []));
+  for (const c of sd.certificates) {
+    if (onPath.has(c) || (!c.isCA && c.emails.some((e) => signerEmails.includes(e)))) store.learnCertificate(c);
+  }
   const email = o.result.email;
   if (!email || !o.check) return;
   const smime = o.check.smime;
