@@ -6,6 +6,7 @@
 import { CertificateInvalid, SmimeError } from '../errors.js';
 import { toHex } from '../lib/bytes.js';
 import { children, decodeOid, readTlv, stringContent, TAG, type Tlv } from '../cms/der.js';
+import { parseTime } from '../cms/attributes.js';
 
 export const OID = {
   rsaEncryption: '1.2.840.113549.1.1.1',
@@ -84,23 +85,6 @@ export interface CertInfo {
   signature: Uint8Array;
   selfIssued: boolean;
   /** SHA-256 fingerprint is computed lazily elsewhere; this is a cheap unique key (hex of the DER's tail + length). */
-}
-
-function parseTime(buf: Uint8Array, t: Tlv): Date {
-  const s = new TextDecoder('latin1').decode(buf.subarray(t.contentStart, t.contentEnd));
-  let m: RegExpMatchArray | null;
-  if (t.tagNo === TAG.UTCTime) {
-    m = s.match(/^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?Z$/);
-    if (!m) throw new CertificateInvalid('bad UTCTime');
-    const yy = Number(m[1]);
-    return new Date(Date.UTC(yy >= 50 ? 1900 + yy : 2000 + yy, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)));
-  }
-  if (t.tagNo === TAG.GeneralizedTime) {
-    m = s.match(/^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?(?:\.\d+)?Z$/);
-    if (!m) throw new CertificateInvalid('bad GeneralizedTime');
-    return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)));
-  }
-  throw new CertificateInvalid('bad validity time');
 }
 
 /** Parses the fields of an X.509 certificate. Throws CertificateInvalid on malformed input. */

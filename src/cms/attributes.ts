@@ -226,8 +226,19 @@ export function parseTime(buf: Uint8Array, t: Tlv): Date {
 }
 
 function utc(year: number, m: RegExpMatchArray): Date {
-  const d = new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)));
-  if (Number.isNaN(d.getTime())) throw new CMSInvalid('malformed time value');
+  const [month, day, hour, minute, second] = [Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)];
+  const d = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  // Date.UTC rolls over (month 13 is January of the next year): a field out of its range is malformed, not a date.
+  if (
+    Number.isNaN(d.getTime()) ||
+    d.getUTCFullYear() !== year ||
+    d.getUTCMonth() !== month - 1 ||
+    d.getUTCDate() !== day ||
+    d.getUTCHours() !== hour ||
+    d.getUTCMinutes() !== minute ||
+    d.getUTCSeconds() !== second
+  )
+    throw new CMSInvalid('malformed time value');
   return d;
 }
 

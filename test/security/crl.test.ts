@@ -251,3 +251,18 @@ describe('addCrl parses on add; no stored CRL breaks verifyMessage', () => {
     expect(Buffer.from(store.crls[0]!).equals(Buffer.from(der))).toBe(true);
   });
 });
+
+describe('time fields out of range', () => {
+  it('a month 13 or a 25th hour is malformed, not rolled over into another date', async () => {
+    const { parseTime } = await import('../../src/cms/attributes.js');
+    const { readTlv } = await import('../../src/cms/der.js');
+    const t = (s: string, tag = 0x17) => {
+      const b = new Uint8Array([tag, s.length, ...new TextEncoder().encode(s)]);
+      return () => parseTime(b, readTlv(b, 0));
+    };
+    expect(t('200131235959Z')().toISOString()).toBe('2020-01-31T23:59:59.000Z');
+    for (const bad of ['201301000000Z', '200132000000Z', '200230000000Z', '200101250000Z', '200101006000Z', '200101000060Z'])
+      expect(t(bad), bad).toThrow(/malformed time/);
+    expect(t('20211301000000Z', 0x18)).toThrow(/malformed time/);
+  });
+});
