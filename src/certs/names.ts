@@ -6,9 +6,11 @@
  * §4.3). The rule here is the simplification RFC 5280 allows of LDAP string preparation (RFC 4518): the same RDNs in
  * the same order, each with the same attribute types and values (AVA order inside a multi-valued RDN does not
  * matter); a string value (PrintableString, UTF8String, TeletexString, BMPString, UniversalString, IA5String) is
- * decoded to Unicode, NFKC-normalised, lower-cased (`toLowerCase`, an approximation of RFC 4518 case folding: no
- * full folding such as ß → ss, and the map-to-nothing characters are kept), and its insignificant spaces removed
- * (leading and trailing whitespace dropped, internal runs of whitespace made one space). Every other value, and a
+ * decoded to Unicode and prepared: the RFC 4518 §2.2 map (soft hyphens, joiners, variation selectors and control
+ * characters to nothing; tabs, line breaks and every other separator to SPACE), lower case (`toLowerCase`, an
+ * approximation of the RFC's case folding: no full folding such as ß → ss), NFKC, and insignificant spaces removed
+ * (leading and trailing dropped, internal runs made one). The §2.4 prohibited characters are not refused (they
+ * are only compared). Every other value, and a
  * string that does not decode (bad UTF-8, odd BMPString length, a PrintableString byte above 0x7F), matches only
  * the same encoding byte for byte. TeletexString is read as Latin-1, as most implementations do.
  *
@@ -112,7 +114,14 @@ function decode(tagNo: number, b: Uint8Array): string | undefined {
   }
 }
 
-/** NFKC, lower case, insignificant whitespace removed (see the header for what this simplifies). */
+/** RFC 4518 §2.2: code points mapped to nothing (soft hyphens, joiners, variation selectors, controls, format). */
+const MAP_TO_NOTHING =
+  /[\u0000-\u0008\u000E-\u001F\u007F-\u0084\u0086-\u009F\u00AD\u034F\u06DD\u070F\u1806\u180B-\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2063\u206A-\u206F\uFE00-\uFE0F\uFEFF\uFFF9-\uFFFC\u{1D173}-\u{1D17A}\u{E0001}\u{E0020}-\u{E007F}]/gu;
+/** RFC 4518 §2.2: code points mapped to SPACE (tabs, line breaks, NEL, and every space, line or paragraph separator). */
+const MAP_TO_SPACE = /[\u0009-\u000D\u0085\p{Z}]/gu;
+
+/** Map, lower case, NFKC (lower case again: NFKC can make capitals, ℌ → H), insignificant spaces removed. */
 function prepare(s: string): string {
-  return s.normalize('NFKC').toLowerCase().replace(/\s+/gu, ' ').trim();
+  const t = s.replace(MAP_TO_NOTHING, '').replace(MAP_TO_SPACE, ' ').toLowerCase().normalize('NFKC').toLowerCase();
+  return t.replace(/ +/g, ' ').replace(/^ | $/g, '');
 }

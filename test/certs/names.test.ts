@@ -5,8 +5,9 @@
  * and never throw.
  */
 import { describe, expect, it } from 'vitest';
+import { certInfo } from '../../src/certs/cert_info.js';
 import { nameKey, namesMatch } from '../../src/certs/names.js';
-import { integer, octets, oid, seq, set, tlv } from '../../src/cms/der.js';
+import { algorithmIdentifier, explicit, integer, octets, oid, seq, set, tlv } from '../../src/cms/der.js';
 
 const CN = '2.5.4.3';
 const O = '2.5.4.10';
@@ -59,6 +60,16 @@ describe('namesMatch: RFC 5280 §7.1 name comparison', () => {
     expect(match(BASE, dn(printable('US'), printable('Test Certificates 2011'), printable('Goo d CA')))).toBe(false);
   });
 
+  it('RFC 4518 §2.2 map: soft hyphens, zero-width and control characters ignored, other separators are spaces', () => {
+    expect(match(BASE, dn(printable('US'), utf8('Test \u00adCerti\u200bficates\u3000 2011'), utf8('Good\u0085C\u0007A\uFEFF')))).toBe(true);
+    // Mapped to nothing is not a space.
+    expect(match(BASE, dn(printable('US'), utf8('Test Certificates 2011'), utf8('Good\u00adCA')))).toBe(false);
+    expect(match(BASE, dn(printable('US'), utf8('Test Certificates 2011'), utf8('\u2003Good\u2028CA\u000b')))).toBe(true);
+    // A variation selector after a letter is dropped; an ordinary character in its place is not.
+    expect(match(BASE, dn(printable('US'), utf8('Test Certificates 2011'), utf8('Good CA\ufe0f')))).toBe(true);
+    expect(match(BASE, dn(printable('US'), utf8('Test Certificates 2011'), utf8('Good CA.')))).toBe(false);
+  });
+
   it('case is not significant, in ASCII and beyond (Unicode lower case after NFKC)', () => {
     expect(match(BASE, dn(printable('us'), printable('TEST certificates 2011'), printable('gOOD ca')))).toBe(true);
     const a = dn(printable('FR'), utf8('École Ÿ'), utf8('Straße'));
@@ -66,6 +77,8 @@ describe('namesMatch: RFC 5280 §7.1 name comparison', () => {
     // NFKC: a precomposed é and e + combining acute, fullwidth letters and their ASCII forms.
     expect(match(a, dn(printable('FR'), utf8('E\u0301cole \u0178'), utf8('Ｓｔｒａße')))).toBe(true);
     expect(match(a, dn(printable('FR'), utf8('Ecole Ÿ'), utf8('Straße')))).toBe(false);
+    // A letter NFKC makes a capital (ℌ → H) still compares in lower case.
+    expect(match(name([[CN, utf8('\u210c CA')]]), name([[CN, printable('h ca')]]))).toBe(true);
   });
 
   it('PrintableString, UTF8String, BMPString, UniversalString, TeletexString and IA5String of the same text match', () => {
@@ -153,5 +166,19 @@ describe('namesMatch: RFC 5280 §7.1 name comparison', () => {
     expect(namesMatch(a, b)).toBe(true);
     expect(a).toEqual(a0);
     expect(b).toEqual(b0);
+  });
+
+  it('certInfo.selfIssued follows the same rule (issuer and subject differing only in encoding)', () => {
+    const cert = (issuer: Uint8Array, subject: Uint8Array) => {
+      const time = (s: string) => tlv(0x17, enc.encode(s));
+      const spki = seq(algorithmIdentifier('1.2.840.10045.2.1', oid('1.2.840.10045.3.1.7')), tlv(0x03, Uint8Array.of(0, 4, ...new Uint8Array(64))));
+      const alg = algorithmIdentifier('1.2.840.10045.4.3.2');
+      const tbs = seq(explicit(0, integer(2)), integer(1), alg, issuer, seq(time('200101000000Z'), time('300101000000Z')), subject, spki);
+      return seq(tbs, alg, tlv(0x03, Uint8Array.of(0, 1)));
+    };
+    const other = dn(utf8(' us'), utf8('TEST  CERTIFICATES 2011'), bmp('good ca'));
+    expect(certInfo(cert(BASE, other)).selfIssued).toBe(true);
+    expect(certInfo(cert(BASE, BASE)).selfIssued).toBe(true);
+    expect(certInfo(cert(BASE, dn(printable('US'), printable('Test Certificates 2011'), printable('Other CA')))).selfIssued).toBe(false);
   });
 });
