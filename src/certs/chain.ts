@@ -2,8 +2,8 @@
  * Chain building and checking: from a leaf, through the store's intermediates (and the message's certificates), up
  * to a trust anchor, at a given time. Certificate signatures are checked by the same code as message signatures
  * (cms/signed.ts `verifySignature`: RSA PKCS#1 v1.5 with any hash including MD5/SHA-224, RSA-PSS, ECDSA, Ed25519),
- * so an old MD5 or SHA-1 chain verifies when the policy allows weak algorithms; names and key identifiers link the
- * certificates; each issuer must be a CA valid at that time, allowed to sign certificates (keyUsage, when present,
+ * so an old MD5 or SHA-1 chain verifies when the policy allows weak algorithms; names (matched by RFC 5280 §7.1,
+ * certs/names.ts, not byte for byte) and key identifiers link the certificates; each issuer must be a CA valid at that time, allowed to sign certificates (keyUsage, when present,
  * asserts keyCertSign) and not below more intermediates than its pathLenConstraint allows (RFC 5280 §6.1.4 (k)–(n)).
  *
  * The trust anchor's own keyUsage and pathLenConstraint are checked too, when the anchor certificate states them:
