@@ -28,6 +28,7 @@ import type { CertificateStore } from './certs/store.js';
 import type { X509Certificate } from './certs/x509.js';
 import { ekuAllowsEmail, isValidAt, type CertInfo } from './certs/cert_info.js';
 import { allowsSigning } from './certs/signing.js';
+import { namesMatch } from './certs/names.js';
 import { pemCrls } from './certs/load.js';
 import { CMSInvalid, MIMEInvalid, SmimeError } from './errors.js';
 import { berLimits, DEFAULT_LIMITS, inputLimits, mimeLimits, PathBudget, resolveLimits, type Limits } from './lib/limits.js';
@@ -291,11 +292,11 @@ const COMPROMISE = new Set([undefined, 0, 1, 2, 10]);
 async function revocation(cert: CertInfo, issuers: readonly CertInfo[], ctx: VerifyContext, crls: readonly ParsedCrl[], at: Date): Promise<string | undefined> {
   const key = serialKey(cert.serial);
   for (const crl of crls) {
-    if (!equal(crl.issuer, cert.issuer)) continue;
+    if (!namesMatch(crl.issuer, cert.issuer)) continue;
     const entry = crl.revoked.get(key);
     if (!entry || entry.reason === 8) continue;
     for (const issuer of issuers) {
-      if (!equal(issuer.subject, crl.issuer)) continue;
+      if (!namesMatch(issuer.subject, crl.issuer)) continue;
       if (crl.aki && issuer.ski && !equal(crl.aki, issuer.ski)) continue;
       const sig = await verifySignature(crl.signatureAlgorithm, undefined, issuer, crl.tbs, crl.signature, ctx.crypto);
       if (!sig.ok) continue;
@@ -379,7 +380,7 @@ async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo, conten
     for (let i = 0; i < path.length; i++) {
       const cert = path[i]!;
       if (chain.chain && i === path.length - 1) break; // the anchor
-      const issuers = chain.chain ? [path[i + 1]!] : pool.filter((c) => equal(c.subject, cert.issuer));
+      const issuers = chain.chain ? [path[i + 1]!] : pool.filter((c) => namesMatch(c.subject, cert.issuer));
       const r = await revocation(cert, issuers, ctx, crls, at);
       if (r) {
         add('revoked', i === 0 ? r : `issuer-${r}`);

@@ -7,6 +7,7 @@ import { CertificateInvalid, SmimeError } from '../errors.js';
 import { toHex } from '../lib/bytes.js';
 import { children, decodeOid, readTlv, stringContent, TAG, type Tlv } from '../cms/der.js';
 import { parseTime } from '../cms/attributes.js';
+import { namesMatch } from './names.js';
 
 export const OID = {
   rsaEncryption: '1.2.840.113549.1.1.1',
@@ -139,7 +140,7 @@ function parse(der: Uint8Array): CertInfo {
     signature: der.subarray(sigT.contentStart + 1, sigT.contentEnd),
     selfIssued: false,
   };
-  info.selfIssued = bytesEqual(info.issuer, info.subject);
+  info.selfIssued = namesMatch(info.issuer, info.subject); // RFC 5280 §6.1: by name matching, as chaining is
   const sanEmails: string[] = [];
   for (; i < f.length; i++) {
     const t = f[i]!;
@@ -239,12 +240,6 @@ function smallInteger(b: Uint8Array): number {
 
 function latin1(b: Uint8Array): string {
   return new TextDecoder('latin1').decode(b);
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 export function hasKeyUsage(info: CertInfo, bit: number): boolean {

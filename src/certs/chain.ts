@@ -2,8 +2,8 @@
  * Chain building and checking: from a leaf, through the store's intermediates (and the message's certificates), up
  * to a trust anchor, at a given time. Certificate signatures are checked by the same code as message signatures
  * (cms/signed.ts `verifySignature`: RSA PKCS#1 v1.5 with any hash including MD5/SHA-224, RSA-PSS, ECDSA, Ed25519),
- * so an old MD5 or SHA-1 chain verifies when the policy allows weak algorithms; names and key identifiers link the
- * certificates; each issuer must be a CA valid at that time, allowed to sign certificates (keyUsage, when present,
+ * so an old MD5 or SHA-1 chain verifies when the policy allows weak algorithms; names (matched by RFC 5280 §7.1,
+ * certs/names.ts, not byte for byte) and key identifiers link the certificates; each issuer must be a CA valid at that time, allowed to sign certificates (keyUsage, when present,
  * asserts keyCertSign) and not below more intermediates than its pathLenConstraint allows (RFC 5280 §6.1.4 (k)–(n)).
  *
  * The trust anchor's own keyUsage and pathLenConstraint are checked too, when the anchor certificate states them:
@@ -23,6 +23,7 @@ import { equal, latin1 } from '../lib/bytes.js';
 import { PathBudget } from '../lib/limits.js';
 import { LruMap } from '../lib/lru.js';
 import { isValidAt, KU, type CertInfo } from './cert_info.js';
+import { nameKey, namesMatch } from './names.js';
 
 /** The outcome of path building: a chain, or why there is none. */
 export interface ChainResult {
@@ -88,7 +89,7 @@ async function signedBy(child: CertInfo, issuer: CertInfo, budget: PathBudget, c
 }
 
 function couldIssue(child: CertInfo, issuer: CertInfo): boolean {
-  if (!equal(child.issuer, issuer.subject)) return false;
+  if (!namesMatch(child.issuer, issuer.subject)) return false;
   if (child.aki && issuer.ski && !equal(child.aki, issuer.ski)) return false;
   return true;
 }
@@ -117,9 +118,12 @@ interface Group {
   nodes: Node[];
 }
 
-const entityOf = (c: CertInfo): string => `${latin1(c.subject)}\u0000${latin1(c.spki)}`;
+const entityOf = (c: CertInfo): string => `${nameKey(c.subject)}\u0000${latin1(c.spki)}`;
 
-/** The pool's possible intermediates (CAs, not self-issued), each certificate once, by subject, then by key. */
+/**
+ * The pool's possible intermediates (CAs, not self-issued), each certificate once, by subject (its `nameKey`, so a
+ * lookup by issuer name follows the RFC 5280 §7.1 rule of `couldIssue`), then by key.
+ */
 function indexBySubject(pool: readonly CertInfo[]): Map<string, Group[]> {
   const out = new Map<string, Group[]>();
   const byEntity = new Map<string, Group>();
@@ -133,7 +137,7 @@ function indexBySubject(pool: readonly CertInfo[]): Map<string, Group[]> {
     let g = byEntity.get(entity);
     if (!g) {
       byEntity.set(entity, (g = { entity, nodes: [] }));
-      const k = latin1(c.subject);
+      const k = nameKey(c.subject);
       const groups = out.get(k);
       if (groups) groups.push(g);
       else out.set(k, [g]);
@@ -191,7 +195,7 @@ export async function buildChain(
       if (ok) return { path: [...path, anchor] };
     }
     let loop = false;
-    for (const { entity, nodes } of bySubject.get(latin1(cert.issuer)) ?? []) {
+    for (const { entity, nodes } of bySubject.get(nameKey(cert.issuer)) ?? []) {
       if (onPath.has(entity)) {
         loop = true;
         continue;
