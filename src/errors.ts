@@ -54,15 +54,22 @@ export interface LimitErrorOptions {
   cause?: unknown;
 }
 
-/** The MIME input exceeds a configured size or nesting limit; `limit` names it. */
-export class MIMELimitExceeded extends SmimeError {
-  static override code: SmimeErrorCode = 'ERR_MIME_LIMIT_EXCEEDED';
+/**
+ * The common base of the limit errors (`MIMELimitExceeded`, `CMSLimitExceeded`, `Pkcs12LimitExceeded`): the input
+ * asks for more work than a limit of the `Limits` table allows, and `limit` names it.
+ */
+export abstract class LimitExceeded extends SmimeError {
   /** The limit that was hit (a key of `Limits`), when known. */
   readonly limit: string | undefined;
   constructor(message?: string, options: LimitErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.limit = options.limit;
   }
+}
+
+/** The MIME input exceeds a configured size or nesting limit; `limit` names it. */
+export class MIMELimitExceeded extends LimitExceeded {
+  static override code: SmimeErrorCode = 'ERR_MIME_LIMIT_EXCEEDED';
 }
 
 /** The CMS (BER/DER) structure is malformed, truncated, or not what was expected. */
@@ -71,14 +78,8 @@ export class CMSInvalid extends SmimeError {
 }
 
 /** The CMS structure exceeds a parse limit (size, depth, element or item count); `limit` names it. */
-export class CMSLimitExceeded extends SmimeError {
+export class CMSLimitExceeded extends LimitExceeded {
   static override code: SmimeErrorCode = 'ERR_CMS_LIMIT_EXCEEDED';
-  /** The limit that was hit (a key of `Limits`), when known. */
-  readonly limit: string | undefined;
-  constructor(message?: string, options: LimitErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.limit = options.limit;
-  }
 }
 
 /** A signature did not verify. */
@@ -144,14 +145,8 @@ export class Pkcs12BadPassword extends SmimeError {
 }
 
 /** A PKCS#12 file asks for more work than the limits allow (for example its iteration count); `limit` names it. */
-export class Pkcs12LimitExceeded extends SmimeError {
+export class Pkcs12LimitExceeded extends LimitExceeded {
   static override code: SmimeErrorCode = 'ERR_PKCS12_LIMIT_EXCEEDED';
-  /** The limit that was hit (a key of `Limits`). */
-  readonly limit: string | undefined;
-  constructor(message?: string, options: LimitErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.limit = options.limit;
-  }
 }
 
 /** A private key could not be parsed or does not match its certificate. */

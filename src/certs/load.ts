@@ -90,15 +90,6 @@ function pemOf(text: string, labels: readonly string[], max: number, limit: stri
   return spans.map((s) => decodeSpan(text, s));
 }
 
-/**
- * The input as a plain Uint8Array view: a Node Buffer's `slice` returns a view, not a copy, so `.slice()` below
- * must run on a plain Uint8Array to copy (a Buffer may be a view into a pool the caller reuses).
- */
-function bytesOf(input: Uint8Array | ArrayBuffer): Uint8Array {
-  const b = toBytes(input);
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
 function isDer(b: Uint8Array): boolean {
   return b.length > 2 && b[0] === 0x30;
 }
@@ -121,7 +112,7 @@ const CERT_LABELS = ['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE'];
  * refused before any is decoded (CMSLimitExceeded, limit 'maxPemCertificates').
  */
 export function loadCertificates(input: PemOrDer, maxPem: number = DEFAULT_LIMITS.maxPemCertificates): Uint8Array[] {
-  const bytes = typeof input === 'string' ? undefined : bytesOf(input);
+  const bytes = typeof input === 'string' ? undefined : toBytes(input);
   if (bytes && isDer(bytes)) return [bytes.slice()];
   const text = typeof input === 'string' ? input : latin1(bytes!);
   const certs = pemOf(text, CERT_LABELS, maxPem, 'maxPemCertificates');
@@ -136,7 +127,7 @@ export function pemCrls(text: string): Uint8Array[] {
 
 /** CRLs from PEM (one or several "X509 CRL" blocks) or DER, as fresh copies. */
 export function loadCrls(input: PemOrDer): Uint8Array[] {
-  const bytes = typeof input === 'string' ? undefined : bytesOf(input);
+  const bytes = typeof input === 'string' ? undefined : toBytes(input);
   if (bytes && isDer(bytes)) return [bytes.slice()];
   const crls = pemCrls(typeof input === 'string' ? input : latin1(bytes!));
   if (crls.length === 0) throw new CertificateInvalid('no CRL found (expected PEM "X509 CRL" or DER)');
@@ -145,7 +136,7 @@ export function loadCrls(input: PemOrDer): Uint8Array[] {
 
 /** A PKCS#8 private key from PEM (PRIVATE KEY) or DER. */
 export function loadPrivateKey(input: PemOrDer): Uint8Array {
-  const bytes = typeof input === 'string' ? undefined : bytesOf(input);
+  const bytes = typeof input === 'string' ? undefined : toBytes(input);
   if (bytes && isDer(bytes)) return bytes.slice();
   const text = typeof input === 'string' ? input : latin1(bytes!);
   const blocks = pemBlocks(text);

@@ -40,12 +40,24 @@ export function namesMatch(a: Uint8Array, b: Uint8Array): boolean {
  * well-formed Name, or (prefixed by a NUL, which no prepared key starts with) the bytes of a malformed one.
  */
 export function nameKey(der: Uint8Array): string {
-  try {
-    return prepared(der);
-  } catch {
-    return `\u0000${latin1(der)}`;
+  let key = keys.get(der);
+  if (key === undefined) {
+    try {
+      key = prepared(der);
+    } catch {
+      key = `\u0000${latin1(der)}`;
+    }
+    keys.set(der, key);
   }
+  return key;
 }
+
+/**
+ * Keys already worked out, by the array that holds the Name: a certificate's issuer and subject are arrays of its
+ * parsed copy, never written after parsing, that path building compares again on every call (the chain caches
+ * in chain.ts rest on the same fact). Weak: they go with the certificate.
+ */
+const keys = new WeakMap<Uint8Array, string>();
 
 function prepared(der: Uint8Array): string {
   const top = readTlv(der, 0);

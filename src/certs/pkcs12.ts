@@ -487,8 +487,10 @@ async function hmacVerify(hash: HashInfo, key: Uint8Array, data: Uint8Array, mac
 
 /**
  * The PKCS#12 KDF (RFC 7292 Appendix B.2): `n` bytes of key (id 1), IV (id 2) or MAC key (id 3) material from the
- * BMPString password `pw` and `salt`. One digest per iteration, through WebCrypto (SHA-224 in pure TypeScript).
- * `signal.aborted` is checked between iterations, so a derivation that is no longer wanted stops early.
+ * BMPString password `pw` and `salt`. One synchronous digest per iteration (@noble/hashes; SHA-224 from
+ * crypto/legacy.ts); `signal.aborted` is checked every 4096 iterations, so a derivation that is no longer wanted
+ * stops early. `iterations` is checked against the default `maxPbkdf2Iterations` (the file reader checks the
+ * call's limits itself, before it calls the KDF).
  */
 export async function pkcs12Kdf(
   hash: { name: HashName; u: number; v: number } | HashName,

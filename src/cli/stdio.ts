@@ -10,14 +10,10 @@
  */
 import { fstatSync, readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { concat, plainView } from '../lib/bytes.js';
 
 /** Bytes written to stdout per `write()`: a view of the output, never a copy. */
 const CHUNK = 1 << 20;
-
-/** A Node Buffer as a plain Uint8Array view of the same memory (no copy). */
-function view(b: Buffer): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
 
 /** An I/O error on stdin or stdout, named like a file error so main.ts reports `cannot read or write <stdin>: CODE`. */
 function named(e: unknown, path: string): unknown {
@@ -31,24 +27,15 @@ function named(e: unknown, path: string): unknown {
  */
 export async function readAll(input: Readable): Promise<Uint8Array> {
   const chunks: Buffer[] = [];
-  let total = 0;
   try {
     for await (const c of input) {
       const b = typeof c === 'string' ? Buffer.from(c, 'latin1') : (c as Buffer);
       chunks.push(b);
-      total += b.length;
     }
   } catch (e) {
     throw named(e, '<stdin>');
   }
-  if (chunks.length === 1) return view(chunks[0]!);
-  const all = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.length;
-  }
-  return all;
+  return chunks.length === 1 ? plainView(chunks[0]!) : concat(chunks);
 }
 
 /**
@@ -64,7 +51,7 @@ export async function readStdin(): Promise<Uint8Array> {
   }
   if (regular) {
     try {
-      return view(readFileSync(0));
+      return plainView(readFileSync(0));
     } catch (e) {
       throw named(e, '<stdin>');
     }

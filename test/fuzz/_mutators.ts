@@ -12,6 +12,7 @@
  */
 import fc from 'fast-check';
 import { readTlv } from '../../src/cms/der.js';
+import { concat } from '../../src/lib/bytes.js';
 
 /**
  * The shape of a seed, which picks the mutators that understand it: 'eml' is a message for a CMS target (mostly
@@ -127,17 +128,7 @@ function mutateBytes(b: Uint8Array, o: Op): Uint8Array {
   }
 }
 
-function cat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+const cat = (...parts: Uint8Array[]): Uint8Array => concat(parts);
 
 // -----------------------------------------------------------------------------------------------------------------
 // DER

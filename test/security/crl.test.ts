@@ -15,6 +15,7 @@ import { CertificateInvalid, CertificateStore, CMSInvalid, SmimeError, signMessa
 import { algorithmIdentifier, explicit, implicitPrim, integer, NULL, octets, oid, seq, tlv } from '../../src/cms/der.js';
 import { VECTORS } from '../_helpers/env.js';
 import { CHAIN, ROOT, certPem, storeWith } from '../_helpers/identities.js';
+import { thrown } from '../_helpers/thrown.js';
 
 const SHA256_RSA = '1.2.840.113549.1.1.11';
 const DAY = 86_400_000;
@@ -115,14 +116,6 @@ function childrenOf(der: Uint8Array): Uint8Array[] {
   return out;
 }
 
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 describe('parseCrl: a malformed CRL is a CMSInvalid, never a TypeError', () => {
   it('the well-formed CRL parses: Alice revoked for keyCompromise, the AKI read', () => {

@@ -8,19 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { CertificateStore, CMSLimitExceeded, CertificateInvalid, SmimeError } from '../../src/index.js';
 import { loadCertificates, pemBlocks } from '../../src/certs/load.js';
 import { CHAIN, ROOT, certPem } from '../_helpers/identities.js';
+import { thrown } from '../_helpers/thrown.js';
 
 const ALICE = certPem('alice-sign');
 /** A block with a certificate label whose body is not a certificate: decoding it would fail. */
 const JUNK = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
 
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 function expectLimit(e: unknown, limit: string): void {
   expect(e).toBeInstanceOf(CMSLimitExceeded);
