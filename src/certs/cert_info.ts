@@ -47,6 +47,14 @@ export const KU = {
   cRLSign: 6,
 } as const;
 
+/** One certificate extension (RFC 5280 §4.1: Extension ::= SEQUENCE { extnID, critical DEFAULT FALSE, extnValue }). */
+export interface CertExtension {
+  oid: string;
+  critical: boolean;
+  /** The extnValue content: the DER of the extension's value. */
+  value: Uint8Array;
+}
+
 export interface CertInfo {
   der: Uint8Array;
   tbs: Uint8Array;
@@ -85,6 +93,12 @@ export interface CertInfo {
   signatureAlgorithmOid: string;
   signature: Uint8Array;
   selfIssued: boolean;
+  /**
+   * Every extension as the certificate carries it, in order: its OID, whether it is marked critical, and the
+   * extnValue OCTET STRING's content (the DER of the extension's own value). Path validation reads the extensions
+   * it processes from here (certificate policies, name constraints, …) and refuses an unknown critical one.
+   */
+  extensions: CertExtension[];
   /** SHA-256 fingerprint is computed lazily elsewhere; this is a cheap unique key (hex of the DER's tail + length). */
 }
 
@@ -139,6 +153,7 @@ function parse(der: Uint8Array): CertInfo {
     signatureAlgorithmOid: decodeOid(der, children(der, sigAlgT)[0]!),
     signature: der.subarray(sigT.contentStart + 1, sigT.contentEnd),
     selfIssued: false,
+    extensions: [],
   };
   info.selfIssued = namesMatch(info.issuer, info.subject); // RFC 5280 §6.1: by name matching, as chaining is
   const sanEmails: string[] = [];
@@ -151,6 +166,9 @@ function parse(der: Uint8Array): CertInfo {
       const extOid = decodeOid(der, parts[0]!);
       const valT = parts[parts.length - 1]!;
       const val = der.subarray(valT.contentStart, valT.contentEnd);
+      const critT = parts.length === 3 ? parts[1]! : undefined;
+      const critical = !!critT && critT.tagNo === TAG.BOOLEAN && der[critT.contentStart] !== 0;
+      info.extensions.push({ oid: extOid, critical, value: val });
       const inner = readTlv(val, 0);
       switch (extOid) {
         case OID.san:
