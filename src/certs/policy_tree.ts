@@ -74,7 +74,7 @@ interface CertPolicies {
   /** certificatePolicies' policy OIDs in order (anyPolicy included), or undefined when the extension is absent. */
   policies?: string[];
   /** policyMappings as issuerDomainPolicy → subjectDomainPolicy values, or undefined when absent. */
-  mappings?: Map<string, string[]>;
+  mappings?: Map<string, Set<string>>;
   /** policyConstraints requireExplicitPolicy. */
   requireExplicitPolicy?: number;
   /** policyConstraints inhibitPolicyMapping. */
@@ -177,7 +177,7 @@ function run(path: readonly CertInfo[], options: PolicyOptions, maxNodes: number
     // §6.1.4 (a): no mapping to or from anyPolicy.
     if (ext.mappings) {
       for (const [from, tos] of ext.mappings) {
-        if (from === ANY_POLICY || tos.includes(ANY_POLICY)) return { ok: false, reason: 'policy-mapping-invalid' };
+        if (from === ANY_POLICY || tos.has(ANY_POLICY)) return { ok: false, reason: 'policy-mapping-invalid' };
       }
     }
     // §6.1.4 (b).
@@ -339,20 +339,20 @@ function parseCertificatePolicies(value: Uint8Array): string[] {
 
 /**
  * PolicyMappings ::= SEQUENCE SIZE (1..MAX) OF SEQUENCE { issuerDomainPolicy OID, subjectDomainPolicy OID }, as
- * each issuerDomainPolicy's subjectDomainPolicy values (without repeats, in order).
+ * each issuerDomainPolicy's set of subjectDomainPolicy values.
  */
-function parsePolicyMappings(value: Uint8Array): Map<string, string[]> {
+function parsePolicyMappings(value: Uint8Array): Map<string, Set<string>> {
   const pairs = sequence(value, whole(value));
   if (pairs.length === 0) bad();
-  const out = new Map<string, string[]>();
+  const out = new Map<string, Set<string>>();
   for (const pair of pairs) {
     const [a, b, extra] = sequence(value, pair);
     if (extra) bad();
     const from = decodeOid(value, a);
     const to = decodeOid(value, b);
-    const list = out.get(from);
-    if (!list) out.set(from, [to]);
-    else if (!list.includes(to)) list.push(to);
+    const tos = out.get(from);
+    if (tos) tos.add(to);
+    else out.set(from, new Set([to]));
   }
   return out;
 }

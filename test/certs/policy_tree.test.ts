@@ -128,6 +128,25 @@ describe('processPolicies on built paths', () => {
     expect(processPolicies(path, { requireExplicitPolicy: true, inhibitPolicyMapping: true })).toEqual({ ok: false, reason: 'no-acceptable-policy' });
   });
 
+  it('maps a policy the CA only covers by anyPolicy (RFC 5280 §6.1.4 (b)(1), second sentence)', () => {
+    // As PKITS 4.10.9's CA, but the end entity asserts the subject-domain policy: it descends from the issuer-domain
+    // node made for the mapping, so the user-constrained set names the issuer-domain policy.
+    const path = [
+      cert('Root', 'CA', [ext(CP, policies(ANY_POLICY)), ext(PM, mappings([[pol(1), pol(2)]]))]),
+      cert('CA', 'EE', [ext(CP, policies(pol(2)))]),
+    ];
+    expect(processPolicies(path)).toEqual({ ok: true, policies: [pol(1)] });
+    expect(processPolicies(path, { initialPolicySet: [pol(2)], requireExplicitPolicy: true })).toEqual({ ok: false, reason: 'no-acceptable-policy' });
+  });
+
+  it("the end entity's own requireExplicitPolicy 0 applies (RFC 5280 §6.1.5 (b))", () => {
+    const root = cert('Root', 'CA', [ext(CP, policies(pol(1)))]);
+    const plain = [root, cert('CA', 'EE', [])];
+    expect(processPolicies(plain)).toEqual({ ok: true, policies: [] });
+    const strict = [root, cert('CA', 'EE', [ext(PC, seq(tlv(0x80, Uint8Array.of(0))))])];
+    expect(processPolicies(strict)).toEqual({ ok: false, reason: 'no-acceptable-policy' });
+  });
+
   it('an anyPolicy end entity under a user set: the user set (RFC 5280 §6.1.5 (g)(iii)(3))', () => {
     const path = [cert('Root', 'CA', [ext(CP, policies(ANY_POLICY))]), cert('CA', 'EE', [ext(CP, policies(ANY_POLICY))])];
     expect(processPolicies(path)).toEqual({ ok: true, policies: [ANY_POLICY] });
