@@ -14,10 +14,14 @@
  */
 import { ANY_POLICY, type PolicyOptions } from '../../src/certs/policy_tree.js';
 
-/** NIST-test-policy-1 … -6 (PKITS.pdf §2: 2.16.840.1.101.3.2.1.48.N). */
+// The PKITS policy OIDs: NIST-test-policy-N is 2.16.840.1.101.3.2.1.48.N.
+/** NIST-test-policy-1. */
 export const P1 = '2.16.840.1.101.3.2.1.48.1';
+/** NIST-test-policy-2. */
 export const P2 = '2.16.840.1.101.3.2.1.48.2';
+/** NIST-test-policy-3. */
 export const P3 = '2.16.840.1.101.3.2.1.48.3';
+/** NIST-test-policy-6. */
 export const P6 = '2.16.840.1.101.3.2.1.48.6';
 
 /** One PKITS policy case: a test run under one setting of the four initial policy inputs. */
