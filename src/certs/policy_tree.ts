@@ -219,7 +219,9 @@ function run(path: readonly CertInfo[], options: PolicyOptions, maxNodes: number
   if (levels !== null && n > 0) {
     for (let d = 1; d <= n; d++) {
       for (const node of levels[d]!.values()) {
-        if (node.validPolicy !== ANY_POLICY && node.parents.length === 1 && node.parents[0]!.validPolicy === ANY_POLICY) authority.add(node.validPolicy);
+        // A node with an anyPolicy parent has no other parent: (d)(1)(ii) and (b)(1) give it that one alone.
+        const belowAny = node.parents.length === 1 && node.parents[0]!.validPolicy === ANY_POLICY;
+        if (belowAny && node.validPolicy !== ANY_POLICY) authority.add(node.validPolicy);
       }
     }
     if (levels[n]!.has(ANY_POLICY)) authority.add(ANY_POLICY);

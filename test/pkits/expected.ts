@@ -7,8 +7,8 @@
  *
  * Source: Chromium's `net/third_party/nist-pkits/pkits_testcases-inl.h` (generated from PKITS.pdf by its
  * `generate_tests.py`; each "Subpart" there is one entry here), with the defaults of its `PkitsTestInfo`
- * constructor (Chromium's `nist_pkits_unittest.cc`: initial policy set {anyPolicy}, expected user-constrained policy set
- * {NIST-test-policy-1} unless the test sets another). The five entries marked "by name" are the default-settings
+ * constructor (in Chromium's `nist_pkits_unittest.cc`: initial policy set {anyPolicy}, expected user-constrained
+ * policy set {NIST-test-policy-1} unless the test sets another). The five entries marked "by name" are the default-settings
  * run of a test Chromium only lists under other settings: PKITS.pdf names a test Valid/Invalid by its result under
  * the default settings; no policy set is asserted for them.
  */
