@@ -29,7 +29,8 @@
  * does a name of a form we do not compare (otherName, x400Address, ediPartyName, registeredID) when a certificate
  * above constrains that form. A nameConstraints that is not well-formed (bad DER, an empty sequence, a base we
  * cannot read, a minimum other than 0, a maximum, a non-contiguous mask, two nameConstraints in one certificate) is
- * `malformed-extension: nameConstraints`. Every comparison of a name with a subtree is counted; past `maxChecks`
+ * `malformed-extension: nameConstraints`. The extension is applied whether or not it is marked critical (RFC 5280
+ * requires critical; §6.1.4 (g) does not ask). Every comparison of a name with a subtree is counted; past `maxChecks`
  * the answer is `name-constraints-limit`.
  *
  * Not done here: constraints carried by the trust anchor (RFC 5280 §6.1.1 leaves them optional), and wildcard
