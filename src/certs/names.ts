@@ -15,8 +15,9 @@
  * the same encoding byte for byte. TeletexString is read as Latin-1, as most implementations do.
  *
  * `nameKey` gives each name one string so that two names match exactly when their keys are equal: maps keyed by it
- * (the chain builder's index by subject, its loop detection) follow the same rule as `namesMatch`. A malformed name
- * never matches anything but its own bytes; nothing here throws on input.
+ * (the chain builder's index by subject, its loop detection) follow the same rule as `namesMatch`. `rdnKeys` gives
+ * the same per RDN (for the directoryName prefix rule of name constraints), and `formatName` renders a Name as
+ * RFC 4514 text for messages. A malformed name never matches anything but its own bytes; nothing here throws on input.
  */
 import { children, decodeOid, readTlv, TAG, UNIVERSAL, type Tlv } from '../cms/der.js';
 import { equal, latin1 } from '../lib/bytes.js';
@@ -60,22 +61,123 @@ export function nameKey(der: Uint8Array): string {
 const keys = new WeakMap<Uint8Array, string>();
 
 function prepared(der: Uint8Array): string {
+  return JSON.stringify(preparedRdns(der));
+}
+
+/**
+ * The RDNs of a well-formed Name, in order, each as one string: two RDNs match by RFC 5280 §7.1 exactly when their
+ * strings are equal (the same attribute types with the same prepared values, in any AVA order). Undefined for a
+ * malformed Name. Name constraints (RFC 5280 §4.2.1.10) compare these: a directoryName subtree holds every Name
+ * whose first RDNs match the base's.
+ */
+export function rdnKeys(der: Uint8Array): string[] | undefined {
+  try {
+    return preparedRdns(der).map((avas) => JSON.stringify(avas));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Each RDN as the sorted list of its AVAs' `type=valueKey` strings; throws on a malformed Name. */
+function preparedRdns(der: Uint8Array): string[][] {
+  const rdns: string[][] = [];
+  for (const avas of rdnTlvs(der)) {
+    rdns.push(avas.map(([type, value]) => `${decodeOid(der, type)}=${valueKey(der, value)}`).sort());
+  }
+  return rdns;
+}
+
+/** The (type, value) elements of each RDN of a Name, in order; throws on a malformed Name. */
+function rdnTlvs(der: Uint8Array): [Tlv, Tlv][][] {
   const top = readTlv(der, 0);
   if (top.end !== der.length || !isUniversal(top, TAG.SEQUENCE, true)) throw new Error('not a Name');
-  const rdns: string[][] = [];
+  const rdns: [Tlv, Tlv][][] = [];
   for (const rdn of children(der, top)) {
     if (!isUniversal(rdn, TAG.SET, true)) throw new Error('not an RDN');
-    const avas: string[] = [];
+    const avas: [Tlv, Tlv][] = [];
     for (const ava of children(der, rdn)) {
       if (!isUniversal(ava, TAG.SEQUENCE, true)) throw new Error('not an AttributeTypeAndValue');
       const [type, value, extra] = children(der, ava);
-      if (!type || !value || extra) throw new Error('not an AttributeTypeAndValue');
-      avas.push(`${decodeOid(der, type)}=${valueKey(der, value)}`);
+      if (!type || !value || extra || !isUniversal(type, TAG.OID, false)) throw new Error('not an AttributeTypeAndValue');
+      avas.push([type, value]);
     }
     if (avas.length === 0) throw new Error('empty RDN');
-    rdns.push(avas.sort());
+    rdns.push(avas);
   }
-  return JSON.stringify(rdns);
+  return rdns;
+}
+
+/** Short names of the usual attribute types (RFC 4514 §3 and common practice), for `formatName`. */
+const SHORT_NAMES: Readonly<Record<string, string>> = {
+  '2.5.4.3': 'CN',
+  '2.5.4.4': 'SN',
+  '2.5.4.5': 'serialNumber',
+  '2.5.4.6': 'C',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.9': 'street',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '2.5.4.12': 'title',
+  '2.5.4.42': 'GN',
+  '2.5.4.43': 'initials',
+  '2.5.4.44': 'generationQualifier',
+  '2.5.4.46': 'dnQualifier',
+  '2.5.4.65': 'pseudonym',
+  '0.9.2342.19200300.100.1.1': 'UID',
+  '0.9.2342.19200300.100.1.25': 'DC',
+  '1.2.840.113549.1.9.1': 'emailAddress',
+};
+
+/**
+ * A Name as readable text for messages, in the RFC 4514 form (last RDN first, `CN=…,O=…,C=…`, multi-valued RDNs
+ * joined by `+`, a value that is no string as `#` and its DER in hex). Special characters are escaped as RFC 4514
+ * says, and every control or non-ASCII character as `\XX` of its UTF-8 bytes, so the text is safe to log; longer
+ * than `maxLength` it is cut and ends in `…`. An empty Name is the empty string; a malformed one `(malformed name)`.
+ */
+export function formatName(der: Uint8Array, maxLength = 256): string {
+  let rdns: [Tlv, Tlv][][];
+  try {
+    rdns = rdnTlvs(der);
+  } catch {
+    return '(malformed name)';
+  }
+  const parts: string[] = [];
+  for (let i = rdns.length - 1; i >= 0; i--) {
+    const avas = rdns[i]!.map(([type, value]) => {
+      let oidText: string;
+      try {
+        oidText = decodeOid(der, type);
+      } catch {
+        oidText = '?';
+      }
+      return `${SHORT_NAMES[oidText] ?? oidText}=${valueText(der, value)}`;
+    });
+    parts.push(avas.join('+'));
+  }
+  const s = parts.join(',');
+  return s.length > maxLength ? `${s.slice(0, maxLength)}…` : s;
+}
+
+/** An attribute value as RFC 4514 text: the escaped string, or `#` and the hex of its DER. */
+function valueText(der: Uint8Array, v: Tlv): string {
+  const text = v.cls === UNIVERSAL && !v.constructed && STRING_TAGS.has(v.tagNo) ? decode(v.tagNo, der.subarray(v.contentStart, v.contentEnd)) : undefined;
+  if (text === undefined) {
+    let hex = '#';
+    for (const b of der.subarray(v.start, v.end)) hex += b.toString(16).padStart(2, '0');
+    return hex;
+  }
+  let out = '';
+  const chars = [...text];
+  chars.forEach((c, i) => {
+    const cp = c.codePointAt(0)!;
+    if (cp < 0x20 || cp >= 0x7f) {
+      for (const b of new TextEncoder().encode(c)) out += `\\${b.toString(16).toUpperCase().padStart(2, '0')}`;
+    } else if ('"+,;<>\\'.includes(c) || (i === 0 && (c === '#' || c === ' ')) || (i === chars.length - 1 && c === ' ')) {
+      out += `\\${c}`;
+    } else out += c;
+  });
+  return out;
 }
 
 function isUniversal(t: Tlv, tagNo: number, constructed: boolean): boolean {
