@@ -107,7 +107,7 @@ export interface CrlExtension {
 export interface CrlEntry {
   /** The userCertificate INTEGER's content octets as the CRL carries them. */
   serial: Uint8Array;
-  /** `serialKey(serial)`. */
+  /** `serialKey(serial)`: the serial by value. */
   key: string;
   date: Date;
   /** CRLReason code (0–6, 8–10), when the entry has a reasonCode. */
@@ -133,7 +133,7 @@ export interface ParsedCrl {
   thisUpdate: Date;
   nextUpdate?: Date;
   /**
-   * serial (hex, no leading zero octet) → revocation date and reason code, for the entries about certificates the
+   * serial (`serialKey`) → revocation date and reason code, for the entries about certificates the
    * CRL issuer issued (not those under a certificateIssuer of an indirect CRL); the first entry wins.
    */
   revoked: Map<string, { date: Date; reason?: number }>;
@@ -159,10 +159,19 @@ export interface ParsedCrl {
   unknownCriticalEntryExtension: boolean;
 }
 
-/** A serial number as hex without leading zero octets (the key of `ParsedCrl.revoked` and `bySerial`). */
+/**
+ * A serial number's key: the INTEGER's octets as hex, a redundant leading octet aside (0x00 before an octet whose
+ * top bit is clear, 0xFF before one whose top bit is set, as a non-minimal encoding would carry). So two serials
+ * have the same key exactly when they are the same number: 255 (`00 FF`) is not -1 (`FF`) (PKITS 4.4.14–4.4.15).
+ * The key of `ParsedCrl.revoked` and `bySerial`.
+ */
 export function serialKey(serial: Uint8Array): string {
   let i = 0;
-  while (i < serial.length - 1 && serial[i] === 0) i++;
+  while (
+    i < serial.length - 1 &&
+    ((serial[i] === 0 && (serial[i + 1]! & 0x80) === 0) || (serial[i] === 0xff && (serial[i + 1]! & 0x80) !== 0))
+  )
+    i++;
   let s = '';
   for (; i < serial.length; i++) s += serial[i]!.toString(16).padStart(2, '0');
   return s;
