@@ -72,6 +72,7 @@ export interface RevocationInput {
  * - `crl-stale`: a CRL (or the delta CRL it needs) whose nextUpdate is before the time asked;
  * - `crl-unknown-critical-extension`: a CRL, or one of its entries, with a critical extension we don't understand;
  * - `crl-signature-invalid`: no certificate with the CRL issuer's name verifies the CRL's signature;
+ * - `crl-unsupported-algorithm`: the CRL's signature algorithm (or the signer's key) is one we don't implement (DSA…);
  * - `crl-weak-algorithm`: the CRL is signed with MD5/SHA-1 and weak algorithms are not allowed;
  * - `crl-signer-untrusted`: the key that signed the CRL may not sign CRLs (keyUsage without cRLSign) or its
  *   certificate's path is not valid;
@@ -87,6 +88,7 @@ export type RevocationUnknownReason =
   | 'crl-stale'
   | 'crl-unknown-critical-extension'
   | 'crl-signature-invalid'
+  | 'crl-unsupported-algorithm'
   | 'crl-weak-algorithm'
   | 'crl-signer-untrusted'
   | 'crl-reasons-incomplete'
@@ -108,6 +110,7 @@ const SPECIFICITY: readonly RevocationUnknownReason[] = [
   'crl-stale',
   'crl-unknown-critical-extension',
   'crl-signature-invalid',
+  'crl-unsupported-algorithm',
   'crl-weak-algorithm',
   'crl-signer-untrusted',
   'crl-reasons-incomplete',
@@ -129,6 +132,8 @@ const sigByContent = new LruMap<string, SigResult>(512);
 interface SigResult {
   ok: boolean;
   hash?: string;
+  /** Not verified because the algorithm or key is one we don't implement. */
+  unsupported?: boolean;
 }
 
 /** Whether `signer` signed `crl`; 'limit' when a check was needed and the budget had none left. */
@@ -146,7 +151,7 @@ async function crlSignedBy(crl: ParsedCrl, signer: CertInfo, input: RevocationIn
       const check = await verifySignature(crl.signatureAlgorithm, undefined, signer, crl.tbs, crl.signature, input.crypto);
       r = { ok: check.ok, hash: check.hash };
       // A key WebCrypto refused or an algorithm we lack says nothing about these bytes: not cached.
-      if (!check.ok && check.reason !== 'signature-mismatch') return r;
+      if (!check.ok && check.reason !== 'signature-mismatch') return { ...r, unsupported: check.reason.startsWith('unsupported-algorithm') };
     } catch {
       return { ok: false };
     }
@@ -283,7 +288,10 @@ async function findSigner(crl: ParsedCrl, input: RevocationInput, validated: Map
   for (const c of candidates) {
     const sig = await crlSignedBy(crl, c, input);
     if (sig === 'limit') return 'limit';
-    if (!sig.ok) continue;
+    if (!sig.ok) {
+      if (sig.unsupported) worse('crl-unsupported-algorithm');
+      continue;
+    }
     if (!input.allowWeak && isWeakHash(sig.hash)) {
       worse('crl-weak-algorithm');
       continue;
@@ -411,7 +419,7 @@ async function deltaFor(base: ParsedCrl, signer: CertInfo, input: RevocationInpu
     const sig = await crlSignedBy(d, signer, input);
     if (sig === 'limit') return 'limit';
     if (!sig.ok || (!input.allowWeak && isWeakHash(sig.hash))) {
-      problem = sig.ok ? 'crl-weak-algorithm' : 'crl-signature-invalid';
+      problem = sig.ok ? 'crl-weak-algorithm' : sig.unsupported ? 'crl-unsupported-algorithm' : 'crl-signature-invalid';
       continue;
     }
     if (!best || (d.crlNumber ?? 0n) > (best.crlNumber ?? 0n)) best = d;
