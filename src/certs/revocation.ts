@@ -274,11 +274,11 @@ async function findSigner(crl: ParsedCrl, input: RevocationInput, validated: Map
   const candidates: CertInfo[] = [];
   const seen = new Set<string>();
   for (const c of [issuer, ...input.pool]) {
+    if (!namesMatch(c.subject, crl.issuer)) continue;
+    if (crl.aki && c.ski && !equal(crl.aki, c.ski)) continue;
     const k = latin1(c.der);
     if (seen.has(k)) continue;
     seen.add(k);
-    if (!namesMatch(c.subject, crl.issuer)) continue;
-    if (crl.aki && c.ski && !equal(crl.aki, c.ski)) continue;
     candidates.push(c);
   }
   let problem: RevocationUnknownReason = 'crl-signature-invalid';
