@@ -30,6 +30,7 @@ import { ekuAllowsEmail, isValidAt, type CertInfo } from './certs/cert_info.js';
 import { allowsSigning } from './certs/signing.js';
 import { namesMatch } from './certs/names.js';
 import { pemCrls } from './certs/load.js';
+import { parseCrl, serialKey, type ParsedCrl } from './certs/crl.js';
 import { CMSInvalid, MIMEInvalid, SmimeError } from './errors.js';
 import { berLimits, DEFAULT_LIMITS, inputLimits, mimeLimits, PathBudget, resolveLimits, type Limits } from './lib/limits.js';
 import { withBerLimits } from './cms/der.js';
@@ -41,12 +42,9 @@ import { matchesRecipient } from './cms/recipient_id.js';
 import { refMatches, type CertRef } from './cms/attributes.js';
 import {
   hashNameOfOid,
-  parseCrl,
   parseSignedData,
-  serialKey,
   verifySignature,
   verifySignerInfo,
-  type ParsedCrl,
   type ParsedSignedData,
   type ParsedSignerInfo,
   type SignerInfoCheck,

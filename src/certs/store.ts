@@ -13,7 +13,7 @@ import { x509, type X509Certificate } from './x509.js';
 import { certInfo, ekuAllowsEmail, hasKeyUsage, isValidAt, keyKind, KU, type CertInfo } from './cert_info.js';
 import { keyMatchesCert, rsaModulusBits, type PrivateKeyRef } from './keys.js';
 import { checkInputSize, loadCertificates, loadCrls, loadPrivateKey, type PemOrDer } from './load.js';
-import { parseCrl, type ParsedCrl } from '../cms/signed.js';
+import { parseCrl, type ParsedCrl } from './crl.js';
 import { parsePkcs12 } from './pkcs12.js';
 import { buildChain } from './chain.js';
 import { KeyInvalid } from '../errors.js';

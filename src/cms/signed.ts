@@ -391,7 +391,8 @@ export interface ParsedSignedData {
   signerInfos: ParsedSignerInfo[];
 }
 
-function readAlgorithm(buf: Uint8Array, t: Tlv | undefined, what: string): ParsedAlgorithm {
+/** Reads an AlgorithmIdentifier (its OID, whole DER and parameters); malformed → CMSInvalid naming `what`. */
+export function readAlgorithm(buf: Uint8Array, t: Tlv | undefined, what: string): ParsedAlgorithm {
   if (!t || t.cls !== 0 || t.tagNo !== TAG.SEQUENCE || !t.constructed) throw new CMSInvalid(`${what}: expected an AlgorithmIdentifier`);
   const der = buf.subarray(t.start, t.end);
   const top = readTlv(der, 0);
@@ -784,126 +785,4 @@ export async function verifySignerInfo(
     if (keyPolicyProblem('rsa', bits, policy)) smallKey = bits;
   }
   return { ok: reasons.length === 0, reasons, signingTime, weak, smallKey, smime, digestName };
-}
-
-// -----------------------------------------------------------------------------------------------------------------
-// CRLs (from the SignedData crls field, or given by the caller)
-
-export interface ParsedCrl {
-  der: Uint8Array;
-  tbs: Uint8Array;
-  issuer: Uint8Array;
-  thisUpdate: Date;
-  nextUpdate?: Date;
-  /** serial (hex, no leading zeros) → revocation date and reason code. */
-  revoked: Map<string, { date: Date; reason?: number }>;
-  signatureAlgorithm: ParsedAlgorithm;
-  signature: Uint8Array;
-  /** The authorityKeyIdentifier keyIdentifier, if present. */
-  aki?: Uint8Array;
-}
-
-/** A serial number as hex without leading zero octets (the key of `ParsedCrl.revoked`). */
-export function serialKey(serial: Uint8Array): string {
-  let i = 0;
-  while (i < serial.length - 1 && serial[i] === 0) i++;
-  let s = '';
-  for (; i < serial.length; i++) s += serial[i]!.toString(16).padStart(2, '0');
-  return s;
-}
-
-/**
- * Parses an X.509 CertificateList (RFC 5280 §5). Every field's tag is checked before it is read, so anything
- * malformed is a CMSInvalid, never a TypeError: a missing or mistagged field, an empty AlgorithmIdentifier or one
- * that differs from the outer one, a bad time, an extension without its OID or value, a reasonCode that is not a
- * one-byte ENUMERATED of a defined reason (RFC 5280 §5.3.1), an authorityKeyIdentifier that is not a SEQUENCE.
- */
-export function parseCrl(der: Uint8Array): ParsedCrl {
-  const bad: (what: string) => never = (what) => {
-    throw new CMSInvalid(`CRL: ${what}`);
-  };
-  const isSeq = (t: Tlv | undefined): t is Tlv => !!t && t.cls === 0 && t.tagNo === TAG.SEQUENCE && t.constructed;
-  const isTime = (t: Tlv | undefined): t is Tlv =>
-    !!t && t.cls === 0 && !t.constructed && (t.tagNo === TAG.UTCTime || t.tagNo === TAG.GeneralizedTime);
-  /** Extensions ::= SEQUENCE OF SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING } */
-  const extensions = (t: Tlv): { id: string; value: Uint8Array }[] =>
-    children(der, t).map((x) => {
-      if (!isSeq(x)) bad('an extension is not a SEQUENCE');
-      const p = children(der, x);
-      if (p.length < 2 || p.length > 3) bad('malformed extension');
-      if (p.length === 3 && (p[1]!.cls !== 0 || p[1]!.tagNo !== TAG.BOOLEAN)) bad('malformed extension critical flag');
-      const v = p[p.length - 1]!;
-      if (v.cls !== 0 || v.tagNo !== TAG.OCTET_STRING || v.constructed) bad('malformed extension value');
-      return { id: decodeOid(der, p[0]!), value: der.subarray(v.contentStart, v.contentEnd) };
-    });
-
-  const top = readTlv(der, 0);
-  if (!isSeq(top)) bad('not a SEQUENCE');
-  const outer = children(der, top);
-  if (outer.length !== 3) bad('expected tbsCertList, signatureAlgorithm and signatureValue');
-  const [tbsT, algT, sigT] = outer as [Tlv, Tlv, Tlv];
-  if (!isSeq(tbsT)) bad('tbsCertList is not a SEQUENCE');
-  const signatureAlgorithm = readAlgorithm(der, algT, 'CRL signatureAlgorithm');
-  if (sigT.cls !== 0 || sigT.tagNo !== TAG.BIT_STRING || sigT.constructed || sigT.contentEnd === sigT.contentStart)
-    bad('malformed signatureValue'); // a wrong unused-bits octet is left to the signature check
-  const f = children(der, tbsT);
-  let i = 0;
-  if (f[0] && f[0].cls === 0 && f[0].tagNo === TAG.INTEGER) {
-    // Version ::= INTEGER { v1(0), v2(1) }; v1 CRLs omit it.
-    if (f[0].contentEnd - f[0].contentStart !== 1 || der[f[0].contentStart]! > 1) bad('unsupported version');
-    i++;
-  }
-  if (readAlgorithm(der, f[i++], 'CRL tbsCertList signature').oid !== signatureAlgorithm.oid) bad('the two signature algorithms differ');
-  const issuerT = f[i++];
-  if (!isSeq(issuerT)) bad('issuer is not a Name');
-  const thisT = f[i++];
-  if (!isTime(thisT)) bad('missing thisUpdate');
-  const crl: ParsedCrl = {
-    der: der.subarray(0, top.end),
-    tbs: der.subarray(tbsT.start, tbsT.end),
-    issuer: der.subarray(issuerT.start, issuerT.end),
-    thisUpdate: parseTime(der, thisT),
-    revoked: new Map(),
-    signatureAlgorithm,
-    signature: der.subarray(sigT.contentStart + 1, sigT.contentEnd),
-  };
-  if (isTime(f[i])) crl.nextUpdate = parseTime(der, f[i++]!);
-  if (isSeq(f[i])) {
-    for (const e of children(der, f[i++]!)) {
-      // SEQUENCE { userCertificate CertificateSerialNumber, revocationDate Time, crlEntryExtensions Extensions OPTIONAL }
-      if (!isSeq(e)) bad('an entry is not a SEQUENCE');
-      const [snT, dT, extT, more] = children(der, e);
-      if (!snT || snT.cls !== 0 || snT.tagNo !== TAG.INTEGER || snT.constructed || snT.contentEnd === snT.contentStart)
-        bad('an entry has no serial number');
-      if (!isTime(dT)) bad('an entry has no revocation date');
-      if (more || (extT && !isSeq(extT))) bad('malformed entry');
-      let reason: number | undefined;
-      for (const ext of extT ? extensions(extT) : []) {
-        if (ext.id !== '2.5.29.21') continue;
-        // CRLReason ::= ENUMERATED, one of 0–6 or 8–10.
-        const v = ext.value;
-        if (v.length !== 3 || v[0] !== 0x0a || v[1] !== 1 || v[2]! > 10 || v[2] === 7) bad('malformed reasonCode');
-        reason = v[2];
-      }
-      crl.revoked.set(serialKey(der.subarray(snT.contentStart, snT.contentEnd)), { date: parseTime(der, dT), reason });
-    }
-  }
-  const w = f[i];
-  if (w && w.cls === 2 && w.tagNo === 0 && w.constructed) {
-    // crlExtensions [0] EXPLICIT Extensions
-    const inner = children(der, w);
-    if (inner.length !== 1 || !isSeq(inner[0])) bad('malformed crlExtensions');
-    for (const ext of extensions(inner[0]!)) {
-      if (ext.id !== '2.5.29.35') continue;
-      // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING OPTIONAL, … }
-      const val = ext.value;
-      const aki = val.length > 0 ? readTlv(val, 0) : undefined;
-      if (!isSeq(aki) || aki.end !== val.length) bad('malformed authorityKeyIdentifier');
-      const k = children(val, aki).find((c) => c.cls === 2 && c.tagNo === 0 && !c.constructed);
-      if (k) crl.aki = val.subarray(k.contentStart, k.contentEnd);
-    }
-    i++;
-  }
-  if (i !== f.length) bad('unexpected field in tbsCertList');
-  return crl;
 }

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createPrivateKey, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCrl } from '../../src/cms/signed.js';
+import { parseCrl } from '../../src/certs/crl.js';
 import { certInfo } from '../../src/certs/cert_info.js';
 import { loadCertificates } from '../../src/certs/load.js';
 import { CertificateInvalid, CertificateStore, CMSInvalid, SmimeError, signMessage, verifyMessage } from '../../src/index.js';
