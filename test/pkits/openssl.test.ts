@@ -11,13 +11,16 @@
  *  - for an invalid path, openssl's first error is the one recorded for the case, at the recorded depth, and our
  *    `reasons` contain the reason of the same kind (the KINDS table below maps our reason vocabulary to OpenSSL's
  *    error texts);
- *  - for a valid path of the policy sections, our `policies` (the user-constrained-policy-set of RFC 5280 §6.1.6)
- *    equal openssl's "User Policies" from `-policy_print`.
+ *  - for a valid path, openssl's chain (`-show_chain`) is the test's path plus the anchor, and ours holds every
+ *    certificate of the test's path (with or without the anchor);
+ *  - for a valid path of the policy sections, openssl's "User Policies" (`-policy_print`) are the
+ *    user-constrained-policy-set PKITS gives, and our `policies` (RFC 5280 §6.1.6) equal them.
  *
- * openssl runs as `openssl verify -x509_strict -crl_check_all -extended_crl -use_deltas -policy_check -policy_print
- * -attime <2020-01-01> -CAfile anchor -untrusted intermediates -CRLfile crls [-policy OID…] [-explicit_policy]
- * [-inhibit_map] [-inhibit_any] ee`, the flags of OpenSSL's own PKITS harness (test/pkits-test.pl in the OpenSSL
- * 1.x source tree), one process per case.
+ * openssl runs as `openssl verify -x509_strict -show_chain -crl_check_all -extended_crl -use_deltas -policy_check
+ * -policy_print -attime <2020-01-01> -CAfile anchor -untrusted intermediates -CRLfile crls [-policy OID…]
+ * [-explicit_policy] [-inhibit_map] [-inhibit_any] ee`, one process per case: the checking flags are those of
+ * OpenSSL's own PKITS harness (test/pkits-test.pl in the OpenSSL 1.x source tree, which runs `openssl cms -verify`
+ * on the same messages), whose expected error codes the cases below match.
  *
  * What OpenSSL needs to be told, and where it departs from PKITS:
  *  - `-policy_check` without `-policy` gives an EMPTY initial-policy-set, not any-policy: every path whose
@@ -32,9 +35,10 @@
  *    below). Strict mode also adds a second error, "Key usage keyCertSign invalid for non-CA cert", to 4.6.1–4.6.3
  *    (InvalidMissingbasicConstraintsTest1, InvalidcAFalseTest2/3), whose first error ("invalid CA certificate")
  *    and verdict it leaves unchanged.
- *  - 4.14.30 ValidcRLIssuerTest30: openssl fails with "CRL path validation error" (the CRL issuer's own
- *    certificate is checked against a CRL that the same issuer signed, a circular dependency OpenSSL's harness
- *    records as expected error 54; PKITS says the path is valid).
+ *  - 4.14.30 ValidcRLIssuerTest30: openssl fails with "CRL path validation error". The indirect CRL's issuer
+ *    is itself covered by that same CRL, a circular dependency: OpenSSL checks the CRL issuer's path recursively
+ *    and rejects it (its own harness expects error 54 here, noting that PKITS says the test need not be run);
+ *    PKITS names the path valid, and so must we.
  *  - 4.1.5 ValidDSAParameterInheritanceTest5 (not run here): OpenSSL cannot decode a DSA key whose parameters are
  *    inherited from the issuer; WebCrypto has no DSA at all.
  *  - 4.4.1 MissingCRLTest1 has neither Valid nor Invalid in its name; PKITS expects the path to be rejected as the
@@ -44,13 +48,13 @@
  * Skipped with a notice when ../shared or openssl is absent (never under CI=true).
  */
 import { Buffer } from 'node:buffer';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CertificateStore } from '../../src/index.js';
 import { equal } from '../../src/lib/bytes.js';
 import { hasPeer, sharedAvailable, tmp, tryRun } from '../_helpers/env.js';
-import { PKITS_AT, pkitsAnchorDer, pkitsSignedData, pkitsSigner } from '../_helpers/pkits.js';
+import { PKITS_AT, pkitsAnchorDer, pkitsPath, pkitsSignedData, pkitsSigner } from '../_helpers/pkits.js';
 
 const HAVE = sharedAvailable() && hasPeer('openssl', ['version']);
 
@@ -81,6 +85,8 @@ interface Case {
   openssl: 'OK' | { error: string; depth: number };
   /** Our reason for an invalid path: a key of KINDS. */
   ours?: Kind;
+  /** A reason we must give word for word, where the vocabulary fixes its details. */
+  reason?: string;
   /** For a valid path of a policy test: the user-constrained-policy-set. */
   policies?: string[];
   /** Run openssl without -x509_strict. */
@@ -90,37 +96,46 @@ interface Case {
 }
 
 /**
- * Our reason vocabulary ↔ OpenSSL's error texts (X509_verify_cert_error_string). `at` is where openssl reports the
- * error: 'ee' at depth 0 (the end entity or its CRL), 'ca' at a depth > 0 (an intermediate).
+ * Our reason vocabulary ↔ OpenSSL's error texts (X509_verify_cert_error_string), and the status each kind gives.
+ * `at` is where openssl reports the error: 'ee' at depth 0 (the end entity or its CRL), 'ca' at a depth > 0 (an
+ * intermediate). The status follows verifyMessage's: a revoked certificate anywhere on the path is `revoked`, an
+ * expired one `expired`, and every other failure leaves the certificate without a valid path: `untrusted`.
  */
 const KINDS = {
   // A signature that does not verify leaves no chain; OpenSSL names the signature, we name the missing chain.
-  'no-chain-to-trust-anchor': { openssl: ['unable to get local issuer certificate', 'certificate signature failure'] },
-  'issuer-expired': { openssl: ['certificate has expired', 'certificate is not yet valid'], at: 'ca' },
-  'certificate-expired': { openssl: ['certificate has expired', 'certificate is not yet valid'], at: 'ee' },
-  'not-a-ca': { openssl: ['invalid CA certificate'], at: 'ca' },
-  'path-length-exceeded': { openssl: ['path length constraint exceeded'] },
+  'no-chain-to-trust-anchor': { openssl: ['unable to get local issuer certificate', 'certificate signature failure'], status: 'untrusted' },
+  'issuer-expired': { openssl: ['certificate has expired', 'certificate is not yet valid'], at: 'ca', status: 'expired' },
+  'certificate-expired': { openssl: ['certificate has expired'], at: 'ee', status: 'expired' },
+  'certificate-not-yet-valid': { openssl: ['certificate is not yet valid'], at: 'ee', status: 'expired' },
+  'not-a-ca': { openssl: ['invalid CA certificate'], at: 'ca', status: 'untrusted' },
+  'path-length-exceeded': { openssl: ['path length constraint exceeded'], status: 'untrusted' },
   // OpenSSL 3 reports a CA certificate whose keyUsage lacks keyCertSign as an invalid CA (X509_V_ERR_INVALID_CA).
-  'ca-key-usage: keyCertSign': { openssl: ['invalid CA certificate', 'key usage does not include certificate signing'], at: 'ca' },
-  'unknown-critical-extension': { openssl: ['unhandled critical extension'] },
-  'no-acceptable-policy': { openssl: ['no explicit policy'] },
-  'policy-mapping-invalid': { openssl: ['invalid or inconsistent certificate policy extension'] },
+  'ca-key-usage: keyCertSign': {
+    openssl: ['invalid CA certificate', 'key usage does not include certificate signing'],
+    at: 'ca',
+    status: 'untrusted',
+  },
+  'unknown-critical-extension': { openssl: ['unhandled critical extension'], status: 'untrusted' },
+  'no-acceptable-policy': { openssl: ['no explicit policy'], status: 'untrusted' },
+  'policy-mapping-invalid': { openssl: ['invalid or inconsistent certificate policy extension'], status: 'untrusted' },
   'name-constraints-violated': {
     openssl: ['permitted subtree violation', 'excluded subtree violation', 'name constraints minimum and maximum not supported'],
+    status: 'untrusted',
   },
-  revoked: { openssl: ['certificate revoked'], at: 'ee' },
-  'issuer-revoked': { openssl: ['certificate revoked'], at: 'ca' },
-  'revocation-unknown: no-crl': { openssl: ['unable to get certificate CRL'] },
-  'revocation-unknown: crl-out-of-scope': { openssl: ['different CRL scope'] },
-  'revocation-unknown: crl-stale': { openssl: ['CRL has expired'] },
-  'revocation-unknown: crl-signature-invalid': { openssl: ['CRL signature failure'] },
+  revoked: { openssl: ['certificate revoked'], at: 'ee', status: 'revoked' },
+  'issuer-revoked': { openssl: ['certificate revoked'], at: 'ca', status: 'revoked' },
+  'revocation-unknown: no-crl': { openssl: ['unable to get certificate CRL'], status: 'untrusted' },
+  'revocation-unknown: crl-out-of-scope': { openssl: ['different CRL scope'], status: 'untrusted' },
+  'revocation-unknown: crl-stale': { openssl: ['CRL has expired'], status: 'untrusted' },
+  'revocation-unknown: crl-signature-invalid': { openssl: ['CRL signature failure'], status: 'untrusted' },
   'revocation-unknown: crl-signer-untrusted': {
     openssl: ['key usage does not include CRL signing', 'unable to get CRL issuer certificate', 'CRL path validation error'],
+    status: 'untrusted',
   },
-  'revocation-unknown: crl-unknown-critical-extension': { openssl: ['unhandled critical CRL extension'] },
+  'revocation-unknown: crl-unknown-critical-extension': { openssl: ['unhandled critical CRL extension'], status: 'untrusted' },
   // OpenSSL has no error of its own for reasons left uncovered (PKITS 4.14.17): no CRL covers all reasons.
-  'revocation-unknown: crl-reasons-incomplete': { openssl: ['unable to get certificate CRL'] },
-} as const satisfies Record<string, { openssl: readonly string[]; at?: 'ee' | 'ca' }>;
+  'revocation-unknown: crl-reasons-incomplete': { openssl: ['unable to get certificate CRL'], status: 'untrusted' },
+} as const satisfies Record<string, { openssl: readonly string[]; at?: 'ee' | 'ca'; status: 'untrusted' | 'expired' | 'revoked' }>;
 type Kind = keyof typeof KINDS;
 
 const CASES: Case[] = [
@@ -324,8 +339,8 @@ const CASES: Case[] = [
     pkits: 'valid',
     openssl: { error: 'CRL path validation error', depth: 0 },
     deviation:
-      'OpenSSL checks the indirect CRL issuer’s certificate against a CRL that the same issuer signed and rejects the ' +
-      'circular CRL path (OpenSSL’s own PKITS harness expects error 54 here); PKITS says the path is valid',
+      'the indirect CRL covers its own issuer: OpenSSL checks the CRL issuer’s path recursively and rejects the ' +
+      'circular CRL path (its own PKITS harness expects error 54 here); PKITS says the path is valid',
   },
   // 4.15 Delta-CRLs
   { section: '4.15.2', test: 'ValiddeltaCRLTest2', pkits: 'valid', openssl: 'OK' },
@@ -350,6 +365,7 @@ const CASES: Case[] = [
     pkits: 'invalid',
     openssl: { error: 'unhandled critical extension', depth: 0 },
     ours: 'unknown-critical-extension',
+    reason: 'unknown-critical-extension: 2.16.840.1.101.2.1.12.2',
   },
 ];
 
@@ -359,17 +375,33 @@ function pem(der: Uint8Array, label: string): string {
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
-/** A case's inputs, from its signed message. */
-function inputs(test: string): { ee: Uint8Array; intermediates: Uint8Array[]; crls: Uint8Array[] } {
-  const sd = pkitsSignedData(test);
-  const ee = pkitsSigner(test).der;
-  return { ee, intermediates: sd.certificates.map((c) => c.der).filter((d) => !equal(d, ee)), crls: sd.crls };
+interface Inputs {
+  ee: Uint8Array;
+  intermediates: Uint8Array[];
+  crls: Uint8Array[];
+}
+const inputsCache = new Map<string, Inputs>();
+
+/** A case's inputs, from its signed message: the signer, every other certificate, every CRL. */
+function inputs(test: string): Inputs {
+  let i = inputsCache.get(test);
+  if (!i) {
+    const sd = pkitsSignedData(test);
+    const ee = pkitsSigner(test).der;
+    i = { ee, intermediates: sd.certificates.map((c) => c.der).filter((d) => !equal(d, ee)), crls: sd.crls };
+    inputsCache.set(test, i);
+  }
+  return i;
 }
 
-/** What `openssl verify` said: its exit status, every "error N at D depth lookup: text", its user policies. */
+/**
+ * What `openssl verify` said: its exit status, every "error N at D depth lookup: text", the length of the chain it
+ * built (anchor included; shown for a valid path only), its user policies.
+ */
 interface OpensslVerdict {
   ok: boolean;
   errors: { depth: number; error: string }[];
+  chainLength: number;
   userPolicies: string[];
   output: string;
 }
@@ -385,7 +417,7 @@ function opensslVerify(c: Case): OpensslVerdict {
   const s = c.settings ?? {};
   const args = ['verify', '-no-CApath', '-no-CAstore'];
   if (!c.lax) args.push('-x509_strict');
-  args.push('-crl_check_all', '-extended_crl', '-use_deltas', '-policy_check', '-policy_print');
+  args.push('-show_chain', '-crl_check_all', '-extended_crl', '-use_deltas', '-policy_check', '-policy_print');
   // OpenSSL's initial-policy-set is empty unless given: PKITS' default (any-policy) must be spelled out.
   for (const oid of s.initialPolicySet ?? [ANY_POLICY]) args.push('-policy', oid);
   if (s.requireExplicitPolicy) args.push('-explicit_policy');
@@ -397,6 +429,7 @@ function opensslVerify(c: Case): OpensslVerdict {
   if (crls.length) args.push('-CRLfile', file('crls.pem', crls.map((d) => pem(d, 'X509 CRL')).join('')));
   args.push(file('ee.pem', pem(ee, 'CERTIFICATE')));
   const r = tryRun('openssl', args);
+  rmSync(dir, { recursive: true, force: true });
   const output = new TextDecoder().decode(r.stdout) + r.stderr;
   const errors = [...output.matchAll(/^error \d+ at (\d+) depth lookup: (.*)$/gm)].map((m) => ({ depth: Number(m[1]), error: m[2]!.trim() }));
   const userPolicies: string[] = [];
@@ -408,7 +441,8 @@ function opensslVerify(c: Case): OpensslVerdict {
       else if (!/^ {4}/.test(line)) break;
     }
   }
-  return { ok: r.status === 0 && /: OK$/m.test(output), errors, userPolicies, output };
+  const chainLength = [...output.matchAll(/^depth=\d+: /gm)].length;
+  return { ok: r.status === 0 && /: OK$/m.test(output), errors, chainLength, userPolicies, output };
 }
 
 async function oursVerify(c: Case) {
@@ -453,7 +487,7 @@ describe('the case table', () => {
       }
       expect(c.ours, c.test).toBeDefined();
       expect(c.openssl, c.test).not.toBe('OK');
-      const kind = KINDS[c.ours!] as { openssl: readonly string[]; at?: 'ee' | 'ca' };
+      const kind: { openssl: readonly string[]; at?: 'ee' | 'ca' } = KINDS[c.ours!];
       const o = c.openssl as { error: string; depth: number };
       expect(kind.openssl, c.test).toContain(o.error);
       if (kind.at) expect(o.depth === 0 ? 'ee' : 'ca', c.test).toBe(kind.at);
@@ -464,38 +498,45 @@ describe('the case table', () => {
 describe.skipIf(!HAVE)('PKITS: openssl verify and CertificateStore.verifyCertificate agree', () => {
   for (const c of CASES) {
     it(label(c), async () => {
-      const o = opensslVerify(c);
+      const sorted = (a: readonly string[] | undefined) => [...(a ?? [])].sort();
+      // The test's path (PKITS.pdf's, by name chaining): only a valid test has one.
+      const path = c.pkits === 'valid' ? pkitsPath(c.test) : [];
+
       // 1. openssl: the PKITS verdict, or (for a named deviation) its own recorded behaviour.
+      const o = opensslVerify(c);
       if (c.deviation) expect(o.ok === (c.pkits === 'valid'), `${c.test} is listed as a deviation but openssl follows PKITS`).toBe(false);
+      else expect(o.ok, o.output).toBe(c.pkits === 'valid');
       if (c.openssl === 'OK') {
         expect(o.ok, o.output).toBe(true);
         expect(o.errors, o.output).toEqual([]);
+        // openssl's chain is the test's path and the anchor.
+        expect(o.chainLength, o.output).toBe(path.length + 1);
       } else {
         expect(o.ok, o.output).toBe(false);
         expect(o.errors[0], o.output).toEqual({ error: c.openssl.error, depth: c.openssl.depth });
       }
+      // The user-constrained-policy-set of a valid policy test, as PKITS gives it.
+      if (c.policies) expect(sorted(o.userPolicies), o.output).toEqual(sorted(c.policies));
 
-      // 2. ours: the PKITS verdict (equal to openssl's except where openssl deviates).
+      // 2. ours: the PKITS verdict, which is openssl's except where openssl deviates.
       const r = await oursVerify(c);
+      const got = `${r.status}: ${JSON.stringify(r.reasons)}`;
       if (c.pkits === 'valid') {
-        expect(r.status, r.reasons.join('; ')).toBe('valid');
+        expect(r.status, got).toBe('valid');
         expect(r.reasons).toEqual([]);
-        if (!c.deviation) expect(r.status === 'valid').toBe(o.ok);
+        // The path holds every certificate of the test's path, as many as openssl's chain (which counts the anchor;
+        // ours may or may not).
+        expect(r.path).toBeDefined();
+        for (const cert of path) expect(r.path!.some((d) => equal(d, cert.der)), `${c.test}: path lacks a certificate`).toBe(true);
+        expect([path.length, path.length + 1]).toContain(r.path!.length);
+        if (c.policies) expect(sorted(r.policies)).toEqual(sorted(o.userPolicies));
       } else {
-        expect(r.status).not.toBe('valid');
-        expect(o.ok).toBe(false);
-        // 3. the same kind of failure: our reason of the case's kind, openssl's error from that kind's texts.
+        // 3. the same kind of failure: our reason of the case's kind, whose OpenSSL texts hold openssl's error.
         const kind = c.ours!;
-        expect(r.reasons.some((x) => ofKind(x, kind)), `expected a "${kind}" reason, got ${JSON.stringify(r.reasons)}`).toBe(true);
+        expect(r.reasons.some((x) => ofKind(x, kind)), `expected a "${kind}" reason, got ${got}`).toBe(true);
         expect(KINDS[kind].openssl as readonly string[]).toContain(o.errors[0]!.error);
-        if (kind === 'revoked') expect(r.status).toBe('revoked');
-        if (kind === 'no-chain-to-trust-anchor') expect(r.status).toBe('untrusted');
-      }
-
-      // 4. the user-constrained-policy-set of a valid policy test: PKITS', openssl's and ours.
-      if (c.policies) {
-        expect([...o.userPolicies].sort(), o.output).toEqual([...c.policies].sort());
-        expect([...(r.policies ?? [])].sort()).toEqual([...c.policies].sort());
+        expect(r.status, got).toBe(KINDS[kind].status);
+        if (c.reason) expect(r.reasons).toContain(c.reason);
       }
     });
   }
