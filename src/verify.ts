@@ -24,18 +24,21 @@
  * encryption certificate named by either encryption key preference attribute, and the SMIMECapabilities), keyed by
  * signingTime so the newest message wins: from then on encryptMessage to that sender follows them.
  */
-import type { CertificateStore } from './certs/store.js';
+import { chainProblems, type CertificateStore } from './certs/store.js';
+import type { PolicyOptions } from './certs/policy_tree.js';
+import { checkPolicyOptions, revokedReason } from './certs/path_validation.js';
+import { checkRevocation } from './certs/revocation.js';
 import type { X509Certificate } from './certs/x509.js';
 import { ekuAllowsEmail, isValidAt, type CertInfo } from './certs/cert_info.js';
 import { allowsSigning } from './certs/signing.js';
 import { namesMatch } from './certs/names.js';
 import { pemCrls } from './certs/load.js';
-import { parseCrl, serialKey, type ParsedCrl } from './certs/crl.js';
+import { parseCrl, type ParsedCrl } from './certs/crl.js';
 import { CMSInvalid, MIMEInvalid, SmimeError } from './errors.js';
 import { berLimits, DEFAULT_LIMITS, inputLimits, mimeLimits, PathBudget, resolveLimits, type Limits } from './lib/limits.js';
 import { withBerLimits } from './cms/der.js';
-import { isWeakHash, resolvePolicyFor, type AlgorithmPolicy } from './crypto/policy.js';
-import { equal, toBytes } from './lib/bytes.js';
+import { resolvePolicyFor, type AlgorithmPolicy } from './crypto/policy.js';
+import { toBytes } from './lib/bytes.js';
 import { OIDS } from './cms/oids.js';
 import { CIPHERS } from './cms/content_cipher.js';
 import { matchesRecipient } from './cms/recipient_id.js';
@@ -43,7 +46,6 @@ import { refMatches, type CertRef } from './cms/attributes.js';
 import {
   hashNameOfOid,
   parseSignedData,
-  verifySignature,
   verifySignerInfo,
   type ParsedSignedData,
   type ParsedSignerInfo,
@@ -104,6 +106,12 @@ export interface SignerResult {
    * 'address-mismatch: From has no mailbox', 'address-mismatch: no From'.
    */
   reasons: string[];
+  /**
+   * The user-constrained policy set of the signer's valid path (RFC 5280 §6.1.6): the certificate policy OIDs the
+   * path is good for, among those asked for; ['2.5.29.32.0'] (anyPolicy) when nothing constrains it, [] when the
+   * path asserts no policy (and none was required). Absent when there is no valid path.
+   */
+  policies?: string[];
   /** The digest algorithm, e.g. 'SHA-256'. */
   digestAlgorithm?: string;
   /** The signature algorithm OID. */
@@ -143,6 +151,13 @@ export interface VerifyOptions {
   crls?: readonly (Uint8Array | string)[];
   /** Learn certificates and preferences from valid signatures (default true). */
   harvest?: boolean;
+  /**
+   * The initial certificate policy inputs of RFC 5280 §6.1.1 for the signers' paths; default: the store's
+   * `certificatePolicies`, else RFC 5280's (any policy, nothing required or inhibited). For example
+   * `{ initialPolicySet: ['2.16.840.1.101.3.2.1.48.1'], requireExplicitPolicy: true }` accepts only signers whose
+   * path asserts that policy.
+   */
+  certificatePolicies?: PolicyOptions;
 }
 
 export interface VerifyResult {
@@ -180,6 +195,8 @@ interface VerifyContext {
   harvest: boolean;
   /** The path-building budget of this call, shared by every signer (and every SignedData layer) it verifies. */
   pathBudget: PathBudget;
+  /** The call's initial policy inputs (RFC 5280 §6.1.1), or undefined for the store's. */
+  certificatePolicies?: PolicyOptions;
 }
 
 /** Takes a header section's From (when none was found yet) and notes whether it is a message header. */
@@ -252,6 +269,7 @@ function makeContext(options: VerifyOptions, headers: readonly Header[], what: s
     messageHeader: isMessageHeader(headers),
     harvest: options.harvest ?? true,
     pathBudget: new PathBudget(limits),
+    certificatePolicies: checkPolicyOptions(`${what}: options.certificatePolicies`, options.certificatePolicies),
   };
 }
 
@@ -273,35 +291,6 @@ async function findSignerCert(sid: CertRef, sd: ParsedSignedData, ctx: VerifyCon
   if ('ski' in sid) {
     // No SKI extension: the key identifier may be the SHA-1 of the public key (RFC 5280 §4.2.1.2).
     for (const pool of pools) for (const c of pool) if (await matchesRecipient(sid, c, ctx.crypto)) return c;
-  }
-  return undefined;
-}
-
-/** Revocation reasons that revoke a certificate for every signature, whatever the revocation date. */
-const COMPROMISE = new Set([undefined, 0, 1, 2, 10]);
-
-/**
- * Whether a CRL signed by `issuer` revokes `cert` for a signature judged at `at`. Verifying at "now", every
- * revocation dated at or before `at` counts, whatever its reason. Verifying at the (claimed) signing time, a
- * compromise (or an unspecified reason) revokes the certificate for every signature, and any other reason
- * (superseded, on hold, affiliation changed…) only for signatures made after the revocation date. `removeFromCRL`
- * entries never count.
- */
-async function revocation(cert: CertInfo, issuers: readonly CertInfo[], ctx: VerifyContext, crls: readonly ParsedCrl[], at: Date): Promise<string | undefined> {
-  const key = serialKey(cert.serial);
-  for (const crl of crls) {
-    if (!namesMatch(crl.issuer, cert.issuer)) continue;
-    const entry = crl.revoked.get(key);
-    if (!entry || entry.reason === 8) continue;
-    for (const issuer of issuers) {
-      if (!namesMatch(issuer.subject, crl.issuer)) continue;
-      if (crl.aki && issuer.ski && !equal(crl.aki, issuer.ski)) continue;
-      const sig = await verifySignature(crl.signatureAlgorithm, undefined, issuer, crl.tbs, crl.signature, ctx.crypto);
-      if (!sig.ok) continue;
-      if (!ctx.policy.allowWeak && isWeakHash(sig.hash)) continue;
-      if ((ctx.atSigningTime && COMPROMISE.has(entry.reason)) || entry.date.getTime() <= at.getTime())
-        return `revoked: ${entry.date.toISOString()}${entry.reason !== undefined ? ` (reason ${entry.reason})` : ''}`;
-    }
   }
   return undefined;
 }
@@ -356,32 +345,46 @@ async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo, conten
     add('expired', reason);
   }
 
-  const chain = await ctx.store.chain(info, at, sd.certificates, ctx.policy.allowWeak, ctx.pathBudget, ctx.crypto);
-  if (!chain.chain) {
-    if (chain.problem === 'expired') add('expired', 'issuer-expired');
-    else if (chain.problem === 'weak-algorithm') add('untrusted', 'chain-weak-algorithm');
-    else if (chain.problem === 'path-building-limit') add('untrusted', 'path-building-limit');
-    else add('untrusted', 'no-chain-to-trust-anchor');
-  }
-  // Revocation: each certificate of the chain but the anchor; without a chain, the signer's certificate against
-  // any issuer we know.
+  // Path building and RFC 5280 §6.1 validation, revocation (RFC 5280 §6.3) included, with the message's CRLs,
+  // the call's and the store's. The signer's own validity was judged above, with more detail.
   const crls = [...sd.crls.flatMap((d) => {
     try {
       return [parseCrl(d)];
     } catch {
-      return [];
+      return []; // a malformed CRL in a message is no CRL; it never makes the message unreadable
     }
   }), ...ctx.crls];
-  if (crls.length > 0) {
+  const chain = await ctx.store.chain(info, at, {
+    extra: sd.certificates,
+    allowWeak: ctx.policy.allowWeak,
+    budget: ctx.pathBudget,
+    crypto: ctx.crypto,
+    crls,
+    certificatePolicies: ctx.certificatePolicies,
+    atSigningTime: ctx.atSigningTime,
+    crlTime: ctx.atSigningTime ? ctx.at : undefined,
+    leafValidity: false,
+  });
+  if (!chain.chain) for (const f of chainProblems(chain)) add(f.problem, f.reason);
+  if (!chain.chain && !chain.findings && crls.length > 0) {
+    // No path at all: still say when a CRL from a known issuer revokes the signer's certificate.
     const pool = [...sd.certificates, ...ctx.store.allCertificates(), ...ctx.store.trustAnchors];
-    const path = chain.chain ?? [info];
-    for (let i = 0; i < path.length; i++) {
-      const cert = path[i]!;
-      if (chain.chain && i === path.length - 1) break; // the anchor
-      const issuers = chain.chain ? [path[i + 1]!] : pool.filter((c) => namesMatch(c.subject, cert.issuer));
-      const r = await revocation(cert, issuers, ctx, crls, at);
-      if (r) {
-        add('revoked', i === 0 ? r : `issuer-${r}`);
+    for (const issuer of pool.filter((c) => namesMatch(c.subject, info.issuer))) {
+      const r = await checkRevocation({
+        cert: info,
+        issuer,
+        crls,
+        pool,
+        at,
+        atSigningTime: ctx.atSigningTime,
+        crlTime: ctx.atSigningTime ? ctx.at : undefined,
+        allowWeak: ctx.policy.allowWeak,
+        crypto: ctx.crypto,
+        budget: ctx.pathBudget,
+        validateCrlSigner: async () => false, // no path: only the issuer's own CRLs speak
+      });
+      if (r.status === 'revoked') {
+        add('revoked', revokedReason(r));
         break;
       }
     }
@@ -407,6 +410,7 @@ async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo, conten
     reasons,
   };
   if (check.signingTime) result.signingTime = check.signingTime;
+  if (chain.chain) result.policies = chain.policies ?? [];
   return { result, info, si, check, path: chain.chain };
 }
 

@@ -1,20 +1,22 @@
 /**
- * Chain building and checking: from a leaf, through the store's intermediates (and the message's certificates), up
- * to a trust anchor, at a given time. Certificate signatures are checked by the same code as message signatures
- * (cms/signed.ts `verifySignature`: RSA PKCS#1 v1.5 with any hash including MD5/SHA-224, RSA-PSS, ECDSA, Ed25519),
- * so an old MD5 or SHA-1 chain verifies when the policy allows weak algorithms; names (matched by RFC 5280 §7.1,
- * certs/names.ts, not byte for byte) and key identifiers link the certificates; each issuer must be a CA valid at that time, allowed to sign certificates (keyUsage, when present,
- * asserts keyCertSign) and not below more intermediates than its pathLenConstraint allows (RFC 5280 §6.1.4 (k)–(n)).
+ * Path building: from a leaf, through the store's intermediates (and the message's certificates), up to a trust
+ * anchor; each complete candidate path is then validated as RFC 5280 §6.1 says (certs/path_validation.ts: validity,
+ * basicConstraints, pathLenConstraint, keyUsage, name constraints, policies, unknown critical extensions, and
+ * revocation by RFC 5280 §6.3 CRL validation). The first candidate that validates is the answer; when none does,
+ * the findings of the first complete candidate say why.
  *
- * The trust anchor's own keyUsage and pathLenConstraint are checked too, when the anchor certificate states them:
- * RFC 5280 leaves that to the implementation (RFC 5937 §3 says to honour them), and `openssl verify` refuses both
- * (X509_V_ERR_PATH_LENGTH_EXCEEDED, X509_V_ERR_KEYUSAGE_NO_CERTSIGN on a root); test/security/chain.test.ts pins it.
+ * Certificate signatures are checked while building, by the same code as message signatures (cms/signed.ts
+ * `verifySignature`: RSA PKCS#1 v1.5 with any hash including MD5/SHA-224, RSA-PSS, ECDSA, Ed25519), so an old MD5
+ * or SHA-1 chain verifies when the policy allows weak algorithms; names (matched by RFC 5280 §7.1, certs/names.ts,
+ * not byte for byte) and key identifiers link the certificates. Self-issued CA certificates (key rollover: old key
+ * signs new, new signs old) take part like any intermediate.
  *
  * Path building is bounded: certificates that cross-sign each other would otherwise make the search exponential.
  * A path never returns to a subject and key it already holds (RFC 4158 §2.4.2 loop detection); a certificate whose
- * subtree failed at a depth is not explored again at that depth (unless a loop cut that subtree short, which makes
- * the failure depend on the path); and every candidate issuer and every signature check spends from a `PathBudget`
- * shared by one whole verification call. Beyond the budget the answer is `path-building-limit`, never a hang.
+ * subtree reached no anchor at a depth is not explored again at that depth (unless a loop cut that subtree short,
+ * which makes the failure depend on the path); and every candidate issuer and every signature check (CRL
+ * signatures included) spends from a `PathBudget` shared by one whole verification call. Beyond the budget the
+ * answer is `path-building-limit`, never a hang.
  */
 import { WEAK_SIGNATURE_OIDS } from '../crypto/policy.js';
 import { children, decodeOid, readTlv } from '../cms/der.js';
@@ -22,29 +24,54 @@ import { verifySignature } from '../cms/signed.js';
 import { equal, latin1 } from '../lib/bytes.js';
 import { PathBudget } from '../lib/limits.js';
 import { LruMap } from '../lib/lru.js';
-import { isValidAt, KU, type CertInfo } from './cert_info.js';
+import type { ParsedCrl } from './crl.js';
+import type { CertInfo } from './cert_info.js';
 import { nameKey, namesMatch } from './names.js';
+import { validatePath, worstProblem, type PathFinding } from './path_validation.js';
+import type { PolicyOptions } from './policy_tree.js';
 
-/** The outcome of path building: a chain, or why there is none. */
+/** The outcome of path building: a valid chain, or why there is none. */
 export interface ChainResult {
   /** Leaf first, anchor last, when a chain was found. */
   chain?: CertInfo[];
   /**
-   * Why no chain: 'untrusted' (no path to an anchor), 'expired' (an issuer was outside its validity),
-   * 'weak-algorithm' (a path needs a weak signature the policy refuses), 'path-building-limit' (the search spent the
-   * call's `PathBudget` before it could answer).
+   * Why no chain: 'untrusted' (no path to an anchor, or every path failed a check of RFC 5280 §6.1), 'expired' (a
+   * certificate of the path was outside its validity), 'revoked' (one was revoked), 'weak-algorithm' (a path
+   * needs a weak signature the policy refuses), 'path-building-limit' (the search spent the call's `PathBudget`
+   * before it could answer).
    */
-  problem?: 'untrusted' | 'expired' | 'weak-algorithm' | 'path-building-limit';
+  problem?: 'untrusted' | 'expired' | 'revoked' | 'weak-algorithm' | 'path-building-limit';
+  /** When a path reached an anchor but failed validation: every check it failed (see path_validation.ts). */
+  findings?: PathFinding[];
+  /** The user-constrained policy set of the valid chain (RFC 5280 §6.1.6). */
+  policies?: string[];
 }
 
 /** What `buildChain` may be told besides the certificates and the time. */
 export interface BuildChainOptions {
-  /** Accept MD5/SHA-1 certificate signatures. */
+  /** Accept MD5/SHA-1 certificate signatures (and CRL signatures). */
   allowWeak?: boolean;
   crypto?: Crypto;
   /** The budget of the whole verification call (shared by its signers); default: a fresh one with the default limits. */
   budget?: PathBudget;
+  /** The initial policy inputs of RFC 5280 §6.1.1 (RFC 5280's defaults when absent). */
+  policies?: PolicyOptions;
+  /** CRLs for revocation checking (RFC 5280 §6.3). */
+  crls?: readonly ParsedCrl[];
+  /** Judge revocation at a claimed signing time (VerifyOptions.verifyAt). */
+  atSigningTime?: boolean;
+  /** The time CRLs must be current at, when not `at` (verifying at a signing time: now). */
+  crlTime?: Date;
+  /** Check the leaf's own validity (default true). */
+  leafValidity?: boolean;
+  /** How deep in CRL-signer paths this search is (internal: a CRL signer's path is built by a nested search). */
+  crlSignerDepth?: number;
+  /** The CRL signers whose paths are being validated by enclosing searches (internal), by DER. */
+  crlSignersInProgress?: ReadonlySet<string>;
 }
+
+/** How many CRL-signer paths may nest (a CRL signer's CRL signed by another CRL signer…). */
+const MAX_CRL_SIGNER_DEPTH = 2;
 
 const MAX_DEPTH = 8;
 const verified = new WeakMap<Uint8Array, WeakMap<Uint8Array, boolean>>();
@@ -94,15 +121,6 @@ function couldIssue(child: CertInfo, issuer: CertInfo): boolean {
   return true;
 }
 
-/**
- * RFC 5280 §6.1.4 (l)–(n) for an issuer with `below` non-self-issued intermediates between it and the leaf: its
- * pathLenConstraint must allow them, and its keyUsage, when present, must assert keyCertSign.
- */
-function mayIssue(issuer: CertInfo, below: number): boolean {
-  if (issuer.keyUsage !== undefined && issuer.keyUsage[KU.keyCertSign] !== true) return false;
-  return issuer.pathLen === undefined || below <= issuer.pathLen;
-}
-
 /** A possible intermediate and its number. */
 interface Node {
   cert: CertInfo;
@@ -121,15 +139,16 @@ interface Group {
 const entityOf = (c: CertInfo): string => `${nameKey(c.subject)}\u0000${latin1(c.spki)}`;
 
 /**
- * The pool's possible intermediates (CAs, not self-issued), each certificate once, by subject (its `nameKey`, so a
- * lookup by issuer name follows the RFC 5280 §7.1 rule of `couldIssue`), then by key.
+ * The pool's possible intermediates (CA certificates, self-issued ones included: key rollover), each certificate
+ * once, by subject (its `nameKey`, so a lookup by issuer name follows the RFC 5280 §7.1 rule of `couldIssue`), then
+ * by key. A certificate that is not a CA stays in: path validation then says `not-a-ca`, which is more use to a
+ * person than "no chain" (PKITS 4.6).
  */
 function indexBySubject(pool: readonly CertInfo[]): Map<string, Group[]> {
   const out = new Map<string, Group[]>();
   const byEntity = new Map<string, Group>();
   const seen = new Set<string>();
   for (const c of pool) {
-    if (c.selfIssued || !c.isCA) continue;
     const der = latin1(c.der);
     if (seen.has(der)) continue;
     seen.add(der);
@@ -147,12 +166,17 @@ function indexBySubject(pool: readonly CertInfo[]): Map<string, Group[]> {
   return out;
 }
 
-/** The outcome of a subtree: a path, or none (`loop` when a loop cut it short), or the budget ran out. */
-type Walk = { path: CertInfo[] } | { path?: undefined; loop: boolean } | 'limit';
+/**
+ * The outcome of a subtree: a valid path; or none, with `loop` when a loop cut the subtree short and `reached` when
+ * some path in it reached an anchor and failed validation (either makes the failure depend on the path below, so
+ * the subtree is not memoised as a dead end); or the budget ran out.
+ */
+type Walk = { path: CertInfo[] } | { path?: undefined; loop: boolean; reached: boolean } | 'limit';
 
 /**
- * Finds a path from `leaf` to one of `anchors`, using `pool` for intermediates. Every certificate on the path must
- * be valid at `at`. Returns the first path found (depth first, anchors before intermediates, pool order).
+ * Finds a valid path from `leaf` to one of `anchors`, using `pool` for intermediates, at `at`. Candidates are tried
+ * depth first, anchors before intermediates, in pool order; each that reaches an anchor is validated
+ * (path_validation.ts), and the first valid one is returned.
  */
 export async function buildChain(
   leaf: CertInfo,
@@ -163,36 +187,81 @@ export async function buildChain(
 ): Promise<ChainResult> {
   const budget = opts.budget ?? new PathBudget();
   const bySubject = indexBySubject(pool);
-  /** Subtrees that failed, as "certificate@depth", when no loop cut them short. */
+  /** Subtrees that reached no anchor, as "certificate@depth", when no loop cut them short. */
   const deadEnds = new Set<string>();
   /** The subjects and keys on the current path. */
   const onPath = new Set<string>([entityOf(leaf)]);
   const path: CertInfo[] = [leaf];
-  let sawExpired = false;
   let sawWeak = false;
-  const usable = (cert: CertInfo, issuer: CertInfo, below: number): boolean => {
-    if (!isValidAt(issuer, at)) {
-      sawExpired = true;
-      return false;
-    }
-    if (!opts.allowWeak && WEAK_SIGNATURE_OIDS.has(cert.signatureAlgorithmOid)) {
-      sawWeak = true;
-      return false;
-    }
-    return mayIssue(issuer, below);
+  /** The findings of the first candidate that reached an anchor and failed validation. */
+  let firstFailure: PathFinding[] | undefined;
+  let limitHit = false;
+  const depth = opts.crlSignerDepth ?? 0;
+  const crlPool = [...pool, ...anchors];
+  const validateCrlSigner = async (signer: CertInfo, anchor: CertInfo): Promise<boolean> => {
+    const key = latin1(signer.der);
+    // A CRL signer whose own revocation is established by a CRL it signed (PKITS 4.14.30: an indirect CRL issuer
+    // covered by its own CRL): its path is being validated by the enclosing search, which decides.
+    if (opts.crlSignersInProgress?.has(key)) return true;
+    if (depth >= MAX_CRL_SIGNER_DEPTH) return false;
+    const inProgress = new Set(opts.crlSignersInProgress ?? []).add(key);
+    const r = await buildChain(signer, pool, [anchor], at, {
+      ...opts,
+      budget,
+      policies: undefined,
+      leafValidity: true,
+      crlSignerDepth: depth + 1,
+      crlSignersInProgress: inProgress,
+    });
+    if (r.problem === 'path-building-limit') limitHit = true;
+    return r.chain !== undefined;
+  };
+  /** Validates a candidate that reached an anchor: the path when it is valid, else undefined (findings kept). */
+  const complete = async (candidate: CertInfo[]): Promise<{ chain: CertInfo[]; policies?: string[] } | undefined> => {
+    const v = await validatePath(candidate, {
+      at,
+      policies: opts.policies,
+      crls: opts.crls,
+      pool: crlPool,
+      atSigningTime: opts.atSigningTime,
+      crlTime: opts.crlTime,
+      leafValidity: opts.leafValidity,
+      allowWeak: opts.allowWeak,
+      crypto: opts.crypto,
+      budget,
+      validateCrlSigner,
+    });
+    if (v.ok) return { chain: candidate, policies: v.policies };
+    firstFailure ??= v.findings;
+    return undefined;
+  };
+  let found: { chain: CertInfo[]; policies?: string[] } | undefined;
+  const accept = async (candidate: CertInfo[]): Promise<boolean> => {
+    const v = await complete(candidate);
+    if (v) found = v;
+    return v !== undefined;
+  };
+  const weakRefused = (cert: CertInfo): boolean => {
+    if (opts.allowWeak || !WEAK_SIGNATURE_OIDS.has(cert.signatureAlgorithmOid)) return false;
+    sawWeak = true;
+    return true;
   };
   const walk = async (cert: CertInfo): Promise<Walk> => {
     // Is the cert itself an anchor?
-    if (anchors.some((a) => equal(a.der, cert.der))) return { path: [...path] };
-    if (path.length > MAX_DEPTH) return { loop: false };
-    // Pool certificates are never self-issued, so every one on the path after the leaf counts (§6.1.4 (l)).
-    const below = path.length - 1;
+    if (anchors.some((a) => equal(a.der, cert.der))) {
+      if (await accept([...path])) return { path: found!.chain };
+      return { loop: false, reached: true };
+    }
+    if (path.length > MAX_DEPTH) return { loop: false, reached: false };
+    let reached = false;
     for (const anchor of anchors) {
-      if (!couldIssue(cert, anchor) || !usable(cert, anchor, below)) continue;
+      if (!couldIssue(cert, anchor) || weakRefused(cert)) continue;
       if (!budget.spendCandidate()) return 'limit';
       const ok = await signedBy(cert, anchor, budget, opts.crypto);
       if (ok === 'limit') return 'limit';
-      if (ok) return { path: [...path, anchor] };
+      if (!ok) continue;
+      reached = true;
+      if (await accept([...path, anchor])) return { path: found!.chain };
     }
     let loop = false;
     for (const { entity, nodes } of bySubject.get(nameKey(cert.issuer)) ?? []) {
@@ -200,19 +269,21 @@ export async function buildChain(
         loop = true;
         continue;
       }
-      const r = await tryGroup(cert, entity, nodes, below);
+      const r = await tryGroup(cert, entity, nodes);
       if (r === 'limit' || r.path) return r;
       if (r.loop) loop = true;
+      if (r.reached) reached = true;
     }
-    return { loop };
+    return { loop, reached };
   };
   /** The certificates of one subject and key as issuers of `cert`. */
-  const tryGroup = async (cert: CertInfo, entity: string, nodes: Node[], below: number): Promise<Walk> => {
+  const tryGroup = async (cert: CertInfo, entity: string, nodes: Node[]): Promise<Walk> => {
     let loop = false;
+    let reached = false;
     for (const { cert: inter, id } of nodes) {
       if (cert.aki && inter.ski && !equal(cert.aki, inter.ski)) continue;
       const key = `${id}@${path.length}`;
-      if (deadEnds.has(key) || !usable(cert, inter, below)) continue;
+      if (deadEnds.has(key) || weakRefused(cert)) continue;
       if (!budget.spendCandidate()) return 'limit';
       const ok = await signedBy(cert, inter, budget, opts.crypto);
       if (ok === 'limit') return 'limit';
@@ -224,12 +295,17 @@ export async function buildChain(
       onPath.delete(entity);
       if (r === 'limit' || r.path) return r;
       if (r.loop) loop = true;
-      else deadEnds.add(key);
+      if (r.reached) reached = true;
+      if (!r.loop && !r.reached) deadEnds.add(key);
     }
-    return { loop };
+    return { loop, reached };
   };
   const r = await walk(leaf);
-  if (r === 'limit') return { problem: 'path-building-limit' };
-  if (r.path) return { chain: r.path };
-  return { problem: sawWeak ? 'weak-algorithm' : sawExpired ? 'expired' : 'untrusted' };
+  if (r === 'limit' || limitHit) {
+    if (r !== 'limit' && r.path) return { chain: r.path, policies: found?.policies };
+    return { problem: 'path-building-limit' };
+  }
+  if (r.path) return { chain: r.path, policies: found?.policies };
+  if (firstFailure) return { problem: worstProblem(firstFailure) ?? 'untrusted', findings: firstFailure };
+  return { problem: sawWeak ? 'weak-algorithm' : 'untrusted' };
 }

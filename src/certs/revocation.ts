@@ -43,8 +43,13 @@ export interface RevocationInput {
   crls: readonly ParsedCrl[];
   /** Certificates that may be a CRL's signer (the message's, the store's, the anchors): separate CRL signing keys, indirect CRL issuers. */
   pool: readonly CertInfo[];
-  /** The time the status is asked for: CRLs must be current then (thisUpdate ≤ at ≤ nextUpdate). */
+  /** The time the status is asked for: CRLs must be current then (thisUpdate ≤ at ≤ nextUpdate), unless `crlTime` says otherwise. */
   at: Date;
+  /**
+   * The time CRLs must be current at, when it is not `at`: verifying at a claimed signing time, the CRLs are those
+   * of now (a CRL issued after the signing time is the evidence asked for), so this is "now". Default: `at`.
+   */
+  crlTime?: Date;
   /**
    * Verification at the claimed signing time: then only a compromise reason (or none) revokes for a signature made
    * before the revocation date; otherwise a revocation dated at or before `at` counts whatever its reason.
@@ -350,7 +355,7 @@ export async function checkRevocation(input: RevocationInput): Promise<Revocatio
       const interim = (crl.issuingDistributionPoint?.onlySomeReasons ?? ALL_REASONS) & dp.reasons;
       if ((interim & ~reasonsMask) === 0) continue;
       // (a) freshness
-      const stale = freshness(crl, at);
+      const stale = freshness(crl, input.crlTime ?? at);
       if (stale) {
         worse(stale);
         continue;
@@ -407,7 +412,7 @@ async function deltaFor(base: ParsedCrl, signer: CertInfo, input: RevocationInpu
     if (!namesMatch(d.issuer, base.issuer)) continue;
     const didp = d.issuingDistributionPoint?.der;
     if ((idp === undefined) !== (didp === undefined) || (idp && didp && !equal(idp, didp))) continue;
-    const stale = freshness(d, input.at);
+    const stale = freshness(d, input.crlTime ?? input.at);
     if (stale) {
       problem ??= stale;
       continue;

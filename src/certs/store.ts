@@ -15,7 +15,9 @@ import { keyMatchesCert, rsaModulusBits, type PrivateKeyRef } from './keys.js';
 import { checkInputSize, loadCertificates, loadCrls, loadPrivateKey, type PemOrDer } from './load.js';
 import { parseCrl, type ParsedCrl } from './crl.js';
 import { parsePkcs12 } from './pkcs12.js';
-import { buildChain } from './chain.js';
+import { buildChain, type ChainResult } from './chain.js';
+import type { PathFinding } from './path_validation.js';
+import type { PolicyOptions } from './policy_tree.js';
 import { KeyInvalid } from '../errors.js';
 import { PathBudget, resolveLimits, type Limits } from '../lib/limits.js';
 
@@ -46,6 +48,70 @@ export interface CertificateStoreOptions {
   policy?: Partial<AlgorithmPolicy>;
   /** Work limits for everything done with this store (see `Limits`); each call may change them with `options.limits`. */
   limits?: Partial<Limits>;
+  /**
+   * The initial certificate policy inputs of RFC 5280 §6.1.1 for every path this store validates (verification,
+   * encryption's trust decision, `verifyCertificate`); a call's `certificatePolicies` replaces them. Default:
+   * RFC 5280's (any policy, nothing required or inhibited).
+   */
+  certificatePolicies?: PolicyOptions;
+}
+
+/** What `CertificateStore.chain` may be told besides the certificate and the time. */
+export interface StoreChainOptions {
+  /** More certificates for path building (a message's). */
+  extra?: readonly CertInfo[];
+  /** Accept MD5/SHA-1 certificate and CRL signatures; default: the store's policy. */
+  allowWeak?: boolean;
+  /** The verification call's budget; default: a fresh one with the store's limits. */
+  budget?: PathBudget;
+  /** Default: the store's. */
+  crypto?: Crypto;
+  /** CRLs to check revocation with; default: the store's (addCrl). */
+  crls?: readonly ParsedCrl[];
+  /** Default: the store's `certificatePolicies`. */
+  certificatePolicies?: PolicyOptions;
+  /** Judge revocation at a claimed signing time (VerifyOptions.verifyAt). */
+  atSigningTime?: boolean;
+  /** The time CRLs must be current at, when not `at` (verifying at a signing time: now). */
+  crlTime?: Date;
+  /** Check the certificate's own validity (default true). */
+  leafValidity?: boolean;
+}
+
+/** What `CertificateStore.verifyCertificate` may be told. */
+export interface VerifyCertificateOptions {
+  /** Certificates that may complete the path (intermediates), PEM (bundles too) or DER. */
+  intermediates?: readonly PemOrDer[];
+  /** CRLs (DER or PEM), besides the store's. */
+  crls?: readonly PemOrDer[];
+  /** The time to judge at; default: the store's clock. */
+  at?: Date;
+  /** The initial policy inputs (RFC 5280 §6.1.1); default: the store's `certificatePolicies`. */
+  certificatePolicies?: PolicyOptions;
+  /** Accept MD5/SHA-1 signatures on the path; default: the store's policy. */
+  allowWeak?: boolean;
+  /** Work limits for this call. */
+  limits?: Partial<Limits>;
+}
+
+/** The verdict of `CertificateStore.verifyCertificate`. */
+export interface CertificateVerification {
+  /** 'valid', or the worst problem: no valid path ('untrusted'), outside its validity ('expired'), 'revoked'. */
+  status: 'valid' | 'untrusted' | 'expired' | 'revoked';
+  /** Why, when not valid: the same reasons as a signer's in verifyMessage (e.g. 'path-length-exceeded'). */
+  reasons: string[];
+  /** The valid path, leaf first and trust anchor last (DER). */
+  path?: Uint8Array[];
+  /** The user-constrained policy set of the valid path (RFC 5280 §6.1.6); ['2.5.29.32.0'] for any policy. */
+  policies?: string[];
+}
+
+/** The status and reasons of a path building result that found no valid chain. */
+export function chainProblems(r: ChainResult): PathFinding[] {
+  if (r.findings && r.findings.length > 0) return r.findings;
+  if (r.problem === 'weak-algorithm') return [{ problem: 'untrusted', reason: 'chain-weak-algorithm' }];
+  if (r.problem === 'path-building-limit') return [{ problem: 'untrusted', reason: 'path-building-limit' }];
+  return [{ problem: 'untrusted', reason: 'no-chain-to-trust-anchor' }];
 }
 
 /** Per-call options of the store's input methods. */
@@ -71,8 +137,11 @@ export class CertificateStore {
   readonly policy: AlgorithmPolicy;
   /** The store's work limits: the defaults with the constructor's changes. */
   readonly limits: Limits;
+  /** The initial policy inputs for every path this store validates (see CertificateStoreOptions). */
+  readonly certificatePolicies: PolicyOptions | undefined;
 
   constructor(options: CertificateStoreOptions = {}) {
+    this.certificatePolicies = options.certificatePolicies;
     this.crypto = options.crypto;
     this.now = options.now ?? (() => new Date());
     this.policy = resolvePolicy(options.policy);
@@ -275,6 +344,7 @@ export class CertificateStore {
     if (!ekuAllowsEmail(info)) return 'wrong-usage';
     if (this.#anchors.size > 0) {
       // One budget per certificate checked; 'path-building-limit' (like 'weak-algorithm') makes it 'untrusted'.
+      // A revoked certificate, or one whose revocation cannot be established while CRLs are in play, is untrusted.
       const r = await this.chain(info, at);
       if (!r.chain) return r.problem === 'expired' ? 'expired' : 'untrusted';
     }
@@ -282,17 +352,65 @@ export class CertificateStore {
   }
 
   /**
-   * Builds the chain of `info` to a trust anchor at `at`, with the store's certificates plus `extra`. Path building
-   * spends from `budget` (one per verification call, shared by its signers); without one, a fresh budget with the
-   * store's limits. Past the budget the problem is 'path-building-limit'. Signatures are checked with `crypto`
-   * (a call's `options.crypto`), else the store's.
+   * Builds and validates (RFC 5280 §6.1, with RFC 5280 §6.3 CRL checks) the chain of `info` to a trust anchor at
+   * `at`, with the store's certificates plus `options.extra`. Path building spends from `options.budget` (one per
+   * verification call, shared by its signers); without one, a fresh budget with the store's limits. Past the budget
+   * the problem is 'path-building-limit'. Signatures are checked with `options.crypto`, else the store's.
    */
-  chain(info: CertInfo, at: Date, extra: readonly CertInfo[] = [], allowWeak = this.policy.allowWeak, budget?: PathBudget, crypto = this.crypto) {
-    return buildChain(info, [...extra, ...this.allCertificates()], this.trustAnchors, at, {
-      allowWeak,
-      crypto,
-      budget: budget ?? new PathBudget(this.limits),
+  chain(info: CertInfo, at: Date, options: StoreChainOptions = {}): Promise<ChainResult> {
+    return buildChain(info, [...(options.extra ?? []), ...this.allCertificates()], this.trustAnchors, at, {
+      allowWeak: options.allowWeak ?? this.policy.allowWeak,
+      crypto: options.crypto ?? this.crypto,
+      budget: options.budget ?? new PathBudget(this.limits),
+      crls: options.crls ?? this.#crls,
+      policies: options.certificatePolicies ?? this.certificatePolicies,
+      atSigningTime: options.atSigningTime,
+      crlTime: options.crlTime,
+      leafValidity: options.leafValidity,
     });
+  }
+
+  /**
+   * Validates one certificate's path to the store's trust anchors as RFC 5280 §6 says, without any message: path
+   * building through the store's certificates and `options.intermediates`, validity, basicConstraints and
+   * pathLenConstraint, keyUsage, name constraints, certificate policies (with `options.certificatePolicies`),
+   * unknown critical extensions, and revocation by the store's CRLs and `options.crls`. Malformed input throws
+   * `CertificateInvalid`; a certificate that does not validate is a verdict with its reasons, not an error.
+   */
+  async verifyCertificate(certificate: PemOrDer, options: VerifyCertificateOptions = {}): Promise<CertificateVerification> {
+    const limits = this.#limitsFor(options, 'verifyCertificate');
+    checkInputSize(certificate, limits.maxInputBytes, 'verifyCertificate');
+    const [leafDer] = loadCertificates(certificate, 1);
+    if (!leafDer) throw new CertificateInvalid('verifyCertificate: no certificate found');
+    const leaf = certInfo(leafDer);
+    const extra: CertInfo[] = [];
+    for (const input of options.intermediates ?? []) {
+      checkInputSize(input, limits.maxInputBytes, 'verifyCertificate');
+      for (const der of loadCertificates(input, limits.maxPemCertificates)) extra.push(certInfo(der));
+    }
+    const crls: ParsedCrl[] = [...this.#crls];
+    for (const input of options.crls ?? []) {
+      checkInputSize(input, limits.maxInputBytes, 'verifyCertificate');
+      try {
+        for (const der of loadCrls(input)) crls.push(parseCrl(der));
+      } catch (e) {
+        if (!(e instanceof SmimeError)) throw e;
+        throw new CertificateInvalid(`verifyCertificate: malformed CRL: ${e.message}`, { cause: e });
+      }
+    }
+    if (options.at !== undefined && !(options.at instanceof Date && !Number.isNaN(options.at.getTime())))
+      throw new TypeError('verifyCertificate: options.at must be a valid Date');
+    const r = await this.chain(leaf, options.at ?? this.now(), {
+      extra,
+      crls,
+      allowWeak: options.allowWeak,
+      budget: new PathBudget(limits),
+      certificatePolicies: options.certificatePolicies,
+    });
+    if (r.chain) return { status: 'valid', reasons: [], path: r.chain.map((c) => c.der.slice()), policies: r.policies ?? [] };
+    const problems = chainProblems(r);
+    const status = (['untrusted', 'expired', 'revoked'] as const).find((p) => problems.some((f) => f.problem === p)) ?? 'untrusted';
+    return { status, reasons: problems.map((f) => f.reason) };
   }
 
   /**

@@ -1,0 +1,161 @@
+/**
+ * NIST PKITS in full: all 224 signed S/MIME messages of PKITS §6.2.2 through verifyMessage with the PKITS trust
+ * anchor, each asserting the result PKITS.pdf gives. `Valid…` messages must verify with no reason but the expected
+ * address mismatch (the PKITS end-entity certificates carry no e-mail address, while the messages' From is
+ * sender@testcertificates.gov); `Invalid…` ones (and `MissingCRLTest1`, PKITS 4.4.1 "Invalid Missing CRL Test1")
+ * must not, with the reason the test is about. The policy tests of §4.8–4.12 run once per initial setting PKITS
+ * gives them (test/pkits/expected.ts), asserting the user-constrained policy set where PKITS states it.
+ *
+ * DSA (PKITS 4.1.4–4.1.6) is not supported (no DSA is asked for): those three messages must end in
+ * `unsupported-algorithm` and are counted apart. The per-section tally is printed at the end.
+ *
+ * Skipped with a notice when ../shared is absent (never under CI=true).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { CertificateStore, verifyMessage, type SignerResult } from '../../src/index.js';
+import { sharedAvailable } from '../_helpers/env.js';
+import { PKITS_AT, pkitsAnchorDer, pkitsMessage, pkitsTests } from '../_helpers/pkits.js';
+import type { PolicyOptions } from '../../src/certs/policy_tree.js';
+import { PKITS_POLICY_CASES } from './expected.js';
+
+const HAVE = sharedAvailable();
+
+/** PKITS §4 sections by test name. */
+const SECTIONS: [string, RegExp][] = [
+  ['4.1 signature verification', /^(Valid|Invalid)(CASignature|EESignature|DSA|Signatures)/],
+  ['4.2 validity periods', /notBefore|notAfter/],
+  ['4.3 name chaining', /NameChaining|RFC3280|UTF8String|Rollover/],
+  ['4.5 self-issued certificates', /BasicSelfIssued/],
+  ['4.6 basic constraints', /basicConstraints|cAFalse|pathLenConstraint/],
+  ['4.7 key usage', /keyUsage/],
+  ['4.9 requireExplicitPolicy', /[rR]equireExplicitPolicy/],
+  ['4.10 policy mappings', /PolicyMapping|MappingFromanyPolicy|MappingToanyPolicy/],
+  ['4.11 inhibitPolicyMapping', /inhibitPolicyMapping/],
+  ['4.12 inhibitAnyPolicy', /inhibitAnyPolicy/],
+  ['4.8 certificate policies', /Polic|Qualifier/],
+  ['4.13 name constraints', /nameConstraints/],
+  ['4.14 distribution points', /distributionPoint|IDP|onlyContains|onlySomeReasons|cRLIssuer|indirectCRL/i],
+  ['4.15 delta CRLs', /deltaCRL/],
+  ['4.16 private certificate extensions', /CertificateExtension/],
+  ['4.4 basic CRL', /CRL|Revoked|SerialNumber/],
+];
+
+function sectionOf(test: string): string {
+  const s = SECTIONS.find(([, re]) => re.test(test));
+  if (!s) throw new Error(`no PKITS section for ${test}`);
+  return s[0];
+}
+
+/** The reason an `Invalid…` test is about (matched against the signer's reasons). */
+const EXPECTED_REASON: [RegExp, RegExp][] = [
+  [/CASignature|EESignature|NameChaining/, /^no-chain-to-trust-anchor$/],
+  [/CAnot(After|Before)/, /^issuer-expired$/],
+  [/EEnotAfter|pre2000UTCEEnotAfter/, /^certificate-expired$/],
+  [/EEnotBefore/, /^certificate-not-yet-valid$/],
+  [/MissingbasicConstraints|cAFalse/, /^not-a-ca$/],
+  [/pathLenConstraint/, /^path-length-exceeded$/],
+  [/keyUsage.*keyCertSignFalse/, /^ca-key-usage: keyCertSign$/],
+  [/keyUsage.*cRLSignFalse/, /revocation-unknown: /],
+  [/UnknownCriticalCertificateExtension/, /^unknown-critical-extension: /],
+  [/nameConstraints/, /^name-constraints-violated: /],
+  [/MappingFromanyPolicy|MappingToanyPolicy/, /^policy-mapping-invalid$/],
+  [/Polic/, /^no-acceptable-policy$/],
+  [/RevokedCA/, /^issuer-revoked: /],
+  // 4.4.21: the CRL signing certificate is revoked, so no CRL can say anything about the end entity.
+  [/SeparateCertificateandCRLKeysTest21/, /^revocation-unknown: crl-signer-untrusted$/],
+  [/RevokedEE|SerialNumber|SeparateCertificateandCRLKeysTest20|BasicSelfIssued(OldWithNew|NewWithOld)|BasicSelfIssuedCRLSigningKeyTest7/, /^revoked: /],
+  [/BasicSelfIssuedCRLSigningKeyTest8/, /^(not-a-ca|ca-key-usage: keyCertSign)$/],
+  [/BadCRL|WrongCRL|UnknownCRL|OldCRL|pre2000CRL|MissingCRL|deltaCRLIndicatorNoBase|onlyContains/, /revocation-unknown: /],
+  [/deltaCRL|distributionPoint|onlySomeReasons|cRLIssuer|IDPwithindirectCRL/, /^(issuer-)?(revoked|revocation-unknown): /],
+];
+
+function expectedReason(test: string): RegExp {
+  const e = EXPECTED_REASON.find(([re]) => re.test(test));
+  if (!e) throw new Error(`no expected reason for ${test}`);
+  return e[1];
+}
+
+const DSA = new Set(['ValidDSASignaturesTest4', 'ValidDSAParameterInheritanceTest5', 'InvalidDSASignatureTest6']);
+const POLICY_DEPENDENT = new Set(PKITS_POLICY_CASES.map((c) => c.test));
+
+async function verifyPkits(test: string, certificatePolicies?: PolicyOptions): Promise<SignerResult> {
+  const store = new CertificateStore();
+  store.addTrustAnchor(pkitsAnchorDer());
+  const r = await verifyMessage(pkitsMessage(test), { store, at: PKITS_AT, certificatePolicies, harvest: false });
+  expect(r.signers).toHaveLength(1);
+  return r.signers[0]!;
+}
+
+/** The reasons that are not the expected address-mismatch. */
+const problems = (s: SignerResult) => s.reasons.filter((r) => !r.startsWith('address-mismatch'));
+
+const tally = new Map<string, { passed: number; total: number }>();
+function count(section: string, passed: boolean): void {
+  const t = tally.get(section) ?? { passed: 0, total: 0 };
+  t.total++;
+  if (passed) t.passed++;
+  tally.set(section, t);
+}
+
+describe.skipIf(!HAVE)('NIST PKITS (224 signed messages)', () => {
+  const tests = HAVE ? pkitsTests() : [];
+  it('has all 224 messages', () => {
+    expect(tests).toHaveLength(224);
+    // Every test named neither Valid nor Invalid depends on the policy settings and has its settings in the table.
+    const unnamed = tests.filter((t) => !/^(Valid|Invalid)/.test(t) && t !== 'MissingCRLTest1');
+    expect(unnamed.filter((t) => !POLICY_DEPENDENT.has(t))).toEqual([]);
+  });
+
+  for (const test of tests) {
+    if (DSA.has(test)) {
+      it(`${test}: DSA is not supported (counted apart)`, async () => {
+        const s = await verifyPkits(test);
+        expect(problems(s).some((r) => r.startsWith('unsupported-algorithm'))).toBe(true);
+        count('4.1 DSA (not supported)', true);
+      });
+      continue;
+    }
+    if (POLICY_DEPENDENT.has(test) && !/^(Valid|Invalid)/.test(test)) continue; // run below, per setting
+    const valid = test.startsWith('Valid');
+    it(`${test}: ${valid ? 'valid' : 'not valid'}`, async () => {
+      const section = sectionOf(test);
+      let ok = false;
+      try {
+        const s = await verifyPkits(test);
+        if (valid) {
+          expect(problems(s)).toEqual([]);
+        } else {
+          expect(problems(s).length).toBeGreaterThan(0);
+          expect(problems(s).some((r) => expectedReason(test).test(r)), `reasons: ${problems(s).join('; ')}`).toBe(true);
+        }
+        ok = true;
+      } finally {
+        count(section, ok);
+      }
+    });
+  }
+
+  for (const c of PKITS_POLICY_CASES) {
+    it(`${c.test} (${c.section}) with ${JSON.stringify(c.settings)}: ${c.valid ? 'valid' : 'not valid'}`, async () => {
+      let ok = false;
+      try {
+        const s = await verifyPkits(c.test, c.settings);
+        if (c.valid) {
+          expect(problems(s)).toEqual([]);
+          if (c.policies) expect([...(s.policies ?? [])].sort()).toEqual([...c.policies].sort());
+        } else {
+          expect(problems(s).some((r) => /^(no-acceptable-policy|policy-mapping-invalid)$/.test(r)), `reasons: ${problems(s).join('; ')}`).toBe(true);
+        }
+        ok = true;
+      } finally {
+        count(`${c.section} (policy settings)`, ok);
+      }
+    });
+  }
+
+  afterAll(() => {
+    if (tally.size === 0) return;
+    const lines = [...tally].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true })).map(([s, t]) => `  ${s}: ${t.passed}/${t.total}`);
+    console.log(`PKITS per section (passed/run):\n${lines.join('\n')}`);
+  });
+});
