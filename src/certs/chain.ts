@@ -25,7 +25,7 @@ import { equal, latin1 } from '../lib/bytes.js';
 import { PathBudget } from '../lib/limits.js';
 import { LruMap } from '../lib/lru.js';
 import type { ParsedCrl } from './crl.js';
-import type { CertInfo } from './cert_info.js';
+import { isValidAt, type CertInfo } from './cert_info.js';
 import { nameKey, namesMatch } from './names.js';
 import { validatePath, worstProblem, type PathFinding } from './path_validation.js';
 import type { PolicyOptions } from './policy_tree.js';
@@ -193,6 +193,7 @@ export async function buildChain(
   const onPath = new Set<string>([entityOf(leaf)]);
   const path: CertInfo[] = [leaf];
   let sawWeak = false;
+  let sawExpired = false;
   /** The findings of the first candidate that reached an anchor and failed validation. */
   let firstFailure: PathFinding[] | undefined;
   let limitHit = false;
@@ -241,6 +242,17 @@ export async function buildChain(
     if (v) found = v;
     return v !== undefined;
   };
+  /**
+   * Whether `issuer` cannot issue `cert` on any path: outside its validity (checked first, so an old chain that is
+   * both expired and weak reads `expired`, as before path validation), or `cert`'s signature algorithm is weak.
+   */
+  const refused = (cert: CertInfo, issuer: CertInfo): boolean => {
+    if (!isValidAt(issuer, at)) {
+      sawExpired = true;
+      return true;
+    }
+    return weakRefused(cert);
+  };
   const weakRefused = (cert: CertInfo): boolean => {
     if (opts.allowWeak || !WEAK_SIGNATURE_OIDS.has(cert.signatureAlgorithmOid)) return false;
     sawWeak = true;
@@ -255,7 +267,7 @@ export async function buildChain(
     if (path.length > MAX_DEPTH) return { loop: false, reached: false };
     let reached = false;
     for (const anchor of anchors) {
-      if (!couldIssue(cert, anchor) || weakRefused(cert)) continue;
+      if (!couldIssue(cert, anchor) || refused(cert, anchor)) continue;
       if (!budget.spendCandidate()) return 'limit';
       const ok = await signedBy(cert, anchor, budget, opts.crypto);
       if (ok === 'limit') return 'limit';
@@ -283,7 +295,7 @@ export async function buildChain(
     for (const { cert: inter, id } of nodes) {
       if (cert.aki && inter.ski && !equal(cert.aki, inter.ski)) continue;
       const key = `${id}@${path.length}`;
-      if (deadEnds.has(key) || weakRefused(cert)) continue;
+      if (deadEnds.has(key) || refused(cert, inter)) continue;
       if (!budget.spendCandidate()) return 'limit';
       const ok = await signedBy(cert, inter, budget, opts.crypto);
       if (ok === 'limit') return 'limit';
@@ -307,5 +319,5 @@ export async function buildChain(
   }
   if (r.path) return { chain: r.path, policies: found?.policies };
   if (firstFailure) return { problem: worstProblem(firstFailure) ?? 'untrusted', findings: firstFailure };
-  return { problem: sawWeak ? 'weak-algorithm' : 'untrusted' };
+  return { problem: sawWeak ? 'weak-algorithm' : sawExpired ? 'expired' : 'untrusted' };
 }

@@ -40,12 +40,11 @@
 import { children, CONTEXT, decodeOid, readTlv, TAG, UNIVERSAL, type Tlv } from '../cms/der.js';
 import { OID, type CertInfo } from './cert_info.js';
 import { formatName, rdnKeys } from './names.js';
+import { DEFAULT_LIMITS } from '../lib/limits.js';
 
 /** The result of `checkNameConstraints`: ok, or the first reason the path fails. */
 export type NameConstraintsOutcome = { ok: true } | { ok: false; reason: string };
 
-/** How many name × subtree comparisons `checkNameConstraints` makes at most, unless told otherwise. */
-export const DEFAULT_MAX_NAME_CONSTRAINT_CHECKS = 4096;
 
 const NAME_CONSTRAINTS = '2.5.29.30';
 
@@ -111,7 +110,7 @@ const LIMIT: NameConstraintsOutcome = { ok: false, reason: 'name-constraints-lim
  * <name>` and `malformed-extension: nameConstraints` (or `subjectAltName`). Never throws on certificate content;
  * a `maxChecks` that is not a non-negative integer is a RangeError.
  */
-export function checkNameConstraints(path: readonly CertInfo[], maxChecks: number = DEFAULT_MAX_NAME_CONSTRAINT_CHECKS): NameConstraintsOutcome {
+export function checkNameConstraints(path: readonly CertInfo[], maxChecks: number = DEFAULT_LIMITS.maxNameConstraintChecks): NameConstraintsOutcome {
   if (!Number.isSafeInteger(maxChecks) || maxChecks < 0) throw new RangeError(`"maxChecks" expected a non-negative integer, got ${String(maxChecks)}`);
   const permitted = new Map<number, Subtree[][]>();
   const excluded = new Map<number, Subtree[]>();

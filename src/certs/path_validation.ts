@@ -164,11 +164,11 @@ export async function validatePath(chain: readonly CertInfo[], opts: PathValidat
 
   if (n > 0) {
     // (b)(c), (g): name constraints
-    const nc = checkNameConstraints(path);
+    const nc = checkNameConstraints(path, opts.budget?.limits.maxNameConstraintChecks);
     if (!nc.ok) fail('untrusted', nc.reason);
   }
   // (d)–(f), (a)(b)(h)–(j), §6.1.5 (g): policies
-  const pol = processPolicies(path, opts.policies);
+  const pol = processPolicies(path, opts.policies, opts.budget?.limits.maxPolicyNodes);
   if (!pol.ok) fail('untrusted', pol.reason);
 
   // (a)(3) revocation, once the path is otherwise trustworthy: a refused path needs no CRL signature checked.

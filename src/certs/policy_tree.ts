@@ -15,12 +15,11 @@
  */
 import { children, decodeOid, readTlv, TAG, type Tlv } from '../cms/der.js';
 import type { CertInfo } from './cert_info.js';
+import { DEFAULT_LIMITS } from '../lib/limits.js';
 
 /** anyPolicy (RFC 5280 §4.2.1.4): the special policy OID 2.5.29.32.0. */
 export const ANY_POLICY = '2.5.29.32.0';
 
-/** The default of `processPolicies`' `maxNodes`: policy graph nodes plus parent links over the whole path. */
-export const DEFAULT_MAX_POLICY_NODES = 1000;
 
 /** RFC 5280 §6.1.1 (c), (e), (f), (g): the four initial policy inputs. Public: apps pass it to verifyMessage. */
 export interface PolicyOptions {
@@ -98,7 +97,7 @@ class PolicyFailure {
  * Never throws for certificate content; a malformed policy extension is `malformed-extension: <name>`. A
  * `maxNodes` that is not a positive integer is a RangeError.
  */
-export function processPolicies(path: readonly CertInfo[], options: PolicyOptions = {}, maxNodes = DEFAULT_MAX_POLICY_NODES): PolicyOutcome {
+export function processPolicies(path: readonly CertInfo[], options: PolicyOptions = {}, maxNodes = DEFAULT_LIMITS.maxPolicyNodes): PolicyOutcome {
   if (!Number.isSafeInteger(maxNodes) || maxNodes < 1) throw new RangeError('processPolicies: maxNodes must be a positive integer');
   try {
     return run(path, options, maxNodes);

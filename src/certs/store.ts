@@ -110,6 +110,7 @@ export interface CertificateVerification {
 export function chainProblems(r: ChainResult): PathFinding[] {
   if (r.findings && r.findings.length > 0) return r.findings;
   if (r.problem === 'weak-algorithm') return [{ problem: 'untrusted', reason: 'chain-weak-algorithm' }];
+  if (r.problem === 'expired') return [{ problem: 'expired', reason: 'issuer-expired' }];
   if (r.problem === 'path-building-limit') return [{ problem: 'untrusted', reason: 'path-building-limit' }];
   return [{ problem: 'untrusted', reason: 'no-chain-to-trust-anchor' }];
 }

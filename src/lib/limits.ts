@@ -61,6 +61,17 @@ export interface Limits {
   maxPathSignatureChecks: number;
   /** Candidate paths (partial paths extended) while building the paths of one verification call. Default 1024. */
   maxPathCandidates: number;
+  /**
+   * Nodes and parent links of the certificate policy graph of one path (RFC 9618: the valid_policy_tree without
+   * its exponential growth, OpenSSL CVE-2023-0464). Beyond it the path is refused with `policy-tree-limit`.
+   * Default 1000.
+   */
+  maxPolicyNodes: number;
+  /**
+   * Name × subtree comparisons of the name constraints of one path. Beyond it the path is refused with
+   * `name-constraints-limit`. Default 4096.
+   */
+  maxNameConstraintChecks: number;
 }
 
 /** The default limits (see each field). */
@@ -82,6 +93,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxPkcs12KdfWork: 16_000_000,
   maxPathSignatureChecks: 64,
   maxPathCandidates: 1024,
+  maxPolicyNodes: 1000,
+  maxNameConstraintChecks: 4096,
 });
 
 /** The limits that may be `Infinity` (no limit). The others must be positive integers. */
@@ -143,14 +156,23 @@ export function berLimits(l: Pick<Limits, 'maxBerDepth' | 'maxBerElements'>): { 
 }
 
 /**
- * A budget shared by the path building of one verification call: every certificate signature check and every
- * candidate path spends from it. `spend` returns false once a count would go past its limit.
+ * A budget shared by the path building of one verification call: every certificate signature check (CRL
+ * signatures included) and every candidate path spends from it. `spend` returns false once a count would go past
+ * its limit. It also carries the per-path limits of path validation (policy graph, name constraints).
  */
 export class PathBudget {
   signatureChecks = 0;
   candidates = 0;
   exhausted = false;
-  constructor(readonly limits: Pick<Limits, 'maxPathSignatureChecks' | 'maxPathCandidates'> = DEFAULT_LIMITS) {}
+  readonly limits: Pick<Limits, 'maxPathSignatureChecks' | 'maxPathCandidates' | 'maxPolicyNodes' | 'maxNameConstraintChecks'>;
+  constructor(limits: Pick<Limits, 'maxPathSignatureChecks' | 'maxPathCandidates'> & Partial<Limits> = DEFAULT_LIMITS) {
+    this.limits = {
+      maxPathSignatureChecks: limits.maxPathSignatureChecks,
+      maxPathCandidates: limits.maxPathCandidates,
+      maxPolicyNodes: limits.maxPolicyNodes ?? DEFAULT_LIMITS.maxPolicyNodes,
+      maxNameConstraintChecks: limits.maxNameConstraintChecks ?? DEFAULT_LIMITS.maxNameConstraintChecks,
+    };
+  }
 
   /** Spends one signature check; false (and `exhausted`) when the budget has none left. */
   spendSignatureCheck(): boolean {

@@ -493,7 +493,7 @@ describe('the comparison limit', () => {
   it('maxChecks must be a non-negative integer', () => {
     for (const bad of [-1, 1.5, Number.NaN, Infinity]) expect(() => check(nc([dns('a.example')]), {}, bad)).toThrow(RangeError);
   });
-  it('a hostile certificate with thousands of names under thousands of constraints stops at the limit, fast', () => {
+  it('a hostile certificate with thousands of names under thousands of constraints stops at the limit (its time: npm run bench, security)', () => {
     const constraints = nc(
       Array.from({ length: 3000 }, (_, k) => dns(`p${k}.example`)),
       Array.from({ length: 3000 }, (_, k) => dns(`x${k}.example`)),
@@ -501,9 +501,7 @@ describe('the comparison limit', () => {
     const san = Array.from({ length: 5000 }, (_, k) => dns(`h${k}.p2999.example`));
     const ca = cert({ subject: CA, issuer: ROOT, ca: true, nc: constraints });
     const leaf = cert({ subject: dn(''), issuer: CA, san });
-    const t0 = performance.now();
     expect(checkNameConstraints([ca, leaf])).toEqual({ ok: false, reason: 'name-constraints-limit' });
-    expect(performance.now() - t0).toBeLessThan(1000);
     // The names are all allowed: with room for all the work the answer is ok, so the limit is what stopped it.
     const few = cert({ subject: dn(''), issuer: CA, san: san.slice(0, 10) });
     expect(checkNameConstraints([ca, few])).toEqual({ ok: false, reason: 'name-constraints-limit' });

@@ -214,26 +214,20 @@ describe('hostile policy mappings (CVE-2023-0464)', () => {
   for (let d = 0; d < DEPTH; d++) path.push(cert(d === 0 ? 'Root' : `CA${d - 1}`, `CA${d}`, [ext(CP, policies(...ids)), ext(PM, mappings(all))]));
   path.push(cert(`CA${DEPTH - 1}`, 'EE', [ext(CP, policies(...ids))]));
 
-  it('ends in policy-tree-limit, fast', () => {
-    const t0 = performance.now();
+  it('ends in policy-tree-limit (its time: npm run bench, security)', () => {
     expect(processPolicies(path)).toEqual({ ok: false, reason: 'policy-tree-limit' });
-    expect(performance.now() - t0).toBeLessThan(500);
   });
 
   it('with a large enough limit the graph holds it in polynomial size (K² links per depth) and validates', () => {
-    const t0 = performance.now();
     const r = processPolicies(path, {}, 1_000_000);
     expect(r).toEqual({ ok: true, policies: [...ids].sort() });
-    expect(performance.now() - t0).toBeLessThan(2000);
   });
 
   it('one policyMappings of 20000 pairs from one policy: linear work, and the anyPolicy expansion hits the limit', () => {
     const many: [string, string][] = Array.from({ length: 20000 }, (_, k): [string, string] => [pol(1), `1.3.6.1.4.1.55555.2.${k}`]);
     const ca = cert('Root', 'WideCA', [ext(CP, policies(pol(1))), ext(PM, mappings(many))]);
-    const t0 = performance.now();
     expect(processPolicies([ca, cert('WideCA', 'WideEE', [ext(CP, policies('1.3.6.1.4.1.55555.2.19999'))])])).toEqual({ ok: true, policies: [pol(1)] });
     expect(processPolicies([ca, cert('WideCA', 'WideEE', [ext(CP, policies(ANY_POLICY))])])).toEqual({ ok: false, reason: 'policy-tree-limit' });
-    expect(performance.now() - t0).toBeLessThan(2000); // about 0.4 s here, mostly reading 40000 OIDs twice
   });
 
   it('a path without mappings of the same size stays under the default limit', () => {
