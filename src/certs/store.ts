@@ -16,7 +16,7 @@ import { checkInputSize, loadCertificates, loadCrls, loadPrivateKey, type PemOrD
 import { parseCrl, type ParsedCrl } from './crl.js';
 import { parsePkcs12 } from './pkcs12.js';
 import { buildChain, type ChainResult } from './chain.js';
-import type { PathFinding } from './path_validation.js';
+import { checkPolicyOptions, type PathFinding } from './path_validation.js';
 import type { PolicyOptions } from './policy_tree.js';
 import { KeyInvalid } from '../errors.js';
 import { PathBudget, resolveLimits, type Limits } from '../lib/limits.js';
@@ -142,7 +142,7 @@ export class CertificateStore {
   readonly certificatePolicies: PolicyOptions | undefined;
 
   constructor(options: CertificateStoreOptions = {}) {
-    this.certificatePolicies = options.certificatePolicies;
+    this.certificatePolicies = checkPolicyOptions('CertificateStore: options.certificatePolicies', options.certificatePolicies);
     this.crypto = options.crypto;
     this.now = options.now ?? (() => new Date());
     this.policy = resolvePolicy(options.policy);
@@ -406,7 +406,7 @@ export class CertificateStore {
       crls,
       allowWeak: options.allowWeak,
       budget: new PathBudget(limits),
-      certificatePolicies: options.certificatePolicies,
+      certificatePolicies: checkPolicyOptions('verifyCertificate: options.certificatePolicies', options.certificatePolicies),
     });
     if (r.chain) return { status: 'valid', reasons: [], path: r.chain.map((c) => c.der.slice()), policies: r.policies ?? [] };
     const problems = chainProblems(r);

@@ -17,6 +17,9 @@ export const SHA256_RSA = '1.2.840.113549.1.1.11';
 export const SHA1_RSA = '1.2.840.113549.1.1.5';
 export const DAY = 86_400_000;
 const CA_KEY = createPrivateKey(readFileSync(join(VECTORS, 'pki', 'issuing-ca.key.pem'), 'utf8'));
+const ROOT_KEY = createPrivateKey(readFileSync(join(VECTORS, 'pki', 'root-ca.key.pem'), 'utf8'));
+/** The sample root CA (the issuing CA's issuer). */
+export const ROOT_CA: CertInfo = certInfo(loadCertificates(readFileSync(join(VECTORS, 'pki', 'root-ca.cert.pem'), 'utf8'))[0]!);
 /** The sample issuing CA (keyUsage keyCertSign, cRLSign) and Alice's signing certificate it issued. */
 export const CA: CertInfo = certInfo(loadCertificates(readFileSync(join(VECTORS, 'pki', 'issuing-ca.cert.pem'), 'utf8'))[0]!);
 export const ALICE: CertInfo = certInfo(loadCertificates(certPem('alice-sign'))[0]!);
@@ -101,10 +104,12 @@ export interface CrlFields {
   alg?: string;
   /** Flip a bit of the signature. */
   badSignature?: boolean;
+  /** Who signs it (and is its issuer unless `issuer` says otherwise): the issuing CA (default) or the root. */
+  signer?: 'ca' | 'root';
   version?: number | null;
 }
 
-/** A CRL signed by the sample issuing CA. */
+/** A CRL signed by the sample issuing CA (or its root, with `signer: 'root'`). */
 export function makeCrl(f: CrlFields = {}): Uint8Array {
   const alg = f.alg ?? SHA256_RSA;
   const exts = [...(f.number === null ? [] : [ext('2.5.29.20', integer(f.number ?? 1))])];
@@ -113,13 +118,13 @@ export function makeCrl(f: CrlFields = {}): Uint8Array {
   const tbs = seq(
     ...(f.version === null ? [] : [integer(f.version ?? 1)]),
     algorithmIdentifier(alg, NULL),
-    f.issuer ?? CA.subject,
+    f.issuer ?? (f.signer === 'root' ? ROOT_CA.subject : CA.subject),
     utcTime(f.thisUpdate ?? new Date(AT.getTime() - DAY)),
     ...(f.nextUpdate === null ? [] : [utcTime(f.nextUpdate ?? new Date(AT.getTime() + 30 * DAY))]),
     ...(f.entries && f.entries.length > 0 ? [seq(concat(f.entries))] : []),
     ...(exts.length > 0 ? [explicit(0, seq(...exts))] : []),
   );
-  const sig = new Uint8Array(sign(alg === SHA1_RSA ? 'sha1' : 'sha256', tbs, CA_KEY));
+  const sig = new Uint8Array(sign(alg === SHA1_RSA ? 'sha1' : 'sha256', tbs, f.signer === 'root' ? ROOT_KEY : CA_KEY));
   if (f.badSignature) sig[10]! ^= 1;
   return seq(tbs, algorithmIdentifier(alg, NULL), tlv(0x03, Uint8Array.of(0), sig));
 }

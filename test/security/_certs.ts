@@ -52,6 +52,8 @@ export interface CertSpec {
   serial?: number;
   /** Key identifier extensions (SKI, AKI); default true. */
   keyIds?: boolean;
+  /** More extensions, as they are: OID, value (DER), critical. */
+  extensions?: { oid: string; value: Uint8Array; critical?: boolean }[];
 }
 
 let serials = 1;
@@ -81,6 +83,7 @@ export async function makeCert(s: CertSpec): Promise<Uint8Array> {
     exts.push(ext('2.5.29.17', seq(tlv(0x81, utf8(s.email)))));
     exts.push(ext('2.5.29.37', seq(oid(EKU_EMAIL))));
   }
+  for (const e of s.extensions ?? []) exts.push(ext(e.oid, e.value, e.critical));
   if (s.keyIds !== false) {
     exts.push(ext('2.5.29.14', octets(s.key.keyId)));
     exts.push(ext('2.5.29.35', seq(tlv(0x80, issuer.key.keyId))));
