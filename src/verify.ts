@@ -101,7 +101,12 @@ export interface SignerResult {
    * (the signature holds only over non-DER bytes, which OpenSSL, NSS and Bouncy Castle refuse),
    * 'signer-certificate-not-found', 'no-chain-to-trust-anchor', 'path-building-limit' (the path-building budget of
    * the call ran out: see `Limits`), 'certificate-expired' (followed by '; valid at claimed signing time <iso>' when
-   * it was), 'certificate-not-yet-valid', 'issuer-expired', 'revoked: <date>', 'wrong-usage: keyUsage', 'wrong-usage: extendedKeyUsage', 'address-mismatch: <the From
+   * it was), 'certificate-not-yet-valid', 'issuer-expired', the path validation reasons of RFC 5280 §6 ('not-a-ca',
+   * 'path-length-exceeded', 'ca-key-usage: keyCertSign', 'name-constraints-violated: <form> <name>',
+   * 'no-acceptable-policy', 'policy-mapping-invalid', 'unknown-critical-extension: <oid>', 'malformed-extension:
+   * <name>', 'policy-tree-limit', 'name-constraints-limit', 'revocation-unknown: <why>' and
+   * 'issuer-revocation-unknown: <why>': see the README, "Path validation"), 'revoked: <date> (reason <code>)',
+   * 'issuer-revoked: <date>…', 'wrong-usage: keyUsage', 'wrong-usage: extendedKeyUsage', 'address-mismatch: <the From
    * addresses the certificate lacks>', 'address-mismatch: two From headers', 'address-mismatch: unparsable From',
    * 'address-mismatch: From has no mailbox', 'address-mismatch: no From'.
    */
