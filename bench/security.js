@@ -27,11 +27,18 @@ function unwrap(ci) {
 }
 const rewrap = (type, fields) => seq(type, tlv(0xa0, seq(...fields)));
 
-/** Runs `f` and returns how it settled: 'ok', or the error's code and limit. */
+/** A verdict with the limit that decided it, if any: 'untrusted (policy-tree-limit)'. */
+const verdict = (v) => `${v.status}${v.reasons.filter((r) => r.endsWith('-limit')).map((r) => ` (${r})`).join('')}`;
+
+/**
+ * Runs `f` and returns how it settled: each signer's verdict (verifyMessage), the verdict (verifyCertificate), 'ok',
+ * or the error's code and limit.
+ */
 async function settle(f) {
   try {
     const r = await f();
-    return r?.signers ? r.signers.map((s) => `${s.status}${s.reasons.includes('path-building-limit') ? ' (path-building-limit)' : ''}`).join(',') : 'ok';
+    if (r?.signers) return r.signers.map(verdict).join(',');
+    return typeof r?.status === 'string' && Array.isArray(r.reasons) ? verdict(r) : 'ok';
   } catch (e) {
     if (!e?.code) throw e;
     return `${e.code}${e.limit ? ` (${e.limit})` : ''}`;
@@ -104,10 +111,13 @@ async function cases() {
   return out;
 }
 
-/** Optional modules that add their own hostile rows ({ name, hostile, normal, normalName }). */
+/** Optional modules that add their own hostile rows ({ name, hostile, normal, normalName, expectOk? }). */
 async function moduleCases(quick) {
   const out = [];
-  for (const [file, fn] of [['security_chain.js', 'chainCases']]) {
+  for (const [file, fn] of [
+    ['security_chain.js', 'chainCases'],
+    ['security_pathval.js', 'pathValidationCases'],
+  ]) {
     let mod;
     try {
       mod = await import(join(REPO, 'bench', file));

@@ -5,52 +5,24 @@
 //
 // Rows: the first verification (certificate signatures not yet cached) and a second one of the same message (every
 // signature check a cache hit, so the candidate budget is what bounds it). Each round makes a fresh certificate set.
-// The certificates are made with smime-core's own DER writer (dist/cms/der.js), not openssl, so a round takes a
+// The certificates are made with smime-core's own DER writer (bench/_certs.js), not openssl, so a round takes a
 // second, not minutes.
 import { CertificateStore, verifyMessage } from '../dist/index.node.js';
-import { algorithmIdentifier, explicit, integer, octets, oid, seq, set, tlv } from '../dist/cms/der.js';
-import { buildSignedData, ecdsaP1363ToDer } from '../dist/cms/signed.js';
+import { buildSignedData } from '../dist/cms/signed.js';
 import { certInfo } from '../dist/certs/cert_info.js';
+import { CA_EXTS, EE_EXTS, cert, newKey, spkiOf, utf8 } from './_certs.js';
 import { check } from './_utils.js';
 
 const subtle = globalThis.crypto.subtle;
 const N = 1000;
-const DAY = 86_400_000;
-const ECDSA_SHA256 = '1.2.840.10045.4.3.2';
-const utf8 = (s) => new TextEncoder().encode(s);
-const name = (cn) => seq(set(seq(oid('2.5.4.3'), tlv(0x0c, utf8(cn)))));
-const time = (d) => tlv(0x17, utf8(d.toISOString().replace(/^\d\d(\d\d)-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d).*$/, '$1$2$3$4$5$6Z')));
-const ext = (id, value) => seq(oid(id), Uint8Array.of(0x01, 0x01, 0xff), octets(value));
-// basicConstraints CA:TRUE; keyUsage keyCertSign + cRLSign. End entity: CA:FALSE; digitalSignature.
-const CA_EXTS = [ext('2.5.29.19', seq(Uint8Array.of(0x01, 0x01, 0xff))), ext('2.5.29.15', tlv(0x03, Uint8Array.of(1, 0x06)))];
-const EE_EXTS = [ext('2.5.29.19', seq()), ext('2.5.29.15', tlv(0x03, Uint8Array.of(7, 0x80)))];
-let serial = 1;
-
-async function cert(subject, issuer, spki, signingKey, exts) {
-  const now = Date.now();
-  const tbs = seq(
-    explicit(0, integer(2)),
-    integer(serial++),
-    algorithmIdentifier(ECDSA_SHA256),
-    name(issuer),
-    seq(time(new Date(now - DAY)), time(new Date(now + 365 * DAY))),
-    name(subject),
-    spki,
-    explicit(3, seq(...exts)),
-  );
-  const sig = new Uint8Array(await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, signingKey, tbs));
-  return seq(tbs, algorithmIdentifier(ECDSA_SHA256), tlv(0x03, new Uint8Array([0, ...ecdsaP1363ToDer(sig)])));
-}
 
 /**
  * A store trusting an unrelated root, and the hostile message (bare CMS SignedData); with `count` = 0 the same
  * message without the cross-signed certificates (the normal operation it is compared with).
  */
 async function hostile(count = N) {
-  const gen = () => subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
-  const [k, root] = await Promise.all([gen(), gen()]);
-  const spki = new Uint8Array(await subtle.exportKey('spki', k.publicKey));
-  const rootSpki = new Uint8Array(await subtle.exportKey('spki', root.publicKey));
+  const [k, root] = await Promise.all([newKey(), newKey()]);
+  const [spki, rootSpki] = await Promise.all([spkiOf(k), spkiOf(root)]);
   const anchor = await cert('Bench Root', 'Bench Root', rootSpki, root.privateKey, CA_EXTS);
   const crossed = await Promise.all(
     Array.from({ length: count }, (_, i) => (i % 2 ? cert('X', 'Y', spki, k.privateKey, CA_EXTS) : cert('Y', 'X', spki, k.privateKey, CA_EXTS))),
