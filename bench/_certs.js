@@ -1,7 +1,7 @@
-// Certificates and CRLs for the hostile-input benchmarks, made with smime-core's own DER writer (dist/cms/der.js)
+// Certificates and CRLs for the hostile-input benchmarks, made with smime-core's own DER writer (dist/lib/der.js)
 // and WebCrypto ECDSA P-256, not openssl: a benchmark makes thousands of them in a second. Shared by
 // bench/security_chain.js and bench/security_pathval.js.
-import { algorithmIdentifier, explicit, integer, octets, oid, seq, set, tlv } from '../dist/cms/der.js';
+import { algorithmIdentifier, explicit, integer, octets, oid, seq, set, tlv } from '../dist/lib/der.js';
 import { ecdsaP1363ToDer } from '../dist/cms/signed.js';
 
 const subtle = globalThis.crypto.subtle;

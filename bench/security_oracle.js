@@ -5,7 +5,7 @@
 // one KeyTransRecipientInfo that names nobody and bob's key is tried on it; the decryption fails either way.
 import { randomBytes, createCipheriv } from 'node:crypto';
 import { decryptMessage } from '../dist/index.node.js';
-import { algorithmIdentifier, explicit, integer, NULL, octets, oid, seq, set, tlv } from '../dist/cms/der.js';
+import { algorithmIdentifier, explicit, integer, NULL, octets, oid, seq, set, tlv } from '../dist/lib/der.js';
 import { OIDS } from '../dist/cms/oids.js';
 import { i2osp, os2ip, parseRsaPublicKey, rsaPublic, rsaesPkcs1v15Encrypt } from '../dist/crypto/rsa.js';
 import { bobStore, check, KiB, makeMessage, measure, sizeName } from './_utils.js';

@@ -16,7 +16,7 @@
 //
 // Every certificate and CRL is made with smime-core's own DER writer and WebCrypto ECDSA P-256 (bench/_certs.js).
 import { CertificateStore } from '../dist/index.node.js';
-import { oid, seq, tlv } from '../dist/cms/der.js';
+import { oid, seq, tlv } from '../dist/lib/der.js';
 import { CA_EXTS, EE_EXTS, cert, concat, crl, ext, newKey, spkiOf, utf8 } from './_certs.js';
 import { check } from './_utils.js';
 

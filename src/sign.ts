@@ -21,7 +21,7 @@ import { selectSigningIdentity, intermediatesFor } from './certs/signing.js';
 import { buildSignedData, MICALG, signingHash, type HashName } from './cms/signed.js';
 import { resolvePolicyFor, type AlgorithmPolicy } from './crypto/policy.js';
 import { buildPkcs7Mime, prepareForSigning, splitForProtection } from './mime/smime.js';
-import { encodeBase64Lines } from './mime/base64.js';
+import { encodeBase64Lines } from './lib/base64.js';
 import { getCrypto, randomBytes } from './crypto/provider.js';
 import { equal, toBytes, toHex, concat, fromLatin1 as ascii } from './lib/bytes.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';

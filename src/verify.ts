@@ -36,7 +36,7 @@ import { pemCrls } from './certs/load.js';
 import { parseCrl, type ParsedCrl } from './certs/crl.js';
 import { CMSInvalid, MIMEInvalid, SmimeError } from './errors.js';
 import { berLimits, DEFAULT_LIMITS, inputLimits, mimeLimits, PathBudget, resolveLimits, type Limits } from './lib/limits.js';
-import { withBerLimits } from './cms/der.js';
+import { withBerLimits } from './lib/der.js';
 import { resolvePolicyFor, type AlgorithmPolicy } from './crypto/policy.js';
 import { toBytes } from './lib/bytes.js';
 import { OIDS } from './cms/oids.js';

@@ -5,7 +5,7 @@
  */
 import { CertificateInvalid, SmimeError } from '../errors.js';
 import { toHex } from '../lib/bytes.js';
-import { children, decodeOid, readTlv, stringContent, TAG, type Tlv } from '../cms/der.js';
+import { children, decodeOid, readTlv, stringContent, TAG, type Tlv } from '../lib/der.js';
 import { parseTime } from '../cms/attributes.js';
 import { namesMatch } from './names.js';
 

@@ -19,7 +19,7 @@
  * answer is `path-building-limit`, never a hang.
  */
 import { WEAK_SIGNATURE_OIDS } from '../crypto/policy.js';
-import { children, decodeOid, readTlv } from '../cms/der.js';
+import { children, decodeOid, readTlv } from '../lib/der.js';
 import { verifySignature } from '../cms/signed.js';
 import { equal, latin1 } from '../lib/bytes.js';
 import { PathBudget } from '../lib/limits.js';

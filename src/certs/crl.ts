@@ -8,7 +8,7 @@
  * work is linear in the size of the CRL: the BER reader bounds nesting and the number of elements of one value.
  */
 import { CMSInvalid } from '../errors.js';
-import { children, decodeOid, readTlv, seq, TAG, type Tlv } from '../cms/der.js';
+import { children, decodeOid, readTlv, seq, TAG, type Tlv } from '../lib/der.js';
 import { parseTime } from '../cms/attributes.js';
 import { readAlgorithm, type ParsedAlgorithm } from '../cms/signed.js';
 

@@ -37,7 +37,7 @@
  * dNSNames (`*.example.com` is compared as a name with a `*` label, so an excluded `host.example.com` does not
  * catch it).
  */
-import { children, CONTEXT, decodeOid, readTlv, TAG, UNIVERSAL, type Tlv } from '../cms/der.js';
+import { children, CONTEXT, decodeOid, readTlv, TAG, UNIVERSAL, type Tlv } from '../lib/der.js';
 import { OID, type CertInfo } from './cert_info.js';
 import { formatName, rdnKeys } from './names.js';
 import { DEFAULT_LIMITS } from '../lib/limits.js';

@@ -19,7 +19,7 @@
  * the same per RDN (for the directoryName prefix rule of name constraints), and `formatName` renders a Name as
  * RFC 4514 text for messages. A malformed name never matches anything but its own bytes; nothing here throws on input.
  */
-import { children, decodeOid, readTlv, TAG, UNIVERSAL, type Tlv } from '../cms/der.js';
+import { children, decodeOid, readTlv, TAG, UNIVERSAL, type Tlv } from '../lib/der.js';
 import { equal, latin1 } from '../lib/bytes.js';
 
 /** The string types a DirectoryString (and IA5String attributes such as emailAddress) may use. */

@@ -36,7 +36,7 @@ import {
   UnsupportedAlgorithm,
 } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../lib/limits.js';
-import { CONTEXT, TAG, UNIVERSAL, children, decodeOid, readTlv, stringContent, type Tlv } from '../cms/der.js';
+import { CONTEXT, TAG, UNIVERSAL, children, decodeOid, readTlv, stringContent, type Tlv } from '../lib/der.js';
 import { getCrypto } from '../crypto/provider.js';
 import { des3CbcDecrypt, hmacSha224, rc2CbcDecrypt, rc2EffectiveBitsFromVersion, sha224 } from '../crypto/legacy.js';
 import { constantTimeEqual, utf8 } from '../lib/bytes.js';

@@ -13,7 +13,7 @@
  *
  * Policy qualifiers are checked for syntax and otherwise not kept: nothing here displays them.
  */
-import { children, decodeOid, readTlv, TAG, type Tlv } from '../cms/der.js';
+import { children, decodeOid, readTlv, TAG, type Tlv } from '../lib/der.js';
 import type { CertInfo } from './cert_info.js';
 import { DEFAULT_LIMITS } from '../lib/limits.js';
 

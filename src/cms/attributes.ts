@@ -16,7 +16,7 @@ import { CMSInvalid } from '../errors.js';
 import type { CertInfo } from '../certs/cert_info.js';
 import { equal } from '../lib/bytes.js';
 import { CIPHERS, ENCRYPTION_CIPHERS } from './content_cipher.js';
-import { children, decodeOid, encodeLength, integer, octets, oid, readTlv, seq, set, sortDerSet, tlv, TAG, type Tlv } from './der.js';
+import { children, decodeOid, encodeLength, integer, octets, oid, readTlv, seq, set, sortDerSet, tlv, TAG, type Tlv } from '../lib/der.js';
 import { ESS } from './ess.js';
 
 export const ATTR = {

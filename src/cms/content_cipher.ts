@@ -7,7 +7,7 @@ import { CMSInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { accelerators, getCrypto, randomBytes, type AesStream, type IncrementalAes } from '../crypto/provider.js';
 import { toArrayBuffer } from '../lib/bytes.js';
 import { des3CbcDecrypt, rc2CbcDecrypt, rc2EffectiveBitsFromVersion } from '../crypto/legacy.js';
-import { algorithmIdentifier, children, decodeOid, integer, octets, readTlv, seq, stringContent, TAG, type Tlv } from './der.js';
+import { algorithmIdentifier, children, decodeOid, integer, octets, readTlv, seq, stringContent, TAG, type Tlv } from '../lib/der.js';
 import { OIDS, oidName } from './oids.js';
 
 export type ContentCipherName =

@@ -1,7 +1,7 @@
 /**
  * EnvelopedData (RFC 5652 §6) and AuthEnvelopedData (RFC 5083/5084, which pkijs lacks), both directions.
  *
- * The bulk bytes never go through asn1js or pkijs: on output the DER headers are written around the ciphertext
+ * The bulk bytes are never copied: on output the DER headers are written around the ciphertext
  * and handed on as a list of pieces (the MIME layer base64-encodes them straight into the output buffer); on input
  * the zero-copy BER reader finds the ciphertext (a subarray, or one joined copy for chunked `-stream`/Outlook BER).
  *
@@ -38,7 +38,7 @@ import {
   TAG,
   withBerLimits,
   type Tlv,
-} from './der.js';
+} from '../lib/der.js';
 import { OIDS, oidName } from './oids.js';
 import {
   CIPHERS,

@@ -21,7 +21,7 @@ import type { CertInfo } from '../certs/cert_info.js';
 import { getCrypto } from '../crypto/provider.js';
 import { hashSync, isAnyHash } from '../crypto/rsa_sig.js';
 import { equal } from '../lib/bytes.js';
-import { children, decodeOid, integer, octets, seq, TAG, tlv, type Tlv } from './der.js';
+import { children, decodeOid, integer, octets, seq, TAG, tlv, type Tlv } from '../lib/der.js';
 import { HASH_BY_OID, OIDS } from './oids.js';
 
 /** The attribute types. */

@@ -28,7 +28,7 @@ import {
   TAG,
   tlv,
   type Tlv,
-} from './der.js';
+} from '../lib/der.js';
 import { readRecipientId, type RecipientId } from './recipient_id.js';
 
 export type KeyAgreeKdf = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512' | 'hkdf-sha256' | 'hkdf-sha384' | 'hkdf-sha512';

@@ -22,7 +22,7 @@ import {
   rsaesPkcs1v15Encrypt,
   type RsaPrivateKey,
 } from '../crypto/rsa.js';
-import { algorithmIdentifier, children, decodeOid, explicit, integer, NULL, octets, seq, stringContent, TAG, type Tlv } from './der.js';
+import { algorithmIdentifier, children, decodeOid, explicit, integer, NULL, octets, seq, stringContent, TAG, type Tlv } from '../lib/der.js';
 import { HASH_BY_OID, OID_BY_HASH, OIDS, oidName } from './oids.js';
 import { readRecipientId, writeRecipientId, type RecipientId } from './recipient_id.js';
 

@@ -7,7 +7,7 @@ import { CMSInvalid } from '../errors.js';
 import { getCrypto } from '../crypto/provider.js';
 import { equal, toArrayBuffer } from '../lib/bytes.js';
 import type { CertInfo } from '../certs/cert_info.js';
-import { children, integer, readTlv, seq, tlv, type Tlv } from './der.js';
+import { children, integer, readTlv, seq, tlv, type Tlv } from '../lib/der.js';
 
 export type RecipientId = { issuer: Uint8Array; serial: Uint8Array } | { ski: Uint8Array };
 

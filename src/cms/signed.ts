@@ -35,7 +35,7 @@ import {
   TAG,
   tlv,
   type Tlv,
-} from './der.js';
+} from '../lib/der.js';
 import { HASH_BY_OID, OIDS, oidName } from './oids.js';
 import {
   ATTR,

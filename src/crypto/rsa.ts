@@ -15,7 +15,7 @@
  * Everything here runs in browsers: Uint8Array only, hashes and randomness through WebCrypto.
  */
 import { CMSInvalid, CMSLimitExceeded, KeyInvalid, UnsupportedAlgorithm } from '../errors.js';
-import { TAG, UNIVERSAL, children, decodeOid, expect, readTlv, type Tlv } from '../cms/der.js';
+import { TAG, UNIVERSAL, children, decodeOid, expect, readTlv, type Tlv } from '../lib/der.js';
 import { accelerators, getCrypto, randomBytes } from './provider.js';
 import { LruMap } from '../lib/lru.js';
 

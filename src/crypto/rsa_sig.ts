@@ -10,7 +10,7 @@
  */
 import { md5, sha1 } from '@noble/hashes/legacy.js';
 import { sha224, sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
-import { algorithmIdentifier, NULL, octets, seq } from '../cms/der.js';
+import { algorithmIdentifier, NULL, octets, seq } from '../lib/der.js';
 import { i2osp, os2ip, parseRsaPublicKey, rsaPublic } from './rsa.js';
 
 export type AnyHash = 'MD5' | 'SHA-1' | 'SHA-224' | 'SHA-256' | 'SHA-384' | 'SHA-512';

@@ -64,7 +64,7 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * An ArrayBuffer holding exactly the bytes of `b` (what WebCrypto and asn1js want): `b`'s own buffer when `b` spans
+ * An ArrayBuffer holding exactly the bytes of `b` (what WebCrypto wants): `b`'s own buffer when `b` spans
  * all of it, else a copy. Never `b.slice()`: on a Node Buffer (a Uint8Array subclass) `slice` returns a view of the
  * same memory, whose `.buffer` is the whole shared pool.
  */

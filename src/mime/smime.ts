@@ -24,7 +24,7 @@
  *   `MIMEInvalid` (re-encoding it would double-encode).
  */
 import { MIMEInvalid, MIMELimitExceeded } from '../errors.js';
-import { Base64LineWriter, base64LinesLength, decodeBase64, decodeBase64Into, encodeBase64LinesInto } from './base64.js';
+import { Base64LineWriter, base64LinesLength, decodeBase64, decodeBase64Into, encodeBase64LinesInto } from '../lib/base64.js';
 import {
   canonicalExtra,
   canonicalize,

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CertificateStore, signMessage, verifyMessage } from '../../src/index.js';
 import { parseSignedData } from '../../src/cms/signed.js';
-import { children, readTlv } from '../../src/cms/der.js';
+import { children, readTlv } from '../../src/lib/der.js';
 import { hasPeer, run, tmp, tryRun } from '../_helpers/env.js';
 import { cmsOf, text } from '../sign/_pki.js';
 

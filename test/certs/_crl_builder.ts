@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { certInfo, type CertInfo } from '../../src/certs/cert_info.js';
 import { loadCertificates } from '../../src/certs/load.js';
-import { algorithmIdentifier, explicit, implicitPrim, integer, NULL, octets, oid, seq, set, tlv } from '../../src/cms/der.js';
+import { algorithmIdentifier, explicit, implicitPrim, integer, NULL, octets, oid, seq, set, tlv } from '../../src/lib/der.js';
 import { concat } from '../../src/lib/bytes.js';
 import { VECTORS } from '../_helpers/env.js';
 import { certPem } from '../_helpers/identities.js';

@@ -14,7 +14,7 @@ import { checkRevocation, type RevocationStatus } from '../../src/certs/revocati
 import { equal, latin1 } from '../../src/lib/bytes.js';
 import { namesMatch } from '../../src/certs/names.js';
 import { readAlgorithm, verifySignature } from '../../src/cms/signed.js';
-import { readTlv } from '../../src/cms/der.js';
+import { readTlv } from '../../src/lib/der.js';
 import { PathBudget } from '../../src/lib/limits.js';
 import { PKITS_AT, pkitsAnchor, pkitsPath, pkitsSignedData } from '../_helpers/pkits.js';
 

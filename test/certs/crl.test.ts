@@ -10,7 +10,7 @@ import { parseCrl, parseDistributionPoints, parseIssuingDistributionPoint, seria
 import { checkRevocation } from '../../src/certs/revocation.js';
 import { namesMatch } from '../../src/certs/names.js';
 import { CMSInvalid, SmimeError } from '../../src/errors.js';
-import { explicit, integer, seq, tlv } from '../../src/cms/der.js';
+import { explicit, integer, seq, tlv } from '../../src/lib/der.js';
 import { thrown } from '../_helpers/thrown.js';
 import {
   ALICE,

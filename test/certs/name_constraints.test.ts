@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { certInfo, type CertInfo } from '../../src/certs/cert_info.js';
 import { checkNameConstraints, type NameConstraintsOutcome } from '../../src/certs/name_constraints.js';
 import { formatName, nameKey, namesMatch, rdnKeys } from '../../src/certs/names.js';
-import { algorithmIdentifier, explicit, integer, octets, oid, seq, set, tlv } from '../../src/cms/der.js';
+import { algorithmIdentifier, explicit, integer, octets, oid, seq, set, tlv } from '../../src/lib/der.js';
 import { sharedAvailable } from '../_helpers/env.js';
 import { pkitsPath, pkitsTests } from '../_helpers/pkits.js';
 

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { certInfo } from '../../src/certs/cert_info.js';
 import { nameKey, namesMatch } from '../../src/certs/names.js';
-import { algorithmIdentifier, explicit, integer, octets, oid, seq, set, tlv } from '../../src/cms/der.js';
+import { algorithmIdentifier, explicit, integer, octets, oid, seq, set, tlv } from '../../src/lib/der.js';
 
 const CN = '2.5.4.3';
 const O = '2.5.4.10';

@@ -15,7 +15,7 @@ import {
 } from '../../src/index.js';
 import { certInfo } from '../../src/certs/cert_info.js';
 import { loadCertificates } from '../../src/certs/load.js';
-import { oid, seq } from '../../src/cms/der.js';
+import { oid, seq } from '../../src/lib/der.js';
 import { certPem, CHAIN, ROOT } from '../_helpers/identities.js';
 import { KU, makeCert, newKey, signedMessage } from '../security/_certs.js';
 import { DAY, entry, makeCrl } from './_crl_builder.js';

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePkcs12, pkcs12Kdf, type Pkcs12Contents } from '../../src/certs/pkcs12.js';
 import { Pkcs12BadPassword, Pkcs12Invalid, Pkcs12LimitExceeded, SmimeError, UnsupportedAlgorithm } from '../../src/errors.js';
-import { children, readTlv, stringContent, algorithmIdentifier, integer, NULL, octets, seq } from '../../src/cms/der.js';
+import { children, readTlv, stringContent, algorithmIdentifier, integer, NULL, octets, seq } from '../../src/lib/der.js';
 import { hasPeer, run, shared, sharedAvailable, SHARED_VECTORS, tmp, tryRun } from '../_helpers/env.js';
 
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');

@@ -12,7 +12,7 @@ import { pkitsRevocation } from './_revocation_pkits.js';
 import { KU } from '../../src/certs/cert_info.js';
 import { appendRdn, parseCrl } from '../../src/certs/crl.js';
 import { checkRevocation, type RevocationInput } from '../../src/certs/revocation.js';
-import { integer } from '../../src/cms/der.js';
+import { integer } from '../../src/lib/der.js';
 import { PathBudget } from '../../src/lib/limits.js';
 import {
   ALICE,

@@ -11,7 +11,7 @@
  * A case is a plan of small integers (`Plan`), so fast-check shrinks it; `applyPlan` is deterministic.
  */
 import fc from 'fast-check';
-import { readTlv } from '../../src/cms/der.js';
+import { readTlv } from '../../src/lib/der.js';
 import { concat } from '../../src/lib/bytes.js';
 
 /**

@@ -8,7 +8,7 @@ import {
   encodeBase64LinesInto,
   getBase64Codec,
   setBase64Codec,
-} from '../../src/mime/base64.js';
+} from '../../src/lib/base64.js';
 
 /** Node's reference: base64 in lines of `n` chars, each ended by CRLF. */
 function ref(data: Uint8Array, n = 76): string {

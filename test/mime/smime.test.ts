@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { MIMEInvalid } from '../../src/errors.js';
-import { decodeBase64 } from '../../src/mime/base64.js';
+import { decodeBase64 } from '../../src/lib/base64.js';
 import { getHeader, parseContentType, parseEntity, splitMultipart } from '../../src/mime/entity.js';
 import { buildPkcs7Mime, extractCms, parseMultipartSigned, prepareForSigning, splitForProtection } from '../../src/mime/smime.js';
 import { hasPeer, run, tmp, tryRun } from '../_helpers/env.js';

@@ -9,7 +9,7 @@ import {
   decodeBase64Into,
   maxDecodedLength,
   setBase64Codec,
-} from '../../src/mime/base64.js';
+} from '../../src/lib/base64.js';
 
 function ref(data: Uint8Array, n = 76): string {
   const s = Buffer.from(data).toString('base64');

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { algorithmIdentifier, explicit, integer, octets, oid, seq, set, tlv } from '../../src/cms/der.js';
+import { algorithmIdentifier, explicit, integer, octets, oid, seq, set, tlv } from '../../src/lib/der.js';
 import { buildSignedData, ecdsaP1363ToDer } from '../../src/cms/signed.js';
 import { certInfo } from '../../src/certs/cert_info.js';
 import { utf8 } from '../../src/lib/bytes.js';

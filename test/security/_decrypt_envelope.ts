@@ -8,7 +8,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Identity } from '../../src/certs/store.js';
-import { algorithmIdentifier, explicit, integer, NULL, octets, oid, seq, set, tlv } from '../../src/cms/der.js';
+import { algorithmIdentifier, explicit, integer, NULL, octets, oid, seq, set, tlv } from '../../src/lib/der.js';
 import { OIDS } from '../../src/cms/oids.js';
 import { ACCELERATORS } from '../../src/crypto/provider.js';
 import { nodeAccelerators } from '../../src/crypto/node.js';

@@ -17,7 +17,7 @@ import {
   signMessage,
   verifyMessage,
 } from '../../src/index.js';
-import { pemBlocks } from '../../src/certs/load.js';
+import { pemBlocks } from '../../src/lib/pem.js';
 import { REPO, SHARED_VECTORS, sharedAvailable } from '../_helpers/env.js';
 import { CHAIN, certPem, manifest, PASSWORD, ROOT, storeWith, vfile } from '../_helpers/identities.js';
 import { cmsOf, makePki } from '../sign/_pki.js';

@@ -12,7 +12,7 @@ import { parseCrl } from '../../src/certs/crl.js';
 import { certInfo } from '../../src/certs/cert_info.js';
 import { loadCertificates } from '../../src/certs/load.js';
 import { CertificateInvalid, CertificateStore, CMSInvalid, SmimeError, signMessage, verifyMessage } from '../../src/index.js';
-import { algorithmIdentifier, explicit, implicitPrim, integer, NULL, octets, oid, seq, tlv } from '../../src/cms/der.js';
+import { algorithmIdentifier, explicit, implicitPrim, integer, NULL, octets, oid, seq, tlv } from '../../src/lib/der.js';
 import { VECTORS } from '../_helpers/env.js';
 import { CHAIN, ROOT, certPem, storeWith } from '../_helpers/identities.js';
 import { thrown } from '../_helpers/thrown.js';
@@ -248,7 +248,7 @@ describe('addCrl parses on add; no stored CRL breaks verifyMessage', () => {
 describe('time fields out of range', () => {
   it('a month 13 or a 25th hour is malformed, not rolled over into another date', async () => {
     const { parseTime } = await import('../../src/cms/attributes.js');
-    const { readTlv } = await import('../../src/cms/der.js');
+    const { readTlv } = await import('../../src/lib/der.js');
     const t = (s: string, tag = 0x17) => {
       const b = new Uint8Array([tag, s.length, ...new TextEncoder().encode(s)]);
       return () => parseTime(b, readTlv(b, 0));

@@ -12,7 +12,7 @@ import { certInfo } from '../../src/certs/cert_info.js';
 import { loadCertificates } from '../../src/certs/load.js';
 import { namesMatch } from '../../src/certs/names.js';
 import { signMessage, verifyMessage, type SignerResult } from '../../src/index.js';
-import { algorithmIdentifier, explicit, implicitPrim, integer, NULL, octets, oid, seq, set, tlv } from '../../src/cms/der.js';
+import { algorithmIdentifier, explicit, implicitPrim, integer, NULL, octets, oid, seq, set, tlv } from '../../src/lib/der.js';
 import { equal } from '../../src/lib/bytes.js';
 import { VECTORS } from '../_helpers/env.js';
 import { certPem, storeWith } from '../_helpers/identities.js';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CertificateStore, CMSDecryptionFailed, CMSLimitExceeded, decryptMessage, openMessage } from '../../src/index.js';
-import { algorithmIdentifier, explicit, integer, octets, oid, seq, tlv } from '../../src/cms/der.js';
+import { algorithmIdentifier, explicit, integer, octets, oid, seq, tlv } from '../../src/lib/der.js';
 import { KA_OIDS } from '../../src/cms/kari.js';
 import { storeWith } from '../_helpers/identities.js';
 import {

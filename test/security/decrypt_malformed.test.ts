@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decryptMessage, SmimeError } from '../../src/index.js';
-import { algorithmIdentifier, explicit, integer, NULL, octets, oid, seq, tlv } from '../../src/cms/der.js';
+import { algorithmIdentifier, explicit, integer, NULL, octets, oid, seq, tlv } from '../../src/lib/der.js';
 import { KA_OIDS } from '../../src/cms/kari.js';
 import { keyKind } from '../../src/certs/cert_info.js';
 import { OIDS } from '../../src/cms/oids.js';

@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { CMSDecryptionFailed, decryptMessage, openMessage } from '../../src/index.js';
 import { looksLikeMimeEntity } from '../../src/mime/looks_like_entity.js';
-import { algorithmIdentifier, explicit, integer, NULL, octets, seq } from '../../src/cms/der.js';
+import { algorithmIdentifier, explicit, integer, NULL, octets, seq } from '../../src/lib/der.js';
 import { OID_BY_HASH, OIDS } from '../../src/cms/oids.js';
 import { rsaesOaepEncrypt } from '../../src/crypto/rsa.js';
 import { storeWith } from '../_helpers/identities.js';

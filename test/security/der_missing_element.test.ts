@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CMSInvalid, verifyMessage } from '../../src/index.js';
-import { algorithmIdentifier, children, decodeOid, explicit, integer, NULL, oid, seq, set, stringContent, tlv } from '../../src/cms/der.js';
+import { algorithmIdentifier, children, decodeOid, explicit, integer, NULL, oid, seq, set, stringContent, tlv } from '../../src/lib/der.js';
 import { storeWith, vfile } from '../_helpers/identities.js';
 
 const te = new TextEncoder();

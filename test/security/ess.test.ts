@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { signMessage, verifyMessage, type VerifyOptions } from '../../src/index.js';
 import { ATTR, attribute } from '../../src/cms/attributes.js';
-import { algorithmIdentifier, integer, octets, oid, seq, sortDerSet, tlv } from '../../src/cms/der.js';
+import { algorithmIdentifier, integer, octets, oid, seq, sortDerSet, tlv } from '../../src/lib/der.js';
 import { OIDS } from '../../src/cms/oids.js';
 import { parseSignedData } from '../../src/cms/signed.js';
 import { certInfo } from '../../src/certs/cert_info.js';

@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encryptMessage, openMessage, signMessage, verifyMessage, type CertificateStore } from '../../src/index.js';
 import { x509 } from '../../src/certs/x509.js';
-import { oid, seq, tlv } from '../../src/cms/der.js';
+import { oid, seq, tlv } from '../../src/lib/der.js';
 import { makePki, MESSAGE, storeFor, type TestPki } from '../sign/_pki.js';
 
 let pki: TestPki;

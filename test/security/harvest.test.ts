@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signMessage, verifyMessage } from '../../src/index.js';
-import { children, readTlv, seq, tlv } from '../../src/cms/der.js';
+import { children, readTlv, seq, tlv } from '../../src/lib/der.js';
 import { cmsOf, makePki, MESSAGE, pkcs7Mime, storeFor, type TestPki } from '../sign/_pki.js';
 
 let pki: TestPki;

@@ -13,7 +13,7 @@ import {
   signMessage,
   verifyMessage,
 } from '../../src/index.js';
-import { children, readTlv, seq, set, tlv } from '../../src/cms/der.js';
+import { children, readTlv, seq, set, tlv } from '../../src/lib/der.js';
 import { countingCrypto as counting } from '../_helpers/counting_crypto.js';
 import { cmsOf, makePki, MESSAGE, pkcs7Mime, storeFor, type TestPki } from '../sign/_pki.js';
 

@@ -16,7 +16,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verifyMessage } from '../../src/index.js';
 import { ATTR, attribute, encodeTime, issuerAndSerial, signedAttributesDer } from '../../src/cms/attributes.js';
-import { algorithmIdentifier, integer, octets, oid, seq, set, sortDerSet, tlv } from '../../src/cms/der.js';
+import { algorithmIdentifier, integer, octets, oid, seq, set, sortDerSet, tlv } from '../../src/lib/der.js';
 import { OIDS } from '../../src/cms/oids.js';
 import { signatureAlgorithmFor, signBytes } from '../../src/cms/signed.js';
 import { certInfo } from '../../src/certs/cert_info.js';

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CertificateStore, CMSLimitExceeded, CertificateInvalid, SmimeError } from '../../src/index.js';
-import { loadCertificates, pemBlocks } from '../../src/certs/load.js';
+import { loadCertificates } from '../../src/certs/load.js';
+import { pemBlocks } from '../../src/lib/pem.js';
 import { CHAIN, ROOT, certPem } from '../_helpers/identities.js';
 import { thrown } from '../_helpers/thrown.js';
 

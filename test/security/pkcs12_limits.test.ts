@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { kdfStats, parsePkcs12, pkcs12Kdf } from '../../src/certs/pkcs12.js';
 import { CertificateStore } from '../../src/index.js';
 import { Pkcs12BadPassword, Pkcs12LimitExceeded, SmimeError } from '../../src/errors.js';
-import { algorithmIdentifier, explicit, implicitPrim, integer, NULL, octets, oid, seq } from '../../src/cms/der.js';
+import { algorithmIdentifier, explicit, implicitPrim, integer, NULL, octets, oid, seq } from '../../src/lib/der.js';
 import { hasPeer, tmp, VECTORS } from '../_helpers/env.js';
 import { PASSWORD, manifest, vfile } from '../_helpers/identities.js';
 import { countingCrypto as counting } from '../_helpers/counting_crypto.js';

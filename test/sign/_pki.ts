@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { x509 } from '../../src/certs/x509.js';
 import { CertificateStore } from '../../src/index.js';
 import { run, tmp } from '../_helpers/env.js';
-import { algorithmIdentifier, children, integer, octets, oid, readTlv, seq, set, sortDerSet, tlv } from '../../src/cms/der.js';
+import { algorithmIdentifier, children, integer, octets, oid, readTlv, seq, set, sortDerSet, tlv } from '../../src/lib/der.js';
 import { ATTR, attribute, encodeTime, issuerAndSerial } from '../../src/cms/attributes.js';
 import { signBytes, signatureAlgorithmFor } from '../../src/cms/signed.js';
 import { OIDS } from '../../src/cms/oids.js';

@@ -1,10 +1,10 @@
 /**
- * A small zero-copy BER reader and DER writer for the parts of CMS that carry bulk bytes.
+ * The zero-copy BER reader and DER writer every structure of smime-core is read and written with (CMS,
+ * certificates, CRLs, PKCS#12, keys).
  *
- * Why not asn1js for everything: asn1js copies its input and every nested value, and with its default limits it
- * can't re-parse a 5 MiB pkijs message (../research notes, §6). Here a value is a set of offsets into the input:
- * reading the 64 MiB encrypted content of an EnvelopedData is a `subarray`, not a copy. The small structures
- * (RecipientInfos, SignerInfos, certificates) are handed to asn1js/pkijs with explicit limits (see `asn1.ts`).
+ * A value is a set of offsets into the input: reading the 64 MiB encrypted content of an EnvelopedData is a
+ * `subarray`, not a copy (asn1js, by contrast, copies its input and every nested value, and with its default
+ * limits can't re-parse a 5 MiB pkijs message). The depth and element limits are set per call (`withBerLimits`).
  *
  * Every read is bounds-checked and depth-limited; malformed input throws `CMSInvalid`, never reads past the end.
  */
