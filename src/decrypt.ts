@@ -7,7 +7,7 @@
  * A key tried on a RecipientInfo that does not name it opens the message only when the content is a MIME entity
  * (src/mime/looks_like_entity.ts) or authenticated by its cipher.
  */
-import type { CertificateStore } from './certs/store.js';
+import type { CertificateStore } from './store/store.js';
 import type { X509Certificate } from './certs/x509.js';
 import { openEnvelope } from './cms/enveloped.js';
 import { extractCms } from './mime/smime.js';

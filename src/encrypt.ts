@@ -5,7 +5,7 @@
  * (RFC 8551 §3). Recipient certificates are selected by the store's rules; if any recipient (or the sender, for
  * the sent copy) has none, MissingRecipientCertificatesError names every one of them and nothing is encrypted.
  */
-import type { CertificateStore } from './certs/store.js';
+import type { CertificateStore } from './store/store.js';
 import type { CertInfo } from './certs/cert_info.js';
 import { prepareEnvelope } from './cms/enveloped.js';
 import { CIPHERS, ENCRYPTION_CIPHERS, type ContentCipherName } from './cms/content_cipher.js';

@@ -5,8 +5,8 @@
  *
  * @module smime-core
  */
-export { CertificateStore } from './certs/store.js';
-export type { Identity, CertificateStoreOptions, ContactPreference, EncryptionSelection, StoreInputOptions } from './certs/store.js';
+export { CertificateStore } from './store/store.js';
+export type { Identity, CertificateStoreOptions, ContactPreference, EncryptionSelection, StoreInputOptions } from './store/store.js';
 export { encryptMessage } from './encrypt.js';
 export type { EncryptOptions } from './encrypt.js';
 export { decryptMessage } from './decrypt.js';

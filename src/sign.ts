@@ -15,9 +15,9 @@
  * - The signing identity must satisfy the algorithm policy (the store's, changed per call with `policy`): an RSA
  *   key below `minRsaBits` is not used.
  */
-import type { CertificateStore, Identity } from './certs/store.js';
+import type { CertificateStore, Identity } from './store/store.js';
 import type { CertInfo } from './certs/cert_info.js';
-import { selectSigningIdentity, intermediatesFor } from './certs/signing.js';
+import { selectSigningIdentity, intermediatesFor } from './store/signing.js';
 import { buildSignedData, MICALG, signingHash, type HashName } from './cms/signed.js';
 import { resolvePolicyFor, type AlgorithmPolicy } from './crypto/policy.js';
 import { buildPkcs7Mime, prepareForSigning, splitForProtection } from './mime/smime.js';

@@ -24,13 +24,13 @@
  * encryption certificate named by either encryption key preference attribute, and the SMIMECapabilities), keyed by
  * signingTime so the newest message wins: from then on encryptMessage to that sender follows them.
  */
-import { chainProblems, type CertificateStore } from './certs/store.js';
-import type { PolicyOptions } from './certs/policy_tree.js';
-import { checkPolicyOptions, revokedReason } from './certs/path_validation.js';
-import { checkRevocation } from './certs/revocation.js';
+import { chainProblems, type CertificateStore } from './store/store.js';
+import type { PolicyOptions } from './path/policy_tree.js';
+import { checkPolicyOptions, revokedReason } from './path/path_validation.js';
+import { checkRevocation } from './path/revocation.js';
 import type { X509Certificate } from './certs/x509.js';
 import { ekuAllowsEmail, isValidAt, type CertInfo } from './certs/cert_info.js';
-import { allowsSigning } from './certs/signing.js';
+import { allowsSigning } from './store/signing.js';
 import { namesMatch } from './certs/names.js';
 import { pemCrls } from './certs/load.js';
 import { parseCrl, type ParsedCrl } from './certs/crl.js';

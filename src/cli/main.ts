@@ -18,7 +18,7 @@
  */
 import { readFileSync, writeFileSync, renameSync, unlinkSync, lstatSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
-import { CertificateStore } from '../certs/store.js';
+import { CertificateStore } from '../store/store.js';
 import { encryptMessage } from '../encrypt.js';
 import { decryptMessage } from '../decrypt.js';
 import { signMessage, type SignDigest } from '../sign.js';

@@ -3,14 +3,14 @@
  * against the message's CRLs, with every certificate of the message (and the anchor) as possible CRL signers, and
  * a `validateCrlSigner` that finds the signer's chain to the PKITS anchor and checks each certificate of it the same
  * way, recursively (depth-bounded; a signer whose check is already in progress, as a self-issued CRL signing key
- * whose own CRL it signs, is not checked again). The chain: src/certs/chain.ts `buildChain`, or, as that leaves out
+ * whose own CRL it signs, is not checked again). The chain: src/path/chain.ts `buildChain`, or, as that leaves out
  * self-issued intermediates (key rollover certificates, PKITS 4.5 and the SelfIssued tests), a chain by names and
  * key identifiers whose every signature is checked.
  */
-import { buildChain } from '../../src/certs/chain.js';
+import { buildChain } from '../../src/path/chain.js';
 import type { CertInfo } from '../../src/certs/cert_info.js';
 import { parseCrl, type ParsedCrl } from '../../src/certs/crl.js';
-import { checkRevocation, type RevocationStatus } from '../../src/certs/revocation.js';
+import { checkRevocation, type RevocationStatus } from '../../src/path/revocation.js';
 import { equal, latin1 } from '../../src/lib/bytes.js';
 import { namesMatch } from '../../src/certs/names.js';
 import { readAlgorithm, verifySignature } from '../../src/cms/signed.js';

@@ -1,6 +1,6 @@
 /**
  * The caches that spare a WebCrypto call per message (src/crypto/key_cache.ts, the content-keyed signature checks
- * of src/certs/chain.ts): a hit is only ever the same check on the same bytes; a changed byte is checked afresh;
+ * of src/path/chain.ts): a hit is only ever the same check on the same bytes; a changed byte is checked afresh;
  * secrets are never cached by content; failures are not cached; the public-key cache is bounded.
  */
 import * as nodeCrypto from 'node:crypto';
@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importPrivateKey, importPublicKey } from '../../src/crypto/key_cache.js';
-import { buildChain } from '../../src/certs/chain.js';
+import { buildChain } from '../../src/path/chain.js';
 import { certInfo } from '../../src/certs/cert_info.js';
 import { signMessage, verifyMessage } from '../../src/index.js';
 import { VECTORS } from '../_helpers/env.js';

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseCrl, parseDistributionPoints, parseIssuingDistributionPoint, serialKey, ALL_REASONS } from '../../src/certs/crl.js';
-import { checkRevocation } from '../../src/certs/revocation.js';
+import { checkRevocation } from '../../src/path/revocation.js';
 import { namesMatch } from '../../src/certs/names.js';
 import { CMSInvalid, SmimeError } from '../../src/errors.js';
 import { explicit, integer, seq, tlv } from '../../src/lib/der.js';

@@ -1,5 +1,5 @@
 /**
- * certs/name_constraints.ts: RFC 5280 §4.2.1.10 name constraints over a path (§6.1.3 (b)(c), §6.1.4 (g)).
+ * path/name_constraints.ts: RFC 5280 §4.2.1.10 name constraints over a path (§6.1.3 (b)(c), §6.1.4 (g)).
  *
  * First every NIST PKITS §4.13 test (38: DN, RFC822, DN and RFC822, DNS, URI) through `checkNameConstraints` on the
  * test's path: Valid… is ok, Invalid… is refused with a `name-constraints-violated` reason that names the form of
@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { certInfo, type CertInfo } from '../../src/certs/cert_info.js';
-import { checkNameConstraints, type NameConstraintsOutcome } from '../../src/certs/name_constraints.js';
+import { checkNameConstraints, type NameConstraintsOutcome } from '../../src/path/name_constraints.js';
 import { formatName, nameKey, namesMatch, rdnKeys } from '../../src/certs/names.js';
 import { algorithmIdentifier, explicit, integer, octets, oid, seq, set, tlv } from '../../src/lib/der.js';
 import { sharedAvailable } from '../_helpers/env.js';

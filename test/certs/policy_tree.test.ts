@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { certInfo, type CertInfo } from '../../src/certs/cert_info.js';
-import { ANY_POLICY, processPolicies, type PolicyOptions } from '../../src/certs/policy_tree.js';
+import { ANY_POLICY, processPolicies, type PolicyOptions } from '../../src/path/policy_tree.js';
 import { explicit, integer, octets, oid, seq, set, tlv, algorithmIdentifier } from '../../src/lib/der.js';
 import { sharedAvailable } from '../_helpers/env.js';
 import { pkitsPath } from '../_helpers/pkits.js';

@@ -1,5 +1,5 @@
 /**
- * RFC 5280 §6.3 CRL validation (src/certs/revocation.ts) measured by NIST PKITS: §4.4 (CRLs), §4.5 (self-issued
+ * RFC 5280 §6.3 CRL validation (src/path/revocation.ts) measured by NIST PKITS: §4.4 (CRLs), §4.5 (self-issued
  * certificates and CRL signing keys), §4.7.4–4.7.5 (cRLSign), §4.14 (distribution points, onlyContains…,
  * onlySomeReasons, indirect CRLs, cRLIssuer) and §4.15 (delta CRLs). Every certificate of the test's path
  * (`pkitsPath`) is checked against the message's CRLs, every certificate of the message being a possible CRL signer,
@@ -11,7 +11,7 @@ import { sharedAvailable } from '../_helpers/env.js';
 import { pkitsRevocation } from './_revocation_pkits.js';
 import { KU } from '../../src/certs/cert_info.js';
 import { appendRdn, parseCrl } from '../../src/certs/crl.js';
-import { checkRevocation, type RevocationInput } from '../../src/certs/revocation.js';
+import { checkRevocation, type RevocationInput } from '../../src/path/revocation.js';
 import { integer } from '../../src/lib/der.js';
 import { PathBudget } from '../../src/lib/limits.js';
 import {

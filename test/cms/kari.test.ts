@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { certInfo, type CertInfo } from '../../src/certs/cert_info.js';
-import type { Identity } from '../../src/certs/store.js';
+import type { Identity } from '../../src/store/store.js';
 import { algorithmIdentifier, children, explicit, integer, NULL, octets, oid, readTlv, seq, tlv } from '../../src/lib/der.js';
 import { buildEnvelope, openEnvelope } from '../../src/cms/enveloped.js';
 import { buildKari, KA_OIDS, parseKari, sharedInfo, unwrapKari, type KeyAgreeOptions } from '../../src/cms/kari.js';

@@ -12,7 +12,7 @@
  * run of a test Chromium only lists under other settings: PKITS.pdf names a test Valid/Invalid by its result under
  * the default settings; no policy set is asserted for them.
  */
-import { ANY_POLICY, type PolicyOptions } from '../../src/certs/policy_tree.js';
+import { ANY_POLICY, type PolicyOptions } from '../../src/path/policy_tree.js';
 
 // The PKITS policy OIDs: NIST-test-policy-N is 2.16.840.1.101.3.2.1.48.N.
 /** NIST-test-policy-1. */

@@ -18,7 +18,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CertificateStore, verifyMessage } from '../../src/index.js';
 import { sharedAvailable } from '../_helpers/env.js';
 import { PKITS_AT, pkitsAnchorDer, pkitsMessage, pkitsSignedData, pkitsSigner, pkitsTests } from '../_helpers/pkits.js';
-import type { PolicyOptions } from '../../src/certs/policy_tree.js';
+import type { PolicyOptions } from '../../src/path/policy_tree.js';
 import { PKITS_POLICY_CASES } from './expected.js';
 
 const HAVE = sharedAvailable();

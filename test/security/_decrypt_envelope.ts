@@ -7,7 +7,7 @@
  * `decrypt` call it sees.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { Identity } from '../../src/certs/store.js';
+import type { Identity } from '../../src/store/store.js';
 import { algorithmIdentifier, explicit, integer, NULL, octets, oid, seq, set, tlv } from '../../src/lib/der.js';
 import { OIDS } from '../../src/cms/oids.js';
 import { ACCELERATORS } from '../../src/crypto/provider.js';

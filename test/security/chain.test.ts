@@ -7,7 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CertificateStore, DEFAULT_LIMITS, encryptMessage, MissingRecipientCertificatesError, verifyMessage } from '../../src/index.js';
-import { buildChain } from '../../src/certs/chain.js';
+import { buildChain } from '../../src/path/chain.js';
 import { certInfo } from '../../src/certs/cert_info.js';
 import { PathBudget } from '../../src/lib/limits.js';
 import { hasPeer, tmp, tryRun } from '../_helpers/env.js';
@@ -99,7 +99,7 @@ describe('basicConstraints pathLenConstraint and keyUsage keyCertSign', () => {
       openssl: 'key usage does not include certificate signing',
       reason: 'ca-key-usage: keyCertSign',
     },
-    // The trust anchor's own constraints: openssl verify checks them, and so do we (see src/certs/path_validation.ts).
+    // The trust anchor's own constraints: openssl verify checks them, and so do we (see src/path/path_validation.ts).
     {
       name: 'an intermediate below a trust anchor with pathLenConstraint 0',
       bad: () => chainOf('PathLen Root', [{ pathLen: 0 }, {}]),

@@ -38,8 +38,8 @@
  * catch it).
  */
 import { children, CONTEXT, decodeOid, readTlv, TAG, UNIVERSAL, type Tlv } from '../lib/der.js';
-import { OID, type CertInfo } from './cert_info.js';
-import { formatName, rdnKeys } from './names.js';
+import { OID, type CertInfo } from '../certs/cert_info.js';
+import { formatName, rdnKeys } from '../certs/names.js';
 import { DEFAULT_LIMITS } from '../lib/limits.js';
 
 /** The result of `checkNameConstraints`: ok, or the first reason the path fails. */

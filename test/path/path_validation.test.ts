@@ -1,5 +1,5 @@
 /**
- * Path validation (src/certs/path_validation.ts) as the rest of the library meets it, beyond PKITS
+ * Path validation (src/path/path_validation.ts) as the rest of the library meets it, beyond PKITS
  * (test/pkits/pkits.test.ts): encryptMessage's trust decision uses it (revocation by the store's CRLs, the store's
  * certificate policies); `CertificateStore.verifyCertificate` checks its input; path building tries the next
  * candidate when one fails validation; unknown critical extensions; revocation is required only below the first CA
@@ -18,7 +18,7 @@ import { loadCertificates } from '../../src/certs/load.js';
 import { oid, seq } from '../../src/lib/der.js';
 import { certPem, CHAIN, ROOT } from '../_helpers/identities.js';
 import { KU, makeCert, newKey, signedMessage } from '../security/_certs.js';
-import { DAY, entry, makeCrl } from './_crl_builder.js';
+import { DAY, entry, makeCrl } from '../certs/_crl_builder.js';
 
 /** What a promise rejects with, or undefined when it resolves. */
 const rejection = (f: () => Promise<unknown>): Promise<unknown> => f().then(() => undefined, (e: unknown) => e);

@@ -17,7 +17,7 @@ import { verifySignature } from '../cms/signed.js';
 import { equal, latin1, toHex } from '../lib/bytes.js';
 import type { PathBudget } from '../lib/limits.js';
 import { LruMap } from '../lib/lru.js';
-import { KU, type CertInfo } from './cert_info.js';
+import { KU, type CertInfo } from '../certs/cert_info.js';
 import {
   ALL_REASONS,
   appendRdn,
@@ -29,8 +29,8 @@ import {
   type DistributionPointName,
   type GeneralName,
   type ParsedCrl,
-} from './crl.js';
-import { namesMatch } from './names.js';
+} from '../certs/crl.js';
+import { namesMatch } from '../certs/names.js';
 import { SmimeError } from '../errors.js';
 
 /** What `checkRevocation` is asked about, and with what. */

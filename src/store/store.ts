@@ -9,15 +9,15 @@ import { CertificateInvalid, MissingRecipientCertificatesError, SmimeError, type
 import { getCrypto } from '../crypto/provider.js';
 import { resolvePolicy, type AlgorithmPolicy } from '../crypto/policy.js';
 import { toBytes, toHex } from '../lib/bytes.js';
-import { x509, type X509Certificate } from './x509.js';
-import { certInfo, ekuAllowsEmail, hasKeyUsage, isValidAt, keyKind, KU, type CertInfo } from './cert_info.js';
-import { keyMatchesCert, rsaModulusBits, type PrivateKeyRef } from './keys.js';
-import { checkInputSize, loadCertificates, loadCrls, loadPrivateKey, type PemOrDer } from './load.js';
-import { parseCrl, type ParsedCrl } from './crl.js';
-import { parsePkcs12 } from './pkcs12.js';
-import { buildChain, type ChainResult } from './chain.js';
-import { checkPolicyOptions, type PathFinding } from './path_validation.js';
-import type { PolicyOptions } from './policy_tree.js';
+import { x509, type X509Certificate } from '../certs/x509.js';
+import { certInfo, ekuAllowsEmail, hasKeyUsage, isValidAt, keyKind, KU, type CertInfo } from '../certs/cert_info.js';
+import { keyMatchesCert, rsaModulusBits, type PrivateKeyRef } from '../certs/keys.js';
+import { checkInputSize, loadCertificates, loadCrls, loadPrivateKey, type PemOrDer } from '../certs/load.js';
+import { parseCrl, type ParsedCrl } from '../certs/crl.js';
+import { parsePkcs12 } from '../certs/pkcs12.js';
+import { buildChain, type ChainResult } from '../path/chain.js';
+import { checkPolicyOptions, type PathFinding } from '../path/path_validation.js';
+import type { PolicyOptions } from '../path/policy_tree.js';
 import { KeyInvalid } from '../errors.js';
 import { PathBudget, resolveLimits, type Limits } from '../lib/limits.js';
 

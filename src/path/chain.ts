@@ -1,6 +1,6 @@
 /**
  * Path building: from a leaf, through the store's intermediates (and the message's certificates), up to a trust
- * anchor; each complete candidate path is then validated as RFC 5280 §6.1 says (certs/path_validation.ts: validity,
+ * anchor; each complete candidate path is then validated as RFC 5280 §6.1 says (path/path_validation.ts: validity,
  * basicConstraints, pathLenConstraint, keyUsage, name constraints, policies, unknown critical extensions, and
  * revocation by RFC 5280 §6.3 CRL validation). The first candidate that validates is the answer; when none does,
  * the findings of the first complete candidate say why.
@@ -24,9 +24,9 @@ import { verifySignature } from '../cms/signed.js';
 import { equal, latin1 } from '../lib/bytes.js';
 import { PathBudget } from '../lib/limits.js';
 import { LruMap } from '../lib/lru.js';
-import type { ParsedCrl } from './crl.js';
-import { isValidAt, type CertInfo } from './cert_info.js';
-import { nameKey, namesMatch } from './names.js';
+import type { ParsedCrl } from '../certs/crl.js';
+import { isValidAt, type CertInfo } from '../certs/cert_info.js';
+import { nameKey, namesMatch } from '../certs/names.js';
 import { validatePath, worstProblem, type PathFinding } from './path_validation.js';
 import type { PolicyOptions } from './policy_tree.js';
 

@@ -14,7 +14,7 @@
  * Policy qualifiers are checked for syntax and otherwise not kept: nothing here displays them.
  */
 import { children, decodeOid, readTlv, TAG, type Tlv } from '../lib/der.js';
-import type { CertInfo } from './cert_info.js';
+import type { CertInfo } from '../certs/cert_info.js';
 import { DEFAULT_LIMITS } from '../lib/limits.js';
 
 /** anyPolicy (RFC 5280 §4.2.1.4): the special policy OID 2.5.29.32.0. */

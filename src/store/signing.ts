@@ -17,8 +17,8 @@ import { CertificateNotFound } from '../errors.js';
 import { equal } from '../lib/bytes.js';
 import { canSignWith } from '../cms/signed.js';
 import type { CertificateStore, Identity } from './store.js';
-import { ekuAllowsEmail, isValidAt, keyKind, KU, type CertInfo } from './cert_info.js';
-import { rsaModulusBits } from './keys.js';
+import { ekuAllowsEmail, isValidAt, keyKind, KU, type CertInfo } from '../certs/cert_info.js';
+import { rsaModulusBits } from '../certs/keys.js';
 import { keyPolicyProblem, type AlgorithmPolicy } from '../crypto/policy.js';
 
 /** keyUsage allows signing S/MIME content: digitalSignature or nonRepudiation (absent keyUsage allows all). */

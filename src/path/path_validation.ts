@@ -1,16 +1,16 @@
 /**
- * Certification path validation (RFC 5280 §6.1) of one candidate path that path building (certs/chain.ts) found:
+ * Certification path validation (RFC 5280 §6.1) of one candidate path that path building (path/chain.ts) found:
  * the certificates are already linked by name (§7.1) and by signature, each signature within the algorithm policy.
  * This module runs the rest of §6.1 over the path, in one place, for verifyMessage, openMessage, encryptMessage's
  * trust decision and `CertificateStore.verifyCertificate` alike:
  *
  * - validity of every certificate at the time asked (§6.1.3 (a)(2)); the trust anchor's too, as `openssl verify`
  *   checks it;
- * - revocation (§6.1.3 (a)(3)) by RFC 5280 §6.3 CRL validation (certs/revocation.ts), for every certificate but the
+ * - revocation (§6.1.3 (a)(3)) by RFC 5280 §6.3 CRL validation (path/revocation.ts), for every certificate but the
  *   anchor, required below the first CA of the path that has a CRL at hand (see `revocationRequiredFrom`);
- * - name constraints (§6.1.3 (b)(c), §6.1.4 (g); certs/name_constraints.ts);
+ * - name constraints (§6.1.3 (b)(c), §6.1.4 (g); path/name_constraints.ts);
  * - the certificate policy tree with the four initial inputs (§6.1.3 (d)–(f), §6.1.4 (a)(b)(h)–(j), §6.1.5;
- *   certs/policy_tree.ts);
+ *   path/policy_tree.ts);
  * - basicConstraints cA, pathLenConstraint over the non-self-issued intermediates, keyUsage keyCertSign
  *   (§6.1.4 (k)–(n)), and the trust anchor's own keyUsage and pathLenConstraint when its certificate states them
  *   (RFC 5937 §3, as `openssl verify` does);
@@ -19,11 +19,11 @@
  * Every failure becomes a finding: the status it leads to and a reason a person can act on. All of them are
  * reported, not only the first, so the caller sees, say, both `issuer-expired` and `path-length-exceeded`.
  */
-import type { ParsedCrl } from './crl.js';
+import type { ParsedCrl } from '../certs/crl.js';
 import type { PathBudget } from '../lib/limits.js';
-import { isValidAt, KU, OID, type CertInfo } from './cert_info.js';
+import { isValidAt, KU, OID, type CertInfo } from '../certs/cert_info.js';
 import { checkNameConstraints } from './name_constraints.js';
-import { namesMatch } from './names.js';
+import { namesMatch } from '../certs/names.js';
 import { processPolicies, type PolicyOptions } from './policy_tree.js';
 import { checkRevocation } from './revocation.js';
 
