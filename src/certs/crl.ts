@@ -6,6 +6,12 @@
  *
  * Every field's tag is checked before it is read, so anything malformed is a `CMSInvalid`, never a TypeError. The
  * work is linear in the size of the CRL: the BER reader bounds nesting and the number of elements of one value.
+ *
+ * The entries are checked when the CRL is parsed but read only when used: a CRL in a message is the sender's to
+ * choose (a real one can have 100 000 entries), and most CRLs are never used (not the issuer's, out of scope, a
+ * bad signature). `parseCrl` reads the header and walks the entries checking each one's form, with no Date, key or
+ * object per entry; revocation checking asks `entriesFor(serial)` of a CRL whose signature verified, which compares
+ * serial octets and reads only the matching entries.
  */
 import { CMSInvalid, CMSLimitExceeded } from '../errors.js';
 import { berLimitsInForce, children, decodeOid, readTlv, seq, TAG, withBerLimits, type BerLimits, type Tlv } from '../cms/der.js';
@@ -376,7 +382,8 @@ export function appendRdn(name: Uint8Array, rdn: Uint8Array): Uint8Array {
  * that differs from the outer one, a bad time, an extension without its OID or value, a reasonCode that is not a
  * one-byte ENUMERATED of a defined reason (RFC 5280 §5.3.1), a malformed known extension (authorityKeyIdentifier,
  * cRLNumber, deltaCRLIndicator, issuingDistributionPoint, freshestCRL, invalidityDate, certificateIssuer) or the
- * same extension twice. Unknown extensions are kept; the critical ones are listed in `unknownCritical`.
+ * same extension twice. Unknown extensions are kept; the critical ones are listed in `unknownCritical`. The
+ * entries are checked the same way (a malformed entry is a CMSInvalid here) but not read: see {@link ParsedCrl}.
  */
 export function parseCrl(der: Uint8Array): ParsedCrl {
   const top = readTlv(der, 0);
@@ -525,8 +532,7 @@ class LazyCrl implements ParsedCrl {
       if (this.#index) {
         const at = this.#index.get(serialHash(serial, want, serial.length)) ?? [];
         for (const start of typeof at === 'number' ? [at] : at) consider(start);
-      }
-      else for (let p = list.contentStart; p < list.contentEnd; p = E.end) consider(p);
+      } else for (let p = list.contentStart; p < list.contentEnd; p = E.end) consider(p);
       const out: CrlEntry[] = [];
       const visit = newVisit();
       for (const start of found) {
