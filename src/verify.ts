@@ -259,7 +259,7 @@ function makeContext(options: VerifyOptions, headers: readonly Header[], what: s
     // Parsed by addCrl; one that got into the store some other way and does not parse is skipped, never fatal.
     try {
       const p = c instanceof Uint8Array ? parseCrl(c) : c;
-      if (p.revoked instanceof Map && p.issuer instanceof Uint8Array) crls.push(p);
+      if (typeof p.entriesFor === 'function' && p.issuer instanceof Uint8Array) crls.push(p);
     } catch {}
   }
   return {

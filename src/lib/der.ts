@@ -54,6 +54,11 @@ export function withBerLimits<T>(lim: BerLimits, parse: () => T): T {
   }
 }
 
+/** The limits a read given none uses now (those of the enclosing `withBerLimits`, or the defaults). */
+export function berLimitsInForce(): BerLimits {
+  return current;
+}
+
 export const UNIVERSAL = 0;
 export const CONTEXT = 2;
 export const TAG = {

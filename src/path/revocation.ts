@@ -23,7 +23,6 @@ import {
   appendRdn,
   CRL_OID,
   parseDistributionPoints,
-  serialKey,
   type CrlEntry,
   type DistributionPoint,
   type DistributionPointName,
@@ -251,9 +250,12 @@ function freshness(crl: ParsedCrl, at: Date): RevocationUnknownReason | undefine
 
 const unknownCritical = (crl: ParsedCrl): boolean => crl.unknownCritical.length > 0 || crl.unknownCriticalEntryExtension;
 
-/** The entry of `crl` about `cert` (its serial by value, and its issuer: the CRL issuer or the entry's certificateIssuer). */
+/**
+ * The entry of `crl` about `cert` (its serial by value, and its issuer: the CRL issuer or the entry's
+ * certificateIssuer). Only the entries with that serial are read, and only of a CRL whose signature was verified.
+ */
 function entryFor(crl: ParsedCrl, cert: CertInfo): CrlEntry | undefined {
-  for (const e of crl.bySerial.get(serialKey(cert.serial)) ?? []) {
+  for (const e of crl.entriesFor(cert.serial)) {
     const issuers = e.certificateIssuer ?? [crl.issuer];
     if (issuers.some((n) => namesMatch(n, cert.issuer))) return e;
   }
