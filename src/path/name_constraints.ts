@@ -121,7 +121,7 @@ export function checkNameConstraints(path: readonly CertInfo[], maxChecks: numbe
     if ((permitted.size > 0 || excluded.size > 0) && (last || !cert.selfIssued)) {
       let names: Name[];
       try {
-        names = namesOf(cert);
+        names = cachedNames(cert);
       } catch {
         return { ok: false, reason: 'malformed-extension: subjectAltName' };
       }
@@ -151,10 +151,10 @@ export function checkNameConstraints(path: readonly CertInfo[], maxChecks: numbe
     if (last) break;
     const exts = cert.extensions.filter((e) => e.oid === NAME_CONSTRAINTS);
     if (exts.length === 0) continue;
-    let nc: { permitted: Map<number, Subtree[]>; excluded: Map<number, Subtree[]> };
+    let nc: Constraints;
     try {
       if (exts.length > 1) throw new Malformed('two nameConstraints');
-      nc = parseNameConstraints(exts[0]!.value);
+      nc = cachedConstraints(exts[0]!.value);
     } catch {
       return { ok: false, reason: 'malformed-extension: nameConstraints' };
     }
@@ -166,7 +166,7 @@ export function checkNameConstraints(path: readonly CertInfo[], maxChecks: numbe
     for (const [form, list] of nc.excluded) {
       const prev = excluded.get(form);
       if (prev) prev.push(...list);
-      else excluded.set(form, list);
+      else excluded.set(form, [...list]); // a copy: the parsed list is cached and shared
     }
   }
   return OK;
@@ -207,7 +207,49 @@ function within(name: Name, st: Subtree): boolean {
 // The extension
 
 /** NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees OPTIONAL, excludedSubtrees [1] … OPTIONAL }. */
-function parseNameConstraints(der: Uint8Array): { permitted: Map<number, Subtree[]>; excluded: Map<number, Subtree[]> } {
+/** What one nameConstraints extension says, by name form. */
+interface Constraints {
+  permitted: Map<number, Subtree[]>;
+  excluded: Map<number, Subtree[]>;
+}
+
+/**
+ * Parsed constraints and names, by the bytes they were read from (the extension value, the certificate): path
+ * building validates several candidate paths through the same CAs, and a store verifies the same certificates again
+ * and again. Read-only results of public data; a malformed input is remembered as the error it threw.
+ */
+const parsedConstraints = new WeakMap<Uint8Array, Constraints | Malformed>();
+const parsedNames = new WeakMap<Uint8Array, Name[] | Error>();
+
+function cachedConstraints(der: Uint8Array): Constraints {
+  let r = parsedConstraints.get(der);
+  if (r === undefined) {
+    try {
+      r = parseNameConstraints(der);
+    } catch (e) {
+      r = e instanceof Malformed ? e : new Malformed(String(e));
+    }
+    parsedConstraints.set(der, r);
+  }
+  if (r instanceof Malformed) throw r;
+  return r;
+}
+
+function cachedNames(cert: CertInfo): Name[] {
+  let r = parsedNames.get(cert.der);
+  if (r === undefined) {
+    try {
+      r = namesOf(cert);
+    } catch (e) {
+      r = e instanceof Error ? e : new Error(String(e));
+    }
+    parsedNames.set(cert.der, r);
+  }
+  if (r instanceof Error) throw r;
+  return r;
+}
+
+function parseNameConstraints(der: Uint8Array): Constraints {
   const top = readTlv(der, 0);
   if (top.end !== der.length || top.cls !== UNIVERSAL || top.tagNo !== TAG.SEQUENCE || !top.constructed) throw new Malformed('not a SEQUENCE');
   const parts = children(der, top);
