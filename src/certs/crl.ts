@@ -8,9 +8,8 @@
  * work is linear in the size of the CRL: the BER reader bounds nesting and the number of elements of one value.
  */
 import { CMSInvalid } from '../errors.js';
-import { children, decodeOid, readTlv, seq, TAG, type Tlv } from '../lib/der.js';
-import { parseTime } from '../cms/attributes.js';
-import { readAlgorithm, type ParsedAlgorithm } from '../cms/signed.js';
+import { children, decodeOid, readAlgorithm, readTlv, seq, TAG, type ParsedAlgorithm, type Tlv } from '../lib/der.js';
+import { parseTime } from '../lib/time.js';
 
 /** CRL and entry extension OIDs (RFC 5280 §5.2, §5.3), and the certificate extensions that point to CRLs. */
 export const CRL_OID = {

@@ -20,7 +20,7 @@
  */
 import { WEAK_SIGNATURE_OIDS } from '../crypto/policy.js';
 import { children, decodeOid, readTlv } from '../lib/der.js';
-import { verifySignature } from '../cms/signed.js';
+import { verifySignature } from '../crypto/signatures.js';
 import { equal, latin1 } from '../lib/bytes.js';
 import { PathBudget } from '../lib/limits.js';
 import { LruMap } from '../lib/lru.js';
