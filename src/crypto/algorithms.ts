@@ -9,6 +9,7 @@
  */
 import { md5, sha1 } from '@noble/hashes/legacy.js';
 import { sha224, sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
+import type { CHash } from '@noble/hashes/utils.js';
 
 // -----------------------------------------------------------------------------------------------------------------
 // Digests
@@ -37,18 +38,24 @@ export interface DigestAlgorithm {
   readonly webCrypto: boolean;
   /** Too weak for signatures (RFC 8551 §2.2). */
   readonly weak: boolean;
-  /** The synchronous @noble/hashes implementation. */
+  /** The @noble/hashes implementation (for HMAC and PBKDF2 over it). */
+  readonly noble: CHash;
+  /** The synchronous digest (@noble/hashes). */
   readonly hash: (data: Uint8Array) => Uint8Array;
+}
+
+function digestRow(row: Omit<DigestAlgorithm, 'kind' | 'hash'>): DigestAlgorithm {
+  return { kind: 'digest', ...row, hash: (d) => row.noble(d) };
 }
 
 /** Every digest smime-core computes, by name. */
 export const DIGESTS: Readonly<Record<HashName, DigestAlgorithm>> = {
-  MD5: { kind: 'digest', name: 'MD5', oid: '1.2.840.113549.2.5', length: 16, blockLength: 64, micalg: 'md5', webCrypto: false, weak: true, hash: (d) => md5(d) },
-  'SHA-1': { kind: 'digest', name: 'SHA-1', oid: '1.3.14.3.2.26', length: 20, blockLength: 64, micalg: 'sha-1', hmacOid: '1.2.840.113549.2.7', webCrypto: true, weak: true, hash: (d) => sha1(d) },
-  'SHA-224': { kind: 'digest', name: 'SHA-224', oid: '2.16.840.1.101.3.4.2.4', length: 28, blockLength: 64, micalg: 'sha-224', hmacOid: '1.2.840.113549.2.8', webCrypto: false, weak: false, hash: (d) => sha224(d) },
-  'SHA-256': { kind: 'digest', name: 'SHA-256', oid: '2.16.840.1.101.3.4.2.1', length: 32, blockLength: 64, micalg: 'sha-256', hmacOid: '1.2.840.113549.2.9', webCrypto: true, weak: false, hash: (d) => sha256(d) },
-  'SHA-384': { kind: 'digest', name: 'SHA-384', oid: '2.16.840.1.101.3.4.2.2', length: 48, blockLength: 128, micalg: 'sha-384', hmacOid: '1.2.840.113549.2.10', webCrypto: true, weak: false, hash: (d) => sha384(d) },
-  'SHA-512': { kind: 'digest', name: 'SHA-512', oid: '2.16.840.1.101.3.4.2.3', length: 64, blockLength: 128, micalg: 'sha-512', hmacOid: '1.2.840.113549.2.11', webCrypto: true, weak: false, hash: (d) => sha512(d) },
+  MD5: digestRow({ name: 'MD5', oid: '1.2.840.113549.2.5', length: 16, blockLength: 64, micalg: 'md5', webCrypto: false, weak: true, noble: md5 }),
+  'SHA-1': digestRow({ name: 'SHA-1', oid: '1.3.14.3.2.26', length: 20, blockLength: 64, micalg: 'sha-1', hmacOid: '1.2.840.113549.2.7', webCrypto: true, weak: true, noble: sha1 }),
+  'SHA-224': digestRow({ name: 'SHA-224', oid: '2.16.840.1.101.3.4.2.4', length: 28, blockLength: 64, micalg: 'sha-224', hmacOid: '1.2.840.113549.2.8', webCrypto: false, weak: false, noble: sha224 }),
+  'SHA-256': digestRow({ name: 'SHA-256', oid: '2.16.840.1.101.3.4.2.1', length: 32, blockLength: 64, micalg: 'sha-256', hmacOid: '1.2.840.113549.2.9', webCrypto: true, weak: false, noble: sha256 }),
+  'SHA-384': digestRow({ name: 'SHA-384', oid: '2.16.840.1.101.3.4.2.2', length: 48, blockLength: 128, micalg: 'sha-384', hmacOid: '1.2.840.113549.2.10', webCrypto: true, weak: false, noble: sha384 }),
+  'SHA-512': digestRow({ name: 'SHA-512', oid: '2.16.840.1.101.3.4.2.3', length: 64, blockLength: 128, micalg: 'sha-512', hmacOid: '1.2.840.113549.2.11', webCrypto: true, weak: false, noble: sha512 }),
 };
 
 /** MD2 (RFC 1319): recognised only, so that a signature made with it is reported as weak. */

@@ -1,8 +1,11 @@
 /**
  * The one digest helper: every hash smime-core computes goes through here. WebCrypto for SHA-1/256/384/512 (through
  * the caller's provider), @noble/hashes for SHA-224 and MD5, which WebCrypto lacks (MD5 only so that a weak signature
- * can be reported as such). Also MGF1 (RFC 8017 §B.2.1), which RSA-PSS and RSA-OAEP share.
+ * can be reported as such). Also MGF1 (RFC 8017 §B.2.1), which RSA-PSS and RSA-OAEP share, and synchronous HMAC and
+ * PBKDF2 for the hashes WebCrypto lacks (PKCS#12 files made with `-macalg sha224`).
  */
+import { hmac } from '@noble/hashes/hmac.js';
+import { pbkdf2 } from '@noble/hashes/pbkdf2.js';
 import { UnsupportedAlgorithm } from '../errors.js';
 import { getCrypto } from './provider.js';
 import { DIGESTS, digestAlgorithmByOid, type HashName } from './algorithms.js';
@@ -42,4 +45,14 @@ export function mgf1(name: HashName, seed: Uint8Array, len: number): Uint8Array 
     out.set(block.subarray(0, Math.min(h.length, len - o)), o);
   }
   return out;
+}
+
+/** HMAC (RFC 2104) with any {@link HashName}, synchronous (@noble/hashes). */
+export function hmacSync(name: HashName, key: Uint8Array, data: Uint8Array): Uint8Array {
+  return hmac(DIGESTS[name].noble, key, data);
+}
+
+/** PBKDF2 (RFC 8018 §5.2) with HMAC over any {@link HashName}, synchronous (@noble/hashes). */
+export function pbkdf2Sync(name: HashName, password: Uint8Array, salt: Uint8Array, iterations: number, length: number): Uint8Array {
+  return pbkdf2(DIGESTS[name].noble, password, salt, { c: iterations, dkLen: length });
 }
