@@ -112,24 +112,12 @@ export const KEY_ALGORITHMS = {
  * RSA keys (an id-RSAES-OAEP SPKI is not taken as a certificate key; RSA key parsing accepts it, see rsa.ts).
  */
 export function keyKindOfOid(oid: string): KeyKind | 'other' {
-  switch (oid) {
-    case KEY_ALGORITHMS.rsaEncryption.oid:
-    case KEY_ALGORITHMS.rsassaPss.oid:
-      return 'rsa';
-    case KEY_ALGORITHMS.ecPublicKey.oid:
-      return 'ec';
-    case KEY_ALGORITHMS.x25519.oid:
-      return 'x25519';
-    case KEY_ALGORITHMS.x448.oid:
-      return 'x448';
-    case KEY_ALGORITHMS.ed25519.oid:
-      return 'ed25519';
-    case KEY_ALGORITHMS.ed448.oid:
-      return 'ed448';
-    default:
-      return 'other';
-  }
+  return CERTIFICATE_KEY_KINDS.get(oid) ?? 'other';
 }
+
+const CERTIFICATE_KEY_KINDS: ReadonlyMap<string, KeyKind> = new Map(
+  Object.entries(KEY_ALGORITHMS).flatMap(([name, k]) => (name === 'rsaesOaep' ? [] : [[k.oid, k.kind] as const])),
+);
 
 /** A NIST curve: its WebCrypto name and the byte length of a coordinate (also of an ECDH shared secret). */
 export interface NistCurve {
