@@ -8,7 +8,8 @@
  * the signed attributes are hashed exactly as received, with the [0] IMPLICIT tag changed back to SET OF (§5.4).
  *
  * Nothing here decides trust: `verifySignerInfo` says whether the digest and the signature hold and which
- * algorithms were used; chain, usage, revocation and address checks are in verify.ts.
+ * algorithms were used; chain, usage, revocation and address checks are in verify.ts. The signature check itself
+ * is crypto/signatures.ts, the digests crypto/digest.ts, the algorithm tables crypto/algorithms.ts.
  */
 import { CMSInvalid, CMSLimitExceeded, KeyInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../lib/limits.js';

@@ -3,7 +3,7 @@
  * - RSASSA-PKCS1-v1_5 with SHA-224 or MD5 (WebCrypto has neither hash);
  * - RSASSA-PSS with SHA-224, or with an MGF1 hash that differs from the message hash (WebCrypto ties both to the
  *   key's hash).
- * The common cases (SHA-1/256/384/512, same MGF1 hash) go through WebCrypto in cms/signed.ts.
+ * The common cases (SHA-1/256/384/512, same MGF1 hash) go through WebCrypto in crypto/signatures.ts.
  *
  * Public-key operations only: nothing secret is handled, so nothing needs to be constant time. Browser-safe
  * (Uint8Array and BigInt only; hashes from @noble/hashes).
