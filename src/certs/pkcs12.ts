@@ -39,7 +39,15 @@ import { DEFAULT_LIMITS, type Limits } from '../lib/limits.js';
 import { CONTEXT, TAG, UNIVERSAL, children, decodeOid, readTlv, stringContent, type Tlv } from '../lib/der.js';
 import { getCrypto } from '../crypto/provider.js';
 import { des3CbcDecrypt, rc2CbcDecrypt, rc2EffectiveBitsFromVersion } from '../crypto/legacy.js';
-import { CONTENT_CIPHERS, DIGESTS, digestAlgorithmByOid, digestByHmacOid, LEGACY_CIPHERS, PBE } from '../crypto/algorithms.js';
+import {
+  CONTENT_CIPHERS,
+  DIGESTS,
+  digestAlgorithmByOid,
+  digestByHmacOid,
+  LEGACY_CIPHERS,
+  PBE,
+  type HashName as RegistryHashName,
+} from '../crypto/algorithms.js';
 import { hmacSync, pbkdf2Sync } from '../crypto/digest.js';
 import { constantTimeEqual, utf8 } from '../lib/bytes.js';
 
@@ -140,7 +148,8 @@ const OID = {
   rc2CBC: LEGACY_CIPHERS.rc2CBC.oid,
 } as const;
 
-type HashName = 'SHA-1' | 'SHA-224' | 'SHA-256' | 'SHA-384' | 'SHA-512';
+/** The MAC and PRF hashes: every registry digest but MD5. */
+type HashName = Exclude<RegistryHashName, 'MD5'>;
 
 interface HashInfo {
   name: HashName;
