@@ -2,7 +2,7 @@
 // and WebCrypto ECDSA P-256, not openssl: a benchmark makes thousands of them in a second. Shared by
 // bench/security_chain.js and bench/security_pathval.js.
 import { algorithmIdentifier, explicit, integer, octets, oid, seq, set, tlv } from '../dist/lib/der.js';
-import { ecdsaP1363ToDer } from '../dist/cms/signed.js';
+import { ecdsaP1363ToDer } from '../dist/crypto/signatures.js';
 
 const subtle = globalThis.crypto.subtle;
 

@@ -4,19 +4,21 @@
  * S/MIME addresses, keyUsage, extendedKeyUsage, basicConstraints and the validity window.
  */
 import { CertificateInvalid, SmimeError } from '../errors.js';
-import { toHex } from '../lib/bytes.js';
+import { latin1, toHex } from '../lib/bytes.js';
 import { children, decodeOid, readTlv, stringContent, TAG, type Tlv } from '../lib/der.js';
-import { parseTime } from '../cms/attributes.js';
+import { parseTime } from '../lib/time.js';
+import { KEY_ALGORITHMS, keyKindOfOid, type KeyKind } from '../crypto/algorithms.js';
 import { namesMatch } from './names.js';
 
+/** The OIDs the certificate model reads: key algorithms (from the registry), attributes and extensions. */
 export const OID = {
-  rsaEncryption: '1.2.840.113549.1.1.1',
-  rsassaPss: '1.2.840.113549.1.1.10',
-  ecPublicKey: '1.2.840.10045.2.1',
-  x25519: '1.3.101.110',
-  x448: '1.3.101.111',
-  ed25519: '1.3.101.112',
-  ed448: '1.3.101.113',
+  rsaEncryption: KEY_ALGORITHMS.rsaEncryption.oid,
+  rsassaPss: KEY_ALGORITHMS.rsassaPss.oid,
+  ecPublicKey: KEY_ALGORITHMS.ecPublicKey.oid,
+  x25519: KEY_ALGORITHMS.x25519.oid,
+  x448: KEY_ALGORITHMS.x448.oid,
+  ed25519: KEY_ALGORITHMS.ed25519.oid,
+  ed448: KEY_ALGORITHMS.ed448.oid,
   emailAddress: '1.2.840.113549.1.9.1',
   ski: '2.5.29.14',
   keyUsage: '2.5.29.15',
@@ -28,13 +30,6 @@ export const OID = {
   ekuAny: '2.5.29.37.0',
   smtpUtf8Mailbox: '1.3.6.1.5.5.7.8.9',
 } as const;
-
-/** The NIST curves by OID: WebCrypto name and the byte length of a coordinate (also of an ECDH shared secret). */
-export const NIST_CURVES: Readonly<Record<string, { name: 'P-256' | 'P-384' | 'P-521'; size: number }>> = {
-  '1.2.840.10045.3.1.7': { name: 'P-256', size: 32 },
-  '1.3.132.0.34': { name: 'P-384', size: 48 },
-  '1.3.132.0.35': { name: 'P-521', size: 66 },
-};
 
 /** keyUsage bits (RFC 5280 §4.2.1.3). */
 export const KU = {
@@ -256,10 +251,6 @@ function smallInteger(b: Uint8Array): number {
   return n;
 }
 
-function latin1(b: Uint8Array): string {
-  return new TextDecoder('latin1').decode(b);
-}
-
 export function hasKeyUsage(info: CertInfo, bit: number): boolean {
   return info.keyUsage === undefined || info.keyUsage[bit] === true;
 }
@@ -274,22 +265,6 @@ export function isValidAt(info: CertInfo, at: Date): boolean {
 }
 
 /** The key kind that decides which key usage bit encryption needs. */
-export function keyKind(info: CertInfo): 'rsa' | 'ec' | 'x25519' | 'x448' | 'ed25519' | 'ed448' | 'other' {
-  switch (info.keyAlgorithm) {
-    case OID.rsaEncryption:
-    case OID.rsassaPss:
-      return 'rsa';
-    case OID.ecPublicKey:
-      return 'ec';
-    case OID.x25519:
-      return 'x25519';
-    case OID.x448:
-      return 'x448';
-    case OID.ed25519:
-      return 'ed25519';
-    case OID.ed448:
-      return 'ed448';
-    default:
-      return 'other';
-  }
+export function keyKind(info: CertInfo): KeyKind | 'other' {
+  return keyKindOfOid(info.keyAlgorithm);
 }

@@ -14,9 +14,20 @@
  * serial octets and reads only the matching entries.
  */
 import { CMSInvalid, CMSLimitExceeded } from '../errors.js';
-import { berLimitsInForce, children, decodeOid, readTlv, seq, TAG, withBerLimits, type BerLimits, type Tlv } from '../lib/der.js';
-import { checkTime, parseTime } from '../cms/attributes.js';
-import { readAlgorithm, type ParsedAlgorithm } from '../cms/signed.js';
+import {
+  berLimitsInForce,
+  children,
+  decodeOid,
+  readAlgorithm,
+  readTlv,
+  seq,
+  TAG,
+  withBerLimits,
+  type BerLimits,
+  type ParsedAlgorithm,
+  type Tlv,
+} from '../lib/der.js';
+import { checkTime, parseTime } from '../lib/time.js';
 
 /** CRL and entry extension OIDs (RFC 5280 §5.2, §5.3), and the certificate extensions that point to CRLs. */
 export const CRL_OID = {

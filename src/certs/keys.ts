@@ -6,7 +6,9 @@
 import { UnsupportedAlgorithm } from '../errors.js';
 import { toArrayBuffer } from '../lib/bytes.js';
 import { getCrypto } from '../crypto/provider.js';
-import { keyKind, NIST_CURVES, type CertInfo } from './cert_info.js';
+import { NIST_CURVES } from '../crypto/algorithms.js';
+import { rsaPublicKeyBits } from '../crypto/rsa.js';
+import { keyKind, type CertInfo } from './cert_info.js';
 
 /** A private key: PKCS#8 bytes, or a CryptoKey (which may be non-extractable). */
 export interface PrivateKeyRef {
@@ -71,25 +73,7 @@ export async function keyMatchesCert(key: PrivateKeyRef, info: CertInfo, crypto?
   return publicMembers(jwk) === (await certPublicId(info, crypto));
 }
 
-/** Modulus size in bits of an RSA certificate's key. */
+/** Modulus size in bits of an RSA certificate's key (0 when its RSAPublicKey is malformed). */
 export function rsaModulusBits(info: CertInfo): number {
-  // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }
-  const pk = info.publicKey;
-  let p = 1;
-  const lenOf = (): number => {
-    const l0 = pk[p++]!;
-    if (l0 < 0x80) return l0;
-    let n = 0;
-    for (let i = 0; i < (l0 & 0x7f); i++) n = n * 256 + pk[p++]!;
-    return n;
-  };
-  lenOf(); // sequence length
-  p++; // INTEGER tag
-  let len = lenOf();
-  while (len > 0 && pk[p] === 0) {
-    p++;
-    len--;
-  }
-  if (len === 0) return 0;
-  return (len - 1) * 8 + (32 - Math.clz32(pk[p]!));
+  return rsaPublicKeyBits(info.publicKey);
 }

@@ -8,6 +8,7 @@ import { latin1, toBytes } from '../lib/bytes.js';
 import { DEFAULT_LIMITS } from '../lib/limits.js';
 import { pemBlocks, pemOf } from '../lib/pem.js';
 import { algorithmIdentifier, children, integer, NULL, octets, readTlv, seq, tlv } from '../lib/der.js';
+import { KEY_ALGORITHMS } from '../crypto/algorithms.js';
 
 export type PemOrDer = string | Uint8Array | ArrayBuffer;
 
@@ -76,7 +77,7 @@ export function loadPrivateKey(input: PemOrDer): Uint8Array {
 
 /** Wraps a PKCS#1 RSAPrivateKey in a PKCS#8 PrivateKeyInfo. */
 function pkcs1ToPkcs8(der: Uint8Array): Uint8Array {
-  return seq(integer(0), algorithmIdentifier('1.2.840.113549.1.1.1', NULL), octets(der));
+  return seq(integer(0), algorithmIdentifier(KEY_ALGORITHMS.rsaEncryption.oid, NULL), octets(der));
 }
 
 /** Wraps a SEC1 ECPrivateKey (RFC 5915) in a PKCS#8 PrivateKeyInfo, taking the curve from its parameters. */

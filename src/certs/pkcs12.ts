@@ -38,16 +38,18 @@ import {
 import { DEFAULT_LIMITS, type Limits } from '../lib/limits.js';
 import { CONTEXT, TAG, UNIVERSAL, children, decodeOid, readTlv, stringContent, type Tlv } from '../lib/der.js';
 import { getCrypto } from '../crypto/provider.js';
-import { des3CbcDecrypt, hmacSha224, rc2CbcDecrypt, rc2EffectiveBitsFromVersion, sha224 } from '../crypto/legacy.js';
+import { des3CbcDecrypt, rc2CbcDecrypt, rc2EffectiveBitsFromVersion } from '../crypto/legacy.js';
+import {
+  CONTENT_CIPHERS,
+  DIGESTS,
+  digestAlgorithmByOid,
+  digestByHmacOid,
+  LEGACY_CIPHERS,
+  PBE,
+  type HashName as RegistryHashName,
+} from '../crypto/algorithms.js';
+import { hmacSync, pbkdf2Sync } from '../crypto/digest.js';
 import { constantTimeEqual, utf8 } from '../lib/bytes.js';
-import { sha1 } from '@noble/hashes/legacy.js';
-import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
-
-/**
- * The KDF iterates one digest thousands of times over a tiny input: an awaited WebCrypto call costs ~35 µs each,
- * a synchronous @noble/hashes call ~1 µs. These digests are of public-ish derived values, not of secrets kept.
- */
-const SYNC_HASH: Record<string, (b: Uint8Array) => Uint8Array> = { 'SHA-1': sha1, 'SHA-256': sha256, 'SHA-384': sha384, 'SHA-512': sha512 };
 
 export interface Pkcs12Key {
   /** The private key as a PrivateKeyInfo (PKCS#8), decrypted: the bytes as stored in the file (DER in practice). */
@@ -129,31 +131,25 @@ const OID = {
   friendlyName: '1.2.840.113549.1.9.20',
   localKeyId: '1.2.840.113549.1.9.21',
 
-  pbeWithSHAAnd128BitRC4: '1.2.840.113549.1.12.1.1',
-  pbeWithSHAAnd40BitRC4: '1.2.840.113549.1.12.1.2',
-  pbeWithSHAAnd3KeyTripleDESCBC: '1.2.840.113549.1.12.1.3',
-  pbeWithSHAAnd2KeyTripleDESCBC: '1.2.840.113549.1.12.1.4',
-  pbeWithSHAAnd128BitRC2CBC: '1.2.840.113549.1.12.1.5',
-  pbeWithSHAAnd40BitRC2CBC: '1.2.840.113549.1.12.1.6',
-  pbes2: '1.2.840.113549.1.5.13',
-  pbkdf2: '1.2.840.113549.1.5.12',
-  pbmac1: '1.2.840.113549.1.5.14',
+  // Algorithms: from the registry (crypto/algorithms.ts).
+  pbeWithSHAAnd128BitRC4: PBE.pbeWithSHAAnd128BitRC4.oid,
+  pbeWithSHAAnd40BitRC4: PBE.pbeWithSHAAnd40BitRC4.oid,
+  pbeWithSHAAnd3KeyTripleDESCBC: PBE.pbeWithSHAAnd3KeyTripleDESCBC.oid,
+  pbeWithSHAAnd2KeyTripleDESCBC: PBE.pbeWithSHAAnd2KeyTripleDESCBC.oid,
+  pbeWithSHAAnd128BitRC2CBC: PBE.pbeWithSHAAnd128BitRC2CBC.oid,
+  pbeWithSHAAnd40BitRC2CBC: PBE.pbeWithSHAAnd40BitRC2CBC.oid,
+  pbes2: PBE.pbes2.oid,
+  pbkdf2: PBE.pbkdf2.oid,
+  pbmac1: PBE.pbmac1.oid,
 
-  hmacWithSHA1: '1.2.840.113549.2.7',
-  hmacWithSHA224: '1.2.840.113549.2.8',
-  hmacWithSHA256: '1.2.840.113549.2.9',
-  hmacWithSHA384: '1.2.840.113549.2.10',
-  hmacWithSHA512: '1.2.840.113549.2.11',
 
-  aes128CBC: '2.16.840.1.101.3.4.1.2',
-  aes192CBC: '2.16.840.1.101.3.4.1.22',
-  aes256CBC: '2.16.840.1.101.3.4.1.42',
-  desEde3CBC: '1.2.840.113549.3.7',
-  desCBC: '1.3.14.3.2.7',
-  rc2CBC: '1.2.840.113549.3.2',
+  desEde3CBC: LEGACY_CIPHERS.desEde3CBC.oid,
+  desCBC: LEGACY_CIPHERS.desCBC.oid,
+  rc2CBC: LEGACY_CIPHERS.rc2CBC.oid,
 } as const;
 
-type HashName = 'SHA-1' | 'SHA-224' | 'SHA-256' | 'SHA-384' | 'SHA-512';
+/** The MAC and PRF hashes: every registry digest but MD5. */
+type HashName = Exclude<RegistryHashName, 'MD5'>;
 
 interface HashInfo {
   name: HashName;
@@ -163,29 +159,22 @@ interface HashInfo {
   v: number;
 }
 
-const HASHES: Record<HashName, HashInfo> = {
-  'SHA-1': { name: 'SHA-1', u: 20, v: 64 },
-  'SHA-224': { name: 'SHA-224', u: 28, v: 64 },
-  'SHA-256': { name: 'SHA-256', u: 32, v: 64 },
-  'SHA-384': { name: 'SHA-384', u: 48, v: 128 },
-  'SHA-512': { name: 'SHA-512', u: 64, v: 128 },
-};
+/** The MAC and PRF hashes (every registry digest but MD5), with the KDF's u and v: from the registry. */
+const HASHES = Object.fromEntries(
+  Object.values(DIGESTS).flatMap((d) => (d.name === 'MD5' ? [] : [[d.name, { name: d.name, u: d.length, v: d.blockLength }]])),
+) as Record<HashName, HashInfo>;
 
-const DIGEST_BY_OID: Record<string, HashInfo> = {
-  '1.3.14.3.2.26': HASHES['SHA-1'],
-  '2.16.840.1.101.3.4.2.4': HASHES['SHA-224'],
-  '2.16.840.1.101.3.4.2.1': HASHES['SHA-256'],
-  '2.16.840.1.101.3.4.2.2': HASHES['SHA-384'],
-  '2.16.840.1.101.3.4.2.3': HASHES['SHA-512'],
-};
+/** The MacData digest (RFC 7292 §4) by OID. */
+function digestInfoOf(oid: string): HashInfo | undefined {
+  const d = digestAlgorithmByOid(oid);
+  return d && d.name !== 'MD5' ? HASHES[d.name] : undefined;
+}
 
-const HMAC_BY_OID: Record<string, HashInfo> = {
-  [OID.hmacWithSHA1]: HASHES['SHA-1'],
-  [OID.hmacWithSHA224]: HASHES['SHA-224'],
-  [OID.hmacWithSHA256]: HASHES['SHA-256'],
-  [OID.hmacWithSHA384]: HASHES['SHA-384'],
-  [OID.hmacWithSHA512]: HASHES['SHA-512'],
-};
+/** The PBKDF2 / PBMAC1 PRF (hmacWithSHA1 … hmacWithSHA512, RFC 8018 §B.1.2) by OID. */
+function hmacInfoOf(oid: string): HashInfo | undefined {
+  const d = digestByHmacOid(oid);
+  return d && d.name !== 'MD5' ? HASHES[d.name] : undefined;
+}
 
 const OID_NAMES: Record<string, string> = {
   [OID.pbeWithSHAAnd128BitRC4]: 'pbeWithSHAAnd128BitRC4',
@@ -415,7 +404,7 @@ function readMacData(der: Uint8Array, macTlv: Tlv, budget: KdfBudget): MacParams
 
   if (alg.oid === OID.pbmac1) return readPbmac1(der, alg.params, expected, budget);
 
-  const hash = DIGEST_BY_OID[alg.oid];
+  const hash = digestInfoOf(alg.oid);
   if (!hash) throw new UnsupportedAlgorithm(named('PKCS#12 MAC digest', alg.oid), alg.oid);
   const salt = octetString(der, m[1]!, 'macSalt');
   const iterations = m[2] ? readInt(der, m[2], 'MAC iterations') : 1;
@@ -432,7 +421,7 @@ function readPbmac1(der: Uint8Array, params: Tlv | undefined, expected: Uint8Arr
   if (p.length !== 2) invalid('malformed PBMAC1 parameters');
   const kdf = algorithmIdentifier(der, p[0]!, 'PBMAC1 key derivation');
   const mac = algorithmIdentifier(der, p[1]!, 'PBMAC1 MAC');
-  const hash = HMAC_BY_OID[mac.oid];
+  const hash = hmacInfoOf(mac.oid);
   if (!hash) throw new UnsupportedAlgorithm(named('PBMAC1 MAC', mac.oid), mac.oid);
   if (kdf.oid !== OID.pbkdf2) throw new UnsupportedAlgorithm(named('PBMAC1 key derivation', kdf.oid), kdf.oid);
   const pb = pbkdf2Params(der, kdf.params);
@@ -455,7 +444,7 @@ async function verifyMac(
     const ok = await Promise.all(
       candidates.map(async (pw) => {
         budget.take(mac.iterations, 1, 'MAC');
-        const key = await deriveKdf12(hash, pw.bmp, mac.salt, 3, mac.iterations, hash.u, crypto);
+        const key = await deriveKdf12(hash, pw.bmp, mac.salt, 3, mac.iterations, hash.u);
         return hmacVerify(hash, key, content, expected, crypto);
       }),
     );
@@ -475,7 +464,7 @@ async function verifyMac(
 }
 
 async function hmacVerify(hash: HashInfo, key: Uint8Array, data: Uint8Array, mac: Uint8Array, crypto: Crypto): Promise<boolean> {
-  if (hash.name === 'SHA-224') return constantTimeEqual(hmacSha224(key, data), mac);
+  if (hash.name === 'SHA-224') return constantTimeEqual(hmacSync('SHA-224', key, data), mac);
   // HMAC keys of zero length are refused by WebCrypto; RFC 2104 pads them with zeros anyway.
   const k = key.length > 0 ? key : new Uint8Array(1);
   const ck = await crypto.subtle.importKey('raw', k as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: hash.name }, false, ['verify']);
@@ -487,8 +476,8 @@ async function hmacVerify(hash: HashInfo, key: Uint8Array, data: Uint8Array, mac
 
 /**
  * The PKCS#12 KDF (RFC 7292 Appendix B.2): `n` bytes of key (id 1), IV (id 2) or MAC key (id 3) material from the
- * BMPString password `pw` and `salt`. One synchronous digest per iteration (@noble/hashes; SHA-224 from
- * crypto/legacy.ts); `signal.aborted` is checked every 4096 iterations, so a derivation that is no longer wanted
+ * BMPString password `pw` and `salt`. One synchronous digest per iteration (@noble/hashes, through the algorithm
+ * registry); `signal.aborted` is checked every 4096 iterations, so a derivation that is no longer wanted
  * stops early. `iterations` is checked against the default `maxPbkdf2Iterations` (the file reader checks the
  * call's limits itself, before it calls the KDF).
  */
@@ -499,11 +488,10 @@ export async function pkcs12Kdf(
   id: 1 | 2 | 3,
   iterations: number,
   n: number,
-  crypto?: Crypto,
   signal?: { readonly aborted: boolean },
 ): Promise<Uint8Array> {
   new KdfBudget(DEFAULT_LIMITS).checkIterations(iterations, 'KDF');
-  return deriveKdf12(typeof hash === 'string' ? HASHES[hash] : hash, pw, salt, id, iterations, n, crypto, signal);
+  return deriveKdf12(typeof hash === 'string' ? HASHES[hash] : hash, pw, salt, id, iterations, n, signal);
 }
 
 /** The RFC 7292 KDF itself; the caller has checked `iterations` against the limits. */
@@ -514,10 +502,8 @@ async function deriveKdf12(
   id: 1 | 2 | 3,
   iterations: number,
   n: number,
-  crypto?: Crypto,
   signal?: { readonly aborted: boolean },
 ): Promise<Uint8Array> {
-  const subtle = getCrypto(crypto).subtle;
   const { u, v } = h;
   if (!(iterations >= 1)) invalid('KDF iteration count must be at least 1');
   kdfStats.runs++;
@@ -534,21 +520,13 @@ async function deriveKdf12(
   const blocks = Math.ceil(n / u);
   for (let b = 0; b < blocks; b++) {
     kdfStats.iterations += iterations;
-    let A: Uint8Array;
-    const f = h.name === 'SHA-224' ? sha224 : SYNC_HASH[h.name];
-    if (f) {
-      A = f(buf);
-      for (let r = 1; r < iterations; r++) {
-        if ((r & 0xfff) === 0 && signal?.aborted) throw new Aborted();
-        A = f(A);
-      }
-    } else {
-      let a: ArrayBuffer = await subtle.digest(h.name, buf);
-      for (let r = 1; r < iterations; r++) {
-        if (signal?.aborted) throw new Aborted();
-        a = await subtle.digest(h.name, a);
-      }
-      A = new Uint8Array(a);
+    // One digest iterated thousands of times over a tiny input: a synchronous @noble/hashes call costs ~1 µs, an
+    // awaited WebCrypto call ~35 µs. These digests are of public-ish derived values, not of secrets kept.
+    const f = DIGESTS[h.name].hash;
+    let A = f(buf);
+    for (let r = 1; r < iterations; r++) {
+      if ((r & 0xfff) === 0 && signal?.aborted) throw new Aborted();
+      A = f(A);
     }
     out.set(A.subarray(0, Math.min(u, n - b * u)), b * u);
     if (b + 1 < blocks) {
@@ -575,7 +553,7 @@ async function pbkdf2(prf: HashInfo, pw: Uint8Array, salt: Uint8Array, iteration
   if (!(iterations >= 1)) invalid('PBKDF2 iteration count must be at least 1');
   kdfStats.runs++;
   kdfStats.iterations += iterations * Math.ceil(length / prf.u);
-  if (prf.name === 'SHA-224') return pbkdf2Sha224(pw, salt, iterations, length);
+  if (prf.name === 'SHA-224') return pbkdf2Sync('SHA-224', pw, salt, iterations, length);
   const key = await crypto.subtle.importKey('raw', pw as Uint8Array<ArrayBuffer>, 'PBKDF2', false, ['deriveBits']);
   const bits = await crypto.subtle.deriveBits(
     { name: 'PBKDF2', hash: prf.name, salt: salt as Uint8Array<ArrayBuffer>, iterations },
@@ -583,26 +561,6 @@ async function pbkdf2(prf: HashInfo, pw: Uint8Array, salt: Uint8Array, iteration
     length * 8,
   );
   return new Uint8Array(bits);
-}
-
-function pbkdf2Sha224(pw: Uint8Array, salt: Uint8Array, iterations: number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  const block = new Uint8Array(salt.length + 4);
-  block.set(salt, 0);
-  for (let i = 1, o = 0; o < length; i++, o += 28) {
-    block[salt.length] = i >>> 24;
-    block[salt.length + 1] = i >>> 16;
-    block[salt.length + 2] = i >>> 8;
-    block[salt.length + 3] = i;
-    let u = hmacSha224(pw, block);
-    const t = u.slice();
-    for (let r = 1; r < iterations; r++) {
-      u = hmacSha224(pw, u);
-      for (let k = 0; k < 28; k++) t[k] = t[k]! ^ u[k]!;
-    }
-    out.set(t.subarray(0, Math.min(28, length - o)), o);
-  }
-  return out;
 }
 
 interface Pbkdf2Params {
@@ -633,7 +591,7 @@ function pbkdf2Params(der: Uint8Array, params: Tlv | undefined): Pbkdf2Params {
   let prf = HASHES['SHA-1'];
   if (p[i]) {
     const a = algorithmIdentifier(der, p[i]!, 'PBKDF2 prf');
-    const h = HMAC_BY_OID[a.oid];
+    const h = hmacInfoOf(a.oid);
     if (!h) throw new UnsupportedAlgorithm(named('PBKDF2 prf', a.oid), a.oid);
     prf = h;
     i++;
@@ -645,7 +603,15 @@ function pbkdf2Params(der: Uint8Array, params: Tlv | undefined): Pbkdf2Params {
 // ---------------------------------------------------------------------------------------------------------------
 // Decryption of EncryptedPrivateKeyInfo / EncryptedContentInfo
 
-const AES_KEY_LENGTH: Record<string, number> = { [OID.aes128CBC]: 16, [OID.aes192CBC]: 24, [OID.aes256CBC]: 32 };
+/** The PKCS#12 PBE key lengths (RFC 7292 App. C) by OID: from the registry. */
+const PBE_KEY_LENGTH: Record<string, number> = Object.fromEntries(
+  Object.values(PBE).flatMap((p) => ('keyLength' in p ? [[p.oid, p.keyLength]] : [])),
+);
+
+/** AES-CBC key lengths by OID: from the registry's content ciphers. */
+const AES_KEY_LENGTH: Record<string, number> = Object.fromEntries(
+  Object.values(CONTENT_CIPHERS).flatMap((c) => (c.mode === 'cbc' ? [[c.oid, c.keyLength]] : [])),
+);
 
 /**
  * Decrypts `data` with the password-based scheme `alg`. Bad padding → BadDecrypt. Without a MAC, the first
@@ -680,15 +646,12 @@ async function decryptWith(der: Uint8Array, algTlv: Tlv, data: Uint8Array, ctx: 
       checkBlocks(data, 8);
       const salt = octetString(der, p[0]!, 'PBE salt');
       const iterations = readInt(der, p[1]!, 'PBE iterations');
-      const keyLength =
-        alg.oid === OID.pbeWithSHAAnd3KeyTripleDESCBC ? 24
-        : alg.oid === OID.pbeWithSHAAnd2KeyTripleDESCBC || alg.oid === OID.pbeWithSHAAnd128BitRC2CBC ? 16
-        : 5;
+      const keyLength = PBE_KEY_LENGTH[alg.oid]!;
       const sha1 = HASHES['SHA-1'];
       await beforeKdf(ctx, iterations, Math.ceil(keyLength / sha1.u) + 1, 'PBE');
       const [key, iv] = await Promise.all([
-        deriveKdf12(sha1, ctx.pw.bmp, salt, 1, iterations, keyLength, ctx.crypto, ctx.abort),
-        deriveKdf12(sha1, ctx.pw.bmp, salt, 2, iterations, 8, ctx.crypto, ctx.abort),
+        deriveKdf12(sha1, ctx.pw.bmp, salt, 1, iterations, keyLength, ctx.abort),
+        deriveKdf12(sha1, ctx.pw.bmp, salt, 2, iterations, 8, ctx.abort),
       ]);
       return legacyDecrypt(() =>
         alg.oid === OID.pbeWithSHAAnd3KeyTripleDESCBC || alg.oid === OID.pbeWithSHAAnd2KeyTripleDESCBC

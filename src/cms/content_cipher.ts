@@ -9,15 +9,9 @@ import { toArrayBuffer } from '../lib/bytes.js';
 import { des3CbcDecrypt, rc2CbcDecrypt, rc2EffectiveBitsFromVersion } from '../crypto/legacy.js';
 import { algorithmIdentifier, children, decodeOid, integer, octets, readTlv, seq, stringContent, TAG, type Tlv } from '../lib/der.js';
 import { OIDS, oidName } from './oids.js';
+import { CONTENT_CIPHERS, type ContentCipherName, type ContentCipherSpec } from '../crypto/algorithms.js';
 
-export type ContentCipherName =
-  | 'aes-128-cbc'
-  | 'aes-192-cbc'
-  | 'aes-256-cbc'
-  | 'aes-128-gcm'
-  | 'aes-192-gcm'
-  | 'aes-256-gcm'
-  | 'chacha20-poly1305';
+export type { ContentCipherName };
 
 /** The ciphers offered for encryption, strongest first (also the SMIMECapabilities order). */
 export const ENCRYPTION_CIPHERS: readonly ContentCipherName[] = [
@@ -29,26 +23,15 @@ export const ENCRYPTION_CIPHERS: readonly ContentCipherName[] = [
   'aes-128-cbc',
 ];
 
-interface CipherSpec {
-  oid: string;
-  keyLength: number;
-  mode: 'cbc' | 'gcm' | 'chacha';
-}
+/** The content ciphers by API name: the registry's table (crypto/algorithms.ts). */
+export const CIPHERS: Readonly<Record<ContentCipherName, ContentCipherSpec>> = CONTENT_CIPHERS;
 
-export const CIPHERS: Record<ContentCipherName, CipherSpec> = {
-  'aes-128-cbc': { oid: OIDS.aes128CBC, keyLength: 16, mode: 'cbc' },
-  'aes-192-cbc': { oid: OIDS.aes192CBC, keyLength: 24, mode: 'cbc' },
-  'aes-256-cbc': { oid: OIDS.aes256CBC, keyLength: 32, mode: 'cbc' },
-  'aes-128-gcm': { oid: OIDS.aes128GCM, keyLength: 16, mode: 'gcm' },
-  'aes-192-gcm': { oid: OIDS.aes192GCM, keyLength: 24, mode: 'gcm' },
-  'aes-256-gcm': { oid: OIDS.aes256GCM, keyLength: 32, mode: 'gcm' },
-  'chacha20-poly1305': { oid: OIDS.chacha20Poly1305, keyLength: 32, mode: 'chacha' },
-};
-
+/** The API name of a content cipher OID, if it is one smime-core writes. */
 export function cipherByOid(oid: string): ContentCipherName | undefined {
   return (Object.keys(CIPHERS) as ContentCipherName[]).find((k) => CIPHERS[k].oid === oid);
 }
 
+/** Whether the cipher authenticates (GCM, ChaCha20-Poly1305: AuthEnvelopedData) rather than CBC. */
 export function isAead(name: ContentCipherName): boolean {
   return CIPHERS[name].mode !== 'cbc';
 }

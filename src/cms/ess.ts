@@ -18,8 +18,7 @@
  */
 import { CMSInvalid } from '../errors.js';
 import type { CertInfo } from '../certs/cert_info.js';
-import { getCrypto } from '../crypto/provider.js';
-import { hashSync, isAnyHash } from '../crypto/rsa_sig.js';
+import { digest } from '../crypto/digest.js';
 import { equal } from '../lib/bytes.js';
 import { children, decodeOid, integer, octets, seq, TAG, tlv, type Tlv } from '../lib/der.js';
 import { HASH_BY_OID, OIDS } from './oids.js';
@@ -106,11 +105,8 @@ function stripZeros(b: Uint8Array): Uint8Array {
  */
 export async function checkEssCertId(buf: Uint8Array, id: EssCertId, cert: CertInfo, crypto?: Crypto): Promise<string | undefined> {
   const name = HASH_BY_OID[id.hashOid];
-  if (!name || !isAnyHash(name)) return `unsupported-algorithm: ${id.hashOid}`;
-  const h =
-    name === 'SHA-224'
-      ? hashSync(name, cert.der)
-      : new Uint8Array(await getCrypto(crypto).subtle.digest(name, cert.der as Uint8Array<ArrayBuffer>));
+  if (!name) return `unsupported-algorithm: ${id.hashOid}`;
+  const h = await digest(name, cert.der, crypto);
   if (!equal(h, id.certHash)) return 'signing-certificate-mismatch';
   if (id.issuerSerial) {
     const { names, serial } = id.issuerSerial;

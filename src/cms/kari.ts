@@ -3,7 +3,7 @@
  * (RFC 8418), with the ANSI X9.63 KDF or HKDF over ECC-CMS-SharedInfo, and AES key wrap (RFC 3394).
  *
  * Everything goes through WebCrypto (ECDH/X25519 deriveBits, digests, HKDF, AES-KW) except SHA-224, which
- * WebCrypto lacks (src/crypto/legacy.ts has it).
+ * WebCrypto lacks (crypto/digest.ts takes it from @noble/hashes).
  *
  * ECC-CMS-SharedInfo (RFC 5753 §7.2) is written the way OpenSSL and Bouncy Castle write it: keyInfo is the wrap
  * AlgorithmIdentifier exactly as the message encodes it, entityUInfo [0] appears ONLY when the message has a ukm
@@ -11,10 +11,11 @@
  */
 import { CMSInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { getCrypto, randomBytes } from '../crypto/provider.js';
-import { sha224 } from '../crypto/legacy.js';
+import { digest } from '../crypto/digest.js';
+import { KEY_AGREEMENTS, KEY_WRAPS, MONTGOMERY_BITS, NIST_CURVES, type KeyAgreementScheme, type KeyWrapName } from '../crypto/algorithms.js';
 import { concat, toArrayBuffer } from '../lib/bytes.js';
 import type { CertInfo } from '../certs/cert_info.js';
-import { keyKind, NIST_CURVES, OID } from '../certs/cert_info.js';
+import { keyKind, OID } from '../certs/cert_info.js';
 import type { PrivateKeyRef } from '../certs/keys.js';
 import {
   algorithmIdentifier,
@@ -32,7 +33,7 @@ import {
 import { readRecipientId, type RecipientId } from './recipient_id.js';
 
 export type KeyAgreeKdf = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512' | 'hkdf-sha256' | 'hkdf-sha384' | 'hkdf-sha512';
-export type KeyWrapName = 'aes128' | 'aes192' | 'aes256';
+export type { KeyWrapName };
 
 export interface KeyAgreeOptions {
   /** Identify the recipient by subjectKeyIdentifier (rKeyId) instead of issuerAndSerialNumber. */
@@ -48,53 +49,30 @@ export interface KeyAgreeOptions {
   ukm?: boolean;
 }
 
-type HashName = 'SHA-1' | 'SHA-224' | 'SHA-256' | 'SHA-384' | 'SHA-512';
+type Scheme = KeyAgreementScheme;
 
-/** Key agreement scheme OIDs (the keyEncryptionAlgorithm of a KARI). */
+/** Key agreement scheme OIDs (the keyEncryptionAlgorithm of a KARI), by name: from the registry. */
 export const KA_OIDS = {
-  stdDhSha1kdf: '1.3.133.16.840.63.0.2',
-  stdDhSha224kdf: '1.3.132.1.11.0',
-  stdDhSha256kdf: '1.3.132.1.11.1',
-  stdDhSha384kdf: '1.3.132.1.11.2',
-  stdDhSha512kdf: '1.3.132.1.11.3',
-  cofactorDhSha1kdf: '1.3.133.16.840.63.0.3',
-  cofactorDhSha224kdf: '1.3.132.1.14.0',
-  cofactorDhSha256kdf: '1.3.132.1.14.1',
-  cofactorDhSha384kdf: '1.3.132.1.14.2',
-  cofactorDhSha512kdf: '1.3.132.1.14.3',
+  stdDhSha1kdf: KEY_AGREEMENTS.stdDhSha1kdf.oid,
+  stdDhSha224kdf: KEY_AGREEMENTS.stdDhSha224kdf.oid,
+  stdDhSha256kdf: KEY_AGREEMENTS.stdDhSha256kdf.oid,
+  stdDhSha384kdf: KEY_AGREEMENTS.stdDhSha384kdf.oid,
+  stdDhSha512kdf: KEY_AGREEMENTS.stdDhSha512kdf.oid,
+  cofactorDhSha1kdf: KEY_AGREEMENTS.cofactorDhSha1kdf.oid,
+  cofactorDhSha224kdf: KEY_AGREEMENTS.cofactorDhSha224kdf.oid,
+  cofactorDhSha256kdf: KEY_AGREEMENTS.cofactorDhSha256kdf.oid,
+  cofactorDhSha384kdf: KEY_AGREEMENTS.cofactorDhSha384kdf.oid,
+  cofactorDhSha512kdf: KEY_AGREEMENTS.cofactorDhSha512kdf.oid,
   /** id-alg-dhSinglePass-stdDH-hkdf-sha256/384/512-scheme (RFC 8418 §2.2). */
-  stdDhHkdfSha256: '1.2.840.113549.1.9.16.3.19',
-  stdDhHkdfSha384: '1.2.840.113549.1.9.16.3.20',
-  stdDhHkdfSha512: '1.2.840.113549.1.9.16.3.21',
+  stdDhHkdfSha256: KEY_AGREEMENTS.stdDhHkdfSha256.oid,
+  stdDhHkdfSha384: KEY_AGREEMENTS.stdDhHkdfSha384.oid,
+  stdDhHkdfSha512: KEY_AGREEMENTS.stdDhHkdfSha512.oid,
 } as const;
 
-interface Scheme {
-  kdf: 'x963' | 'hkdf';
-  hash: HashName;
-  cofactor: boolean;
-}
+/** Every key agreement scheme the registry knows, by OID (with the RFC 8619 HKDF OIDs read as RFC 8418 schemes). */
+const SCHEMES: Readonly<Record<string, Scheme>> = Object.fromEntries(Object.values(KEY_AGREEMENTS).map((k) => [k.oid, k]));
 
-const SCHEMES: Record<string, Scheme> = {
-  [KA_OIDS.stdDhSha1kdf]: { kdf: 'x963', hash: 'SHA-1', cofactor: false },
-  [KA_OIDS.stdDhSha224kdf]: { kdf: 'x963', hash: 'SHA-224', cofactor: false },
-  [KA_OIDS.stdDhSha256kdf]: { kdf: 'x963', hash: 'SHA-256', cofactor: false },
-  [KA_OIDS.stdDhSha384kdf]: { kdf: 'x963', hash: 'SHA-384', cofactor: false },
-  [KA_OIDS.stdDhSha512kdf]: { kdf: 'x963', hash: 'SHA-512', cofactor: false },
-  [KA_OIDS.cofactorDhSha1kdf]: { kdf: 'x963', hash: 'SHA-1', cofactor: true },
-  [KA_OIDS.cofactorDhSha224kdf]: { kdf: 'x963', hash: 'SHA-224', cofactor: true },
-  [KA_OIDS.cofactorDhSha256kdf]: { kdf: 'x963', hash: 'SHA-256', cofactor: true },
-  [KA_OIDS.cofactorDhSha384kdf]: { kdf: 'x963', hash: 'SHA-384', cofactor: true },
-  [KA_OIDS.cofactorDhSha512kdf]: { kdf: 'x963', hash: 'SHA-512', cofactor: true },
-  [KA_OIDS.stdDhHkdfSha256]: { kdf: 'hkdf', hash: 'SHA-256', cofactor: false },
-  [KA_OIDS.stdDhHkdfSha384]: { kdf: 'hkdf', hash: 'SHA-384', cofactor: false },
-  [KA_OIDS.stdDhHkdfSha512]: { kdf: 'hkdf', hash: 'SHA-512', cofactor: false },
-  // id-alg-hkdf-with-sha256/384/512 (RFC 8619) name the HKDF itself, not a key agreement scheme; a sender that put
-  // them in a KARI can only have meant the RFC 8418 scheme with that hash, so they are read as such.
-  '1.2.840.113549.1.9.16.3.28': { kdf: 'hkdf', hash: 'SHA-256', cofactor: false },
-  '1.2.840.113549.1.9.16.3.29': { kdf: 'hkdf', hash: 'SHA-384', cofactor: false },
-  '1.2.840.113549.1.9.16.3.30': { kdf: 'hkdf', hash: 'SHA-512', cofactor: false },
-};
-
+/** The scheme each `kdf` option writes: standard (not cofactor) DH. */
 const KDF_OID: Record<KeyAgreeKdf, string> = {
   sha1: KA_OIDS.stdDhSha1kdf,
   sha224: KA_OIDS.stdDhSha224kdf,
@@ -106,16 +84,12 @@ const KDF_OID: Record<KeyAgreeKdf, string> = {
   'hkdf-sha512': KA_OIDS.stdDhHkdfSha512,
 };
 
-const WRAPS: Record<string, { name: KeyWrapName; keyLength: number }> = {
-  '2.16.840.1.101.3.4.1.5': { name: 'aes128', keyLength: 16 },
-  '2.16.840.1.101.3.4.1.25': { name: 'aes192', keyLength: 24 },
-  '2.16.840.1.101.3.4.1.45': { name: 'aes256', keyLength: 32 },
-};
-const WRAP_OID: Record<KeyWrapName, string> = {
-  aes128: '2.16.840.1.101.3.4.1.5',
-  aes192: '2.16.840.1.101.3.4.1.25',
-  aes256: '2.16.840.1.101.3.4.1.45',
-};
+const WRAPS: Record<string, { name: KeyWrapName; keyLength: number }> = Object.fromEntries(
+  (Object.keys(KEY_WRAPS) as KeyWrapName[]).map((name) => [KEY_WRAPS[name].oid, { name, keyLength: KEY_WRAPS[name].keyLength }]),
+);
+const WRAP_OID: Record<KeyWrapName, string> = Object.fromEntries(
+  (Object.keys(KEY_WRAPS) as KeyWrapName[]).map((name) => [name, KEY_WRAPS[name].oid]),
+) as Record<KeyWrapName, string>;
 
 /** How to run the key agreement for a recipient certificate's key. */
 interface Agreement {
@@ -136,8 +110,8 @@ function agreementFor(info: CertInfo): Agreement {
     if (!c) throw new UnsupportedAlgorithm(`key agreement on EC curve ${info.curve ?? '(none)'}`, info.curve);
     return { kind, algorithm: { name: 'ECDH', namedCurve: c.name }, bits: c.size * 8, curve: info.curve, keyOid: OID.ecPublicKey };
   }
-  if (kind === 'x25519') return { kind, algorithm: { name: 'X25519' }, bits: 256, keyOid: OID.x25519 };
-  if (kind === 'x448') return { kind, algorithm: { name: 'X448' }, bits: 448, keyOid: OID.x448 };
+  if (kind === 'x25519') return { kind, algorithm: { name: 'X25519' }, bits: MONTGOMERY_BITS.x25519, keyOid: OID.x25519 };
+  if (kind === 'x448') return { kind, algorithm: { name: 'X448' }, bits: MONTGOMERY_BITS.x448, keyOid: OID.x448 };
   throw new UnsupportedAlgorithm(`key agreement with a ${info.keyAlgorithm} key`, info.keyAlgorithm);
 }
 
@@ -250,13 +224,8 @@ export function sharedInfo(wrapAlgorithm: Uint8Array, kekBytes: number, ukm?: Ui
   return seq(...parts);
 }
 
-async function digest(hash: HashName, data: Uint8Array, crypto?: Crypto): Promise<Uint8Array> {
-  if (hash === 'SHA-224') return sha224(data);
-  return new Uint8Array(await getCrypto(crypto).subtle.digest(hash, toArrayBuffer(data)));
-}
-
 /** ANSI X9.63 KDF (SEC 1 §3.6.1): Hash(Z || counter || SharedInfo) for counter = 1, 2, …, truncated. */
-async function x963Kdf(hash: HashName, z: Uint8Array, info: Uint8Array, length: number, crypto?: Crypto): Promise<Uint8Array> {
+async function x963Kdf(hash: Scheme['hash'], z: Uint8Array, info: Uint8Array, length: number, crypto?: Crypto): Promise<Uint8Array> {
   const blocks: Uint8Array[] = [];
   let have = 0;
   for (let counter = 1; have < length; counter++) {
@@ -268,7 +237,7 @@ async function x963Kdf(hash: HashName, z: Uint8Array, info: Uint8Array, length: 
 }
 
 /** HKDF (RFC 5869) as RFC 8418 §2.2 uses it: salt absent (HashLen zeros, same as empty), IKM = Z, info = SharedInfo. */
-async function hkdf(hash: HashName, z: Uint8Array, info: Uint8Array, length: number, crypto?: Crypto): Promise<Uint8Array> {
+async function hkdf(hash: Scheme['hash'], z: Uint8Array, info: Uint8Array, length: number, crypto?: Crypto): Promise<Uint8Array> {
   const s = getCrypto(crypto).subtle;
   const ikm = await s.importKey('raw', toArrayBuffer(z), 'HKDF', false, ['deriveBits']);
   const params = { name: 'HKDF', hash, salt: new ArrayBuffer(0), info: toArrayBuffer(info) };

@@ -1,4 +1,6 @@
-/** Object identifiers used in CMS and S/MIME, by name. */
+import { CONTENT_CIPHERS, DIGESTS, KEY_ALGORITHMS, KEY_WRAPS, LEGACY_CIPHERS, MGF1_OID, P_SPECIFIED_OID, SIGNATURES } from '../crypto/algorithms.js';
+
+/** Object identifiers used in CMS and S/MIME, by name: the content types, and the algorithms from the registry. */
 export const OIDS = {
   data: '1.2.840.113549.1.7.1',
   signedData: '1.2.840.113549.1.7.2',
@@ -8,32 +10,34 @@ export const OIDS = {
   authEnvelopedData: '1.2.840.113549.1.9.16.1.23',
   compressedData: '1.2.840.113549.1.9.16.1.9',
 
-  rsaEncryption: '1.2.840.113549.1.1.1',
-  rsaesOaep: '1.2.840.113549.1.1.7',
-  mgf1: '1.2.840.113549.1.1.8',
-  pSpecified: '1.2.840.113549.1.1.9',
-  rsassaPss: '1.2.840.113549.1.1.10',
 
-  sha1: '1.3.14.3.2.26',
-  sha224: '2.16.840.1.101.3.4.2.4',
-  sha256: '2.16.840.1.101.3.4.2.1',
-  sha384: '2.16.840.1.101.3.4.2.2',
-  sha512: '2.16.840.1.101.3.4.2.3',
-  md5: '1.2.840.113549.2.5',
+  // Algorithms: from the registry (crypto/algorithms.ts).
+  rsaEncryption: KEY_ALGORITHMS.rsaEncryption.oid,
+  rsaesOaep: KEY_ALGORITHMS.rsaesOaep.oid,
+  mgf1: MGF1_OID,
+  pSpecified: P_SPECIFIED_OID,
+  rsassaPss: SIGNATURES.rsassaPss.oid,
 
-  aes128CBC: '2.16.840.1.101.3.4.1.2',
-  aes192CBC: '2.16.840.1.101.3.4.1.22',
-  aes256CBC: '2.16.840.1.101.3.4.1.42',
-  aes128GCM: '2.16.840.1.101.3.4.1.6',
-  aes192GCM: '2.16.840.1.101.3.4.1.26',
-  aes256GCM: '2.16.840.1.101.3.4.1.46',
-  aes128Wrap: '2.16.840.1.101.3.4.1.5',
-  aes192Wrap: '2.16.840.1.101.3.4.1.25',
-  aes256Wrap: '2.16.840.1.101.3.4.1.45',
-  desEde3CBC: '1.2.840.113549.3.7',
-  desCBC: '1.3.14.3.2.7',
-  rc2CBC: '1.2.840.113549.3.2',
-  chacha20Poly1305: '1.2.840.113549.1.9.16.3.18',
+  sha1: DIGESTS['SHA-1'].oid,
+  sha224: DIGESTS['SHA-224'].oid,
+  sha256: DIGESTS['SHA-256'].oid,
+  sha384: DIGESTS['SHA-384'].oid,
+  sha512: DIGESTS['SHA-512'].oid,
+  md5: DIGESTS.MD5.oid,
+
+  aes128CBC: CONTENT_CIPHERS['aes-128-cbc'].oid,
+  aes192CBC: CONTENT_CIPHERS['aes-192-cbc'].oid,
+  aes256CBC: CONTENT_CIPHERS['aes-256-cbc'].oid,
+  aes128GCM: CONTENT_CIPHERS['aes-128-gcm'].oid,
+  aes192GCM: CONTENT_CIPHERS['aes-192-gcm'].oid,
+  aes256GCM: CONTENT_CIPHERS['aes-256-gcm'].oid,
+  aes128Wrap: KEY_WRAPS.aes128.oid,
+  aes192Wrap: KEY_WRAPS.aes192.oid,
+  aes256Wrap: KEY_WRAPS.aes256.oid,
+  desEde3CBC: LEGACY_CIPHERS.desEde3CBC.oid,
+  desCBC: LEGACY_CIPHERS.desCBC.oid,
+  rc2CBC: LEGACY_CIPHERS.rc2CBC.oid,
+  chacha20Poly1305: CONTENT_CIPHERS['chacha20-poly1305'].oid,
 } as const;
 
 const NAMES: Record<string, string> = Object.fromEntries(Object.entries(OIDS).map(([k, v]) => [v, k]));
@@ -43,17 +47,12 @@ export function oidName(oid: string): string {
   return NAMES[oid] ?? oid;
 }
 
-export const HASH_BY_OID: Record<string, 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512' | 'SHA-224'> = {
-  [OIDS.sha1]: 'SHA-1',
-  [OIDS.sha224]: 'SHA-224',
-  [OIDS.sha256]: 'SHA-256',
-  [OIDS.sha384]: 'SHA-384',
-  [OIDS.sha512]: 'SHA-512',
-};
+/** The digests CMS content and ESS hashes use (MD5 excluded), by OID: from the registry. */
+export const HASH_BY_OID: Record<string, 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512' | 'SHA-224'> = Object.fromEntries(
+  Object.values(DIGESTS).flatMap((d) => (d.name === 'MD5' ? [] : [[d.oid, d.name]])),
+);
 
-export const OID_BY_HASH: Record<string, string> = {
-  'SHA-1': OIDS.sha1,
-  'SHA-256': OIDS.sha256,
-  'SHA-384': OIDS.sha384,
-  'SHA-512': OIDS.sha512,
-};
+/** The digest OIDs of the hashes RSA-OAEP takes, by name: from the registry. */
+export const OID_BY_HASH: Record<string, string> = Object.fromEntries(
+  Object.values(DIGESTS).flatMap((d) => (d.webCrypto ? [[d.name, d.oid]] : [])),
+);

@@ -4,7 +4,7 @@
  * whole SubjectPublicKeyInfo (what Outlook 2010 writes) are accepted too.
  */
 import { CMSInvalid } from '../errors.js';
-import { getCrypto } from '../crypto/provider.js';
+import { digest } from '../crypto/digest.js';
 import { equal, toArrayBuffer } from '../lib/bytes.js';
 import type { CertInfo } from '../certs/cert_info.js';
 import { children, integer, readTlv, seq, tlv, type Tlv } from '../lib/der.js';
@@ -46,9 +46,9 @@ export async function keyIdentifiers(info: CertInfo, crypto?: Crypto): Promise<U
   if (hit) return hit;
   const ids: Uint8Array[] = [];
   if (info.ski) ids.push(info.ski);
-  const c = getCrypto(crypto);
-  ids.push(new Uint8Array(await c.subtle.digest('SHA-1', toArrayBuffer(info.publicKey))));
-  ids.push(new Uint8Array(await c.subtle.digest('SHA-1', toArrayBuffer(info.spki))));
+  // Over copies of their own (toArrayBuffer): certificate bytes may sit in any buffer the caller handed over.
+  ids.push(await digest('SHA-1', new Uint8Array(toArrayBuffer(info.publicKey)), crypto));
+  ids.push(await digest('SHA-1', new Uint8Array(toArrayBuffer(info.spki)), crypto));
   skiCache.set(info.der, ids);
   return ids;
 }

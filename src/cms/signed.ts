@@ -8,16 +8,29 @@
  * the signed attributes are hashed exactly as received, with the [0] IMPLICIT tag changed back to SET OF (§5.4).
  *
  * Nothing here decides trust: `verifySignerInfo` says whether the digest and the signature hold and which
- * algorithms were used; chain, usage, revocation and address checks are in verify.ts.
+ * algorithms were used; chain, usage, revocation and address checks are in verify.ts. The signature check itself
+ * is crypto/signatures.ts, the digests crypto/digest.ts, the algorithm tables crypto/algorithms.ts.
  */
 import { CMSInvalid, CMSLimitExceeded, KeyInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../lib/limits.js';
 import { getCrypto } from '../crypto/provider.js';
-import { importPrivateKey, importPublicKey } from '../crypto/key_cache.js';
+import { importPrivateKey } from '../crypto/key_cache.js';
 import { DEFAULT_POLICY, isWeakHash, keyPolicyProblem, WEAK_SIGNATURE_OIDS, type AlgorithmPolicy } from '../crypto/policy.js';
-import { hashSync, isAnyHash, rsaPkcs1v15Verify, rsaPssVerify } from '../crypto/rsa_sig.js';
+import {
+  DIGESTS,
+  digestAlgorithmByOid,
+  KEY_ALGORITHMS,
+  MGF1_OID,
+  NIST_CURVES,
+  signatureOidFor,
+  SIGNATURES,
+  type WebCryptoHash,
+} from '../crypto/algorithms.js';
+import { digest, digestByOid } from '../crypto/digest.js';
+import { ecdsaP1363ToDer, verifySignature, type SignatureCheck } from '../crypto/signatures.js';
 import { copyBytes, equal, concat } from '../lib/bytes.js';
-import { certInfo, keyKind, NIST_CURVES, type CertInfo } from '../certs/cert_info.js';
+import { parseTime } from '../lib/time.js';
+import { certInfo, keyKind, type CertInfo } from '../certs/cert_info.js';
 import { rsaModulusBits, type PrivateKeyRef } from '../certs/keys.js';
 import {
   algorithmIdentifier,
@@ -27,6 +40,7 @@ import {
   integer,
   NULL,
   oid,
+  readAlgorithm,
   readTlv,
   seq,
   set,
@@ -34,14 +48,14 @@ import {
   explicit,
   TAG,
   tlv,
+  type ParsedAlgorithm,
   type Tlv,
 } from '../lib/der.js';
-import { HASH_BY_OID, OIDS, oidName } from './oids.js';
+import { OIDS, oidName } from './oids.js';
 import {
   ATTR,
   buildSignedAttributes,
   issuerAndSerial,
-  parseTime,
   readAttributes,
   readIssuerSerial,
   readSmimeAttributes,
@@ -52,81 +66,16 @@ import {
 } from './attributes.js';
 import { checkEssCertId, readFirstEssCertId, signingCertificateV2Value } from './ess.js';
 
-export type HashName = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
+/** The hashes a signer may be asked for (WebCrypto's spelling). */
+export type HashName = WebCryptoHash;
 
-/** micalg names (RFC 5751 §3.4.3.2 / RFC 8551). */
-export const MICALG: Record<string, string> = {
-  'SHA-1': 'sha-1',
-  'SHA-224': 'sha-224',
-  'SHA-256': 'sha-256',
-  'SHA-384': 'sha-384',
-  'SHA-512': 'sha-512',
-  MD5: 'md5',
-};
-
-/** Digest OIDs by name: the CMS table plus MD5, which verification must recognise to call it weak. */
-const HASH_OID: Record<string, string> = { ...HASH_BY_OID, [OIDS.md5]: 'MD5' };
-const OID_OF_HASH: Record<HashName, string> = {
-  'SHA-1': OIDS.sha1,
-  'SHA-256': OIDS.sha256,
-  'SHA-384': OIDS.sha384,
-  'SHA-512': OIDS.sha512,
-};
-
-export const SIG = {
-  rsaEncryption: '1.2.840.113549.1.1.1',
-  md5WithRSA: '1.2.840.113549.1.1.4',
-  sha1WithRSA: '1.2.840.113549.1.1.5',
-  rsassaPss: '1.2.840.113549.1.1.10',
-  sha256WithRSA: '1.2.840.113549.1.1.11',
-  sha384WithRSA: '1.2.840.113549.1.1.12',
-  sha512WithRSA: '1.2.840.113549.1.1.13',
-  sha224WithRSA: '1.2.840.113549.1.1.14',
-  sha1WithRSAOiw: '1.3.14.3.2.29',
-  mgf1: '1.2.840.113549.1.1.8',
-  ecPublicKey: '1.2.840.10045.2.1',
-  ecdsaSha1: '1.2.840.10045.4.1',
-  ecdsaSha224: '1.2.840.10045.4.3.1',
-  ecdsaSha256: '1.2.840.10045.4.3.2',
-  ecdsaSha384: '1.2.840.10045.4.3.3',
-  ecdsaSha512: '1.2.840.10045.4.3.4',
-  ed25519: '1.3.101.112',
-} as const;
-
-const RSA_SIG_HASH: Record<string, string> = {
-  [SIG.md5WithRSA]: 'MD5',
-  [SIG.sha1WithRSA]: 'SHA-1',
-  [SIG.sha1WithRSAOiw]: 'SHA-1',
-  [SIG.sha224WithRSA]: 'SHA-224',
-  [SIG.sha256WithRSA]: 'SHA-256',
-  [SIG.sha384WithRSA]: 'SHA-384',
-  [SIG.sha512WithRSA]: 'SHA-512',
-};
-const ECDSA_SIG_HASH: Record<string, string> = {
-  [SIG.ecdsaSha1]: 'SHA-1',
-  [SIG.ecdsaSha224]: 'SHA-224',
-  [SIG.ecdsaSha256]: 'SHA-256',
-  [SIG.ecdsaSha384]: 'SHA-384',
-  [SIG.ecdsaSha512]: 'SHA-512',
-};
-const RSA_SIG_BY_HASH: Record<HashName, string> = {
-  'SHA-1': SIG.sha1WithRSA,
-  'SHA-256': SIG.sha256WithRSA,
-  'SHA-384': SIG.sha384WithRSA,
-  'SHA-512': SIG.sha512WithRSA,
-};
-const ECDSA_SIG_BY_HASH: Record<HashName, string> = {
-  'SHA-1': SIG.ecdsaSha1,
-  'SHA-256': SIG.ecdsaSha256,
-  'SHA-384': SIG.ecdsaSha384,
-  'SHA-512': SIG.ecdsaSha512,
-};
-
+/** micalg names (RFC 5751 §3.4.3.2 / RFC 8551), by hash name: from the algorithm registry. */
+export const MICALG: Record<string, string> = Object.fromEntries(Object.values(DIGESTS).map((d) => [d.name, d.micalg]));
 
 /** Whether smime-core can sign with this certificate's key type (RSA, ECDSA on P-256/384/521, Ed25519). */
 export function canSignWith(info: CertInfo): boolean {
   const kind = keyKind(info);
-  if (kind === 'rsa') return info.keyAlgorithm === SIG.rsaEncryption;
+  if (kind === 'rsa') return info.keyAlgorithm === KEY_ALGORITHMS.rsaEncryption.oid;
   if (kind === 'ec') return !!info.curve && info.curve in NIST_CURVES;
   return kind === 'ed25519';
 }
@@ -139,58 +88,9 @@ export function signingHash(signer: CertInfo, requested: HashName): HashName {
   return keyKind(signer) === 'ed25519' ? 'SHA-512' : requested;
 }
 
-// -----------------------------------------------------------------------------------------------------------------
-// ECDSA signature formats
-
-/** ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } from the IEEE P1363 form r‖s that WebCrypto produces. */
-export function ecdsaP1363ToDer(sig: Uint8Array): Uint8Array {
-  const n = sig.length >> 1;
-  return seq(integer(sig.subarray(0, n)), integer(sig.subarray(n)));
-}
-
-/** r‖s (each `size` bytes) from the DER ECDSA-Sig-Value; undefined when malformed or out of range. */
-export function ecdsaDerToP1363(der: Uint8Array, size: number): Uint8Array | undefined {
-  try {
-    const top = readTlv(der, 0);
-    if (top.end !== der.length || top.tagNo !== TAG.SEQUENCE) return undefined;
-    const parts = children(der, top);
-    if (parts.length !== 2) return undefined;
-    const out = new Uint8Array(size * 2);
-    for (let i = 0; i < 2; i++) {
-      const t = parts[i]!;
-      if (t.tagNo !== TAG.INTEGER || t.constructed) return undefined;
-      let v = der.subarray(t.contentStart, t.contentEnd);
-      if (v.length === 0 || (v[0]! & 0x80) !== 0) return undefined; // negative
-      while (v.length > 1 && v[0] === 0) v = v.subarray(1);
-      if (v.length > size) return undefined;
-      out.set(v, i * size + size - v.length);
-    }
-    return out;
-  } catch {
-    return undefined;
-  }
-}
-
-// -----------------------------------------------------------------------------------------------------------------
-// Digests
-
-/**
- * The digest of `data` with a hash named by OID: WebCrypto for SHA-1/256/384/512, @noble/hashes for SHA-224 and MD5
- * (WebCrypto has neither; MD5 only so a weak signature can be reported as such). UnsupportedAlgorithm otherwise.
- */
-export async function digestByOid(hashOid: string, data: Uint8Array, crypto?: Crypto): Promise<Uint8Array> {
-  const name = HASH_OID[hashOid];
-  if (!name || !isAnyHash(name)) throw new UnsupportedAlgorithm(`digest ${oidName(hashOid)}`, hashOid);
-  if (name === 'MD5' || name === 'SHA-224') return hashSync(name, data);
-  return digest(name as HashName, data, crypto);
-}
-
-export async function digest(name: HashName, data: Uint8Array, crypto?: Crypto): Promise<Uint8Array> {
-  return new Uint8Array(await getCrypto(crypto).subtle.digest(name, data as Uint8Array<ArrayBuffer>));
-}
-
+/** The hash name of a digest algorithm OID ("SHA-256"…), if smime-core knows it. */
 export function hashNameOfOid(o: string): string | undefined {
-  return HASH_OID[o];
+  return digestAlgorithmByOid(o)?.name;
 }
 
 // -----------------------------------------------------------------------------------------------------------------
@@ -211,20 +111,16 @@ export function signatureAlgorithmFor(p: SignParams): Uint8Array {
   const kind = keyKind(p.signer);
   if (kind === 'rsa') {
     if (p.pss) {
-      const h = algorithmIdentifier(OID_OF_HASH[p.hash]);
-      const params = seq(explicit(0, h), explicit(1, algorithmIdentifier(SIG.mgf1, h)), explicit(2, integer(hashLength(p.hash))));
-      return algorithmIdentifier(SIG.rsassaPss, params);
+      const h = algorithmIdentifier(DIGESTS[p.hash].oid);
+      const params = seq(explicit(0, h), explicit(1, algorithmIdentifier(MGF1_OID, h)), explicit(2, integer(DIGESTS[p.hash].length)));
+      return algorithmIdentifier(SIGNATURES.rsassaPss.oid, params);
     }
-    return algorithmIdentifier(RSA_SIG_BY_HASH[p.hash], NULL);
+    return algorithmIdentifier(signatureOidFor('rsa-pkcs1', p.hash)!, NULL);
   }
-  if (kind === 'ec') return algorithmIdentifier(ECDSA_SIG_BY_HASH[p.hash]);
+  if (kind === 'ec') return algorithmIdentifier(signatureOidFor('ecdsa', p.hash)!);
   // RFC 8419 §2.3 / RFC 8410 §3: id-Ed25519 with the parameters absent.
-  if (kind === 'ed25519') return algorithmIdentifier(SIG.ed25519);
+  if (kind === 'ed25519') return algorithmIdentifier(SIGNATURES.ed25519.oid);
   throw new UnsupportedAlgorithm(`signing with a ${oidName(p.signer.keyAlgorithm)} key`, p.signer.keyAlgorithm);
-}
-
-function hashLength(h: HashName): number {
-  return h === 'SHA-1' ? 20 : h === 'SHA-256' ? 32 : h === 'SHA-384' ? 48 : 64;
 }
 
 /** The WebCrypto key and algorithm to sign with; a CryptoKey of another algorithm is re-imported when extractable. */
@@ -235,7 +131,7 @@ async function signingKey(p: SignParams): Promise<{ key: CryptoKey; alg: Algorit
   let alg: AlgorithmIdentifier | RsaPssParams | EcdsaParams;
   if (kind === 'rsa') {
     importAlg = { name: p.pss ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5', hash: p.hash };
-    alg = p.pss ? { name: 'RSA-PSS', saltLength: hashLength(p.hash) } : { name: 'RSASSA-PKCS1-v1_5' };
+    alg = p.pss ? { name: 'RSA-PSS', saltLength: DIGESTS[p.hash].length } : { name: 'RSASSA-PKCS1-v1_5' };
   } else if (kind === 'ec') {
     const curve = p.signer.curve ? NIST_CURVES[p.signer.curve] : undefined;
     if (!curve) throw new UnsupportedAlgorithm(`EC curve ${p.signer.curve ?? '(none)'}`, p.signer.curve);
@@ -320,7 +216,7 @@ export async function buildSignedData(content: Uint8Array, options: BuildSignedD
     signingCertificateV2: signingCertificateV2Value(o.signer, await digest('SHA-256', o.signer.der, o.crypto)),
   });
   const signature = await signBytes(o, signedAttrs);
-  const digestAlg = algorithmIdentifier(OID_OF_HASH[o.hash]);
+  const digestAlg = algorithmIdentifier(DIGESTS[o.hash].oid);
   // SignerInfo ::= SEQUENCE { version 1, sid IssuerAndSerialNumber, digestAlgorithm, [0] IMPLICIT signedAttrs,
   //                           signatureAlgorithm, signature OCTET STRING }
   const attrsImplicit = new Uint8Array(signedAttrs);
@@ -356,14 +252,6 @@ export async function buildSignedData(content: Uint8Array, options: BuildSignedD
 // -----------------------------------------------------------------------------------------------------------------
 // Parsing
 
-export interface ParsedAlgorithm {
-  oid: string;
-  /** The whole AlgorithmIdentifier element's bytes. */
-  der: Uint8Array;
-  /** The parameters element, if any (offsets into `der`). */
-  params?: Tlv;
-}
-
 export interface ParsedSignerInfo {
   version: number;
   sid: CertRef;
@@ -389,16 +277,6 @@ export interface ParsedSignedData {
   /** The DER of each CertificateList in the crls field (other revocation formats are skipped). */
   crls: Uint8Array[];
   signerInfos: ParsedSignerInfo[];
-}
-
-/** Reads an AlgorithmIdentifier (its OID, whole DER and parameters); malformed → CMSInvalid naming `what`. */
-export function readAlgorithm(buf: Uint8Array, t: Tlv | undefined, what: string): ParsedAlgorithm {
-  if (!t || t.cls !== 0 || t.tagNo !== TAG.SEQUENCE || !t.constructed) throw new CMSInvalid(`${what}: expected an AlgorithmIdentifier`);
-  const der = buf.subarray(t.start, t.end);
-  const top = readTlv(der, 0);
-  const [oT, pT] = children(der, top);
-  if (!oT) throw new CMSInvalid(`${what}: empty AlgorithmIdentifier`);
-  return { oid: decodeOid(der, oT), der, params: pT };
 }
 
 function readSignerInfo(buf: Uint8Array, t: Tlv): ParsedSignerInfo {
@@ -520,161 +398,7 @@ function buf0(der: Uint8Array, t: Tlv): number {
 }
 
 // -----------------------------------------------------------------------------------------------------------------
-// Signature verification
-
-export type SignatureCheck =
-  | { ok: true; hash?: string }
-  | { ok: false; reason: string; hash?: string };
-
-/** Hashes WebCrypto's RSASSA-PKCS1-v1_5, RSA-PSS and ECDSA take. */
-const WEBCRYPTO_HASHES = new Set(['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512']);
-
-/** DSA signature and key OIDs: recognised, not implemented (WebCrypto has no DSA). */
-const DSA_OIDS = new Set([
-  '1.2.840.10040.4.1', // id-dsa
-  '1.2.840.10040.4.3', // id-dsa-with-sha1
-  '1.3.14.3.2.27', // dsaWithSHA1 (OIW)
-  '2.16.840.1.101.3.4.3.1', // id-dsa-with-sha224
-  '2.16.840.1.101.3.4.3.2', // id-dsa-with-sha256
-  '2.16.840.1.101.3.4.3.3', // id-dsa-with-sha384
-  '2.16.840.1.101.3.4.3.4', // id-dsa-with-sha512
-]);
-const DSA_SIG_HASH: Record<string, string> = {
-  '1.2.840.10040.4.3': 'SHA-1',
-  '1.3.14.3.2.27': 'SHA-1',
-  '2.16.840.1.101.3.4.3.1': 'SHA-224',
-  '2.16.840.1.101.3.4.3.2': 'SHA-256',
-  '2.16.840.1.101.3.4.3.3': 'SHA-384',
-  '2.16.840.1.101.3.4.3.4': 'SHA-512',
-};
-
-/**
- * Verifies `signature` over `data` with the public key of `signer`, for a signatureAlgorithm (and, when the algorithm
- * names no hash, the digestAlgorithm). Never throws for bad input: the result says why.
- * - RSA PKCS#1 v1.5 with SHA-1/256/384/512 and RSA-PSS with one hash for both uses go through WebCrypto; PKCS#1 v1.5
- *   with SHA-224 or MD5, and PSS with SHA-224 or another MGF1 hash, through crypto/rsa_sig.ts. PSS takes the salt
- *   length the parameters state.
- * - ECDSA on P-256/384/521 with SHA-1/256/384/512; Ed25519 (PureEdDSA, RFC 8419).
- * - Anything else (DSA, ECDSA with SHA-224, other curves) is `unsupported-algorithm: <oid>`.
- * `weak` is not decided here (see `isWeak`).
- */
-export async function verifySignature(
-  alg: ParsedAlgorithm,
-  digestOid: string | undefined,
-  signer: CertInfo,
-  data: Uint8Array,
-  signature: Uint8Array,
-  crypto?: Crypto,
-): Promise<SignatureCheck> {
-  const c = getCrypto(crypto).subtle;
-  const kind = keyKind(signer);
-  let hash: string | undefined;
-  const unsupported = (o = alg.oid): SignatureCheck => ({ ok: false, reason: `unsupported-algorithm: ${o}`, hash });
-  const result = (ok: boolean): SignatureCheck => (ok ? { ok, hash } : { ok, reason: 'signature-mismatch', hash });
-  try {
-    if (alg.oid === SIG.rsaEncryption || alg.oid in RSA_SIG_HASH) {
-      hash = alg.oid === SIG.rsaEncryption ? (digestOid ? HASH_OID[digestOid] : undefined) : RSA_SIG_HASH[alg.oid];
-      if (kind !== 'rsa') return { ok: false, reason: 'key-algorithm-mismatch', hash };
-      if (!hash) return unsupported(alg.oid === SIG.rsaEncryption && digestOid ? digestOid : alg.oid);
-      if (!WEBCRYPTO_HASHES.has(hash)) {
-        if (!isAnyHash(hash)) return unsupported();
-        return result(rsaPkcs1v15Verify(rsaSpki(signer), hash, data, signature));
-      }
-      const key = await importPublicKey(c, rsaSpki(signer), { name: 'RSASSA-PKCS1-v1_5', hash }, ['verify']);
-      return result(await c.verify('RSASSA-PKCS1-v1_5', key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>));
-    }
-    if (alg.oid === SIG.rsassaPss) {
-      if (kind !== 'rsa') return { ok: false, reason: 'key-algorithm-mismatch' };
-      const pss = readPssParams(alg);
-      hash = pss?.hash;
-      if (!pss) return unsupported();
-      if (!isAnyHash(pss.hash) || !isAnyHash(pss.mgfHash) || pss.hash === 'MD5' || pss.mgfHash === 'MD5') return unsupported();
-      const spki = rsaSpki(signer);
-      if (pss.hash !== pss.mgfHash || !WEBCRYPTO_HASHES.has(pss.hash)) {
-        return result(rsaPssVerify(spki, { hash: pss.hash, mgfHash: pss.mgfHash, salt: pss.salt }, data, signature));
-      }
-      // A salt longer than the encoding allows can't verify (WebCrypto would throw instead of saying no).
-      const emLen = (rsaModulusBits(signer) - 1 + 7) >> 3;
-      if (pss.salt > emLen - hashLength(pss.hash as HashName) - 2) return result(false);
-      const key = await importPublicKey(c, spki, { name: 'RSA-PSS', hash: pss.hash }, ['verify']);
-      return result(await c.verify({ name: 'RSA-PSS', saltLength: pss.salt }, key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>));
-    }
-    if (alg.oid === SIG.ecPublicKey || alg.oid in ECDSA_SIG_HASH) {
-      hash = alg.oid === SIG.ecPublicKey ? (digestOid ? HASH_OID[digestOid] : undefined) : ECDSA_SIG_HASH[alg.oid];
-      if (kind !== 'ec') return { ok: false, reason: 'key-algorithm-mismatch', hash };
-      const curve = signer.curve ? NIST_CURVES[signer.curve] : undefined;
-      if (!curve) return unsupported(signer.curve ?? SIG.ecPublicKey);
-      if (!hash || !WEBCRYPTO_HASHES.has(hash)) return unsupported();
-      const raw = ecdsaDerToP1363(signature, curve.size);
-      if (!raw) return result(false);
-      const key = await importPublicKey(c, signer.spki, { name: 'ECDSA', namedCurve: curve.name }, ['verify']);
-      return result(await c.verify({ name: 'ECDSA', hash }, key, raw as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>));
-    }
-    if (alg.oid === SIG.ed25519) {
-      // PureEdDSA (RFC 8419 §3): over the signed attributes' DER, or the content itself when there are none.
-      if (kind !== 'ed25519') return { ok: false, reason: 'key-algorithm-mismatch' };
-      if (signature.length !== 64) return result(false);
-      const key = await importPublicKey(c, signer.spki, { name: 'Ed25519' }, ['verify']);
-      return result(await c.verify({ name: 'Ed25519' }, key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>));
-    }
-    if (DSA_OIDS.has(alg.oid)) hash = DSA_SIG_HASH[alg.oid] ?? (digestOid ? HASH_OID[digestOid] : undefined);
-  } catch (e) {
-    if (e instanceof UnsupportedAlgorithm) return unsupported(e.oid ?? alg.oid);
-    // WebCrypto refuses the key (for example a curve or key size it lacks): that is no proof of a forgery.
-    return { ok: false, reason: `unsupported-key: ${e instanceof Error ? e.message : String(e)}`, hash };
-  }
-  return unsupported();
-}
-
-/** WebCrypto imports RSA keys only as rsaEncryption SPKIs; an id-RSASSA-PSS SPKI is rewritten (same key bits). */
-function rsaSpki(info: CertInfo): Uint8Array {
-  if (info.keyAlgorithm === SIG.rsaEncryption) return info.spki;
-  const bits = new Uint8Array(info.publicKey.length + 1);
-  bits.set(info.publicKey, 1);
-  return seq(algorithmIdentifier(SIG.rsaEncryption, NULL), tlv(0x03, bits));
-}
-
-/**
- * RSASSA-PSS-params (RFC 4055 §3.1): hashAlgorithm [0] (default SHA-1), maskGenAlgorithm [1] (default MGF1 with
- * SHA-1), saltLength [2] (default 20), trailerField [3] (must be 1). Undefined when malformed or not MGF1.
- */
-export function readPssParams(alg: ParsedAlgorithm): { hash: string; mgfHash: string; salt: number } | undefined {
-  let hash = 'SHA-1';
-  let mgfHash = 'SHA-1';
-  let salt = 20;
-  const p = alg.params;
-  if (!p || p.tagNo === TAG.NULL) return { hash, mgfHash, salt };
-  const der = alg.der;
-  try {
-    if (p.tagNo !== TAG.SEQUENCE || p.cls !== 0) return undefined;
-    for (const f of children(der, p)) {
-      if (f.cls !== 2) return undefined;
-      const inner = children(der, f)[0];
-      if (!inner) return undefined;
-      if (f.tagNo === 0) {
-        const h = HASH_OID[decodeOid(der, children(der, inner)[0]!)];
-        if (!h) return undefined;
-        hash = h;
-      } else if (f.tagNo === 1) {
-        const [mOid, mParams] = children(der, inner);
-        if (!mOid || decodeOid(der, mOid) !== SIG.mgf1 || !mParams) return undefined;
-        const h = HASH_OID[decodeOid(der, children(der, mParams)[0]!)];
-        if (!h) return undefined;
-        mgfHash = h;
-      } else if (f.tagNo === 2) {
-        if (inner.tagNo !== TAG.INTEGER || inner.contentEnd - inner.contentStart > 4 || (der[inner.contentStart]! & 0x80) !== 0) return undefined;
-        let v = 0;
-        for (let k = inner.contentStart; k < inner.contentEnd; k++) v = v * 256 + der[k]!;
-        salt = v;
-      } else if (f.tagNo === 3) {
-        if (inner.tagNo !== TAG.INTEGER || inner.contentEnd - inner.contentStart !== 1 || der[inner.contentStart] !== 1) return undefined;
-      } else return undefined;
-    }
-  } catch {
-    return undefined;
-  }
-  return { hash, mgfHash, salt };
-}
+// SignerInfo verification
 
 /** SHA-1, MD5 or MD2 in the digest or the signature algorithm (RFC 8551 §2.2: no longer acceptable). */
 export function isWeak(si: ParsedSignerInfo, check?: SignatureCheck): boolean {
@@ -714,7 +438,7 @@ export async function verifySignerInfo(
   const reasons: string[] = [];
   let signingTime: Date | undefined;
   let smime: SmimeAttributes = {};
-  const digestName = HASH_OID[si.digestAlgorithm.oid];
+  const digestName = hashNameOfOid(si.digestAlgorithm.oid);
   let check: SignatureCheck | undefined;
   if (si.signedAttrs && si.signedAttrsDer) {
     const buf = si.buf;

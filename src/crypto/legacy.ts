@@ -4,8 +4,6 @@
  * bags are still the default of many exporters) and old S/MIME messages. The encrypt functions serve tests and
  * PKCS#12 round-trips; smime-core never offers them for new mail.
  *
- * Also SHA-224 (and HMAC-SHA-224), which WebCrypto lacks too, for PKCS#12 MACs made with `-macalg sha224`.
- *
  * Speed: DES runs on 32-bit halves with combined S-box/P tables (8 × 64 words, built once at load from the FIPS 46-3
  * tables), the key schedule is computed once per call, and CBC works in place on one output buffer: no per-block
  * allocation. Failures caused by the data (bad padding, a length that is not a whole number of blocks) throw a
@@ -481,78 +479,4 @@ export function rc2CbcEncrypt(
     }
   }
   return out;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// SHA-224 (FIPS 180-4), which WebCrypto does not offer
-
-// prettier-ignore
-const SHA256_K = Int32Array.of(
-  0x428a2f98,0x71374491,0xb5c0fbcf,0xe9b5dba5,0x3956c25b,0x59f111f1,0x923f82a4,0xab1c5ed5,
-  0xd807aa98,0x12835b01,0x243185be,0x550c7dc3,0x72be5d74,0x80deb1fe,0x9bdc06a7,0xc19bf174,
-  0xe49b69c1,0xefbe4786,0x0fc19dc6,0x240ca1cc,0x2de92c6f,0x4a7484aa,0x5cb0a9dc,0x76f988da,
-  0x983e5152,0xa831c66d,0xb00327c8,0xbf597fc7,0xc6e00bf3,0xd5a79147,0x06ca6351,0x14292967,
-  0x27b70a85,0x2e1b2138,0x4d2c6dfc,0x53380d13,0x650a7354,0x766a0abb,0x81c2c92e,0x92722c85,
-  0xa2bfe8a1,0xa81a664b,0xc24b8b70,0xc76c51a3,0xd192e819,0xd6990624,0xf40e3585,0x106aa070,
-  0x19a4c116,0x1e376c08,0x2748774c,0x34b0bcb5,0x391c0cb3,0x4ed8aa4a,0x5b9cca4f,0x682e6ff3,
-  0x748f82ee,0x78a5636f,0x84c87814,0x8cc70208,0x90befffa,0xa4506ceb,0xbef9a3f7,0xc67178f2,
-);
-// prettier-ignore
-const SHA224_IV = Int32Array.of(
-  0xc1059ed8,0x367cd507,0x3070dd17,0xf70e5939,0xffc00b31,0x68581511,0x64f98fa7,0xbefa4fa4,
-);
-
-function sha256Compress(h: Int32Array, w: Int32Array, block: Uint8Array, o: number): void {
-  for (let i = 0; i < 16; i++) w[i] = be32(block, o + 4 * i);
-  for (let i = 16; i < 64; i++) {
-    const a = w[i - 15]!;
-    const b = w[i - 2]!;
-    const s0 = ((a >>> 7) | (a << 25)) ^ ((a >>> 18) | (a << 14)) ^ (a >>> 3);
-    const s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
-    w[i] = (w[i - 16]! + s0 + w[i - 7]! + s1) | 0;
-  }
-  let a = h[0]!, b = h[1]!, c = h[2]!, d = h[3]!, e = h[4]!, f = h[5]!, g = h[6]!, hh = h[7]!;
-  for (let i = 0; i < 64; i++) {
-    const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-    const ch = (e & f) ^ (~e & g);
-    const t1 = (hh + S1 + ch + SHA256_K[i]! + w[i]!) | 0;
-    const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
-    const maj = (a & b) ^ (a & c) ^ (b & c);
-    const t2 = (S0 + maj) | 0;
-    hh = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
-  }
-  h[0] = (h[0]! + a) | 0; h[1] = (h[1]! + b) | 0; h[2] = (h[2]! + c) | 0; h[3] = (h[3]! + d) | 0;
-  h[4] = (h[4]! + e) | 0; h[5] = (h[5]! + f) | 0; h[6] = (h[6]! + g) | 0; h[7] = (h[7]! + hh) | 0;
-}
-
-/** SHA-224 of `data` (28 bytes). */
-export function sha224(data: Uint8Array): Uint8Array {
-  const h = SHA224_IV.slice();
-  const w = new Int32Array(64);
-  const full = data.length - (data.length % 64);
-  for (let o = 0; o < full; o += 64) sha256Compress(h, w, data, o);
-  const rest = data.length - full;
-  const tail = new Uint8Array(rest < 56 ? 64 : 128);
-  tail.set(data.subarray(full), 0);
-  tail[rest] = 0x80;
-  const bits = data.length * 8;
-  putBe32(tail, tail.length - 8, Math.floor(bits / 0x100000000));
-  putBe32(tail, tail.length - 4, bits >>> 0);
-  for (let o = 0; o < tail.length; o += 64) sha256Compress(h, w, tail, o);
-  const out = new Uint8Array(28);
-  for (let i = 0; i < 7; i++) putBe32(out, 4 * i, h[i]!);
-  return out;
-}
-
-/** HMAC-SHA-224 (RFC 2104 / RFC 4231). */
-export function hmacSha224(key: Uint8Array, data: Uint8Array): Uint8Array {
-  const k = new Uint8Array(64);
-  k.set(key.length > 64 ? sha224(key) : key, 0);
-  const inner = new Uint8Array(64 + data.length);
-  for (let i = 0; i < 64; i++) inner[i] = k[i]! ^ 0x36;
-  inner.set(data, 64);
-  const outer = new Uint8Array(64 + 28);
-  for (let i = 0; i < 64; i++) outer[i] = k[i]! ^ 0x5c;
-  outer.set(sha224(inner), 64);
-  return sha224(outer);
 }

@@ -14,6 +14,7 @@
  * TypeScript starts without it.
  */
 import { constants, createCipheriv, createDecipheriv, createPrivateKey, privateDecrypt, webcrypto, type CipherGCMTypes, type KeyObject } from 'node:crypto';
+import { DIGESTS } from './algorithms.js';
 import { ACCELERATORS, setPlatformAccelerators, type Accelerators, type AesStream, type IncrementalAes, type RawRsa } from './provider.js';
 
 let instance: Crypto | undefined;
@@ -27,7 +28,7 @@ function loadPeculiar(): Promise<SubtleCrypto> {
 const native = webcrypto.subtle as unknown as SubtleCrypto;
 const NativeKey = globalThis.CryptoKey;
 const NATIVE_KEYS = new Set(['AES-CBC', 'AES-GCM']);
-const NATIVE_DIGESTS = new Set(['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512']);
+const NATIVE_DIGESTS: ReadonlySet<string> = new Set(Object.values(DIGESTS).flatMap((d) => (d.webCrypto ? [d.name] : [])));
 const METHODS = ['encrypt', 'decrypt', 'sign', 'verify', 'digest', 'generateKey', 'deriveKey', 'deriveBits', 'importKey', 'exportKey', 'wrapKey', 'unwrapKey'] as const;
 
 function algorithmName(a: unknown): string {

@@ -1,3 +1,5 @@
+import { WEAK_HASHES, WEAK_SIGNATURE_OIDS } from './algorithms.js';
+
 /**
  * The algorithm policy, in one place. A store carries a policy (`new CertificateStore({ policy })`); each call may
  * override parts of it (`options.policy` on signMessage, verifyMessage and openMessage, layered over the store's).
@@ -47,22 +49,8 @@ export function resolvePolicyFor(what: string, ...layers: (Partial<AlgorithmPoli
   return p;
 }
 
-/** Signature and digest algorithm OIDs that use SHA-1, MD5 or MD2. */
-export const WEAK_SIGNATURE_OIDS = new Set([
-  '1.2.840.113549.1.1.2', // md2WithRSAEncryption
-  '1.2.840.113549.1.1.4', // md5WithRSAEncryption
-  '1.2.840.113549.1.1.5', // sha1WithRSAEncryption
-  '1.3.14.3.2.29', // sha1WithRSASignature (OIW)
-  '1.2.840.10045.4.1', // ecdsa-with-SHA1
-  '1.2.840.10040.4.3', // dsa-with-sha1
-  '1.3.14.3.2.27', // dsaWithSHA1 (OIW)
-  '1.3.14.3.2.26', // sha1 (as a digest algorithm)
-  '1.2.840.113549.2.5', // md5
-  '1.2.840.113549.2.2', // md2
-]);
-
-/** Hash names (as smime-core reports them) that make a signature weak. */
-export const WEAK_HASHES: ReadonlySet<string> = new Set(['SHA-1', 'MD5', 'MD2']);
+/** Signature and digest algorithm OIDs that use SHA-1, MD5 or MD2, and the hash names that do (from the registry). */
+export { WEAK_HASHES, WEAK_SIGNATURE_OIDS };
 
 /** True when a hash (by name, e.g. 'SHA-1') is too weak for signatures. */
 export function isWeakHash(name: string | undefined): boolean {

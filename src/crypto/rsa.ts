@@ -12,12 +12,15 @@
  * For CMS key transport, {@link rsaesPkcs1v15DecryptCek} follows RFC 3218 §2.3: a bad padding or a wrong length
  * yields a random key, so the failure shows up later, exactly like a wrong key would.
  *
- * Everything here runs in browsers: Uint8Array only, hashes and randomness through WebCrypto.
+ * Everything here runs in browsers: Uint8Array only; randomness and the OAEP label hash through WebCrypto, MGF1
+ * through @noble/hashes (crypto/digest.ts).
  */
 import { CMSInvalid, CMSLimitExceeded, KeyInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { TAG, UNIVERSAL, children, decodeOid, expect, readTlv, type Tlv } from '../lib/der.js';
 import { accelerators, getCrypto, randomBytes } from './provider.js';
 import { LruMap } from '../lib/lru.js';
+import { DIGESTS, isWebCryptoHash, KEY_ALGORITHMS, type WebCryptoHash } from './algorithms.js';
+import { digest, mgf1 } from './digest.js';
 
 export interface RsaPublicKey {
   n: bigint;
@@ -40,7 +43,7 @@ export interface RsaPrivateKey extends RsaPublicKey {
   der?: Uint8Array;
 }
 
-export type RsaHash = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
+export type RsaHash = WebCryptoHash;
 
 export interface OaepParams {
   /** Hash of the label (and the default MGF1 hash). */
@@ -51,15 +54,12 @@ export interface OaepParams {
   label?: Uint8Array;
 }
 
-const OID_RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
-const OID_RSAES_OAEP = '1.2.840.113549.1.1.7';
-const OID_RSASSA_PSS = '1.2.840.113549.1.1.10';
-const RSA_KEY_OIDS = new Set([OID_RSA_ENCRYPTION, OID_RSASSA_PSS, OID_RSAES_OAEP]);
+const RSA_KEY_OIDS: ReadonlySet<string> = new Set(
+  Object.values(KEY_ALGORITHMS).flatMap((k) => (k.kind === 'rsa' ? [k.oid] : [])),
+);
 
 /** Larger moduli are refused (a hostile key must not make us spend minutes on one exponentiation). */
 const MAX_MODULUS_BITS = 16384;
-
-const HASH_LEN: Record<RsaHash, number> = { 'SHA-1': 20, 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
 
 // ---------------------------------------------------------------------------------------------------------------
 // BigInt arithmetic
@@ -586,34 +586,8 @@ export function rsaesPkcs1v15Decrypt(priv: RsaPrivateKey, ciphertext: Uint8Array
 // RSAES-OAEP (RFC 8017 §7.1)
 
 function hashLen(h: RsaHash): number {
-  const n = HASH_LEN[h];
-  if (n === undefined) throw new UnsupportedAlgorithm(`OAEP hash ${String(h)}`);
-  return n;
-}
-
-async function digest(h: RsaHash, data: Uint8Array, crypto?: Crypto): Promise<Uint8Array> {
-  const d = await getCrypto(crypto).subtle.digest(h, data as Uint8Array<ArrayBuffer>);
-  return new Uint8Array(d);
-}
-
-/** MGF1 (RFC 8017 §B.2.1) over any WebCrypto hash. */
-async function mgf1(h: RsaHash, seed: Uint8Array, len: number, crypto?: Crypto): Promise<Uint8Array> {
-  const hl = hashLen(h);
-  const blocks = Math.ceil(len / hl);
-  const input = new Uint8Array(seed.length + 4);
-  input.set(seed);
-  const parts: Promise<Uint8Array>[] = [];
-  for (let i = 0; i < blocks; i++) {
-    const b = input.slice();
-    b[seed.length] = i >>> 24;
-    b[seed.length + 1] = (i >>> 16) & 0xff;
-    b[seed.length + 2] = (i >>> 8) & 0xff;
-    b[seed.length + 3] = i & 0xff;
-    parts.push(digest(h, b, crypto));
-  }
-  const out = new Uint8Array(blocks * hl);
-  (await Promise.all(parts)).forEach((p, i) => out.set(p, i * hl));
-  return out.subarray(0, len);
+  if (!isWebCryptoHash(h)) throw new UnsupportedAlgorithm(`OAEP hash ${String(h)}`);
+  return DIGESTS[h].length;
 }
 
 function oaepSetup(params: OaepParams): { hash: RsaHash; mgfHash: RsaHash; label: Uint8Array; hLen: number } {
@@ -646,9 +620,9 @@ export async function rsaesOaepEncrypt(
   db[dbLen - message.length - 1] = 1;
   db.set(message, dbLen - message.length);
   const seed = randomBytes(hLen, crypto);
-  const dbMask = await mgf1(mgfHash, seed, dbLen, crypto);
+  const dbMask = mgf1(mgfHash, seed, dbLen);
   for (let i = 0; i < dbLen; i++) db[i]! ^= dbMask[i]!;
-  const seedMask = await mgf1(mgfHash, db, hLen, crypto);
+  const seedMask = mgf1(mgfHash, db, hLen);
   for (let i = 0; i < hLen; i++) seed[i]! ^= seedMask[i]!;
   const em = new Uint8Array(k);
   em.set(seed, 1);
@@ -676,10 +650,10 @@ export async function rsaesOaepDecrypt(
   const dbLen = k - hLen - 1;
   const maskedSeed = em.subarray(1, 1 + hLen);
   const db = em.slice(1 + hLen);
-  const seedMask = await mgf1(mgfHash, db, hLen, crypto);
+  const seedMask = mgf1(mgfHash, db, hLen);
   const seed = new Uint8Array(hLen);
   for (let i = 0; i < hLen; i++) seed[i] = maskedSeed[i]! ^ seedMask[i]!;
-  const dbMask = await mgf1(mgfHash, seed, dbLen, crypto);
+  const dbMask = mgf1(mgfHash, seed, dbLen);
   for (let i = 0; i < dbLen; i++) db[i]! ^= dbMask[i]!;
 
   let diff = em[0]!;
@@ -698,4 +672,22 @@ export async function rsaesOaepDecrypt(
   good &= ~bad & ~looking;
   if (good !== -1) throw new Error('decryption error');
   return db.slice(oneIndex + 1);
+}
+
+/**
+ * The modulus size in bits of an RSAPublicKey (the BIT STRING content of an RSA SubjectPublicKeyInfo), counted from
+ * its DER without building the number; 0 when the structure is malformed.
+ */
+export function rsaPublicKeyBits(rsaPublicKey: Uint8Array): number {
+  // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }
+  try {
+    const n = children(rsaPublicKey, readTlv(rsaPublicKey, 0))[0];
+    if (!n || n.tagNo !== TAG.INTEGER) return 0;
+    let p = n.contentStart;
+    while (p < n.contentEnd && rsaPublicKey[p] === 0) p++;
+    if (p === n.contentEnd) return 0;
+    return (n.contentEnd - p - 1) * 8 + (32 - Math.clz32(rsaPublicKey[p]!));
+  } catch {
+    return 0;
+  }
 }

@@ -321,3 +321,22 @@ export function sortDerSet(items: Uint8Array[]): Uint8Array[] {
     return a.length - b.length;
   });
 }
+
+/** An AlgorithmIdentifier as read: its OID, its whole DER and its parameters (RFC 5280 §4.1.1.2). */
+export interface ParsedAlgorithm {
+  oid: string;
+  /** The whole AlgorithmIdentifier element's bytes. */
+  der: Uint8Array;
+  /** The parameters element, if any (offsets into `der`). */
+  params?: Tlv;
+}
+
+/** Reads an AlgorithmIdentifier (its OID, whole DER and parameters); malformed → CMSInvalid naming `what`. */
+export function readAlgorithm(buf: Uint8Array, t: Tlv | undefined, what: string): ParsedAlgorithm {
+  if (!t || t.cls !== 0 || t.tagNo !== TAG.SEQUENCE || !t.constructed) throw new CMSInvalid(`${what}: expected an AlgorithmIdentifier`);
+  const der = buf.subarray(t.start, t.end);
+  const top = readTlv(der, 0);
+  const [oT, pT] = children(der, top);
+  if (!oT) throw new CMSInvalid(`${what}: empty AlgorithmIdentifier`);
+  return { oid: decodeOid(der, oT), der, params: pT };
+}

@@ -5,7 +5,7 @@
  * revocation by RFC 5280 §6.3 CRL validation). The first candidate that validates is the answer; when none does,
  * the findings of the first complete candidate say why.
  *
- * Certificate signatures are checked while building, by the same code as message signatures (cms/signed.ts
+ * Certificate signatures are checked while building, by the same code as message signatures (crypto/signatures.ts
  * `verifySignature`: RSA PKCS#1 v1.5 with any hash including MD5/SHA-224, RSA-PSS, ECDSA, Ed25519), so an old MD5
  * or SHA-1 chain verifies when the policy allows weak algorithms; names (matched by RFC 5280 §7.1, certs/names.ts,
  * not byte for byte) and key identifiers link the certificates. Self-issued CA certificates (key rollover: old key
@@ -20,7 +20,7 @@
  */
 import { WEAK_SIGNATURE_OIDS } from '../crypto/policy.js';
 import { children, decodeOid, readTlv } from '../lib/der.js';
-import { verifySignature } from '../cms/signed.js';
+import { verifySignature } from '../crypto/signatures.js';
 import { equal, latin1 } from '../lib/bytes.js';
 import { PathBudget } from '../lib/limits.js';
 import { LruMap } from '../lib/lru.js';

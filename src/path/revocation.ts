@@ -13,7 +13,7 @@
  */
 import { getCrypto } from '../crypto/provider.js';
 import { isWeakHash } from '../crypto/policy.js';
-import { verifySignature } from '../cms/signed.js';
+import { verifySignature } from '../crypto/signatures.js';
 import { equal, latin1, toHex } from '../lib/bytes.js';
 import type { PathBudget } from '../lib/limits.js';
 import { LruMap } from '../lib/lru.js';

@@ -23,7 +23,8 @@ import {
   type SmimeError,
 } from '../../src/index.js';
 import { DEFAULT_POLICY, keyPolicyProblem, resolvePolicy } from '../../src/crypto/policy.js';
-import { digestByOid, signatureAlgorithmFor } from '../../src/cms/signed.js';
+import { signatureAlgorithmFor } from '../../src/cms/signed.js';
+import { digestByOid } from '../../src/crypto/digest.js';
 import { certInfo } from '../../src/certs/cert_info.js';
 import { hasPeer, run, shared, sharedAvailable, tryRun } from '../_helpers/env.js';
 import { makePki, MESSAGE, multipartSigned, opensslSign, storeFor, type TestPki } from '../sign/_pki.js';

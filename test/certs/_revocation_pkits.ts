@@ -13,8 +13,8 @@ import { parseCrl, type ParsedCrl } from '../../src/certs/crl.js';
 import { checkRevocation, type RevocationStatus } from '../../src/path/revocation.js';
 import { equal, latin1 } from '../../src/lib/bytes.js';
 import { namesMatch } from '../../src/certs/names.js';
-import { readAlgorithm, verifySignature } from '../../src/cms/signed.js';
-import { readTlv } from '../../src/lib/der.js';
+import { verifySignature } from '../../src/crypto/signatures.js';
+import { readAlgorithm, readTlv } from '../../src/lib/der.js';
 import { PathBudget } from '../../src/lib/limits.js';
 import { PKITS_AT, pkitsAnchor, pkitsPath, pkitsSignedData } from '../_helpers/pkits.js';
 

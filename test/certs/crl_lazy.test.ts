@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { crlEntryReads, parseCrl, serialKey, type CrlEntry } from '../../src/certs/crl.js';
 import { checkRevocation } from '../../src/path/revocation.js';
 import { certInfo } from '../../src/certs/cert_info.js';
-import { checkTime, parseTime } from '../../src/cms/attributes.js';
+import { checkTime, parseTime } from '../../src/lib/time.js';
 import { children, integer, readTlv, seq, tlv } from '../../src/lib/der.js';
 import { concat, toHex } from '../../src/lib/bytes.js';
 import { signMessage, verifyMessage } from '../../src/index.js';

@@ -1,17 +1,15 @@
 import { describe, it, expect } from 'vitest';
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   des3CbcDecrypt,
   des3CbcDecryptNoPadding,
   des3CbcEncrypt,
-  hmacSha224,
   rc2CbcDecrypt,
   rc2CbcEncrypt,
   rc2EffectiveBitsFromVersion,
   rc2VersionFromEffectiveBits,
-  sha224,
   stripPkcs7Padding,
 } from '../../src/crypto/legacy.js';
 import { CMSInvalid } from '../../src/errors.js';
@@ -215,21 +213,5 @@ describe('RC2 CBC (RFC 2268)', () => {
       expect(toHex(dec.stdout)).toBe(toHex(data));
     }
     rmSync(dir, { recursive: true, force: true });
-  });
-});
-
-describe('SHA-224', () => {
-  it('matches node:crypto for lengths around the block boundaries', () => {
-    for (const n of [0, 1, 3, 55, 56, 57, 63, 64, 65, 119, 120, 128, 1000]) {
-      const d = rnd(n);
-      expect(toHex(sha224(d))).toBe(createHash('sha224').update(d).digest('hex'));
-    }
-  });
-  it('HMAC-SHA-224 matches node:crypto (short and long keys)', () => {
-    for (const kl of [0, 1, 28, 64, 65, 200]) {
-      const k = rnd(kl);
-      const d = rnd(77);
-      expect(toHex(hmacSha224(k, d))).toBe(createHmac('sha224', k).update(d).digest('hex'));
-    }
   });
 });

@@ -7,7 +7,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { algorithmIdentifier, explicit, integer, octets, oid, seq, set, tlv } from '../../src/lib/der.js';
-import { buildSignedData, ecdsaP1363ToDer } from '../../src/cms/signed.js';
+import { buildSignedData } from '../../src/cms/signed.js';
+import { ecdsaP1363ToDer } from '../../src/crypto/signatures.js';
 import { certInfo } from '../../src/certs/cert_info.js';
 import { utf8 } from '../../src/lib/bytes.js';
 import { bytes, multipartSigned } from '../sign/_pki.js';

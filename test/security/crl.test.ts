@@ -247,7 +247,7 @@ describe('addCrl parses on add; no stored CRL breaks verifyMessage', () => {
 
 describe('time fields out of range', () => {
   it('a month 13 or a 25th hour is malformed, not rolled over into another date', async () => {
-    const { parseTime } = await import('../../src/cms/attributes.js');
+    const { parseTime } = await import('../../src/lib/time.js');
     const { readTlv } = await import('../../src/lib/der.js');
     const t = (s: string, tag = 0x17) => {
       const b = new Uint8Array([tag, s.length, ...new TextEncoder().encode(s)]);

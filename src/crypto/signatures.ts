@@ -1,0 +1,210 @@
+/**
+ * Signature verification for X.509 certificates, CRLs and CMS SignerInfos (RFC 5280 §4.1.1.3, RFC 5652 §5.6,
+ * RFC 8551 §2.2, RFC 5754, RFC 5753, RFC 4056, RFC 8419), and the ECDSA signature formats.
+ *
+ * WebCrypto does what it can (RSASSA-PKCS1-v1_5 and RSA-PSS with SHA-1/256/384/512 and one hash for both PSS uses,
+ * ECDSA on the NIST curves, Ed25519); crypto/rsa_sig.ts does the RSA cases WebCrypto lacks (SHA-224, MD5, another
+ * MGF1 hash). The algorithms come from the registry (crypto/algorithms.ts).
+ */
+import { UnsupportedAlgorithm } from '../errors.js';
+import { algorithmIdentifier, children, decodeOid, integer, NULL, readTlv, seq, TAG, tlv, type ParsedAlgorithm } from '../lib/der.js';
+import {
+  DIGESTS,
+  digestAlgorithmByOid,
+  isHashName,
+  isWebCryptoHash,
+  KEY_ALGORITHMS,
+  keyKindOfOid,
+  MGF1_OID,
+  NIST_CURVES,
+  signatureByOid,
+  SIGNATURES,
+  type HashName,
+} from './algorithms.js';
+import { importPublicKey } from './key_cache.js';
+import { getCrypto } from './provider.js';
+import { rsaPublicKeyBits } from './rsa.js';
+import { rsaPkcs1v15Verify, rsaPssVerify } from './rsa_sig.js';
+
+/** The public key a signature is checked with: the fields of a certificate's SubjectPublicKeyInfo. */
+export interface SignerPublicKey {
+  /** The SubjectPublicKeyInfo DER. */
+  spki: Uint8Array;
+  /** The SubjectPublicKeyInfo algorithm OID. */
+  keyAlgorithm: string;
+  /** The named curve OID for EC keys. */
+  curve?: string;
+  /** The public key bits (the BIT STRING content without the unused-bits octet). */
+  publicKey: Uint8Array;
+}
+
+/** The outcome of a signature check: ok, or why not (`signature-mismatch`, `unsupported-algorithm: <oid>`…). */
+export type SignatureCheck =
+  | { ok: true; hash?: string }
+  | { ok: false; reason: string; hash?: string };
+
+/** ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } from the IEEE P1363 form r‖s that WebCrypto produces. */
+export function ecdsaP1363ToDer(sig: Uint8Array): Uint8Array {
+  const n = sig.length >> 1;
+  return seq(integer(sig.subarray(0, n)), integer(sig.subarray(n)));
+}
+
+/** r‖s (each `size` bytes) from the DER ECDSA-Sig-Value; undefined when malformed or out of range. */
+export function ecdsaDerToP1363(der: Uint8Array, size: number): Uint8Array | undefined {
+  try {
+    const top = readTlv(der, 0);
+    if (top.end !== der.length || top.tagNo !== TAG.SEQUENCE) return undefined;
+    const parts = children(der, top);
+    if (parts.length !== 2) return undefined;
+    const out = new Uint8Array(size * 2);
+    for (let i = 0; i < 2; i++) {
+      const t = parts[i]!;
+      if (t.tagNo !== TAG.INTEGER || t.constructed) return undefined;
+      let v = der.subarray(t.contentStart, t.contentEnd);
+      if (v.length === 0 || (v[0]! & 0x80) !== 0) return undefined; // negative
+      while (v.length > 1 && v[0] === 0) v = v.subarray(1);
+      if (v.length > size) return undefined;
+      out.set(v, i * size + size - v.length);
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The hash name of a digest algorithm OID (MD5 included, so that weak signatures can be named), if known. */
+function hashOfOid(o: string | undefined): HashName | undefined {
+  return o === undefined ? undefined : digestAlgorithmByOid(o)?.name;
+}
+
+/**
+ * Verifies `signature` over `data` with the public key of `signer`, for a signatureAlgorithm (and, when the algorithm
+ * names no hash, the digestAlgorithm). Never throws for bad input: the result says why.
+ * - RSA PKCS#1 v1.5 with SHA-1/256/384/512 and RSA-PSS with one hash for both uses go through WebCrypto; PKCS#1 v1.5
+ *   with SHA-224 or MD5, and PSS with SHA-224 or another MGF1 hash, through crypto/rsa_sig.ts. PSS takes the salt
+ *   length the parameters state.
+ * - ECDSA on P-256/384/521 with SHA-1/256/384/512; Ed25519 (PureEdDSA, RFC 8419).
+ * - Anything else (DSA, ECDSA with SHA-224, other curves) is `unsupported-algorithm: <oid>`.
+ * Whether the algorithm is weak is not decided here (see `WEAK_SIGNATURE_OIDS` and `isWeakHash`).
+ */
+export async function verifySignature(
+  alg: ParsedAlgorithm,
+  digestOid: string | undefined,
+  signer: SignerPublicKey,
+  data: Uint8Array,
+  signature: Uint8Array,
+  crypto?: Crypto,
+): Promise<SignatureCheck> {
+  const c = getCrypto(crypto).subtle;
+  const kind = keyKindOfOid(signer.keyAlgorithm);
+  const known = signatureByOid(alg.oid);
+  let hash: string | undefined;
+  const unsupported = (o = alg.oid): SignatureCheck => ({ ok: false, reason: `unsupported-algorithm: ${o}`, hash });
+  const result = (ok: boolean): SignatureCheck => (ok ? { ok, hash } : { ok, reason: 'signature-mismatch', hash });
+  try {
+    const rsaEncryption = KEY_ALGORITHMS.rsaEncryption.oid;
+    if (alg.oid === rsaEncryption || (known?.scheme === 'rsa-pkcs1' && isHashName(known.hash))) {
+      hash = alg.oid === rsaEncryption ? hashOfOid(digestOid) : known!.hash;
+      if (kind !== 'rsa') return { ok: false, reason: 'key-algorithm-mismatch', hash };
+      if (!hash) return unsupported(alg.oid === rsaEncryption && digestOid ? digestOid : alg.oid);
+      if (!isWebCryptoHash(hash)) {
+        if (!isHashName(hash)) return unsupported();
+        return result(rsaPkcs1v15Verify(rsaSpki(signer), hash, data, signature));
+      }
+      const key = await importPublicKey(c, rsaSpki(signer), { name: 'RSASSA-PKCS1-v1_5', hash }, ['verify']);
+      return result(await c.verify('RSASSA-PKCS1-v1_5', key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>));
+    }
+    if (alg.oid === SIGNATURES.rsassaPss.oid) {
+      if (kind !== 'rsa') return { ok: false, reason: 'key-algorithm-mismatch' };
+      const pss = readPssParams(alg);
+      hash = pss?.hash;
+      if (!pss) return unsupported();
+      if (!isHashName(pss.hash) || !isHashName(pss.mgfHash) || pss.hash === 'MD5' || pss.mgfHash === 'MD5') return unsupported();
+      const spki = rsaSpki(signer);
+      if (pss.hash !== pss.mgfHash || !isWebCryptoHash(pss.hash)) {
+        return result(rsaPssVerify(spki, { hash: pss.hash, mgfHash: pss.mgfHash, salt: pss.salt }, data, signature));
+      }
+      // A salt longer than the encoding allows can't verify (WebCrypto would throw instead of saying no).
+      const emLen = (rsaPublicKeyBits(signer.publicKey) - 1 + 7) >> 3;
+      if (pss.salt > emLen - DIGESTS[pss.hash].length - 2) return result(false);
+      const key = await importPublicKey(c, spki, { name: 'RSA-PSS', hash: pss.hash }, ['verify']);
+      return result(await c.verify({ name: 'RSA-PSS', saltLength: pss.salt }, key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>));
+    }
+    const ecPublicKey = KEY_ALGORITHMS.ecPublicKey.oid;
+    if (alg.oid === ecPublicKey || known?.scheme === 'ecdsa') {
+      hash = alg.oid === ecPublicKey ? hashOfOid(digestOid) : known!.hash;
+      if (kind !== 'ec') return { ok: false, reason: 'key-algorithm-mismatch', hash };
+      const curve = signer.curve ? NIST_CURVES[signer.curve] : undefined;
+      if (!curve) return unsupported(signer.curve ?? ecPublicKey);
+      if (!hash || !isWebCryptoHash(hash)) return unsupported();
+      const raw = ecdsaDerToP1363(signature, curve.size);
+      if (!raw) return result(false);
+      const key = await importPublicKey(c, signer.spki, { name: 'ECDSA', namedCurve: curve.name }, ['verify']);
+      return result(await c.verify({ name: 'ECDSA', hash }, key, raw as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>));
+    }
+    if (alg.oid === SIGNATURES.ed25519.oid) {
+      // PureEdDSA (RFC 8419 §3): over the signed attributes' DER, or the content itself when there are none.
+      if (kind !== 'ed25519') return { ok: false, reason: 'key-algorithm-mismatch' };
+      if (signature.length !== 64) return result(false);
+      const key = await importPublicKey(c, signer.spki, { name: 'Ed25519' }, ['verify']);
+      return result(await c.verify({ name: 'Ed25519' }, key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>));
+    }
+    if (known?.scheme === 'dsa') hash = known.hash ?? hashOfOid(digestOid);
+  } catch (e) {
+    if (e instanceof UnsupportedAlgorithm) return unsupported(e.oid ?? alg.oid);
+    // WebCrypto refuses the key (for example a curve or key size it lacks): that is no proof of a forgery.
+    return { ok: false, reason: `unsupported-key: ${e instanceof Error ? e.message : String(e)}`, hash };
+  }
+  return unsupported();
+}
+
+/** WebCrypto imports RSA keys only as rsaEncryption SPKIs; an id-RSASSA-PSS SPKI is rewritten (same key bits). */
+function rsaSpki(key: SignerPublicKey): Uint8Array {
+  const rsaEncryption = KEY_ALGORITHMS.rsaEncryption.oid;
+  if (key.keyAlgorithm === rsaEncryption) return key.spki;
+  const bits = new Uint8Array(key.publicKey.length + 1);
+  bits.set(key.publicKey, 1);
+  return seq(algorithmIdentifier(rsaEncryption, NULL), tlv(0x03, bits));
+}
+
+/**
+ * RSASSA-PSS-params (RFC 4055 §3.1): hashAlgorithm [0] (default SHA-1), maskGenAlgorithm [1] (default MGF1 with
+ * SHA-1), saltLength [2] (default 20), trailerField [3] (must be 1). Undefined when malformed or not MGF1.
+ */
+export function readPssParams(alg: ParsedAlgorithm): { hash: string; mgfHash: string; salt: number } | undefined {
+  let hash = 'SHA-1';
+  let mgfHash = 'SHA-1';
+  let salt = 20;
+  const p = alg.params;
+  if (!p || p.tagNo === TAG.NULL) return { hash, mgfHash, salt };
+  const der = alg.der;
+  try {
+    if (p.tagNo !== TAG.SEQUENCE || p.cls !== 0) return undefined;
+    for (const f of children(der, p)) {
+      if (f.cls !== 2) return undefined;
+      const inner = children(der, f)[0];
+      if (!inner) return undefined;
+      if (f.tagNo === 0) {
+        const h = hashOfOid(decodeOid(der, children(der, inner)[0]!));
+        if (!h) return undefined;
+        hash = h;
+      } else if (f.tagNo === 1) {
+        const [mOid, mParams] = children(der, inner);
+        if (!mOid || decodeOid(der, mOid) !== MGF1_OID || !mParams) return undefined;
+        const h = hashOfOid(decodeOid(der, children(der, mParams)[0]!));
+        if (!h) return undefined;
+        mgfHash = h;
+      } else if (f.tagNo === 2) {
+        if (inner.tagNo !== TAG.INTEGER || inner.contentEnd - inner.contentStart > 4 || (der[inner.contentStart]! & 0x80) !== 0) return undefined;
+        let v = 0;
+        for (let k = inner.contentStart; k < inner.contentEnd; k++) v = v * 256 + der[k]!;
+        salt = v;
+      } else if (f.tagNo === 3) {
+        if (inner.tagNo !== TAG.INTEGER || inner.contentEnd - inner.contentStart !== 1 || der[inner.contentStart] !== 1) return undefined;
+      } else return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+  return { hash, mgfHash, salt };
+}
