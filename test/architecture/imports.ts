@@ -76,7 +76,7 @@ function tokenize(src: string): Token[] {
       readTemplate();
     } else if (c === '/') {
       const prev = out[out.length - 1];
-      const isRegex = !prev || (prev.kind === 'punct' && REGEX_AFTER.has(prev.text) && prev.text !== ')' ) || (prev.kind === 'word' && REGEX_AFTER_WORDS.has(prev.text));
+      const isRegex = !prev || (prev.kind === 'punct' && REGEX_AFTER.has(prev.text)) || (prev.kind === 'word' && REGEX_AFTER_WORDS.has(prev.text));
       if (isRegex) {
         let j = i + 1;
         let inClass = false;

@@ -4,9 +4,9 @@
  * The same install measures the consumer's footprint (packages and bytes under node_modules, README's figures).
  * `npm test` builds first (pretest), so dist/ is current.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { lstatSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, tmp, VECTORS } from '../_helpers/env.js';
 import { PASSWORD } from '../_helpers/identities.js';
@@ -49,11 +49,12 @@ function bytesUnder(dir: string): { files: number; disk: number } {
 
 describe('npm pack tarball', () => {
   let paths: string[] = [];
+  let dir = '';
   let app = '';
 
   beforeAll(() => {
     if (!existsSync(join(REPO, 'dist', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-    const dir = tmp('smime-pack-');
+    dir = tmp('smime-pack-');
     const json = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: REPO, encoding: 'utf8' });
     const [info] = JSON.parse(json) as { filename: string; files: { path: string }[] }[];
     paths = info!.files.map((f) => f.path);
@@ -61,6 +62,10 @@ describe('npm pack tarball', () => {
     execFileSync('mkdir', ['-p', app]);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
     execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz'))!)], { cwd: app, stdio: 'pipe' });
+  });
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('contains only dist, README, LICENSE and package.json, and works from ESM, CJS and strict TypeScript', () => {
