@@ -1,33 +1,80 @@
 /**
  * The published tarball: `npm pack` holds only the build output (no tests, vectors or benchmarks), and the package
  * works when installed into a strict TypeScript app, imported from ESM and required from CommonJS (Node ≥ 20.19).
+ * The same install measures the consumer's footprint (packages and bytes under node_modules, README's figures).
  * `npm test` builds first (pretest), so dist/ is current.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, tmp, VECTORS } from '../_helpers/env.js';
 import { PASSWORD } from '../_helpers/identities.js';
 
+/**
+ * The consumer's install budget, a little above what it measured when it was set (2026-12-07: 27 packages, smime-core
+ * and a second tslib under tsyringe included; 6.3 MB of files, 9.9 MB of 4 KiB disk blocks). Megabytes are the files'
+ * sizes (10^6 bytes), which do not depend on the file system. Raise it deliberately, in review, when a dependency
+ * earns its place.
+ */
+const BUDGET = { packages: 30, megabytes: 7.5 };
+
+/** The installed packages under a node_modules folder (nested ones included), each as its folder's path. */
+function packagesUnder(nodeModules: string): string[] {
+  if (!existsSync(nodeModules)) return [];
+  return readdirSync(nodeModules)
+    .filter((name) => !name.startsWith('.'))
+    .flatMap((name) => (name.startsWith('@') ? readdirSync(join(nodeModules, name)).map((sub) => join(nodeModules, name, sub)) : [join(nodeModules, name)]))
+    .filter((dir) => existsSync(join(dir, 'package.json')))
+    .flatMap((dir) => [dir, ...packagesUnder(join(dir, 'node_modules'))]);
+}
+
+/** The sizes of every file under `dir`, and the disk blocks of it all as `du` counts them (links not followed). */
+function bytesUnder(dir: string): { files: number; disk: number } {
+  const total = { files: 0, disk: lstatSync(dir).blocks * 512 };
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = lstatSync(p);
+    if (st.isDirectory()) {
+      const sub = bytesUnder(p);
+      total.files += sub.files;
+      total.disk += sub.disk;
+    } else {
+      total.files += st.isFile() ? st.size : 0;
+      total.disk += st.blocks * 512;
+    }
+  }
+  return total;
+}
+
 describe('npm pack tarball', () => {
-  it('contains only dist, README, LICENSE and package.json, and works from ESM, CJS and strict TypeScript', () => {
+  let paths: string[] = [];
+  let dir = '';
+  let app = '';
+
+  beforeAll(() => {
     if (!existsSync(join(REPO, 'dist', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-    const dir = tmp('smime-pack-');
+    dir = tmp('smime-pack-');
     const json = execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: REPO, encoding: 'utf8' });
     const [info] = JSON.parse(json) as { filename: string; files: { path: string }[] }[];
-    const paths = info!.files.map((f) => f.path);
+    paths = info!.files.map((f) => f.path);
+    app = join(dir, 'app');
+    execFileSync('mkdir', ['-p', app]);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz'))!)], { cwd: app, stdio: 'pipe' });
+  });
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('contains only dist, README, LICENSE and package.json, and works from ESM, CJS and strict TypeScript', () => {
     for (const p of paths) expect(p).toMatch(/^(dist\/|package\.json$|README\.md$|LICENSE$)/);
     expect(paths).toContain('dist/index.js');
     expect(paths).toContain('dist/index.node.js');
     expect(paths).toContain('dist/index.d.ts');
     expect(paths).toContain('dist/cli/bin.js');
     expect(paths).toContain('dist/cli/smime.js');
-
-    const app = join(dir, 'app');
-    execFileSync('mkdir', ['-p', app]);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz'))!)], { cwd: app, stdio: 'pipe' });
 
     writeFileSync(
       join(app, 'esm.mjs'),
@@ -79,5 +126,20 @@ export async function roundTrip(mime: string, p12: Uint8Array): Promise<Uint8Arr
       JSON.stringify({ compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', lib: ['ES2022', 'DOM'], noEmit: true, skipLibCheck: false, types: [] }, files: ['app.ts'] }),
     );
     execFileSync(join(REPO, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], { cwd: app, stdio: 'pipe' });
+  });
+
+  it('installs within the footprint budget (packages and MB under node_modules, smime-core included)', () => {
+    const nodeModules = join(app, 'node_modules');
+    const packages = packagesUnder(nodeModules);
+    const bytes = bytesUnder(nodeModules);
+    const megabytes = bytes.files / 1e6;
+    const names = packages.map((p) => (JSON.parse(readFileSync(join(p, 'package.json'), 'utf8')) as { name: string }).name);
+    console.log(
+      `[smime-core tests] install footprint: ${packages.length} packages, ${megabytes.toFixed(1)} MB of files, ${(bytes.disk / 1e6).toFixed(1)} MB on disk (${[...new Set(names)].sort().join(', ')})`,
+    );
+    expect(names).toContain('smime-core');
+    expect(names).toContain('@peculiar/x509');
+    expect(packages.length).toBeLessThanOrEqual(BUDGET.packages);
+    expect(megabytes).toBeLessThanOrEqual(BUDGET.megabytes);
   });
 });

@@ -1,0 +1,48 @@
+/**
+ * Only the dependencies src/ imports: every `dependencies` entry of package.json is imported (statically or lazily)
+ * by some src file, and every bare specifier in src/ is a declared dependency, or a Node built-in in a file that may
+ * use Node (src/cli/, the Node entry and src/crypto/node.ts; browser_safe.test.ts checks the rest of that rule on
+ * the source text). What only tests, examples or the bench use belongs in devDependencies.
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join } from 'node:path';
+import { REPO } from '../_helpers/env.js';
+import { importGraph, NODE_ONLY } from '../architecture/imports.js';
+
+/** The package a bare specifier names: `@noble/hashes/sha2.js` → `@noble/hashes`, `node:fs` → `node:fs`. */
+function packageOf(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+const isBuiltin = (name: string): boolean => name.startsWith('node:') || builtinModules.includes(name);
+
+const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+const DEPENDENCIES = Object.keys(pkg.dependencies ?? {});
+
+/** Every bare import of src/: the file and the package it names. */
+const BARE = [...importGraph(REPO, 'src')].flatMap(([file, edges]) =>
+  edges.filter((e) => !e.specifier.startsWith('.') && !e.specifier.startsWith('/')).map((e) => ({ file, name: packageOf(e.specifier) })),
+);
+
+describe('runtime dependencies', () => {
+  it('package.json declares some', () => {
+    expect(packageOf('@noble/hashes/sha2.js')).toBe('@noble/hashes');
+    expect(packageOf('reflect-metadata')).toBe('reflect-metadata');
+    expect(DEPENDENCIES.length).toBeGreaterThan(0);
+  });
+
+  it('every declared dependency is imported by src/', () => {
+    const used = new Set(BARE.map((b) => b.name));
+    expect(DEPENDENCIES.filter((d) => !used.has(d))).toEqual([]);
+  });
+
+  it('every bare import in src/ is a declared dependency, or a Node built-in in a Node-only file', () => {
+    const undeclared = BARE.filter(({ file, name }) => !DEPENDENCIES.includes(name) && !(isBuiltin(name) && NODE_ONLY.some((re) => re.test(file)))).map(
+      ({ file, name }) => `${file}: ${name}`,
+    );
+    expect(undeclared).toEqual([]);
+  });
+});
