@@ -8,12 +8,10 @@
 
 export type SmimeErrorCode =
   | 'ERR_SMIME'
-  | 'ERR_NOT_SUPPORTED'
   | 'ERR_MIME_INVALID'
   | 'ERR_MIME_LIMIT_EXCEEDED'
   | 'ERR_CMS_INVALID'
   | 'ERR_CMS_LIMIT_EXCEEDED'
-  | 'ERR_CMS_SIGNATURE_VERIFICATION_FAILED'
   | 'ERR_CMS_DECRYPTION_FAILED'
   | 'ERR_MISSING_RECIPIENT_CERTIFICATES'
   | 'ERR_CERTIFICATE_NOT_FOUND'
@@ -22,8 +20,7 @@ export type SmimeErrorCode =
   | 'ERR_PKCS12_BAD_PASSWORD'
   | 'ERR_PKCS12_LIMIT_EXCEEDED'
   | 'ERR_KEY_INVALID'
-  | 'ERR_UNSUPPORTED_ALGORITHM'
-  | 'ERR_ALGORITHM_NOT_ALLOWED';
+  | 'ERR_UNSUPPORTED_ALGORITHM';
 
 /** Base class of every error smime-core throws for bad input. */
 export class SmimeError extends Error {
@@ -35,11 +32,6 @@ export class SmimeError extends Error {
     this.name = this.constructor.name;
     this.code = (this.constructor as typeof SmimeError).code;
   }
-}
-
-/** The operation exists in the API but is not implemented yet. */
-export class NotSupported extends SmimeError {
-  static override code: SmimeErrorCode = 'ERR_NOT_SUPPORTED';
 }
 
 /** The MIME structure is malformed: no body, a broken boundary, an invalid transfer encoding. */
@@ -80,11 +72,6 @@ export class CMSInvalid extends SmimeError {
 /** The CMS structure exceeds a parse limit (size, depth, element or item count); `limit` names it. */
 export class CMSLimitExceeded extends LimitExceeded {
   static override code: SmimeErrorCode = 'ERR_CMS_LIMIT_EXCEEDED';
-}
-
-/** A signature did not verify. */
-export class CMSSignatureVerificationFailed extends SmimeError {
-  static override code: SmimeErrorCode = 'ERR_CMS_SIGNATURE_VERIFICATION_FAILED';
 }
 
 /**
@@ -164,18 +151,11 @@ export class UnsupportedAlgorithm extends SmimeError {
   }
 }
 
-/** The algorithm is known but the policy forbids it (for example a 1024-bit RSA key). */
-export class AlgorithmNotAllowed extends SmimeError {
-  static override code: SmimeErrorCode = 'ERR_ALGORITHM_NOT_ALLOWED';
-}
-
 export type AnySmimeError =
-  | NotSupported
   | MIMEInvalid
   | MIMELimitExceeded
   | CMSInvalid
   | CMSLimitExceeded
-  | CMSSignatureVerificationFailed
   | CMSDecryptionFailed
   | MissingRecipientCertificatesError
   | CertificateNotFound
@@ -184,8 +164,7 @@ export type AnySmimeError =
   | Pkcs12BadPassword
   | Pkcs12LimitExceeded
   | KeyInvalid
-  | UnsupportedAlgorithm
-  | AlgorithmNotAllowed;
+  | UnsupportedAlgorithm;
 
 /** True when `e` is a smime-core error. */
 export function isSmimeError(e: unknown): e is SmimeError {

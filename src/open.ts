@@ -16,6 +16,7 @@
 import type { X509Certificate } from './certs/x509.js';
 import { MIMEInvalid, MIMELimitExceeded } from './errors.js';
 import { toBytes } from './lib/bytes.js';
+import { storeInternals } from './store/internal.js';
 import { openEnvelope, readContentInfo } from './cms/enveloped.js';
 import { OIDS, oidName } from './cms/oids.js';
 import { extractCms, parseMultipartSigned } from './mime/smime.js';
@@ -115,7 +116,7 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
       throw e;
     }
     if (type === OIDS.envelopedData || type === OIDS.authEnvelopedData) {
-      const opened = await openEnvelope(der, ctx.store.identities, ctx.crypto, {
+      const opened = await openEnvelope(der, storeInternals(ctx.store).identities(), ctx.crypto, {
         limits,
         accept: (content) => looksLikeMimeEntity(content, limits.maxHeaderBytes),
       });
