@@ -65,6 +65,16 @@ export interface DecryptResult {
   legacy: boolean;
 }
 
+/**
+ * Decrypts an `application/pkcs7-mime` enveloped (or authEnveloped) message, a *.p7m attachment or raw DER with
+ * the store's identities, expired ones included. Returns the decrypted MIME entity byte for byte, and how it was
+ * protected. No key that opens it: `CMSDecryptionFailed`, always with the same message.
+ *
+ * @example
+ * ```ts
+ * const { content, authenticated } = await decryptMessage(smime, { store });
+ * ```
+ */
 export async function decryptMessage(smime: Uint8Array | string, options: DecryptOptions): Promise<DecryptResult> {
   const { store } = options ?? ({} as DecryptOptions);
   const internals = storeInternals(store, 'decryptMessage: options.store');

@@ -54,6 +54,17 @@ export function negotiateCipher(store: CertificateStore, addresses: readonly str
   return ENCRYPTION_CIPHERS.find((c) => lists.every((l) => l.includes(CIPHERS[c].oid)));
 }
 
+/**
+ * Encrypts a MIME message or entity for `options.to` (and the sender's own copy with `options.from`): the
+ * Content-* headers and the body go into an (Auth)EnvelopedData, the other headers stay outside. Returns the
+ * `application/pkcs7-mime` message. Recipient certificates come from the store's selection rules; when any
+ * recipient has none, `MissingRecipientCertificatesError` names every one of them and nothing is encrypted.
+ *
+ * @example
+ * ```ts
+ * const smime = await encryptMessage(mime, { store, from: 'alice@example.com', to: ['bob@example.com'] });
+ * ```
+ */
 export async function encryptMessage(mime: Uint8Array | string, options: EncryptOptions): Promise<Uint8Array> {
   const { store } = options ?? ({} as EncryptOptions);
   const internals = storeInternals(store, 'encryptMessage: options.store');

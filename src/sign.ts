@@ -108,6 +108,17 @@ function buildMultipartSigned(outerHeaders: Uint8Array, entity: Uint8Array, sign
   return concat([outerHeaders, head, entity, sigHead, encodeBase64Lines(signature, 76), tail]);
 }
 
+/**
+ * Signs a MIME message or entity with the sender's signing identity (chosen in the store for `options.from`):
+ * `multipart/signed` by default, `application/pkcs7-mime; smime-type=signed-data` with `detached: false`. The
+ * message headers stay outside; the signed entity is made canonical first. No usable identity:
+ * `CertificateNotFound`.
+ *
+ * @example
+ * ```ts
+ * const signed = await signMessage(mime, { store, from: 'alice@example.com', digest: 'SHA-384' });
+ * ```
+ */
 export async function signMessage(mime: Uint8Array | string, options: SignOptions): Promise<Uint8Array> {
   const { store } = options ?? ({} as SignOptions);
   storeInternals(store, 'signMessage: options.store');

@@ -86,6 +86,7 @@ export const STATUS_PRECEDENCE: readonly Exclude<SignerStatus, 'valid'>[] = [
   'address-mismatch',
 ];
 
+/** The verdict on one signer of a message. */
 export interface SignerResult {
   /** The signer's address: the one matching From when there is one, else the certificate's first address. */
   email?: string;
@@ -93,6 +94,7 @@ export interface SignerResult {
   emails: string[];
   /** The signer's certificate; undefined when neither the message nor the store has it. */
   certificate?: X509Certificate;
+  /** The worst status that applies (see {@link SignerStatus}). */
   status: SignerStatus;
   /** The signingTime attribute, when present (a claim of the signer). */
   signingTime?: Date;
@@ -125,7 +127,9 @@ export interface SignerResult {
   signatureAlgorithm: string;
 }
 
+/** The options of `verifyMessage` (and, through `OpenOptions`, of `openMessage`). */
 export interface VerifyOptions {
+  /** The store with the trust anchors, intermediates and CRLs; valid signatures teach it (see `harvest`). */
   store: CertificateStore;
   /** WebCrypto implementation; default: the store's, else globalThis.crypto. */
   crypto?: Crypto;
@@ -165,9 +169,11 @@ export interface VerifyOptions {
   certificatePolicies?: PolicyOptions;
 }
 
+/** What `verifyMessage` returns. */
 export interface VerifyResult {
   /** The signed entity, byte for byte (for multipart/signed: the first part, CRLF). */
   content: Uint8Array;
+  /** One result per SignerInfo, in the message's order. */
   signers: SignerResult[];
   /** True for multipart/signed, false for opaque signed-data. */
   detached: boolean;
@@ -501,6 +507,17 @@ export function verifyContext(options: VerifyOptions, headers: readonly Header[]
 }
 export type { VerifyContext };
 
+/**
+ * Verifies a signed message (`multipart/signed` or opaque signed-data): every signer gets a status (the worst that
+ * applies, see {@link SignerStatus}) and every finding in `reasons`. A message that does not verify is a result,
+ * not an error; only input that is not a signed message (or is malformed) throws.
+ *
+ * @example
+ * ```ts
+ * const { content, signers } = await verifyMessage(message, { store });
+ * if (signers.every((s) => s.status === 'valid')) show(content);
+ * ```
+ */
 export async function verifyMessage(message: Uint8Array | string, options: VerifyOptions): Promise<VerifyResult> {
   const bytes = toBytes(message, 'verifyMessage: message');
   const limits = inputLimits(bytes, `verifyMessage`, options?.store?.limits, options?.limits);
