@@ -95,11 +95,6 @@ export function registerStoreInternals(store: object, internals: StoreInternals)
   INTERNALS.set(store, internals);
 }
 
-/** True when `value` is a `CertificateStore`. */
-export function isStore(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && INTERNALS.has(value);
-}
-
 /**
  * The internals of a `CertificateStore`. Anything else is a bad argument: a TypeError saying that `what` (e.g.
  * 'verifyMessage: options.store') must be a CertificateStore.
