@@ -7,6 +7,7 @@ import { randomBytes, createCipheriv } from 'node:crypto';
 import { decryptMessage } from '../dist/index.node.js';
 import { algorithmIdentifier, explicit, integer, NULL, octets, oid, seq, set, tlv } from '../dist/lib/der.js';
 import { OIDS } from '../dist/cms/oids.js';
+import { storeInternals } from '../dist/store/internal.js';
 import { i2osp, os2ip, parseRsaPublicKey, rsaPublic, rsaesPkcs1v15Encrypt } from '../dist/crypto/rsa.js';
 import { bobStore, check, KiB, makeMessage, measure, sizeName } from './_utils.js';
 
@@ -14,7 +15,7 @@ const AES256_CBC = '2.16.840.1.101.3.4.1.42';
 
 /** EnvelopedData (AES-256-CBC) with one PKCS#1 v1.5 KeyTransRecipientInfo naming no certificate, as base64 MIME. */
 function fallbackMessage(store, content, encryptedKey) {
-  const id = store.identities[0];
+  const id = storeInternals(store).identities()[0];
   const rid = seq(id.info.issuer, integer(0x7a11ce));
   const ri = seq(integer(0), rid, algorithmIdentifier(OIDS.rsaEncryption, NULL), octets(encryptedKey));
   const iv = randomBytes(16);
@@ -41,7 +42,7 @@ function badPadding(pub) {
  */
 export async function oracleRows({ quick = false } = {}) {
   const store = await bobStore();
-  const pub = parseRsaPublicKey(store.identities[0].info.spki);
+  const pub = parseRsaPublicKey(storeInternals(store).identities()[0].info.spki);
   const sizes = quick ? [KiB] : [KiB, 64 * KiB, 1024 * KiB];
   const rows = [];
   for (const size of sizes) {

@@ -8,6 +8,9 @@
  * (src/mime/looks_like_entity.ts) or authenticated by its cipher.
  */
 import type { CertificateStore } from './store/store.js';
+import { storeInternals } from './store/internal.js';
+import { checkOption } from './lib/args.js';
+import { resolvePolicyFor, type AlgorithmPolicy } from './crypto/policy.js';
 import type { X509Certificate } from './certs/x509.js';
 import { openEnvelope } from './cms/enveloped.js';
 import { extractCms } from './mime/smime.js';
@@ -15,9 +18,18 @@ import { toBytes } from './lib/bytes.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
 import { looksLikeMimeEntity } from './mime/looks_like_entity.js';
 
+/** The options of `decryptMessage`. */
 export interface DecryptOptions {
+  /** The store whose identities (expired ones included) are tried. */
   store: CertificateStore;
+  /** WebCrypto implementation; default: the store's, else globalThis.crypto. */
   crypto?: Crypto;
+  /**
+   * The algorithm policy for this call, layered over the store's, as for the other operations. Decryption opens
+   * every algorithm it implements whatever the policy (old mail must stay readable; `legacy` in the result flags the
+   * weak ciphers): the policy is checked like the other operations' and holds nothing back today.
+   */
+  policy?: Partial<AlgorithmPolicy>;
   /**
    * The caller hands `smime` (a Uint8Array) over: the base64 is decoded, and the content decrypted, over its bytes,
    * and the result is a view of it. No second buffer the size of the message (for a server, or the CLI, that has
@@ -32,6 +44,7 @@ export interface DecryptOptions {
   limits?: Partial<Limits>;
 }
 
+/** What `decryptMessage` returns. */
 export interface DecryptResult {
   /** The decrypted MIME entity, byte for byte. */
   content: Uint8Array;
@@ -52,16 +65,28 @@ export interface DecryptResult {
   legacy: boolean;
 }
 
+/**
+ * Decrypts an `application/pkcs7-mime` enveloped (or authEnveloped) message, a *.p7m attachment or raw DER with
+ * the store's identities, expired ones included. Returns the decrypted MIME entity byte for byte, and how it was
+ * protected. No key that opens it: `CMSDecryptionFailed`, always with the same message.
+ *
+ * @example
+ * ```ts
+ * const { content, authenticated } = await decryptMessage(smime, { store });
+ * ```
+ */
 export async function decryptMessage(smime: Uint8Array | string, options: DecryptOptions): Promise<DecryptResult> {
-  const { store } = options;
-  if (!store || !Array.isArray(store.identities)) throw new TypeError('decryptMessage: options.store is required');
+  const { store } = options ?? ({} as DecryptOptions);
+  const internals = storeInternals(store, 'decryptMessage: options.store');
+  checkOption('decryptMessage: options.overwriteInput', options.overwriteInput, 'boolean');
+  resolvePolicyFor('decryptMessage: options.policy', store.policy, options.policy);
   const bytes = toBytes(smime, 'decryptMessage: message');
   const limits = inputLimits(bytes, 'decryptMessage', store.limits, options.limits);
   // The bytes of a string are ours (a fresh encoding): base64 is decoded over them. A DER decoded from base64 is
   // ours too: the decryption may work in it. No second buffer the size of the message either way.
   const owned = typeof smime === 'string' || options.overwriteInput === true;
   const { der } = extractCms(bytes, mimeLimits(limits), { inPlace: owned });
-  const opened = await openEnvelope(der, store.identities, options.crypto ?? store.crypto, {
+  const opened = await openEnvelope(der, internals.identities(), options.crypto ?? store.crypto, {
     inPlace: owned || der.buffer !== bytes.buffer,
     limits,
     accept: (content) => looksLikeMimeEntity(content, limits.maxHeaderBytes),

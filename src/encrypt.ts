@@ -6,6 +6,8 @@
  * the sent copy) has none, MissingRecipientCertificatesError names every one of them and nothing is encrypted.
  */
 import type { CertificateStore } from './store/store.js';
+import { storeInternals } from './store/internal.js';
+import { checkOption } from './lib/args.js';
 import type { CertInfo } from './certs/cert_info.js';
 import { prepareEnvelope } from './cms/enveloped.js';
 import { CIPHERS, ENCRYPTION_CIPHERS, type ContentCipherName } from './cms/content_cipher.js';
@@ -15,7 +17,9 @@ import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
 import { toBytes } from './lib/bytes.js';
 import { MissingRecipientCertificatesError, type MissingReason } from './errors.js';
 
+/** The options of `encryptMessage`. */
 export interface EncryptOptions {
+  /** The store the recipients' certificates are selected from. */
   store: CertificateStore;
   /** Changes to the store's work limits for this call (`maxInputBytes` and the MIME limits apply; see `Limits`). */
   limits?: Partial<Limits>;
@@ -36,6 +40,8 @@ export interface EncryptOptions {
   crypto?: Crypto;
 }
 
+const OAEP_HASHES: readonly OaepHash[] = ['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512'];
+
 /** The cipher every recipient advertises, strongest first; undefined when any recipient advertised nothing. */
 export function negotiateCipher(store: CertificateStore, addresses: readonly string[]): ContentCipherName | undefined {
   const lists: string[][] = [];
@@ -48,12 +54,25 @@ export function negotiateCipher(store: CertificateStore, addresses: readonly str
   return ENCRYPTION_CIPHERS.find((c) => lists.every((l) => l.includes(CIPHERS[c].oid)));
 }
 
+/**
+ * Encrypts a MIME message or entity for `options.to` (and the sender's own copy with `options.from`): the
+ * Content-* headers and the body go into an (Auth)EnvelopedData, the other headers stay outside. Returns the
+ * `application/pkcs7-mime` message. Recipient certificates come from the store's selection rules; when any
+ * recipient has none, `MissingRecipientCertificatesError` names every one of them and nothing is encrypted.
+ *
+ * @example
+ * ```ts
+ * const smime = await encryptMessage(mime, { store, from: 'alice@example.com', to: ['bob@example.com'] });
+ * ```
+ */
 export async function encryptMessage(mime: Uint8Array | string, options: EncryptOptions): Promise<Uint8Array> {
-  const { store } = options;
-  if (!store || typeof store.selectRecipients !== 'function') throw new TypeError('encryptMessage: options.store is required');
-  if (!Array.isArray(options.to) || options.to.length === 0) throw new TypeError('encryptMessage: options.to must list at least one address');
-  if (options.cipher !== undefined && !(options.cipher in CIPHERS))
-    throw new RangeError(`encryptMessage: cipher must be one of ${Object.keys(CIPHERS).join(', ')}`);
+  const { store } = options ?? ({} as EncryptOptions);
+  const internals = storeInternals(store, 'encryptMessage: options.store');
+  checkOption('encryptMessage: options.to', options.to, 'non-empty array', true);
+  checkOption('encryptMessage: options.cipher', options.cipher, Object.keys(CIPHERS));
+  checkOption('encryptMessage: options.oaep', options.oaep, OAEP_HASHES);
+  checkOption('encryptMessage: options.useSki', options.useSki, 'boolean');
+  checkOption('encryptMessage: options.from', options.from, 'string');
   const bytes = toBytes(mime, 'encryptMessage: mime');
   const limits = inputLimits(bytes, 'encryptMessage', store.limits, options.limits);
   const crypto = options.crypto ?? store.crypto;
@@ -68,7 +87,7 @@ export async function encryptMessage(mime: Uint8Array | string, options: Encrypt
     if (!addrs.some((a) => a.trim().toLowerCase() === from)) addrs.push(from);
   }
   try {
-    const sel = await store.selectRecipients(addrs);
+    const sel = await internals.selectRecipients(addrs);
     recipients.push(...sel.values());
   } catch (e) {
     if (!(e instanceof MissingRecipientCertificatesError)) throw e;

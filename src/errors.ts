@@ -6,14 +6,13 @@
  * No error message ever contains key material, passwords or decrypted content.
  */
 
+/** The stable codes of the smime-core errors (`err.code`). */
 export type SmimeErrorCode =
   | 'ERR_SMIME'
-  | 'ERR_NOT_SUPPORTED'
   | 'ERR_MIME_INVALID'
   | 'ERR_MIME_LIMIT_EXCEEDED'
   | 'ERR_CMS_INVALID'
   | 'ERR_CMS_LIMIT_EXCEEDED'
-  | 'ERR_CMS_SIGNATURE_VERIFICATION_FAILED'
   | 'ERR_CMS_DECRYPTION_FAILED'
   | 'ERR_MISSING_RECIPIENT_CERTIFICATES'
   | 'ERR_CERTIFICATE_NOT_FOUND'
@@ -22,12 +21,24 @@ export type SmimeErrorCode =
   | 'ERR_PKCS12_BAD_PASSWORD'
   | 'ERR_PKCS12_LIMIT_EXCEEDED'
   | 'ERR_KEY_INVALID'
-  | 'ERR_UNSUPPORTED_ALGORITHM'
-  | 'ERR_ALGORITHM_NOT_ALLOWED';
+  | 'ERR_UNSUPPORTED_ALGORITHM';
 
-/** Base class of every error smime-core throws for bad input. */
+/**
+ * Base class of every error smime-core throws for bad input.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await verifyMessage(message, { store });
+ * } catch (e) {
+ *   if (e instanceof SmimeError) console.log(e.code); // e.g. 'ERR_MIME_INVALID'
+ * }
+ * ```
+ */
 export class SmimeError extends Error {
+  /** The class's code. */
   static code: SmimeErrorCode = 'ERR_SMIME';
+  /** The error's code, stable across versions (the message is not). */
   readonly code: SmimeErrorCode = 'ERR_SMIME';
 
   constructor(message?: string, options?: { cause?: unknown }) {
@@ -37,12 +48,14 @@ export class SmimeError extends Error {
   }
 }
 
-/** The operation exists in the API but is not implemented yet. */
-export class NotSupported extends SmimeError {
-  static override code: SmimeErrorCode = 'ERR_NOT_SUPPORTED';
-}
-
-/** The MIME structure is malformed: no body, a broken boundary, an invalid transfer encoding. */
+/**
+ * The MIME structure is malformed: no body, a broken boundary, an invalid transfer encoding.
+ *
+ * @example
+ * ```ts
+ * await verifyMessage('not a signed message', { store }); // rejects with MIMEInvalid (ERR_MIME_INVALID)
+ * ```
+ */
 export class MIMEInvalid extends SmimeError {
   static override code: SmimeErrorCode = 'ERR_MIME_INVALID';
 }
@@ -51,12 +64,18 @@ export class MIMEInvalid extends SmimeError {
 export interface LimitErrorOptions {
   /** The name of the limit, e.g. 'maxSignerInfos'. */
   limit?: string;
+  /** The underlying error. */
   cause?: unknown;
 }
 
 /**
  * The common base of the limit errors (`MIMELimitExceeded`, `CMSLimitExceeded`, `Pkcs12LimitExceeded`): the input
  * asks for more work than a limit of the `Limits` table allows, and `limit` names it.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof LimitExceeded) console.log(`too much work: ${e.limit}`); }
+ * ```
  */
 export abstract class LimitExceeded extends SmimeError {
   /** The limit that was hit (a key of `Limits`), when known. */
@@ -67,29 +86,50 @@ export abstract class LimitExceeded extends SmimeError {
   }
 }
 
-/** The MIME input exceeds a configured size or nesting limit; `limit` names it. */
+/**
+ * The MIME input exceeds a configured size or nesting limit; `limit` names it.
+ *
+ * @example
+ * ```ts
+ * await verifyMessage(deeplyNested, { store, limits: { maxMimeDepth: 4 } }); // MIMELimitExceeded, limit 'maxMimeDepth'
+ * ```
+ */
 export class MIMELimitExceeded extends LimitExceeded {
   static override code: SmimeErrorCode = 'ERR_MIME_LIMIT_EXCEEDED';
 }
 
-/** The CMS (BER/DER) structure is malformed, truncated, or not what was expected. */
+/**
+ * The CMS (BER/DER) structure is malformed, truncated, or not what was expected.
+ *
+ * @example
+ * ```ts
+ * await decryptMessage(truncatedP7m, { store }); // rejects with CMSInvalid (ERR_CMS_INVALID)
+ * ```
+ */
 export class CMSInvalid extends SmimeError {
   static override code: SmimeErrorCode = 'ERR_CMS_INVALID';
 }
 
-/** The CMS structure exceeds a parse limit (size, depth, element or item count); `limit` names it. */
+/**
+ * The CMS structure exceeds a parse limit (size, depth, element or item count); `limit` names it.
+ *
+ * @example
+ * ```ts
+ * await verifyMessage(message, { store, limits: { maxSignerInfos: 1 } }); // CMSLimitExceeded when it has two
+ * ```
+ */
 export class CMSLimitExceeded extends LimitExceeded {
   static override code: SmimeErrorCode = 'ERR_CMS_LIMIT_EXCEEDED';
-}
-
-/** A signature did not verify. */
-export class CMSSignatureVerificationFailed extends SmimeError {
-  static override code: SmimeErrorCode = 'ERR_CMS_SIGNATURE_VERIFICATION_FAILED';
 }
 
 /**
  * No key in the store opens the message. The message is fixed and there is never a `cause`: RFC 3218 asks that
  * every decryption failure looks alike, so a caller (or an attacker) cannot tell which recipient or check failed.
+ *
+ * @example
+ * ```ts
+ * await decryptMessage(forSomeoneElse, { store }); // rejects with CMSDecryptionFailed
+ * ```
  */
 export class CMSDecryptionFailed extends SmimeError {
   static override code: SmimeErrorCode = 'ERR_CMS_DECRYPTION_FAILED';
@@ -104,10 +144,19 @@ export type MissingReason = 'none' | 'expired' | 'wrong-usage' | 'untrusted';
 /**
  * Encryption was refused because one or more recipients have no usable encryption certificate. Nothing was
  * encrypted. `missing` lists **every** such address; `reasons` says why for each.
+ *
+ * @example
+ * ```ts
+ * catch (e) {
+ *   if (e instanceof MissingRecipientCertificatesError) console.log(e.missing, e.reasons); // ['carol@example.com'] { 'carol@example.com': 'none' }
+ * }
+ * ```
  */
 export class MissingRecipientCertificatesError extends SmimeError {
   static override code: SmimeErrorCode = 'ERR_MISSING_RECIPIENT_CERTIFICATES';
+  /** Every recipient address without a usable encryption certificate. */
   readonly missing: string[];
+  /** Why, for each address of `missing`. */
   readonly reasons: Record<string, MissingReason>;
 
   constructor(reasons: Record<string, MissingReason>) {
@@ -121,22 +170,50 @@ export class MissingRecipientCertificatesError extends SmimeError {
   }
 }
 
-/** No certificate in the store fits the request (for example no signing identity for an address). */
+/**
+ * No certificate in the store fits the request (for example no signing identity for an address).
+ *
+ * @example
+ * ```ts
+ * await signMessage(mime, { store, from: 'nobody@example.com' }); // rejects with CertificateNotFound
+ * ```
+ */
 export class CertificateNotFound extends SmimeError {
   static override code: SmimeErrorCode = 'ERR_CERTIFICATE_NOT_FOUND';
 }
 
-/** A certificate could not be parsed or is unusable. */
+/**
+ * A certificate could not be parsed or is unusable.
+ *
+ * @example
+ * ```ts
+ * await store.addCertificate('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----'); // CertificateInvalid
+ * ```
+ */
 export class CertificateInvalid extends SmimeError {
   static override code: SmimeErrorCode = 'ERR_CERTIFICATE_INVALID';
 }
 
-/** A PKCS#12 file is malformed or uses an unknown structure. */
+/**
+ * A PKCS#12 file is malformed or uses an unknown structure.
+ *
+ * @example
+ * ```ts
+ * await store.importPkcs12(new Uint8Array([1, 2, 3]), 'password'); // rejects with Pkcs12Invalid
+ * ```
+ */
 export class Pkcs12Invalid extends SmimeError {
   static override code: SmimeErrorCode = 'ERR_PKCS12_INVALID';
 }
 
-/** The PKCS#12 password is wrong (the MAC or the decryption failed). */
+/**
+ * The PKCS#12 password is wrong (the MAC or the decryption failed).
+ *
+ * @example
+ * ```ts
+ * await store.importPkcs12(p12, 'wrong'); // rejects with Pkcs12BadPassword (ERR_PKCS12_BAD_PASSWORD)
+ * ```
+ */
 export class Pkcs12BadPassword extends SmimeError {
   static override code: SmimeErrorCode = 'ERR_PKCS12_BAD_PASSWORD';
   constructor() {
@@ -144,19 +221,41 @@ export class Pkcs12BadPassword extends SmimeError {
   }
 }
 
-/** A PKCS#12 file asks for more work than the limits allow (for example its iteration count); `limit` names it. */
+/**
+ * A PKCS#12 file asks for more work than the limits allow (for example its iteration count); `limit` names it.
+ *
+ * @example
+ * ```ts
+ * await store.importPkcs12(p12, 'pw', { limits: { maxPbkdf2Iterations: 1000 } }); // Pkcs12LimitExceeded for a file asking more
+ * ```
+ */
 export class Pkcs12LimitExceeded extends LimitExceeded {
   static override code: SmimeErrorCode = 'ERR_PKCS12_LIMIT_EXCEEDED';
 }
 
-/** A private key could not be parsed or does not match its certificate. */
+/**
+ * A private key could not be parsed or does not match its certificate.
+ *
+ * @example
+ * ```ts
+ * await store.importIdentity(aliceCertPem, bobKeyPem); // rejects with KeyInvalid: the key is not the certificate's
+ * ```
+ */
 export class KeyInvalid extends SmimeError {
   static override code: SmimeErrorCode = 'ERR_KEY_INVALID';
 }
 
-/** The algorithm (named by its OID in the message) is not implemented. */
+/**
+ * The algorithm (named by its OID in the message) is not implemented.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof UnsupportedAlgorithm) console.log(e.oid); } // e.g. '1.2.840.10040.4.3' (DSA)
+ * ```
+ */
 export class UnsupportedAlgorithm extends SmimeError {
   static override code: SmimeErrorCode = 'ERR_UNSUPPORTED_ALGORITHM';
+  /** The algorithm's OID, when the input named one. */
   readonly oid: string | undefined;
   constructor(what: string, oid?: string) {
     super(`unsupported algorithm: ${what}${oid && !what.includes(oid) ? ` (${oid})` : ''}`);
@@ -164,18 +263,12 @@ export class UnsupportedAlgorithm extends SmimeError {
   }
 }
 
-/** The algorithm is known but the policy forbids it (for example a 1024-bit RSA key). */
-export class AlgorithmNotAllowed extends SmimeError {
-  static override code: SmimeErrorCode = 'ERR_ALGORITHM_NOT_ALLOWED';
-}
-
+/** Every smime-core error class, for `switch (err.code)` with narrowing. */
 export type AnySmimeError =
-  | NotSupported
   | MIMEInvalid
   | MIMELimitExceeded
   | CMSInvalid
   | CMSLimitExceeded
-  | CMSSignatureVerificationFailed
   | CMSDecryptionFailed
   | MissingRecipientCertificatesError
   | CertificateNotFound
@@ -184,10 +277,16 @@ export type AnySmimeError =
   | Pkcs12BadPassword
   | Pkcs12LimitExceeded
   | KeyInvalid
-  | UnsupportedAlgorithm
-  | AlgorithmNotAllowed;
+  | UnsupportedAlgorithm;
 
-/** True when `e` is a smime-core error. */
+/**
+ * True when `e` is a smime-core error.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (isSmimeError(e)) report(e.code); else throw e; }
+ * ```
+ */
 export function isSmimeError(e: unknown): e is SmimeError {
   return e instanceof SmimeError;
 }

@@ -3,12 +3,27 @@
  * certificate store that keeps the history of encryption keys and refuses to encrypt to recipients without a
  * usable certificate.
  *
+ * Every type that appears in a public signature is exported here; certificates are `@peculiar/x509`'s
+ * `X509Certificate` everywhere. The public API is pinned by `api/smime-core.api.md` (test/package/api_report.test.ts).
+ *
  * @module smime-core
  */
 export { CertificateStore } from './store/store.js';
-export type { Identity, CertificateStoreOptions, ContactPreference, EncryptionSelection, StoreInputOptions } from './store/store.js';
+export type {
+  Identity,
+  CertificateStoreOptions,
+  ContactPreference,
+  EncryptionSelection,
+  StoreInputOptions,
+  VerifyCertificateOptions,
+  CertificateVerification,
+} from './store/store.js';
+export type { PrivateKeyRef } from './certs/keys.js';
+export type { PemOrDer } from './certs/load.js';
+export type { PolicyOptions } from './path/policy_tree.js';
 export { encryptMessage } from './encrypt.js';
 export type { EncryptOptions } from './encrypt.js';
+export type { OaepHash } from './cms/ktri.js';
 export { decryptMessage } from './decrypt.js';
 export type { DecryptOptions, DecryptResult } from './decrypt.js';
 export { signMessage } from './sign.js';

@@ -16,6 +16,7 @@
 import type { X509Certificate } from './certs/x509.js';
 import { MIMEInvalid, MIMELimitExceeded } from './errors.js';
 import { toBytes } from './lib/bytes.js';
+import { storeInternals } from './store/internal.js';
 import { openEnvelope, readContentInfo } from './cms/enveloped.js';
 import { OIDS, oidName } from './cms/oids.js';
 import { extractCms, parseMultipartSigned } from './mime/smime.js';
@@ -30,11 +31,13 @@ import {
   type VerifyOptions,
 } from './verify.js';
 
+/** The options of `openMessage`: those of `verifyMessage`, and the depth. */
 export interface OpenOptions extends VerifyOptions {
   /** Maximum number of layers to unwrap (default 8; never more than the `maxMimeDepth` limit). */
   maxDepth?: number;
 }
 
+/** One layer `openMessage` unwrapped: an encryption layer or a signed one. */
 export type OpenLayer =
   | {
       type: 'enveloped' | 'authEnveloped';
@@ -56,6 +59,7 @@ export type OpenLayer =
       signers: SignerResult[];
     };
 
+/** What `openMessage` returns. */
 export interface OpenResult {
   /** The innermost entity, byte for byte. */
   content: Uint8Array;
@@ -80,6 +84,16 @@ function innerKind(bytes: Uint8Array, limits: Limits): ReturnType<typeof smimeKi
   }
 }
 
+/**
+ * Unwraps every S/MIME layer of a message, outermost first: decrypts enveloped layers with the store's
+ * identities and verifies signed layers as `verifyMessage` does, until the content is neither. Returns the
+ * innermost entity, each layer, and every signer.
+ *
+ * @example
+ * ```ts
+ * const { content, layers, signers, authenticated } = await openMessage(message, { store });
+ * ```
+ */
 export async function openMessage(message: Uint8Array | string, options: OpenOptions): Promise<OpenResult> {
   const maxDepth = options?.maxDepth ?? DEFAULT_DEPTH;
   if (!Number.isInteger(maxDepth) || maxDepth <= 0) throw new RangeError('openMessage: maxDepth must be a positive integer');
@@ -115,7 +129,7 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
       throw e;
     }
     if (type === OIDS.envelopedData || type === OIDS.authEnvelopedData) {
-      const opened = await openEnvelope(der, ctx.store.identities, ctx.crypto, {
+      const opened = await openEnvelope(der, storeInternals(ctx.store).identities(), ctx.crypto, {
         limits,
         accept: (content) => looksLikeMimeEntity(content, limits.maxHeaderBytes),
       });

@@ -15,7 +15,9 @@
  * - The signing identity must satisfy the algorithm policy (the store's, changed per call with `policy`): an RSA
  *   key below `minRsaBits` is not used.
  */
-import type { CertificateStore, Identity } from './store/store.js';
+import type { CertificateStore } from './store/store.js';
+import { storeInternals } from './store/internal.js';
+import { argumentError, checkOption } from './lib/args.js';
 import type { CertInfo } from './certs/cert_info.js';
 import { selectSigningIdentity, intermediatesFor } from './store/signing.js';
 import { buildSignedData, MICALG, signingHash, type HashName } from './cms/signed.js';
@@ -26,9 +28,14 @@ import { getCrypto, randomBytes } from './crypto/provider.js';
 import { equal, toBytes, toHex, concat, fromLatin1 as ascii } from './lib/bytes.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
 
-export type SignDigest = 'sha256' | 'sha384' | 'sha512';
+/** The digest algorithms `signMessage` signs with, spelled as WebCrypto spells them. */
+export type SignDigest = 'SHA-256' | 'SHA-384' | 'SHA-512';
 
+const SIGN_DIGESTS: readonly SignDigest[] = ['SHA-256', 'SHA-384', 'SHA-512'];
+
+/** The options of `signMessage`. */
 export interface SignOptions {
+  /** The store holding the signing identity (and its intermediates). */
   store: CertificateStore;
   /** Changes to the store's work limits for this call (`maxInputBytes` and the MIME limits apply; see `Limits`). */
   limits?: Partial<Limits>;
@@ -37,7 +44,7 @@ export interface SignOptions {
   /** multipart/signed (default) or opaque application/pkcs7-mime signed-data. */
   detached?: boolean;
   /**
-   * The digest algorithm for RSA and ECDSA signers. Default sha256. An Ed25519 signer always uses sha512, as
+   * The digest algorithm for RSA and ECDSA signers. Default 'SHA-256'. An Ed25519 signer always uses SHA-512, as
    * RFC 8419 requires.
    */
   digest?: SignDigest;
@@ -49,13 +56,13 @@ export interface SignOptions {
   crypto?: Crypto;
 }
 
-const HASHES: Record<SignDigest, HashName> = { sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' };
 
 /** The sender's current encryption certificate among their own identities (the newest that qualifies). */
 async function currentEncryptionCert(store: CertificateStore, address: string, at: Date): Promise<CertInfo | undefined> {
-  const own = store.identities.filter((i: Identity) => !i.info.isCA && i.info.emails.includes(address));
+  const internals = storeInternals(store);
+  const own = internals.identities().filter((i) => !i.info.isCA && i.info.emails.includes(address));
   const good: CertInfo[] = [];
-  for (const i of own) if ((await store.checkEncryptionCert(i.info, at)) === undefined) good.push(i.info);
+  for (const i of own) if ((await internals.checkEncryptionCert(i.info, at)) === undefined) good.push(i.info);
   good.sort((a, b) => b.notBefore.getTime() - a.notBefore.getTime());
   return good[0];
 }
@@ -101,15 +108,25 @@ function buildMultipartSigned(outerHeaders: Uint8Array, entity: Uint8Array, sign
   return concat([outerHeaders, head, entity, sigHead, encodeBase64Lines(signature, 76), tail]);
 }
 
+/**
+ * Signs a MIME message or entity with the sender's signing identity (chosen in the store for `options.from`):
+ * `multipart/signed` by default, `application/pkcs7-mime; smime-type=signed-data` with `detached: false`. The
+ * message headers stay outside; the signed entity is made canonical first. No usable identity:
+ * `CertificateNotFound`.
+ *
+ * @example
+ * ```ts
+ * const signed = await signMessage(mime, { store, from: 'alice@example.com', digest: 'SHA-384' });
+ * ```
+ */
 export async function signMessage(mime: Uint8Array | string, options: SignOptions): Promise<Uint8Array> {
   const { store } = options ?? ({} as SignOptions);
-  if (!store || !Array.isArray(store.identities)) throw new TypeError('signMessage: options.store is required');
-  if (typeof options.from !== 'string' || !options.from.includes('@')) throw new TypeError('signMessage: options.from must be an email address');
-  if (options.detached !== undefined && typeof options.detached !== 'boolean') throw new TypeError('signMessage: options.detached must be a boolean');
-  const digestName = options.digest ?? 'sha256';
-  const hash = HASHES[digestName];
-  if (!hash) throw new RangeError('signMessage: digest must be sha256, sha384 or sha512');
-  if (options.pss !== undefined && typeof options.pss !== 'boolean') throw new TypeError('signMessage: options.pss must be a boolean');
+  storeInternals(store, 'signMessage: options.store');
+  if (typeof options.from !== 'string' || !options.from.includes('@')) throw argumentError('signMessage: options.from', 'an email address');
+  checkOption('signMessage: options.detached', options.detached, 'boolean');
+  checkOption('signMessage: options.digest', options.digest, SIGN_DIGESTS);
+  const hash: HashName = options.digest ?? 'SHA-256';
+  checkOption('signMessage: options.pss', options.pss, 'boolean');
   const policy = resolvePolicyFor('signMessage: options.policy', store.policy, options.policy);
   const crypto = options.crypto ?? store.crypto;
   getCrypto(crypto);

@@ -8,7 +8,7 @@
  *   whose verify builds no chain by default), with RSA PKCS#1 v1.5, RSA-PSS (any hash, MGF1 hash and salt length
  *   the parameters state), ECDSA (P-256/384/521) or Ed25519 (RFC 8419);
  * - the algorithm policy (crypto/policy.ts: the store's, changed per call with `options.policy`): SHA-1/MD5 make a
- *   signer `invalid` ('weak-algorithm') unless `allowWeak`, an RSA key below `minRsaBits` too ('weak-key'), and an
+ *   signer `invalid` ('weak-algorithm') unless `policy.allowWeak`, an RSA key below `minRsaBits` too ('weak-key'), and an
  *   algorithm we don't implement (DSA…) gives 'unsupported-algorithm: <oid>';
  * - validity of the signer's certificate at the signing time (or now, without a signingTime);
  * - a chain from the message's certificates plus the store's, to one of the store's trust anchors, at that time;
@@ -25,6 +25,8 @@
  * signingTime so the newest message wins: from then on encryptMessage to that sender follows them.
  */
 import { chainProblems, type CertificateStore } from './store/store.js';
+import { storeInternals } from './store/internal.js';
+import { checkOption } from './lib/args.js';
 import type { PolicyOptions } from './path/policy_tree.js';
 import { checkPolicyOptions, revokedReason } from './path/path_validation.js';
 import { checkRevocation } from './path/revocation.js';
@@ -84,6 +86,7 @@ export const STATUS_PRECEDENCE: readonly Exclude<SignerStatus, 'valid'>[] = [
   'address-mismatch',
 ];
 
+/** The verdict on one signer of a message. */
 export interface SignerResult {
   /** The signer's address: the one matching From when there is one, else the certificate's first address. */
   email?: string;
@@ -91,6 +94,7 @@ export interface SignerResult {
   emails: string[];
   /** The signer's certificate; undefined when neither the message nor the store has it. */
   certificate?: X509Certificate;
+  /** The worst status that applies (see {@link SignerStatus}). */
   status: SignerStatus;
   /** The signingTime attribute, when present (a claim of the signer). */
   signingTime?: Date;
@@ -123,7 +127,9 @@ export interface SignerResult {
   signatureAlgorithm: string;
 }
 
+/** The options of `verifyMessage` (and, through `OpenOptions`, of `openMessage`). */
 export interface VerifyOptions {
+  /** The store with the trust anchors, intermediates and CRLs; valid signatures teach it (see `harvest`). */
   store: CertificateStore;
   /** WebCrypto implementation; default: the store's, else globalThis.crypto. */
   crypto?: Crypto;
@@ -132,8 +138,6 @@ export interface VerifyOptions {
    * `{ minRsaBits: 1024, allowWeak: true }` to accept an old RSA-1024/SHA-1 signature. See crypto/policy.ts.
    */
   policy?: Partial<AlgorithmPolicy>;
-  /** Shorthand for `policy: { allowWeak }` (it wins over `policy.allowWeak` when both are given). */
-  allowWeak?: boolean;
   /**
    * The time to verify at ("now"). Default: the store's clock. With `verifyAt: 'signing-time'` it is only the
    * fallback for messages without a signingTime.
@@ -165,9 +169,11 @@ export interface VerifyOptions {
   certificatePolicies?: PolicyOptions;
 }
 
+/** What `verifyMessage` returns. */
 export interface VerifyResult {
   /** The signed entity, byte for byte (for multipart/signed: the first part, CRLF). */
   content: Uint8Array;
+  /** One result per SignerInfo, in the message's order. */
   signers: SignerResult[];
   /** True for multipart/signed, false for opaque signed-data. */
   detached: boolean;
@@ -238,30 +244,19 @@ function checkAddresses(emails: readonly string[], ctx: VerifyContext): { email?
 
 function makeContext(options: VerifyOptions, headers: readonly Header[], what: string): VerifyContext {
   const { store } = options ?? ({} as VerifyOptions);
-  if (!store || typeof store.chain !== 'function') throw new TypeError(`${what}: options.store is required`);
-  if (options.allowWeak !== undefined && typeof options.allowWeak !== 'boolean') throw new TypeError(`${what}: options.allowWeak must be a boolean`);
-  const policy = resolvePolicyFor(
-    `${what}: options.policy`,
-    store.policy,
-    options.policy,
-    options.allowWeak === undefined ? undefined : { allowWeak: options.allowWeak },
-  );
-  if (options.at !== undefined && !(options.at instanceof Date && !Number.isNaN(options.at.getTime())))
-    throw new TypeError(`${what}: options.at must be a valid Date`);
-  if (options.verifyAt !== undefined && options.verifyAt !== 'now' && options.verifyAt !== 'signing-time')
-    throw new TypeError(`${what}: options.verifyAt must be 'now' or 'signing-time'`);
+  const internals = storeInternals(store, `${what}: options.store`);
+  const policy = resolvePolicyFor(`${what}: options.policy`, store.policy, options.policy);
+  checkOption(`${what}: options.at`, options.at, 'date');
+  checkOption(`${what}: options.verifyAt`, options.verifyAt, ['now', 'signing-time']);
+  checkOption(`${what}: options.harvest`, options.harvest, 'boolean');
+  checkOption(`${what}: options.crls`, options.crls, 'array');
   const limits = resolveLimits(`${what}: options.limits`, store.limits, options.limits);
   const crls: ParsedCrl[] = [];
   for (const c of options.crls ?? []) {
     for (const der of typeof c === 'string' ? pemCrlsOrThrow(c) : [c]) crls.push(parseCrl(der));
   }
-  for (const c of store.parsedCrls ?? store.crls ?? []) {
-    // Parsed by addCrl; one that got into the store some other way and does not parse is skipped, never fatal.
-    try {
-      const p = c instanceof Uint8Array ? parseCrl(c) : c;
-      if (typeof p.entriesFor === 'function' && p.issuer instanceof Uint8Array) crls.push(p);
-    } catch {}
-  }
+  // Parsed by addCrl.
+  crls.push(...internals.parsedCrls());
   return {
     store,
     crypto: options.crypto ?? store.crypto,
@@ -289,7 +284,8 @@ function pemCrlsOrThrow(text: string): Uint8Array[] {
 }
 
 async function findSignerCert(sid: CertRef, sd: ParsedSignedData, ctx: VerifyContext): Promise<CertInfo | undefined> {
-  const pools = [sd.certificates, ctx.store.allCertificates(), [...ctx.store.trustAnchors]];
+  const internals = storeInternals(ctx.store);
+  const pools = [sd.certificates, internals.allCertificates(), internals.trustAnchors()];
   for (const pool of pools) {
     for (const c of pool) if (refMatches(sid, c)) return c;
   }
@@ -359,7 +355,7 @@ async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo, conten
       return []; // a malformed CRL in a message is no CRL; it never makes the message unreadable
     }
   }), ...ctx.crls];
-  const chain = await ctx.store.chain(info, at, {
+  const chain = await storeInternals(ctx.store).chain(info, at, {
     extra: sd.certificates,
     allowWeak: ctx.policy.allowWeak,
     budget: ctx.pathBudget,
@@ -373,7 +369,7 @@ async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo, conten
   if (!chain.chain) for (const f of chainProblems(chain)) add(f.problem, f.reason);
   if (!chain.chain && !chain.findings && crls.length > 0) {
     // No path at all: still say when a CRL from a known issuer revokes the signer's certificate.
-    const pool = [...sd.certificates, ...ctx.store.allCertificates(), ...ctx.store.trustAnchors];
+    const pool = [...sd.certificates, ...storeInternals(ctx.store).allCertificates(), ...storeInternals(ctx.store).trustAnchors()];
     for (const issuer of pool.filter((c) => namesMatch(c.subject, info.issuer))) {
       const r = await checkRevocation({
         cert: info,
@@ -402,7 +398,7 @@ async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo, conten
   if (addr.problem !== undefined) add('address-mismatch', `address-mismatch: ${addr.problem}`);
   let certificate: X509Certificate | undefined;
   try {
-    certificate = ctx.store.x509(info);
+    certificate = storeInternals(ctx.store).x509(info);
   } catch {
     certificate = undefined; // parsed by smime-core, refused by @peculiar/x509: the result still says why
   }
@@ -428,7 +424,7 @@ const CONTENT_CIPHER_OIDS = new Set<string>([
 
 /** After a valid signature: learn the message's certificates and the sender's preferences. */
 function harvest(sd: ParsedSignedData, o: SignerOutcome, ctx: VerifyContext): void {
-  const { store } = ctx;
+  const store = storeInternals(ctx.store);
   // Only what concerns the signer: the certificates of its path, and its own other certificates (those naming one
   // of its addresses: its encryption certificate). Whatever else a message carries stays out of the store, so a
   // correspondent can't fill it with certificates that every later path building would have to look at.
@@ -511,6 +507,17 @@ export function verifyContext(options: VerifyOptions, headers: readonly Header[]
 }
 export type { VerifyContext };
 
+/**
+ * Verifies a signed message (`multipart/signed` or opaque signed-data): every signer gets a status (the worst that
+ * applies, see {@link SignerStatus}) and every finding in `reasons`. A message that does not verify is a result,
+ * not an error; only input that is not a signed message (or is malformed) throws.
+ *
+ * @example
+ * ```ts
+ * const { content, signers } = await verifyMessage(message, { store });
+ * if (signers.every((s) => s.status === 'valid')) show(content);
+ * ```
+ */
 export async function verifyMessage(message: Uint8Array | string, options: VerifyOptions): Promise<VerifyResult> {
   const bytes = toBytes(message, 'verifyMessage: message');
   const limits = inputLimits(bytes, `verifyMessage`, options?.store?.limits, options?.limits);

@@ -12,7 +12,9 @@ import { keyKind, type CertInfo } from './cert_info.js';
 
 /** A private key: PKCS#8 bytes, or a CryptoKey (which may be non-extractable). */
 export interface PrivateKeyRef {
+  /** The PKCS#8 PrivateKeyInfo (DER), when the key came from a file. */
   pkcs8?: Uint8Array;
+  /** The WebCrypto key, when the key was imported as one (it may be non-extractable). */
   cryptoKey?: CryptoKey;
 }
 

@@ -43,8 +43,8 @@ async function main(): Promise<void> {
   const alice = new CertificateStore();
   for (const name of ['alice-sign', 'alice-enc-2021', 'alice-enc-2023', 'alice-enc-2025']) {
     const [id] = await alice.importPkcs12(file(`identities/${name}.p12`), PASSWORD);
-    const expired = id!.info.notAfter.getTime() < Date.now();
-    say(`${name.padEnd(15)} serial ${id!.certificate.serialNumber}  valid ${id!.info.notBefore.toISOString().slice(0, 10)} → ${id!.info.notAfter.toISOString().slice(0, 10)}${expired ? '  (expired, kept for old mail)' : ''}`);
+    const expired = id!.certificate.notAfter.getTime() < Date.now();
+    say(`${name.padEnd(15)} serial ${id!.certificate.serialNumber}  valid ${id!.certificate.notBefore.toISOString().slice(0, 10)} → ${id!.certificate.notAfter.toISOString().slice(0, 10)}${expired ? '  (expired, kept for old mail)' : ''}`);
   }
   say('(alice-enc-2021.p12 is a legacy file: RC2-40 certificates, 3DES key, SHA-1 MAC, as Windows writes)');
   alice.addTrustAnchor(text('pki/root-ca.cert.pem'));
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
 
   step("Bob's store learnt Alice's encryption preference from her signed mail");
   const pref = bob.preference('alice@example.com');
-  say(`preferred encryption cert: serial ${pref?.certificate?.serialHex ?? '(none)'} (her signing cert is a different one)`);
+  say(`preferred encryption cert: serial ${pref?.certificate?.serialNumber ?? '(none)'} (her signing cert is a different one)`);
   const reply = await encryptMessage('Subject: Re: numbers\r\nContent-Type: text/plain\r\n\r\nThanks!\r\n', {
     store: bob,
     to: ['alice@example.com'],

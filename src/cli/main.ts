@@ -250,7 +250,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           store,
           from,
           detached: !a.single.has('opaque'),
-          digest: digest as SignDigest | undefined,
+          digest: digest === undefined ? undefined : (digest.toUpperCase().replace('SHA', 'SHA-') as SignDigest),
           pss: a.single.has('pss'),
         });
         report = { command: 'sign', from, detached: !a.single.has('opaque'), digest: digest ?? 'sha256' };

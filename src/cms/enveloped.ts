@@ -24,7 +24,7 @@ import { berLimits, DEFAULT_LIMITS, type Limits } from '../lib/limits.js';
 import { getCrypto, randomBytes } from '../crypto/provider.js';
 import type { CertInfo } from '../certs/cert_info.js';
 import { keyKind } from '../certs/cert_info.js';
-import type { Identity } from '../store/store.js';
+import type { StoredIdentity as Identity } from '../store/internal.js';
 import {
   children,
   decodeOid,

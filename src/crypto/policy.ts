@@ -21,6 +21,7 @@ export interface AlgorithmPolicy {
   allowWeak: boolean;
 }
 
+/** The default algorithm policy: RSA keys of at least 2048 bits, no SHA-1 or MD5 signatures. */
 export const DEFAULT_POLICY: Readonly<AlgorithmPolicy> = Object.freeze({ minRsaBits: 2048, allowWeak: false });
 
 /**

@@ -6,7 +6,16 @@
 
 let current: Crypto | undefined;
 
-/** Sets the default WebCrypto implementation used when a call passes no `crypto` option. */
+/**
+ * Sets the default WebCrypto implementation used when a call passes no `crypto` option (undefined: back to
+ * `globalThis.crypto`).
+ *
+ * @example
+ * ```ts
+ * import { Crypto } from '@peculiar/webcrypto';
+ * setCrypto(new Crypto());
+ * ```
+ */
 export function setCrypto(crypto: Crypto | undefined): void {
   if (crypto !== undefined && (typeof crypto !== 'object' || typeof crypto.subtle !== 'object')) {
     throw new TypeError('setCrypto: expected a WebCrypto Crypto object with a subtle property');
@@ -14,7 +23,14 @@ export function setCrypto(crypto: Crypto | undefined): void {
   current = crypto;
 }
 
-/** The Crypto to use: the argument, else the one set with setCrypto, else globalThis.crypto. */
+/**
+ * The Crypto to use: the argument, else the one set with setCrypto, else globalThis.crypto. None: TypeError.
+ *
+ * @example
+ * ```ts
+ * const digest = await getCrypto().subtle.digest('SHA-256', bytes);
+ * ```
+ */
 export function getCrypto(override?: Crypto): Crypto {
   const c = override ?? current ?? (globalThis as { crypto?: Crypto }).crypto;
   if (!c || !c.subtle) throw new TypeError('no WebCrypto implementation: pass options.crypto or call setCrypto()');

@@ -16,7 +16,8 @@
 import { CertificateNotFound } from '../errors.js';
 import { equal } from '../lib/bytes.js';
 import { canSignWith } from '../cms/signed.js';
-import type { CertificateStore, Identity } from './store.js';
+import type { CertificateStore } from './store.js';
+import { storeInternals, type StoredIdentity } from './internal.js';
 import { ekuAllowsEmail, isValidAt, keyKind, KU, type CertInfo } from '../certs/cert_info.js';
 import { rsaModulusBits } from '../certs/keys.js';
 import { keyPolicyProblem, type AlgorithmPolicy } from '../crypto/policy.js';
@@ -32,7 +33,7 @@ export function isDedicatedSigningCert(info: CertInfo): boolean {
 }
 
 /** Why an identity can't sign for the address now, or undefined when it can. */
-export function signingProblem(id: Identity, address: string, at: Date, policy: AlgorithmPolicy): string | undefined {
+export function signingProblem(id: StoredIdentity, address: string, at: Date, policy: AlgorithmPolicy): string | undefined {
   const info = id.info;
   if (!info.emails.includes(address)) return 'address';
   if (!isValidAt(info, at)) return 'expired';
@@ -54,11 +55,11 @@ export function selectSigningIdentity(
   from: string,
   at: Date = store.now(),
   policy: AlgorithmPolicy = store.policy,
-): Identity {
+): StoredIdentity {
   const address = from.trim().toLowerCase();
   const problems = new Set<string>();
-  const good: Identity[] = [];
-  for (const id of store.identities) {
+  const good: StoredIdentity[] = [];
+  for (const id of storeInternals(store).identities()) {
     const p = signingProblem(id, address, at, policy);
     if (p === undefined) good.push(id);
     else if (p !== 'address') problems.add(p);
@@ -80,10 +81,11 @@ export function selectSigningIdentity(
  * the certificates found by issuer-name matching, up to a self-issued one.
  */
 export async function intermediatesFor(store: CertificateStore, leaf: CertInfo, at: Date): Promise<CertInfo[]> {
-  const r = await store.chain(leaf, at);
-  if (r.chain) return r.chain.slice(1).filter((c) => !c.selfIssued && !store.trustAnchors.some((a) => equal(a.der, c.der)));
+  const internals = storeInternals(store);
+  const r = await internals.chain(leaf, at);
+  if (r.chain) return r.chain.slice(1).filter((c) => !c.selfIssued && !internals.trustAnchors().some((a) => equal(a.der, c.der)));
   const out: CertInfo[] = [];
-  const all = store.allCertificates();
+  const all = internals.allCertificates();
   let cur = leaf;
   for (let depth = 0; depth < 8 && !cur.selfIssued; depth++) {
     const issuer = all.find(

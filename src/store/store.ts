@@ -7,7 +7,9 @@
  */
 import { CertificateInvalid, MissingRecipientCertificatesError, SmimeError, type MissingReason } from '../errors.js';
 import { getCrypto } from '../crypto/provider.js';
-import { resolvePolicy, type AlgorithmPolicy } from '../crypto/policy.js';
+import { checkOption } from '../lib/args.js';
+import { registerStoreInternals, type StoreChainOptions, type StoredIdentity, type StoredPreference } from './internal.js';
+import { resolvePolicy, resolvePolicyFor, type AlgorithmPolicy } from '../crypto/policy.js';
 import { toBytes, toHex } from '../lib/bytes.js';
 import { x509, type X509Certificate } from '../certs/x509.js';
 import { certInfo, ekuAllowsEmail, hasKeyUsage, isValidAt, keyKind, KU, type CertInfo } from '../certs/cert_info.js';
@@ -23,9 +25,9 @@ import { PathBudget, resolveLimits, type Limits } from '../lib/limits.js';
 
 /** A certificate of the user's own, with its private key. */
 export interface Identity {
+  /** The certificate. */
   certificate: X509Certificate;
-  /** The parsed fields smime-core uses. */
-  info: CertInfo;
+  /** The private key: PKCS#8 bytes or a CryptoKey. */
   key: PrivateKeyRef;
   /** Where it came from, for reports: 'pkcs12', 'pem' or 'cryptokey'. */
   source: string;
@@ -34,17 +36,20 @@ export interface Identity {
 /** What a correspondent's signed mail said about them (filled by signature verification). */
 export interface ContactPreference {
   /** The preferred encryption certificate (RFC 8551 §2.5.3 / Microsoft 1.3.6.1.4.1.311.16.4). */
-  certificate?: CertInfo;
+  certificate?: X509Certificate;
   /** Content-encryption algorithm OIDs the correspondent advertises, strongest first. */
   capabilities?: string[];
   /** The signingTime of the message the preference came from. */
   signingTime: Date;
 }
 
+/** The options of `new CertificateStore(options)`. */
 export interface CertificateStoreOptions {
+  /** WebCrypto implementation for everything done with this store; default: `getCrypto()` (globalThis.crypto). */
   crypto?: Crypto;
   /** The clock for validity checks. Default: `() => new Date()`. */
   now?: () => Date;
+  /** The algorithm policy (see `AlgorithmPolicy`), over `DEFAULT_POLICY`; each call may change it with `options.policy`. */
   policy?: Partial<AlgorithmPolicy>;
   /** Work limits for everything done with this store (see `Limits`); each call may change them with `options.limits`. */
   limits?: Partial<Limits>;
@@ -54,28 +59,6 @@ export interface CertificateStoreOptions {
    * RFC 5280's (any policy, nothing required or inhibited).
    */
   certificatePolicies?: PolicyOptions;
-}
-
-/** What `CertificateStore.chain` may be told besides the certificate and the time. */
-export interface StoreChainOptions {
-  /** More certificates for path building (a message's). */
-  extra?: readonly CertInfo[];
-  /** Accept MD5/SHA-1 certificate and CRL signatures; default: the store's policy. */
-  allowWeak?: boolean;
-  /** The verification call's budget; default: a fresh one with the store's limits. */
-  budget?: PathBudget;
-  /** Default: the store's. */
-  crypto?: Crypto;
-  /** CRLs to check revocation with; default: the store's (addCrl). */
-  crls?: readonly ParsedCrl[];
-  /** Default: the store's `certificatePolicies`. */
-  certificatePolicies?: PolicyOptions;
-  /** Judge revocation at a claimed signing time (VerifyOptions.verifyAt). */
-  atSigningTime?: boolean;
-  /** The time CRLs must be current at, when not `at` (verifying at a signing time: now). */
-  crlTime?: Date;
-  /** Check the certificate's own validity (default true). */
-  leafValidity?: boolean;
 }
 
 /** What `CertificateStore.verifyCertificate` may be told. */
@@ -88,8 +71,11 @@ export interface VerifyCertificateOptions {
   at?: Date;
   /** The initial policy inputs (RFC 5280 §6.1.1); default: the store's `certificatePolicies`. */
   certificatePolicies?: PolicyOptions;
-  /** Accept MD5/SHA-1 signatures on the path; default: the store's policy. */
-  allowWeak?: boolean;
+  /**
+   * The algorithm policy for this call, layered over the store's: its `allowWeak` accepts MD5/SHA-1 signatures on
+   * the path (certificates and CRLs).
+   */
+  policy?: Partial<AlgorithmPolicy>;
   /** Work limits for this call. */
   limits?: Partial<Limits>;
 }
@@ -121,32 +107,78 @@ export interface StoreInputOptions {
   limits?: Partial<Limits>;
 }
 
+/** The result of `CertificateStore.findEncryptionCertificate`: the certificate, or why there is none. */
 export interface EncryptionSelection {
-  certificate?: CertInfo;
+  /** The encryption certificate, when one qualifies. */
+  certificate?: X509Certificate;
+  /** Why no certificate qualifies (absent when one does). */
   reason?: MissingReason;
 }
 
+/**
+ * The user's own identities (certificate and private key), other people's certificates, intermediates, trust
+ * anchors, CRLs, and what signed mail taught about each correspondent. Every operation takes one as
+ * `options.store`. Identities are never dropped when they expire, so old mail still opens.
+ *
+ * @example
+ * ```ts
+ * const store = new CertificateStore();
+ * await store.importPkcs12(p12Bytes, 'password');
+ * store.addTrustAnchor(rootPem);
+ * await store.addCertificate(bobPem);
+ * const sel = await store.findEncryptionCertificate('bob@example.com');
+ * ```
+ */
 export class CertificateStore {
-  readonly #identities: Identity[] = [];
+  readonly #identities: StoredIdentity[] = [];
+  readonly #public = new WeakMap<StoredIdentity, Identity>();
   readonly #certs = new Map<string, CertInfo>();
   readonly #anchors = new Map<string, CertInfo>();
-  readonly #prefs = new Map<string, ContactPreference>();
+  readonly #prefs = new Map<string, StoredPreference>();
   readonly #crls: ParsedCrl[] = [];
   readonly #x509 = new WeakMap<CertInfo, X509Certificate>();
+  /** The WebCrypto implementation given to the constructor (undefined: `getCrypto()`'s). */
   readonly crypto: Crypto | undefined;
+  /** The clock for validity checks. */
   readonly now: () => Date;
+  /** The store's algorithm policy: `DEFAULT_POLICY` with the constructor's changes. */
   readonly policy: AlgorithmPolicy;
   /** The store's work limits: the defaults with the constructor's changes. */
   readonly limits: Limits;
   /** The initial policy inputs for every path this store validates (see CertificateStoreOptions). */
   readonly certificatePolicies: PolicyOptions | undefined;
 
+  /**
+   * An empty store.
+   *
+   * @example
+   * ```ts
+   * const store = new CertificateStore({ policy: { minRsaBits: 3072 }, limits: { maxInputBytes: 10_000_000 } });
+   * ```
+   */
   constructor(options: CertificateStoreOptions = {}) {
+    checkOption('CertificateStore: options', options, 'object', true);
     this.certificatePolicies = checkPolicyOptions('CertificateStore: options.certificatePolicies', options.certificatePolicies);
+    checkOption('CertificateStore: options.now', options.now, 'function');
     this.crypto = options.crypto;
     this.now = options.now ?? (() => new Date());
     this.policy = resolvePolicy(options.policy);
     this.limits = resolveLimits('CertificateStore: options.limits', options.limits);
+    registerStoreInternals(this, {
+      identities: () => this.#identities,
+      allCertificates: () => this.#allCertificates(),
+      trustAnchors: () => [...this.#anchors.values()],
+      parsedCrls: () => [...this.#crls],
+      learnCertificate: (info) => this.#addCert(info),
+      preference: (email) => this.#prefs.get(email.toLowerCase()),
+      setPreference: (email, pref) => this.#setPreference(email, pref),
+      x509: (info) => this.#toX509(info),
+      chain: (info, at, opts) => this.#chain(info, at, opts),
+      checkEncryptionCert: (info, at) => this.#checkEncryptionCert(info, at),
+      findEncryptionCertificate: (email, at) => this.#findEncryptionCertificate(email, at),
+      selectRecipients: (emails, at) => this.#selectRecipients(emails, at),
+      cryptoImpl: () => getCrypto(this.crypto),
+    });
   }
 
   // ------------------------------------------------------------------------------------------------------------
@@ -157,9 +189,14 @@ export class CertificateStore {
    * issuing CAs) become intermediates. PBES2 and the legacy 3DES/RC2 PBEs are read. Returns the new identities.
    * A wrong password throws `Pkcs12BadPassword` (ERR_PKCS12_BAD_PASSWORD); a file above the store's limits
    * (`maxInputBytes`, `maxPbkdf2Iterations`, `maxPkcs12KdfWork`) throws `Pkcs12LimitExceeded` before the work.
+   *
+   * @example
+   * ```ts
+   * const [me] = await store.importPkcs12(await readFile('alice.p12'), 'password');
+   * ```
    */
   async importPkcs12(bytes: Uint8Array | ArrayBuffer, password: string, options?: StoreInputOptions): Promise<Identity[]> {
-    if (typeof password !== 'string') throw new TypeError('importPkcs12: password must be a string');
+    checkOption('importPkcs12: password', password, 'string', true);
     const p12 = await parsePkcs12(toBytes(bytes, 'importPkcs12'), password, this.crypto, this.#limitsFor(options, 'importPkcs12'));
     const certs = p12.certs.map((c) => ({ ...c, info: certInfo(c.der) }));
     const used = new Set<number>();
@@ -186,6 +223,11 @@ export class CertificateStore {
    * Imports an identity from a certificate (PEM or DER) and its private key: PKCS#8 (PEM or DER) or a CryptoKey,
    * which may be non-extractable. A PEM file holding both the certificate and the key can be passed as `cert`
    * alone. Extra certificates in the PEM become intermediates.
+   *
+   * @example
+   * ```ts
+   * const me = await store.importIdentity(certPem, keyPem);
+   * ```
    */
   async importIdentity(cert: PemOrDer, key?: PemOrDer | CryptoKey, options?: StoreInputOptions): Promise<Identity> {
     const ders = this.#loadCertificates(cert, 'importIdentity', options);
@@ -209,18 +251,30 @@ export class CertificateStore {
   /**
    * Adds other people's certificates and intermediates: PEM, DER or a PEM bundle. Returns what was added. Above
    * `maxInputBytes`, or a bundle of more than `maxPemCertificates`: CMSLimitExceeded.
+   *
+   * @example
+   * ```ts
+   * await store.addCertificate(bobPem);
+   * ```
    */
   async addCertificate(pemOrDer: PemOrDer, options?: StoreInputOptions): Promise<X509Certificate[]> {
-    return this.#loadCertificates(pemOrDer, 'addCertificate', options).map((d) => this.x509(this.#addCert(certInfo(d))));
+    return this.#loadCertificates(pemOrDer, 'addCertificate', options).map((d) => this.#toX509(this.#addCert(certInfo(d))));
   }
 
-  /** Adds trust anchors (roots deployed by an administrator): PEM, DER or a PEM bundle. Limits as addCertificate. */
+  /**
+   * Adds trust anchors (roots deployed by an administrator): PEM, DER or a PEM bundle. Limits as addCertificate.
+   *
+   * @example
+   * ```ts
+   * store.addTrustAnchor(rootPem);
+   * ```
+   */
   addTrustAnchor(pemOrDer: PemOrDer, options?: StoreInputOptions): X509Certificate[] {
     return this.#loadCertificates(pemOrDer, 'addTrustAnchor', options).map((d) => {
       const info = certInfo(d);
       const k = toHex(info.der.subarray(Math.max(0, info.der.length - 64))) + ':' + info.der.length;
       if (!this.#anchors.has(k)) this.#anchors.set(k, info);
-      return this.x509(this.#anchors.get(k)!);
+      return this.#toX509(this.#anchors.get(k)!);
     });
   }
 
@@ -229,6 +283,11 @@ export class CertificateStore {
    * against the CRLs a message carries. Returns how many were added. Each CRL is parsed here: one that is not a
    * well-formed CertificateList throws `CertificateInvalid` and none of the input is added. Above `maxInputBytes`:
    * CMSLimitExceeded. (Whether a CRL is signed by its issuer is checked when it is used.)
+   *
+   * @example
+   * ```ts
+   * store.addCrl(crlDer);
+   * ```
    */
   addCrl(pemOrDer: PemOrDer, options?: StoreInputOptions): number {
     checkInputSize(pemOrDer, this.#limitsFor(options, 'addCrl').maxInputBytes, 'addCrl');
@@ -248,11 +307,6 @@ export class CertificateStore {
     return this.#crls.map((c) => c.der.slice());
   }
 
-  /** The CRLs added with addCrl, parsed (what verifyMessage uses). */
-  get parsedCrls(): readonly ParsedCrl[] {
-    return [...this.#crls];
-  }
-
   #loadCertificates(input: PemOrDer, what: string, options?: StoreInputOptions): Uint8Array[] {
     const limits = this.#limitsFor(options, what);
     checkInputSize(input, limits.maxInputBytes, what);
@@ -266,10 +320,12 @@ export class CertificateStore {
 
   #addIdentity(info: CertInfo, key: PrivateKeyRef, source: string): Identity {
     const existing = this.#identities.find((i) => sameCert(i.info, info));
-    if (existing) return existing;
-    const id: Identity = { certificate: this.x509(info), info, key, source };
-    this.#identities.push(id);
-    return id;
+    if (existing) return this.#public.get(existing)!;
+    const certificate = this.#toX509(info);
+    const stored: StoredIdentity = { certificate, info, key, source };
+    this.#identities.push(stored);
+    this.#public.set(stored, { certificate, key, source });
+    return this.#public.get(stored)!;
   }
 
   #addCert(info: CertInfo): CertInfo {
@@ -280,16 +336,11 @@ export class CertificateStore {
     return info;
   }
 
-  /** Adds a certificate learnt from a message (signature harvesting). Internal use. */
-  learnCertificate(info: CertInfo): CertInfo {
-    return this.#addCert(info);
-  }
-
   // ------------------------------------------------------------------------------------------------------------
   // Views
 
   /** The @peculiar/x509 object for a certificate (cached). */
-  x509(info: CertInfo): X509Certificate {
+  #toX509(info: CertInfo): X509Certificate {
     let c = this.#x509.get(info);
     if (!c) {
       try {
@@ -304,24 +355,36 @@ export class CertificateStore {
 
   /** Every identity, current and expired, in import order. */
   get identities(): readonly Identity[] {
-    return this.#identities;
+    return this.#identities.map((i) => this.#public.get(i)!);
   }
 
   /** Every certificate the store knows: identities' certificates, others', intermediates. */
-  allCertificates(): CertInfo[] {
+  #allCertificates(): CertInfo[] {
     return [...this.#identities.map((i) => i.info), ...this.#certs.values()];
   }
 
-  get trustAnchors(): readonly CertInfo[] {
-    return [...this.#anchors.values()];
+  /** The trust anchors (added with addTrustAnchor). */
+  get trustAnchors(): readonly X509Certificate[] {
+    return [...this.#anchors.values()].map((c) => this.#toX509(c));
   }
 
+  /**
+   * What a correspondent's signed mail said about them (harvested by verifyMessage and openMessage): the preferred
+   * encryption certificate, the advertised content ciphers, and when.
+   *
+   * @example
+   * ```ts
+   * const caps = store.preference('bob@example.com')?.capabilities;
+   * ```
+   */
   preference(email: string): ContactPreference | undefined {
-    return this.#prefs.get(email.toLowerCase());
+    checkOption('preference: email', email, 'string', true);
+    const p = this.#prefs.get(email.toLowerCase());
+    if (!p) return undefined;
+    return { ...(p.certificate ? { certificate: this.#toX509(p.certificate) } : {}), ...(p.capabilities ? { capabilities: p.capabilities } : {}), signingTime: p.signingTime };
   }
 
-  /** Records what a correspondent's signed mail said; the newest signingTime wins. Returns true when recorded. */
-  setPreference(email: string, pref: ContactPreference): boolean {
+  #setPreference(email: string, pref: StoredPreference): boolean {
     const k = email.toLowerCase();
     const had = this.#prefs.get(k);
     if (had && had.signingTime.getTime() > pref.signingTime.getTime()) return false;
@@ -333,7 +396,7 @@ export class CertificateStore {
   // Selection
 
   /** Whether `info` may encrypt to its owner now, and if not, why. */
-  async checkEncryptionCert(info: CertInfo, at: Date = this.now()): Promise<MissingReason | undefined> {
+  async #checkEncryptionCert(info: CertInfo, at: Date = this.now()): Promise<MissingReason | undefined> {
     if (!isValidAt(info, at)) return 'expired';
     const kind = keyKind(info);
     if (kind === 'rsa') {
@@ -346,7 +409,7 @@ export class CertificateStore {
     if (this.#anchors.size > 0) {
       // One budget per certificate checked; 'path-building-limit' (like 'weak-algorithm') makes it 'untrusted'.
       // A revoked certificate, or one whose revocation cannot be established while CRLs are in play, is untrusted.
-      const r = await this.chain(info, at);
+      const r = await this.#chain(info, at);
       if (!r.chain) return r.problem === 'expired' ? 'expired' : 'untrusted';
     }
     return undefined;
@@ -358,8 +421,8 @@ export class CertificateStore {
    * verification call, shared by its signers); without one, a fresh budget with the store's limits. Past the budget
    * the problem is 'path-building-limit'. Signatures are checked with `options.crypto`, else the store's.
    */
-  chain(info: CertInfo, at: Date, options: StoreChainOptions = {}): Promise<ChainResult> {
-    return buildChain(info, [...(options.extra ?? []), ...this.allCertificates()], this.trustAnchors, at, {
+  #chain(info: CertInfo, at: Date, options: StoreChainOptions = {}): Promise<ChainResult> {
+    return buildChain(info, [...(options.extra ?? []), ...this.#allCertificates()], [...this.#anchors.values()], at, {
       allowWeak: options.allowWeak ?? this.policy.allowWeak,
       crypto: options.crypto ?? this.crypto,
       budget: options.budget ?? new PathBudget(this.limits),
@@ -377,6 +440,12 @@ export class CertificateStore {
    * pathLenConstraint, keyUsage, name constraints, certificate policies (with `options.certificatePolicies`),
    * unknown critical extensions, and revocation by the store's CRLs and `options.crls`. Malformed input throws
    * `CertificateInvalid`; a certificate that does not validate is a verdict with its reasons, not an error.
+   *
+   * @example
+   * ```ts
+   * const v = await store.verifyCertificate(certPem, { intermediates: [caPem] });
+   * if (v.status !== 'valid') console.log(v.reasons);
+   * ```
    */
   async verifyCertificate(certificate: PemOrDer, options: VerifyCertificateOptions = {}): Promise<CertificateVerification> {
     const limits = this.#limitsFor(options, 'verifyCertificate');
@@ -399,12 +468,12 @@ export class CertificateStore {
         throw new CertificateInvalid(`verifyCertificate: malformed CRL: ${e.message}`, { cause: e });
       }
     }
-    if (options.at !== undefined && !(options.at instanceof Date && !Number.isNaN(options.at.getTime())))
-      throw new TypeError('verifyCertificate: options.at must be a valid Date');
-    const r = await this.chain(leaf, options.at ?? this.now(), {
+    checkOption('verifyCertificate: options.at', options.at, 'date');
+    const policy = resolvePolicyFor('verifyCertificate: options.policy', this.policy, options.policy);
+    const r = await this.#chain(leaf, options.at ?? this.now(), {
       extra,
       crls,
-      allowWeak: options.allowWeak,
+      allowWeak: policy.allowWeak,
       budget: new PathBudget(limits),
       certificatePolicies: checkPolicyOptions('verifyCertificate: options.certificatePolicies', options.certificatePolicies),
     });
@@ -418,17 +487,29 @@ export class CertificateStore {
    * The encryption certificate for an address: the preferred one from the person's signed mail when it still
    * qualifies, else the newest (by notBefore) of those that qualify. When none qualifies, the reason of the
    * closest candidate: untrusted, then wrong-usage, then expired; 'none' when no certificate names the address.
+   *
+   * @example
+   * ```ts
+   * const { certificate, reason } = await store.findEncryptionCertificate('bob@example.com');
+   * ```
    */
-  async findEncryptionCertificate(email: string, at: Date = this.now()): Promise<EncryptionSelection> {
+  async findEncryptionCertificate(email: string, at?: Date): Promise<EncryptionSelection> {
+    checkOption('findEncryptionCertificate: email', email, 'string', true);
+    checkOption('findEncryptionCertificate: at', at, 'date');
+    const sel = await this.#findEncryptionCertificate(email, at);
+    return sel.certificate ? { certificate: this.#toX509(sel.certificate) } : sel.reason ? { reason: sel.reason } : {};
+  }
+
+  async #findEncryptionCertificate(email: string, at: Date = this.now()): Promise<{ certificate?: CertInfo; reason?: MissingReason }> {
     const addr = email.trim().toLowerCase();
-    const candidates = dedupe(this.allCertificates().filter((c) => !c.isCA && c.emails.includes(addr)));
+    const candidates = dedupe(this.#allCertificates().filter((c) => !c.isCA && c.emails.includes(addr)));
     if (candidates.length === 0) return { reason: 'none' };
     const pref = this.#prefs.get(addr)?.certificate;
-    if (pref && (await this.checkEncryptionCert(pref, at)) === undefined) return { certificate: pref };
+    if (pref && (await this.#checkEncryptionCert(pref, at)) === undefined) return { certificate: pref };
     const good: CertInfo[] = [];
     const reasons = new Set<MissingReason>();
     for (const c of candidates) {
-      const r = await this.checkEncryptionCert(c, at);
+      const r = await this.#checkEncryptionCert(c, at);
       if (r === undefined) good.push(c);
       else reasons.add(r);
     }
@@ -442,15 +523,28 @@ export class CertificateStore {
 
   /**
    * The encryption certificates for every address, or MissingRecipientCertificatesError naming **every** address
-   * that has none. Duplicate addresses (in any case) are selected once.
+   * that has none. Duplicate addresses (in any case) are selected once; the map's keys are the addresses in lower
+   * case.
+   *
+   * @example
+   * ```ts
+   * const certs = await store.selectRecipients(['bob@example.com', 'carol@example.com']);
+   * ```
    */
-  async selectRecipients(emails: readonly string[], at: Date = this.now()): Promise<Map<string, CertInfo>> {
+  async selectRecipients(emails: readonly string[], at?: Date): Promise<Map<string, X509Certificate>> {
+    checkOption('selectRecipients: emails', emails, 'array', true);
+    checkOption('selectRecipients: at', at, 'date');
+    const sel = await this.#selectRecipients(emails, at);
+    return new Map([...sel].map(([a, c]) => [a, this.#toX509(c)]));
+  }
+
+  async #selectRecipients(emails: readonly string[], at: Date = this.now()): Promise<Map<string, CertInfo>> {
     const out = new Map<string, CertInfo>();
     const missing: Record<string, MissingReason> = {};
     for (const e of emails) {
       const addr = e.trim().toLowerCase();
       if (out.has(addr) || addr in missing) continue;
-      const sel = await this.findEncryptionCertificate(addr, at);
+      const sel = await this.#findEncryptionCertificate(addr, at);
       if (sel.certificate) out.set(addr, sel.certificate);
       else missing[addr] = sel.reason ?? 'none';
     }
@@ -458,14 +552,6 @@ export class CertificateStore {
     return out;
   }
 
-  /** The identities whose certificate matches a predicate (used for decryption: expired ones included). */
-  identitiesFor(pred: (i: Identity) => boolean): Identity[] {
-    return this.#identities.filter(pred);
-  }
-
-  get cryptoImpl(): Crypto {
-    return getCrypto(this.crypto);
-  }
 }
 
 function certKey(info: CertInfo): string {

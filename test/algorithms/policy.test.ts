@@ -1,5 +1,5 @@
 /**
- * The algorithm policy (src/crypto/policy.ts), per store and per call (`options.policy`, `allowWeak` as shorthand),
+ * The algorithm policy (src/crypto/policy.ts), per store and per call (`options.policy`),
  * each default with a case that breaks it:
  * - RSA below 2048 bits: a 1024-bit signer is `invalid` ('weak-key') and is not chosen to sign, unless
  *   `minRsaBits` allows it; a stricter per-call policy (3072) refuses a 2048-bit signer both ways;
@@ -119,13 +119,10 @@ describe.runIf(OPENSSL)('RSA key size and weak hashes, per store and per call', 
     expect(await statusOf(out, { policy: { minRsaBits: 3072 } })).toEqual(['invalid', ['weak-key']]);
   });
 
-  it('SHA-1: invalid (weak-algorithm) unless allowWeak, as policy or shorthand, per call or per store', async () => {
+  it('SHA-1: invalid (weak-algorithm) unless allowWeak, per call or per store', async () => {
     const signed = opensslSign(pki, 'alice-sign', MESSAGE, ['-md', 'sha1']);
     expect(await statusOf(signed)).toEqual(['invalid', ['weak-algorithm']]);
     expect(await statusOf(signed, { policy: { allowWeak: true } })).toEqual(['valid', []]);
-    expect(await statusOf(signed, { allowWeak: true })).toEqual(['valid', []]);
-    // The shorthand wins over policy.allowWeak.
-    expect(await statusOf(signed, { allowWeak: false, policy: { allowWeak: true } })).toEqual(['invalid', ['weak-algorithm']]);
     const lax = new CertificateStore({ policy: { allowWeak: true } });
     lax.addTrustAnchor(pki.root.certPem);
     expect(await statusOf(signed, {}, lax)).toEqual(['valid', []]);
@@ -139,7 +136,7 @@ describe.runIf(OPENSSL)('RSA key size and weak hashes, per store and per call', 
       return;
     }
     expect(await statusOf(r.stdout)).toEqual(['invalid', ['weak-algorithm']]);
-    expect(await statusOf(r.stdout, { allowWeak: true })).toEqual(['valid', []]);
+    expect(await statusOf(r.stdout, { policy: { allowWeak: true } })).toEqual(['valid', []]);
   });
 
   it('openMessage takes the same per-call policy', async () => {
@@ -157,7 +154,7 @@ describe.runIf(OPENSSL)('RSA key size and weak hashes, per store and per call', 
     const signed = opensslSign(pki, 'alice-sign', MESSAGE);
     await expect(verifyMessage(signed, { store, policy: { minRsaBits: 100 } })).rejects.toBeInstanceOf(RangeError);
     await expect(verifyMessage(signed, { store, policy: 'lax' as never })).rejects.toBeInstanceOf(TypeError);
-    await expect(verifyMessage(signed, { store, allowWeak: 1 as never })).rejects.toBeInstanceOf(TypeError);
+    await expect(verifyMessage(signed, { store, policy: { allowWeak: 1 as never } })).rejects.toBeInstanceOf(TypeError);
     await expect(signMessage(MESSAGE, { store, from: 'alice@example.com', policy: { minRsaBits: -1 } })).rejects.toBeInstanceOf(RangeError);
     await expect(openMessage(signed, { store, policy: { allowWeak: 'no' as never } })).rejects.toBeInstanceOf(TypeError);
   });
@@ -182,13 +179,13 @@ describe.runIf(HAVE)('RFC 4134 examples under the policy', () => {
       expect(def.signers[0]!.reasons).toContain('weak-key');
       expect(def.signers[0]!.reasons.filter((r) => /mismatch|unsupported/.test(r))).toEqual([]);
       // Each relaxation alone leaves the other finding.
-      const weakOnly = await verifyMessage(v(f), { store: store(), harvest: false, allowWeak: true });
+      const weakOnly = await verifyMessage(v(f), { store: store(), harvest: false, policy: { allowWeak: true } });
       expect([weakOnly.signers[0]!.status, weakOnly.signers[0]!.reasons]).toEqual(['invalid', ['weak-key']]);
       const sizeOnly = await verifyMessage(v(f), { store: store(), harvest: false, policy: { minRsaBits: 1024 } });
       expect(sizeOnly.signers[0]!.status).toBe('invalid');
       expect(sizeOnly.signers[0]!.reasons).toContain('weak-algorithm');
       // Both: valid (the chain to CarlRSASelf.cer is SHA-1 too, which allowWeak accepts).
-      for (const opts of [{ policy: { allowWeak: true, minRsaBits: 1024 } }, { allowWeak: true, policy: { minRsaBits: 1024 } }]) {
+      for (const opts of [{ policy: { allowWeak: true, minRsaBits: 1024 } }]) {
         const ok = await verifyMessage(v(f), { store: store(), harvest: false, ...opts });
         expect(ok.signers.map((s) => [s.status, s.reasons, s.email, s.digestAlgorithm])).toEqual([
           ['valid', [], 'alicersa@example.com', 'SHA-1'],

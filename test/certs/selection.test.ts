@@ -10,7 +10,7 @@ const serialOf = (name: string) => certInfo(loadCertificates(certPem(name))[0]!)
 
 async function select(store: CertificateStore, email: string) {
   const s = await store.findEncryptionCertificate(email);
-  return { serial: s.certificate?.serialHex, reason: s.reason };
+  return { serial: s.certificate?.serialNumber.toLowerCase(), reason: s.reason };
 }
 
 describe('encryption certificate selection', () => {

@@ -250,7 +250,7 @@ describe('interop matrix, inbound: vectors/manifest.json through the API and the
           const pref = e.expect.encryptionKeyPreference;
           if (pref) {
             const p = store.preference(e.expect.signer!);
-            expect(p?.certificate?.serialHex.toLowerCase()).toBe(IDS[pref]!.serialHex.toLowerCase());
+            expect(p?.certificate?.serialNumber.toLowerCase()).toBe(IDS[pref]!.serialHex.toLowerCase());
             expect(p?.capabilities?.length ?? 0).toBeGreaterThan(0);
           }
         });

@@ -7,7 +7,7 @@
  *
  * Conventions:
  * - Old real-world mail is SHA-1 (and often RSA-1024): each such vector is checked twice, with the default policy
- *   (`invalid`, 'weak-algorithm', plus 'weak-key' for RSA-1024 keys) and with `allowWeak: true`, the right
+ *   (`invalid`, 'weak-algorithm', plus 'weak-key' for RSA-1024 keys) and with `policy: { allowWeak: true }`, the right
  *   trust anchor, a store policy of `minRsaBits: 1024` where the key is 1024 bits, and `at` = the signing time
  *   (`at` only matters for messages without a signingTime attribute: verifyMessage checks validity at the
  *   signingTime when there is one).
@@ -139,7 +139,7 @@ describe.skipIf(!HAVE)('public signed vectors', () => {
         expect(s.reasons).toContain('chain-weak-algorithm'); // Alice's certificate is sha1WithRSA-signed too
       });
       it(`${f} ${what}: allowWeak, minRsaBits 1024, Carl RSA anchor → valid`, async () => {
-        const r = await verify(`rfc4134/${f}`, { anchors: [CARL_RSA], minRsaBits: 1024 }, { allowWeak: true, at: RFC_DATE });
+        const r = await verify(`rfc4134/${f}`, { anchors: [CARL_RSA], minRsaBits: 1024 }, { policy: { allowWeak: true }, at: RFC_DATE });
         expect(text(r.content)).toBe(EX_CONTENT);
         expect(r.detached).toBe(false);
         const s = only(r);
@@ -150,7 +150,7 @@ describe.skipIf(!HAVE)('public signed vectors', () => {
       });
     }
     it('4.2.bin with allowWeak but the default minRsaBits (2048) → invalid (weak-key)', async () => {
-      const s = only(await verify('rfc4134/4.2.bin', { anchors: [CARL_RSA] }, { allowWeak: true, at: RFC_DATE }));
+      const s = only(await verify('rfc4134/4.2.bin', { anchors: [CARL_RSA] }, { policy: { allowWeak: true }, at: RFC_DATE }));
       expect(s.status).toBe('invalid');
       expect(s.reasons).toHaveLength(1);
       expect(s.reasons[0]).toMatch(WEAK_KEY);
@@ -168,7 +168,7 @@ describe.skipIf(!HAVE)('public signed vectors', () => {
       ['4.8.eml', 'S/MIME multipart/signed (4.3 as smime.p7s), DSA + SHA-1', ['alicedss@example.com']],
     ] as const) {
       it(`${f} ${what}: reported as unsupported (DSA)`, async () => {
-        const r = await verify(`rfc4134/${f}`, { anchors: [CARL_DSS] }, { allowWeak: true, at: RFC_DATE });
+        const r = await verify(`rfc4134/${f}`, { anchors: [CARL_DSS] }, { policy: { allowWeak: true }, at: RFC_DATE });
         // Each signer's certificate was found (for 4.7 by its subject key identifier).
         expect(r.signers.map((s) => s.email)).toEqual(signers);
         for (const s of r.signers) {
@@ -370,7 +370,7 @@ describe.skipIf(!HAVE)('public signed vectors', () => {
       });
       it(`${f}: allowWeak, at its signing time, Actalis root → valid`, async () => {
         const root = embeddedCert(`${SJ}/${f}`, ACTALIS_ROOT);
-        const r = await verify(`${SJ}/${f}`, { anchors: [root] }, { allowWeak: true, at: new Date(signed) });
+        const r = await verify(`${SJ}/${f}`, { anchors: [root] }, { policy: { allowWeak: true }, at: new Date(signed) });
         expect(r.detached).toBe(detached);
         const s = only(r);
         expect(s.status).toBe('valid');
@@ -379,7 +379,7 @@ describe.skipIf(!HAVE)('public signed vectors', () => {
         expect(s.signingTime?.toISOString()).toBe(signed);
       });
       it(`${f}: allowWeak without the Actalis root → untrusted`, async () => {
-        const s = only(await verify(`${SJ}/${f}`, {}, { allowWeak: true, at: new Date(signed) }));
+        const s = only(await verify(`${SJ}/${f}`, {}, { policy: { allowWeak: true }, at: new Date(signed) }));
         expect(s.status).toBe('untrusted');
         expect(s.reasons).toEqual(['no-chain-to-trust-anchor']);
       });
@@ -400,7 +400,7 @@ describe.skipIf(!HAVE)('public signed vectors', () => {
         expectWeakRefused(only(await verify(`${BC}/${f}`, { anchors: [embeddedCert(`${BC}/${f}`, root)] })), rsa1024);
       });
       it(`${f} (${what}): allowWeak at its signing time, its own root → valid`, async () => {
-        const r = await verify(`${BC}/${f}`, legacy([embeddedCert(`${BC}/${f}`, root)]), { allowWeak: true, at: new Date(signed) });
+        const r = await verify(`${BC}/${f}`, legacy([embeddedCert(`${BC}/${f}`, root)]), { policy: { allowWeak: true }, at: new Date(signed) });
         const s = only(r);
         expect(s.status).toBe('valid');
         expect(s.reasons).toEqual([]);
@@ -412,15 +412,15 @@ describe.skipIf(!HAVE)('public signed vectors', () => {
       const f = `${BC}/quotable.message`;
       expectWeakRefused(only(await verify(f)), true);
       const self = embeddedCert(f, '7fdc0aa0e31a392ceaf5e56240e9159ace24791ca3cdbaa852605254bef086e2');
-      const s = only(await verify(f, legacy([self]), { allowWeak: true, at: new Date('2006-08-15T14:12:31Z') }));
+      const s = only(await verify(f, legacy([self]), { policy: { allowWeak: true }, at: new Date('2006-08-15T14:12:31Z') }));
       expect(s.status).toBe('valid');
       expect(s.email).toBe('arminha@student.ethz.ch');
       // At its signing time (the archival option): untrusted, nothing else. Verified now, the certificate has also
       // expired since; the reason says it was valid at the time the signer claims.
-      const u = only(await verify(f, legacy(), { allowWeak: true, verifyAt: 'signing-time' }));
+      const u = only(await verify(f, legacy(), { policy: { allowWeak: true }, verifyAt: 'signing-time' }));
       expect(u.status).toBe('untrusted');
       expect(u.reasons).toEqual(['no-chain-to-trust-anchor']);
-      const now = only(await verify(f, legacy(), { allowWeak: true }));
+      const now = only(await verify(f, legacy(), { policy: { allowWeak: true } }));
       expect(now.status).toBe('untrusted');
       expect(now.reasons).toEqual([expect.stringMatching(/^certificate-expired; valid at claimed signing time 2006-/), 'no-chain-to-trust-anchor']);
     });
@@ -429,7 +429,7 @@ describe.skipIf(!HAVE)('public signed vectors', () => {
     it('multi-alternative.eml (multipart/signed over multipart/alternative): signature holds, untrusted without its CA', async () => {
       const f = `${BC}/multi-alternative.eml`;
       expectWeakRefused(only(await verify(f)), true);
-      const s = only(await verify(f, legacy(), { allowWeak: true, at: new Date('2008-04-09T08:28:28Z') }));
+      const s = only(await verify(f, legacy(), { policy: { allowWeak: true }, at: new Date('2008-04-09T08:28:28Z') }));
       expect(s.status).toBe('untrusted');
       expect(s.reasons).toEqual(['no-chain-to-trust-anchor']);
       expect(s.email).toBe('edifact@landenergie.de');
@@ -438,7 +438,7 @@ describe.skipIf(!HAVE)('public signed vectors', () => {
       const f = `${BC}/extra-nl.eml`;
       expectWeakRefused(only(await verify(f)), true);
       // No signingTime: `at` = the Date header (2009-09-08).
-      const s = only(await verify(f, legacy(), { allowWeak: true, at: new Date('2009-09-08T06:45:17Z') }));
+      const s = only(await verify(f, legacy(), { policy: { allowWeak: true }, at: new Date('2009-09-08T06:45:17Z') }));
       expect(s.signingTime).toBeUndefined();
       expect(s.status).toBe('untrusted');
       expect(s.reasons).toEqual(['no-chain-to-trust-anchor', 'address-mismatch: martijn@djigzo.com']);
@@ -459,7 +459,7 @@ describe.skipIf(!HAVE)('public signed vectors', () => {
       const now = only(await verify(f, { anchors: [anchor] }));
       expect(now.status).toBe('expired');
       expect(now.reasons).toContain('issuer-expired');
-      const s = only(await verify(f, { anchors: [anchor] }, { allowWeak: true, at: new Date('2015-03-11T13:36:43Z') }));
+      const s = only(await verify(f, { anchors: [anchor] }, { policy: { allowWeak: true }, at: new Date('2015-03-11T13:36:43Z') }));
       expect(s.status).toBe('valid');
       expect(s.reasons).toEqual([]);
       expect(s.digestAlgorithm).toBe('SHA-256');
@@ -468,7 +468,7 @@ describe.skipIf(!HAVE)('public signed vectors', () => {
     it('circular.eml: the signature holds, the circular chain (signer ← Inter3 ← Inter2 ← Inter1 ← Inter3) is untrusted', async () => {
       const f = `${BC}/circular.eml`;
       expectWeakRefused(only(await verify(f, { anchors: [ROOT] })), true);
-      const s = only(await verify(f, legacy([ROOT]), { allowWeak: true, at: new Date('2007-04-03T06:56:26Z') }));
+      const s = only(await verify(f, legacy([ROOT]), { policy: { allowWeak: true }, at: new Date('2007-04-03T06:56:26Z') }));
       expect(s.status).toBe('untrusted');
       expect(s.reasons).toEqual(['no-chain-to-trust-anchor']);
     });
@@ -479,41 +479,41 @@ describe.skipIf(!HAVE)('public signed vectors', () => {
       for (const f of ['validMail', 'expired', 'revoked']) expectWeakRefused(only(await verify(`${BC}/validator.${f}.eml`, { anchors: [ROOT] })), true);
     });
     vit('bc-java: validator.validMail.eml is valid at its signing time', async () => {
-      const s = only(await verify(`${BC}/validator.validMail.eml`, legacy([ROOT]), { allowWeak: true, at: new Date(VALIDATOR.valid) }));
+      const s = only(await verify(`${BC}/validator.validMail.eml`, legacy([ROOT]), { policy: { allowWeak: true }, at: new Date(VALIDATOR.valid) }));
       expect(s.signingTime?.toISOString()).toBe(VALIDATOR.valid);
       expect(s.reasons).toEqual([]);
       expect(s.status).toBe('valid');
     });
     vit('bc-java: validator.expired.eml is expired', async () => {
-      const s = only(await verify(`${BC}/validator.expired.eml`, legacy([ROOT]), { allowWeak: true, at: new Date(VALIDATOR.expired) }));
+      const s = only(await verify(`${BC}/validator.expired.eml`, legacy([ROOT]), { policy: { allowWeak: true }, at: new Date(VALIDATOR.expired) }));
       expect(s.reasons).toEqual(['certificate-expired']);
       expect(s.status).toBe('expired');
     });
     it('validator.expired.eml: signed 2006-09-01 09:08:35, after the certificate expired at 08:39:20 → certificate-expired', async () => {
-      const s = only(await verify(`${BC}/validator.expired.eml`, legacy([ROOT]), { allowWeak: true, at: new Date(VALIDATOR.expired) }));
+      const s = only(await verify(`${BC}/validator.expired.eml`, legacy([ROOT]), { policy: { allowWeak: true }, at: new Date(VALIDATOR.expired) }));
       expectSignatureHolds(s);
       expect(s.reasons).toContain('certificate-expired');
       expect(s.status).not.toBe('valid');
     });
     const CRL = () => shared(`${BC}/validator.revoked.crl`);
     vit('bc-java: validator.revoked.eml is revoked (CRL through options.crls)', async () => {
-      const s = only(await verify(`${BC}/validator.revoked.eml`, legacy([ROOT]), { allowWeak: true, at: new Date(VALIDATOR.revoked), crls: [CRL()] }));
+      const s = only(await verify(`${BC}/validator.revoked.eml`, legacy([ROOT]), { policy: { allowWeak: true }, at: new Date(VALIDATOR.revoked), crls: [CRL()] }));
       expect(s.reasons).toEqual(['revoked: 2006-09-01T09:30:00.000Z (reason 1)']);
       expect(s.status).toBe('revoked');
     });
     it('validator.revoked.eml: serial 0x11 on validator.revoked.crl (keyCompromise) → a revoked reason', async () => {
-      const s = only(await verify(`${BC}/validator.revoked.eml`, legacy([ROOT]), { allowWeak: true, at: new Date(VALIDATOR.revoked), crls: [CRL()] }));
+      const s = only(await verify(`${BC}/validator.revoked.eml`, legacy([ROOT]), { policy: { allowWeak: true }, at: new Date(VALIDATOR.revoked), crls: [CRL()] }));
       expectSignatureHolds(s);
       expect(s.reasons).toContain('revoked: 2006-09-01T09:30:00.000Z (reason 1)');
       expect(s.status).not.toBe('valid');
       // Without the CRL nothing says so.
-      const n = only(await verify(`${BC}/validator.revoked.eml`, legacy([ROOT]), { allowWeak: true, at: new Date(VALIDATOR.revoked) }));
+      const n = only(await verify(`${BC}/validator.revoked.eml`, legacy([ROOT]), { policy: { allowWeak: true }, at: new Date(VALIDATOR.revoked) }));
       expect(n.reasons.some((x) => x.startsWith('revoked'))).toBe(false);
     });
     vit('bc-java: validator.revoked.eml is checked against a CRL added with store.addCrl', async () => {
       const st = await store(legacy([ROOT]));
       st.addCrl(CRL());
-      const s = only(await verifyMessage(shared(`${BC}/validator.revoked.eml`), { store: st, allowWeak: true, at: new Date(VALIDATOR.revoked) }));
+      const s = only(await verifyMessage(shared(`${BC}/validator.revoked.eml`), { store: st, policy: { allowWeak: true }, at: new Date(VALIDATOR.revoked) }));
       expect(s.reasons).toContain('revoked: 2006-09-01T09:30:00.000Z (reason 1)');
     });
   });
@@ -528,7 +528,7 @@ describe.skipIf(!HAVE)('public signed vectors', () => {
     it('thunderbird-signed.txt: allowWeak at its signing time, StartCom root → valid; signer and capabilities as MimeKit expects', async () => {
       const st = await store({ anchors });
       await st.addCertificate(shared(`${MK}/StartComClass1PrimaryIntermediateClientCA.crt`));
-      const r = await verifyMessage(shared(`${MK}/thunderbird-signed.txt`), { store: st, allowWeak: true, at: SIGNED });
+      const r = await verifyMessage(shared(`${MK}/thunderbird-signed.txt`), { store: st, policy: { allowWeak: true }, at: SIGNED });
       const s = only(r);
       expect(s.status).toBe('valid');
       expect(s.reasons).toEqual([]);

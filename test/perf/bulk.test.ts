@@ -14,6 +14,7 @@ import { nodeCrypto } from '../../src/crypto/node.js';
 import { extractCms } from '../../src/mime/smime.js';
 import { manifest, storeWith } from '../_helpers/identities.js';
 import { hasPeer, run, tmp, VECTORS } from '../_helpers/env.js';
+import { storeInternals } from '../../src/store/internal.js';
 
 const te = new TextEncoder();
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
@@ -80,9 +81,9 @@ describe('encryptMessage → decryptMessage across chunk boundaries', async () =
       expect(same((await decryptMessage(der, { store })).content, inner)).toBe(true);
       expect(same(der, derCopy)).toBe(true);
       // openEnvelope writes in the DER only when told it may.
-      expect(same((await openEnvelope(der, store.identities)).content, inner)).toBe(true);
+      expect(same((await openEnvelope(der, storeInternals(store).identities())).content, inner)).toBe(true);
       expect(same(der, derCopy)).toBe(true);
-      const r = await openEnvelope(der, store.identities, undefined, { inPlace: true });
+      const r = await openEnvelope(der, storeInternals(store).identities(), undefined, { inPlace: true });
       expect(same(r.content, inner)).toBe(true);
       expect(same(der, derCopy)).toBe(false);
     });

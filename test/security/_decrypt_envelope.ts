@@ -7,7 +7,7 @@
  * `decrypt` call it sees.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { Identity } from '../../src/store/store.js';
+import type { StoredIdentity as Identity } from '../../src/store/internal.js';
 import { algorithmIdentifier, explicit, integer, NULL, octets, oid, seq, set, tlv } from '../../src/lib/der.js';
 import { OIDS } from '../../src/cms/oids.js';
 import { ACCELERATORS } from '../../src/crypto/provider.js';

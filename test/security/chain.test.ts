@@ -12,6 +12,7 @@ import { certInfo } from '../../src/certs/cert_info.js';
 import { PathBudget } from '../../src/lib/limits.js';
 import { hasPeer, tmp, tryRun } from '../_helpers/env.js';
 import { countingCrypto, KU, makeCert, newKey, pemFile, signedMessage, type Key } from './_certs.js';
+import { storeInternals } from '../../src/store/internal.js';
 
 const CA_KU = [KU.keyCertSign, KU.cRLSign];
 const LEAF_KU = [KU.digitalSignature, KU.keyAgreement];
@@ -180,13 +181,13 @@ describe('path building through cross-signed certificates', () => {
     store.addTrustAnchor(anchor);
     await store.addCertificate(attackLeaf);
     // As signature harvesting would learn them from a message.
-    for (const d of crossed) store.learnCertificate(certInfo(d));
+    for (const d of crossed) storeInternals(store).learnCertificate(certInfo(d));
     const err = await encryptMessage(CONTENT, { store, to: ['mallory@example.com'] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MissingRecipientCertificatesError);
     expect((err as MissingRecipientCertificatesError).reasons).toEqual({ 'mallory@example.com': 'untrusted' });
     expect(verifies()).toBeLessThanOrEqual(16);
     // And the chain's own answer says why.
-    const r = await store.chain(certInfo(attackLeaf), new Date());
+    const r = await storeInternals(store).chain(certInfo(attackLeaf), new Date());
     expect(r).toEqual({ problem: 'path-building-limit' });
   });
 
@@ -195,13 +196,13 @@ describe('path building through cross-signed certificates', () => {
     store.addTrustAnchor(anchor);
     const pool = crossed.map((d) => certInfo(d));
     const budget = new PathBudget(store.limits);
-    expect(await store.chain(certInfo(attackLeaf), new Date(), { extra: pool, allowWeak: false, budget })).toEqual({ problem: 'path-building-limit' });
+    expect(await storeInternals(store).chain(certInfo(attackLeaf), new Date(), { extra: pool, allowWeak: false, budget })).toEqual({ problem: 'path-building-limit' });
     // Signature checks already made by the tests above are cached (no check spent), so either count may run out.
     expect(budget.exhausted).toBe(true);
     expect(budget.signatureChecks).toBeLessThanOrEqual(8);
     expect(budget.candidates).toBeLessThanOrEqual(16);
     const legit = await chainOf('Shared Budget', [{}, {}]);
-    const r = await store.chain(certInfo(legit.leaf), new Date(), { extra: legit.inters.map((d) => certInfo(d)), allowWeak: false, budget });
+    const r = await storeInternals(store).chain(certInfo(legit.leaf), new Date(), { extra: legit.inters.map((d) => certInfo(d)), allowWeak: false, budget });
     expect(r.problem).toBe('path-building-limit');
   });
 
@@ -235,7 +236,7 @@ describe('path building through cross-signed certificates', () => {
     expect(s.reasons).toEqual([]);
     expect(verifies()).toBeLessThanOrEqual(DEFAULT_LIMITS.maxPathSignatureChecks + 1);
     // The path goes through the real upper intermediate, not the one that may not sign certificates.
-    const r = await store.chain(certInfo(c.leaf), new Date(), { extra: [noCertSign, i2, i1].map((d) => certInfo(d)) });
+    const r = await storeInternals(store).chain(certInfo(c.leaf), new Date(), { extra: [noCertSign, i2, i1].map((d) => certInfo(d)) });
     expect(r.chain?.map((x) => x.der)).toEqual([c.leaf, i1, i2, c.anchor]);
   });
 });

@@ -25,6 +25,7 @@ import {
   wrapBad,
   wrapGood,
 } from './_decrypt_envelope.js';
+import { storeInternals } from '../../src/store/internal.js';
 
 /** The limit error a decryption ended in, and the work done before it. */
 async function limitHit(message: string, store: CertificateStore, limits?: Record<string, number>) {
@@ -38,7 +39,7 @@ const NO_WORK = { rsa: 0, decrypt: 0, bytes: 0, deriveBits: 0 };
 
 describe('decryption limits', async () => {
   const store = await storeWith(['alice-enc-2025']);
-  const alice = store.identities[0]!;
+  const alice = storeInternals(store).identities()[0]!;
   const pub = rsaPub(alice);
   const body = cbc(key32(), MIME);
   /** EnvelopedData with `n` KeyTransRecipientInfos for alice's key that don't name her (or do, with `named`). */
@@ -96,7 +97,7 @@ describe('decryption limits', async () => {
 
   describe('KeyAgreeRecipientInfo', async () => {
     const ec = await storeWith(['ec-enc']);
-    const id = ec.identities[0]!;
+    const id = storeInternals(ec).identities()[0]!;
     // An originator key that is never used: every case stops before the key agreement.
     const point = new Uint8Array(65).fill(1);
     point[0] = 4;

@@ -12,14 +12,15 @@ import { keyKind } from '../../src/certs/cert_info.js';
 import { OIDS } from '../../src/cms/oids.js';
 import { storeWith } from '../_helpers/identities.js';
 import { AES256_CBC, AES256_GCM, authEnvelopedData, cbc, envelopedData, key32, ktri, MIME, rejection, ridOf, rsaPub, smime, wrapGood } from './_decrypt_envelope.js';
+import { storeInternals } from '../../src/store/internal.js';
 
 /** What a TypeError's message looks like, wrapped or not. */
 const CRASH = /undefined|null|Cannot read|is not a function|is not iterable/;
 
 describe('malformed envelopes are typed errors', async () => {
   const store = await storeWith(['alice-enc-2025', 'ec-enc']);
-  const alice = store.identities.find((i) => keyKind(i.info) === 'rsa')!;
-  const ec = store.identities.find((i) => keyKind(i.info) === 'ec')!;
+  const alice = storeInternals(store).identities().find((i) => keyKind(i.info) === 'rsa')!;
+  const ec = storeInternals(store).identities().find((i) => keyKind(i.info) === 'ec')!;
   const ek = wrapGood(rsaPub(alice), key32());
   const body = cbc(key32(), MIME);
   const goodRi = ktri(ridOf(alice), ek);

@@ -33,12 +33,13 @@ import {
   wrapGood,
   type Counts,
 } from './_decrypt_envelope.js';
+import { storeInternals } from '../../src/store/internal.js';
 
 const te = new TextEncoder();
 
 describe('decryption: the trial-key fallback', async () => {
   const store = await storeWith(['alice-enc-2025']);
-  const alice = store.identities[0]!;
+  const alice = storeInternals(store).identities()[0]!;
   const pub = rsaPub(alice);
 
   /** Decrypts, expects the uniform failure, and returns the work it took. */

@@ -169,7 +169,7 @@ describe('verifying checks the first ESSCertID against the signer certificate', 
     expect(ess).toBeDefined();
     expect(attrs.some((a) => a.type === ATTR.signingCertificateV2)).toBe(false);
     // SHA-1 signature: weak, so allowWeak; the ESS attribute adds nothing to the reasons
-    const asSent = await verdict(multipartSigned(CUSTOM_ENTITY, cms, 'From: alice@example.com\r\n'), { allowWeak: true });
+    const asSent = await verdict(multipartSigned(CUSTOM_ENTITY, cms, 'From: alice@example.com\r\n'), { policy: { allowWeak: true } });
     expect(asSent).toEqual({ status: 'valid', reasons: [] });
     // OpenSSL's v1 attribute, carried in a message bob signs: it names alice-sign, not bob
     const value = si.buf.slice(ess!.element.start, ess!.element.end);

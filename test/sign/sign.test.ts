@@ -126,8 +126,8 @@ describe('output format', () => {
   it('uses micalg sha-384 / sha-512 on request and SHA-2 digests only', async () => {
     const store = await storeFor(pki, ['alice-sign']);
     for (const [digest, micalg, oid] of [
-      ['sha384', 'sha-384', '2.16.840.1.101.3.4.2.2'],
-      ['sha512', 'sha-512', '2.16.840.1.101.3.4.2.3'],
+      ['SHA-384', 'sha-384', '2.16.840.1.101.3.4.2.2'],
+      ['SHA-512', 'sha-512', '2.16.840.1.101.3.4.2.3'],
     ] as const) {
       const out = await signMessage(MESSAGE, { store, from: 'alice@example.com', digest });
       expect(text(out)).toContain(`micalg=${micalg}`);
@@ -193,12 +193,12 @@ describe.runIf(hasPeer('openssl', ['version']))('openssl cms -verify -purpose sm
   const cases: [string, string, Record<string, unknown>][] = [
     ['RSA, detached', 'alice@example.com', {}],
     ['RSA, opaque', 'alice@example.com', { detached: false }],
-    ['RSA SHA-512, detached', 'alice@example.com', { digest: 'sha512' }],
+    ['RSA SHA-512, detached', 'alice@example.com', { digest: 'SHA-512' }],
     ['RSA-PSS, detached', 'alice@example.com', { pss: true }],
     ['ECDSA P-256, detached', 'carol@example.com', {}],
     ['ECDSA P-256, opaque', 'carol@example.com', { detached: false }],
-    ['ECDSA P-384 SHA-384, detached', 'carol384@example.com', { digest: 'sha384' }],
-    ['ECDSA P-521 SHA-512, opaque', 'carol521@example.com', { digest: 'sha512', detached: false }],
+    ['ECDSA P-384 SHA-384, detached', 'carol384@example.com', { digest: 'SHA-384' }],
+    ['ECDSA P-521 SHA-512, opaque', 'carol521@example.com', { digest: 'SHA-512', detached: false }],
   ];
   for (const [name, from, opts] of cases) {
     it(name, async () => {

@@ -124,7 +124,7 @@ describe('every status, each with a message that causes it', () => {
     expect(s.status).toBe('invalid');
     expect(s.reasons).toEqual(['weak-algorithm']);
     expect(s.digestAlgorithm).toBe('SHA-1');
-    expect((await one(signed, { allowWeak: true })).status).toBe('valid');
+    expect((await one(signed, { policy: { allowWeak: true } })).status).toBe('valid');
   });
 
   it.runIf(hasPeer('openssl', ['version']))('invalid: an unsupported algorithm (DSA) is reported, not thrown', async () => {
