@@ -10,7 +10,7 @@
 import type { CertificateStore } from './store/store.js';
 import type { X509Certificate } from './certs/x509.js';
 import { openEnvelope } from './cms/enveloped.js';
-import { extractCms } from './mime/smime.js';
+import { extractCms } from './mime/extract.js';
 import { toBytes } from './lib/bytes.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
 import { looksLikeMimeEntity } from './mime/looks_like_entity.js';

@@ -7,22 +7,16 @@
  */
 export { CertificateStore } from './store/store.js';
 export type { Identity, CertificateStoreOptions, ContactPreference, EncryptionSelection, StoreInputOptions } from './store/store.js';
-export { encryptMessage } from './encrypt.js';
+export { encryptMessage, CONTENT_CIPHERS } from './encrypt.js';
 export type { EncryptOptions } from './encrypt.js';
 export { decryptMessage } from './decrypt.js';
 export type { DecryptOptions, DecryptResult } from './decrypt.js';
 export { signMessage } from './sign.js';
 export type { SignOptions, SignDigest } from './sign.js';
-export { verifyMessage, openMessage, STATUS_PRECEDENCE } from './verify.js';
-export type {
-  VerifyOptions,
-  VerifyResult,
-  SignerResult,
-  SignerStatus,
-  OpenOptions,
-  OpenResult,
-  OpenLayer,
-} from './verify.js';
+export { verifyMessage, STATUS_PRECEDENCE } from './verify.js';
+export type { VerifyOptions, VerifyResult, SignerResult, SignerStatus } from './verify.js';
+export { openMessage } from './open.js';
+export type { OpenOptions, OpenResult, OpenLayer } from './open.js';
 export { setCrypto, getCrypto } from './crypto/provider.js';
 export { DEFAULT_POLICY } from './crypto/policy.js';
 export { DEFAULT_LIMITS } from './lib/limits.js';

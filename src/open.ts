@@ -18,17 +18,13 @@ import { MIMEInvalid, MIMELimitExceeded } from './errors.js';
 import { toBytes } from './lib/bytes.js';
 import { openEnvelope, readContentInfo } from './cms/enveloped.js';
 import { OIDS, oidName } from './cms/oids.js';
-import { extractCms, parseMultipartSigned } from './mime/smime.js';
+import { extractCms, smimeKindOf, type SmimeKind } from './mime/extract.js';
+import { parseMultipartSigned } from './mime/multipart_signed.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
 import { looksLikeMimeEntity } from './mime/looks_like_entity.js';
-import {
-  noteHeaders,
-  smimeKindOf,
-  verifyContext,
-  verifySignedCms,
-  type SignerResult,
-  type VerifyOptions,
-} from './verify.js';
+import { verifySignedCms } from './ops/signed_cms.js';
+import { noteHeaders, verifyContext, type VerifyOptions } from './ops/verify_context.js';
+import type { SignerResult } from './ops/signer_result.js';
 
 export interface OpenOptions extends VerifyOptions {
   /** Maximum number of layers to unwrap (default 8; never more than the `maxMimeDepth` limit). */
@@ -72,7 +68,7 @@ export interface OpenResult {
 const DEFAULT_DEPTH = 8;
 
 /** The kind of an inner entity; content that is not MIME at all (binary eContent) is just content. */
-function innerKind(bytes: Uint8Array, limits: Limits): ReturnType<typeof smimeKindOf> {
+function innerKind(bytes: Uint8Array, limits: Limits): SmimeKind {
   try {
     return smimeKindOf(bytes, limits);
   } catch {
