@@ -1,8 +1,8 @@
 /**
- * A small raw-MIME layer: one entity's headers and body as exact byte ranges, multipart splitting per RFC 2046
- * (CRLF canonicalisation is in canonical.ts). Written by hand on Uint8Array on purpose: S/MIME signs and verifies exact bytes
- * (the first part of a multipart/signed, byte for byte), and postal-mime / mimetext decode and re-serialise, so
- * they can't give those bytes back. Everything here is zero-copy where it can be (`subarray`), works on 64 MiB
+ * A small raw-MIME layer: one entity's headers and body as exact byte ranges, and multipart splitting per RFC 2046
+ * (CRLF canonicalisation is in canonical.ts). Written by hand on Uint8Array on purpose: S/MIME signs and verifies
+ * exact bytes (the first part of a multipart/signed, byte for byte), and postal-mime / mimetext decode and
+ * re-serialise, so they can't give those bytes back. Everything here is zero-copy where it can be (`subarray`), works on 64 MiB
  * input in one pass over the bytes (native `indexOf` for line and delimiter search), and runs in browsers too.
  *
  * Decisions (documented here because callers depend on them):
