@@ -9,11 +9,10 @@
  */
 import type { CertificateStore } from './store/store.js';
 import type { X509Certificate } from './certs/x509.js';
-import { openEnvelope } from './cms/enveloped.js';
 import { extractCms } from './mime/extract.js';
 import { toBytes } from './lib/bytes.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
-import { looksLikeMimeEntity } from './mime/looks_like_entity.js';
+import { decryptEnvelope } from './ops/decrypt_envelope.js';
 
 export interface DecryptOptions {
   store: CertificateStore;
@@ -61,11 +60,7 @@ export async function decryptMessage(smime: Uint8Array | string, options: Decryp
   // ours too: the decryption may work in it. No second buffer the size of the message either way.
   const owned = typeof smime === 'string' || options.overwriteInput === true;
   const { der } = extractCms(bytes, mimeLimits(limits), { inPlace: owned });
-  const opened = await openEnvelope(der, store.identities, options.crypto ?? store.crypto, {
-    inPlace: owned || der.buffer !== bytes.buffer,
-    limits,
-    accept: (content) => looksLikeMimeEntity(content, limits.maxHeaderBytes),
-  });
+  const opened = await decryptEnvelope(der, store, options.crypto ?? store.crypto, limits, owned || der.buffer !== bytes.buffer);
   return {
     content: opened.content,
     recipient: opened.identity.certificate,

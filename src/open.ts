@@ -16,12 +16,12 @@
 import type { X509Certificate } from './certs/x509.js';
 import { MIMEInvalid, MIMELimitExceeded } from './errors.js';
 import { toBytes } from './lib/bytes.js';
-import { openEnvelope, readContentInfo } from './cms/enveloped.js';
+import { readContentInfo } from './cms/enveloped.js';
 import { OIDS, oidName } from './cms/oids.js';
 import { extractCms, smimeKindOf, type SmimeKind } from './mime/extract.js';
 import { parseMultipartSigned } from './mime/multipart_signed.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
-import { looksLikeMimeEntity } from './mime/looks_like_entity.js';
+import { decryptEnvelope } from './ops/decrypt_envelope.js';
 import { verifySignedCms } from './ops/signed_cms.js';
 import { noteHeaders, verifyContext, type VerifyOptions } from './ops/verify_context.js';
 import type { SignerResult } from './ops/signer_result.js';
@@ -111,10 +111,7 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
       throw e;
     }
     if (type === OIDS.envelopedData || type === OIDS.authEnvelopedData) {
-      const opened = await openEnvelope(der, ctx.store.identities, ctx.crypto, {
-        limits,
-        accept: (content) => looksLikeMimeEntity(content, limits.maxHeaderBytes),
-      });
+      const opened = await decryptEnvelope(der, ctx.store, ctx.crypto, limits);
       layers.push({
         type: opened.kind,
         cipher: opened.cipher,
