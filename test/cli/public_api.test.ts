@@ -3,12 +3,13 @@
  * (index.node.ts, the `node` export condition), and what it needs from there is public.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import * as api from '../../src/index.node.js';
 import { CertificateStore, CONTENT_CIPHERS, encryptMessage, nodeCrypto } from '../../src/index.node.js';
 
-const CLI = join(import.meta.dirname, '..', '..', 'src', 'cli');
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli');
 
 /** Every module specifier a file imports or re-exports (static imports, type-only ones included). */
 function specifiers(file: string): string[] {
