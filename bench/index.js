@@ -10,7 +10,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { decryptMessage, encryptMessage, signMessage, verifyMessage } from '../dist/index.node.js';
-import { extractCms } from '../dist/mime/smime.js';
+import { extractCms } from '../dist/mime/extract.js';
 import { SECURITY_GATE, securityRows } from './security.js';
 import { oracleRows } from './security_oracle.js';
 import {

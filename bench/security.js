@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CertificateStore, decryptMessage, encryptMessage, signMessage, verifyMessage } from '../dist/index.node.js';
-import { extractCms } from '../dist/mime/smime.js';
+import { extractCms } from '../dist/mime/extract.js';
 import { children, integer, readTlv, seq, set, tlv } from '../dist/lib/der.js';
 import { PASSWORD, REPO, VECTORS, bobStore, check, fmt, makeMessage, measure } from './_utils.js';
 

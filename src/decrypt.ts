@@ -12,11 +12,10 @@ import { storeInternals } from './store/internal.js';
 import { checkOption } from './lib/args.js';
 import { resolvePolicyFor, type AlgorithmPolicy } from './crypto/policy.js';
 import type { X509Certificate } from './certs/x509.js';
-import { openEnvelope } from './cms/enveloped.js';
-import { extractCms } from './mime/smime.js';
+import { extractCms } from './mime/extract.js';
 import { toBytes } from './lib/bytes.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
-import { looksLikeMimeEntity } from './mime/looks_like_entity.js';
+import { decryptEnvelope } from './ops/decrypt_envelope.js';
 
 /** The options of `decryptMessage`. */
 export interface DecryptOptions {
@@ -77,7 +76,7 @@ export interface DecryptResult {
  */
 export async function decryptMessage(smime: Uint8Array | string, options: DecryptOptions): Promise<DecryptResult> {
   const { store } = options ?? ({} as DecryptOptions);
-  const internals = storeInternals(store, 'decryptMessage: options.store');
+  storeInternals(store, 'decryptMessage: options.store'); // checks it is a CertificateStore
   checkOption('decryptMessage: options.overwriteInput', options.overwriteInput, 'boolean');
   resolvePolicyFor('decryptMessage: options.policy', store.policy, options.policy);
   const bytes = toBytes(smime, 'decryptMessage: message');
@@ -86,11 +85,7 @@ export async function decryptMessage(smime: Uint8Array | string, options: Decryp
   // ours too: the decryption may work in it. No second buffer the size of the message either way.
   const owned = typeof smime === 'string' || options.overwriteInput === true;
   const { der } = extractCms(bytes, mimeLimits(limits), { inPlace: owned });
-  const opened = await openEnvelope(der, internals.identities(), options.crypto ?? store.crypto, {
-    inPlace: owned || der.buffer !== bytes.buffer,
-    limits,
-    accept: (content) => looksLikeMimeEntity(content, limits.maxHeaderBytes),
-  });
+  const opened = await decryptEnvelope(der, store, options.crypto ?? store.crypto, limits, owned || der.buffer !== bytes.buffer);
   return {
     content: opened.content,
     recipient: opened.identity.certificate,

@@ -12,7 +12,8 @@ import type { CertInfo } from './certs/cert_info.js';
 import { prepareEnvelope } from './cms/enveloped.js';
 import { CIPHERS, ENCRYPTION_CIPHERS, type ContentCipherName } from './cms/content_cipher.js';
 import type { OaepHash } from './cms/ktri.js';
-import { planProtection, startPkcs7Mime } from './mime/smime.js';
+import { planProtection } from './mime/protection.js';
+import { startPkcs7Mime } from './mime/pkcs7_mime.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
 import { toBytes } from './lib/bytes.js';
 import { MissingRecipientCertificatesError, type MissingReason } from './errors.js';
@@ -41,6 +42,12 @@ export interface EncryptOptions {
 }
 
 const OAEP_HASHES: readonly OaepHash[] = ['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512'];
+
+/**
+ * The content cipher names `encryptMessage` accepts in `cipher` (e.g. for a command line or a settings menu to offer
+ * them).
+ */
+export const CONTENT_CIPHERS: readonly ContentCipherName[] = Object.freeze(Object.keys(CIPHERS) as ContentCipherName[]);
 
 /** The cipher every recipient advertises, strongest first; undefined when any recipient advertised nothing. */
 export function negotiateCipher(store: CertificateStore, addresses: readonly string[]): ContentCipherName | undefined {

@@ -12,3 +12,4 @@ import { installNodeAccelerators } from './crypto/node.js';
 installNodeAccelerators();
 
 export * from './index.js';
+export { nodeCrypto } from './crypto/node.js';

@@ -21,23 +21,17 @@ export type {
 export type { PrivateKeyRef } from './certs/keys.js';
 export type { PemOrDer } from './certs/load.js';
 export type { PolicyOptions } from './path/policy_tree.js';
-export { encryptMessage } from './encrypt.js';
+export { encryptMessage, CONTENT_CIPHERS } from './encrypt.js';
 export type { EncryptOptions } from './encrypt.js';
 export type { OaepHash } from './cms/ktri.js';
 export { decryptMessage } from './decrypt.js';
 export type { DecryptOptions, DecryptResult } from './decrypt.js';
 export { signMessage } from './sign.js';
 export type { SignOptions, SignDigest } from './sign.js';
-export { verifyMessage, openMessage, STATUS_PRECEDENCE } from './verify.js';
-export type {
-  VerifyOptions,
-  VerifyResult,
-  SignerResult,
-  SignerStatus,
-  OpenOptions,
-  OpenResult,
-  OpenLayer,
-} from './verify.js';
+export { verifyMessage, STATUS_PRECEDENCE } from './verify.js';
+export type { VerifyOptions, VerifyResult, SignerResult, SignerStatus } from './verify.js';
+export { openMessage } from './open.js';
+export type { OpenOptions, OpenResult, OpenLayer } from './open.js';
 export { setCrypto, getCrypto } from './crypto/provider.js';
 export { DEFAULT_POLICY } from './crypto/policy.js';
 export { DEFAULT_LIMITS } from './lib/limits.js';

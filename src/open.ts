@@ -16,20 +16,15 @@
 import type { X509Certificate } from './certs/x509.js';
 import { MIMEInvalid, MIMELimitExceeded } from './errors.js';
 import { toBytes } from './lib/bytes.js';
-import { storeInternals } from './store/internal.js';
-import { openEnvelope, readContentInfo } from './cms/enveloped.js';
+import { readContentInfo } from './cms/enveloped.js';
 import { OIDS, oidName } from './cms/oids.js';
-import { extractCms, parseMultipartSigned } from './mime/smime.js';
+import { extractCms, smimeKindOf, type SmimeKind } from './mime/extract.js';
+import { parseMultipartSigned } from './mime/multipart_signed.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
-import { looksLikeMimeEntity } from './mime/looks_like_entity.js';
-import {
-  noteHeaders,
-  smimeKindOf,
-  verifyContext,
-  verifySignedCms,
-  type SignerResult,
-  type VerifyOptions,
-} from './verify.js';
+import { decryptEnvelope } from './ops/decrypt_envelope.js';
+import { verifySignedCms } from './ops/signed_cms.js';
+import { noteHeaders, verifyContext, type VerifyOptions } from './ops/verify_context.js';
+import type { SignerResult } from './ops/signer_result.js';
 
 /** The options of `openMessage`: those of `verifyMessage`, and the depth. */
 export interface OpenOptions extends VerifyOptions {
@@ -76,7 +71,7 @@ export interface OpenResult {
 const DEFAULT_DEPTH = 8;
 
 /** The kind of an inner entity; content that is not MIME at all (binary eContent) is just content. */
-function innerKind(bytes: Uint8Array, limits: Limits): ReturnType<typeof smimeKindOf> {
+function innerKind(bytes: Uint8Array, limits: Limits): SmimeKind {
   try {
     return smimeKindOf(bytes, limits);
   } catch {
@@ -129,10 +124,7 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
       throw e;
     }
     if (type === OIDS.envelopedData || type === OIDS.authEnvelopedData) {
-      const opened = await openEnvelope(der, storeInternals(ctx.store).identities(), ctx.crypto, {
-        limits,
-        accept: (content) => looksLikeMimeEntity(content, limits.maxHeaderBytes),
-      });
+      const opened = await decryptEnvelope(der, ctx.store, ctx.crypto, limits);
       layers.push({
         type: opened.kind,
         cipher: opened.cipher,

@@ -22,10 +22,12 @@ import type { CertInfo } from './certs/cert_info.js';
 import { selectSigningIdentity, intermediatesFor } from './store/signing.js';
 import { buildSignedData, MICALG, signingHash, type HashName } from './cms/signed.js';
 import { resolvePolicyFor, type AlgorithmPolicy } from './crypto/policy.js';
-import { buildPkcs7Mime, prepareForSigning, splitForProtection } from './mime/smime.js';
-import { encodeBase64Lines } from './lib/base64.js';
-import { getCrypto, randomBytes } from './crypto/provider.js';
-import { equal, toBytes, toHex, concat, fromLatin1 as ascii } from './lib/bytes.js';
+import { buildPkcs7Mime } from './mime/pkcs7_mime.js';
+import { buildMultipartSigned } from './mime/multipart_signed.js';
+import { prepareForSigning } from './mime/prepare_for_signing.js';
+import { splitForProtection } from './mime/protection.js';
+import { getCrypto } from './crypto/provider.js';
+import { equal, toBytes, concat } from './lib/bytes.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
 
 /** The digest algorithms `signMessage` signs with, spelled as WebCrypto spells them. */
@@ -65,47 +67,6 @@ async function currentEncryptionCert(store: CertificateStore, address: string, a
   for (const i of own) if ((await internals.checkEncryptionCert(i.info, at)) === undefined) good.push(i.info);
   good.sort((a, b) => b.notBefore.getTime() - a.notBefore.getTime());
   return good[0];
-}
-
-function contains(hay: Uint8Array, needle: Uint8Array): boolean {
-  const first = needle[0]!;
-  for (let i = hay.indexOf(first); i >= 0 && i + needle.length <= hay.length; i = hay.indexOf(first, i + 1)) {
-    if (equal(hay.subarray(i, i + needle.length), needle)) return true;
-  }
-  return false;
-}
-
-/** A boundary that does not occur in the signed entity (RFC 2046 §5.1.1). */
-function boundaryFor(entity: Uint8Array, crypto?: Crypto): string {
-  for (;;) {
-    const b = `----=_smime_${toHex(randomBytes(12, crypto))}`;
-    if (!contains(entity, ascii(b))) return b;
-  }
-}
-
-/** Builds the multipart/signed message around the signed entity and the DER signature. */
-function buildMultipartSigned(outerHeaders: Uint8Array, entity: Uint8Array, signature: Uint8Array, micalg: string, crypto?: Crypto): Uint8Array {
-  const boundary = boundaryFor(entity, crypto);
-  const head = ascii(
-    'MIME-Version: 1.0\r\n' +
-      `Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=${micalg};\r\n` +
-      ` boundary="${boundary}"\r\n` +
-      '\r\n' +
-      'This is an S/MIME signed message\r\n' +
-      '\r\n' +
-      `--${boundary}\r\n`,
-  );
-  const sigHead = ascii(
-    `\r\n--${boundary}\r\n` +
-      'Content-Type: application/pkcs7-signature; name="smime.p7s"\r\n' +
-      'Content-Transfer-Encoding: base64\r\n' +
-      'Content-Disposition: attachment; filename="smime.p7s"\r\n' +
-      'Content-Description: S/MIME Cryptographic Signature\r\n' +
-      '\r\n',
-  );
-  const tail = ascii(`--${boundary}--\r\n`);
-  // The signed entity is part 1 byte for byte; the CRLF before the next delimiter belongs to the delimiter.
-  return concat([outerHeaders, head, entity, sigHead, encodeBase64Lines(signature, 76), tail]);
 }
 
 /**

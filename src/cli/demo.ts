@@ -12,10 +12,10 @@ import {
   MissingRecipientCertificatesError,
   openMessage,
   signMessage,
+  nodeCrypto,
+  setCrypto,
   verifyMessage,
-} from '../index.js';
-import { setCrypto } from '../crypto/provider.js';
-import { nodeCrypto } from '../crypto/node.js';
+} from '../index.node.js';
 
 const VECTORS = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'vectors');
 const PASSWORD = 'smime-demo';

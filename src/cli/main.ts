@@ -18,16 +18,27 @@
  */
 import { readFileSync, writeFileSync, renameSync, unlinkSync, lstatSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
-import { CertificateStore } from '../store/store.js';
-import { encryptMessage } from '../encrypt.js';
-import { decryptMessage } from '../decrypt.js';
-import { signMessage, type SignDigest } from '../sign.js';
-import { verifyMessage, openMessage, type VerifyOptions, type SignerResult } from '../verify.js';
-import { setCrypto } from '../crypto/provider.js';
-import { nodeCrypto } from '../crypto/node.js';
-import { CIPHERS, type ContentCipherName } from '../cms/content_cipher.js';
-import { MissingRecipientCertificatesError, SmimeError } from '../errors.js';
-import type { OaepHash } from '../cms/ktri.js';
+import {
+  CertificateStore,
+  CONTENT_CIPHERS,
+  decryptMessage,
+  encryptMessage,
+  MissingRecipientCertificatesError,
+  nodeCrypto,
+  openMessage,
+  setCrypto,
+  signMessage,
+  SmimeError,
+  verifyMessage,
+  type ContentCipherName,
+  type EncryptOptions,
+  type SignerResult,
+  type SignOptions,
+  type VerifyOptions,
+} from '../index.node.js';
+
+type OaepHash = NonNullable<EncryptOptions['oaep']>;
+type SignDigest = NonNullable<SignOptions['digest']>;
 
 /** Where the CLI reads and writes: the process's own streams (bin.ts, stdio.ts), or a test's buffers. */
 export interface CliIo {
@@ -55,7 +66,7 @@ const USAGE = `usage: smime encrypt|decrypt|sign|verify|open [options]
   --min-rsa-bits N   smallest RSA key accepted (default 2048)
  verify, open: [--at ISO-TIME] [--verify-at now|signing-time]
           certificates are judged now (or --at); signing-time trusts the signer's claimed signingTime (archives)
- encrypt: --to EMAIL (repeatable) [--from EMAIL] [--cipher ${Object.keys(CIPHERS).join('|')}]
+ encrypt: --to EMAIL (repeatable) [--from EMAIL] [--cipher ${CONTENT_CIPHERS.join('|')}]
           [--oaep [sha1|sha256|sha384|sha512]] [--keyid]
  sign:    --from EMAIL [--opaque] [--digest sha256|sha384|sha512]
 exit: 0 done, 1 failed or signature not valid, 2 usage, 3 no certificate for a recipient, 70 internal error,
@@ -208,7 +219,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const to = a.multi.get('to') ?? [];
         if (to.length === 0) throw new UsageError('encrypt needs at least one --to');
         const cipher = str(a, 'cipher');
-        if (cipher !== undefined && !(cipher in CIPHERS)) throw new UsageError(`--cipher must be one of ${Object.keys(CIPHERS).join(', ')}`);
+        if (cipher !== undefined && !(CONTENT_CIPHERS as readonly string[]).includes(cipher))
+          throw new UsageError(`--cipher must be one of ${CONTENT_CIPHERS.join(', ')}`);
         const oaepOpt = a.single.get('oaep');
         let oaep: OaepHash | undefined;
         if (oaepOpt !== undefined) {

@@ -10,7 +10,24 @@
  */
 import { fstatSync, readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
-import { concat, plainView } from '../lib/bytes.js';
+
+/** A plain Uint8Array view of a Buffer Node read (no copy). */
+function plainView(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** The chunks joined into one new buffer. */
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
 
 /** Bytes written to stdout per `write()`: a view of the output, never a copy. */
 const CHUNK = 1 << 20;

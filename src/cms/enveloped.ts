@@ -24,7 +24,7 @@ import { berLimits, DEFAULT_LIMITS, type Limits } from '../lib/limits.js';
 import { getCrypto, randomBytes } from '../crypto/provider.js';
 import type { CertInfo } from '../certs/cert_info.js';
 import { keyKind } from '../certs/cert_info.js';
-import type { StoredIdentity as Identity } from '../store/internal.js';
+import type { PrivateKeyRef } from '../certs/keys.js';
 import {
   children,
   decodeOid,
@@ -266,11 +266,22 @@ function parseEnvelope(der: Uint8Array, inPlace: boolean, maxRecipientInfos: num
   return parsed;
 }
 
-export interface OpenedEnvelope {
+/**
+ * A key that may open an envelope: a certificate's parsed fields and its private key. The caller says which keys
+ * to try (decryptMessage and openMessage: the store's identities, expired ones included); the CMS layer knows
+ * nothing of where they are kept.
+ */
+export interface RecipientKey {
+  info: CertInfo;
+  key: PrivateKeyRef;
+}
+
+/** An opened (Auth)EnvelopedData: the content, and what opened it (`identity`: the caller's key, as given). */
+export interface OpenedEnvelope<K extends RecipientKey = RecipientKey> {
   content: Uint8Array;
   kind: EnvelopeKind;
-  /** The identity whose key opened it. */
-  identity: Identity;
+  /** The key that opened it (one of those given to {@link openEnvelope}). */
+  identity: K;
   cipher: string;
   cipherOid: string;
   /** True for AEAD content encryption (AES-GCM, ChaCha20-Poly1305). */
@@ -296,26 +307,26 @@ export interface OpenEnvelopeOptions {
   accept?: (content: Uint8Array) => boolean;
 }
 
-type Candidate =
-  | { type: 'ktri'; ri: ParsedKtri; identity: Identity }
-  | { type: 'kari'; ri: ParsedKari; index: number; identity: Identity };
+type Candidate<K> =
+  | { type: 'ktri'; ri: ParsedKtri; identity: K }
+  | { type: 'kari'; ri: ParsedKari; index: number; identity: K };
 
 /**
  * Opens (Auth)EnvelopedData with any of the identities: matched by recipient identifier first (issuer+serial, SKI,
  * SHA-1 of the key), then every remaining RSA key on every KeyTransRecipientInfo. All failures end in one
  * CMSDecryptionFailed (RFC 3218); the limits end in CMSLimitExceeded before any private-key operation (see above).
  */
-export async function openEnvelope(
+export async function openEnvelope<K extends RecipientKey>(
   der: Uint8Array,
-  identities: readonly Identity[],
+  identities: readonly K[],
   crypto?: Crypto,
   options: OpenEnvelopeOptions = {},
-): Promise<OpenedEnvelope> {
+): Promise<OpenedEnvelope<K>> {
   const limits = options.limits ?? DEFAULT_LIMITS;
   const env = withBerLimits(berLimits(limits), () => parseEnvelope(der, options.inPlace === true, limits.maxRecipientInfos));
   getCrypto(crypto);
-  const matched: Candidate[] = [];
-  const fallback: Candidate[] = [];
+  const matched: Candidate<K>[] = [];
+  const fallback: Candidate<K>[] = [];
   let unsupported: UnsupportedAlgorithm | undefined;
   let recipients = env.recipientInfos.length;
   for (const t of env.recipientInfos) {

@@ -12,7 +12,7 @@ import { namesMatch } from '../../src/certs/names.js';
 import { refMatches } from '../../src/cms/attributes.js';
 import { parseSignedData, type ParsedSignedData } from '../../src/cms/signed.js';
 import { equal } from '../../src/lib/bytes.js';
-import { parseMultipartSigned } from '../../src/mime/smime.js';
+import { parseMultipartSigned } from '../../src/mime/multipart_signed.js';
 import { shared, SHARED_VECTORS } from './env.js';
 
 /** Inside every PKITS certificate's and CRL's validity (2010–2030). */

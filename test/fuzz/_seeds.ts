@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { SHARED_VECTORS, VECTORS, sharedAvailable } from '../_helpers/env.js';
 import { manifest } from '../_helpers/identities.js';
 import { x509 } from '../../src/certs/x509.js';
-import { extractCms, parseMultipartSigned } from '../../src/mime/smime.js';
+import { extractCms } from '../../src/mime/extract.js';
+import { parseMultipartSigned } from '../../src/mime/multipart_signed.js';
 import { encodeDer, parseDer, type Family, type Seed } from './_mutators.js';
 
 /** The fuzz targets, one per parser the library exposes to untrusted input. */

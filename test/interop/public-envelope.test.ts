@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { CertificateStore, decryptMessage } from '../../src/index.js';
-import { extractCms } from '../../src/mime/smime.js';
+import { extractCms } from '../../src/mime/extract.js';
 import { openEnvelope } from '../../src/cms/enveloped.js';
 import { shared, sharedAvailable } from '../_helpers/env.js';
 

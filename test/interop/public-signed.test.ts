@@ -29,9 +29,9 @@ import {
   type VerifyOptions,
   type VerifyResult,
 } from '../../src/index.js';
-import { extractCms, parseMultipartSigned } from '../../src/mime/smime.js';
+import { extractCms, smimeKindOf } from '../../src/mime/extract.js';
+import { parseMultipartSigned } from '../../src/mime/multipart_signed.js';
 import { parseSignedData } from '../../src/cms/signed.js';
-import { smimeKindOf } from '../../src/verify.js';
 import { OIDS } from '../../src/cms/oids.js';
 import { shared, sharedAvailable } from '../_helpers/env.js';
 

@@ -3,7 +3,6 @@ import { describe, expect, test } from 'vitest';
 import { MIMEInvalid, MIMELimitExceeded } from '../../src/errors.js';
 import {
   DEFAULT_MIME_LIMITS,
-  canonicalize,
   getHeader,
   getHeaders,
   parseContentDisposition,
@@ -13,6 +12,7 @@ import {
   splitMultipart,
   splitMultipartRanges,
 } from '../../src/mime/entity.js';
+import { canonicalize } from '../../src/mime/canonical.js';
 
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
 const str = (b: Uint8Array) => Buffer.from(b).toString('latin1');

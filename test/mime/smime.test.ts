@@ -5,7 +5,11 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { MIMEInvalid } from '../../src/errors.js';
 import { decodeBase64 } from '../../src/lib/base64.js';
 import { getHeader, parseContentType, parseEntity, splitMultipart } from '../../src/mime/entity.js';
-import { buildPkcs7Mime, extractCms, parseMultipartSigned, prepareForSigning, splitForProtection } from '../../src/mime/smime.js';
+import { buildPkcs7Mime } from '../../src/mime/pkcs7_mime.js';
+import { extractCms } from '../../src/mime/extract.js';
+import { parseMultipartSigned } from '../../src/mime/multipart_signed.js';
+import { prepareForSigning } from '../../src/mime/prepare_for_signing.js';
+import { splitForProtection } from '../../src/mime/protection.js';
 import { hasPeer, run, tmp, tryRun } from '../_helpers/env.js';
 
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));

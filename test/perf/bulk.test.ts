@@ -11,7 +11,7 @@ import { decryptMessage, encryptMessage } from '../../src/index.js';
 import { CHUNK } from '../../src/cms/content_cipher.js';
 import { openEnvelope } from '../../src/cms/enveloped.js';
 import { nodeCrypto } from '../../src/crypto/node.js';
-import { extractCms } from '../../src/mime/smime.js';
+import { extractCms } from '../../src/mime/extract.js';
 import { manifest, storeWith } from '../_helpers/identities.js';
 import { hasPeer, run, tmp, VECTORS } from '../_helpers/env.js';
 import { storeInternals } from '../../src/store/internal.js';

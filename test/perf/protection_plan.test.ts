@@ -1,6 +1,6 @@
 /** planProtection: the entity to encrypt is read straight from the message when the message holds it as is. */
 import { describe, expect, test } from 'vitest';
-import { planProtection, splitForProtection } from '../../src/mime/smime.js';
+import { planProtection, splitForProtection } from '../../src/mime/protection.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const str = (b: Uint8Array) => new TextDecoder().decode(b);

@@ -1,0 +1,44 @@
+/**
+ * One signed layer: a SignedData verified over its detached content or its own eContent, every signer judged, and
+ * the store taught from the valid ones. Used by verifyMessage and openMessage.
+ */
+import { CMSInvalid } from '../errors.js';
+import { berLimits } from '../lib/limits.js';
+import { withBerLimits } from '../lib/der.js';
+import { parseSignedData } from '../cms/signed.js';
+import { parseEntity, type Header } from '../mime/entity.js';
+import { harvest } from './harvest.js';
+import { evaluateSigner } from './signer.js';
+import type { SignerResult } from './signer_result.js';
+import { noteHeaders, type VerifyContext } from './verify_context.js';
+
+/** The header section of the signed entity, or none when the content is not MIME (binary eContent). */
+function headersOfEntity(content: Uint8Array): Header[] {
+  try {
+    return parseEntity(content).headers;
+  } catch {
+    return [];
+  }
+}
+
+/** Verifies a SignedData over `content` (detached) or its own eContent. Used by verifyMessage and openMessage. */
+export async function verifySignedCms(
+  der: Uint8Array,
+  detachedContent: Uint8Array | undefined,
+  ctx: VerifyContext,
+): Promise<{ content: Uint8Array; signers: SignerResult[] }> {
+  const sd = withBerLimits(berLimits(ctx.limits), () => parseSignedData(der, ctx.limits));
+  const content = detachedContent ?? sd.eContent;
+  if (!content) throw new CMSInvalid('signed-data has no content (a detached signature without the signed part)');
+  const signers: SignerResult[] = [];
+  // No From outside (e.g. OpenSSL output, where the whole message is the signed entity): the signed entity's own
+  // From, which the signature covers, is the address to check (for this layer only: a copy of the context).
+  const c = ctx.from ? ctx : { ...ctx };
+  if (!ctx.from) noteHeaders(c, headersOfEntity(content));
+  for (const si of sd.signerInfos) {
+    const o = await evaluateSigner(sd, si, content, c);
+    signers.push(o.result);
+    if (o.result.status === 'valid' && ctx.harvest) harvest(sd, o, c);
+  }
+  return { content, signers };
+}
