@@ -57,6 +57,7 @@ describe('what the CLI needs is public', () => {
     const store = new CertificateStore();
     const err = await encryptMessage('Subject: x\r\n\r\nhi', { store, to: ['a@example.com'], cipher: 'aes-512-gcm' as never }).catch((e) => e);
     expect(err).toBeInstanceOf(RangeError);
-    expect((err as Error).message).toBe(`encryptMessage: cipher must be one of ${CONTENT_CIPHERS.join(', ')}`);
+    expect((err as Error).message).toMatch(/^encryptMessage: options\.cipher must be one of /);
+    for (const c of CONTENT_CIPHERS) expect((err as Error).message).toContain(c);
   });
 });
