@@ -16,10 +16,11 @@
  * no bytes at all, as OpenSSL does; a non-ASCII password is also tried in the pre-1.1.0 OpenSSL encoding (each UTF-8
  * byte taken as one character). No error message ever contains the password.
  *
- * Work limits (`Limits`): every PBKDF2 and PKCS#12 KDF run is checked before it starts, against
- * `maxPbkdf2Iterations` (one run) and `maxPkcs12KdfWork` (iterations × output blocks of every run for one file,
- * the MAC, each encrypted safe and shrouded key bag and each password tried), so a file with one huge iteration
- * count or with thousands of encrypted bags is refused (Pkcs12LimitExceeded) before it costs seconds. Until the
+ * Work limits (`Limits`): every PBKDF2 and PKCS#12 KDF run (the derivations are in crypto/kdf.ts) is checked here
+ * before it starts, against `maxPbkdf2Iterations` (one run) and `maxPkcs12KdfWork` (iterations × output blocks of
+ * every run for one file, the MAC, each encrypted safe and shrouded key bag and each password tried), so a file with
+ * one huge iteration count or with thousands of encrypted bags is refused (Pkcs12LimitExceeded) before it costs
+ * seconds. Until the
  * password is known to be right (by the MAC, or without one by the first decryption to end) only SPECULATIVE_RUNS
  * decryptions start, so a wrong password costs the MAC or two decryptions, however many bags the file holds.
  *
@@ -48,7 +49,8 @@ import {
   PBE,
   type HashName as RegistryHashName,
 } from '../crypto/algorithms.js';
-import { hmacSync, pbkdf2Sync } from '../crypto/digest.js';
+import { hmacSync } from '../crypto/digest.js';
+import { KdfAborted, pbkdf2, pkcs12Kdf } from '../crypto/kdf.js';
 import { constantTimeEqual, utf8 } from '../lib/bytes.js';
 
 export interface Pkcs12Key {
@@ -79,12 +81,6 @@ const MAX_BAG_NESTING = 8;
  * certificate safe and one key bag), and all a wrong password can cost on top of the MAC, however many bags.
  */
 const SPECULATIVE_RUNS = 2;
-
-/**
- * The key-derivation work this module has started since it was loaded: `runs` KDF calls and `iterations`
- * (iterations × output blocks, summed). Counts only, for tests and diagnostics; not exported from the package.
- */
-export const kdfStats = { runs: 0, iterations: 0 };
 
 /** The limits a PKCS#12 read obeys. */
 export type Pkcs12Limits = Pick<Limits, 'maxInputBytes' | 'maxPbkdf2Iterations' | 'maxPkcs12KdfWork'>;
@@ -271,9 +267,6 @@ function invalid(msg: string): never {
   throw new Pkcs12Invalid(`PKCS#12: ${msg}`);
 }
 
-/** Thrown inside a speculative decryption that is no longer wanted (its result is dropped). */
-class Aborted extends Error {}
-
 /**
  * Holds decryptions back once SPECULATIVE_RUNS have started, until the password is known to be right: by the MAC
  * when there is one, else by the first decryption that ends (its padding is the only check there is). A wrong
@@ -316,9 +309,9 @@ async function beforeKdf(ctx: Ctx, iterations: number, blocks: number, what: str
   const g = ctx.gate;
   if (g) {
     if (g.free > 0) g.free--;
-    else if (!(await g.open)) throw new Aborted();
+    else if (!(await g.open)) throw new KdfAborted();
   }
-  if (ctx.abort?.aborted) throw new Aborted();
+  if (ctx.abort?.aborted) throw new KdfAborted();
   ctx.budget.take(iterations, blocks, what);
 }
 
@@ -376,8 +369,8 @@ async function parse(der: Uint8Array, password: string, crypto: Crypto, budget: 
     try {
       return await readAuthenticatedSafe(authSafeBytes, { crypto, pw, macVerified: false, budget, gate });
     } catch (e0) {
-      // A decryption held back by the gate says Aborted; the reason is the failure that closed the gate.
-      const e = e0 instanceof Aborted ? (gate.failure ?? new BadDecrypt()) : e0;
+      // A decryption held back by the gate says KdfAborted; the reason is the failure that closed the gate.
+      const e = e0 instanceof KdfAborted ? (gate.failure ?? new BadDecrypt()) : e0;
       if (!(e instanceof BadDecrypt || e instanceof Pkcs12BadPassword)) throw e;
       last = e;
     }
@@ -441,10 +434,11 @@ async function verifyMac(
 ): Promise<Password | undefined> {
   const { hash, expected } = mac;
   if (mac.kind === 'pkcs12') {
+    const kdf = { maxIterations: budget.limits.maxPbkdf2Iterations };
     const ok = await Promise.all(
       candidates.map(async (pw) => {
         budget.take(mac.iterations, 1, 'MAC');
-        const key = await deriveKdf12(hash, pw.bmp, mac.salt, 3, mac.iterations, hash.u);
+        const key = await pkcs12Kdf(hash.name, pw.bmp, mac.salt, 3, mac.iterations, hash.u, kdf);
         return hmacVerify(hash, key, content, expected, crypto);
       }),
     );
@@ -457,7 +451,7 @@ async function verifyMac(
     if (tried.has(k)) continue;
     tried.add(k);
     budget.take(pb.iterations, Math.ceil(pb.keyLength / pb.prf.u), 'PBMAC1');
-    const key = await pbkdf2(pb.prf, pw.utf8, pb.salt, pb.iterations, pb.keyLength, crypto);
+    const key = await pbkdf2(pb.prf.name, pw.utf8, pb.salt, pb.iterations, pb.keyLength, crypto);
     if (await hmacVerify(hash, key, content, expected, crypto)) return pw;
   }
   return undefined;
@@ -472,96 +466,7 @@ async function hmacVerify(hash: HashInfo, key: Uint8Array, data: Uint8Array, mac
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// RFC 7292 Appendix B.2 key derivation
-
-/**
- * The PKCS#12 KDF (RFC 7292 Appendix B.2): `n` bytes of key (id 1), IV (id 2) or MAC key (id 3) material from the
- * BMPString password `pw` and `salt`. One synchronous digest per iteration (@noble/hashes, through the algorithm
- * registry); `signal.aborted` is checked every 4096 iterations, so a derivation that is no longer wanted
- * stops early. `iterations` is checked against the default `maxPbkdf2Iterations` (the file reader checks the
- * call's limits itself, before it calls the KDF).
- */
-export async function pkcs12Kdf(
-  hash: { name: HashName; u: number; v: number } | HashName,
-  pw: Uint8Array,
-  salt: Uint8Array,
-  id: 1 | 2 | 3,
-  iterations: number,
-  n: number,
-  signal?: { readonly aborted: boolean },
-): Promise<Uint8Array> {
-  new KdfBudget(DEFAULT_LIMITS).checkIterations(iterations, 'KDF');
-  return deriveKdf12(typeof hash === 'string' ? HASHES[hash] : hash, pw, salt, id, iterations, n, signal);
-}
-
-/** The RFC 7292 KDF itself; the caller has checked `iterations` against the limits. */
-async function deriveKdf12(
-  h: { name: HashName; u: number; v: number },
-  pw: Uint8Array,
-  salt: Uint8Array,
-  id: 1 | 2 | 3,
-  iterations: number,
-  n: number,
-  signal?: { readonly aborted: boolean },
-): Promise<Uint8Array> {
-  const { u, v } = h;
-  if (!(iterations >= 1)) invalid('KDF iteration count must be at least 1');
-  kdfStats.runs++;
-  const sLen = salt.length === 0 ? 0 : v * Math.ceil(salt.length / v);
-  const pLen = pw.length === 0 ? 0 : v * Math.ceil(pw.length / v);
-  // D || I in one buffer, hashed in place for each output block.
-  const buf = new Uint8Array(v + sLen + pLen);
-  buf.fill(id, 0, v);
-  for (let i = 0; i < sLen; i++) buf[v + i] = salt[i % salt.length]!;
-  for (let i = 0; i < pLen; i++) buf[v + sLen + i] = pw[i % pw.length]!;
-  const I = buf.subarray(v);
-  const out = new Uint8Array(n);
-  const B = new Uint8Array(v);
-  const blocks = Math.ceil(n / u);
-  for (let b = 0; b < blocks; b++) {
-    kdfStats.iterations += iterations;
-    // One digest iterated thousands of times over a tiny input: a synchronous @noble/hashes call costs ~1 µs, an
-    // awaited WebCrypto call ~35 µs. These digests are of public-ish derived values, not of secrets kept.
-    const f = DIGESTS[h.name].hash;
-    let A = f(buf);
-    for (let r = 1; r < iterations; r++) {
-      if ((r & 0xfff) === 0 && signal?.aborted) throw new Aborted();
-      A = f(A);
-    }
-    out.set(A.subarray(0, Math.min(u, n - b * u)), b * u);
-    if (b + 1 < blocks) {
-      // I_j = (I_j + B + 1) mod 2^(8v), for every v-byte block I_j of I.
-      for (let k = 0; k < v; k++) B[k] = A[k % u]!;
-      for (let j = 0; j < I.length; j += v) {
-        let carry = 1;
-        for (let k = v - 1; k >= 0; k--) {
-          const x = I[j + k]! + B[k]! + carry;
-          I[j + k] = x & 0xff;
-          carry = x >>> 8;
-        }
-      }
-    }
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// PBKDF2
-
-/** PBKDF2; the caller has checked `iterations` against the limits (KdfBudget.take). */
-async function pbkdf2(prf: HashInfo, pw: Uint8Array, salt: Uint8Array, iterations: number, length: number, crypto: Crypto): Promise<Uint8Array> {
-  if (!(iterations >= 1)) invalid('PBKDF2 iteration count must be at least 1');
-  kdfStats.runs++;
-  kdfStats.iterations += iterations * Math.ceil(length / prf.u);
-  if (prf.name === 'SHA-224') return pbkdf2Sync('SHA-224', pw, salt, iterations, length);
-  const key = await crypto.subtle.importKey('raw', pw as Uint8Array<ArrayBuffer>, 'PBKDF2', false, ['deriveBits']);
-  const bits = await crypto.subtle.deriveBits(
-    { name: 'PBKDF2', hash: prf.name, salt: salt as Uint8Array<ArrayBuffer>, iterations },
-    key,
-    length * 8,
-  );
-  return new Uint8Array(bits);
-}
+// PBKDF2 parameters (the derivations themselves, PBKDF2 and the RFC 7292 KDF, are in crypto/kdf.ts)
 
 interface Pbkdf2Params {
   salt: Uint8Array;
@@ -624,7 +529,7 @@ async function pbeDecrypt(der: Uint8Array, algTlv: Tlv, data: Uint8Array, ctx: C
     g?.settle(true);
     return plain;
   } catch (e) {
-    if (g && !(e instanceof Aborted)) {
+    if (g && !(e instanceof KdfAborted)) {
       g.failure ??= e;
       g.settle(false);
     }
@@ -649,9 +554,10 @@ async function decryptWith(der: Uint8Array, algTlv: Tlv, data: Uint8Array, ctx: 
       const keyLength = PBE_KEY_LENGTH[alg.oid]!;
       const sha1 = HASHES['SHA-1'];
       await beforeKdf(ctx, iterations, Math.ceil(keyLength / sha1.u) + 1, 'PBE');
+      const kdf = { maxIterations: ctx.budget.limits.maxPbkdf2Iterations, signal: ctx.abort };
       const [key, iv] = await Promise.all([
-        deriveKdf12(sha1, ctx.pw.bmp, salt, 1, iterations, keyLength, ctx.abort),
-        deriveKdf12(sha1, ctx.pw.bmp, salt, 2, iterations, 8, ctx.abort),
+        pkcs12Kdf('SHA-1', ctx.pw.bmp, salt, 1, iterations, keyLength, kdf),
+        pkcs12Kdf('SHA-1', ctx.pw.bmp, salt, 2, iterations, 8, kdf),
       ]);
       return legacyDecrypt(() =>
         alg.oid === OID.pbeWithSHAAnd3KeyTripleDESCBC || alg.oid === OID.pbeWithSHAAnd2KeyTripleDESCBC
@@ -701,7 +607,7 @@ async function pbes2Decrypt(der: Uint8Array, params: Tlv | undefined, data: Uint
   };
   const derive = async (len: number): Promise<Uint8Array> => {
     await beforeKdf(ctx, pb.iterations, Math.ceil(len / pb.prf.u), 'PBES2');
-    return pbkdf2(pb.prf, ctx.pw.utf8, pb.salt, pb.iterations, len, ctx.crypto);
+    return pbkdf2(pb.prf.name, ctx.pw.utf8, pb.salt, pb.iterations, len, ctx.crypto);
   };
 
   const aesLen = AES_KEY_LENGTH[enc.oid];

@@ -1,11 +1,12 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { createHash, createHmac, createPrivateKey, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { createHmac, createPrivateKey, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { parsePkcs12, pkcs12Kdf, type Pkcs12Contents } from '../../src/certs/pkcs12.js';
+import { parsePkcs12, type Pkcs12Contents } from '../../src/certs/pkcs12.js';
 import { Pkcs12BadPassword, Pkcs12Invalid, Pkcs12LimitExceeded, SmimeError, UnsupportedAlgorithm } from '../../src/errors.js';
 import { children, readTlv, stringContent, algorithmIdentifier, integer, NULL, octets, seq } from '../../src/lib/der.js';
 import { hasPeer, run, shared, sharedAvailable, SHARED_VECTORS, tmp, tryRun } from '../_helpers/env.js';
+import { bmp, referenceKdf } from '../_helpers/kdf.js';
 
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const LEGACY = ['-provider', 'legacy', '-provider', 'default'];
@@ -34,73 +35,6 @@ async function expectError(p: Promise<unknown>, cls: new (...a: never[]) => Erro
   return err as Error;
 }
 
-/** RFC 7292 Appendix B.2, written independently with node:crypto, as the reference for the KDF. */
-function referenceKdf(hash: string, u: number, v: number, pw: Uint8Array, salt: Uint8Array, id: number, iter: number, n: number): Uint8Array {
-  const D = Buffer.alloc(v, id);
-  const rep = (x: Uint8Array) => (x.length === 0 ? Buffer.alloc(0) : Buffer.from(Array.from({ length: v * Math.ceil(x.length / v) }, (_, i) => x[i % x.length]!)));
-  let I = Buffer.concat([rep(salt), rep(pw)]);
-  const out: Buffer[] = [];
-  for (let got = 0; got < n; got += u) {
-    let A = createHash(hash).update(Buffer.concat([D, I])).digest();
-    for (let r = 1; r < iter; r++) A = createHash(hash).update(A).digest();
-    out.push(A);
-    const B = BigInt('0x' + Buffer.from(Array.from({ length: v }, (_, i) => A[i % u]!)).toString('hex'));
-    const chunks: Buffer[] = [];
-    for (let j = 0; j < I.length; j += v) {
-      const Ij = BigInt('0x' + I.subarray(j, j + v).toString('hex'));
-      const s = ((Ij + B + 1n) % (1n << BigInt(8 * v))).toString(16).padStart(2 * v, '0');
-      chunks.push(Buffer.from(s, 'hex'));
-    }
-    I = Buffer.concat(chunks);
-  }
-  return new Uint8Array(Buffer.concat(out).subarray(0, n));
-}
-
-const bmp = (s: string) => {
-  const b = Buffer.alloc(2 * s.length + 2);
-  for (let i = 0; i < s.length; i++) b.writeUInt16BE(s.charCodeAt(i), 2 * i);
-  return new Uint8Array(b);
-};
-
-describe('RFC 7292 Appendix B KDF', () => {
-  it.each([
-    ['SHA-1', 'sha1', 20, 64],
-    ['SHA-224', 'sha224', 28, 64],
-    ['SHA-256', 'sha256', 32, 64],
-    ['SHA-384', 'sha384', 48, 128],
-    ['SHA-512', 'sha512', 64, 128],
-  ] as const)('%s matches an independent implementation', async (name, node, u, v) => {
-    for (const [pw, saltLen, id, iter, n] of [
-      [bmp('smeg'), 8, 1, 1, 24],
-      [bmp('queeg'), 8, 2, 1000, 8],
-      [bmp(''), 20, 3, 3, u],
-      [new Uint8Array(0), 8, 1, 2, 40],
-      [bmp('a longer password that spans more than one sixty-four byte block of input'), 130, 1, 5, 3 * u + 5],
-    ] as const) {
-      const salt = new Uint8Array(randomBytes(saltLen));
-      const got = await pkcs12Kdf(name, pw, salt, id, iter, n);
-      expect(toHex(got)).toBe(toHex(referenceKdf(node, u, v, pw, salt, id, iter, n)));
-    }
-  });
-
-  it('matches a published vector (SHA-1, password "smeg", 1 iteration)', async () => {
-    // The classic OpenSSL/BC PKCS#12 test vector: key = 8AAAE6297B6CB04642AB5B077851284EB7128F1A2A7FBCA3
-    const got = await pkcs12Kdf('SHA-1', bmp('smeg'), new Uint8Array(Buffer.from('0A58CF64530D823F', 'hex')), 1, 1, 24);
-    expect(toHex(got).toUpperCase()).toBe('8AAAE6297B6CB04642AB5B077851284EB7128F1A2A7FBCA3');
-  });
-
-  it('derives 2048-iteration keys of the right lengths (the time is printed; the benchmark checks speed)', async () => {
-    const salt = new Uint8Array(randomBytes(8));
-    await pkcs12Kdf('SHA-1', bmp('warm'), salt, 1, 64, 24);
-    const t0 = performance.now();
-    const [k, iv] = await Promise.all([pkcs12Kdf('SHA-1', bmp('pw'), salt, 1, 2048, 24), pkcs12Kdf('SHA-1', bmp('pw'), salt, 2, 2048, 8)]);
-    const t1 = performance.now();
-    const mac = await pkcs12Kdf('SHA-256', bmp('pw'), salt, 3, 2048, 32);
-    const t2 = performance.now();
-    console.log(`[pkcs12] KDF 2048 it.: SHA-1 3DES key+IV ${(t1 - t0).toFixed(0)} ms; SHA-256 MAC key ${(t2 - t1).toFixed(0)} ms`);
-    expect([k.length, iv.length, mac.length]).toEqual([24, 8, 32]);
-  });
-});
 
 const openssl = hasPeer('openssl', ['version']);
 

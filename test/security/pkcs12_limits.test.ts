@@ -9,7 +9,8 @@ import { createCipheriv, createHmac, generateKeyPairSync, pbkdf2Sync, randomByte
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kdfStats, parsePkcs12, pkcs12Kdf } from '../../src/certs/pkcs12.js';
+import { parsePkcs12 } from '../../src/certs/pkcs12.js';
+import { kdfStats, pkcs12Kdf } from '../../src/crypto/kdf.js';
 import { CertificateStore } from '../../src/index.js';
 import { storeInternals } from '../../src/store/internal.js';
 import { Pkcs12BadPassword, Pkcs12LimitExceeded, SmimeError } from '../../src/errors.js';
