@@ -11,7 +11,10 @@ $('message').value = 'Content-Type: text/plain; charset=utf-8\r\n\r\nHello from 
 const fileBytes = async (input) => (input.files[0] ? new Uint8Array(await input.files[0].arrayBuffer()) : undefined);
 const email = () => $('email').value.trim();
 const recipients = () => ($('to').value.trim() ? $('to').value.split(',').map((s) => s.trim()) : [email()]);
+/** The outer headers, from the address fields. */
 const headers = () => `From: ${email()}\r\nTo: ${recipients().join(', ')}\r\nSubject: smime-core in the browser\r\n`;
+/** The message to send: a textarea's value has LF line ends, mail wants CRLF. */
+const message = () => headers() + $('message').value.replace(/\r?\n/g, '\r\n');
 
 /** Runs one step; its result line goes to #status, a typed error's code too. */
 function step(button, action) {
@@ -37,7 +40,7 @@ step('import', async () => {
 });
 
 step('encrypt', async () => {
-  const out = await encryptMessage(headers() + $('message').value, { store, to: recipients(), from: email() });
+  const out = await encryptMessage(message(), { store, to: recipients(), from: email() });
   $('output').value = decoder.decode(out);
   return `encrypted: ${out.length} bytes to ${recipients().join(', ')}`;
 });
@@ -49,7 +52,7 @@ step('decrypt', async () => {
 });
 
 step('sign', async () => {
-  const out = await signMessage(headers() + $('message').value, { store, from: email() });
+  const out = await signMessage(message(), { store, from: email() });
   $('output').value = decoder.decode(out);
   return `signed: ${out.length} bytes as ${email()}`;
 });
