@@ -33,7 +33,7 @@ export type { VerifyOptions, VerifyResult, SignerResult, SignerStatus } from './
 export { openMessage } from './open.js';
 export type { OpenOptions, OpenResult, OpenLayer } from './open.js';
 export { inspectFile } from './inspect.js';
-export type { Inspection, InspectOptions, InspectedLayer, InspectedRecipient, InspectedSigner, InspectedCertRef } from './inspect.js';
+export type { Inspection, InspectOptions, InspectedCertificate, InspectedLayer, InspectedRecipient, InspectedSigner, InspectedCertRef } from './inspect.js';
 export type { Pkcs12Outline } from './certs/pkcs12.js';
 export { setCrypto, getCrypto } from './crypto/provider.js';
 export { DEFAULT_POLICY } from './crypto/policy.js';

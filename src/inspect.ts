@@ -13,7 +13,7 @@ import { refMatches, ATTR, type CertRef } from './cms/attributes.js';
 import { readContentInfo } from './cms/enveloped.js';
 import { parseContentAlgorithm } from './cms/content_cipher.js';
 import { parseKtri } from './cms/ktri.js';
-import { parseKari } from './cms/kari.js';
+import { KA_OIDS, parseKari } from './cms/kari.js';
 import { OIDS, oidName } from './cms/oids.js';
 import { parseSignedData } from './cms/signed.js';
 import type { RecipientId } from './cms/recipient_id.js';
@@ -72,9 +72,16 @@ export type InspectedLayer =
       certificates: number;
     };
 
+/** A certificate found by {@link inspectFile}, with the email addresses it is for. */
+export interface InspectedCertificate {
+  certificate: X509Certificate;
+  /** Lower-cased addresses from SAN rfc822Name (or SmtpUTF8Mailbox), failing those from the subject emailAddress. */
+  emails: string[];
+}
+
 /** What {@link inspectFile} found. */
 export type Inspection =
-  | { kind: 'certificates'; certificates: X509Certificate[] }
+  | { kind: 'certificates'; certificates: InspectedCertificate[] }
   | ({ kind: 'pkcs12' } & Pkcs12Outline)
   | { kind: 'smime'; layers: InspectedLayer[] };
 
@@ -85,6 +92,9 @@ export interface InspectOptions {
 }
 
 const DEPTH = 8;
+
+/** Key agreement schemes by OID ('stdDhSha1kdf', …), for the recipients' `algorithm`. */
+const KA_NAMES: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(KA_OIDS).map(([name, oid]) => [oid, name]));
 
 function nameString(der: Uint8Array): string {
   try {
@@ -141,7 +151,7 @@ function recipients(der: Uint8Array, content: ReturnType<typeof readContentInfo>
       out.push({ type: 'keyTransport', algorithm: oidName(k.algorithmOid), ...refOf(k.rid) });
     } else if (ri.cls === 2 && ri.tagNo === 1) {
       const k = parseKari(der, ri);
-      for (const r of k.recipients) out.push({ type: 'keyAgreement', algorithm: oidName(k.keyAgreement), ...refOf(r.rid) });
+      for (const r of k.recipients) out.push({ type: 'keyAgreement', algorithm: KA_NAMES[k.keyAgreement] ?? oidName(k.keyAgreement), ...refOf(r.rid) });
     } else if (ri.cls === 2 && ri.tagNo === 2) out.push({ type: 'kek' });
     else if (ri.cls === 2 && ri.tagNo === 3) out.push({ type: 'password' });
     else out.push({ type: 'other' });
@@ -251,13 +261,17 @@ export function inspectFile(input: Uint8Array | string, options: InspectOptions 
   const limits = inputLimits(bytes, 'inspectFile', undefined, options.limits);
   if (bytes.length > 0 && bytes[0] === 0x30) {
     const cert = looksLikeCertificate(bytes);
-    if (cert) return { kind: 'certificates', certificates: [wrapCert(cert)] };
+    if (cert) return { kind: 'certificates', certificates: [{ certificate: wrapCert(cert), emails: cert.emails }] };
     if (looksLikePfx(bytes)) return { kind: 'pkcs12', ...pkcs12Outline(bytes, limits) };
     return { kind: 'smime', layers: smimeLayers(bytes, limits) };
   }
   const head = latin1(bytes.subarray(0, Math.min(bytes.length, 1 << 16)));
   if (/-----BEGIN (X509 |TRUSTED )?CERTIFICATE-----/.test(head) && !/^content-type:/im.test(head.slice(0, head.indexOf('-----BEGIN')))) {
-    return { kind: 'certificates', certificates: loadCertificates(bytes, limits.maxPemCertificates).map((d) => wrapCert(certInfo(d))) };
+    return { kind: 'certificates', certificates: loadCertificates(bytes, limits.maxPemCertificates).map((d) => {
+        const info = certInfo(d);
+        return { certificate: wrapCert(info), emails: info.emails };
+      }),
+     };
   }
   return { kind: 'smime', layers: smimeLayers(bytes, limits) };
 }
