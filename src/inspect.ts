@@ -58,15 +58,19 @@ export interface InspectedSigner extends InspectedCertRef {
 /** One layer of an S/MIME message, outermost first. */
 export type InspectedLayer =
   | {
+      /** EnvelopedData or AuthEnvelopedData: the last layer shown, the rest is encrypted. */
       type: 'enveloped' | 'authEnveloped';
       /** The content cipher, e.g. 'aes-256-gcm'. */
       cipher: string;
+      /** Every recipient the message names, in order. */
       recipients: InspectedRecipient[];
     }
   | {
+      /** SignedData: multipart/signed or opaque. */
       type: 'signed';
       /** multipart/signed (true) or opaque signed-data (false). */
       detached: boolean;
+      /** Every SignerInfo, in order (not verified). */
       signers: InspectedSigner[];
       /** How many certificates the message carries. */
       certificates: number;
@@ -74,6 +78,7 @@ export type InspectedLayer =
 
 /** A certificate found by {@link inspectFile}, with the email addresses it is for. */
 export interface InspectedCertificate {
+  /** The certificate. */
   certificate: X509Certificate;
   /** Lower-cased addresses from SAN rfc822Name (or SmtpUTF8Mailbox), failing those from the subject emailAddress. */
   emails: string[];
@@ -81,9 +86,22 @@ export interface InspectedCertificate {
 
 /** What {@link inspectFile} found. */
 export type Inspection =
-  | { kind: 'certificates'; certificates: InspectedCertificate[] }
-  | ({ kind: 'pkcs12' } & Pkcs12Outline)
-  | { kind: 'smime'; layers: InspectedLayer[] };
+  | {
+      /** PEM (one or a bundle) or DER certificates. */
+      kind: 'certificates';
+      /** The certificates, in file order. */
+      certificates: InspectedCertificate[];
+    }
+  | ({
+      /** A PKCS#12 (.p12/.pfx) file, outlined without its password. */
+      kind: 'pkcs12';
+    } & Pkcs12Outline)
+  | {
+      /** An S/MIME message (or bare CMS). */
+      kind: 'smime';
+      /** Its layers, outermost first. */
+      layers: InspectedLayer[];
+    };
 
 /** The options of `inspectFile`. */
 export interface InspectOptions {

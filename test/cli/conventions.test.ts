@@ -157,7 +157,8 @@ describe.concurrent('passwords: never only on the command line', () => {
 
   const hasScript = (() => {
     try {
-      execFileSync('script', ['--version'], { stdio: 'ignore' });
+      // The util-linux `script` and a pseudo-terminal to run it on.
+      execFileSync('script', ['-qec', 'true', '/dev/null'], { stdio: 'ignore', timeout: 10_000 });
       return true;
     } catch {
       return false;
