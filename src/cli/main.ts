@@ -267,22 +267,22 @@ async function runCommand(a: Args, io: CliIo): Promise<number> {
   }
   if (a.command === 'encrypt' && (a.multi.get('to') ?? []).length === 0) throw new UsageError('encrypt needs at least one --to EMAIL', a.command);
   if (a.command === 'sign' && !str(a, 'from')) throw new UsageError('sign needs --from EMAIL', a.command);
-  const opts: VerifyOptions = { store: undefined as unknown as CertificateStore };
+  const verifyOpts: Omit<VerifyOptions, 'store'> = {};
   const at = str(a, 'at');
   if (at !== undefined) {
     const d = new Date(at);
     if (Number.isNaN(d.getTime())) throw new UsageError('--at takes a date and time, e.g. 2026-01-31T12:00:00Z', a.command);
-    opts.at = d;
+    verifyOpts.at = d;
   }
   const verifyAt = str(a, 'verify-at');
   if (verifyAt !== undefined) {
     if (verifyAt !== 'now' && verifyAt !== 'signing-time') throw new UsageError('--verify-at takes now or signing-time', a.command);
-    opts.verifyAt = verifyAt;
+    verifyOpts.verifyAt = verifyAt;
   }
 
   setCrypto(nodeCrypto());
   const store = await loadStore(a, io);
-  opts.store = store;
+  const opts: VerifyOptions = { ...verifyOpts, store };
   const inPath = str(a, 'in');
   const inName = inPath ?? '<stdin>';
   const input = inPath !== undefined && inPath !== '-' ? readBytes(inPath) : await io.stdin();

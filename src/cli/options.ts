@@ -146,6 +146,7 @@ export function parseArgs(argv: readonly string[]): Parsed {
       a.positional.push(...rest.slice(i + 1));
       break;
     }
+    if (tok.startsWith('-') && !tok.startsWith('--') && tok !== '-') throw new UsageError(`unknown option ${tok} for smime ${command}`, command);
     if (!tok.startsWith('--') || tok === '-') {
       a.positional.push(tok);
       continue;

@@ -92,6 +92,7 @@ describe.concurrent('usage errors: exit 2 with a one-line hint', () => {
     ['encrypt --cipher aes-512-gcm --to bob@example.com', `smime: --cipher must be one of ${api.CONTENT_CIPHERS.join(', ')} (see 'smime encrypt --help')\n`],
     ['sign --pss=yes', "smime: --pss takes no value (see 'smime sign --help')\n"],
     ['verify --in', "smime: --in needs a value (FILE) (see 'smime verify --help')\n"],
+    ['encrypt -x', "smime: unknown option -x for smime encrypt (see 'smime encrypt --help')\n"],
     ['decrypt stray', "smime: unexpected argument: stray (the input is --in FILE) (see 'smime decrypt --help')\n"],
   ])('smime %s', async (args, message) => {
     const r = await sh(`${SLOW} | ${S} ${args}`, { MSG: TO_BOB });
