@@ -877,3 +877,79 @@ function contentInfo(buf: Uint8Array, t: Tlv): { type: string; content?: Tlv } {
   if (inner.length !== 1) invalid('malformed ContentInfo content');
   return { type, content: inner[0]! };
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Outline without the password
+
+/** What a PKCS#12 file shows without its password (see {@link pkcs12Outline}). */
+export interface Pkcs12Outline {
+  /** The ContentInfos of the AuthenticatedSafe (OpenSSL writes two: the certificates encrypted, the key in clear). */
+  safes: number;
+  /** How many of them are encrypted (their bags are counted only with the password). */
+  encryptedSafes: number;
+  /** The bags readable without the password, by type ('pkcs8ShroudedKeyBag', 'certBag', …), in file order. */
+  bags: string[];
+  /** The file has a MAC (password integrity). */
+  mac: boolean;
+}
+
+const BAG_NAMES: Record<string, string> = {
+  [OID.keyBag]: 'keyBag',
+  [OID.pkcs8ShroudedKeyBag]: 'pkcs8ShroudedKeyBag',
+  [OID.certBag]: 'certBag',
+  '1.2.840.113549.1.12.10.1.4': 'crlBag',
+  '1.2.840.113549.1.12.10.1.5': 'secretBag',
+  [OID.safeContentsBag]: 'safeContentsBag',
+};
+
+/** The bag types of a SafeContents, nested safeContentsBags included (bounded by MAX_BAG_NESTING and `max`). */
+function outlineSafeContents(buf: Uint8Array, depth: number, out: string[], max: number): void {
+  if (depth > MAX_BAG_NESTING) invalid('safeContentsBag nested too deeply');
+  for (const b of expectSeq(buf, readWhole(buf, 'SafeContents'), 'SafeContents')) {
+    if (out.length >= max) invalid(`more than ${max} bags`);
+    const parts = expectSeq(buf, b, 'SafeBag');
+    if (parts.length < 2 || parts.length > 3) invalid('malformed SafeBag');
+    const bagId = decodeOid(buf, parts[0]!);
+    out.push(BAG_NAMES[bagId] ?? bagId);
+    if (bagId === OID.safeContentsBag) {
+      const value = children(buf, parts[1]!)[0];
+      if (!value) invalid('malformed SafeBag value');
+      outlineSafeContents(buf.subarray(value.start, value.end), depth + 1, out, max);
+    }
+  }
+}
+
+/**
+ * The structure of a PKCS#12 file read without its password: how many safes, how many encrypted, the types of the
+ * bags that are not encrypted, whether there is a MAC. No key derivation runs. Malformed input is `Pkcs12Invalid`.
+ */
+export function pkcs12Outline(der: Uint8Array, limits: Pick<Limits, 'maxInputBytes' | 'maxRecipientInfos'> = DEFAULT_LIMITS): Pkcs12Outline {
+  if (der.length > limits.maxInputBytes) {
+    throw new Pkcs12LimitExceeded(`PKCS#12: the file is larger than ${limits.maxInputBytes} bytes`, { limit: 'maxInputBytes' });
+  }
+  try {
+    const pfx = readTlv(der, 0);
+    if (pfx.cls !== UNIVERSAL || pfx.tagNo !== TAG.SEQUENCE || !pfx.constructed) invalid('not a PFX (expected a SEQUENCE)');
+    const parts = children(der, pfx);
+    if (parts.length < 2 || parts.length > 3) invalid('a PFX has version, authSafe and an optional macData');
+    const version = readInt(der, parts[0]!, 'version');
+    if (version !== 3) invalid(`unsupported PFX version ${version}`);
+    const authSafe = contentInfo(der, parts[1]!);
+    if (authSafe.type !== OID.data) throw new UnsupportedAlgorithm(named('PKCS#12 integrity mode', authSafe.type), authSafe.type);
+    if (!authSafe.content) invalid('authSafe has no content');
+    const buf = octetString(der, authSafe.content, 'authSafe content');
+    const items = expectSeq(buf, readWhole(buf, 'AuthenticatedSafe'), 'AuthenticatedSafe');
+    const out: Pkcs12Outline = { safes: items.length, encryptedSafes: 0, bags: [], mac: parts[2] !== undefined };
+    // The bag count is bounded like a message's RecipientInfos: a file is a handful of bags.
+    const max = Math.max(limits.maxRecipientInfos, 64);
+    for (const item of items) {
+      const ci = contentInfo(buf, item);
+      if (ci.type === OID.data) {
+        if (ci.content) outlineSafeContents(octetString(buf, ci.content, 'data content'), 0, out.bags, max);
+      } else out.encryptedSafes++;
+    }
+    return out;
+  } catch (e) {
+    throw mapError(e);
+  }
+}

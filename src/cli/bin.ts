@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // The `smime` executable: runCli (main.ts) over the process's own stdin, stdout and stderr, read and written as
-// streams (stdio.ts) so that slow pipes and readers that leave early (`| head`) behave.
+// streams (stdio.ts) so that slow pipes and readers that leave early (`| head`) behave. When stdin is a terminal, a
+// password not given otherwise is asked for there, without echo.
 import { runCli } from './main.js';
-import { readStdin, writeStderr, writeStdout } from './stdio.js';
+import { promptHidden, readStdin, writeStderr, writeStdout } from './stdio.js';
 
 const code = await runCli(process.argv.slice(2), {
   stdin: readStdin,
   stdout: writeStdout,
   stderr: writeStderr,
   env: process.env,
+  ...(process.stdin.isTTY ? { prompt: promptHidden } : {}),
 });
 process.exitCode = code;

@@ -1,20 +1,14 @@
 /**
- * The `smime` command: a thin layer over the public API. Its options are a contract (scripts call it):
+ * The `smime` command: a thin layer over the public API that follows the conventions of gpgsm and `openssl cms`.
+ * Its commands and options (options.ts) and its exit codes (exit_codes.ts) are a contract: scripts call it.
  *
- *   smime encrypt|decrypt|sign|verify|open [--in FILE] [--out FILE]   (default stdin/stdout)
- *     --identity FILE   repeatable: a PKCS#12 file, or a PEM file with cert and key (the user's own)
- *     --password PASS   for the PKCS#12 files (or env SMIME_PASSWORD)
- *     --cert FILE       repeatable: other people's certs and intermediates (PEM, DER, PEM bundle)
- *     --trust FILE      repeatable: trust anchors
- *     --report FILE     JSON about what was done
- *     --crl FILE        repeatable: CRLs; --allow-weak, --min-rsa-bits N: algorithm policy
- *   encrypt: --to EMAIL (repeatable), --from EMAIL, --cipher NAME, --oaep [sha1|sha256|sha384|sha512], --keyid
- *   sign:    --from EMAIL, --opaque, --digest sha256|sha384|sha512
+ *   smime encrypt|decrypt|sign|verify|open [--in FILE] [--out FILE] [options]   (default stdin/stdout)
+ *   smime inspect [FILE] [--json]
+ *   smime --help | smime <command> --help | smime --version   (stdout, exit 0)
  *
- * On any failure: a non-zero exit, a clear message on stderr, and nothing written to --out.
- * Exit codes: 0 done, 1 failed (or a signature not valid), 2 usage, 3 no certificate for a recipient, 70 internal
- * error, 141 (128 + SIGPIPE, what a shell shows for `cat big | head`) when the reader of stdout went away early:
- * no message then, as for any Unix filter killed by SIGPIPE, and the rest of the output (and --report) is not written.
+ * On any failure: the exit code of the table, one clear message on stderr that names the file and hints at the fix,
+ * and nothing written to --out. When the reader of stdout goes away early the exit is 141 (128 + SIGPIPE, what a
+ * shell shows for `cat big | head`), quietly, and the rest of the output (and --report) is not written.
  */
 import { readFileSync, writeFileSync, renameSync, unlinkSync, lstatSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
@@ -23,22 +17,27 @@ import {
   CONTENT_CIPHERS,
   decryptMessage,
   encryptMessage,
+  inspectFile,
   MissingRecipientCertificatesError,
   nodeCrypto,
   openMessage,
+  Pkcs12BadPassword,
   setCrypto,
   signMessage,
   SmimeError,
   verifyMessage,
   type ContentCipherName,
-  type EncryptOptions,
+  type OaepHash,
+  type SignDigest,
   type SignerResult,
-  type SignOptions,
   type VerifyOptions,
+  type VerifyResult,
+  type OpenResult,
 } from '../index.node.js';
-
-type OaepHash = NonNullable<EncryptOptions['oaep']>;
-type SignDigest = NonNullable<SignOptions['digest']>;
+import { EXIT, EXIT_BY_ERROR_CODE } from './exit_codes.js';
+import { commandHelp, generalHelp, parseArgs, usageHint, UsageError, type Args } from './options.js';
+import { secretFromArgs, type Prompt } from './secrets.js';
+import { certSummary, inspectionJson, inspectionText } from './describe.js';
 
 /** Where the CLI reads and writes: the process's own streams (bin.ts, stdio.ts), or a test's buffers. */
 export interface CliIo {
@@ -48,73 +47,33 @@ export interface CliIo {
   stdout: (b: Uint8Array) => void | Promise<void>;
   stderr: (s: string) => void;
   env: Record<string, string | undefined>;
+  /** Asks for a secret without echo; given only when stdin is a terminal. */
+  prompt?: Prompt;
+  /** Reads an open file descriptor (--password-fd); default: a stream over the descriptor. */
+  readFd?: (fd: number) => Promise<Uint8Array>;
 }
 
 /** The exit code when stdout's reader went away early (EPIPE): 128 + SIGPIPE, as a shell reports `cat big | head`. */
-export const EXIT_PIPE = 141;
+export const EXIT_PIPE = EXIT.pipe;
 
-const USAGE = `usage: smime encrypt|decrypt|sign|verify|open [options]
-  --in FILE          input (default stdin)
-  --out FILE         output (default stdout); nothing is written on failure
-  --identity FILE    repeatable: your PKCS#12 file, or a PEM file with certificate and PKCS#8 key
-  --password PASS    password of the PKCS#12 files (or env SMIME_PASSWORD)
-  --cert FILE        repeatable: other people's certificates and intermediates (PEM, DER, PEM bundle)
-  --trust FILE       repeatable: trust anchors
-  --report FILE      write a JSON report of what was done
-  --crl FILE         repeatable: certificate revocation lists (PEM or DER)
-  --allow-weak       accept SHA-1/MD5 signatures (old mail)
-  --min-rsa-bits N   smallest RSA key accepted (default 2048)
- verify, open: [--at ISO-TIME] [--verify-at now|signing-time]
-          certificates are judged now (or --at); signing-time trusts the signer's claimed signingTime (archives)
- encrypt: --to EMAIL (repeatable) [--from EMAIL] [--cipher ${CONTENT_CIPHERS.join('|')}]
-          [--oaep [sha1|sha256|sha384|sha512]] [--keyid]
- sign:    --from EMAIL [--opaque] [--digest sha256|sha384|sha512]
-exit: 0 done, 1 failed or signature not valid, 2 usage, 3 no certificate for a recipient, 70 internal error,
-      141 stdout closed early by its reader (e.g. | head), quietly
-`;
-
-class UsageError extends Error {}
-
-interface Args {
-  command: string;
-  single: Map<string, string | true>;
-  multi: Map<string, string[]>;
+/** A failure the CLI explains itself: its message (naming the file) and its exit code. */
+class CliFailure extends Error {
+  constructor(
+    message: string,
+    readonly exit: number,
+  ) {
+    super(message);
+  }
 }
 
-const MULTI = new Set(['identity', 'cert', 'trust', 'to', 'crl']);
-const VALUED = new Set(['in', 'out', 'password', 'report', 'from', 'cipher', 'digest', 'min-rsa-bits', 'at', 'verify-at', ...MULTI]);
-const FLAGS = new Set(['opaque', 'keyid', 'pss', 'help', 'allow-weak']);
-const OPTIONAL_VALUE = new Set(['oaep']);
-
-function parseArgs(argv: string[]): Args {
-  const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h') throw new UsageError('');
-  const a: Args = { command, single: new Map(), multi: new Map() };
-  for (let i = 0; i < rest.length; i++) {
-    const tok = rest[i]!;
-    if (!tok.startsWith('--')) throw new UsageError(`unexpected argument: ${tok}`);
-    let name = tok.slice(2);
-    let value: string | undefined;
-    const eq = name.indexOf('=');
-    if (eq >= 0) {
-      value = name.slice(eq + 1);
-      name = name.slice(0, eq);
-    }
-    if (FLAGS.has(name)) {
-      a.single.set(name, true);
-    } else if (OPTIONAL_VALUE.has(name)) {
-      if (value === undefined && rest[i + 1] && !rest[i + 1]!.startsWith('--')) value = rest[++i];
-      a.single.set(name, value ?? true);
-    } else if (VALUED.has(name)) {
-      if (value === undefined) {
-        value = rest[++i];
-        if (value === undefined) throw new UsageError(`--${name} needs a value`);
-      }
-      if (MULTI.has(name)) a.multi.set(name, [...(a.multi.get(name) ?? []), value]);
-      else a.single.set(name, value);
-    } else throw new UsageError(`unknown option --${name}`);
+/** The package's version, from the package.json next to dist/ (or src/). */
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name?: string; version?: string };
+    return `smime ${pkg.version ?? '(unknown)'} (${pkg.name ?? 'smime-core'})\n`;
+  } catch {
+    return 'smime (version unknown)\n';
   }
-  return a;
 }
 
 /** A file's bytes as a Uint8Array view of the Buffer Node read (no second copy of a 64 MiB message). */
@@ -128,22 +87,94 @@ function str(a: Args, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+type FileKind = 'pkcs12' | 'certificate' | 'pem-identity' | 'pem-key' | 'other';
+
+/** What a file given as --identity or --cert is, to say so when it is given as the other. */
+function fileKind(bytes: Uint8Array): FileKind {
+  const head = new TextDecoder('latin1').decode(bytes.subarray(0, Math.min(bytes.length, 1 << 16)));
+  if (head.includes('-----BEGIN')) {
+    const key = /-----BEGIN (RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(head);
+    const cert = /-----BEGIN (X509 |TRUSTED )?CERTIFICATE-----/.test(head);
+    return key && cert ? 'pem-identity' : key ? 'pem-key' : cert ? 'certificate' : 'other';
+  }
+  if (bytes[0] !== 0x30) return 'other';
+  try {
+    const k = inspectFile(bytes).kind;
+    return k === 'pkcs12' ? 'pkcs12' : k === 'certificates' ? 'certificate' : 'other';
+  } catch {
+    return 'other';
+  }
+}
+
+/** Runs `f` on a file's contents; an smime-core error becomes a message naming the file. */
+async function withFile<T>(file: string, f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof SmimeError && !(e instanceof Pkcs12BadPassword) && !(e instanceof MissingRecipientCertificatesError)) throw new CliFailure(`${file}: ${e.code}: ${e.message}`, EXIT_BY_ERROR_CODE[e.code]);
+    throw e;
+  }
+}
+
+const PASSWORD_HINT = 'give it with --password-file FILE, --password-env NAME or --password-fd N';
+
+async function importPkcs12(store: CertificateStore, file: string, bytes: Uint8Array, given: string | undefined, io: CliIo, asked: { pw?: string }): Promise<void> {
+  const attempt = async (pw: string): Promise<boolean> => {
+    try {
+      await withFile(file, () => store.importPkcs12(bytes, pw));
+      return true;
+    } catch (e) {
+      if (e instanceof Pkcs12BadPassword) return false;
+      throw e;
+    }
+  };
+  if (given !== undefined) {
+    if (await attempt(given)) return;
+    throw new CliFailure(`${file}: wrong password (ERR_PKCS12_BAD_PASSWORD)`, EXIT.secretRefused);
+  }
+  // No password given: the empty one first (some files have it), then one typed at the terminal.
+  if (await attempt('')) return;
+  if (asked.pw !== undefined && (await attempt(asked.pw))) return;
+  if (!io.prompt) throw new CliFailure(`${file}: no password given, and the empty password does not open it: ${PASSWORD_HINT}`, EXIT.secretRefused);
+  asked.pw = await io.prompt(`Password for ${file}: `);
+  if (await attempt(asked.pw)) return;
+  throw new CliFailure(`${file}: wrong password (ERR_PKCS12_BAD_PASSWORD)`, EXIT.secretRefused);
+}
+
 async function loadStore(a: Args, io: CliIo): Promise<CertificateStore> {
   const minRsa = str(a, 'min-rsa-bits');
-  if (minRsa !== undefined && !/^\d+$/.test(minRsa)) throw new UsageError('--min-rsa-bits takes a number of bits');
+  if (minRsa !== undefined && !/^\d+$/.test(minRsa)) throw new UsageError('--min-rsa-bits takes a number of bits', a.command);
   const store = new CertificateStore({
     policy: { ...(minRsa ? { minRsaBits: Number(minRsa) } : {}), ...(a.single.has('allow-weak') ? { allowWeak: true } : {}) },
   });
-  const password = str(a, 'password') ?? io.env.SMIME_PASSWORD ?? '';
-  for (const f of a.multi.get('identity') ?? []) {
+  const identities = a.multi.get('identity') ?? [];
+  const password = identities.length ? await secretFromArgs(a, 'password', io.env, 'SMIME_PASSWORD', io.readFd) : undefined;
+  const asked: { pw?: string } = {};
+  for (const f of identities) {
     const bytes = readBytes(f);
-    const text = new TextDecoder('latin1').decode(bytes.subarray(0, Math.min(bytes.length, 4096)));
-    if (text.includes('-----BEGIN')) await store.importIdentity(bytes);
-    else await store.importPkcs12(bytes, password);
+    const kind = fileKind(bytes);
+    if (kind === 'certificate')
+      throw new UsageError(`${f}: this is a certificate without its private key: use --cert ${f} (--identity takes a PKCS#12 file, or PEM with certificate and key)`, a.command);
+    if (kind === 'pem-key') throw new UsageError(`${f}: this PEM file has a private key but no certificate: put the certificate in the same file, or use a PKCS#12 file`, a.command);
+    if (kind === 'pem-identity') await withFile(f, () => store.importIdentity(bytes));
+    else await importPkcs12(store, f, bytes, password, io, asked);
   }
-  for (const f of a.multi.get('cert') ?? []) await store.addCertificate(readBytes(f));
-  for (const f of a.multi.get('trust') ?? []) store.addTrustAnchor(readBytes(f));
-  for (const f of a.multi.get('crl') ?? []) store.addCrl(readBytes(f));
+  for (const [opt, add] of [
+    ['cert', (b: Uint8Array) => store.addCertificate(b)],
+    ['trust', (b: Uint8Array) => store.addTrustAnchor(b)],
+  ] as const) {
+    for (const f of a.multi.get(opt) ?? []) {
+      const bytes = readBytes(f);
+      const kind = fileKind(bytes);
+      if (kind === 'pkcs12') throw new UsageError(`${f}: this is a PKCS#12 file: use --identity ${f}`, a.command);
+      if (kind === 'pem-key') throw new UsageError(`${f}: this PEM file has a private key and no certificate`, a.command);
+      await withFile(f, () => add(bytes));
+    }
+  }
+  for (const f of a.multi.get('crl') ?? []) {
+    const bytes = readBytes(f);
+    await withFile(f, () => store.addCrl(bytes));
+  }
   return store;
 }
 
@@ -154,7 +185,7 @@ const OAEP: Record<string, OaepHash> = { sha1: 'SHA-1', sha256: 'SHA-256', sha38
  * exists and is not a regular file (/dev/stdout is a symbolic link, a FIFO, a device) is written directly.
  */
 async function writeOut(path: string | undefined, data: Uint8Array, io: CliIo): Promise<void> {
-  if (!path) {
+  if (!path || path === '-') {
     await io.stdout(data);
     return;
   }
@@ -178,12 +209,10 @@ async function writeOut(path: string | undefined, data: Uint8Array, io: CliIo): 
     } catch {
       /* nothing to remove */
     }
-    throw e;
+    const err = e as NodeJS.ErrnoException;
+    if (err && typeof err === 'object') err.path = path;
+    throw err;
   }
-}
-
-function certSummary(c: { subject: string; serialNumber: string; notBefore: Date; notAfter: Date }) {
-  return { subject: c.subject, serialNumber: c.serialNumber, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString() };
 }
 
 function signerReport(s: SignerResult) {
@@ -191,149 +220,207 @@ function signerReport(s: SignerResult) {
     email: s.email ?? null,
     status: s.status,
     serialNumber: s.certificate?.serialNumber ?? null,
+    issuer: s.certificate?.issuer ?? null,
     signingTime: s.signingTime ? s.signingTime.toISOString() : null,
     reasons: s.reasons,
   };
 }
 
-/** Runs the CLI; returns the exit code. */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  let a: Args;
-  try {
-    a = parseArgs(argv);
-    if (a.single.has('help')) throw new UsageError('');
-  } catch (e) {
-    io.stderr((e as Error).message ? `smime: ${(e as Error).message}\n${USAGE}` : USAGE);
-    return 2;
+/** What an I/O error code means, in words. */
+const ERRNO: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'not a directory',
+  ENOSPC: 'no space left on the device',
+  EROFS: 'read-only file system',
+  EBADF: 'not an open file descriptor',
+  EEXIST: 'exists',
+};
+
+async function runCommand(a: Args, io: CliIo): Promise<number> {
+  const report = str(a, 'report');
+  const outPath = str(a, 'out');
+  if (report === '-' && (outPath === undefined || outPath === '-'))
+    throw new UsageError('--report - writes the report to stdout: give the message a file with --out FILE', a.command);
+  if (a.command === 'inspect') {
+    const file = a.positional[0] ?? str(a, 'in');
+    if (a.positional[0] !== undefined && str(a, 'in') !== undefined) throw new UsageError('give the file once: FILE or --in FILE', a.command);
+    const bytes = file !== undefined && file !== '-' ? readBytes(file) : await io.stdin();
+    const name = file ?? '<stdin>';
+    const what = await withFile(name, () => inspectFile(bytes));
+    const text = a.single.has('json') ? JSON.stringify(inspectionJson(name, what), null, 2) + '\n' : inspectionText(name, what);
+    await io.stdout(new TextEncoder().encode(text));
+    return EXIT.ok;
   }
+  // The options are checked before any file is read.
+  const cipher = str(a, 'cipher');
+  if (cipher !== undefined && !(CONTENT_CIPHERS as readonly string[]).includes(cipher))
+    throw new UsageError(`--cipher must be one of ${CONTENT_CIPHERS.join(', ')}`, a.command);
+  const digest = str(a, 'digest');
+  if (digest !== undefined && !['sha256', 'sha384', 'sha512'].includes(digest)) throw new UsageError('--digest takes sha256, sha384 or sha512', a.command);
+  const oaepOpt = a.single.get('oaep');
+  let oaep: OaepHash | undefined;
+  if (oaepOpt !== undefined) {
+    oaep = oaepOpt === true ? 'SHA-256' : OAEP[oaepOpt.toLowerCase().replace('-', '')];
+    if (!oaep) throw new UsageError('--oaep takes sha1, sha256, sha384 or sha512', a.command);
+  }
+  if (a.command === 'encrypt' && (a.multi.get('to') ?? []).length === 0) throw new UsageError('encrypt needs at least one --to EMAIL', a.command);
+  if (a.command === 'sign' && !str(a, 'from')) throw new UsageError('sign needs --from EMAIL', a.command);
+  const verifyOpts: Omit<VerifyOptions, 'store'> = {};
+  const at = str(a, 'at');
+  if (at !== undefined) {
+    const d = new Date(at);
+    if (Number.isNaN(d.getTime())) throw new UsageError('--at takes a date and time, e.g. 2026-01-31T12:00:00Z', a.command);
+    verifyOpts.at = d;
+  }
+  const verifyAt = str(a, 'verify-at');
+  if (verifyAt !== undefined) {
+    if (verifyAt !== 'now' && verifyAt !== 'signing-time') throw new UsageError('--verify-at takes now or signing-time', a.command);
+    verifyOpts.verifyAt = verifyAt;
+  }
+
   setCrypto(nodeCrypto());
-  try {
-    const store = await loadStore(a, io);
-    const inPath = str(a, 'in');
-    const input = inPath ? readBytes(inPath) : await io.stdin();
-    let output: Uint8Array;
-    let report: unknown;
-    let exit = 0;
-    switch (a.command) {
-      case 'encrypt': {
-        const to = a.multi.get('to') ?? [];
-        if (to.length === 0) throw new UsageError('encrypt needs at least one --to');
-        const cipher = str(a, 'cipher');
-        if (cipher !== undefined && !(CONTENT_CIPHERS as readonly string[]).includes(cipher))
-          throw new UsageError(`--cipher must be one of ${CONTENT_CIPHERS.join(', ')}`);
-        const oaepOpt = a.single.get('oaep');
-        let oaep: OaepHash | undefined;
-        if (oaepOpt !== undefined) {
-          oaep = oaepOpt === true ? 'SHA-256' : OAEP[oaepOpt.toLowerCase().replace('-', '')];
-          if (!oaep) throw new UsageError('--oaep takes sha1, sha256, sha384 or sha512');
-        }
-        output = await encryptMessage(input, {
-          store,
+  const store = await loadStore(a, io);
+  const opts: VerifyOptions = { ...verifyOpts, store };
+  const inPath = str(a, 'in');
+  const inName = inPath ?? '<stdin>';
+  const input = inPath !== undefined && inPath !== '-' ? readBytes(inPath) : await io.stdin();
+  let output: Uint8Array;
+  let rep: unknown;
+  let exit: number = EXIT.ok;
+  switch (a.command) {
+    case 'encrypt': {
+      const to = a.multi.get('to')!;
+      const from = str(a, 'from');
+      try {
+        output = await withFile(inName, () =>
+          encryptMessage(input, { store, to, from, cipher: cipher as ContentCipherName | undefined, oaep, useSki: a.single.has('keyid') }),
+        );
+      } catch (e) {
+        if (!(e instanceof MissingRecipientCertificatesError)) throw e;
+        const why = { none: '', expired: ' (the one known has expired)', 'wrong-usage': ' (the one known is not for encryption)', untrusted: ' (the one known does not chain to a --trust anchor)' };
+        const lines = e.missing.map((m) => `no certificate for ${m}: add one with --cert or import one into the store${why[e.reasons[m] ?? 'none']}`);
+        throw new CliFailure(lines.join('\nsmime: '), EXIT.missingCertificate);
+      }
+      if (report !== undefined) {
+        // The cipher actually used, read back from the message; each recipient's certificate as the store chose it.
+        const what = inspectFile(output);
+        const layer = what.kind === 'smime' ? what.layers[0] : undefined;
+        const env = layer && layer.type !== 'signed' ? layer : undefined;
+        const chosen = await store.selectRecipients(from ? [...to, from] : to);
+        rep = {
+          command: 'encrypt',
           to,
-          from: str(a, 'from'),
-          cipher: cipher as ContentCipherName | undefined,
-          oaep,
-          useSki: a.single.has('keyid'),
-        });
-        report = { command: 'encrypt', to, from: str(a, 'from') ?? null, cipher: cipher ?? 'auto', bytes: output.length };
-        break;
-      }
-      case 'decrypt': {
-        // A file read for this run is the CLI's own: decoding and decryption work over it (no second 64 MiB).
-        const r = await decryptMessage(input, { store, overwriteInput: inPath !== undefined });
-        output = r.content;
-        report = {
-          command: 'decrypt',
-          recipient: certSummary(r.recipient),
-          type: r.type,
-          cipher: r.cipher,
-          keyTransport: r.keyTransport,
-          authenticated: r.authenticated,
-          legacy: r.legacy,
+          from: from ?? null,
+          type: env?.type ?? null,
+          cipher: env?.cipher ?? null,
+          keyTransport: [...new Set(env?.recipients.map((r) => r.algorithm ?? r.type) ?? [])],
+          recipients: [...chosen].map(([email, c]) => ({ email, ...certSummary(c) })),
+          bytes: output.length,
         };
-        break;
       }
-      case 'sign': {
-        const from = str(a, 'from');
-        if (!from) throw new UsageError('sign needs --from');
-        const digest = str(a, 'digest');
-        if (digest !== undefined && !['sha256', 'sha384', 'sha512'].includes(digest)) throw new UsageError('--digest takes sha256, sha384 or sha512');
-        output = await signMessage(input, {
+      break;
+    }
+    case 'decrypt': {
+      // A file read for this run is the CLI's own: decoding and decryption work over it (no second 64 MiB).
+      const r = await withFile(inName, () => decryptMessage(input, { store, overwriteInput: inPath !== undefined && inPath !== '-' }));
+      output = r.content;
+      rep = {
+        command: 'decrypt',
+        recipient: certSummary(r.recipient),
+        type: r.type,
+        cipher: r.cipher,
+        keyTransport: r.keyTransport,
+        authenticated: r.authenticated,
+        legacy: r.legacy,
+      };
+      break;
+    }
+    case 'sign': {
+      const from = str(a, 'from')!;
+      output = await withFile(inName, () =>
+        signMessage(input, {
           store,
           from,
           detached: !a.single.has('opaque'),
           digest: digest === undefined ? undefined : (digest.toUpperCase().replace('SHA', 'SHA-') as SignDigest),
           pss: a.single.has('pss'),
-        });
-        report = { command: 'sign', from, detached: !a.single.has('opaque'), digest: digest ?? 'sha256' };
-        break;
-      }
-      case 'verify':
-      case 'open': {
-        const opts: VerifyOptions = { store };
-        const at = a.single.get('at');
-        if (at !== undefined) {
-          const d = new Date(String(at));
-          if (at === true || Number.isNaN(d.getTime())) throw new UsageError('--at takes a date and time, e.g. 2026-01-31T12:00:00Z');
-          opts.at = d;
-        }
-        const verifyAt = a.single.get('verify-at');
-        if (verifyAt !== undefined) {
-          if (verifyAt !== 'now' && verifyAt !== 'signing-time') throw new UsageError('--verify-at takes now or signing-time');
-          opts.verifyAt = verifyAt;
-        }
-        const r = a.command === 'verify' ? await verifyMessage(input, opts) : await openMessage(input, opts);
-        output = r.content;
-        const signers = r.signers.map(signerReport);
-        const layers =
-          'layers' in r
-            ? r.layers.map((l) =>
-                l.type === 'signed'
-                  ? { type: l.type, detached: l.detached, signers: l.signers.map(signerReport) }
-                  : { type: l.type, cipher: l.cipher, keyTransport: l.keyTransport, authenticated: l.authenticated, legacy: l.legacy, recipient: certSummary(l.recipient) },
-              )
-            : [{ type: 'signed', signers }];
-        report = { command: a.command, signers, layers, ...('encrypted' in r ? { encrypted: r.encrypted, authenticated: r.authenticated } : {}) };
-        if (a.command === 'verify' && (signers.length === 0 || signers.some((s) => s.status !== 'valid'))) {
-          exit = 1;
-          for (const s of signers) io.stderr(`smime: signer ${s.email ?? '(unknown)'}: ${s.status}${s.reasons.length ? ` (${s.reasons.join(', ')})` : ''}\n`);
-        }
-        break;
-      }
-      default:
-        throw new UsageError(`unknown command: ${a.command}`);
+        }),
+      );
+      rep = { command: 'sign', from, detached: !a.single.has('opaque'), digest: digest ?? 'sha256', pss: a.single.has('pss') };
+      break;
     }
-    if (exit !== 0) {
-      const rp = str(a, 'report');
-      if (rp) await writeOut(rp, new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n'), io);
-      return exit;
+    case 'verify':
+    case 'open': {
+      const r = await withFile<VerifyResult | OpenResult>(inName, () => (a.command === 'verify' ? verifyMessage(input, opts) : openMessage(input, opts)));
+      output = r.content;
+      const signers = r.signers.map(signerReport);
+      const layers =
+        'layers' in r
+          ? r.layers.map((l) =>
+              l.type === 'signed'
+                ? { type: l.type, detached: l.detached, signers: l.signers.map(signerReport) }
+                : { type: l.type, cipher: l.cipher, keyTransport: l.keyTransport, authenticated: l.authenticated, legacy: l.legacy, recipient: certSummary(l.recipient) },
+            )
+          : [{ type: 'signed', signers }];
+      rep = { command: a.command, signers, layers, ...('encrypted' in r ? { encrypted: r.encrypted, authenticated: r.authenticated } : {}) };
+      if (a.command === 'verify' && (signers.length === 0 || signers.some((s) => s.status !== 'valid'))) {
+        exit = EXIT.verifyFailed;
+        if (signers.length === 0) io.stderr(`smime: ${inName}: no signer\n`);
+        for (const s of signers) io.stderr(`smime: signer ${s.email ?? '(unknown)'}: ${s.status}${s.reasons.length ? ` (${s.reasons.join(', ')})` : ''}\n`);
+      }
+      break;
     }
-    await writeOut(str(a, 'out'), output, io);
-    const rp = str(a, 'report');
-    if (rp) await writeOut(rp, new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n'), io);
-    return 0;
+  }
+  const reportBytes = () => new TextEncoder().encode(JSON.stringify(rep, null, 2) + '\n');
+  if (exit !== EXIT.ok) {
+    if (report !== undefined) await writeOut(report, reportBytes(), io);
+    return exit;
+  }
+  await writeOut(outPath, output, io);
+  if (report !== undefined) await writeOut(report, reportBytes(), io);
+  return EXIT.ok;
+}
+
+/** Runs the CLI; returns the exit code (see exit_codes.ts). */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let command: Args['command'] | undefined;
+  try {
+    const p = parseArgs(argv);
+    if (p.kind === 'help') {
+      await io.stdout(new TextEncoder().encode(p.command ? commandHelp(p.command) : generalHelp()));
+      return EXIT.ok;
+    }
+    if (p.kind === 'version') {
+      await io.stdout(new TextEncoder().encode(version()));
+      return EXIT.ok;
+    }
+    command = p.args.command;
+    return await runCommand(p.args, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr(`smime: ${e.message}\n${USAGE}`);
-      return 2;
+      if (argv.length === 0) io.stderr(generalHelp());
+      io.stderr(usageHint(e.command || !command ? e : new UsageError(e.message, command)));
+      return EXIT.usage;
     }
-    if (e instanceof MissingRecipientCertificatesError) {
-      io.stderr(`smime: encryption refused: no usable certificate for ${e.missing.length} recipient(s):\n`);
-      for (const m of e.missing) io.stderr(`  ${m}: ${e.reasons[m]}\n`);
-      return 3;
+    if (e instanceof CliFailure) {
+      io.stderr(`smime: ${e.message}\n`);
+      return e.exit;
     }
     if (e instanceof SmimeError) {
       io.stderr(`smime: ${e.code}: ${e.message}\n`);
-      return 1;
+      return EXIT_BY_ERROR_CODE[e.code] ?? EXIT.badInput;
     }
     const err = e as NodeJS.ErrnoException;
     // The reader of our output went away (`smime decrypt | head`): not an error of ours, and nothing to say.
-    if (err && err.code === 'EPIPE') return EXIT_PIPE;
-    if (err && typeof err.code === 'string' && err.code.startsWith('E') && err.path) {
-      io.stderr(`smime: cannot read or write ${err.path}: ${err.code}\n`);
-      return 1;
+    if (err && err.code === 'EPIPE') return EXIT.pipe;
+    if (err && typeof err.code === 'string' && /^E[A-Z]+$/.test(err.code)) {
+      const what = ERRNO[err.code] ? `${ERRNO[err.code]} (${err.code})` : err.code;
+      io.stderr(`smime: ${err.path ?? 'a file'}: cannot read or write: ${what}\n`);
+      return EXIT.io;
     }
-    io.stderr(`smime: internal error: ${err?.message ?? String(e)}\n`);
-    return 70;
+    io.stderr(`smime: internal error (please report it): ${err?.message ?? String(e)}\n`);
+    return EXIT.internal;
   }
 }

@@ -126,3 +126,43 @@ function quiet(s: Writable): void {
   quieted.add(s);
   s.on('error', () => {});
 }
+
+/**
+ * Asks for a secret on the terminal (stdin a TTY) without echo, as gpgsm and openssl do: the question on stderr,
+ * the answer read in raw mode until Enter (Backspace erases, Ctrl-D ends, Ctrl-C interrupts the command as it
+ * would without the prompt). The terminal's mode is restored in every case.
+ */
+export function promptHidden(question: string): Promise<string> {
+  const input = process.stdin;
+  return new Promise((resolve) => {
+    writeStderr(question);
+    const decoder = new TextDecoder();
+    let answer: string[] = [];
+    const finish = (): void => {
+      input.removeListener('data', onData);
+      input.setRawMode(false);
+      input.pause();
+      writeStderr('\n');
+    };
+    const onData = (chunk: Buffer): void => {
+      for (const ch of decoder.decode(chunk, { stream: true })) {
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') {
+          finish();
+          resolve(answer.join(''));
+          return;
+        }
+        if (ch === '\u0003') {
+          finish();
+          process.kill(process.pid, 'SIGINT');
+          return;
+        }
+        if (ch === '\u007f' || ch === '\b') answer = answer.slice(0, -1);
+        else if (ch === '\u0015') answer = []; // Ctrl-U: erase the line
+        else answer.push(ch);
+      }
+    };
+    input.setRawMode(true);
+    input.on('data', onData);
+    input.resume();
+  });
+}

@@ -128,9 +128,9 @@ describe.skipIf(!HAVE)('public signed vectors through the smime CLI', () => {
     expect(ok.report!.signers[0]!.status).toMatch(/^(valid|address-mismatch)$/);
   });
 
-  it('verify an encrypted message (alice.sig.SHA256.opaque.env.eml) → exit 1, ERR_CMS_INVALID; open it with Bob.p12 → exit 0', async () => {
+  it('verify an encrypted message (alice.sig.SHA256.opaque.env.eml) → exit 5 (bad input), ERR_CMS_INVALID; open it with Bob.p12 → exit 0', async () => {
     const v = await smime('verify', `${TB}/alice.sig.SHA256.opaque.env.eml`, ['--trust', sv(`${TB}/TestCA.pem`)]);
-    expect(v.code).toBe(1);
+    expect(v.code).toBe(5);
     expect(v.err).toMatch(/ERR_CMS_INVALID/);
     expect(v.content).toBeUndefined();
     const o = await smime('open', `${TB}/alice.sig.SHA256.opaque.env.eml`, [

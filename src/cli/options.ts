@@ -1,0 +1,193 @@
+/**
+ * The commands and options of `smime`: one table, from which the parser and every `--help` text are made, so an
+ * option cannot exist without being listed. Each command accepts only its own options; anything else is a usage
+ * error (exit 2) with a one-line hint.
+ */
+import { CONTENT_CIPHERS } from '../index.node.js';
+import { EXIT_TABLE } from './exit_codes.js';
+
+/** The commands. */
+export const COMMANDS = ['encrypt', 'decrypt', 'sign', 'verify', 'open', 'inspect'] as const;
+/** One command's name. */
+export type Command = (typeof COMMANDS)[number];
+
+/** A usage error: exit 2, one line on stderr with a hint to `--help`. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: Command,
+  ) {
+    super(message);
+  }
+}
+
+interface OptionSpec {
+  name: string;
+  /** The value's placeholder; absent for a flag. */
+  arg?: string;
+  /** The value may be left out (`--oaep` alone means sha256). */
+  optionalValue?: boolean;
+  /** May be given more than once. */
+  multi?: boolean;
+  help: string;
+  commands: readonly Command[];
+}
+
+const MESSAGE: readonly Command[] = ['encrypt', 'decrypt', 'sign', 'verify', 'open'];
+const WITH_IDENTITY: readonly Command[] = MESSAGE;
+const PW = 'the PKCS#12 password';
+
+/** Every option, in the order `--help` lists them. */
+export const OPTIONS: readonly OptionSpec[] = [
+  { name: 'in', arg: 'FILE', help: 'input (default stdin)', commands: [...MESSAGE, 'inspect'] },
+  { name: 'out', arg: 'FILE', help: 'output (default stdout); nothing is written on failure', commands: MESSAGE },
+  { name: 'report', arg: 'FILE|-', help: 'write a JSON report of what was done; - is stdout (then --out is required)', commands: MESSAGE },
+  { name: 'identity', arg: 'FILE', multi: true, help: 'your PKCS#12 file, or a PEM file with certificate and PKCS#8 key (repeatable)', commands: WITH_IDENTITY },
+  { name: 'password-file', arg: 'FILE', help: `read ${PW} from the first line of FILE`, commands: WITH_IDENTITY },
+  { name: 'password-env', arg: 'NAME', help: `read ${PW} from the environment variable NAME`, commands: WITH_IDENTITY },
+  { name: 'password-fd', arg: 'N', help: `read ${PW} from the first line of file descriptor N`, commands: WITH_IDENTITY },
+  {
+    name: 'password',
+    arg: 'PASS',
+    help: `${PW} on the command line (visible to other users: prefer the above)`,
+    commands: WITH_IDENTITY,
+  },
+  { name: 'cert', arg: 'FILE', multi: true, help: "other people's certificates and intermediates: PEM, DER, PEM bundle (repeatable)", commands: MESSAGE },
+  { name: 'trust', arg: 'FILE', multi: true, help: 'trust anchors (repeatable)', commands: MESSAGE },
+  { name: 'crl', arg: 'FILE', multi: true, help: 'certificate revocation lists, PEM or DER (repeatable)', commands: MESSAGE },
+  { name: 'allow-weak', help: 'accept SHA-1/MD5 signatures (old mail)', commands: MESSAGE },
+  { name: 'min-rsa-bits', arg: 'N', help: 'smallest RSA key accepted (default 2048)', commands: MESSAGE },
+  { name: 'to', arg: 'EMAIL', multi: true, help: 'a recipient (repeatable, at least one)', commands: ['encrypt'] },
+  { name: 'from', arg: 'EMAIL', help: 'encrypt: the sender, who gets a readable copy; sign: the signer (required)', commands: ['encrypt', 'sign'] },
+  { name: 'cipher', arg: CONTENT_CIPHERS.join('|'), help: 'content cipher (default: what every recipient advertised, else aes-256-cbc)', commands: ['encrypt'] },
+  { name: 'oaep', arg: 'sha1|sha256|sha384|sha512', optionalValue: true, help: 'RSA-OAEP key transport (alone: sha256) instead of PKCS#1 v1.5', commands: ['encrypt'] },
+  { name: 'keyid', help: 'name RSA recipients by subject key identifier instead of issuer and serial', commands: ['encrypt'] },
+  { name: 'opaque', help: 'opaque signed-data instead of multipart/signed', commands: ['sign'] },
+  { name: 'digest', arg: 'sha256|sha384|sha512', help: 'digest algorithm (default sha256)', commands: ['sign'] },
+  { name: 'pss', help: 'RSASSA-PSS signatures instead of PKCS#1 v1.5', commands: ['sign'] },
+  { name: 'at', arg: 'ISO-TIME', help: 'judge certificates at this time instead of now', commands: ['verify', 'open'] },
+  { name: 'verify-at', arg: 'now|signing-time', help: "signing-time trusts the signer's claimed signingTime (archives)", commands: ['verify', 'open'] },
+  { name: 'json', help: 'print JSON instead of text', commands: ['inspect'] },
+  { name: 'help', help: 'this help', commands: COMMANDS },
+];
+
+const SUMMARY: Record<Command, string> = {
+  encrypt: 'smime encrypt --to EMAIL [options]   encrypt a MIME message for its recipients',
+  decrypt: 'smime decrypt --identity FILE [options]   decrypt a message with your identity',
+  sign: 'smime sign --from EMAIL --identity FILE [options]   sign a MIME message',
+  verify: 'smime verify [options]   verify a signed message; exit 1 unless every signer is valid',
+  open: 'smime open [options]   unwrap every layer (decrypt, verify) and write the innermost content',
+  inspect: 'smime inspect [FILE] [--json]   tell what a file is: certificate, PKCS#12, S/MIME message',
+};
+
+function optionLines(cmd: Command): string {
+  const rows = OPTIONS.filter((o) => o.commands.includes(cmd)).map((o) => {
+    const value = o.arg ? (o.optionalValue ? ` [${o.arg}]` : ` ${o.arg}`) : '';
+    return [`  --${o.name}${value}`, o.help] as const;
+  });
+  const width = Math.min(36, Math.max(...rows.map(([l]) => l.length)) + 2);
+  return rows.map(([l, h]) => (l.length + 2 > width ? `${l}\n${' '.repeat(width)}${h}` : `${l.padEnd(width)}${h}`)).join('\n') + '\n';
+}
+
+/** `smime <command> --help`: the command and every one of its options. */
+export function commandHelp(cmd: Command): string {
+  const pw = OPTIONS.some((o) => o.name === 'password' && o.commands.includes(cmd))
+    ? '\nWithout a password the empty one is tried (some PKCS#12 files have it), then a prompt without echo when\nstdin is a terminal; SMIME_PASSWORD is read when no option gives one.\n'
+    : '';
+  return `usage: ${SUMMARY[cmd]}\n\noptions:\n${optionLines(cmd)}${pw}\n${EXIT_TABLE}`;
+}
+
+/** `smime --help`: the commands. */
+export function generalHelp(): string {
+  return `usage: smime <command> [options]   (smime <command> --help for its options)
+
+commands:
+${COMMANDS.map((c) => `  ${SUMMARY[c]}`).join('\n')}
+
+  smime --version   the version
+  smime --help      this help
+
+${EXIT_TABLE}`;
+}
+
+/** Parsed arguments: the command, single-valued options and flags, repeatable options, the positional arguments. */
+export interface Args {
+  command: Command;
+  single: Map<string, string | true>;
+  multi: Map<string, string[]>;
+  positional: string[];
+}
+
+/** What the command line asks for: run a command, or print help or the version. */
+export type Parsed = { kind: 'run'; args: Args } | { kind: 'help'; command?: Command } | { kind: 'version' };
+
+function isCommand(s: string): s is Command {
+  return (COMMANDS as readonly string[]).includes(s);
+}
+
+/** Parses argv (without node and the script). Throws UsageError. */
+export function parseArgs(argv: readonly string[]): Parsed {
+  const [first, ...rest] = argv;
+  if (first === undefined) throw new UsageError('no command given');
+  if (first === '--help' || first === '-h' || first === 'help') {
+    const c = rest[0];
+    if (c !== undefined && !isCommand(c)) throw new UsageError(`unknown command: ${c}`);
+    return c === undefined ? { kind: 'help' } : { kind: 'help', command: c };
+  }
+  if (first === '--version' || first === '-V' || first === 'version') return { kind: 'version' };
+  if (first.startsWith('-')) throw new UsageError(`unknown option ${first} (the command comes first)`);
+  if (!isCommand(first)) throw new UsageError(`unknown command: ${first}`);
+  const command = first;
+  const a: Args = { command, single: new Map(), multi: new Map(), positional: [] };
+  for (let i = 0; i < rest.length; i++) {
+    const tok = rest[i]!;
+    if (tok === '-h') return { kind: 'help', command };
+    if (tok === '--') {
+      a.positional.push(...rest.slice(i + 1));
+      break;
+    }
+    if (tok.startsWith('-') && !tok.startsWith('--') && tok !== '-') throw new UsageError(`unknown option ${tok} for smime ${command}`, command);
+    if (!tok.startsWith('--') || tok === '-') {
+      a.positional.push(tok);
+      continue;
+    }
+    let name = tok.slice(2);
+    let value: string | undefined;
+    const eq = name.indexOf('=');
+    if (eq >= 0) {
+      value = name.slice(eq + 1);
+      name = name.slice(0, eq);
+    }
+    const spec = OPTIONS.find((o) => o.name === name);
+    if (!spec || !spec.commands.includes(command)) {
+      const elsewhere = spec ? ` (it belongs to smime ${spec.commands.join(', ')})` : '';
+      throw new UsageError(`unknown option --${name} for smime ${command}${elsewhere}`, command);
+    }
+    if (name === 'help') return { kind: 'help', command };
+    if (!spec.arg) {
+      if (value !== undefined) throw new UsageError(`--${name} takes no value`, command);
+      a.single.set(name, true);
+      continue;
+    }
+    if (spec.optionalValue) {
+      if (value === undefined && rest[i + 1] !== undefined && !rest[i + 1]!.startsWith('--')) value = rest[++i];
+      a.single.set(name, value ?? true);
+      continue;
+    }
+    if (value === undefined) {
+      value = rest[++i];
+      if (value === undefined) throw new UsageError(`--${name} needs a value (${spec.arg})`, command);
+    }
+    if (spec.multi) a.multi.set(name, [...(a.multi.get(name) ?? []), value]);
+    else if (a.single.has(name)) throw new UsageError(`--${name} given twice`, command);
+    else a.single.set(name, value);
+  }
+  if (command !== 'inspect' && a.positional.length > 0) throw new UsageError(`unexpected argument: ${a.positional[0]} (the input is --in FILE)`, command);
+  if (command === 'inspect' && a.positional.length > 1) throw new UsageError('inspect takes one FILE', command);
+  return { kind: 'run', args: a };
+}
+
+/** The hint after a usage error: one line. */
+export function usageHint(e: UsageError): string {
+  return `smime: ${e.message} (see 'smime ${e.command ?? ''}${e.command ? ' ' : ''}--help')\n`;
+}
