@@ -130,7 +130,6 @@ export interface ParsedCrl {
   unknownCriticalEntryExtension: boolean;
 }
 
-
 /** Extensions ::= SEQUENCE OF SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING } */
 function readExtensions(der: Uint8Array, t: Tlv): CrlExtension[] {
   return children(der, t).map((x) => {

@@ -43,7 +43,6 @@ export interface DistributionPoint {
   cRLIssuer?: GeneralName[];
 }
 
-
 /** GeneralNames ::= SEQUENCE SIZE (1..MAX) OF GeneralName, read from the children of `t` (a SEQUENCE or an IMPLICIT tag). */
 export function readGeneralNames(buf: Uint8Array, t: Tlv, what: string): GeneralName[] {
   if (!t.constructed) bad(`malformed ${what}`);

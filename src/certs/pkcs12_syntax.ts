@@ -33,7 +33,6 @@ export const OID = {
   pbkdf2: PBE.pbkdf2.oid,
   pbmac1: PBE.pbmac1.oid,
 
-
   desEde3CBC: LEGACY_CIPHERS.desEde3CBC.oid,
   desCBC: LEGACY_CIPHERS.desCBC.oid,
   rc2CBC: LEGACY_CIPHERS.rc2CBC.oid,

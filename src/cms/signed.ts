@@ -63,6 +63,7 @@ export function hashNameOfOid(o: string): string | undefined {
   return digestAlgorithmByOid(o)?.name;
 }
 
+/** What `buildSignedData` needs besides the content: the signer, and what the SignedData carries. */
 export interface BuildSignedDataOptions extends SignParams {
   /** Encapsulate the content (opaque signed-data) instead of a detached signature. */
   encapsulate: boolean;
@@ -74,6 +75,7 @@ export interface BuildSignedDataOptions extends SignParams {
   capabilities?: readonly string[];
 }
 
+/** A built SignedData ContentInfo. */
 export interface BuiltSignedData {
   /** The ContentInfo DER, as pieces in order (the content, when encapsulated, is its own piece, not copied). */
   pieces: Uint8Array[];
@@ -138,6 +140,7 @@ export async function buildSignedData(content: Uint8Array, options: BuildSignedD
 // -----------------------------------------------------------------------------------------------------------------
 // Parsing
 
+/** One SignerInfo (RFC 5652 §5.3), as parsed. */
 export interface ParsedSignerInfo {
   version: number;
   sid: CertRef;
@@ -151,6 +154,7 @@ export interface ParsedSignerInfo {
   buf: Uint8Array;
 }
 
+/** A SignedData (RFC 5652 §5.1), as parsed. */
 export interface ParsedSignedData {
   version: number;
   digestAlgorithms: string[];
@@ -295,6 +299,7 @@ export function isWeak(si: ParsedSignerInfo, check?: SignatureCheck): boolean {
   );
 }
 
+/** What `verifySignerInfo` says about one SignerInfo. */
 export interface SignerInfoCheck {
   /** The digest and signature hold (weakness and key size aside). */
   ok: boolean;

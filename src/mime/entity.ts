@@ -20,6 +20,7 @@
  */
 import { MIMEInvalid, MIMELimitExceeded } from '../errors.js';
 
+/** One header field of an entity. */
 export interface Header {
   /** The name as written (case preserved). Compare case-insensitively, or use {@link getHeader}. */
   name: string;
@@ -29,6 +30,7 @@ export interface Header {
   raw: Uint8Array;
 }
 
+/** One MIME entity: its headers and its body, as ranges of the input. */
 export interface Entity {
   headers: Header[];
   /** Offset of the first body byte in `raw` (just past the empty line; `raw.length` when there is none). */
@@ -41,6 +43,7 @@ export interface Entity {
   lineEnding: '\r\n' | '\n';
 }
 
+/** The limits MIME parsing obeys (see {@link DEFAULT_MIME_LIMITS}). */
 export interface MimeLimits {
   /** Maximum size of a header section, in bytes (the empty line included). */
   maxHeaderBytes: number;
@@ -52,6 +55,7 @@ export interface MimeLimits {
   maxDepth: number;
 }
 
+/** The default MIME limits. */
 export const DEFAULT_MIME_LIMITS: Readonly<MimeLimits> = Object.freeze({
   maxHeaderBytes: 1024 * 1024,
   maxHeaders: 1000,
