@@ -8,7 +8,9 @@ import { decryptMessage } from '../dist/index.node.js';
 import { algorithmIdentifier, explicit, integer, NULL, octets, oid, seq, set, tlv } from '../dist/lib/der.js';
 import { OIDS } from '../dist/cms/oids.js';
 import { storeInternals } from '../dist/store/internal.js';
-import { i2osp, os2ip, parseRsaPublicKey, rsaPublic, rsaesPkcs1v15Encrypt } from '../dist/crypto/rsa.js';
+import { i2osp, os2ip } from '../dist/crypto/bigint.js';
+import { parseRsaPublicKey } from '../dist/crypto/rsa_key.js';
+import { rsaPublic, rsaesPkcs1v15Encrypt } from '../dist/crypto/rsa.js';
 import { bobStore, check, KiB, makeMessage, measure, sizeName } from './_utils.js';
 
 const AES256_CBC = '2.16.840.1.101.3.4.1.42';

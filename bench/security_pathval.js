@@ -13,7 +13,7 @@
 //    maxNameConstraintChecks.
 // 3. a CRL of 100 000 entries: the CA's signed CRL revokes 100 000 serials, none the leaf's: `valid`, against the
 //    same with a CRL of one entry. The work: parseCrl's check of the 2.2 MB (a TLV walk, no entry read), hashing it
-//    for its signature, and the lookup of the leaf's serial (a walk comparing serial octets, src/certs/crl.ts).
+//    for its signature, and the lookup of the leaf's serial (a walk comparing serial octets, src/certs/crl_entries.ts).
 //
 // Every certificate and CRL is made with smime-core's own DER writer and WebCrypto ECDSA P-256 (bench/_certs.js).
 import { CertificateStore } from '../dist/index.node.js';

@@ -7,7 +7,7 @@ import { UnsupportedAlgorithm } from '../errors.js';
 import { toArrayBuffer } from '../lib/bytes.js';
 import { getCrypto } from '../crypto/provider.js';
 import { NIST_CURVES } from '../crypto/algorithms.js';
-import { rsaPublicKeyBits } from '../crypto/rsa.js';
+import { rsaPublicKeyBits } from '../crypto/rsa_key.js';
 import { keyKind, type CertInfo } from './cert_info.js';
 
 /** A private key: PKCS#8 bytes, or a CryptoKey (which may be non-extractable). */

@@ -24,35 +24,25 @@
  * password is known to be right (by the MAC, or without one by the first decryption to end) only SPECULATIVE_RUNS
  * decryptions start, so a wrong password costs the MAC or two decryptions, however many bags the file holds.
  *
+ * The password-based decryption (PKCS#12 PBEs, PBES2) is in pkcs12_pbe.ts, the OIDs and small BER readers it shares
+ * with this file in pkcs12_syntax.ts, HMAC verification in crypto/digest.ts and AES-CBC in crypto/aes_cbc.ts.
+ *
  * Errors: wrong password → Pkcs12BadPassword; malformed structure → Pkcs12Invalid; too much work →
  * Pkcs12LimitExceeded naming the limit; an unknown algorithm → UnsupportedAlgorithm naming its OID. Bad arguments
  * (not a Uint8Array / not a string) → TypeError.
  */
-import {
-  CMSInvalid,
-  CMSLimitExceeded,
-  Pkcs12BadPassword,
-  Pkcs12Invalid,
-  Pkcs12LimitExceeded,
-  UnsupportedAlgorithm,
-} from '../errors.js';
+import { CMSInvalid, CMSLimitExceeded, Pkcs12BadPassword, Pkcs12Invalid, Pkcs12LimitExceeded, UnsupportedAlgorithm } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../lib/limits.js';
 import { CONTEXT, TAG, UNIVERSAL, children, decodeOid, readTlv, stringContent, type Tlv } from '../lib/der.js';
 import { getCrypto } from '../crypto/provider.js';
-import { des3CbcDecrypt, rc2CbcDecrypt, rc2EffectiveBitsFromVersion } from '../crypto/legacy.js';
-import {
-  CONTENT_CIPHERS,
-  DIGESTS,
-  digestAlgorithmByOid,
-  digestByHmacOid,
-  LEGACY_CIPHERS,
-  PBE,
-  type HashName as RegistryHashName,
-} from '../crypto/algorithms.js';
-import { hmacSync } from '../crypto/digest.js';
+import { digestAlgorithmByOid } from '../crypto/algorithms.js';
+import { hmacVerify } from '../crypto/digest.js';
 import { KdfAborted, pbkdf2, pkcs12Kdf } from '../crypto/kdf.js';
-import { constantTimeEqual, utf8 } from '../lib/bytes.js';
+import { utf8 } from '../lib/bytes.js';
+import { BadDecrypt, decryptPasswordBased, HASHES, hmacInfoOf, pbkdf2Params, type HashInfo, type Password, type Pbkdf2Params } from './pkcs12_pbe.js';
+import { algorithmIdentifier, expectSeq, invalid, named, octetString, OID, readInt, readWhole } from './pkcs12_syntax.js';
 
+/** A private key read from a PKCS#12 file, with its bag attributes. */
 export interface Pkcs12Key {
   /** The private key as a PrivateKeyInfo (PKCS#8), decrypted: the bytes as stored in the file (DER in practice). */
   pkcs8: Uint8Array;
@@ -60,6 +50,7 @@ export interface Pkcs12Key {
   friendlyName?: string;
 }
 
+/** A certificate read from a PKCS#12 file, with its bag attributes. */
 export interface Pkcs12Cert {
   /** The certificate, DER. */
   der: Uint8Array;
@@ -67,6 +58,7 @@ export interface Pkcs12Cert {
   friendlyName?: string;
 }
 
+/** What a PKCS#12 file holds: its keys and certificates, in file order. */
 export interface Pkcs12Contents {
   keys: Pkcs12Key[];
   certs: Pkcs12Cert[];
@@ -113,90 +105,10 @@ class KdfBudget {
   }
 }
 
-const OID = {
-  data: '1.2.840.113549.1.7.1',
-  signedData: '1.2.840.113549.1.7.2',
-  envelopedData: '1.2.840.113549.1.7.3',
-  encryptedData: '1.2.840.113549.1.7.6',
-
-  keyBag: '1.2.840.113549.1.12.10.1.1',
-  pkcs8ShroudedKeyBag: '1.2.840.113549.1.12.10.1.2',
-  certBag: '1.2.840.113549.1.12.10.1.3',
-  safeContentsBag: '1.2.840.113549.1.12.10.1.6',
-  x509Certificate: '1.2.840.113549.1.9.22.1',
-  friendlyName: '1.2.840.113549.1.9.20',
-  localKeyId: '1.2.840.113549.1.9.21',
-
-  // Algorithms: from the registry (crypto/algorithms.ts).
-  pbeWithSHAAnd128BitRC4: PBE.pbeWithSHAAnd128BitRC4.oid,
-  pbeWithSHAAnd40BitRC4: PBE.pbeWithSHAAnd40BitRC4.oid,
-  pbeWithSHAAnd3KeyTripleDESCBC: PBE.pbeWithSHAAnd3KeyTripleDESCBC.oid,
-  pbeWithSHAAnd2KeyTripleDESCBC: PBE.pbeWithSHAAnd2KeyTripleDESCBC.oid,
-  pbeWithSHAAnd128BitRC2CBC: PBE.pbeWithSHAAnd128BitRC2CBC.oid,
-  pbeWithSHAAnd40BitRC2CBC: PBE.pbeWithSHAAnd40BitRC2CBC.oid,
-  pbes2: PBE.pbes2.oid,
-  pbkdf2: PBE.pbkdf2.oid,
-  pbmac1: PBE.pbmac1.oid,
-
-
-  desEde3CBC: LEGACY_CIPHERS.desEde3CBC.oid,
-  desCBC: LEGACY_CIPHERS.desCBC.oid,
-  rc2CBC: LEGACY_CIPHERS.rc2CBC.oid,
-} as const;
-
-/** The MAC and PRF hashes: every registry digest but MD5. */
-type HashName = Exclude<RegistryHashName, 'MD5'>;
-
-interface HashInfo {
-  name: HashName;
-  /** Output length u (bytes). */
-  u: number;
-  /** Block length v (bytes). */
-  v: number;
-}
-
-/** The MAC and PRF hashes (every registry digest but MD5), with the KDF's u and v: from the registry. */
-const HASHES = Object.fromEntries(
-  Object.values(DIGESTS).flatMap((d) => (d.name === 'MD5' ? [] : [[d.name, { name: d.name, u: d.length, v: d.blockLength }]])),
-) as Record<HashName, HashInfo>;
-
 /** The MacData digest (RFC 7292 §4) by OID. */
 function digestInfoOf(oid: string): HashInfo | undefined {
   const d = digestAlgorithmByOid(oid);
   return d && d.name !== 'MD5' ? HASHES[d.name] : undefined;
-}
-
-/** The PBKDF2 / PBMAC1 PRF (hmacWithSHA1 … hmacWithSHA512, RFC 8018 §B.1.2) by OID. */
-function hmacInfoOf(oid: string): HashInfo | undefined {
-  const d = digestByHmacOid(oid);
-  return d && d.name !== 'MD5' ? HASHES[d.name] : undefined;
-}
-
-const OID_NAMES: Record<string, string> = {
-  [OID.pbeWithSHAAnd128BitRC4]: 'pbeWithSHAAnd128BitRC4',
-  [OID.pbeWithSHAAnd40BitRC4]: 'pbeWithSHAAnd40BitRC4',
-  '1.2.840.113549.1.5.3': 'pbeWithMD5AndDES-CBC (PBES1)',
-  '1.2.840.113549.1.5.10': 'pbeWithSHA1AndDES-CBC (PBES1)',
-  '1.2.840.113549.1.5.6': 'pbeWithMD5AndRC2-CBC (PBES1)',
-  '1.2.840.113549.1.5.11': 'pbeWithSHA1AndRC2-CBC (PBES1)',
-  '1.3.6.1.4.1.11591.4.11': 'scrypt',
-  '1.2.840.113549.2.12': 'hmacWithSHA512-224',
-  '1.2.840.113549.2.13': 'hmacWithSHA512-256',
-  [OID.signedData]: 'public-key integrity mode (signedData)',
-  [OID.envelopedData]: 'public-key privacy mode (envelopedData)',
-};
-
-const named = (what: string, oid: string) => `${what} ${OID_NAMES[oid] ?? oid}`;
-
-/** Thrown inside the parser when a decryption's padding is wrong: always a wrong password. */
-class BadDecrypt extends Error {}
-
-/** The password in the two encodings PKCS#12 uses. */
-interface Password {
-  /** BMPString with terminator, for the RFC 7292 KDF (or empty: OpenSSL's NULL password). */
-  bmp: Uint8Array;
-  /** UTF-8, for PBKDF2. */
-  utf8: Uint8Array;
 }
 
 function bmpString(s: string): Uint8Array {
@@ -261,10 +173,6 @@ function mapError(e: unknown): Error {
   }
   const msg = e instanceof Error ? e.message : 'parse error';
   return new Pkcs12Invalid(`PKCS#12: ${msg}`, { cause: e });
-}
-
-function invalid(msg: string): never {
-  throw new Pkcs12Invalid(`PKCS#12: ${msg}`);
 }
 
 /**
@@ -439,7 +347,7 @@ async function verifyMac(
       candidates.map(async (pw) => {
         budget.take(mac.iterations, 1, 'MAC');
         const key = await pkcs12Kdf(hash.name, pw.bmp, mac.salt, 3, mac.iterations, hash.u, kdf);
-        return hmacVerify(hash, key, content, expected, crypto);
+        return hmacVerify(hash.name, key, content, expected, crypto);
       }),
     );
     return candidates[ok.indexOf(true)];
@@ -452,80 +360,24 @@ async function verifyMac(
     tried.add(k);
     budget.take(pb.iterations, Math.ceil(pb.keyLength / pb.prf.u), 'PBMAC1');
     const key = await pbkdf2(pb.prf.name, pw.utf8, pb.salt, pb.iterations, pb.keyLength, crypto);
-    if (await hmacVerify(hash, key, content, expected, crypto)) return pw;
+    if (await hmacVerify(hash.name, key, content, expected, crypto)) return pw;
   }
   return undefined;
 }
 
-async function hmacVerify(hash: HashInfo, key: Uint8Array, data: Uint8Array, mac: Uint8Array, crypto: Crypto): Promise<boolean> {
-  if (hash.name === 'SHA-224') return constantTimeEqual(hmacSync('SHA-224', key, data), mac);
-  // HMAC keys of zero length are refused by WebCrypto; RFC 2104 pads them with zeros anyway.
-  const k = key.length > 0 ? key : new Uint8Array(1);
-  const ck = await crypto.subtle.importKey('raw', k as Uint8Array<ArrayBuffer>, { name: 'HMAC', hash: hash.name }, false, ['verify']);
-  return crypto.subtle.verify('HMAC', ck, mac as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// PBKDF2 parameters (the derivations themselves, PBKDF2 and the RFC 7292 KDF, are in crypto/kdf.ts)
-
-interface Pbkdf2Params {
-  salt: Uint8Array;
-  iterations: number;
-  keyLength?: number;
-  prf: HashInfo;
-}
-
-function pbkdf2Params(der: Uint8Array, params: Tlv | undefined): Pbkdf2Params {
-  // PBKDF2-params ::= SEQUENCE { salt CHOICE { specified OCTET STRING, otherSource AlgorithmIdentifier },
-  //   iterationCount INTEGER, keyLength INTEGER OPTIONAL, prf AlgorithmIdentifier DEFAULT hmacWithSHA1 }
-  if (!params) invalid('PBKDF2 without parameters');
-  const p = expectSeq(der, params, 'PBKDF2 parameters');
-  if (p.length < 2 || p.length > 4) invalid('malformed PBKDF2 parameters');
-  if (p[0]!.tagNo !== TAG.OCTET_STRING || p[0]!.cls !== UNIVERSAL) {
-    throw new UnsupportedAlgorithm('PBKDF2 salt from an otherSource');
-  }
-  const salt = octetString(der, p[0]!, 'PBKDF2 salt');
-  const iterations = readInt(der, p[1]!, 'PBKDF2 iterations');
-  let i = 2;
-  let keyLength: number | undefined;
-  if (p[i] && p[i]!.cls === UNIVERSAL && p[i]!.tagNo === TAG.INTEGER) {
-    keyLength = readInt(der, p[i]!, 'PBKDF2 keyLength');
-    if (keyLength < 1 || keyLength > 1024) invalid('PBKDF2 keyLength out of range');
-    i++;
-  }
-  let prf = HASHES['SHA-1'];
-  if (p[i]) {
-    const a = algorithmIdentifier(der, p[i]!, 'PBKDF2 prf');
-    const h = hmacInfoOf(a.oid);
-    if (!h) throw new UnsupportedAlgorithm(named('PBKDF2 prf', a.oid), a.oid);
-    prf = h;
-    i++;
-  }
-  if (i !== p.length) invalid('malformed PBKDF2 parameters');
-  return { salt, iterations, keyLength, prf };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Decryption of EncryptedPrivateKeyInfo / EncryptedContentInfo
-
-/** The PKCS#12 PBE key lengths (RFC 7292 App. C) by OID: from the registry. */
-const PBE_KEY_LENGTH: Record<string, number> = Object.fromEntries(
-  Object.values(PBE).flatMap((p) => ('keyLength' in p ? [[p.oid, p.keyLength]] : [])),
-);
-
-/** AES-CBC key lengths by OID: from the registry's content ciphers. */
-const AES_KEY_LENGTH: Record<string, number> = Object.fromEntries(
-  Object.values(CONTENT_CIPHERS).flatMap((c) => (c.mode === 'cbc' ? [[c.oid, c.keyLength]] : [])),
-);
-
 /**
- * Decrypts `data` with the password-based scheme `alg`. Bad padding → BadDecrypt. Without a MAC, the first
+ * Decrypts `data` with the password-based scheme `alg`. Bad padding: BadDecrypt. Without a MAC, the first
  * decryption to end opens the gate (or closes it, with its error).
  */
 async function pbeDecrypt(der: Uint8Array, algTlv: Tlv, data: Uint8Array, ctx: Ctx): Promise<Uint8Array> {
   const g = ctx.gate?.byDecryption ? ctx.gate : undefined;
   try {
-    const plain = await decryptWith(der, algTlv, data, ctx);
+    const plain = await decryptPasswordBased(der, algTlv, data, {
+      crypto: ctx.crypto,
+      pw: ctx.pw,
+      beforeKdf: (iterations, blocks, what) => beforeKdf(ctx, iterations, blocks, what),
+      kdf: { maxIterations: ctx.budget.limits.maxPbkdf2Iterations, signal: ctx.abort },
+    });
     g?.settle(true);
     return plain;
   } catch (e) {
@@ -534,127 +386,6 @@ async function pbeDecrypt(der: Uint8Array, algTlv: Tlv, data: Uint8Array, ctx: C
       g.settle(false);
     }
     throw e;
-  }
-}
-
-async function decryptWith(der: Uint8Array, algTlv: Tlv, data: Uint8Array, ctx: Ctx): Promise<Uint8Array> {
-  const alg = algorithmIdentifier(der, algTlv, 'encryption algorithm');
-  switch (alg.oid) {
-    case OID.pbeWithSHAAnd3KeyTripleDESCBC:
-    case OID.pbeWithSHAAnd2KeyTripleDESCBC:
-    case OID.pbeWithSHAAnd128BitRC2CBC:
-    case OID.pbeWithSHAAnd40BitRC2CBC: {
-      // pkcs-12PbeParams ::= SEQUENCE { salt OCTET STRING, iterations INTEGER }
-      if (!alg.params) invalid('PKCS#12 PBE without parameters');
-      const p = expectSeq(der, alg.params, 'PKCS#12 PBE parameters');
-      if (p.length !== 2) invalid('malformed PKCS#12 PBE parameters');
-      checkBlocks(data, 8);
-      const salt = octetString(der, p[0]!, 'PBE salt');
-      const iterations = readInt(der, p[1]!, 'PBE iterations');
-      const keyLength = PBE_KEY_LENGTH[alg.oid]!;
-      const sha1 = HASHES['SHA-1'];
-      await beforeKdf(ctx, iterations, Math.ceil(keyLength / sha1.u) + 1, 'PBE');
-      const kdf = { maxIterations: ctx.budget.limits.maxPbkdf2Iterations, signal: ctx.abort };
-      const [key, iv] = await Promise.all([
-        pkcs12Kdf('SHA-1', ctx.pw.bmp, salt, 1, iterations, keyLength, kdf),
-        pkcs12Kdf('SHA-1', ctx.pw.bmp, salt, 2, iterations, 8, kdf),
-      ]);
-      return legacyDecrypt(() =>
-        alg.oid === OID.pbeWithSHAAnd3KeyTripleDESCBC || alg.oid === OID.pbeWithSHAAnd2KeyTripleDESCBC
-          ? des3CbcDecrypt(key, iv, data)
-          : rc2CbcDecrypt(key, keyLength * 8, iv, data),
-      );
-    }
-    case OID.pbes2:
-      return pbes2Decrypt(der, alg.params, data, ctx);
-    default:
-      throw new UnsupportedAlgorithm(named('PKCS#12 encryption', alg.oid), alg.oid);
-  }
-}
-
-function checkBlocks(data: Uint8Array, size: number): void {
-  if (data.length === 0 || data.length % size !== 0) invalid(`encrypted data is not a whole number of ${size}-byte blocks`);
-}
-
-function legacyDecrypt(f: () => Uint8Array): Uint8Array {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof RangeError || e instanceof TypeError) throw e;
-    throw new BadDecrypt();
-  }
-}
-
-async function pbes2Decrypt(der: Uint8Array, params: Tlv | undefined, data: Uint8Array, ctx: Ctx): Promise<Uint8Array> {
-  // PBES2-params ::= SEQUENCE { keyDerivationFunc AlgorithmIdentifier, encryptionScheme AlgorithmIdentifier }
-  if (!params) invalid('PBES2 without parameters');
-  const p = expectSeq(der, params, 'PBES2 parameters');
-  if (p.length !== 2) invalid('malformed PBES2 parameters');
-  const kdf = algorithmIdentifier(der, p[0]!, 'PBES2 key derivation');
-  if (kdf.oid !== OID.pbkdf2) throw new UnsupportedAlgorithm(named('PBES2 key derivation', kdf.oid), kdf.oid);
-  const enc = algorithmIdentifier(der, p[1]!, 'PBES2 encryption scheme');
-  const pb = pbkdf2Params(der, kdf.params);
-
-  const ivParam = (len: number): Uint8Array => {
-    if (!enc.params || enc.params.cls !== UNIVERSAL || enc.params.tagNo !== TAG.OCTET_STRING) invalid('PBES2: missing IV');
-    const iv = stringContent(der, enc.params);
-    if (iv.length !== len) invalid(`PBES2: the IV must be ${len} bytes`);
-    return iv;
-  };
-  const keyLen = (fixed: number): number => {
-    if (pb.keyLength !== undefined && pb.keyLength !== fixed) invalid('PBES2: keyLength does not match the cipher');
-    return fixed;
-  };
-  const derive = async (len: number): Promise<Uint8Array> => {
-    await beforeKdf(ctx, pb.iterations, Math.ceil(len / pb.prf.u), 'PBES2');
-    return pbkdf2(pb.prf.name, ctx.pw.utf8, pb.salt, pb.iterations, len, ctx.crypto);
-  };
-
-  const aesLen = AES_KEY_LENGTH[enc.oid];
-  if (aesLen !== undefined) {
-    const iv = ivParam(16);
-    checkBlocks(data, 16);
-    const key = await derive(keyLen(aesLen));
-    return aesCbcDecrypt(key, iv, data, ctx.crypto);
-  }
-  if (enc.oid === OID.desEde3CBC || enc.oid === OID.desCBC) {
-    const iv = ivParam(8);
-    checkBlocks(data, 8);
-    const single = enc.oid === OID.desCBC;
-    const key = await derive(keyLen(single ? 8 : 24));
-    // Single DES is 3DES with K1 = K2 = K3.
-    const k = single ? Uint8Array.from([...key, ...key, ...key]) : key;
-    return legacyDecrypt(() => des3CbcDecrypt(k, iv, data));
-  }
-  if (enc.oid === OID.rc2CBC) {
-    // RC2-CBC-Parameter ::= SEQUENCE { rc2ParameterVersion INTEGER OPTIONAL, iv OCTET STRING (SIZE(8)) }
-    if (!enc.params) invalid('PBES2: RC2 without parameters');
-    const rp = expectSeq(der, enc.params, 'RC2 parameters');
-    if (rp.length < 1 || rp.length > 2) invalid('malformed RC2 parameters');
-    const bits = rp.length === 2 ? rc2EffectiveBitsFromVersion(readInt(der, rp[0]!, 'RC2 version')) : 32;
-    const iv = octetString(der, rp[rp.length - 1]!, 'RC2 IV');
-    if (iv.length !== 8) invalid('PBES2: the RC2 IV must be 8 bytes');
-    checkBlocks(data, 8);
-    const len = pb.keyLength ?? Math.min(128, Math.ceil(bits / 8));
-    const key = await derive(len);
-    return legacyDecrypt(() => rc2CbcDecrypt(key, bits, iv, data));
-  }
-  throw new UnsupportedAlgorithm(named('PBES2 encryption scheme', enc.oid), enc.oid);
-}
-
-async function aesCbcDecrypt(key: Uint8Array, iv: Uint8Array, data: Uint8Array, crypto: Crypto): Promise<Uint8Array> {
-  let ck: CryptoKey;
-  try {
-    ck = await crypto.subtle.importKey('raw', key as Uint8Array<ArrayBuffer>, 'AES-CBC', false, ['decrypt']);
-  } catch {
-    // Chromium refuses 192-bit AES keys.
-    throw new UnsupportedAlgorithm(`AES-${key.length * 8}-CBC in this WebCrypto implementation`);
-  }
-  try {
-    const iv2 = iv.slice();
-    return new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-CBC', iv: iv2 }, ck, data as Uint8Array<ArrayBuffer>));
-  } catch {
-    throw new BadDecrypt();
   }
 }
 
@@ -819,50 +550,6 @@ function merge(parts: Pkcs12Contents[]): Pkcs12Contents {
     out.certs.push(...p.certs);
   }
   return out;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Small BER helpers
-
-/** Reads the one element that fills `buf` (trailing bytes are not allowed inside decrypted or nested content). */
-function readWhole(buf: Uint8Array, what: string): Tlv {
-  const t = readTlv(buf, 0);
-  if (t.end !== buf.length) invalid(`${what}: trailing data`);
-  return t;
-}
-
-function expectSeq(buf: Uint8Array, t: Tlv, what: string): Tlv[] {
-  if (t.cls !== UNIVERSAL || t.tagNo !== TAG.SEQUENCE || !t.constructed) invalid(`${what}: expected a SEQUENCE`);
-  return children(buf, t);
-}
-
-function octetString(buf: Uint8Array, t: Tlv, what: string): Uint8Array {
-  if (t.cls !== UNIVERSAL || t.tagNo !== TAG.OCTET_STRING) invalid(`${what}: expected an OCTET STRING`);
-  return stringContent(buf, t);
-}
-
-/** A non-negative INTEGER that fits in a safe JavaScript number. */
-function readInt(buf: Uint8Array, t: Tlv, what: string): number {
-  if (t.cls !== UNIVERSAL || t.tagNo !== TAG.INTEGER || t.constructed) invalid(`${what}: expected an INTEGER`);
-  const b = buf.subarray(t.contentStart, t.contentEnd);
-  if (b.length === 0) invalid(`${what}: empty INTEGER`);
-  if (b[0]! & 0x80) invalid(`${what}: negative INTEGER`);
-  let i = 0;
-  while (i < b.length - 1 && b[i] === 0) i++;
-  if (b.length - i > 6) invalid(`${what}: INTEGER too large`);
-  let v = 0;
-  for (; i < b.length; i++) v = v * 256 + b[i]!;
-  return v;
-}
-
-function algorithmIdentifier(buf: Uint8Array, t: Tlv, what: string): { oid: string; params?: Tlv } {
-  const p = expectSeq(buf, t, what);
-  if (p.length < 1 || p.length > 2) invalid(`${what}: malformed AlgorithmIdentifier`);
-  const oid = decodeOid(buf, p[0]!);
-  const params = p[1];
-  // An explicit NULL is the same as no parameters.
-  if (params && params.cls === UNIVERSAL && params.tagNo === TAG.NULL) return { oid };
-  return params ? { oid, params } : { oid };
 }
 
 function contentInfo(buf: Uint8Array, t: Tlv): { type: string; content?: Tlv } {

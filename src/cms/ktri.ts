@@ -13,15 +13,8 @@ import { getCrypto, randomBytes } from '../crypto/provider.js';
 import { toArrayBuffer } from '../lib/bytes.js';
 import type { CertInfo } from '../certs/cert_info.js';
 import type { PrivateKeyRef } from '../certs/keys.js';
-import {
-  parseRsaPrivateKey,
-  parseRsaPublicKey,
-  rsaesOaepDecrypt,
-  rsaesOaepEncrypt,
-  rsaesPkcs1v15DecryptCek,
-  rsaesPkcs1v15Encrypt,
-  type RsaPrivateKey,
-} from '../crypto/rsa.js';
+import { parseRsaPrivateKey, parseRsaPublicKey, type RsaPrivateKey } from '../crypto/rsa_key.js';
+import { rsaesOaepDecrypt, rsaesOaepEncrypt, rsaesPkcs1v15DecryptCek, rsaesPkcs1v15Encrypt } from '../crypto/rsa.js';
 import { algorithmIdentifier, children, decodeOid, explicit, integer, NULL, octets, seq, stringContent, TAG, type Tlv } from '../lib/der.js';
 import { HASH_BY_OID, OID_BY_HASH, OIDS, oidName } from './oids.js';
 import { readRecipientId, writeRecipientId, type RecipientId } from './recipient_id.js';

@@ -9,43 +9,31 @@
  *
  * Nothing here decides trust: `verifySignerInfo` says whether the digest and the signature hold and which
  * algorithms were used; chain, usage, revocation and address checks are in verify.ts. The signature check itself
- * is crypto/signatures.ts, the digests crypto/digest.ts, the algorithm tables crypto/algorithms.ts.
+ * is crypto/signatures.ts, the digests crypto/digest.ts, the algorithm tables crypto/algorithms.ts, and signing
+ * (the key, the signatureAlgorithm, the signature) cms/signer.ts.
  */
-import { CMSInvalid, CMSLimitExceeded, KeyInvalid, UnsupportedAlgorithm } from '../errors.js';
+import { CMSInvalid, CMSLimitExceeded, UnsupportedAlgorithm } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../lib/limits.js';
-import { getCrypto } from '../crypto/provider.js';
-import { importPrivateKey } from '../crypto/key_cache.js';
 import { DEFAULT_POLICY, isWeakHash, keyPolicyProblem, WEAK_SIGNATURE_OIDS, type AlgorithmPolicy } from '../crypto/policy.js';
-import {
-  DIGESTS,
-  digestAlgorithmByOid,
-  KEY_ALGORITHMS,
-  MGF1_OID,
-  NIST_CURVES,
-  signatureOidFor,
-  SIGNATURES,
-  type WebCryptoHash,
-} from '../crypto/algorithms.js';
+import { DIGESTS, digestAlgorithmByOid } from '../crypto/algorithms.js';
 import { digest, digestByOid } from '../crypto/digest.js';
-import { ecdsaP1363ToDer, verifySignature, type SignatureCheck } from '../crypto/signatures.js';
+import { verifySignature, type SignatureCheck } from '../crypto/signatures.js';
 import { copyBytes, equal, concat } from '../lib/bytes.js';
 import { parseTime } from '../lib/time.js';
 import { certInfo, keyKind, type CertInfo } from '../certs/cert_info.js';
-import { rsaModulusBits, type PrivateKeyRef } from '../certs/keys.js';
+import { rsaModulusBits } from '../certs/keys.js';
 import {
   algorithmIdentifier,
   children,
   decodeOid,
   header,
   integer,
-  NULL,
   oid,
   readAlgorithm,
   readTlv,
   seq,
   set,
   stringContent,
-  explicit,
   TAG,
   tlv,
   type ParsedAlgorithm,
@@ -65,118 +53,17 @@ import {
   type SmimeAttributes,
 } from './attributes.js';
 import { checkEssCertId, readFirstEssCertId, signingCertificateV2Value } from './ess.js';
-
-/** The hashes a signer may be asked for (WebCrypto's spelling). */
-export type HashName = WebCryptoHash;
+import { signatureAlgorithmFor, signBytes, signingHash, type SignParams } from './signer.js';
 
 /** micalg names (RFC 5751 §3.4.3.2 / RFC 8551), by hash name: from the algorithm registry. */
 export const MICALG: Record<string, string> = Object.fromEntries(Object.values(DIGESTS).map((d) => [d.name, d.micalg]));
-
-/** Whether smime-core can sign with this certificate's key type (RSA, ECDSA on P-256/384/521, Ed25519). */
-export function canSignWith(info: CertInfo): boolean {
-  const kind = keyKind(info);
-  if (kind === 'rsa') return info.keyAlgorithm === KEY_ALGORITHMS.rsaEncryption.oid;
-  if (kind === 'ec') return !!info.curve && info.curve in NIST_CURVES;
-  return kind === 'ed25519';
-}
-
-/**
- * The digest a signer uses when `requested` is asked for: RFC 8419 §3 makes SHA-512 the only message digest for
- * Ed25519 with signed attributes, so an Ed25519 signer always uses SHA-512; RSA and ECDSA use what is asked.
- */
-export function signingHash(signer: CertInfo, requested: HashName): HashName {
-  return keyKind(signer) === 'ed25519' ? 'SHA-512' : requested;
-}
 
 /** The hash name of a digest algorithm OID ("SHA-256"…), if smime-core knows it. */
 export function hashNameOfOid(o: string): string | undefined {
   return digestAlgorithmByOid(o)?.name;
 }
 
-// -----------------------------------------------------------------------------------------------------------------
-// Signing
-
-export interface SignParams {
-  /** The signer's certificate. */
-  signer: CertInfo;
-  key: PrivateKeyRef;
-  hash: HashName;
-  /** RSASSA-PSS (salt = hash length, MGF1 with the same hash) instead of PKCS#1 v1.5. RSA only. */
-  pss?: boolean;
-  crypto?: Crypto;
-}
-
-/** The SignerInfo's signatureAlgorithm for the signer, as DER. */
-export function signatureAlgorithmFor(p: SignParams): Uint8Array {
-  const kind = keyKind(p.signer);
-  if (kind === 'rsa') {
-    if (p.pss) {
-      const h = algorithmIdentifier(DIGESTS[p.hash].oid);
-      const params = seq(explicit(0, h), explicit(1, algorithmIdentifier(MGF1_OID, h)), explicit(2, integer(DIGESTS[p.hash].length)));
-      return algorithmIdentifier(SIGNATURES.rsassaPss.oid, params);
-    }
-    return algorithmIdentifier(signatureOidFor('rsa-pkcs1', p.hash)!, NULL);
-  }
-  if (kind === 'ec') return algorithmIdentifier(signatureOidFor('ecdsa', p.hash)!);
-  // RFC 8419 §2.3 / RFC 8410 §3: id-Ed25519 with the parameters absent.
-  if (kind === 'ed25519') return algorithmIdentifier(SIGNATURES.ed25519.oid);
-  throw new UnsupportedAlgorithm(`signing with a ${oidName(p.signer.keyAlgorithm)} key`, p.signer.keyAlgorithm);
-}
-
-/** The WebCrypto key and algorithm to sign with; a CryptoKey of another algorithm is re-imported when extractable. */
-async function signingKey(p: SignParams): Promise<{ key: CryptoKey; alg: AlgorithmIdentifier | RsaPssParams | EcdsaParams }> {
-  const c = getCrypto(p.crypto).subtle;
-  const kind = keyKind(p.signer);
-  let importAlg: RsaHashedImportParams | EcKeyImportParams | Algorithm;
-  let alg: AlgorithmIdentifier | RsaPssParams | EcdsaParams;
-  if (kind === 'rsa') {
-    importAlg = { name: p.pss ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5', hash: p.hash };
-    alg = p.pss ? { name: 'RSA-PSS', saltLength: DIGESTS[p.hash].length } : { name: 'RSASSA-PKCS1-v1_5' };
-  } else if (kind === 'ec') {
-    const curve = p.signer.curve ? NIST_CURVES[p.signer.curve] : undefined;
-    if (!curve) throw new UnsupportedAlgorithm(`EC curve ${p.signer.curve ?? '(none)'}`, p.signer.curve);
-    importAlg = { name: 'ECDSA', namedCurve: curve.name };
-    alg = { name: 'ECDSA', hash: p.hash };
-  } else if (kind === 'ed25519') {
-    // PureEdDSA over the DER of the signed attributes (RFC 8419 §3.1): no hash parameter.
-    importAlg = { name: 'Ed25519' };
-    alg = { name: 'Ed25519' };
-  } else throw new UnsupportedAlgorithm(`signing with a ${oidName(p.signer.keyAlgorithm)} key`, p.signer.keyAlgorithm);
-
-  let pkcs8 = p.key.pkcs8;
-  const ck = p.key.cryptoKey;
-  if (!pkcs8 && ck) {
-    const a = ck.algorithm as { name: string; hash?: { name: string }; namedCurve?: string };
-    const fits =
-      a.name === importAlg.name &&
-      (kind === 'ed25519'
-        ? true
-        : kind === 'ec'
-          ? a.namedCurve === (importAlg as EcKeyImportParams).namedCurve
-          : a.hash?.name === p.hash) &&
-      ck.usages.includes('sign');
-    if (fits) return { key: ck, alg };
-    if (!ck.extractable)
-      throw new KeyInvalid(
-        `the signing key is a non-extractable ${a.name}${a.hash ? `/${a.hash.name}` : ''} CryptoKey; it can't sign with ${importAlg.name}/${p.hash}`,
-      );
-    pkcs8 = new Uint8Array(await c.exportKey('pkcs8', ck));
-  }
-  if (!pkcs8) throw new KeyInvalid('the identity has no private key');
-  try {
-    return { key: await importPrivateKey(c, pkcs8, importAlg, ['sign']), alg };
-  } catch (e) {
-    throw new KeyInvalid(`the signing key could not be imported: ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
-
-/** Signs `data` (the DER of the signed attributes) and returns the signature as CMS carries it. */
-export async function signBytes(p: SignParams, data: Uint8Array): Promise<Uint8Array> {
-  const { key, alg } = await signingKey(p);
-  const sig = new Uint8Array(await getCrypto(p.crypto).subtle.sign(alg, key, data as Uint8Array<ArrayBuffer>));
-  return keyKind(p.signer) === 'ec' ? ecdsaP1363ToDer(sig) : sig;
-}
-
+/** What `buildSignedData` needs besides the content: the signer, and what the SignedData carries. */
 export interface BuildSignedDataOptions extends SignParams {
   /** Encapsulate the content (opaque signed-data) instead of a detached signature. */
   encapsulate: boolean;
@@ -188,6 +75,7 @@ export interface BuildSignedDataOptions extends SignParams {
   capabilities?: readonly string[];
 }
 
+/** A built SignedData ContentInfo. */
 export interface BuiltSignedData {
   /** The ContentInfo DER, as pieces in order (the content, when encapsulated, is its own piece, not copied). */
   pieces: Uint8Array[];
@@ -252,6 +140,7 @@ export async function buildSignedData(content: Uint8Array, options: BuildSignedD
 // -----------------------------------------------------------------------------------------------------------------
 // Parsing
 
+/** One SignerInfo (RFC 5652 §5.3), as parsed. */
 export interface ParsedSignerInfo {
   version: number;
   sid: CertRef;
@@ -265,6 +154,7 @@ export interface ParsedSignerInfo {
   buf: Uint8Array;
 }
 
+/** A SignedData (RFC 5652 §5.1), as parsed. */
 export interface ParsedSignedData {
   version: number;
   digestAlgorithms: string[];
@@ -409,6 +299,7 @@ export function isWeak(si: ParsedSignerInfo, check?: SignatureCheck): boolean {
   );
 }
 
+/** What `verifySignerInfo` says about one SignerInfo. */
 export interface SignerInfoCheck {
   /** The digest and signature hold (weakness and key size aside). */
   ok: boolean;

@@ -109,7 +109,7 @@ export const KEY_ALGORITHMS = {
 
 /**
  * The kind of key a SubjectPublicKeyInfo algorithm OID names, for certificates: rsaEncryption and id-RSASSA-PSS are
- * RSA keys (an id-RSAES-OAEP SPKI is not taken as a certificate key; RSA key parsing accepts it, see rsa.ts).
+ * RSA keys (an id-RSAES-OAEP SPKI is not taken as a certificate key; RSA key parsing accepts it, see rsa_key.ts).
  */
 export function keyKindOfOid(oid: string): KeyKind | 'other' {
   return CERTIFICATE_KEY_KINDS.get(oid) ?? 'other';

@@ -14,37 +14,21 @@
  *
  * Everything here runs in browsers: Uint8Array only; randomness and the OAEP label hash through WebCrypto, MGF1
  * through @noble/hashes (crypto/digest.ts).
+ *
+ * Key parsing is in crypto/rsa_key.ts, the BigInt arithmetic in crypto/bigint.ts.
  */
-import { CMSInvalid, CMSLimitExceeded, KeyInvalid, UnsupportedAlgorithm } from '../errors.js';
-import { TAG, UNIVERSAL, children, decodeOid, expect, readTlv, type Tlv } from '../lib/der.js';
+import { KeyInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { accelerators, getCrypto, randomBytes } from './provider.js';
 import { LruMap } from '../lib/lru.js';
-import { DIGESTS, isWebCryptoHash, KEY_ALGORITHMS, type WebCryptoHash } from './algorithms.js';
+import { DIGESTS, isWebCryptoHash, type WebCryptoHash } from './algorithms.js';
+import { bitLength, i2osp, modInverse, modPow, modPowPublic, os2ip } from './bigint.js';
 import { digest, mgf1 } from './digest.js';
+import type { RsaPrivateKey, RsaPublicKey } from './rsa_key.js';
 
-export interface RsaPublicKey {
-  n: bigint;
-  e: bigint;
-  /** Bit length of the modulus. */
-  bits: number;
-}
-
-export interface RsaPrivateKey extends RsaPublicKey {
-  d: bigint;
-  p: bigint;
-  q: bigint;
-  /** d mod (p − 1) */
-  dp: bigint;
-  /** d mod (q − 1) */
-  dq: bigint;
-  /** q^−1 mod p */
-  qinv: bigint;
-  /** The DER RSAPrivateKey (PKCS#1) it was parsed from: what a native RSA accelerator takes. */
-  der?: Uint8Array;
-}
-
+/** A hash of OAEP (the label hash, MGF1): WebCrypto's name. */
 export type RsaHash = WebCryptoHash;
 
+/** RSAES-OAEP parameters (RFC 8017 §7.1, RFC 4055 §4.1). */
 export interface OaepParams {
   /** Hash of the label (and the default MGF1 hash). */
   hash: RsaHash;
@@ -53,290 +37,9 @@ export interface OaepParams {
   /** The OAEP label (RFC 8017 "L", CMS pSourceFunc pSpecified); empty by default. */
   label?: Uint8Array;
 }
-
-const RSA_KEY_OIDS: ReadonlySet<string> = new Set(
-  Object.values(KEY_ALGORITHMS).flatMap((k) => (k.kind === 'rsa' ? [k.oid] : [])),
-);
-
-/** Larger moduli are refused (a hostile key must not make us spend minutes on one exponentiation). */
-const MAX_MODULUS_BITS = 16384;
-
-// ---------------------------------------------------------------------------------------------------------------
-// BigInt arithmetic
-
-/** Bit length of a non-negative bigint (0 for 0). */
-export function bitLength(x: bigint): number {
-  return x === 0n ? 0 : x.toString(2).length;
-}
-
-/**
- * Width of the window that needs the fewest modular multiplications for an `expBits`-bit exponent: 2^w − 1 to
- * build the table, then w squarings and one multiplication per further window. Depends only on the bit length.
- */
-function windowBits(expBits: number): number {
-  let best = 1;
-  let bestCost = Infinity;
-  for (let w = 1; w <= 6; w++) {
-    const cost = (1 << w) - 1 + (Math.ceil(expBits / w) - 1) * (w + 1);
-    if (cost < bestCost) {
-      best = w;
-      bestCost = cost;
-    }
-  }
-  return best;
-}
-
-/**
- * base^exp mod m with a fixed window: the sequence of squarings and multiplications depends only on the bit length
- * of `exp`, not on its bits. (BigInt itself is not constant time; private operations are blinded as well.)
- * Reduction is BigInt `%`: on V8 a Montgomery or Barrett reduction written with BigInt operations needs three
- * multiplications and measured slower than one multiplication and one `%`, at every modulus size from 256 bits up.
- */
-export function modPow(base: bigint, exp: bigint, m: bigint): bigint {
-  if (m <= 0n) throw new RangeError('modPow: modulus must be positive');
-  if (exp < 0n) throw new RangeError('modPow: negative exponent');
-  if (m === 1n) return 0n;
-  base %= m;
-  if (base < 0n) base += m;
-  if (exp === 0n) return 1n;
-  const bits = exp.toString(2);
-  const w = windowBits(bits.length);
-  const s = bits.padStart(Math.ceil(bits.length / w) * w, '0');
-  const size = 1 << w;
-  const table: bigint[] = new Array<bigint>(size);
-  table[0] = 1n;
-  table[1] = base;
-  for (let i = 2; i < size; i++) table[i] = (table[i - 1]! * base) % m;
-  let r = table[parseInt(s.slice(0, w), 2)]!;
-  for (let i = w; i < s.length; i += w) {
-    for (let k = 0; k < w; k++) r = (r * r) % m;
-    r = (r * table[parseInt(s.slice(i, i + w), 2)]!) % m;
-  }
-  return r;
-}
-
-/**
- * base^exp mod m for a PUBLIC exponent (e, never d): plain left-to-right square-and-multiply, whose sequence of
- * operations follows the exponent's bits; for e = 65537 that is 17 multiplications instead of 27 with a window.
- * Longer exponents, and bases outside [0, m), go to {@link modPow}. Requires m > 1.
- */
-function modPowPublic(base: bigint, exp: bigint, m: bigint): bigint {
-  if (exp <= 0n || exp >= 1n << 64n || base < 0n || base >= m) return modPow(base, exp, m);
-  const bits = exp.toString(2);
-  let r = base;
-  for (let i = 1; i < bits.length; i++) {
-    r = (r * r) % m;
-    if (bits.charCodeAt(i) === 49) r = (r * base) % m;
-  }
-  return r;
-}
-
-/** a^−1 mod m (extended Euclid). Throws RangeError when gcd(a, m) ≠ 1. */
-export function modInverse(a: bigint, m: bigint): bigint {
-  if (m <= 0n) throw new RangeError('modInverse: modulus must be positive');
-  a %= m;
-  if (a < 0n) a += m;
-  let r0 = m;
-  let r1 = a;
-  let t0 = 0n;
-  let t1 = 1n;
-  while (r1 !== 0n) {
-    const q = r0 / r1;
-    const r2 = r0 - q * r1;
-    r0 = r1;
-    r1 = r2;
-    const t2 = t0 - q * t1;
-    t0 = t1;
-    t1 = t2;
-  }
-  if (r0 !== 1n) throw new RangeError('modInverse: not invertible');
-  return t0 < 0n ? t0 + m : t0;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Byte conversions (RFC 8017 §4)
-
-/** Integer-to-Octet-String: `x` as exactly `len` big-endian bytes. RangeError when it does not fit. */
-export function i2osp(x: bigint, len: number): Uint8Array {
-  if (x < 0n) throw new RangeError('i2osp: negative integer');
-  const hex = x === 0n ? '' : x.toString(16);
-  if (hex.length > len * 2) throw new RangeError('i2osp: integer too large');
-  const h = hex.padStart(len * 2, '0');
-  const out = new Uint8Array(len);
-  for (let i = 0; i < len; i++) out[i] = parseInt(h.substring(i * 2, i * 2 + 2), 16);
-  return out;
-}
-
-/** Octet-String-to-Integer: big-endian bytes to a non-negative bigint (0 for no bytes). */
-export function os2ip(b: Uint8Array): bigint {
-  if (b.length === 0) return 0n;
-  let h = '';
-  for (let i = 0; i < b.length; i++) h += (b[i]! < 16 ? '0' : '') + b[i]!.toString(16);
-  return BigInt('0x' + h);
-}
-
 function byteLength(key: RsaPublicKey): number {
   return (key.bits + 7) >> 3;
 }
-
-// ---------------------------------------------------------------------------------------------------------------
-// Key parsing
-
-function keyFail(msg: string, cause?: unknown): never {
-  throw new KeyInvalid(`RSA key: ${msg}`, cause === undefined ? undefined : { cause });
-}
-
-/** Runs a DER walk, turning the reader's CMSInvalid/CMSLimitExceeded into KeyInvalid. */
-function derWalk<T>(what: string, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof CMSInvalid || e instanceof CMSLimitExceeded) keyFail(`${what} is not valid DER`, e);
-    throw e;
-  }
-}
-
-function checkInput(der: unknown, what: string): asserts der is Uint8Array {
-  if (!(der instanceof Uint8Array)) throw new TypeError(`${what}: expected a Uint8Array`);
-  if (der.length === 0) keyFail(`${what} is empty`);
-}
-
-/** The single top-level element filling `buf`. */
-function whole(buf: Uint8Array, what: string): Tlv {
-  const t = readTlv(buf, 0);
-  if (t.end !== buf.length) keyFail(`${what}: trailing bytes after the structure`);
-  return t;
-}
-
-function seqOf(buf: Uint8Array, t: Tlv | undefined, what: string): Tlv[] {
-  const s = expect(t, TAG.SEQUENCE, what);
-  if (!s.constructed) keyFail(`${what} is not constructed`);
-  return children(buf, s);
-}
-
-/** A non-negative INTEGER as bigint. */
-function uint(buf: Uint8Array, t: Tlv | undefined, what: string): bigint {
-  const i = expect(t, TAG.INTEGER, `INTEGER (${what})`);
-  if (i.constructed || i.contentEnd === i.contentStart) keyFail(`${what}: bad INTEGER`);
-  if (buf[i.contentStart]! & 0x80) keyFail(`${what}: negative INTEGER`);
-  return os2ip(buf.subarray(i.contentStart, i.contentEnd));
-}
-
-function smallInt(buf: Uint8Array, t: Tlv | undefined, what: string): number {
-  const v = uint(buf, t, what);
-  return v > 255n ? 256 : Number(v);
-}
-
-function algorithmOid(buf: Uint8Array, t: Tlv | undefined, what: string): string {
-  const parts = seqOf(buf, t, what);
-  if (parts.length < 1 || parts.length > 2) keyFail(`${what}: bad AlgorithmIdentifier`);
-  return decodeOid(buf, parts[0]!);
-}
-
-function checkPublic(n: bigint, e: bigint): number {
-  const bits = bitLength(n);
-  if (bits < 64 || (n & 1n) === 0n) keyFail('bad modulus');
-  if (bits > MAX_MODULUS_BITS) keyFail(`modulus larger than ${MAX_MODULUS_BITS} bits`);
-  if (e < 3n || (e & 1n) === 0n || e >= n) keyFail('bad public exponent');
-  return bits;
-}
-
-/** Parses an RSAPrivateKey (PKCS#1) SEQUENCE. */
-function rsaPrivateKeyFrom(buf: Uint8Array, t: Tlv): RsaPrivateKey {
-  const f = seqOf(buf, t, 'RSAPrivateKey');
-  const version = smallInt(buf, f[0], 'version');
-  if (version === 1) keyFail('multi-prime RSA keys are not supported');
-  if (version !== 0 || f.length !== 9) keyFail('bad RSAPrivateKey structure');
-  const [n, e, d, p, q, dp, dq, qinv] = f.slice(1).map((x, i) => uint(buf, x, `field ${i + 1}`)) as [
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-  ];
-  const bits = checkPublic(n, e);
-  if (p < 3n || q < 3n || p * q !== n) keyFail('the primes do not match the modulus');
-  if (d <= 0n || d >= n) keyFail('bad private exponent');
-  // The CRT values are what the private operation uses; check them against e (d is only the fallback path).
-  if (
-    dp <= 0n ||
-    dq <= 0n ||
-    (e * dp) % (p - 1n) !== 1n ||
-    (e * dq) % (q - 1n) !== 1n ||
-    qinv <= 0n ||
-    qinv >= p ||
-    (qinv * q) % p !== 1n
-  ) {
-    keyFail('inconsistent CRT parameters');
-  }
-  return { n, e, d, p, q, dp, dq, qinv, bits, der: buf.subarray(t.start, t.end) };
-}
-
-/**
- * Parses an RSA private key: a PKCS#8 PrivateKeyInfo / OneAsymmetricKey with rsaEncryption, id-RSASSA-PSS or
- * id-RSAES-OAEP, or a bare PKCS#1 RSAPrivateKey. DER only (no PEM). Malformed or inconsistent → KeyInvalid.
- */
-export function parseRsaPrivateKey(pkcs8OrPkcs1Der: Uint8Array): RsaPrivateKey {
-  checkInput(pkcs8OrPkcs1Der, 'parseRsaPrivateKey');
-  const buf = pkcs8OrPkcs1Der;
-  return derWalk('private key', () => {
-    const top = whole(buf, 'private key');
-    const f = seqOf(buf, top, 'private key');
-    if (f[1] && f[1].cls === UNIVERSAL && f[1].tagNo === TAG.INTEGER) return rsaPrivateKeyFrom(buf, top);
-    // PrivateKeyInfo ::= SEQUENCE { version, AlgorithmIdentifier, OCTET STRING, [0] attributes OPT, [1] pub OPT }
-    if (f.length < 3 || f.length > 5) keyFail('bad PrivateKeyInfo structure');
-    const version = smallInt(buf, f[0], 'PKCS#8 version');
-    if (version !== 0 && version !== 1) keyFail('unknown PKCS#8 version');
-    const alg = algorithmOid(buf, f[1], 'PKCS#8 AlgorithmIdentifier');
-    if (!RSA_KEY_OIDS.has(alg)) keyFail(`not an RSA key (algorithm ${alg})`);
-    const os = expect(f[2], TAG.OCTET_STRING, 'PKCS#8 privateKey OCTET STRING');
-    if (os.constructed) keyFail('constructed privateKey OCTET STRING');
-    const inner = buf.subarray(os.contentStart, os.contentEnd);
-    if (inner.length === 0) keyFail('empty privateKey');
-    return rsaPrivateKeyFrom(inner, whole(inner, 'RSAPrivateKey'));
-  });
-}
-
-/** Parses a SubjectPublicKeyInfo holding an RSA key (rsaEncryption, id-RSASSA-PSS or id-RSAES-OAEP). */
-export function parseRsaPublicKey(spkiDer: Uint8Array): RsaPublicKey {
-  checkInput(spkiDer, 'parseRsaPublicKey');
-  const buf = spkiDer;
-  return derWalk('public key', () => {
-    const f = seqOf(buf, whole(buf, 'SubjectPublicKeyInfo'), 'SubjectPublicKeyInfo');
-    if (f.length !== 2) keyFail('bad SubjectPublicKeyInfo structure');
-    const alg = algorithmOid(buf, f[0], 'SPKI AlgorithmIdentifier');
-    if (!RSA_KEY_OIDS.has(alg)) keyFail(`not an RSA key (algorithm ${alg})`);
-    const bs = expect(f[1], TAG.BIT_STRING, 'subjectPublicKey BIT STRING');
-    if (bs.constructed || bs.contentEnd - bs.contentStart < 2 || buf[bs.contentStart] !== 0) {
-      keyFail('bad subjectPublicKey BIT STRING');
-    }
-    const inner = buf.subarray(bs.contentStart + 1, bs.contentEnd);
-    const pk = seqOf(inner, whole(inner, 'RSAPublicKey'), 'RSAPublicKey');
-    if (pk.length !== 2) keyFail('bad RSAPublicKey structure');
-    const n = uint(inner, pk[0], 'modulus');
-    const e = uint(inner, pk[1], 'publicExponent');
-    return { n, e, bits: checkPublic(n, e) };
-  });
-}
-
-/** Modulus size in bits of an RSA SubjectPublicKeyInfo, PKCS#8 or PKCS#1 private key (KeyInvalid otherwise). */
-export function rsaKeyBits(spkiOrPkcs8: Uint8Array): number {
-  try {
-    return parseRsaPublicKey(spkiOrPkcs8).bits;
-  } catch (e) {
-    if (!(e instanceof KeyInvalid)) throw e;
-    try {
-      return parseRsaPrivateKey(spkiOrPkcs8).bits;
-    } catch (e2) {
-      if (e2 instanceof KeyInvalid) throw new KeyInvalid('RSA key: neither an RSA SubjectPublicKeyInfo nor an RSA private key');
-      throw e2;
-    }
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Raw RSA (RSAEP / RSADP)
 
@@ -672,22 +375,4 @@ export async function rsaesOaepDecrypt(
   good &= ~bad & ~looking;
   if (good !== -1) throw new Error('decryption error');
   return db.slice(oneIndex + 1);
-}
-
-/**
- * The modulus size in bits of an RSAPublicKey (the BIT STRING content of an RSA SubjectPublicKeyInfo), counted from
- * its DER without building the number; 0 when the structure is malformed.
- */
-export function rsaPublicKeyBits(rsaPublicKey: Uint8Array): number {
-  // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }
-  try {
-    const n = children(rsaPublicKey, readTlv(rsaPublicKey, 0))[0];
-    if (!n || n.tagNo !== TAG.INTEGER) return 0;
-    let p = n.contentStart;
-    while (p < n.contentEnd && rsaPublicKey[p] === 0) p++;
-    if (p === n.contentEnd) return 0;
-    return (n.contentEnd - p - 1) * 8 + (32 - Math.clz32(rsaPublicKey[p]!));
-  } catch {
-    return 0;
-  }
 }

@@ -12,7 +12,9 @@ import { algorithmIdentifier, NULL, octets, seq } from '../lib/der.js';
 import { constantTimeEqual } from '../lib/bytes.js';
 import { DIGESTS, type HashName } from './algorithms.js';
 import { mgf1 } from './digest.js';
-import { i2osp, os2ip, parseRsaPublicKey, rsaPublic } from './rsa.js';
+import { i2osp, os2ip } from './bigint.js';
+import { parseRsaPublicKey } from './rsa_key.js';
+import { rsaPublic } from './rsa.js';
 
 /** s^e mod n as an emLen-octet string, or undefined when the signature is out of range or of the wrong length. */
 function openSignature(spki: Uint8Array, signature: Uint8Array): { em: Uint8Array; modBits: number } | undefined {

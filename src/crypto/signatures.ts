@@ -23,7 +23,7 @@ import {
 } from './algorithms.js';
 import { importPublicKey } from './key_cache.js';
 import { getCrypto } from './provider.js';
-import { rsaPublicKeyBits } from './rsa.js';
+import { rsaPublicKeyBits } from './rsa_key.js';
 import { rsaPkcs1v15Verify, rsaPssVerify } from './rsa_sig.js';
 
 /** The public key a signature is checked with: the fields of a certificate's SubjectPublicKeyInfo. */

@@ -1,9 +1,10 @@
 /**
- * A small raw-MIME layer: one entity's headers and body as exact byte ranges, and multipart splitting per RFC 2046
- * (CRLF canonicalisation is in canonical.ts). Written by hand on Uint8Array on purpose: S/MIME signs and verifies
- * exact bytes (the first part of a multipart/signed, byte for byte), and postal-mime / mimetext decode and
- * re-serialise, so they can't give those bytes back. Everything here is zero-copy where it can be (`subarray`), works on 64 MiB
- * input in one pass over the bytes (native `indexOf` for line and delimiter search), and runs in browsers too.
+ * A small raw-MIME layer: one entity's headers and body as exact byte ranges, and header lookup (multipart
+ * splitting per RFC 2046 is in multipart.ts, Content-Type parameters in header_params.ts, CRLF canonicalisation in
+ * canonical.ts). Written by hand on Uint8Array on purpose: S/MIME signs and verifies exact bytes (the first part of
+ * a multipart/signed, byte for byte), and postal-mime / mimetext decode and re-serialise, so they can't give those
+ * bytes back. Everything here is zero-copy where it can be (`subarray`), works on 64 MiB input in one pass over the
+ * bytes (native `indexOf` for line search), and runs in browsers too.
  *
  * Decisions (documented here because callers depend on them):
  * - CRLF and bare LF line endings are both accepted, line by line (mbox files are LF). `Entity.lineEnding` is the
@@ -19,6 +20,7 @@
  */
 import { MIMEInvalid, MIMELimitExceeded } from '../errors.js';
 
+/** One header field of an entity. */
 export interface Header {
   /** The name as written (case preserved). Compare case-insensitively, or use {@link getHeader}. */
   name: string;
@@ -28,6 +30,7 @@ export interface Header {
   raw: Uint8Array;
 }
 
+/** One MIME entity: its headers and its body, as ranges of the input. */
 export interface Entity {
   headers: Header[];
   /** Offset of the first body byte in `raw` (just past the empty line; `raw.length` when there is none). */
@@ -40,6 +43,7 @@ export interface Entity {
   lineEnding: '\r\n' | '\n';
 }
 
+/** The limits MIME parsing obeys (see {@link DEFAULT_MIME_LIMITS}). */
 export interface MimeLimits {
   /** Maximum size of a header section, in bytes (the empty line included). */
   maxHeaderBytes: number;
@@ -51,6 +55,7 @@ export interface MimeLimits {
   maxDepth: number;
 }
 
+/** The default MIME limits. */
 export const DEFAULT_MIME_LIMITS: Readonly<MimeLimits> = Object.freeze({
   maxHeaderBytes: 1024 * 1024,
   maxHeaders: 1000,
@@ -84,13 +89,12 @@ const CR = 13;
 const SP = 32;
 const TAB = 9;
 const COLON = 58;
-const DASH = 45;
 
 const tdLatin1 = new TextDecoder('latin1');
 const tdUtf8Fatal = new TextDecoder('utf-8', { fatal: true });
 
 /** Header/param text from bytes: ASCII and valid UTF-8 as such, otherwise Latin-1 (one char per byte). */
-function decodeText(b: Uint8Array): string {
+export function decodeText(b: Uint8Array): string {
   let ascii = true;
   for (let i = 0; i < b.length; i++) {
     if (b[i]! >= 0x80) {
@@ -217,272 +221,4 @@ export function getHeader(e: { headers: readonly Header[] }, name: string): stri
 export function getHeaders(e: { headers: readonly Header[] }, name: string): Header[] {
   const n = name.toLowerCase();
   return e.headers.filter((h) => h.name.toLowerCase() === n);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Content-Type / Content-Disposition
-
-export interface ParsedHeaderValue {
-  /** The lowercased main value: `application/pkcs7-mime`, `attachment`. Empty when the value is empty. */
-  type: string;
-  /** Parameters: lowercased names, unquoted (and RFC 2231-decoded) values. The first of duplicates wins. */
-  params: Record<string, string>;
-}
-
-/** Skips an RFC 822 comment starting at s[i] === '(' (nested, with quoted-pairs). Returns the index after it. */
-function skipComment(s: string, i: number): number {
-  let depth = 0;
-  for (; i < s.length; i++) {
-    const c = s[i];
-    if (c === '\\') i++;
-    else if (c === '(') depth++;
-    else if (c === ')' && --depth === 0) return i + 1;
-  }
-  return s.length;
-}
-
-interface Rfc2231Segment {
-  index: number;
-  extended: boolean;
-  value: string;
-}
-
-/**
- * Parses `type/subtype; a=b; c="d"` (or `attachment; filename=...`). Lenient: a parameter without `=` is skipped,
- * an unterminated quoted string runs to the end, comments are dropped. RFC 2231 (`name*=utf-8''a%20b`,
- * `name*0=`, `name*1*=`) is decoded and takes precedence over a plain `name=`.
- */
-export function parseContentType(value: string): ParsedHeaderValue {
-  if (typeof value !== 'string') throw new TypeError('parseContentType: expected a string');
-  const s = value;
-  let i = 0;
-  let type = '';
-  while (i < s.length && s[i] !== ';') {
-    if (s[i] === '(') {
-      i = skipComment(s, i);
-      continue;
-    }
-    type += s[i];
-    i++;
-  }
-  type = type.trim().toLowerCase().replace(/\s+/g, '');
-
-  const params: Record<string, string> = Object.create(null) as Record<string, string>;
-  const ext = new Map<string, Rfc2231Segment[]>();
-  while (i < s.length) {
-    // at ';' or whitespace
-    while (i < s.length && (s[i] === ';' || s[i] === ' ' || s[i] === '\t' || s[i] === '\r' || s[i] === '\n')) i++;
-    if (i >= s.length) break;
-    if (s[i] === '(') {
-      i = skipComment(s, i);
-      continue;
-    }
-    let nameStart = i;
-    while (i < s.length && s[i] !== '=' && s[i] !== ';') i++;
-    let name = s.slice(nameStart, i).trim().toLowerCase();
-    if (i >= s.length || s[i] === ';') continue; // no '=': not a parameter
-    i++; // '='
-    while (i < s.length && (s[i] === ' ' || s[i] === '\t')) i++;
-    let v = '';
-    if (s[i] === '"') {
-      i++;
-      while (i < s.length && s[i] !== '"') {
-        if (s[i] === '\\' && i + 1 < s.length) i++;
-        v += s[i];
-        i++;
-      }
-      i++; // closing quote
-      while (i < s.length && s[i] !== ';') i++; // junk after the quoted string
-    } else {
-      nameStart = i;
-      while (i < s.length && s[i] !== ';') {
-        if (s[i] === '(') break;
-        i++;
-      }
-      v = s.slice(nameStart, i).trim();
-      if (s[i] === '(') {
-        i = skipComment(s, i);
-        while (i < s.length && s[i] !== ';') i++;
-      }
-    }
-    if (name === '' || name === '__proto__') continue;
-    const star = /^(.+?)\*(?:(\d{1,3})(\*)?)?$/.exec(name);
-    if (star) {
-      const base = star[1]!;
-      const seg: Rfc2231Segment =
-        star[2] === undefined ? { index: 0, extended: true, value: v } : { index: Number(star[2]), extended: star[3] === '*', value: v };
-      let list = ext.get(base);
-      if (!list) ext.set(base, (list = []));
-      if (list.length < 1000 && !list.some((x) => x.index === seg.index)) list.push(seg);
-      continue;
-    }
-    name = name.replace(/\s+/g, '');
-    if (!(name in params)) params[name] = v;
-  }
-  for (const [base, segs] of ext) {
-    if (base === '__proto__') continue;
-    const decoded = decodeRfc2231(segs);
-    if (decoded !== undefined) params[base] = decoded;
-  }
-  return { type, params: { ...params } };
-}
-
-/** Same syntax as Content-Type: `{ type: 'attachment', params: { filename: 'smime.p7m' } }`. */
-export function parseContentDisposition(value: string): ParsedHeaderValue {
-  return parseContentType(value);
-}
-
-function decodeRfc2231(segs: Rfc2231Segment[]): string | undefined {
-  segs.sort((a, b) => a.index - b.index);
-  if (segs[0]!.index !== 0) return undefined;
-  let charset = 'us-ascii';
-  const bytes: number[] = [];
-  for (let k = 0; k < segs.length; k++) {
-    const seg = segs[k]!;
-    if (seg.index !== k) break; // a gap: stop at it
-    let v = seg.value;
-    if (k === 0 && seg.extended) {
-      const m = /^([^']*)'[^']*'(.*)$/.exec(v);
-      if (m) {
-        charset = m[1]! || 'us-ascii';
-        v = m[2]!;
-      }
-    }
-    for (let j = 0; j < v.length; j++) {
-      const c = v.charCodeAt(j);
-      if (seg.extended && c === 37 /* % */ && /^[0-9a-fA-F]{2}$/.test(v.slice(j + 1, j + 3))) {
-        bytes.push(parseInt(v.slice(j + 1, j + 3), 16));
-        j += 2;
-      } else if (c < 0x80) {
-        bytes.push(c);
-      } else {
-        // Non-ASCII text that was already decoded from the header: keep it as UTF-8.
-        for (const b of new TextEncoder().encode(v[j]!)) bytes.push(b);
-      }
-    }
-  }
-  const b = new Uint8Array(bytes);
-  const cs = charset.toLowerCase();
-  try {
-    if (cs === 'us-ascii' || cs === 'ascii') return decodeText(b);
-    return new TextDecoder(cs, { fatal: true }).decode(b);
-  } catch {
-    return decodeText(b);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Multipart
-
-export interface MultipartRanges {
-  /** Offsets into the body, `[start, end)` of each part, without the line ending before the next delimiter. */
-  parts: Array<{ start: number; end: number }>;
-  /** End of the preamble (start of the line ending before the first delimiter, or 0). */
-  preambleEnd: number;
-  /** Start of the epilogue (just past the close delimiter's line). */
-  epilogueStart: number;
-}
-
-function boundaryBytes(boundary: string): Uint8Array {
-  if (typeof boundary !== 'string' || boundary.length === 0) throw new MIMEInvalid('multipart: missing or empty boundary');
-  if (boundary.length > 998) throw new MIMEInvalid('multipart: boundary too long');
-  const out = new Uint8Array(boundary.length + 2);
-  out[0] = DASH;
-  out[1] = DASH;
-  for (let i = 0; i < boundary.length; i++) {
-    const c = boundary.charCodeAt(i);
-    if (c < 32 || c > 126) throw new MIMEInvalid('multipart: boundary contains a non-ASCII or control character');
-    out[i + 2] = c;
-  }
-  return out;
-}
-
-interface Delimiter {
-  /** Offset of the "--". */
-  start: number;
-  /** Offset just past the delimiter line (its line ending included). */
-  lineEnd: number;
-  close: boolean;
-}
-
-/** Finds the next delimiter line ("--boundary" at the start of a line) at or after `from` (a line start). */
-function findDelimiter(b: Uint8Array, dash: Uint8Array, from: number): Delimiter | undefined {
-  const len = b.length;
-  const dl = dash.length;
-  let p = from;
-  while (p < len) {
-    if (b[p] !== DASH) {
-      p = b.indexOf(DASH, p);
-      if (p < 0) return undefined;
-    }
-    if (p !== 0 && b[p - 1] !== LF) {
-      // Not at a line start: go to the next line.
-      const nl = b.indexOf(LF, p);
-      if (nl < 0) return undefined;
-      p = nl + 1;
-      continue;
-    }
-    let match = p + dl <= len;
-    for (let k = 2; match && k < dl; k++) if (b[p + k] !== dash[k]) match = false;
-    if (match && b[p + 1] === DASH) {
-      let q = p + dl;
-      if (b[q] === DASH && b[q + 1] === DASH) {
-        const nl = b.indexOf(LF, q + 2);
-        return { start: p, lineEnd: nl < 0 ? len : nl + 1, close: true };
-      }
-      while (q < len && (b[q] === SP || b[q] === TAB)) q++;
-      if (q === len) return { start: p, lineEnd: len, close: false };
-      if (b[q] === LF) return { start: p, lineEnd: q + 1, close: false };
-      if (b[q] === CR && (q + 1 === len || b[q + 1] === LF)) return { start: p, lineEnd: Math.min(q + 2, len), close: false };
-    }
-    const nl = b.indexOf(LF, p);
-    if (nl < 0) return undefined;
-    p = nl + 1;
-  }
-  return undefined;
-}
-
-/**
- * The part ranges of a multipart body (RFC 2046 §5.1.1). A delimiter is "--boundary" at the start of a line,
- * optionally followed by transport padding (spaces, tabs); the line ending before a delimiter belongs to the
- * delimiter. Works with CRLF and LF. Throws `MIMEInvalid` when no delimiter or no close delimiter is found, and
- * `MIMELimitExceeded` beyond `maxParts`.
- */
-export function splitMultipartRanges(body: Uint8Array, boundary: string, limits?: Partial<MimeLimits>): MultipartRanges {
-  const L = resolveMimeLimits(limits);
-  const dash = boundaryBytes(boundary);
-  const first = findDelimiter(body, dash, 0);
-  if (!first) throw new MIMEInvalid(`multipart: no delimiter line "--${boundary}" found`);
-  if (first.close) throw new MIMEInvalid('multipart: the first delimiter is the close delimiter (no body parts)');
-  const parts: Array<{ start: number; end: number }> = [];
-  let cur = first;
-  for (;;) {
-    const next = findDelimiter(body, dash, cur.lineEnd);
-    if (!next) throw new MIMEInvalid(`multipart: missing close delimiter "--${boundary}--"`);
-    const start = cur.lineEnd;
-    let end = next.start;
-    if (end > start && body[end - 1] === LF) {
-      end--;
-      if (end > start && body[end - 1] === CR) end--;
-    }
-    if (parts.length >= L.maxParts) throw new MIMELimitExceeded(`multipart has more than maxParts (${L.maxParts}) parts`, { limit: 'maxParts' });
-    parts.push({ start, end });
-    if (next.close) return { parts, preambleEnd: lineEndingStart(body, first.start), epilogueStart: next.lineEnd };
-    cur = next;
-  }
-}
-
-function lineEndingStart(b: Uint8Array, p: number): number {
-  if (p > 0 && b[p - 1] === LF) p--;
-  if (p > 0 && b[p - 1] === CR) p--;
-  return p;
-}
-
-/**
- * The body parts of a multipart entity, as exact zero-copy subarrays of its body (see
- * {@link splitMultipartRanges}). This is what multipart/signed verification needs: the first part byte for byte.
- */
-export function splitMultipart(entity: Entity, boundary: string, limits?: Partial<MimeLimits>): Uint8Array[] {
-  const body = entity.body;
-  return splitMultipartRanges(body, boundary, limits).parts.map((r) => body.subarray(r.start, r.end));
 }

@@ -8,7 +8,8 @@
  */
 import { MIMEInvalid } from '../errors.js';
 import { DEFAULT_LIMITS, mimeLimits, type Limits } from '../lib/limits.js';
-import { getHeader, parseContentType, parseEntity, type Header, type MimeLimits } from './entity.js';
+import { getHeader, parseEntity, type Header, type MimeLimits } from './entity.js';
+import { parseContentType } from './header_params.js';
 import { decodeTransfer, fileNameOf } from './transfer_encoding.js';
 
 /** What {@link extractCms} finds. */

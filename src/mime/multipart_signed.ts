@@ -8,7 +8,9 @@ import { encodeBase64Lines } from '../lib/base64.js';
 import { concat, equal, fromLatin1 as ascii, toHex } from '../lib/bytes.js';
 import { randomBytes } from '../crypto/provider.js';
 import { canonicalize } from './canonical.js';
-import { getHeader, parseContentType, parseEntity, splitMultipart, type MimeLimits } from './entity.js';
+import { getHeader, parseEntity, type MimeLimits } from './entity.js';
+import { parseContentType } from './header_params.js';
+import { splitMultipart } from './multipart.js';
 import { decodeTransfer, fileNameOf } from './transfer_encoding.js';
 
 const PKCS7_SIGNATURE = new Set(['application/pkcs7-signature', 'application/x-pkcs7-signature']);

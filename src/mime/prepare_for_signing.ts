@@ -11,7 +11,9 @@ import { MIMEInvalid, MIMELimitExceeded } from '../errors.js';
 import { base64LinesLength, encodeBase64LinesInto } from '../lib/base64.js';
 import { fromLatin1 as ascii } from '../lib/bytes.js';
 import { canonicalExtra, canonicalize, headersLength, writeHeaders } from './canonical.js';
-import { getHeader, parseContentType, parseEntity, resolveMimeLimits, splitMultipartRanges, type MimeLimits } from './entity.js';
+import { getHeader, parseEntity, resolveMimeLimits, type MimeLimits } from './entity.js';
+import { parseContentType } from './header_params.js';
+import { splitMultipartRanges } from './multipart.js';
 import { quotedPrintable } from './quoted_printable.js';
 
 const CR = 13;

@@ -4,7 +4,8 @@
  */
 import { MIMEInvalid } from '../errors.js';
 import { decodeBase64, decodeBase64Into } from '../lib/base64.js';
-import { getHeader, parseContentDisposition, type Header } from './entity.js';
+import { getHeader, type Header } from './entity.js';
+import { parseContentDisposition } from './header_params.js';
 
 
 /** The part's file name: Content-Type's `name`, else Content-Disposition's `filename`. */

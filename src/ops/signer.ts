@@ -3,7 +3,7 @@
  * the algorithm policy, the certificate's validity, the path to a trust anchor with revocation, the key usages and
  * the address check, each finding a status and a reason (see SignerStatus for the precedence).
  */
-import { chainProblems } from '../store/store.js';
+import { chainProblems } from '../path/chain.js';
 import { storeInternals } from '../store/internal.js';
 import { revokedReason } from '../path/path_validation.js';
 import { checkRevocation } from '../path/revocation.js';

@@ -47,6 +47,18 @@ export interface ChainResult {
   policies?: string[];
 }
 
+/**
+ * The status and reasons of a path building result that found no valid chain: its findings when a path reached an
+ * anchor, else one finding for its problem.
+ */
+export function chainProblems(r: ChainResult): PathFinding[] {
+  if (r.findings && r.findings.length > 0) return r.findings;
+  if (r.problem === 'weak-algorithm') return [{ problem: 'untrusted', reason: 'chain-weak-algorithm' }];
+  if (r.problem === 'expired') return [{ problem: 'expired', reason: 'issuer-expired' }];
+  if (r.problem === 'path-building-limit') return [{ problem: 'untrusted', reason: 'path-building-limit' }];
+  return [{ problem: 'untrusted', reason: 'no-chain-to-trust-anchor' }];
+}
+
 /** What `buildChain` may be told besides the certificates and the time. */
 export interface BuildChainOptions {
   /** Accept MD5/SHA-1 certificate signatures (and CRL signatures). */

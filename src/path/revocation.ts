@@ -18,17 +18,15 @@ import { equal, latin1, toHex } from '../lib/bytes.js';
 import type { PathBudget } from '../lib/limits.js';
 import { LruMap } from '../lib/lru.js';
 import { KU, type CertInfo } from '../certs/cert_info.js';
+import { CRL_OID, type CrlEntry, type ParsedCrl } from '../certs/crl.js';
 import {
   ALL_REASONS,
   appendRdn,
-  CRL_OID,
   parseDistributionPoints,
-  type CrlEntry,
   type DistributionPoint,
   type DistributionPointName,
   type GeneralName,
-  type ParsedCrl,
-} from '../certs/crl.js';
+} from '../certs/distribution_points.js';
 import { namesMatch } from '../certs/names.js';
 import { SmimeError } from '../errors.js';
 

@@ -15,7 +15,7 @@
  */
 import { CertificateNotFound } from '../errors.js';
 import { equal } from '../lib/bytes.js';
-import { canSignWith } from '../cms/signed.js';
+import { canSignWith } from '../cms/signer.js';
 import type { CertificateStore } from './store.js';
 import { storeInternals, type StoredIdentity } from './internal.js';
 import { ekuAllowsEmail, isValidAt, keyKind, KU, type CertInfo } from '../certs/cert_info.js';

@@ -17,8 +17,8 @@ import { keyMatchesCert, rsaModulusBits, type PrivateKeyRef } from '../certs/key
 import { checkInputSize, loadCertificates, loadCrls, loadPrivateKey, type PemOrDer } from '../certs/load.js';
 import { parseCrl, type ParsedCrl } from '../certs/crl.js';
 import { parsePkcs12 } from '../certs/pkcs12.js';
-import { buildChain, type ChainResult } from '../path/chain.js';
-import { checkPolicyOptions, type PathFinding } from '../path/path_validation.js';
+import { buildChain, chainProblems, type ChainResult } from '../path/chain.js';
+import { checkPolicyOptions } from '../path/path_validation.js';
 import type { PolicyOptions } from '../path/policy_tree.js';
 import { KeyInvalid } from '../errors.js';
 import { PathBudget, resolveLimits, type Limits } from '../lib/limits.js';
@@ -90,15 +90,6 @@ export interface CertificateVerification {
   path?: Uint8Array[];
   /** The user-constrained policy set of the valid path (RFC 5280 §6.1.6); ['2.5.29.32.0'] for any policy. */
   policies?: string[];
-}
-
-/** The status and reasons of a path building result that found no valid chain. */
-export function chainProblems(r: ChainResult): PathFinding[] {
-  if (r.findings && r.findings.length > 0) return r.findings;
-  if (r.problem === 'weak-algorithm') return [{ problem: 'untrusted', reason: 'chain-weak-algorithm' }];
-  if (r.problem === 'expired') return [{ problem: 'expired', reason: 'issuer-expired' }];
-  if (r.problem === 'path-building-limit') return [{ problem: 'untrusted', reason: 'path-building-limit' }];
-  return [{ problem: 'untrusted', reason: 'no-chain-to-trust-anchor' }];
 }
 
 /** Per-call options of the store's input methods. */

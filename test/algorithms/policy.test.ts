@@ -23,7 +23,7 @@ import {
   type SmimeError,
 } from '../../src/index.js';
 import { DEFAULT_POLICY, keyPolicyProblem, resolvePolicy } from '../../src/crypto/policy.js';
-import { signatureAlgorithmFor } from '../../src/cms/signed.js';
+import { signatureAlgorithmFor } from '../../src/cms/signer.js';
 import { digestByOid } from '../../src/crypto/digest.js';
 import { certInfo } from '../../src/certs/cert_info.js';
 import { hasPeer, run, shared, sharedAvailable, tryRun } from '../_helpers/env.js';

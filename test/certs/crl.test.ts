@@ -1,12 +1,14 @@
 /**
- * The CRL parser (src/certs/crl.ts): every CRL and entry extension RFC 5280 §6.3 reads, indirect CRL entries
- * (certificateIssuer carried to the following entries, RFC 5280 §5.3.3), unknown critical extensions listed,
- * serials by value, and hostile inputs: a CRL of 100 000 entries, too many distribution points or names, deep
- * nesting, every truncation and byte flip of a CRL with every extension — a CMSInvalid (or another SmimeError),
- * never a TypeError, in bounded time.
+ * The CRL parser (src/certs/crl.ts, crl_entries.ts, distribution_points.ts): every CRL and entry extension RFC 5280
+ * §6.3 reads, indirect CRL entries (certificateIssuer carried to the following entries, RFC 5280 §5.3.3), unknown
+ * critical extensions listed, serials by value, and hostile inputs: a CRL of 100 000 entries, too many distribution
+ * points or names, deep nesting, every truncation and byte flip of a CRL with every extension — a CMSInvalid (or
+ * another SmimeError), never a TypeError, in bounded time.
  */
 import { describe, expect, it } from 'vitest';
-import { parseCrl, parseDistributionPoints, parseIssuingDistributionPoint, serialKey, ALL_REASONS } from '../../src/certs/crl.js';
+import { parseCrl, parseIssuingDistributionPoint } from '../../src/certs/crl.js';
+import { serialKey } from '../../src/certs/crl_entries.js';
+import { ALL_REASONS, parseDistributionPoints } from '../../src/certs/distribution_points.js';
 import { checkRevocation } from '../../src/path/revocation.js';
 import { namesMatch } from '../../src/certs/names.js';
 import { CMSInvalid, SmimeError } from '../../src/errors.js';

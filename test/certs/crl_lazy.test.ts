@@ -1,12 +1,13 @@
 /**
- * CRL entries are read on demand (src/certs/crl.ts): parseCrl checks the revokedCertificates entries without
+ * CRL entries are read on demand (src/certs/crl_entries.ts): parseCrl checks the revokedCertificates entries without
  * reading them (checkTime instead of parseTime, no keys, no Dates), and only a CRL whose signature verified has
  * entries read, only those about the certificate asked (`entriesFor`). Counted with `crlEntryReads`, never timed:
  * a signed message carrying 64 forged CRLs of 100 000 entries each reads none. The lazy reads give what reading
  * every entry gives (`bySerial`), by walk and by index, on an indirect CRL and on every mutant of it that parses.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { crlEntryReads, parseCrl, serialKey, type CrlEntry } from '../../src/certs/crl.js';
+import { parseCrl, type CrlEntry } from '../../src/certs/crl.js';
+import { crlEntryReads, serialKey } from '../../src/certs/crl_entries.js';
 import { checkRevocation } from '../../src/path/revocation.js';
 import { certInfo } from '../../src/certs/cert_info.js';
 import { checkTime, parseTime } from '../../src/lib/time.js';

@@ -14,17 +14,9 @@ import {
   type RawRsa,
 } from '../../src/crypto/provider.js';
 import { installNodeAccelerators, nodeAccelerators, nodeCrypto as makeNodeCrypto } from '../../src/crypto/node.js';
-import {
-  i2osp,
-  os2ip,
-  parseRsaPrivateKey,
-  parseRsaPublicKey,
-  rsaPrivate,
-  rsaesOaepDecrypt,
-  rsaesOaepEncrypt,
-  rsaesPkcs1v15DecryptCek,
-  rsaesPkcs1v15Encrypt,
-} from '../../src/crypto/rsa.js';
+import { i2osp, os2ip } from '../../src/crypto/bigint.js';
+import { parseRsaPrivateKey, parseRsaPublicKey } from '../../src/crypto/rsa_key.js';
+import { rsaPrivate, rsaesOaepDecrypt, rsaesOaepEncrypt, rsaesPkcs1v15DecryptCek, rsaesPkcs1v15Encrypt } from '../../src/crypto/rsa.js';
 import { decryptMessage } from '../../src/index.js';
 import { manifest, storeWith, vfile } from '../_helpers/identities.js';
 

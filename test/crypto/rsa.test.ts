@@ -3,14 +3,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { KeyInvalid, UnsupportedAlgorithm } from '../../src/errors.js';
+import { i2osp, modInverse, modPow, os2ip } from '../../src/crypto/bigint.js';
+import { parseRsaPrivateKey, parseRsaPublicKey, rsaKeyBits, type RsaPrivateKey, type RsaPublicKey } from '../../src/crypto/rsa_key.js';
 import {
-  i2osp,
-  modInverse,
-  modPow,
-  os2ip,
-  parseRsaPrivateKey,
-  parseRsaPublicKey,
-  rsaKeyBits,
   rsaPrivate,
   rsaPublic,
   rsaesOaepDecrypt,
@@ -19,8 +14,6 @@ import {
   rsaesPkcs1v15DecryptCek,
   rsaesPkcs1v15Encrypt,
   type RsaHash,
-  type RsaPrivateKey,
-  type RsaPublicKey,
 } from '../../src/crypto/rsa.js';
 import { SHARED_VECTORS, hasPeer, run, sharedAvailable, tmp } from '../_helpers/env.js';
 import { nodeCrypto as nodeProvider } from '../../src/crypto/node.js';

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { verifySignature, type SignerPublicKey } from '../../src/crypto/signatures.js';
-import { rsaPublicKeyBits } from '../../src/crypto/rsa.js';
+import { rsaPublicKeyBits } from '../../src/crypto/rsa_key.js';
 import { KEY_ALGORITHMS, SIGNATURES } from '../../src/crypto/algorithms.js';
 import { algorithmIdentifier, children, decodeOid, NULL, readAlgorithm, readTlv } from '../../src/lib/der.js';
 

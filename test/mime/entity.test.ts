@@ -1,17 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { MIMEInvalid, MIMELimitExceeded } from '../../src/errors.js';
-import {
-  DEFAULT_MIME_LIMITS,
-  getHeader,
-  getHeaders,
-  parseContentDisposition,
-  parseContentType,
-  parseEntity,
-  resolveMimeLimits,
-  splitMultipart,
-  splitMultipartRanges,
-} from '../../src/mime/entity.js';
+import { DEFAULT_MIME_LIMITS, getHeader, getHeaders, parseEntity, resolveMimeLimits } from '../../src/mime/entity.js';
+import { parseContentDisposition, parseContentType } from '../../src/mime/header_params.js';
+import { splitMultipart, splitMultipartRanges } from '../../src/mime/multipart.js';
 import { canonicalize } from '../../src/mime/canonical.js';
 
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));

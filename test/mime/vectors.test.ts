@@ -7,7 +7,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { getHeader, parseContentType, parseEntity } from '../../src/mime/entity.js';
+import { getHeader, parseEntity } from '../../src/mime/entity.js';
+import { parseContentType } from '../../src/mime/header_params.js';
 import { extractCms } from '../../src/mime/extract.js';
 import { parseMultipartSigned } from '../../src/mime/multipart_signed.js';
 import { hasPeer, run, shared, sharedAvailable, tmp, tryRun } from '../_helpers/env.js';

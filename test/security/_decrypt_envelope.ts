@@ -13,7 +13,9 @@ import { OIDS } from '../../src/cms/oids.js';
 import { ACCELERATORS } from '../../src/crypto/provider.js';
 import { nodeAccelerators } from '../../src/crypto/node.js';
 import { countingCrypto as counting, type CryptoCounts } from '../_helpers/counting_crypto.js';
-import { i2osp, os2ip, parseRsaPublicKey, rsaPublic, rsaesPkcs1v15Encrypt, type RsaPublicKey } from '../../src/crypto/rsa.js';
+import { i2osp, os2ip } from '../../src/crypto/bigint.js';
+import { parseRsaPublicKey, type RsaPublicKey } from '../../src/crypto/rsa_key.js';
+import { rsaPublic, rsaesPkcs1v15Encrypt } from '../../src/crypto/rsa.js';
 
 export const AES256_GCM = '2.16.840.1.101.3.4.1.46';
 export const AES256_CBC = '2.16.840.1.101.3.4.1.42';

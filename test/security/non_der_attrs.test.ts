@@ -18,7 +18,7 @@ import { verifyMessage } from '../../src/index.js';
 import { ATTR, attribute, encodeTime, issuerAndSerial, signedAttributesDer } from '../../src/cms/attributes.js';
 import { algorithmIdentifier, integer, octets, oid, seq, set, sortDerSet, tlv } from '../../src/lib/der.js';
 import { OIDS } from '../../src/cms/oids.js';
-import { signatureAlgorithmFor, signBytes } from '../../src/cms/signed.js';
+import { signatureAlgorithmFor, signBytes } from '../../src/cms/signer.js';
 import { certInfo } from '../../src/certs/cert_info.js';
 import { CUSTOM_ENTITY, makePki, multipartSigned, storeFor, type TestPki } from '../sign/_pki.js';
 import { bcVerifyDetached, compileBc, HAVE, nssDatabase, nssVerifyDetached, opensslVerifyDetached } from './_peers.js';

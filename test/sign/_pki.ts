@@ -11,7 +11,7 @@ import { CertificateStore } from '../../src/index.js';
 import { run, tmp } from '../_helpers/env.js';
 import { algorithmIdentifier, children, integer, octets, oid, readTlv, seq, set, sortDerSet, tlv } from '../../src/lib/der.js';
 import { ATTR, attribute, encodeTime, issuerAndSerial } from '../../src/cms/attributes.js';
-import { signBytes, signatureAlgorithmFor } from '../../src/cms/signed.js';
+import { signBytes, signatureAlgorithmFor } from '../../src/cms/signer.js';
 import { OIDS } from '../../src/cms/oids.js';
 import { certInfo } from '../../src/certs/cert_info.js';
 
