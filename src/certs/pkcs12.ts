@@ -223,7 +223,11 @@ async function beforeKdf(ctx: Ctx, iterations: number, blocks: number, what: str
   ctx.budget.take(iterations, blocks, what);
 }
 
-async function parse(der: Uint8Array, password: string, crypto: Crypto, budget: KdfBudget): Promise<Pkcs12Contents> {
+/**
+ * The PFX (RFC 7292 §4): its parts (version, authSafe, the optional macData) and the authSafe's content, which must
+ * be `data` (password integrity; `signedData`, public-key integrity, is not read).
+ */
+function readPfx(der: Uint8Array): { parts: Tlv[]; authSafeBytes: Uint8Array } {
   // PFX ::= SEQUENCE { version INTEGER {v3(3)}, authSafe ContentInfo, macData MacData OPTIONAL }
   const pfx = readTlv(der, 0);
   if (pfx.cls !== UNIVERSAL || pfx.tagNo !== TAG.SEQUENCE || !pfx.constructed) invalid('not a PFX (expected a SEQUENCE)');
@@ -231,12 +235,14 @@ async function parse(der: Uint8Array, password: string, crypto: Crypto, budget: 
   if (parts.length < 2 || parts.length > 3) invalid('a PFX has version, authSafe and an optional macData');
   const version = readInt(der, parts[0]!, 'version');
   if (version !== 3) invalid(`unsupported PFX version ${version}`);
-
-  // authSafe ContentInfo: data (password integrity). signedData (public-key integrity) is not read.
   const authSafe = contentInfo(der, parts[1]!);
   if (authSafe.type !== OID.data) throw new UnsupportedAlgorithm(named('PKCS#12 integrity mode', authSafe.type), authSafe.type);
   if (!authSafe.content) invalid('authSafe has no content');
-  const authSafeBytes = octetString(der, authSafe.content, 'authSafe content');
+  return { parts, authSafeBytes: octetString(der, authSafe.content, 'authSafe content') };
+}
+
+async function parse(der: Uint8Array, password: string, crypto: Crypto, budget: KdfBudget): Promise<Pkcs12Contents> {
+  const { parts, authSafeBytes } = readPfx(der);
 
   const candidates = passwordCandidates(password);
   if (parts[2]) {
@@ -615,16 +621,7 @@ export function pkcs12Outline(der: Uint8Array, limits: Pick<Limits, 'maxInputByt
     throw new Pkcs12LimitExceeded(`PKCS#12: the file is larger than ${limits.maxInputBytes} bytes`, { limit: 'maxInputBytes' });
   }
   try {
-    const pfx = readTlv(der, 0);
-    if (pfx.cls !== UNIVERSAL || pfx.tagNo !== TAG.SEQUENCE || !pfx.constructed) invalid('not a PFX (expected a SEQUENCE)');
-    const parts = children(der, pfx);
-    if (parts.length < 2 || parts.length > 3) invalid('a PFX has version, authSafe and an optional macData');
-    const version = readInt(der, parts[0]!, 'version');
-    if (version !== 3) invalid(`unsupported PFX version ${version}`);
-    const authSafe = contentInfo(der, parts[1]!);
-    if (authSafe.type !== OID.data) throw new UnsupportedAlgorithm(named('PKCS#12 integrity mode', authSafe.type), authSafe.type);
-    if (!authSafe.content) invalid('authSafe has no content');
-    const buf = octetString(der, authSafe.content, 'authSafe content');
+    const { parts, authSafeBytes: buf } = readPfx(der);
     const items = expectSeq(buf, readWhole(buf, 'AuthenticatedSafe'), 'AuthenticatedSafe');
     const out: Pkcs12Outline = { safes: items.length, encryptedSafes: 0, bags: [], mac: parts[2] !== undefined };
     // The bag count is bounded like a message's RecipientInfos: a file is a handful of bags.
