@@ -17,6 +17,8 @@ import { constants, createCipheriv, createDecipheriv, createPrivateKey, privateD
 import { DIGESTS } from './algorithms.js';
 import { ACCELERATORS, setPlatformAccelerators, type Accelerators, type AesStream, type IncrementalAes, type RawRsa } from './provider.js';
 
+export type { Accelerators, AesStream, IncrementalAes, RawRsa } from './provider.js';
+
 let instance: Crypto | undefined;
 let peculiar: Promise<SubtleCrypto> | undefined;
 
