@@ -91,6 +91,8 @@ function rsaKeyObject(der: Uint8Array): KeyObject | null {
   if (k === undefined) {
     try {
       k = createPrivateKey({ key: Buffer.from(der.buffer, der.byteOffset, der.length), format: 'der', type: 'pkcs1' });
+      // Node 24's OpenSSL reads other DER too (a PKCS#8 EC key given as 'pkcs1', say): only an RSA key is taken.
+      if (k.asymmetricKeyType !== 'rsa') k = null;
     } catch {
       k = null;
     }
