@@ -12,6 +12,8 @@
  * Node's own `globalThis.crypto` with {@link installNodeAccelerators}, so `import 'smime-core'` on Node gets them.
  * @peculiar/webcrypto is loaded on first use, not at import: a CLI run that needs only AES, SHA and the RSA done in
  * TypeScript starts without it.
+ *
+ * @module smime-core/node
  */
 import { constants, createCipheriv, createDecipheriv, createPrivateKey, privateDecrypt, webcrypto, type CipherGCMTypes, type KeyObject } from 'node:crypto';
 import { DIGESTS } from './algorithms.js';
