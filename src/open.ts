@@ -35,6 +35,7 @@ export interface OpenOptions extends VerifyOptions {
 /** One layer `openMessage` unwrapped: an encryption layer or a signed one. */
 export type OpenLayer =
   | {
+      /** An EnvelopedData layer (RFC 5652 §6) or an AuthEnvelopedData one (RFC 5083). */
       type: 'enveloped' | 'authEnveloped';
       /** The content cipher, e.g. 'aes-256-gcm'. */
       cipher: string;
@@ -48,9 +49,11 @@ export type OpenLayer =
       recipient: X509Certificate;
     }
   | {
+      /** A SignedData layer (RFC 5652 §5). */
       type: 'signed';
       /** multipart/signed (true) or opaque signed-data (false). */
       detached: boolean;
+      /** This layer's signers, each with its status. */
       signers: SignerResult[];
     };
 

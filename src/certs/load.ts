@@ -10,6 +10,7 @@ import { pemBlocks, pemOf } from '../lib/pem.js';
 import { algorithmIdentifier, children, integer, NULL, octets, readTlv, seq, tlv } from '../lib/der.js';
 import { KEY_ALGORITHMS } from '../crypto/algorithms.js';
 
+/** A certificate or key as PEM text or DER bytes (PEM may hold several blocks; bytes are sniffed for PEM too). */
 export type PemOrDer = string | Uint8Array | ArrayBuffer;
 
 function isDer(b: Uint8Array): boolean {

@@ -19,6 +19,7 @@ import { algorithmIdentifier, children, decodeOid, explicit, integer, NULL, octe
 import { HASH_BY_OID, OID_BY_HASH, OIDS, oidName } from './oids.js';
 import { readRecipientId, writeRecipientId, type RecipientId } from './recipient_id.js';
 
+/** The hash of RSAES-OAEP (RFC 8017 §7.1), used both for the label and by MGF1. */
 export type OaepHash = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
 
 export interface KeyTransOptions {

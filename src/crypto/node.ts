@@ -12,10 +12,14 @@
  * Node's own `globalThis.crypto` with {@link installNodeAccelerators}, so `import 'smime-core'` on Node gets them.
  * @peculiar/webcrypto is loaded on first use, not at import: a CLI run that needs only AES, SHA and the RSA done in
  * TypeScript starts without it.
+ *
+ * @module smime-core/node
  */
 import { constants, createCipheriv, createDecipheriv, createPrivateKey, privateDecrypt, webcrypto, type CipherGCMTypes, type KeyObject } from 'node:crypto';
 import { DIGESTS } from './algorithms.js';
 import { ACCELERATORS, setPlatformAccelerators, type Accelerators, type AesStream, type IncrementalAes, type RawRsa } from './provider.js';
+
+export type { Accelerators, AesStream, IncrementalAes, RawRsa } from './provider.js';
 
 let instance: Crypto | undefined;
 let peculiar: Promise<SubtleCrypto> | undefined;
@@ -89,6 +93,8 @@ function rsaKeyObject(der: Uint8Array): KeyObject | null {
   if (k === undefined) {
     try {
       k = createPrivateKey({ key: Buffer.from(der.buffer, der.byteOffset, der.length), format: 'der', type: 'pkcs1' });
+      // Node 24's OpenSSL reads other DER too (a PKCS#8 EC key given as 'pkcs1', say): only an RSA key is taken.
+      if (k.asymmetricKeyType !== 'rsa') k = null;
     } catch {
       k = null;
     }

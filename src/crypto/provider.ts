@@ -47,8 +47,8 @@ export function randomBytes(n: number, crypto?: Crypto): Uint8Array {
 /**
  * Native speed-ups a platform may offer for work smime-core otherwise does in TypeScript or in whole-buffer
  * WebCrypto calls. They never change a result: every accelerated path has a TypeScript or WebCrypto twin, and
- * tests run both. A `Crypto` may carry its own under {@link ACCELERATORS} (`smime-core/node`'s `nodeCrypto()`
- * does); the platform's `globalThis.crypto` gets the ones registered with {@link setPlatformAccelerators} (on
+ * tests run both. A `Crypto` may carry its own under the symbol `Symbol.for('smime-core.accelerators')` (`smime-core/node`'s `nodeCrypto()`
+ * does); the platform's `globalThis.crypto` gets the ones registered with `setPlatformAccelerators` (on
  * Node, the package's `node` export condition registers Node's). Any other injected `Crypto` gets none, so a
  * custom provider sees every operation.
  */
@@ -61,10 +61,15 @@ export interface Accelerators {
 
 /** Incremental AES-CBC and AES-GCM. */
 export interface IncrementalAes {
+  /** Starts one AES operation on `key` and `iv`; its output comes from the returned stream. */
   start(params: {
+    /** AES-CBC (PKCS#7 padding) or AES-GCM. */
     mode: 'cbc' | 'gcm';
+    /** Encrypt (true) or decrypt (false). */
     encrypt: boolean;
+    /** The raw AES key (16, 24 or 32 bytes). */
     key: Uint8Array;
+    /** The IV (CBC: 16 bytes; GCM: the nonce). */
     iv: Uint8Array;
     /** GCM: additional authenticated data. */
     aad?: Uint8Array;
@@ -73,6 +78,7 @@ export interface IncrementalAes {
   }): AesStream;
 }
 
+/** One AES operation in progress (see {@link IncrementalAes}). */
 export interface AesStream {
   /** Output for `data` (in order; CBC may hold back up to a block). */
   update(data: Uint8Array): Uint8Array;
@@ -88,6 +94,7 @@ export interface AesStream {
  * src/crypto/rsa.ts then runs. The padding checks always stay in src/crypto/rsa.ts.
  */
 export interface RawRsa {
+  /** RSADP on `input` with the private key `der`, or `undefined` to decline. */
   privateRaw(der: Uint8Array, input: Uint8Array): Uint8Array | undefined;
 }
 

@@ -33,6 +33,7 @@ const text = async (p) => (await fetch(p)).text();
 export async function run(password) {
   const out = {};
   out.node = typeof globalThis.process !== 'undefined';
+  out.reflect = typeof Reflect.getMetadata;
   const store = new m.CertificateStore();
   await store.importPkcs12(await get('/v/bob.p12'), password);
   await store.addCertificate(await text('/v/chain.pem'));
@@ -156,6 +157,8 @@ describe.skipIf(!CHROMIUM)('headless Chromium', () => {
     const code = readFileSync(join(dir, 'smime.js'), 'utf8');
     expect(code).not.toMatch(/from ['"](node:)?(crypto|fs|path|buffer|os|child_process)['"]/);
     expect(result.node).toBe(false);
+    // Vite kept the Reflect metadata module (package.json sideEffects) and it was removed once @peculiar/x509 loaded.
+    expect(result.reflect).toBe('undefined');
   });
 
   it('encrypts and decrypts with AES-GCM and AES-CBC', () => {

@@ -1,5 +1,6 @@
 /**
- * The published tarball: `npm pack` holds only the build output (no tests, vectors or benchmarks), and the package
+ * The published tarball: `npm pack` holds only what a consumer runs (the library's build output and the bundled bin:
+ * no tests, vectors, benchmarks, demo or unbundled CLI modules), and the package
  * works when installed into a strict TypeScript app, imported from ESM and required from CommonJS (Node ≥ 20.19).
  * The same install measures the consumer's footprint (packages and bytes under node_modules, README's figures).
  * `npm test` builds first (pretest), so dist/ is current.
@@ -13,7 +14,8 @@ import { PASSWORD } from '../_helpers/identities.js';
 
 /**
  * The consumer's install budget, a little above what it measured when it was set (2026-12-07: 27 packages, smime-core
- * and a second tslib under tsyringe included; 6.3 MB of files, 9.9 MB of 4 KiB disk blocks). Megabytes are the files'
+ * and a second tslib under tsyringe included; 6.3 MB of files, 9.9 MB of 4 KiB disk blocks; 26 packages and 6.1 MB
+ * since reflect-metadata left). Megabytes are the files'
  * sizes (10^6 bytes), which do not depend on the file system. Raise it deliberately, in review, when a dependency
  * earns its place.
  */
@@ -68,13 +70,25 @@ describe('npm pack tarball', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('contains only dist, README, LICENSE and package.json, and works from ESM, CJS and strict TypeScript', () => {
+  it('ships only what a consumer runs: the library, its declarations and the bundled bin (no demo, no CLI modules, no maps)', () => {
     for (const p of paths) expect(p).toMatch(/^(dist\/|package\.json$|README\.md$|LICENSE$)/);
-    expect(paths).toContain('dist/index.js');
-    expect(paths).toContain('dist/index.node.js');
-    expect(paths).toContain('dist/index.d.ts');
-    expect(paths).toContain('dist/cli/bin.js');
-    expect(paths).toContain('dist/cli/smime.js');
+    // The CLI is one bundled file (scripts/bundle-cli.mjs); its separate modules (and the demo, which needs the
+    // repository's vectors/) stay out of the tarball.
+    expect(paths.filter((p) => p.startsWith('dist/cli/'))).toEqual(['dist/cli/smime.js']);
+    expect(paths.filter((p) => p.endsWith('.map'))).toEqual([]);
+    // Every module of the library is there with its declarations: each .js beside its .d.ts, and nothing else.
+    const lib = paths.filter((p) => p.startsWith('dist/') && !p.startsWith('dist/cli/'));
+    for (const p of lib) expect(p).toMatch(/\.(js|d\.ts)$/);
+    const js = lib.filter((p) => p.endsWith('.js')).map((p) => p.slice(0, -3)).sort();
+    expect(lib.filter((p) => p.endsWith('.d.ts')).map((p) => p.slice(0, -5)).sort()).toEqual(js);
+    for (const p of ['dist/index.js', 'dist/index.node.js', 'dist/index.d.ts', 'dist/crypto/node.js', 'dist/crypto/node.d.ts', 'dist/lib/reflect.js']) expect(paths).toContain(p);
+    // Every `sideEffects` entry names a shipped file, and every module of the list exists (a typo would drop it).
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { sideEffects: string[]; bin: Record<string, string> };
+    for (const f of pkg.sideEffects) expect(paths).toContain(f.replace(/^\.\//, ''));
+    for (const f of Object.values(pkg.bin)) expect(paths).toContain(f.replace(/^\.\//, ''));
+  });
+
+  it('works from ESM, CJS and strict TypeScript, and the installed bin runs', () => {
 
     writeFileSync(
       join(app, 'esm.mjs'),
