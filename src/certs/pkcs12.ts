@@ -574,7 +574,7 @@ function contentInfo(buf: Uint8Array, t: Tlv): { type: string; content?: Tlv } {
 // ---------------------------------------------------------------------------------------------------------------
 // Outline without the password
 
-/** What a PKCS#12 file shows without its password (see {@link pkcs12Outline}). */
+/** What a PKCS#12 file shows without its password: its safes, the bags readable without it, whether it has a MAC. */
 export interface Pkcs12Outline {
   /** The ContentInfos of the AuthenticatedSafe (OpenSSL writes two: the certificates encrypted, the key in clear). */
   safes: number;
