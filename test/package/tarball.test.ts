@@ -119,6 +119,23 @@ console.log('cjs ok');
     execFileSync(join(app, 'node_modules', '.bin', 'smime'), ['decrypt', '--identity', join(VECTORS, 'identities', 'bob.p12'), '--password', PASSWORD, '--in', join(VECTORS, 'openssl', 'enc-to-bob-only.eml'), '--out', out], { cwd: app, stdio: 'pipe' });
     expect(new Uint8Array(readFileSync(out))).toEqual(new Uint8Array(readFileSync(join(VECTORS, 'openssl', 'plain.txt'))));
 
+    // Every command of the installed bin: help and version, then sign → verify → encrypt → open → inspect, each
+    // through the installed file (exit codes and outputs as the CLI documents them).
+    const bin = join(app, 'node_modules', '.bin', 'smime');
+    const run = (args: string[]) => execFileSync(bin, args, { cwd: app, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, SMIME_PASSWORD: PASSWORD } });
+    expect(run(['--version']).trim()).toBe(`smime ${JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version} (smime-core)`);
+    for (const cmd of ['encrypt', 'decrypt', 'sign', 'verify', 'open', 'inspect']) expect(run([cmd, '--help'])).toContain(`usage: smime ${cmd}`);
+    const id = (n: string) => join(VECTORS, 'identities', `${n}.p12`);
+    const msg = join(app, 'msg.eml');
+    writeFileSync(msg, 'From: alice@example.com\r\nTo: bob@example.com\r\nSubject: t\r\n\r\nhello from the installed bin\r\n');
+    const trust = ['--trust', join(VECTORS, 'pki', 'root-ca.cert.pem'), '--cert', join(VECTORS, 'pki', 'chain.pem')];
+    run(['sign', '--from', 'alice@example.com', '--identity', id('alice-sign'), '--in', msg, '--out', join(app, 'signed.eml')]);
+    run(['verify', ...trust, '--in', join(app, 'signed.eml'), '--out', join(app, 'verified.eml')]);
+    run(['encrypt', '--to', 'bob@example.com', '--cert', join(VECTORS, 'identities', 'bob.cert.pem'), ...trust, '--in', join(app, 'signed.eml'), '--out', join(app, 'enc.eml')]);
+    run(['open', '--identity', id('bob'), ...trust, '--in', join(app, 'enc.eml'), '--out', join(app, 'opened.eml')]);
+    expect(readFileSync(join(app, 'opened.eml'), 'utf8')).toContain('hello from the installed bin');
+    expect(JSON.parse(run(['inspect', '--json', join(app, 'enc.eml')]))).toBeTruthy();
+
     writeFileSync(
       join(app, 'app.ts'),
       `import { CertificateStore, encryptMessage, decryptMessage, type DecryptResult, type SmimeErrorCode, MissingRecipientCertificatesError } from 'smime-core';
