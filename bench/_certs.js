@@ -3,6 +3,7 @@
 // bench/security_chain.js and bench/security_pathval.js.
 import { algorithmIdentifier, explicit, integer, octets, oid, seq, set, tlv } from '../dist/lib/der.js';
 import { ecdsaP1363ToDer } from '../dist/crypto/signatures.js';
+import { concat } from '../dist/lib/bytes.js';
 
 const subtle = globalThis.crypto.subtle;
 
@@ -34,18 +35,8 @@ export const newKey = () => subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-2
 /** The SubjectPublicKeyInfo (DER) of a key pair. */
 export const spkiOf = async (pair) => new Uint8Array(await subtle.exportKey('spki', pair.publicKey));
 
-/** The bytes of `parts` one after the other (for a SEQUENCE OF too long to pass as arguments). */
-export function concat(parts) {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+/** Joins byte arrays into one (lib/bytes.js's, re-exported for the bench modules). */
+export { concat };
 
 /** SEQUENCE { tbs, ecdsa-with-SHA256, BIT STRING signature } with `tbs` signed by `signingKey`. */
 async function signed(tbs, signingKey) {

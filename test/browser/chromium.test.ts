@@ -6,19 +6,16 @@
  * signature are opened; bad input is a typed error. No Node API is there to lean on.
  * Skipped with a notice when Chromium is not installed; with CI=true a missing Chromium fails the run.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IN_CI, REPO, VECTORS } from '../_helpers/env.js';
+import { REPO, VECTORS } from '../_helpers/env.js';
 import { manifest, PASSWORD } from '../_helpers/identities.js';
+import { findChromium, launchChromium, listenLocal } from '../_helpers/chromium.js';
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-if (!CHROMIUM) {
-  if (IN_CI) throw new Error('Chromium is not installed, and CI=true forbids skipping the browser tests');
-  console.warn('[smime-core tests] NOTICE: Chromium is not installed (Debian package chromium): the browser tests are skipped');
-}
+const CHROMIUM = findChromium('the browser tests are');
 
 const message = (id: string) => manifest.messages.find((m) => m.id === id)!;
 
@@ -127,15 +124,9 @@ describe.skipIf(!CHROMIUM)('headless Chromium', () => {
       }
       res.writeHead(200, { 'content-type': f[0] }).end(f[1]);
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const addr = server.address();
-    origin = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    origin = await listenLocal(server);
 
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchChromium(CHROMIUM!);
     try {
       const page = await browser.newPage();
       const errors: string[] = [];

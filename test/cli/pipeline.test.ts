@@ -7,38 +7,18 @@
  * and a failing stderr is ignored. Run `npm run build` first (`npm test` does it).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, tmp, VECTORS } from '../_helpers/env.js';
 import { PASSWORD } from '../_helpers/identities.js';
+import { sh as shellRun } from './_sh.js';
 
 const SMIME = join(REPO, 'dist', 'cli', 'smime.js');
 const RUNS = 20;
 const td = new TextDecoder();
 
-interface Run {
-  code: number | null;
-  out: Uint8Array;
-  err: string;
-}
-
-/** Runs a `sh -c` script with the given environment variables (paths go in variables: no quoting), killed after 60 s. */
-function sh(script: string, env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('sh', ['-c', script], { env: { ...process.env, NODE: process.execPath, SMIME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    p.stdout.on('data', (b: Buffer) => out.push(b));
-    p.stderr.on('data', (b: Buffer) => err.push(b));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
-    p.on('error', reject);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out: new Uint8Array(Buffer.concat(out)), err: Buffer.concat(err).toString('utf8') });
-    });
-  });
-}
+/** Runs a `sh -c` script (test/cli/_sh.ts) with $SMIME set to the built bin besides the given variables. */
+const sh = (script: string, env: Record<string, string>) => shellRun(script, { SMIME, ...env });
 
 const v = (rel: string) => join(VECTORS, rel);
 const PLAIN = new Uint8Array(readFileSync(v('openssl/plain.txt')));

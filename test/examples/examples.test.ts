@@ -13,14 +13,11 @@ import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, re
 import { createServer, type Server } from 'node:http';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IN_CI, REPO, tmp, VECTORS } from '../_helpers/env.js';
+import { REPO, tmp, VECTORS } from '../_helpers/env.js';
 import { manifest, PASSWORD } from '../_helpers/identities.js';
+import { findChromium, launchChromium, listenLocal } from '../_helpers/chromium.js';
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-if (!CHROMIUM) {
-  if (IN_CI) throw new Error('Chromium is not installed, and CI=true forbids skipping the browser example');
-  console.warn('[smime-core tests] NOTICE: Chromium is not installed (Debian package chromium): the browser example is skipped');
-}
+const CHROMIUM = findChromium('the browser example is');
 
 let dir = '';
 let app = '';
@@ -92,15 +89,9 @@ describe.skipIf(!CHROMIUM)('examples/browser in headless Chromium', () => {
       }
       res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const addr = server.address();
-    origin = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    origin = await listenLocal(server);
 
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchChromium(CHROMIUM!);
     try {
       const page = await browser.newPage();
       const errors: string[] = [];
