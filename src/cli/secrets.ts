@@ -5,10 +5,9 @@
  * users in the process list) and the `SMIME_PASSWORD` variable are still read. A file or descriptor gives its first
  * line, without the line end.
  */
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync, readSync } from 'node:fs';
 import type { Args } from './options.js';
 import { UsageError } from './options.js';
-import { readAll } from './stdio.js';
 
 /** Where the CLI asks for a secret: a terminal prompt without echo (bin.ts sets it only when stdin is a TTY). */
 export type Prompt = (question: string) => Promise<string>;
@@ -20,18 +19,35 @@ function firstLine(b: Uint8Array): string {
   return nl < 0 ? s : s.slice(0, nl);
 }
 
-/** All the bytes of an open file descriptor (a pipe, a file, a here-document), read as a stream. */
+/**
+ * All the bytes of an open file descriptor (a pipe, a file, a here-document), read synchronously: a secret is a
+ * line, and a descriptor that is not the caller's must not be left half-read. Node 22 and later keep an internal
+ * non-blocking pipe on a low descriptor (7): reading it through a stream consumed its wake-up bytes and made the
+ * process abort; a synchronous read gets EAGAIN at once and touches nothing. Errors carry the descriptor as `path`.
+ */
 export async function readFd(fd: number): Promise<Uint8Array> {
-  const s = createReadStream('', { fd, autoClose: false });
+  const chunks: Uint8Array[] = [];
+  const buf = new Uint8Array(64 * 1024);
   try {
-    return await readAll(s);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      chunks.push(buf.slice(0, n));
+    }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err && typeof err === 'object') err.path = `file descriptor ${fd}`;
     throw err;
-  } finally {
-    s.destroy();
   }
+  let total = 0;
+  for (const c of chunks) total += c.length;
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
 }
 
 /**
