@@ -8,6 +8,7 @@
 import { readFileSync, readSync } from 'node:fs';
 import type { Args } from './options.js';
 import { UsageError } from './options.js';
+import { concat } from './stdio.js';
 
 /** Where the CLI asks for a secret: a terminal prompt without echo (bin.ts sets it only when stdin is a TTY). */
 export type Prompt = (question: string) => Promise<string>;
@@ -39,15 +40,7 @@ export async function readFd(fd: number): Promise<Uint8Array> {
     if (err && typeof err === 'object') err.path = `file descriptor ${fd}`;
     throw err;
   }
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  return concat(chunks);
 }
 
 /**

@@ -16,8 +16,8 @@ function plainView(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** The chunks joined into one new buffer. */
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
+/** The chunks joined into one new buffer (the CLI's own: it imports only the public entry, not lib/bytes). */
+export function concat(chunks: readonly Uint8Array[]): Uint8Array {
   let n = 0;
   for (const c of chunks) n += c.length;
   const out = new Uint8Array(n);

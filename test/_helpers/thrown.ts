@@ -7,3 +7,13 @@ export function thrown(f: () => unknown): unknown {
   }
   return undefined;
 }
+
+/** What a promise rejected with; fails the test when it resolves (or rejects with something that is not an Error). */
+export async function rejection(p: Promise<unknown>): Promise<Error> {
+  const r = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(r instanceof Error)) throw new Error(`expected a rejection, got ${r === undefined ? 'a result' : String(r)}`);
+  return r;
+}

@@ -11,17 +11,10 @@ import { CertificateStore, decryptMessage, encryptMessage, signMessage, verifyMe
 import { storeInternals } from '../../src/store/internal.js';
 import { checkOption } from '../../src/lib/args.js';
 import { storeWith, vfile } from '../_helpers/identities.js';
+import { rejection } from '../_helpers/thrown.js';
 
 const MESSAGE = 'From: alice@example.com\r\nTo: bob@example.com\r\nSubject: hi\r\nContent-Type: text/plain\r\n\r\nhello\r\n';
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  const e = await p.then(
-    () => undefined,
-    (x: unknown) => x,
-  );
-  if (!(e instanceof Error)) throw new Error('expected a rejection');
-  return e;
-}
 
 describe('the public surface', () => {
   it('a CertificateStore has no internal member', async () => {

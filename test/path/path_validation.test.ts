@@ -19,9 +19,7 @@ import { oid, seq } from '../../src/lib/der.js';
 import { certPem, CHAIN, ROOT } from '../_helpers/identities.js';
 import { KU, makeCert, newKey, signedMessage } from '../security/_certs.js';
 import { DAY, entry, makeCrl } from '../certs/_crl_builder.js';
-
-/** What a promise rejects with, or undefined when it resolves. */
-const rejection = (f: () => Promise<unknown>): Promise<unknown> => f().then(() => undefined, (e: unknown) => e);
+import { rejection } from '../_helpers/thrown.js';
 
 const CONTENT = 'From: alice@example.com\r\nContent-Type: text/plain\r\n\r\nhello\r\n';
 const bobDer = () => loadCertificates(certPem('bob'))[0]!;
@@ -153,19 +151,19 @@ describe('path building and validation', () => {
 describe('input checks', () => {
   it('verifyCertificate: malformed input is CertificateInvalid; bad options are TypeErrors', async () => {
     const store = await bobStore();
-    expect(await rejection(() => store.verifyCertificate(new Uint8Array([0x30, 0x03, 1, 2, 3])))).toBeInstanceOf(CertificateInvalid);
-    expect(await rejection(() => store.verifyCertificate('no certificate here'))).toBeInstanceOf(CertificateInvalid);
-    expect(await rejection(() => store.verifyCertificate(bobDer(), { crls: [new Uint8Array([0x30, 0x00])] }))).toBeInstanceOf(CertificateInvalid);
-    expect(await rejection(() => store.verifyCertificate(bobDer(), { at: new Date('nope') }))).toBeInstanceOf(TypeError);
+    expect(await rejection(store.verifyCertificate(new Uint8Array([0x30, 0x03, 1, 2, 3])))).toBeInstanceOf(CertificateInvalid);
+    expect(await rejection(store.verifyCertificate('no certificate here'))).toBeInstanceOf(CertificateInvalid);
+    expect(await rejection(store.verifyCertificate(bobDer(), { crls: [new Uint8Array([0x30, 0x00])] }))).toBeInstanceOf(CertificateInvalid);
+    expect(await rejection(store.verifyCertificate(bobDer(), { at: new Date('nope') }))).toBeInstanceOf(TypeError);
   });
 
   it('certificatePolicies is checked: OIDs in dotted decimal, booleans', async () => {
     const store = await bobStore();
     for (const bad of [{ initialPolicySet: ['policy-1'] }, { initialPolicySet: [] }, { requireExplicitPolicy: 'yes' }, 'any']) {
-      const e = await rejection(() => verifyMessage(CONTENT, { store, certificatePolicies: bad as never }));
+      const e = await rejection(verifyMessage(CONTENT, { store, certificatePolicies: bad as never }));
       expect(e).toBeInstanceOf(TypeError);
       expect(String(e)).toMatch(/certificatePolicies/);
-      expect(await rejection(() => store.verifyCertificate(bobDer(), { certificatePolicies: bad as never }))).toBeInstanceOf(TypeError);
+      expect(await rejection(store.verifyCertificate(bobDer(), { certificatePolicies: bad as never }))).toBeInstanceOf(TypeError);
     }
   });
 });

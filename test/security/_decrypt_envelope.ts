@@ -130,14 +130,7 @@ export function smime(der: Uint8Array): string {
   return `MIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64}`;
 }
 
-/** What a promise rejected with (fails the test when it resolves). */
-export async function rejection(p: Promise<unknown>): Promise<Error> {
-  const r = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(r instanceof Error)) throw new Error(`expected a rejection, got ${r === undefined ? 'a result' : String(r)}`);
-  return r;
-}
+/** What a promise rejected with (test/_helpers/thrown.ts), for the decryption tests that import it from here. */
+export { rejection } from '../_helpers/thrown.js';
 
 export const key32 = (): Uint8Array => new Uint8Array(randomBytes(32));
