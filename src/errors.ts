@@ -21,6 +21,10 @@ export type SmimeErrorCode =
   | 'ERR_PKCS12_BAD_PASSWORD'
   | 'ERR_PKCS12_LIMIT_EXCEEDED'
   | 'ERR_KEY_INVALID'
+  | 'ERR_KEY_OPERATION_REFUSED'
+  | 'ERR_TOKEN_PIN_INCORRECT'
+  | 'ERR_TOKEN_NOT_FOUND'
+  | 'ERR_TOKEN_UNAVAILABLE'
   | 'ERR_UNSUPPORTED_ALGORITHM';
 
 /**
@@ -246,6 +250,60 @@ export class KeyInvalid extends SmimeError {
 }
 
 /**
+ * A private key that smime-core does not hold (an `ExternalKey`: a token, a secure element, a keychain, a remote
+ * signing service, or a non-extractable CryptoKey) refused or could not do an operation: a mechanism the token does
+ * not offer, a key whose attributes forbid it (CKA_SIGN false), a user who cancelled. The message names the
+ * operation and the key's reason, never a secret. Decryption failures that could depend on the ciphertext (a bad
+ * padding from a key that only does PKCS#1 v1.5 or OAEP itself) are never reported this way: they look like any
+ * other `CMSDecryptionFailed`.
+ *
+ * @example
+ * ```ts
+ * await signMessage(mail, { store, from }); // rejects with KeyOperationRefused when the token's key cannot sign
+ * ```
+ */
+export class KeyOperationRefused extends SmimeError {
+  static override code: SmimeErrorCode = 'ERR_KEY_OPERATION_REFUSED';
+}
+
+/**
+ * A token (PKCS#11 smart card, HSM, PIV) refused the PIN: wrong, locked, or expired. The PIN is never in the message.
+ *
+ * @example
+ * ```ts
+ * await openPkcs11Token({ module, token: 'mail', pin: '0000' }); // rejects with TokenPinIncorrect
+ * ```
+ */
+export class TokenPinIncorrect extends SmimeError {
+  static override code: SmimeErrorCode = 'ERR_TOKEN_PIN_INCORRECT';
+}
+
+/**
+ * No token matches the request: no slot with that token label or number, or no token present.
+ *
+ * @example
+ * ```ts
+ * await openPkcs11Token({ module, token: 'no such label', pin }); // rejects with TokenNotFound
+ * ```
+ */
+export class TokenNotFound extends SmimeError {
+  static override code: SmimeErrorCode = 'ERR_TOKEN_NOT_FOUND';
+}
+
+/**
+ * A token or its module cannot be used: the module does not load, the token was removed, the session was closed
+ * (`close()`), or the device reported an error.
+ *
+ * @example
+ * ```ts
+ * await token.close(); await signMessage(mail, { store, from }); // rejects with TokenUnavailable
+ * ```
+ */
+export class TokenUnavailable extends SmimeError {
+  static override code: SmimeErrorCode = 'ERR_TOKEN_UNAVAILABLE';
+}
+
+/**
  * The algorithm (named by its OID in the message) is not implemented.
  *
  * @example
@@ -277,6 +335,10 @@ export type AnySmimeError =
   | Pkcs12BadPassword
   | Pkcs12LimitExceeded
   | KeyInvalid
+  | KeyOperationRefused
+  | TokenPinIncorrect
+  | TokenNotFound
+  | TokenUnavailable
   | UnsupportedAlgorithm;
 
 /**

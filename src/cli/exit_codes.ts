@@ -22,6 +22,8 @@ export const EXIT = {
   io: 6,
   /** A secret refused: a wrong password, or none given where the empty one does not open the file. */
   secretRefused: 7,
+  /** A key or token unavailable: no such token, a token removed or closed, a key that refused the operation. */
+  keyUnavailable: 8,
   /** An error of smime itself (a bug): please report it. */
   internal: 70,
   /** stdout's reader went away early (`| head`): 128 + SIGPIPE, quietly. */
@@ -43,6 +45,10 @@ export const EXIT_BY_ERROR_CODE: Readonly<Record<SmimeErrorCode, number>> = Obje
   ERR_PKCS12_BAD_PASSWORD: EXIT.secretRefused,
   ERR_PKCS12_LIMIT_EXCEEDED: EXIT.badInput,
   ERR_KEY_INVALID: EXIT.badInput,
+  ERR_KEY_OPERATION_REFUSED: EXIT.keyUnavailable,
+  ERR_TOKEN_PIN_INCORRECT: EXIT.secretRefused,
+  ERR_TOKEN_NOT_FOUND: EXIT.keyUnavailable,
+  ERR_TOKEN_UNAVAILABLE: EXIT.keyUnavailable,
   ERR_UNSUPPORTED_ALGORITHM: EXIT.badInput,
 });
 
@@ -58,7 +64,10 @@ export const EXIT_TABLE = `exit codes:
        ERR_CMS_LIMIT_EXCEEDED, ERR_CERTIFICATE_INVALID, ERR_PKCS12_INVALID, ERR_PKCS12_LIMIT_EXCEEDED,
        ERR_KEY_INVALID, ERR_UNSUPPORTED_ALGORITHM)
   6    I/O: a file cannot be read or written
-  7    a secret refused: wrong password, or none given (ERR_PKCS12_BAD_PASSWORD)
+  7    a secret refused: wrong password or PIN, or none given (ERR_PKCS12_BAD_PASSWORD,
+       ERR_TOKEN_PIN_INCORRECT)
+  8    a key or token unavailable: no such token, token removed or closed, a key that refused the
+       operation (ERR_TOKEN_NOT_FOUND, ERR_TOKEN_UNAVAILABLE, ERR_KEY_OPERATION_REFUSED)
   70   an error of smime itself (a bug: please report it)
   141  stdout closed early by its reader (e.g. | head), quietly
 `;
