@@ -43,7 +43,7 @@ export interface P11Api {
   C_Finalize(): void;
   close(): void;
   C_GetSlotList(tokenPresent?: boolean): P11Handle[];
-  C_GetTokenInfo(slot: P11Handle): { label: string; manufacturerID: string; model: string; serialNumber: string };
+  C_GetTokenInfo(slot: P11Handle): { label: string; manufacturerID: string; model: string; serialNumber: string; flags: number };
   C_GetMechanismList(slot: P11Handle): number[];
   C_OpenSession(slot: P11Handle, flags: number): P11Handle;
   C_CloseSession(session: P11Handle): void;
@@ -68,13 +68,23 @@ export interface P11ParamTags {
   ecdh: number;
 }
 
+/** The open tokens on one slot, and the digest of the PIN that logged the slot in (undefined: no login by us). */
+export interface SlotLogin {
+  count: number;
+  pinDigest: Uint8Array | undefined;
+}
+
 /** One loaded, initialized module and the tokens open on it. */
 export interface LoadedModule {
   readonly path: string;
   readonly api: P11Api;
   readonly params: P11ParamTags;
-  /** Open tokens per slot (a logout ends the login of every session on the slot: only the last one logs out). */
-  readonly openBySlot: Map<number, number>;
+  /**
+   * The open tokens per slot. A login is shared by every session of the process on the slot, so only the last token
+   * to close logs out, and a PIN given while the slot is already logged in is checked against the SHA-256 of the PIN
+   * that logged it in (the token would answer CKR_USER_ALREADY_LOGGED_IN to any PIN).
+   */
+  readonly openBySlot: Map<number, SlotLogin>;
   /** Open tokens in all. */
   refs: number;
 }

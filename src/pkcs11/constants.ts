@@ -33,6 +33,8 @@ export const CKK = { RSA: 0x0, EC: 0x3, GENERIC_SECRET: 0x10, EC_EDWARDS: 0x40, 
 export const CKC_X_509 = 0x0;
 /** The normal user (CKU_USER). */
 export const CKU_USER = 0x1;
+/** Token flag: the token has been initialized (C_InitToken); an uninitialized one holds nothing to use. */
+export const CKF_TOKEN_INITIALIZED = 0x400;
 /** Session flags: CKF_SERIAL_SESSION (always set) and CKF_RW_SESSION. */
 export const CKF_SERIAL_SESSION = 0x4;
 

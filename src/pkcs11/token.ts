@@ -3,9 +3,10 @@
  * identities (each certificate paired with the private key of the same CKA_ID) as `ExternalKey`s.
  */
 import type { ExternalKey, ExternalKeyType } from '../crypto/external_key.js';
-import { TokenNotFound, TokenUnavailable } from '../errors.js';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { TokenNotFound, TokenPinIncorrect, TokenUnavailable } from '../errors.js';
 import { acquireModule, type LoadedModule, type P11Api, type P11Handle, releaseModule } from './binding.js';
-import { CKA, CKC_X_509, CKF_SERIAL_SESSION, CKK, CKO, CKR, CKU_USER } from './constants.js';
+import { CKA, CKC_X_509, CKF_SERIAL_SESSION, CKF_TOKEN_INITIALIZED, CKK, CKO, CKR, CKU_USER } from './constants.js';
 import { ckrOf, mapPkcs11Error } from './ckr.js';
 import { tokenKey } from './key.js';
 import { TokenSession } from './session.js';
@@ -132,8 +133,9 @@ export class Pkcs11Token {
   close(): Promise<void> {
     this.closing ??= (async () => {
       const m = this.session.module;
-      const left = (m.openBySlot.get(this.info.slot) ?? 1) - 1;
-      if (left > 0) m.openBySlot.set(this.info.slot, left);
+      const entry = m.openBySlot.get(this.info.slot);
+      const left = (entry?.count ?? 1) - 1;
+      if (entry && left > 0) entry.count = left;
       else m.openBySlot.delete(this.info.slot);
       await this.session.close(left === 0);
       releaseModule(m);
@@ -183,7 +185,7 @@ function chooseSlot(api: P11Api, options: Pkcs11Options): { slot: P11Handle; inf
   const slots = api.C_GetSlotList(true).slice(0, MAX_OBJECTS);
   const infos = slots.map((slot) => {
     const t = api.C_GetTokenInfo(slot);
-    return { slot, info: { label: trim(t.label), manufacturer: trim(t.manufacturerID), model: trim(t.model), serial: trim(t.serialNumber), slot: slotNumber(slot) } };
+    return { slot, initialized: (t.flags & CKF_TOKEN_INITIALIZED) !== 0, info: { label: trim(t.label), manufacturer: trim(t.manufacturerID), model: trim(t.model), serial: trim(t.serialNumber), slot: slotNumber(slot) } };
   });
   if (options.slot !== undefined) {
     const hit = infos.find((s) => s.info.slot === options.slot);
@@ -191,14 +193,16 @@ function chooseSlot(api: P11Api, options: Pkcs11Options): { slot: P11Handle; inf
     return hit;
   }
   if (options.token !== undefined) {
-    const hits = infos.filter((s) => s.info.label === options.token);
+    const hits = infos.filter((s) => s.initialized && s.info.label === options.token);
     if (hits.length === 0) throw new TokenNotFound(`PKCS#11: no token labelled ${JSON.stringify(options.token)}`);
     if (hits.length > 1) throw new TokenNotFound(`PKCS#11: ${hits.length} tokens are labelled ${JSON.stringify(options.token)}; choose one by slot`);
     return hits[0]!;
   }
-  if (infos.length === 0) throw new TokenNotFound('PKCS#11: no token present');
-  if (infos.length > 1) throw new TokenNotFound(`PKCS#11: ${infos.length} tokens present (${infos.map((s) => JSON.stringify(s.info.label)).join(', ')}); choose one by label or slot`);
-  return infos[0]!;
+  // SoftHSM (and some readers) always show one more, uninitialized, token: it is not a choice.
+  const ready = infos.filter((s) => s.initialized);
+  if (ready.length === 0) throw new TokenNotFound('PKCS#11: no token present');
+  if (ready.length > 1) throw new TokenNotFound(`PKCS#11: ${ready.length} tokens present (${ready.map((s) => JSON.stringify(s.info.label)).join(', ')}); choose one by label or slot`);
+  return ready[0]!;
 }
 
 /**
@@ -241,17 +245,25 @@ export async function openPkcs11Token(options: Pkcs11Options): Promise<Pkcs11Tok
     } catch (e) {
       throw mapPkcs11Error(e, 'C_OpenSession', false);
     }
-    const already = m.openBySlot.get(slotId) ?? 0;
+    const entry = m.openBySlot.get(slotId);
     let loggedIn = false;
+    let pinDigest: Uint8Array | undefined;
     if (options.pin !== undefined) {
+      pinDigest = new Uint8Array(createHash('sha256').update(options.pin, 'utf8').digest());
       try {
         api.C_Login(session, CKU_USER, options.pin);
       } catch (e) {
         if (ckrOf(e)?.code !== CKR.USER_ALREADY_LOGGED_IN) throw mapPkcs11Error(e, 'C_Login', false);
+        // Logged in already by another token of ours: the PIN must be the one that did it.
+        const known = entry?.pinDigest;
+        if (known && !timingSafeEqual(known, pinDigest)) throw new TokenPinIncorrect('PKCS#11 C_Login: the token refused the PIN (CKR_PIN_INCORRECT)');
       }
       loggedIn = true;
     }
-    m.openBySlot.set(slotId, already + 1);
+    if (entry) {
+      entry.count++;
+      entry.pinDigest ??= pinDigest;
+    } else m.openBySlot.set(slotId, { count: 1, pinDigest });
     counted = true;
     return new Pkcs11Token(chosen.info, new TokenSession(m, slotId, session, mechanisms, loggedIn));
   } catch (e) {
