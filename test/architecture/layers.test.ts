@@ -29,7 +29,11 @@ const LAYERS: Layer[][] = [
   [{ name: 'path', files: ['src/path/'] }],
   [{ name: 'store', files: ['src/store/'] }],
   [{ name: 'operations', files: ['src/encrypt.ts', 'src/decrypt.ts', 'src/sign.ts', 'src/verify.ts', 'src/open.ts', 'src/inspect.ts', 'src/ops/'] }],
-  [{ name: 'entries', files: ['src/index.ts', 'src/index.node.ts'] }],
+  [
+    { name: 'entries', files: ['src/index.ts', 'src/index.node.ts'] },
+    // smime-core/pkcs11 (Node only): beside the entries; it uses errors, lib, crypto/external_key; only the CLI imports it.
+    { name: 'pkcs11', files: ['src/pkcs11/'] },
+  ],
   [{ name: 'cli', files: ['src/cli/'] }],
 ];
 
@@ -151,6 +155,15 @@ describe('layers of src/', () => {
 
   it('no import goes up or sideways against the layer order', () => {
     expect(layerViolations(EDGES)).toEqual([]);
+  });
+
+  it('smime-core/pkcs11 uses only errors, lib, crypto/external_key and certs; only the CLI imports it', () => {
+    const allowed = (to: string) => to.startsWith('src/pkcs11/') || to === 'src/errors.ts' || to.startsWith('src/lib/') || to === 'src/crypto/external_key.ts' || to.startsWith('src/certs/');
+    const out = EDGES.filter(({ from, to }) => from.startsWith('src/pkcs11/') && !allowed(to)).map(({ from, to }) => `${from} → ${to}`);
+    expect(out).toEqual([]);
+    const into = EDGES.filter(({ from, to }) => to.startsWith('src/pkcs11/') && !from.startsWith('src/pkcs11/') && !from.startsWith('src/cli/')).map(({ from, to }) => `${from} → ${to}`);
+    expect(into).toEqual([]);
+    expect(EDGES.some(({ from }) => from === 'src/pkcs11/index.ts')).toBe(true);
   });
 
   it('no runtime import cycle', () => {

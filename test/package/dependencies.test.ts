@@ -19,7 +19,13 @@ function packageOf(specifier: string): string {
 
 const isBuiltin = (name: string): boolean => name.startsWith('node:') || builtinModules.includes(name);
 
-const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  devDependencies?: Record<string, string>;
+  allowScripts?: Record<string, boolean>;
+};
 const DEPENDENCIES = Object.keys(pkg.dependencies ?? {});
 
 /** Every bare import of src/: the file and the package it names. */
@@ -44,5 +50,19 @@ describe('runtime dependencies', () => {
       ({ file, name }) => `${file}: ${name}`,
     );
     expect(undeclared).toEqual([]);
+  });
+
+  it('the optional peer dependency pkcs11js: optional, a devDependency for the tests, its install script approved, loaded lazily by src/pkcs11 only', () => {
+    // The only peer dependency; a new one needs a job here too.
+    expect(Object.keys(pkg.peerDependencies ?? {})).toEqual(['pkcs11js']);
+    expect(pkg.peerDependenciesMeta?.['pkcs11js']?.optional).toBe(true);
+    expect(pkg.devDependencies?.['pkcs11js']).toBe(pkg.peerDependencies?.['pkcs11js']);
+    expect(pkg.allowScripts?.['pkcs11js']).toBe(true);
+    // Its job: src/pkcs11/binding.ts imports it with a dynamic import() of a non-literal specifier (so neither the
+    // main entry nor a bundler ever pulls the native module in); no other src file names it.
+    const naming = [...importGraph(REPO, 'src').keys()].filter((f) => /['"]pkcs11js['"]/.test(readFileSync(join(REPO, f), 'utf8')));
+    expect(naming).toEqual(['src/pkcs11/binding.ts']);
+    expect(readFileSync(join(REPO, 'src/pkcs11/binding.ts'), 'utf8')).toMatch(/await import\(name\)/);
+    expect(BARE.filter((b) => b.name === 'pkcs11js')).toEqual([]);
   });
 });
