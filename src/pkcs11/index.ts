@@ -15,3 +15,11 @@
  * @module
  */
 export { openPkcs11Token, Pkcs11Token, type Pkcs11Identity, type Pkcs11Options, type Pkcs11TokenInfo } from './token.js';
+export type {
+  ExternalDecryptAlgorithm,
+  ExternalDecryptMode,
+  ExternalKey,
+  ExternalKeyType,
+  ExternalOaepHash,
+  ExternalOaepParams,
+} from '../crypto/external_key.js';

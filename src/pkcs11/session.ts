@@ -35,7 +35,7 @@ export class TokenSession {
   }
 
   /** `bytes` as the Buffer the binding wants (no copy). */
-  buffer(bytes: Uint8Array): Buffer {
+  buffer(bytes: Uint8Array): Uint8Array {
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 

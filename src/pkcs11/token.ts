@@ -73,8 +73,8 @@ export class Pkcs11Token {
   private readonly session: TokenSession;
   private closing: Promise<void> | undefined;
 
-  /** @internal Use `openPkcs11Token`. */
-  constructor(info: Pkcs11TokenInfo, session: TokenSession) {
+  /** Use `openPkcs11Token`. (Private, so the declarations name no internal type; `openPkcs11Token` calls it.) */
+  private constructor(info: Pkcs11TokenInfo, session: TokenSession) {
     this.info = info;
     this.session = session;
   }
@@ -265,7 +265,8 @@ export async function openPkcs11Token(options: Pkcs11Options): Promise<Pkcs11Tok
       entry.pinDigest ??= pinDigest;
     } else m.openBySlot.set(slotId, { count: 1, pinDigest });
     counted = true;
-    return new Pkcs11Token(chosen.info, new TokenSession(m, slotId, session, mechanisms, loggedIn));
+    const construct = Pkcs11Token as unknown as new (info: Pkcs11TokenInfo, session: TokenSession) => Pkcs11Token;
+    return new construct(chosen.info, new TokenSession(m, slotId, session, mechanisms, loggedIn));
   } catch (e) {
     if (!counted) {
       if (session) {

@@ -1,7 +1,7 @@
 /**
  * The package as its consumers' tools see it: @arethetypeswrong/cli under the `esm-only` profile (the types resolve
  * for node16 from ESM, bundler, and node10, `smime-core/node` included) and publint (package.json's fields against
- * the packed files) both report nothing. CI runs the same two commands (.ci/run), and the API reference there too:
+ * the packed files) both report nothing, `smime-core/pkcs11` included. CI runs the same two commands (.ci/run), and the API reference there too:
  * this file also pins that .ci/run keeps them, with the Node 22 and 24 runs of the suite.
  * `npm test` builds first (pretest), so dist/ is current.
  */
@@ -14,7 +14,7 @@ import { REPO } from '../_helpers/env.js';
 const bin = (name: string) => join(REPO, 'node_modules', '.bin', name);
 
 describe('package lint', () => {
-  it('attw --pack --profile esm-only: no problem, and smime-core/node resolves under node10 too', () => {
+  it('attw --pack --profile esm-only: no problem, and smime-core/node and smime-core/pkcs11 resolve under node10 too', () => {
     if (!existsSync(join(REPO, 'dist', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
     // attw exits non-zero on a problem the profile does not ignore (execFileSync then throws).
     const out = execFileSync(bin('attw'), ['--pack', '--profile', 'esm-only', '--format', 'json'], { cwd: REPO, encoding: 'utf8' });
@@ -29,6 +29,8 @@ describe('package lint', () => {
     expect(node['node10']!.resolution?.fileName).toMatch(/dist\/crypto\/node\.d\.ts$/);
     expect(node['node16-esm']!.resolution?.fileName).toMatch(/dist\/crypto\/node\.d\.ts$/);
     expect(node['bundler']!.resolution?.fileName).toMatch(/dist\/crypto\/node\.d\.ts$/);
+    const pkcs11 = report.analysis.entrypoints['./pkcs11']!.resolutions;
+    for (const mode of ['node10', 'node16-esm', 'bundler']) expect(pkcs11[mode]!.resolution?.fileName).toMatch(/dist\/pkcs11\/index\.d\.ts$/);
   });
 
   it('publint --strict: all good', () => {
@@ -45,6 +47,6 @@ describe('package lint', () => {
     const typedoc = JSON.parse(readFileSync(join(REPO, 'typedoc.json'), 'utf8')) as { treatWarningsAsErrors: boolean; validation: { notDocumented: boolean }; entryPoints: string[] };
     expect(typedoc.treatWarningsAsErrors).toBe(true);
     expect(typedoc.validation.notDocumented).toBe(true);
-    expect(typedoc.entryPoints).toEqual(['src/index.ts', 'src/crypto/node.ts']);
+    expect(typedoc.entryPoints).toEqual(['src/index.ts', 'src/crypto/node.ts', 'src/pkcs11/index.ts']);
   });
 });

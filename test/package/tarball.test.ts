@@ -81,7 +81,8 @@ describe('npm pack tarball', () => {
     for (const p of lib) expect(p).toMatch(/\.(js|d\.ts)$/);
     const js = lib.filter((p) => p.endsWith('.js')).map((p) => p.slice(0, -3)).sort();
     expect(lib.filter((p) => p.endsWith('.d.ts')).map((p) => p.slice(0, -5)).sort()).toEqual(js);
-    for (const p of ['dist/index.js', 'dist/index.node.js', 'dist/index.d.ts', 'dist/crypto/node.js', 'dist/crypto/node.d.ts', 'dist/lib/reflect.js']) expect(paths).toContain(p);
+    for (const p of ['dist/index.js', 'dist/index.node.js', 'dist/index.d.ts', 'dist/crypto/node.js', 'dist/crypto/node.d.ts', 'dist/lib/reflect.js', 'dist/pkcs11/index.js', 'dist/pkcs11/index.d.ts'])
+      expect(paths).toContain(p);
     // Every `sideEffects` entry names a shipped file, and every module of the list exists (a typo would drop it).
     const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { sideEffects: string[]; bin: Record<string, string> };
     for (const f of pkg.sideEffects) expect(paths).toContain(f.replace(/^\.\//, ''));
@@ -103,6 +104,19 @@ if (!import.meta.resolve('smime-core').endsWith('/dist/index.node.js')) throw ne
 `,
     );
     expect(execFileSync('node', ['esm.mjs'], { cwd: app, encoding: 'utf8' })).toContain('esm ok');
+
+    // smime-core/pkcs11 without its optional peer dependency (npm does not install an optional peer): the entry
+    // imports, and opening a token says how to get pkcs11js.
+    writeFileSync(
+      join(app, 'pkcs11.mjs'),
+      `import { openPkcs11Token } from 'smime-core/pkcs11';
+const e = await openPkcs11Token({ module: '/nonexistent/module.so' }).then(() => undefined, (e) => e);
+if (e?.code !== 'ERR_TOKEN_UNAVAILABLE' || !e.message.includes('npm install pkcs11js')) throw new Error('unexpected: ' + e);
+console.log('pkcs11 ok');
+`,
+    );
+    expect(existsSync(join(app, 'node_modules', 'pkcs11js'))).toBe(false);
+    expect(execFileSync('node', ['pkcs11.mjs'], { cwd: app, encoding: 'utf8' })).toContain('pkcs11 ok');
 
     writeFileSync(
       join(app, 'cjs.cjs'),
