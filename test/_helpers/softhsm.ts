@@ -1,25 +1,33 @@
 /**
- * A real PKCS#11 token for the tests: SoftHSM2 with a token in a temporary directory, holding sample identities of
- * vectors/ (keys imported with pkcs11-tool, so they are sensitive but not "never extractable"), one RSA-2048 key
- * GENERATED on the token (CKA_SENSITIVE true, CKA_EXTRACTABLE false) with a certificate from the sample issuing CA
- * for alice@example.com, and one key whose CKA_SIGN and CKA_DECRYPT are false (for "the key refuses").
+ * A real PKCS#11 token for the tests: SoftHSM2 with a token in a temporary directory (softhsm2.conf with
+ * directories.tokendir inside it, objectstore.backend = file), initialized by `softhsm2-util --init-token --free`,
+ * holding the sample identities of vectors/ (keys CKA_SENSITIVE, with their certificates, same CKA_ID), one RSA-2048
+ * key GENERATED on the token (CKA_SENSITIVE true, CKA_EXTRACTABLE false) with a certificate from the sample issuing
+ * CA for alice@example.com (so alice has several signing certificates, one with its key on the token), and one key
+ * whose CKA_SIGN, CKA_DECRYPT and CKA_DERIVE are false (frank-signonly's, for "the key refuses").
+ *
+ * The objects are written through pkcs11js in this process, not with one pkcs11-tool run per object: SoftHSM's file
+ * store makes every pkcs11-tool login slower as the token fills (15 runs took 2.5-3 s; this takes about 0.5 s, most
+ * of it the RSA key generation). pkcs11-tool 0.23 also ignores --usage-* when it imports a private key.
  *
  * SoftHSM reads SOFTHSM2_CONF from the environment of the process that loads it, when C_Initialize runs: the tests
  * load the module in the vitest worker (a forked process per test file), so `createSoftHsmToken` sets
- * `process.env.SOFTHSM2_CONF` to its token's configuration. Each call makes its own directory, so two test files
- * (two workers) never share a token directory; within one process, create the token before the first
- * `openPkcs11Token` of the module (SoftHSM reads the configuration again only after its last token closed).
- * The children the harness runs (softhsm2-util, pkcs11-tool, node) get the same variable through `env`.
+ * `process.env.SOFTHSM2_CONF` to its token's configuration, fills the token, and finalizes the module again. Each
+ * call makes its own directory, so two test files (two workers) never share a token directory; within one process,
+ * create the token before the first `openPkcs11Token` (SoftHSM reads the configuration again only at the
+ * C_Initialize after its last token closed). Child processes (softhsm2-util, pkcs11-tool, the CLI) get the same
+ * variable through `env`.
  */
 import { execFile } from 'node:child_process';
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import pkcs11js from 'pkcs11js';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { x509 } from '../../src/certs/x509.js';
-import { IN_CI, REPO, VECTORS } from './env.js';
+import { IN_CI, VECTORS } from './env.js';
 import { manifest } from './identities.js';
 
 const exec = promisify(execFile);
@@ -136,48 +144,40 @@ export async function createSoftHsmToken(options: SoftHsmTokenOptions): Promise<
     const slotMatch = /reassigned to slot (\d+)/.exec(init.stdout);
     if (!slotMatch) throw new Error(`softhsm2-util did not report the slot: ${init.stdout}`);
     const slot = Number(slotMatch[1]);
-    const tool = (...args: string[]) => exec('pkcs11-tool', ['--module', module, '--token-label', label, '--login', '--pin', pin, ...args], { env });
-
-    const write = async (name: string, id: string, extra: string[] = []): Promise<SoftHsmObject> => {
-      const m = manifest.identities[name];
-      if (!m) throw new Error(`no identity ${name} in vectors/manifest.json`);
-      const keyPem = await readFile(join(VECTORS, m.key), 'utf8');
-      const certificate = new Uint8Array(new X509Certificate(await readFile(join(VECTORS, m.cert))).raw);
-      const keyFile = join(dir, `${id}.key.der`);
-      const certFile = join(dir, `${id}.cert.der`);
-      writeFileSync(keyFile, createPrivateKey(keyPem).export({ type: 'pkcs8', format: 'der' }));
-      writeFileSync(certFile, certificate);
-      await tool('--write-object', keyFile, '--type', 'privkey', '--id', id, '--label', name, ...extra);
-      await tool('--write-object', certFile, '--type', 'cert', '--id', id, '--label', name);
-      rmSync(keyFile);
-      return { id, label: name, certificate };
-    };
-
     const identities: Record<string, SoftHsmObject> = {};
-    const names = options.identities ?? DEFAULT_TOKEN_IDENTITIES;
-    for (const [i, name] of names.entries()) {
-      const ec = /^EC/.test(String((manifest.identities[name] as { keyAlgorithm?: string } | undefined)?.keyAlgorithm));
-      identities[name] = await write(name, (i + 1).toString(16).padStart(2, '0'), ec ? ['--usage-derive'] : []);
-    }
-
-    // The key generated on the token, and a certificate for it from the sample issuing CA.
-    const genId = 'a0';
-    await tool('--keypairgen', '--key-type', 'rsa:2048', '--id', genId, '--label', GENERATED_LABEL, '--usage-sign', '--usage-decrypt');
-    const pubFile = join(dir, 'generated.pub.der');
-    await tool('--read-object', '--type', 'pubkey', '--id', genId, '--output-file', pubFile);
-    const generatedCert = await issueCertificate(new Uint8Array(await readFile(pubFile)));
-    const genCertFile = join(dir, 'generated.cert.der');
-    writeFileSync(genCertFile, generatedCert);
-    await tool('--write-object', genCertFile, '--type', 'cert', '--id', genId, '--label', GENERATED_LABEL);
-    const generated = { id: genId, label: GENERATED_LABEL, certificate: generatedCert };
-
-    // The refusing key: pkcs11-tool 0.23 sets CKA_SIGN and CKA_DECRYPT on every imported key whatever the --usage
-    // flags say, so a child process clears them with C_SetAttributeValue.
-    const refusing = await write(REFUSING_IDENTITY, 'f0');
-    await exec(process.execPath, ['--input-type=module', '-e', CLEAR_USAGE], {
-      cwd: REPO,
-      env: { ...env, P11_MODULE: module, P11_SLOT: String(slot), P11_PIN: pin, P11_ID: refusing.id },
+    let generated: SoftHsmObject | undefined;
+    let refusing: SoftHsmObject | undefined;
+    await withSession(module, slot, pin, async (p, h) => {
+      const names = options.identities ?? DEFAULT_TOKEN_IDENTITIES;
+      for (const [i, name] of names.entries()) identities[name] = await importIdentity(p, h, name, (i + 1).toString(16).padStart(2, '0'), true);
+      refusing = await importIdentity(p, h, REFUSING_IDENTITY, 'f0', false);
+      // The key generated on the token, and a certificate for it from the sample issuing CA.
+      const id = Buffer.from('a0', 'hex');
+      const common = [
+        { type: pkcs11js.CKA_TOKEN, value: true },
+        { type: pkcs11js.CKA_ID, value: id },
+        { type: pkcs11js.CKA_LABEL, value: GENERATED_LABEL },
+      ];
+      const pair = p.C_GenerateKeyPair(
+        h,
+        { mechanism: pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN },
+        [...common, { type: pkcs11js.CKA_MODULUS_BITS, value: 2048 }, { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) }, { type: pkcs11js.CKA_VERIFY, value: true }, { type: pkcs11js.CKA_ENCRYPT, value: true }],
+        [
+          ...common,
+          { type: pkcs11js.CKA_PRIVATE, value: true },
+          { type: pkcs11js.CKA_SENSITIVE, value: true },
+          { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+          { type: pkcs11js.CKA_SIGN, value: true },
+          { type: pkcs11js.CKA_DECRYPT, value: true },
+        ],
+      );
+      const [n, e] = p.C_GetAttributeValue(h, pair.publicKey, [{ type: pkcs11js.CKA_MODULUS }, { type: pkcs11js.CKA_PUBLIC_EXPONENT }]);
+      const spki = createPublicKey({ key: { kty: 'RSA', n: n!.value.toString('base64url'), e: e!.value.toString('base64url') }, format: 'jwk' }).export({ type: 'spki', format: 'der' });
+      const certificate = await issueCertificate(new Uint8Array(spki));
+      createCertificate(p, h, id, GENERATED_LABEL, certificate);
+      generated = { id: 'a0', label: GENERATED_LABEL, certificate };
     });
+    if (!generated || !refusing) throw new Error('the token was not filled');
 
     return { module, label, pin, soPin, slot, dir, env, identities, generated, refusing, cleanup };
   } catch (e) {
@@ -186,27 +186,90 @@ export async function createSoftHsmToken(options: SoftHsmTokenOptions): Promise<
   }
 }
 
-/** Sets CKA_SIGN and CKA_DECRYPT false on the private key of CKA_ID $P11_ID (run with pkcs11js in a child). */
-const CLEAR_USAGE = `
-import pkcs11js from 'pkcs11js';
-const p = new pkcs11js.PKCS11();
-p.load(process.env.P11_MODULE);
-p.C_Initialize();
-try {
-  const slot = p.C_GetSlotList(true).find((s) => s.readUInt32LE(0) === Number(process.env.P11_SLOT));
-  const h = p.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
-  p.C_Login(h, pkcs11js.CKU_USER, process.env.P11_PIN);
-  p.C_FindObjectsInit(h, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_ID, value: Buffer.from(process.env.P11_ID, 'hex') }]);
-  const [key] = p.C_FindObjects(h, 2);
-  p.C_FindObjectsFinal(h);
-  if (!key) throw new Error('no key with that CKA_ID');
-  p.C_SetAttributeValue(h, key, [{ type: pkcs11js.CKA_SIGN, value: false }, { type: pkcs11js.CKA_DECRYPT, value: false }]);
-  p.C_Logout(h);
-  p.C_CloseSession(h);
-} finally {
-  p.C_Finalize();
+/**
+ * Runs `fill` on a read-write session of the token in `slot`, logged in as the user, with pkcs11js loaded here and
+ * finalized afterwards (SoftHSM reads SOFTHSM2_CONF again at the next C_Initialize, the adapter's).
+ */
+async function withSession(module: string, slot: number, pin: string, fill: (p: pkcs11js.PKCS11, h: Buffer) => Promise<void>): Promise<void> {
+  const p = new pkcs11js.PKCS11();
+  p.load(module);
+  p.C_Initialize();
+  try {
+    const slotHandle = p.C_GetSlotList(true).find((s) => s.readUInt32LE(0) === slot);
+    if (!slotHandle) throw new Error(`SoftHSM shows no slot ${slot}`);
+    const h = p.C_OpenSession(slotHandle, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    p.C_Login(h, pkcs11js.CKU_USER, pin);
+    try {
+      await fill(p, h);
+    } finally {
+      p.C_Logout(h);
+      p.C_CloseSession(h);
+    }
+  } finally {
+    p.C_Finalize();
+    p.close();
+  }
 }
-`;
+
+const b64 = (s: string | undefined) => Buffer.from(s ?? '', 'base64url');
+/** The DER OIDs of the named curves of the sample identities (CKA_EC_PARAMS). */
+const CURVES: Record<string, string> = { 'P-256': '06082a8648ce3d030107', 'P-384': '06052b81040022' };
+
+/** Imports a sample identity's key and certificate; `usable` false: CKA_SIGN, CKA_DECRYPT and CKA_DERIVE false. */
+async function importIdentity(p: pkcs11js.PKCS11, h: Buffer, name: string, idHex: string, usable: boolean): Promise<SoftHsmObject> {
+  const m = manifest.identities[name];
+  if (!m) throw new Error(`no identity ${name} in vectors/manifest.json`);
+  const jwk = createPrivateKey(await readFile(join(VECTORS, m.key), 'utf8')).export({ format: 'jwk' });
+  const certificate = new Uint8Array(new X509Certificate(await readFile(join(VECTORS, m.cert))).raw);
+  const id = Buffer.from(idHex, 'hex');
+  const template: pkcs11js.Template = [
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+    { type: pkcs11js.CKA_TOKEN, value: true },
+    { type: pkcs11js.CKA_PRIVATE, value: true },
+    { type: pkcs11js.CKA_SENSITIVE, value: true },
+    { type: pkcs11js.CKA_ID, value: id },
+    { type: pkcs11js.CKA_LABEL, value: name },
+    { type: pkcs11js.CKA_SIGN, value: usable },
+  ];
+  if (jwk.kty === 'RSA') {
+    template.push(
+      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_RSA },
+      { type: pkcs11js.CKA_DECRYPT, value: usable },
+      { type: pkcs11js.CKA_MODULUS, value: b64(jwk.n) },
+      { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: b64(jwk.e) },
+      { type: pkcs11js.CKA_PRIVATE_EXPONENT, value: b64(jwk.d) },
+      { type: pkcs11js.CKA_PRIME_1, value: b64(jwk.p) },
+      { type: pkcs11js.CKA_PRIME_2, value: b64(jwk.q) },
+      { type: pkcs11js.CKA_EXPONENT_1, value: b64(jwk.dp) },
+      { type: pkcs11js.CKA_EXPONENT_2, value: b64(jwk.dq) },
+      { type: pkcs11js.CKA_COEFFICIENT, value: b64(jwk.qi) },
+    );
+  } else if (jwk.kty === 'EC' && CURVES[jwk.crv ?? '']) {
+    template.push(
+      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
+      { type: pkcs11js.CKA_DERIVE, value: usable },
+      { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from(CURVES[jwk.crv!]!, 'hex') },
+      { type: pkcs11js.CKA_VALUE, value: b64(jwk.d) },
+    );
+  } else throw new Error(`${name}: a key the harness does not import (${jwk.kty} ${jwk.crv ?? ''})`);
+  p.C_CreateObject(h, template);
+  createCertificate(p, h, id, name, certificate);
+  return { id: idHex, label: name, certificate };
+}
+
+/** A certificate object (CKA_SUBJECT is required by SoftHSM). */
+function createCertificate(p: pkcs11js.PKCS11, h: Buffer, id: Buffer, label: string, der: Uint8Array): void {
+  const cert = new x509.X509Certificate(der);
+  p.C_CreateObject(h, [
+    { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_CERTIFICATE },
+    { type: pkcs11js.CKA_CERTIFICATE_TYPE, value: pkcs11js.CKC_X_509 },
+    { type: pkcs11js.CKA_TOKEN, value: true },
+    { type: pkcs11js.CKA_ID, value: id },
+    { type: pkcs11js.CKA_LABEL, value: label },
+    { type: pkcs11js.CKA_SUBJECT, value: Buffer.from(cert.subjectName.toArrayBuffer()) },
+    { type: pkcs11js.CKA_VALUE, value: Buffer.from(der) },
+  ]);
+}
 
 /** A signing certificate for alice@example.com, for `spki`, from the sample issuing CA (RSA, SHA-256). */
 async function issueCertificate(spki: Uint8Array): Promise<Uint8Array> {
