@@ -11,6 +11,8 @@ export function ckrOf(err: unknown): { name: string; code: number } | undefined 
   if (typeof err !== 'object' || err === null) return undefined;
   const { message, code } = err as { message?: unknown; code?: unknown };
   if (typeof code !== 'number' || typeof message !== 'string') return undefined;
+  // pkcs11js's NativeError (a failure that is not a CKR: a library that does not load, a bad argument) has code 0.
+  if (code === 0 && !/^CKR_/.test(message)) return undefined;
   const name = /^CKR_[A-Z0-9_]+$/.test(message) ? message : `CKR 0x${code.toString(16)}`;
   return { name, code };
 }

@@ -37,7 +37,8 @@ export function tokenKey(session: TokenSession, facts: TokenKeyFacts): ExternalK
       key.decrypt = (data, algorithm) => rsaDecrypt(session, facts, data, algorithm);
     }
   }
-  if (type !== 'x25519' && type !== 'x448') key.sign = (data, algorithm) => sign(session, facts, data, algorithm);
+  // EdDSA keys sign only where the token offers CKM_EDDSA; RSA and EC signing is left to the token to refuse.
+  if (type === 'rsa' || type === 'ec' || ((type === 'ed25519' || type === 'ed448') && has(CKM.EDDSA))) key.sign = (data, algorithm) => sign(session, facts, data, algorithm);
   if ((type === 'ec' || type === 'x25519' || type === 'x448') && has(CKM.ECDH1_DERIVE)) key.deriveSecret = (spki) => derive(session, facts, spki);
   return key;
 }
