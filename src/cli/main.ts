@@ -37,7 +37,7 @@ import {
 import { EXIT, EXIT_BY_ERROR_CODE } from './exit_codes.js';
 import { commandHelp, generalHelp, parseArgs, PASSWORD, PIN, usageHint, UsageError, type Args } from './options.js';
 import { secretFromArgs, type Prompt } from './secrets.js';
-import { closeQuietly, loadPkcs11, openTokenInto, tokenRequest, type ExternalIdentityStore, type TokenHandle, type TokenRequest } from './token.js';
+import { closeQuietly, loadPkcs11, openTokenInto, tokenRequest, type ExternalIdentityStore, type Pkcs11Api, type TokenHandle, type TokenRequest } from './token.js';
 import { certSummary, inspectionJson, inspectionText } from './describe.js';
 
 /** Where the CLI reads and writes: the process's own streams (bin.ts, stdio.ts), or a test's buffers. */
@@ -52,6 +52,8 @@ export interface CliIo {
   prompt?: Prompt;
   /** Reads an open file descriptor (--password-fd, --pin-fd); default: a synchronous read (secrets.ts). */
   readFd?: (fd: number) => Promise<Uint8Array>;
+  /** Loads smime-core/pkcs11 for --pkcs11; default: its chunk, imported only then (token.ts). */
+  pkcs11?: () => Promise<Pkcs11Api>;
 }
 
 /** The exit code when stdout's reader went away early (EPIPE): 128 + SIGPIPE, as a shell reports `cat big | head`. */
@@ -185,7 +187,7 @@ async function loadStore(a: Args, io: CliIo): Promise<CertificateStore> {
  * terminal. A token error names the token: wrong PIN exit 7, no such token or an unusable module exit 8.
  */
 async function openToken(a: Args, req: TokenRequest, store: CertificateStore, io: CliIo): Promise<TokenHandle> {
-  const api = await loadPkcs11();
+  const api = await loadPkcs11(io.pkcs11);
   let pin = await secretFromArgs(a, PIN, io.env, io.readFd);
   if (pin === undefined) {
     if (!io.prompt) throw new CliFailure(`${req.name}: no PIN given: give it with --pin-file FILE, --pin-env NAME or --pin-fd N`, EXIT.secretRefused);
