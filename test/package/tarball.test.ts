@@ -6,7 +6,7 @@
  * `npm test` builds first (pretest), so dist/ is current.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { lstatSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, tmp, VECTORS } from '../_helpers/env.js';
@@ -138,6 +138,17 @@ console.log('cjs ok');
     run(['open', '--identity', id('bob'), ...trust, '--in', join(app, 'enc.eml'), '--out', join(app, 'opened.eml')]);
     expect(readFileSync(join(app, 'opened.eml'), 'utf8')).toContain('hello from the installed bin');
     expect(JSON.parse(run(['inspect', '--json', join(app, 'enc.eml')]))).toBeTruthy();
+    // pkcs11js is an optional peer the app did not install: everything above worked without it, and --pkcs11 says
+    // so (exit 8, ERR_TOKEN_UNAVAILABLE) with nothing written.
+    const p11 = spawnSync(bin, ['open', '--pkcs11', join(app, 'no-such-module.so'), '--pin-env', 'NO_PIN', '--in', join(app, 'enc.eml'), '--out', join(app, 'p11.eml')], {
+      cwd: app,
+      encoding: 'utf8',
+      env: { ...process.env, NO_PIN: '0000' },
+    });
+    expect(p11.status).toBe(8);
+    expect(p11.stderr).toMatch(/^smime: ERR_TOKEN_UNAVAILABLE: [^\n]+\n$/);
+    if (existsSync(join(REPO, 'src', 'pkcs11', 'index.ts'))) expect(p11.stderr).toContain('npm install pkcs11js');
+    expect(existsSync(join(app, 'p11.eml'))).toBe(false);
 
     writeFileSync(
       join(app, 'app.ts'),
