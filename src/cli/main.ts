@@ -37,7 +37,7 @@ import {
 import { EXIT, EXIT_BY_ERROR_CODE } from './exit_codes.js';
 import { commandHelp, generalHelp, parseArgs, PASSWORD, PIN, usageHint, UsageError, type Args } from './options.js';
 import { secretFromArgs, type Prompt } from './secrets.js';
-import { closeQuietly, loadPkcs11, openTokenInto, tokenRequest, type ExternalIdentityStore, type Pkcs11Api, type TokenHandle, type TokenRequest } from './token.js';
+import { BindingMissing, closeQuietly, loadPkcs11, openTokenInto, tokenRequest, type ExternalIdentityStore, type Pkcs11Api, type TokenHandle, type TokenRequest } from './token.js';
 import { certSummary, inspectionJson, inspectionText } from './describe.js';
 
 /** Where the CLI reads and writes: the process's own streams (bin.ts, stdio.ts), or a test's buffers. */
@@ -197,7 +197,7 @@ async function openToken(a: Args, req: TokenRequest, store: CertificateStore, io
     // CertificateStore.importExternalIdentity (issue 14): the same rules as any identity.
     return await openTokenInto(api, req, pin, store as CertificateStore & ExternalIdentityStore);
   } catch (e) {
-    if (e instanceof SmimeError) throw new CliFailure(`${req.name}: ${e.code}: ${e.message}`, EXIT_BY_ERROR_CODE[e.code] ?? EXIT.keyUnavailable);
+    if (e instanceof SmimeError && !(e instanceof BindingMissing)) throw new CliFailure(`${req.name}: ${e.code}: ${e.message}`, EXIT_BY_ERROR_CODE[e.code] ?? EXIT.keyUnavailable);
     throw e;
   }
 }

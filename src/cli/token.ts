@@ -93,24 +93,39 @@ export function tokenRequest(a: Args): TokenRequest | undefined {
 /** The hint when the native binding is missing. */
 export const INSTALL_HINT = 'npm install pkcs11js';
 
+/**
+ * pkcs11js (or its native part) cannot be loaded: TokenUnavailable (exit 8) whose message says how to install it,
+ * the same whether the import of smime-core/pkcs11 or the opening of the token found it missing, and not tied to a
+ * token (main.ts prints it as it is).
+ */
+export class BindingMissing extends TokenUnavailable {}
+
 /** Whether an error says the pkcs11js binding (or its native part) could not be loaded. */
 function bindingMissing(e: unknown): boolean {
   const err = e as { code?: unknown; message?: unknown } | null;
   if (!err || typeof err !== 'object' || typeof err.message !== 'string' || !err.message.includes('pkcs11js')) return false;
-  if (err instanceof SmimeError) return !err.message.includes(INSTALL_HINT);
+  if (err instanceof SmimeError) return err.code === TokenUnavailable.code;
   return err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND' || err.code === 'ERR_DLOPEN_FAILED';
 }
 
-/** The error for a missing binding: TokenUnavailable, exit 8, with the command that installs it. */
-function missingBinding(e: unknown): TokenUnavailable {
-  return new TokenUnavailable(`--pkcs11 needs the PKCS#11 binding pkcs11js, which cannot be loaded: ${INSTALL_HINT}`, { cause: e });
+/** The error for a missing binding, with the command that installs it. */
+function missingBinding(e: unknown): BindingMissing {
+  if (e instanceof BindingMissing) return e;
+  return new BindingMissing(`--pkcs11 needs the PKCS#11 binding pkcs11js, which cannot be loaded: ${INSTALL_HINT}`, { cause: e });
 }
 
-/** smime-core/pkcs11, imported only now (a chunk of its own in the bundled CLI). */
+/** The binding's package name, in a variable so the bundler leaves its import to run time (it is native). */
+const BINDING = 'pkcs11js';
+
+/**
+ * smime-core/pkcs11, imported only now (a chunk of its own in the bundled CLI), and the binding it will load, so
+ * that a missing pkcs11js is reported before any PIN is asked for.
+ */
 async function importPkcs11(): Promise<Pkcs11Api> {
   // @ts-ignore -- src/pkcs11 (smime-core/pkcs11) is written beside this file for issue 14; once both are in the tree this ignore is not needed
   const mod = await import('../pkcs11/index.js');
   const api: Pkcs11Api = mod;
+  await import(BINDING);
   return api;
 }
 

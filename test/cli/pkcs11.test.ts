@@ -230,12 +230,14 @@ describe('loading smime-core/pkcs11: pkcs11js missing is exit 8 with the install
     expect(r.prompts).toEqual([]);
   });
 
-  it('the binding failing when the token is opened (a lazy require in the module) is the same error', async () => {
-    const missing = Object.assign(new Error("Cannot find module 'pkcs11js'"), { code: 'MODULE_NOT_FOUND' });
+  it.each([
+    ['a require() that fails', Object.assign(new Error("Cannot find module 'pkcs11js'"), { code: 'MODULE_NOT_FOUND' })],
+    ["the module's own TokenUnavailable", new TokenUnavailable('PKCS#11 needs the optional peer dependency pkcs11js: npm install pkcs11js')],
+  ])('the binding missing only when the token is opened (%s) is the same error, not tied to the token', async (_, missing) => {
     const t = fakeToken({ open: missing });
     const r = await run(decryptBeside('--pin-env', 'P'), { env: { P: PIN, PW: PASSWORD }, pkcs11: t.load });
     expect(r.code).toBe(8);
-    expect(r.err).toContain(`ERR_TOKEN_UNAVAILABLE: --pkcs11 needs the PKCS#11 binding pkcs11js, which cannot be loaded: ${INSTALL_HINT}`);
+    expect(r.err).toBe(`smime: ERR_TOKEN_UNAVAILABLE: --pkcs11 needs the PKCS#11 binding pkcs11js, which cannot be loaded: ${INSTALL_HINT}\n`);
   });
 
   it('any other failure to load it is TokenUnavailable (exit 8), never an internal error', async () => {
