@@ -182,9 +182,9 @@ async function loadStore(a: Args, io: CliIo): Promise<CertificateStore> {
 }
 
 /**
- * Opens the --pkcs11 token and imports its identities into the store: smime-core/pkcs11 is loaded first (a missing
- * pkcs11js fails before any PIN is asked), then the PIN is read as the password is (secrets.ts), or asked for on a
- * terminal. A token error names the token: wrong PIN exit 7, no such token or an unusable module exit 8.
+ * Opens the --pkcs11 token and imports its identities into the store: smime-core/pkcs11 is loaded first, then the
+ * PIN is read as the password is (secrets.ts), or asked for on a terminal. A token error names the token: wrong PIN
+ * exit 7, no such token or an unusable module exit 8; a missing pkcs11js says how to install it.
  */
 async function openToken(a: Args, req: TokenRequest, store: CertificateStore, io: CliIo): Promise<TokenHandle> {
   const api = await loadPkcs11(io.pkcs11);

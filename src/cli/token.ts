@@ -103,7 +103,7 @@ export class BindingMissing extends TokenUnavailable {}
 /** Whether an error says the pkcs11js binding (or its native part) could not be loaded. */
 function bindingMissing(e: unknown): boolean {
   const err = e as { code?: unknown; message?: unknown } | null;
-  if (!err || typeof err !== 'object' || typeof err.message !== 'string' || !err.message.includes('pkcs11js')) return false;
+  if (!err || typeof err !== 'object' || typeof err.message !== 'string' || !/\bpkcs11js\b/.test(err.message)) return false;
   if (err instanceof SmimeError) return err.code === TokenUnavailable.code;
   return err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND' || err.code === 'ERR_DLOPEN_FAILED';
 }
@@ -114,18 +114,14 @@ function missingBinding(e: unknown): BindingMissing {
   return new BindingMissing(`--pkcs11 needs the PKCS#11 binding pkcs11js, which cannot be loaded: ${INSTALL_HINT}`, { cause: e });
 }
 
-/** The binding's package name, in a variable so the bundler leaves its import to run time (it is native). */
-const BINDING = 'pkcs11js';
-
 /**
- * smime-core/pkcs11, imported only now (a chunk of its own in the bundled CLI), and the binding it will load, so
- * that a missing pkcs11js is reported before any PIN is asked for.
+ * smime-core/pkcs11, imported only now (a chunk of its own in the bundled CLI). It loads the binding itself when a
+ * token is opened (src/pkcs11 is the only code that names it), so a missing pkcs11js shows then.
  */
 async function importPkcs11(): Promise<Pkcs11Api> {
   // @ts-ignore -- src/pkcs11 (smime-core/pkcs11) is written beside this file for issue 14; once both are in the tree this ignore is not needed
   const mod = await import('../pkcs11/index.js');
   const api: Pkcs11Api = mod;
-  await import(BINDING);
   return api;
 }
 
