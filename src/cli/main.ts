@@ -35,8 +35,9 @@ import {
   type OpenResult,
 } from '../index.node.js';
 import { EXIT, EXIT_BY_ERROR_CODE } from './exit_codes.js';
-import { commandHelp, generalHelp, parseArgs, usageHint, UsageError, type Args } from './options.js';
+import { commandHelp, generalHelp, parseArgs, PASSWORD, PIN, usageHint, UsageError, type Args } from './options.js';
 import { secretFromArgs, type Prompt } from './secrets.js';
+import { BindingMissing, closeQuietly, loadPkcs11, openTokenInto, tokenRequest, type ExternalIdentityStore, type Pkcs11Api, type TokenHandle, type TokenRequest } from './token.js';
 import { certSummary, inspectionJson, inspectionText } from './describe.js';
 
 /** Where the CLI reads and writes: the process's own streams (bin.ts, stdio.ts), or a test's buffers. */
@@ -49,8 +50,10 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   /** Asks for a secret without echo; given only when stdin is a terminal. */
   prompt?: Prompt;
-  /** Reads an open file descriptor (--password-fd); default: a stream over the descriptor. */
+  /** Reads an open file descriptor (--password-fd, --pin-fd); default: a synchronous read (secrets.ts). */
   readFd?: (fd: number) => Promise<Uint8Array>;
+  /** Loads smime-core/pkcs11 for --pkcs11; default: its chunk, imported only then (token.ts). */
+  pkcs11?: () => Promise<Pkcs11Api>;
 }
 
 /** The exit code when stdout's reader went away early (EPIPE): 128 + SIGPIPE, as a shell reports `cat big | head`. */
@@ -148,7 +151,7 @@ async function loadStore(a: Args, io: CliIo): Promise<CertificateStore> {
     policy: { ...(minRsa ? { minRsaBits: Number(minRsa) } : {}), ...(a.single.has('allow-weak') ? { allowWeak: true } : {}) },
   });
   const identities = a.multi.get('identity') ?? [];
-  const password = identities.length ? await secretFromArgs(a, 'password', io.env, 'SMIME_PASSWORD', io.readFd) : undefined;
+  const password = identities.length ? await secretFromArgs(a, PASSWORD, io.env, io.readFd) : undefined;
   const asked: { pw?: string } = {};
   for (const f of identities) {
     const bytes = readBytes(f);
@@ -176,6 +179,27 @@ async function loadStore(a: Args, io: CliIo): Promise<CertificateStore> {
     await withFile(f, () => store.addCrl(bytes));
   }
   return store;
+}
+
+/**
+ * Opens the --pkcs11 token and imports its identities into the store: smime-core/pkcs11 is loaded first, then the
+ * PIN is read as the password is (secrets.ts), or asked for on a terminal. A token error names the token: wrong PIN
+ * exit 7, no such token or an unusable module exit 8; a missing pkcs11js says how to install it.
+ */
+async function openToken(a: Args, req: TokenRequest, store: CertificateStore, io: CliIo): Promise<TokenHandle> {
+  const api = await loadPkcs11(io.pkcs11);
+  let pin = await secretFromArgs(a, PIN, io.env, io.readFd);
+  if (pin === undefined) {
+    if (!io.prompt) throw new CliFailure(`${req.name}: no PIN given: give it with --pin-file FILE, --pin-env NAME or --pin-fd N`, EXIT.secretRefused);
+    pin = await io.prompt(`PIN for ${req.name}: `);
+  }
+  try {
+    // CertificateStore.importExternalIdentity (issue 14): the same rules as any identity.
+    return await openTokenInto(api, req, pin, store as CertificateStore & ExternalIdentityStore);
+  } catch (e) {
+    if (e instanceof SmimeError && !(e instanceof BindingMissing)) throw new CliFailure(`${req.name}: ${e.code}: ${e.message}`, EXIT_BY_ERROR_CODE[e.code] ?? EXIT.keyUnavailable);
+    throw e;
+  }
 }
 
 const OAEP: Record<string, OaepHash> = { sha1: 'SHA-1', sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' };
@@ -280,98 +304,106 @@ async function runCommand(a: Args, io: CliIo): Promise<number> {
     verifyOpts.verifyAt = verifyAt;
   }
 
+  const tokenReq = tokenRequest(a);
+
   setCrypto(nodeCrypto());
   const store = await loadStore(a, io);
   const opts: VerifyOptions = { ...verifyOpts, store };
   const inPath = str(a, 'in');
   const inName = inPath ?? '<stdin>';
-  const input = inPath !== undefined && inPath !== '-' ? readBytes(inPath) : await io.stdin();
-  let output: Uint8Array;
+  let output: Uint8Array = new Uint8Array(0);
   let rep: unknown;
   let exit: number = EXIT.ok;
-  switch (a.command) {
-    case 'encrypt': {
-      const to = a.multi.get('to')!;
-      const from = str(a, 'from');
-      try {
-        output = await withFile(inName, () =>
-          encryptMessage(input, { store, to, from, cipher: cipher as ContentCipherName | undefined, oaep, useSki: a.single.has('keyid') }),
-        );
-      } catch (e) {
-        if (!(e instanceof MissingRecipientCertificatesError)) throw e;
-        const why = { none: '', expired: ' (the one known has expired)', 'wrong-usage': ' (the one known is not for encryption)', untrusted: ' (the one known does not chain to a --trust anchor)' };
-        const lines = e.missing.map((m) => `no certificate for ${m}: add one with --cert or import one into the store${why[e.reasons[m] ?? 'none']}`);
-        throw new CliFailure(lines.join('\nsmime: '), EXIT.missingCertificate);
+  // The token is open while the message is worked on, and closed (also on any failure) before anything is written.
+  const token = tokenReq ? await openToken(a, tokenReq, store, io) : undefined;
+  try {
+    const input = inPath !== undefined && inPath !== '-' ? readBytes(inPath) : await io.stdin();
+    switch (a.command) {
+      case 'encrypt': {
+        const to = a.multi.get('to')!;
+        const from = str(a, 'from');
+        try {
+          output = await withFile(inName, () =>
+            encryptMessage(input, { store, to, from, cipher: cipher as ContentCipherName | undefined, oaep, useSki: a.single.has('keyid') }),
+          );
+        } catch (e) {
+          if (!(e instanceof MissingRecipientCertificatesError)) throw e;
+          const why = { none: '', expired: ' (the one known has expired)', 'wrong-usage': ' (the one known is not for encryption)', untrusted: ' (the one known does not chain to a --trust anchor)' };
+          const lines = e.missing.map((m) => `no certificate for ${m}: add one with --cert or import one into the store${why[e.reasons[m] ?? 'none']}`);
+          throw new CliFailure(lines.join('\nsmime: '), EXIT.missingCertificate);
+        }
+        if (report !== undefined) {
+          // The cipher actually used, read back from the message; each recipient's certificate as the store chose it.
+          const what = inspectFile(output);
+          const layer = what.kind === 'smime' ? what.layers[0] : undefined;
+          const env = layer && layer.type !== 'signed' ? layer : undefined;
+          const chosen = await store.selectRecipients(from ? [...to, from] : to);
+          rep = {
+            command: 'encrypt',
+            to,
+            from: from ?? null,
+            type: env?.type ?? null,
+            cipher: env?.cipher ?? null,
+            keyTransport: [...new Set(env?.recipients.map((r) => r.algorithm ?? r.type) ?? [])],
+            recipients: [...chosen].map(([email, c]) => ({ email, ...certSummary(c) })),
+            bytes: output.length,
+          };
+        }
+        break;
       }
-      if (report !== undefined) {
-        // The cipher actually used, read back from the message; each recipient's certificate as the store chose it.
-        const what = inspectFile(output);
-        const layer = what.kind === 'smime' ? what.layers[0] : undefined;
-        const env = layer && layer.type !== 'signed' ? layer : undefined;
-        const chosen = await store.selectRecipients(from ? [...to, from] : to);
+      case 'decrypt': {
+        // A file read for this run is the CLI's own: decoding and decryption work over it (no second 64 MiB).
+        const r = await withFile(inName, () => decryptMessage(input, { store, overwriteInput: inPath !== undefined && inPath !== '-' }));
+        output = r.content;
         rep = {
-          command: 'encrypt',
-          to,
-          from: from ?? null,
-          type: env?.type ?? null,
-          cipher: env?.cipher ?? null,
-          keyTransport: [...new Set(env?.recipients.map((r) => r.algorithm ?? r.type) ?? [])],
-          recipients: [...chosen].map(([email, c]) => ({ email, ...certSummary(c) })),
-          bytes: output.length,
+          command: 'decrypt',
+          recipient: certSummary(r.recipient),
+          type: r.type,
+          cipher: r.cipher,
+          keyTransport: r.keyTransport,
+          authenticated: r.authenticated,
+          legacy: r.legacy,
         };
+        break;
       }
-      break;
-    }
-    case 'decrypt': {
-      // A file read for this run is the CLI's own: decoding and decryption work over it (no second 64 MiB).
-      const r = await withFile(inName, () => decryptMessage(input, { store, overwriteInput: inPath !== undefined && inPath !== '-' }));
-      output = r.content;
-      rep = {
-        command: 'decrypt',
-        recipient: certSummary(r.recipient),
-        type: r.type,
-        cipher: r.cipher,
-        keyTransport: r.keyTransport,
-        authenticated: r.authenticated,
-        legacy: r.legacy,
-      };
-      break;
-    }
-    case 'sign': {
-      const from = str(a, 'from')!;
-      output = await withFile(inName, () =>
-        signMessage(input, {
-          store,
-          from,
-          detached: !a.single.has('opaque'),
-          digest: digest === undefined ? undefined : (digest.toUpperCase().replace('SHA', 'SHA-') as SignDigest),
-          pss: a.single.has('pss'),
-        }),
-      );
-      rep = { command: 'sign', from, detached: !a.single.has('opaque'), digest: digest ?? 'sha256', pss: a.single.has('pss') };
-      break;
-    }
-    case 'verify':
-    case 'open': {
-      const r = await withFile<VerifyResult | OpenResult>(inName, () => (a.command === 'verify' ? verifyMessage(input, opts) : openMessage(input, opts)));
-      output = r.content;
-      const signers = r.signers.map(signerReport);
-      const layers =
-        'layers' in r
-          ? r.layers.map((l) =>
-              l.type === 'signed'
-                ? { type: l.type, detached: l.detached, signers: l.signers.map(signerReport) }
-                : { type: l.type, cipher: l.cipher, keyTransport: l.keyTransport, authenticated: l.authenticated, legacy: l.legacy, recipient: certSummary(l.recipient) },
-            )
-          : [{ type: 'signed', signers }];
-      rep = { command: a.command, signers, layers, ...('encrypted' in r ? { encrypted: r.encrypted, authenticated: r.authenticated } : {}) };
-      if (a.command === 'verify' && (signers.length === 0 || signers.some((s) => s.status !== 'valid'))) {
-        exit = EXIT.verifyFailed;
-        if (signers.length === 0) io.stderr(`smime: ${inName}: no signer\n`);
-        for (const s of signers) io.stderr(`smime: signer ${s.email ?? '(unknown)'}: ${s.status}${s.reasons.length ? ` (${s.reasons.join(', ')})` : ''}\n`);
+      case 'sign': {
+        const from = str(a, 'from')!;
+        output = await withFile(inName, () =>
+          signMessage(input, {
+            store,
+            from,
+            detached: !a.single.has('opaque'),
+            digest: digest === undefined ? undefined : (digest.toUpperCase().replace('SHA', 'SHA-') as SignDigest),
+            pss: a.single.has('pss'),
+          }),
+        );
+        rep = { command: 'sign', from, detached: !a.single.has('opaque'), digest: digest ?? 'sha256', pss: a.single.has('pss') };
+        break;
       }
-      break;
+      case 'verify':
+      case 'open': {
+        const r = await withFile<VerifyResult | OpenResult>(inName, () => (a.command === 'verify' ? verifyMessage(input, opts) : openMessage(input, opts)));
+        output = r.content;
+        const signers = r.signers.map(signerReport);
+        const layers =
+          'layers' in r
+            ? r.layers.map((l) =>
+                l.type === 'signed'
+                  ? { type: l.type, detached: l.detached, signers: l.signers.map(signerReport) }
+                  : { type: l.type, cipher: l.cipher, keyTransport: l.keyTransport, authenticated: l.authenticated, legacy: l.legacy, recipient: certSummary(l.recipient) },
+              )
+            : [{ type: 'signed', signers }];
+        rep = { command: a.command, signers, layers, ...('encrypted' in r ? { encrypted: r.encrypted, authenticated: r.authenticated } : {}) };
+        if (a.command === 'verify' && (signers.length === 0 || signers.some((s) => s.status !== 'valid'))) {
+          exit = EXIT.verifyFailed;
+          if (signers.length === 0) io.stderr(`smime: ${inName}: no signer\n`);
+          for (const s of signers) io.stderr(`smime: signer ${s.email ?? '(unknown)'}: ${s.status}${s.reasons.length ? ` (${s.reasons.join(', ')})` : ''}\n`);
+        }
+        break;
+      }
     }
+  } finally {
+    await closeQuietly(token);
   }
   const reportBytes = () => new TextEncoder().encode(JSON.stringify(rep, null, 2) + '\n');
   if (exit !== EXIT.ok) {

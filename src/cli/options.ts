@@ -35,7 +35,40 @@ interface OptionSpec {
 
 const MESSAGE: readonly Command[] = ['encrypt', 'decrypt', 'sign', 'verify', 'open'];
 const WITH_IDENTITY: readonly Command[] = MESSAGE;
-const PW = 'the PKCS#12 password';
+/** The commands that use a private key, and so may take it from a PKCS#11 token. */
+const WITH_TOKEN: readonly Command[] = ['decrypt', 'sign', 'open'];
+
+/** One kind of secret the CLI takes, and the forms it can be given in (secrets.ts reads them). */
+export interface SecretKind {
+  /** The options' prefix: `password` gives --password-file, --password-env, --password-fd. */
+  readonly name: string;
+  /** Its short name in messages ("password", "PIN"). */
+  readonly noun: string;
+  /** What it is, for the help ("the PKCS#12 password"). */
+  readonly what: string;
+  /** The environment variable read when no option gives it. */
+  readonly env: string;
+  /** The placeholder of `--NAME VALUE` when that form exists (visible to other users in the process list). */
+  readonly onCommandLine?: string;
+  /** The commands that take it. */
+  readonly commands: readonly Command[];
+}
+
+/** The PKCS#12 password of --identity files. */
+export const PASSWORD: SecretKind = { name: 'password', noun: 'password', what: 'the PKCS#12 password', env: 'SMIME_PASSWORD', onCommandLine: 'PASS', commands: WITH_IDENTITY };
+/** The PIN of the --pkcs11 token. */
+export const PIN: SecretKind = { name: 'pin', noun: 'PIN', what: "the token's PIN", env: 'SMIME_PIN', commands: WITH_TOKEN };
+
+/** The options of a secret: its file, environment and descriptor forms, and the command-line form if it has one. */
+function secretOptions(k: SecretKind): OptionSpec[] {
+  const opts: OptionSpec[] = [
+    { name: `${k.name}-file`, arg: 'FILE', help: `read ${k.what} from the first line of FILE`, commands: k.commands },
+    { name: `${k.name}-env`, arg: 'NAME', help: `read ${k.what} from the environment variable NAME`, commands: k.commands },
+    { name: `${k.name}-fd`, arg: 'N', help: `read ${k.what} from the first line of file descriptor N`, commands: k.commands },
+  ];
+  if (k.onCommandLine) opts.push({ name: k.name, arg: k.onCommandLine, help: `${k.what} on the command line (visible to other users: prefer the above)`, commands: k.commands });
+  return opts;
+}
 
 /** Every option, in the order `--help` lists them. */
 export const OPTIONS: readonly OptionSpec[] = [
@@ -43,15 +76,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'out', arg: 'FILE', help: 'output (default stdout); nothing is written on failure', commands: MESSAGE },
   { name: 'report', arg: 'FILE|-', help: 'write a JSON report of what was done; - is stdout (then --out is required)', commands: MESSAGE },
   { name: 'identity', arg: 'FILE', multi: true, help: 'your PKCS#12 file, or a PEM file with certificate and PKCS#8 key (repeatable)', commands: WITH_IDENTITY },
-  { name: 'password-file', arg: 'FILE', help: `read ${PW} from the first line of FILE`, commands: WITH_IDENTITY },
-  { name: 'password-env', arg: 'NAME', help: `read ${PW} from the environment variable NAME`, commands: WITH_IDENTITY },
-  { name: 'password-fd', arg: 'N', help: `read ${PW} from the first line of file descriptor N`, commands: WITH_IDENTITY },
-  {
-    name: 'password',
-    arg: 'PASS',
-    help: `${PW} on the command line (visible to other users: prefer the above)`,
-    commands: WITH_IDENTITY,
-  },
+  ...secretOptions(PASSWORD),
+  { name: 'pkcs11', arg: 'MODULE', help: 'also use the keys on a PKCS#11 token, through this module (.so, .dylib, .dll)', commands: WITH_TOKEN },
+  { name: 'token', arg: 'LABEL', help: 'the token with this label (default: the only token present)', commands: WITH_TOKEN },
+  { name: 'slot', arg: 'N', help: 'the token in slot N (instead of --token)', commands: WITH_TOKEN },
+  ...secretOptions(PIN),
   { name: 'cert', arg: 'FILE', multi: true, help: "other people's certificates and intermediates: PEM, DER, PEM bundle (repeatable)", commands: MESSAGE },
   { name: 'trust', arg: 'FILE', multi: true, help: 'trust anchors (repeatable)', commands: MESSAGE },
   { name: 'crl', arg: 'FILE', multi: true, help: 'certificate revocation lists, PEM or DER (repeatable)', commands: MESSAGE },
@@ -73,8 +102,8 @@ export const OPTIONS: readonly OptionSpec[] = [
 
 const SUMMARY: Record<Command, string> = {
   encrypt: 'smime encrypt --to EMAIL [options]   encrypt a MIME message for its recipients',
-  decrypt: 'smime decrypt --identity FILE [options]   decrypt a message with your identity',
-  sign: 'smime sign --from EMAIL --identity FILE [options]   sign a MIME message',
+  decrypt: 'smime decrypt --identity FILE|--pkcs11 MODULE [options]   decrypt a message with your identity',
+  sign: 'smime sign --from EMAIL --identity FILE|--pkcs11 MODULE [options]   sign a MIME message',
   verify: 'smime verify [options]   verify a signed message; exit 1 unless every signer is valid',
   open: 'smime open [options]   unwrap every layer (decrypt, verify) and write the innermost content',
   inspect: 'smime inspect [FILE] [--json]   tell what a file is: certificate, PKCS#12, S/MIME message',
@@ -91,10 +120,13 @@ function optionLines(cmd: Command): string {
 
 /** `smime <command> --help`: the command and every one of its options. */
 export function commandHelp(cmd: Command): string {
-  const pw = OPTIONS.some((o) => o.name === 'password' && o.commands.includes(cmd))
-    ? '\nWithout a password the empty one is tried (some PKCS#12 files have it), then a prompt without echo when\nstdin is a terminal; SMIME_PASSWORD is read when no option gives one.\n'
+  const pw = PASSWORD.commands.includes(cmd)
+    ? `\nWithout a password the empty one is tried (some PKCS#12 files have it), then a prompt without echo when\nstdin is a terminal; ${PASSWORD.env} is read when no option gives one.\n`
     : '';
-  return `usage: ${SUMMARY[cmd]}\n\noptions:\n${optionLines(cmd)}${pw}\n${EXIT_TABLE}`;
+  const pin = PIN.commands.includes(cmd)
+    ? `\nWith --pkcs11, the token's certificates and keys join the --identity files. Without a PIN option,\n${PIN.env} is read, else a prompt without echo when stdin is a terminal.\n`
+    : '';
+  return `usage: ${SUMMARY[cmd]}\n\noptions:\n${optionLines(cmd)}${pw}${pin}\n${EXIT_TABLE}`;
 }
 
 /** `smime --help`: the commands. */

@@ -1,12 +1,13 @@
 /**
- * The secrets the `smime` command takes (today one: the PKCS#12 password), in the four forms gpgsm and openssl
- * accept, with the secret's own prefix: `--password-file FILE`, `--password-env NAME`, `--password-fd N`, and an
- * interactive prompt without echo when stdin is a terminal and none was given. `--password PASS` (visible to other
- * users in the process list) and the `SMIME_PASSWORD` variable are still read. A file or descriptor gives its first
- * line, without the line end.
+ * The secrets the `smime` command takes (the kinds are a table in options.ts: the PKCS#12 password, the token's
+ * PIN), in the forms gpgsm and openssl accept, with the secret's own prefix: `--password-file FILE`,
+ * `--password-env NAME`, `--password-fd N` (and `--pin-file`, `--pin-env`, `--pin-fd`), and an interactive prompt
+ * without echo when stdin is a terminal and none was given. `--password PASS` (visible to other users in the
+ * process list) and the kind's variable (`SMIME_PASSWORD`, `SMIME_PIN`) are still read. A file or descriptor gives
+ * its first line, without the line end.
  */
 import { readFileSync, readSync } from 'node:fs';
-import type { Args } from './options.js';
+import type { Args, SecretKind } from './options.js';
 import { UsageError } from './options.js';
 import { concat } from './stdio.js';
 
@@ -44,21 +45,31 @@ export async function readFd(fd: number): Promise<Uint8Array> {
 }
 
 /**
- * The secret the command line gives with prefix `name` (`password` → `--password`, `--password-file`,
- * `--password-env`, `--password-fd`), or undefined when none is given. More than one form is a usage error.
- * `envDefault` (SMIME_PASSWORD) is read only when no option gives one.
+ * Which option gives the secret of `kind` (`password-file`, …), or undefined when none does; more than one is a
+ * usage error. Reads nothing: the options are checked before any file is.
+ */
+export function secretForm(a: Args, kind: SecretKind): string | undefined {
+  const name = kind.name;
+  const all = [...(kind.onCommandLine ? [name] : []), `${name}-file`, `${name}-env`, `${name}-fd`];
+  const forms = all.filter((f) => a.single.has(f));
+  if (forms.length > 1) throw new UsageError(`give the ${kind.noun} one way only, not ${forms.map((f) => `--${f}`).join(' and ')}`, a.command);
+  return forms[0];
+}
+
+/**
+ * The secret of `kind` the command line gives (for the password: `--password`, `--password-file`,
+ * `--password-env`, `--password-fd`), or undefined when none is given. More than one form is a usage error. The
+ * kind's environment variable (SMIME_PASSWORD, SMIME_PIN) is read only when no option gives one.
  */
 export async function secretFromArgs(
   a: Args,
-  name: string,
+  kind: SecretKind,
   env: Record<string, string | undefined>,
-  envDefault: string | undefined,
   fdReader: (fd: number) => Promise<Uint8Array> = readFd,
 ): Promise<string | undefined> {
-  const forms = [name, `${name}-file`, `${name}-env`, `${name}-fd`].filter((f) => a.single.has(f));
-  if (forms.length > 1) throw new UsageError(`give the ${name} one way only, not ${forms.map((f) => `--${f}`).join(' and ')}`, a.command);
-  const form = forms[0];
-  if (form === undefined) return envDefault !== undefined ? env[envDefault] : undefined;
+  const name = kind.name;
+  const form = secretForm(a, kind);
+  if (form === undefined) return env[kind.env];
   const v = a.single.get(form) as string;
   if (form === name) return v;
   if (form === `${name}-file`) return firstLine(readFileSync(v));

@@ -21,7 +21,7 @@ describe('the CLI imports only the public API', () => {
   const files = readdirSync(CLI).filter((f) => f.endsWith('.ts'));
 
   test('src/cli holds its modules', () => {
-    expect(files.sort()).toEqual(['bin.ts', 'demo.ts', 'describe.ts', 'exit_codes.ts', 'main.ts', 'options.ts', 'secrets.ts', 'stdio.ts']);
+    expect(files.sort()).toEqual(['bin.ts', 'demo.ts', 'describe.ts', 'exit_codes.ts', 'main.ts', 'options.ts', 'secrets.ts', 'stdio.ts', 'token.ts']);
   });
 
   test.each(files)('%s: node builtins, sibling CLI modules and ../index.node.js only', (f) => {
@@ -31,6 +31,11 @@ describe('the CLI imports only the public API', () => {
       const ok = s.startsWith('node:') || /^\.\/[a-z_]+\.js$/.test(s) || s === '../index.node.js';
       expect(ok, `${f} imports ${s}`).toBe(true);
     }
+  });
+
+  test('the one dynamic import is smime-core/pkcs11, in token.ts (loaded only for --pkcs11; it loads pkcs11js itself)', () => {
+    const dynamic = files.flatMap((f) => [...readFileSync(join(CLI, f), 'utf8').matchAll(/\bimport\(\s*([^)]+?)\s*\)/g)].map((m) => `${f}: ${m[1]}`));
+    expect(dynamic).toEqual(["token.ts: '../pkcs11/index.js'"]);
   });
 
   test('main.ts and demo.ts do use the entry point', () => {

@@ -6,7 +6,7 @@
  * `npm test` builds first (pretest), so dist/ is current.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { lstatSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, tmp, VECTORS } from '../_helpers/env.js';
@@ -72,9 +72,12 @@ describe('npm pack tarball', () => {
 
   it('ships only what a consumer runs: the library, its declarations and the bundled bin (no demo, no CLI modules, no maps)', () => {
     for (const p of paths) expect(p).toMatch(/^(dist\/|package\.json$|README\.md$|LICENSE$)/);
-    // The CLI is one bundled file (scripts/bundle-cli.mjs); its separate modules (and the demo, which needs the
+    // The CLI is one bundle (scripts/bundle-cli.mjs): smime.js and the chunks it loads only when needed (the
+    // ChaCha20 cipher, smime-core/pkcs11 for --pkcs11); its separate modules (and the demo, which needs the
     // repository's vectors/) stay out of the tarball.
-    expect(paths.filter((p) => p.startsWith('dist/cli/'))).toEqual(['dist/cli/smime.js']);
+    const cli = paths.filter((p) => p.startsWith('dist/cli/'));
+    expect(cli).toContain('dist/cli/smime.js');
+    for (const p of cli) expect(p).toMatch(/^dist\/cli\/(smime\.js|chunks\/[\w.-]+\.js)$/);
     expect(paths.filter((p) => p.endsWith('.map'))).toEqual([]);
     // Every module of the library is there with its declarations: each .js beside its .d.ts, and nothing else.
     const lib = paths.filter((p) => p.startsWith('dist/') && !p.startsWith('dist/cli/'));
@@ -149,6 +152,17 @@ console.log('cjs ok');
     run(['open', '--identity', id('bob'), ...trust, '--in', join(app, 'enc.eml'), '--out', join(app, 'opened.eml')]);
     expect(readFileSync(join(app, 'opened.eml'), 'utf8')).toContain('hello from the installed bin');
     expect(JSON.parse(run(['inspect', '--json', join(app, 'enc.eml')]))).toBeTruthy();
+    // pkcs11js is an optional peer the app did not install: everything above worked without it, and --pkcs11 says
+    // so (exit 8, ERR_TOKEN_UNAVAILABLE) with nothing written.
+    const p11 = spawnSync(bin, ['open', '--pkcs11', join(app, 'no-such-module.so'), '--pin-env', 'NO_PIN', '--in', join(app, 'enc.eml'), '--out', join(app, 'p11.eml')], {
+      cwd: app,
+      encoding: 'utf8',
+      env: { ...process.env, NO_PIN: '0000' },
+    });
+    expect(p11.status).toBe(8);
+    expect(p11.stderr).toMatch(/^smime: ERR_TOKEN_UNAVAILABLE: [^\n]+\n$/);
+    if (existsSync(join(REPO, 'src', 'pkcs11', 'index.ts'))) expect(p11.stderr).toContain('npm install pkcs11js');
+    expect(existsSync(join(app, 'p11.eml'))).toBe(false);
 
     writeFileSync(
       join(app, 'app.ts'),
