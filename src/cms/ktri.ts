@@ -6,6 +6,13 @@
  * padding it yields a random CEK (RFC 3218 §2.3) so that every failure looks alike: the same work follows a good
  * and a bad padding, for a recipient that names us and for a key tried on someone else's RecipientInfo alike.
  *
+ * Which keys offer what (for `ExternalKey.decryptModes`): the raw operation ('rsa-raw') is what to prefer, and most
+ * devices have it: PKCS#11 CKM_RSA_X_509 (SoftHSM2, most HSMs, OpenSC's PIV and PKCS#15 cards: a PIV card does raw
+ * RSA natively), Apple's kSecKeyAlgorithmRSAEncryptionRaw, Android Keystore's RSA/ECB/NoPadding, CNG's
+ * NCRYPT_NO_PADDING_FLAG. Some tokens and remote services offer only CKM_RSA_PKCS ('rsaes-pkcs1-v1_5', the token
+ * unpads) and CKM_RSA_PKCS_OAEP (often SHA-1 only, as SoftHSM2 2.6); WebCrypto offers OAEP only, with the hash the
+ * key was imported with, and no v1.5 at all.
+ *
  * Every part of the structure that the message controls is checked before it is used: a missing child, a wrong
  * tag or an empty OID is `CMSInvalid` (never a TypeError from reading a child that isn't there).
  */
