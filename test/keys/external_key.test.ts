@@ -266,6 +266,26 @@ describe('ExternalKey: refusals', () => {
     expect(await rejection(decryptMessage(vfile('openssl/enc-ecdh-p384-gcm.eml'), { store: ec }))).toBeInstanceOf(TokenUnavailable);
   });
 
+  it('a v1.5-only key giving a CEK of the wrong length: the random CEK, one CMSDecryptionFailed', async () => {
+    const short: CountedKey = { type: 'rsa', calls: { sign: [], decrypt: [], derive: 0 }, decryptModes: ['rsaes-pkcs1-v1_5'] };
+    short.decrypt = async (_d, a) => {
+      short.calls.decrypt.push(String(a));
+      return new Uint8Array(16);
+    };
+    const e = await rejection(decryptMessage(vfile('openssl/enc-rsa15-aes256cbc.eml'), { store: await externalStore([['alice-enc-2025', short]]) }));
+    expect(e).toBeInstanceOf(CMSDecryptionFailed);
+    expect(short.calls.decrypt).toEqual(['rsaes-pkcs1-v1_5']);
+  });
+
+  it('a shared secret of the wrong length: KeyOperationRefused; an all-zero one: the message is refused', async () => {
+    const e = await rejection(decryptMessage(vfile('openssl/enc-ecdh-p384-gcm.eml'), { store: await externalStore([['ec-enc', garbageKey('ec', 32)]]) }));
+    expect(e).toBeInstanceOf(KeyOperationRefused);
+    expect((e as Error).message).toMatch(/not 48 bytes long/);
+    const zero: ExternalKey = { type: 'ec', deriveSecret: async () => new Uint8Array(48) };
+    const z = await rejection(decryptMessage(vfile('openssl/enc-ecdh-p384-gcm.eml'), { store: await externalStore([['ec-enc', zero]]) }));
+    expect(z).toBeInstanceOf(CMSDecryptionFailed);
+  });
+
   it("a key that can't do the message's key transport: KeyOperationRefused naming what it lacks", async () => {
     const oaepOnly = { ...nodeExternalKey(keyOf('alice-enc-2025')), decryptModes: ['rsaes-oaep'] as const };
     const e = await rejection(decryptMessage(vfile('openssl/enc-rsa15-aes256cbc.eml'), { store: await externalStore([['alice-enc-2025', oaepOnly]]) }));
