@@ -79,7 +79,7 @@ export function nodeExternalKey(pem: string | KeyObject): CountedKey {
     };
   }
   if (type === 'rsa') {
-    out.decryptModes = ['rsa-raw', 'rsaes-oaep'];
+    (out as { decryptModes?: ExternalKey['decryptModes'] }).decryptModes = ['rsa-raw', 'rsaes-oaep'];
     out.decrypt = async (data: Uint8Array, algorithm: ExternalDecryptAlgorithm) => {
       calls.decrypt.push(typeof algorithm === 'string' ? algorithm : algorithm.name);
       if (algorithm === 'rsa-raw') return new Uint8Array(privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, data));
