@@ -275,7 +275,9 @@ export class CertificateStore {
    *
    * Any number of identities may be external; the same selection rules apply as to any identity. A key that
    * cannot sign is no signing candidate ('key-cannot-sign'); one that cannot decrypt is skipped when decrypting; a
-   * dual-use certificate whose key can do both serves both. The identity's `source` is 'external'.
+   * dual-use certificate whose key can do both serves both. The identity's `source` is 'external'. As with every
+   * import, a certificate the store already holds as an identity keeps its first key (the existing identity is
+   * returned).
    *
    * @example
    * ```ts
