@@ -19,6 +19,7 @@ export type {
   CertificateVerification,
 } from './store/store.js';
 export type { PrivateKeyRef } from './certs/keys.js';
+export type { ExternalKey, ExternalKeyType, ExternalOaepParams, ExternalOaepHash, ExternalDecryptAlgorithm, ExternalDecryptMode } from './crypto/external_key.js';
 export type { PemOrDer } from './certs/load.js';
 export type { PolicyOptions } from './path/policy_tree.js';
 export { encryptMessage, CONTENT_CIPHERS } from './encrypt.js';

@@ -19,12 +19,22 @@
  * a random CEK gets through CBC padding one time in 256, and its garbage must not count as opening the message.
  */
 import { concat } from '../lib/bytes.js';
-import { CMSDecryptionFailed, CMSInvalid, CMSLimitExceeded, SmimeError, UnsupportedAlgorithm } from '../errors.js';
+import {
+  CMSDecryptionFailed,
+  CMSInvalid,
+  CMSLimitExceeded,
+  KeyOperationRefused,
+  SmimeError,
+  TokenPinIncorrect,
+  TokenUnavailable,
+  UnsupportedAlgorithm,
+} from '../errors.js';
 import { berLimits, DEFAULT_LIMITS, type Limits } from '../lib/limits.js';
 import { getCrypto, randomBytes } from '../crypto/provider.js';
 import type { CertInfo } from '../certs/cert_info.js';
 import { keyKind } from '../certs/cert_info.js';
-import type { PrivateKeyRef } from '../certs/keys.js';
+import { externalKeyOf, type PrivateKeyRef } from '../certs/keys.js';
+
 import {
   children,
   decodeOid,
@@ -311,10 +321,18 @@ type Candidate<K> =
   | { type: 'ktri'; ri: ParsedKtri; identity: K }
   | { type: 'kari'; ri: ParsedKari; index: number; identity: K };
 
+/** A token's failure (PIN refused, token gone): never about the ciphertext. */
+function isTokenError(e: unknown): boolean {
+  return e instanceof TokenPinIncorrect || e instanceof TokenUnavailable;
+}
+
 /**
  * Opens (Auth)EnvelopedData with any of the identities: matched by recipient identifier first (issuer+serial, SKI,
- * SHA-1 of the key), then every remaining RSA key on every KeyTransRecipientInfo. All failures end in one
- * CMSDecryptionFailed (RFC 3218); the limits end in CMSLimitExceeded before any private-key operation (see above).
+ * SHA-1 of the key), then every remaining RSA key on every KeyTransRecipientInfo; keys that cannot decrypt (an
+ * `ExternalKey` without decrypt or deriveSecret) are skipped. All failures end in one CMSDecryptionFailed
+ * (RFC 3218), except a key's refusal that says nothing about the ciphertext (KeyOperationRefused from a recipient
+ * that names the key, TokenPinIncorrect, TokenUnavailable), which is thrown when no key opens the message; the
+ * limits end in CMSLimitExceeded before any private-key operation (see above).
  */
 export async function openEnvelope<K extends RecipientKey>(
   der: Uint8Array,
@@ -328,13 +346,15 @@ export async function openEnvelope<K extends RecipientKey>(
   const matched: Candidate<K>[] = [];
   const fallback: Candidate<K>[] = [];
   let unsupported: UnsupportedAlgorithm | undefined;
+  let refused: SmimeError | undefined;
   let recipients = env.recipientInfos.length;
   for (const t of env.recipientInfos) {
     try {
       if (t.cls === 0 && t.tagNo === TAG.SEQUENCE) {
         const ri = parseKtri(env.buf, t);
         for (const identity of identities) {
-          if (keyKind(identity.info) !== 'rsa') continue;
+          // A key that cannot decrypt is skipped.
+          if (keyKind(identity.info) !== 'rsa' || typeof externalKeyOf(identity.key, identity.info, crypto)?.decrypt !== 'function') continue;
           if (await matchesRecipient(ri.rid, identity.info, crypto)) matched.push({ type: 'ktri', ri, identity });
           else fallback.push({ type: 'ktri', ri, identity });
         }
@@ -347,7 +367,8 @@ export async function openEnvelope<K extends RecipientKey>(
         }
         for (const identity of identities) {
           const kind = keyKind(identity.info);
-          if (kind === 'rsa') continue;
+          if (kind === 'rsa' || kind === 'other' || kind === 'ed25519' || kind === 'ed448') continue;
+          if (typeof externalKeyOf(identity.key, identity.info, crypto)?.deriveSecret !== 'function') continue;
           for (let index = 0; index < ri.recipients.length; index++) {
             if (await matchesRecipient(ri.recipients[index]!.rid, identity.info, crypto)) matched.push({ type: 'kari', ri, index, identity });
           }
@@ -378,7 +399,7 @@ export async function openEnvelope<K extends RecipientKey>(
       let content: Uint8Array;
       try {
         let cek: Uint8Array;
-        if (cand.type === 'ktri') cek = await unwrapKtri(cand.ri, cand.identity.key, env.alg.keyLength, crypto);
+        if (cand.type === 'ktri') cek = await unwrapKtri(cand.ri, cand.identity, env.alg.keyLength, crypto);
         else cek = await unwrapKari(cand.ri, cand.index, cand.identity, crypto);
         content = await decryptContent(env.alg, cek, isFallback ? fallbackPayload : env.payload, crypto, env.aad);
         if (isFallback && !env.alg.aead && options.accept && !options.accept(content)) continue;
@@ -386,6 +407,9 @@ export async function openEnvelope<K extends RecipientKey>(
         // An in-place decryption that failed after it began to write leaves nothing for another key to try.
         if (env.payload.consumed) throw new CMSDecryptionFailed();
         if (e instanceof UnsupportedAlgorithm) unsupported ??= e;
+        // A key's refusal that says nothing about the ciphertext (a padding failure never throws: see ktri.ts) is
+        // worth naming when nothing opens the message; a fallback try's refusal only when the token itself failed.
+        else if (isTokenError(e) || (!isFallback && e instanceof KeyOperationRefused)) refused ??= e as SmimeError;
         continue;
       }
       return {
@@ -402,5 +426,6 @@ export async function openEnvelope<K extends RecipientKey>(
   }
   // A matched recipient whose algorithm we lack is worth naming: that is not a key failure.
   if (unsupported && matched.length > 0) throw unsupported;
+  if (refused) throw refused;
   throw new CMSDecryptionFailed();
 }

@@ -9,14 +9,14 @@
  * AlgorithmIdentifier exactly as the message encodes it, entityUInfo [0] appears ONLY when the message has a ukm
  * (pkijs writes an empty one, which is why it can't open OpenSSL output), suppPubInfo [2] is the KEK length in bits.
  */
-import { CMSInvalid, UnsupportedAlgorithm } from '../errors.js';
+import { CMSInvalid, KeyOperationRefused, SmimeError, UnsupportedAlgorithm } from '../errors.js';
 import { getCrypto, randomBytes } from '../crypto/provider.js';
 import { digest } from '../crypto/digest.js';
 import { KEY_AGREEMENTS, KEY_WRAPS, MONTGOMERY_BITS, NIST_CURVES, type KeyAgreementScheme, type KeyWrapName } from '../crypto/algorithms.js';
 import { concat, toArrayBuffer } from '../lib/bytes.js';
 import type { CertInfo } from '../certs/cert_info.js';
 import { keyKind, OID } from '../certs/cert_info.js';
-import type { PrivateKeyRef } from '../certs/keys.js';
+import { externalKeyOf, type PrivateKeyRef } from '../certs/keys.js';
 import {
   algorithmIdentifier,
   children,
@@ -24,6 +24,7 @@ import {
   explicit,
   integer,
   octets,
+  oid,
   seq,
   stringContent,
   TAG,
@@ -315,14 +316,22 @@ export async function unwrapKari(
     if (o.params) bad('X25519/X448 originator key parameters must be absent');
   }
 
-  const s = getCrypto(crypto).subtle;
-  let priv: CryptoKey;
-  if (id.key.cryptoKey) priv = id.key.cryptoKey;
-  else if (id.key.pkcs8) priv = await s.importKey('pkcs8', toArrayBuffer(id.key.pkcs8), a.algorithm, false, ['deriveBits']);
-  else bad('no private key');
-  const pub = await s.importKey('raw', toArrayBuffer(o.publicKey), a.algorithm, true, []);
+  const key = externalKeyOf(id.key, id.info, crypto);
+  if (!key || typeof key.deriveSecret !== 'function') throw new KeyOperationRefused('the key cannot do key agreement');
+  // The originator's key as SubjectPublicKeyInfo: the algorithm the recipient's key has (with its named curve).
+  const spki = seq(algorithmIdentifier(a.keyOid, a.kind === 'ec' ? oid(a.curve!) : undefined), tlv(0x03, concat([new Uint8Array(1), o.publicKey])));
+  let z: Uint8Array;
+  try {
+    z = await key.deriveSecret(spki);
+  } catch (e) {
+    // Our own keys fail as before (WebCrypto's error on a bad point is the message's problem, not the key's).
+    if (!id.key.external || e instanceof SmimeError) throw e;
+    throw new KeyOperationRefused(`the key refused the key agreement: ${e instanceof Error ? e.message : String(e)}`);
+  }
   // For the NIST prime curves the cofactor is 1, so cofactor DH computes the same Z as standard DH.
-  const z = await agree(a, priv, pub, crypto);
+  if (!(z instanceof Uint8Array) || z.length !== (a.bits + 7) >> 3) throw new KeyOperationRefused(`the key's shared secret is not ${(a.bits + 7) >> 3} bytes long`);
+  // X25519/X448 with a small-order point give all zeros (RFC 7748 §6.1): refuse it.
+  if (isAllZero(z)) bad('degenerate shared secret');
   const info = sharedInfo(k.wrapAlgorithm, wrap.keyLength, k.ukm);
   const kek = await deriveKek(scheme, z, info, wrap.keyLength, crypto);
   z.fill(0);

@@ -1,20 +1,31 @@
 /**
  * KeyTransRecipientInfo (RFC 5652 §6.2.1) with RSA: PKCS#1 v1.5 (the default of every mail client) and RSA-OAEP
- * (RFC 8017; any hash, any MGF1 hash, any label on decryption). The RSA arithmetic is in src/crypto/rsa.ts: Node 20
+ * (RFC 8017; any hash, any MGF1 hash, any label on decryption). The private key is used only through
+ * `ExternalKey.decrypt` (src/crypto/external_key.ts). The RSA arithmetic is in src/crypto/rsa.ts: Node 20
  * refuses PKCS#1 v1.5 decryption and WebCrypto has none, so v1.5 unpadding is ours, constant-style, and on bad
  * padding it yields a random CEK (RFC 3218 §2.3) so that every failure looks alike: the same work follows a good
  * and a bad padding, for a recipient that names us and for a key tried on someone else's RecipientInfo alike.
  *
+ * Which keys offer what (for `ExternalKey.decryptModes`): the raw operation ('rsa-raw') is what to prefer, and most
+ * devices have it: PKCS#11 CKM_RSA_X_509 (SoftHSM2, most HSMs, OpenSC's PIV and PKCS#15 cards: a PIV card does raw
+ * RSA natively), Apple's kSecKeyAlgorithmRSAEncryptionRaw, Android Keystore's RSA/ECB/NoPadding, CNG's
+ * NCRYPT_NO_PADDING_FLAG. Some tokens and remote services offer only CKM_RSA_PKCS ('rsaes-pkcs1-v1_5', the token
+ * unpads) and CKM_RSA_PKCS_OAEP (often SHA-1 only, as SoftHSM2 2.6); WebCrypto offers OAEP only, with the hash the
+ * key was imported with, and no v1.5 at all.
+ *
  * Every part of the structure that the message controls is checked before it is used: a missing child, a wrong
  * tag or an empty OID is `CMSInvalid` (never a TypeError from reading a child that isn't there).
  */
-import { CMSInvalid, SmimeError, UnsupportedAlgorithm } from '../errors.js';
-import { getCrypto, randomBytes } from '../crypto/provider.js';
-import { toArrayBuffer } from '../lib/bytes.js';
+import { CMSInvalid, KeyOperationRefused, SmimeError, TokenPinIncorrect, TokenUnavailable, UnsupportedAlgorithm } from '../errors.js';
+import { randomBytes } from '../crypto/provider.js';
 import type { CertInfo } from '../certs/cert_info.js';
-import type { PrivateKeyRef } from '../certs/keys.js';
-import { parseRsaPrivateKey, parseRsaPublicKey, type RsaPrivateKey } from '../crypto/rsa_key.js';
-import { rsaesOaepDecrypt, rsaesOaepEncrypt, rsaesPkcs1v15DecryptCek, rsaesPkcs1v15Encrypt } from '../crypto/rsa.js';
+import { externalKeyOf, type PrivateKeyRef } from '../certs/keys.js';
+import { parseRsaPublicKey, type RsaPublicKey } from '../crypto/rsa_key.js';
+import { os2ip } from '../crypto/bigint.js';
+import { ciphertextRep, oaepDecode, rsaByteLength, rsaesOaepEncrypt, rsaesPkcs1v15Encrypt, rsaPublic, v15UnpadCek } from '../crypto/rsa.js';
+import { isSelfCheckedKey } from '../crypto/software_key.js';
+import { adaptedCryptoKey, webCryptoOaepProblem } from '../crypto/webcrypto_key.js';
+import type { ExternalDecryptAlgorithm, ExternalKey, ExternalOaepParams } from '../crypto/external_key.js';
 import { algorithmIdentifier, children, decodeOid, explicit, integer, NULL, octets, seq, stringContent, TAG, type Tlv } from '../lib/der.js';
 import { HASH_BY_OID, OID_BY_HASH, OIDS, oidName } from './oids.js';
 import { readRecipientId, writeRecipientId, type RecipientId } from './recipient_id.js';
@@ -95,52 +106,132 @@ export function parseKtri(buf: Uint8Array, t: Tlv): ParsedKtri {
   return { rid, params, encryptedKey: stringContent(buf, ekT), algorithmOid: alg.oid };
 }
 
-/**
- * Parsed private keys, by the store's DER bytes (which nobody writes): a key is parsed and checked once, and the
- * same object (with its DER) reaches src/crypto/rsa.ts every time, for its native accelerator's cache.
- */
-const parsedKeys = new WeakMap<Uint8Array, RsaPrivateKey>();
+/** RSA public keys of the certificates, by their SPKI array: parsed once, for the checks of a key's results. */
+const publicKeys = new WeakMap<Uint8Array, RsaPublicKey>();
 
-function rsaKey(der: Uint8Array): RsaPrivateKey {
-  let k = parsedKeys.get(der);
+function publicKeyOf(info: CertInfo): RsaPublicKey {
+  let k = publicKeys.get(info.spki);
   if (!k) {
-    k = parseRsaPrivateKey(der);
-    parsedKeys.set(der, k);
+    k = parseRsaPublicKey(info.spki);
+    publicKeys.set(info.spki, k);
   }
   return k;
 }
 
+/** Errors a key may throw that say nothing about the ciphertext: they are passed on as they are. */
+function isTokenError(e: unknown): boolean {
+  return e instanceof TokenPinIncorrect || e instanceof TokenUnavailable;
+}
+
+/** A key's failure that is not about the ciphertext: SmimeErrors as they are, anything else KeyOperationRefused. */
+function refusal(e: unknown, what: string): SmimeError {
+  if (e instanceof SmimeError) return e;
+  return new KeyOperationRefused(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+}
+
+/** The message's OAEP parameters in the form `ExternalKey.decrypt` takes. */
+function externalOaep(p: KeyTransParams): ExternalOaepParams {
+  return { name: 'rsaes-oaep', hash: p.hash as OaepHash, mgfHash: p.mgfHash as OaepHash, label: p.label };
+}
+
 /**
- * Recovers the CEK. A bad PKCS#1 v1.5 padding or OAEP decoding (or a key of another length than `expectedLength`)
- * yields a random key of `expectedLength` (never an error), so the content decryption runs and fails exactly as
- * with a wrong key (RFC 3218 §2.3.2): the caller does the same work either way, also for a key tried on a
- * RecipientInfo that names someone else; the garbage a random key lets through CBC one time in 256 is the caller's
- * to reject (src/cms/enveloped.ts). A CryptoKey that cannot do the key transport throws a plain Error.
+ * The raw RSA operation by the key (m = c^d mod n), checked: as long as the modulus, below n, and (unless the key
+ * is our own, which checks itself) re-encrypting to `c`. A key that gives anything else is faulty or holds another
+ * key: KeyOperationRefused. None of this depends on the padding.
  */
-export async function unwrapKtri(k: ParsedKtri, key: PrivateKeyRef, expectedLength: number | undefined, crypto?: Crypto): Promise<Uint8Array> {
-  if (key.pkcs8) {
-    const priv = rsaKey(key.pkcs8);
-    if (k.params.kind === 'v15') return rsaesPkcs1v15DecryptCek(priv, k.encryptedKey, expectedLength, crypto);
+async function rawDecrypt(key: ExternalKey, pub: RsaPublicKey, c: bigint, ciphertext: Uint8Array): Promise<Uint8Array> {
+  let em: Uint8Array;
+  try {
+    em = await key.decrypt!(ciphertext, 'rsa-raw');
+  } catch (e) {
+    throw refusal(e, 'the key refused the raw RSA operation');
+  }
+  const k = rsaByteLength(pub);
+  if (!(em instanceof Uint8Array) || em.length !== k) throw new KeyOperationRefused(`the key's raw RSA result is not ${k} bytes long`);
+  if (isSelfCheckedKey(key)) return em;
+  const m = os2ip(em);
+  if (m >= pub.n || rsaPublic(pub, m) !== c) throw new KeyOperationRefused("the key's raw RSA result does not match the certificate's public key");
+  return em;
+}
+
+/**
+ * Recovers the CEK with the identity's key, through `ExternalKey.decrypt` only. A bad PKCS#1 v1.5 padding or OAEP
+ * decoding (or a key of another length than `expectedLength`) yields a random key of `expectedLength` (never an
+ * error), so the content decryption runs and fails exactly as with a wrong key (RFC 3218 §2.3.2): the caller does
+ * the same work either way, also for a key tried on a RecipientInfo that names someone else; the garbage a random
+ * key lets through CBC one time in 256 is the caller's to reject (src/cms/enveloped.ts).
+ *
+ * - A key that declares 'rsa-raw' (the default, and every key smime-core holds) is asked for the raw operation, and
+ *   the padding (v1.5 or OAEP) is removed here in constant time.
+ * - Otherwise v1.5 goes through the key's 'rsaes-pkcs1-v1_5' and OAEP through its OAEP, and ANY failure of the key
+ *   there (a throw of any kind but TokenPinIncorrect or TokenUnavailable, a result of the wrong length) becomes the
+ *   random key, with the same work after (Bleichenbacher, Manger).
+ * - A key that can do neither: KeyOperationRefused naming what it lacks. A key that is not RSA or cannot decrypt:
+ *   KeyOperationRefused too.
+ */
+export async function unwrapKtri(
+  k: ParsedKtri,
+  id: { info: CertInfo; key: PrivateKeyRef },
+  expectedLength: number | undefined,
+  crypto?: Crypto,
+): Promise<Uint8Array> {
+  if (expectedLength !== undefined && (!Number.isInteger(expectedLength) || expectedLength < 0)) {
+    throw new RangeError('unwrapKtri: expectedLength must be a non-negative integer');
+  }
+  const key = externalKeyOf(id.key, id.info, crypto);
+  if (!key || typeof key.decrypt !== 'function' || key.type !== 'rsa') throw new KeyOperationRefused('the key cannot decrypt (no RSA decryption)');
+  const pub = publicKeyOf(id.info);
+  const modes = key.decryptModes ?? ['rsa-raw'];
+  const v15 = k.params.kind === 'v15';
+  const fallbackLen = expectedLength ?? 32;
+  if (modes.includes('rsa-raw')) {
+    const fallback = randomBytes(fallbackLen, crypto);
+    const c = ciphertextRep(pub, k.encryptedKey);
+    // The ciphertext's length and range are public; a CEK longer than k − 11 can never be valid.
+    if (c === undefined || (v15 && fallbackLen > rsaByteLength(pub) - 11)) return fallback;
+    const em = await rawDecrypt(key, pub, c, k.encryptedKey);
+    if (v15) return v15UnpadCek(em, rsaByteLength(pub), expectedLength, fallback);
     let cek: Uint8Array | undefined;
     try {
-      cek = await rsaesOaepDecrypt(priv, k.encryptedKey, { hash: k.params.hash as OaepHash, mgfHash: k.params.mgfHash as OaepHash, label: k.params.label }, crypto);
+      cek = await oaepDecode(em, rsaByteLength(pub), { hash: k.params.hash as OaepHash, mgfHash: k.params.mgfHash as OaepHash, label: k.params.label }, crypto);
     } catch (e) {
       if (e instanceof SmimeError) throw e;
     }
-    // The same for OAEP: a failed decoding (or a key of another length) goes on with a random key.
-    if (!cek || (expectedLength !== undefined && cek.length !== expectedLength)) return randomBytes(expectedLength ?? 32, crypto);
+    if (!cek || (expectedLength !== undefined && cek.length !== expectedLength)) return fallback;
     return cek;
   }
-  // A CryptoKey (perhaps non-extractable): only what WebCrypto itself can do, i.e. OAEP with hash == MGF1 hash.
-  const ck = key.cryptoKey;
-  if (!ck) throw new Error('no key');
-  const alg = ck.algorithm as RsaHashedKeyAlgorithm;
-  if (k.params.kind !== 'oaep' || alg.name !== 'RSA-OAEP' || k.params.mgfHash !== k.params.hash || alg.hash.name !== k.params.hash) {
-    throw new Error('this CryptoKey cannot perform the key transport the message uses');
+  let algorithm: ExternalDecryptAlgorithm;
+  if (v15) {
+    if (!modes.includes('rsaes-pkcs1-v1_5')) {
+      const ck = adaptedCryptoKey(key);
+      if (ck && !ck.extractable) {
+        throw new KeyOperationRefused(
+          'this message uses RSA PKCS#1 v1.5 key transport, and the key is a non-extractable CryptoKey: WebCrypto has no PKCS#1 v1.5 decryption. ' +
+            'Import the key as PKCS#8 (a file or a PKCS#12), or use an ExternalKey that does rsa-raw (a PKCS#11 token, for one)',
+        );
+      }
+      throw new KeyOperationRefused(`this message uses RSA PKCS#1 v1.5 key transport; the key offers only ${modes.join(', ') || 'no decryption'}`);
+    }
+    algorithm = 'rsaes-pkcs1-v1_5';
+  } else {
+    if (!modes.includes('rsaes-oaep')) throw new KeyOperationRefused(`this message uses RSA-OAEP key transport; the key offers only ${modes.join(', ') || 'no decryption'}`);
+    algorithm = externalOaep(k.params);
+    const problem = webCryptoOaepProblem(key, algorithm);
+    if (problem) throw new KeyOperationRefused(problem);
   }
-  const params: RsaOaepParams = { name: 'RSA-OAEP' };
-  if (k.params.label.length) params.label = toArrayBuffer(k.params.label);
-  return new Uint8Array(await getCrypto(crypto).subtle.decrypt(params, ck, toArrayBuffer(k.encryptedKey)));
+  // The key removes the padding itself: whatever goes wrong there may depend on the ciphertext, so every failure
+  // is a bad padding (the random key), and the caller does the same work after.
+  const fallback = randomBytes(fallbackLen, crypto);
+  let cek: Uint8Array | undefined;
+  try {
+    cek = await key.decrypt(k.encryptedKey, algorithm);
+  } catch (e) {
+    if (isTokenError(e)) throw e;
+    cek = undefined;
+  }
+  if (!(cek instanceof Uint8Array)) return fallback;
+  if (expectedLength !== undefined ? cek.length !== expectedLength : cek.length === 0 || cek.length > rsaByteLength(pub) - 11) return fallback;
+  return cek.slice();
 }
 
 function oaepAlgorithm(hash: OaepHash): Uint8Array {

@@ -1,17 +1,16 @@
 /**
  * Signing for SignedData (RFC 5652 §5.4, §5.5): which certificates' keys smime-core can sign with (RSA, ECDSA on
  * P-256/384/521, Ed25519), the digest a signer uses, the SignerInfo's signatureAlgorithm (RSASSA-PKCS1-v1_5,
- * RSASSA-PSS per RFC 4056, ECDSA per RFC 5753/5754, Ed25519 per RFC 8419), and the signature itself through
- * WebCrypto, with the signing key imported (or re-imported from an extractable CryptoKey) for the algorithm.
+ * RSASSA-PSS per RFC 4056, ECDSA per RFC 5753/5754, Ed25519 per RFC 8419), and the signature itself through the
+ * key's `ExternalKey.sign` (src/crypto/external_key.ts), checked and verified before it is used.
  */
-import { KeyInvalid, UnsupportedAlgorithm } from '../errors.js';
-import { getCrypto } from '../crypto/provider.js';
-import { importPrivateKey } from '../crypto/key_cache.js';
+import { KeyInvalid, KeyOperationRefused, SmimeError, UnsupportedAlgorithm } from '../errors.js';
 import { DIGESTS, KEY_ALGORITHMS, MGF1_OID, NIST_CURVES, signatureOidFor, SIGNATURES, type WebCryptoHash } from '../crypto/algorithms.js';
-import { ecdsaP1363ToDer } from '../crypto/signatures.js';
+import { ecdsaDerToP1363, verifySignature } from '../crypto/signatures.js';
+import { rsaPkcs1v15Verify, rsaPssVerify } from '../crypto/rsa_sig.js';
 import { keyKind, type CertInfo } from '../certs/cert_info.js';
-import type { PrivateKeyRef } from '../certs/keys.js';
-import { algorithmIdentifier, explicit, integer, NULL, seq } from '../lib/der.js';
+import { externalKeyOf, rsaModulusBits, type PrivateKeyRef } from '../certs/keys.js';
+import { algorithmIdentifier, children, decodeOid, explicit, integer, NULL, readAlgorithm, readTlv, seq, TAG } from '../lib/der.js';
 import { oidName } from './oids.js';
 
 /** The hashes a signer may be asked for (WebCrypto's spelling). */
@@ -37,6 +36,7 @@ export function signingHash(signer: CertInfo, requested: HashName): HashName {
 export interface SignParams {
   /** The signer's certificate. */
   signer: CertInfo;
+  /** The signer's private key (used through `ExternalKey`, see {@link externalKeyOf}). */
   key: PrivateKeyRef;
   hash: HashName;
   /** RSASSA-PSS (salt = hash length, MGF1 with the same hash) instead of PKCS#1 v1.5. RSA only. */
@@ -61,56 +61,81 @@ export function signatureAlgorithmFor(p: SignParams): Uint8Array {
   throw new UnsupportedAlgorithm(`signing with a ${oidName(p.signer.keyAlgorithm)} key`, p.signer.keyAlgorithm);
 }
 
-/** The WebCrypto key and algorithm to sign with; a CryptoKey of another algorithm is re-imported when extractable. */
-async function signingKey(p: SignParams): Promise<{ key: CryptoKey; alg: AlgorithmIdentifier | RsaPssParams | EcdsaParams }> {
-  const c = getCrypto(p.crypto).subtle;
-  const kind = keyKind(p.signer);
-  let importAlg: RsaHashedImportParams | EcKeyImportParams | Algorithm;
-  let alg: AlgorithmIdentifier | RsaPssParams | EcdsaParams;
-  if (kind === 'rsa') {
-    importAlg = { name: p.pss ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5', hash: p.hash };
-    alg = p.pss ? { name: 'RSA-PSS', saltLength: DIGESTS[p.hash].length } : { name: 'RSASSA-PKCS1-v1_5' };
-  } else if (kind === 'ec') {
-    const curve = p.signer.curve ? NIST_CURVES[p.signer.curve] : undefined;
-    if (!curve) throw new UnsupportedAlgorithm(`EC curve ${p.signer.curve ?? '(none)'}`, p.signer.curve);
-    importAlg = { name: 'ECDSA', namedCurve: curve.name };
-    alg = { name: 'ECDSA', hash: p.hash };
-  } else if (kind === 'ed25519') {
-    // PureEdDSA over the DER of the signed attributes (RFC 8419 §3.1): no hash parameter.
-    importAlg = { name: 'Ed25519' };
-    alg = { name: 'Ed25519' };
-  } else throw new UnsupportedAlgorithm(`signing with a ${oidName(p.signer.keyAlgorithm)} key`, p.signer.keyAlgorithm);
-
-  let pkcs8 = p.key.pkcs8;
-  const ck = p.key.cryptoKey;
-  if (!pkcs8 && ck) {
-    const a = ck.algorithm as { name: string; hash?: { name: string }; namedCurve?: string };
-    const fits =
-      a.name === importAlg.name &&
-      (kind === 'ed25519'
-        ? true
-        : kind === 'ec'
-          ? a.namedCurve === (importAlg as EcKeyImportParams).namedCurve
-          : a.hash?.name === p.hash) &&
-      ck.usages.includes('sign');
-    if (fits) return { key: ck, alg };
-    if (!ck.extractable)
-      throw new KeyInvalid(
-        `the signing key is a non-extractable ${a.name}${a.hash ? `/${a.hash.name}` : ''} CryptoKey; it can't sign with ${importAlg.name}/${p.hash}`,
-      );
-    pkcs8 = new Uint8Array(await c.exportKey('pkcs8', ck));
-  }
-  if (!pkcs8) throw new KeyInvalid('the identity has no private key');
-  try {
-    return { key: await importPrivateKey(c, pkcs8, importAlg, ['sign']), alg };
-  } catch (e) {
-    throw new KeyInvalid(`the signing key could not be imported: ${e instanceof Error ? e.message : String(e)}`);
-  }
+/** The SignerInfo's signatureAlgorithm as `ExternalKey.sign` receives it: the OID and the DER of its parameters. */
+export function signatureAlgorithmParts(p: SignParams): { oid: string; params?: Uint8Array } {
+  const der = signatureAlgorithmFor(p);
+  const top = readTlv(der, 0);
+  const [oT, pT] = children(der, top);
+  const oid = decodeOid(der, oT);
+  // PKCS#1 v1.5's NULL is not a parameter worth passing; PSS's RSASSA-PSS-params are.
+  if (!pT || pT.tagNo === TAG.NULL) return { oid };
+  return { oid, params: der.slice(pT.start, pT.end) };
 }
 
-/** Signs `data` (the DER of the signed attributes) and returns the signature as CMS carries it. */
+/** The signature's form is what the algorithm gives, else KeyOperationRefused. */
+function checkSignatureForm(signer: CertInfo, sig: unknown): Uint8Array {
+  if (!(sig instanceof Uint8Array)) throw new KeyOperationRefused('the key returned no signature');
+  const kind = keyKind(signer);
+  if (kind === 'rsa') {
+    const k = (rsaModulusBits(signer) + 7) >> 3;
+    if (sig.length !== k) throw new KeyOperationRefused(`the key's RSA signature is ${sig.length} bytes long, not ${k}`);
+  } else if (kind === 'ec') {
+    const size = signer.curve ? NIST_CURVES[signer.curve]?.size : undefined;
+    const raw = size ? ecdsaDerToP1363(sig, size) : undefined;
+    if (!raw || isZero(raw.subarray(0, size)) || isZero(raw.subarray(size))) {
+      throw new KeyOperationRefused("the key's ECDSA signature is not a well-formed DER ECDSA-Sig-Value");
+    }
+  } else if (kind === 'ed25519' && sig.length !== 64) throw new KeyOperationRefused(`the key's Ed25519 signature is ${sig.length} bytes long, not 64`);
+  return sig;
+}
+
+function isZero(b: Uint8Array): boolean {
+  let d = 0;
+  for (const x of b) d |= x;
+  return d === 0;
+}
+
+/**
+ * Whether `signature` verifies with the signer's certificate. RSA synchronously in TypeScript (one public-key
+ * operation with e, no trip through WebCrypto's thread pool: it adds a few percent to a signature), ECDSA and
+ * Ed25519 through WebCrypto.
+ */
+async function verifiesWithCertificate(p: SignParams, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  if (keyKind(p.signer) === 'rsa') {
+    try {
+      return p.pss
+        ? rsaPssVerify(p.signer.spki, { hash: p.hash, mgfHash: p.hash, salt: DIGESTS[p.hash].length }, data, signature)
+        : rsaPkcs1v15Verify(p.signer.spki, p.hash, data, signature);
+    } catch {
+      return false;
+    }
+  }
+  const alg = signatureAlgorithmFor(p);
+  const check = await verifySignature(readAlgorithm(alg, readTlv(alg, 0), 'signatureAlgorithm'), DIGESTS[p.hash].oid, p.signer, data, signature, p.crypto);
+  return check.ok;
+}
+
+/**
+ * Signs `data` (the DER of the signed attributes) through the key's `ExternalKey.sign` with the SignerInfo's
+ * signatureAlgorithm, and returns the signature as CMS carries it. The signature is checked before it is used:
+ * its form (RSA: the modulus length; ECDSA: a DER ECDSA-Sig-Value, r and s in range; Ed25519: 64 bytes), then
+ * verified with the certificate's public key, so that a key that is not the certificate's (a token with the wrong
+ * key) cannot produce a bad signature silently: KeyOperationRefused. A key that cannot sign: KeyOperationRefused;
+ * an identity without a key: KeyInvalid.
+ */
 export async function signBytes(p: SignParams, data: Uint8Array): Promise<Uint8Array> {
-  const { key, alg } = await signingKey(p);
-  const sig = new Uint8Array(await getCrypto(p.crypto).subtle.sign(alg, key, data as Uint8Array<ArrayBuffer>));
-  return keyKind(p.signer) === 'ec' ? ecdsaP1363ToDer(sig) : sig;
+  const key = externalKeyOf(p.key, p.signer, p.crypto);
+  if (!key) throw new KeyInvalid('the identity has no private key');
+  if (typeof key.sign !== 'function') throw new KeyOperationRefused('the key cannot sign');
+  const algorithm = signatureAlgorithmParts(p);
+  let sig: unknown;
+  try {
+    sig = await key.sign(data, algorithm);
+  } catch (e) {
+    if (e instanceof SmimeError) throw e;
+    throw new KeyOperationRefused(`the key refused to sign: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const signature = checkSignatureForm(p.signer, sig).slice();
+  if (!(await verifiesWithCertificate(p, data, signature))) throw new KeyOperationRefused("the key's signature does not verify with the certificate");
+  return signature;
 }

@@ -192,16 +192,14 @@ export function rsaesPkcs1v15Encrypt(pub: RsaPublicKey, message: Uint8Array, cry
 }
 
 interface V15Unpad {
-  em: Uint8Array;
   /** -1 when the padding is well formed, else 0. */
   good: number;
   /** Length of the message after the separator (meaningful only when good). */
   msgLen: number;
 }
 
-/** The RSA operation and a mask-only scan of the whole block: no branch depends on a padding byte. */
-function v15Unpad(priv: RsaPrivateKey, c: bigint, k: number, crypto?: Crypto): V15Unpad {
-  const em = i2osp(rsaPrivate(priv, c, crypto), k);
+/** A mask-only scan of the whole block EM (k bytes): no branch depends on a padding byte. */
+function v15Scan(em: Uint8Array, k: number): V15Unpad {
   let good = ctEqMask(em[0]!, 0) & ctEqMask(em[1]!, 2);
   let looking = -1;
   let zeroIndex = 0;
@@ -212,15 +210,54 @@ function v15Unpad(priv: RsaPrivateKey, c: bigint, k: number, crypto?: Crypto): V
   }
   good &= ~looking; // a separator was found
   good &= ~ctLtMask(zeroIndex, 10); // PS is at least 8 bytes
-  return { em, good, msgLen: k - zeroIndex - 1 };
+  return { good, msgLen: k - zeroIndex - 1 };
+}
+
+/** The modulus length in bytes (k of RFC 8017). */
+export function rsaByteLength(key: RsaPublicKey): number {
+  return byteLength(key);
 }
 
 /** The ciphertext as an integer when it is well formed for this key (length k, value < n), else undefined. */
-function ciphertextRep(priv: RsaPublicKey, ciphertext: Uint8Array): bigint | undefined {
+export function ciphertextRep(priv: RsaPublicKey, ciphertext: Uint8Array): bigint | undefined {
   const k = byteLength(priv);
   if (ciphertext.length !== k) return undefined;
   const c = os2ip(ciphertext);
   return c < priv.n ? c : undefined;
+}
+
+/**
+ * The RFC 3218 §2.3 unpadding of an RSAES-PKCS1-v1_5 block EM (k bytes, from any raw RSA operation: ours or an
+ * external key's): the key it carries when the padding is good and (with `expectedLength`) the length is right,
+ * else `fallback` (random bytes the caller drew BEFORE the RSA operation, `expectedLength ?? 32` long). Constant
+ * style: a mask-only scan, and the choice between the key and the fallback is made with masks.
+ *
+ * With `expectedLength` undefined a good padding gives the recovered key whatever its length (moved to the front
+ * with a log-step masked shift: no secret-dependent index).
+ */
+export function v15UnpadCek(em: Uint8Array, k: number, expectedLength: number | undefined, fallback: Uint8Array): Uint8Array {
+  const fallbackLen = expectedLength ?? 32;
+  if (em.length !== k || fallback.length !== fallbackLen || fallbackLen > k - 11) return fallback;
+  const { good: padGood, msgLen } = v15Scan(em, k);
+  if (expectedLength !== undefined) {
+    const good = padGood & ctEqMask(msgLen, expectedLength);
+    const out = new Uint8Array(expectedLength);
+    const off = k - expectedLength;
+    for (let j = 0; j < expectedLength; j++) out[j] = ctSelect(good, em[off + j]!, fallback[j]!);
+    return out;
+  }
+  const max = k - 11;
+  const buf = em.slice(11);
+  const shift = ctSelect(padGood, max - msgLen, 0);
+  for (let bit = 0; 1 << bit < max; bit++) {
+    const step = 1 << bit;
+    const doShift = -((shift >>> bit) & 1) | 0;
+    for (let i = 0; i < max; i++) buf[i] = ctSelect(doShift, i + step < max ? buf[i + step]! : 0, buf[i]!);
+  }
+  const outLen = ctSelect(padGood, msgLen, fallbackLen);
+  const out = new Uint8Array(max);
+  for (let j = 0; j < max; j++) out[j] = ctSelect(padGood, buf[j]!, j < fallbackLen ? fallback[j]! : 0);
+  return out.slice(0, outLen);
 }
 
 /**
@@ -247,28 +284,7 @@ export function rsaesPkcs1v15DecryptCek(
   const c = ciphertextRep(priv, ciphertext);
   // The ciphertext length and its range are public; a key longer than k − 11 can never be valid.
   if (c === undefined || fallbackLen > k - 11) return fallback;
-  const { em, good: padGood, msgLen } = v15Unpad(priv, c, k, crypto);
-  if (expectedLength !== undefined) {
-    const good = padGood & ctEqMask(msgLen, expectedLength);
-    const out = new Uint8Array(expectedLength);
-    const off = k - expectedLength;
-    for (let j = 0; j < expectedLength; j++) out[j] = ctSelect(good, em[off + j]!, fallback[j]!);
-    return out;
-  }
-  // Unknown length: move the message to the front of a fixed-size buffer with a log-step masked shift (no
-  // secret-dependent indexing), then choose between it and the fallback.
-  const max = k - 11;
-  const buf = em.slice(11);
-  const shift = ctSelect(padGood, max - msgLen, 0);
-  for (let bit = 0; 1 << bit < max; bit++) {
-    const step = 1 << bit;
-    const doShift = -((shift >>> bit) & 1) | 0;
-    for (let i = 0; i < max; i++) buf[i] = ctSelect(doShift, i + step < max ? buf[i + step]! : 0, buf[i]!);
-  }
-  const outLen = ctSelect(padGood, msgLen, fallbackLen);
-  const out = new Uint8Array(max);
-  for (let j = 0; j < max; j++) out[j] = ctSelect(padGood, buf[j]!, j < fallbackLen ? fallback[j]! : 0);
-  return out.slice(0, outLen);
+  return v15UnpadCek(i2osp(rsaPrivate(priv, c, crypto), k), k, expectedLength, fallback);
 }
 
 /**
@@ -280,7 +296,8 @@ export function rsaesPkcs1v15Decrypt(priv: RsaPrivateKey, ciphertext: Uint8Array
   const k = byteLength(priv);
   const c = ciphertextRep(priv, ciphertext);
   if (c === undefined) return null;
-  const { em, good, msgLen } = v15Unpad(priv, c, k, crypto);
+  const em = i2osp(rsaPrivate(priv, c, crypto), k);
+  const { good, msgLen } = v15Scan(em, k);
   if (good !== -1) return null;
   return em.slice(k - msgLen);
 }
@@ -344,12 +361,30 @@ export async function rsaesOaepDecrypt(
   params: OaepParams,
   crypto?: Crypto,
 ): Promise<Uint8Array> {
-  const { hash, mgfHash, label, hLen } = oaepSetup(params);
   const k = byteLength(priv);
-  const lHash = await digest(hash, label, crypto);
   const c = ciphertextRep(priv, ciphertext);
-  if (c === undefined || k < 2 * hLen + 2) throw new Error('decryption error');
-  const em = i2osp(rsaPrivate(priv, c, crypto), k);
+  const { hLen } = oaepSetup(params);
+  if (c === undefined || k < 2 * hLen + 2) {
+    await oaepSetupHash(params, crypto); // the same work as a decoding
+    throw new Error('decryption error');
+  }
+  return oaepDecode(i2osp(rsaPrivate(priv, c, crypto), k), k, params, crypto);
+}
+
+async function oaepSetupHash(params: OaepParams, crypto?: Crypto): Promise<Uint8Array> {
+  const { hash, label } = oaepSetup(params);
+  return digest(hash, label, crypto);
+}
+
+/**
+ * EME-OAEP decoding (RFC 8017 §7.1.2 step 3) of a block EM (k bytes, from any raw RSA operation: ours or an
+ * external key's). Every failure throws the same `Error('decryption error')`; the checks run over the whole block
+ * with masks, and the label hash is computed before any decision (Manger's attack learns nothing).
+ */
+export async function oaepDecode(em: Uint8Array, k: number, params: OaepParams, crypto?: Crypto): Promise<Uint8Array> {
+  const { hash, mgfHash, label, hLen } = oaepSetup(params);
+  const lHash = await digest(hash, label, crypto);
+  if (em.length !== k || k < 2 * hLen + 2) throw new Error('decryption error');
   const dbLen = k - hLen - 1;
   const maskedSeed = em.subarray(1, 1 + hLen);
   const db = em.slice(1 + hLen);

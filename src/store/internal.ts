@@ -22,7 +22,7 @@ export interface StoredIdentity {
   info: CertInfo;
   /** The private key. */
   key: PrivateKeyRef;
-  /** Where it came from: 'pkcs12', 'pem' or 'cryptokey'. */
+  /** Where it came from: 'pkcs12', 'pem', 'cryptokey' or 'external'. */
   source: string;
 }
 

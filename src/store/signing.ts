@@ -2,7 +2,8 @@
  * Choosing the signing identity for an address, and the certificates that go with a signature.
  *
  * An identity qualifies when:
- * - it has a private key (every store identity does);
+ * - it has a private key that can sign (every key smime-core holds can; an `ExternalKey` without `sign` is
+ *   'key-cannot-sign');
  * - one of its certificate's addresses is the address, compared case-insensitively, as for encryption;
  * - the certificate is valid now (never an expired one);
  * - keyUsage (when present) has digitalSignature or nonRepudiation;
@@ -42,7 +43,9 @@ export function signingProblem(id: StoredIdentity, address: string, at: Date, po
   const kind = keyKind(info);
   const weak = keyPolicyProblem(kind, kind === 'rsa' ? rsaModulusBits(info) : undefined, policy);
   if (weak) return weak;
-  if (!id.key.pkcs8 && !id.key.cryptoKey) return 'no-key';
+  if (id.key.external) {
+    if (typeof id.key.external.sign !== 'function') return 'key-cannot-sign';
+  } else if (!id.key.pkcs8 && !id.key.cryptoKey) return 'no-key';
   return undefined;
 }
 

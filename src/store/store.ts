@@ -21,15 +21,41 @@ import { buildChain, chainProblems, type ChainResult } from '../path/chain.js';
 import { checkPolicyOptions } from '../path/path_validation.js';
 import type { PolicyOptions } from '../path/policy_tree.js';
 import { KeyInvalid } from '../errors.js';
+import type { ExternalKey } from '../crypto/external_key.js';
+
+const EXTERNAL_TYPES: ReadonlySet<string> = new Set(['rsa', 'ec', 'ed25519', 'ed448', 'x25519', 'x448']);
+const DECRYPT_MODES: ReadonlySet<string> = new Set(['rsa-raw', 'rsaes-pkcs1-v1_5', 'rsaes-oaep']);
+
+/** TypeError unless `key` has the shape of an `ExternalKey` with at least one operation. */
+function checkExternalKey(key: ExternalKey): void {
+  if (typeof key !== 'object' || key === null) throw new TypeError('importExternalIdentity: key must be an ExternalKey object');
+  if (typeof key.type !== 'string' || !EXTERNAL_TYPES.has(key.type)) {
+    throw new TypeError(`importExternalIdentity: key.type must be one of ${[...EXTERNAL_TYPES].join(', ')}`);
+  }
+  for (const op of ['sign', 'decrypt', 'deriveSecret'] as const) {
+    if (key[op] !== undefined && typeof key[op] !== 'function') throw new TypeError(`importExternalIdentity: key.${op} must be a function`);
+  }
+  if (!key.sign && !key.decrypt && !key.deriveSecret) throw new TypeError('importExternalIdentity: the key offers no operation (sign, decrypt or deriveSecret)');
+  const modes = key.decryptModes;
+  if (modes !== undefined) {
+    if (!Array.isArray(modes) || modes.length === 0 || !modes.every((m) => typeof m === 'string' && DECRYPT_MODES.has(m))) {
+      throw new TypeError(`importExternalIdentity: key.decryptModes must be a non-empty list of ${[...DECRYPT_MODES].join(', ')}`);
+    }
+    if (!key.decrypt) throw new TypeError('importExternalIdentity: key.decryptModes without key.decrypt');
+  }
+}
 import { PathBudget, resolveLimits, type Limits } from '../lib/limits.js';
 
 /** A certificate of the user's own, with its private key. */
 export interface Identity {
   /** The certificate. */
   certificate: X509Certificate;
-  /** The private key: PKCS#8 bytes or a CryptoKey. */
+  /**
+   * The private key: PKCS#8 bytes, a CryptoKey, or an `ExternalKey` (`external`, for keys smime-core does not hold).
+   * Every operation uses it through the `ExternalKey` interface.
+   */
   key: PrivateKeyRef;
-  /** Where it came from, for reports: 'pkcs12', 'pem' or 'cryptokey'. */
+  /** Where it came from, for reports: 'pkcs12', 'pem', 'cryptokey' or 'external'. */
   source: string;
 }
 
@@ -237,6 +263,44 @@ export class CertificateStore {
     if (!leaf) throw new KeyInvalid('the private key does not belong to the certificate');
     for (const info of infos) if (info !== leaf) this.#addCert(info);
     return this.#addIdentity(leaf, ref, isCryptoKey ? 'cryptokey' : 'pem');
+  }
+
+  /**
+   * Imports an identity whose private key smime-core does not hold: a PKCS#11 token (`smime-core/pkcs11`), a secure
+   * element, an OS keychain, a remote signing service, given as an `ExternalKey`. `certificate` is PEM or DER; its
+   * first certificate is the identity's, the others become intermediates. The key object is checked: its `type`
+   * must fit the certificate's key (else KeyInvalid), it must offer at least one operation, and whatever it offers
+   * must be functions (else TypeError). The store cannot compare the key with the certificate; each signature it
+   * makes is verified with the certificate before it is used, and each raw RSA result is re-encrypted.
+   *
+   * Any number of identities may be external; the same selection rules apply as to any identity. A key that
+   * cannot sign is no signing candidate ('key-cannot-sign'); one that cannot decrypt is skipped when decrypting; a
+   * dual-use certificate whose key can do both serves both. The identity's `source` is 'external'. As with every
+   * import, a certificate the store already holds as an identity keeps its first key (the existing identity is
+   * returned).
+   *
+   * @example
+   * ```ts
+   * const id = await store.importExternalIdentity(certPem, {
+   *   type: 'ec',
+   *   sign: (data, algorithm) => remoteSigner.sign(data, algorithm.oid),
+   * });
+   * ```
+   */
+  async importExternalIdentity(certificate: PemOrDer, key: ExternalKey, options?: StoreInputOptions): Promise<Identity> {
+    checkExternalKey(key);
+    const ders = this.#loadCertificates(certificate, 'importExternalIdentity', options);
+    const infos = ders.map((d) => certInfo(d));
+    const leaf = infos[0];
+    if (!leaf) throw new KeyInvalid('importExternalIdentity: no certificate');
+    const kind = keyKind(leaf);
+    if (kind !== key.type) throw new KeyInvalid(`importExternalIdentity: the key is ${key.type}, the certificate's key is ${kind}`);
+    if (key.decrypt && kind !== 'rsa') throw new KeyInvalid('importExternalIdentity: decrypt is for RSA keys; EC, X25519 and X448 keys do deriveSecret');
+    if (key.deriveSecret && kind !== 'ec' && kind !== 'x25519' && kind !== 'x448') {
+      throw new KeyInvalid(`importExternalIdentity: a ${kind} key cannot do key agreement (deriveSecret)`);
+    }
+    for (const info of infos) if (info !== leaf) this.#addCert(info);
+    return this.#addIdentity(leaf, { external: key }, 'external');
   }
 
   /**

@@ -33,9 +33,10 @@ describe('identities', () => {
     expect(ident.source).toBe('cryptokey');
     const r = await decryptMessage(vfile('openssl/enc-oaep-sha256.eml'), { store });
     expect(r.content).toEqual(vfile('openssl/plain.txt'));
-    // It can't do PKCS#1 v1.5 (WebCrypto has none): a uniform failure, not a crash.
+    // It can't do PKCS#1 v1.5 (WebCrypto has none): a typed refusal that says so and what to use instead.
     const e = await decryptMessage(vfile('openssl/enc-rsa15-aes256cbc.eml'), { store }).catch((x: unknown) => x);
-    expect((e as { code: string }).code).toBe('ERR_CMS_DECRYPTION_FAILED');
+    expect((e as { code: string }).code).toBe('ERR_KEY_OPERATION_REFUSED');
+    expect((e as Error).message).toMatch(/WebCrypto has no PKCS#1 v1\.5 decryption.*PKCS#8.*rsa-raw/);
   });
 
   it('a non-extractable ECDH CryptoKey opens ECDH mail', async () => {
