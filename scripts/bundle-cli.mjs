@@ -1,5 +1,5 @@
 // Bundles the `smime` CLI (dist/cli/bin.js and everything it imports) into dist/cli/smime.js, the package's `bin`.
-// Loading the library as separate modules (pkijs, asn1js, and @peculiar/x509 with its 200 CommonJS modules)
+// Loading the library as separate modules (@peculiar/x509 with its CommonJS dependencies)
 // costs about 0.2 s of every CLI run; one bundle starts in 0.3 s instead of 0.5 s. The library itself
 // (dist/index.js, dist/index.node.js) stays unbundled: applications bundle it their own way.
 //
@@ -9,25 +9,13 @@
 // pkcs11js, the native binding, is never bundled (a .node file cannot be): the chunk imports it from the installed
 // package at run time, and without it only --pkcs11 fails (exit 8, "npm install pkcs11js").
 import { build } from 'esbuild';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(repo, 'dist', 'cli');
 rmSync(join(cli, 'chunks'), { recursive: true, force: true });
-
-/** A tree without src/pkcs11 (smime-core/pkcs11) still bundles: its import is left as is and fails at run time. */
-const withoutPkcs11 = {
-  name: 'without-pkcs11',
-  setup(b) {
-    b.onResolve({ filter: /\/pkcs11\/index\.js$/ }, (args) => {
-      if (existsSync(join(args.resolveDir, args.path))) return undefined;
-      console.warn(`bundle-cli: ${args.path} is not built: smime --pkcs11 will report it missing`);
-      return { path: args.path, external: true };
-    });
-  },
-};
 
 await build({
   entryPoints: [{ in: join(cli, 'bin.js'), out: 'smime' }],
@@ -39,7 +27,6 @@ await build({
   format: 'esm',
   target: 'node20',
   external: ['pkcs11js'],
-  plugins: [withoutPkcs11],
   // CommonJS dependencies call require() for Node's built-in modules: give each ES module a require.
   banner: { js: "import { createRequire as __smimeCreateRequire } from 'node:module';\nconst require = __smimeCreateRequire(import.meta.url);" },
   logLevel: 'warning',

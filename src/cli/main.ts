@@ -37,7 +37,7 @@ import {
 import { EXIT, EXIT_BY_ERROR_CODE } from './exit_codes.js';
 import { commandHelp, generalHelp, parseArgs, PASSWORD, PIN, usageHint, UsageError, type Args } from './options.js';
 import { secretFromArgs, type Prompt } from './secrets.js';
-import { BindingMissing, closeQuietly, loadPkcs11, openTokenInto, tokenRequest, type ExternalIdentityStore, type Pkcs11Api, type TokenHandle, type TokenRequest } from './token.js';
+import { BindingMissing, closeQuietly, loadPkcs11, openTokenInto, tokenRequest, type Pkcs11Api, type TokenHandle, type TokenRequest } from './token.js';
 import { certSummary, inspectionJson, inspectionText } from './describe.js';
 
 /** Where the CLI reads and writes: the process's own streams (bin.ts, stdio.ts), or a test's buffers. */
@@ -194,8 +194,7 @@ async function openToken(a: Args, req: TokenRequest, store: CertificateStore, io
     pin = await io.prompt(`PIN for ${req.name}: `);
   }
   try {
-    // CertificateStore.importExternalIdentity (issue 14): the same rules as any identity.
-    return await openTokenInto(api, req, pin, store as CertificateStore & ExternalIdentityStore);
+    return await openTokenInto(api, req, pin, store);
   } catch (e) {
     if (e instanceof SmimeError && !(e instanceof BindingMissing)) throw new CliFailure(`${req.name}: ${e.code}: ${e.message}`, EXIT_BY_ERROR_CODE[e.code] ?? EXIT.keyUnavailable);
     throw e;

@@ -119,7 +119,6 @@ function missingBinding(e: unknown): BindingMissing {
  * token is opened (src/pkcs11 is the only code that names it), so a missing pkcs11js shows then.
  */
 async function importPkcs11(): Promise<Pkcs11Api> {
-  // @ts-ignore -- src/pkcs11 (smime-core/pkcs11) is written beside this file for issue 14; once both are in the tree this ignore is not needed
   const mod = await import('../pkcs11/index.js');
   const api: Pkcs11Api = mod;
   return api;

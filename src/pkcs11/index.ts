@@ -9,7 +9,7 @@
  * ```ts
  * import { openPkcs11Token } from 'smime-core/pkcs11';
  * const token = await openPkcs11Token({ module: '/usr/lib/softhsm/libsofthsm2.so', token: 'mail', pin });
- * for (const { certificate, key } of await token.identities()) await store.importExternalIdentity(certificate, key);
+ * await token.importInto(store); // each certificate with its key, as store.importExternalIdentity(certificate, key)
  * await token.close();
  * ```
  * @module

@@ -129,6 +129,23 @@ export class Pkcs11Token {
     });
   }
 
+  /**
+   * Imports every identity of the token into a store (`CertificateStore.importExternalIdentity`, the same rules as
+   * any identity) and returns what the store gives back, one per identity, in token order.
+   *
+   * @example
+   * ```ts
+   * const token = await openPkcs11Token({ module, token: 'mail', pin });
+   * await token.importInto(store); // the token's identities sign and decrypt through the token
+   * ```
+   */
+  async importInto<T>(store: { importExternalIdentity(certificate: Uint8Array, key: ExternalKey): Promise<T> }): Promise<T[]> {
+    if (typeof store?.importExternalIdentity !== 'function') throw new TypeError('importInto: store must be a CertificateStore');
+    const out: T[] = [];
+    for (const id of await this.identities()) out.push(await store.importExternalIdentity(id.certificate, id.key));
+    return out;
+  }
+
   /** Logs out, closes the session; the module is finalized when its last token closes. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -215,7 +232,7 @@ function chooseSlot(api: P11Api, options: Pkcs11Options): { slot: P11Handle; inf
  * @example
  * ```ts
  * const token = await openPkcs11Token({ module: '/usr/lib/softhsm/libsofthsm2.so', token: 'mail', pin });
- * for (const { certificate, key } of await token.identities()) await store.importExternalIdentity(certificate, key);
+ * await token.importInto(store); // each certificate with its key, as store.importExternalIdentity(certificate, key)
  * // … sign, decrypt …
  * await token.close();
  * ```
