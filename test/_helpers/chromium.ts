@@ -1,10 +1,13 @@
 /**
  * Headless Chromium for the browser tests (Debian's `chromium`, driven by playwright-core): where it is, how it is
- * launched, and a local server's origin. With CI=true a missing Chromium is a failure, never a silent skip.
+ * launched, a local server's origin, and a page run against the bundled library. With CI=true a missing Chromium
+ * is a failure, never a silent skip.
  */
-import { existsSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { IN_CI } from './env.js';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IN_CI, REPO } from './env.js';
 
 /** The Chromium executable, or undefined when it is not installed (outside CI only). */
 export function findChromium(what: string): string | undefined {
@@ -30,4 +33,78 @@ export async function listenLocal(server: Server): Promise<string> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
   return `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+}
+
+/** A file the page may fetch: its content type and bytes. */
+export type ServedFile = [contentType: string, body: Uint8Array | string];
+
+/** What {@link runPageInChromium} leaves behind: the page's result, the bundle's code, and the clean-up. */
+export interface PageRun {
+  /** What the page module's `run(arg)` resolved to (structured-cloned out of the page). */
+  result: Record<string, unknown>;
+  /** The bundled library (smime.js) as served. */
+  bundle: string;
+  /** Removes the bundle's directory and stops the server. */
+  close(): void;
+}
+
+/**
+ * Bundles the package's browser entry (dist/index.js; run `npm run build` first) with Vite, serves it as /smime.js
+ * (with its chunks) beside `pageModule` (/page.js, exporting `run(arg)`) and `files` on a loopback server, loads it
+ * in headless Chromium and returns what `run(arg)` resolved to. An uncaught error in the page fails the call.
+ */
+export async function runPageInChromium(executablePath: string, pageModule: string, files: Record<string, ServedFile>, arg: unknown): Promise<PageRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'smime-browser-'));
+  let server: Server | undefined;
+  const close = () => {
+    server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const { build } = await import('vite');
+    await build({
+      configFile: false,
+      logLevel: 'silent',
+      root: REPO,
+      build: {
+        lib: { entry: join(REPO, 'dist', 'index.js'), formats: ['es'], fileName: () => 'smime.js' },
+        outDir: dir,
+        emptyOutDir: true,
+        minify: false,
+        target: 'es2022',
+      },
+    });
+    const served: Record<string, ServedFile> = {
+      '/': ['text/html', '<!doctype html><title>smime-core</title>'],
+      '/page.js': ['text/javascript', pageModule],
+      ...files,
+    };
+    // The bundle and its chunks (ChaCha20-Poly1305 is loaded on first use).
+    for (const f of readdirSync(dir)) served[`/${f}`] = ['text/javascript', readFileSync(join(dir, f))];
+    const srv = createServer((req, res) => {
+      const f = served[req.url ?? ''];
+      if (!f) {
+        res.writeHead(404).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': f[0] }).end(f[1]);
+    });
+    server = srv;
+    const origin = await listenLocal(srv);
+    const browser = await launchChromium(executablePath);
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(origin + '/');
+      const result = (await page.evaluate(`import('/page.js').then((p) => p.run(${JSON.stringify(arg)}))`)) as Record<string, unknown>;
+      if (errors.length) throw new Error(`errors in the page: ${errors.join('; ')}`);
+      return { result, bundle: readFileSync(join(dir, 'smime.js'), 'utf8'), close };
+    } finally {
+      await browser.close();
+    }
+  } catch (e) {
+    close();
+    throw e;
+  }
 }

@@ -6,14 +6,12 @@
  * signature are opened; bad input is a typed error. No Node API is there to lean on.
  * Skipped with a notice when Chromium is not installed; with CI=true a missing Chromium fails the run.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, VECTORS } from '../_helpers/env.js';
+import { VECTORS } from '../_helpers/env.js';
 import { manifest, PASSWORD } from '../_helpers/identities.js';
-import { findChromium, launchChromium, listenLocal } from '../_helpers/chromium.js';
+import { findChromium, runPageInChromium, type PageRun } from '../_helpers/chromium.js';
 
 const CHROMIUM = findChromium('the browser tests are');
 
@@ -79,73 +77,36 @@ export async function run(password) {
 `;
 
 describe.skipIf(!CHROMIUM)('headless Chromium', () => {
-  let dir: string;
-  let server: Server;
-  let origin: string;
+  let run: PageRun | undefined;
   let result: Record<string, unknown>;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'smime-browser-'));
-    const { build } = await import('vite');
-    await build({
-      configFile: false,
-      logLevel: 'silent',
-      root: REPO,
-      build: {
-        lib: { entry: join(REPO, 'dist', 'index.js'), formats: ['es'], fileName: () => 'smime.js' },
-        outDir: dir,
-        emptyOutDir: true,
-        minify: false,
-        target: 'es2022',
+    const v = (rel: string) => readFileSync(join(VECTORS, rel));
+    run = await runPageInChromium(
+      CHROMIUM!,
+      PAGE_MODULE,
+      {
+        '/v/bob.p12': ['application/octet-stream', v(manifest.identities.bob!.p12)],
+        '/v/chain.pem': ['text/plain', v(join('pki', 'chain.pem'))],
+        '/v/root.pem': ['text/plain', v(join('pki', 'root-ca.cert.pem'))],
+        '/v/enc.eml': ['text/plain', v(message('enc-to-bob-only').file)],
+        '/v/sig.eml': ['text/plain', v(message('sig-rsa-detached').file)],
+        '/v/legacy.p12': ['application/octet-stream', v(manifest.identities['alice-enc-2021']!.p12)],
+        '/v/alice2025.p12': ['application/octet-stream', v(manifest.identities['alice-enc-2025']!.p12)],
+        '/v/ec.p12': ['application/octet-stream', v(manifest.identities['ec-enc']!.p12)],
+        '/v/old2021.eml': ['text/plain', v(message('enc-old-2021').file)],
+        '/v/oaep.eml': ['text/plain', v(message('enc-oaep-sha256').file)],
+        '/v/ecdh.eml': ['text/plain', v(message('enc-ecdh-p384-gcm').file)],
       },
-    });
-    const files: Record<string, [string, Uint8Array | string]> = {
-      '/': ['text/html', '<!doctype html><title>smime-core</title>'],
-      '/page.js': ['text/javascript', PAGE_MODULE],
-      '/v/bob.p12': ['application/octet-stream', readFileSync(join(VECTORS, manifest.identities.bob!.p12))],
-      '/v/chain.pem': ['text/plain', readFileSync(join(VECTORS, 'pki', 'chain.pem'))],
-      '/v/root.pem': ['text/plain', readFileSync(join(VECTORS, 'pki', 'root-ca.cert.pem'))],
-      '/v/enc.eml': ['text/plain', readFileSync(join(VECTORS, message('enc-to-bob-only').file))],
-      '/v/sig.eml': ['text/plain', readFileSync(join(VECTORS, message('sig-rsa-detached').file))],
-      '/v/legacy.p12': ['application/octet-stream', readFileSync(join(VECTORS, manifest.identities['alice-enc-2021']!.p12))],
-      '/v/alice2025.p12': ['application/octet-stream', readFileSync(join(VECTORS, manifest.identities['alice-enc-2025']!.p12))],
-      '/v/ec.p12': ['application/octet-stream', readFileSync(join(VECTORS, manifest.identities['ec-enc']!.p12))],
-      '/v/old2021.eml': ['text/plain', readFileSync(join(VECTORS, message('enc-old-2021').file))],
-      '/v/oaep.eml': ['text/plain', readFileSync(join(VECTORS, message('enc-oaep-sha256').file))],
-      '/v/ecdh.eml': ['text/plain', readFileSync(join(VECTORS, message('enc-ecdh-p384-gcm').file))],
-    };
-    // The bundle and its chunks (ChaCha20-Poly1305 is loaded on first use).
-    for (const f of readdirSync(dir)) files[`/${f}`] = ['text/javascript', readFileSync(join(dir, f))];
-    server = createServer((req, res) => {
-      const f = files[req.url ?? ''];
-      if (!f) {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': f[0] }).end(f[1]);
-    });
-    origin = await listenLocal(server);
-
-    const browser = await launchChromium(CHROMIUM!);
-    try {
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(String(e)));
-      await page.goto(origin + '/');
-      result = (await page.evaluate(`import('/page.js').then((p) => p.run(${JSON.stringify(PASSWORD)}))`)) as Record<string, unknown>;
-      expect(errors).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+      PASSWORD,
+    );
+    result = run.result;
   }, 120_000);
 
-  afterAll(() => {
-    server?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => run?.close());
 
   it('the bundle has no Node built-in left in it', () => {
-    const code = readFileSync(join(dir, 'smime.js'), 'utf8');
+    const code = run!.bundle;
     expect(code).not.toMatch(/from ['"](node:)?(crypto|fs|path|buffer|os|child_process)['"]/);
     expect(result.node).toBe(false);
     // Vite kept the Reflect metadata module (package.json sideEffects) and it was removed once @peculiar/x509 loaded.
