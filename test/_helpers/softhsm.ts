@@ -303,7 +303,7 @@ export async function issueSampleCertificate(spki: Uint8Array, o: SampleCertific
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: o.serial,
     subject: o.subject,
-    issuer: caCert.subject,
+    issuer: caCert.subjectName, // the CA's own encoding (NSS matches names byte for byte)
     notBefore: o.notBefore,
     notAfter: o.notAfter,
     publicKey,
