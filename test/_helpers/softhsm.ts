@@ -271,32 +271,68 @@ function createCertificate(p: pkcs11js.PKCS11, h: Buffer, id: Buffer, label: str
   ]);
 }
 
-/** A signing certificate for alice@example.com, for `spki`, from the sample issuing CA (RSA, SHA-256). */
-async function issueCertificate(spki: Uint8Array): Promise<Uint8Array> {
+/** What `issueSampleCertificate` writes into a certificate. */
+export interface SampleCertificateOptions {
+  /** The serial number, hex. */
+  serial: string;
+  /** The subject DN. */
+  subject: string;
+  /** The rfc822Name of the subjectAltName. */
+  email: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** keyUsage: signing (digitalSignature, nonRepudiation; the default) or keyAgreement. */
+  usage?: 'signing' | 'keyAgreement';
+}
+
+/**
+ * A certificate for `spki` (RSA or EC SubjectPublicKeyInfo DER) from the sample issuing CA of vectors/pki (RSA,
+ * SHA-256), with emailProtection: for keys that vectors/ has no certificate for (a key generated on the token,
+ * another device's key, the P-384 key as a signing key).
+ */
+export async function issueSampleCertificate(spki: Uint8Array, o: SampleCertificateOptions): Promise<Uint8Array> {
   const caCert = new x509.X509Certificate(await readFile(join(VECTORS, 'pki', 'issuing-ca.cert.pem'), 'utf8'));
   const caKeyDer = createPrivateKey(await readFile(join(VECTORS, 'pki', 'issuing-ca.key.pem'), 'utf8')).export({ type: 'pkcs8', format: 'der' });
   const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
   const caKey = await crypto.subtle.importKey('pkcs8', new Uint8Array(caKeyDer), alg, false, ['sign']);
-  const publicKey = await crypto.subtle.importKey('spki', new Uint8Array(spki), alg, true, ['verify']);
+  const node = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  const curve = node.asymmetricKeyDetails?.namedCurve;
+  const keyAlg = node.asymmetricKeyType === 'ec' ? { name: 'ECDSA', namedCurve: curve === 'prime256v1' ? 'P-256' : curve === 'secp384r1' ? 'P-384' : 'P-521' } : alg;
+  const publicKey = await crypto.subtle.importKey('spki', new Uint8Array(spki), keyAlg, true, ['verify']);
+  const usage = o.usage === 'keyAgreement' ? x509.KeyUsageFlags.keyAgreement : x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation;
   const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: '20a0',
-    subject: 'CN=Alice Example (token), O=smime-core demo, C=US',
-    issuer: caCert.subject,
-    notBefore: new Date('2025-06-01T00:00:00Z'),
-    notAfter: new Date('2028-06-01T00:00:00Z'),
+    serialNumber: o.serial,
+    subject: o.subject,
+    issuer: caCert.subjectName, // the CA's own encoding (NSS matches names byte for byte)
+    notBefore: o.notBefore,
+    notAfter: o.notAfter,
     publicKey,
     signingKey: caKey,
     signingAlgorithm: alg,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, false),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation, true),
+      new x509.KeyUsagesExtension(usage, true),
       new x509.ExtendedKeyUsageExtension(['1.3.6.1.5.5.7.3.4']),
-      new x509.SubjectAlternativeNameExtension([{ type: 'email', value: 'alice@example.com' }]),
+      new x509.SubjectAlternativeNameExtension([{ type: 'email', value: o.email }]),
       await x509.SubjectKeyIdentifierExtension.create(publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
     ],
   });
   return new Uint8Array(cert.rawData);
+}
+
+/** The notBefore of the generated key's certificate (alice's other devices' certificates in the tests are newer). */
+export const GENERATED_NOT_BEFORE = new Date('2025-06-01T00:00:00Z');
+
+/** The generated key's signing certificate for alice@example.com. */
+function issueCertificate(spki: Uint8Array): Promise<Uint8Array> {
+  return issueSampleCertificate(spki, {
+    serial: '20a0',
+    subject: 'CN=Alice Example (token), O=smime-core demo, C=US',
+    email: 'alice@example.com',
+    notBefore: GENERATED_NOT_BEFORE,
+    notAfter: new Date('2028-06-01T00:00:00Z'),
+  });
 }
 
 /**

@@ -17,12 +17,12 @@
  * into a cell of docs/interop.md. With CI=true a missing peer is a failure; elsewhere its tests skip with a notice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encryptMessage, signMessage, verifyMessage, type CertificateStore } from '../../src/index.js';
 import { manifest, PASSWORD, storeWith } from '../_helpers/identities.js';
-import { hasPeer, run, tmp, tryRun, VECTORS } from '../_helpers/env.js';
+import { run, tmp, tryRun, VECTORS } from '../_helpers/env.js';
+import { CHAIN_FILE as CHAIN, compileSmimePeer, havePeers, ISSUING_CA_FILE as ISSUING, makeNssDb, nssVerify, ROOT_CA_FILE as ROOT, runAsync } from '../_helpers/peers.js';
 import { cmsOf } from '../sign/_pki.js';
 
 interface Ident {
@@ -33,17 +33,7 @@ interface Ident {
 }
 const IDS = { ...(manifest.identities as unknown as Record<string, Ident>), ...((manifest.peerIdentities ?? {}) as Record<string, Ident>) };
 const file = (name: string, k: 'cert' | 'key' | 'p12') => join(VECTORS, IDS[name]![k]);
-const ROOT = join(VECTORS, 'pki', 'root-ca.cert.pem');
-const ISSUING = join(VECTORS, 'pki', 'issuing-ca.cert.pem');
-const CHAIN = join(VECTORS, 'pki', 'chain.pem');
-const BC_JARS = ['bcprov', 'bcpkix', 'bcutil'].map((j) => `/usr/share/java/${j}.jar`).join(':');
-
-const HAVE = {
-  openssl: hasPeer('openssl', ['version']),
-  nss: hasPeer('cmsutil', ['-h']) && hasPeer('certutil', ['-h']) && hasPeer('pk12util', ['-h']),
-  gpgsm: hasPeer('gpgsm', ['--version']) && hasPeer('gpgconf', ['--version']),
-  bc: hasPeer('java', ['-version']) && hasPeer('javac', ['-version']),
-};
+const HAVE = havePeers();
 
 /**
  * Cases a peer fails on smime-core's output today, each with the reason (and the peer's error). The test stays and
@@ -63,17 +53,6 @@ function put(data: Uint8Array | string, ext: string): string {
   const f = join(dir, `m${++seq}.${ext}`);
   writeFileSync(f, data);
   return f;
-}
-
-/** Runs a command without blocking the event loop (so the concurrent tests overlap): { status, stdout, stderr }. */
-function runAsync(cmd: string, args: string[], input?: string) {
-  return new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
-    const child = execFile(cmd, args, { maxBuffer: 1 << 26, encoding: 'latin1' }, (err, stdout, stderr) => {
-      const status = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
-      resolve({ status, stdout: String(stdout), stderr: String(stderr) });
-    });
-    if (input !== undefined) child.stdin!.end(input);
-  });
 }
 
 // -------------------------------------------------------------------------------------------------------------
@@ -289,13 +268,7 @@ describe.runIf(HAVE.openssl)('smime-core → OpenSSL (openssl cms)', () => {
 describe.runIf(HAVE.nss)('smime-core → NSS (cmsutil -D)', () => {
   let db = '';
   beforeAll(() => {
-    const d = join(dir, 'nssdb');
-    mkdirSync(d);
-    db = `sql:${d}`;
-    run('certutil', ['-N', '-d', db, '--empty-password']);
-    run('certutil', ['-A', '-d', db, '-n', 'root', '-t', 'C,C,C', '-i', ROOT]);
-    run('certutil', ['-A', '-d', db, '-n', 'issuing', '-t', ',,', '-i', ISSUING]);
-    for (const n of ['alice-enc-2025', 'ec-enc']) run('pk12util', ['-i', file(n, 'p12'), '-d', db, '-W', PASSWORD, '-K', '']);
+    db = makeNssDb(dir, ['alice-enc-2025', 'ec-enc'].map((n) => file(n, 'p12')));
   });
 
   const NO_AUTH = 'NSS 3.87 has no AuthEnvelopedData';
@@ -333,16 +306,14 @@ describe.runIf(HAVE.nss)('smime-core → NSS (cmsutil -D)', () => {
   const pss = SIG.find((k) => k.pss)!;
   cell('nss', 'out', 'signature', pss.label, undefined, async () => {
     const m = await signed(pss);
-    const r = await runAsync('cmsutil', ['-D', '-i', put(m.der, 'p7m'), '-c', put(m.content!, 'txt'), '-d', db, '-h', '2', '-n']);
-    expect(r.stdout + r.stderr).toContain('signer0.status=GoodSignature');
+    expect(await nssVerify(db, put(m.der, 'p7m'), put(m.content!, 'txt'))).toContain('signer0.status=GoodSignature');
   });
   cell('nss', 'out', 'signed then encrypted', NESTED, undefined, async () => {
     const m = await signedThenEncrypted();
     const d = await runAsync('cmsutil', ['-D', '-i', put(m.der, 'p7m'), '-d', db, '-p', '']);
     expect(d.status).toBe(0);
     const parts = await signedParts(Buffer.from(d.stdout, 'latin1'));
-    const r = await runAsync('cmsutil', ['-D', '-i', put(parts.der, 'p7m'), '-c', put(parts.content, 'txt'), '-d', db, '-h', '2', '-n']);
-    expect(r.stdout + r.stderr).toContain('signer0.status=GoodSignature');
+    expect(await nssVerify(db, put(parts.der, 'p7m'), put(parts.content, 'txt'))).toContain('signer0.status=GoodSignature');
   });
   // as a sender
   for (const label of ['ECDH P-384 + AES-256-CBC', 'ECDH P-384 + AES-256-GCM']) {
@@ -489,12 +460,10 @@ describe.runIf(HAVE.gpgsm && HAVE.openssl)('smime-core → gpgsm', () => {
 // Bouncy Castle 1.72 (vectors/java/SmimePeer.java)
 
 describe.runIf(HAVE.bc)('smime-core → Bouncy Castle (SmimePeer)', () => {
-  let classes = '';
-  const bc = (args: string[]) => runAsync('java', ['-cp', `${BC_JARS}:${classes}`, 'SmimePeer', ...args]);
+  let peer: ReturnType<typeof compileSmimePeer>;
+  const bc = (args: string[]) => peer(args);
   beforeAll(() => {
-    classes = join(dir, 'classes');
-    mkdirSync(classes);
-    run('javac', ['-nowarn', '-Xlint:-options', '-cp', BC_JARS, '-d', classes, join(VECTORS, 'java', 'SmimePeer.java')]);
+    peer = compileSmimePeer(dir);
   });
 
   describe.concurrent('decrypts and verifies', () => {
