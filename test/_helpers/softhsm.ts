@@ -281,7 +281,7 @@ async function issueCertificate(spki: Uint8Array): Promise<Uint8Array> {
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: '20a0',
     subject: 'CN=Alice Example (token), O=smime-core demo, C=US',
-    issuer: caCert.subject,
+    issuer: caCert.subjectName, // its DER as it is (UTF8String): the chain is found by the exact name (RFC 5280 4.1.2.4)
     notBefore: new Date('2025-06-01T00:00:00Z'),
     notAfter: new Date('2028-06-01T00:00:00Z'),
     publicKey,
