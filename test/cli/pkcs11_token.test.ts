@@ -180,6 +180,13 @@ describe.skipIf(!available)('smime --pkcs11 with a SoftHSM2 token', () => {
     expect(alone.stdout).toBe('');
   });
 
+  it('the same identity in the PKCS#12 and on the token (bob): no conflict, the message opens', async () => {
+    const r = await run(`${S} decrypt --identity "$P12" --password-env PW ${TOKEN} --in "$MSG"`, { P12: v('identities/bob.p12'), PW: PASSWORD, MSG: v('openssl/enc-to-bob-only.eml') });
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(PLAIN);
+  });
+
   describe('failures: the exit code, one message, nothing written to --out, no PIN in stderr', () => {
     it.each([
       [7, 'a wrong PIN', `--pkcs11 "$MOD" --token "$LABEL" --pin-env BAD`, 'decrypt', /^smime: token "smime-cli" of \S+: ERR_TOKEN_PIN_INCORRECT: [^\n]+\n$/],
