@@ -3,9 +3,10 @@
  * softhsm.ts) holding the sample identities, used by the BUILT bin in child processes (SOFTHSM2_CONF passed in
  * their environment). OpenSSL's v1.5, OAEP and ECDH messages are decrypted with the token's keys; signatures made
  * on the token are checked by `openssl cms -verify` and `smime verify`; `smime open` decrypts with the token; a
- * PKCS#12 beside the token gives the old encryption keys while the token signs (the managed device); a wrong PIN, a
- * missing token, a missing module and a key that refuses each end in their exit code with nothing written and no
- * PIN in stderr. The CLI without pkcs11js (--help, --identity) is tested in pkcs11.test.ts (the bundle run from a
+ * PKCS#12 beside the token gives the old encryption keys while the token signs (the managed device); a wrong PIN
+ * (exit 7), a missing token, a missing module and a key that refuses to sign or decrypt (exit 8: the adapter offers
+ * the operations by mechanism, the token's C_Sign/C_Decrypt answers CKR_KEY_FUNCTION_NOT_PERMITTED, the core makes it
+ * KeyOperationRefused) each end with one message naming the token, nothing written and no PIN in stderr. The CLI without pkcs11js (--help, --identity) is tested in pkcs11.test.ts (the bundle run from a
  * copy of dist/cli outside the repository). Never skipped under CI=true (softHsmAvailable throws there).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -201,6 +202,22 @@ describe.skipIf(!available)('smime --pkcs11 with a SoftHSM2 token', () => {
       expect(r.err).toMatch(message);
       expect(r.err).not.toContain(PIN);
       expect(r.err).not.toContain(WRONG_PIN);
+      expect(existsSync(out)).toBe(false);
+    });
+
+    it.each([
+      ['PKCS#1 v1.5 (C_Decrypt with CKM_RSA_X_509)', []],
+      ['OAEP', ['-keyopt', 'rsa_padding_mode:oaep']],
+    ])('a key that refuses to decrypt (frank-signonly: CKA_DECRYPT false), %s: exit 8, not a padding error', async (name, keyopt) => {
+      // OpenSSL encrypts to a certificate whatever its keyUsage; the refusal does not depend on the ciphertext.
+      const msg = join(dir, `to-frank-${keyopt.length}.eml`);
+      const made = tryRun('openssl', ['cms', '-encrypt', '-in', v('openssl/plain.txt'), '-out', msg, '-aes256', '-recip', v('identities/frank-signonly.cert.pem'), ...keyopt]);
+      expect(made.status, made.stderr).toBe(0);
+      const out = join(dir, `refused-${keyopt.length}.txt`);
+      const r = await run(`${S} decrypt ${TOKEN} --in "$MSG" --out "$OUT"`, { MSG: msg, OUT: out });
+      expect(r.code).toBe(8);
+      expect(r.stdout).toBe('');
+      expect(r.err).toBe(`smime: token "${LABEL}" of ${token.module}: ERR_KEY_OPERATION_REFUSED: PKCS#11 C_Decrypt: the token refused the operation (CKR_KEY_FUNCTION_NOT_PERMITTED)\n`);
       expect(existsSync(out)).toBe(false);
     });
 
