@@ -18,6 +18,7 @@ import {
   decryptMessage,
   encryptMessage,
   inspectFile,
+  KeyOperationRefused,
   MissingRecipientCertificatesError,
   nodeCrypto,
   openMessage,
@@ -25,6 +26,9 @@ import {
   setCrypto,
   signMessage,
   SmimeError,
+  TokenNotFound,
+  TokenPinIncorrect,
+  TokenUnavailable,
   verifyMessage,
   type ContentCipherName,
   type OaepHash,
@@ -110,14 +114,21 @@ function fileKind(bytes: Uint8Array): FileKind {
 }
 
 /** Runs `f` on a file's contents; an smime-core error becomes a message naming the file. */
-async function withFile<T>(file: string, f: () => T | Promise<T>): Promise<T> {
+async function withFile<T>(file: string, f: () => T | Promise<T>, token?: TokenRequest): Promise<T> {
   try {
     return await f();
   } catch (e) {
-    if (e instanceof SmimeError && !(e instanceof Pkcs12BadPassword) && !(e instanceof MissingRecipientCertificatesError)) throw new CliFailure(`${file}: ${e.code}: ${e.message}`, EXIT_BY_ERROR_CODE[e.code]);
+    if (e instanceof SmimeError && !(e instanceof Pkcs12BadPassword) && !(e instanceof MissingRecipientCertificatesError)) {
+      // A key on the token that refused, or a token gone, is the token's failure, not the file's: name the token.
+      const where = token && TOKEN_ERRORS.has(e.code) ? token.name : file;
+      throw new CliFailure(`${where}: ${e.code}: ${e.message}`, EXIT_BY_ERROR_CODE[e.code]);
+    }
     throw e;
   }
 }
+
+/** The errors a token's key gives while a message is worked on (the CLI's other keys are in memory). */
+const TOKEN_ERRORS: ReadonlySet<string> = new Set([KeyOperationRefused.code, TokenPinIncorrect.code, TokenNotFound.code, TokenUnavailable.code]);
 
 const PASSWORD_HINT = 'give it with --password-file FILE, --password-env NAME or --password-fd N';
 
@@ -352,7 +363,7 @@ async function runCommand(a: Args, io: CliIo): Promise<number> {
       }
       case 'decrypt': {
         // A file read for this run is the CLI's own: decoding and decryption work over it (no second 64 MiB).
-        const r = await withFile(inName, () => decryptMessage(input, { store, overwriteInput: inPath !== undefined && inPath !== '-' }));
+        const r = await withFile(inName, () => decryptMessage(input, { store, overwriteInput: inPath !== undefined && inPath !== '-' }), tokenReq);
         output = r.content;
         rep = {
           command: 'decrypt',
@@ -375,13 +386,14 @@ async function runCommand(a: Args, io: CliIo): Promise<number> {
             digest: digest === undefined ? undefined : (digest.toUpperCase().replace('SHA', 'SHA-') as SignDigest),
             pss: a.single.has('pss'),
           }),
+          tokenReq,
         );
         rep = { command: 'sign', from, detached: !a.single.has('opaque'), digest: digest ?? 'sha256', pss: a.single.has('pss') };
         break;
       }
       case 'verify':
       case 'open': {
-        const r = await withFile<VerifyResult | OpenResult>(inName, () => (a.command === 'verify' ? verifyMessage(input, opts) : openMessage(input, opts)));
+        const r = await withFile<VerifyResult | OpenResult>(inName, () => (a.command === 'verify' ? verifyMessage(input, opts) : openMessage(input, opts)), tokenReq);
         output = r.content;
         const signers = r.signers.map(signerReport);
         const layers =
