@@ -16,6 +16,7 @@
  */
 import { CertificateNotFound } from '../errors.js';
 import { equal } from '../lib/bytes.js';
+import { namesMatch } from '../certs/names.js';
 import { canSignWith } from '../cms/signer.js';
 import type { CertificateStore } from './store.js';
 import { storeInternals, type StoredIdentity } from './internal.js';
@@ -81,7 +82,8 @@ export function selectSigningIdentity(
 
 /**
  * The intermediates of `leaf` from the store: a chain to a trust anchor when one exists (anchor left out), else
- * the certificates found by issuer-name matching, up to a self-issued one.
+ * the certificates found by issuer-name matching (RFC 5280 §7.1, as path building: not byte for byte), up to a
+ * self-issued one.
  */
 export async function intermediatesFor(store: CertificateStore, leaf: CertInfo, at: Date): Promise<CertInfo[]> {
   const internals = storeInternals(store);
@@ -95,7 +97,7 @@ export async function intermediatesFor(store: CertificateStore, leaf: CertInfo, 
       (c) =>
         c.isCA &&
         !c.selfIssued &&
-        equal(c.subject, cur.issuer) &&
+        namesMatch(c.subject, cur.issuer) &&
         (!cur.aki || !c.ski || equal(cur.aki, c.ski)) &&
         !out.includes(c) &&
         c !== leaf,
