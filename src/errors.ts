@@ -22,6 +22,8 @@ export type SmimeErrorCode =
   | 'ERR_PKCS12_LIMIT_EXCEEDED'
   | 'ERR_KEY_INVALID'
   | 'ERR_KEY_OPERATION_REFUSED'
+  | 'ERR_STORE_INVALID'
+  | 'ERR_STORE_BAD_PASSWORD'
   | 'ERR_TOKEN_PIN_INCORRECT'
   | 'ERR_TOKEN_NOT_FOUND'
   | 'ERR_TOKEN_UNAVAILABLE'
@@ -142,8 +144,12 @@ export class CMSDecryptionFailed extends SmimeError {
   }
 }
 
-/** Why a recipient has no usable encryption certificate. */
-export type MissingReason = 'none' | 'expired' | 'wrong-usage' | 'untrusted';
+/**
+ * Why a recipient has no usable encryption certificate: no certificate names the address (`none`), every one is
+ * outside its validity (`expired`), not for encryption or too weak (`wrong-usage`), without a valid path to a trust
+ * anchor (`untrusted`), or the directory lookup for it failed or timed out (`lookup-failed`, the error on `cause`).
+ */
+export type MissingReason = 'none' | 'expired' | 'wrong-usage' | 'untrusted' | 'lookup-failed';
 
 /**
  * Encryption was refused because one or more recipients have no usable encryption certificate. Nothing was
@@ -163,11 +169,12 @@ export class MissingRecipientCertificatesError extends SmimeError {
   /** Why, for each address of `missing`. */
   readonly reasons: Record<string, MissingReason>;
 
-  constructor(reasons: Record<string, MissingReason>) {
+  constructor(reasons: Record<string, MissingReason>, options?: { cause?: unknown }) {
     const missing = Object.keys(reasons);
     super(
       `no usable encryption certificate for ${missing.length} recipient${missing.length === 1 ? '' : 's'}: ` +
         missing.map((a) => `${a} (${reasons[a]})`).join(', '),
+      options,
     );
     this.missing = missing;
     this.reasons = reasons;
@@ -267,6 +274,32 @@ export class KeyOperationRefused extends SmimeError {
 }
 
 /**
+ * A saved store (`CertificateStore.import`) is not one: malformed, truncated, of an unknown version, or modified
+ * after it was written (its authentication fails with the right password is reported as this or as
+ * `StoreBadPassword`: the format cannot tell them apart, and neither yields a partial store).
+ *
+ * @example
+ * ```ts
+ * await CertificateStore.import(truncatedBytes, { password }); // rejects with StoreInvalid
+ * ```
+ */
+export class StoreInvalid extends SmimeError {
+  static override code: SmimeErrorCode = 'ERR_STORE_INVALID';
+}
+
+/**
+ * A saved store's password is wrong (or the file was modified: its authentication fails either way).
+ *
+ * @example
+ * ```ts
+ * await CertificateStore.import(bytes, { password: 'wrong' }); // rejects with StoreBadPassword
+ * ```
+ */
+export class StoreBadPassword extends SmimeError {
+  static override code: SmimeErrorCode = 'ERR_STORE_BAD_PASSWORD';
+}
+
+/**
  * A token (PKCS#11 smart card, HSM, PIV) refused the PIN: wrong, locked, or expired. The PIN is never in the message.
  *
  * @example
@@ -336,6 +369,8 @@ export type AnySmimeError =
   | Pkcs12LimitExceeded
   | KeyInvalid
   | KeyOperationRefused
+  | StoreInvalid
+  | StoreBadPassword
   | TokenPinIncorrect
   | TokenNotFound
   | TokenUnavailable

@@ -46,6 +46,8 @@ export const EXIT_BY_ERROR_CODE: Readonly<Record<SmimeErrorCode, number>> = Obje
   ERR_PKCS12_LIMIT_EXCEEDED: EXIT.badInput,
   ERR_KEY_INVALID: EXIT.badInput,
   ERR_KEY_OPERATION_REFUSED: EXIT.keyUnavailable,
+  ERR_STORE_INVALID: EXIT.badInput,
+  ERR_STORE_BAD_PASSWORD: EXIT.secretRefused,
   ERR_TOKEN_PIN_INCORRECT: EXIT.secretRefused,
   ERR_TOKEN_NOT_FOUND: EXIT.keyUnavailable,
   ERR_TOKEN_UNAVAILABLE: EXIT.keyUnavailable,
@@ -62,10 +64,10 @@ export const EXIT_TABLE = `exit codes:
   4    decryption failed (ERR_CMS_DECRYPTION_FAILED)
   5    bad input: not S/MIME, malformed, unsupported, over a limit (ERR_MIME_*, ERR_CMS_INVALID,
        ERR_CMS_LIMIT_EXCEEDED, ERR_CERTIFICATE_INVALID, ERR_PKCS12_INVALID, ERR_PKCS12_LIMIT_EXCEEDED,
-       ERR_KEY_INVALID, ERR_UNSUPPORTED_ALGORITHM)
+       ERR_KEY_INVALID, ERR_UNSUPPORTED_ALGORITHM, ERR_STORE_INVALID)
   6    I/O: a file cannot be read or written
   7    a secret refused: wrong password or PIN, or none given (ERR_PKCS12_BAD_PASSWORD,
-       ERR_TOKEN_PIN_INCORRECT)
+       ERR_TOKEN_PIN_INCORRECT, ERR_STORE_BAD_PASSWORD)
   8    a key or token unavailable: no such token, token removed or closed, a key that refused the
        operation (ERR_TOKEN_NOT_FOUND, ERR_TOKEN_UNAVAILABLE, ERR_KEY_OPERATION_REFUSED)
   70   an error of smime itself (a bug: please report it)
