@@ -31,6 +31,7 @@ import {
   TokenUnavailable,
   verifyMessage,
   type ContentCipherName,
+  type MissingReason,
   type OaepHash,
   type SignDigest,
   type SignerResult,
@@ -338,7 +339,13 @@ async function runCommand(a: Args, io: CliIo): Promise<number> {
           );
         } catch (e) {
           if (!(e instanceof MissingRecipientCertificatesError)) throw e;
-          const why = { none: '', expired: ' (the one known has expired)', 'wrong-usage': ' (the one known is not for encryption)', untrusted: ' (the one known does not chain to a --trust anchor)' };
+          const why: Record<MissingReason, string> = {
+            none: '',
+            expired: ' (the one known has expired)',
+            'wrong-usage': ' (the one known is not for encryption)',
+            untrusted: ' (the one known does not chain to a --trust anchor)',
+            'lookup-failed': ' (the directory lookup failed)',
+          };
           const lines = e.missing.map((m) => `no certificate for ${m}: add one with --cert or import one into the store${why[e.reasons[m] ?? 'none']}`);
           throw new CliFailure(lines.join('\nsmime: '), EXIT.missingCertificate);
         }
