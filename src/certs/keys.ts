@@ -15,8 +15,8 @@ import { keyKind, type CertInfo } from './cert_info.js';
 
 /**
  * A private key: PKCS#8 bytes, a CryptoKey (which may be non-extractable), or an `ExternalKey` (a token, a secure
- * element, a remote service). Whichever it holds, smime-core uses it through the `ExternalKey` interface
- * ({@link externalKeyOf}); `external` wins when several are set.
+ * element, a remote service). Whichever it holds, smime-core uses it through the `ExternalKey` interface;
+ * `external` wins when several are set.
  */
 export interface PrivateKeyRef {
   /** The PKCS#8 PrivateKeyInfo (DER), when the key came from a file. */
