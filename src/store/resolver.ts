@@ -131,9 +131,11 @@ export class DirectoryLookup {
         state.inflight.set(a, p);
         waiting.push([a, p]);
       }
-      void call.finally(() => {
-        for (const a of ask) state.inflight.delete(a);
-      });
+      call
+        .finally(() => {
+          for (const a of ask) state.inflight.delete(a);
+        })
+        .catch(() => {});
     }
     for (const [a, p] of waiting) out.set(a, await p);
     // Certificates found (now or earlier, by this call or another) go into the store; adding is idempotent.
@@ -179,7 +181,13 @@ export class DirectoryLookup {
     const now = this.#hooks.now().getTime();
     const result = new Map<string, LookupOutcome>();
     for (const a of ask) {
-      const o = this.#read(a, Object.prototype.hasOwnProperty.call(record, a) ? record[a] : undefined);
+      let o: LookupOutcome;
+      try {
+        o = this.#read(a, Object.prototype.hasOwnProperty.call(record, a) ? record[a] : undefined);
+      } catch (e) {
+        // A hostile answer (a throwing getter or proxy): this address's failure, typed.
+        o = { kind: 'failed', error: new CertificateInvalid(`resolver: unreadable answer for ${a}`, { cause: e }) };
+      }
       result.set(a, o);
       if (o.kind === 'none') {
         if (this.#settings.negativeTtlMs > 0) state.cache.set(a, { outcome: o, until: now + this.#settings.negativeTtlMs });

@@ -163,6 +163,20 @@ describe('directory lookup (CertificateStore resolver)', async () => {
     expect((e2.cause as { code?: string }).code).toBe('ERR_CERTIFICATE_INVALID');
   });
 
+  it('an answer that throws when read is a typed lookup-failed', async () => {
+    const trap: CertificateResolver = async () =>
+      new Proxy({} as Record<string, PemOrDer[]>, {
+        has: () => true,
+        getOwnPropertyDescriptor: () => {
+          throw new RangeError('trap');
+        },
+      });
+    const store = await emptyStore({ resolver: trap, now: clock().now });
+    const e = await refusal(encryptMessage(MSG, { store, to: ['bob@example.com'] }));
+    expect(e.reasons).toEqual({ 'bob@example.com': 'lookup-failed' });
+    expect((e.cause as { code?: string }).code).toBe('ERR_CERTIFICATE_INVALID');
+  });
+
   it('answers for addresses that were not asked are ignored', async () => {
     const chatty: CertificateResolver = async () => ({ 'bob@example.com': [certPem('bob')], 'ecuser@example.com': [certPem('ec-enc')] });
     const store = await emptyStore({ resolver: chatty, now: clock().now });
