@@ -137,7 +137,21 @@ export class DirectoryLookup {
         })
         .catch(() => {});
     }
-    for (const [a, p] of waiting) out.set(a, await p);
+    // A lookup another call started keeps its own signal; this caller's signal still stops this caller's wait.
+    let stop: Promise<LookupOutcome> | undefined;
+    let onAbort: (() => void) | undefined;
+    if (signal && waiting.length > ask.length) {
+      stop = new Promise((resolve) => {
+        onAbort = () => resolve({ kind: 'failed', error: signal.reason });
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      });
+    }
+    try {
+      for (const [a, p] of waiting) out.set(a, await (stop && !ask.includes(a) ? Promise.race([p, stop]) : p));
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
     // Certificates found (now or earlier, by this call or another) go into the store; adding is idempotent.
     for (const o of out.values()) if (o.kind === 'found') for (const der of o.ders) this.#hooks.add(certInfo(der));
     return out;

@@ -258,6 +258,22 @@ describe('directory lookup (CertificateStore resolver)', async () => {
     expect(dir.calls).toEqual([['bob@example.com'], ['ecuser@example.com']]);
   });
 
+  it("a caller that joined another's lookup still stops at its own signal; the lookup goes on for the other", async () => {
+    const dir = directory({ 'bob@example.com': [certPem('bob')] }, { delayMs: 80 });
+    const store = await emptyStore({ resolver: dir.resolver, now: clock().now });
+    const ac = new AbortController();
+    const first = encryptMessage(MSG, { store, to: ['bob@example.com'] });
+    await new Promise((r) => setTimeout(r, 10));
+    const second = encryptMessage(MSG, { store, to: ['bob@example.com'], signal: ac.signal });
+    setTimeout(() => ac.abort(new Error('user cancelled')), 20);
+    const e = await refusal(second);
+    expect(e.reasons).toEqual({ 'bob@example.com': 'lookup-failed' });
+    expect((e.cause as Error).message).toBe('user cancelled');
+    expect(new TextDecoder().decode((await decryptMessage(await first, { store: bobStore })).content)).toBe(INNER);
+    expect(dir.calls.length).toBe(1);
+    expect(dir.signals[0]!.aborted).toBe(false);
+  });
+
   it("a per-call resolver replaces the store's for that call", async () => {
     const storeDir = directory({});
     const callDir = directory({ 'bob@example.com': [certPem('bob')] });
