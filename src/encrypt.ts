@@ -6,6 +6,7 @@
  * the sent copy) has none, MissingRecipientCertificatesError names every one of them and nothing is encrypted.
  */
 import type { CertificateStore } from './store/store.js';
+import type { CertificateResolver } from './store/resolver.js';
 import { storeInternals } from './store/internal.js';
 import { checkOption } from './lib/args.js';
 import type { CertInfo } from './certs/cert_info.js';
@@ -39,6 +40,13 @@ export interface EncryptOptions {
   useSki?: boolean;
   /** WebCrypto implementation; default: the store's, else globalThis.crypto. */
   crypto?: Crypto;
+  /**
+   * The directory to ask, for this call, for the recipients without a usable certificate; replaces the store's
+   * `resolver` (see `CertificateResolver`).
+   */
+  resolver?: CertificateResolver;
+  /** Aborts the directory lookup (the addresses it was for are then `lookup-failed`). */
+  signal?: AbortSignal;
 }
 
 const OAEP_HASHES: readonly OaepHash[] = ['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512'];
@@ -80,6 +88,8 @@ export async function encryptMessage(mime: Uint8Array | string, options: Encrypt
   checkOption('encryptMessage: options.oaep', options.oaep, OAEP_HASHES);
   checkOption('encryptMessage: options.useSki', options.useSki, 'boolean');
   checkOption('encryptMessage: options.from', options.from, 'string');
+  checkOption('encryptMessage: options.resolver', options.resolver, 'function');
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('encryptMessage: options.signal must be an AbortSignal');
   const bytes = toBytes(mime, 'encryptMessage: mime');
   const limits = inputLimits(bytes, 'encryptMessage', store.limits, options.limits);
   const crypto = options.crypto ?? store.crypto;
@@ -93,14 +103,17 @@ export async function encryptMessage(mime: Uint8Array | string, options: Encrypt
     from = options.from.trim().toLowerCase();
     if (!addrs.some((a) => a.trim().toLowerCase() === from)) addrs.push(from);
   }
+  // The directory (options.resolver, else the store's) is asked once for every address without a usable certificate.
+  let cause: unknown;
   try {
-    const sel = await internals.selectRecipients(addrs);
+    const sel = await internals.selectRecipients(addrs, undefined, { resolver: options.resolver, signal: options.signal });
     recipients.push(...sel.values());
   } catch (e) {
     if (!(e instanceof MissingRecipientCertificatesError)) throw e;
     Object.assign(missing, e.reasons);
+    cause = e.cause;
   }
-  if (Object.keys(missing).length > 0) throw new MissingRecipientCertificatesError(missing);
+  if (Object.keys(missing).length > 0) throw new MissingRecipientCertificatesError(missing, cause === undefined ? undefined : { cause });
 
   const others = options.to.map((a) => a.trim().toLowerCase()).filter((a) => a !== from);
   const cipher = options.cipher ?? negotiateCipher(store, others) ?? 'aes-256-cbc';

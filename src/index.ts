@@ -18,6 +18,8 @@ export type {
   VerifyCertificateOptions,
   CertificateVerification,
 } from './store/store.js';
+export type { SelectionLookupOptions } from './store/store.js';
+export type { CertificateResolver, ResolverCacheOptions } from './store/resolver.js';
 export type { PrivateKeyRef } from './certs/keys.js';
 export type { ExternalKey, ExternalKeyType, ExternalOaepParams, ExternalOaepHash, ExternalDecryptAlgorithm, ExternalDecryptMode } from './crypto/external_key.js';
 export type { PemOrDer } from './certs/load.js';

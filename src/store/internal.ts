@@ -13,6 +13,7 @@ import type { ChainResult } from '../path/chain.js';
 import type { PolicyOptions } from '../path/policy_tree.js';
 import type { PathBudget } from '../lib/limits.js';
 import { argumentError } from '../lib/args.js';
+import type { CertificateResolver } from './resolver.js';
 
 /** An identity as the store keeps it: the public `Identity` fields and the parsed certificate. */
 export interface StoredIdentity {
@@ -83,9 +84,18 @@ export interface StoreInternals {
   /** The encryption certificate for an address, or why there is none. */
   findEncryptionCertificate(email: string, at?: Date): Promise<{ certificate?: CertInfo; reason?: MissingReason }>;
   /** The encryption certificates for every address, or MissingRecipientCertificatesError naming every one without. */
-  selectRecipients(emails: readonly string[], at?: Date): Promise<Map<string, CertInfo>>;
+  selectRecipients(emails: readonly string[], at?: Date, lookup?: SelectionLookup): Promise<Map<string, CertInfo>>;
   /** The WebCrypto in force: the store's, else globalThis.crypto. */
   cryptoImpl(): Crypto;
+}
+
+/**
+ * The directory lookup of an internal selection: `resolver` replaces the store's (default: the store's, if any);
+ * `signal` aborts it.
+ */
+export interface SelectionLookup {
+  resolver?: CertificateResolver;
+  signal?: AbortSignal;
 }
 
 const INTERNALS = new WeakMap<object, StoreInternals>();

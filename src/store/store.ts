@@ -22,6 +22,7 @@ import { checkPolicyOptions } from '../path/path_validation.js';
 import type { PolicyOptions } from '../path/policy_tree.js';
 import { KeyInvalid } from '../errors.js';
 import type { ExternalKey } from '../crypto/external_key.js';
+import { DirectoryLookup, RESOLVER_DEFAULTS, type CertificateResolver, type ResolverCacheOptions } from './resolver.js';
 
 const EXTERNAL_TYPES: ReadonlySet<string> = new Set(['rsa', 'ec', 'ed25519', 'ed448', 'x25519', 'x448']);
 const DECRYPT_MODES: ReadonlySet<string> = new Set(['rsa-raw', 'rsaes-pkcs1-v1_5', 'rsaes-oaep']);
@@ -85,6 +86,27 @@ export interface CertificateStoreOptions {
    * RFC 5280's (any policy, nothing required or inhibited).
    */
   certificatePolicies?: PolicyOptions;
+  /**
+   * The directory: consulted by `encryptMessage` (once per call) for every recipient without a usable encryption
+   * certificate, before refusing; what it answers is added as contacts and selected by the same rules. See
+   * `CertificateResolver`. Default: none (only what the store holds).
+   */
+  resolver?: CertificateResolver;
+  /** How long a resolver call may take, in ms, before its addresses are `lookup-failed`. Default 10 000. */
+  resolverTimeoutMs?: number;
+  /** The cache of resolver answers (see `ResolverCacheOptions`). */
+  resolverCache?: ResolverCacheOptions;
+}
+
+/**
+ * Whether `findEncryptionCertificate` and `selectRecipients` may ask a directory. Without it (the default) they
+ * select from what the store holds and never call a resolver.
+ */
+export interface SelectionLookupOptions {
+  /** A resolver to ask for the addresses without a usable certificate, or `true` for the store's own (if any). */
+  resolver?: CertificateResolver | true;
+  /** Aborts the lookup (the addresses are then `lookup-failed`). */
+  signal?: AbortSignal;
 }
 
 /** What `CertificateStore.verifyCertificate` may be told. */
@@ -154,6 +176,7 @@ export class CertificateStore {
   readonly #prefs = new Map<string, StoredPreference>();
   readonly #crls: ParsedCrl[] = [];
   readonly #x509 = new WeakMap<CertInfo, X509Certificate>();
+  readonly #directory: DirectoryLookup;
   /** The WebCrypto implementation given to the constructor (undefined: `getCrypto()`'s). */
   readonly crypto: Crypto | undefined;
   /** The clock for validity checks. */
@@ -181,6 +204,7 @@ export class CertificateStore {
     this.now = options.now ?? (() => new Date());
     this.policy = resolvePolicy(options.policy);
     this.limits = resolveLimits('CertificateStore: options.limits', options.limits);
+    this.#directory = this.#directoryFrom(options);
     registerStoreInternals(this, {
       identities: () => this.#identities,
       allCertificates: () => this.#allCertificates(),
@@ -193,7 +217,7 @@ export class CertificateStore {
       chain: (info, at, opts) => this.#chain(info, at, opts),
       checkEncryptionCert: (info, at) => this.#checkEncryptionCert(info, at),
       findEncryptionCertificate: (email, at) => this.#findEncryptionCertificate(email, at),
-      selectRecipients: (emails, at) => this.#selectRecipients(emails, at),
+      selectRecipients: (emails, at, lookup) => this.#selectResolving(emails, at, lookup?.resolver ?? this.#directory.resolver, lookup?.signal),
       cryptoImpl: () => getCrypto(this.crypto),
     });
   }
@@ -548,9 +572,19 @@ export class CertificateStore {
    * const { certificate, reason } = await store.findEncryptionCertificate('bob@example.com');
    * ```
    */
-  async findEncryptionCertificate(email: string, at?: Date): Promise<EncryptionSelection> {
+  async findEncryptionCertificate(email: string, at?: Date, options?: SelectionLookupOptions): Promise<EncryptionSelection> {
     checkOption('findEncryptionCertificate: email', email, 'string', true);
     checkOption('findEncryptionCertificate: at', at, 'date');
+    const resolver = this.#lookupResolver('findEncryptionCertificate', options);
+    if (resolver) {
+      try {
+        const [c] = (await this.#selectResolving([email], at, resolver, options?.signal)).values();
+        return { certificate: this.#toX509(c!) };
+      } catch (e) {
+        if (!(e instanceof MissingRecipientCertificatesError)) throw e;
+        return { reason: Object.values(e.reasons)[0] ?? 'none' };
+      }
+    }
     const sel = await this.#findEncryptionCertificate(email, at);
     return sel.certificate ? { certificate: this.#toX509(sel.certificate) } : sel.reason ? { reason: sel.reason } : {};
   }
@@ -586,10 +620,10 @@ export class CertificateStore {
    * const certs = await store.selectRecipients(['bob@example.com', 'carol@example.com']);
    * ```
    */
-  async selectRecipients(emails: readonly string[], at?: Date): Promise<Map<string, X509Certificate>> {
+  async selectRecipients(emails: readonly string[], at?: Date, options?: SelectionLookupOptions): Promise<Map<string, X509Certificate>> {
     checkOption('selectRecipients: emails', emails, 'array', true);
     checkOption('selectRecipients: at', at, 'date');
-    const sel = await this.#selectRecipients(emails, at);
+    const sel = await this.#selectResolving(emails, at, this.#lookupResolver('selectRecipients', options), options?.signal);
     return new Map([...sel].map(([a, c]) => [a, this.#toX509(c)]));
   }
 
@@ -605,6 +639,71 @@ export class CertificateStore {
     }
     if (Object.keys(missing).length > 0) throw new MissingRecipientCertificatesError(missing);
     return out;
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Directory lookup (see resolver.ts)
+
+  #directoryFrom(options: CertificateStoreOptions): DirectoryLookup {
+    checkOption('CertificateStore: options.resolver', options.resolver, 'function');
+    checkOption('CertificateStore: options.resolverCache', options.resolverCache, 'object');
+    const cache = options.resolverCache ?? {};
+    const ms = (what: string, v: number | undefined, dflt: number, min: number): number => {
+      if (v === undefined) return dflt;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new TypeError(`CertificateStore: options.${what} must be an integer >= ${min}`);
+      return v;
+    };
+    return new DirectoryLookup(
+      {
+        now: () => this.now(),
+        limits: () => this.limits,
+        load: (input, limits) => loadCertificates(input, limits.maxPemCertificates),
+        add: (info) => void this.#addCert(info),
+      },
+      {
+        resolver: options.resolver,
+        timeoutMs: ms('resolverTimeoutMs', options.resolverTimeoutMs, RESOLVER_DEFAULTS.timeoutMs, 1),
+        ttlMs: ms('resolverCache.ttlMs', cache.ttlMs, RESOLVER_DEFAULTS.ttlMs, 0),
+        negativeTtlMs: ms('resolverCache.negativeTtlMs', cache.negativeTtlMs, RESOLVER_DEFAULTS.negativeTtlMs, 0),
+        maxEntries: ms('resolverCache.maxEntries', cache.maxEntries, RESOLVER_DEFAULTS.maxEntries, 1),
+      },
+    );
+  }
+
+  /** The resolver a public selection method was given (`true`: the store's), checked. */
+  #lookupResolver(what: string, options: SelectionLookupOptions | undefined): CertificateResolver | undefined {
+    checkOption(`${what}: options`, options, 'object');
+    if (options?.resolver === true) return this.#directory.resolver;
+    checkOption(`${what}: options.resolver`, options?.resolver, 'function');
+    if (options?.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError(`${what}: options.signal must be an AbortSignal`);
+    return options?.resolver;
+  }
+
+  /**
+   * `#selectRecipients`, and when some addresses have no usable certificate and a resolver is given: ONE lookup for
+   * all of them (cache and lookups under way first), what it found added as contacts, and the selection again.
+   * Addresses still without one whose lookup failed are 'lookup-failed', the (first) error on `cause`.
+   */
+  async #selectResolving(emails: readonly string[], at: Date | undefined, resolver: CertificateResolver | undefined, signal?: AbortSignal): Promise<Map<string, CertInfo>> {
+    try {
+      return await this.#selectRecipients(emails, at);
+    } catch (e) {
+      if (!(e instanceof MissingRecipientCertificatesError) || !resolver) throw e;
+      const outcomes = await this.#directory.lookup(resolver, Object.keys(e.reasons), signal);
+      try {
+        return await this.#selectRecipients(emails, at);
+      } catch (again) {
+        if (!(again instanceof MissingRecipientCertificatesError)) throw again;
+        const reasons = { ...again.reasons };
+        let cause: unknown;
+        for (const [a, o] of outcomes) {
+          if (o.kind !== 'failed' || !(a in reasons)) continue;
+          reasons[a] = 'lookup-failed';
+          cause ??= o.error;
+        }
+        throw new MissingRecipientCertificatesError(reasons, cause === undefined ? undefined : { cause });
+      }
+    }
   }
 
 }
