@@ -23,7 +23,8 @@
  *
  * The structure is walked first, within the limits (`maxInputBytes`, `maxMimeDepth`, `maxParts`, `maxHeaderBytes`
  * and `maxAttachments`), before anything is imported: a message beyond a limit throws `MIMELimitExceeded` and
- * imports nothing (signatures verified while walking have taught the store as `verifyMessage` would). Then each
+ * imports nothing (signatures verified while walking have taught the store as `verifyMessage` would). Then every
+ * PKCS#12 password is asked (an exception from the callback is passed through, with nothing imported), and each
  * file is imported on its own: one that fails is in `skipped` with a reason, and the others still go in.
  */
 import type { X509Certificate } from './certs/x509.js';
@@ -188,7 +189,8 @@ async function walk(w: Walk, bytes: Uint8Array, name: string, depth: number): Pr
     if (e instanceof LimitExceeded) throw e;
     kind = 'other';
   }
-  if (kind === 'multipart-signed' || kind === 'pkcs7-mime') return unwrap(w, bytes, name, depth);
+  // A bare CMS object (a .p7m file given as the message) is unwrapped like an S/MIME entity.
+  if (kind === 'multipart-signed' || kind === 'pkcs7-mime' || kind === 'der') return unwrap(w, bytes, name, depth);
   for (const a of await readAttachments(bytes, w.limits)) {
     const what = attachmentKind(a);
     if (what === 'other') continue;
@@ -214,8 +216,8 @@ async function passwordFor(options: ImportFromMessageOptions, name: string): Pro
   return got;
 }
 
-/** Imports one file found by the walk; a failure is a `skipped` entry. */
-async function importOne(w: Walk, f: Found): Promise<void> {
+/** Imports one file found by the walk (with its password, for PKCS#12); a failure is a `skipped` entry. */
+async function importOne(w: Walk, f: Found, password: string | undefined): Promise<void> {
   const limits = w.options.limits ? { limits: w.options.limits } : undefined;
   if (f.kind === 'certificates') {
     try {
@@ -227,7 +229,6 @@ async function importOne(w: Walk, f: Found): Promise<void> {
     }
     return;
   }
-  const password = await passwordFor(w.options, f.name);
   try {
     w.result.identities.push(...(await w.store.importPkcs12(f.content, password ?? '', limits)));
   } catch (e) {
@@ -261,6 +262,11 @@ export async function importFromMessage(message: Uint8Array | string, options: I
   const limits = inputLimits(bytes, 'importFromMessage', store.limits, options.limits);
   const w: Walk = { store, options, limits, counted: 0, found: [], result: { identities: [], certificates: [], skipped: [] } };
   await walk(w, bytes, 'message', 0);
-  for (const f of w.found) await importOne(w, f);
+  // Every password is asked before anything is imported, so a callback that throws leaves the store as it was.
+  const passwords: (string | undefined)[] = [];
+  for (const f of w.found) passwords.push(f.kind === 'pkcs12' ? await passwordFor(options, f.name) : undefined);
+  for (const [i, f] of w.found.entries()) await importOne(w, f, passwords[i]);
+  // The same certificate attached twice (or also learned from the signature) is listed once.
+  w.result.certificates = [...new Set(w.result.certificates)];
   return w.result;
 }
