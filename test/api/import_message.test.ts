@@ -274,6 +274,15 @@ describe.skipIf(!openssl)('importFromMessage with files OpenSSL made', () => {
     );
     expect(r.skipped).toEqual([]);
     expect(r.certificates.map((c) => fp(c.toString('pem'))).sort()).toEqual([fp(certPem('bob')), fp(certPem('dave')), fp(certPem('heidi-subject-email'))].sort());
+
+    // A whole message that is a certs-only entity (RFC 8551 §3.6).
+    const entity =
+      `From: bob@example.com${CRLF}To: alice@example.com${CRLF}MIME-Version: 1.0${CRLF}` +
+      `Content-Type: application/pkcs7-mime; smime-type=certs-only; name="smime.p7c"${CRLF}Content-Transfer-Encoding: base64${CRLF}` +
+      `Content-Disposition: attachment; filename="smime.p7c"${CRLF}${CRLF}${b64(p7)}${CRLF}`;
+    const r2 = await importFromMessage(entity, { store: managedStore() });
+    expect(r2.skipped).toEqual([]);
+    expect(r2.certificates.map((c) => fp(c.toString('pem'))).sort()).toEqual([fp(certPem('bob')), fp(certPem('dave'))].sort());
   });
 });
 
