@@ -35,6 +35,8 @@ export { verifyMessage, STATUS_PRECEDENCE } from './verify.js';
 export type { VerifyOptions, VerifyResult, SignerResult, SignerStatus } from './verify.js';
 export { openMessage } from './open.js';
 export type { OpenOptions, OpenResult, OpenLayer } from './open.js';
+export { importFromMessage } from './import_message.js';
+export type { ImportFromMessageOptions, ImportFromMessageResult, ImportSkipped } from './import_message.js';
 export { inspectFile } from './inspect.js';
 export type { Inspection, InspectOptions, InspectedCertificate, InspectedLayer, InspectedRecipient, InspectedSigner, InspectedCertRef } from './inspect.js';
 export type { Pkcs12Outline } from './certs/pkcs12.js';

@@ -72,6 +72,12 @@ export interface Limits {
    * `name-constraints-limit`. Default 4096.
    */
   maxNameConstraintChecks: number;
+  /**
+   * What one `importFromMessage` call imports or opens, all nesting levels together: certificate files, PKCS#12
+   * files, PKCS#7 objects, forwarded messages and S/MIME layers (other attachments do not count). Bounds the
+   * PKCS#12 key derivations and nested verifications one message can cause. Default 64.
+   */
+  maxAttachments: number;
 }
 
 /** The default limits (see each field). */
@@ -95,6 +101,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxPathCandidates: 1024,
   maxPolicyNodes: 1000,
   maxNameConstraintChecks: 4096,
+  maxAttachments: 64,
 });
 
 /** The limits that may be `Infinity` (no limit). The others must be positive integers. */
