@@ -17,6 +17,12 @@ export type {
   StoreInputOptions,
   VerifyCertificateOptions,
   CertificateVerification,
+  StoreExportOptions,
+  StoreImportOptions,
+  ExternalIdentityOptions,
+  DetachedIdentity,
+  StoredCertificate,
+  CertificateListOptions,
 } from './store/store.js';
 export type { PrivateKeyRef } from './certs/keys.js';
 export type { ExternalKey, ExternalKeyType, ExternalOaepParams, ExternalOaepHash, ExternalDecryptAlgorithm, ExternalDecryptMode } from './crypto/external_key.js';
