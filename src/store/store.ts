@@ -144,6 +144,8 @@ export interface StoredCertificate {
   role: 'identity' | 'contact' | 'intermediate' | 'anchor';
   /** True when the user trusted it explicitly (`trustCertificate`). */
   trustedExplicitly?: boolean;
+  /** True for an identity whose key is not attached (see `CertificateStore.detachedIdentities`). */
+  detached?: boolean;
 }
 
 /** What `CertificateStore.certificates` may be told. */
@@ -707,7 +709,8 @@ export class CertificateStore {
 
   /**
    * What the store holds, each certificate with its role: 'identity' (the user's own, key held), 'contact'
-   * (someone else's end-entity certificate), 'intermediate' (a CA certificate that is no anchor), 'anchor'.
+   * (someone else's end-entity certificate), 'intermediate' (a CA certificate that is no anchor), 'anchor'. A
+   * detached identity (saved without its key, see `detachedIdentities`) is an 'identity' with `detached: true`.
    * A certificate that is both an identity and a harvested contact is listed once, as 'identity'; an anchor is
    * listed as 'anchor' whatever else it is. With `email`, only certificates naming that address.
    *
@@ -722,14 +725,18 @@ export class CertificateStore {
     const email = options.email?.trim().toLowerCase();
     const out: StoredCertificate[] = [];
     const seen = new Set<string>();
-    const push = (info: CertInfo, role: StoredCertificate['role']) => {
+    const push = (info: CertInfo, role: StoredCertificate['role'], detached = false) => {
       if (email !== undefined && !info.emails.includes(email)) return;
       const t = this.#trusted.get(certKey(info));
-      out.push({ certificate: this.#toX509(info), role, ...(t && sameCert(t, info) ? { trustedExplicitly: true } : {}) });
+      out.push({ certificate: this.#toX509(info), role, ...(t && sameCert(t, info) ? { trustedExplicitly: true } : {}), ...(detached ? { detached } : {}) });
     };
     for (const i of this.#identities) {
       seen.add(certKey(i.info));
       push(i.info, 'identity');
+    }
+    for (const d of this.#detached) {
+      seen.add(certKey(d.info));
+      push(d.info, 'identity', true);
     }
     for (const c of this.#certs.values()) {
       if (seen.has(certKey(c)) || [...this.#anchors.values()].some((a) => sameCert(a, c))) continue;

@@ -81,7 +81,7 @@ export async function crossMail(a: CertificateStore, b: CertificateStore): Promi
   const mail = 'From: alice@example.com\r\nTo: bob@example.com\r\nSubject: t\r\n\r\nround trip\r\n';
   const enc = await encryptMessage(mail, { store: a, to: ['alice@example.com', 'bob@example.com', 'ecuser@example.com'] });
   out.push((await decryptMessage(enc, { store: b })).content.length);
-  for (const from of ['alice@example.com', 'ecuser@example.com', 'frank@example.com']) {
+  for (const from of ['alice@example.com', 'ecuser@example.com', 'frank@example.com', ...(HAVE_ED25519 ? ['carlos@smime.example'] : [])]) {
     const s = await signMessage(mail.replace('alice@', from.split('@')[0] + '@'), { store: a, from });
     const v = await verifyMessage(s, { store: b });
     out.push(v.signers.map((x) => [x.status, x.reasons.join(',')]));
