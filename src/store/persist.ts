@@ -54,43 +54,69 @@ const TAG_BYTES = 16;
 
 /** One identity as saved: its key's PKCS#8, or nothing (detached) with the application's reference. */
 export interface SavedIdentity {
+  /** The certificate (DER). */
   certificate: Uint8Array;
+  /** Where the identity came from ('pkcs12', 'pem', 'cryptokey', 'external'). */
   source: string;
+  /** The private key (PrivateKeyInfo DER); absent: the identity is detached. */
   pkcs8?: Uint8Array;
+  /** The application's reference for a detached key. */
   reference?: string;
 }
 
 /** One contact preference as saved. */
 export interface SavedPreference {
+  /** The correspondent's address, lower case. */
   email: string;
+  /** The signingTime of the message the preference came from (kept to the millisecond). */
   signingTime: Date;
+  /** The preferred encryption certificate (DER). */
   certificate?: Uint8Array;
+  /** The advertised content-encryption OIDs, strongest first. */
   capabilities?: string[];
 }
 
 /** The store options kept in the file (none of the callbacks). */
 export interface SavedOptions {
+  /** `CertificateStoreOptions.allowUserTrust`. */
   allowUserTrust?: boolean;
+  /** The resolved algorithm policy. */
   policy?: Record<string, unknown>;
+  /** The resolved limits (those that are finite). */
   limits?: Record<string, number>;
+  /** The initial policy inputs, when set. */
   certificatePolicies?: Record<string, unknown>;
 }
 
 /** Everything a saved store holds, as plain DER and values. */
 export interface StoreSnapshot {
+  /** Identities, with keys or detached, in import order. */
   identities: SavedIdentity[];
+  /** Contacts and intermediates (DER). */
   certificates: Uint8Array[];
+  /** Trust anchors (DER). */
   anchors: Uint8Array[];
+  /** CRLs (DER). */
   crls: Uint8Array[];
+  /** Contact preferences. */
   preferences: SavedPreference[];
+  /** Explicitly trusted certificates (DER). */
   trusted: Uint8Array[];
+  /** The store options kept. */
   options: SavedOptions;
 }
 
 const utf8String = (s: string): Uint8Array => tlv(0x0c, utf8(s));
 const seqOf = (items: readonly Uint8Array[]): Uint8Array => seq(...items);
 
-/** The DER of a snapshot (StorePayload). */
+/**
+ * The DER of a snapshot (StorePayload).
+ *
+ * @example
+ * ```ts
+ * const file = await sealStore(encodePayload(snapshot), password, DEFAULT_STORE_ITERATIONS);
+ * ```
+ */
 export function encodePayload(s: StoreSnapshot): Uint8Array {
   const ids = s.identities.map((i) =>
     seq(i.certificate, utf8String(i.source), i.pkcs8 ? tlv(0x80, i.pkcs8) : tlv(0xa1, ...(i.reference !== undefined ? [utf8String(i.reference)] : []))),
@@ -143,7 +169,15 @@ function readSeqOfElements(buf: Uint8Array, t: Tlv | undefined, what: string): U
   return children(buf, expectTag(t, 0x30, what)).map((c) => elementBytes(buf, c));
 }
 
-/** A StorePayload read back (malformed: StoreInvalid). Certificates and CRLs are parsed by the caller. */
+/**
+ * A StorePayload read back (malformed: StoreInvalid), within the BER limits. Certificates and CRLs are parsed by
+ * the caller.
+ *
+ * @example
+ * ```ts
+ * const snapshot = decodePayload(await openStore(file, password, limits), limits);
+ * ```
+ */
 export function decodePayload(buf: Uint8Array, limits: Pick<Limits, 'maxBerDepth' | 'maxBerElements'>): StoreSnapshot {
   return wrapMalformed(() =>
     withBerLimits({ maxDepth: limits.maxBerDepth, maxChunks: limits.maxBerElements }, () => {
@@ -196,7 +230,15 @@ export function decodePayload(buf: Uint8Array, limits: Pick<Limits, 'maxBerDepth
   );
 }
 
-/** Runs `f`; any SmimeError other than StoreInvalid/StoreBadPassword (a CMSInvalid from the BER reader) becomes StoreInvalid. */
+/**
+ * Runs `f`; any SmimeError other than StoreInvalid/StoreBadPassword (a CMSInvalid from the BER reader, a
+ * CertificateInvalid from a certificate) becomes StoreInvalid.
+ *
+ * @example
+ * ```ts
+ * wrapMalformed(() => certInfo(der)); // StoreInvalid when der is no certificate
+ * ```
+ */
 export function wrapMalformed<T>(f: () => T): T {
   try {
     return f();
@@ -218,7 +260,14 @@ function headerDer(salt: Uint8Array, iterations: number, nonce: Uint8Array): Uin
   return new Uint8Array([...utf8String(STORE_MAGIC), ...integer(STORE_VERSION), ...algorithmIdentifier(OID_PBES2, seq(kdf, enc))]);
 }
 
-/** Encrypts a payload under `password` into a SavedStore file. */
+/**
+ * Encrypts and authenticates a payload under `password` into a SavedStore file (fresh random salt and nonce).
+ *
+ * @example
+ * ```ts
+ * const file = await sealStore(payload, 'secret', 600_000);
+ * ```
+ */
 export async function sealStore(payload: Uint8Array, password: string, iterations: number, crypto?: Crypto): Promise<Uint8Array> {
   const c = getCrypto(crypto);
   const salt = randomBytes(SALT_BYTES, c);
@@ -284,6 +333,11 @@ function readSealed(file: Uint8Array, limits: Pick<Limits, 'maxPbkdf2Iterations'
 /**
  * Opens a SavedStore file: header checks and the iteration limit first (StoreInvalid), then PBKDF2 and AES-256-GCM
  * (StoreBadPassword when the tag does not verify). Returns the payload's DER.
+ *
+ * @example
+ * ```ts
+ * const payload = await openStore(file, 'secret', { maxPbkdf2Iterations: 2_000_000 });
+ * ```
  */
 export async function openStore(file: Uint8Array, password: string, limits: Pick<Limits, 'maxPbkdf2Iterations'>, crypto?: Crypto): Promise<Uint8Array> {
   const s = readSealed(file, limits);
