@@ -17,6 +17,12 @@ export type {
   StoreInputOptions,
   VerifyCertificateOptions,
   CertificateVerification,
+  StoreExportOptions,
+  StoreImportOptions,
+  ExternalIdentityOptions,
+  DetachedIdentity,
+  StoredCertificate,
+  CertificateListOptions,
 } from './store/store.js';
 export type { SelectionLookupOptions } from './store/store.js';
 export type { CertificateResolver, ResolverCacheOptions } from './store/resolver.js';

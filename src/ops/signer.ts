@@ -106,7 +106,9 @@ export async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo,
     leafValidity: false,
   });
   if (!chain.chain) for (const f of chainProblems(chain)) add(f.problem, f.reason);
-  if (!chain.chain && !chain.findings && crls.length > 0) {
+  // An explicit trust decision is a finding, not a problem: the status stays what the other checks say.
+  if (chain.trustedExplicitly) reasons.push('trusted-explicitly');
+  if ((!chain.chain || chain.trustedExplicitly) && !chain.findings && crls.length > 0) {
     // No path at all: still say when a CRL from a known issuer revokes the signer's certificate.
     const pool = [...sd.certificates, ...storeInternals(ctx.store).allCertificates(), ...storeInternals(ctx.store).trustAnchors()];
     for (const issuer of pool.filter((c) => namesMatch(c.subject, info.issuer))) {

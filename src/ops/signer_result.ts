@@ -56,7 +56,8 @@ export interface SignerResult {
    * 'issuer-revocation-unknown: <why>': see the README, "Path validation"), 'revoked: <date> (reason <code>)',
    * 'issuer-revoked: <date>…', 'wrong-usage: keyUsage', 'wrong-usage: extendedKeyUsage', 'address-mismatch: <the From
    * addresses the certificate lacks>', 'address-mismatch: two From headers', 'address-mismatch: unparsable From',
-   * 'address-mismatch: From has no mailbox', 'address-mismatch: no From'.
+   * 'address-mismatch: From has no mailbox', 'address-mismatch: no From'. Not a problem but reported too:
+   * 'trusted-explicitly' (no path to an anchor, but the user trusts the certificate: `CertificateStore.trustCertificate`).
    */
   reasons: string[];
   /**

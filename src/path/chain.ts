@@ -45,6 +45,11 @@ export interface ChainResult {
   findings?: PathFinding[];
   /** The user-constrained policy set of the valid chain (RFC 5280 §6.1.6). */
   policies?: string[];
+  /**
+   * Set by the store when no path reached an anchor but the leaf is trusted by an explicit decision of the user
+   * (`CertificateStore.trustCertificate`): `chain` is then the leaf alone.
+   */
+  trustedExplicitly?: boolean;
 }
 
 /**

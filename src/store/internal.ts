@@ -25,6 +25,8 @@ export interface StoredIdentity {
   key: PrivateKeyRef;
   /** Where it came from: 'pkcs12', 'pem', 'cryptokey' or 'external'. */
   source: string;
+  /** The application's reference for an external key (`importExternalIdentity`'s `reference`), kept by `export`. */
+  reference?: string;
 }
 
 /** What a correspondent's signed mail said about them, as the store keeps it. */

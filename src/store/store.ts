@@ -20,7 +20,18 @@ import { parsePkcs12 } from '../certs/pkcs12.js';
 import { buildChain, chainProblems, type ChainResult } from '../path/chain.js';
 import { checkPolicyOptions } from '../path/path_validation.js';
 import type { PolicyOptions } from '../path/policy_tree.js';
-import { KeyInvalid } from '../errors.js';
+import { KeyInvalid, StoreInvalid } from '../errors.js';
+import {
+  DEFAULT_STORE_ITERATIONS,
+  decodePayload,
+  encodePayload,
+  openStore,
+  sealStore,
+  wrapMalformed,
+  type SavedIdentity,
+  type SavedOptions,
+  type StoreSnapshot,
+} from './persist.js';
 import type { ExternalKey } from '../crypto/external_key.js';
 import { DirectoryLookup, RESOLVER_DEFAULTS, type CertificateResolver, type ResolverCacheOptions } from './resolver.js';
 
@@ -96,6 +107,11 @@ export interface CertificateStoreOptions {
   resolverTimeoutMs?: number;
   /** The cache of resolver answers (see `ResolverCacheOptions`). */
   resolverCache?: ResolverCacheOptions;
+  /**
+   * Allow the user's explicit trust decisions (`trustCertificate`): off by default, so that in a managed deployment
+   * trust stays the administrator's (trust anchors).
+   */
+  allowUserTrust?: boolean;
 }
 
 /**
@@ -107,6 +123,57 @@ export interface SelectionLookupOptions {
   resolver?: CertificateResolver | true;
   /** Aborts the lookup (the addresses are then `lookup-failed`). */
   signal?: AbortSignal;
+}
+
+/** What `store.export` is told. */
+export interface StoreExportOptions {
+  /** The password the file is encrypted and authenticated under. */
+  password: string;
+  /** PBKDF2-HMAC-SHA-256 iterations; default 600 000, at most the store's `maxPbkdf2Iterations`. */
+  iterations?: number;
+}
+
+/** What `CertificateStore.import` is told: the password, and the options of the new store (over the saved ones). */
+export interface StoreImportOptions extends CertificateStoreOptions {
+  /** The password the file was exported with. */
+  password: string;
+}
+
+/** The options of `importExternalIdentity`. */
+export interface ExternalIdentityOptions extends StoreInputOptions {
+  /**
+   * The application's name for the key (a token's label, a keychain id): `export` saves it with the certificate,
+   * and after `import` `detachedIdentities` gives it back so the application can re-attach the key.
+   */
+  reference?: string;
+}
+
+/** An identity a saved store held without its key (see `CertificateStore.detachedIdentities`). */
+export interface DetachedIdentity {
+  /** The identity's certificate. */
+  certificate: X509Certificate;
+  /** The reference given to `importExternalIdentity`, if any. */
+  reference?: string;
+  /** Where the identity came from: 'external' or 'cryptokey' (a non-extractable CryptoKey). */
+  source: string;
+}
+
+/** One certificate the store holds, with its role (`CertificateStore.certificates`). */
+export interface StoredCertificate {
+  /** The certificate. */
+  certificate: X509Certificate;
+  /** Its role: one of the user's identities, someone else's (contact), an intermediate CA, a trust anchor. */
+  role: 'identity' | 'contact' | 'intermediate' | 'anchor';
+  /** True when the user trusted it explicitly (`trustCertificate`). */
+  trustedExplicitly?: boolean;
+  /** True for an identity whose key is not attached (see `CertificateStore.detachedIdentities`). */
+  detached?: boolean;
+}
+
+/** What `CertificateStore.certificates` may be told. */
+export interface CertificateListOptions {
+  /** Only certificates naming this address (case-insensitive). */
+  email?: string;
 }
 
 /** What `CertificateStore.verifyCertificate` may be told. */
@@ -177,6 +244,10 @@ export class CertificateStore {
   readonly #crls: ParsedCrl[] = [];
   readonly #x509 = new WeakMap<CertInfo, X509Certificate>();
   readonly #directory: DirectoryLookup;
+  readonly #trusted = new Map<string, CertInfo>();
+  readonly #detached: { info: CertInfo; reference?: string; source: string }[] = [];
+  /** Whether the user's explicit trust decisions (`trustCertificate`) are allowed and honoured. */
+  readonly allowUserTrust: boolean;
   /** The WebCrypto implementation given to the constructor (undefined: `getCrypto()`'s). */
   readonly crypto: Crypto | undefined;
   /** The clock for validity checks. */
@@ -200,6 +271,8 @@ export class CertificateStore {
     checkOption('CertificateStore: options', options, 'object', true);
     this.certificatePolicies = checkPolicyOptions('CertificateStore: options.certificatePolicies', options.certificatePolicies);
     checkOption('CertificateStore: options.now', options.now, 'function');
+    checkOption('CertificateStore: options.allowUserTrust', options.allowUserTrust, 'boolean');
+    this.allowUserTrust = options.allowUserTrust === true;
     this.crypto = options.crypto;
     this.now = options.now ?? (() => new Date());
     this.policy = resolvePolicy(options.policy);
@@ -311,8 +384,9 @@ export class CertificateStore {
    * });
    * ```
    */
-  async importExternalIdentity(certificate: PemOrDer, key: ExternalKey, options?: StoreInputOptions): Promise<Identity> {
+  async importExternalIdentity(certificate: PemOrDer, key: ExternalKey, options?: ExternalIdentityOptions): Promise<Identity> {
     checkExternalKey(key);
+    checkOption('importExternalIdentity: options.reference', options?.reference, 'string');
     const ders = this.#loadCertificates(certificate, 'importExternalIdentity', options);
     const infos = ders.map((d) => certInfo(d));
     const leaf = infos[0];
@@ -324,7 +398,7 @@ export class CertificateStore {
       throw new KeyInvalid(`importExternalIdentity: a ${kind} key cannot do key agreement (deriveSecret)`);
     }
     for (const info of infos) if (info !== leaf) this.#addCert(info);
-    return this.#addIdentity(leaf, { external: key }, 'external');
+    return this.#addIdentity(leaf, { external: key }, 'external', options?.reference);
   }
 
   /**
@@ -351,7 +425,7 @@ export class CertificateStore {
   addTrustAnchor(pemOrDer: PemOrDer, options?: StoreInputOptions): X509Certificate[] {
     return this.#loadCertificates(pemOrDer, 'addTrustAnchor', options).map((d) => {
       const info = certInfo(d);
-      const k = toHex(info.der.subarray(Math.max(0, info.der.length - 64))) + ':' + info.der.length;
+      const k = anchorKey(info);
       if (!this.#anchors.has(k)) this.#anchors.set(k, info);
       return this.#toX509(this.#anchors.get(k)!);
     });
@@ -397,11 +471,13 @@ export class CertificateStore {
     return options?.limits === undefined ? this.limits : resolveLimits(`${what}: options.limits`, this.limits, options.limits);
   }
 
-  #addIdentity(info: CertInfo, key: PrivateKeyRef, source: string): Identity {
+  #addIdentity(info: CertInfo, key: PrivateKeyRef, source: string, reference?: string): Identity {
     const existing = this.#identities.find((i) => sameCert(i.info, info));
     if (existing) return this.#public.get(existing)!;
+    // A detached identity (saved without its key) is re-attached.
+    for (let i = this.#detached.length - 1; i >= 0; i--) if (sameCert(this.#detached[i]!.info, info)) this.#detached.splice(i, 1);
     const certificate = this.#toX509(info);
-    const stored: StoredIdentity = { certificate, info, key, source };
+    const stored: StoredIdentity = { certificate, info, key, source, ...(reference !== undefined ? { reference } : {}) };
     this.#identities.push(stored);
     this.#public.set(stored, { certificate, key, source });
     return this.#public.get(stored)!;
@@ -439,7 +515,7 @@ export class CertificateStore {
 
   /** Every certificate the store knows: identities' certificates, others', intermediates. */
   #allCertificates(): CertInfo[] {
-    return [...this.#identities.map((i) => i.info), ...this.#certs.values()];
+    return [...this.#identities.map((i) => i.info), ...this.#detached.map((d) => d.info), ...this.#certs.values()];
   }
 
   /** The trust anchors (added with addTrustAnchor). */
@@ -461,6 +537,263 @@ export class CertificateStore {
     const p = this.#prefs.get(email.toLowerCase());
     if (!p) return undefined;
     return { ...(p.certificate ? { certificate: this.#toX509(p.certificate) } : {}), ...(p.capabilities ? { capabilities: p.capabilities } : {}), signingTime: p.signingTime };
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // Keeping: export/import, remove, list, explicit trust
+
+  /**
+   * The store saved in one file (see src/store/persist.ts for the format): certificates, trust anchors, CRLs,
+   * contact preferences, explicit trust decisions, identities with their private keys, and the store's options
+   * (not the clock or the WebCrypto), all encrypted and authenticated with PBES2 (PBKDF2-HMAC-SHA-256,
+   * `iterations`, default 600 000) and AES-256-GCM. Identities whose key cannot be exported (an `ExternalKey`, a
+   * non-extractable CryptoKey) are saved as their certificate and reference, and come back in `detachedIdentities`.
+   * What is saved is what the store held when `export` was called (taken before the first await), whatever
+   * concurrent calls do afterwards.
+   *
+   * @example
+   * ```ts
+   * await writeFile('store.bin', await store.export({ password }));
+   * ```
+   */
+  async export(options: StoreExportOptions): Promise<Uint8Array> {
+    checkOption('export: options', options, 'object', true);
+    checkOption('export: options.password', options.password, 'string', true);
+    const iterations = options.iterations ?? DEFAULT_STORE_ITERATIONS;
+    if (!Number.isSafeInteger(iterations) || iterations < 1 || iterations > this.limits.maxPbkdf2Iterations) {
+      throw new RangeError(`export: options.iterations must be an integer from 1 to maxPbkdf2Iterations (${this.limits.maxPbkdf2Iterations})`);
+    }
+    // The snapshot: synchronous, before any await.
+    const ids = this.#identities.map((i) => ({ der: i.info.der, key: i.key, source: i.source, reference: i.reference }));
+    const limits: Record<string, number> = {};
+    for (const [k, v] of Object.entries(this.limits)) if (Number.isFinite(v)) limits[k] = v;
+    const options2: SavedOptions = {
+      allowUserTrust: this.allowUserTrust,
+      policy: { ...this.policy },
+      limits,
+      ...(this.certificatePolicies ? { certificatePolicies: { ...this.certificatePolicies } } : {}),
+    };
+    const snap: StoreSnapshot = {
+      identities: [],
+      certificates: [...this.#certs.values()].map((c) => c.der.slice()),
+      anchors: [...this.#anchors.values()].map((c) => c.der.slice()),
+      crls: this.#crls.map((c) => c.der.slice()),
+      preferences: [...this.#prefs].map(([email, p]) => ({
+        email,
+        signingTime: new Date(p.signingTime.getTime()),
+        ...(p.certificate ? { certificate: p.certificate.der.slice() } : {}),
+        ...(p.capabilities ? { capabilities: [...p.capabilities] } : {}),
+      })),
+      trusted: [...this.#trusted.values()].map((c) => c.der.slice()),
+      options: options2,
+    };
+    const detached: SavedIdentity[] = this.#detached.map((d) => ({
+      certificate: d.info.der.slice(),
+      source: d.source,
+      ...(d.reference !== undefined ? { reference: d.reference } : {}),
+    }));
+    const c = getCrypto(this.crypto);
+    for (const i of ids) {
+      const saved: SavedIdentity = { certificate: i.der.slice(), source: i.source, ...(i.reference !== undefined ? { reference: i.reference } : {}) };
+      if (!i.key.external && i.key.pkcs8) saved.pkcs8 = i.key.pkcs8.slice();
+      else if (!i.key.external && i.key.cryptoKey?.extractable) saved.pkcs8 = new Uint8Array(await c.subtle.exportKey('pkcs8', i.key.cryptoKey));
+      snap.identities.push(saved);
+    }
+    snap.identities.push(...detached);
+    return sealStore(encodePayload(snap), options.password, iterations, this.crypto);
+  }
+
+  /**
+   * A store read back from `export`'s file. `options` are the password and the new store's options; those the file
+   * kept (policy, limits, certificatePolicies, allowUserTrust) apply where `options` says nothing. The header is
+   * checked first, and the iteration count against `maxPbkdf2Iterations`, before any key derivation: a file that
+   * is not a store, truncated, of another version or above the limit throws `StoreInvalid`; a wrong password or a
+   * modified file throws `StoreBadPassword` (AES-GCM cannot tell them apart). The new store is built completely
+   * before it is returned: never a partial store. Identities saved without their key are in `detachedIdentities`.
+   *
+   * @example
+   * ```ts
+   * const store = await CertificateStore.import(await readFile('store.bin'), { password });
+   * for (const d of store.detachedIdentities) await store.importExternalIdentity(d.certificate.toString('pem'), myKey(d.reference), { reference: d.reference });
+   * ```
+   */
+  static async import(bytes: Uint8Array | ArrayBuffer, options: StoreImportOptions): Promise<CertificateStore> {
+    checkOption('CertificateStore.import: options', options, 'object', true);
+    const { password, ...rest } = options;
+    checkOption('CertificateStore.import: options.password', password, 'string', true);
+    const probe = new CertificateStore(rest); // the caller's options, checked before any work
+    const file = toBytes(bytes, 'CertificateStore.import');
+    if (file.length > probe.limits.maxInputBytes) {
+      throw new StoreInvalid(`saved store: the file is ${file.length} bytes, more than maxInputBytes (${probe.limits.maxInputBytes})`);
+    }
+    const payload = await openStore(file, password, probe.limits, rest.crypto);
+    const snap = decodePayload(payload, probe.limits);
+    const saved = snap.options;
+    let store: CertificateStore;
+    try {
+      store = new CertificateStore({
+        ...rest,
+        allowUserTrust: rest.allowUserTrust ?? saved.allowUserTrust,
+        policy: { ...(saved.policy as Partial<AlgorithmPolicy> | undefined), ...rest.policy },
+        limits: { ...(saved.limits as Partial<Limits> | undefined), ...rest.limits },
+        certificatePolicies: rest.certificatePolicies ?? (saved.certificatePolicies as PolicyOptions | undefined),
+      });
+    } catch (e) {
+      throw new StoreInvalid(`saved store: bad options: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    wrapMalformed(() => store.#restore(snap));
+    return store;
+  }
+
+  /** Fills an empty store from a snapshot (certificates and CRLs parsed here: malformed ones throw). */
+  #restore(snap: StoreSnapshot): void {
+    const byKey = (infos: Iterable<CertInfo>, info: CertInfo): CertInfo => {
+      for (const c of infos) if (sameCert(c, info)) return c;
+      return info;
+    };
+    for (const der of snap.certificates) this.#addCert(certInfo(der));
+    for (const der of snap.anchors) {
+      const info = certInfo(der);
+      if (!this.#anchors.has(anchorKey(info))) this.#anchors.set(anchorKey(info), info);
+    }
+    for (const der of snap.crls) this.#crls.push(parseCrl(der));
+    for (const i of snap.identities) {
+      const info = certInfo(i.certificate);
+      if (i.pkcs8) this.#addIdentity(info, { pkcs8: i.pkcs8 }, i.source);
+      else if (!this.#detached.some((d) => sameCert(d.info, info))) {
+        this.#detached.push({ info, source: i.source, ...(i.reference !== undefined ? { reference: i.reference } : {}) });
+      }
+    }
+    for (const der of snap.trusted) {
+      const info = byKey(this.#certs.values(), certInfo(der));
+      this.#trusted.set(certKey(info), info);
+    }
+    for (const p of snap.preferences) {
+      if (Number.isNaN(p.signingTime.getTime())) throw new StoreInvalid('saved store: a preference has a bad signingTime');
+      this.#prefs.set(p.email.toLowerCase(), {
+        ...(p.certificate ? { certificate: byKey(this.#allCertificates(), certInfo(p.certificate)) } : {}),
+        ...(p.capabilities ? { capabilities: p.capabilities } : {}),
+        signingTime: p.signingTime,
+      });
+    }
+  }
+
+  /**
+   * The identities a saved store held without their private key (an `ExternalKey`, a non-extractable CryptoKey),
+   * with the reference given to `importExternalIdentity`. Re-attach a key with `importExternalIdentity(cert, key,
+   * { reference })` (or `importIdentity`); the identity then leaves this list. Their certificates still take part
+   * in path building and encryption selection.
+   *
+   * @example
+   * ```ts
+   * for (const d of store.detachedIdentities) console.log(d.certificate.subject, d.reference);
+   * ```
+   */
+  get detachedIdentities(): readonly DetachedIdentity[] {
+    return this.#detached.map((d) => ({ certificate: this.#toX509(d.info), source: d.source, ...(d.reference !== undefined ? { reference: d.reference } : {}) }));
+  }
+
+  /**
+   * Removes a certificate from every role it has (identity with its key, detached identity, contact,
+   * intermediate, trust anchor, explicit trust, contact preference). `item` is an `X509Certificate`, PEM or DER
+   * (each certificate of a bundle), or an `Identity`. Returns whether anything was removed.
+   *
+   * @example
+   * ```ts
+   * store.remove(oldBobCert);
+   * ```
+   */
+  remove(item: X509Certificate | PemOrDer | Identity): boolean {
+    let ders: Uint8Array[];
+    const asIdentity = typeof item === 'object' && item !== null && 'certificate' in item ? rawDataOf((item as Identity).certificate) : undefined;
+    const raw = asIdentity ?? rawDataOf(item);
+    if (raw) ders = [raw];
+    else ders = this.#loadCertificates(item as PemOrDer, 'remove');
+    let removed = false;
+    for (const der of ders) {
+      const info = certInfo(der);
+      for (let i = this.#identities.length - 1; i >= 0; i--) {
+        if (sameCert(this.#identities[i]!.info, info)) removed = !!this.#identities.splice(i, 1);
+      }
+      for (let i = this.#detached.length - 1; i >= 0; i--) if (sameCert(this.#detached[i]!.info, info)) removed = !!this.#detached.splice(i, 1);
+      const c = this.#certs.get(certKey(info));
+      if (c && sameCert(c, info)) removed = this.#certs.delete(certKey(info));
+      const a = this.#anchors.get(anchorKey(info));
+      if (a && sameCert(a, info)) removed = this.#anchors.delete(anchorKey(info));
+      const t = this.#trusted.get(certKey(info));
+      if (t && sameCert(t, info)) removed = this.#trusted.delete(certKey(info));
+      for (const [email, p] of this.#prefs) {
+        if (!p.certificate || !sameCert(p.certificate, info)) continue;
+        if (p.capabilities) this.#prefs.set(email, { capabilities: p.capabilities, signingTime: p.signingTime });
+        else this.#prefs.delete(email);
+      }
+    }
+    return removed;
+  }
+
+  /**
+   * What the store holds, each certificate with its role: 'identity' (the user's own, key held), 'contact'
+   * (someone else's end-entity certificate), 'intermediate' (a CA certificate that is no anchor), 'anchor'. A
+   * detached identity (saved without its key, see `detachedIdentities`) is an 'identity' with `detached: true`.
+   * A certificate that is both an identity and a harvested contact is listed once, as 'identity'; an anchor is
+   * listed as 'anchor' whatever else it is. With `email`, only certificates naming that address.
+   *
+   * @example
+   * ```ts
+   * for (const { certificate, role } of store.certificates({ email: 'bob@example.com' })) console.log(role, certificate.serialNumber);
+   * ```
+   */
+  certificates(options: CertificateListOptions = {}): StoredCertificate[] {
+    checkOption('certificates: options', options, 'object');
+    checkOption('certificates: options.email', options.email, 'string');
+    const email = options.email?.trim().toLowerCase();
+    const out: StoredCertificate[] = [];
+    const seen = new Set<string>();
+    const push = (info: CertInfo, role: StoredCertificate['role'], detached = false) => {
+      if (email !== undefined && !info.emails.includes(email)) return;
+      const t = this.#trusted.get(certKey(info));
+      out.push({ certificate: this.#toX509(info), role, ...(t && sameCert(t, info) ? { trustedExplicitly: true } : {}), ...(detached ? { detached } : {}) });
+    };
+    for (const i of this.#identities) {
+      seen.add(certKey(i.info));
+      push(i.info, 'identity');
+    }
+    for (const d of this.#detached) {
+      seen.add(certKey(d.info));
+      push(d.info, 'identity', true);
+    }
+    for (const c of this.#certs.values()) {
+      if (seen.has(certKey(c)) || [...this.#anchors.values()].some((a) => sameCert(a, c))) continue;
+      push(c, c.isCA ? 'intermediate' : 'contact');
+    }
+    for (const a of this.#anchors.values()) push(a, 'anchor');
+    return out;
+  }
+
+  /**
+   * The user's explicit decision to trust one end-entity certificate (a partner whose root the administrator did
+   * not deploy): it is added as a contact, verification reports its signatures `valid` with the reason
+   * 'trusted-explicitly' when no path to an anchor exists, and encryption selection accepts it. Only its own
+   * validity, usages and revocation still count; it never vouches for other certificates (no anchor). Allowed only
+   * in a store created with `allowUserTrust: true`; otherwise a TypeError (a programming error: a managed
+   * deployment keeps trust the administrator's). The decision is saved by `export`, and removed with `remove`.
+   *
+   * @example
+   * ```ts
+   * const store = new CertificateStore({ allowUserTrust: true });
+   * store.trustCertificate(partnerPem);
+   * ```
+   */
+  trustCertificate(certificate: X509Certificate | PemOrDer): X509Certificate {
+    if (!this.allowUserTrust) {
+      throw new TypeError('trustCertificate: this store does not allow user trust decisions (create it with allowUserTrust: true)');
+    }
+    const raw = rawDataOf(certificate);
+    const [der] = raw ? [raw] : this.#loadCertificates(certificate as PemOrDer, 'trustCertificate');
+    if (!der) throw new CertificateInvalid('trustCertificate: no certificate found');
+    const info = this.#addCert(certInfo(der));
+    this.#trusted.set(certKey(info), info);
+    return this.#toX509(info);
   }
 
   #setPreference(email: string, pref: StoredPreference): boolean {
@@ -500,8 +833,8 @@ export class CertificateStore {
    * verification call, shared by its signers); without one, a fresh budget with the store's limits. Past the budget
    * the problem is 'path-building-limit'. Signatures are checked with `options.crypto`, else the store's.
    */
-  #chain(info: CertInfo, at: Date, options: StoreChainOptions = {}): Promise<ChainResult> {
-    return buildChain(info, [...(options.extra ?? []), ...this.#allCertificates()], [...this.#anchors.values()], at, {
+  async #chain(info: CertInfo, at: Date, options: StoreChainOptions = {}): Promise<ChainResult> {
+    const r = await buildChain(info, [...(options.extra ?? []), ...this.#allCertificates()], [...this.#anchors.values()], at, {
       allowWeak: options.allowWeak ?? this.policy.allowWeak,
       crypto: options.crypto ?? this.crypto,
       budget: options.budget ?? new PathBudget(this.limits),
@@ -511,6 +844,11 @@ export class CertificateStore {
       crlTime: options.crlTime,
       leafValidity: options.leafValidity,
     });
+    if (r.chain || !this.allowUserTrust) return r;
+    // The user's explicit decision about this leaf stands in for a path, when nothing but the path is missing.
+    const t = this.#trusted.get(certKey(info));
+    if (!t || !sameCert(t, info) || chainProblems(r).some((f) => f.problem !== 'untrusted')) return r;
+    return { chain: [info], trustedExplicitly: true };
   }
 
   /**
@@ -556,7 +894,7 @@ export class CertificateStore {
       budget: new PathBudget(limits),
       certificatePolicies: checkPolicyOptions('verifyCertificate: options.certificatePolicies', options.certificatePolicies),
     });
-    if (r.chain) return { status: 'valid', reasons: [], path: r.chain.map((c) => c.der.slice()), policies: r.policies ?? [] };
+    if (r.chain) return { status: 'valid', reasons: r.trustedExplicitly ? ['trusted-explicitly'] : [], path: r.chain.map((c) => c.der.slice()), policies: r.policies ?? [] };
     const problems = chainProblems(r);
     const status = (['untrusted', 'expired', 'revoked'] as const).find((p) => problems.some((f) => f.problem === p)) ?? 'untrusted';
     return { status, reasons: problems.map((f) => f.reason) };
@@ -706,6 +1044,17 @@ export class CertificateStore {
     }
   }
 
+}
+
+function anchorKey(info: CertInfo): string {
+  return toHex(info.der.subarray(Math.max(0, info.der.length - 64))) + ':' + info.der.length;
+}
+
+/** The DER of a public X509Certificate-like object (ours or another copy of @peculiar/x509's). */
+function rawDataOf(v: unknown): Uint8Array | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const raw = (v as { rawData?: unknown }).rawData;
+  return raw instanceof ArrayBuffer ? new Uint8Array(raw) : undefined;
 }
 
 function certKey(info: CertInfo): string {
