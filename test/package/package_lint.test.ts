@@ -47,6 +47,6 @@ describe('package lint', () => {
     const typedoc = JSON.parse(readFileSync(join(REPO, 'typedoc.json'), 'utf8')) as { treatWarningsAsErrors: boolean; validation: { notDocumented: boolean }; entryPoints: string[] };
     expect(typedoc.treatWarningsAsErrors).toBe(true);
     expect(typedoc.validation.notDocumented).toBe(true);
-    expect(typedoc.entryPoints).toEqual(['src/index.ts', 'src/crypto/node.ts', 'src/pkcs11/index.ts']);
+    expect(typedoc.entryPoints).toEqual(['src/index.ts', 'src/crypto/node.ts', 'src/pkcs11/index.ts', 'src/ldap/index.ts']);
   });
 });
