@@ -232,9 +232,10 @@ export function ldapResolver(options: LdapResolverOptions): LdapCertificateResol
           for (const v of valuesOf(value)) {
             const b = bytesOf(v);
             if (!b || b.length === 0 || b.length > maxValueBytes) continue;
+            if (certs.length >= maxPerAddress) break;
             if (base === 'usersmimecertificate') {
               try {
-                certs.push(...certificatesOfPkcs7(b, maxPerAddress));
+                certs.push(...certificatesOfPkcs7(b, maxPerAddress - certs.length));
               } catch {
                 // A malformed value: skipped (the other values and entries still count).
               }
