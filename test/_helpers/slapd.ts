@@ -22,6 +22,7 @@ export interface SlapdEntry {
 
 /** A running slapd. */
 export interface Slapd {
+  /** ldap://127.0.0.1:PORT, or the ldaps:// URL when started with `tls`. */
   url: string;
   port: number;
   baseDN: string;
@@ -82,7 +83,7 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
 }
 
 /** Starts slapd with the suffix dc=example,dc=com, its root entry, and `entries` loaded. */
-export async function startSlapd(options: { entries?: readonly SlapdEntry[] } = {}): Promise<Slapd> {
+export async function startSlapd(options: { entries?: readonly SlapdEntry[]; tls?: { certFile: string; keyFile: string } } = {}): Promise<Slapd> {
   const dir = tmp('smime-slapd-');
   const db = join(dir, 'db');
   mkdirSync(db);
@@ -96,6 +97,7 @@ export async function startSlapd(options: { entries?: readonly SlapdEntry[] } = 
     `include ${SCHEMA_DIR}/inetorgperson.schema`,
     `pidfile ${join(dir, 'slapd.pid')}`,
     `argsfile ${join(dir, 'slapd.args')}`,
+    ...(options.tls ? [`TLSCertificateFile ${options.tls.certFile}`, `TLSCertificateKeyFile ${options.tls.keyFile}`] : []),
     ...(modulePath ? [`modulepath ${modulePath}`, 'moduleload back_mdb'] : []),
     'database mdb',
     `suffix "${baseDN}"`,
@@ -108,8 +110,12 @@ export async function startSlapd(options: { entries?: readonly SlapdEntry[] } = 
   const confFile = join(dir, 'slapd.conf');
   writeFileSync(confFile, conf);
   const port = await freePort();
-  const url = `ldap://127.0.0.1:${port}`;
-  const child = spawn('slapd', ['-h', `${url}/`, '-f', confFile, '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // With TLS, slapd also listens for ldaps:// on a second port (the plain one is for loading the entries).
+  const tlsPort = options.tls ? await freePort() : undefined;
+  const plain = `ldap://127.0.0.1:${port}`;
+  const url = tlsPort ? `ldaps://127.0.0.1:${tlsPort}` : plain;
+  const listen = tlsPort ? `${plain}/ ${url}/` : `${plain}/`;
+  const child = spawn('slapd', ['-h', listen, '-f', confFile, '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const stop = async () => {
@@ -127,13 +133,13 @@ export async function startSlapd(options: { entries?: readonly SlapdEntry[] } = 
     const deadline = Date.now() + 15_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`slapd exited (${child.exitCode}): ${stderr}`);
-      const r = spawnSync('ldapsearch', ['-x', '-H', url, '-b', '', '-s', 'base', '-o', 'nettimeout=2', '(objectClass=*)'], { stdio: 'ignore' });
+      const r = spawnSync('ldapsearch', ['-x', '-H', plain, '-b', '', '-s', 'base', '-o', 'nettimeout=2', '(objectClass=*)'], { stdio: 'ignore' });
       if (r.status === 0) break;
-      if (Date.now() > deadline) throw new Error(`slapd did not answer on ${url}: ${stderr}`);
+      if (Date.now() > deadline) throw new Error(`slapd did not answer on ${plain}: ${stderr}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     const all: SlapdEntry[] = [{ dn: baseDN, attributes: { objectClass: ['top', 'dcObject', 'organization'], dc: 'example', o: 'Example' } }, ...(options.entries ?? [])];
-    const add = spawnSync('ldapadd', ['-x', '-H', url, '-D', bindDN, '-w', password], { input: toLdif(all) });
+    const add = spawnSync('ldapadd', ['-x', '-H', plain, '-D', bindDN, '-w', password], { input: toLdif(all) });
     if (add.status !== 0) throw new Error(`ldapadd failed: ${String(add.stderr)}`);
   } catch (e) {
     await stop();

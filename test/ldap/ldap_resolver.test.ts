@@ -3,9 +3,12 @@
  * each address resolves to its DER certificates (userCertificate;binary, userSMIMECertificate as PKCS#7, several
  * values), RFC 4515 escaping, a refused bind, a stopped server and a black hole, and one search per lookup.
  */
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ldapResolver, escapeFilterValue, addressFilter } from '../../src/ldap/index.js';
+import { run, tmp } from '../_helpers/env.js';
 import { hasSlapd, startSlapd, type Slapd } from '../_helpers/slapd.js';
 import { der, sampleEntries } from './_directory.js';
 
@@ -104,6 +107,27 @@ describe.runIf(hasSlapd())('ldapResolver against slapd', () => {
     await expect(r(['bob@example.com'], signal())).rejects.toThrow(/LDAP/);
     expect(Date.now() - t0).toBeLessThan(2000);
     await r.close();
+  }, 30_000);
+
+  it('ldaps:// with the tls option: the server certificate is checked against the given CA', async () => {
+    const dir = tmp('smime-ldaps-');
+    const certFile = join(dir, 'server.pem');
+    const keyFile = join(dir, 'server.key');
+    run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+    const tlsd = await startSlapd({ entries: sampleEntries(), tls: { certFile, keyFile } });
+    try {
+      expect(tlsd.url).toMatch(/^ldaps:\/\//);
+      const ok = ldapResolver({ url: tlsd.url, baseDN: tlsd.baseDN, tls: { ca: readFileSync(certFile) } });
+      expect((await ok(['bob@example.com'], signal()))['bob@example.com']!.map(hex)).toEqual([hex(der('bob'))]);
+      await ok.close();
+      // Without the CA the server is not trusted: the lookup rejects.
+      const untrusted = ldapResolver({ url: tlsd.url, baseDN: tlsd.baseDN, timeoutMs: 3000 });
+      await expect(untrusted(['bob@example.com'], signal())).rejects.toThrow(/LDAP lookup failed/);
+      await untrusted.close();
+    } finally {
+      await tlsd.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 30_000);
 
   it('a black hole (a socket that never answers) rejects within timeoutMs, and an abort rejects at once', async () => {
