@@ -184,5 +184,5 @@ export function importGraph(root: string, dir: string): Map<string, ImportEdge[]
   return new Map(sourceFiles(root, dir).map((f) => [f, importsOf(readFileSync(join(root, f), 'utf8'))]));
 }
 
-/** The files that must (or may) use Node's API: the CLI, the Node entry, the module that builds Node's crypto, and the PKCS#11 entry (smime-core/pkcs11). */
-export const NODE_ONLY = [/^src\/cli\//, /^src\/index\.node\.ts$/, /^src\/crypto\/node\.ts$/, /^src\/pkcs11\//];
+/** The files that must (or may) use Node's API: the CLI, the Node entry, the module that builds Node's crypto, the PKCS#11 entry (smime-core/pkcs11) and the LDAP entry (smime-core/ldap). */
+export const NODE_ONLY = [/^src\/cli\//, /^src\/index\.node\.ts$/, /^src\/crypto\/node\.ts$/, /^src\/pkcs11\//, /^src\/ldap\//];

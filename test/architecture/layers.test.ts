@@ -33,6 +33,8 @@ const LAYERS: Layer[][] = [
     { name: 'entries', files: ['src/index.ts', 'src/index.node.ts'] },
     // smime-core/pkcs11 (Node only): beside the entries; it uses errors, lib, crypto/external_key; only the CLI imports it.
     { name: 'pkcs11', files: ['src/pkcs11/'] },
+    // smime-core/ldap (Node only): beside the entries; it uses lib and certs; only the CLI may import it.
+    { name: 'ldap', files: ['src/ldap/'] },
   ],
   [{ name: 'cli', files: ['src/cli/'] }],
 ];
@@ -164,6 +166,15 @@ describe('layers of src/', () => {
     const into = EDGES.filter(({ from, to }) => to.startsWith('src/pkcs11/') && !from.startsWith('src/pkcs11/') && !from.startsWith('src/cli/')).map(({ from, to }) => `${from} → ${to}`);
     expect(into).toEqual([]);
     expect(EDGES.some(({ from }) => from === 'src/pkcs11/index.ts')).toBe(true);
+  });
+
+  it('smime-core/ldap uses only errors, lib and certs; only the CLI imports it', () => {
+    const allowed = (to: string) => to.startsWith('src/ldap/') || to === 'src/errors.ts' || to.startsWith('src/lib/') || to.startsWith('src/certs/');
+    const out = EDGES.filter(({ from, to }) => from.startsWith('src/ldap/') && !allowed(to)).map(({ from, to }) => `${from} → ${to}`);
+    expect(out).toEqual([]);
+    const into = EDGES.filter(({ from, to }) => to.startsWith('src/ldap/') && !from.startsWith('src/ldap/') && !from.startsWith('src/cli/')).map(({ from, to }) => `${from} → ${to}`);
+    expect(into).toEqual([]);
+    expect(EDGES.some(({ from }) => from === 'src/ldap/index.ts')).toBe(true);
   });
 
   it('no runtime import cycle', () => {

@@ -53,8 +53,8 @@ describe('runtime dependencies', () => {
   });
 
   it('the optional peer dependency pkcs11js: optional, a devDependency for the tests, its install script approved, loaded lazily by src/pkcs11 only', () => {
-    // The only peer dependency; a new one needs a job here too.
-    expect(Object.keys(pkg.peerDependencies ?? {})).toEqual(['pkcs11js']);
+    // The peer dependencies, each with its job here.
+    expect(Object.keys(pkg.peerDependencies ?? {})).toEqual(['ldapts', 'pkcs11js']);
     expect(pkg.peerDependenciesMeta?.['pkcs11js']?.optional).toBe(true);
     expect(pkg.devDependencies?.['pkcs11js']).toBe(pkg.peerDependencies?.['pkcs11js']);
     expect(pkg.allowScripts?.['pkcs11js']).toBe(true);
@@ -64,5 +64,16 @@ describe('runtime dependencies', () => {
     expect(naming).toEqual(['src/pkcs11/binding.ts']);
     expect(readFileSync(join(REPO, 'src/pkcs11/binding.ts'), 'utf8')).toMatch(/await import\(name\)/);
     expect(BARE.filter((b) => b.name === 'pkcs11js')).toEqual([]);
+  });
+
+  it('the optional peer dependency ldapts 8.x: optional, a devDependency for the tests, loaded lazily by src/ldap/index.ts only', () => {
+    // 8.x: ldapts 9 needs Node 22, and the package supports Node 20.
+    expect(pkg.peerDependencies?.['ldapts']).toMatch(/^\^8\./);
+    expect(pkg.peerDependenciesMeta?.['ldapts']?.optional).toBe(true);
+    expect(pkg.devDependencies?.['ldapts']).toBe(pkg.peerDependencies?.['ldapts']);
+    const naming = [...importGraph(REPO, 'src').keys()].filter((f) => /['"]ldapts['"]/.test(readFileSync(join(REPO, f), 'utf8')));
+    expect(naming).toEqual(['src/ldap/index.ts']);
+    expect(readFileSync(join(REPO, 'src/ldap/index.ts'), 'utf8')).toMatch(/await import\(name\)/);
+    expect(BARE.filter((b) => b.name === 'ldapts')).toEqual([]);
   });
 });

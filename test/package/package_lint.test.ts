@@ -14,7 +14,7 @@ import { REPO } from '../_helpers/env.js';
 const bin = (name: string) => join(REPO, 'node_modules', '.bin', name);
 
 describe('package lint', () => {
-  it('attw --pack --profile esm-only: no problem, and smime-core/node and smime-core/pkcs11 resolve under node10 too', () => {
+  it('attw --pack --profile esm-only: no problem, and smime-core/node, smime-core/pkcs11 and smime-core/ldap resolve under node10 too', () => {
     if (!existsSync(join(REPO, 'dist', 'index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
     // attw exits non-zero on a problem the profile does not ignore (execFileSync then throws).
     const out = execFileSync(bin('attw'), ['--pack', '--profile', 'esm-only', '--format', 'json'], { cwd: REPO, encoding: 'utf8' });
@@ -31,6 +31,8 @@ describe('package lint', () => {
     expect(node['bundler']!.resolution?.fileName).toMatch(/dist\/crypto\/node\.d\.ts$/);
     const pkcs11 = report.analysis.entrypoints['./pkcs11']!.resolutions;
     for (const mode of ['node10', 'node16-esm', 'bundler']) expect(pkcs11[mode]!.resolution?.fileName).toMatch(/dist\/pkcs11\/index\.d\.ts$/);
+    const ldap = report.analysis.entrypoints['./ldap']!.resolutions;
+    for (const mode of ['node10', 'node16-esm', 'bundler']) expect(ldap[mode]!.resolution?.fileName).toMatch(/dist\/ldap\/index\.d\.ts$/);
   });
 
   it('publint --strict: all good', () => {
@@ -47,6 +49,6 @@ describe('package lint', () => {
     const typedoc = JSON.parse(readFileSync(join(REPO, 'typedoc.json'), 'utf8')) as { treatWarningsAsErrors: boolean; validation: { notDocumented: boolean }; entryPoints: string[] };
     expect(typedoc.treatWarningsAsErrors).toBe(true);
     expect(typedoc.validation.notDocumented).toBe(true);
-    expect(typedoc.entryPoints).toEqual(['src/index.ts', 'src/crypto/node.ts', 'src/pkcs11/index.ts']);
+    expect(typedoc.entryPoints).toEqual(['src/index.ts', 'src/crypto/node.ts', 'src/pkcs11/index.ts', 'src/ldap/index.ts']);
   });
 });

@@ -84,7 +84,7 @@ describe('npm pack tarball', () => {
     for (const p of lib) expect(p).toMatch(/\.(js|d\.ts)$/);
     const js = lib.filter((p) => p.endsWith('.js')).map((p) => p.slice(0, -3)).sort();
     expect(lib.filter((p) => p.endsWith('.d.ts')).map((p) => p.slice(0, -5)).sort()).toEqual(js);
-    for (const p of ['dist/index.js', 'dist/index.node.js', 'dist/index.d.ts', 'dist/crypto/node.js', 'dist/crypto/node.d.ts', 'dist/lib/reflect.js', 'dist/pkcs11/index.js', 'dist/pkcs11/index.d.ts'])
+    for (const p of ['dist/index.js', 'dist/index.node.js', 'dist/index.d.ts', 'dist/crypto/node.js', 'dist/crypto/node.d.ts', 'dist/lib/reflect.js', 'dist/pkcs11/index.js', 'dist/pkcs11/index.d.ts', 'dist/ldap/index.js', 'dist/ldap/index.d.ts'])
       expect(paths).toContain(p);
     // Every `sideEffects` entry names a shipped file, and every module of the list exists (a typo would drop it).
     const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { sideEffects: string[]; bin: Record<string, string> };
@@ -120,6 +120,19 @@ console.log('pkcs11 ok');
     );
     expect(existsSync(join(app, 'node_modules', 'pkcs11js'))).toBe(false);
     expect(execFileSync('node', ['pkcs11.mjs'], { cwd: app, encoding: 'utf8' })).toContain('pkcs11 ok');
+
+    // smime-core/ldap without its optional peer dependency ldapts: the entry imports, and a lookup says how to get it.
+    writeFileSync(
+      join(app, 'ldap.mjs'),
+      `import { ldapResolver } from 'smime-core/ldap';
+const r = ldapResolver({ url: 'ldap://127.0.0.1:1', baseDN: 'dc=example,dc=com' });
+const e = await r(['bob@example.com'], new AbortController().signal).then(() => undefined, (e) => e);
+if (!(e instanceof Error) || !e.message.includes('npm install ldapts')) throw new Error('unexpected: ' + e);
+console.log('ldap ok');
+`,
+    );
+    expect(existsSync(join(app, 'node_modules', 'ldapts'))).toBe(false);
+    expect(execFileSync('node', ['ldap.mjs'], { cwd: app, encoding: 'utf8' })).toContain('ldap ok');
 
     writeFileSync(
       join(app, 'cjs.cjs'),
