@@ -7,14 +7,13 @@
  */
 import { CertificateInvalid, SmimeError } from '../errors.js';
 import { latin1, toBytes } from '../lib/bytes.js';
-import { children, decodeOid, readTlv, TAG, withBerLimits } from '../lib/der.js';
+import { children, readTlv, TAG, withBerLimits } from '../lib/der.js';
 import { berLimits, mimeLimits, type Limits } from '../lib/limits.js';
 import { pemBlocks } from '../lib/pem.js';
 import { certInfo, type CertInfo } from '../certs/cert_info.js';
 import { parseCrl, type ParsedCrl } from '../certs/crl.js';
 import type { PemOrDer } from '../certs/load.js';
 import { CERTS_ONLY_PEM_LABELS, readCertsOnly, type CertsOnlyContent } from '../cms/certs_only.js';
-import { OIDS } from '../cms/oids.js';
 import { certsOnlyOfEntity } from '../mime/certs_only.js';
 import { looksLikeMimeEntity } from '../mime/looks_like_entity.js';
 
@@ -26,13 +25,13 @@ export interface CertsOnlyInput {
   crls: ParsedCrl[];
 }
 
-/** DER/BER whose outer SEQUENCE starts with an OID: a ContentInfo, not a certificate. */
+/** DER/BER whose outer SEQUENCE starts with an OID: a ContentInfo (of any type), not a certificate. */
 function isContentInfo(b: Uint8Array, limits: Limits): boolean {
   try {
     return withBerLimits(berLimits(limits), () => {
       const top = readTlv(b, 0);
       const first = children(b, top)[0];
-      return first !== undefined && first.cls === 0 && first.tagNo === TAG.OID && decodeOid(b, first) === OIDS.signedData;
+      return first !== undefined && first.cls === 0 && first.tagNo === TAG.OID;
     });
   } catch {
     return false;
