@@ -12,7 +12,7 @@ import { CMSInvalid, CMSLimitExceeded } from '../errors.js';
 import { berLimits, DEFAULT_LIMITS, type Limits } from '../lib/limits.js';
 import { copyBytes, latin1 } from '../lib/bytes.js';
 import { pemBlocks } from '../lib/pem.js';
-import { children, decodeOid, integer, oid, readTlv, seq, set, sortDerSet, TAG, tlv, withBerLimits } from '../lib/der.js';
+import { children, decodeOid, integer, oid, readTlv, seq, set, sortDerSet, stringContent, TAG, tlv, withBerLimits, type Tlv } from '../lib/der.js';
 import { OIDS, oidName } from './oids.js';
 
 /** The PEM labels a certs-only SignedData is found under (OpenSSL writes PKCS7, some tools CMS). */
@@ -54,6 +54,14 @@ export function buildCertsOnly(certificates: readonly Uint8Array[], crls: readon
   return seq(oid(OIDS.signedData), tlv(0xa0, seq(...body)));
 }
 
+/** An [0] EXPLICIT eContent holding an OCTET STRING of no bytes (primitive, or constructed without chunks). */
+function isEmptyContent(der: Uint8Array, t: Tlv): boolean {
+  if (t.cls !== 2 || t.tagNo !== 0) return false;
+  const os = children(der, t);
+  if (os.length !== 1 || os[0]!.cls !== 0 || os[0]!.tagNo !== TAG.OCTET_STRING) return false;
+  return stringContent(der, os[0]).length === 0;
+}
+
 /** `n` items over `limits[key]`: CMSLimitExceeded naming the key. */
 function checkCount(n: number, key: keyof Limits, limits: Limits, what: string): void {
   if (n > limits[key]) throw new CMSLimitExceeded(`certs-only: ${n} ${what}, more than ${key} (${limits[key]})`, { limit: key });
@@ -90,7 +98,8 @@ export function readCertsOnly(
     if (!eciT || eciT.cls !== 0 || eciT.tagNo !== TAG.SEQUENCE) throw new CMSInvalid('certs-only: SignedData without encapContentInfo');
     const eci = children(der, eciT);
     if (!eci[0] || eci[0].tagNo !== TAG.OID) throw new CMSInvalid('certs-only: EncapsulatedContentInfo without eContentType');
-    if (eci[1]) throw new CMSInvalid('not certs-only: the SignedData has content (a signed message)');
+    // NSS (cmsutil -O) writes an empty eContent: no content all the same.
+    if (eci[1] && !isEmptyContent(der, eci[1])) throw new CMSInvalid('not certs-only: the SignedData has content (a signed message)');
     const out: CertsOnlyContent = { certificates: [], crls: [] };
     if (f[i] && f[i]!.cls === 2 && f[i]!.tagNo === 0) {
       const list = children(der, f[i++]!);

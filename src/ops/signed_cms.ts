@@ -46,7 +46,8 @@ export async function verifySignedCms(
   const sd = withBerLimits(berLimits(ctx.limits), () => parseSignedData(der, ctx.limits));
   const content = detachedContent ?? sd.eContent;
   // RFC 8551 §3.6: no content and no signer is a certs-only message, a result (nothing is learnt: it is not signed).
-  if (!content && sd.signerInfos.length === 0) return { content: new Uint8Array(0), signers: [], certsOnly: certsOnlyX509(sd.certificates, ctx) };
+  // (NSS writes an empty eContent in its certs-only messages.)
+  if (sd.signerInfos.length === 0 && !detachedContent && (!content || content.length === 0)) return { content: new Uint8Array(0), signers: [], certsOnly: certsOnlyX509(sd.certificates, ctx) };
   if (!content) throw new CMSInvalid('signed-data has no content (a detached signature without the signed part)');
   const signers: SignerResult[] = [];
   // No From outside (e.g. OpenSSL output, where the whole message is the signed entity): the signed entity's own

@@ -109,6 +109,10 @@ describe('reading with addCertificate', () => {
       'BER with indefinite lengths (as Outlook and openssl crl2pkcs7 write)',
       () => ber(0x30, oid(OIDS.signedData), ber(0xa0, ber(0x30, integer(1), set(), ber(0x30, oid(OIDS.data)), ber(0xa0, BOB, ...CHAIN_DER), tlv(0xa1), set()))),
     ],
+    [
+      'an empty eContent (an OCTET STRING of no bytes, as NSS cmsutil -O writes)',
+      () => seq(oid(OIDS.signedData), tlv(0xa0, seq(integer(1), set(), seq(oid(OIDS.data), tlv(0xa0, tlv(0x04))), tlv(0xa0, BOB, ...CHAIN_DER), set()))),
+    ],
   ];
   for (const [name, make] of forms) {
     it(`${name}: every certificate is added and returned; Bob is then an encryption recipient`, async () => {
@@ -145,6 +149,8 @@ describe('verifyMessage and openMessage: a result kind', () => {
     expect((await store.findEncryptionCertificate('bob@example.com')).certificate).toBeUndefined();
     const d = await verifyMessage(exportCertificates([BOB], 'der') as Uint8Array, { store });
     expect(d.certsOnly).toHaveLength(1);
+    const nssForm = seq(oid(OIDS.signedData), tlv(0xa0, seq(integer(1), set(), seq(oid(OIDS.data), tlv(0xa0, tlv(0x04))), tlv(0xa0, BOB), set())));
+    expect((await verifyMessage(nssForm, { store })).certsOnly).toHaveLength(1);
   });
 
   it('a signed message has no certsOnly field', async () => {
