@@ -253,3 +253,26 @@ describe('hostile input: typed errors, the store unchanged', () => {
 function buildCertsOnlyRaw(certs: Uint8Array[]): Uint8Array {
   return seq(oid(OIDS.signedData), tlv(0xa0, seq(integer(1), set(), seq(oid(OIDS.data)), tlv(0xa0, ...certs), set())));
 }
+
+describe('CLI reports (the shape only)', () => {
+  it("smime open: a 'certs-only' layer with each certificate; smime verify: no signer, says certs-only", async () => {
+    const { cli } = await import('../_helpers/cli.js');
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const d = mkdtempSync(join(tmpdir(), 'certs-only-cli-'));
+    const msg = createCertsOnlyMessage([BOB]);
+    const o = await cli(['open', '--report', join(d, 'open.json')], msg);
+    expect(o.code, o.err).toBe(0);
+    expect(o.out.length).toBe(0);
+    const rep = JSON.parse(readFileSync(join(d, 'open.json'), 'utf8'));
+    expect(rep.layers).toHaveLength(1);
+    expect(rep.layers[0].type).toBe('certs-only');
+    expect(rep.layers[0].certificates).toHaveLength(1);
+    expect(JSON.stringify(rep.layers[0].certificates[0])).toMatch(/Bob Example/);
+    const v = await cli(['verify', '--report', join(d, 'verify.json')], msg);
+    expect(v.code).not.toBe(0);
+    expect(v.err).toMatch(/no signer \(a certs-only message with 1 certificate\(s\)\)/);
+    expect(JSON.parse(readFileSync(join(d, 'verify.json'), 'utf8')).layers[0].type).toBe('certs-only');
+  });
+});
