@@ -5,7 +5,7 @@
  * or CRL refuses the whole input. The certificate count is bounded by `maxPemCertificates` (a bundle given to the
  * store), the CRLs by `maxCrls`.
  */
-import { CertificateInvalid, SmimeError } from '../errors.js';
+import { CertificateInvalid, MIMEInvalid, SmimeError } from '../errors.js';
 import { latin1, toBytes } from '../lib/bytes.js';
 import { children, readTlv, TAG, withBerLimits } from '../lib/der.js';
 import { berLimits, mimeLimits, type Limits } from '../lib/limits.js';
@@ -16,6 +16,7 @@ import type { PemOrDer } from '../certs/load.js';
 import { CERTS_ONLY_PEM_LABELS, readCertsOnly, type CertsOnlyContent } from '../cms/certs_only.js';
 import { certsOnlyOfEntity } from '../mime/certs_only.js';
 import { looksLikeMimeEntity } from '../mime/looks_like_entity.js';
+import { extractCms } from '../mime/extract.js';
 
 const CERT_LABELS = ['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE'];
 
@@ -52,8 +53,9 @@ function parsed(content: CertsOnlyContent, extraCerts: Uint8Array[] = []): Certs
 
 /**
  * The certificates and CRLs of `input` when it is a certs-only SignedData (DER/BER, PEM, or MIME entity); undefined
- * when it is something else (a certificate, a PEM bundle of certificates), for the caller's usual path. A SignedData
- * with signers or content is CMSInvalid (its certificates are not taken: verify the message instead).
+ * when it is something else (a certificate, a PEM bundle of certificates, a MIME entity that is not S/MIME), for the
+ * caller's usual path. A SignedData with signers or content, or another CMS type (also as an application/pkcs7-mime
+ * entity), is CMSInvalid saying what it is (its certificates are not taken: verify the message instead).
  */
 export function readCertsOnlyInput(input: PemOrDer, limits: Limits): CertsOnlyInput | undefined {
   const bytes = typeof input === 'string' ? undefined : toBytes(input);
@@ -75,6 +77,15 @@ export function readCertsOnlyInput(input: PemOrDer, limits: Limits): CertsOnlyIn
   }
   const mime = bytes ?? toBytes(text);
   if (!looksLikeMimeEntity(mime, limits.maxHeaderBytes)) return undefined;
-  const der = certsOnlyOfEntity(mime, mimeLimits(limits));
-  return der === undefined ? undefined : parsed(readCertsOnly(der, limits, 'maxPemCertificates'));
+  let der = certsOnlyOfEntity(mime, mimeLimits(limits));
+  if (der === undefined) {
+    // Another S/MIME entity (signed-data, enveloped-data, no smime-type): read as a certs-only, which says what it is.
+    try {
+      der = extractCms(mime, mimeLimits(limits)).der;
+    } catch (e) {
+      if (e instanceof MIMEInvalid) return undefined; // not S/MIME: the caller's "no certificate found"
+      throw e;
+    }
+  }
+  return parsed(readCertsOnly(der, limits, 'maxPemCertificates'));
 }

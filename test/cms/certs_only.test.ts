@@ -225,8 +225,9 @@ describe('hostile input: typed errors, the store unchanged', () => {
     const alice = await storeWith(['alice-sign']);
     const signed = await signMessage('Content-Type: text/plain\r\n\r\nhi\r\n', { store: alice, from: 'alice@example.com', detached: false });
     const e = await refused(signed);
-    // the MIME entity says signed-data: not certs-only, so it is read as a certificate file and refused
-    expect(e).toBeInstanceOf(SmimeError);
+    expect(e).toBeInstanceOf(CMSInvalid);
+    expect((e as Error).message).toMatch(/not certs-only: the SignedData has content \(a signed message\)/);
+    expect(await refused('Content-Type: text/plain\r\n\r\nhello\r\n')).toBeInstanceOf(CertificateInvalid);
     const derOf = new Uint8Array(Buffer.from(td.decode(signed).split(/\r\n\r\n/)[1]!.replace(/\s+/g, ''), 'base64'));
     const e2 = await refused(derOf);
     expect(e2).toBeInstanceOf(CMSInvalid);
