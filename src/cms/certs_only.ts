@@ -29,6 +29,11 @@ export interface CertsOnlyContent {
 /**
  * Builds a certs-only ContentInfo (DER): SignedData version 1, no digest algorithms, eContentType id-data without
  * content, the certificates (duplicates dropped, DER SET order), optionally CRLs, and no SignerInfo.
+ *
+ * @example
+ * ```ts
+ * const p7c = buildCertsOnly([leafDer, issuingCaDer]);
+ * ```
  */
 export function buildCertsOnly(certificates: readonly Uint8Array[], crls: readonly Uint8Array[] = []): Uint8Array {
   const uniq = (list: readonly Uint8Array[]): Uint8Array[] => {
@@ -72,6 +77,11 @@ function checkCount(n: number, key: keyof Limits, limits: Limits, what: string):
  * 'maxCertificates' for a message, 'maxPemCertificates' for a bundle given to the store. CMSInvalid when the input
  * is not a ContentInfo, not SignedData, or a SignedData with a signer or content (a signed message);
  * CMSLimitExceeded over the limits.
+ *
+ * @example
+ * ```ts
+ * const { certificates, crls } = readCertsOnly(p7cBytes, limits, 'maxPemCertificates');
+ * ```
  */
 export function readCertsOnly(
   der: Uint8Array,
@@ -123,15 +133,15 @@ export function readCertsOnly(
 /**
  * The certificates of a certs-only ContentInfo (DER or BER bytes, or PEM `PKCS7` / `CMS` text as bytes), as fresh
  * DER copies. Limits as {@link readCertsOnly} with 'maxCertificates'.
+ *
+ * @example
+ * ```ts
+ * const ders = certificatesFromCertsOnly(userSMIMECertificate, store.limits); // an LDAP attribute value
+ * ```
  */
 export function certificatesFromCertsOnly(input: Uint8Array, limits: Limits = DEFAULT_LIMITS): Uint8Array[] {
   if (input.length > 0 && input[0] === 0x30) return readCertsOnly(input, limits).certificates;
   const block = pemBlocks(latin1(input)).find((b) => CERTS_ONLY_PEM_LABELS.includes(b.label));
   if (!block) throw new CMSInvalid('certs-only: neither DER/BER nor a PEM PKCS7 block');
   return readCertsOnly(block.der, limits).certificates;
-}
-
-/** True when the bytes hold a PEM `PKCS7` / `CMS` block (certs-only or any other CMS). */
-export function hasCmsPem(text: string): boolean {
-  return /-----BEGIN (PKCS7|CMS|PKCS #7 SIGNED DATA)-----/.test(text);
 }

@@ -18,6 +18,11 @@ const CONTENT_HEADER = /^(content-|mime-version$)/i;
  * MIME-Version, `Content-Type: application/pkcs7-mime; smime-type=certs-only; name="smime.p7c"`, base64, and
  * `Content-Disposition: attachment; filename="smime.p7c"`, and the DER in 76-column CRLF lines. A header name that
  * is not a token, or a value with CR, LF or NUL, is MIMEInvalid (no header injection).
+ *
+ * @example
+ * ```ts
+ * const entity = buildCertsOnlyMime(buildCertsOnly([certDer]), { From: 'alice@example.com' });
+ * ```
  */
 export function buildCertsOnlyMime(der: Uint8Array, headers: Readonly<Record<string, string>> = {}): Uint8Array {
   let head = '';
@@ -38,7 +43,15 @@ export function buildCertsOnlyMime(der: Uint8Array, headers: Readonly<Record<str
   return concat([fromLatin1(head), encodeBase64Lines(der, 76)]);
 }
 
-/** Whether a Content-Type (and file name) is a certs-only one. */
+/**
+ * Whether a Content-Type (and file name) is a certs-only one: `application/(x-)pkcs7-mime; smime-type=certs-only`,
+ * or a `*.p7c` / `*.p7b` file as pkcs7-mime, `application/octet-stream` or `application/(x-)pkcs7-certificates`.
+ *
+ * @example
+ * ```ts
+ * isCertsOnlyType('application/octet-stream', undefined, 'bob.p7c'); // true
+ * ```
+ */
 export function isCertsOnlyType(type: string, smimeType: string | undefined, fileName: string | undefined): boolean {
   const t = type.toLowerCase();
   if (PKCS7_MIME.has(t) && smimeType?.toLowerCase() === 'certs-only') return true;
@@ -49,6 +62,11 @@ export function isCertsOnlyType(type: string, smimeType: string | undefined, fil
 /**
  * The CMS bytes of a MIME entity that is a certs-only message (see {@link isCertsOnlyType}), decoded from its
  * transfer encoding; undefined when the entity is something else. Malformed MIME: MIMEInvalid / MIMELimitExceeded.
+ *
+ * @example
+ * ```ts
+ * const der = certsOnlyOfEntity(attachmentEntity); // undefined unless smime-type=certs-only or *.p7c
+ * ```
  */
 export function certsOnlyOfEntity(bytes: Uint8Array, limits: Partial<MimeLimits> = DEFAULT_MIME_LIMITS): Uint8Array | undefined {
   const e = parseEntity(bytes, limits);
