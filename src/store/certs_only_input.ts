@@ -5,7 +5,7 @@
  * or CRL refuses the whole input. The certificate count is bounded by `maxPemCertificates` (a bundle given to the
  * store), the CRLs by `maxCrls`.
  */
-import { CertificateInvalid, MIMEInvalid, SmimeError } from '../errors.js';
+import { CertificateInvalid, CMSLimitExceeded, MIMEInvalid, SmimeError } from '../errors.js';
 import { latin1, toBytes } from '../lib/bytes.js';
 import { children, readTlv, TAG, withBerLimits } from '../lib/der.js';
 import { berLimits, mimeLimits, type Limits } from '../lib/limits.js';
@@ -72,6 +72,9 @@ export function readCertsOnlyInput(input: PemOrDer, limits: Limits): CertsOnlyIn
         content.certificates.push(...c.certificates);
         content.crls.push(...c.crls);
       } else if (CERT_LABELS.includes(b.label)) extra.push(b.der);
+      if (content.certificates.length + extra.length > limits.maxPemCertificates) {
+        throw new CMSLimitExceeded(`addCertificate: more than maxPemCertificates (${limits.maxPemCertificates}) certificates`, { limit: 'maxPemCertificates' });
+      }
     }
     return parsed(content, extra);
   }

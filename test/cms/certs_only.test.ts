@@ -202,6 +202,13 @@ describe('hostile input: typed errors, the store unchanged', () => {
     expect(await thrown(verifyMessage(many(257), { store: new CertificateStore() }))).toBeInstanceOf(CMSLimitExceeded);
   });
 
+  it('a PKCS7 block with CERTIFICATE blocks beside it: all count against maxPemCertificates', async () => {
+    const pem = (exportCertificates([BOB], 'pem') as string) + certPem('alice-sign') + certPem('dave');
+    const e = await refused(pem, { maxPemCertificates: 2 });
+    expect((e as CMSLimitExceeded).limit).toBe('maxPemCertificates');
+    expect(await new CertificateStore({ limits: { maxPemCertificates: 3 } }).addCertificate(pem)).toHaveLength(3);
+  });
+
   it('above maxInputBytes: CMSLimitExceeded', async () => {
     const e = await refused(exportCertificates([BOB], 'der') as Uint8Array, { maxInputBytes: 100 });
     expect((e as CMSLimitExceeded).limit).toBe('maxInputBytes');
