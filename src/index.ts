@@ -40,6 +40,8 @@ export type { SignOptions, SignDigest } from './sign.js';
 export { verifyMessage, STATUS_PRECEDENCE } from './verify.js';
 export type { VerifyOptions, VerifyResult, SignerResult, SignerStatus } from './verify.js';
 export { openMessage } from './open.js';
+export { createCertsOnlyMessage, exportCertificates } from './certs_only.js';
+export type { CertsOnlyMessageOptions } from './certs_only.js';
 export type { OpenOptions, OpenResult, OpenLayer } from './open.js';
 export { importFromMessage } from './import_message.js';
 export type { ImportFromMessageOptions, ImportFromMessageResult, ImportSkipped } from './import_message.js';

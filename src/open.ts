@@ -9,6 +9,9 @@
  * layer has a From but one has a message header (mime/address.ts isMessageHeader), signers are
  * `address-mismatch: no From`; bare MIME entities all the way down have no address to check.
  *
+ * A certs-only message (RFC 8551 §3.6), alone or inside an encryption layer, ends the walk with a layer of type
+ * 'certs-only' holding its certificates, and an empty content: a result, not an error.
+ *
  * `authenticated` is false when any encryption layer used a non-AEAD cipher (CBC) and no signature inside it is
  * `valid`: CBC ciphertext can be altered without detection (EFAIL), so apps should warn. It is true when nothing
  * was encrypted (look at `layers` and `signers` for what protected the content).
@@ -55,6 +58,15 @@ export type OpenLayer =
       detached: boolean;
       /** This layer's signers, each with its status. */
       signers: SignerResult[];
+    }
+  | {
+      /**
+       * A certs-only message (RFC 8551 §3.6: a SignedData without signer or content, `smime-type=certs-only`): the
+       * last layer, its content empty. Nothing in it is verified or learnt; `store.addCertificate` installs them.
+       */
+      type: 'certs-only';
+      /** The certificates it carries. */
+      certificates: X509Certificate[];
     };
 
 /** What `openMessage` returns. */
@@ -141,6 +153,11 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
     }
     if (type === OIDS.signedData) {
       const r = await verifySignedCms(der, undefined, ctx);
+      if (r.certsOnly) {
+        layers.push({ type: 'certs-only', certificates: r.certsOnly });
+        cur = r.content;
+        break;
+      }
       layers.push({ type: 'signed', detached: false, signers: r.signers });
       signers.push(...r.signers);
       cur = r.content;
@@ -153,7 +170,7 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
 
   let authenticated = true;
   layers.forEach((l, i) => {
-    if (l.type === 'signed' || l.authenticated) return;
+    if (l.type === 'signed' || l.type === 'certs-only' || l.authenticated) return;
     const protectedInside = layers.slice(i + 1).some((x) => x.type === 'signed' && x.signers.some((s) => s.status === 'valid'));
     if (!protectedInside) authenticated = false;
   });
@@ -161,7 +178,7 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
     content: cur,
     layers,
     signers,
-    encrypted: layers.some((l) => l.type !== 'signed'),
+    encrypted: layers.some((l) => l.type === 'enveloped' || l.type === 'authEnveloped'),
     authenticated,
   };
 }

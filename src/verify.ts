@@ -18,7 +18,8 @@
  * - the signer's addresses against the From header (see {@link VerifyContext.from} and mime/address.ts).
  *
  * It throws only when the input is not a signed message (MIMEInvalid, CMSInvalid). Everything wrong with a
- * signature is a status and a list of reasons.
+ * signature is a status and a list of reasons. A certs-only message (RFC 8551 §3.6) is a result too: `certsOnly`
+ * holds its certificates, `signers` is empty.
  *
  * After a `valid` signature the store learns the message's certificates and the sender's preferences (the
  * encryption certificate named by either encryption key preference attribute, and the SMIMECapabilities), keyed by
@@ -32,6 +33,7 @@ import { parseMultipartSigned } from './mime/multipart_signed.js';
 import { verifySignedCms } from './ops/signed_cms.js';
 import { verifyContext, type VerifyOptions } from './ops/verify_context.js';
 import type { SignerResult } from './ops/signer_result.js';
+import type { X509Certificate } from './certs/x509.js';
 
 export { STATUS_PRECEDENCE } from './ops/signer_result.js';
 export type { SignerResult, SignerStatus } from './ops/signer_result.js';
@@ -45,6 +47,12 @@ export interface VerifyResult {
   signers: SignerResult[];
   /** True for multipart/signed, false for opaque signed-data. */
   detached: boolean;
+  /**
+   * Set when the message is certs-only (RFC 8551 §3.6: `smime-type=certs-only`, a `.p7c`; a SignedData with no signer
+   * and no content): the certificates it carries, with `signers` and `content` empty. Not a signature, so nothing in it
+   * is verified or learnt by the store: install them with `store.addCertificate(message)` if the user wants them.
+   */
+  certsOnly?: X509Certificate[];
 }
 
 /**
@@ -71,6 +79,7 @@ export async function verifyMessage(message: Uint8Array | string, options: Verif
   if (k.kind === 'pkcs7-mime' || k.kind === 'der') {
     const { der } = extractCms(bytes, mimeLimits(limits));
     const r = await verifySignedCms(der, undefined, ctx);
+    if (r.certsOnly) return { content: r.content, signers: [], detached: false, certsOnly: r.certsOnly };
     return { content: r.content, signers: r.signers, detached: false };
   }
   throw new MIMEInvalid(`not a signed message: Content-Type is ${k.type || '(none)'}`);

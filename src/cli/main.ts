@@ -408,13 +408,18 @@ async function runCommand(a: Args, io: CliIo): Promise<number> {
             ? r.layers.map((l) =>
                 l.type === 'signed'
                   ? { type: l.type, detached: l.detached, signers: l.signers.map(signerReport) }
-                  : { type: l.type, cipher: l.cipher, keyTransport: l.keyTransport, authenticated: l.authenticated, legacy: l.legacy, recipient: certSummary(l.recipient) },
+                  : l.type === 'certs-only'
+                    ? { type: l.type, certificates: l.certificates.map(certSummary) }
+                    : { type: l.type, cipher: l.cipher, keyTransport: l.keyTransport, authenticated: l.authenticated, legacy: l.legacy, recipient: certSummary(l.recipient) },
               )
-            : [{ type: 'signed', signers }];
+            : r.certsOnly
+              ? [{ type: 'certs-only', certificates: r.certsOnly.map(certSummary) }]
+              : [{ type: 'signed', signers }];
         rep = { command: a.command, signers, layers, ...('encrypted' in r ? { encrypted: r.encrypted, authenticated: r.authenticated } : {}) };
         if (a.command === 'verify' && (signers.length === 0 || signers.some((s) => s.status !== 'valid'))) {
           exit = EXIT.verifyFailed;
-          if (signers.length === 0) io.stderr(`smime: ${inName}: no signer\n`);
+          const certsOnly = 'certsOnly' in r ? r.certsOnly : undefined;
+          if (signers.length === 0) io.stderr(`smime: ${inName}: no signer${certsOnly ? ` (a certs-only message with ${certsOnly.length} certificate(s))` : ''}\n`);
           for (const s of signers) io.stderr(`smime: signer ${s.email ?? '(unknown)'}: ${s.status}${s.reasons.length ? ` (${s.reasons.join(', ')})` : ''}\n`);
         }
         break;

@@ -42,11 +42,11 @@ export interface Limits {
   maxKeyTrials: number;
   /** SignerInfos in one SignedData. Default 32. */
   maxSignerInfos: number;
-  /** Certificates in one SignedData (or certs-only message). Default 256. */
+  /** Certificates in one SignedData (or certs-only message given to verifyMessage/openMessage). Default 256. */
   maxCertificates: number;
   /** CRLs in one SignedData. Default 64. */
   maxCrls: number;
-  /** Certificates in one PEM bundle given to the store. Default 10 000. */
+  /** Certificates in one PEM bundle or certs-only file (`.p7c`/`.p7b`) given to the store. Default 10 000. */
   maxPemCertificates: number;
   /** PBKDF2 and PKCS#12 KDF iterations (key encryption and MAC of a PKCS#12 file). Default 2 000 000. */
   maxPbkdf2Iterations: number;

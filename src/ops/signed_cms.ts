@@ -8,6 +8,9 @@ import { withBerLimits } from '../lib/der.js';
 import { parseSignedData } from '../cms/signed.js';
 import { parseEntity, type Header } from '../mime/entity.js';
 import { harvest } from './harvest.js';
+import type { CertInfo } from '../certs/cert_info.js';
+import type { X509Certificate } from '../certs/x509.js';
+import { storeInternals } from '../store/internal.js';
 import { evaluateSigner } from './signer.js';
 import type { SignerResult } from './signer_result.js';
 import { noteHeaders, type VerifyContext } from './verify_context.js';
@@ -21,14 +24,30 @@ function headersOfEntity(content: Uint8Array): Header[] {
   }
 }
 
+/** The certificates of a certs-only message as X509Certificate (one @peculiar/x509 refuses is left out). */
+function certsOnlyX509(certs: readonly CertInfo[], ctx: VerifyContext): X509Certificate[] {
+  const out: X509Certificate[] = [];
+  for (const c of certs) {
+    try {
+      out.push(storeInternals(ctx.store).x509(c));
+    } catch {
+      // parsed by smime-core, refused by @peculiar/x509
+    }
+  }
+  return out;
+}
+
 /** Verifies a SignedData over `content` (detached) or its own eContent. Used by verifyMessage and openMessage. */
 export async function verifySignedCms(
   der: Uint8Array,
   detachedContent: Uint8Array | undefined,
   ctx: VerifyContext,
-): Promise<{ content: Uint8Array; signers: SignerResult[] }> {
+): Promise<{ content: Uint8Array; signers: SignerResult[]; certsOnly?: X509Certificate[] }> {
   const sd = withBerLimits(berLimits(ctx.limits), () => parseSignedData(der, ctx.limits));
   const content = detachedContent ?? sd.eContent;
+  // RFC 8551 §3.6: no content and no signer is a certs-only message, a result (nothing is learnt: it is not signed).
+  // (NSS writes an empty eContent in its certs-only messages.)
+  if (sd.signerInfos.length === 0 && !detachedContent && (!content || content.length === 0)) return { content: new Uint8Array(0), signers: [], certsOnly: certsOnlyX509(sd.certificates, ctx) };
   if (!content) throw new CMSInvalid('signed-data has no content (a detached signature without the signed part)');
   const signers: SignerResult[] = [];
   // No From outside (e.g. OpenSSL output, where the whole message is the signed entity): the signed entity's own

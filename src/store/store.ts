@@ -17,6 +17,7 @@ import { keyMatchesCert, rsaModulusBits, type PrivateKeyRef } from '../certs/key
 import { checkInputSize, loadCertificates, loadCrls, loadPrivateKey, type PemOrDer } from '../certs/load.js';
 import { parseCrl, type ParsedCrl } from '../certs/crl.js';
 import { parsePkcs12 } from '../certs/pkcs12.js';
+import { readCertsOnlyInput } from './certs_only_input.js';
 import { buildChain, chainProblems, type ChainResult } from '../path/chain.js';
 import { checkPolicyOptions } from '../path/path_validation.js';
 import type { PolicyOptions } from '../path/policy_tree.js';
@@ -402,15 +403,28 @@ export class CertificateStore {
   }
 
   /**
-   * Adds other people's certificates and intermediates: PEM, DER or a PEM bundle. Returns what was added. Above
-   * `maxInputBytes`, or a bundle of more than `maxPemCertificates`: CMSLimitExceeded.
+   * Adds other people's certificates and intermediates: PEM, DER or a PEM bundle, or a certs-only message (RFC 8551
+   * §3.6: a `.p7c`/`.p7b` SignedData without signers or content, as DER or BER, PEM `PKCS7`/`CMS`, or the MIME
+   * entity `application/pkcs7-mime; smime-type=certs-only`), whose CRLs are added too (as with addCrl). Returns the
+   * certificates given (those already in the store included). Nothing given here becomes a trust anchor. Above
+   * `maxInputBytes`, or more than `maxPemCertificates` certificates: CMSLimitExceeded; a SignedData with signers or
+   * content (a signed message, not certs-only): CMSInvalid; a bad certificate or CRL: CertificateInvalid, and
+   * nothing of the input is added.
    *
    * @example
    * ```ts
    * await store.addCertificate(bobPem);
+   * const added = await store.addCertificate(p7cBytes); // a certs-only .p7c
    * ```
    */
   async addCertificate(pemOrDer: PemOrDer, options?: StoreInputOptions): Promise<X509Certificate[]> {
+    const limits = this.#limitsFor(options, 'addCertificate');
+    checkInputSize(pemOrDer, limits.maxInputBytes, 'addCertificate');
+    const certsOnly = readCertsOnlyInput(pemOrDer, limits);
+    if (certsOnly) {
+      this.#crls.push(...certsOnly.crls);
+      return certsOnly.certificates.map((info) => this.#toX509(this.#addCert(info)));
+    }
     return this.#loadCertificates(pemOrDer, 'addCertificate', options).map((d) => this.#toX509(this.#addCert(certInfo(d))));
   }
 
@@ -995,7 +1009,9 @@ export class CertificateStore {
       {
         now: () => this.now(),
         limits: () => this.limits,
-        load: (input, limits) => loadCertificates(input, limits.maxPemCertificates),
+        // A directory may answer with certificates or certs-only PKCS#7 (LDAP userSMIMECertificate); CRLs in it are
+        // not taken from a directory.
+        load: (input, limits) => readCertsOnlyInput(input, limits)?.certificates.map((c) => c.der) ?? loadCertificates(input, limits.maxPemCertificates),
         add: (info) => void this.#addCert(info),
       },
       {

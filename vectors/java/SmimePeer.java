@@ -34,6 +34,14 @@
  *       identifier, key encryption with its OAEP hashes or key wrap), or each SignerInfo (identifier, digest,
  *       signature, signed attribute types) and whether the content is encapsulated. OIDs only.
  *
+ *   certs    --in DER
+ *       Reads a SignedData with CMSSignedData and prints "signers N" then each certificate of its certificates field
+ *       as one line of base64 DER (a certs-only .p7c has no signer).
+ *
+ *   certs-only --cert PEM [--cert PEM...] --out DER
+ *       Writes a certs-only SignedData (RFC 8551 §3.6: no signer, no content) holding every certificate of the PEM
+ *       files, with CMSSignedDataGenerator over CMSAbsentContent, as BC encodes it by default.
+ *
  *   issue    --ca-cert CERT --ca-key KEY --pub PUBKEY --subject DN --email ADDR --serial HEX
  *            --not-before YYYY-MM-DD --not-after YYYY-MM-DD --ku LIST --out CERT
  *       An S/MIME end-entity certificate (sha256WithRSAEncryption) for a public key OpenSSL 3.0 cannot put in a
@@ -167,6 +175,8 @@ public final class SmimePeer {
                 case "verify": System.exit(verify(o)); break;
                 case "issue": issue(o); break;
                 case "describe": describe(o); break;
+                case "certs": certsOf(o); break;
+                case "certs-only": certsOnly(o); break;
                 default: throw new Usage("unknown command " + argv[0]);
             }
         } catch (Usage u) {
@@ -575,6 +585,23 @@ public final class SmimePeer {
             }
         }
         return "[" + String.join(",", out) + "]";
+    }
+
+    private static void certsOf(Map<String, List<String>> o) throws Exception {
+        CMSSignedData sd = new CMSSignedData(read(req(o, "in")));
+        System.out.println("signers " + sd.getSignerInfos().size());
+        for (Object h : sd.getCertificates().getMatches(null)) {
+            System.out.println(java.util.Base64.getEncoder().encodeToString(((X509CertificateHolder) h).getEncoded()));
+        }
+    }
+
+    private static void certsOnly(Map<String, List<String>> o) throws Exception {
+        if (!o.containsKey("cert")) throw new Usage("--cert is required");
+        List<X509Certificate> all = new ArrayList<>();
+        for (String f : o.get("cert")) all.addAll(certs(f));
+        CMSSignedDataGenerator g = new CMSSignedDataGenerator();
+        g.addCertificates(new JcaCertStore(all));
+        write(req(o, "out"), g.generate(new org.bouncycastle.cms.CMSAbsentContent()).getEncoded());
     }
 
     private static void describe(Map<String, List<String>> o) throws Exception {
