@@ -85,7 +85,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'in', arg: 'FILE', help: 'input (default stdin)', commands: [...MESSAGE, 'inspect'] },
   { name: 'out', arg: 'FILE', help: 'output (default stdout); nothing is written on failure', commands: [...MESSAGE, 'export-certs'] },
   { name: 'report', arg: 'FILE|-', help: 'write a JSON report of what was done; - is stdout (then --out is required)', commands: MESSAGE },
-  { name: 'store', arg: 'FILE', help: 'a saved certificate store (identities, contacts, trust): read, and written back by import, verify, open, encrypt --ldap', commands: WITH_STORE },
+  { name: 'store', arg: 'FILE', help: 'a saved store: read; written back by import, verify, open, encrypt --ldap', commands: WITH_STORE },
   ...secretOptions(STORE_PASSWORD),
   { name: 'identity', arg: 'FILE', multi: true, help: 'your PKCS#12 file, or a PEM file with certificate and PKCS#8 key (repeatable)', commands: WITH_IDENTITY },
   ...secretOptions(PASSWORD),
