@@ -14,6 +14,7 @@ import { hasSlapd, startSlapd, type Slapd } from '../_helpers/slapd.js';
 import { sampleEntries } from '../ldap/_directory.js';
 import { checkBuilt, S, sh } from './_sh.js';
 import { CertificateStore, nodeCrypto, setCrypto } from '../../src/index.node.js';
+import { runCli } from '../../src/cli/main.js';
 
 const v = (rel: string) => join(VECTORS, rel);
 let dir = '';
@@ -43,6 +44,41 @@ describe('--ldap usage errors (exit 2, before anything is read)', () => {
     const r = await sh(`${S} ${args} < /dev/null`, env);
     expect(r.code).toBe(2);
     expect(r.err).toBe(message);
+  });
+});
+
+describe('a missing ldapts (in-process, smime-core/ldap replaced by one whose lookups fail as without ldapts)', () => {
+  it('is a failed lookup: exit 3, the reason lookup-failed with the install hint, nothing written', async () => {
+    let err = '';
+    let out: Uint8Array | undefined;
+    let closed = 0;
+    const missing = new Error('smime-core/ldap needs the optional peer dependency ldapts 8.x: npm install ldapts@8');
+    const code = await runCli(['encrypt', '--ldap', 'ldap://127.0.0.1:1', '--ldap-base', 'dc=example,dc=com', '--to', 'bob@example.com'], {
+      stdin: () => new TextEncoder().encode('Subject: x\r\n\r\nhi\r\n'),
+      stdout: (b) => {
+        out = b;
+      },
+      stderr: (s) => {
+        err += s;
+      },
+      env: {},
+      ldap: async () => ({
+        ldapResolver: (o) => {
+          expect(o).toEqual({ url: 'ldap://127.0.0.1:1', baseDN: 'dc=example,dc=com' });
+          return Object.assign(async () => Promise.reject(missing), {
+            close: async () => {
+              closed++;
+            },
+          });
+        },
+      }),
+    });
+    expect(code).toBe(3);
+    expect(err).toBe(
+      'smime: no certificate for bob@example.com: add one with --cert or import one into the store (the directory lookup failed: smime-core/ldap needs the optional peer dependency ldapts 8.x: npm install ldapts@8)\n',
+    );
+    expect(out).toBeUndefined();
+    expect(closed).toBe(1);
   });
 });
 
