@@ -2,13 +2,15 @@
  * `npm run demo`: the end-to-end story on the sample identities of vectors/ (made by vectors/generate.sh).
  * Node-only (it reads files), so it lives beside the CLI.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CertificateStore,
   decryptMessage,
   encryptMessage,
+  importFromMessage,
   MissingRecipientCertificatesError,
   openMessage,
   signMessage,
@@ -29,6 +31,22 @@ function step(title: string): void {
 function say(line: string): void {
   console.log(`   ${line}`);
 }
+/**
+ * A mail with one attachment, as a mail client composes it (multipart/mixed, the file base64 in 76-column lines).
+ * Written out here: the demo runs from dist/ with the package's own dependencies only.
+ */
+function mailWithAttachment(from: string, subject: string, text: string, name: string, type: string, content: Uint8Array): string {
+  const b64 = Buffer.from(content).toString('base64').replace(/.{1,76}/g, '$&\r\n');
+  const boundary = 'demo-boundary-1';
+  return (
+    `From: ${from}\r\nTo: ${from}\r\nSubject: ${subject}\r\nDate: Sun, 29 Nov 2026 09:00:00 +0000\r\nMIME-Version: 1.0\r\n` +
+    `Content-Type: multipart/mixed; boundary="${boundary}"\r\n\r\n` +
+    `--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${text}\r\n` +
+    `--${boundary}\r\nContent-Type: ${type}; name="${name}"\r\nContent-Disposition: attachment; filename="${name}"\r\n` +
+    `Content-Transfer-Encoding: base64\r\n\r\n${b64}--${boundary}--\r\n`
+  );
+}
+
 function bodyOf(entity: Uint8Array): string {
   const s = td.decode(entity);
   const i = s.indexOf('\r\n\r\n');
@@ -103,6 +121,47 @@ async function main(): Promise<void> {
   });
   const back = await decryptMessage(reply, { store: alice });
   say(`Bob's reply opens with Alice's cert serial ${back.recipient.serialNumber} (${back.cipher})`);
+
+  step('Alice mails her PKCS#12 to herself and installs it on her new laptop from the attachment');
+  const selfMail = mailWithAttachment('alice@example.com', 'my encryption certificate', 'For the new laptop.', 'alice-enc-2025.p12', 'application/x-pkcs12', file('identities/alice-enc-2025.p12'));
+  say(`a ${selfMail.length}-byte mail with alice-enc-2025.p12 attached (application/x-pkcs12)`);
+  const laptop = new CertificateStore();
+  const installed = await importFromMessage(selfMail, {
+    store: laptop,
+    password: async (name) => {
+      say(`the laptop asks Alice for the password of "${name}"`);
+      return PASSWORD;
+    },
+  });
+  for (const id of installed.identities) say(`installed identity serial ${id.certificate.serialNumber} (valid until ${id.certificate.notAfter.toISOString().slice(0, 10)})`);
+  say(`trust anchors added by the mail: ${laptop.certificates().filter((c) => c.role === 'anchor').length} (what arrives by mail is never trusted)`);
+  const onLaptop = await decryptMessage(reply, { store: laptop });
+  say(`Bob's reply opens on the laptop: "${bodyOf(onLaptop.content)}"`);
+
+  step("Bob's mail client quits and starts again: his store is saved and restored");
+  const bobPassword = 'bob-store-secret';
+  const dir = mkdtempSync(join(tmpdir(), 'smime-demo-'));
+  try {
+    const storeFile = join(dir, 'bob.store');
+    writeFileSync(storeFile, await bob.export({ password: bobPassword }));
+    say(`first run: store.export → ${readFileSync(storeFile).length} bytes (encrypted and authenticated under his password)`);
+    const restored = await CertificateStore.import(new Uint8Array(readFileSync(storeFile)), { password: bobPassword });
+    const roles = new Map<string, number>();
+    for (const c of restored.certificates()) roles.set(c.role, (roles.get(c.role) ?? 0) + 1);
+    say(`second run: CertificateStore.import → ${[...roles].map(([r, n]) => `${n} ${r}`).join(', ')}`);
+    const again = await openMessage(both, { store: restored });
+    say(`the signed and encrypted mail still opens: "${bodyOf(again.content)}"; ${again.signers.map((s) => `signer ${s.email}: ${s.status}`).join('; ')}`);
+    say(`Alice's preferred encryption cert is remembered: serial ${restored.preference('alice@example.com')?.certificate?.serialNumber ?? '(none)'}`);
+    try {
+      await CertificateStore.import(new Uint8Array(readFileSync(storeFile)), { password: 'guess' });
+      say('UNEXPECTED: a wrong password opened the store');
+      process.exitCode = 1;
+    } catch (e) {
+      say(`a wrong password: ${(e as { code?: string }).code ?? String(e)}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 
   step('A tampered copy');
   const tampered = td.decode(signed).replace('the numbers', 'THE NUMBERS');

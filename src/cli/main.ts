@@ -17,6 +17,8 @@ import {
   CONTENT_CIPHERS,
   decryptMessage,
   encryptMessage,
+  exportCertificates,
+  importFromMessage,
   inspectFile,
   KeyOperationRefused,
   MissingRecipientCertificatesError,
@@ -38,9 +40,12 @@ import {
   type VerifyOptions,
   type VerifyResult,
   type OpenResult,
+  type X509Certificate,
 } from '../index.node.js';
 import { EXIT, EXIT_BY_ERROR_CODE } from './exit_codes.js';
-import { commandHelp, generalHelp, parseArgs, PASSWORD, PIN, usageHint, UsageError, type Args } from './options.js';
+import { commandHelp, generalHelp, LDAP_PASSWORD, parseArgs, PASSWORD, PIN, STORE_PASSWORD, STORE_WRITERS, usageHint, UsageError, type Args } from './options.js';
+import { lockStore, readStoreFile, StoreLocked, writeStoreFile, type StoreLock } from './store_file.js';
+import { closeResolver, ldapRequest, ldapResolverFor, type ClosableResolver, type LdapApi } from './ldap.js';
 import { secretFromArgs, type Prompt } from './secrets.js';
 import { BindingMissing, closeQuietly, loadPkcs11, openTokenInto, tokenRequest, type Pkcs11Api, type TokenHandle, type TokenRequest } from './token.js';
 import { certSummary, inspectionJson, inspectionText } from './describe.js';
@@ -59,6 +64,8 @@ export interface CliIo {
   readFd?: (fd: number) => Promise<Uint8Array>;
   /** Loads smime-core/pkcs11 for --pkcs11; default: its chunk, imported only then (token.ts). */
   pkcs11?: () => Promise<Pkcs11Api>;
+  /** Loads smime-core/ldap for --ldap; default: its chunk, imported only then (ldap.ts). */
+  ldap?: () => Promise<LdapApi>;
 }
 
 /** The exit code when stdout's reader went away early (EPIPE): 128 + SIGPIPE, as a shell reports `cat big | head`. */
@@ -156,12 +163,104 @@ async function importPkcs12(store: CertificateStore, file: string, bytes: Uint8A
   throw new CliFailure(`${file}: wrong password (ERR_PKCS12_BAD_PASSWORD)`, EXIT.secretRefused);
 }
 
-async function loadStore(a: Args, io: CliIo): Promise<CertificateStore> {
+/** The --store file a command opened: where, its password, its lock (writers), and what the command line added. */
+interface StoreFile {
+  path: string;
+  password: string;
+  /** Held by the commands that write the store back, from before it is read until after it is written. */
+  lock?: StoreLock;
+  /** The certificates the file held when read. */
+  before: Set<string>;
+  /** The certificates the command line added (--identity, --cert, --trust, a token): not saved into the file. */
+  extras: X509Certificate[];
+}
+
+/** Notes what the command line added to the store (everything new since the file was read): saveStore leaves it out. */
+function markExtras(store: CertificateStore, file: StoreFile | undefined): void {
+  if (file) file.extras = store.certificates().filter((c) => !file.before.has(derKey(c.certificate))).map((c) => c.certificate);
+}
+
+/** A certificate's identity: its DER in hex. */
+function derKey(c: X509Certificate): string {
+  return Buffer.from(c.rawData).toString('hex');
+}
+
+/** Whether this run writes the --store file back: import, verify and open (harvesting), encrypt with --ldap. */
+function writesStore(a: Args): boolean {
+  return STORE_WRITERS.includes(a.command) || (a.command === 'encrypt' && a.single.has('ldap'));
+}
+
+/** The store password: its options, SMIME_STORE_PASSWORD, else a prompt on a terminal; none is exit 7. */
+async function storePassword(a: Args, io: CliIo, path: string): Promise<string> {
+  const pw = await secretFromArgs(a, STORE_PASSWORD, io.env, io.readFd);
+  if (pw !== undefined) return pw;
+  if (!io.prompt)
+    throw new CliFailure(
+      `${path}: no store password given: give it with --store-password-file FILE, --store-password-env NAME or --store-password-fd N (or ${STORE_PASSWORD.env})`,
+      EXIT.secretRefused,
+    );
+  return io.prompt(`Store password for ${path}: `);
+}
+
+/** How long a writer waits for another's lock: SMIME_STORE_LOCK_WAIT_MS, default 10 s. */
+function lockWait(io: CliIo): number | undefined {
+  const v = io.env['SMIME_STORE_LOCK_WAIT_MS'];
+  return v !== undefined && /^\d{1,9}$/.test(v) ? Number(v) : undefined;
+}
+
+/**
+ * The command's store: the --store file read with its password (the writers lock it first, and create it when it
+ * does not exist), else an empty store; then the command line's --identity, --cert, --trust, --crl beside it.
+ */
+async function loadStore(a: Args, io: CliIo, held: { file?: StoreFile }): Promise<CertificateStore> {
   const minRsa = str(a, 'min-rsa-bits');
   if (minRsa !== undefined && !/^\d+$/.test(minRsa)) throw new UsageError('--min-rsa-bits takes a number of bits', a.command);
-  const store = new CertificateStore({
+  const options = {
     policy: { ...(minRsa ? { minRsaBits: Number(minRsa) } : {}), ...(a.single.has('allow-weak') ? { allowWeak: true } : {}) },
-  });
+  };
+  const storePath = str(a, 'store');
+  let store: CertificateStore;
+  if (storePath !== undefined) {
+    const password = await storePassword(a, io, storePath);
+    const file: StoreFile = { path: storePath, password, before: new Set(), extras: [] };
+    if (writesStore(a)) {
+      try {
+        file.lock = await lockStore(storePath, lockWait(io));
+      } catch (e) {
+        if (e instanceof StoreLocked) throw new CliFailure(e.message, EXIT.io);
+        throw e;
+      }
+    }
+    held.file = file;
+    const bytes = readStoreFile(storePath);
+    if (bytes === undefined) {
+      if (!file.lock) throw new CliFailure(`${storePath}: no such store file (smime import --store ${storePath} FILE... creates one)`, EXIT.io);
+      store = new CertificateStore(options);
+    } else {
+      store = await withFile(storePath, () => CertificateStore.import(bytes, { password, ...options }));
+    }
+  } else {
+    store = new CertificateStore(options);
+  }
+  if (held.file) held.file.before = new Set(store.certificates().map((c) => derKey(c.certificate)));
+  await addCommandLine(a, io, store);
+  markExtras(store, held.file);
+  return store;
+}
+
+/**
+ * Saves what the store learned into the --store file (atomically, under the lock taken by loadStore): what the
+ * command line added (--identity, --cert, --trust, a token's identities) is left out.
+ */
+async function saveStore(store: CertificateStore, file: StoreFile | undefined): Promise<void> {
+  if (!file?.lock) return;
+  for (const c of file.extras) store.remove(c);
+  const bytes = await store.export({ password: file.password });
+  writeStoreFile(file.path, bytes);
+}
+
+/** The command line's identities, certificates, trust anchors and CRLs, into `store`. */
+async function addCommandLine(a: Args, io: CliIo, store: CertificateStore): Promise<void> {
   const identities = a.multi.get('identity') ?? [];
   const password = identities.length ? await secretFromArgs(a, PASSWORD, io.env, io.readFd) : undefined;
   const asked: { pw?: string } = {};
@@ -190,7 +289,6 @@ async function loadStore(a: Args, io: CliIo): Promise<CertificateStore> {
     const bytes = readBytes(f);
     await withFile(f, () => store.addCrl(bytes));
   }
-  return store;
 }
 
 /**
@@ -273,7 +371,112 @@ const ERRNO: Record<string, string> = {
   EEXIST: 'exists',
 };
 
+/** A certificate in one line: its subject, serial number and validity. */
+function certLine(c: X509Certificate): string {
+  return `${c.subject || '(no subject)'}, serial ${c.serialNumber}, ${c.notBefore.toISOString().slice(0, 10)} to ${c.notAfter.toISOString().slice(0, 10)}`;
+}
+
+/** Whether some bytes start like a mail message (a header field), not a certificate or PKCS#7 object. */
+function looksLikeMessage(bytes: Uint8Array): boolean {
+  const head = new TextDecoder('latin1').decode(bytes.subarray(0, 1024));
+  return /^[\x21-\x39\x3b-\x7e]+:/.test(head) && !head.startsWith('-----BEGIN');
+}
+
+/** One file of `smime import`: what it added (lines for stdout) and what it skipped (lines for stderr). */
+async function importOne(store: CertificateStore, f: string, a: Args, io: CliIo, given: string | undefined, asked: { pw?: string }): Promise<{ added: string[]; skipped: string[] }> {
+  const bytes = readBytes(f);
+  const kind = fileKind(bytes);
+  if (kind === 'pkcs12' || kind === 'pem-identity') {
+    const before = new Set(store.identities.map((i) => derKey(i.certificate)));
+    if (kind === 'pem-identity') await withFile(f, () => store.importIdentity(bytes));
+    else await importPkcs12(store, f, bytes, given, io, asked);
+    const added = store.identities.filter((i) => !before.has(derKey(i.certificate)));
+    return { added: added.map((i) => `${f}: identity ${certLine(i.certificate)}`), skipped: [] };
+  }
+  if (kind === 'pem-key') throw new UsageError(`${f}: this PEM file has a private key but no certificate: put the certificate in the same file, or use a PKCS#12 file`, a.command);
+  if (kind === 'other' && looksLikeMessage(bytes)) {
+    const password = async (name: string): Promise<string | undefined> => {
+      if (given !== undefined) return given;
+      if (asked.pw !== undefined) return asked.pw;
+      if (!io.prompt) return undefined;
+      asked.pw = await io.prompt(`Password for ${JSON.stringify(name)} in ${f}: `);
+      return asked.pw;
+    };
+    const r = await withFile(f, () => importFromMessage(bytes, { store, password }));
+    return {
+      added: [...r.identities.map((i) => `${f}: identity ${certLine(i.certificate)}`), ...r.certificates.map((c) => `${f}: certificate ${certLine(c)}`)],
+      skipped: r.skipped.map((s) => `${f}: skipped ${JSON.stringify(s.name)}: ${s.reason}`),
+    };
+  }
+  // A certificate, a bundle, a .p7c (DER or PEM) or a certs-only MIME entity: never a trust anchor.
+  const added = await withFile(f, () => store.addCertificate(bytes));
+  return { added: added.map((c) => `${f}: certificate ${certLine(c)}`), skipped: added.length ? [] : [`${f}: nothing new (the store holds these certificates already)`] };
+}
+
+/** smime import, smime certs, smime export-certs: commands on the store itself (no message). */
+async function runStoreCommand(a: Args, io: CliIo, held: { file?: StoreFile }): Promise<number> {
+  const storePath = str(a, 'store');
+  const email = str(a, 'email');
+  const out = str(a, 'out');
+  if ((a.command === 'import' || a.command === 'certs') && storePath === undefined) throw new UsageError(`${a.command} needs --store FILE`, a.command);
+  if (a.command === 'export-certs') {
+    if (email === undefined) throw new UsageError('export-certs needs --email EMAIL', a.command);
+    if (out === undefined) throw new UsageError('export-certs needs --out FILE', a.command);
+    if (storePath === undefined && (a.multi.get('cert') ?? []).length === 0) throw new UsageError('export-certs needs --store FILE or --cert FILE', a.command);
+  }
+  const given = a.command === 'import' ? await secretFromArgs(a, PASSWORD, io.env, io.readFd) : undefined;
+  setCrypto(nodeCrypto());
+  const store = await loadStore(a, io, held);
+  const enc = (s: string) => new TextEncoder().encode(s);
+  if (a.command === 'import') {
+    // import's --trust is the explicit act that saves a trust anchor into the store: not left out as a run's extra.
+    if (held.file) held.file.extras = [];
+    const asked: { pw?: string } = {};
+    const added: string[] = [];
+    const skipped: string[] = [];
+    for (const f of a.positional) {
+      const r = await importOne(store, f, a, io, given, asked);
+      added.push(...r.added);
+      skipped.push(...r.skipped);
+    }
+    await saveStore(store, held.file);
+    for (const l of skipped) io.stderr(`smime: ${l}\n`);
+    await io.stdout(enc(added.map((l) => `${l}\n`).join('') + `${added.length} added to ${storePath}\n`));
+    return EXIT.ok;
+  }
+  const list = store.certificates(email !== undefined ? { email } : {});
+  if (a.command === 'certs') {
+    const rows = list.map((c) => ({
+      role: c.role,
+      ...certSummary(c.certificate),
+      ...(c.trustedExplicitly ? { trustedExplicitly: true } : {}),
+      ...(c.detached ? { detached: true } : {}),
+    }));
+    const text = a.single.has('json')
+      ? JSON.stringify(rows, null, 2) + '\n'
+      : rows.map((r) => `${r.role.padEnd(12)} ${r.subject}  serial ${r.serialNumber}  ${r.notBefore.slice(0, 10)} to ${r.notAfter.slice(0, 10)}${r.trustedExplicitly ? '  trusted explicitly' : ''}${r.detached ? '  (key not attached)' : ''}\n`).join('');
+    await io.stdout(enc(text));
+    return EXIT.ok;
+  }
+  // export-certs: the address's own certificates (identities and contacts), not the CAs.
+  const mine = list.filter((c) => c.role === 'identity' || c.role === 'contact').map((c) => c.certificate);
+  if (mine.length === 0) throw new CliFailure(`no certificate for ${email}: add one with --cert or import one into the store`, EXIT.missingCertificate);
+  const p7 = exportCertificates(mine, a.single.has('pem') ? 'pem' : 'der');
+  await writeOut(out, typeof p7 === 'string' ? enc(p7) : p7, io);
+  return EXIT.ok;
+}
+
+/** Runs a command; the --store file's lock, if it took one, is released however it ends. */
 async function runCommand(a: Args, io: CliIo): Promise<number> {
+  const held: { file?: StoreFile } = {};
+  try {
+    return await runLocked(a, io, held);
+  } finally {
+    held.file?.lock?.release();
+  }
+}
+
+async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promise<number> {
   const report = str(a, 'report');
   const outPath = str(a, 'out');
   if (report === '-' && (outPath === undefined || outPath === '-'))
@@ -288,6 +491,7 @@ async function runCommand(a: Args, io: CliIo): Promise<number> {
     await io.stdout(new TextEncoder().encode(text));
     return EXIT.ok;
   }
+  if (a.command === 'import' || a.command === 'certs' || a.command === 'export-certs') return runStoreCommand(a, io, held);
   // The options are checked before any file is read.
   const cipher = str(a, 'cipher');
   if (cipher !== undefined && !(CONTENT_CIPHERS as readonly string[]).includes(cipher))
@@ -316,9 +520,10 @@ async function runCommand(a: Args, io: CliIo): Promise<number> {
   }
 
   const tokenReq = tokenRequest(a);
+  const ldapReq = ldapRequest(a);
 
   setCrypto(nodeCrypto());
-  const store = await loadStore(a, io);
+  const store = await loadStore(a, io, held);
   const opts: VerifyOptions = { ...verifyOpts, store };
   const inPath = str(a, 'in');
   const inName = inPath ?? '<stdin>';
@@ -327,7 +532,10 @@ async function runCommand(a: Args, io: CliIo): Promise<number> {
   let exit: number = EXIT.ok;
   // The token is open while the message is worked on, and closed (also on any failure) before anything is written.
   const token = tokenReq ? await openToken(a, tokenReq, store, io) : undefined;
+  markExtras(store, held.file);
+  let resolver: ClosableResolver | undefined;
   try {
+    if (ldapReq) resolver = await ldapResolverFor(ldapReq, await secretFromArgs(a, LDAP_PASSWORD, io.env, io.readFd), io.ldap);
     const input = inPath !== undefined && inPath !== '-' ? readBytes(inPath) : await io.stdin();
     switch (a.command) {
       case 'encrypt': {
@@ -335,7 +543,15 @@ async function runCommand(a: Args, io: CliIo): Promise<number> {
         const from = str(a, 'from');
         try {
           output = await withFile(inName, () =>
-            encryptMessage(input, { store, to, from, cipher: cipher as ContentCipherName | undefined, oaep, useSki: a.single.has('keyid') }),
+            encryptMessage(input, {
+              store,
+              to,
+              from,
+              cipher: cipher as ContentCipherName | undefined,
+              oaep,
+              useSki: a.single.has('keyid'),
+              ...(resolver ? { resolver } : {}),
+            }),
           );
         } catch (e) {
           if (!(e instanceof MissingRecipientCertificatesError)) throw e;
@@ -346,7 +562,12 @@ async function runCommand(a: Args, io: CliIo): Promise<number> {
             untrusted: ' (the one known does not chain to a --trust anchor)',
             'lookup-failed': ' (the directory lookup failed)',
           };
-          const lines = e.missing.map((m) => `no certificate for ${m}: add one with --cert or import one into the store${why[e.reasons[m] ?? 'none']}`);
+          const cause = e.cause instanceof Error ? `: ${e.cause.message}` : '';
+          const lines = e.missing.map((m) => {
+            const reason = e.reasons[m] ?? 'none';
+            const because = reason === 'lookup-failed' ? ` (the directory lookup failed${cause})` : why[reason];
+            return `no certificate for ${m}: add one with --cert or import one into the store${because}`;
+          });
           throw new CliFailure(lines.join('\nsmime: '), EXIT.missingCertificate);
         }
         if (report !== undefined) {
@@ -427,7 +648,10 @@ async function runCommand(a: Args, io: CliIo): Promise<number> {
     }
   } finally {
     await closeQuietly(token);
+    await closeResolver(resolver);
   }
+  // What the command learned (harvested signatures, directory answers) goes back into the --store file.
+  await saveStore(store, held.file);
   const reportBytes = () => new TextEncoder().encode(JSON.stringify(rep, null, 2) + '\n');
   if (exit !== EXIT.ok) {
     if (report !== undefined) await writeOut(report, reportBytes(), io);

@@ -7,7 +7,7 @@ import { CONTENT_CIPHERS } from '../index.node.js';
 import { EXIT_TABLE } from './exit_codes.js';
 
 /** The commands. */
-export const COMMANDS = ['encrypt', 'decrypt', 'sign', 'verify', 'open', 'inspect'] as const;
+export const COMMANDS = ['encrypt', 'decrypt', 'sign', 'verify', 'open', 'inspect', 'import', 'certs', 'export-certs'] as const;
 /** One command's name. */
 export type Command = (typeof COMMANDS)[number];
 
@@ -35,6 +35,12 @@ interface OptionSpec {
 
 const MESSAGE: readonly Command[] = ['encrypt', 'decrypt', 'sign', 'verify', 'open'];
 const WITH_IDENTITY: readonly Command[] = MESSAGE;
+/** The commands that read a --store file (every one but inspect, which reads one file and no store). */
+const WITH_STORE: readonly Command[] = [...MESSAGE, 'import', 'certs', 'export-certs'];
+/** The commands that write the --store file back (what they learned): created by them when it does not exist. */
+export const STORE_WRITERS: readonly Command[] = ['import', 'verify', 'open'];
+/** The commands whose PKCS#12 password forms exist: those with --identity, and import (PKCS#12 files it installs). */
+const WITH_PKCS12: readonly Command[] = [...WITH_IDENTITY, 'import'];
 /** The commands that use a private key, and so may take it from a PKCS#11 token. */
 const WITH_TOKEN: readonly Command[] = ['decrypt', 'sign', 'open'];
 
@@ -55,7 +61,11 @@ export interface SecretKind {
 }
 
 /** The PKCS#12 password of --identity files. */
-export const PASSWORD: SecretKind = { name: 'password', noun: 'password', what: 'the PKCS#12 password', env: 'SMIME_PASSWORD', onCommandLine: 'PASS', commands: WITH_IDENTITY };
+export const PASSWORD: SecretKind = { name: 'password', noun: 'password', what: 'the PKCS#12 password', env: 'SMIME_PASSWORD', onCommandLine: 'PASS', commands: WITH_PKCS12 };
+/** The password of the --store file (it is encrypted and authenticated under it). */
+export const STORE_PASSWORD: SecretKind = { name: 'store-password', noun: 'store password', what: "the --store file's password", env: 'SMIME_STORE_PASSWORD', commands: WITH_STORE };
+/** The password of the --ldap-bind DN. */
+export const LDAP_PASSWORD: SecretKind = { name: 'ldap-password', noun: 'LDAP password', what: "the --ldap-bind DN's password", env: 'SMIME_LDAP_PASSWORD', commands: ['encrypt'] };
 /** The PIN of the --pkcs11 token. */
 export const PIN: SecretKind = { name: 'pin', noun: 'PIN', what: "the token's PIN", env: 'SMIME_PIN', commands: WITH_TOKEN };
 
@@ -73,20 +83,26 @@ function secretOptions(k: SecretKind): OptionSpec[] {
 /** Every option, in the order `--help` lists them. */
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'in', arg: 'FILE', help: 'input (default stdin)', commands: [...MESSAGE, 'inspect'] },
-  { name: 'out', arg: 'FILE', help: 'output (default stdout); nothing is written on failure', commands: MESSAGE },
+  { name: 'out', arg: 'FILE', help: 'output (default stdout); nothing is written on failure', commands: [...MESSAGE, 'export-certs'] },
   { name: 'report', arg: 'FILE|-', help: 'write a JSON report of what was done; - is stdout (then --out is required)', commands: MESSAGE },
+  { name: 'store', arg: 'FILE', help: 'a saved store: read; written back by import, verify, open, encrypt --ldap', commands: WITH_STORE },
+  ...secretOptions(STORE_PASSWORD),
   { name: 'identity', arg: 'FILE', multi: true, help: 'your PKCS#12 file, or a PEM file with certificate and PKCS#8 key (repeatable)', commands: WITH_IDENTITY },
   ...secretOptions(PASSWORD),
   { name: 'pkcs11', arg: 'MODULE', help: 'also use the keys on a PKCS#11 token, through this module (.so, .dylib, .dll)', commands: WITH_TOKEN },
   { name: 'token', arg: 'LABEL', help: 'the token with this label (default: the only token present)', commands: WITH_TOKEN },
   { name: 'slot', arg: 'N', help: 'the token in slot N (instead of --token)', commands: WITH_TOKEN },
   ...secretOptions(PIN),
-  { name: 'cert', arg: 'FILE', multi: true, help: "other people's certificates and intermediates: PEM, DER, PEM bundle (repeatable)", commands: MESSAGE },
-  { name: 'trust', arg: 'FILE', multi: true, help: 'trust anchors (repeatable)', commands: MESSAGE },
+  { name: 'cert', arg: 'FILE', multi: true, help: "other people's certificates and intermediates: PEM, DER, PEM bundle, .p7c (repeatable)", commands: [...MESSAGE, 'export-certs'] },
+  { name: 'trust', arg: 'FILE', multi: true, help: 'trust anchors (repeatable); import: saved into the store (nothing else becomes one)', commands: [...MESSAGE, 'import'] },
   { name: 'crl', arg: 'FILE', multi: true, help: 'certificate revocation lists, PEM or DER (repeatable)', commands: MESSAGE },
   { name: 'allow-weak', help: 'accept SHA-1/MD5 signatures (old mail)', commands: MESSAGE },
   { name: 'min-rsa-bits', arg: 'N', help: 'smallest RSA key accepted (default 2048)', commands: MESSAGE },
   { name: 'to', arg: 'EMAIL', multi: true, help: 'a recipient (repeatable, at least one)', commands: ['encrypt'] },
+  { name: 'ldap', arg: 'URL', help: 'look up recipients without a certificate in this LDAP directory (ldap:// or ldaps://)', commands: ['encrypt'] },
+  { name: 'ldap-base', arg: 'DN', help: 'where to search the directory (required with --ldap)', commands: ['encrypt'] },
+  { name: 'ldap-bind', arg: 'DN', help: 'bind as this DN (default: anonymous)', commands: ['encrypt'] },
+  ...secretOptions(LDAP_PASSWORD),
   { name: 'from', arg: 'EMAIL', help: 'encrypt: the sender, who gets a readable copy; sign: the signer (required)', commands: ['encrypt', 'sign'] },
   { name: 'cipher', arg: CONTENT_CIPHERS.join('|'), help: 'content cipher (default: what every recipient advertised, else aes-256-cbc)', commands: ['encrypt'] },
   { name: 'oaep', arg: 'sha1|sha256|sha384|sha512', optionalValue: true, help: 'RSA-OAEP key transport (alone: sha256) instead of PKCS#1 v1.5', commands: ['encrypt'] },
@@ -96,7 +112,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'pss', help: 'RSASSA-PSS signatures instead of PKCS#1 v1.5', commands: ['sign'] },
   { name: 'at', arg: 'ISO-TIME', help: 'judge certificates at this time instead of now', commands: ['verify', 'open'] },
   { name: 'verify-at', arg: 'now|signing-time', help: "signing-time trusts the signer's claimed signingTime (archives)", commands: ['verify', 'open'] },
-  { name: 'json', help: 'print JSON instead of text', commands: ['inspect'] },
+  { name: 'email', arg: 'EMAIL', help: 'certs: only the certificates naming this address; export-certs: whose certificates (required)', commands: ['certs', 'export-certs'] },
+  { name: 'pem', help: 'write PEM (-----BEGIN PKCS7-----) instead of DER', commands: ['export-certs'] },
+  { name: 'json', help: 'print JSON instead of text', commands: ['inspect', 'certs'] },
   { name: 'help', help: 'this help', commands: COMMANDS },
 ];
 
@@ -107,6 +125,9 @@ const SUMMARY: Record<Command, string> = {
   verify: 'smime verify [options]   verify a signed message; exit 1 unless every signer is valid',
   open: 'smime open [options]   unwrap every layer (decrypt, verify) and write the innermost content',
   inspect: 'smime inspect [FILE] [--json]   tell what a file is: certificate, PKCS#12, S/MIME message',
+  import: 'smime import --store FILE [options] FILE...   install messages, PKCS#12 files, certificates, .p7c into the store',
+  certs: 'smime certs --store FILE [--email EMAIL] [--json]   list the certificates of the store and their roles',
+  'export-certs': 'smime export-certs --email EMAIL --out FILE [options]   write the address\'s certificates as a certs-only .p7c',
 };
 
 function optionLines(cmd: Command): string {
@@ -126,7 +147,10 @@ export function commandHelp(cmd: Command): string {
   const pin = PIN.commands.includes(cmd)
     ? `\nWith --pkcs11, the token's certificates and keys join the --identity files. Without a PIN option,\n${PIN.env} is read, else a prompt without echo when stdin is a terminal.\n`
     : '';
-  return `usage: ${SUMMARY[cmd]}\n\noptions:\n${optionLines(cmd)}${pw}${pin}\n${EXIT_TABLE}`;
+  const store = STORE_PASSWORD.commands.includes(cmd)
+    ? `\nWith --store, the store's password comes from its options, else ${STORE_PASSWORD.env}, else a prompt\nwithout echo when stdin is a terminal. A command that writes the store back takes FILE.lock first.\n`
+    : '';
+  return `usage: ${SUMMARY[cmd]}\n\noptions:\n${optionLines(cmd)}${pw}${pin}${store}\n${EXIT_TABLE}`;
 }
 
 /** `smime --help`: the commands. */
@@ -214,7 +238,8 @@ export function parseArgs(argv: readonly string[]): Parsed {
     else if (a.single.has(name)) throw new UsageError(`--${name} given twice`, command);
     else a.single.set(name, value);
   }
-  if (command !== 'inspect' && a.positional.length > 0) throw new UsageError(`unexpected argument: ${a.positional[0]} (the input is --in FILE)`, command);
+  if (command === 'import' && a.positional.length === 0) throw new UsageError('import needs at least one FILE', command);
+  if (command !== 'inspect' && command !== 'import' && a.positional.length > 0) throw new UsageError(`unexpected argument: ${a.positional[0]} (the input is --in FILE)`, command);
   if (command === 'inspect' && a.positional.length > 1) throw new UsageError('inspect takes one FILE', command);
   return { kind: 'run', args: a };
 }

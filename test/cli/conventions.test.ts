@@ -81,6 +81,24 @@ describe.concurrent('--help, <command> --help, --version: on stdout, exit 0', ()
     expect((await sh(`${S} help sign`)).stdout).toBe(sign);
   });
 
+  it('issue 15: --store and its password forms on every command but inspect; import, certs, export-certs, encrypt --ldap', async () => {
+    for (const cmd of COMMANDS.filter((c) => c !== 'inspect')) {
+      const help = (await sh(`${S} ${cmd} --help`)).stdout;
+      for (const o of ['--store FILE', '--store-password-file FILE', '--store-password-env NAME', '--store-password-fd N', 'SMIME_STORE_PASSWORD']) expect(help, cmd).toContain(o);
+      expect(help).not.toMatch(/^ {2}--store-password /m); // never on the command line
+    }
+    expect((await sh(`${S} inspect --help`)).stdout).not.toContain('--store');
+    const imp = (await sh(`${S} import --help`)).stdout;
+    for (const o of ['--password-file FILE', '--trust FILE']) expect(imp).toContain(o);
+    expect(imp).not.toContain('--identity');
+    expect((await sh(`${S} certs --help`)).stdout).toMatch(/--email EMAIL[\s\S]*--json/);
+    const exp = (await sh(`${S} export-certs --help`)).stdout;
+    for (const o of ['--email EMAIL', '--out FILE', '--cert FILE', '--pem']) expect(exp).toContain(o);
+    const enc = (await sh(`${S} encrypt --help`)).stdout;
+    for (const o of ['--ldap URL', '--ldap-base DN', '--ldap-bind DN', '--ldap-password-file FILE', '--ldap-password-env NAME']) expect(enc).toContain(o);
+    for (const cmd of ['decrypt', 'sign', 'verify', 'open']) expect((await sh(`${S} ${cmd} --help`)).stdout).not.toMatch(/^ {2}--ldap/m);
+  });
+
   it('smime --version prints the package version', async () => {
     for (const flag of ['--version', '-V']) {
       const r = await sh(`${S} ${flag}`);
