@@ -63,7 +63,7 @@ export interface VerifyResult {
  * @example
  * ```ts
  * const { content, signers } = await verifyMessage(message, { store });
- * if (signers.every((s) => s.status === 'valid')) show(content);
+ * if (signers.length > 0 && signers.every((s) => s.status === 'valid')) show(content); // certs-only: no signer
  * ```
  */
 export async function verifyMessage(message: Uint8Array | string, options: VerifyOptions): Promise<VerifyResult> {

@@ -192,17 +192,18 @@ describe.skipIf(!HAVE)('public signed vectors', () => {
       expect((e as { code: string }).code).toBe('ERR_CMS_INVALID');
       expect((e as Error).message).toMatch(/no content/);
     });
-    // Decision: a certs-only ("degenerate") SignedData has neither content nor signers. verifyMessage throws
-    // CMSInvalid for it rather than returning zero signers: it is a certificate bundle, not a signed message, and a
-    // result with `signers: []` would be one careless `every(valid)` away from counting as "verified". The
-    // certificates still parse.
-    it('4.11.bin certs-only SignedData: CMSInvalid from verifyMessage; 2 certificates, 0 signers parse', async () => {
-      const e = await verify('rfc4134/4.11.bin', { anchors: [CARL_RSA] }).catch((x: unknown) => x);
-      expect((e as { code: string }).code).toBe('ERR_CMS_INVALID');
+    // A certs-only ("degenerate") SignedData has neither content nor signers: RFC 8551 §3.6's certificate bundle.
+    // verifyMessage says so as a result kind (issue 15: `certsOnly`, `signers: []`, empty content), not an error, and
+    // verifies and learns nothing; the example in verifyMessage's doc counts a message verified only with signers.
+    it('4.11.bin certs-only SignedData: verifyMessage returns its 2 certificates as certsOnly, no signer, no content', async () => {
+      const r = await verify('rfc4134/4.11.bin', { anchors: [CARL_RSA] });
+      expect(r.signers).toHaveLength(0);
+      expect(r.content).toHaveLength(0);
+      expect(r.certsOnly).toHaveLength(2);
       const sd = parseSignedData(shared('rfc4134/4.11.bin'));
       expect(sd.signerInfos).toHaveLength(0);
       expect(sd.eContent).toBeUndefined();
-      expect(sd.certificates).toHaveLength(2);
+      expect(r.certsOnly!.map((c) => c.subject)).toEqual(['CN=CarlDSS', 'CN=AliceDSS']);
     });
     for (const f of ['3.1.bin', '3.2.bin']) {
       it(`${f} ContentInfo/Data is not a signed message: CMSInvalid`, async () => {
