@@ -78,6 +78,12 @@ export interface Limits {
    * PKCS#12 key derivations and nested verifications one message can cause. Default 64.
    */
   maxAttachments: number;
+  /**
+   * Bytes that one compressed layer (RFC 3274 CompressedData) may decompress to, counted as the bytes come out of
+   * the decompressor; past it the decompression is cancelled and `CMSLimitExceeded` names this limit, so a
+   * decompression bomb costs at most this much memory. Default 256 MiB.
+   */
+  maxDecompressedBytes: number;
 }
 
 /** The default limits (see each field). */
@@ -102,6 +108,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxPolicyNodes: 1000,
   maxNameConstraintChecks: 4096,
   maxAttachments: 64,
+  maxDecompressedBytes: 256 * 1024 * 1024,
 });
 
 /** The limits that may be `Infinity` (no limit). The others must be positive integers. */
