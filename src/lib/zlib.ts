@@ -5,7 +5,7 @@
  *
  * Decompression reads the output chunk by chunk and counts it: past `maxBytes` the stream is cancelled and the
  * call throws `CMSLimitExceeded` (a decompression bomb never gets further than the limit). A truncated or corrupt
- * stream, or bytes after its end, is `CMSInvalid`.
+ * stream is `CMSInvalid` (bytes after its end are the platform's call: Node 20 ignores them).
  */
 import { CMSInvalid, CMSLimitExceeded, UnsupportedAlgorithm } from '../errors.js';
 
