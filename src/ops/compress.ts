@@ -11,6 +11,10 @@ import { OIDS } from '../cms/oids.js';
 import { buildPkcs7Mime } from '../mime/pkcs7_mime.js';
 import { extractCms, smimeKindOf } from '../mime/extract.js';
 import { mimeLimits } from '../lib/limits.js';
+import { equal } from '../lib/bytes.js';
+import { decodeBase64 } from '../lib/base64.js';
+import { oid } from '../lib/der.js';
+import { getHeader, parseEntity } from '../mime/entity.js';
 
 const NO_HEADERS = new Uint8Array(0);
 
@@ -22,6 +26,28 @@ export async function compressEntity(entity: Uint8Array): Promise<Uint8Array> {
   return buildPkcs7Mime(NO_HEADERS, 'compressed-data', await buildCompressedData(entity));
 }
 
+const COMPRESSED_DATA_OID = oid(OIDS.compressedData);
+
+/** Whether `der` starts as a ContentInfo of type id-ct-compressedData: a SEQUENCE header, then that OID. */
+function startsAsCompressedData(der: Uint8Array): boolean {
+  if (der[0] !== 0x30 || der.length < 2) return false;
+  const l = der[1]!;
+  const p = 2 + (l > 0x80 ? l & 0x7f : 0);
+  return equal(der.subarray(p, p + COMPRESSED_DATA_OID.length), COMPRESSED_DATA_OID);
+}
+
+/** The first bytes (about 30) of an application/pkcs7-mime entity's body, base64-decoded when it is base64. */
+function headOfBody(entity: Uint8Array, limits: Limits): Uint8Array {
+  const e = parseEntity(entity, mimeLimits(limits));
+  if ((getHeader(e, 'content-transfer-encoding') ?? '').trim().toLowerCase() !== 'base64') return e.body;
+  const chars: number[] = [];
+  for (let i = 0; i < e.body.length && chars.length < 40; i++) {
+    const c = e.body[i]!;
+    if (c !== 0x0d && c !== 0x0a && c !== 0x20 && c !== 0x09) chars.push(c);
+  }
+  return decodeBase64(Uint8Array.from(chars.slice(0, chars.length & ~3)));
+}
+
 /**
  * The CompressedData ContentInfo of `content` when it is a compressed-data entity (or raw CompressedData DER), else
  * undefined. Goes by the ContentInfo's OID, not the `smime-type` label.
@@ -31,6 +57,8 @@ export function compressedCms(content: Uint8Array, limits: Limits): Uint8Array |
   try {
     const k = smimeKindOf(content, limits);
     if (k.kind !== 'pkcs7-mime' && k.kind !== 'der') return undefined;
+    // A look at the first bytes first: a large signed or enveloped entity is not decoded just to learn it is not this.
+    if (!startsAsCompressedData(k.kind === 'der' ? content : headOfBody(content, limits))) return undefined;
     der = extractCms(content, mimeLimits(limits)).der;
     if (readContentInfo(der).type !== OIDS.compressedData) return undefined;
   } catch (e) {
