@@ -9,7 +9,7 @@
 import { createDeflate } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decryptMessage, encryptMessage, openMessage, signMessage, verifyMessage } from '../../src/index.js';
-import { CMSInvalid, CMSLimitExceeded, UnsupportedAlgorithm } from '../../src/errors.js';
+import { CMSInvalid, CMSLimitExceeded, SmimeError, UnsupportedAlgorithm } from '../../src/errors.js';
 import { buildCompressedData, decompressCms, readCompressedData } from '../../src/cms/compressed.js';
 import { algorithmIdentifier, children, explicit, integer, octets, oid, readTlv, seq, stringContent } from '../../src/lib/der.js';
 import { DEFAULT_LIMITS } from '../../src/lib/limits.js';
@@ -251,6 +251,30 @@ describe('hostile input', () => {
     expect(e).toBeInstanceOf(UnsupportedAlgorithm);
     expect((e as UnsupportedAlgorithm).oid).toBe('1.2.840.113549.1.9.16.3.99');
   });
+
+  it('400 seeded random mutations of a CompressedData (DER and as a signed, compressed message) each end in a result or a SmimeError', async () => {
+    let seed = 0x16c0ffee;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    const der = await buildCompressedData(ENTITY);
+    const signed = await signMessage(MESSAGE, { store: alice, from: 'alice@example.com', compress: true, detached: false });
+    const seen = new Set<string>();
+    for (let i = 0; i < 400; i++) {
+      const base = i % 2 === 0 ? der : signed;
+      const m = base.slice(0, rnd(4) === 0 ? rnd(base.length) + 1 : base.length);
+      for (let k = 1 + rnd(4); k > 0; k--) m[rnd(m.length)] = rnd(256);
+      try {
+        await openMessage(m, { store: bob, limits: { maxDecompressedBytes: 1 << 20 } });
+        seen.add('result');
+      } catch (e) {
+        if (!(e instanceof SmimeError)) throw new Error(`case ${i}: ${String(e)}`);
+        seen.add((e as SmimeError).code);
+      }
+    }
+    expect(seen.has('ERR_CMS_INVALID')).toBe(true);
+  }, 60_000);
 
   it('a malformed CompressedData is CMSInvalid: version 1, zlib with parameters, no content', async () => {
     const z = zlibOf(await buildCompressedData(ENTITY));
