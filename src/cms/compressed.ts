@@ -4,7 +4,7 @@
  *
  * Written in DER (version 0, the algorithm without parameters as RFC 3274 §2 says, eContentType id-data); read from
  * DER or BER (indefinite lengths, the compressed bytes in a constructed OCTET STRING), the algorithm with absent or
- * NULL parameters. Decompression is bounded by `maxDecompressedBytes` (lib/zlib.ts).
+ * NULL parameters. Decompression is bounded by `maxDecompressedBytes` and `maxDecompressionRatio` (lib/zlib.ts).
  */
 import { CMSInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { berLimits, type Limits } from '../lib/limits.js';
@@ -68,8 +68,9 @@ export function readCompressedData(der: Uint8Array, limits: Pick<Limits, 'maxBer
 }
 
 /**
- * Reads a CompressedData ContentInfo and decompresses its content, at most `maxDecompressedBytes` of it
- * (`CMSLimitExceeded` beyond, `CMSInvalid` for a truncated or corrupt zlib stream).
+ * Reads a CompressedData ContentInfo and decompresses its content, at most `maxDecompressedBytes` of it and at most
+ * `maxDecompressionRatio` times the compressed size (`CMSLimitExceeded` beyond, `CMSInvalid` for a truncated or
+ * corrupt zlib stream).
  *
  * @example
  * ```ts
@@ -78,9 +79,9 @@ export function readCompressedData(der: Uint8Array, limits: Pick<Limits, 'maxBer
  */
 export async function decompressCms(
   der: Uint8Array,
-  limits: Pick<Limits, 'maxBerDepth' | 'maxBerElements' | 'maxDecompressedBytes'>,
+  limits: Pick<Limits, 'maxBerDepth' | 'maxBerElements' | 'maxDecompressedBytes'> & Partial<Pick<Limits, 'maxDecompressionRatio'>>,
 ): Promise<CompressedContent & { content: Uint8Array }> {
   const c = readCompressedData(der, limits);
-  const content = await zlibDecompress(c.compressed, limits.maxDecompressedBytes, 'CompressedData');
+  const content = await zlibDecompress(c.compressed, limits.maxDecompressedBytes, 'CompressedData', limits.maxDecompressionRatio ?? Infinity);
   return { ...c, content };
 }

@@ -84,6 +84,13 @@ export interface Limits {
    * decompression bomb costs at most this much memory. Default 256 MiB.
    */
   maxDecompressedBytes: number;
+  /**
+   * Bytes out per compressed byte in one compressed layer, checked with `maxDecompressedBytes` as the bytes come
+   * out (`CMSLimitExceeded` naming this limit). Default `Infinity` (deflate itself cannot pass about 1032: 1, and
+   * `maxDecompressedBytes` bounds the memory); a server may set it (e.g. 100) so that a small message cannot expand
+   * to the whole `maxDecompressedBytes`.
+   */
+  maxDecompressionRatio: number;
 }
 
 /** The default limits (see each field). */
@@ -109,16 +116,17 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxNameConstraintChecks: 4096,
   maxAttachments: 64,
   maxDecompressedBytes: 256 * 1024 * 1024,
+  maxDecompressionRatio: Infinity,
 });
 
 /** The limits that may be `Infinity` (no limit). The others must be positive integers. */
-const UNBOUNDED_ALLOWED: ReadonlySet<keyof Limits> = new Set(['maxInputBytes']);
+const UNBOUNDED_ALLOWED: ReadonlySet<keyof Limits> = new Set(['maxInputBytes', 'maxDecompressionRatio']);
 
 const KEYS = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];
 
 /**
  * The defaults with each layer's changes applied in order (later layers win), validated: every given value must be
- * a positive integer (or `Infinity` for `maxInputBytes`); an unknown key is a `TypeError` (a misspelt limit would
+ * a positive integer (or `Infinity` for `maxInputBytes` and `maxDecompressionRatio`); an unknown key is a `TypeError` (a misspelt limit would
  * otherwise be silently ignored); 0, a negative number, NaN or a non-number is a `RangeError`, never "no limit".
  */
 export function resolveLimits(what: string, ...layers: (Partial<Limits> | undefined)[]): Limits {

@@ -60,15 +60,17 @@ export async function zlibCompress(data: Uint8Array): Promise<Uint8Array> {
 }
 
 /**
- * Decompresses a zlib stream, at most `maxBytes` of output (`CMSLimitExceeded` with `limit` 'maxDecompressedBytes'
- * beyond, the stream cancelled); `CMSInvalid` for a truncated or corrupt stream. `what` names the input in messages.
+ * Decompresses a zlib stream, at most `maxBytes` of output and at most `maxRatio` output bytes per input byte
+ * (`CMSLimitExceeded` with `limit` 'maxDecompressedBytes' or 'maxDecompressionRatio' beyond, the stream cancelled);
+ * `CMSInvalid` for a truncated or corrupt stream. `what` names the input in messages.
  *
  * @example
  * ```ts
- * const content = await zlibDecompress(z, 256 * 1024 * 1024, 'compressed data');
+ * const content = await zlibDecompress(z, 256 * 1024 * 1024, 'compressed data', 100);
  * ```
  */
-export async function zlibDecompress(data: Uint8Array, maxBytes: number, what: string): Promise<Uint8Array> {
+export async function zlibDecompress(data: Uint8Array, maxBytes: number, what: string, maxRatio = Infinity): Promise<Uint8Array> {
+  const byRatio = maxRatio * Math.max(data.length, 1);
   const Ctor = platform(globalThis.DecompressionStream as (new (format: Format) => DecompressionStream) | undefined, 'DecompressionStream');
   const ds = new Ctor('deflate');
   feed(ds.writable, data);
@@ -89,6 +91,12 @@ export async function zlibDecompress(data: Uint8Array, maxBytes: number, what: s
     if (total > maxBytes) {
       reader.cancel().catch(() => undefined);
       throw new CMSLimitExceeded(`${what}: decompresses to more than maxDecompressedBytes (${maxBytes})`, { limit: 'maxDecompressedBytes' });
+    }
+    if (total > byRatio) {
+      reader.cancel().catch(() => undefined);
+      throw new CMSLimitExceeded(`${what}: decompresses to more than maxDecompressionRatio (${maxRatio}) times its ${data.length} bytes`, {
+        limit: 'maxDecompressionRatio',
+      });
     }
     chunks.push(r.value);
   }

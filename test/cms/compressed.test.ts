@@ -217,8 +217,29 @@ describe('hostile input', () => {
     expect(await rejection(decompressCms(der, { ...DEFAULT_LIMITS, maxDecompressedBytes: 999 }))).toBeInstanceOf(CMSLimitExceeded);
   });
 
+  it('maxDecompressionRatio (off by default) stops a stream that expands more than it allows, as the bytes come out', async () => {
+    const der = await buildCompressedData(new Uint8Array(1 << 20)); // about 1 KiB of zlib for 1 MiB of zeros
+    const z = zlibOf(der).length;
+    expect(z).toBeLessThan(2048);
+    expect((await openMessage(der, { store: bob })).content.length).toBe(1 << 20);
+    const e = await rejection(openMessage(der, { store: bob, limits: { maxDecompressionRatio: 100 } }));
+    expect(e).toBeInstanceOf(CMSLimitExceeded);
+    expect((e as CMSLimitExceeded).limit).toBe('maxDecompressionRatio');
+    expect(e.message).toContain(`more than maxDecompressionRatio (100) times its ${z} bytes`);
+    // The bomb (about 1 MiB), with a ratio of 50: stopped at about 50 MiB, long before 256 MiB.
+    const t0 = performance.now();
+    const e2 = await rejection(openMessage(compressedData(bomb), { store: bob, limits: { maxDecompressionRatio: 50 } }));
+    expect((e2 as CMSLimitExceeded).limit).toBe('maxDecompressionRatio');
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    // Numbered lines of text (about 6:1) pass a ratio of 100.
+    const text = te.encode(Array.from({ length: 5000 }, (_, i) => `line ${i}: the quick brown fox\r\n`).join(''));
+    expect((await openMessage(await buildCompressedData(text), { store: bob, limits: { maxDecompressionRatio: 100 } })).content.length).toBe(text.length);
+  });
+
   it('maxDecompressedBytes is validated like the other limits', async () => {
     expect((await rejection(openMessage(compressedData(bomb), { store: bob, limits: { maxDecompressedBytes: 0 } }))).name).toBe('RangeError');
+    expect((await rejection(openMessage(compressedData(bomb), { store: bob, limits: { maxDecompressedBytes: Infinity } }))).name).toBe('RangeError');
+    expect((await rejection(openMessage(compressedData(bomb), { store: bob, limits: { maxDecompressionRatio: 0.5 } }))).name).toBe('RangeError');
   });
 
   it('a truncated zlib stream is CMSInvalid', async () => {
