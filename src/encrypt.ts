@@ -4,6 +4,8 @@
  * The message headers (From, To, Subject, Date…) stay outside; the Content-* headers and the body are encrypted
  * (RFC 8551 §3). Recipient certificates are selected by the store's rules; if any recipient (or the sender, for
  * the sent copy) has none, MissingRecipientCertificatesError names every one of them and nothing is encrypted.
+ * With `compress: true` the entity is compressed first (RFC 3274, RFC 8551 §3.6: compress, then encrypt) and the
+ * encrypted entity is its `application/pkcs7-mime; smime-type=compressed-data` wrapper.
  */
 import type { CertificateStore } from './store/store.js';
 import type { CertificateResolver } from './store/resolver.js';

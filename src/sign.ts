@@ -12,6 +12,8 @@
  * - The certificates field holds the signing certificate, its intermediates and the current encryption certificate.
  * - RSA PKCS#1 v1.5 with SHA-256 by default (SHA-384/512 on request, RSA-PSS with `pss`), ECDSA P-256/384/521,
  *   Ed25519 (RFC 8419: always with SHA-512 as the message digest, micalg=sha-512). Never SHA-1.
+ * - With `compress: true` the canonical entity is compressed first (RFC 3274, RFC 8551 §3.6) and the signed entity is
+ *   its `application/pkcs7-mime; smime-type=compressed-data` wrapper.
  * - The signing identity must satisfy the algorithm policy (the store's, changed per call with `policy`): an RSA
  *   key below `minRsaBits` is not used.
  */

@@ -17,6 +17,9 @@
  * - keyUsage (digitalSignature or nonRepudiation) and EKU (absent, emailProtection, anyExtendedKeyUsage);
  * - the signer's addresses against the From header (see {@link VerifyContext.from} and mime/address.ts).
  *
+ * Signed content that is compressed data (RFC 3274: compress then sign) is decompressed, `compressed` set; bounded
+ * by `maxDecompressedBytes` and `maxDecompressionRatio` (CMSLimitExceeded), a corrupt stream is CMSInvalid.
+ *
  * It throws only when the input is not a signed message (MIMEInvalid, CMSInvalid). Everything wrong with a
  * signature is a status and a list of reasons. A certs-only message (RFC 8551 §3.6) is a result too: `certsOnly`
  * holds its certificates, `signers` is empty.
