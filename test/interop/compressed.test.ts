@@ -8,6 +8,7 @@
  * - OpenSSL: this one is built without zlib (`openssl cms -compress`/`-uncompress` say "unsupported compression
  *   algorithm"), its limit in the matrix; it still parses our CompressedData (`openssl cms -cmsout -print`). Where
  *   OpenSSL has zlib, the round trips with `openssl cms -compress`/`-uncompress` run instead.
+ * Tagged `[peer|in|compressed data|…]` for the matrix (scripts/interop-report.mjs, docs/interop.md).
  * With CI=true a missing peer is a failure; elsewhere its tests skip with a notice.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -66,7 +67,7 @@ describe.runIf(HAVE.bc)('compressed data with Bouncy Castle', () => {
   }, 120_000);
 
   for (const stream of [false, true]) {
-    it(`[bc|in] BC's ${stream ? 'CMSCompressedDataStreamGenerator' : 'CMSCompressedDataGenerator'} (BER) is read by openMessage, raw and as a .p7z entity`, async () => {
+    it(`[bc|in|compressed data|zlib] BC's ${stream ? 'CMSCompressedDataStreamGenerator' : 'CMSCompressedDataGenerator'} (BER) is read by openMessage, raw and as a .p7z entity`, async () => {
       const o = out('p7z');
       ok(await peer(['compress', '--in', put(ENTITY, 'eml'), '--out', o, ...(stream ? ['--stream'] : [])]));
       const der = new Uint8Array(readFileSync(o));
@@ -79,7 +80,7 @@ describe.runIf(HAVE.bc)('compressed data with Bouncy Castle', () => {
     }, 60_000);
   }
 
-  it('[bc|in] BC compresses, then encrypts the .p7z entity for bob: decryptMessage decompresses, openMessage shows both layers', async () => {
+  it('[bc|in|compressed data|zlib, inside RSA v1.5 + AES-256-CBC] BC compresses, then encrypts the .p7z entity for bob: decryptMessage decompresses, openMessage shows both layers', async () => {
     const z = out('der');
     ok(await peer(['compress', '--in', put(ENTITY, 'eml'), '--out', z]));
     const env = out('p7m');
@@ -92,14 +93,14 @@ describe.runIf(HAVE.bc)('compressed data with Bouncy Castle', () => {
     expect(o.layers.map((l) => l.type)).toEqual(['enveloped', 'compressed']);
   }, 60_000);
 
-  it('[bc|out] BC uncompress reads buildCompressedData: id-alg-zlibCompress, id-data, the content byte for byte', async () => {
+  it('[bc|out|compressed data|zlib] BC uncompress reads buildCompressedData: id-alg-zlibCompress, id-data, the content byte for byte', async () => {
     const o = out('eml');
     const stdout = ok(await peer(['uncompress', '--in', put(await buildCompressedData(ENTITY), 'p7z'), '--out', o]));
     expect(stdout.trim()).toBe(`uncompressed 1.2.840.113549.1.9.16.3.8 1.2.840.113549.1.7.1 ${ENTITY.length}`);
     expect(Buffer.from(readFileSync(o)).equals(Buffer.from(ENTITY))).toBe(true);
   }, 60_000);
 
-  it('[bc|out] BC uncompress reads the compressed entity inside signMessage and encryptMessage with compress: true', async () => {
+  it('[bc|out|compressed data|zlib, inside a signature and RSA v1.5 + AES-256-CBC] BC uncompress reads the compressed entity inside signMessage and encryptMessage with compress: true', async () => {
     const signed = await signMessage(MESSAGE, { store: alice, from: 'alice@example.com', compress: true });
     const inner = parseMultipartSigned(signed).signedPart;
     const o1 = out('eml');
@@ -120,7 +121,7 @@ describe.runIf(HAVE.openssl)('compressed data with OpenSSL', () => {
   const zlib = tryRun('openssl', ['cms', '-compress', '-binary'], 'x');
   const hasZlib = zlib.status === 0;
 
-  it('[openssl|out] openssl cms -cmsout -print parses our CompressedData: version 0, zlib without parameters, pkcs7-data', async () => {
+  it('[openssl] openssl cms -cmsout -print parses our CompressedData: version 0, zlib without parameters, pkcs7-data', async () => {
     const r = tryRun('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', put(await buildCompressedData(ENTITY), 'p7z')]);
     expect(r.status).toBe(0);
     const text = td.decode(r.stdout);
@@ -129,18 +130,24 @@ describe.runIf(HAVE.openssl)('compressed data with OpenSSL', () => {
     expect(text).toContain('eContentType: pkcs7-data (1.2.840.113549.1.7.1)');
   });
 
-  it.runIf(!hasZlib)('[openssl] this OpenSSL is built without zlib: -compress and -uncompress refuse with "unsupported compression algorithm" (its limit)', async () => {
+  it.runIf(!hasZlib)('[openssl|in|compressed data|zlib] openssl cms -compress refuses limit: this OpenSSL is built without zlib', () => {
     expect(zlib.stderr).toContain('unsupported compression algorithm');
+  });
+
+  it.runIf(!hasZlib)('[openssl|out|compressed data|zlib] openssl cms -uncompress refuses ours limit: this OpenSSL is built without zlib', async () => {
     const r = tryRun('openssl', ['cms', '-uncompress', '-inform', 'DER', '-in', put(await buildCompressedData(ENTITY), 'p7z')]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('unsupported compression algorithm');
   });
 
-  it.runIf(hasZlib)('[openssl|both] openssl cms -compress is read by openMessage; openssl cms -uncompress reads ours', async () => {
+  it.runIf(hasZlib)('[openssl|in|compressed data|zlib] openssl cms -compress is read by openMessage; openssl cms -uncompress reads ours', async () => {
     const o = out('p7z');
     expect(tryRun('openssl', ['cms', '-compress', '-binary', '-outform', 'DER', '-in', put(ENTITY, 'eml'), '-out', o]).status).toBe(0);
     const r = await openMessage(new Uint8Array(readFileSync(o)), { store: bob });
     expect(Buffer.from(r.content).equals(Buffer.from(ENTITY))).toBe(true);
+  });
+
+  it.runIf(hasZlib)('[openssl|out|compressed data|zlib] openssl cms -uncompress reads ours', async () => {
     const u = tryRun('openssl', ['cms', '-uncompress', '-binary', '-inform', 'DER', '-in', put(await buildCompressedData(ENTITY), 'p7z')]);
     expect(u.status).toBe(0);
     expect(Buffer.from(u.stdout).equals(Buffer.from(ENTITY))).toBe(true);
