@@ -4,13 +4,12 @@
  * found inside a decrypted or verified layer.
  */
 import { CMSInvalid, MIMEInvalid } from '../errors.js';
-import type { Limits } from '../lib/limits.js';
+import { mimeLimits, type Limits } from '../lib/limits.js';
 import { buildCompressedData, decompressCms } from '../cms/compressed.js';
 import { readContentInfo } from '../cms/enveloped.js';
 import { OIDS } from '../cms/oids.js';
 import { buildPkcs7Mime } from '../mime/pkcs7_mime.js';
 import { extractCms, smimeKindOf } from '../mime/extract.js';
-import { mimeLimits } from '../lib/limits.js';
 import { equal } from '../lib/bytes.js';
 import { decodeBase64 } from '../lib/base64.js';
 import { oid } from '../lib/der.js';
