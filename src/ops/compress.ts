@@ -3,7 +3,7 @@
  * `application/pkcs7-mime; smime-type=compressed-data` entity before it is signed or encrypted, and unwrapping one
  * found inside a decrypted or verified layer.
  */
-import { CMSInvalid, MIMEInvalid } from '../errors.js';
+import { SmimeError } from '../errors.js';
 import { mimeLimits, type Limits } from '../lib/limits.js';
 import { buildCompressedData, decompressCms } from '../cms/compressed.js';
 import { readContentInfo } from '../cms/enveloped.js';
@@ -52,20 +52,20 @@ function headOfBody(entity: Uint8Array, limits: Limits): Uint8Array {
  * undefined. Goes by the ContentInfo's OID, not the `smime-type` label.
  */
 export function compressedCms(content: Uint8Array, limits: Limits): Uint8Array | undefined {
-  let der: Uint8Array;
+  // A look at the first bytes first: a large signed or enveloped entity is not decoded just to learn it is not
+  // this one. Content that is not MIME, or not CMS, is content (whatever fails here): only a CompressedData is
+  // unwrapped.
   try {
     const k = smimeKindOf(content, limits);
     if (k.kind !== 'pkcs7-mime' && k.kind !== 'der') return undefined;
-    // A look at the first bytes first: a large signed or enveloped entity is not decoded just to learn it is not this.
     if (!startsAsCompressedData(k.kind === 'der' ? content : headOfBody(content, limits))) return undefined;
-    der = extractCms(content, mimeLimits(limits)).der;
-    if (readContentInfo(der).type !== OIDS.compressedData) return undefined;
   } catch (e) {
-    // Content that is not MIME, or not CMS, is content; only a CompressedData is unwrapped.
-    if (e instanceof CMSInvalid || e instanceof MIMEInvalid) return undefined;
+    if (e instanceof SmimeError) return undefined;
     throw e;
   }
-  return der;
+  // It says it is a CompressedData: from here a malformed one is an error.
+  const der = extractCms(content, mimeLimits(limits)).der;
+  return readContentInfo(der).type === OIDS.compressedData ? der : undefined;
 }
 
 /**

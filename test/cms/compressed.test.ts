@@ -13,6 +13,7 @@ import { CMSInvalid, CMSLimitExceeded, SmimeError, UnsupportedAlgorithm } from '
 import { buildCompressedData, decompressCms, readCompressedData } from '../../src/cms/compressed.js';
 import { algorithmIdentifier, children, explicit, integer, octets, oid, readTlv, seq, stringContent } from '../../src/lib/der.js';
 import { DEFAULT_LIMITS } from '../../src/lib/limits.js';
+import { decompressContent } from '../../src/ops/compress.js';
 import { OIDS } from '../../src/cms/oids.js';
 import { rejection } from '../_helpers/thrown.js';
 import { storeWith } from '../_helpers/identities.js';
@@ -296,6 +297,16 @@ describe('hostile input', () => {
     }
     expect(seen.has('ERR_CMS_INVALID')).toBe(true);
   }, 60_000);
+
+  it('content that is not MIME (a 2 MiB first line, past maxHeaderBytes) or another CMS type is returned as is, not compressed', async () => {
+    const long = new Uint8Array(2 << 20).fill(0x41);
+    expect(await decompressContent(long, DEFAULT_LIMITS)).toEqual({ content: long, compressed: false });
+    const binary = Uint8Array.of(0x30, 0x80, 0x06, 0x09, ...oid(OIDS.signedData).subarray(2), 0, 0);
+    expect((await decompressContent(binary, DEFAULT_LIMITS)).compressed).toBe(false);
+    const der = await buildCompressedData(ENTITY);
+    expect(td.decode((await decompressContent(der, DEFAULT_LIMITS)).content)).toBe(td.decode(ENTITY));
+    expect(td.decode((await decompressContent(p7z(der), DEFAULT_LIMITS)).content)).toBe(td.decode(ENTITY));
+  });
 
   it('a malformed CompressedData is CMSInvalid: version 1, zlib with parameters, no content', async () => {
     const z = zlibOf(await buildCompressedData(ENTITY));
