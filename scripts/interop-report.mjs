@@ -27,6 +27,7 @@ const OTHER_FILES = [
   'test/sign/interop-gpgsm.test.ts',
   'test/interop/openssl-envelope.test.ts',
   'test/interop/public-envelope.test.ts',
+  'test/interop/compressed.test.ts',
 ];
 
 const args = process.argv.slice(2);
@@ -111,7 +112,7 @@ const PEERS = {
   },
 };
 const PEER_ORDER = Object.keys(PEERS);
-const OP_ORDER = ['encryption', 'signature', 'signature status', 'signed then encrypted', 'PKCS#12 import'];
+const OP_ORDER = ['encryption', 'signature', 'signature status', 'signed then encrypted', 'PKCS#12 import', 'compressed data'];
 
 function run(cmd, a) {
   const r = spawnSync(cmd, a, { encoding: 'utf8' });

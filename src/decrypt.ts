@@ -1,6 +1,6 @@
 /**
  * decryptMessage(): an `application/pkcs7-mime` (or x-pkcs7-mime, or a *.p7m attachment, or raw DER) message in,
- * the decrypted MIME entity out, byte for byte. Every identity in the store is tried, expired ones included: that
+ * the decrypted MIME entity out, byte for byte (decompressed when it was compressed data, RFC 3274). Every identity in the store is tried, expired ones included: that
  * is the history of encryption keys, so old mail still opens.
  *
  * The work is bounded by `maxRecipientInfos` and `maxKeyTrials` (the store's limits, changed by `options.limits`).
@@ -16,6 +16,7 @@ import { extractCms } from './mime/extract.js';
 import { toBytes } from './lib/bytes.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
 import { decryptEnvelope } from './ops/decrypt_envelope.js';
+import { decompressContent } from './ops/compress.js';
 
 /** The options of `decryptMessage`. */
 export interface DecryptOptions {
@@ -62,6 +63,11 @@ export interface DecryptResult {
   authenticated: boolean;
   /** True for legacy ciphers (3DES, RC2, DES): readable, but weak. */
   legacy: boolean;
+  /**
+   * Set when the decrypted entity was compressed data (RFC 3274, `smime-type=compressed-data`): `content` is then
+   * the entity decompressed (at most `maxDecompressedBytes` of it), not the compressed-data wrapper.
+   */
+  compressed?: true;
 }
 
 /**
@@ -86,8 +92,10 @@ export async function decryptMessage(smime: Uint8Array | string, options: Decryp
   const owned = typeof smime === 'string' || options.overwriteInput === true;
   const { der } = extractCms(bytes, mimeLimits(limits), { inPlace: owned });
   const opened = await decryptEnvelope(der, store, options.crypto ?? store.crypto, limits, owned || der.buffer !== bytes.buffer);
-  return {
-    content: opened.content,
+  // Compressed inside (compress then encrypt, RFC 8551 §3.6): the caller gets the entity, decompressed.
+  const inner = await decompressContent(opened.content, limits);
+  const result: DecryptResult = {
+    content: inner.content,
     recipient: opened.identity.certificate,
     type: opened.kind,
     cipher: opened.cipher,
@@ -95,4 +103,6 @@ export async function decryptMessage(smime: Uint8Array | string, options: Decryp
     authenticated: opened.authenticated,
     legacy: opened.legacy,
   };
+  if (inner.compressed) result.compressed = true;
+  return result;
 }

@@ -4,6 +4,8 @@
  * The message headers (From, To, Subject, Date…) stay outside; the Content-* headers and the body are encrypted
  * (RFC 8551 §3). Recipient certificates are selected by the store's rules; if any recipient (or the sender, for
  * the sent copy) has none, MissingRecipientCertificatesError names every one of them and nothing is encrypted.
+ * With `compress: true` the entity is compressed first (RFC 3274, RFC 8551 §3.6: compress, then encrypt) and the
+ * encrypted entity is its `application/pkcs7-mime; smime-type=compressed-data` wrapper.
  */
 import type { CertificateStore } from './store/store.js';
 import type { CertificateResolver } from './store/resolver.js';
@@ -17,6 +19,7 @@ import { planProtection } from './mime/protection.js';
 import { startPkcs7Mime } from './mime/pkcs7_mime.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
 import { toBytes } from './lib/bytes.js';
+import { compressEntity } from './ops/compress.js';
 import { MissingRecipientCertificatesError, type MissingReason } from './errors.js';
 
 /** The options of `encryptMessage`. */
@@ -47,6 +50,12 @@ export interface EncryptOptions {
   resolver?: CertificateResolver;
   /** Aborts the directory lookup (the addresses it was for are then `lookup-failed`). */
   signal?: AbortSignal;
+  /**
+   * Compress the entity before encrypting it (RFC 3274, RFC 8551 §3.6): the encrypted content is an
+   * `application/pkcs7-mime; smime-type=compressed-data` entity holding the entity compressed with zlib.
+   * `decryptMessage` and `openMessage` decompress it. Default false.
+   */
+  compress?: boolean;
 }
 
 const OAEP_HASHES: readonly OaepHash[] = ['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512'];
@@ -89,6 +98,7 @@ export async function encryptMessage(mime: Uint8Array | string, options: Encrypt
   checkOption('encryptMessage: options.useSki', options.useSki, 'boolean');
   checkOption('encryptMessage: options.from', options.from, 'string');
   checkOption('encryptMessage: options.resolver', options.resolver, 'function');
+  checkOption('encryptMessage: options.compress', options.compress, 'boolean');
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('encryptMessage: options.signal must be an AbortSignal');
   const bytes = toBytes(mime, 'encryptMessage: mime');
   const limits = inputLimits(bytes, 'encryptMessage', store.limits, options.limits);
@@ -118,7 +128,17 @@ export async function encryptMessage(mime: Uint8Array | string, options: Encrypt
   const others = options.to.map((a) => a.trim().toLowerCase()).filter((a) => a !== from);
   const cipher = options.cipher ?? negotiateCipher(store, others) ?? 'aes-256-cbc';
   const plan = planProtection(bytes, mimeLimits(limits));
-  const env = await prepareEnvelope(plan.innerLength, recipients, { cipher, oaep: options.oaep, useSki: options.useSki, crypto });
+  // Compress then encrypt (RFC 8551 §3.6): the entity to encrypt becomes its compressed-data wrapper.
+  let compressed: Uint8Array | undefined;
+  if (options.compress === true) {
+    let inner = plan.inner;
+    if (!inner) {
+      inner = new Uint8Array(plan.innerLength);
+      plan.writeInner(inner, 0);
+    }
+    compressed = await compressEntity(inner);
+  }
+  const env = await prepareEnvelope(compressed?.length ?? plan.innerLength, recipients, { cipher, oaep: options.oaep, useSki: options.useSki, crypto });
   // One allocation the size of the message: the output. When the message holds the entity to encrypt as is, the
   // encryption reads it there, and the output is allocated only when the first ciphertext comes (a one-shot
   // WebCrypto call has released its copy of the input by then). Otherwise the entity is written into the output's
@@ -126,7 +146,7 @@ export async function encryptMessage(mime: Uint8Array | string, options: Encrypt
   // (4/3 of the bytes) never catches up with content not yet encrypted (see ContentEncryptor.encrypt).
   let message: ReturnType<typeof startPkcs7Mime> | undefined;
   const output = () => (message ??= startPkcs7Mime(plan.outerHeaders, env.authenticated ? 'authEnveloped-data' : 'enveloped-data', env.length));
-  let content = plan.inner;
+  let content = compressed ?? plan.inner;
   if (!content) {
     const { out } = output();
     const at = out.length - plan.innerLength;

@@ -9,6 +9,10 @@
  * layer has a From but one has a message header (mime/address.ts isMessageHeader), signers are
  * `address-mismatch: no From`; bare MIME entities all the way down have no address to check.
  *
+ * A compressed layer (RFC 3274, `smime-type=compressed-data`, alone or inside a signed or encrypted layer) is
+ * decompressed, at most `maxDecompressedBytes` of it (CMSLimitExceeded beyond), and shown as a layer of type
+ * 'compressed'.
+ *
  * A certs-only message (RFC 8551 §3.6), alone or inside an encryption layer, ends the walk with a layer of type
  * 'certs-only' holding its certificates, and an empty content: a result, not an error.
  *
@@ -20,6 +24,7 @@ import type { X509Certificate } from './certs/x509.js';
 import { MIMEInvalid, MIMELimitExceeded } from './errors.js';
 import { toBytes } from './lib/bytes.js';
 import { readContentInfo } from './cms/enveloped.js';
+import { decompressCms } from './cms/compressed.js';
 import { OIDS, oidName } from './cms/oids.js';
 import { extractCms, smimeKindOf, type SmimeKind } from './mime/extract.js';
 import { parseMultipartSigned } from './mime/multipart_signed.js';
@@ -50,6 +55,15 @@ export type OpenLayer =
       legacy: boolean;
       /** The certificate whose key opened the layer. */
       recipient: X509Certificate;
+    }
+  | {
+      /**
+       * A CompressedData layer (RFC 3274, `smime-type=compressed-data`): its content decompressed, at most
+       * `maxDecompressedBytes` of it.
+       */
+      type: 'compressed';
+      /** The compression algorithm: 'zlib' (id-alg-zlibCompress, the only one CMS defines). */
+      algorithm: 'zlib';
     }
   | {
       /** A SignedData layer (RFC 5652 §5). */
@@ -151,6 +165,12 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
       cur = opened.content;
       continue;
     }
+    if (type === OIDS.compressedData) {
+      const d = await decompressCms(der, limits);
+      layers.push({ type: 'compressed', algorithm: 'zlib' });
+      cur = d.content;
+      continue;
+    }
     if (type === OIDS.signedData) {
       const r = await verifySignedCms(der, undefined, ctx);
       if (r.certsOnly) {
@@ -164,13 +184,13 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
       continue;
     }
     if (layers.length === 0) throw new MIMEInvalid(`not an S/MIME message: the CMS content type is ${oidName(type)}`);
-    break; // an S/MIME type we don't unwrap (compressed data…): it is the content
+    break; // an S/MIME type we don't unwrap (digested data…): it is the content
   }
   if (layers.length === 0) throw new MIMEInvalid(`not an S/MIME message: Content-Type is ${first.type || '(none)'}`);
 
   let authenticated = true;
   layers.forEach((l, i) => {
-    if (l.type === 'signed' || l.type === 'certs-only' || l.authenticated) return;
+    if (l.type === 'signed' || l.type === 'certs-only' || l.type === 'compressed' || l.authenticated) return;
     const protectedInside = layers.slice(i + 1).some((x) => x.type === 'signed' && x.signers.some((s) => s.status === 'valid'));
     if (!protectedInside) authenticated = false;
   });

@@ -12,6 +12,8 @@
  * - The certificates field holds the signing certificate, its intermediates and the current encryption certificate.
  * - RSA PKCS#1 v1.5 with SHA-256 by default (SHA-384/512 on request, RSA-PSS with `pss`), ECDSA P-256/384/521,
  *   Ed25519 (RFC 8419: always with SHA-512 as the message digest, micalg=sha-512). Never SHA-1.
+ * - With `compress: true` the canonical entity is compressed first (RFC 3274, RFC 8551 §3.6) and the signed entity is
+ *   its `application/pkcs7-mime; smime-type=compressed-data` wrapper.
  * - The signing identity must satisfy the algorithm policy (the store's, changed per call with `policy`): an RSA
  *   key below `minRsaBits` is not used.
  */
@@ -28,6 +30,7 @@ import { buildMultipartSigned } from './mime/multipart_signed.js';
 import { prepareForSigning } from './mime/prepare_for_signing.js';
 import { splitForProtection } from './mime/protection.js';
 import { getCrypto } from './crypto/provider.js';
+import { compressEntity } from './ops/compress.js';
 import { equal, toBytes, concat } from './lib/bytes.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
 
@@ -57,6 +60,12 @@ export interface SignOptions {
   policy?: Partial<AlgorithmPolicy>;
   /** WebCrypto implementation; default: the store's, else globalThis.crypto. */
   crypto?: Crypto;
+  /**
+   * Compress the entity before signing it (RFC 3274, RFC 8551 §3.6): the signed content is an
+   * `application/pkcs7-mime; smime-type=compressed-data` entity holding the entity compressed with zlib.
+   * `verifyMessage` and `openMessage` decompress it. Default false.
+   */
+  compress?: boolean;
 }
 
 
@@ -89,6 +98,7 @@ export async function signMessage(mime: Uint8Array | string, options: SignOption
   checkOption('signMessage: options.digest', options.digest, SIGN_DIGESTS);
   const hash: HashName = options.digest ?? 'SHA-256';
   checkOption('signMessage: options.pss', options.pss, 'boolean');
+  checkOption('signMessage: options.compress', options.compress, 'boolean');
   const policy = resolvePolicyFor('signMessage: options.policy', store.policy, options.policy);
   const crypto = options.crypto ?? store.crypto;
   getCrypto(crypto);
@@ -105,7 +115,9 @@ export async function signMessage(mime: Uint8Array | string, options: SignOption
   if (differs) certificates.push(encryptionCert);
 
   const { outerHeaders, inner } = splitForProtection(bytes, mimeLimits(limits));
-  const entity = prepareForSigning(inner, mimeLimits(limits));
+  // Compress then sign (RFC 8551 §3.6): the canonical entity is compressed; its wrapper is 7-bit base64 already.
+  const canonical = prepareForSigning(inner, mimeLimits(limits));
+  const entity = options.compress === true ? await compressEntity(canonical) : canonical;
   const detached = options.detached ?? true;
   const sd = await buildSignedData(entity, {
     signer: identity.info,

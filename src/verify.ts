@@ -17,6 +17,9 @@
  * - keyUsage (digitalSignature or nonRepudiation) and EKU (absent, emailProtection, anyExtendedKeyUsage);
  * - the signer's addresses against the From header (see {@link VerifyContext.from} and mime/address.ts).
  *
+ * Signed content that is compressed data (RFC 3274: compress then sign) is decompressed, `compressed` set; bounded
+ * by `maxDecompressedBytes` and `maxDecompressionRatio` (CMSLimitExceeded), a corrupt stream is CMSInvalid.
+ *
  * It throws only when the input is not a signed message (MIMEInvalid, CMSInvalid). Everything wrong with a
  * signature is a status and a list of reasons. A certs-only message (RFC 8551 §3.6) is a result too: `certsOnly`
  * holds its certificates, `signers` is empty.
@@ -26,7 +29,8 @@
  * signingTime so the newest message wins: from then on encryptMessage to that sender follows them.
  */
 import { MIMEInvalid } from './errors.js';
-import { inputLimits, mimeLimits } from './lib/limits.js';
+import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
+import { decompressContent } from './ops/compress.js';
 import { toBytes } from './lib/bytes.js';
 import { extractCms, smimeKindOf } from './mime/extract.js';
 import { parseMultipartSigned } from './mime/multipart_signed.js';
@@ -53,6 +57,19 @@ export interface VerifyResult {
    * is verified or learnt by the store: install them with `store.addCertificate(message)` if the user wants them.
    */
   certsOnly?: X509Certificate[];
+  /**
+   * Set when the signed content was compressed data (RFC 3274, `smime-type=compressed-data`: compress then sign):
+   * `content` is then the entity decompressed (at most `maxDecompressedBytes` of it), not the compressed-data wrapper
+   * the signature covers.
+   */
+  compressed?: true;
+}
+
+/** The result with its content decompressed when it is compressed data (and `compressed` set). */
+async function withContent(r: VerifyResult, limits: Limits): Promise<VerifyResult> {
+  const inner = await decompressContent(r.content, limits);
+  if (!inner.compressed) return r;
+  return { ...r, content: inner.content, compressed: true };
 }
 
 /**
@@ -74,13 +91,13 @@ export async function verifyMessage(message: Uint8Array | string, options: Verif
   if (k.kind === 'multipart-signed') {
     const ms = parseMultipartSigned(bytes, mimeLimits(limits));
     const r = await verifySignedCms(ms.signature, ms.signedPart, ctx);
-    return { content: r.content, signers: r.signers, detached: true };
+    return withContent({ content: r.content, signers: r.signers, detached: true }, limits);
   }
   if (k.kind === 'pkcs7-mime' || k.kind === 'der') {
     const { der } = extractCms(bytes, mimeLimits(limits));
     const r = await verifySignedCms(der, undefined, ctx);
     if (r.certsOnly) return { content: r.content, signers: [], detached: false, certsOnly: r.certsOnly };
-    return { content: r.content, signers: r.signers, detached: false };
+    return withContent({ content: r.content, signers: r.signers, detached: false }, limits);
   }
   throw new MIMEInvalid(`not a signed message: Content-Type is ${k.type || '(none)'}`);
 }

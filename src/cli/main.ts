@@ -631,7 +631,9 @@ async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promis
                   ? { type: l.type, detached: l.detached, signers: l.signers.map(signerReport) }
                   : l.type === 'certs-only'
                     ? { type: l.type, certificates: l.certificates.map(certSummary) }
-                    : { type: l.type, cipher: l.cipher, keyTransport: l.keyTransport, authenticated: l.authenticated, legacy: l.legacy, recipient: certSummary(l.recipient) },
+                    : l.type === 'compressed'
+                      ? { type: l.type, algorithm: l.algorithm }
+                      : { type: l.type, cipher: l.cipher, keyTransport: l.keyTransport, authenticated: l.authenticated, legacy: l.legacy, recipient: certSummary(l.recipient) },
               )
             : r.certsOnly
               ? [{ type: 'certs-only', certificates: r.certsOnly.map(certSummary) }]

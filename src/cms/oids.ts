@@ -9,6 +9,8 @@ export const OIDS = {
   encryptedData: '1.2.840.113549.1.7.6',
   authEnvelopedData: '1.2.840.113549.1.9.16.1.23',
   compressedData: '1.2.840.113549.1.9.16.1.9',
+  /** id-alg-zlibCompress (RFC 3274 §2): the one compression algorithm CMS defines. */
+  zlibCompress: '1.2.840.113549.1.9.16.3.8',
 
 
   // Algorithms: from the registry (crypto/algorithms.ts).

@@ -78,6 +78,19 @@ export interface Limits {
    * PKCS#12 key derivations and nested verifications one message can cause. Default 64.
    */
   maxAttachments: number;
+  /**
+   * Bytes that one compressed layer (RFC 3274 CompressedData) may decompress to, counted as the bytes come out of
+   * the decompressor; past it the decompression is cancelled and `CMSLimitExceeded` names this limit, so a
+   * decompression bomb costs at most this much memory. Default 256 MiB.
+   */
+  maxDecompressedBytes: number;
+  /**
+   * Bytes out per compressed byte in one compressed layer, checked with `maxDecompressedBytes` as the bytes come
+   * out (`CMSLimitExceeded` naming this limit). Default `Infinity` (deflate itself cannot pass about 1032: 1, and
+   * `maxDecompressedBytes` bounds the memory); a server may set it (e.g. 100) so that a small message cannot expand
+   * to the whole `maxDecompressedBytes`.
+   */
+  maxDecompressionRatio: number;
 }
 
 /** The default limits (see each field). */
@@ -102,16 +115,18 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxPolicyNodes: 1000,
   maxNameConstraintChecks: 4096,
   maxAttachments: 64,
+  maxDecompressedBytes: 256 * 1024 * 1024,
+  maxDecompressionRatio: Infinity,
 });
 
 /** The limits that may be `Infinity` (no limit). The others must be positive integers. */
-const UNBOUNDED_ALLOWED: ReadonlySet<keyof Limits> = new Set(['maxInputBytes']);
+const UNBOUNDED_ALLOWED: ReadonlySet<keyof Limits> = new Set(['maxInputBytes', 'maxDecompressionRatio']);
 
 const KEYS = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];
 
 /**
  * The defaults with each layer's changes applied in order (later layers win), validated: every given value must be
- * a positive integer (or `Infinity` for `maxInputBytes`); an unknown key is a `TypeError` (a misspelt limit would
+ * a positive integer (or `Infinity` for `maxInputBytes` and `maxDecompressionRatio`); an unknown key is a `TypeError` (a misspelt limit would
  * otherwise be silently ignored); 0, a negative number, NaN or a non-number is a `RangeError`, never "no limit".
  */
 export function resolveLimits(what: string, ...layers: (Partial<Limits> | undefined)[]): Limits {

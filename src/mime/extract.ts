@@ -28,7 +28,7 @@ const PKCS7_MIME = new Set(['application/pkcs7-mime', 'application/x-pkcs7-mime'
 
 /**
  * Extracts the CMS blob from an application/pkcs7-mime message or entity (also application/x-pkcs7-mime, or
- * application/octet-stream named *.p7m). CRLF or LF. Raw DER/BER input (first byte 0x30) is accepted as is.
+ * application/octet-stream named *.p7m, or *.p7z). CRLF or LF. Raw DER/BER input (first byte 0x30) is accepted as is.
  * Anything else is `MIMEInvalid`. With `inPlace` (for a buffer the caller gives up) a base64 body is decoded over
  * itself instead of into a new buffer.
  */
@@ -40,7 +40,7 @@ export function extractCms(message: Uint8Array, limits?: Partial<MimeLimits>, op
   if (ctv === undefined) throw new MIMEInvalid('not an S/MIME message: no Content-Type (so text/plain)');
   const ct = parseContentType(ctv);
   let ok = PKCS7_MIME.has(ct.type);
-  if (!ok && ct.type === 'application/octet-stream') ok = /\.p7m$/i.test(fileNameOf(e, ct.params) ?? '');
+  if (!ok && ct.type === 'application/octet-stream') ok = /\.p7[mz]$/i.test(fileNameOf(e, ct.params) ?? '');
   if (!ok) {
     const hint = ct.type === 'multipart/signed' ? ' (a clear-signed message: use parseMultipartSigned)' : '';
     throw new MIMEInvalid(`not an S/MIME message: Content-Type is ${ct.type || '(empty)'}${hint}`);
@@ -72,7 +72,7 @@ export function smimeKindOf(bytes: Uint8Array, limits: Limits = DEFAULT_LIMITS):
   if (PKCS7_MIME.has(ct.type)) return { kind: 'pkcs7-mime', headers: e.headers, type: ct.type };
   if (ct.type === 'application/octet-stream') {
     const name = ct.params.name ?? parseContentType(getHeader(e, 'content-disposition') ?? '').params.filename ?? '';
-    if (/\.p7m$/i.test(name)) return { kind: 'pkcs7-mime', headers: e.headers, type: ct.type };
+    if (/\.p7[mz]$/i.test(name)) return { kind: 'pkcs7-mime', headers: e.headers, type: ct.type };
   }
   return { kind: 'other', headers: e.headers, type: ct.type };
 }

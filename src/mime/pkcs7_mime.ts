@@ -10,12 +10,13 @@ import { parseEntity } from './entity.js';
 import { isContentHeader, isMimeVersion } from './protection.js';
 
 /** The `smime-type` parameter of the messages we build. */
-export type SmimeType = 'enveloped-data' | 'authEnveloped-data' | 'signed-data';
-const SMIME_TYPES: readonly SmimeType[] = ['enveloped-data', 'authEnveloped-data', 'signed-data'];
+export type SmimeType = 'enveloped-data' | 'authEnveloped-data' | 'signed-data' | 'compressed-data';
+const SMIME_TYPES: readonly SmimeType[] = ['enveloped-data', 'authEnveloped-data', 'signed-data', 'compressed-data'];
 
 /**
  * Builds an application/pkcs7-mime message: `outerHeaders` (minus any MIME-Version or Content-* header, which are
- * replaced), then MIME-Version, Content-Type (with `smime-type` and `name="smime.p7m"`), Content-Transfer-Encoding
+ * replaced), then MIME-Version, Content-Type (with `smime-type` and `name="smime.p7m"`, or `smime.p7z` for
+ * compressed-data, RFC 8551 §3.6), Content-Transfer-Encoding
  * base64 and Content-Disposition, an empty line, and the base64 of `der` in 76-column CRLF lines. One allocation;
  * `der` (or its chunks) is read once and never copied.
  */
@@ -48,11 +49,12 @@ function pkcs7MimeHead(outerHeaders: Uint8Array, smimeType: SmimeType, derLen: n
   const outer = parseEntity(outerHeaders);
   if (outer.body.length > 0) throw new MIMEInvalid('buildPkcs7Mime: outerHeaders must hold headers only (found an empty line followed by a body)');
   const keep = outer.headers.filter((h) => !isContentHeader(h.name) && !isMimeVersion(h.name));
+  const file = smimeType === 'compressed-data' ? 'smime.p7z' : 'smime.p7m';
   const mimeHeaders = ascii(
     'MIME-Version: 1.0\r\n' +
-      `Content-Type: application/pkcs7-mime; smime-type=${smimeType}; name="smime.p7m"\r\n` +
+      `Content-Type: application/pkcs7-mime; smime-type=${smimeType}; name="${file}"\r\n` +
       'Content-Transfer-Encoding: base64\r\n' +
-      'Content-Disposition: attachment; filename="smime.p7m"\r\n' +
+      `Content-Disposition: attachment; filename="${file}"\r\n` +
       '\r\n',
   );
   const out = new Uint8Array(headersLength(keep) + mimeHeaders.length + base64LinesLength(derLen, 76));

@@ -42,6 +42,14 @@
  *       Writes a certs-only SignedData (RFC 8551 §3.6: no signer, no content) holding every certificate of the PEM
  *       files, with CMSSignedDataGenerator over CMSAbsentContent, as BC encodes it by default.
  *
+ *   compress --in FILE --out DER [--stream]
+ *       CompressedData (RFC 3274) of FILE with CMSCompressedDataGenerator and ZlibCompressor (DER, eContentType
+ *       id-data), or with --stream CMSCompressedDataStreamGenerator (BER: indefinite lengths, a constructed OCTET
+ *       STRING).
+ *
+ *   uncompress --in DER --out FILE
+ *       Reads a CompressedData with CMSCompressedData and writes its content expanded with ZlibExpanderProvider.
+ *
  *   issue    --ca-cert CERT --ca-key KEY --pub PUBKEY --subject DN --email ADDR --serial HEX
  *            --not-before YYYY-MM-DD --not-after YYYY-MM-DD --ku LIST --out CERT
  *       An S/MIME end-entity certificate (sha256WithRSAEncryption) for a public key OpenSSL 3.0 cannot put in a
@@ -177,6 +185,8 @@ public final class SmimePeer {
                 case "describe": describe(o); break;
                 case "certs": certsOf(o); break;
                 case "certs-only": certsOnly(o); break;
+                case "compress": compress(o); break;
+                case "uncompress": uncompress(o); break;
                 default: throw new Usage("unknown command " + argv[0]);
             }
         } catch (Usage u) {
@@ -602,6 +612,33 @@ public final class SmimePeer {
         CMSSignedDataGenerator g = new CMSSignedDataGenerator();
         g.addCertificates(new JcaCertStore(all));
         write(req(o, "out"), g.generate(new org.bouncycastle.cms.CMSAbsentContent()).getEncoded());
+    }
+
+    private static void compress(Map<String, List<String>> o) throws Exception {
+        byte[] in = read(req(o, "in"));
+        byte[] out;
+        if (flag(o, "stream")) {
+            java.io.ByteArrayOutputStream bo = new java.io.ByteArrayOutputStream();
+            java.io.OutputStream os = new org.bouncycastle.cms.CMSCompressedDataStreamGenerator()
+                .open(bo, new org.bouncycastle.cms.jcajce.ZlibCompressor());
+            os.write(in);
+            os.close();
+            out = bo.toByteArray();
+        } else {
+            out = new org.bouncycastle.cms.CMSCompressedDataGenerator()
+                .generate(new CMSProcessableByteArray(in), new org.bouncycastle.cms.jcajce.ZlibCompressor()).getEncoded();
+        }
+        write(req(o, "out"), out);
+        System.out.println("compressed " + in.length + " -> " + out.length);
+    }
+
+    private static void uncompress(Map<String, List<String>> o) throws Exception {
+        org.bouncycastle.cms.CMSCompressedData cd = new org.bouncycastle.cms.CMSCompressedData(read(req(o, "in")));
+        byte[] content = cd.getContent(new org.bouncycastle.cms.jcajce.ZlibExpanderProvider());
+        write(req(o, "out"), content);
+        org.bouncycastle.asn1.cms.CompressedData c = org.bouncycastle.asn1.cms.CompressedData.getInstance(cd.toASN1Structure().getContent());
+        System.out.println("uncompressed " + c.getCompressionAlgorithmIdentifier().getAlgorithm().getId()
+            + " " + cd.getCompressedContentType().getId() + " " + content.length);
     }
 
     private static void describe(Map<String, List<String>> o) throws Exception {

@@ -1,0 +1,87 @@
+/**
+ * CompressedData (RFC 3274): the content compressed with zlib (id-alg-zlibCompress, the one algorithm CMS defines),
+ * for `smime-type=compressed-data` (RFC 8551 §3.6).
+ *
+ * Written in DER (version 0, the algorithm without parameters as RFC 3274 §2 says, eContentType id-data); read from
+ * DER or BER (indefinite lengths, the compressed bytes in a constructed OCTET STRING), the algorithm with absent or
+ * NULL parameters. Decompression is bounded by `maxDecompressedBytes` and `maxDecompressionRatio` (lib/zlib.ts).
+ */
+import { CMSInvalid, UnsupportedAlgorithm } from '../errors.js';
+import { berLimits, type Limits } from '../lib/limits.js';
+import { algorithmIdentifier, children, decodeOid, explicit, integer, octets, oid, readAlgorithm, readTlv, seq, stringContent, TAG, withBerLimits } from '../lib/der.js';
+import { zlibCompress, zlibDecompress } from '../lib/zlib.js';
+import { OIDS, oidName } from './oids.js';
+
+/** What {@link readCompressedData} finds. */
+export interface CompressedContent {
+  /** The compression algorithm's OID (always id-alg-zlibCompress: another is refused). */
+  algorithm: string;
+  /** The eContentType (id-data for a MIME entity). */
+  contentType: string;
+  /** The compressed bytes (the zlib stream): a view of the input when it is one primitive OCTET STRING. */
+  compressed: Uint8Array;
+}
+
+/**
+ * Builds a CompressedData ContentInfo (DER) holding `content` compressed with zlib.
+ *
+ * @example
+ * ```ts
+ * const p7z = await buildCompressedData(mimeEntity);
+ * ```
+ */
+export async function buildCompressedData(content: Uint8Array): Promise<Uint8Array> {
+  const z = await zlibCompress(content);
+  const cd = seq(integer(0), algorithmIdentifier(OIDS.zlibCompress), seq(oid(OIDS.data), explicit(0, octets(z))));
+  return seq(oid(OIDS.compressedData), explicit(0, cd));
+}
+
+/**
+ * Reads a CompressedData ContentInfo (DER or BER) without decompressing it. `CMSInvalid` when it is not one (or
+ * malformed, or without content), `UnsupportedAlgorithm` for a compression algorithm other than zlib.
+ */
+export function readCompressedData(der: Uint8Array, limits: Pick<Limits, 'maxBerDepth' | 'maxBerElements'>): CompressedContent {
+  return withBerLimits(berLimits(limits), () => {
+    const top = readTlv(der, 0);
+    if (top.cls !== 0 || top.tagNo !== TAG.SEQUENCE || !top.constructed) throw new CMSInvalid('not a CMS ContentInfo (expected a SEQUENCE)');
+    const [typeT, wrapT] = children(der, top);
+    const type = decodeOid(der, typeT);
+    if (type !== OIDS.compressedData) throw new CMSInvalid(`not compressed data: the CMS content type is ${oidName(type)}`);
+    if (!wrapT || wrapT.cls !== 2 || wrapT.tagNo !== 0 || !wrapT.constructed) throw new CMSInvalid('CompressedData: missing content');
+    const [cdT] = children(der, wrapT);
+    if (!cdT || cdT.cls !== 0 || cdT.tagNo !== TAG.SEQUENCE || !cdT.constructed) throw new CMSInvalid('CompressedData: expected a SEQUENCE');
+    const [versionT, algT, eciT] = children(der, cdT);
+    if (!versionT || versionT.tagNo !== TAG.INTEGER || versionT.contentEnd - versionT.contentStart !== 1 || der[versionT.contentStart] !== 0)
+      throw new CMSInvalid('CompressedData: version must be 0');
+    const alg = readAlgorithm(der, algT, 'CompressedData compressionAlgorithm');
+    if (alg.oid !== OIDS.zlibCompress) throw new UnsupportedAlgorithm(`compression algorithm ${oidName(alg.oid)}`, alg.oid);
+    if (alg.params && !(alg.params.cls === 0 && alg.params.tagNo === TAG.NULL))
+      throw new CMSInvalid('CompressedData: id-alg-zlibCompress takes no parameters');
+    if (!eciT || eciT.cls !== 0 || eciT.tagNo !== TAG.SEQUENCE || !eciT.constructed) throw new CMSInvalid('CompressedData: missing encapContentInfo');
+    const [ctT, ecT] = children(der, eciT);
+    const contentType = decodeOid(der, ctT);
+    if (!ecT || ecT.cls !== 2 || ecT.tagNo !== 0 || !ecT.constructed) throw new CMSInvalid('CompressedData: no encapsulated content');
+    const [osT] = children(der, ecT);
+    if (!osT || osT.cls !== 0 || osT.tagNo !== TAG.OCTET_STRING) throw new CMSInvalid('CompressedData: eContent must be an OCTET STRING');
+    return { algorithm: alg.oid, contentType, compressed: stringContent(der, osT) };
+  });
+}
+
+/**
+ * Reads a CompressedData ContentInfo and decompresses its content, at most `maxDecompressedBytes` of it and at most
+ * `maxDecompressionRatio` times the compressed size (`CMSLimitExceeded` beyond, `CMSInvalid` for a truncated or
+ * corrupt zlib stream).
+ *
+ * @example
+ * ```ts
+ * const { content } = await decompressCms(der, limits);
+ * ```
+ */
+export async function decompressCms(
+  der: Uint8Array,
+  limits: Pick<Limits, 'maxBerDepth' | 'maxBerElements' | 'maxDecompressedBytes'> & Partial<Pick<Limits, 'maxDecompressionRatio'>>,
+): Promise<CompressedContent & { content: Uint8Array }> {
+  const c = readCompressedData(der, limits);
+  const content = await zlibDecompress(c.compressed, limits.maxDecompressedBytes, 'CompressedData', limits.maxDecompressionRatio ?? Infinity);
+  return { ...c, content };
+}

@@ -1,0 +1,104 @@
+/**
+ * zlib (RFC 1950) compression and bounded decompression on the platform's `CompressionStream('deflate')` and
+ * `DecompressionStream('deflate')` (Node ≥ 18, every current browser): the "deflate" format of the Compression
+ * Streams standard is the zlib format RFC 3274's id-alg-zlibCompress names. No dependency.
+ *
+ * Decompression reads the output chunk by chunk and counts it: past `maxBytes` the stream is cancelled and the
+ * call throws `CMSLimitExceeded` (a decompression bomb never gets further than the limit). A truncated or corrupt
+ * stream is `CMSInvalid` (bytes after its end are the platform's call: Node 20 ignores them).
+ */
+import { CMSInvalid, CMSLimitExceeded, UnsupportedAlgorithm } from '../errors.js';
+
+type Format = 'deflate';
+
+function platform<T>(ctor: (new (format: Format) => T) | undefined, what: string): new (format: Format) => T {
+  if (typeof ctor !== 'function') throw new UnsupportedAlgorithm(`zlib: ${what} is not available on this platform`);
+  return ctor;
+}
+
+/** Writes `data` to a transform's writable side without waiting (the reader drives it); errors surface on the reader. */
+function feed(writable: WritableStream<BufferSource>, data: Uint8Array): void {
+  const w = writable.getWriter();
+  w.write(data as Uint8Array<ArrayBuffer>).catch(() => undefined);
+  w.close().catch(() => undefined);
+}
+
+/** Joins chunks of a known total length into one buffer. */
+function join(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+/**
+ * Compresses `data` into a zlib stream (RFC 1950: a 2-byte header, deflate, Adler-32).
+ *
+ * @example
+ * ```ts
+ * const z = await zlibCompress(new TextEncoder().encode('hello'));
+ * ```
+ */
+export async function zlibCompress(data: Uint8Array): Promise<Uint8Array> {
+  const Ctor = platform(globalThis.CompressionStream as (new (format: Format) => CompressionStream) | undefined, 'CompressionStream');
+  const cs = new Ctor('deflate');
+  feed(cs.writable, data);
+  const reader = cs.readable.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    total += value.length;
+  }
+  return join(chunks, total);
+}
+
+/**
+ * Decompresses a zlib stream, at most `maxBytes` of output and at most `maxRatio` output bytes per input byte
+ * (`CMSLimitExceeded` with `limit` 'maxDecompressedBytes' or 'maxDecompressionRatio' beyond, the stream cancelled);
+ * `CMSInvalid` for a truncated or corrupt stream. `what` names the input in messages.
+ *
+ * @example
+ * ```ts
+ * const content = await zlibDecompress(z, 256 * 1024 * 1024, 'compressed data', 100);
+ * ```
+ */
+export async function zlibDecompress(data: Uint8Array, maxBytes: number, what: string, maxRatio = Infinity): Promise<Uint8Array> {
+  const byRatio = maxRatio * Math.max(data.length, 1);
+  const Ctor = platform(globalThis.DecompressionStream as (new (format: Format) => DecompressionStream) | undefined, 'DecompressionStream');
+  const ds = new Ctor('deflate');
+  feed(ds.writable, data);
+  const reader = ds.readable.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    let r: ReadableStreamReadResult<Uint8Array>;
+    try {
+      r = await reader.read();
+    } catch (e) {
+      // The platform reports a bad stream with a TypeError (Node: "unexpected end of file", "incorrect header
+      // check"…): the input is malformed, never a programming error of ours.
+      throw new CMSInvalid(`${what}: the zlib stream is truncated or corrupt`, { cause: e });
+    }
+    if (r.done) break;
+    total += r.value.length;
+    if (total > maxBytes) {
+      reader.cancel().catch(() => undefined);
+      throw new CMSLimitExceeded(`${what}: decompresses to more than maxDecompressedBytes (${maxBytes})`, { limit: 'maxDecompressedBytes' });
+    }
+    if (total > byRatio) {
+      reader.cancel().catch(() => undefined);
+      throw new CMSLimitExceeded(`${what}: decompresses to more than maxDecompressionRatio (${maxRatio}) times its ${data.length} bytes`, {
+        limit: 'maxDecompressionRatio',
+      });
+    }
+    chunks.push(r.value);
+  }
+  return join(chunks, total);
+}
