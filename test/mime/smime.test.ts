@@ -130,7 +130,7 @@ describe('buildPkcs7Mime + extractCms', () => {
       expect(x.kind).toBe(kind);
       expect(Buffer.from(x.der).equals(Buffer.from(der))).toBe(true);
     }
-    expect(() => buildPkcs7Mime(outer, 'compressed-data' as never, der)).toThrow(TypeError);
+    expect(() => buildPkcs7Mime(outer, 'receipt-data' as never, der)).toThrow(TypeError);
     expect(() => buildPkcs7Mime(outer, 'signed-data', new Uint8Array(0))).toThrow(TypeError);
     expect(err(() => buildPkcs7Mime(bytes('A: b\r\n\r\nbody'), 'signed-data', der)).code).toBe('ERR_MIME_INVALID');
     // Empty outer headers are fine.
