@@ -10,8 +10,7 @@
  * and nothing written to --out. When the reader of stdout goes away early the exit is 141 (128 + SIGPIPE, what a
  * shell shows for `cat big | head`), quietly, and the rest of the output (and --report) is not written.
  */
-import { readFileSync, writeFileSync, renameSync, unlinkSync, lstatSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { readFileSync, writeFileSync, lstatSync } from 'node:fs';
 import {
   CertificateStore,
   CONTENT_CIPHERS,
@@ -44,6 +43,7 @@ import {
 } from '../index.node.js';
 import { EXIT, EXIT_BY_ERROR_CODE } from './exit_codes.js';
 import { commandHelp, generalHelp, LDAP_PASSWORD, parseArgs, PASSWORD, PIN, STORE_PASSWORD, STORE_WRITERS, usageHint, UsageError, type Args } from './options.js';
+import { writeFileAtomically } from './atomic_write.js';
 import { lockStore, readStoreFile, StoreLocked, writeStoreFile, type StoreLock } from './store_file.js';
 import { closeResolver, ldapRequest, ldapResolverFor, type ClosableResolver, type LdapApi } from './ldap.js';
 import { secretFromArgs, type Prompt } from './secrets.js';
@@ -332,20 +332,7 @@ async function writeOut(path: string | undefined, data: Uint8Array, io: CliIo): 
     writeFileSync(path, data);
     return;
   }
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* nothing to remove */
-    }
-    const err = e as NodeJS.ErrnoException;
-    if (err && typeof err === 'object') err.path = path;
-    throw err;
-  }
+  writeFileAtomically(path, data);
 }
 
 function signerReport(s: SignerResult) {

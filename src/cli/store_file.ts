@@ -10,8 +10,8 @@
  * - atomically: a temporary file in the same directory (mode 0600), fsync, rename over FILE, fsync of the
  *   directory; a reader sees the old file or the new one, never half of one.
  */
-import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, constants, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { writeFileAtomically } from './atomic_write.js';
 
 /** How long a writer waits for another's lock by default, in ms. */
 export const LOCK_WAIT_MS = 10_000;
@@ -98,44 +98,11 @@ export async function lockStore(path: string, waitMs = LOCK_WAIT_MS): Promise<St
 }
 
 /**
- * Writes `data` to `path` atomically: a temporary file beside it (mode 0600: the store holds keys, encrypted),
- * fsync, rename over `path`, fsync of the directory. On failure the temporary file is removed and `path` is as it
- * was; the error carries `path`.
+ * Writes the store file atomically (src/cli/atomic_write.ts), mode 0600: the store holds keys, encrypted. On failure
+ * `path` is as it was; the error carries `path`.
  */
 export function writeStoreFile(path: string, data: Uint8Array): void {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
-    try {
-      let off = 0;
-      while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* nothing to remove */
-    }
-    const err = e as NodeJS.ErrnoException;
-    if (err && typeof err === 'object') err.path = path;
-    throw err;
-  }
-  // The rename itself made durable (best effort: some file systems refuse to fsync a directory).
-  try {
-    const d = openSync(dir, 'r');
-    try {
-      fsyncSync(d);
-    } finally {
-      closeSync(d);
-    }
-  } catch {
-    /* not supported here */
-  }
+  writeFileAtomically(path, data, 0o600);
 }
 
 /** The store file's bytes, or undefined when it does not exist (any other error is thrown with its path). */

@@ -1,0 +1,46 @@
+/**
+ * Atomic file writes for the CLI: nothing half-written is ever seen under the final name, whatever fails.
+ */
+import { closeSync, constants, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+/**
+ * Writes `data` to `path` atomically: a temporary file beside it (created with `mode`, less the umask), fsync,
+ * rename over `path`, fsync of the directory. On failure the temporary file is removed and `path` is as it was; the
+ * error carries `path`. Used for `--out` files and the `--store` file alike.
+ */
+export function writeFileAtomically(path: string, data: Uint8Array, mode = 0o666): void {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, mode);
+    try {
+      let off = 0;
+      while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* nothing to remove */
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err && typeof err === 'object') err.path = path;
+    throw err;
+  }
+  // The rename itself made durable (best effort: some file systems refuse to fsync a directory).
+  try {
+    const d = openSync(dir, 'r');
+    try {
+      fsyncSync(d);
+    } finally {
+      closeSync(d);
+    }
+  } catch {
+    /* not supported here */
+  }
+}
