@@ -78,8 +78,10 @@ export function readCertsOnlyInput(input: PemOrDer, limits: Limits): CertsOnlyIn
     }
     return parsed(content, extra);
   }
+  // Only the header section decides whether this is a MIME entity: a large PEM bundle given as a string is not
+  // encoded whole just to be told it is not one (the bench's 100 000-certificate bundle).
+  if (!looksLikeMimeEntity(bytes ?? toBytes(text.slice(0, limits.maxHeaderBytes)), limits.maxHeaderBytes)) return undefined;
   const mime = bytes ?? toBytes(text);
-  if (!looksLikeMimeEntity(mime, limits.maxHeaderBytes)) return undefined;
   let der = certsOnlyOfEntity(mime, mimeLimits(limits));
   if (der === undefined) {
     // Another S/MIME entity (signed-data, enveloped-data, no smime-type): read as a certs-only, which says what it is.
