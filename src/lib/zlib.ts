@@ -8,6 +8,7 @@
  * stream is `CMSInvalid` (bytes after its end are the platform's call: Node 20 ignores them).
  */
 import { CMSInvalid, CMSLimitExceeded, UnsupportedAlgorithm } from '../errors.js';
+import { concat } from './bytes.js';
 
 type Format = 'deflate';
 
@@ -23,16 +24,9 @@ function feed(writable: WritableStream<BufferSource>, data: Uint8Array): void {
   w.close().catch(() => undefined);
 }
 
-/** Joins chunks of a known total length into one buffer. */
-function join(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+/** The chunks as one buffer: the only chunk as it is (the stream's own, no copy), else `concat`. */
+function join(chunks: Uint8Array[]): Uint8Array {
+  return chunks.length === 1 ? chunks[0]! : concat(chunks);
 }
 
 /**
@@ -49,14 +43,12 @@ export async function zlibCompress(data: Uint8Array): Promise<Uint8Array> {
   feed(cs.writable, data);
   const reader = cs.readable.getReader();
   const chunks: Uint8Array[] = [];
-  let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     chunks.push(value);
-    total += value.length;
   }
-  return join(chunks, total);
+  return join(chunks);
 }
 
 /**
@@ -100,5 +92,5 @@ export async function zlibDecompress(data: Uint8Array, maxBytes: number, what: s
     }
     chunks.push(r.value);
   }
-  return join(chunks, total);
+  return join(chunks);
 }
