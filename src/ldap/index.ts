@@ -12,7 +12,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { PemOrDer } from '../certs/load.js';
 import { certInfo } from '../certs/cert_info.js';
 import { addressFilter } from './filter.js';
-import { certificatesOfPkcs7 } from './pkcs7.js';
+import { certificatesFromCertsOnly } from '../cms/certs_only.js';
 
 export { escapeFilterValue, addressFilter } from './filter.js';
 
@@ -235,7 +235,7 @@ export function ldapResolver(options: LdapResolverOptions): LdapCertificateResol
             if (certs.length >= maxPerAddress) break;
             if (base === 'usersmimecertificate') {
               try {
-                certs.push(...certificatesOfPkcs7(b, maxPerAddress - certs.length));
+                certs.push(...certificatesFromCertsOnly(b).slice(0, maxPerAddress - certs.length));
               } catch {
                 // A malformed value: skipped (the other values and entries still count).
               }
