@@ -39,6 +39,12 @@ export interface BerHandler {
   data(bytes: Uint8Array, h: BerHeader): void;
   /** The element `h` is complete (for an indefinite one: its end-of-contents octets have been read). */
   end(h: BerHeader): void;
+  /**
+   * Optional: every byte read, in order, as views (valid during the call only): an element's header right after its
+   * `start`, content before its `data`, end-of-contents octets before the `end` they close. What {@link BerCapture}
+   * keeps whole elements with.
+   */
+  raw?(bytes: Uint8Array): void;
 }
 
 /** The limits of a {@link BerStreamReader}, with the meaning of der.ts's `BerLimits`. */
@@ -148,7 +154,9 @@ export class BerStreamReader {
       const prim = this.#prim;
       if (prim) {
         const n = Math.min(this.#primLeft, len - pos);
-        this.#handler.data(chunk.subarray(pos, pos + n), prim.h);
+        const piece = chunk.subarray(pos, pos + n);
+        this.#handler.raw?.(piece);
+        this.#handler.data(piece, prim.h);
         pos += n;
         this.#offset += n;
         this.#primLeft -= n;
@@ -231,6 +239,7 @@ export class BerStreamReader {
     // End-of-contents: 00 00.
     if (id === 0 && length === 0) {
       if (!parent || parent.end !== -1) fail('unexpected end-of-contents octets');
+      this.#handler.raw?.(buf.subarray(start, pos));
       this.#stack.pop();
       this.#handler.end(parent.h);
       this.#closeDefinite();
@@ -250,6 +259,7 @@ export class BerStreamReader {
     const frame: Frame = { h, end, limit: end >= 0 ? end : limit, children: 0 };
     this.#stack.push(frame);
     this.#handler.start(h);
+    this.#handler.raw?.(buf.subarray(start, pos));
     if (length === 0) {
       this.#stack.pop();
       this.#handler.end(h);
@@ -285,6 +295,75 @@ export class BerStreamReader {
       if (top.end === -1 && top.limit === off) fail('truncated (missing end-of-contents)');
       return;
     }
+  }
+}
+
+/**
+ * Keeps whole elements while a {@link BerStreamReader} reads past them: the header parts of a CMS that its existing
+ * der.ts parsers need in one piece (RecipientInfos, AlgorithmIdentifiers, certificates, SignerInfos), while the bulk
+ * content streams. Wrap the handler with {@link BerCapture.handler}; when an element that `select` picked ends,
+ * `captured` gets its exact bytes (header to end-of-contents: a buffer der.ts reads). Captures do not nest (an element
+ * inside a captured one is part of it). More than `maxBytes` in one capture is `CMSLimitExceeded` with `limit`.
+ */
+export class BerCapture {
+  readonly #inner: BerHandler;
+  readonly #select: (h: BerHeader) => boolean;
+  readonly #captured: (h: BerHeader, der: Uint8Array) => void;
+  readonly #maxBytes: number;
+  readonly #limit: string;
+  #at: BerHeader | undefined;
+  #parts: Uint8Array[] = [];
+  #n = 0;
+
+  constructor(
+    inner: BerHandler,
+    select: (h: BerHeader) => boolean,
+    captured: (h: BerHeader, der: Uint8Array) => void,
+    maxBytes: number,
+    limit = 'maxCmsHeaderBytes',
+  ) {
+    this.#inner = inner;
+    this.#select = select;
+    this.#captured = captured;
+    this.#maxBytes = maxBytes;
+    this.#limit = limit;
+  }
+
+  /** The handler to give the reader: it calls the inner handler's methods, and captures. */
+  get handler(): BerHandler {
+    return {
+      start: (h) => {
+        if (!this.#at && this.#select(h)) {
+          this.#at = h;
+          this.#parts = [];
+          this.#n = 0;
+        }
+        this.#inner.start(h);
+      },
+      raw: (b) => {
+        if (this.#at) {
+          this.#n += b.length;
+          if (this.#n > this.#maxBytes) throw new CMSLimitExceeded(`a BER element larger than ${this.#maxBytes} bytes`, { limit: this.#limit });
+          this.#parts.push(b.slice());
+        }
+        this.#inner.raw?.(b);
+      },
+      data: (b, h) => this.#inner.data(b, h),
+      end: (h) => {
+        if (this.#at === h) {
+          this.#at = undefined;
+          const der = new Uint8Array(this.#n);
+          let o = 0;
+          for (const p of this.#parts) {
+            der.set(p, o);
+            o += p.length;
+          }
+          this.#parts = [];
+          this.#captured(h, der);
+        }
+        this.#inner.end(h);
+      },
+    };
   }
 }
 

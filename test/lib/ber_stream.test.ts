@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { BerStreamReader, EOC, indefiniteHeader, OctetStringChunker, type BerHandler, type BerHeader } from '../../src/lib/ber_stream.js';
+import { BerCapture, BerStreamReader, EOC, indefiniteHeader, OctetStringChunker, type BerHandler, type BerHeader } from '../../src/lib/ber_stream.js';
 import { children, readTlv, stringContent, TAG, tlv, type Tlv } from '../../src/lib/der.js';
 import { extractCms } from '../../src/mime/extract.js';
 import { parseMultipartSigned } from '../../src/mime/multipart_signed.js';
@@ -181,6 +181,63 @@ describe('BerStreamReader on the vectors', () => {
     expect(total).toBe(joined.length);
     expect(Buffer.concat(parts).equals(Buffer.from(joined))).toBe(true);
     expect(total).toBeGreaterThan(300_000);
+  });
+});
+
+describe('BerCapture and the raw bytes', () => {
+  /** der.ts's elements at `depth`, as their exact bytes. */
+  function elementsAt(buf: Uint8Array, depth: number): string[] {
+    const out: string[] = [];
+    const walk = (t: Tlv, d: number): void => {
+      if (d === depth) return void out.push(Buffer.from(buf.subarray(t.start, t.end)).toString('hex'));
+      if (t.constructed) for (const c of children(buf, t, d)) walk(c, d + 1);
+    };
+    walk(readTlv(buf, 0), 0);
+    return out;
+  }
+
+  for (const id of ['enc-stream', 'enc-multi', 'sig-rsa-opaque', 'bc-enc-oaep-gcm', 'gpgsm-sig-rsa-detached']) {
+    it(`${id}: the raw bytes are the input, and the elements captured at depths 1–3 are der.ts's`, () => {
+      const { der } = BLOBS.find((b) => b.id === id)!;
+      fc.assert(
+        fc.property(fc.uniqueArray(fc.integer({ min: 1, max: der.length - 1 }), { maxLength: 40 }), fc.integer({ min: 1, max: 3 }), (cuts, depth) => {
+          const got: string[] = [];
+          const raw: Uint8Array[] = [];
+          const cap = new BerCapture(
+            { start() {}, data() {}, end() {}, raw: (b) => void raw.push(b.slice()) },
+            (h) => h.depth === depth,
+            (_h, bytes) => void got.push(Buffer.from(bytes).toString('hex')),
+            1 << 20,
+          );
+          const r = new BerStreamReader(cap.handler);
+          let prev = 0;
+          for (const c of [...cuts.sort((a, b) => a - b), der.length]) {
+            r.push(der.subarray(prev, c));
+            prev = c;
+          }
+          r.finish();
+          expect(Buffer.concat(raw).equals(Buffer.from(der))).toBe(true);
+          expect(got).toEqual(elementsAt(der, depth));
+        }),
+        { numRuns: 25 },
+      );
+    });
+  }
+
+  it('a capture larger than maxBytes: CMSLimitExceeded naming the limit, before the element ends', () => {
+    const { der } = BLOBS.find((b) => b.id === 'enc-stream')!;
+    const cap = new BerCapture({ start() {}, data() {}, end() {} }, (h) => h.depth === 0, () => {}, 100_000, 'maxCmsHeaderBytes');
+    const r = new BerStreamReader(cap.handler);
+    let e: unknown;
+    let read = 0;
+    try {
+      for (let i = 0; i < der.length; i += 4096, read = i) r.push(der.subarray(i, i + 4096));
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(CMSLimitExceeded);
+    expect((e as CMSLimitExceeded).limit).toBe('maxCmsHeaderBytes');
+    expect(read).toBeLessThan(110_000);
   });
 });
 
