@@ -9,18 +9,15 @@
  */
 import type { CertificateStore } from './store/store.js';
 import type { CertificateResolver } from './store/resolver.js';
-import { storeInternals } from './store/internal.js';
-import { checkOption } from './lib/args.js';
-import type { CertInfo } from './certs/cert_info.js';
 import { prepareEnvelope } from './cms/enveloped.js';
-import { CIPHERS, ENCRYPTION_CIPHERS, type ContentCipherName } from './cms/content_cipher.js';
+import { CIPHERS, type ContentCipherName } from './cms/content_cipher.js';
 import type { OaepHash } from './cms/ktri.js';
 import { planProtection } from './mime/protection.js';
 import { startPkcs7Mime } from './mime/pkcs7_mime.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
 import { toBytes } from './lib/bytes.js';
 import { compressEntity } from './ops/compress.js';
-import { MissingRecipientCertificatesError, type MissingReason } from './errors.js';
+import { checkEncryptOptions, negotiateCipher, selectEncryptionRecipients } from './ops/encrypt_recipients.js';
 
 /** The options of `encryptMessage`. */
 export interface EncryptOptions {
@@ -58,25 +55,13 @@ export interface EncryptOptions {
   compress?: boolean;
 }
 
-const OAEP_HASHES: readonly OaepHash[] = ['SHA-1', 'SHA-256', 'SHA-384', 'SHA-512'];
-
 /**
  * The content cipher names `encryptMessage` accepts in `cipher` (e.g. for a command line or a settings menu to offer
  * them).
  */
 export const CONTENT_CIPHERS: readonly ContentCipherName[] = Object.freeze(Object.keys(CIPHERS) as ContentCipherName[]);
 
-/** The cipher every recipient advertises, strongest first; undefined when any recipient advertised nothing. */
-export function negotiateCipher(store: CertificateStore, addresses: readonly string[]): ContentCipherName | undefined {
-  const lists: string[][] = [];
-  for (const a of addresses) {
-    const caps = store.preference(a)?.capabilities;
-    if (!caps || caps.length === 0) return undefined;
-    lists.push(caps);
-  }
-  if (lists.length === 0) return undefined;
-  return ENCRYPTION_CIPHERS.find((c) => lists.every((l) => l.includes(CIPHERS[c].oid)));
-}
+export { negotiateCipher };
 
 /**
  * Encrypts a MIME message or entity for `options.to` (and the sender's own copy with `options.from`): the
@@ -90,43 +75,13 @@ export function negotiateCipher(store: CertificateStore, addresses: readonly str
  * ```
  */
 export async function encryptMessage(mime: Uint8Array | string, options: EncryptOptions): Promise<Uint8Array> {
-  const { store } = options ?? ({} as EncryptOptions);
-  const internals = storeInternals(store, 'encryptMessage: options.store');
-  checkOption('encryptMessage: options.to', options.to, 'non-empty array', true);
-  checkOption('encryptMessage: options.cipher', options.cipher, Object.keys(CIPHERS));
-  checkOption('encryptMessage: options.oaep', options.oaep, OAEP_HASHES);
-  checkOption('encryptMessage: options.useSki', options.useSki, 'boolean');
-  checkOption('encryptMessage: options.from', options.from, 'string');
-  checkOption('encryptMessage: options.resolver', options.resolver, 'function');
-  checkOption('encryptMessage: options.compress', options.compress, 'boolean');
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('encryptMessage: options.signal must be an AbortSignal');
+  checkEncryptOptions('encryptMessage', options);
+  const { store } = options;
   const bytes = toBytes(mime, 'encryptMessage: mime');
   const limits = inputLimits(bytes, 'encryptMessage', store.limits, options.limits);
   const crypto = options.crypto ?? store.crypto;
-
   // Select every recipient first, the sender's own copy included: refuse before encrypting anything.
-  const recipients: CertInfo[] = [];
-  const missing: Record<string, MissingReason> = {};
-  const addrs = [...options.to];
-  let from: string | undefined;
-  if (options.from !== undefined) {
-    from = options.from.trim().toLowerCase();
-    if (!addrs.some((a) => a.trim().toLowerCase() === from)) addrs.push(from);
-  }
-  // The directory (options.resolver, else the store's) is asked once for every address without a usable certificate.
-  let cause: unknown;
-  try {
-    const sel = await internals.selectRecipients(addrs, undefined, { resolver: options.resolver, signal: options.signal });
-    recipients.push(...sel.values());
-  } catch (e) {
-    if (!(e instanceof MissingRecipientCertificatesError)) throw e;
-    Object.assign(missing, e.reasons);
-    cause = e.cause;
-  }
-  if (Object.keys(missing).length > 0) throw new MissingRecipientCertificatesError(missing, cause === undefined ? undefined : { cause });
-
-  const others = options.to.map((a) => a.trim().toLowerCase()).filter((a) => a !== from);
-  const cipher = options.cipher ?? negotiateCipher(store, others) ?? 'aes-256-cbc';
+  const { recipients, cipher } = await selectEncryptionRecipients(options);
   const plan = planProtection(bytes, mimeLimits(limits));
   // Compress then encrypt (RFC 8551 §3.6): the entity to encrypt becomes its compressed-data wrapper.
   let compressed: Uint8Array | undefined;

@@ -31,6 +31,7 @@ export type { ExternalKey, ExternalKeyType, ExternalOaepParams, ExternalOaepHash
 export type { PemOrDer } from './certs/load.js';
 export type { PolicyOptions } from './path/policy_tree.js';
 export { encryptMessage, CONTENT_CIPHERS } from './encrypt.js';
+export { encryptStream } from './encrypt_stream.js';
 export type { EncryptOptions } from './encrypt.js';
 export type { OaepHash } from './cms/ktri.js';
 export { decryptMessage } from './decrypt.js';

@@ -203,6 +203,102 @@ async function cbcEncrypt(c: Crypto, key: CryptoKey, iv: Uint8Array, content: Ui
   }
 }
 
+/**
+ * A content encryptor for content of a length not known in advance (streaming, issue 16): the ciphertext is handed
+ * to the sink as the content comes, in order. The buffer path's {@link contentEncryptor} is the same cipher on one
+ * piece; see docs/streaming-design.md for how the two become one.
+ */
+export interface StreamEncryptor {
+  /** DER AlgorithmIdentifier with the parameters (IV or nonce). */
+  algorithm: Uint8Array;
+  /** Length of the authentication tag (AEAD ciphers), else 0. */
+  macLength: number;
+  /** Encrypts the next piece of content; the ciphertext it completes goes to `sink` (CBC holds back up to a block). */
+  update(content: Uint8Array, sink: (piece: Uint8Array) => void): Promise<void>;
+  /** Ends the content: the last ciphertext (CBC padding) goes to `sink`; resolves to the tag (AEAD ciphers). */
+  finish(sink: (piece: Uint8Array) => void): Promise<Uint8Array | undefined>;
+}
+
+/**
+ * A {@link StreamEncryptor} with a fresh IV/nonce. AES-CBC and AES-GCM through the provider's incremental AES (Node's,
+ * with `smime-core/node`); without it AES-CBC runs on WebCrypto in chunks of {@link CHUNK} bytes (each chained on the
+ * previous ciphertext block, as {@link contentEncryptor} does), and AES-GCM is `UnsupportedAlgorithm` (WebCrypto has
+ * no incremental GCM). ChaCha20-Poly1305 and the legacy ciphers are `UnsupportedAlgorithm`. The key is copied: the
+ * caller may wipe `cek` after.
+ */
+export function streamEncryptor(name: ContentCipherName, cek: Uint8Array, crypto?: Crypto): StreamEncryptor {
+  const spec = CIPHERS[name];
+  if (!spec) throw new RangeError(`unknown cipher ${String(name)}`);
+  const c = getCrypto(crypto);
+  const inc = incrementalAes(c);
+  if (spec.mode === 'cbc') {
+    const iv = randomBytes(16, crypto);
+    const algorithm = algorithmIdentifier(spec.oid, octets(iv));
+    if (inc) return aesStreamEncryptor(inc.start({ mode: 'cbc', encrypt: true, key: cek, iv }), algorithm, 0);
+    return webCryptoCbcStream(c, cek, iv, algorithm);
+  }
+  if (spec.mode === 'gcm' && inc) {
+    const nonce = randomBytes(12, crypto);
+    const algorithm = algorithmIdentifier(spec.oid, seq(octets(nonce), integer(16)));
+    return aesStreamEncryptor(inc.start({ mode: 'gcm', encrypt: true, key: cek, iv: nonce }), algorithm, 16);
+  }
+  throw new UnsupportedAlgorithm(`streaming encryption with ${name}${spec.mode === 'gcm' ? ' without an incremental AES (smime-core/node has one)' : ''}`, spec.oid);
+}
+
+function aesStreamEncryptor(s: AesStream, algorithm: Uint8Array, macLength: number): StreamEncryptor {
+  return {
+    algorithm,
+    macLength,
+    async update(content, sink) {
+      for (let i = 0; i < content.length; i += STREAM_CHUNK) {
+        const piece = s.update(content.subarray(i, Math.min(content.length, i + STREAM_CHUNK)));
+        if (piece.length > 0) sink(piece);
+      }
+    },
+    async finish(sink) {
+      const last = s.final();
+      if (last.length > 0) sink(last);
+      return macLength > 0 ? s.tag() : undefined;
+    },
+  };
+}
+
+/** AES-CBC on WebCrypto for a stream: whole {@link CHUNK}s are encrypted as they fill, the rest with the padding at the end. */
+function webCryptoCbcStream(c: Crypto, cek: Uint8Array, iv: Uint8Array, algorithm: Uint8Array): StreamEncryptor {
+  const keyP = importAes(c, cek.slice(), 'AES-CBC', ['encrypt']);
+  keyP.catch(() => {});
+  const held = new Uint8Array(CHUNK);
+  let n = 0;
+  let chain = iv;
+  const run = async (data: Uint8Array): Promise<Uint8Array> =>
+    new Uint8Array(await c.subtle.encrypt({ name: 'AES-CBC', iv: chain as Uint8Array<ArrayBuffer> }, await keyP, data as Uint8Array<ArrayBuffer>));
+  return {
+    algorithm,
+    macLength: 0,
+    async update(content, sink) {
+      let i = 0;
+      while (i < content.length) {
+        const k = Math.min(CHUNK - n, content.length - i);
+        held.set(content.subarray(i, i + k), n);
+        n += k;
+        i += k;
+        if (n === CHUNK) {
+          // The block WebCrypto appends (the encrypted padding) is dropped; the next chunk chains on the last block.
+          const ct = (await run(held)).subarray(0, CHUNK);
+          chain = ct.slice(CHUNK - 16);
+          sink(ct);
+          n = 0;
+        }
+      }
+    },
+    async finish(sink) {
+      sink(await run(held.subarray(0, n)));
+      held.fill(0);
+      return undefined;
+    },
+  };
+}
+
 /** The encrypted content of an envelope, as the parser found it, with what the decryption may do with it. */
 export interface EncryptedPayload {
   ciphertext: Uint8Array;

@@ -117,6 +117,31 @@ export async function buildEnvelope(content: Uint8Array, recipients: readonly Ce
 }
 
 /**
+ * The RecipientInfos SET (DER, sorted) that carries `cek` to every recipient, and whether every RecipientInfo is
+ * version 0 (which makes the EnvelopedData version 0, RFC 5652 §6.1). Shared by the buffer and the streaming writers.
+ */
+export async function buildRecipientInfos(
+  recipients: readonly CertInfo[],
+  cek: Uint8Array,
+  opts: EnvelopeOptions,
+): Promise<{ riSet: Uint8Array; allV0: boolean }> {
+  const ris: Uint8Array[] = [];
+  let allV0 = true;
+  for (const r of recipients) {
+    const kind = keyKind(r);
+    if (kind === 'rsa') {
+      const ri = await buildKtri(r, cek, { oaep: opts.oaep, useSki: opts.useSki }, opts.crypto);
+      if (opts.useSki && r.ski) allV0 = false;
+      ris.push(ri);
+    } else if (kind === 'ec' || kind === 'x25519' || kind === 'x448') {
+      ris.push(await buildKari(r, cek, { useSki: opts.useSki, ...opts.keyAgree }, opts.crypto));
+      allV0 = false;
+    } else throw new UnsupportedAlgorithm(`encryption to a ${r.keyAlgorithm} key`, r.keyAlgorithm);
+  }
+  return { riSet: set(...sortDerSet(ris)), allV0 };
+}
+
+/**
  * Settles an (Auth)EnvelopedData for `contentLength` bytes of content: a fresh content key, wrapped for every
  * recipient, and a fresh IV. The DER is laid out around the ciphertext before there is any, so the caller can
  * size the output first and encrypt straight into it.
@@ -125,20 +150,10 @@ export async function prepareEnvelope(contentLength: number, recipients: readonl
   const spec = CIPHERS[opts.cipher];
   if (!spec) throw new RangeError(`cipher: expected one of ${Object.keys(CIPHERS).join(', ')}`);
   const cek = randomBytes(spec.keyLength, opts.crypto);
-  const ris: Uint8Array[] = [];
-  let allV0 = true;
+  let riSet: Uint8Array;
+  let allV0: boolean;
   try {
-    for (const r of recipients) {
-      const kind = keyKind(r);
-      if (kind === 'rsa') {
-        const ri = await buildKtri(r, cek, { oaep: opts.oaep, useSki: opts.useSki }, opts.crypto);
-        if (opts.useSki && r.ski) allV0 = false;
-        ris.push(ri);
-      } else if (kind === 'ec' || kind === 'x25519' || kind === 'x448') {
-        ris.push(await buildKari(r, cek, { useSki: opts.useSki, ...opts.keyAgree }, opts.crypto));
-        allV0 = false;
-      } else throw new UnsupportedAlgorithm(`encryption to a ${r.keyAlgorithm} key`, r.keyAlgorithm);
-    }
+    ({ riSet, allV0 } = await buildRecipientInfos(recipients, cek, opts));
   } catch (e) {
     cek.fill(0);
     throw e;
@@ -150,7 +165,6 @@ export async function prepareEnvelope(contentLength: number, recipients: readonl
   const mac: Hole = { length: enc.macLength, hole: 'mac' };
   // EncryptedContentInfo ::= SEQUENCE { contentType, contentEncryptionAlgorithm, [0] IMPLICIT OCTET STRING }
   const eci = wrap(0x30, [oid(OIDS.data), enc.algorithm, header(0x80, ciphertext.length), ciphertext]);
-  const riSet = set(...sortDerSet(ris));
   // RFC 5652 §6.1: version 0 when every RecipientInfo is version 0, else 2. AuthEnvelopedData is always 0.
   const version = integer(aead ? 0 : allV0 ? 0 : 2);
   const body: Piece[] = aead ? [version, riSet, ...eci, header(0x04, mac.length), mac] : [version, riSet, ...eci];

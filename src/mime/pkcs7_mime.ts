@@ -42,10 +42,19 @@ export function startPkcs7Mime(outerHeaders: Uint8Array, smimeType: SmimeType, d
   return { out, body: new Base64LineWriter(out, offset, 76) };
 }
 
-function pkcs7MimeHead(outerHeaders: Uint8Array, smimeType: SmimeType, derLen: number): { out: Uint8Array; offset: number } {
+/**
+ * Internal: the header section of the application/pkcs7-mime message {@link buildPkcs7Mime} writes (outer headers,
+ * the S/MIME headers and the empty line), for a stream that writes the base64 body after it (issue 16).
+ */
+export function pkcs7MimeHeader(outerHeaders: Uint8Array, smimeType: SmimeType): Uint8Array {
+  const { out } = pkcs7MimeHead(outerHeaders, smimeType, 0, true);
+  return out;
+}
+
+function pkcs7MimeHead(outerHeaders: Uint8Array, smimeType: SmimeType, derLen: number, headerOnly = false): { out: Uint8Array; offset: number } {
   if (!(outerHeaders instanceof Uint8Array)) throw new TypeError('buildPkcs7Mime: outerHeaders must be a Uint8Array');
   if (!SMIME_TYPES.includes(smimeType)) throw new TypeError(`buildPkcs7Mime: unknown smime-type ${String(smimeType)}`);
-  if (derLen === 0) throw new TypeError('buildPkcs7Mime: empty CMS content');
+  if (derLen === 0 && !headerOnly) throw new TypeError('buildPkcs7Mime: empty CMS content');
   const outer = parseEntity(outerHeaders);
   if (outer.body.length > 0) throw new MIMEInvalid('buildPkcs7Mime: outerHeaders must hold headers only (found an empty line followed by a body)');
   const keep = outer.headers.filter((h) => !isContentHeader(h.name) && !isMimeVersion(h.name));

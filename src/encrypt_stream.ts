@@ -1,0 +1,143 @@
+/**
+ * encryptStream(): a MIME message as a `ReadableStream` in, the `application/pkcs7-mime` message as a
+ * `ReadableStream` out, in memory that does not grow with the message (issue 16; docs/streaming-design.md).
+ *
+ * The same split as encryptMessage (RFC 8551 §3: the Content-* headers and the body are encrypted, the other headers
+ * stay outside) and the same recipient selection (src/ops/encrypt_recipients.ts), done before the stream is returned:
+ * a recipient without a certificate rejects the call with `MissingRecipientCertificatesError`, and nothing is emitted.
+ * The CMS is BER with indefinite lengths, the encrypted content a constructed OCTET STRING of 64 KiB chunks (as
+ * `openssl cms -encrypt -stream` writes), in base64 lines written as the content comes. The output is pulled: the
+ * input is read one chunk per pull of the consumer (backpressure end to end).
+ */
+import type { EncryptOptions } from './encrypt.js';
+import { concat } from './lib/bytes.js';
+import { mimeLimits, resolveLimits } from './lib/limits.js';
+import { Base64LineStream } from './lib/base64_stream.js';
+import { STREAM_CHUNK } from './cms/content_cipher.js';
+import { prepareEnvelopeStream } from './cms/enveloped_stream.js';
+import { planProtection } from './mime/protection.js';
+import { pkcs7MimeHeader } from './mime/pkcs7_mime.js';
+import { CanonicalLineEnds } from './mime/canonical_stream.js';
+import { checkEncryptOptions, selectEncryptionRecipients } from './ops/encrypt_recipients.js';
+import { MIMELimitExceeded } from './errors.js';
+
+const CR = 13;
+const LF = 10;
+
+/** The offset just past the empty line that ends the header section of `b`, or -1 when it is not there yet. */
+function headerEnd(b: Uint8Array): number {
+  if (b[0] === LF) return 1;
+  if (b[0] === CR && b[1] === LF) return 2;
+  for (let i = b.indexOf(LF); i >= 0 && i + 1 < b.length; i = b.indexOf(LF, i + 1)) {
+    if (b[i + 1] === LF) return i + 2;
+    if (b[i + 1] === CR && i + 2 < b.length && b[i + 2] === LF) return i + 3;
+  }
+  return -1;
+}
+
+/**
+ * Encrypts a MIME message read from `input` for `options.to` (and the sender's own copy with `options.from`), as
+ * `encryptMessage` does, and returns the `application/pkcs7-mime` message as a stream. Every recipient is selected,
+ * and the message's header section read (at most `maxHeaderBytes`), before the promise resolves: a refusal rejects it
+ * with nothing emitted. AES-CBC streams everywhere; AES-GCM needs an incremental AES (`smime-core/node` installs
+ * Node's), else `UnsupportedAlgorithm`, as for ChaCha20-Poly1305. `compress` is not supported on streams yet.
+ *
+ * @example
+ * ```ts
+ * const out = await encryptStream(Readable.toWeb(createReadStream('mail.eml')), { store, to: ['bob@example.com'] });
+ * await out.pipeTo(Writable.toWeb(createWriteStream('mail.p7m.eml')));
+ * ```
+ */
+export async function encryptStream(input: ReadableStream<Uint8Array>, options: EncryptOptions): Promise<ReadableStream<Uint8Array>> {
+  checkEncryptOptions('encryptStream', options);
+  if (typeof ReadableStream === 'undefined' || !(input instanceof ReadableStream)) throw new TypeError('encryptStream: input must be a ReadableStream');
+  if (options.compress === true) throw new RangeError('encryptStream: options.compress is not supported on streams yet');
+  const { store } = options;
+  const limits = resolveLimits('encryptStream', store.limits, options.limits);
+  const crypto = options.crypto ?? store.crypto;
+  // Refusals first: every recipient, the key transport for each, and whether the cipher can stream here.
+  const { recipients, cipher } = await selectEncryptionRecipients(options);
+  const env = await prepareEnvelopeStream(recipients, { cipher, oaep: options.oaep, useSki: options.useSki, crypto });
+
+  // The header section: read until the empty line (or the end), at most maxHeaderBytes.
+  const reader = input.getReader();
+  let head: Uint8Array = new Uint8Array(0);
+  let end = -1;
+  let ended = false;
+  while (end < 0) {
+    const r = await reader.read();
+    if (r.done) {
+      ended = true;
+      break;
+    }
+    if (!(r.value instanceof Uint8Array)) {
+      await reader.cancel();
+      throw new TypeError('encryptStream: input must be a stream of Uint8Array');
+    }
+    head = head.length === 0 ? r.value : concat([head, r.value]);
+    end = headerEnd(head);
+    if (end < 0 && head.length > limits.maxHeaderBytes) {
+      await reader.cancel();
+      throw new MIMELimitExceeded(`header section larger than ${limits.maxHeaderBytes} bytes`, { limit: 'maxHeaderBytes' });
+    }
+  }
+  const headers = end < 0 ? head : head.subarray(0, end);
+  const firstBody = end < 0 ? new Uint8Array(0) : head.subarray(end);
+  const plan = planProtection(headers, mimeLimits(limits));
+  const innerHead = new Uint8Array(plan.innerLength);
+  plan.writeInner(innerHead, 0);
+  const mimeHead = pkcs7MimeHeader(plan.outerHeaders, env.authenticated ? 'authEnveloped-data' : 'enveloped-data');
+
+  const canon = new CanonicalLineEnds();
+  const b64 = new Base64LineStream();
+  let started = false;
+  /** Encrypts `pieces` of canonical content; returns the base64 lines they complete. */
+  const encrypt = async (pieces: Uint8Array[]): Promise<Uint8Array> => {
+    const der: Uint8Array[] = [];
+    const sink = (p: Uint8Array): void => void der.push(p);
+    for (const p of pieces) await env.update(p, sink);
+    return b64.write(der);
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (!started) {
+          started = true;
+          const text = await encrypt([innerHead, ...canon.write(firstBody)]);
+          controller.enqueue(concat([mimeHead, text]));
+          return;
+        }
+        // A pull must enqueue or close: the stream does not pull again on its own after a pull that gave nothing.
+        for (;;) {
+          const r = ended ? { done: true as const, value: undefined } : await reader.read();
+          if (r.done) {
+            const der: Uint8Array[] = [];
+            const sink = (p: Uint8Array): void => void der.push(p);
+            for (const p of canon.end()) await env.update(p, sink);
+            await env.finish(sink);
+            const text = concat([b64.write(der), b64.end()]);
+            if (text.length > 0) controller.enqueue(text);
+            controller.close();
+            return;
+          }
+          if (!(r.value instanceof Uint8Array)) throw new TypeError('encryptStream: input must be a stream of Uint8Array');
+          // A large input chunk is encrypted, and its base64 handed on, in bounded steps.
+          const v = r.value;
+          let gave = false;
+          for (let i = 0; i < v.length; i += 16 * STREAM_CHUNK) {
+            const text = await encrypt(canon.write(v.subarray(i, Math.min(v.length, i + 16 * STREAM_CHUNK))));
+            if (text.length > 0) {
+              controller.enqueue(text);
+              gave = true;
+            }
+          }
+          if (gave) return;
+        }
+      },
+      async cancel(reason) {
+        await reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
