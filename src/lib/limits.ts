@@ -91,6 +91,13 @@ export interface Limits {
    * to the whole `maxDecompressedBytes`.
    */
   maxDecompressionRatio: number;
+  /**
+   * Bytes of CMS structure that a stream reader (`decryptStream`, `verifyStream`) holds whole while the content
+   * streams: the RecipientInfos and algorithm identifiers before the encrypted content, the certificates, CRLs and
+   * SignerInfos after the signed content. Past it, `CMSLimitExceeded` naming this limit. Default 16 MiB (the
+   * certificates set of a SignedData can be large; the content itself never counts).
+   */
+  maxCmsHeaderBytes: number;
 }
 
 /** The default limits (see each field). */
@@ -117,6 +124,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxAttachments: 64,
   maxDecompressedBytes: 256 * 1024 * 1024,
   maxDecompressionRatio: Infinity,
+  maxCmsHeaderBytes: 16 * 1024 * 1024,
 });
 
 /** The limits that may be `Infinity` (no limit). The others must be positive integers. */
