@@ -14,7 +14,7 @@ import { concat } from './lib/bytes.js';
 import { mimeLimits, resolveLimits } from './lib/limits.js';
 import { Base64LineStream } from './lib/base64_stream.js';
 import { STREAM_CHUNK } from './cms/content_cipher.js';
-import { prepareEnvelopeStream } from './cms/enveloped_stream.js';
+import { prepareEnvelope } from './cms/enveloped.js';
 import { planProtection } from './mime/protection.js';
 import { pkcs7MimeHeader } from './mime/pkcs7_mime.js';
 import { CanonicalLineEnds } from './mime/canonical_stream.js';
@@ -57,7 +57,7 @@ export async function encryptStream(input: ReadableStream<Uint8Array>, options: 
   const crypto = options.crypto ?? store.crypto;
   // Refusals first: every recipient, the key transport for each, and whether the cipher can stream here.
   const { recipients, cipher } = await selectEncryptionRecipients(options);
-  const env = await prepareEnvelopeStream(recipients, { cipher, oaep: options.oaep, useSki: options.useSki, crypto });
+  const env = await prepareEnvelope(undefined, recipients, { cipher, oaep: options.oaep, useSki: options.useSki, crypto });
 
   // The header section: read until the empty line (or the end), at most maxHeaderBytes.
   const reader = input.getReader();
@@ -91,12 +91,18 @@ export async function encryptStream(input: ReadableStream<Uint8Array>, options: 
   const canon = new CanonicalLineEnds();
   const b64 = new Base64LineStream();
   let started = false;
+  // The DER the envelope writes is collected here and turned into base64 lines after each step.
+  let der: Uint8Array[] = [];
+  const run = env.start((p) => void der.push(p));
+  const lines = (): Uint8Array => {
+    const text = b64.write(der);
+    der = [];
+    return text;
+  };
   /** Encrypts `pieces` of canonical content; returns the base64 lines they complete. */
   const encrypt = async (pieces: Uint8Array[]): Promise<Uint8Array> => {
-    const der: Uint8Array[] = [];
-    const sink = (p: Uint8Array): void => void der.push(p);
-    for (const p of pieces) await env.update(p, sink);
-    return b64.write(der);
+    for (const p of pieces) await run.update(p);
+    return lines();
   };
   return new ReadableStream<Uint8Array>(
     {
@@ -111,11 +117,9 @@ export async function encryptStream(input: ReadableStream<Uint8Array>, options: 
         for (;;) {
           const r = ended ? { done: true as const, value: undefined } : await reader.read();
           if (r.done) {
-            const der: Uint8Array[] = [];
-            const sink = (p: Uint8Array): void => void der.push(p);
-            for (const p of canon.end()) await env.update(p, sink);
-            await env.finish(sink);
-            const text = concat([b64.write(der), b64.end()]);
+            for (const p of canon.end()) await run.update(p);
+            await run.finish();
+            const text = concat([lines(), b64.end()]);
             if (text.length > 0) controller.enqueue(text);
             controller.close();
             return;

@@ -11,7 +11,7 @@ import { splitForProtection } from '../../src/mime/protection.js';
 import { nodeCrypto } from '../../src/crypto/node.js';
 import { extractCms } from '../../src/mime/extract.js';
 import { readTlv } from '../../src/lib/der.js';
-import { MIMELimitExceeded, MissingRecipientCertificatesError, UnsupportedAlgorithm } from '../../src/errors.js';
+import { MIMELimitExceeded, MissingRecipientCertificatesError } from '../../src/errors.js';
 import { manifest, storeWith } from '../_helpers/identities.js';
 import { hasPeer, run, tmp, VECTORS } from '../_helpers/env.js';
 
@@ -73,7 +73,11 @@ const VARIANTS = [
   { name: 'aes-256-cbc on WebCrypto', cipher: 'aes-256-cbc' as const, crypto: undefined },
   { name: 'aes-128-cbc on Node', cipher: 'aes-128-cbc' as const, crypto: nodeCrypto() },
   { name: 'aes-256-gcm on Node', cipher: 'aes-256-gcm' as const, crypto: nodeCrypto() },
+  // No accelerator: the portable incremental ciphers (src/crypto/incremental_fallback.ts).
+  { name: 'aes-128-gcm on the portable cipher', cipher: 'aes-128-gcm' as const, crypto: undefined },
+  { name: 'chacha20-poly1305 on the portable cipher', cipher: 'chacha20-poly1305' as const, crypto: undefined },
 ];
+const AEAD = (cipher: string) => cipher.endsWith('gcm') || cipher.startsWith('chacha');
 
 describe('encryptStream', () => {
   for (const v of VARIANTS) {
@@ -87,7 +91,7 @@ describe('encryptStream', () => {
           const s = await store();
           const out = await collect(await encryptStream(source(msg as Uint8Array, sizes as number | number[]).stream, { store: s, to: ['bob@example.com'], from: 'alice@example.com', cipher: v.cipher, crypto: v.crypto }));
           const text = new TextDecoder('latin1').decode(out.subarray(0, 400));
-          expect(text).toContain(v.cipher.endsWith('gcm') ? 'smime-type=authEnveloped-data' : 'smime-type=enveloped-data');
+          expect(text).toContain(AEAD(v.cipher) ? 'smime-type=authEnveloped-data' : 'smime-type=enveloped-data');
           // BER with indefinite lengths, in lines of 76 chars.
           const { der } = extractCms(out);
           expect(der[0]).toBe(0x30);
@@ -98,7 +102,7 @@ describe('encryptStream', () => {
           const want = splitForProtection(msg as Uint8Array).inner;
           const r = await decryptMessage(out, { store: s });
           expect(Buffer.from(r.content).equals(Buffer.from(want))).toBe(true);
-          expect(r.authenticated).toBe(v.cipher.endsWith('gcm'));
+          expect(r.authenticated).toBe(AEAD(v.cipher));
           expect(r.cipher).toBe(v.cipher);
           // The same as the buffer API.
           const b = await decryptMessage(await encryptMessage(msg as Uint8Array, { store: s, to: ['bob@example.com'], from: 'alice@example.com', cipher: v.cipher }), { store: s });
@@ -108,6 +112,8 @@ describe('encryptStream', () => {
 
       it('openssl cms -decrypt opens it, for the recipient and the sender', async () => {
         if (!hasPeer('openssl', ['version'])) return;
+        // OpenSSL 3's CMS has no ChaCha20-Poly1305 content encryption ("unknown cipher"): decryptMessage opens it above.
+        if (v.cipher.startsWith('chacha')) return;
         const s = await store();
         const msg = bigMessage(300_000);
         const out = await collect(await encryptStream(source(msg, 10_000).stream, { store: s, to: ['bob@example.com'], from: 'alice@example.com', cipher: v.cipher, crypto: v.crypto }));
@@ -131,12 +137,6 @@ describe('encryptStream', () => {
     expect(src.pulls()).toBe(0);
   });
 
-  it('AES-GCM without an incremental AES: UnsupportedAlgorithm, the input never read', async () => {
-    const s = await store();
-    const src = source(enc(MSG), 5);
-    await expect(encryptStream(src.stream, { store: s, to: ['bob@example.com'], cipher: 'aes-256-gcm' })).rejects.toBeInstanceOf(UnsupportedAlgorithm);
-    expect(src.pulls()).toBe(0);
-  });
 
   it('a header section past maxHeaderBytes: MIMELimitExceeded', async () => {
     const s = await store();
