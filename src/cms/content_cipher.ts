@@ -6,7 +6,6 @@
 import { CMSInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { accelerators, getCrypto, randomBytes, type AesStream, type IncrementalAes } from '../crypto/provider.js';
 import { concat, toArrayBuffer } from '../lib/bytes.js';
-import { portableChaCha20Poly1305, portableIncrementalAes } from '../crypto/incremental_fallback.js';
 import { des3CbcDecrypt, rc2CbcDecrypt, rc2EffectiveBitsFromVersion } from '../crypto/legacy.js';
 import { algorithmIdentifier, children, decodeOid, integer, octets, readTlv, seq, stringContent, TAG, type Tlv } from '../lib/der.js';
 import { OIDS, oidName } from './oids.js';
@@ -164,10 +163,12 @@ export function contentEncryptor(
     if (spec.mode === 'gcm') {
       // GCMParameters ::= SEQUENCE { aes-nonce OCTET STRING, aes-ICVlen INTEGER DEFAULT 12 }
       algorithm = algorithmIdentifier(spec.oid, seq(octets(nonce), integer(16)));
-      const aes = inc ?? (known ? undefined : portableIncrementalAes);
-      engine = aes
-        ? (sink) => incrementalRun(aes.start({ mode: 'gcm', encrypt: true, key, iv: nonce, ...(aad ? { aad } : {}) }), sink, 16)
-        : (sink) => {
+      const params = { mode: 'gcm' as const, encrypt: true, key, iv: nonce, ...(aad ? { aad } : {}) };
+      engine = inc
+        ? (sink) => incrementalRun(inc.start(params), sink, 16)
+        : !known
+          ? (sink) => incrementalRun(portableStream(key, (m, k) => m.portableIncrementalAes.start({ ...params, key: k })), sink, 16)
+          : (sink) => {
             const keyP = importAes(c, key, 'AES-GCM', ['encrypt']);
             return oneShotRun(sink, async (content) => {
               // One call: WebCrypto has no incremental GCM.
@@ -190,7 +191,7 @@ export function contentEncryptor(
           });
         };
       } else {
-        engine = (sink) => incrementalRun(portableChaCha20Poly1305(key, nonce, true, aad), sink, 16);
+        engine = (sink) => incrementalRun(portableStream(key, (m, k) => m.portableChaCha20Poly1305(k, nonce, true, aad)), sink, 16);
       }
     }
   }
@@ -232,16 +233,43 @@ export function contentEncryptor(
   };
 }
 
-/** A run on an incremental cipher ({@link AesStream}), fed in pieces of {@link STREAM_CHUNK} bytes. */
-function incrementalRun(s: AesStream, sink: (piece: Uint8Array) => void, macLength: number): ContentCipherRun {
+/** The portable incremental ciphers (TypeScript on @noble/ciphers), loaded when a stream first needs them. */
+const portable = () => import('../crypto/incremental_fallback.js');
+type PortableModule = Awaited<ReturnType<typeof portable>>;
+
+/** A portable cipher started on a copy of `key` once the module is loaded (the copy wiped then: the cipher holds its own). */
+function portableStream(key: Uint8Array, start: (m: PortableModule, key: Uint8Array) => AesStream): Promise<AesStream> {
+  const k = key.slice();
+  const p = portable().then(
+    (m) => {
+      try {
+        return start(m, k);
+      } finally {
+        k.fill(0);
+      }
+    },
+    (e: unknown) => {
+      k.fill(0);
+      throw e;
+    },
+  );
+  p.catch(() => {});
+  return p;
+}
+
+/** A run on an incremental cipher ({@link AesStream}, or one still loading), fed in pieces of {@link STREAM_CHUNK} bytes. */
+function incrementalRun(stream: AesStream | Promise<AesStream>, sink: (piece: Uint8Array) => void, macLength: number): ContentCipherRun {
+  let s = stream instanceof Promise ? undefined : stream;
   return {
     async update(content) {
+      s ??= await stream;
       for (let i = 0; i < content.length; i += STREAM_CHUNK) {
         const piece = s.update(content.subarray(i, Math.min(content.length, i + STREAM_CHUNK)));
         if (piece.length > 0) sink(piece);
       }
     },
     async finish() {
+      s ??= await stream;
       const last = s.final();
       if (last.length > 0) sink(last);
       return macLength > 0 ? s.tag() : undefined;
