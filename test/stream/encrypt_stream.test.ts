@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decryptMessage, encryptMessage, encryptStream, type CertificateStore } from '../../src/index.js';
+import { decryptMessage, encryptMessage, encryptStream, openMessage, type CertificateStore } from '../../src/index.js';
 import { splitForProtection } from '../../src/mime/protection.js';
 import { nodeCrypto } from '../../src/crypto/node.js';
 import { extractCms } from '../../src/mime/extract.js';
@@ -42,6 +42,7 @@ async function collect(s: ReadableStream<Uint8Array>): Promise<Uint8Array> {
 }
 
 const enc = (s: string) => new TextEncoder().encode(s);
+const concat2 = (a: Uint8Array, b: Uint8Array) => new Uint8Array(Buffer.concat([a, b]));
 const MSG = 'From: alice@example.com\r\nTo: bob@example.com\r\nSubject: stream\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello Bob, caf\u00e9.\r\n';
 /** Bare LF and bare CR line ends, a Content-* header not last, no final line end. */
 const LF_MSG = 'Content-Transfer-Encoding: 8bit\nFrom: alice@example.com\nContent-Type: text/plain\nTo: bob@example.com\n\nline 1\nline 2\rline 3\r\n\r\nend';
@@ -125,6 +126,27 @@ describe('encryptStream', () => {
           expect(Buffer.from(plain).equals(Buffer.from(splitForProtection(msg).inner))).toBe(true);
         }
       });
+    });
+  }
+
+  for (const [cipher, crypto] of [['aes-256-cbc', undefined], ['aes-256-gcm', nodeCrypto()]] as const) {
+    it(`compress: true (${cipher}): a streamed CompressedData inside, decryptMessage and openMessage decompress it to the entity`, async () => {
+      const s = await store();
+      // 2 MiB that compresses well (numbered lines), in uneven pieces.
+      const body = enc(Array.from({ length: 40_000 }, (_, i) => `line ${i}: the quick brown fox jumps over the lazy dog\n`).join(''));
+      const msg = concat2(enc('From: alice@example.com\r\nTo: bob@example.com\r\nContent-Type: text/plain\r\n\r\n'), body);
+      const out = await collect(await encryptStream(source(msg, [1, 70_000, 13, 1 << 20]).stream, { store: s, to: ['bob@example.com'], from: 'alice@example.com', cipher, crypto, compress: true }));
+      expect(out.length).toBeLessThan(body.length / 4); // compressed before it was encrypted
+      const want = splitForProtection(msg).inner;
+      const r = await decryptMessage(out, { store: s });
+      expect(r.compressed).toBe(true);
+      expect(Buffer.from(r.content).equals(Buffer.from(want))).toBe(true);
+      const o = await openMessage(out, { store: s });
+      expect(o.layers.map((l) => l.type)).toEqual([cipher.endsWith('gcm') ? 'authEnveloped' : 'enveloped', 'compressed']);
+      expect(Buffer.from(o.content).equals(Buffer.from(want))).toBe(true);
+      // The same as encryptMessage with compress: true.
+      const b = await decryptMessage(await encryptMessage(msg, { store: s, to: ['bob@example.com'], from: 'alice@example.com', cipher, compress: true }), { store: s });
+      expect(Buffer.from(b.content).equals(Buffer.from(r.content))).toBe(true);
     });
   }
 
