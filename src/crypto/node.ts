@@ -135,7 +135,7 @@ export function installNodeAccelerators(): void {
  * what the run's own lines will occupy is written. Anything but one run of whole lines is declined (the built-in
  * encoder does the rest).
  */
-export const nodeBase64Codec: Base64Codec = Object.freeze({
+const nodeBase64Codec: Base64Codec = Object.freeze({
   encode(parts: readonly Uint8Array[], lineLength: number, out: Uint8Array, offset: number): boolean {
     const lineBytes = (lineLength / 4) * 3;
     if (parts.length !== 1) return false;
