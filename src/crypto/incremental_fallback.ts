@@ -124,7 +124,8 @@ function gcmStream(key: Uint8Array, iv: Uint8Array, encrypt: boolean, aad: Uint8
     g.update(len);
     j0 = g.digest();
   }
-  const ghash = new GHASH(h);
+  // The largest precomputed window (8 bits: a 64 KiB table, built once): content here is expected to be large.
+  const ghash = new GHASH(h, 1 << 20);
   const aadLength = aad ? aad.length : 0;
   if (aad && aad.length > 0) ghash.update(aad);
   const j0View = new DataView(j0.buffer, j0.byteOffset, 16);
