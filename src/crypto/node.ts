@@ -121,7 +121,8 @@ export const nodeAccelerators: Accelerators = Object.freeze({ incrementalAes, ra
 /**
  * Registers {@link nodeAccelerators} for Node's own `globalThis.crypto` (what `import 'smime-core'` does on Node,
  * through the package's `node` export condition). A `Crypto` injected with setCrypto or `options.crypto` is not
- * affected.
+ * affected. Also plugs Node's native base64 encoder into the base64 lines (unless a codec was set with
+ * `setBase64Codec`): same bytes, faster.
  */
 export function installNodeAccelerators(): void {
   setPlatformAccelerators(nodeAccelerators);
