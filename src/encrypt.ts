@@ -100,7 +100,7 @@ export async function encryptMessage(mime: Uint8Array | string, options: Encrypt
   // tail, and the base64 of the envelope fills the output from the front as the ciphertext comes; the base64
   // (4/3 of the bytes) never catches up with content not yet encrypted (see ContentEncryptor.encrypt).
   let message: ReturnType<typeof startPkcs7Mime> | undefined;
-  const output = () => (message ??= startPkcs7Mime(plan.outerHeaders, env.authenticated ? 'authEnveloped-data' : 'enveloped-data', env.length));
+  const output = () => (message ??= startPkcs7Mime(plan.outerHeaders, env.authenticated ? 'authEnveloped-data' : 'enveloped-data', env.length!));
   let content = compressed ?? plan.inner;
   if (!content) {
     const { out } = output();

@@ -14,10 +14,11 @@ import { concat } from './lib/bytes.js';
 import { mimeLimits, resolveLimits } from './lib/limits.js';
 import { Base64LineStream } from './lib/base64_stream.js';
 import { STREAM_CHUNK } from './cms/content_cipher.js';
-import { prepareEnvelopeStream } from './cms/enveloped_stream.js';
+import { prepareEnvelope } from './cms/enveloped.js';
 import { planProtection } from './mime/protection.js';
 import { pkcs7MimeHeader } from './mime/pkcs7_mime.js';
 import { CanonicalLineEnds } from './mime/canonical_stream.js';
+import { compressEntityStream } from './ops/compress.js';
 import { checkEncryptOptions, selectEncryptionRecipients } from './ops/encrypt_recipients.js';
 import { MIMELimitExceeded } from './errors.js';
 
@@ -39,8 +40,10 @@ function headerEnd(b: Uint8Array): number {
  * Encrypts a MIME message read from `input` for `options.to` (and the sender's own copy with `options.from`), as
  * `encryptMessage` does, and returns the `application/pkcs7-mime` message as a stream. Every recipient is selected,
  * and the message's header section read (at most `maxHeaderBytes`), before the promise resolves: a refusal rejects it
- * with nothing emitted. AES-CBC streams everywhere; AES-GCM needs an incremental AES (`smime-core/node` installs
- * Node's), else `UnsupportedAlgorithm`, as for ChaCha20-Poly1305. `compress` is not supported on streams yet.
+ * with nothing emitted. Every cipher streams: AES-CBC and AES-GCM on the provider's incremental AES (`smime-core/node`
+ * installs Node's), else AES-CBC on WebCrypto and AES-GCM and ChaCha20-Poly1305 on the portable incremental ciphers
+ * (TypeScript, slower). With `compress: true` the entity is compressed as it streams (a BER CompressedData in a
+ * compressed-data entity, RFC 3274 and RFC 8551 §3.6), as `encryptMessage` does.
  *
  * @example
  * ```ts
@@ -51,13 +54,12 @@ function headerEnd(b: Uint8Array): number {
 export async function encryptStream(input: ReadableStream<Uint8Array>, options: EncryptOptions): Promise<ReadableStream<Uint8Array>> {
   checkEncryptOptions('encryptStream', options);
   if (typeof ReadableStream === 'undefined' || !(input instanceof ReadableStream)) throw new TypeError('encryptStream: input must be a ReadableStream');
-  if (options.compress === true) throw new RangeError('encryptStream: options.compress is not supported on streams yet');
   const { store } = options;
   const limits = resolveLimits('encryptStream', store.limits, options.limits);
   const crypto = options.crypto ?? store.crypto;
   // Refusals first: every recipient, the key transport for each, and whether the cipher can stream here.
   const { recipients, cipher } = await selectEncryptionRecipients(options);
-  const env = await prepareEnvelopeStream(recipients, { cipher, oaep: options.oaep, useSki: options.useSki, crypto });
+  const env = await prepareEnvelope(undefined, recipients, { cipher, oaep: options.oaep, useSki: options.useSki, crypto });
 
   // The header section: read until the empty line (or the end), at most maxHeaderBytes.
   const reader = input.getReader();
@@ -88,50 +90,98 @@ export async function encryptStream(input: ReadableStream<Uint8Array>, options: 
   plan.writeInner(innerHead, 0);
   const mimeHead = pkcs7MimeHeader(plan.outerHeaders, env.authenticated ? 'authEnveloped-data' : 'enveloped-data');
 
-  const canon = new CanonicalLineEnds();
+  // The entity to encrypt, as a stream pulled by the encryption: the protected headers, then the body in canonical
+  // form (a large input chunk in bounded steps); with `compress`, its compressed-data wrapper (RFC 8551 §3.6).
+  const entity = entityStream(reader, innerHead, firstBody, ended);
+  const content = (options.compress === true ? compressEntityStream(entity) : entity).getReader();
   const b64 = new Base64LineStream();
   let started = false;
-  /** Encrypts `pieces` of canonical content; returns the base64 lines they complete. */
-  const encrypt = async (pieces: Uint8Array[]): Promise<Uint8Array> => {
-    const der: Uint8Array[] = [];
-    const sink = (p: Uint8Array): void => void der.push(p);
-    for (const p of pieces) await env.update(p, sink);
-    return b64.write(der);
+  // The DER the envelope writes is collected here and turned into base64 lines after each step.
+  let der: Uint8Array[] = [];
+  const run = env.start((p) => void der.push(p));
+  const lines = (): Uint8Array => {
+    const text = b64.write(der);
+    der = [];
+    return text;
   };
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         if (!started) {
           started = true;
-          const text = await encrypt([innerHead, ...canon.write(firstBody)]);
-          controller.enqueue(concat([mimeHead, text]));
-          return;
+          controller.enqueue(mimeHead);
         }
         // A pull must enqueue or close: the stream does not pull again on its own after a pull that gave nothing.
         for (;;) {
-          const r = ended ? { done: true as const, value: undefined } : await reader.read();
+          const r = await content.read();
           if (r.done) {
-            const der: Uint8Array[] = [];
-            const sink = (p: Uint8Array): void => void der.push(p);
-            for (const p of canon.end()) await env.update(p, sink);
-            await env.finish(sink);
-            const text = concat([b64.write(der), b64.end()]);
+            await run.finish();
+            const text = concat([lines(), b64.end()]);
             if (text.length > 0) controller.enqueue(text);
             controller.close();
             return;
           }
-          if (!(r.value instanceof Uint8Array)) throw new TypeError('encryptStream: input must be a stream of Uint8Array');
-          // A large input chunk is encrypted, and its base64 handed on, in bounded steps.
-          const v = r.value;
-          let gave = false;
-          for (let i = 0; i < v.length; i += 16 * STREAM_CHUNK) {
-            const text = await encrypt(canon.write(v.subarray(i, Math.min(v.length, i + 16 * STREAM_CHUNK))));
-            if (text.length > 0) {
-              controller.enqueue(text);
-              gave = true;
-            }
+          await run.update(r.value);
+          const text = lines();
+          if (text.length > 0) {
+            controller.enqueue(text);
+            return;
           }
-          if (gave) return;
+        }
+      },
+      async cancel(reason) {
+        await content.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** Input chunks are canonicalised and handed on in steps of at most this many bytes. */
+const STEP = 16 * STREAM_CHUNK;
+
+/**
+ * The entity encryptStream encrypts, as a stream: `innerHead` (the protected headers), then the body (`firstBody`, then
+ * the rest of `reader`) with canonical line ends, in steps of at most {@link STEP} input bytes, one per pull.
+ */
+function entityStream(reader: ReadableStreamDefaultReader<Uint8Array>, innerHead: Uint8Array, firstBody: Uint8Array, ended: boolean): ReadableStream<Uint8Array> {
+  const canon = new CanonicalLineEnds();
+  let chunk: Uint8Array = firstBody;
+  let at = 0;
+  let started = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const give = (pieces: Uint8Array[]): boolean => {
+          let gave = false;
+          for (const p of pieces) {
+            if (p.length === 0) continue;
+            controller.enqueue(p);
+            gave = true;
+          }
+          return gave;
+        };
+        if (!started) {
+          started = true;
+          controller.enqueue(innerHead);
+          return;
+        }
+        for (;;) {
+          if (at < chunk.length) {
+            const piece = chunk.subarray(at, Math.min(chunk.length, at + STEP));
+            at += piece.length;
+            if (give(canon.write(piece))) return;
+            continue;
+          }
+          const r = ended ? { done: true as const, value: undefined } : await reader.read();
+          if (r.done) {
+            give(canon.end());
+            controller.close();
+            return;
+          }
+          if (!(r.value instanceof Uint8Array)) throw new TypeError('encryptStream: input must be a stream of Uint8Array');
+          chunk = r.value;
+          at = 0;
         }
       },
       async cancel(reason) {

@@ -9,7 +9,9 @@
 import { CMSInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { berLimits, type Limits } from '../lib/limits.js';
 import { algorithmIdentifier, children, decodeOid, explicit, integer, octets, oid, readAlgorithm, readTlv, seq, stringContent, TAG, withBerLimits } from '../lib/der.js';
-import { zlibCompress, zlibDecompress } from '../lib/zlib.js';
+import { zlibCompress, zlibCompressor, zlibDecompress } from '../lib/zlib.js';
+import { EOC, indefiniteHeader, OctetStringChunker } from '../lib/ber_stream.js';
+import { concat } from '../lib/bytes.js';
 import { OIDS, oidName } from './oids.js';
 
 /** What {@link readCompressedData} finds. */
@@ -34,6 +36,73 @@ export async function buildCompressedData(content: Uint8Array): Promise<Uint8Arr
   const z = await zlibCompress(content);
   const cd = seq(integer(0), algorithmIdentifier(OIDS.zlibCompress), seq(oid(OIDS.data), explicit(0, octets(z))));
   return seq(oid(OIDS.compressedData), explicit(0, cd));
+}
+
+/** Bytes of each OCTET STRING chunk of the compressed content in {@link compressedDataStream}. */
+const BER_CHUNK = 1 << 16;
+
+/**
+ * A CompressedData ContentInfo for content of a length not known in advance (issue 16): BER with indefinite lengths,
+ * the zlib stream as a constructed OCTET STRING of 64 KiB chunks, as Bouncy Castle's CMSCompressedDataStreamGenerator
+ * writes it. `content` is read as the output is pulled (the compressor between them holds a chunk or so).
+ *
+ * ```
+ * 30 80 { id-ct-compressedData, a0 80 { 30 80 { version 0, id-alg-zlibCompress,
+ *   30 80 { id-data, a0 80 { 24 80 { 04 len chunk … } 00 00 } 00 00 } 00 00 } 00 00 } 00 00 } 00 00
+ * ```
+ */
+export function compressedDataStream(content: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const z = content.pipeThrough(zlibCompressor()).getReader();
+  const head = concat([
+    indefiniteHeader(0x30),
+    oid(OIDS.compressedData),
+    indefiniteHeader(0xa0),
+    indefiniteHeader(0x30),
+    integer(0),
+    algorithmIdentifier(OIDS.zlibCompress),
+    indefiniteHeader(0x30),
+    oid(OIDS.data),
+    indefiniteHeader(0xa0),
+    indefiniteHeader(0x04),
+  ]);
+  let started = false;
+  let out: Uint8Array[] = [];
+  const chunker = new OctetStringChunker((p) => void out.push(p), BER_CHUNK);
+  const take = (): Uint8Array => {
+    const b = concat(out);
+    out = [];
+    return b;
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (!started) {
+          started = true;
+          controller.enqueue(head);
+          return;
+        }
+        for (;;) {
+          const r = await z.read();
+          if (r.done) {
+            chunker.end();
+            out.push(EOC, EOC, EOC, EOC, EOC, EOC);
+            controller.enqueue(take());
+            controller.close();
+            return;
+          }
+          chunker.write(r.value);
+          if (out.length > 0) {
+            controller.enqueue(take());
+            return;
+          }
+        }
+      },
+      cancel(reason) {
+        return z.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { CMSInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { accelerators, getCrypto, randomBytes, type AesStream, type IncrementalAes } from '../crypto/provider.js';
-import { toArrayBuffer } from '../lib/bytes.js';
+import { concat, toArrayBuffer } from '../lib/bytes.js';
 import { des3CbcDecrypt, rc2CbcDecrypt, rc2EffectiveBitsFromVersion } from '../crypto/legacy.js';
 import { algorithmIdentifier, children, decodeOid, integer, octets, readTlv, seq, stringContent, TAG, type Tlv } from '../lib/der.js';
 import { OIDS, oidName } from './oids.js';
@@ -76,13 +76,35 @@ function pumpInto(s: AesStream, src: Uint8Array, dst: Uint8Array, written = { n:
   return written.n;
 }
 
-/** Encrypts content of a length known in advance; the ciphertext is handed on in order, as it is produced. */
+/** One run of a {@link ContentEncryptor}: the content in, the ciphertext out to the run's sink, in order. */
+export interface ContentCipherRun {
+  /**
+   * Encrypts the next piece of content; the ciphertext it completes goes to the sink (a cipher may hold some back: CBC
+   * a block, a one-shot cipher everything until {@link finish}).
+   */
+  update(content: Uint8Array): Promise<void>;
+  /** Ends the content: the rest of the ciphertext goes to the sink; resolves to the tag (AEAD ciphers). */
+  finish(): Promise<Uint8Array | undefined>;
+}
+
+/**
+ * Encrypts content, of a length known in advance (the buffer functions) or not (the streams); the one content
+ * encryption of both (issue 16: one code path). {@link encrypt} is {@link start} + one {@link ContentCipherRun.update}
+ * + {@link ContentCipherRun.finish}.
+ */
 export interface ContentEncryptor {
   /** DER AlgorithmIdentifier with the parameters (IV or nonce). */
   algorithm: Uint8Array;
-  ciphertextLength: number;
+  /** The length of the ciphertext, when the content length was given. */
+  ciphertextLength: number | undefined;
   /** Length of the authentication tag (AEAD ciphers), else 0. */
   macLength: number;
+  /**
+   * Starts the encryption (once): the ciphertext goes to `sink` in order, in one or more pieces, each handed on only
+   * once the content it covers has been read. With a content length given, the content passed to `update` must stay
+   * as it is until `finish` resolves (it may be read then, not copied before); without one, it is copied when held.
+   */
+  start(sink: (piece: Uint8Array) => void): ContentCipherRun;
   /**
    * Encrypts `content` and passes the ciphertext to `sink` in order, in one or more pieces; resolves to the tag
    * (AEAD ciphers). A piece is handed on only once the content it covers has been read, so the sink may write
@@ -99,163 +121,155 @@ function importAes(c: Crypto, cek: Uint8Array, name: 'AES-CBC' | 'AES-GCM', usag
 }
 
 /**
- * A content encryptor with a fresh IV/nonce for `contentLength` bytes of content. `aad` is the DER of the
- * authAttrs (AEAD only). The key is used when {@link ContentEncryptor.encrypt} runs; the caller may wipe it after.
+ * A content encryptor with a fresh IV/nonce, for `contentLength` bytes of content or, with `undefined`, for content of
+ * a length not known in advance (a stream). `aad` is the DER of the authAttrs (AEAD only). The key is copied: the
+ * caller may wipe `cek` at once; the copy is wiped when the run starts (its cipher holds its own).
+ *
+ * The cipher under it: the provider's incremental AES when it has one (`smime-core/node`'s, on node:crypto), for AES-CBC
+ * and AES-GCM, in pieces of {@link STREAM_CHUNK} bytes. Without it: AES-CBC on WebCrypto in calls of {@link CHUNK}
+ * bytes (each chained on the previous ciphertext block); AES-GCM on WebCrypto in one call when the length is known
+ * (WebCrypto has no incremental GCM), else on the portable incremental AES (src/crypto/incremental_fallback.ts);
+ * ChaCha20-Poly1305 on @noble/ciphers, in one call when the length is known, else incrementally (the same fallback
+ * module). The legacy ciphers are never written.
  */
 export function contentEncryptor(
   name: ContentCipherName,
   cek: Uint8Array,
-  contentLength: number,
+  contentLength: number | undefined,
   crypto?: Crypto,
   aad?: Uint8Array,
 ): ContentEncryptor {
   const spec = CIPHERS[name];
   if (!spec) throw new RangeError(`unknown cipher ${String(name)}`);
-  if (!Number.isSafeInteger(contentLength) || contentLength < 0) throw new RangeError('contentLength: expected a byte count');
+  if (contentLength !== undefined && (!Number.isSafeInteger(contentLength) || contentLength < 0)) throw new RangeError('contentLength: expected a byte count');
   const c = getCrypto(crypto);
+  const inc = incrementalAes(c);
+  const known = contentLength !== undefined;
   const key = cek.slice();
-  const checkLength = (content: Uint8Array): void => {
-    if (content.length !== contentLength) throw new RangeError(`content: expected ${contentLength} bytes, got ${content.length}`);
-  };
+  let algorithm: Uint8Array;
+  let macLength = 16;
+  let ciphertextLength: number | undefined = contentLength;
+  let engine: (sink: (piece: Uint8Array) => void) => ContentCipherRun;
   if (spec.mode === 'cbc') {
     const iv = randomBytes(16, crypto);
-    return {
-      algorithm: algorithmIdentifier(spec.oid, octets(iv)),
-      ciphertextLength: (Math.floor(contentLength / 16) + 1) * 16,
-      macLength: 0,
-      async encrypt(content, sink) {
-        checkLength(content);
-        const inc = incrementalAes(c);
-        if (inc) {
-          const s = inc.start({ mode: 'cbc', encrypt: true, key, iv });
-          key.fill(0);
-          pump(s, content, sink);
-          return undefined;
-        }
-        const k = await importAes(c, key, 'AES-CBC', ['encrypt']);
-        key.fill(0);
-        await cbcEncrypt(c, k, iv, content, sink);
-        return undefined;
-      },
-    };
-  }
-  const nonce = randomBytes(12, crypto);
-  if (spec.mode === 'gcm') {
-    return {
+    algorithm = algorithmIdentifier(spec.oid, octets(iv));
+    macLength = 0;
+    if (known) ciphertextLength = (Math.floor(contentLength / 16) + 1) * 16;
+    engine = inc
+      ? (sink) => incrementalRun(inc.start({ mode: 'cbc', encrypt: true, key, iv }), sink, 0)
+      : (sink) => webCryptoCbcRun(c, importAes(c, key, 'AES-CBC', ['encrypt']), iv, sink, known);
+  } else {
+    const nonce = randomBytes(12, crypto);
+    if (spec.mode === 'gcm') {
       // GCMParameters ::= SEQUENCE { aes-nonce OCTET STRING, aes-ICVlen INTEGER DEFAULT 12 }
-      algorithm: algorithmIdentifier(spec.oid, seq(octets(nonce), integer(16))),
-      ciphertextLength: contentLength,
-      macLength: 16,
-      async encrypt(content, sink) {
-        checkLength(content);
-        const inc = incrementalAes(c);
-        if (inc) {
-          const s = inc.start({ mode: 'gcm', encrypt: true, key, iv: nonce, ...(aad ? { aad } : {}) });
-          key.fill(0);
-          pump(s, content, sink);
-          return s.tag();
-        }
-        const k = await importAes(c, key, 'AES-GCM', ['encrypt']);
-        key.fill(0);
-        // One call: WebCrypto has no incremental GCM.
-        const params: AesGcmParams = { name: 'AES-GCM', iv: toArrayBuffer(nonce), tagLength: 128 };
-        if (aad) params.additionalData = toArrayBuffer(aad);
-        const out = new Uint8Array(await c.subtle.encrypt(params, k, content as Uint8Array<ArrayBuffer>));
-        sink(out.subarray(0, contentLength));
-        return out.subarray(contentLength);
+      algorithm = algorithmIdentifier(spec.oid, seq(octets(nonce), integer(16)));
+      const params = { mode: 'gcm' as const, encrypt: true, key, iv: nonce, ...(aad ? { aad } : {}) };
+      engine = inc
+        ? (sink) => incrementalRun(inc.start(params), sink, 16)
+        : !known
+          ? (sink) => incrementalRun(portableStream(key, (m, k) => m.portableIncrementalAes.start({ ...params, key: k })), sink, 16)
+          : (sink) => {
+            const keyP = importAes(c, key, 'AES-GCM', ['encrypt']);
+            return oneShotRun(sink, async (content) => {
+              // One call: WebCrypto has no incremental GCM.
+              const params: AesGcmParams = { name: 'AES-GCM', iv: toArrayBuffer(nonce), tagLength: 128 };
+              if (aad) params.additionalData = toArrayBuffer(aad);
+              return new Uint8Array(await c.subtle.encrypt(params, await keyP, content as Uint8Array<ArrayBuffer>));
+            });
+          };
+    } else {
+      algorithm = algorithmIdentifier(spec.oid, octets(nonce));
+      if (known) {
+        engine = (sink) => {
+          const k = key.slice();
+          return oneShotRun(sink, async (content) => {
+            try {
+              return (await chacha()).chacha20poly1305(k, nonce, aad).encrypt(content);
+            } finally {
+              k.fill(0);
+            }
+          });
+        };
+      } else {
+        engine = (sink) => incrementalRun(portableStream(key, (m, k) => m.portableChaCha20Poly1305(k, nonce, true, aad)), sink, 16);
+      }
+    }
+  }
+  let started = false;
+  const start = (sink: (piece: Uint8Array) => void): ContentCipherRun => {
+    if (started) throw new Error('ContentEncryptor: already started');
+    started = true;
+    let run: ContentCipherRun;
+    try {
+      run = engine(sink);
+    } finally {
+      key.fill(0);
+    }
+    if (!known) return run;
+    // A known length is checked: more content than announced is refused before it is encrypted, less at the end.
+    let seen = 0;
+    return {
+      update(content) {
+        seen += content.length;
+        if (seen > contentLength) return Promise.reject(new RangeError(`content: expected ${contentLength} bytes, got more`));
+        return run.update(content);
+      },
+      finish() {
+        if (seen !== contentLength) return Promise.reject(new RangeError(`content: expected ${contentLength} bytes, got ${seen}`));
+        return run.finish();
       },
     };
-  }
+  };
   return {
-    algorithm: algorithmIdentifier(spec.oid, octets(nonce)),
-    ciphertextLength: contentLength,
-    macLength: 16,
+    algorithm,
+    ciphertextLength,
+    macLength,
+    start,
     async encrypt(content, sink) {
-      checkLength(content);
-      const out = (await chacha()).chacha20poly1305(key, nonce, aad).encrypt(content);
-      key.fill(0);
-      sink(out.subarray(0, contentLength));
-      return out.subarray(contentLength);
+      const run = start(sink);
+      await run.update(content);
+      return run.finish();
     },
   };
 }
 
-/**
- * AES-CBC in chunks: each chunk but the last is encrypted with the previous ciphertext block as its IV, and the
- * extra block WebCrypto appends (the encrypted padding) is dropped; the last chunk carries the real padding. The
- * next chunk is started before the current one is handed on, so AES runs while the sink works.
- */
-async function cbcEncrypt(c: Crypto, key: CryptoKey, iv: Uint8Array, content: Uint8Array, sink: (piece: Uint8Array) => void): Promise<void> {
-  const len = content.length;
-  const run = (start: number, chunkIv: Uint8Array): Promise<ArrayBuffer> =>
-    c.subtle.encrypt({ name: 'AES-CBC', iv: chunkIv as Uint8Array<ArrayBuffer> }, key, content.subarray(start, Math.min(len, start + CHUNK)) as Uint8Array<ArrayBuffer>);
-  let start = 0;
-  let pending = run(0, iv);
-  for (;;) {
-    const ct = new Uint8Array(await pending);
-    if (start + CHUNK >= len) {
-      sink(ct);
-      return;
-    }
-    pending = run(start + CHUNK, ct.slice(CHUNK - 16, CHUNK));
-    sink(ct.subarray(0, CHUNK));
-    start += CHUNK;
-  }
+/** The portable incremental ciphers (TypeScript on @noble/ciphers), loaded when a stream first needs them. */
+const portable = () => import('../crypto/incremental_fallback.js');
+type PortableModule = Awaited<ReturnType<typeof portable>>;
+
+/** A portable cipher started on a copy of `key` once the module is loaded (the copy wiped then: the cipher holds its own). */
+function portableStream(key: Uint8Array, start: (m: PortableModule, key: Uint8Array) => AesStream): Promise<AesStream> {
+  const k = key.slice();
+  const p = portable().then(
+    (m) => {
+      try {
+        return start(m, k);
+      } finally {
+        k.fill(0);
+      }
+    },
+    (e: unknown) => {
+      k.fill(0);
+      throw e;
+    },
+  );
+  p.catch(() => {});
+  return p;
 }
 
-/**
- * A content encryptor for content of a length not known in advance (streaming, issue 16): the ciphertext is handed
- * to the sink as the content comes, in order. The buffer path's {@link contentEncryptor} is the same cipher on one
- * piece; see docs/streaming-design.md for how the two become one.
- */
-export interface StreamEncryptor {
-  /** DER AlgorithmIdentifier with the parameters (IV or nonce). */
-  algorithm: Uint8Array;
-  /** Length of the authentication tag (AEAD ciphers), else 0. */
-  macLength: number;
-  /** Encrypts the next piece of content; the ciphertext it completes goes to `sink` (CBC holds back up to a block). */
-  update(content: Uint8Array, sink: (piece: Uint8Array) => void): Promise<void>;
-  /** Ends the content: the last ciphertext (CBC padding) goes to `sink`; resolves to the tag (AEAD ciphers). */
-  finish(sink: (piece: Uint8Array) => void): Promise<Uint8Array | undefined>;
-}
-
-/**
- * A {@link StreamEncryptor} with a fresh IV/nonce. AES-CBC and AES-GCM through the provider's incremental AES (Node's,
- * with `smime-core/node`); without it AES-CBC runs on WebCrypto in chunks of {@link CHUNK} bytes (each chained on the
- * previous ciphertext block, as {@link contentEncryptor} does), and AES-GCM is `UnsupportedAlgorithm` (WebCrypto has
- * no incremental GCM). ChaCha20-Poly1305 and the legacy ciphers are `UnsupportedAlgorithm`. The key is copied: the
- * caller may wipe `cek` after.
- */
-export function streamEncryptor(name: ContentCipherName, cek: Uint8Array, crypto?: Crypto): StreamEncryptor {
-  const spec = CIPHERS[name];
-  if (!spec) throw new RangeError(`unknown cipher ${String(name)}`);
-  const c = getCrypto(crypto);
-  const inc = incrementalAes(c);
-  if (spec.mode === 'cbc') {
-    const iv = randomBytes(16, crypto);
-    const algorithm = algorithmIdentifier(spec.oid, octets(iv));
-    if (inc) return aesStreamEncryptor(inc.start({ mode: 'cbc', encrypt: true, key: cek, iv }), algorithm, 0);
-    return webCryptoCbcStream(c, cek, iv, algorithm);
-  }
-  if (spec.mode === 'gcm' && inc) {
-    const nonce = randomBytes(12, crypto);
-    const algorithm = algorithmIdentifier(spec.oid, seq(octets(nonce), integer(16)));
-    return aesStreamEncryptor(inc.start({ mode: 'gcm', encrypt: true, key: cek, iv: nonce }), algorithm, 16);
-  }
-  throw new UnsupportedAlgorithm(`streaming encryption with ${name}${spec.mode === 'gcm' ? ' without an incremental AES (smime-core/node has one)' : ''}`, spec.oid);
-}
-
-function aesStreamEncryptor(s: AesStream, algorithm: Uint8Array, macLength: number): StreamEncryptor {
+/** A run on an incremental cipher ({@link AesStream}, or one still loading), fed in pieces of {@link STREAM_CHUNK} bytes. */
+function incrementalRun(stream: AesStream | Promise<AesStream>, sink: (piece: Uint8Array) => void, macLength: number): ContentCipherRun {
+  let s = stream instanceof Promise ? undefined : stream;
   return {
-    algorithm,
-    macLength,
-    async update(content, sink) {
+    async update(content) {
+      s ??= await stream;
       for (let i = 0; i < content.length; i += STREAM_CHUNK) {
         const piece = s.update(content.subarray(i, Math.min(content.length, i + STREAM_CHUNK)));
         if (piece.length > 0) sink(piece);
       }
     },
-    async finish(sink) {
+    async finish() {
+      s ??= await stream;
       const last = s.final();
       if (last.length > 0) sink(last);
       return macLength > 0 ? s.tag() : undefined;
@@ -263,37 +277,93 @@ function aesStreamEncryptor(s: AesStream, algorithm: Uint8Array, macLength: numb
   };
 }
 
-/** AES-CBC on WebCrypto for a stream: whole {@link CHUNK}s are encrypted as they fill, the rest with the padding at the end. */
-function webCryptoCbcStream(c: Crypto, cek: Uint8Array, iv: Uint8Array, algorithm: Uint8Array): StreamEncryptor {
-  const keyP = importAes(c, cek.slice(), 'AES-CBC', ['encrypt']);
-  keyP.catch(() => {});
-  const held = new Uint8Array(CHUNK);
-  let n = 0;
-  let chain = iv;
-  const run = async (data: Uint8Array): Promise<Uint8Array> =>
-    new Uint8Array(await c.subtle.encrypt({ name: 'AES-CBC', iv: chain as Uint8Array<ArrayBuffer> }, await keyP, data as Uint8Array<ArrayBuffer>));
+/**
+ * A run on a one-shot AEAD call (`ciphertext ‖ tag` out): the content is kept (by reference; the buffer path gives it
+ * whole in one update) and encrypted at `finish`.
+ */
+function oneShotRun(sink: (piece: Uint8Array) => void, encrypt: (content: Uint8Array) => Promise<Uint8Array>): ContentCipherRun {
+  const parts: Uint8Array[] = [];
   return {
-    algorithm,
-    macLength: 0,
-    async update(content, sink) {
-      let i = 0;
-      while (i < content.length) {
-        const k = Math.min(CHUNK - n, content.length - i);
-        held.set(content.subarray(i, i + k), n);
-        n += k;
-        i += k;
-        if (n === CHUNK) {
-          // The block WebCrypto appends (the encrypted padding) is dropped; the next chunk chains on the last block.
-          const ct = (await run(held)).subarray(0, CHUNK);
-          chain = ct.slice(CHUNK - 16);
-          sink(ct);
-          n = 0;
-        }
-      }
+    async update(content) {
+      parts.push(content);
     },
-    async finish(sink) {
-      sink(await run(held.subarray(0, n)));
-      held.fill(0);
+    async finish() {
+      const content = parts.length === 1 ? parts[0]! : concat(parts);
+      const out = await encrypt(content);
+      const n = out.length - 16;
+      sink(out.subarray(0, n));
+      return out.subarray(n);
+    },
+  };
+}
+
+/**
+ * AES-CBC on WebCrypto in calls of {@link CHUNK} bytes: each chunk but the last is encrypted with the previous
+ * ciphertext block as its IV, and the extra block WebCrypto appends (the encrypted padding) is dropped; the last chunk
+ * (1 to CHUNK bytes, or none) carries the real padding at `finish`. The next chunk is started before the current one
+ * is handed on, so AES runs while the sink works. Whole chunks are read where they lie (WebCrypto copies its input);
+ * the last one is kept by reference when `inPlace` (the content stays as it is until `finish`), else copied.
+ */
+function webCryptoCbcRun(c: Crypto, keyP: Promise<CryptoKey>, iv: Uint8Array, sink: (piece: Uint8Array) => void, inPlace: boolean): ContentCipherRun {
+  keyP.catch(() => {});
+  let chain = iv;
+  /** The chunk in flight, not handed on yet (not the last: its padding block is dropped). */
+  let inflight: Promise<ArrayBuffer> | undefined;
+  /** The content held back (at most CHUNK bytes): a view when `inPlace`, else the start of `buf`. */
+  let held: Uint8Array = new Uint8Array(0);
+  let buf: Uint8Array | undefined;
+  let key: CryptoKey | undefined;
+  // WebCrypto copies `data` before it returns (no await before the call): the caller may reuse it at once.
+  const run = (data: Uint8Array): Promise<ArrayBuffer> =>
+    c.subtle.encrypt({ name: 'AES-CBC', iv: chain as Uint8Array<ArrayBuffer> }, key!, data as Uint8Array<ArrayBuffer>);
+  /** Starts `data` (chained on the chunk in flight), then hands that chunk on. */
+  const submit = async (data: Uint8Array): Promise<void> => {
+    key ??= await keyP;
+    let prev: Uint8Array | undefined;
+    if (inflight) {
+      prev = new Uint8Array(await inflight);
+      chain = prev.slice(CHUNK - 16, CHUNK);
+    }
+    inflight = run(data);
+    inflight.catch(() => {});
+    if (prev) sink(prev.subarray(0, CHUNK));
+  };
+  return {
+    async update(content) {
+      let i = 0;
+      if (held.length > 0 && held.length + content.length > CHUNK) {
+        // Fill the held chunk (copied: the held view may be of the caller's earlier piece) and send it.
+        if (!buf) buf = new Uint8Array(CHUNK);
+        if (held.buffer !== buf.buffer) buf.set(held, 0);
+        i = CHUNK - held.length;
+        buf.set(content.subarray(0, i), held.length);
+        held = new Uint8Array(0);
+        await submit(buf);
+      }
+      // Whole chunks with more content after them go where they lie; the last CHUNK bytes at most are held.
+      for (; content.length - i > CHUNK; i += CHUNK) await submit(content.subarray(i, i + CHUNK));
+      const rest = content.subarray(i);
+      if (rest.length === 0) return;
+      if (inPlace && held.length === 0) {
+        held = rest;
+        return;
+      }
+      if (!buf) buf = new Uint8Array(CHUNK);
+      if (held.length > 0 && held.buffer !== buf.buffer) buf.set(held, 0);
+      buf.set(rest, held.length);
+      held = buf.subarray(0, held.length + rest.length);
+    },
+    async finish() {
+      key ??= await keyP;
+      let prev: Uint8Array | undefined;
+      if (inflight) {
+        prev = new Uint8Array(await inflight);
+        chain = prev.slice(CHUNK - 16, CHUNK);
+      }
+      const last = run(held);
+      if (prev) sink(prev.subarray(0, CHUNK));
+      sink(new Uint8Array(await last));
+      buf?.fill(0);
       return undefined;
     },
   };

@@ -19,6 +19,7 @@
  * a random CEK gets through CBC padding one time in 256, and its garbage must not count as opening the message.
  */
 import { concat } from '../lib/bytes.js';
+import { EOC, indefiniteHeader, OctetStringChunker } from '../lib/ber_stream.js';
 import {
   CMSDecryptionFailed,
   CMSInvalid,
@@ -40,6 +41,7 @@ import {
   decodeOid,
   header,
   integer,
+  octets,
   oid,
   readTlv,
   set,
@@ -80,17 +82,33 @@ export interface Envelope {
   authenticated: boolean;
 }
 
-/** An (Auth)EnvelopedData whose recipients, key and IV are settled and whose content is still to be encrypted. */
+/** Bytes of each OCTET STRING chunk of the encrypted content in the indefinite-length layout (a multiple of the AES block). */
+export const BER_CHUNK = 1 << 16;
+
+/** One writing of an envelope's content (see {@link EnvelopeWriter.start}). */
+export interface EnvelopeRun {
+  /** Encrypts the next piece of content; the DER it completes goes to the sink (the part before the ciphertext first). */
+  update(content: Uint8Array): Promise<void>;
+  /** Ends the content: the rest of the DER (last ciphertext, tag, closing octets) goes to the sink. */
+  finish(): Promise<void>;
+}
+
+/**
+ * An (Auth)EnvelopedData whose recipients, key and IV are settled and whose content is still to be encrypted: the one
+ * writer of encryptMessage (definite-length DER, the length known) and encryptStream (BER with indefinite lengths).
+ */
 export interface EnvelopeWriter {
-  /** The length of the whole DER. */
-  length: number;
+  /** The length of the whole DER; undefined for the indefinite-length layout. */
+  length: number | undefined;
   authenticated: boolean;
   /**
-   * Encrypts `content` (of the length given to {@link prepareEnvelope}) and passes the DER to `sink` in order: the
-   * part before the ciphertext (once the first ciphertext is there: the sink's own buffer need not exist while the
-   * encryption starts), the ciphertext piece by piece as it is produced, then the part after it. A piece is passed
-   * only once the content it covers has been read (see {@link ContentEncryptor.encrypt}).
+   * Starts writing (once): the DER goes to `sink` in order: the part before the ciphertext (once the first ciphertext
+   * is there, or at `finish`: the sink's own buffer need not exist while the encryption starts), the ciphertext piece
+   * by piece as it is produced, then the part after it. A piece is passed only once the content it covers has been
+   * read (see {@link ContentEncryptor.start}).
    */
+  start(sink: (piece: Uint8Array) => void): EnvelopeRun;
+  /** {@link start}, one `update` with the whole `content`, `finish`. */
   write(content: Uint8Array, sink: (piece: Uint8Array) => void): Promise<void>;
 }
 
@@ -113,12 +131,12 @@ export async function buildEnvelope(content: Uint8Array, recipients: readonly Ce
   const w = await prepareEnvelope(content.length, recipients, opts);
   const pieces: Uint8Array[] = [];
   await w.write(content, (p) => pieces.push(p));
-  return { pieces, length: w.length, authenticated: w.authenticated };
+  return { pieces, length: w.length!, authenticated: w.authenticated };
 }
 
 /**
  * The RecipientInfos SET (DER, sorted) that carries `cek` to every recipient, and whether every RecipientInfo is
- * version 0 (which makes the EnvelopedData version 0, RFC 5652 §6.1). Shared by the buffer and the streaming writers.
+ * version 0 (which makes the EnvelopedData version 0, RFC 5652 §6.1).
  */
 export async function buildRecipientInfos(
   recipients: readonly CertInfo[],
@@ -142,57 +160,102 @@ export async function buildRecipientInfos(
 }
 
 /**
- * Settles an (Auth)EnvelopedData for `contentLength` bytes of content: a fresh content key, wrapped for every
- * recipient, and a fresh IV. The DER is laid out around the ciphertext before there is any, so the caller can
- * size the output first and encrypt straight into it.
+ * Settles an (Auth)EnvelopedData: a fresh content key, wrapped for every recipient, and a fresh IV; the content
+ * encryptor is made first, so a cipher that cannot run here (`UnsupportedAlgorithm`) refuses before any key transport.
+ *
+ * With `contentLength` (the buffer functions) the DER is definite-length and laid out around the ciphertext before
+ * there is any, so the caller can size the output first and encrypt straight into it. With `undefined` (the streams)
+ * it is BER with indefinite lengths, the encrypted content a constructed `[0]` of {@link BER_CHUNK}-byte OCTET STRINGs,
+ * as `openssl cms -encrypt -stream` writes:
+ *
+ * ```
+ * ContentInfo 30 80 { contentType, [0] a0 80 {
+ *   (Auth)EnvelopedData 30 80 { version, recipientInfos (DER),
+ *     EncryptedContentInfo 30 80 { id-data, contentEncryptionAlgorithm, [0] a0 80 { 04 len chunk … } 00 00 } 00 00
+ *     [AuthEnvelopedData: mac 04 10 tag] } 00 00 } 00 00 } 00 00
+ * ```
  */
-export async function prepareEnvelope(contentLength: number, recipients: readonly CertInfo[], opts: EnvelopeOptions): Promise<EnvelopeWriter> {
+export async function prepareEnvelope(contentLength: number | undefined, recipients: readonly CertInfo[], opts: EnvelopeOptions): Promise<EnvelopeWriter> {
   const spec = CIPHERS[opts.cipher];
   if (!spec) throw new RangeError(`cipher: expected one of ${Object.keys(CIPHERS).join(', ')}`);
   const cek = randomBytes(spec.keyLength, opts.crypto);
   let riSet: Uint8Array;
   let allV0: boolean;
+  let enc: ContentEncryptor;
   try {
+    enc = contentEncryptor(opts.cipher, cek, contentLength, opts.crypto);
     ({ riSet, allV0 } = await buildRecipientInfos(recipients, cek, opts));
-  } catch (e) {
+  } finally {
     cek.fill(0);
-    throw e;
   }
   const aead = isAead(opts.cipher);
-  const enc = contentEncryptor(opts.cipher, cek, contentLength, opts.crypto);
-  cek.fill(0);
-  const ciphertext: Hole = { length: enc.ciphertextLength, hole: 'ciphertext' };
-  const mac: Hole = { length: enc.macLength, hole: 'mac' };
-  // EncryptedContentInfo ::= SEQUENCE { contentType, contentEncryptionAlgorithm, [0] IMPLICIT OCTET STRING }
-  const eci = wrap(0x30, [oid(OIDS.data), enc.algorithm, header(0x80, ciphertext.length), ciphertext]);
   // RFC 5652 §6.1: version 0 when every RecipientInfo is version 0, else 2. AuthEnvelopedData is always 0.
   const version = integer(aead ? 0 : allV0 ? 0 : 2);
-  const body: Piece[] = aead ? [version, riSet, ...eci, header(0x04, mac.length), mac] : [version, riSet, ...eci];
-  const ci = wrap(0x30, [oid(aead ? OIDS.authEnvelopedData : OIDS.envelopedData), ...wrap(0xa0, wrap(0x30, body))]);
-  const at = ci.indexOf(ciphertext);
-  const prefix = concat(ci.slice(0, at) as Uint8Array[]);
-  const tail = ci.slice(at + 1);
-  let length = 0;
-  for (const p of ci) length += p.length;
-  let used = false;
+  const type = oid(aead ? OIDS.authEnvelopedData : OIDS.envelopedData);
+  let prefix: Uint8Array;
+  let tail: (tag: Uint8Array | undefined) => Uint8Array;
+  let length: number | undefined;
+  if (contentLength !== undefined) {
+    const ciphertext: Hole = { length: enc.ciphertextLength!, hole: 'ciphertext' };
+    const mac: Hole = { length: enc.macLength, hole: 'mac' };
+    // EncryptedContentInfo ::= SEQUENCE { contentType, contentEncryptionAlgorithm, [0] IMPLICIT OCTET STRING }
+    const eci = wrap(0x30, [oid(OIDS.data), enc.algorithm, header(0x80, ciphertext.length), ciphertext]);
+    const body: Piece[] = aead ? [version, riSet, ...eci, header(0x04, mac.length), mac] : [version, riSet, ...eci];
+    const ci = wrap(0x30, [type, ...wrap(0xa0, wrap(0x30, body))]);
+    const at = ci.indexOf(ciphertext);
+    prefix = concat(ci.slice(0, at) as Uint8Array[]);
+    const after = ci.slice(at + 1);
+    tail = (tag) => concat(after.map((p) => (p instanceof Uint8Array ? p : tag!)));
+    length = 0;
+    for (const p of ci) length += p.length;
+  } else {
+    prefix = concat([
+      indefiniteHeader(0x30),
+      type,
+      indefiniteHeader(0xa0),
+      indefiniteHeader(0x30),
+      version,
+      riSet,
+      indefiniteHeader(0x30),
+      oid(OIDS.data),
+      enc.algorithm,
+      // [0] IMPLICIT OCTET STRING, constructed.
+      indefiniteHeader(0xa0),
+    ]);
+    // End of [0] and of EncryptedContentInfo; the mac (AuthEnvelopedData); end of the SEQUENCE, [0], ContentInfo.
+    tail = (tag) => concat(tag ? [EOC, EOC, octets(tag), EOC, EOC, EOC] : [EOC, EOC, EOC, EOC, EOC]);
+  }
+  const start = (sink: (piece: Uint8Array) => void): EnvelopeRun => {
+    let begun = false;
+    const begin = (): void => {
+      if (!begun) sink(prefix);
+      begun = true;
+    };
+    const out = (piece: Uint8Array): void => {
+      begin();
+      sink(piece);
+    };
+    const chunker = contentLength === undefined ? new OctetStringChunker(out, BER_CHUNK) : undefined;
+    const run = enc.start(chunker ? (piece) => chunker.write(piece) : out);
+    return {
+      update: (content) => run.update(content),
+      async finish() {
+        const tag = await run.finish();
+        chunker?.end();
+        begin();
+        const rest = tail(tag);
+        if (rest.length > 0) sink(rest);
+      },
+    };
+  };
   return {
     length,
     authenticated: aead,
+    start,
     async write(content, sink) {
-      if (used) throw new Error('EnvelopeWriter.write: already written');
-      used = true;
-      let begun = false;
-      const begin = (): void => {
-        if (!begun) sink(prefix);
-        begun = true;
-      };
-      const tag = await enc.encrypt(content, (piece) => {
-        begin();
-        sink(piece);
-      });
-      begin();
-      const rest = tail.map((p) => (p instanceof Uint8Array ? p : tag!));
-      if (rest.length > 0) sink(concat(rest));
+      const run = start(sink);
+      await run.update(content);
+      await run.finish();
     },
   };
 }

@@ -17,6 +17,7 @@
  */
 import { constants, createCipheriv, createDecipheriv, createPrivateKey, privateDecrypt, webcrypto, type CipherGCMTypes, type KeyObject } from 'node:crypto';
 import { DIGESTS } from './algorithms.js';
+import { getBase64Codec, setBase64Codec, type Base64Codec } from '../lib/base64.js';
 import { ACCELERATORS, setPlatformAccelerators, type Accelerators, type AesStream, type IncrementalAes, type RawRsa } from './provider.js';
 
 export type { Accelerators, AesStream, IncrementalAes, RawRsa } from './provider.js';
@@ -120,11 +121,40 @@ export const nodeAccelerators: Accelerators = Object.freeze({ incrementalAes, ra
 /**
  * Registers {@link nodeAccelerators} for Node's own `globalThis.crypto` (what `import 'smime-core'` does on Node,
  * through the package's `node` export condition). A `Crypto` injected with setCrypto or `options.crypto` is not
- * affected.
+ * affected. Also plugs Node's native base64 encoder into the base64 lines (unless a codec was set with
+ * `setBase64Codec`): same bytes, faster.
  */
 export function installNodeAccelerators(): void {
   setPlatformAccelerators(nodeAccelerators);
+  if (!getBase64Codec()) setBase64Codec(nodeBase64Codec);
 }
+
+/**
+ * Base64 lines by Node's native encoder (the issue 16 hot path: the built-in table encoder was half of
+ * encryptMessage's time): a run of whole lines is encoded in one call, written at its place in `out`, then spread
+ * into lines from the last to the first (each moved line lands on bytes already read), each followed by CRLF. Only
+ * what the run's own lines will occupy is written. Anything but one run of whole lines is declined (the built-in
+ * encoder does the rest).
+ */
+const nodeBase64Codec: Base64Codec = Object.freeze({
+  encode(parts: readonly Uint8Array[], lineLength: number, out: Uint8Array, offset: number): boolean {
+    const lineBytes = (lineLength / 4) * 3;
+    if (parts.length !== 1) return false;
+    const p = parts[0]!;
+    const lines = p.length / lineBytes;
+    if (lines === 0 || !Number.isInteger(lines)) return false;
+    const o = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    const text = Buffer.from(p.buffer, p.byteOffset, p.length).toString('base64');
+    o.write(text, offset, 'latin1');
+    for (let k = lines - 1; k >= 0; k--) {
+      const at = offset + k * (lineLength + 2);
+      if (k > 0) o.copyWithin(at, offset + k * lineLength, offset + (k + 1) * lineLength);
+      o[at + lineLength] = 13;
+      o[at + lineLength + 1] = 10;
+    }
+    return true;
+  },
+});
 
 /** A WebCrypto `Crypto` backed by Node's OpenSSL (see the module comment), created once. */
 export function nodeCrypto(): Crypto {

@@ -86,6 +86,11 @@ export interface AesStream {
   final(): Uint8Array;
   /** GCM encryption, after {@link final}: the tag. */
   tag(): Uint8Array;
+  /**
+   * GCM decryption whose tag comes after the content (a stream): the expected tag, given before {@link final} when
+   * `tag` was not given at start.
+   */
+  setTag?(tag: Uint8Array): void;
 }
 
 /**

@@ -121,7 +121,8 @@ export function encodeBase64LinesInto(parts: readonly Uint8Array[], lineLength: 
   const need = base64LinesLength(total, lineLength);
   if (offset < 0 || offset + need > out.length) throw new RangeError('base64: output buffer too small');
   if (codec?.encode && codec.encode(parts, lineLength, out, offset)) return offset + need;
-  const w = new Base64LineWriter(out, offset, lineLength, false);
+  // The codec declined the whole: it may still take each part's run of whole lines.
+  const w = new Base64LineWriter(out, offset, lineLength, parts.length > 1);
   for (const p of parts) w.write(p);
   const end = w.end();
   /* c8 ignore next */
@@ -185,6 +186,21 @@ export class Base64LineWriter {
       this.#carry = 0;
       this.#carryN = 0;
       if (++col === gpl) {
+        dst.setUint16(o, CRLF16, true);
+        o += 2;
+        col = 0;
+      }
+    }
+    if (this.#useCodec && codec?.encode) {
+      // The current line is finished here (groups of this piece), so that whole lines go to the codec.
+      if (col > 0 && (len - i) / 3 >= gpl - col + gpl) {
+        const stop = i + (gpl - col) * 3;
+        while (i < stop) {
+          const v = (p[i]! << 16) | (p[i + 1]! << 8) | p[i + 2]!;
+          dst.setUint32(o, TL[v >>> 12]! | (TL[v & 4095]! << 16), true);
+          o += 4;
+          i += 3;
+        }
         dst.setUint16(o, CRLF16, true);
         o += 2;
         col = 0;

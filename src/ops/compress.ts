@@ -5,10 +5,11 @@
  */
 import { SmimeError } from '../errors.js';
 import { mimeLimits, type Limits } from '../lib/limits.js';
-import { buildCompressedData, decompressCms } from '../cms/compressed.js';
+import { buildCompressedData, compressedDataStream, decompressCms } from '../cms/compressed.js';
+import { Base64LineStream } from '../lib/base64_stream.js';
 import { readContentInfo } from '../cms/enveloped.js';
 import { OIDS } from '../cms/oids.js';
-import { buildPkcs7Mime } from '../mime/pkcs7_mime.js';
+import { buildPkcs7Mime, pkcs7MimeHeader } from '../mime/pkcs7_mime.js';
 import { extractCms, smimeKindOf } from '../mime/extract.js';
 import { equal } from '../lib/bytes.js';
 import { decodeBase64 } from '../lib/base64.js';
@@ -23,6 +24,45 @@ const NO_HEADERS = new Uint8Array(0);
  */
 export async function compressEntity(entity: Uint8Array): Promise<Uint8Array> {
   return buildPkcs7Mime(NO_HEADERS, 'compressed-data', await buildCompressedData(entity));
+}
+
+/**
+ * {@link compressEntity} for a stream (encryptStream with `compress: true`): the entity read as the output is pulled,
+ * compressed into a BER CompressedData (`compressedDataStream`), in base64 lines after the compressed-data headers.
+ */
+export function compressEntityStream(entity: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const cms = compressedDataStream(entity).getReader();
+  const b64 = new Base64LineStream();
+  let started = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (!started) {
+          started = true;
+          controller.enqueue(pkcs7MimeHeader(NO_HEADERS, 'compressed-data'));
+          return;
+        }
+        for (;;) {
+          const r = await cms.read();
+          if (r.done) {
+            const last = b64.end();
+            if (last.length > 0) controller.enqueue(last);
+            controller.close();
+            return;
+          }
+          const text = b64.write([r.value]);
+          if (text.length > 0) {
+            controller.enqueue(text);
+            return;
+          }
+        }
+      },
+      cancel(reason) {
+        return cms.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 const COMPRESSED_DATA_OID = oid(OIDS.compressedData);

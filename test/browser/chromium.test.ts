@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VECTORS } from '../_helpers/env.js';
-import { manifest, PASSWORD } from '../_helpers/identities.js';
+import { manifest, PASSWORD, storeWith } from '../_helpers/identities.js';
+import { decryptMessage } from '../../src/index.js';
 import { findChromium, runPageInChromium, type PageRun } from '../_helpers/chromium.js';
 
 const CHROMIUM = findChromium('the browser tests are');
@@ -48,6 +49,26 @@ export async function run(password) {
   out.tampered = (await m.verifyMessage(tampered, { store })).signers[0].status;
   const ossl = await m.decryptMessage(await get('/v/enc.eml'), { store });
   out.openssl = { content: Array.from(ossl.content), keyTransport: ossl.keyTransport };
+  // encryptStream with no accelerator (the portable incremental AES-GCM and ChaCha20-Poly1305; WebCrypto CBC):
+  // 200 KB of body in 7 KB pieces; the output goes back to Node, where decryptMessage opens it.
+  const body = new Uint8Array(200000);
+  for (let i = 0; i < body.length; i++) body[i] = i % 78 === 76 ? 13 : i % 78 === 77 ? 10 : 33 + ((i * 7919) % 94);
+  const whole = new Uint8Array([...new TextEncoder().encode(mime.slice(0, mime.indexOf('\r\n\r\n') + 4)), ...body]);
+  out.streamed = {};
+  for (const cipher of ['aes-256-gcm', 'chacha20-poly1305', 'aes-256-cbc']) {
+    let at = 0;
+    const input = new ReadableStream({
+      pull(c) {
+        if (at >= whole.length) return c.close();
+        c.enqueue(whole.slice(at, at + 7000));
+        at += 7000;
+      },
+    });
+    const parts = [];
+    const reader = (await m.encryptStream(input, { store, to: ['bob@example.com'], cipher })).getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) for (const b of r.value) parts.push(b);
+    out.streamed[cipher] = parts;
+  }
   const cc = await m.decryptMessage(await m.encryptMessage(mime, { store, to: ['bob@example.com'], cipher: 'chacha20-poly1305' }), { store });
   out.chacha = { same: dec.decode(cc.content) === entity, cipher: cc.cipher };
   // Other identities: a legacy RC2-40/3DES PKCS#12 (the TypeScript PBEs), an OAEP recipient, an ECDH P-384 one.
@@ -140,6 +161,21 @@ describe.skipIf(!CHROMIUM)('headless Chromium', () => {
       ['rsaes-oaep-sha-256', 'aes-256-cbc'],
       ['key-agreement', 'aes-256-gcm'],
     ]);
+  });
+
+  it('encryptStream without an accelerator (AES-GCM and ChaCha20-Poly1305 on the portable cipher, AES-CBC on WebCrypto): decryptMessage in Node opens it', async () => {
+    const streamed = result.streamed as Record<string, number[]>;
+    const store = await storeWith(['bob']);
+    const body = new Uint8Array(200000);
+    for (let i = 0; i < body.length; i++) body[i] = i % 78 === 76 ? 13 : i % 78 === 77 ? 10 : 33 + ((i * 7919) % 94);
+    for (const cipher of ['aes-256-gcm', 'chacha20-poly1305', 'aes-256-cbc']) {
+      const out = new Uint8Array(streamed[cipher]!);
+      expect(new TextDecoder().decode(out.subarray(0, 600))).toMatch(/smime-type=(authE|e)nveloped-data/);
+      const r = await decryptMessage(out, { store });
+      expect(r.cipher).toBe(cipher);
+      const want = new Uint8Array([...new TextEncoder().encode('Content-Type: text/plain; charset=us-ascii\r\n\r\n'), ...body]);
+      expect(Buffer.from(r.content).equals(Buffer.from(want))).toBe(true);
+    }
   });
 
   it('bad input is a typed error; a recipient without a certificate is named', () => {

@@ -3,7 +3,8 @@
  * - Bouncy Castle (vectors/java/SmimePeer.java `compress`: CMSCompressedDataGenerator / CMSCompressedDataStreamGenerator
  *   with ZlibCompressor, BER) writes, openMessage reads, alone, as a compressed-data MIME entity, and inside BC's
  *   EnvelopedData for bob (decryptMessage decompresses);
- * - what we write (buildCompressedData, the entity inside signMessage and encryptMessage with `compress: true`) is read
+ * - what we write (buildCompressedData, the entity inside signMessage, encryptMessage and encryptStream — streamed, BER —
+ *   with `compress: true`) is read
  *   by BC (`uncompress`: CMSCompressedData with ZlibExpanderProvider), content byte for byte;
  * - OpenSSL: this one is built without zlib (`openssl cms -compress`/`-uncompress` say "unsupported compression
  *   algorithm"), its limit in the matrix; it still parses our CompressedData (`openssl cms -cmsout -print`). Where
@@ -14,7 +15,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decryptMessage, encryptMessage, openMessage, signMessage } from '../../src/index.js';
+import { decryptMessage, encryptMessage, encryptStream, openMessage, signMessage } from '../../src/index.js';
 import type { CertificateStore } from '../../src/index.js';
 import { buildCompressedData } from '../../src/cms/compressed.js';
 import { parseMultipartSigned } from '../../src/mime/multipart_signed.js';
@@ -114,6 +115,29 @@ describe.runIf(HAVE.bc)('compressed data with Bouncy Castle', () => {
     const o2 = out('eml');
     ok(await peer(['uncompress', '--in', put(derOf(new Uint8Array(readFileSync(dec))), 'p7z'), '--out', o2]));
     expect(Buffer.from(readFileSync(o2)).equals(Buffer.from(ENTITY))).toBe(true);
+  }, 60_000);
+
+  it('[bc|out|compressed data|zlib, streamed (BER) inside RSA v1.5 + AES-256-CBC] BC decrypts encryptStream with compress: true, then uncompresses the streamed CompressedData', async () => {
+    let at = 0;
+    const input = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (at >= MESSAGE.length) return c.close();
+        c.enqueue(MESSAGE.slice(at, at + 50_000));
+        at += 50_000;
+      },
+    });
+    const parts: Uint8Array[] = [];
+    for await (const p of (await encryptStream(input, { store: alice, to: ['bob@example.com'], compress: true })) as unknown as AsyncIterable<Uint8Array>) parts.push(p);
+    const enc = new Uint8Array(Buffer.concat(parts));
+    const dec = out('eml');
+    ok(await peer(['decrypt', '--cert', BOB_CERT, '--key', join(VECTORS, 'identities', 'bob.key.pem'), '--in', put(derOf(enc.subarray(td.decode(enc).indexOf('MIME-Version'))), 'p7m'), '--out', dec]));
+    const inner = new Uint8Array(readFileSync(dec));
+    expect(td.decode(inner)).toContain('smime-type=compressed-data');
+    const der = derOf(inner);
+    expect([der[1], der.at(-1)]).toEqual([0x80, 0]); // BER with indefinite lengths
+    const o = out('eml');
+    ok(await peer(['uncompress', '--in', put(der, 'p7z'), '--out', o]));
+    expect(Buffer.from(readFileSync(o)).equals(Buffer.from(ENTITY))).toBe(true);
   }, 60_000);
 });
 

@@ -202,18 +202,19 @@ describe('setBase64Codec', () => {
     expect(getBase64Codec()).toBeDefined();
     const data = new Uint8Array(randomBytes(1000));
     expect(str(encodeBase64Lines(data))).toBe(ref(data));
+    // Several parts: declined as a whole, then asked again for the second part's run of whole lines.
     expect(str(encodeBase64Lines([data.subarray(0, 1), data.subarray(1)]))).toBe(ref(data));
-    expect(encCalls).toBe(2);
+    expect(encCalls).toBe(3);
     expect(Buffer.from(decodeBase64(encodeBase64Lines(data))).equals(Buffer.from(data))).toBe(true);
     expect(() => decodeBase64(bytes('QUJD$'))).toThrow(MIMEInvalid); // declined → built-in throws
     expect(decCalls).toBe(2);
-    expect(encCalls).toBe(3);
+    expect(encCalls).toBe(4);
 
     setBase64Codec(undefined);
     expect(getBase64Codec()).toBeUndefined();
     encodeBase64Lines(data);
     decodeBase64(bytes('QUJD'));
-    expect(encCalls).toBe(3);
+    expect(encCalls).toBe(4);
     expect(decCalls).toBe(2);
   });
 
@@ -231,5 +232,49 @@ describe('speed (sanity, not a benchmark)', () => {
     const dec = decodeBase64(enc);
     expect(performance.now() - t0).toBeLessThan(5000); // a hang guard, not a speed target
     expect(Buffer.from(dec).equals(Buffer.from(data))).toBe(true);
+  });
+});
+
+/** `data` in pieces of 0 to about 4000 bytes (lines straddle them). */
+function pieces(data: Uint8Array, rand: () => number): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < data.length; ) {
+    const n = Math.floor(rand() ** 2 * 4000);
+    parts.push(data.subarray(i, i + n));
+    i += n;
+  }
+  return parts;
+}
+
+describe('nodeBase64Codec (the Node entry plugs it in)', () => {
+  test('Base64LineWriter and encodeBase64Lines with it give Buffer’s lines, for pieces cut anywhere', async () => {
+    const { installNodeAccelerators } = await import('../../src/crypto/node.js');
+    setBase64Codec(undefined);
+    installNodeAccelerators(); // what the Node entry does: Node's base64 is plugged in
+    const nodeBase64Codec = getBase64Codec()!;
+    expect(nodeBase64Codec?.encode).toBeTypeOf('function');
+    const { Base64LineWriter } = await import('../../src/lib/base64.js');
+    let runs = 0;
+    setBase64Codec({ encode: (...a) => (nodeBase64Codec.encode!(...a) ? (runs++, true) : false) });
+    const rand = rng(7);
+    for (let k = 0; k < 60; k++) {
+      const n = Math.floor(rand() * 40000);
+      const data = new Uint8Array(randomBytes(n));
+      expect(str(encodeBase64Lines(data))).toBe(ref(data));
+      expect(str(encodeBase64Lines(pieces(data, rand)))).toBe(ref(data));
+      // The writer as encryptMessage drives it: pieces of any length into one buffer, a line in progress between them.
+      const out = new Uint8Array(base64LinesLength(n) + 5).fill(0xee);
+      const w = new Base64LineWriter(out, 3, 76);
+      for (const p of pieces(data, rand)) w.write(p);
+      expect(w.end()).toBe(3 + base64LinesLength(n));
+      expect(str(out.subarray(3, 3 + base64LinesLength(n)))).toBe(ref(data));
+      expect([...out.subarray(0, 3), ...out.subarray(3 + base64LinesLength(n))].every((b) => b === 0xee)).toBe(true);
+    }
+    expect(runs).toBeGreaterThan(100); // whole lines went to the native encoder, also after a piece ended mid-line
+    // Declines what is not one run of whole lines.
+    const out = new Uint8Array(200);
+    expect(nodeBase64Codec.encode!([new Uint8Array(56)], 76, out, 0)).toBe(false);
+    expect(nodeBase64Codec.encode!([new Uint8Array(57), new Uint8Array(57)], 76, out, 0)).toBe(false);
+    expect(nodeBase64Codec.encode!([new Uint8Array(0)], 76, out, 0)).toBe(false);
   });
 });

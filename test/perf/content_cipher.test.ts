@@ -201,3 +201,61 @@ describe('AES-CBC encryption through incremental AES (Node’s provider)', () =>
     }
   });
 });
+
+describe('contentEncryptor for a length not known in advance (streams, issue 16)', () => {
+  /** `content` through start/update/finish in pieces cut at random points. */
+  async function streamed(name: ContentCipherName, key: Uint8Array, content: Uint8Array, crypto?: Crypto) {
+    const enc = contentEncryptor(name, key, undefined, crypto);
+    expect(enc.ciphertextLength).toBeUndefined();
+    const pieces: Uint8Array[] = [];
+    const run = enc.start((p) => pieces.push(p.slice()));
+    for (let i = 0; i < content.length; ) {
+      const n = Math.floor(Math.random() ** 2 * 3 * CHUNK);
+      // The caller's buffer is reused at once: a stream copies what it holds.
+      const piece = content.slice(i, i + n);
+      await run.update(piece);
+      piece.fill(0xaa);
+      i += n;
+    }
+    const mac = await run.finish();
+    return { alg: parseContentAlgorithm(enc.algorithm), ciphertext: u8(Buffer.concat(pieces)), mac };
+  }
+
+  test('AES-CBC on WebCrypto, AES-CBC and AES-GCM on Node’s incremental AES, AES-GCM on the portable cipher: node:crypto’s ciphertext and tag', async () => {
+    for (const n of [0, 1, 16, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17]) {
+      for (const [name, crypto] of [
+        ['aes-256-cbc', undefined],
+        ['aes-128-cbc', nodeCrypto()],
+        ['aes-256-gcm', nodeCrypto()],
+        ['aes-128-gcm', undefined],
+      ] as const) {
+        const key = u8(randomBytes(name.startsWith('aes-128') ? 16 : 32));
+        const content = u8(randomBytes(n));
+        const { alg, ciphertext, mac } = await streamed(name, key, content, crypto);
+        const c = createCipheriv(name, key, alg.iv) as ReturnType<typeof createCipheriv> & { getAuthTag?: () => Buffer };
+        const want = u8(Buffer.concat([c.update(content), c.final()]));
+        expect(same(ciphertext, want), `${name} ${n}`).toBe(true);
+        if (name.endsWith('gcm')) expect(same(mac!, u8(c.getAuthTag!())), `${name} ${n} tag`).toBe(true);
+        else expect(mac).toBeUndefined();
+      }
+    }
+  });
+
+  test('ChaCha20-Poly1305 on the portable cipher: decrypts with @noble/ciphers’ one-shot AEAD', async () => {
+    const { chacha20poly1305 } = await import('@noble/ciphers/chacha.js');
+    for (const n of [0, 63, 64, 65, CHUNK + 3]) {
+      const key = u8(randomBytes(32));
+      const content = u8(randomBytes(n));
+      const { alg, ciphertext, mac } = await streamed('chacha20-poly1305', key, content);
+      expect(same(chacha20poly1305(key, alg.iv).decrypt(u8(Buffer.concat([ciphertext, mac!]))), content)).toBe(true);
+    }
+  });
+
+  test('start once; a known length is enforced at finish', async () => {
+    const enc = contentEncryptor('aes-256-cbc', u8(randomBytes(32)), 10);
+    const run = enc.start(() => {});
+    expect(() => enc.start(() => {})).toThrow(/already started/);
+    await run.update(new Uint8Array(4));
+    await expect(run.finish()).rejects.toThrow(RangeError);
+  });
+});

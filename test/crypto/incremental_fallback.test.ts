@@ -1,0 +1,227 @@
+/**
+ * The portable incremental ciphers (src/crypto/incremental_fallback.ts): AES-CBC and AES-GCM against node:crypto, and
+ * ChaCha20-Poly1305 against @noble/ciphers' one-shot AEAD, with the input cut at random points; the GCM tag given at
+ * start or late (`setTag`); wrong tags, wrong padding; the Wycheproof AES-GCM and AES-CBC-PKCS5 vectors.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { portableChaCha20Poly1305, portableIncrementalAes } from '../../src/crypto/incremental_fallback.js';
+import type { AesStream } from '../../src/crypto/provider.js';
+import { SHARED_VECTORS, sharedAvailable } from '../_helpers/env.js';
+
+const u8 = (b: Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.length);
+const hex = (s: string) => u8(Buffer.from(s, 'hex'));
+const eq = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
+const SIZES = [0, 1, 15, 16, 17, 63, 64, 65, 127, 1000, 70_001];
+
+/** Feeds `data` to `s` in pieces cut at random points (empty pieces too); the output joined, `final` included. */
+function feed(s: AesStream, data: Uint8Array): Uint8Array {
+  const out: Uint8Array[] = [];
+  let i = 0;
+  while (i < data.length) {
+    const n = Math.min(data.length - i, Math.random() < 0.1 ? 0 : Math.floor(Math.random() ** 3 * 5000));
+    out.push(s.update(data.subarray(i, i + n)).slice());
+    i += n;
+  }
+  out.push(s.final());
+  return u8(Buffer.concat(out));
+}
+
+function nodeCipher(alg: string, key: Uint8Array, iv: Uint8Array, data: Uint8Array, aad?: Uint8Array) {
+  const c = createCipheriv(alg as 'aes-128-gcm', key, iv);
+  if (aad) c.setAAD(aad);
+  const ct = u8(Buffer.concat([c.update(data), c.final()]));
+  return { ct, tag: alg.endsWith('gcm') ? u8(c.getAuthTag()) : undefined };
+}
+
+describe('portable AES-CBC', () => {
+  test('encryption and decryption in random pieces equal node:crypto', () => {
+    for (const kl of [16, 24, 32]) {
+      for (const n of SIZES) {
+        const key = u8(randomBytes(kl));
+        const iv = u8(randomBytes(16));
+        const msg = u8(randomBytes(n));
+        const { ct } = nodeCipher(`aes-${kl * 8}-cbc`, key, iv, msg);
+        expect(eq(feed(portableIncrementalAes.start({ mode: 'cbc', encrypt: true, key, iv }), msg), ct)).toBe(true);
+        expect(eq(feed(portableIncrementalAes.start({ mode: 'cbc', encrypt: false, key, iv }), ct), msg)).toBe(true);
+      }
+    }
+  });
+
+  test('bad padding and a truncated ciphertext throw at final', () => {
+    const key = u8(randomBytes(32));
+    const iv = u8(randomBytes(16));
+    const { ct } = nodeCipher('aes-256-cbc', key, iv, u8(randomBytes(100)));
+    // A wrong last block: the padding is checked (a random block has valid padding about 1 time in 256; try several).
+    let threw = 0;
+    for (let t = 0; t < 8; t++) {
+      const bad = ct.slice();
+      bad.set(randomBytes(16), bad.length - 16);
+      try {
+        feed(portableIncrementalAes.start({ mode: 'cbc', encrypt: false, key, iv }), bad);
+      } catch {
+        threw++;
+      }
+    }
+    expect(threw).toBeGreaterThanOrEqual(6);
+    expect(() => feed(portableIncrementalAes.start({ mode: 'cbc', encrypt: false, key, iv }), ct.subarray(0, ct.length - 5))).toThrow(/whole number of blocks/);
+    expect(() => feed(portableIncrementalAes.start({ mode: 'cbc', encrypt: false, key, iv }), new Uint8Array(0))).toThrow();
+  });
+});
+
+describe('portable AES-GCM', () => {
+  test('encryption in random pieces equals node:crypto (ciphertext and tag), with and without AAD, any nonce length', () => {
+    for (const kl of [16, 24, 32]) {
+      for (const n of SIZES) {
+        for (const ivLen of [12, 8, 16, 60]) {
+          const key = u8(randomBytes(kl));
+          const iv = u8(randomBytes(ivLen));
+          const aad = n % 2 ? u8(randomBytes(n % 40)) : undefined;
+          const msg = u8(randomBytes(n));
+          const want = nodeCipher(`aes-${kl * 8}-gcm`, key, iv, msg, aad);
+          const s = portableIncrementalAes.start({ mode: 'gcm', encrypt: true, key, iv, ...(aad ? { aad } : {}) });
+          expect(eq(feed(s, msg), want.ct)).toBe(true);
+          expect(eq(s.tag(), want.tag!)).toBe(true);
+        }
+      }
+    }
+  });
+
+  test('decryption in random pieces, the tag given at start or late (setTag); a wrong or missing tag throws at final', () => {
+    for (const n of SIZES) {
+      const key = u8(randomBytes(32));
+      const iv = u8(randomBytes(12));
+      const msg = u8(randomBytes(n));
+      const { ct, tag } = nodeCipher('aes-256-gcm', key, iv, msg);
+      expect(eq(feed(portableIncrementalAes.start({ mode: 'gcm', encrypt: false, key, iv, tag: tag! }), ct), msg)).toBe(true);
+      const late = portableIncrementalAes.start({ mode: 'gcm', encrypt: false, key, iv });
+      const out: Uint8Array[] = [late.update(ct.subarray(0, n >> 1)), late.update(ct.subarray(n >> 1))];
+      late.setTag!(tag!);
+      out.push(late.final());
+      expect(eq(u8(Buffer.concat(out)), msg)).toBe(true);
+      // A 12-byte tag (aes-ICVlen 12) is the first 12 bytes.
+      expect(eq(feed(portableIncrementalAes.start({ mode: 'gcm', encrypt: false, key, iv, tag: tag!.subarray(0, 12) }), ct), msg)).toBe(true);
+      const bad = tag!.slice();
+      bad[n % 16]! ^= 1;
+      expect(() => feed(portableIncrementalAes.start({ mode: 'gcm', encrypt: false, key, iv, tag: bad }), ct)).toThrow(/bad tag/);
+      expect(() => feed(portableIncrementalAes.start({ mode: 'gcm', encrypt: false, key, iv }), ct)).toThrow(/bad tag/);
+      if (n > 0) {
+        const flipped = ct.slice();
+        flipped[n - 1]! ^= 0x80;
+        expect(() => feed(portableIncrementalAes.start({ mode: 'gcm', encrypt: false, key, iv, tag: tag! }), flipped)).toThrow(/bad tag/);
+      }
+    }
+  });
+
+  test('misuse: tag() before final, setTag on an encryption, update after final', () => {
+    const key = u8(randomBytes(16));
+    const iv = u8(randomBytes(12));
+    const s = portableIncrementalAes.start({ mode: 'gcm', encrypt: true, key, iv });
+    expect(() => s.tag()).toThrow();
+    expect(() => s.setTag!(new Uint8Array(16))).toThrow();
+    s.final();
+    expect(() => s.update(new Uint8Array(1))).toThrow();
+    expect(() => portableIncrementalAes.start({ mode: 'gcm', encrypt: true, key: new Uint8Array(20), iv })).toThrow(RangeError);
+  });
+});
+
+describe('portable ChaCha20-Poly1305', () => {
+  test('equals @noble/ciphers one-shot in random pieces, both ways; a wrong tag throws', () => {
+    for (const n of [...SIZES, 64 * 5 + 3]) {
+      const key = u8(randomBytes(32));
+      const nonce = u8(randomBytes(12));
+      const aad = n % 3 ? u8(randomBytes(n % 29)) : undefined;
+      const msg = u8(randomBytes(n));
+      const want = chacha20poly1305(key, nonce, aad).encrypt(msg);
+      const e = portableChaCha20Poly1305(key, nonce, true, aad);
+      const ct = feed(e, msg);
+      expect(eq(u8(Buffer.concat([ct, e.tag()])), want)).toBe(true);
+      const tag = want.subarray(n);
+      expect(eq(feed(portableChaCha20Poly1305(key, nonce, false, aad, tag), ct), msg)).toBe(true);
+      const late = portableChaCha20Poly1305(key, nonce, false, aad);
+      const a = late.update(ct);
+      late.setTag!(tag);
+      expect(eq(u8(Buffer.concat([a, late.final()])), msg)).toBe(true);
+      const bad = tag.slice();
+      bad[0]! ^= 1;
+      expect(() => feed(portableChaCha20Poly1305(key, nonce, false, aad, bad), ct)).toThrow(/bad tag/);
+    }
+  });
+
+  test('RFC 8439 §2.8.2 test vector', () => {
+    const key = hex('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f');
+    const nonce = hex('070000004041424344454647');
+    const aad = hex('50515253c0c1c2c3c4c5c6c7');
+    const msg = new TextEncoder().encode("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
+    const e = portableChaCha20Poly1305(key, nonce, true, aad);
+    const ct = feed(e, msg);
+    expect(Buffer.from(ct.subarray(0, 16)).toString('hex')).toBe('d31a8d34648e60db7b86afbc53ef7ec2');
+    expect(Buffer.from(e.tag()).toString('hex')).toBe('1ae10b594f09e26a7e902ecbd0600691');
+  });
+});
+
+interface WTest {
+  tcId: number;
+  key: string;
+  iv: string;
+  aad?: string;
+  msg: string;
+  ct: string;
+  tag?: string;
+  result: 'valid' | 'invalid' | 'acceptable';
+}
+const wyche = (f: string): { numberOfTests: number; testGroups: { tests: WTest[] }[] } =>
+  JSON.parse(readFileSync(join(SHARED_VECTORS, 'wycheproof', f), 'utf8'));
+
+describe.skipIf(!sharedAvailable())('Wycheproof (C2SP/wycheproof, see ../shared/vectors/wycheproof/PROVENANCE.md)', () => {
+  test('aes_gcm_test.json: every valid case encrypts and decrypts to the vector in random pieces; every invalid one fails', () => {
+    const file = wyche('aes_gcm_test.json');
+    let ran = 0;
+    for (const g of file.testGroups) {
+      for (const t of g.tests) {
+        const key = hex(t.key);
+        const iv = hex(t.iv);
+        const aad = hex(t.aad ?? '');
+        const msg = hex(t.msg);
+        const ct = hex(t.ct);
+        const tag = hex(t.tag!);
+        const opts = aad.length > 0 ? { aad } : {};
+        ran++;
+        if (t.result === 'valid') {
+          const e = portableIncrementalAes.start({ mode: 'gcm', encrypt: true, key, iv, ...opts });
+          expect(eq(feed(e, msg), ct), `tcId ${t.tcId}`).toBe(true);
+          expect(eq(e.tag(), tag), `tcId ${t.tcId}`).toBe(true);
+          expect(eq(feed(portableIncrementalAes.start({ mode: 'gcm', encrypt: false, key, iv, tag, ...opts }), ct), msg), `tcId ${t.tcId}`).toBe(true);
+        } else {
+          // Invalid: a modified tag or ciphertext, or a nonce that cannot be used (empty).
+          expect(() => feed(portableIncrementalAes.start({ mode: 'gcm', encrypt: false, key, iv, tag, ...opts }), ct), `tcId ${t.tcId}`).toThrow();
+        }
+      }
+    }
+    expect(ran).toBe(file.numberOfTests);
+  });
+
+  test('aes_cbc_pkcs5_test.json: valid cases both ways in random pieces; invalid padding fails', () => {
+    const file = wyche('aes_cbc_pkcs5_test.json');
+    let ran = 0;
+    for (const g of file.testGroups) {
+      for (const t of g.tests) {
+        const key = hex(t.key);
+        const iv = hex(t.iv);
+        const msg = hex(t.msg);
+        const ct = hex(t.ct);
+        ran++;
+        if (t.result === 'valid') {
+          expect(eq(feed(portableIncrementalAes.start({ mode: 'cbc', encrypt: true, key, iv }), msg), ct), `tcId ${t.tcId}`).toBe(true);
+          expect(eq(feed(portableIncrementalAes.start({ mode: 'cbc', encrypt: false, key, iv }), ct), msg), `tcId ${t.tcId}`).toBe(true);
+        } else {
+          expect(() => feed(portableIncrementalAes.start({ mode: 'cbc', encrypt: false, key, iv }), ct), `tcId ${t.tcId}`).toThrow();
+        }
+      }
+    }
+    expect(ran).toBe(file.numberOfTests);
+  });
+});
