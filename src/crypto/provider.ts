@@ -73,7 +73,10 @@ export interface IncrementalAes {
     iv: Uint8Array;
     /** GCM: additional authenticated data. */
     aad?: Uint8Array;
-    /** GCM decryption: the expected tag (its length is the tag length). */
+    /**
+     * GCM decryption: the expected tag (its length is the tag length). May be left out and given later with
+     * {@link AesStream.setTag}, before `final()` (a stream's tag comes after its content).
+     */
     tag?: Uint8Array;
   }): AesStream;
 }
@@ -86,6 +89,11 @@ export interface AesStream {
   final(): Uint8Array;
   /** GCM encryption, after {@link final}: the tag. */
   tag(): Uint8Array;
+  /**
+   * GCM decryption started without a tag: the expected tag, given before {@link final} (which checks it). Optional:
+   * an implementation without it cannot decrypt a stream whose tag comes after the content.
+   */
+  setTag?(tag: Uint8Array): void;
 }
 
 /**
