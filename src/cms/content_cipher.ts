@@ -478,11 +478,22 @@ function aesDecryptor(inc: IncrementalAes, alg: ContentAlgorithm, cek: Uint8Arra
  * without one, plugs in where `incrementalAes(c)` is asked.
  */
 export function contentDecryptor(alg: ContentAlgorithm, cek: Uint8Array, crypto?: Crypto, tag?: Uint8Array, aad?: Uint8Array): ContentDecryptor {
+  checkStreamDecryption(alg, crypto);
   if (alg.keyLength !== undefined && cek.length !== alg.keyLength) throw new Error('wrong key length');
   const c = getCrypto(crypto);
   const inc = incrementalAes(c);
-  if ((alg.kind === 'aes-cbc' || alg.kind === 'aes-gcm') && inc) return aesDecryptor(inc, alg, cek.slice(), tag, aad);
-  if (alg.kind === 'aes-cbc') return webCryptoCbcDecryptor(c, cek, alg.iv);
+  if (inc) return aesDecryptor(inc, alg, cek.slice(), tag, aad);
+  return webCryptoCbcDecryptor(c, cek, alg.iv);
+}
+
+/**
+ * `UnsupportedAlgorithm` unless {@link contentDecryptor} can decrypt `alg` piece by piece here (asked before any
+ * private-key operation): AES-CBC always; AES-GCM with an incremental AES; not ChaCha20-Poly1305 nor the legacy
+ * ciphers.
+ */
+export function checkStreamDecryption(alg: ContentAlgorithm, crypto?: Crypto): void {
+  if (alg.kind === 'aes-cbc') return;
+  if (alg.kind === 'aes-gcm' && incrementalAes(getCrypto(crypto))) return;
   throw new UnsupportedAlgorithm(
     `streaming decryption with ${alg.name}${alg.kind === 'aes-gcm' ? ' without an incremental AES (smime-core/node has one)' : ''}`,
     alg.oid,
