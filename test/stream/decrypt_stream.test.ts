@@ -129,3 +129,205 @@ describe('decryptStream: the vectors decryptMessage opens', () => {
     });
   }
 });
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+/** A MIME message with a body of `n` pseudo-random bytes (CR and LF in every arrangement). */
+function bigMessage(n: number): Uint8Array {
+  const head = enc('From: bob@example.com\r\nTo: alice@example.com\r\nContent-Type: application/octet-stream\r\n\r\n');
+  const out = new Uint8Array(head.length + n);
+  out.set(head);
+  let x = 987654321;
+  for (let i = head.length; i < out.length; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+/** The raw DER of an application/pkcs7-mime message. */
+const derOf = (m: Uint8Array): Uint8Array => new Uint8Array(extractCms(m).der);
+
+describe('decryptStream: our own and OpenSSL streaming output', () => {
+  const node = nodeCrypto();
+  const msg = bigMessage(300_000);
+  for (const cipher of ['aes-256-cbc', 'aes-128-gcm', 'aes-256-gcm'] as const) {
+    it(`encryptStream → decryptStream (${cipher}), piped, gives decryptMessage's content`, async () => {
+      const store = await storeOf(['alice-enc-2025']);
+      const encrypted = await encryptStream(source(msg, 10_000).stream, { store, to: ['alice@example.com'], cipher, crypto: node });
+      const { content, done } = await decryptStream(encrypted, { store, crypto: node });
+      const got = await collect(content);
+      const r = await done;
+      expect(r.authenticated).toBe(cipher !== 'aes-256-cbc');
+      expect(r.cipher).toBe(cipher);
+      expect(r.content.length).toBe(0);
+      // The same message through the buffer functions.
+      const again = await collect(await encryptStream(source(msg, 65536).stream, { store, to: ['alice@example.com'], cipher, crypto: node }));
+      const expected = await decryptMessage(again, { store, crypto: node });
+      expect(Buffer.from(got).equals(Buffer.from(expected.content))).toBe(true);
+    });
+  }
+
+  for (const cipher of ['-aes256', '-aes-256-gcm']) {
+    it(`openssl cms -encrypt -stream ${cipher}: the same content as decryptMessage, SMIME and DER`, async () => {
+      if (!hasPeer('openssl', ['version'])) {
+        expect(IN_CI).toBe(false);
+        return;
+      }
+      const store = await storeOf(['alice-enc-2025']);
+      const dir = tmp('smime-decrypt-stream-');
+      const inFile = join(dir, 'in.eml');
+      writeFileSync(inFile, msg);
+      const cert = join(VECTORS, manifest.identities['alice-enc-2025']!.cert);
+      for (const outform of ['SMIME', 'DER']) {
+        const out = run('openssl', ['cms', '-encrypt', '-stream', '-binary', cipher, '-in', inFile, '-outform', outform, cert]);
+        const expected = await decryptMessage(out, { store, crypto: node });
+        expect(expected.authenticated).toBe(cipher === '-aes-256-gcm');
+        for (const size of [7, 4096, 65536]) {
+          const { content, result } = await streamed(out, size, store, node);
+          expect(Buffer.from(content).equals(Buffer.from(expected.content)), `${outform} in pieces of ${size}`).toBe(true);
+          expect(result.authenticated).toBe(expected.authenticated);
+        }
+      }
+    });
+  }
+});
+
+describe('decryptStream: failures', () => {
+  const node = nodeCrypto();
+  const msg = bigMessage(200_000);
+  let gcmP: Promise<Uint8Array> | undefined;
+  /** A GCM message to alice, DER (definite lengths: the mac is the last 16 bytes). */
+  const gcm = async (): Promise<Uint8Array> => {
+    gcmP ??= (async () => derOf(await encryptMessage(msg, { store: await storeOf(['alice-enc-2025']), to: ['alice@example.com'], cipher: 'aes-256-gcm', crypto: node })))();
+    return gcmP;
+  };
+
+  it('GCM: a flipped ciphertext byte or tag byte errors the stream and rejects done with CMSDecryptionFailed', async () => {
+    const store = await storeOf(['alice-enc-2025']);
+    const der = await gcm();
+    expect((await streamed(der, 65536, store, node)).result.authenticated).toBe(true);
+    for (const at of [der.length - 100_000, der.length - 20, der.length - 1]) {
+      const bad = der.slice();
+      bad[at]! ^= 0x01;
+      await expect(decryptMessage(bad, { store, crypto: node })).rejects.toBeInstanceOf(CMSDecryptionFailed);
+      for (const size of [4096, 65536]) expect(await streamFailure(bad, size, store, node), `flipped at ${at}`).toBeInstanceOf(CMSDecryptionFailed);
+    }
+  });
+
+  it('CBC: a bad padding is CMSDecryptionFailed', async () => {
+    const store = await storeOf(['alice-enc-2025']);
+    const der = derOf(await encryptMessage(msg, { store, to: ['alice@example.com'], cipher: 'aes-256-cbc', crypto: node }));
+    // The next-to-last block of the ciphertext changes the last block's plaintext (its padding) bit for bit.
+    const bad = der.slice();
+    bad[der.length - 17]! ^= 0x40;
+    await expect(decryptMessage(bad, { store, crypto: node })).rejects.toBeInstanceOf(CMSDecryptionFailed);
+    expect(await streamFailure(bad, 4096, store, node)).toBeInstanceOf(CMSDecryptionFailed);
+    expect(await streamFailure(bad, 4096, store, plainCrypto)).toBeInstanceOf(CMSDecryptionFailed);
+  });
+
+  it('truncation, DER, BER and base64, at several points, is CMSInvalid (never a short success)', async () => {
+    const store = await storeOf(['alice-enc-2025']);
+    const der = await gcm();
+    const ber = await collect(await encryptStream(source(msg, 65536).stream, { store, to: ['alice@example.com'], cipher: 'aes-256-cbc', crypto: node }));
+    const berDer = derOf(ber);
+    for (const m of [der, berDer]) {
+      for (const cut of [1, 40, 600, Math.floor(m.length / 2), m.length - 30, m.length - 17, m.length - 2, m.length - 1]) {
+        const e = await streamFailure(m.subarray(0, cut), 4096, store, node);
+        expect(e, `cut at ${cut} of ${m.length}`).toBeInstanceOf(CMSInvalid);
+      }
+    }
+    // base64 text cut at line ends
+    const lines = Buffer.from(ber).toString('latin1').split('\r\n');
+    for (const keep of [Math.floor(lines.length / 2), lines.length - 4]) {
+      const e = await streamFailure(enc(lines.slice(0, keep).join('\r\n') + '\r\n'), 4096, store, node);
+      expect(e, `${keep} lines`).toBeInstanceOf(CMSInvalid);
+    }
+  });
+
+  it('no RecipientInfo names a key of the store: the promise rejects with CMSDecryptionFailed, before any content', async () => {
+    const der = await gcm();
+    // Not ours at all.
+    const other = await storeOf(['bob']);
+    await expect(decryptStream(source(der, 4096).stream, { store: other, crypto: node })).rejects.toBeInstanceOf(CMSDecryptionFailed);
+    // Ours, but the RecipientInfo names another serial: decryptMessage's trial key opens it, a stream cannot.
+    const store = await storeOf(['alice-enc-2025']);
+    const serial = Buffer.from('0202' + manifest.identities['alice-enc-2025']!.serialHex, 'hex');
+    const at = Buffer.from(der).indexOf(serial);
+    expect(at).toBeGreaterThan(0);
+    const renamed = der.slice();
+    renamed[at + serial.length - 1]! ^= 0x55;
+    expect((await decryptMessage(renamed, { store, crypto: node })).content.length).toBeGreaterThan(0);
+    const src = source(renamed, 4096);
+    await expect(decryptStream(src.stream, { store, crypto: node })).rejects.toBeInstanceOf(CMSDecryptionFailed);
+    expect(src.given()).toBeLessThanOrEqual(8192);
+  });
+
+  it('maxCmsHeaderBytes: a structure around the content past it is CMSLimitExceeded', async () => {
+    const store = await storeOf(['alice-enc-2025']);
+    const der = await gcm();
+    const e = await failure(decryptStream(source(der, 4096).stream, { store, crypto: node, limits: { maxCmsHeaderBytes: 200 } }));
+    expect(e).toBeInstanceOf(CMSLimitExceeded);
+    expect((e as CMSLimitExceeded).limit).toBe('maxCmsHeaderBytes');
+    // the default lets it through
+    expect((await streamed(der, 4096, store, node)).content.length).toBeGreaterThan(0);
+  });
+
+  it('refuses what is not a ReadableStream, and a header that is not S/MIME', async () => {
+    const store = await storeOf(['alice-enc-2025']);
+    await expect(decryptStream(new Uint8Array(4) as unknown as ReadableStream<Uint8Array>, { store })).rejects.toBeInstanceOf(TypeError);
+    await expect(decryptStream(source(enc('Content-Type: text/plain\r\n\r\nhi'), 10).stream, { store })).rejects.toThrow(/not an S\/MIME message/);
+  });
+});
+
+describe('decryptStream: backpressure', () => {
+  it('reads the input as the content is pulled: a slow consumer holds the input back', async () => {
+    const node = nodeCrypto();
+    const store = await storeOf(['alice-enc-2025']);
+    const msg = bigMessage(4 << 20);
+    const smime = await encryptMessage(msg, { store, to: ['alice@example.com'], cipher: 'aes-256-gcm', crypto: node });
+    // One huge chunk (cut into 64 KiB steps inside) and small chunks.
+    for (const size of [smime.length, 16384]) {
+      const src = source(smime, size);
+      const { content, done } = await decryptStream(src.stream, { store, crypto: node });
+      const reader = content.getReader();
+      const first = await reader.read();
+      expect(first.done).toBe(false);
+      for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 1));
+      // Nothing read ahead beyond a piece or two, while the consumer waits.
+      if (size !== smime.length) expect(src.given()).toBeLessThanOrEqual(4 * 65536);
+      let total = first.value!.length;
+      let pulls = 1;
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) break;
+        total += r.value.length;
+        pulls++;
+        // each piece is bounded: a 64 KiB step of base64 decodes to at most 48 KiB of plaintext
+        expect(r.value.length).toBeLessThanOrEqual(65536);
+      }
+      expect(pulls).toBeGreaterThan(40);
+      expect((await done).authenticated).toBe(true);
+      expect(total).toBe((await decryptMessage(smime, { store, crypto: node })).content.length);
+    }
+  });
+});
+
+describe('decryptStream: compressed content inside', () => {
+  it('is decompressed as decryptMessage does, within maxDecompressedBytes', async () => {
+    const node = nodeCrypto();
+    const store = await storeOf(['alice-enc-2025']);
+    const text = enc('Content-Type: text/plain\r\n\r\n' + 'compressible line of text\r\n'.repeat(20000));
+    const smime = await encryptMessage(text, { store, to: ['alice@example.com'], cipher: 'aes-256-gcm', compress: true, crypto: node });
+    const expected = await decryptMessage(smime, { store, crypto: node });
+    expect(expected.compressed).toBe(true);
+    for (const size of [7, 4096, smime.length]) {
+      const { content, result } = await streamed(smime, size, store, node);
+      expect(Buffer.from(content).equals(Buffer.from(expected.content))).toBe(true);
+      expect(result.compressed).toBe(true);
+    }
+    const e = await streamFailure(smime, 4096, await storeWith(['alice-enc-2025'], [], { limits: { maxDecompressedBytes: 100_000 } }), node);
+    expect(e).toBeInstanceOf(CMSLimitExceeded);
+    expect((e as CMSLimitExceeded).limit).toBe('maxDecompressedBytes');
+  });
+});
