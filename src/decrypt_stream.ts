@@ -18,8 +18,9 @@ import { Base64Decoder } from './lib/base64_stream.js';
 import { STREAM_CHUNK } from './cms/content_cipher.js';
 import { EnvelopeStreamReader } from './cms/enveloped_reader.js';
 import { EntityHeadReader, type EntityHead } from './mime/stream_head.js';
-import { compressedHead, decompressContent } from './ops/compress.js';
-import { CMSLimitExceeded, MIMELimitExceeded } from './errors.js';
+import { compressedHead } from './ops/compress.js';
+import { CompressedStreamReader } from './cms/compressed_reader.js';
+import { MIMELimitExceeded } from './errors.js';
 
 /** What {@link decryptStream} resolves to. */
 export interface DecryptStreamResult {
@@ -47,9 +48,10 @@ export interface DecryptStreamResult {
  * {@link DecryptStreamResult}). Truncated input errors the stream with `CMSInvalid`, a bad padding or tag with
  * `CMSDecryptionFailed`.
  *
- * Compressed content inside (RFC 3274): the decrypted entity is held (at most twice `maxDecompressedBytes`) and
- * decompressed at the end within `maxDecompressedBytes` and `maxDecompressionRatio`, then streamed out; `done` has
- * `compressed: true`.
+ * Compressed content inside (RFC 3274): the decrypted compressed-data entity is decompressed as it streams
+ * (`DecompressionStream('deflate')`), within `maxDecompressedBytes` and `maxDecompressionRatio` counted as the bytes
+ * come out (the ratio against the compressed bytes read so far), and the content stream gives the entity inside;
+ * `done` has `compressed: true`.
  *
  * `options.overwriteInput` does not apply (the stream's pieces are never written).
  *
@@ -132,10 +134,14 @@ class DecryptCore {
   #read = 0;
   /** Plaintext ready for the consumer. */
   #out: Uint8Array[] = [];
+  /** While {@link start} runs; the plaintext it decrypted, handled at the first pull. */
+  #starting = false;
+  #early: Uint8Array[] = [];
   /** The head of the plaintext, held until it tells whether it is compressed data; then `#compressed` is set. */
   #plainHead: Uint8Array[] = [];
-  #plainHeadLength = 0;
   #compressed: boolean | undefined;
+  /** The decompression of compressed content inside, once the head said so. */
+  #inner: CompressedEntityReader | undefined;
   #finished = false;
   #wasCompressed = false;
 
@@ -153,7 +159,9 @@ class DecryptCore {
 
   /** Reads until the encrypted content begins (its key known): the refusals of decryptStream's promise. */
   async start(): Promise<void> {
+    this.#starting = true;
     while (!this.#env.started && !this.#finished) await this.step();
+    this.#starting = false;
   }
 
   /** The next piece of plaintext ready, if any. */
@@ -161,8 +169,12 @@ class DecryptCore {
     return this.#out.shift();
   }
 
-  /** One step: the next input piece (at most STREAM_CHUNK bytes), or the end of the input. */
+  /** One step: the plaintext decrypted by {@link start}, else the next input piece (at most STREAM_CHUNK bytes), or the end of the input. */
   async step(): Promise<void> {
+    if (this.#early.length > 0) {
+      await this.#plain(this.#early.splice(0), false);
+      return;
+    }
     const piece = await this.#next();
     if (piece === undefined) {
       await this.#end();
@@ -190,6 +202,8 @@ class DecryptCore {
   async cancel(reason: unknown): Promise<void> {
     this.#out = [];
     this.#plainHead = [];
+    this.#early = [];
+    this.#inner?.cancel();
     try {
       await this.#reader.cancel(reason);
     } catch {
@@ -236,7 +250,11 @@ class DecryptCore {
       body = head.rest;
     }
     const der = this.#b64 ? this.#b64.write(body) : body;
-    if (der.length > 0) this.#plain(await this.#env.push(der), false);
+    if (der.length === 0) return;
+    const plain = await this.#env.push(der);
+    // The plaintext of the piece that began the content waits for the consumer (its decompression too).
+    if (this.#starting) this.#early.push(...plain);
+    else await this.#plain(plain, false);
   }
 
   #setBody(head: EntityHead): void {
@@ -245,6 +263,7 @@ class DecryptCore {
 
   async #end(): Promise<void> {
     if (this.#finished) return;
+    if (this.#early.length > 0) await this.#plain(this.#early.splice(0), false);
     if (!this.#bodyKnown) {
       this.#bodyKnown = true;
       const head = this.#head.finish();
@@ -253,45 +272,95 @@ class DecryptCore {
     }
     if (this.#b64) {
       const der = this.#b64.end();
-      if (der.length > 0) this.#plain(await this.#env.push(der), false);
+      if (der.length > 0) await this.#plain(await this.#env.push(der), false);
     }
-    this.#plain(await this.#env.finish(), true);
-    if (this.#compressed === true) {
-      // Compressed content, now authenticated (when the cipher authenticates): decompressed within the limits.
-      const all = concat(this.#plainHead);
-      this.#plainHead = [];
-      const inner = await decompressContent(all, this.#limits);
-      this.#wasCompressed = inner.compressed;
-      if (inner.content.length > 0) this.#out.push(inner.content);
+    await this.#plain(await this.#env.finish(), true);
+    if (this.#inner) {
+      this.#out.push(...(await this.#inner.finish()));
+      this.#wasCompressed = true;
     }
     this.#finished = true;
   }
 
-  /** Plaintext pieces: out to the consumer, unless the head of the content is still being looked at. */
-  #plain(pieces: Uint8Array[], ended: boolean): void {
+  /** Plaintext pieces: out to the consumer, or through the decompression; held while the head is looked at. */
+  async #plain(pieces: Uint8Array[], ended: boolean): Promise<void> {
     if (this.#compressed === false) {
       for (const p of pieces) this.#out.push(p);
       return;
     }
-    for (const p of pieces) {
-      this.#plainHead.push(p);
-      this.#plainHeadLength += p.length;
-    }
-    if (this.#compressed === true) {
-      const max = 2 * this.#limits.maxDecompressedBytes;
-      if (this.#plainHeadLength > max) {
-        throw new CMSLimitExceeded(`compressed content larger than ${max} bytes (twice maxDecompressedBytes)`, { limit: 'maxDecompressedBytes' });
-      }
+    if (this.#inner) {
+      for (const p of pieces) this.#out.push(...(await this.#inner.push(p)));
       return;
     }
+    this.#plainHead.push(...pieces);
     const head = this.#plainHead.length === 1 ? this.#plainHead[0]! : concat(this.#plainHead);
-    this.#plainHead = [head];
+    this.#plainHead = [];
     const c = compressedHead(head, ended, this.#limits);
-    if (c === undefined) return;
+    if (c === undefined) {
+      this.#plainHead = [head];
+      return;
+    }
     this.#compressed = c;
     if (!c) {
-      this.#out.push(...this.#plainHead);
-      this.#plainHead = [];
+      if (head.length > 0) this.#out.push(head);
+      return;
     }
+    this.#inner = new CompressedEntityReader(this.#limits);
+    this.#out.push(...(await this.#inner.push(head)));
+  }
+}
+
+/**
+ * A compressed-data entity (RFC 3274, `smime-type=compressed-data`) read as it comes: its head (`EntityHeadReader`),
+ * its body (base64 or binary), the CompressedData decompressed as it streams (`CompressedStreamReader`), within
+ * `maxDecompressedBytes` and `maxDecompressionRatio` counted as the bytes come out.
+ */
+class CompressedEntityReader {
+  readonly #head: EntityHeadReader;
+  #known = false;
+  #b64: Base64Decoder | undefined;
+  readonly #cms: CompressedStreamReader;
+
+  constructor(limits: Limits) {
+    this.#head = new EntityHeadReader(mimeLimits(limits));
+    this.#cms = new CompressedStreamReader(limits);
+  }
+
+  /** The next bytes of the entity; resolves to the decompressed bytes so far. */
+  async push(piece: Uint8Array): Promise<Uint8Array[]> {
+    let body = piece;
+    if (!this.#known) {
+      const head = this.#head.push(piece);
+      if (!head) return [];
+      this.#start(head);
+      body = head.rest;
+    }
+    return this.#der(this.#b64 ? this.#b64.write(body) : body);
+  }
+
+  /** The end of the entity: the rest of the decompressed bytes, once everything is complete. */
+  async finish(): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = [];
+    if (!this.#known) {
+      const head = this.#head.finish();
+      this.#start(head);
+      out.push(...(await this.#der(this.#b64 ? this.#b64.write(head.rest) : head.rest)));
+    }
+    if (this.#b64) out.push(...(await this.#der(this.#b64.end())));
+    out.push(...(await this.#cms.finish()));
+    return out;
+  }
+
+  cancel(): void {
+    this.#cms.cancel();
+  }
+
+  #start(head: EntityHead): void {
+    this.#known = true;
+    if (head.body === 'base64') this.#b64 = new Base64Decoder();
+  }
+
+  async #der(der: Uint8Array): Promise<Uint8Array[]> {
+    return der.length > 0 ? this.#cms.push(der) : [];
   }
 }

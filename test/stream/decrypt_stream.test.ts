@@ -14,6 +14,10 @@ import { manifest, storeWith, vfile } from '../_helpers/identities.js';
 import { hasPeer, IN_CI, run, tmp, VECTORS } from '../_helpers/env.js';
 import { decodeBase64, encodeBase64Lines } from '../../src/lib/base64.js';
 import { extractCms } from '../../src/mime/extract.js';
+import { buildPkcs7Mime } from '../../src/mime/pkcs7_mime.js';
+import { buildCompressedData } from '../../src/cms/compressed.js';
+import { OIDS } from '../../src/cms/oids.js';
+import { algorithmIdentifier, explicit, integer, octets, oid, seq } from '../../src/lib/der.js';
 
 /** A stream of `bytes` in pieces of `size`, counting the bytes handed out. */
 function source(bytes: Uint8Array, size: number): { stream: ReadableStream<Uint8Array>; given: () => number } {
@@ -329,5 +333,48 @@ describe('decryptStream: compressed content inside', () => {
     const e = await streamFailure(smime, 4096, await storeWith(['alice-enc-2025'], [], { limits: { maxDecompressedBytes: 100_000 } }), node);
     expect(e).toBeInstanceOf(CMSLimitExceeded);
     expect((e as CMSLimitExceeded).limit).toBe('maxDecompressedBytes');
+    const r = await streamFailure(smime, 4096, await storeWith(['alice-enc-2025'], [], { limits: { maxDecompressionRatio: 20 } }), node);
+    expect((r as CMSLimitExceeded).limit).toBe('maxDecompressionRatio');
+  });
+
+  it('streams the decompression: a bomb stops at maxDecompressedBytes, in bounded steps', async () => {
+    const node = nodeCrypto();
+    const store = await storeOf(['alice-enc-2025']);
+    // 64 MiB of zeros compress to about 64 KiB; the limit stops it at 8 MiB.
+    const zeros = new Uint8Array(64 << 20);
+    const entity = buildPkcs7Mime(new Uint8Array(0), 'compressed-data', await buildCompressedData(zeros));
+    const smime = await encryptMessage(entity, { store, to: ['alice@example.com'], cipher: 'aes-256-gcm', crypto: node });
+    const limited = await storeWith(['alice-enc-2025'], [], { limits: { maxDecompressedBytes: 8 << 20 } });
+    await expect(decryptMessage(smime, { store: limited, crypto: node })).rejects.toBeInstanceOf(CMSLimitExceeded);
+    const { content, done } = await decryptStream(source(smime, 65536).stream, { store: limited, crypto: node });
+    done.catch(() => undefined);
+    const reader = content.getReader();
+    let got = 0;
+    let err: unknown;
+    try {
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) break;
+        got += r.value.length;
+        // each piece out is a step of the decompression, not the whole
+        expect(r.value.length).toBeLessThanOrEqual(8 << 20);
+      }
+    } catch (x) {
+      err = x;
+    }
+    expect(err).toBeInstanceOf(CMSLimitExceeded);
+    expect((err as CMSLimitExceeded).limit).toBe('maxDecompressedBytes');
+    expect(got).toBeLessThanOrEqual(8 << 20);
+    await expect(done).rejects.toBe(err);
+  });
+
+  it('a truncated zlib stream inside is CMSInvalid, as for decryptMessage', async () => {
+    const node = nodeCrypto();
+    const store = await storeOf(['alice-enc-2025']);
+    const z = new Uint8Array(await new Response(new Blob([enc('hello world '.repeat(1000))]).stream().pipeThrough(new CompressionStream('deflate'))).arrayBuffer());
+    const cd = seq(oid(OIDS.compressedData), explicit(0, seq(integer(0), algorithmIdentifier(OIDS.zlibCompress), seq(oid(OIDS.data), explicit(0, octets(z.subarray(0, z.length - 5)))))));
+    const smime = await encryptMessage(buildPkcs7Mime(new Uint8Array(0), 'compressed-data', cd), { store, to: ['alice@example.com'], cipher: 'aes-256-gcm', crypto: node });
+    await expect(decryptMessage(smime, { store, crypto: node })).rejects.toBeInstanceOf(CMSInvalid);
+    expect(await streamFailure(smime, 4096, store, node)).toBeInstanceOf(CMSInvalid);
   });
 });
