@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { webcrypto } from 'node:crypto';
 import { decryptMessage, decryptStream, encryptMessage, encryptStream, type CertificateStore, type DecryptResult } from '../../src/index.js';
 import { nodeCrypto } from '../../src/crypto/node.js';
-import { CMSDecryptionFailed, CMSInvalid, CMSLimitExceeded, UnsupportedAlgorithm } from '../../src/errors.js';
+import { CMSDecryptionFailed, CMSInvalid, CMSLimitExceeded, SmimeError, UnsupportedAlgorithm } from '../../src/errors.js';
 import { manifest, storeWith, vfile } from '../_helpers/identities.js';
 import { hasPeer, IN_CI, run, tmp, VECTORS } from '../_helpers/env.js';
 import { decodeBase64, encodeBase64Lines } from '../../src/lib/base64.js';
@@ -376,5 +376,46 @@ describe('decryptStream: compressed content inside', () => {
     const smime = await encryptMessage(buildPkcs7Mime(new Uint8Array(0), 'compressed-data', cd), { store, to: ['alice@example.com'], cipher: 'aes-256-gcm', crypto: node });
     await expect(decryptMessage(smime, { store, crypto: node })).rejects.toBeInstanceOf(CMSInvalid);
     expect(await streamFailure(smime, 4096, store, node)).toBeInstanceOf(CMSInvalid);
+  });
+});
+
+describe('decryptStream: hostile input', () => {
+  it('mutated messages end in content or in a SmimeError, on the promise or on the stream, never anything else', async () => {
+    const node = nodeCrypto();
+    const store = await storeOf(['alice-enc-2025']);
+    const text = enc('Content-Type: text/plain\r\n\r\n' + 'x'.repeat(3000));
+    const inputs = [
+      derOf(await encryptMessage(text, { store, to: ['alice@example.com'], cipher: 'aes-256-gcm', crypto: node })),
+      derOf(await collect(await encryptStream(source(text, 1000).stream, { store, to: ['alice@example.com'], cipher: 'aes-256-cbc', crypto: node }))),
+      derOf(await encryptMessage(enc('Content-Type: text/plain\r\n\r\n' + 'compress me '.repeat(500)), { store, to: ['alice@example.com'], cipher: 'aes-256-gcm', compress: true, crypto: node })),
+    ];
+    let seed = 42;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    let failed = 0;
+    for (let i = 0; i < 240; i++) {
+      const base = inputs[i % inputs.length]!;
+      let m = base.slice();
+      const kind = rnd(4);
+      if (kind === 0) m[rnd(m.length)]! ^= 1 << rnd(8);
+      else if (kind === 1) m = m.subarray(0, rnd(m.length));
+      else if (kind === 2) m[rnd(Math.min(m.length, 400))] = rnd(256);
+      else m = new Uint8Array([...m.subarray(0, 300), ...Array.from({ length: rnd(40) }, () => rnd(256)), ...m.subarray(300)]);
+      let err: unknown;
+      try {
+        const { content, done } = await decryptStream(source(m, 1 + rnd(5000)).stream, { store, crypto: node });
+        await collect(content);
+        await done;
+      } catch (e) {
+        err = e;
+      }
+      if (err !== undefined) {
+        failed++;
+        expect(err, `mutation ${i} (${kind}): ${String(err)}`).toBeInstanceOf(SmimeError);
+      }
+    }
+    expect(failed).toBeGreaterThan(100);
   });
 });
