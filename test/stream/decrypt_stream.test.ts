@@ -379,6 +379,46 @@ describe('decryptStream: compressed content inside', () => {
   });
 });
 
+describe('decryptStream: WebCrypto alone, and cancelling', () => {
+  it('AES-CBC past several WebCrypto chunks without an incremental AES', async () => {
+    const store = await storeOf(['alice-enc-2025']);
+    const smime = await encryptMessage(bigMessage((2 << 20) + 12345), { store, to: ['alice@example.com'], cipher: 'aes-128-cbc', crypto: nodeCrypto() });
+    const expected = await decryptMessage(smime, { store, crypto: nodeCrypto() });
+    const { content, result } = await streamed(smime, 50_000, store, plainCrypto);
+    expect(Buffer.from(content).equals(Buffer.from(expected.content))).toBe(true);
+    expect(result.authenticated).toBe(false);
+  });
+
+  it('a consumer that cancels: the input is cancelled and done rejects', async () => {
+    const node = nodeCrypto();
+    const store = await storeOf(['alice-enc-2025']);
+    const smime = await encryptMessage(bigMessage(1 << 20), { store, to: ['alice@example.com'], cipher: 'aes-256-gcm', crypto: node });
+    let cancelled: unknown;
+    let at = 0;
+    const input = new ReadableStream<Uint8Array>(
+      {
+        pull(c) {
+          if (at >= smime.length) return c.close();
+          c.enqueue(smime.slice(at, at + 4096));
+          at += 4096;
+        },
+        cancel(reason) {
+          cancelled = reason;
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const { content, done } = await decryptStream(input, { store, crypto: node });
+    const reader = content.getReader();
+    await reader.read();
+    const reason = new Error('enough');
+    await reader.cancel(reason);
+    expect(cancelled).toBe(reason);
+    await expect(done).rejects.toBe(reason);
+    expect(at).toBeLessThan(smime.length);
+  });
+});
+
 describe('decryptStream: hostile input', () => {
   it('mutated messages end in content or in a SmimeError, on the promise or on the stream, never anything else', async () => {
     const node = nodeCrypto();
