@@ -31,8 +31,9 @@ export interface DecryptStreamResult {
    */
   content: ReadableStream<Uint8Array>;
   /**
-   * What `decryptMessage` returns, with `content` empty (the content went through the stream), once the whole
-   * message is read and its padding or tag checked; rejects with the error the content stream errors with.
+   * What `decryptMessage` returns, with `content` empty (the content went through the stream), once `content` has
+   * been read to its end (the whole message read, its padding or tag checked); rejects with the error the content
+   * stream errors with, or with the reason the consumer cancelled `content` with (the input is cancelled too).
    */
   done: Promise<DecryptResult>;
 }
