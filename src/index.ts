@@ -36,6 +36,8 @@ export type { EncryptOptions } from './encrypt.js';
 export type { OaepHash } from './cms/ktri.js';
 export { decryptMessage } from './decrypt.js';
 export type { DecryptOptions, DecryptResult } from './decrypt.js';
+export { decryptStream } from './decrypt_stream.js';
+export type { DecryptStreamResult } from './decrypt_stream.js';
 export { signMessage } from './sign.js';
 export type { SignOptions, SignDigest } from './sign.js';
 export { verifyMessage, STATUS_PRECEDENCE } from './verify.js';

@@ -54,8 +54,11 @@ function incrementalAes(c: Crypto): IncrementalAes | undefined {
  */
 export const STREAM_CHUNK = 1 << 16;
 
+/** What {@link pump} runs: an {@link AesStream}, or a synchronous {@link ContentDecryptor} (`final` = `finish`). */
+type Pumped = Pick<AesStream, 'update' | 'final'>;
+
 /** Runs `src` through `s` in chunks of STREAM_CHUNK bytes, then finishes it, handing every non-empty output to `emit`. */
-function pump(s: AesStream, src: Uint8Array, emit: (piece: Uint8Array) => void): void {
+function pump(s: Pumped, src: Uint8Array, emit: (piece: Uint8Array) => void): void {
   for (let i = 0; i < src.length; i += STREAM_CHUNK) {
     const piece = s.update(src.subarray(i, Math.min(src.length, i + STREAM_CHUNK)));
     if (piece.length > 0) emit(piece);
@@ -68,7 +71,7 @@ function pump(s: AesStream, src: Uint8Array, emit: (piece: Uint8Array) => void):
  * {@link pump} into `dst` from its start, counting in `written` (also when it throws). `dst` may be `src`: what
  * comes out never covers input not yet read.
  */
-function pumpInto(s: AesStream, src: Uint8Array, dst: Uint8Array, written = { n: 0 }): number {
+function pumpInto(s: Pumped, src: Uint8Array, dst: Uint8Array, written = { n: 0 }): number {
   pump(s, src, (piece) => {
     dst.set(piece, written.n);
     written.n += piece.length;
@@ -400,12 +403,13 @@ function aeadInput(p: EncryptedPayload): Uint8Array {
  * block (the CBC encryption of nothing, chained on the chunk's last block), so WebCrypto strips exactly that.
  * Writes the plaintext over the ciphertext when the payload allows it.
  */
-async function cbcDecrypt(c: Crypto, cek: Uint8Array, iv: Uint8Array, p: EncryptedPayload): Promise<Uint8Array> {
+async function cbcDecrypt(c: Crypto, alg: ContentAlgorithm, cek: Uint8Array, p: EncryptedPayload): Promise<Uint8Array> {
   const ct = p.ciphertext;
   const len = ct.length;
+  const iv = alg.iv;
   const inc = incrementalAes(c);
   // Incremental AES at every size: a WebCrypto call copies its input and returns its output in two more buffers.
-  if (inc) return cbcDecryptIncremental(inc, cek, iv, p);
+  if (inc) return cbcDecryptIncremental(inc, alg, cek, p);
   if (len <= CHUNK) {
     const key = await importAes(c, cek, 'AES-CBC', ['decrypt']);
     return new Uint8Array(await c.subtle.decrypt({ name: 'AES-CBC', iv: toArrayBuffer(iv) }, key, ct as Uint8Array<ArrayBuffer>));
@@ -440,36 +444,192 @@ async function cbcDecrypt(c: Crypto, cek: Uint8Array, iv: Uint8Array, p: Encrypt
 }
 
 /**
- * AES-CBC decryption chunk by chunk through incremental AES (one pass, no extra block per chunk), into the
- * ciphertext's own buffer when the payload allows it. The last block is checked first, as in {@link cbcDecrypt}.
+ * AES-CBC decryption chunk by chunk through incremental AES (the {@link contentDecryptor} a stream uses, on one
+ * piece), into the ciphertext's own buffer when the payload allows it. The last block is checked first, as in
+ * {@link cbcDecrypt}, so a wrong key writes nothing.
  */
-function cbcDecryptIncremental(inc: IncrementalAes, cek: Uint8Array, iv: Uint8Array, p: EncryptedPayload): Uint8Array {
+function cbcDecryptIncremental(inc: IncrementalAes, alg: ContentAlgorithm, cek: Uint8Array, p: EncryptedPayload): Uint8Array {
   const ct = p.ciphertext;
   const len = ct.length;
   if (len === 0 || len % 16 !== 0) throw new Error('AES-CBC: the ciphertext is not a whole number of blocks');
-  const check = inc.start({ mode: 'cbc', encrypt: false, key: cek, iv: len >= 32 ? ct.subarray(len - 32, len - 16) : iv });
+  const check = inc.start({ mode: 'cbc', encrypt: false, key: cek, iv: len >= 32 ? ct.subarray(len - 32, len - 16) : alg.iv });
   check.update(ct.subarray(len - 16));
   check.final();
   const dst = p.inPlace ? ct : new Uint8Array(len);
   if (p.inPlace) p.consumed = true;
-  return dst.subarray(0, pumpInto(inc.start({ mode: 'cbc', encrypt: false, key: cek, iv }), ct, dst));
+  return dst.subarray(0, pumpInto(pumped(aesDecryptor(inc, alg, cek)), ct, dst));
 }
 
 /**
- * AES-GCM decryption chunk by chunk, into the ciphertext's own buffer when the payload allows it. The plaintext is
- * released only after the tag checks out; when it does not, the bytes already written are encrypted again (GCM's
- * keystream undoes itself), so the next key gets the ciphertext back.
+ * AES-GCM decryption chunk by chunk (the {@link contentDecryptor} a stream uses, on one piece, the tag given up
+ * front), into the ciphertext's own buffer when the payload allows it. The plaintext is released only after the tag
+ * checks out; when it does not, the bytes already written are encrypted again (GCM's keystream undoes itself), so
+ * the next key gets the ciphertext back.
  */
-function gcmDecryptIncremental(inc: IncrementalAes, cek: Uint8Array, iv: Uint8Array, p: EncryptedPayload, aad?: Uint8Array): Uint8Array {
+function gcmDecryptIncremental(inc: IncrementalAes, alg: ContentAlgorithm, cek: Uint8Array, p: EncryptedPayload, aad?: Uint8Array): Uint8Array {
   const ct = p.ciphertext;
   const dst = p.inPlace ? ct : new Uint8Array(ct.length);
   const written = { n: 0 };
   try {
-    return dst.subarray(0, pumpInto(inc.start({ mode: 'gcm', encrypt: false, key: cek, iv, tag: p.mac!, ...(aad ? { aad } : {}) }), ct, dst, written));
+    return dst.subarray(0, pumpInto(pumped(aesDecryptor(inc, alg, cek, p.mac, aad)), ct, dst, written));
   } catch (e) {
-    if (dst === ct) pumpInto(inc.start({ mode: 'gcm', encrypt: true, key: cek, iv }), dst.subarray(0, written.n), dst);
+    if (dst === ct) pumpInto(inc.start({ mode: 'gcm', encrypt: true, key: cek, iv: alg.iv }), dst.subarray(0, written.n), dst);
     throw e;
   }
+}
+
+/**
+ * Content decryption piece by piece: the one cipher loop of both decryptions (issue 16). The buffer decryption
+ * (`openEnvelope`) runs the whole ciphertext through it in {@link STREAM_CHUNK} pieces; the stream reader
+ * (`EnvelopeStreamReader`) each piece as it arrives, and gives an AEAD tag, which comes after the content in a
+ * stream, with `setTag` before `finish`.
+ */
+export interface ContentDecryptor {
+  /** The plaintext of the next piece of ciphertext (possibly empty: CBC holds back the last block). */
+  update(piece: Uint8Array): Uint8Array | Promise<Uint8Array>;
+  /** AEAD: the expected tag, when it was not known at the start; before {@link finish}. */
+  setTag(tag: Uint8Array): void;
+  /**
+   * The rest of the plaintext. Throws a plain Error when the padding (CBC) or the tag (AEAD) is wrong: the caller
+   * turns it into `CMSDecryptionFailed`.
+   */
+  finish(): Uint8Array | Promise<Uint8Array>;
+}
+
+/** {@link ContentDecryptor} on an incremental AES: synchronous. */
+interface SyncDecryptor extends ContentDecryptor {
+  update(piece: Uint8Array): Uint8Array;
+  finish(): Uint8Array;
+}
+
+function pumped(d: SyncDecryptor): Pumped {
+  return { update: (piece) => d.update(piece), final: () => d.finish() };
+}
+
+function aesDecryptor(inc: IncrementalAes, alg: ContentAlgorithm, cek: Uint8Array, tag?: Uint8Array, aad?: Uint8Array): SyncDecryptor {
+  if (alg.kind === 'aes-cbc') {
+    const s = inc.start({ mode: 'cbc', encrypt: false, key: cek, iv: alg.iv });
+    return {
+      update: (piece) => s.update(piece),
+      setTag() {
+        throw new TypeError('AES-CBC has no tag');
+      },
+      finish: () => s.final(),
+    };
+  }
+  const checkTag = (t: Uint8Array): void => {
+    if (t.length !== alg.tagLength) throw new Error('bad tag');
+  };
+  if (tag) checkTag(tag);
+  const s = inc.start({ mode: 'gcm', encrypt: false, key: cek, iv: alg.iv, ...(tag ? { tag } : {}), ...(aad ? { aad } : {}) });
+  let tagged = tag !== undefined;
+  if (!tagged && typeof s.setTag !== 'function') throw new UnsupportedAlgorithm(`streaming decryption with ${alg.name}: this incremental AES takes no late tag`, alg.oid);
+  return {
+    update: (piece) => s.update(piece),
+    setTag(t) {
+      if (tagged) throw new TypeError('the tag was already given');
+      checkTag(t);
+      s.setTag!(t);
+      tagged = true;
+    },
+    finish() {
+      if (!tagged) throw new Error('bad tag');
+      return s.final();
+    },
+  };
+}
+
+/**
+ * The {@link ContentDecryptor} for `alg` and the content-encryption key `cek` (copied: the caller may wipe it), with
+ * the tag when it is known (AEAD) and the AAD (AuthEnvelopedData's authAttrs). AES-CBC and AES-GCM run on the
+ * provider's incremental AES (`smime-core/node` installs Node's); without it AES-CBC runs on WebCrypto in
+ * {@link CHUNK}s, and AES-GCM, ChaCha20-Poly1305 and the legacy ciphers are `UnsupportedAlgorithm` (the buffer
+ * decryption `decryptContent` has whole-buffer paths for them). An incremental AES in TypeScript, for platforms
+ * without one, plugs in where `incrementalAes(c)` is asked.
+ */
+export function contentDecryptor(alg: ContentAlgorithm, cek: Uint8Array, crypto?: Crypto, tag?: Uint8Array, aad?: Uint8Array): ContentDecryptor {
+  checkStreamDecryption(alg, crypto);
+  if (alg.keyLength !== undefined && cek.length !== alg.keyLength) throw new Error('wrong key length');
+  const c = getCrypto(crypto);
+  const inc = incrementalAes(c);
+  if (inc) return aesDecryptor(inc, alg, cek.slice(), tag, aad);
+  return webCryptoCbcDecryptor(c, cek, alg.iv);
+}
+
+/**
+ * `UnsupportedAlgorithm` unless {@link contentDecryptor} can decrypt `alg` piece by piece here (asked before any
+ * private-key operation): AES-CBC always; AES-GCM with an incremental AES; not ChaCha20-Poly1305 nor the legacy
+ * ciphers.
+ */
+export function checkStreamDecryption(alg: ContentAlgorithm, crypto?: Crypto): void {
+  if (alg.kind === 'aes-cbc') return;
+  if (alg.kind === 'aes-gcm' && incrementalAes(getCrypto(crypto))) return;
+  throw new UnsupportedAlgorithm(
+    `streaming decryption with ${alg.name}${alg.kind === 'aes-gcm' ? ' without an incremental AES (smime-core/node has one)' : ''}`,
+    alg.oid,
+  );
+}
+
+/**
+ * AES-CBC decryption of a stream on WebCrypto: whole {@link CHUNK}s are decrypted as they fill, each given one extra
+ * block that decrypts to a whole padding block (as {@link cbcDecrypt} does); at least one block is held for
+ * `finish`, which checks the real padding.
+ */
+function webCryptoCbcDecryptor(c: Crypto, cek: Uint8Array, iv: Uint8Array): ContentDecryptor {
+  const keyP = importAes(c, cek.slice(), 'AES-CBC', ['encrypt', 'decrypt']);
+  keyP.catch(() => {});
+  const held = new Uint8Array(CHUNK + 16);
+  let n = 0;
+  let chain = iv.slice();
+  const aes = (chunkIv: Uint8Array): AesCbcParams => ({ name: 'AES-CBC', iv: chunkIv as Uint8Array<ArrayBuffer> });
+  return {
+    async update(piece) {
+      const out: Uint8Array[] = [];
+      let i = 0;
+      while (i < piece.length) {
+        const k = Math.min(CHUNK + 16 - n, piece.length - i);
+        held.set(piece.subarray(i, i + k), n);
+        n += k;
+        i += k;
+        if (n === CHUNK + 16) {
+          // Decrypt the first CHUNK bytes; the block after them stays held (it may be the last, with the padding).
+          const key = await keyP;
+          const next = held.slice(CHUNK - 16, CHUNK);
+          const input = new Uint8Array(CHUNK + 16);
+          input.set(held.subarray(0, CHUNK));
+          input.set(new Uint8Array(await c.subtle.encrypt(aes(next), key, new Uint8Array(0))), CHUNK);
+          const plain = new Uint8Array(await c.subtle.decrypt(aes(chain), key, input));
+          if (plain.length !== CHUNK) throw new Error('AES-CBC: chunk decryption gave an unexpected length');
+          out.push(plain);
+          chain = next;
+          held.copyWithin(0, CHUNK, CHUNK + 16);
+          n = 16;
+        }
+      }
+      return out.length === 1 ? out[0]! : concatBytes(out);
+    },
+    setTag() {
+      throw new TypeError('AES-CBC has no tag');
+    },
+    async finish() {
+      if (n === 0 || n % 16 !== 0) throw new Error('AES-CBC: the ciphertext is not a whole number of blocks');
+      const plain = new Uint8Array(await c.subtle.decrypt(aes(chain), await keyP, held.subarray(0, n) as Uint8Array<ArrayBuffer>));
+      held.fill(0);
+      return plain;
+    },
+  };
+}
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  let len = 0;
+  for (const p of parts) len += p.length;
+  const out = new Uint8Array(len);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }
 
 /** What a content-encryption AlgorithmIdentifier says. */
@@ -573,11 +733,11 @@ export async function decryptContent(
   const mac = payload.mac;
   switch (alg.kind) {
     case 'aes-cbc':
-      return cbcDecrypt(c, cek, alg.iv, payload);
+      return cbcDecrypt(c, alg, cek, payload);
     case 'aes-gcm': {
       if (!mac || mac.length !== alg.tagLength) throw new Error('bad tag');
       const inc = incrementalAes(c);
-      if (inc) return gcmDecryptIncremental(inc, cek, alg.iv, payload, aad);
+      if (inc) return gcmDecryptIncremental(inc, alg, cek, payload, aad);
       const key = await importAes(c, cek, 'AES-GCM', ['decrypt']);
       const params: AesGcmParams = { name: 'AES-GCM', iv: toArrayBuffer(alg.iv), tagLength: alg.tagLength * 8 };
       if (aad) params.additionalData = toArrayBuffer(aad);

@@ -394,13 +394,93 @@ export interface OpenEnvelopeOptions {
   accept?: (content: Uint8Array) => boolean;
 }
 
-type Candidate<K> =
+/** A RecipientInfo and a key that may open it (see {@link recipientCandidates}). */
+export type Candidate<K> =
   | { type: 'ktri'; ri: ParsedKtri; identity: K }
   | { type: 'kari'; ri: ParsedKari; index: number; identity: K };
 
 /** A token's failure (PIN refused, token gone): never about the ciphertext. */
 function isTokenError(e: unknown): boolean {
   return e instanceof TokenPinIncorrect || e instanceof TokenUnavailable;
+}
+
+/**
+ * The keys that may open an envelope, from its RecipientInfos (Tlvs of `buf`): `matched`, the RecipientInfos that
+ * name one of `identities` (issuer+serial, SKI, SHA-1 of the key: recipient_id.ts), and `fallback`, every other RSA
+ * key on every KeyTransRecipientInfo (the buffer API's trial keys; a stream uses `matched` only). Keys that cannot
+ * decrypt are skipped. `maxRecipientInfos` counts each RecipientEncryptedKey of a KARI; `unsupported` is the first
+ * RecipientInfo of an algorithm we lack.
+ */
+export async function recipientCandidates<K extends RecipientKey>(
+  buf: Uint8Array,
+  recipientInfos: readonly Tlv[],
+  identities: readonly K[],
+  crypto: Crypto | undefined,
+  maxRecipientInfos: number,
+): Promise<{ matched: Candidate<K>[]; fallback: Candidate<K>[]; unsupported?: UnsupportedAlgorithm }> {
+  if (recipientInfos.length > maxRecipientInfos) {
+    throw new CMSLimitExceeded(`more than ${maxRecipientInfos} RecipientInfos`, { limit: 'maxRecipientInfos' });
+  }
+  const matched: Candidate<K>[] = [];
+  const fallback: Candidate<K>[] = [];
+  let unsupported: UnsupportedAlgorithm | undefined;
+  let recipients = recipientInfos.length;
+  for (const t of recipientInfos) {
+    try {
+      if (t.cls === 0 && t.tagNo === TAG.SEQUENCE) {
+        const ri = parseKtri(buf, t);
+        for (const identity of identities) {
+          // A key that cannot decrypt is skipped.
+          if (keyKind(identity.info) !== 'rsa' || typeof externalKeyOf(identity.key, identity.info, crypto)?.decrypt !== 'function') continue;
+          if (await matchesRecipient(ri.rid, identity.info, crypto)) matched.push({ type: 'ktri', ri, identity });
+          else fallback.push({ type: 'ktri', ri, identity });
+        }
+      } else if (t.cls === 2 && t.tagNo === 1) {
+        const ri = parseKari(buf, t);
+        // Each RecipientEncryptedKey is a recipient of its own: counted like a RecipientInfo.
+        recipients += ri.recipients.length - 1;
+        if (recipients > maxRecipientInfos) {
+          throw new CMSLimitExceeded(`more than ${maxRecipientInfos} recipients (RecipientInfos and RecipientEncryptedKeys)`, { limit: 'maxRecipientInfos' });
+        }
+        for (const identity of identities) {
+          const kind = keyKind(identity.info);
+          if (kind === 'rsa' || kind === 'other' || kind === 'ed25519' || kind === 'ed448') continue;
+          if (typeof externalKeyOf(identity.key, identity.info, crypto)?.deriveSecret !== 'function') continue;
+          for (let index = 0; index < ri.recipients.length; index++) {
+            if (await matchesRecipient(ri.recipients[index]!.rid, identity.info, crypto)) matched.push({ type: 'kari', ri, index, identity });
+          }
+        }
+      }
+      // KEKRI, PWRI and ORI are skipped: no identity can open them.
+    } catch (e) {
+      if (e instanceof UnsupportedAlgorithm) unsupported ??= e;
+      else if (e instanceof SmimeError) throw e;
+      else throw new CMSInvalid('RecipientInfo: malformed');
+    }
+  }
+  return unsupported ? { matched, fallback, unsupported } : { matched, fallback };
+}
+
+/** The content-encryption key of a candidate (its private-key operation). */
+export function unwrapCandidate<K extends RecipientKey>(cand: Candidate<K>, keyLength: number | undefined, crypto?: Crypto): Promise<Uint8Array> {
+  return cand.type === 'ktri' ? unwrapKtri(cand.ri, cand.identity, keyLength, crypto) : unwrapKari(cand.ri, cand.index, cand.identity, crypto);
+}
+
+/** The key transport or agreement of a candidate, as `DecryptResult.keyTransport` names it. */
+export function keyTransportOf<K>(cand: Candidate<K>): string {
+  return cand.type === 'ktri' ? (cand.ri.params.kind === 'v15' ? 'rsaEncryption' : `rsaes-oaep-${cand.ri.params.hash.toLowerCase()}`) : 'key-agreement';
+}
+
+/** A key's refusal that says nothing about the ciphertext, worth naming when no key opens the message. */
+export function isKeyRefusal(e: unknown, namedByRecipient: boolean): boolean {
+  return isTokenError(e) || (namedByRecipient && e instanceof KeyOperationRefused);
+}
+
+/** `CMSLimitExceeded` unless `n` private-key operations fit in `maxKeyTrials`. */
+export function checkKeyTrials(n: number, maxKeyTrials: number): void {
+  if (n > maxKeyTrials) {
+    throw new CMSLimitExceeded(`opening this message would take ${n} private-key operations, more than ${maxKeyTrials}`, { limit: 'maxKeyTrials' });
+  }
 }
 
 /**
@@ -420,51 +500,12 @@ export async function openEnvelope<K extends RecipientKey>(
   const limits = options.limits ?? DEFAULT_LIMITS;
   const env = withBerLimits(berLimits(limits), () => parseEnvelope(der, options.inPlace === true, limits.maxRecipientInfos));
   getCrypto(crypto);
-  const matched: Candidate<K>[] = [];
-  const fallback: Candidate<K>[] = [];
-  let unsupported: UnsupportedAlgorithm | undefined;
+  const { matched, fallback, unsupported: firstUnsupported } = await recipientCandidates(env.buf, env.recipientInfos, identities, crypto, limits.maxRecipientInfos);
+  let unsupported = firstUnsupported;
   let refused: SmimeError | undefined;
-  let recipients = env.recipientInfos.length;
-  for (const t of env.recipientInfos) {
-    try {
-      if (t.cls === 0 && t.tagNo === TAG.SEQUENCE) {
-        const ri = parseKtri(env.buf, t);
-        for (const identity of identities) {
-          // A key that cannot decrypt is skipped.
-          if (keyKind(identity.info) !== 'rsa' || typeof externalKeyOf(identity.key, identity.info, crypto)?.decrypt !== 'function') continue;
-          if (await matchesRecipient(ri.rid, identity.info, crypto)) matched.push({ type: 'ktri', ri, identity });
-          else fallback.push({ type: 'ktri', ri, identity });
-        }
-      } else if (t.cls === 2 && t.tagNo === 1) {
-        const ri = parseKari(env.buf, t);
-        // Each RecipientEncryptedKey is a recipient of its own: counted like a RecipientInfo.
-        recipients += ri.recipients.length - 1;
-        if (recipients > limits.maxRecipientInfos) {
-          throw new CMSLimitExceeded(`more than ${limits.maxRecipientInfos} recipients (RecipientInfos and RecipientEncryptedKeys)`, { limit: 'maxRecipientInfos' });
-        }
-        for (const identity of identities) {
-          const kind = keyKind(identity.info);
-          if (kind === 'rsa' || kind === 'other' || kind === 'ed25519' || kind === 'ed448') continue;
-          if (typeof externalKeyOf(identity.key, identity.info, crypto)?.deriveSecret !== 'function') continue;
-          for (let index = 0; index < ri.recipients.length; index++) {
-            if (await matchesRecipient(ri.recipients[index]!.rid, identity.info, crypto)) matched.push({ type: 'kari', ri, index, identity });
-          }
-        }
-      }
-      // KEKRI, PWRI and ORI are skipped: no identity can open them.
-    } catch (e) {
-      if (e instanceof UnsupportedAlgorithm) unsupported ??= e;
-      else if (e instanceof SmimeError) throw e;
-      else throw new CMSInvalid('RecipientInfo: malformed');
-    }
-  }
   // The trials budget, spent in two steps: the matched recipients first, then (when none of them opened the
   // message) every key on every other KeyTransRecipientInfo. Each step is refused whole before its first try.
-  const trials = (n: number): void => {
-    if (n > limits.maxKeyTrials) {
-      throw new CMSLimitExceeded(`opening this message would take ${n} private-key operations, more than ${limits.maxKeyTrials}`, { limit: 'maxKeyTrials' });
-    }
-  };
+  const trials = (n: number): void => checkKeyTrials(n, limits.maxKeyTrials);
   trials(matched.length);
   // A fallback try never decrypts in place unless the cipher authenticates: a random CEK that passes the padding
   // must not leave garbage where the next key expects the ciphertext.
@@ -475,9 +516,7 @@ export async function openEnvelope<K extends RecipientKey>(
     for (const cand of list) {
       let content: Uint8Array;
       try {
-        let cek: Uint8Array;
-        if (cand.type === 'ktri') cek = await unwrapKtri(cand.ri, cand.identity, env.alg.keyLength, crypto);
-        else cek = await unwrapKari(cand.ri, cand.index, cand.identity, crypto);
+        const cek = await unwrapCandidate(cand, env.alg.keyLength, crypto);
         content = await decryptContent(env.alg, cek, isFallback ? fallbackPayload : env.payload, crypto, env.aad);
         if (isFallback && !env.alg.aead && options.accept && !options.accept(content)) continue;
       } catch (e) {
@@ -486,7 +525,7 @@ export async function openEnvelope<K extends RecipientKey>(
         if (e instanceof UnsupportedAlgorithm) unsupported ??= e;
         // A key's refusal that says nothing about the ciphertext (a padding failure never throws: see ktri.ts) is
         // worth naming when nothing opens the message; a fallback try's refusal only when the token itself failed.
-        else if (isTokenError(e) || (!isFallback && e instanceof KeyOperationRefused)) refused ??= e as SmimeError;
+        else if (isKeyRefusal(e, !isFallback)) refused ??= e as SmimeError;
         continue;
       }
       return {
@@ -497,7 +536,7 @@ export async function openEnvelope<K extends RecipientKey>(
         cipherOid: env.alg.oid,
         authenticated: env.alg.aead,
         legacy: env.alg.legacy,
-        keyTransport: cand.type === 'ktri' ? (cand.ri.params.kind === 'v15' ? 'rsaEncryption' : `rsaes-oaep-${cand.ri.params.hash.toLowerCase()}`) : 'key-agreement',
+        keyTransport: keyTransportOf(cand),
       };
     }
   }

@@ -79,10 +79,16 @@ const incrementalAes: IncrementalAes = {
       if (aad) c.setAAD(aad);
       return { update: (d) => bytes(c.update(d)), final: () => bytes(c.final()), tag: () => bytes(c.getAuthTag()) };
     }
-    const c = createDecipheriv(gcm, key, iv, options);
+    // Without the tag (a stream's comes after the content), its length is left open: setAuthTag takes it later.
+    const c = tag ? createDecipheriv(gcm, key, iv, options) : createDecipheriv(gcm, key, iv);
     if (aad) c.setAAD(aad);
-    c.setAuthTag(tag!);
-    return { update: (d) => bytes(c.update(d)), final: () => bytes(c.final()), tag: noTag };
+    if (tag) c.setAuthTag(tag);
+    return {
+      update: (d) => bytes(c.update(d)),
+      final: () => bytes(c.final()),
+      tag: noTag,
+      setTag: (t) => void c.setAuthTag(t),
+    };
   },
 };
 

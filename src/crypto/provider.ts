@@ -73,7 +73,10 @@ export interface IncrementalAes {
     iv: Uint8Array;
     /** GCM: additional authenticated data. */
     aad?: Uint8Array;
-    /** GCM decryption: the expected tag (its length is the tag length). */
+    /**
+     * GCM decryption: the expected tag (its length is the tag length). May be left out and given later with
+     * {@link AesStream.setTag}, before `final()` (a stream's tag comes after its content).
+     */
     tag?: Uint8Array;
   }): AesStream;
 }

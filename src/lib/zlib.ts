@@ -108,3 +108,109 @@ export async function zlibDecompress(data: Uint8Array, maxBytes: number, what: s
   }
   return join(chunks);
 }
+
+/** Compressed bytes handed to the decompressor at a time: the output of one step is at most about 1032 times this. */
+const INFLATE_STEP = 4096;
+
+/**
+ * Bounded zlib decompression of a stream (issue 16), on the platform's `DecompressionStream('deflate')`: the
+ * compressed bytes are pushed in pieces, the decompressed bytes come back as they come out, counted against
+ * `maxBytes` and against `maxRatio` times the compressed bytes pushed so far (`CMSLimitExceeded` naming
+ * `maxDecompressedBytes` or `maxDecompressionRatio`, the stream cancelled). A truncated or corrupt stream is
+ * `CMSInvalid`, at the latest from {@link end}. Pieces are fed 4 KiB at a time, so one step's output stays small.
+ */
+export class ZlibInflateStream {
+  readonly #writer: WritableStreamDefaultWriter<BufferSource>;
+  readonly #pump: Promise<void>;
+  readonly #maxBytes: number;
+  readonly #maxRatio: number;
+  readonly #what: string;
+  #out: Uint8Array[] = [];
+  #in = 0;
+  #total = 0;
+  #error: unknown;
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+
+  /** @param maxBytes at most this many bytes out; @param what names the input in messages; @param maxRatio bytes out per byte in */
+  constructor(maxBytes: number, what: string, maxRatio = Infinity) {
+    const Ctor = platform(globalThis.DecompressionStream as (new (format: Format) => DecompressionStream) | undefined, 'DecompressionStream');
+    const ds = new Ctor('deflate');
+    this.#maxBytes = maxBytes;
+    this.#maxRatio = maxRatio;
+    this.#what = what;
+    this.#writer = ds.writable.getWriter();
+    this.#reader = ds.readable.getReader();
+    this.#pump = this.#read();
+    this.#pump.catch(() => undefined);
+  }
+
+  async #read(): Promise<void> {
+    for (;;) {
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await this.#reader.read();
+      } catch (e) {
+        this.#error ??= new CMSInvalid(`${this.#what}: the zlib stream is truncated or corrupt`, { cause: e });
+        return;
+      }
+      if (r.done) return;
+      this.#total += r.value.length;
+      if (this.#total > this.#maxBytes) {
+        this.#error ??= new CMSLimitExceeded(`${this.#what}: decompresses to more than maxDecompressedBytes (${this.#maxBytes})`, { limit: 'maxDecompressedBytes' });
+      } else if (this.#total > this.#maxRatio * Math.max(this.#in, 1)) {
+        this.#error ??= new CMSLimitExceeded(`${this.#what}: decompresses to more than maxDecompressionRatio (${this.#maxRatio}) times its bytes`, {
+          limit: 'maxDecompressionRatio',
+        });
+      }
+      if (this.#error !== undefined) {
+        this.#out = [];
+        this.#reader.cancel().catch(() => undefined);
+        this.#writer.abort().catch(() => undefined);
+        return;
+      }
+      this.#out.push(r.value);
+    }
+  }
+
+  #take(): Uint8Array[] {
+    if (this.#error !== undefined) throw this.#error;
+    const out = this.#out;
+    this.#out = [];
+    return out;
+  }
+
+  /** Decompresses the next compressed bytes (not kept past the call); resolves to the output so far. */
+  async push(piece: Uint8Array): Promise<Uint8Array[]> {
+    for (let i = 0; i < piece.length; i += INFLATE_STEP) {
+      const step = piece.slice(i, Math.min(piece.length, i + INFLATE_STEP));
+      this.#in += step.length;
+      try {
+        await this.#writer.write(step as Uint8Array<ArrayBuffer>);
+      } catch (e) {
+        await this.#pump;
+        this.#error ??= new CMSInvalid(`${this.#what}: the zlib stream is truncated or corrupt`, { cause: e });
+      }
+      if (this.#error !== undefined) break;
+    }
+    return this.#take();
+  }
+
+  /** The end of the compressed bytes: the rest of the output; `CMSInvalid` when the zlib stream is not complete. */
+  async end(): Promise<Uint8Array[]> {
+    if (this.#error === undefined) {
+      try {
+        await this.#writer.close();
+      } catch (e) {
+        this.#error ??= new CMSInvalid(`${this.#what}: the zlib stream is truncated or corrupt`, { cause: e });
+      }
+    }
+    await this.#pump;
+    return this.#take();
+  }
+
+  /** Stops the decompression (after an error elsewhere). */
+  cancel(): void {
+    this.#reader.cancel().catch(() => undefined);
+    this.#writer.abort().catch(() => undefined);
+  }
+}

@@ -15,6 +15,7 @@ import { equal } from '../lib/bytes.js';
 import { decodeBase64 } from '../lib/base64.js';
 import { oid } from '../lib/der.js';
 import { getHeader, parseEntity } from '../mime/entity.js';
+import { headerSectionEnd } from '../mime/stream_head.js';
 
 const NO_HEADERS = new Uint8Array(0);
 
@@ -106,6 +107,29 @@ export function compressedCms(content: Uint8Array, limits: Limits): Uint8Array |
   // It says it is a CompressedData: from here a malformed one is an error.
   const der = extractCms(content, mimeLimits(limits)).der;
   return readContentInfo(der).type === OIDS.compressedData ? der : undefined;
+}
+
+/**
+ * Whether decrypted content that begins with `head` is a compressed-data entity (or raw CompressedData DER), by the
+ * same look as {@link compressedCms}: `undefined` while `head` is too short to tell (the header section not ended,
+ * or fewer than 64 body bytes; `ended`: there is no more), and `false` once `head` is past `maxHeaderBytes` without
+ * an answer. For the stream decryption, which holds the head of the content until it knows.
+ */
+export function compressedHead(head: Uint8Array, ended: boolean, limits: Limits): boolean | undefined {
+  if (head.length === 0) return ended ? false : undefined;
+  const enough = (n: number): boolean => ended || head.length >= n;
+  if (head[0] === 0x30) return enough(32) ? startsAsCompressedData(head) : undefined;
+  const end = headerSectionEnd(head);
+  if (end < 0 && !ended) return head.length > limits.maxHeaderBytes ? false : undefined;
+  if (!enough(end + 64)) return undefined;
+  try {
+    const k = smimeKindOf(head, limits);
+    if (k.kind !== 'pkcs7-mime') return false;
+    return startsAsCompressedData(headOfBody(head, limits));
+  } catch (e) {
+    if (e instanceof SmimeError) return false;
+    throw e;
+  }
 }
 
 /**
