@@ -37,6 +37,7 @@ export type { OaepHash } from './cms/ktri.js';
 export { decryptMessage } from './decrypt.js';
 export type { DecryptOptions, DecryptResult } from './decrypt.js';
 export { signMessage } from './sign.js';
+export { signStream } from './sign_stream.js';
 export type { SignOptions, SignDigest } from './sign.js';
 export { verifyMessage, STATUS_PRECEDENCE } from './verify.js';
 export type { VerifyOptions, VerifyResult, SignerResult, SignerStatus } from './verify.js';

@@ -146,23 +146,31 @@ export async function signedDataParts(messageDigest: Uint8Array, options: Omit<B
 /** Builds a ContentInfo holding SignedData with one SignerInfo over `content`. */
 export async function buildSignedData(content: Uint8Array, options: BuildSignedDataOptions): Promise<BuiltSignedData> {
   const md = await digest(contentHashFor(options), content, options.crypto);
-  const { digestAlgorithm: digestAlg, certificates: certs, signerInfo, signedAttributes } = await signedDataParts(md, options);
+  const parts = await signedDataParts(md, options);
+  const pieces = signedDataLayout(parts, options.encapsulate ? content : undefined);
+  let length = 0;
+  for (const p of pieces) length += p.length;
+  return { pieces, length, signedAttributes: parts.signedAttributes };
+}
+
+/**
+ * The definite-length ContentInfo of a SignedData made of `parts`, encapsulating `content` when given (detached
+ * otherwise), as pieces: the content, when encapsulated, is its own piece, not copied.
+ */
+export function signedDataLayout(parts: SignedDataParts, content?: Uint8Array): Uint8Array[] {
   // EncapsulatedContentInfo ::= SEQUENCE { eContentType, [0] EXPLICIT OCTET STRING OPTIONAL }
-  const eci = options.encapsulate ? wrap(0x30, [oid(OIDS.data), ...wrap(0xa0, wrap(0x04, [content]))]) : [seq(oid(OIDS.data))];
+  const eci = content ? wrap(0x30, [oid(OIDS.data), ...wrap(0xa0, wrap(0x04, [content]))]) : [seq(oid(OIDS.data))];
   const body = [
     integer(1),
-    set(digestAlg),
+    set(parts.digestAlgorithm),
     ...eci,
-    ...(certs.length ? [tlv(0xa0, ...certs)] : []),
-    set(signerInfo),
+    ...(parts.certificates.length ? [tlv(0xa0, ...parts.certificates)] : []),
+    set(parts.signerInfo),
   ];
   const ci = wrap(0x30, [oid(OIDS.signedData), ...wrap(0xa0, wrap(0x30, body))]);
   // Merge the small pieces around the content.
-  const idx = options.encapsulate ? ci.indexOf(content) : -1;
-  const pieces = idx < 0 ? [concat(ci)] : [concat(ci.slice(0, idx)), content, concat(ci.slice(idx + 1))];
-  let length = 0;
-  for (const p of pieces) length += p.length;
-  return { pieces, length, signedAttributes };
+  const idx = content ? ci.indexOf(content) : -1;
+  return idx < 0 ? [concat(ci)] : [concat(ci.slice(0, idx)), content!, concat(ci.slice(idx + 1))];
 }
 
 // -----------------------------------------------------------------------------------------------------------------

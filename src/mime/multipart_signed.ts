@@ -72,7 +72,7 @@ function contains(hay: Uint8Array, needle: Uint8Array): boolean {
 /** A boundary that does not occur in the signed entity (RFC 2046 §5.1.1). */
 function boundaryFor(entity: Uint8Array, crypto?: Crypto): string {
   for (;;) {
-    const b = `----=_smime_${toHex(randomBytes(12, crypto))}`;
+    const b = randomBoundary(crypto);
     if (!contains(entity, ascii(b))) return b;
   }
 }
@@ -84,7 +84,21 @@ function boundaryFor(entity: Uint8Array, crypto?: Crypto): string {
  */
 export function buildMultipartSigned(outerHeaders: Uint8Array, entity: Uint8Array, signature: Uint8Array, micalg: string, crypto?: Crypto): Uint8Array {
   const boundary = boundaryFor(entity, crypto);
-  const head = ascii(
+  // The signed entity is part 1 byte for byte; the CRLF before the next delimiter belongs to the delimiter.
+  return concat([outerHeaders, multipartSignedHead(boundary, micalg), entity, multipartSignedTail(boundary, signature)]);
+}
+
+/**
+ * Internal (issue 16: signStream): a random boundary for a multipart/signed whose entity is not known yet. The stream
+ * checks that the entity does not contain it as it passes ({@link BoundaryWatch}).
+ */
+export function randomBoundary(crypto?: Crypto): string {
+  return `----=_smime_${toHex(randomBytes(12, crypto))}`;
+}
+
+/** Internal: what comes before the signed entity in {@link buildMultipartSigned} (after the outer headers). */
+export function multipartSignedHead(boundary: string, micalg: string): Uint8Array {
+  return ascii(
     'MIME-Version: 1.0\r\n' +
       `Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=${micalg};\r\n` +
       ` boundary="${boundary}"\r\n` +
@@ -93,6 +107,10 @@ export function buildMultipartSigned(outerHeaders: Uint8Array, entity: Uint8Arra
       '\r\n' +
       `--${boundary}\r\n`,
   );
+}
+
+/** Internal: what comes after the signed entity in {@link buildMultipartSigned}: the signature part and the close delimiter. */
+export function multipartSignedTail(boundary: string, signature: Uint8Array): Uint8Array {
   const sigHead = ascii(
     `\r\n--${boundary}\r\n` +
       'Content-Type: application/pkcs7-signature; name="smime.p7s"\r\n' +
@@ -101,7 +119,30 @@ export function buildMultipartSigned(outerHeaders: Uint8Array, entity: Uint8Arra
       'Content-Description: S/MIME Cryptographic Signature\r\n' +
       '\r\n',
   );
-  const tail = ascii(`--${boundary}--\r\n`);
-  // The signed entity is part 1 byte for byte; the CRLF before the next delimiter belongs to the delimiter.
-  return concat([outerHeaders, head, entity, sigHead, encodeBase64Lines(signature, 76), tail]);
+  return concat([sigHead, encodeBase64Lines(signature, 76), ascii(`--${boundary}--\r\n`)]);
+}
+
+/**
+ * Internal: watches an entity that passes in pieces for a boundary (`MIMEInvalid` if it occurs: the random boundary
+ * of a streamed multipart/signed must not be in the entity, RFC 2046 §5.1.1). Holds `boundary.length - 1` bytes.
+ */
+export class BoundaryWatch {
+  readonly #needle: Uint8Array;
+  #tail: Uint8Array = new Uint8Array(0);
+
+  constructor(boundary: string) {
+    this.#needle = ascii(boundary);
+  }
+
+  /** Looks at the next piece of the entity. */
+  see(piece: Uint8Array): void {
+    if (piece.length === 0) return;
+    const keep = this.#needle.length - 1;
+    const joined = concat([this.#tail, piece.length > 4 * keep ? piece.subarray(0, keep) : piece]);
+    if (contains(joined, this.#needle) || (piece.length > 4 * keep && contains(piece, this.#needle))) {
+      throw new MIMEInvalid('multipart/signed: the signed entity contains the random boundary');
+    }
+    const all = piece.length >= keep ? piece : concat([this.#tail, piece]);
+    this.#tail = all.slice(Math.max(0, all.length - keep));
+  }
 }

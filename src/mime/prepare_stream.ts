@@ -1,0 +1,101 @@
+/**
+ * Making an entity safe to sign when its body comes as a stream (issue 16: signStream), after what
+ * `prepareForSigning` (mime/prepare_for_signing.ts) does to a whole entity, decided from the header section alone
+ * since the body is not known in advance:
+ *
+ * | The entity (its Content-Type, Content-Transfer-Encoding) | Buffer (`prepareForSigning`) | Stream (here) |
+ * |---|---|---|
+ * | multipart/signed | canonical line ends | the same |
+ * | text/*, declared 7bit or no encoding | canonical; quoted-printable when not 7-bit clean | canonical; `MIMEInvalid` when not 7-bit clean |
+ * | text/*, declared 8bit or binary | canonical; quoted-printable when not 7-bit clean | canonical, always quoted-printable |
+ * | any leaf declared quoted-printable or base64 | canonical; `MIMEInvalid` when not 7-bit clean | the same |
+ * | non-text leaf, declared 7bit, 8bit, binary or nothing | base64 of the bytes unless 7-bit clean lines | always base64 of the bytes |
+ *
+ * (The bytes of a top-level leaf are those of the entity `splitForProtection` gives, whose body has canonical line
+ * ends: the stream canonicalises them too, so that both paths sign the same entity.)
+ * | multipart/*, message/rfc822 | each part as above | canonical; `MIMEInvalid` when not 7-bit clean (the parts are not re-encoded on a stream) |
+ *
+ * A `MIMEInvalid` here comes while the stream runs (the data that breaks the rule has been read): the stream errors.
+ */
+import { MIMEInvalid } from '../errors.js';
+import { Base64LineStream } from '../lib/base64_stream.js';
+import { fromLatin1 as ascii } from '../lib/bytes.js';
+import { headersLength, writeHeaders } from './canonical.js';
+import { CanonicalLineEnds } from './canonical_stream.js';
+import { getHeader, parseEntity, type MimeLimits } from './entity.js';
+import { parseContentType } from './header_params.js';
+import { QuotedPrintableStream } from './quoted_printable.js';
+
+const CR = 13;
+const LF = 10;
+
+/** The body transformation of a streamed entity: pieces in, prepared pieces out. */
+export interface BodyPreparer {
+  write(piece: Uint8Array): Uint8Array[];
+  end(): Uint8Array[];
+}
+
+/** Checks, piece by piece, that canonical text is 7-bit clean: no byte ≥ 0x80, no NUL, no line over 998 bytes. */
+class SevenBitCheck {
+  #line = 0;
+  readonly #what: string;
+
+  constructor(what: string) {
+    this.#what = what;
+  }
+
+  check(b: Uint8Array): void {
+    let line = this.#line;
+    for (let i = 0; i < b.length; i++) {
+      const c = b[i]!;
+      if (c >= 0x80 || c === 0) throw new MIMEInvalid(`signStream: ${this.#what} holds 8-bit data, which cannot be re-encoded on a stream (sign it with signMessage, or give it a 7-bit transfer encoding)`);
+      if (c === LF) line = 0;
+      else if (c !== CR && ++line > 998) throw new MIMEInvalid(`signStream: ${this.#what} has a line over 998 bytes, which cannot be re-encoded on a stream`);
+    }
+    this.#line = line;
+  }
+}
+
+/**
+ * The prepared header section of the entity whose header section (ended by its empty line, canonical) is `head`, and
+ * the preparer of its body (see the file comment for the rules).
+ */
+export function prepareStreamedEntity(head: Uint8Array, limits?: Partial<MimeLimits>): { head: Uint8Array; body: BodyPreparer } {
+  const e = parseEntity(head, limits);
+  const ct = parseContentType(getHeader(e, 'content-type') ?? 'text/plain; charset=us-ascii');
+  const cte = (getHeader(e, 'content-transfer-encoding') ?? '7bit').trim().toLowerCase();
+  const plain = cte === '7bit' || cte === '8bit' || cte === 'binary';
+  const canon = new CanonicalLineEnds();
+  const canonical = (check?: SevenBitCheck): BodyPreparer => ({
+    write: (p) => {
+      const out = canon.write(p);
+      if (check) for (const o of out) check.check(o);
+      return out;
+    },
+    end: () => canon.end(),
+  });
+  if (ct.type === 'multipart/signed') return { head, body: canonical() };
+  const leaf = !ct.type.startsWith('multipart/') && ct.type !== 'message/rfc822' && ct.type !== 'message/global';
+  const isText = ct.type.startsWith('text/');
+  if (!leaf || !plain || (isText && cte === '7bit')) return { head, body: canonical(new SevenBitCheck(leaf ? `a ${cte} body` : `a ${ct.type} entity`)) };
+
+  // Re-encoded: text/* 8bit or binary as quoted-printable of its canonical text, any other leaf as base64 of its bytes.
+  const keep = e.headers.filter((h) => h.name.toLowerCase() !== 'content-transfer-encoding');
+  const cteLine = ascii(`Content-Transfer-Encoding: ${isText ? 'quoted-printable' : 'base64'}\r\n\r\n`);
+  const newHead = new Uint8Array(headersLength(keep) + cteLine.length);
+  newHead.set(cteLine, writeHeaders(keep, newHead, 0));
+  if (isText) {
+    const qp = new QuotedPrintableStream();
+    return {
+      head: newHead,
+      body: {
+        write: (p) => canon.write(p).map((c) => qp.write(c)),
+        end: () => [...canon.end().map((c) => qp.write(c)), qp.end()],
+      },
+    };
+  }
+  // The body's line ends are made canonical first, as the buffer path's split (mime/protection.ts) does before
+  // prepareForSigning sees the body: the same signed entity either way.
+  const b64 = new Base64LineStream();
+  return { head: newHead, body: { write: (p) => [b64.write(canon.write(p))], end: () => [b64.write(canon.end()), b64.end()] } };
+}
