@@ -286,7 +286,7 @@ export function decodeBase64(input: Uint8Array, start = 0, end: number = input.l
     if (r !== undefined) return r;
   }
   const out = new Uint8Array(maxDecodedLength(end - start));
-  return out.subarray(0, decodeCore(input, start, end, out, 0));
+  return out.subarray(0, decodeCore(input, start, end, out, 0, false));
 }
 
 /** The most bytes `n` base64 chars (whitespace included) can decode to. */
@@ -311,8 +311,25 @@ export function decodeBase64Into(input: Uint8Array, start: number, end: number, 
     const r = input.byteOffset + start;
     if (w > r && w < input.byteOffset + end) throw new RangeError('decodeBase64Into: the output overlaps input not yet read');
   }
-  return decodeCore(input, start, end, out, offset);
+  return decodeCore(input, start, end, out, offset, false);
 }
+
+/**
+ * Internal, for the stream decoder (`Base64Decoder` in base64_stream.ts): like {@link decodeBase64Into}, but an
+ * incomplete last quantum (1–3 chars, or "xx=" waiting for its second '=') is not an error: it is left undecoded and
+ * its start offset is in {@link partialState}`.rest` (`end` when there is none); `partialState.padded` tells whether
+ * the padding was read (then only whitespace may follow, here and in later pieces). `out` needs room for
+ * `maxDecodedLength(end - start)` bytes.
+ */
+export function decodeBase64Partial(input: Uint8Array, start: number, end: number, out: Uint8Array, offset: number): number {
+  checkRange(input, start, end);
+  partialState.rest = end;
+  partialState.padded = false;
+  return decodeCore(input, start, end, out, offset, true);
+}
+
+/** What the last {@link decodeBase64Partial} call left: see there. */
+export const partialState = { rest: 0, padded: false };
 
 function checkRange(input: Uint8Array, start: number, end: number): void {
   if (!(input instanceof Uint8Array)) throw new TypeError('decodeBase64: expected a Uint8Array');
@@ -322,7 +339,7 @@ function checkRange(input: Uint8Array, start: number, end: number): void {
 }
 
 /** Decodes input[start..end) into out from o0; returns the end offset. In place is safe when out === input, o0 <= start. */
-function decodeCore(input: Uint8Array, start: number, end: number, out: Uint8Array, o0: number): number {
+function decodeCore(input: Uint8Array, start: number, end: number, out: Uint8Array, o0: number, partial: boolean): number {
   const D = DEC;
   const D2 = DEC2;
   const src = new DataView(input.buffer, input.byteOffset, input.byteLength);
@@ -331,6 +348,7 @@ function decodeCore(input: Uint8Array, start: number, end: number, out: Uint8Arr
   let i = start;
   let acc = 0;
   let n = 0; // chars in the current quantum
+  let qStart = start; // where the current quantum began (for a partial decode)
 
   while (i < end) {
     if (n === 0) {
@@ -367,6 +385,7 @@ function decodeCore(input: Uint8Array, start: number, end: number, out: Uint8Arr
     const ch = input[i]!;
     const d = D[ch]!;
     if (d < 64) {
+      if (n === 0) qStart = i;
       acc = (acc << 6) | d;
       if (++n === 4) {
         out[o] = acc >>> 16;
@@ -386,6 +405,10 @@ function decodeCore(input: Uint8Array, start: number, end: number, out: Uint8Arr
       i++;
       if (n === 2) {
         while (i < end && D[input[i]!] === D_SKIP) i++;
+        if (i >= end && partial) {
+          partialState.rest = qStart;
+          return o;
+        }
         if (i >= end || input[i] !== 61) throw new MIMEInvalid(`invalid base64: incomplete padding at offset ${padAt - start}`);
         i++;
         out[o++] = (acc >>> 4) & 255;
@@ -395,6 +418,7 @@ function decodeCore(input: Uint8Array, start: number, end: number, out: Uint8Arr
         o += 2;
       }
       n = 0;
+      if (partial) partialState.padded = true;
       while (i < end) {
         const t = D[input[i]!]!;
         if (t !== D_SKIP) {
@@ -410,6 +434,10 @@ function decodeCore(input: Uint8Array, start: number, end: number, out: Uint8Arr
     } else {
       throw new MIMEInvalid(`invalid base64: unexpected byte ${hex(ch)} at offset ${i - start}`);
     }
+  }
+  if (n !== 0 && partial) {
+    partialState.rest = qStart;
+    return o;
   }
   if (n !== 0) throw new MIMEInvalid(`invalid base64: truncated input (a final quantum of ${n} char${n === 1 ? '' : 's'})`);
   return o;

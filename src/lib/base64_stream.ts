@@ -3,7 +3,8 @@
  * are complete. The output is byte for byte what `encodeBase64Lines` gives for the whole input (lines of 76 chars,
  * each ended by CRLF, the last one too), written by the same `encodeBase64LinesInto` (and so the plugged codec).
  */
-import { encodeBase64LinesInto } from './base64.js';
+import { MIMEInvalid } from '../errors.js';
+import { decodeBase64Partial, encodeBase64LinesInto, maxDecodedLength, partialState } from './base64.js';
 
 /** Input bytes per full 76-char line. */
 const LINE_BYTES = 57;
@@ -62,4 +63,108 @@ export class Base64LineStream {
     encodeBase64LinesInto([this.#held.subarray(0, n)], 76, out, 0);
     return out;
   }
+}
+
+const SKIP = new Uint8Array(256);
+SKIP[13] = SKIP[10] = SKIP[32] = SKIP[9] = 1;
+const PAD = 61;
+
+/**
+ * The incremental base64 decoder (issue 16): a base64 body comes in pieces of any length (lines of any length, CR,
+ * LF, space and tab anywhere), the decoded bytes go out as soon as their 4-char groups are complete. The result, and
+ * what is refused (`MIMEInvalid`: a byte outside the alphabet, misplaced or incomplete padding, data after the
+ * padding, a char count that is not a multiple of 4), are those of `decodeBase64` on the whole input: the whole
+ * 4-char groups of each piece go through the same decoder (`decodeBase64Partial`), and at most 3 chars (a group not
+ * yet complete) are held between pieces.
+ */
+export class Base64Decoder {
+  /** The chars of the group not yet complete (at most 3; 4 only for a moment). */
+  readonly #q = new Uint8Array(4);
+  #nq = 0;
+  /** The padding was read: only whitespace may follow. */
+  #padded = false;
+  /** Input bytes seen before the current piece (for the offsets in error messages). */
+  #seen = 0;
+
+  /** The bytes decoded from `piece` and the chars held before it (possibly none). The piece is not kept. */
+  write(piece: Uint8Array): Uint8Array {
+    const len = piece.length;
+    const base = this.#seen;
+    this.#seen += len;
+    let i = 0;
+    if (this.#padded) {
+      this.#onlySpace(piece, 0, base);
+      return new Uint8Array(0);
+    }
+    const out = new Uint8Array(maxDecodedLength(len) + 3);
+    let o = 0;
+    if (this.#nq > 0) {
+      // Complete the held group with the first chars of this piece, and decode those 4 chars alone.
+      const q = this.#q;
+      while (i < len && this.#nq < 4) {
+        const c = piece[i]!;
+        i++;
+        if (SKIP[c] === 1) continue;
+        q[this.#nq++] = c;
+      }
+      if (this.#nq < 4) return new Uint8Array(0);
+      o = this.#group(out, base + i);
+      if (this.#padded) {
+        this.#onlySpace(piece, i, base);
+        return out.subarray(0, o);
+      }
+    }
+    try {
+      o = decodeBase64Partial(piece, i, len, out, o);
+    } catch (e) {
+      // The offsets in the message: from the start of the whole input, not of this piece.
+      if (e instanceof MIMEInvalid) throw new MIMEInvalid(e.message.replace(/at offset (\d+)/, (_, n: string) => `at offset ${base + i + Number(n)}`));
+      throw e;
+    }
+    const rest = partialState.rest;
+    if (partialState.padded) this.#padded = true;
+    for (let j = rest; j < len; j++) {
+      const c = piece[j]!;
+      if (SKIP[c] !== 1) this.#q[this.#nq++] = c;
+    }
+    return out.subarray(0, o);
+  }
+
+  /** The end of the input: `MIMEInvalid` when a group is incomplete (truncated input or padding). */
+  end(): Uint8Array {
+    const n = this.#nq;
+    this.#nq = 0;
+    if (n === 0) return new Uint8Array(0);
+    const padAt = this.#q.subarray(0, n).indexOf(PAD);
+    if (padAt >= 0) throw new MIMEInvalid(`invalid base64: incomplete padding at the end of the input`);
+    throw new MIMEInvalid(`invalid base64: truncated input (a final quantum of ${n} char${n === 1 ? '' : 's'})`);
+  }
+
+  /** Decodes the 4 held chars into `out` at 0; sets the padded state when they end with padding. */
+  #group(out: Uint8Array, at: number): number {
+    const q = this.#q;
+    this.#nq = 0;
+    try {
+      const o = decodeBase64Partial(q, 0, 4, out, 0);
+      if (partialState.padded) this.#padded = true;
+      return o;
+    } catch (e) {
+      if (e instanceof MIMEInvalid) throw new MIMEInvalid(`${e.message.replace(/ at offset \d+$/, '')} near offset ${at}`);
+      throw e;
+    }
+  }
+
+  #onlySpace(piece: Uint8Array, from: number, base: number): void {
+    for (let j = from; j < piece.length; j++) {
+      const c = piece[j]!;
+      if (SKIP[c] === 1) continue;
+      throw new MIMEInvalid(
+        c === PAD || isAlphabet(c) ? `invalid base64: data after padding at offset ${base + j}` : `invalid base64: unexpected byte 0x${c.toString(16).padStart(2, '0')} at offset ${base + j}`,
+      );
+    }
+  }
+}
+
+function isAlphabet(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47;
 }

@@ -36,6 +36,18 @@ export function extractCms(message: Uint8Array, limits?: Partial<MimeLimits>, op
   if (!(message instanceof Uint8Array)) throw new TypeError('extractCms: expected a Uint8Array');
   if (message.length > 0 && message[0] === 0x30) return { kind: 'unknown', der: message, headers: [] };
   const e = parseEntity(message, limits);
+  const { kind, smimeType } = pkcs7MimeLabel(e);
+  const der = decodeTransfer(e, 'S/MIME body', options.inPlace === true);
+  const r: ExtractedCms = { kind, der, headers: e.headers };
+  if (smimeType !== undefined) r.smimeType = smimeType;
+  return r;
+}
+
+/**
+ * What the headers of an application/pkcs7-mime entity say (the checks of {@link extractCms}, without the body; the
+ * stream reader `EntityHeadReader` uses it on a header section alone): `MIMEInvalid` when the entity is not one.
+ */
+export function pkcs7MimeLabel(e: { headers: readonly Header[] }): Pick<ExtractedCms, 'kind' | 'smimeType'> {
   const ctv = getHeader(e, 'content-type');
   if (ctv === undefined) throw new MIMEInvalid('not an S/MIME message: no Content-Type (so text/plain)');
   const ct = parseContentType(ctv);
@@ -48,10 +60,7 @@ export function extractCms(message: Uint8Array, limits?: Partial<MimeLimits>, op
   const smimeType = ct.params['smime-type'];
   const st = smimeType?.toLowerCase();
   const kind = st === 'enveloped-data' ? 'enveloped' : st === 'authenveloped-data' ? 'authEnveloped' : st === 'signed-data' ? 'signed' : 'unknown';
-  const der = decodeTransfer(e, 'S/MIME body', options.inPlace === true);
-  const r: ExtractedCms = { kind, der, headers: e.headers };
-  if (smimeType !== undefined) r.smimeType = smimeType;
-  return r;
+  return smimeType === undefined ? { kind } : { kind, smimeType };
 }
 
 /** What kind of S/MIME entity a message is (see {@link smimeKindOf}). */
