@@ -40,6 +40,7 @@ export { signMessage } from './sign.js';
 export { signStream } from './sign_stream.js';
 export type { SignOptions, SignDigest } from './sign.js';
 export { verifyMessage, STATUS_PRECEDENCE } from './verify.js';
+export { verifyStream } from './verify_stream.js';
 export type { VerifyOptions, VerifyResult, SignerResult, SignerStatus } from './verify.js';
 export { openMessage } from './open.js';
 export { createCertsOnlyMessage, exportCertificates } from './certs_only.js';

@@ -362,6 +362,8 @@ export interface SignerInfoCheck {
  */
 export interface ContentDigests {
   readonly digests: ReadonlyMap<string, Uint8Array>;
+  /** The content itself when the reader kept it (a small one): used for what the digests cannot answer. */
+  readonly content?: Uint8Array;
 }
 
 /**
@@ -369,7 +371,7 @@ export interface ContentDigests {
  * messageDigest is the content's digest, the signature covers the signed attributes. Every problem found is listed.
  * The content may be given as its digests ({@link ContentDigests}, a stream): a digest the reader did not run is
  * `digest-not-computed: <hash>`, and a SignerInfo without signed attributes (the signature is over the content itself)
- * is `unsupported-in-stream: no signed attributes`.
+ * is `unsupported-in-stream: no signed attributes`, unless the reader kept the (small) content itself.
  */
 export async function verifySignerInfo(
   sd: ParsedSignedData,
@@ -404,7 +406,9 @@ export async function verifySignerInfo(
     if (!mdT || mdT.tagNo !== TAG.OCTET_STRING) reasons.push('missing-attribute: messageDigest');
     else {
       try {
-        const d = content instanceof Uint8Array ? await digestByOid(si.digestAlgorithm.oid, content, opts.crypto) : knownDigest(content, si.digestAlgorithm.oid);
+        const whole = content instanceof Uint8Array ? content : undefined;
+        let d = whole ? await digestByOid(si.digestAlgorithm.oid, whole, opts.crypto) : knownDigest(content as ContentDigests, si.digestAlgorithm.oid);
+        if (d === undefined && !whole && (content as ContentDigests).content) d = await digestByOid(si.digestAlgorithm.oid, (content as ContentDigests).content!, opts.crypto);
         if (d === undefined) reasons.push(`digest-not-computed: ${digestName}`);
         else if (!equal(d, buf.subarray(mdT.contentStart, mdT.contentEnd))) reasons.push('digest-mismatch');
       } catch (e) {
@@ -444,7 +448,8 @@ export async function verifySignerInfo(
   } else {
     // No signed attributes: the signature is over the content itself (RFC 5652 §5.4).
     if (sd.eContentType !== OIDS.data) reasons.push('missing-attribute: contentType');
-    if (content instanceof Uint8Array) check = await verifySignature(si.signatureAlgorithm, si.digestAlgorithm.oid, signer, content, si.signature, opts.crypto);
+    const whole = content instanceof Uint8Array ? content : content.content;
+    if (whole) check = await verifySignature(si.signatureAlgorithm, si.digestAlgorithm.oid, signer, whole, si.signature, opts.crypto);
     else check = { ok: false, reason: 'unsupported-in-stream: no signed attributes' };
   }
   if (!check.ok && !reasons.includes(check.reason)) reasons.push(check.reason);

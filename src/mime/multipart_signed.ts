@@ -8,7 +8,7 @@ import { encodeBase64Lines } from '../lib/base64.js';
 import { concat, equal, fromLatin1 as ascii, toHex } from '../lib/bytes.js';
 import { randomBytes } from '../crypto/provider.js';
 import { canonicalize } from './canonical.js';
-import { getHeader, parseEntity, type MimeLimits } from './entity.js';
+import { getHeader, parseEntity, type Header, type MimeLimits } from './entity.js';
 import { parseContentType } from './header_params.js';
 import { splitMultipart } from './multipart.js';
 import { decodeTransfer, fileNameOf } from './transfer_encoding.js';
@@ -35,8 +35,22 @@ export interface MultipartSigned {
 export function parseMultipartSigned(message: Uint8Array, limits?: Partial<MimeLimits>): MultipartSigned {
   if (!(message instanceof Uint8Array)) throw new TypeError('parseMultipartSigned: expected a Uint8Array');
   const e = parseEntity(message, limits);
-  const ctv = getHeader(e, 'content-type');
-  const ct = parseContentType(ctv ?? 'text/plain');
+  const { boundary, protocol, micalg } = multipartSignedParams(e);
+  const parts = splitMultipart(e, boundary, limits);
+  if (parts.length < 2) throw new MIMEInvalid('multipart/signed: missing signature part (only one body part)');
+  if (parts.length > 2) throw new MIMEInvalid(`multipart/signed: expected 2 body parts, found ${parts.length}`);
+  const sig = signaturePart(parts[1]!, limits);
+  const r: MultipartSigned = { signedPart: canonicalize(parts[0]!), signature: sig.signature, protocol: protocol ?? sig.type };
+  if (micalg !== undefined) r.micalg = micalg;
+  return r;
+}
+
+/**
+ * Internal (shared with the stream reader, issue 16): the parameters of a multipart/signed header section. `MIMEInvalid`
+ * for another Content-Type, a missing boundary, or a protocol other than application/(x-)pkcs7-signature.
+ */
+export function multipartSignedParams(e: { headers: readonly Header[] }): { boundary: string; protocol?: string; micalg?: string } {
+  const ct = parseContentType(getHeader(e, 'content-type') ?? 'text/plain');
   if (ct.type !== 'multipart/signed') throw new MIMEInvalid(`not a multipart/signed message: Content-Type is ${ct.type || '(empty)'}`);
   const boundary = ct.params.boundary;
   if (!boundary) throw new MIMEInvalid('multipart/signed: missing boundary parameter');
@@ -44,21 +58,23 @@ export function parseMultipartSigned(message: Uint8Array, limits?: Partial<MimeL
   if (protocol !== undefined && !PKCS7_SIGNATURE.has(protocol)) {
     throw new MIMEInvalid(`multipart/signed: protocol is "${protocol}", not application/pkcs7-signature`);
   }
-  const parts = splitMultipart(e, boundary, limits);
-  if (parts.length < 2) throw new MIMEInvalid('multipart/signed: missing signature part (only one body part)');
-  if (parts.length > 2) throw new MIMEInvalid(`multipart/signed: expected 2 body parts, found ${parts.length}`);
+  const r: { boundary: string; protocol?: string; micalg?: string } = { boundary };
+  if (protocol !== undefined) r.protocol = protocol;
+  if (ct.params.micalg !== undefined) r.micalg = ct.params.micalg.toLowerCase();
+  return r;
+}
 
-  const sig = parseEntity(parts[1]!, limits);
+/**
+ * Internal (shared with the stream reader): the second part of a multipart/signed, checked to be the signature
+ * (application/(x-)pkcs7-signature, or application/octet-stream named *.p7s) and decoded.
+ */
+export function signaturePart(part: Uint8Array, limits?: Partial<MimeLimits>): { signature: Uint8Array; type: string } {
+  const sig = parseEntity(part, limits);
   const sct = parseContentType(getHeader(sig, 'content-type') ?? 'text/plain');
   let sigOk = PKCS7_SIGNATURE.has(sct.type);
   if (!sigOk && sct.type === 'application/octet-stream') sigOk = /\.p7s$/i.test(fileNameOf(sig, sct.params) ?? '');
   if (!sigOk) throw new MIMEInvalid(`multipart/signed: the second part is ${sct.type}, not application/pkcs7-signature`);
-  const signature = decodeTransfer(sig, 'multipart/signed signature part');
-
-  const r: MultipartSigned = { signedPart: canonicalize(parts[0]!), signature, protocol: protocol ?? sct.type };
-  const micalg = ct.params.micalg;
-  if (micalg !== undefined) r.micalg = micalg.toLowerCase();
-  return r;
+  return { signature: decodeTransfer(sig, 'multipart/signed signature part'), type: sct.type };
 }
 
 function contains(hay: Uint8Array, needle: Uint8Array): boolean {

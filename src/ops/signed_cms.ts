@@ -25,7 +25,7 @@ export function headersOfEntity(content: Uint8Array): Header[] {
 }
 
 /** The certificates of a certs-only message as X509Certificate (one @peculiar/x509 refuses is left out). */
-function certsOnlyX509(certs: readonly CertInfo[], ctx: VerifyContext): X509Certificate[] {
+export function certsOnlyX509(certs: readonly CertInfo[], ctx: VerifyContext): X509Certificate[] {
   const out: X509Certificate[] = [];
   for (const c of certs) {
     try {

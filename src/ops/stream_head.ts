@@ -4,20 +4,7 @@
  */
 import { MIMELimitExceeded } from '../errors.js';
 import { concat } from '../lib/bytes.js';
-
-const CR = 13;
-const LF = 10;
-
-/** The offset just past the empty line that ends the header section of `b`, or -1 when it is not there yet. */
-export function headerSectionEnd(b: Uint8Array): number {
-  if (b[0] === LF) return 1;
-  if (b[0] === CR && b[1] === LF) return 2;
-  for (let i = b.indexOf(LF); i >= 0 && i + 1 < b.length; i = b.indexOf(LF, i + 1)) {
-    if (b[i + 1] === LF) return i + 2;
-    if (b[i + 1] === CR && i + 2 < b.length && b[i + 2] === LF) return i + 3;
-  }
-  return -1;
-}
+import { headerSectionEnd } from '../mime/stream_head.js';
 
 /** What {@link readHeadSection} read. */
 export interface HeadSection {
