@@ -139,26 +139,43 @@ export function multipartSignedTail(boundary: string, signature: Uint8Array): Ui
 }
 
 /**
- * Internal: watches an entity that passes in pieces for a boundary (`MIMEInvalid` if it occurs: the random boundary
- * of a streamed multipart/signed must not be in the entity, RFC 2046 §5.1.1). Holds `boundary.length - 1` bytes.
+ * Internal: watches an entity that passes in pieces for a line that starts with "--boundary" (`MIMEInvalid` if one
+ * comes: the random boundary of a streamed multipart/signed must not make a delimiter inside the entity, RFC 2046
+ * §5.1.1). Only line starts are looked at (the buffer path, which knows the entity first, avoids the boundary
+ * anywhere). Holds a count: how much of the current line's start matched.
  */
 export class BoundaryWatch {
   readonly #needle: Uint8Array;
-  #tail: Uint8Array = new Uint8Array(0);
+  /** Bytes of "--boundary" the current line starts with so far; -1 once it does not. */
+  #matched = 0;
 
   constructor(boundary: string) {
-    this.#needle = ascii(boundary);
+    this.#needle = ascii('--' + boundary);
   }
 
   /** Looks at the next piece of the entity. */
   see(piece: Uint8Array): void {
-    if (piece.length === 0) return;
-    const keep = this.#needle.length - 1;
-    const joined = concat([this.#tail, piece.length > 4 * keep ? piece.subarray(0, keep) : piece]);
-    if (contains(joined, this.#needle) || (piece.length > 4 * keep && contains(piece, this.#needle))) {
-      throw new MIMEInvalid('multipart/signed: the signed entity contains the random boundary');
+    const needle = this.#needle;
+    const len = piece.length;
+    let i = 0;
+    while (i < len) {
+      if (this.#matched >= 0) {
+        let m = this.#matched;
+        while (i < len && m < needle.length && piece[i] === needle[m]) {
+          i++;
+          m++;
+        }
+        if (m === needle.length) throw new MIMEInvalid('multipart/signed: the signed entity contains the random boundary');
+        if (i === len) {
+          this.#matched = m;
+          return;
+        }
+        this.#matched = -1;
+      }
+      const nl = piece.indexOf(10, i);
+      if (nl < 0) return;
+      i = nl + 1;
+      this.#matched = 0;
     }
-    const all = piece.length >= keep ? piece : concat([this.#tail, piece]);
-    this.#tail = all.slice(Math.max(0, all.length - keep));
   }
 }

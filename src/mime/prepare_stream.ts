@@ -35,7 +35,29 @@ export interface BodyPreparer {
   end(): Uint8Array[];
 }
 
-/** Checks, piece by piece, that canonical text is 7-bit clean: no byte ≥ 0x80, no NUL, no line over 998 bytes. */
+/** Whether `b` holds a byte ≥ 0x80 or a NUL (a 32-bit word at a time where aligned). */
+function hasHighOrNul(b: Uint8Array): boolean {
+  const len = b.length;
+  let i = 0;
+  const head = Math.min(len, (4 - (b.byteOffset & 3)) & 3);
+  for (; i < head; i++) if (b[i]! >= 0x80 || b[i] === 0) return true;
+  const words = (len - i) >>> 2;
+  if (words > 0) {
+    const w32 = new Uint32Array(b.buffer, b.byteOffset + i, words);
+    for (let w = 0; w < words; w++) {
+      const v = w32[w]!;
+      if (v & 0x80808080 || (v - 0x01010101) & ~v & 0x80808080) return true;
+    }
+    i += words * 4;
+  }
+  for (; i < len; i++) if (b[i]! >= 0x80 || b[i] === 0) return true;
+  return false;
+}
+
+/**
+ * Checks, piece by piece, that canonical text (CR only before LF, a CRLF never split) is 7-bit clean: no byte ≥ 0x80,
+ * no NUL, no line over 998 bytes.
+ */
 class SevenBitCheck {
   #line = 0;
   readonly #what: string;
@@ -45,13 +67,20 @@ class SevenBitCheck {
   }
 
   check(b: Uint8Array): void {
+    if (hasHighOrNul(b)) throw new MIMEInvalid(`signStream: ${this.#what} holds 8-bit data, which cannot be re-encoded on a stream (sign it with signMessage, or give it a 7-bit transfer encoding)`);
     let line = this.#line;
-    for (let i = 0; i < b.length; i++) {
-      const c = b[i]!;
-      if (c >= 0x80 || c === 0) throw new MIMEInvalid(`signStream: ${this.#what} holds 8-bit data, which cannot be re-encoded on a stream (sign it with signMessage, or give it a 7-bit transfer encoding)`);
-      if (c === LF) line = 0;
-      else if (c !== CR && ++line > 998) throw new MIMEInvalid(`signStream: ${this.#what} has a line over 998 bytes, which cannot be re-encoded on a stream`);
+    for (let at = 0; ; ) {
+      const nl = b.indexOf(LF, at);
+      if (nl < 0) {
+        line += b.length - at;
+        break;
+      }
+      line += nl - at - (nl > at && b[nl - 1] === CR ? 1 : 0);
+      if (line > 998) break;
+      line = 0;
+      at = nl + 1;
     }
+    if (line > 998) throw new MIMEInvalid(`signStream: ${this.#what} has a line over 998 bytes, which cannot be re-encoded on a stream`);
     this.#line = line;
   }
 }
