@@ -117,6 +117,7 @@ describe('verifyStream: every vector verifyMessage reads, at every chunk size, s
     }
   });
   it('read signed vectors (counts)', () => {
+    console.log(`verifyStream vectors: ${counts.signed} signed, ${counts.refused} refused by both, ${counts.compressed} compressed (skipped)`);
     expect(counts.signed).toBeGreaterThanOrEqual(20);
   });
 });
