@@ -60,6 +60,12 @@ class SmallContent {
   }
 }
 
+/**
+ * The longest line a multipart/signed delimiter may have on a stream ("--boundary" and transport padding), held until
+ * its end shows whether it is one (RFC 5322 lines are at most 998 bytes).
+ */
+const MAX_DELIMITER_LINE = 4096;
+
 /** The hashes run over a multipart/signed entity whose micalg names none smime-core knows. */
 const DEFAULT_MULTIPART_HASHES: readonly HashName[] = ['SHA-256', 'SHA-384', 'SHA-512', 'SHA-1'];
 
@@ -71,8 +77,9 @@ interface StreamCore {
 
 /** The first bytes of the content, up to the end of its header section (for the From of the signed entity). */
 class HeadPrefix {
-  #parts: Uint8Array[] = [];
+  #buf = new Uint8Array(0);
   #n = 0;
+  #end = -1;
   #closed = false;
   readonly #max: number;
 
@@ -80,21 +87,27 @@ class HeadPrefix {
     this.#max = max;
   }
 
+  /** The next content bytes: kept (in a doubling buffer, searched from where the last search stopped) until the header section ends. */
   see(b: Uint8Array): void {
     if (this.#closed) return;
-    this.#parts.push(b.slice(0, Math.max(0, this.#max + 4 - this.#n)));
-    this.#n += b.length;
-    if (this.#n > this.#max + 4) this.#closed = true;
-    if (b.includes(10) && headerSectionEnd(concat(this.#parts)) >= 0) this.#closed = true;
+    const take = Math.min(b.length, this.#max + 4 - this.#n);
+    if (this.#n + take > this.#buf.length) {
+      const bigger = new Uint8Array(Math.min(this.#max + 4, Math.max(this.#n + take, 2 * this.#buf.length, 4096)));
+      bigger.set(this.#buf.subarray(0, this.#n));
+      this.#buf = bigger;
+    }
+    this.#buf.set(b.subarray(0, take), this.#n);
+    const from = Math.max(0, this.#n - 3);
+    this.#n += take;
+    this.#end = headerSectionEnd(this.#buf.subarray(0, this.#n), from);
+    if (this.#end >= 0 || this.#n >= this.#max + 4) this.#closed = true;
   }
 
   /** The header section of the content (none when it is not MIME or its header section is too large). */
   headers(): Header[] {
-    const b = concat(this.#parts);
-    const end = headerSectionEnd(b);
-    if (end < 0 || end > this.#max) return [];
+    if (this.#end < 0 || this.#end > this.#max) return [];
     try {
-      return parseEntity(b.subarray(0, end)).headers;
+      return parseEntity(this.#buf.subarray(0, this.#end)).headers;
     } catch {
       return [];
     }
@@ -124,7 +137,7 @@ function multipartCore(entity: { headers: readonly Header[] }, ctx: VerifyContex
       small.see(c);
       out.push(c);
     },
-    { maxSignaturePartBytes: ctx.limits.maxCmsHeaderBytes, maxLineBytes: ctx.limits.maxHeaderBytes },
+    { maxSignaturePartBytes: ctx.limits.maxCmsHeaderBytes, maxLineBytes: MAX_DELIMITER_LINE },
   );
   return {
     write(piece, o) {

@@ -269,6 +269,14 @@ describe('verifyStream', () => {
     }
   });
 
+  it('a would-be delimiter line (the boundary, then endless padding) is held at most 4096 bytes: MIMELimitExceeded', async () => {
+    const s = await signStore();
+    const m = enc('Content-Type: multipart/signed; protocol="application/pkcs7-signature"; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b' + ' '.repeat(10_000));
+    const { content, done } = await verifyStream(source(m, 1).stream, { store: s, harvest: false });
+    await expect(collect(content)).rejects.toBeInstanceOf(MIMELimitExceeded);
+    await expect(done).rejects.toBeInstanceOf(MIMELimitExceeded);
+  });
+
   it('backpressure: the input is read as the content is pulled', async () => {
     const s = await signStore();
     const signed = await collect(await signStream(source(bigMessage(16 << 20), 1 << 20).stream, { store: s, from: 'alice@example.com', detached: false, crypto: nodeCrypto() }));
