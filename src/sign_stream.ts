@@ -21,13 +21,14 @@ import { Base64LineStream } from './lib/base64_stream.js';
 import { startHash } from './crypto/incremental_hash.js';
 import { signedDataLayout, signedDataParts } from './cms/signed.js';
 import { startSignedDataStream } from './cms/signed_stream.js';
+import { startCompressedDataStream } from './cms/compressed_stream.js';
 import { planProtection } from './mime/protection.js';
 import { pkcs7MimeHeader } from './mime/pkcs7_mime.js';
 import { prepareStreamedEntity } from './mime/prepare_stream.js';
 import { BoundaryWatch, multipartSignedHead, multipartSignedTail, randomBoundary } from './mime/multipart_signed.js';
 import { signingSetup } from './ops/sign_setup.js';
 import { readHeadSection } from './ops/stream_head.js';
-import { MIMELimitExceeded } from './errors.js';
+import { MIMELimitExceeded, UnsupportedAlgorithm } from './errors.js';
 
 /** Input bytes handled per step of a pull (a larger input chunk is cut). */
 const STEP = 1 << 20;
@@ -44,7 +45,8 @@ interface SignedOutput {
  * signed attributes) and returns the signed message as a stream: multipart/signed by default, opaque signed-data
  * (BER, indefinite lengths) with `detached: false`. The options are checked, the identity selected and the header
  * section read before the promise resolves: a refusal (`CertificateNotFound`, a bad option) rejects it with nothing
- * emitted. `compress` is not supported on streams (RangeError). What cannot be made 7-bit on a stream (8-bit data
+ * emitted. With `compress: true` the signed entity is the compressed-data wrapper (RFC 3274, BER written as the
+ * content is compressed), as signMessage signs it. What cannot be made 7-bit on a stream (8-bit data
  * inside a multipart, or in a part declared 7bit) errors the stream with `MIMEInvalid`: see mime/prepare_stream.ts.
  *
  * @example
@@ -56,7 +58,6 @@ interface SignedOutput {
 export async function signStream(input: ReadableStream<Uint8Array>, options: SignOptions): Promise<ReadableStream<Uint8Array>> {
   const setup = await signingSetup('signStream', options, () => {
     if (typeof ReadableStream === 'undefined' || !(input instanceof ReadableStream)) throw new TypeError('signStream: input must be a ReadableStream');
-    if (options.compress === true) throw new RangeError('signStream: options.compress is not supported on streams yet');
   });
   const limits = resolveLimits('signStream: options.limits', options.store.limits, options.limits);
   const reader = input.getReader();
@@ -75,6 +76,32 @@ export async function signStream(input: ReadableStream<Uint8Array>, options: Sig
     throw e;
   }
   const body = prepared.body;
+  // The signed entity: the prepared entity itself, or (compress) its compressed-data wrapper written as it comes.
+  let entity: { write(pieces: Uint8Array[]): Promise<Uint8Array[]>; end(): Promise<Uint8Array[]> };
+  let entityStart: Uint8Array[];
+  if (options.compress === true) {
+    if (typeof CompressionStream === 'undefined') {
+      await reader.cancel().catch(() => {});
+      throw new UnsupportedAlgorithm('signStream: compress needs the platform\'s CompressionStream');
+    }
+    const cd = startCompressedDataStream();
+    const b64 = new Base64LineStream();
+    entity = {
+      async write(pieces) {
+        const der: Uint8Array[] = [];
+        for (const p of pieces) der.push(...(await cd.update(p)));
+        return [b64.write(der)];
+      },
+      async end() {
+        const der = await cd.finish();
+        return [b64.write(der), b64.end()];
+      },
+    };
+    entityStart = [pkcs7MimeHeader(new Uint8Array(0), 'compressed-data'), b64.write([cd.head]), ...(await entity.write([prepared.head]))];
+  } else {
+    entity = { write: async (pieces) => pieces, end: async () => [] };
+    entityStart = [prepared.head];
+  }
   let out: SignedOutput;
   if (setup.detached) {
     const hash = startHash(setup.contentHash, setup.crypto);
@@ -88,7 +115,7 @@ export async function signStream(input: ReadableStream<Uint8Array>, options: Sig
       return concat(pieces);
     };
     out = {
-      start: concat([outerHeaders, multipartSignedHead(boundary, setup.micalg), pass([prepared.head])]),
+      start: concat([outerHeaders, multipartSignedHead(boundary, setup.micalg), pass(entityStart)]),
       write: pass,
       async finish(pieces) {
         const last = pass(pieces);
@@ -108,7 +135,7 @@ export async function signStream(input: ReadableStream<Uint8Array>, options: Sig
       return text;
     };
     out = {
-      start: concat([pkcs7MimeHeader(outerHeaders, 'signed-data'), b64.write([writer.head]), encode([prepared.head])]),
+      start: concat([pkcs7MimeHeader(outerHeaders, 'signed-data'), b64.write([writer.head]), encode(entityStart)]),
       write: encode,
       async finish(pieces) {
         const text = encode(pieces);
@@ -141,7 +168,7 @@ export async function signStream(input: ReadableStream<Uint8Array>, options: Sig
               const r = ended ? { done: true as const, value: undefined } : await reader.read();
               if (r.done) {
                 ended = true;
-                const text = await out.finish(body.end());
+                const text = await out.finish([...(await entity.write(body.end())), ...(await entity.end())]);
                 if (text.length > 0) controller.enqueue(text);
                 controller.close();
                 return;
@@ -156,7 +183,7 @@ export async function signStream(input: ReadableStream<Uint8Array>, options: Sig
               pending = v.subarray(STEP);
               v = v.subarray(0, STEP);
             }
-            const text = out.write(body.write(v));
+            const text = out.write(await entity.write(body.write(v)));
             if (text.length > 0) {
               controller.enqueue(text);
               return;
