@@ -212,6 +212,8 @@ describe('signStream', () => {
 describe.runIf(HAVE.openssl || HAVE.nss || HAVE.bc)('signStream output, verified by the peers', () => {
   let dir = '';
   const made: { label: string; detached: boolean; out: Uint8Array; content?: Uint8Array }[] = [];
+  /** compress: true, opaque: the peers check the signature over the compressed-data wrapper (OpenSSL lacks zlib here). */
+  let compressed: Uint8Array;
   beforeAll(async () => {
     dir = tmp();
     const s = await store();
@@ -223,6 +225,7 @@ describe.runIf(HAVE.openssl || HAVE.nss || HAVE.bc)('signStream output, verified
         made.push({ label: `${label} ${detached ? 'detached' : 'opaque'}`, detached, out, content: r.content });
       }
     }
+    compressed = await collect(await signStream(source(enc(MSG + 'compress me\r\n'.repeat(1000)), 4096).stream, { store: s, from: 'alice@example.com', detached: false, compress: true }));
   });
   const put = (name: string, b: Uint8Array): string => {
     const f = join(dir, name);
@@ -242,6 +245,9 @@ describe.runIf(HAVE.openssl || HAVE.nss || HAVE.bc)('signStream output, verified
       const got = new Uint8Array(readFileSync(outFile));
       expect(Buffer.from(got).equals(Buffer.from(m.content!)), m.label).toBe(true);
     }
+    const c = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', '-CAfile', ROOT, '-in', put('c.eml', compressed), '-out', join(dir, 'c.out'), '-binary']);
+    expect(c.stderr, 'compressed').toMatch(/Verification successful/);
+    expect(readFileSync(join(dir, 'c.out'), 'latin1')).toContain('smime-type=compressed-data');
   });
 
   it.runIf(HAVE.nss)('NSS cmsutil -D: valid', async () => {
@@ -263,6 +269,7 @@ describe.runIf(HAVE.openssl || HAVE.nss || HAVE.bc)('signStream output, verified
     const peer = compileSmimePeer(dir);
     const picked = made.filter((m) => m.label === 'RSA detached' || m.label === 'ECDSA opaque');
     expect(picked.length).toBe(2);
+    picked.push({ label: 'RSA opaque compressed', detached: false, out: compressed });
     const results = await Promise.all(
       picked.map((m, i) => {
         const args = ['verify', '--in', put(`b${i}.p7s`, cmsOf(m.out)), '--trust', ROOT];
