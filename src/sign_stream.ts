@@ -47,7 +47,7 @@ interface SignedOutput {
  * section read before the promise resolves: a refusal (`CertificateNotFound`, a bad option) rejects it with nothing
  * emitted. With `compress: true` the signed entity is the compressed-data wrapper (RFC 3274, BER written as the
  * content is compressed), as signMessage signs it. What cannot be made 7-bit on a stream (8-bit data
- * inside a multipart, or in a part declared 7bit) errors the stream with `MIMEInvalid`: see mime/prepare_stream.ts.
+ * in a part declared 7bit) errors the stream with `MIMEInvalid`: see mime/prepare_stream.ts.
  *
  * @example
  * ```ts

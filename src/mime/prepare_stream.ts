@@ -10,19 +10,23 @@
  * | text/*, declared 8bit or binary | canonical; quoted-printable when not 7-bit clean | canonical, always quoted-printable |
  * | any leaf declared quoted-printable or base64 | canonical; `MIMEInvalid` when not 7-bit clean | the same |
  * | non-text leaf, declared 7bit, 8bit, binary or nothing | base64 of the bytes unless 7-bit clean lines | always base64 of the bytes |
+ * | multipart/* | preamble, delimiters, epilogue canonical; each part as above | the same (a delimiter scanner, each part's header section held within `maxHeaderBytes`) |
+ * | message/rfc822, message/global | its header canonical, its content as above | the same |
  *
  * (The bytes of a top-level leaf are those of the entity `splitForProtection` gives, whose body has canonical line
  * ends: the stream canonicalises them too, so that both paths sign the same entity.)
- * | multipart/*, message/rfc822 | each part as above | canonical; `MIMEInvalid` when not 7-bit clean (the parts are not re-encoded on a stream) |
  *
  * A `MIMEInvalid` here comes while the stream runs (the data that breaks the rule has been read): the stream errors.
  */
-import { MIMEInvalid } from '../errors.js';
+import { MIMEInvalid, MIMELimitExceeded } from '../errors.js';
 import { Base64LineStream } from '../lib/base64_stream.js';
 import { fromLatin1 as ascii } from '../lib/bytes.js';
 import { headersLength, writeHeaders } from './canonical.js';
 import { CanonicalLineEnds } from './canonical_stream.js';
-import { getHeader, parseEntity, type MimeLimits } from './entity.js';
+import { getHeader, parseEntity, resolveMimeLimits, type MimeLimits } from './entity.js';
+import { canonicalize } from './canonical.js';
+import { DelimiterScanner } from './multipart_stream.js';
+import { headerSectionEnd } from './stream_head.js';
 import { parseContentType } from './header_params.js';
 import { QuotedPrintableStream } from './quoted_printable.js';
 
@@ -89,8 +93,9 @@ class SevenBitCheck {
  * The prepared header section of the entity whose header section (ended by its empty line, canonical) is `head`, and
  * the preparer of its body (see the file comment for the rules).
  */
-export function prepareStreamedEntity(head: Uint8Array, limits?: Partial<MimeLimits>): { head: Uint8Array; body: BodyPreparer } {
-  const e = parseEntity(head, limits);
+export function prepareStreamedEntity(head: Uint8Array, limits?: Partial<MimeLimits>, depth = 0): { head: Uint8Array; body: BodyPreparer } {
+  const L = resolveMimeLimits(limits);
+  const e = parseEntity(head, L);
   const ct = parseContentType(getHeader(e, 'content-type') ?? 'text/plain; charset=us-ascii');
   const cte = (getHeader(e, 'content-transfer-encoding') ?? '7bit').trim().toLowerCase();
   const plain = cte === '7bit' || cte === '8bit' || cte === 'binary';
@@ -104,9 +109,15 @@ export function prepareStreamedEntity(head: Uint8Array, limits?: Partial<MimeLim
     end: () => canon.end(),
   });
   if (ct.type === 'multipart/signed') return { head, body: canonical() };
-  const leaf = !ct.type.startsWith('multipart/') && ct.type !== 'message/rfc822' && ct.type !== 'message/global';
+  if (depth > L.maxDepth) throw new MIMELimitExceeded(`MIME nesting deeper than maxDepth (${L.maxDepth})`, { limit: 'maxMimeDepth' });
+  if (ct.type.startsWith('multipart/')) {
+    const boundary = ct.params.boundary;
+    if (!boundary) throw new MIMEInvalid(`${ct.type}: missing boundary parameter`);
+    return { head, body: multipartPreparer(boundary, L, depth) };
+  }
+  if (ct.type === 'message/rfc822' || ct.type === 'message/global') return { head, body: entityPreparer(L, depth + 1) };
   const isText = ct.type.startsWith('text/');
-  if (!leaf || !plain || (isText && cte === '7bit')) return { head, body: canonical(new SevenBitCheck(leaf ? `a ${cte} body` : `a ${ct.type} entity`)) };
+  if (!plain || (isText && cte === '7bit')) return { head, body: canonical(new SevenBitCheck(`a ${cte} body`)) };
 
   // Re-encoded: text/* 8bit or binary as quoted-printable of its canonical text, any other leaf as base64 of its bytes.
   const keep = e.headers.filter((h) => h.name.toLowerCase() !== 'content-transfer-encoding');
@@ -127,4 +138,93 @@ export function prepareStreamedEntity(head: Uint8Array, limits?: Partial<MimeLim
   // prepareForSigning sees the body: the same signed entity either way.
   const b64 = new Base64LineStream();
   return { head: newHead, body: { write: (p) => [b64.write(canon.write(p))], end: () => [b64.write(canon.end()), b64.end()] } };
+}
+
+/**
+ * The preparer of a MIME entity whose header section comes first in the pieces (a part of a multipart, the content of
+ * a message/rfc822): the header section is held (at most `maxHeaderBytes`), made canonical and prepared as above; its
+ * body goes through the preparer that decides. An entity without an empty line is passed on canonical (headers only,
+ * nothing to re-encode).
+ */
+function entityPreparer(L: MimeLimits, depth: number): BodyPreparer {
+  let head = new Uint8Array(0);
+  let n = 0;
+  let body: BodyPreparer | undefined;
+  return {
+    write(piece) {
+      if (body) return body.write(piece);
+      if (n + piece.length > head.length) {
+        const bigger = new Uint8Array(Math.max(n + piece.length, 2 * head.length, 1024));
+        bigger.set(head.subarray(0, n));
+        head = bigger;
+      }
+      head.set(piece, n);
+      const from = Math.max(0, n - 3);
+      n += piece.length;
+      const b = head.subarray(0, n);
+      const end = headerSectionEnd(b, from);
+      if (end < 0) {
+        if (n > L.maxHeaderBytes) throw new MIMELimitExceeded(`MIME header section exceeds maxHeaderBytes (${L.maxHeaderBytes} bytes)`, { limit: 'maxHeaderBytes' });
+        return [];
+      }
+      const p = prepareStreamedEntity(canonicalize(b.subarray(0, end)), L, depth);
+      body = p.body;
+      return [p.head, ...body.write(b.subarray(end))];
+    },
+    end() {
+      if (body) return body.end();
+      return n > 0 ? [canonicalize(head.subarray(0, n))] : [];
+    },
+  };
+}
+
+/**
+ * The preparer of a multipart body (not multipart/signed): the preamble, the delimiter lines and the epilogue made
+ * canonical, each part prepared as an entity of its own ({@link entityPreparer}), as `prepareForSigning` does.
+ */
+function multipartPreparer(boundary: string, L: MimeLimits, depth: number): BodyPreparer {
+  let out: Uint8Array[] = [];
+  let gap: CanonicalLineEnds | undefined = new CanonicalLineEnds(); // preamble or epilogue
+  let part: BodyPreparer | undefined;
+  let parts = 0;
+  const scanner = new DelimiterScanner(
+    boundary,
+    {
+      data(bytes) {
+        if (part) out.push(...part.write(bytes));
+        else out.push(...gap!.write(bytes));
+      },
+      delimiter(line, close) {
+        if (part) out.push(...part.end());
+        else out.push(...gap!.end());
+        part = undefined;
+        out.push(canonicalize(line));
+        if (close) {
+          gap = new CanonicalLineEnds();
+          return;
+        }
+        if (++parts > L.maxParts) throw new MIMELimitExceeded(`multipart has more than maxParts (${L.maxParts}) parts`, { limit: 'maxParts' });
+        part = entityPreparer(L, depth + 1);
+      },
+    },
+    4096,
+  );
+  const take = (): Uint8Array[] => {
+    const o = out;
+    out = [];
+    return o;
+  };
+  return {
+    write(piece) {
+      scanner.push(piece);
+      return take();
+    },
+    end() {
+      scanner.finish();
+      if (parts === 0) throw new MIMEInvalid(`multipart: no delimiter line "--${boundary}" found`);
+      if (!scanner.closed) throw new MIMEInvalid(`multipart: missing close delimiter "--${boundary}--"`);
+      out.push(...gap!.end());
+      return take();
+    },
+  };
 }

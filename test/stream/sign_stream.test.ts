@@ -183,7 +183,28 @@ describe('signStream', () => {
     await expect(signStream(source(big, 1000).stream, { store: s, from: 'alice@example.com', limits: { maxHeaderBytes: 4096 } })).rejects.toBeInstanceOf(MIMELimitExceeded);
   });
 
-  it('8-bit data in a multipart cannot be re-encoded on a stream: the stream errors with MIMEInvalid', async () => {
+  it('a multipart with 8-bit parts (nested multipart, message/rfc822, binary attachment), in 5-byte pieces: each part re-encoded as signMessage does', async () => {
+    const s = await store();
+    const bin = String.fromCharCode(...Array.from({ length: 300 }, (_, i) => (i * 37) % 256));
+    const m = enc(
+      'From: alice@example.com\r\nTo: bob@example.com\r\nContent-Type: multipart/mixed; boundary=outer\r\n\r\npreamble\n--outer\r\n' +
+        'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\ncaf\u00e9 \nFrom here\n--outer\n' +
+        'Content-Type: multipart/alternative; boundary="inner"\n\n--inner\nContent-Type: text/plain\n\nplain 7bit\n--inner\n' +
+        'Content-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n<p>\u00fcber</p>\n--inner--\n--outer\r\n' +
+        'Content-Type: message/rfc822\r\n\r\nSubject: inner\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: binary\r\n\r\nna\u00efve\r\n--outer\r\n' +
+        'Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n' + bin + '\r\n--outer--\r\nepilogue',
+    );
+    const bytes = m;
+    const want = prepareForSigning(splitForProtection(bytes).inner);
+    for (const detached of [true, false]) {
+      const out = await collect(await signStream(source(bytes, 5).stream, { store: s, from: 'alice@example.com', detached }));
+      const r = await verifyMessage(out, { store: s, harvest: false });
+      expect(r.signers.map((x) => x.status)).toEqual(['valid']);
+      expect(Buffer.from(r.content).toString('latin1')).toBe(Buffer.from(want).toString('latin1'));
+    }
+  });
+
+  it('8-bit data in a part declared 7bit cannot be re-encoded on a stream: the stream errors with MIMEInvalid', async () => {
     const s = await store();
     const m = enc('From: alice@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\ncaf\u00e9\r\n--b--\r\n');
     const out = await signStream(source(m, 4096).stream, { store: s, from: 'alice@example.com' });
