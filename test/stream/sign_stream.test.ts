@@ -18,7 +18,7 @@ import { DIGESTS, type HashName } from '../../src/crypto/algorithms.js';
 import { extractCms } from '../../src/mime/extract.js';
 import { BoundaryWatch } from '../../src/mime/multipart_signed.js';
 import { readTlv } from '../../src/lib/der.js';
-import { CertificateNotFound, MIMEInvalid, MIMELimitExceeded } from '../../src/errors.js';
+import { CertificateNotFound, MIMEInvalid, MIMELimitExceeded, SmimeError } from '../../src/errors.js';
 import { storeWith } from '../_helpers/identities.js';
 import { tmp, tryRun } from '../_helpers/env.js';
 import { compileSmimePeer, havePeers, makeNssDb, nssVerify, ROOT_CA_FILE as ROOT } from '../_helpers/peers.js';
@@ -209,6 +209,35 @@ describe('signStream', () => {
     const m = enc('From: alice@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\ncaf\u00e9\r\n--b--\r\n');
     const out = await signStream(source(m, 4096).stream, { store: s, from: 'alice@example.com' });
     await expect(collect(out)).rejects.toBeInstanceOf(MIMEInvalid);
+  });
+
+  it('hostile input: 150 random mutations of a nested multipart end in a signed message or a SmimeError', async () => {
+    const s = await store();
+    const base = enc(
+      'From: alice@example.com\r\nContent-Type: multipart/mixed; boundary=o\r\n\r\n--o\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\nx\u00e9\r\n' +
+        '--o\r\nContent-Type: multipart/alternative; boundary=i\r\n\r\n--i\r\nContent-Type: text/html\r\n\r\n<p>\r\n--i--\r\n--o\r\nContent-Type: message/rfc822\r\n\r\nSubject: s\r\n\r\nbody\r\n--o--\r\n',
+    );
+    let x = 7;
+    const rnd = (n: number): number => {
+      x = (x * 1103515245 + 12345) >>> 0;
+      return x % n;
+    };
+    const alphabet = enc('-\r\n:;=" abio\u00e9\t');
+    for (let trial = 0; trial < 150; trial++) {
+      const m = new Uint8Array(base);
+      for (let k = 0; k < 1 + rnd(5); k++) m[rnd(m.length)] = alphabet[rnd(alphabet.length)]!;
+      const bytes = rnd(4) === 0 ? m.subarray(0, rnd(m.length)) : m;
+      try {
+        const out = await collect(await signStream(source(bytes, 1 + rnd(40)).stream, { store: s, from: 'alice@example.com', detached: trial % 2 === 0 }));
+        const r = await verifyMessage(out, { store: s, harvest: false });
+        // The signature holds (a mutated From may make it address-mismatch).
+        expect(r.signers.map((y) => y.status === 'valid' || y.status === 'address-mismatch'), `trial ${trial}: ${JSON.stringify(r.signers[0]?.reasons)}`).toEqual([true]);
+        continue;
+      } catch (e) {
+        if ((e as Error).name === 'AssertionError') throw e;
+        expect(e, `trial ${trial}: ${(e as Error).message}`).toBeInstanceOf(SmimeError);
+      }
+    }
   });
 
   it('maxInputBytes is counted as the input is read', async () => {
