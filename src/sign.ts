@@ -18,26 +18,20 @@
  *   key below `minRsaBits` is not used.
  */
 import type { CertificateStore } from './store/store.js';
-import { storeInternals } from './store/internal.js';
-import { argumentError, checkOption } from './lib/args.js';
-import type { CertInfo } from './certs/cert_info.js';
-import { selectSigningIdentity, intermediatesFor } from './store/signing.js';
-import { buildSignedData, MICALG } from './cms/signed.js';
-import { signingHash, type HashName } from './cms/signer.js';
-import { resolvePolicyFor, type AlgorithmPolicy } from './crypto/policy.js';
+import { buildSignedData } from './cms/signed.js';
+import type { AlgorithmPolicy } from './crypto/policy.js';
 import { buildPkcs7Mime } from './mime/pkcs7_mime.js';
 import { buildMultipartSigned } from './mime/multipart_signed.js';
 import { prepareForSigning } from './mime/prepare_for_signing.js';
 import { splitForProtection } from './mime/protection.js';
-import { getCrypto } from './crypto/provider.js';
 import { compressEntity } from './ops/compress.js';
-import { equal, toBytes, concat } from './lib/bytes.js';
+import { signingSetup } from './ops/sign_setup.js';
+import { toBytes, concat } from './lib/bytes.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
 
 /** The digest algorithms `signMessage` signs with, spelled as WebCrypto spells them. */
 export type SignDigest = 'SHA-256' | 'SHA-384' | 'SHA-512';
 
-const SIGN_DIGESTS: readonly SignDigest[] = ['SHA-256', 'SHA-384', 'SHA-512'];
 
 /** The options of `signMessage`. */
 export interface SignOptions {
@@ -69,16 +63,6 @@ export interface SignOptions {
 }
 
 
-/** The sender's current encryption certificate among their own identities (the newest that qualifies). */
-async function currentEncryptionCert(store: CertificateStore, address: string, at: Date): Promise<CertInfo | undefined> {
-  const internals = storeInternals(store);
-  const own = internals.identities().filter((i) => !i.info.isCA && i.info.emails.includes(address));
-  const good: CertInfo[] = [];
-  for (const i of own) if ((await internals.checkEncryptionCert(i.info, at)) === undefined) good.push(i.info);
-  good.sort((a, b) => b.notBefore.getTime() - a.notBefore.getTime());
-  return good[0];
-}
-
 /**
  * Signs a MIME message or entity with the sender's signing identity (chosen in the store for `options.from`):
  * `multipart/signed` by default, `application/pkcs7-mime; smime-type=signed-data` with `detached: false`. The
@@ -91,45 +75,20 @@ async function currentEncryptionCert(store: CertificateStore, address: string, a
  * ```
  */
 export async function signMessage(mime: Uint8Array | string, options: SignOptions): Promise<Uint8Array> {
-  const { store } = options ?? ({} as SignOptions);
-  storeInternals(store, 'signMessage: options.store');
-  if (typeof options.from !== 'string' || !options.from.includes('@')) throw argumentError('signMessage: options.from', 'an email address');
-  checkOption('signMessage: options.detached', options.detached, 'boolean');
-  checkOption('signMessage: options.digest', options.digest, SIGN_DIGESTS);
-  const hash: HashName = options.digest ?? 'SHA-256';
-  checkOption('signMessage: options.pss', options.pss, 'boolean');
-  checkOption('signMessage: options.compress', options.compress, 'boolean');
-  const policy = resolvePolicyFor('signMessage: options.policy', store.policy, options.policy);
-  const crypto = options.crypto ?? store.crypto;
-  getCrypto(crypto);
-  const bytes = toBytes(mime, 'signMessage: mime');
-  const limits = inputLimits(bytes, 'signMessage', store.limits, options.limits);
-  const from = options.from.trim().toLowerCase();
-  const now = store.now();
-
-  const identity = selectSigningIdentity(store, from, now, policy);
-  const encryptionCert = await currentEncryptionCert(store, from, now);
-  const intermediates = await intermediatesFor(store, identity.info, now);
-  const differs = encryptionCert !== undefined && !equal(encryptionCert.der, identity.info.der);
-  const certificates = [identity.info, ...intermediates];
-  if (differs) certificates.push(encryptionCert);
-
-  const { outerHeaders, inner } = splitForProtection(bytes, mimeLimits(limits));
-  // Compress then sign (RFC 8551 §3.6): the canonical entity is compressed; its wrapper is 7-bit base64 already.
-  const canonical = prepareForSigning(inner, mimeLimits(limits));
-  const entity = options.compress === true ? await compressEntity(canonical) : canonical;
-  const detached = options.detached ?? true;
-  const sd = await buildSignedData(entity, {
-    signer: identity.info,
-    key: identity.key,
-    hash,
-    pss: options.pss === true,
-    crypto,
-    encapsulate: !detached,
-    certificates,
-    signingTime: now,
-    encryptionCert: differs ? encryptionCert : undefined,
+  let bytes: Uint8Array = new Uint8Array(0);
+  let limits: Limits | undefined;
+  const setup = await signingSetup('signMessage', options, () => {
+    bytes = toBytes(mime, 'signMessage: mime');
+    limits = inputLimits(bytes, 'signMessage', options.store.limits, options.limits);
   });
+  const { crypto } = setup;
+
+  const { outerHeaders, inner } = splitForProtection(bytes, mimeLimits(limits!));
+  // Compress then sign (RFC 8551 §3.6): the canonical entity is compressed; its wrapper is 7-bit base64 already.
+  const canonical = prepareForSigning(inner, mimeLimits(limits!));
+  const entity = options.compress === true ? await compressEntity(canonical) : canonical;
+  const detached = setup.detached;
+  const sd = await buildSignedData(entity, { ...setup.params, encapsulate: !detached });
   if (!detached) return buildPkcs7Mime(outerHeaders, 'signed-data', sd.pieces);
-  return buildMultipartSigned(outerHeaders, entity, concat(sd.pieces), MICALG[signingHash(identity.info, hash)]!, crypto);
+  return buildMultipartSigned(outerHeaders, entity, concat(sd.pieces), setup.micalg, crypto);
 }

@@ -53,7 +53,7 @@ import {
   type SmimeAttributes,
 } from './attributes.js';
 import { checkEssCertId, readFirstEssCertId, signingCertificateV2Value } from './ess.js';
-import { signatureAlgorithmFor, signBytes, signingHash, type SignParams } from './signer.js';
+import { signatureAlgorithmFor, signBytes, signingHash, type HashName, type SignParams } from './signer.js';
 
 /** micalg names (RFC 5751 §3.4.3.2 / RFC 8551), by hash name: from the algorithm registry. */
 export const MICALG: Record<string, string> = Object.fromEntries(Object.values(DIGESTS).map((d) => [d.name, d.micalg]));
@@ -90,13 +90,34 @@ function wrap(id: number, pieces: Uint8Array[]): Uint8Array[] {
   return [header(id, n), ...pieces];
 }
 
-/** Builds a ContentInfo holding SignedData with one SignerInfo over `content`. */
-export async function buildSignedData(content: Uint8Array, options: BuildSignedDataOptions): Promise<BuiltSignedData> {
-  const o = { ...options, hash: signingHash(options.signer, options.hash) };
-  const md = await digest(o.hash, content, o.crypto);
+/** The parts of a SignedData around its content, for a content whose digest is known (see {@link signedDataParts}). */
+export interface SignedDataParts {
+  /** The digest algorithm's AlgorithmIdentifier (the digestAlgorithms SET holds it alone). */
+  digestAlgorithm: Uint8Array;
+  /** The DER of each certificate of the certificates field, duplicates dropped (may be empty). */
+  certificates: Uint8Array[];
+  /** The one SignerInfo's DER. */
+  signerInfo: Uint8Array;
+  /** The signed attributes, as the SET that was signed. */
+  signedAttributes: Uint8Array;
+}
+
+/** The hash a SignedData built with `options` digests its content with (Ed25519: always SHA-512, RFC 8419). */
+export function contentHashFor(options: Pick<BuildSignedDataOptions, 'signer' | 'hash'>): HashName {
+  return signingHash(options.signer, options.hash);
+}
+
+/**
+ * The SignerInfo (signed attributes over `messageDigest`, the content's digest with {@link contentHashFor}, and the
+ * signature), the digest AlgorithmIdentifier and the certificates of a SignedData: everything but the content, so
+ * that a stream can write the content first and these once its digest is known (issue 16). `buildSignedData` is this
+ * plus the layout.
+ */
+export async function signedDataParts(messageDigest: Uint8Array, options: Omit<BuildSignedDataOptions, 'encapsulate'>): Promise<SignedDataParts> {
+  const o = { ...options, hash: contentHashFor(options) };
   const signedAttrs = buildSignedAttributes({
     contentType: OIDS.data,
-    digest: md,
+    digest: messageDigest,
     signingTime: o.signingTime,
     capabilities: o.capabilities,
     encryptionCert: o.encryptionCert,
@@ -119,22 +140,37 @@ export async function buildSignedData(content: Uint8Array, options: BuildSignedD
     seen.add(k);
     certs.push(c.der);
   }
+  return { digestAlgorithm: digestAlg, certificates: certs, signerInfo, signedAttributes: signedAttrs };
+}
+
+/** Builds a ContentInfo holding SignedData with one SignerInfo over `content`. */
+export async function buildSignedData(content: Uint8Array, options: BuildSignedDataOptions): Promise<BuiltSignedData> {
+  const md = await digest(contentHashFor(options), content, options.crypto);
+  const parts = await signedDataParts(md, options);
+  const pieces = signedDataLayout(parts, options.encapsulate ? content : undefined);
+  let length = 0;
+  for (const p of pieces) length += p.length;
+  return { pieces, length, signedAttributes: parts.signedAttributes };
+}
+
+/**
+ * The definite-length ContentInfo of a SignedData made of `parts`, encapsulating `content` when given (detached
+ * otherwise), as pieces: the content, when encapsulated, is its own piece, not copied.
+ */
+export function signedDataLayout(parts: SignedDataParts, content?: Uint8Array): Uint8Array[] {
   // EncapsulatedContentInfo ::= SEQUENCE { eContentType, [0] EXPLICIT OCTET STRING OPTIONAL }
-  const eci = o.encapsulate ? wrap(0x30, [oid(OIDS.data), ...wrap(0xa0, wrap(0x04, [content]))]) : [seq(oid(OIDS.data))];
+  const eci = content ? wrap(0x30, [oid(OIDS.data), ...wrap(0xa0, wrap(0x04, [content]))]) : [seq(oid(OIDS.data))];
   const body = [
     integer(1),
-    set(digestAlg),
+    set(parts.digestAlgorithm),
     ...eci,
-    ...(certs.length ? [tlv(0xa0, ...certs)] : []),
-    set(signerInfo),
+    ...(parts.certificates.length ? [tlv(0xa0, ...parts.certificates)] : []),
+    set(parts.signerInfo),
   ];
   const ci = wrap(0x30, [oid(OIDS.signedData), ...wrap(0xa0, wrap(0x30, body))]);
   // Merge the small pieces around the content.
-  const idx = o.encapsulate ? ci.indexOf(content) : -1;
-  const pieces = idx < 0 ? [concat(ci)] : [concat(ci.slice(0, idx)), content, concat(ci.slice(idx + 1))];
-  let length = 0;
-  for (const p of pieces) length += p.length;
-  return { pieces, length, signedAttributes: signedAttrs };
+  const idx = content ? ci.indexOf(content) : -1;
+  return idx < 0 ? [concat(ci)] : [concat(ci.slice(0, idx)), content!, concat(ci.slice(idx + 1))];
 }
 
 // -----------------------------------------------------------------------------------------------------------------
@@ -290,6 +326,12 @@ function buf0(der: Uint8Array, t: Tlv): number {
 // -----------------------------------------------------------------------------------------------------------------
 // SignerInfo verification
 
+/** The digest with `hashOid` among `c`'s; UnsupportedAlgorithm for an OID outside the registry (as digestByOid). */
+function knownDigest(c: ContentDigests, hashOid: string): Uint8Array | undefined {
+  if (!digestAlgorithmByOid(hashOid)) throw new UnsupportedAlgorithm(`digest ${hashOid}`, hashOid);
+  return c.digests.get(hashOid);
+}
+
 /** SHA-1, MD5 or MD2 in the digest or the signature algorithm (RFC 8551 §2.2: no longer acceptable). */
 export function isWeak(si: ParsedSignerInfo, check?: SignatureCheck): boolean {
   return (
@@ -315,13 +357,26 @@ export interface SignerInfoCheck {
 }
 
 /**
+ * The digests of a content that was hashed as it streamed past (issue 16), in place of the content: by digest
+ * algorithm OID, for the hashes the reader ran.
+ */
+export interface ContentDigests {
+  readonly digests: ReadonlyMap<string, Uint8Array>;
+  /** The content itself when the reader kept it (a small one): used for what the digests cannot answer. */
+  readonly content?: Uint8Array;
+}
+
+/**
  * Checks one SignerInfo against its signer certificate and the content: contentType matches eContentType,
  * messageDigest is the content's digest, the signature covers the signed attributes. Every problem found is listed.
+ * The content may be given as its digests ({@link ContentDigests}, a stream): a digest the reader did not run is
+ * `digest-not-computed: <hash>`, and a SignerInfo without signed attributes (the signature is over the content itself)
+ * is `unsupported-in-stream: no signed attributes`, unless the reader kept the (small) content itself.
  */
 export async function verifySignerInfo(
   sd: ParsedSignedData,
   si: ParsedSignerInfo,
-  content: Uint8Array,
+  content: Uint8Array | ContentDigests,
   signer: CertInfo,
   opts: { policy?: AlgorithmPolicy; crypto?: Crypto },
 ): Promise<SignerInfoCheck> {
@@ -351,8 +406,11 @@ export async function verifySignerInfo(
     if (!mdT || mdT.tagNo !== TAG.OCTET_STRING) reasons.push('missing-attribute: messageDigest');
     else {
       try {
-        const d = await digestByOid(si.digestAlgorithm.oid, content, opts.crypto);
-        if (!equal(d, buf.subarray(mdT.contentStart, mdT.contentEnd))) reasons.push('digest-mismatch');
+        const whole = content instanceof Uint8Array ? content : undefined;
+        let d = whole ? await digestByOid(si.digestAlgorithm.oid, whole, opts.crypto) : knownDigest(content as ContentDigests, si.digestAlgorithm.oid);
+        if (d === undefined && !whole && (content as ContentDigests).content) d = await digestByOid(si.digestAlgorithm.oid, (content as ContentDigests).content!, opts.crypto);
+        if (d === undefined) reasons.push(`digest-not-computed: ${digestName}`);
+        else if (!equal(d, buf.subarray(mdT.contentStart, mdT.contentEnd))) reasons.push('digest-mismatch');
       } catch (e) {
         if (e instanceof UnsupportedAlgorithm) reasons.push(`unsupported-algorithm: ${si.digestAlgorithm.oid}`);
         else throw e;
@@ -390,7 +448,9 @@ export async function verifySignerInfo(
   } else {
     // No signed attributes: the signature is over the content itself (RFC 5652 §5.4).
     if (sd.eContentType !== OIDS.data) reasons.push('missing-attribute: contentType');
-    check = await verifySignature(si.signatureAlgorithm, si.digestAlgorithm.oid, signer, content, si.signature, opts.crypto);
+    const whole = content instanceof Uint8Array ? content : content.content;
+    if (whole) check = await verifySignature(si.signatureAlgorithm, si.digestAlgorithm.oid, signer, whole, si.signature, opts.crypto);
+    else check = { ok: false, reason: 'unsupported-in-stream: no signed attributes' };
   }
   if (!check.ok && !reasons.includes(check.reason)) reasons.push(check.reason);
   const weak = isWeak(si, check);

@@ -57,6 +57,25 @@ export interface Accelerators {
   incrementalAes?: IncrementalAes;
   /** The raw RSA private-key operation (RSADP, no padding) on a key given as DER. */
   rawRsa?: RawRsa;
+  /** Incremental digests, so a stream is hashed as it passes (see src/crypto/incremental_hash.ts). */
+  incrementalHash?: IncrementalHash;
+}
+
+/**
+ * Incremental digests: `start` returns a hash in progress for a WebCrypto-spelled name ('SHA-256'…), or `undefined`
+ * to decline (the @noble/hashes twin then runs).
+ */
+export interface IncrementalHash {
+  /** Starts one digest of `name` ('MD5', 'SHA-1', 'SHA-224', 'SHA-256', 'SHA-384' or 'SHA-512'). */
+  start(name: string): HashStream | undefined;
+}
+
+/** One digest in progress (see {@link IncrementalHash}). */
+export interface HashStream {
+  /** Adds `data` (not kept past the call). */
+  update(data: Uint8Array): void;
+  /** The digest of everything added; the hash is finished. */
+  digest(): Uint8Array;
 }
 
 /** Incremental AES-CBC and AES-GCM. */

@@ -214,3 +214,42 @@ export class ZlibInflateStream {
     this.#writer.abort().catch(() => undefined);
   }
 }
+
+/**
+ * zlib compression of data that comes in pieces (issue 16: signStream with `compress`): `write` each piece, then
+ * `end`; each returns the compressed bytes the platform has produced so far (possibly none). The output is drained
+ * after every write, so little is held. The pieces are not kept (each write is awaited).
+ */
+export class ZlibCompressStream {
+  readonly #writer: WritableStreamDefaultWriter<BufferSource>;
+  readonly #queue: Uint8Array[] = [];
+  readonly #reading: Promise<void>;
+
+  constructor() {
+    const Ctor = platform(globalThis.CompressionStream as (new (format: Format) => CompressionStream) | undefined, 'CompressionStream');
+    const cs = new Ctor('deflate');
+    this.#writer = cs.writable.getWriter();
+    const reader = cs.readable.getReader();
+    this.#reading = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        this.#queue.push(value);
+      }
+    })();
+    this.#reading.catch(() => undefined);
+  }
+
+  /** Compresses `piece`; the output available so far. */
+  async write(piece: Uint8Array): Promise<Uint8Array[]> {
+    if (piece.length > 0) await this.#writer.write(piece as Uint8Array<ArrayBuffer>);
+    return this.#queue.splice(0);
+  }
+
+  /** Ends the zlib stream; the rest of the output. */
+  async end(): Promise<Uint8Array[]> {
+    await this.#writer.close();
+    await this.#reading;
+    return this.#queue.splice(0);
+  }
+}

@@ -8,7 +8,7 @@ import { encodeBase64Lines } from '../lib/base64.js';
 import { concat, equal, fromLatin1 as ascii, toHex } from '../lib/bytes.js';
 import { randomBytes } from '../crypto/provider.js';
 import { canonicalize } from './canonical.js';
-import { getHeader, parseEntity, type MimeLimits } from './entity.js';
+import { getHeader, parseEntity, type Header, type MimeLimits } from './entity.js';
 import { parseContentType } from './header_params.js';
 import { splitMultipart } from './multipart.js';
 import { decodeTransfer, fileNameOf } from './transfer_encoding.js';
@@ -35,8 +35,22 @@ export interface MultipartSigned {
 export function parseMultipartSigned(message: Uint8Array, limits?: Partial<MimeLimits>): MultipartSigned {
   if (!(message instanceof Uint8Array)) throw new TypeError('parseMultipartSigned: expected a Uint8Array');
   const e = parseEntity(message, limits);
-  const ctv = getHeader(e, 'content-type');
-  const ct = parseContentType(ctv ?? 'text/plain');
+  const { boundary, protocol, micalg } = multipartSignedParams(e);
+  const parts = splitMultipart(e, boundary, limits);
+  if (parts.length < 2) throw new MIMEInvalid('multipart/signed: missing signature part (only one body part)');
+  if (parts.length > 2) throw new MIMEInvalid(`multipart/signed: expected 2 body parts, found ${parts.length}`);
+  const sig = signaturePart(parts[1]!, limits);
+  const r: MultipartSigned = { signedPart: canonicalize(parts[0]!), signature: sig.signature, protocol: protocol ?? sig.type };
+  if (micalg !== undefined) r.micalg = micalg;
+  return r;
+}
+
+/**
+ * Internal (shared with the stream reader, issue 16): the parameters of a multipart/signed header section. `MIMEInvalid`
+ * for another Content-Type, a missing boundary, or a protocol other than application/(x-)pkcs7-signature.
+ */
+export function multipartSignedParams(e: { headers: readonly Header[] }): { boundary: string; protocol?: string; micalg?: string } {
+  const ct = parseContentType(getHeader(e, 'content-type') ?? 'text/plain');
   if (ct.type !== 'multipart/signed') throw new MIMEInvalid(`not a multipart/signed message: Content-Type is ${ct.type || '(empty)'}`);
   const boundary = ct.params.boundary;
   if (!boundary) throw new MIMEInvalid('multipart/signed: missing boundary parameter');
@@ -44,21 +58,23 @@ export function parseMultipartSigned(message: Uint8Array, limits?: Partial<MimeL
   if (protocol !== undefined && !PKCS7_SIGNATURE.has(protocol)) {
     throw new MIMEInvalid(`multipart/signed: protocol is "${protocol}", not application/pkcs7-signature`);
   }
-  const parts = splitMultipart(e, boundary, limits);
-  if (parts.length < 2) throw new MIMEInvalid('multipart/signed: missing signature part (only one body part)');
-  if (parts.length > 2) throw new MIMEInvalid(`multipart/signed: expected 2 body parts, found ${parts.length}`);
+  const r: { boundary: string; protocol?: string; micalg?: string } = { boundary };
+  if (protocol !== undefined) r.protocol = protocol;
+  if (ct.params.micalg !== undefined) r.micalg = ct.params.micalg.toLowerCase();
+  return r;
+}
 
-  const sig = parseEntity(parts[1]!, limits);
+/**
+ * Internal (shared with the stream reader): the second part of a multipart/signed, checked to be the signature
+ * (application/(x-)pkcs7-signature, or application/octet-stream named *.p7s) and decoded.
+ */
+export function signaturePart(part: Uint8Array, limits?: Partial<MimeLimits>): { signature: Uint8Array; type: string } {
+  const sig = parseEntity(part, limits);
   const sct = parseContentType(getHeader(sig, 'content-type') ?? 'text/plain');
   let sigOk = PKCS7_SIGNATURE.has(sct.type);
   if (!sigOk && sct.type === 'application/octet-stream') sigOk = /\.p7s$/i.test(fileNameOf(sig, sct.params) ?? '');
   if (!sigOk) throw new MIMEInvalid(`multipart/signed: the second part is ${sct.type}, not application/pkcs7-signature`);
-  const signature = decodeTransfer(sig, 'multipart/signed signature part');
-
-  const r: MultipartSigned = { signedPart: canonicalize(parts[0]!), signature, protocol: protocol ?? sct.type };
-  const micalg = ct.params.micalg;
-  if (micalg !== undefined) r.micalg = micalg.toLowerCase();
-  return r;
+  return { signature: decodeTransfer(sig, 'multipart/signed signature part'), type: sct.type };
 }
 
 function contains(hay: Uint8Array, needle: Uint8Array): boolean {
@@ -72,7 +88,7 @@ function contains(hay: Uint8Array, needle: Uint8Array): boolean {
 /** A boundary that does not occur in the signed entity (RFC 2046 §5.1.1). */
 function boundaryFor(entity: Uint8Array, crypto?: Crypto): string {
   for (;;) {
-    const b = `----=_smime_${toHex(randomBytes(12, crypto))}`;
+    const b = randomBoundary(crypto);
     if (!contains(entity, ascii(b))) return b;
   }
 }
@@ -84,7 +100,21 @@ function boundaryFor(entity: Uint8Array, crypto?: Crypto): string {
  */
 export function buildMultipartSigned(outerHeaders: Uint8Array, entity: Uint8Array, signature: Uint8Array, micalg: string, crypto?: Crypto): Uint8Array {
   const boundary = boundaryFor(entity, crypto);
-  const head = ascii(
+  // The signed entity is part 1 byte for byte; the CRLF before the next delimiter belongs to the delimiter.
+  return concat([outerHeaders, multipartSignedHead(boundary, micalg), entity, multipartSignedTail(boundary, signature)]);
+}
+
+/**
+ * Internal (issue 16: signStream): a random boundary for a multipart/signed whose entity is not known yet. The stream
+ * checks that the entity does not contain it as it passes ({@link BoundaryWatch}).
+ */
+export function randomBoundary(crypto?: Crypto): string {
+  return `----=_smime_${toHex(randomBytes(12, crypto))}`;
+}
+
+/** Internal: what comes before the signed entity in {@link buildMultipartSigned} (after the outer headers). */
+export function multipartSignedHead(boundary: string, micalg: string): Uint8Array {
+  return ascii(
     'MIME-Version: 1.0\r\n' +
       `Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=${micalg};\r\n` +
       ` boundary="${boundary}"\r\n` +
@@ -93,6 +123,10 @@ export function buildMultipartSigned(outerHeaders: Uint8Array, entity: Uint8Arra
       '\r\n' +
       `--${boundary}\r\n`,
   );
+}
+
+/** Internal: what comes after the signed entity in {@link buildMultipartSigned}: the signature part and the close delimiter. */
+export function multipartSignedTail(boundary: string, signature: Uint8Array): Uint8Array {
   const sigHead = ascii(
     `\r\n--${boundary}\r\n` +
       'Content-Type: application/pkcs7-signature; name="smime.p7s"\r\n' +
@@ -101,7 +135,47 @@ export function buildMultipartSigned(outerHeaders: Uint8Array, entity: Uint8Arra
       'Content-Description: S/MIME Cryptographic Signature\r\n' +
       '\r\n',
   );
-  const tail = ascii(`--${boundary}--\r\n`);
-  // The signed entity is part 1 byte for byte; the CRLF before the next delimiter belongs to the delimiter.
-  return concat([outerHeaders, head, entity, sigHead, encodeBase64Lines(signature, 76), tail]);
+  return concat([sigHead, encodeBase64Lines(signature, 76), ascii(`--${boundary}--\r\n`)]);
+}
+
+/**
+ * Internal: watches an entity that passes in pieces for a line that starts with "--boundary" (`MIMEInvalid` if one
+ * comes: the random boundary of a streamed multipart/signed must not make a delimiter inside the entity, RFC 2046
+ * §5.1.1). Only line starts are looked at (the buffer path, which knows the entity first, avoids the boundary
+ * anywhere). Holds a count: how much of the current line's start matched.
+ */
+export class BoundaryWatch {
+  readonly #needle: Uint8Array;
+  /** Bytes of "--boundary" the current line starts with so far; -1 once it does not. */
+  #matched = 0;
+
+  constructor(boundary: string) {
+    this.#needle = ascii('--' + boundary);
+  }
+
+  /** Looks at the next piece of the entity. */
+  see(piece: Uint8Array): void {
+    const needle = this.#needle;
+    const len = piece.length;
+    let i = 0;
+    while (i < len) {
+      if (this.#matched >= 0) {
+        let m = this.#matched;
+        while (i < len && m < needle.length && piece[i] === needle[m]) {
+          i++;
+          m++;
+        }
+        if (m === needle.length) throw new MIMEInvalid('multipart/signed: the signed entity contains the random boundary');
+        if (i === len) {
+          this.#matched = m;
+          return;
+        }
+        this.#matched = -1;
+      }
+      const nl = piece.indexOf(10, i);
+      if (nl < 0) return;
+      i = nl + 1;
+      this.#matched = 0;
+    }
+  }
 }

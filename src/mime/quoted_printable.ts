@@ -55,3 +55,78 @@ export function quotedPrintable(b: Uint8Array, out: Uint8Array | undefined, o: n
   }
   return o;
 }
+
+/**
+ * {@link quotedPrintable} for canonical text that comes in pieces (issue 16: signStream): the same output for the
+ * whole, written as the pieces come. Holds at most 5 bytes (the look-ahead of a line end after whitespace, or of a
+ * "From " at a line's start) and the column.
+ */
+export class QuotedPrintableStream {
+  #held: Uint8Array = new Uint8Array(0);
+  #col = 0;
+  #lineStart = true;
+
+  /** The encoding of what `piece` completes (a few bytes are held until the next piece or `end`). */
+  write(piece: Uint8Array): Uint8Array {
+    return this.#run(piece, false);
+  }
+
+  /** The encoding of the held bytes. */
+  end(): Uint8Array {
+    return this.#run(new Uint8Array(0), true);
+  }
+
+  #run(piece: Uint8Array, final: boolean): Uint8Array {
+    let b = piece;
+    if (this.#held.length > 0) {
+      b = new Uint8Array(this.#held.length + piece.length);
+      b.set(this.#held);
+      b.set(piece, this.#held.length);
+    }
+    const len = b.length;
+    const stop = final ? len : Math.max(0, len - 5);
+    const out = new Uint8Array(stop * 3 + Math.ceil((stop * 3) / 75) * 3 + 3);
+    const HEX = '0123456789ABCDEF';
+    let o = 0;
+    let col = this.#col;
+    let lineStart = this.#lineStart;
+    let i = 0;
+    for (; i < stop; i++) {
+      const c = b[i]!;
+      if (c === CR && b[i + 1] === LF) {
+        out[o++] = CR;
+        out[o++] = LF;
+        col = 0;
+        lineStart = true;
+        i++;
+        continue;
+      }
+      let enc = c === 61 || c >= 127 || (c < 32 && c !== 9);
+      if (!enc && (c === 32 || c === 9)) enc = final ? i + 1 === len || (b[i + 1] === CR && b[i + 2] === LF) : b[i + 1] === CR && b[i + 2] === LF;
+      if (!enc && col === 0 && lineStart) {
+        if (c === 0x46 && b[i + 1] === 0x72 && b[i + 2] === 0x6f && b[i + 3] === 0x6d && b[i + 4] === 32) enc = true;
+        else if (c === 0x2e && ((final && i + 1 === len) || (b[i + 1] === CR && b[i + 2] === LF))) enc = true;
+      }
+      lineStart = false;
+      const w = enc ? 3 : 1;
+      if (col + w > 75) {
+        out[o++] = 61;
+        out[o++] = CR;
+        out[o++] = LF;
+        col = 0;
+      }
+      if (enc) {
+        out[o++] = 61;
+        out[o++] = HEX.charCodeAt(c >> 4);
+        out[o++] = HEX.charCodeAt(c & 15);
+      } else {
+        out[o++] = c;
+      }
+      col += w;
+    }
+    this.#held = b.slice(i);
+    this.#col = col;
+    this.#lineStart = lineStart;
+    return out.subarray(0, o);
+  }
+}

@@ -89,21 +89,29 @@ function headOfBody(entity: Uint8Array, limits: Limits): Uint8Array {
 }
 
 /**
+ * Whether `head` (the whole content, or its first bytes: its header section and at least 64 bytes of body) starts as
+ * a compressed-data entity or raw CompressedData DER: the look at the first bytes {@link compressedCms} takes before
+ * decoding anything (verifyStream takes it on the head of a streamed content).
+ */
+export function startsAsCompressedEntity(head: Uint8Array, limits: Limits): boolean {
+  // A large signed or enveloped entity is not decoded just to learn it is not this one. Content that is not MIME, or
+  // not CMS, is content (whatever fails here): only a CompressedData is unwrapped.
+  try {
+    const k = smimeKindOf(head, limits);
+    if (k.kind !== 'pkcs7-mime' && k.kind !== 'der') return false;
+    return startsAsCompressedData(k.kind === 'der' ? head : headOfBody(head, limits));
+  } catch (e) {
+    if (e instanceof SmimeError) return false;
+    throw e;
+  }
+}
+
+/**
  * The CompressedData ContentInfo of `content` when it is a compressed-data entity (or raw CompressedData DER), else
  * undefined. Goes by the ContentInfo's OID, not the `smime-type` label.
  */
 export function compressedCms(content: Uint8Array, limits: Limits): Uint8Array | undefined {
-  // A look at the first bytes first: a large signed or enveloped entity is not decoded just to learn it is not
-  // this one. Content that is not MIME, or not CMS, is content (whatever fails here): only a CompressedData is
-  // unwrapped.
-  try {
-    const k = smimeKindOf(content, limits);
-    if (k.kind !== 'pkcs7-mime' && k.kind !== 'der') return undefined;
-    if (!startsAsCompressedData(k.kind === 'der' ? content : headOfBody(content, limits))) return undefined;
-  } catch (e) {
-    if (e instanceof SmimeError) return undefined;
-    throw e;
-  }
+  if (!startsAsCompressedEntity(content, limits)) return undefined;
   // It says it is a CompressedData: from here a malformed one is an error.
   const der = extractCms(content, mimeLimits(limits)).der;
   return readContentInfo(der).type === OIDS.compressedData ? der : undefined;

@@ -5,7 +5,7 @@
 import { CMSInvalid } from '../errors.js';
 import { berLimits } from '../lib/limits.js';
 import { withBerLimits } from '../lib/der.js';
-import { parseSignedData } from '../cms/signed.js';
+import { parseSignedData, type ContentDigests, type ParsedSignedData } from '../cms/signed.js';
 import { parseEntity, type Header } from '../mime/entity.js';
 import { harvest } from './harvest.js';
 import type { CertInfo } from '../certs/cert_info.js';
@@ -16,7 +16,7 @@ import type { SignerResult } from './signer_result.js';
 import { noteHeaders, type VerifyContext } from './verify_context.js';
 
 /** The header section of the signed entity, or none when the content is not MIME (binary eContent). */
-function headersOfEntity(content: Uint8Array): Header[] {
+export function headersOfEntity(content: Uint8Array): Header[] {
   try {
     return parseEntity(content).headers;
   } catch {
@@ -25,7 +25,7 @@ function headersOfEntity(content: Uint8Array): Header[] {
 }
 
 /** The certificates of a certs-only message as X509Certificate (one @peculiar/x509 refuses is left out). */
-function certsOnlyX509(certs: readonly CertInfo[], ctx: VerifyContext): X509Certificate[] {
+export function certsOnlyX509(certs: readonly CertInfo[], ctx: VerifyContext): X509Certificate[] {
   const out: X509Certificate[] = [];
   for (const c of certs) {
     try {
@@ -49,15 +49,28 @@ export async function verifySignedCms(
   // (NSS writes an empty eContent in its certs-only messages.)
   if (sd.signerInfos.length === 0 && !detachedContent && (!content || content.length === 0)) return { content: new Uint8Array(0), signers: [], certsOnly: certsOnlyX509(sd.certificates, ctx) };
   if (!content) throw new CMSInvalid('signed-data has no content (a detached signature without the signed part)');
+  return { content, signers: await judgeSigners(sd, content, () => headersOfEntity(content), ctx) };
+}
+
+/**
+ * Judges every signer of a parsed SignedData over `content` (or its digests, for a stream), and teaches the store from
+ * the valid ones. `entityHeaders` gives the signed entity's header section, read only when no From was seen outside.
+ */
+export async function judgeSigners(
+  sd: ParsedSignedData,
+  content: Uint8Array | ContentDigests,
+  entityHeaders: () => Header[],
+  ctx: VerifyContext,
+): Promise<SignerResult[]> {
   const signers: SignerResult[] = [];
   // No From outside (e.g. OpenSSL output, where the whole message is the signed entity): the signed entity's own
   // From, which the signature covers, is the address to check (for this layer only: a copy of the context).
   const c = ctx.from ? ctx : { ...ctx };
-  if (!ctx.from) noteHeaders(c, headersOfEntity(content));
+  if (!ctx.from) noteHeaders(c, entityHeaders());
   for (const si of sd.signerInfos) {
     const o = await evaluateSigner(sd, si, content, c);
     signers.push(o.result);
     if (o.result.status === 'valid' && ctx.harvest) harvest(sd, o, c);
   }
-  return { content, signers };
+  return signers;
 }

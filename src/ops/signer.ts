@@ -15,7 +15,7 @@ import { parseCrl } from '../certs/crl.js';
 import { SmimeError } from '../errors.js';
 import { matchesRecipient } from '../cms/recipient_id.js';
 import { refMatches, type CertRef } from '../cms/attributes.js';
-import { hashNameOfOid, verifySignerInfo, type ParsedSignedData, type ParsedSignerInfo, type SignerInfoCheck } from '../cms/signed.js';
+import { hashNameOfOid, verifySignerInfo, type ContentDigests, type ParsedSignedData, type ParsedSignerInfo, type SignerInfoCheck } from '../cms/signed.js';
 import { checkAddresses } from './address_check.js';
 import { STATUS_PRECEDENCE, type SignerResult, type SignerStatus } from './signer_result.js';
 import type { VerifyContext } from './verify_context.js';
@@ -48,8 +48,8 @@ export interface SignerOutcome {
   path?: CertInfo[];
 }
 
-/** Judges one SignerInfo of `sd` over `content`. */
-export async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo, content: Uint8Array, ctx: VerifyContext): Promise<SignerOutcome> {
+/** Judges one SignerInfo of `sd` over `content` (or its digests, for a stream). */
+export async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo, content: Uint8Array | ContentDigests, ctx: VerifyContext): Promise<SignerOutcome> {
   const found = new Set<Exclude<SignerStatus, 'valid'>>();
   const reasons: string[] = [];
   const add = (status: Exclude<SignerStatus, 'valid'>, reason: string) => {

@@ -1,0 +1,385 @@
+/**
+ * verifyStream(): a signed S/MIME message as a `ReadableStream` in; the signed content as a `ReadableStream` out, and
+ * the signers' results once the input has ended, in memory that does not grow with the message (issue 16;
+ * docs/streaming-design.md §2.3, §2.5).
+ *
+ * - multipart/signed: a delimiter scanner over the pieces (mime/multipart_signed_stream.ts) hands the first part on,
+ *   canonical, as it comes (it is hashed and is the content), and collects the signature part (within
+ *   `maxCmsHeaderBytes`). The hashes run are those the `micalg` parameter names (SHA-256, SHA-384, SHA-512 and SHA-1
+ *   when it names none that smime-core knows): a signer whose digest algorithm was not run is
+ *   `digest-not-computed: <hash>`.
+ * - opaque signed-data (application/pkcs7-mime in base64 or binary, or raw DER/BER): the SignedData is read by
+ *   cms/signed_stream.ts `SignedDataStreamReader` — the digestAlgorithms before the content, the eContent hashed and
+ *   handed on as it streams, the certificates, CRLs and SignerInfos captured after it.
+ * Then every signer is judged by the code verifyMessage runs (src/ops/signed_cms.ts `judgeSigners`, with the digests
+ * in place of the content): same statuses, reasons and signers. The content stream errors on a structure error, and
+ * `done` rejects with the same error; hostile input ends in a `SmimeError`.
+ */
+import { CMSInvalid, CMSLimitExceeded, MIMEInvalid, MIMELimitExceeded } from './errors.js';
+import { concat } from './lib/bytes.js';
+import { mimeLimits, berLimits, type Limits } from './lib/limits.js';
+import { withBerLimits } from './lib/der.js';
+import { Base64Decoder } from './lib/base64_stream.js';
+import { DIGESTS, type HashName } from './crypto/algorithms.js';
+import { startHash, type HashStream } from './crypto/incremental_hash.js';
+import { parseSignedData, type ContentDigests, type ParsedSignedData } from './cms/signed.js';
+import { SignedDataStreamReader } from './cms/signed_stream.js';
+import { getHeader, parseEntity, type Header } from './mime/entity.js';
+import { smimeKindOf } from './mime/extract.js';
+import { multipartSignedParams, signaturePart } from './mime/multipart_signed.js';
+import { MultipartSignedScanner } from './mime/multipart_signed_stream.js';
+import { headerSectionEnd } from './mime/stream_head.js';
+import { certsOnlyX509, judgeSigners } from './ops/signed_cms.js';
+import { decompressContent, startsAsCompressedEntity } from './ops/compress.js';
+import { readHeadSection } from './ops/stream_head.js';
+import { noteHeaders, verifyContext, type VerifyContext, type VerifyOptions } from './ops/verify_context.js';
+import type { VerifyResult } from './verify.js';
+
+/** Input bytes handled per step of a pull (a larger input chunk is cut). */
+const STEP = 1 << 20;
+
+/**
+ * Content up to this size is also kept whole while it streams (memory stays bounded), for what digests cannot answer:
+ * a SignerInfo without signed attributes (its signature is over the content), a digest the stream did not run.
+ */
+const KEEP_CONTENT = 1 << 20;
+
+/** Keeps the content whole while it is at most {@link KEEP_CONTENT} bytes. */
+class SmallContent {
+  #parts: Uint8Array[] | undefined = [];
+  #n = 0;
+
+  see(b: Uint8Array): void {
+    if (!this.#parts) return;
+    this.#n += b.length;
+    if (this.#n > KEEP_CONTENT) this.#parts = undefined;
+    else this.#parts.push(b.slice());
+  }
+
+  get content(): Uint8Array | undefined {
+    return this.#parts ? concat(this.#parts) : undefined;
+  }
+}
+
+/**
+ * The longest line a multipart/signed delimiter may have on a stream ("--boundary" and transport padding), held until
+ * its end shows whether it is one (RFC 5322 lines are at most 998 bytes).
+ */
+const MAX_DELIMITER_LINE = 4096;
+
+/** The hashes run over a multipart/signed entity whose micalg names none smime-core knows. */
+const DEFAULT_MULTIPART_HASHES: readonly HashName[] = ['SHA-256', 'SHA-384', 'SHA-512', 'SHA-1'];
+
+/** The verification in progress: input pieces in, content pieces out; at the end, the result. */
+interface StreamCore {
+  write(piece: Uint8Array, out: Uint8Array[]): void;
+  end(out: Uint8Array[]): () => Promise<VerifyResult>;
+}
+
+/** The result, with the content's compression noted (as verifyMessage's `withContent` does). */
+function withCompressed(r: VerifyResult, gate: CompressedGate): VerifyResult {
+  return gate.compressed && !r.certsOnly ? { ...r, compressed: true } : r;
+}
+
+/** The first bytes of the content, up to the end of its header section (for the From of the signed entity). */
+class HeadPrefix {
+  #buf = new Uint8Array(0);
+  #n = 0;
+  #end = -1;
+  #closed = false;
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** The next content bytes: kept (in a doubling buffer, searched from where the last search stopped) until the header section ends. */
+  see(b: Uint8Array): void {
+    if (this.#closed) return;
+    const take = Math.min(b.length, this.#max + 4 - this.#n);
+    if (this.#n + take > this.#buf.length) {
+      const bigger = new Uint8Array(Math.min(this.#max + 4, Math.max(this.#n + take, 2 * this.#buf.length, 4096)));
+      bigger.set(this.#buf.subarray(0, this.#n));
+      this.#buf = bigger;
+    }
+    this.#buf.set(b.subarray(0, take), this.#n);
+    const from = Math.max(0, this.#n - 3);
+    this.#n += take;
+    this.#end = headerSectionEnd(this.#buf.subarray(0, this.#n), from);
+    if (this.#end >= 0 || this.#n >= this.#max + 4) this.#closed = true;
+  }
+
+  /** The header section of the content (none when it is not MIME or its header section is too large). */
+  headers(): Header[] {
+    if (this.#end < 0 || this.#end > this.#max) return [];
+    try {
+      return parseEntity(this.#buf.subarray(0, this.#end)).headers;
+    } catch {
+      return [];
+    }
+  }
+}
+
+/**
+ * Between the verified content and the `content` stream: holds its first bytes until it is known whether it is a
+ * compressed-data entity (its header section and 64 bytes of body, at most `maxHeaderBytes` + 64). Not compressed:
+ * everything passes on. Compressed: the entity is held whole (within `maxDecompressedBytes`, `CMSLimitExceeded`) and
+ * decompressed at the end as verifyMessage does (`compressed` set): compressed content is not streamed yet.
+ */
+class CompressedGate {
+  readonly #limits: Limits;
+  /** Undecided: the first bytes, in a doubling buffer. */
+  #head: Uint8Array | undefined = new Uint8Array(0);
+  #n = 0;
+  /** Compressed: the whole entity. */
+  #held: Uint8Array[] | undefined;
+  #heldBytes = 0;
+
+  constructor(limits: Limits) {
+    this.#limits = limits;
+  }
+
+  get compressed(): boolean {
+    return this.#held !== undefined;
+  }
+
+  /** The next content bytes; what may go out now is pushed to `out`. */
+  write(b: Uint8Array, out: Uint8Array[]): void {
+    if (this.#held) {
+      this.#heldBytes += b.length;
+      if (this.#heldBytes > this.#limits.maxDecompressedBytes) {
+        throw new CMSLimitExceeded(`compressed content larger than maxDecompressedBytes (${this.#limits.maxDecompressedBytes})`, { limit: 'maxDecompressedBytes' });
+      }
+      this.#held.push(b.slice());
+      return;
+    }
+    if (!this.#head) {
+      out.push(b);
+      return;
+    }
+    if (this.#n + b.length > this.#head.length) {
+      const bigger = new Uint8Array(Math.max(this.#n + b.length, 2 * this.#head.length, 4096));
+      bigger.set(this.#head.subarray(0, this.#n));
+      this.#head = bigger;
+    }
+    this.#head.set(b, this.#n);
+    const from = Math.max(0, this.#n - 3);
+    this.#n += b.length;
+    const head = this.#head.subarray(0, this.#n);
+    const raw = head[0] === 0x30;
+    const end = raw ? 0 : headerSectionEnd(head, from);
+    if (end < 0 && head.length <= this.#limits.maxHeaderBytes) return;
+    if (end >= 0 && head.length < end + 64) return;
+    this.#decide(head, out);
+  }
+
+  #decide(head: Uint8Array, out: Uint8Array[]): void {
+    this.#head = undefined;
+    if (startsAsCompressedEntity(head, this.#limits)) {
+      this.#held = [head];
+      this.#heldBytes = head.length;
+    } else if (head.length > 0) out.push(head);
+  }
+
+  /** The end of the content: what is still held, decompressed when it is compressed data. */
+  async end(out: Uint8Array[]): Promise<void> {
+    if (this.#head) this.#decide(this.#head.subarray(0, this.#n), out);
+    if (!this.#held) return;
+    const r = await decompressContent(concat(this.#held), this.#limits);
+    this.#held = r.compressed ? [] : undefined;
+    out.push(r.content);
+  }
+}
+
+function hashNamesOfMicalg(micalg: string | undefined): HashName[] {
+  const names: HashName[] = [];
+  for (const m of (micalg ?? '').split(',')) {
+    const d = Object.values(DIGESTS).find((x) => x.micalg === m.trim());
+    if (d && !names.includes(d.name)) names.push(d.name);
+  }
+  return names.length > 0 ? names : [...DEFAULT_MULTIPART_HASHES];
+}
+
+function multipartCore(entity: { headers: readonly Header[] }, ctx: VerifyContext): StreamCore {
+  const { boundary, micalg } = multipartSignedParams(entity);
+  const hashers: { oid: string; hash: HashStream }[] = hashNamesOfMicalg(micalg).map((n) => ({ oid: DIGESTS[n].oid, hash: startHash(n, ctx.crypto) }));
+  const prefix = new HeadPrefix(ctx.limits.maxHeaderBytes);
+  const small = new SmallContent();
+  let out: Uint8Array[] = [];
+  const scanner = new MultipartSignedScanner(
+    boundary,
+    (c) => {
+      for (const h of hashers) h.hash.update(c);
+      prefix.see(c);
+      small.see(c);
+      out.push(c);
+    },
+    { maxSignaturePartBytes: ctx.limits.maxCmsHeaderBytes, maxLineBytes: MAX_DELIMITER_LINE },
+  );
+  return {
+    write(piece, o) {
+      out = o;
+      scanner.push(piece);
+    },
+    end(o) {
+      out = o;
+      const sigPart = scanner.finish();
+      const der = signaturePart(sigPart, mimeLimits(ctx.limits)).signature;
+      const sd: ParsedSignedData = withBerLimits(berLimits(ctx.limits), () => parseSignedData(der, ctx.limits));
+      const digests: ContentDigests = { digests: new Map(hashers.map((h) => [h.oid, h.hash.digest()])), content: small.content };
+      return async () => ({ content: new Uint8Array(0), signers: await judgeSigners(sd, digests, () => prefix.headers(), ctx), detached: true });
+    },
+  };
+}
+
+function opaqueCore(base64: boolean, ctx: VerifyContext): StreamCore {
+  const decoder = base64 ? new Base64Decoder() : undefined;
+  const prefix = new HeadPrefix(ctx.limits.maxHeaderBytes);
+  const small = new SmallContent();
+  let out: Uint8Array[] = [];
+  let contentBytes = 0;
+  const reader = new SignedDataStreamReader(
+    (b) => {
+      prefix.see(b);
+      small.see(b);
+      contentBytes += b.length;
+      out.push(b);
+    },
+    ctx.limits,
+    ctx.crypto,
+  );
+  return {
+    write(piece, o) {
+      out = o;
+      reader.push(decoder ? decoder.write(piece) : piece);
+    },
+    end(o) {
+      out = o;
+      if (decoder) reader.push(decoder.end());
+      const r = reader.finish();
+      // RFC 8551 §3.6: no content and no signer is a certs-only message, a result (as verifyMessage says).
+      if (r.sd.signerInfos.length === 0 && contentBytes === 0) {
+        return async () => ({ content: new Uint8Array(0), signers: [], detached: false, certsOnly: certsOnlyX509(r.sd.certificates, ctx) });
+      }
+      if (!r.hadContent) throw new CMSInvalid('signed-data has no content (a detached signature without the signed part)');
+      const digests: ContentDigests = { ...r.digests, content: small.content };
+      return async () => ({ content: new Uint8Array(0), signers: await judgeSigners(r.sd, digests, () => prefix.headers(), ctx), detached: false });
+    },
+  };
+}
+
+/**
+ * Verifies a signed message read from `input` (multipart/signed, or opaque signed-data in base64, binary or raw
+ * DER/BER) as `verifyMessage` does, streaming the signed content out as it is read and hashed: `content` is the
+ * signed entity's bytes as verifyMessage returns them (multipart/signed: the first part, CRLF), and `done` resolves,
+ * once the input has ended, with the VerifyResult verifyMessage gives (its `content` empty: it has streamed). **Do not
+ * act on the content before `done` resolves and says the signers are valid.** The options are checked and the
+ * message's header section read (at most `maxHeaderBytes`) before the promise resolves: input that is not a signed
+ * message rejects it. Then a structure error, a truncated input or a limit errors `content` and rejects `done`
+ * (`SmimeError`s). `done` settles only as `content` is read (read it to its end); cancelling `content` rejects `done`.
+ * Compressed content (RFC 3274, compress then sign) is decompressed as verifyMessage does (`compressed` set), but not
+ * streamed yet: it is held whole (within `maxDecompressedBytes`) and comes out at the end. Not on streams yet: a
+ * SignerInfo without signed attributes over content larger than 1 MiB (`unsupported-in-stream: no signed attributes`).
+ *
+ * @example
+ * ```ts
+ * const { content, done } = await verifyStream(Readable.toWeb(createReadStream('signed.eml')), { store });
+ * await content.pipeTo(Writable.toWeb(createWriteStream('content.tmp')));
+ * const { signers } = await done;
+ * ```
+ */
+export async function verifyStream(
+  input: ReadableStream<Uint8Array>,
+  options: VerifyOptions,
+): Promise<{ content: ReadableStream<Uint8Array>; done: Promise<VerifyResult> }> {
+  const ctx = verifyContext(options, [], 'verifyStream');
+  if (typeof ReadableStream === 'undefined' || !(input instanceof ReadableStream)) throw new TypeError('verifyStream: input must be a ReadableStream');
+  const limits = ctx.limits;
+  const reader = input.getReader();
+  let core: StreamCore;
+  let hs;
+  try {
+    hs = await readHeadSection(reader, limits.maxHeaderBytes, 'verifyStream', (h) => h[0] === 0x30);
+    if (hs.headers.length === 0 && hs.rest[0] === 0x30) core = opaqueCore(false, ctx);
+    else {
+      const k = smimeKindOf(hs.headers, limits);
+      noteHeaders(ctx, k.headers);
+      if (k.kind === 'multipart-signed') core = multipartCore(k, ctx);
+      else if (k.kind === 'pkcs7-mime') {
+        const cte = (getHeader(k, 'content-transfer-encoding') ?? '7bit').trim().toLowerCase();
+        if (cte !== 'base64' && cte !== '7bit' && cte !== '8bit' && cte !== 'binary') throw new MIMEInvalid(`S/MIME body: unsupported Content-Transfer-Encoding "${cte}"`);
+        core = opaqueCore(cte === 'base64', ctx);
+      } else throw new MIMEInvalid(`not a signed message: Content-Type is ${k.type || '(none)'}`);
+    }
+  } catch (e) {
+    await reader.cancel(e).catch(() => {});
+    throw e;
+  }
+
+  let resolveDone!: (r: VerifyResult) => void;
+  let rejectDone!: (e: unknown) => void;
+  const done = new Promise<VerifyResult>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
+  done.catch(() => {}); // the caller may await only the content; the error reaches it there too
+
+  let ended = hs.ended;
+  let pending: Uint8Array | undefined = hs.rest.length > 0 ? hs.rest : undefined;
+  let read = hs.headers.length + hs.rest.length;
+  const gate = new CompressedGate(limits);
+  const content = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          // A pull must enqueue or close: the stream does not pull again on its own after a pull that gave nothing.
+          for (;;) {
+            const raw: Uint8Array[] = [];
+            const out: Uint8Array[] = [];
+            let v = pending;
+            pending = undefined;
+            if (!v) {
+              const r = ended ? { done: true as const, value: undefined } : await reader.read();
+              if (r.done) {
+                ended = true;
+                const judge = core.end(raw);
+                for (const p of raw) gate.write(p, out);
+                await gate.end(out);
+                if (out.length > 0) controller.enqueue(concat(out));
+                const result = withCompressed(await judge(), gate);
+                controller.close();
+                resolveDone(result);
+                return;
+              }
+              if (!(r.value instanceof Uint8Array)) throw new TypeError('verifyStream: input must be a stream of Uint8Array');
+              v = r.value;
+              read += v.length;
+              if (read > limits.maxInputBytes)
+                throw new MIMELimitExceeded(`verifyStream: the input is more than maxInputBytes (${limits.maxInputBytes}) bytes`, { limit: 'maxInputBytes' });
+            }
+            if (v.length > STEP) {
+              pending = v.subarray(STEP);
+              v = v.subarray(0, STEP);
+            }
+            core.write(v, raw);
+            for (const p of raw) gate.write(p, out);
+            if (out.length > 0) {
+              controller.enqueue(out.length === 1 ? out[0]! : concat(out));
+              return;
+            }
+          }
+        } catch (e) {
+          rejectDone(e);
+          await reader.cancel(e).catch(() => {});
+          throw e;
+        }
+      },
+      async cancel(reason) {
+        rejectDone(reason instanceof Error ? reason : new Error('verifyStream: the content stream was cancelled'));
+        await reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { content, done };
+}
