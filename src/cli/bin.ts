@@ -10,6 +10,7 @@ const code = await runCli(process.argv.slice(2), {
   stdin: readStdin,
   stdinStream: stdinInput,
   stdout: writeStdout,
+  stdoutReusable: true,
   stderr: writeStderr,
   env: process.env,
   ...(process.stdin.isTTY ? { prompt: promptHidden } : {}),

@@ -58,6 +58,8 @@ export interface CliIo {
   stdin: () => Uint8Array | Promise<Uint8Array>;
   /** Standard input as a stream, for the streamed commands (stream_io.ts); default: `stdin()` in one piece. */
   stdinStream?: () => StreamInput;
+  /** `stdout` is done with the bytes when its promise resolves, so the caller may reuse the buffer (bin.ts). */
+  stdoutReusable?: boolean;
   /** Writes to standard output; a rejection with code EPIPE means the reader went away (exit 141). */
   stdout: (b: Uint8Array) => void | Promise<void>;
   stderr: (s: string) => void;
@@ -548,7 +550,7 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
         : (io.stdinStream?.() ?? bytesInput(io.stdin))
       : undefined;
     const input = source ? new Uint8Array(0) : fromFile ? readBytes(inPath) : await io.stdin();
-    const target = { path: outPath, stdout: io.stdout };
+    const target = { path: outPath, stdout: io.stdout, stdoutReusable: io.stdoutReusable === true };
     switch (a.command) {
       case 'encrypt': {
         const to = a.multi.get('to')!;

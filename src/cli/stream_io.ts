@@ -27,7 +27,7 @@ import type { Readable } from 'node:stream';
 /** Bytes per read of an input file: the chunk size the stream functions work in. */
 export const READ_CHUNK = 64 * 1024;
 /** Bytes per read when a finished temporary file is copied to stdout. */
-const COPY_CHUNK = 1 << 20;
+const COPY_CHUNK = 256 * 1024;
 
 /** An I/O error named like a file error, so main.ts reports `<path>: cannot read or write: CODE`. */
 function named(e: unknown, path: string): unknown {
@@ -195,6 +195,11 @@ export interface StreamTarget {
   path?: string;
   /** Writes to stdout (awaited: backpressure); rejects with EPIPE when the reader went away. */
   stdout: (b: Uint8Array) => void | Promise<void>;
+  /**
+   * `stdout` is done with the bytes once its promise resolves (bin.ts: they were written to the descriptor), so the
+   * copy out of the temporary file may reuse one buffer; otherwise each piece is a fresh buffer the writer may keep.
+   */
+  stdoutReusable?: boolean;
 }
 
 /** What a streamed operation gives: its output, and `done`, which resolves only when the output may be used. */
@@ -316,7 +321,7 @@ async function besideSink(path: string): Promise<TempSink> {
  * A temporary file in the system's temporary directory (mode 0600, unlinked at once where the system allows it),
  * copied out on commit to `deliver` (stdout, or a path that is not a regular file).
  */
-async function copySink(deliver: (b: Uint8Array) => void | Promise<void>, finish: () => Promise<void>, name: string): Promise<TempSink> {
+async function copySink(deliver: (b: Uint8Array) => void | Promise<void>, finish: () => Promise<void>, name: string, reuse: boolean): Promise<TempSink> {
   const tmp = join(tmpdir(), `smime-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
   const fh = await open(tmp, 'wx+', 0o600);
   let linked = true;
@@ -348,8 +353,10 @@ async function copySink(deliver: (b: Uint8Array) => void | Promise<void>, finish
     readBack: () => readWhole(fh, size),
     async commit() {
       try {
+        let shared: Uint8Array | undefined;
         for (let off = 0; off < size; ) {
-          const buf = new Uint8Array(Math.min(COPY_CHUNK, size - off));
+          const want = Math.min(COPY_CHUNK, size - off);
+          const buf = reuse ? (shared ??= new Uint8Array(want)).subarray(0, want) : new Uint8Array(want);
           const n = (await fh.read(buf, 0, buf.length, off)).bytesRead;
           if (n === 0) break;
           await deliver(n === buf.length ? buf : buf.subarray(0, n));
@@ -369,7 +376,7 @@ async function copySink(deliver: (b: Uint8Array) => void | Promise<void>, finish
 /** The sink for a target: beside a regular (or not yet existing) --out file, else a copy to stdout or the path. */
 async function sinkFor(target: StreamTarget): Promise<TempSink> {
   const path = target.path;
-  if (path === undefined || path === '-') return copySink(target.stdout, async () => {}, '<stdout>');
+  if (path === undefined || path === '-') return copySink(target.stdout, async () => {}, '<stdout>', target.stdoutReusable === true);
   let special = false;
   try {
     special = !lstatSync(path).isFile();
@@ -387,7 +394,7 @@ async function sinkFor(target: StreamTarget): Promise<TempSink> {
     fh ??= await open(path, 'w');
     await fh.close();
   };
-  return copySink(deliver, finish, path);
+  return copySink(deliver, finish, path, true);
 }
 
 /**
