@@ -540,11 +540,12 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
   const token = tokenReq ? await openToken(a, tokenReq, store, io) : undefined;
   markExtras(store, held.file);
   let resolver: ClosableResolver | undefined;
+  let source: StreamInput | undefined;
   try {
     if (ldapReq) resolver = await ldapResolverFor(ldapReq, await secretFromArgs(a, LDAP_PASSWORD, io.env, io.readFd), io.ldap);
     const fromFile = inPath !== undefined && inPath !== '-';
     // A streamed command opens its input now (a missing file fails here, as a whole read does) and reads it as it goes.
-    const source: StreamInput | undefined = STREAMED.has(a.command)
+    source = STREAMED.has(a.command)
       ? fromFile
         ? await fileInput(inPath)
         : (io.stdinStream?.() ?? bytesInput(io.stdin))
@@ -662,6 +663,7 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
       }
     }
   } finally {
+    await source?.close();
     await closeQuietly(token);
     await closeResolver(resolver);
   }
