@@ -11,7 +11,8 @@
  * fsynced), as atomic_write.ts does for whole buffers; for stdout (or a path that is not a regular file, such as
  * /dev/stdout or a FIFO) the temporary file — in the system's temporary directory, mode 0600, unlinked as soon as it
  * is open — is copied out. On any failure the temporary file is removed and nothing is written: an existing --out
- * file is left as it was, and an authenticated (GCM) content that fails its tag never reaches stdout.
+ * file is left as it was, and an authenticated (GCM) content that fails its tag never reaches stdout. Interrupted by
+ * SIGINT, SIGTERM or SIGHUP, the process removes its temporary files, then ends by the signal as it would have.
  *
  * To plug a command: `streamToTemp(input, target, (stream) => op(stream))` where `op` resolves to
  * `{ output, done }` (for encryptStream/signStream `done` is the end of the output; for decryptStream/verifyStream
@@ -264,6 +265,37 @@ function syncDir(dir: string): void {
   }
 }
 
+/** The temporary files beside --out files now being written: removed if the process is interrupted. */
+const openTemps = new Set<string>();
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * On SIGINT, SIGTERM or SIGHUP while a temporary file is open (a long stream): the files are removed, then the
+ * signal is raised again with its default action, so the process ends as it would have (and the shell sees it).
+ */
+function onSignal(sig: NodeJS.Signals): void {
+  for (const t of openTemps) {
+    try {
+      unlinkSync(t);
+    } catch {
+      /* already gone */
+    }
+  }
+  openTemps.clear();
+  for (const s of SIGNALS) process.removeListener(s, onSignal);
+  process.kill(process.pid, sig);
+}
+
+/** Tracks a temporary file (and installs the signal handlers while any is open). */
+function track(tmp: string, open: boolean): void {
+  if (open) {
+    if (openTemps.size === 0) for (const s of SIGNALS) process.on(s, onSignal);
+    openTemps.add(tmp);
+  } else if (openTemps.delete(tmp) && openTemps.size === 0) {
+    for (const s of SIGNALS) process.removeListener(s, onSignal);
+  }
+}
+
 /** The temporary file beside `path`, renamed over it on commit (atomic_write.ts's scheme, streamed). */
 async function besideSink(path: string): Promise<TempSink> {
   const dir = dirname(path);
@@ -274,6 +306,7 @@ async function besideSink(path: string): Promise<TempSink> {
   } catch (e) {
     throw named(e, path);
   }
+  track(tmp, true);
   let size = 0;
   let state: 'open' | 'committed' | 'aborted' = 'open';
   const h = fh;
@@ -293,8 +326,10 @@ async function besideSink(path: string): Promise<TempSink> {
         await h.close();
         state = 'committed';
         renameSync(tmp, path);
+        track(tmp, false);
       } catch (e) {
         state = 'committed';
+        track(tmp, false);
         try {
           unlinkSync(tmp);
         } catch {
@@ -313,6 +348,7 @@ async function besideSink(path: string): Promise<TempSink> {
       } catch {
         /* nothing to remove */
       }
+      track(tmp, false);
     },
   };
 }
@@ -329,7 +365,7 @@ async function copySink(deliver: (b: Uint8Array) => void | Promise<void>, finish
     unlinkSync(tmp);
     linked = false;
   } catch {
-    /* removed on commit or abort instead */
+    track(tmp, true); // removed on commit or abort instead (or on a signal)
   }
   let size = 0;
   let state: 'open' | 'done' = 'open';
@@ -343,6 +379,7 @@ async function copySink(deliver: (b: Uint8Array) => void | Promise<void>, finish
       } catch {
         /* nothing to remove */
       }
+      track(tmp, false);
     }
   };
   return {

@@ -6,12 +6,12 @@
  * first); the mid-stream read failure runs runCli in this process with a stdin stream that fails after 2 MiB.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmp, VECTORS } from '../_helpers/env.js';
 import { PASSWORD } from '../_helpers/identities.js';
-import { checkBuilt, S, sh } from './_sh.js';
+import { checkBuilt, S, sh, SMIME_JS } from './_sh.js';
 import { runCli, type CliIo } from '../../src/cli/main.js';
 import { EXIT } from '../../src/cli/exit_codes.js';
 
@@ -215,5 +215,23 @@ describe('stdin failing mid-stream, after output was written to the temporary fi
     expect(entries(sub)).toEqual([]);
     const g = await failing([]);
     expect(g).toEqual({ code: EXIT.io, err: 'smime: <stdin>: cannot read or write: EIO\n', stdout: 0, pulled: 2 * 2 ** 20 });
+  });
+});
+
+describe('interrupted half-way', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s while the output is written: the temporary file beside --out is removed, the signal ends the process', async (sig) => {
+    const sub = join(dir, `signal-${sig}`);
+    mkdirSync(sub);
+    const p = spawn(process.execPath, [SMIME_JS, 'encrypt', '--cert', BOB_CERT, '--to', 'bob@example.com', '--out', join(sub, 'o.p7m')], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const exited = new Promise<[number | null, string | null]>((resolve) => p.on('close', (code, signal) => resolve([code, signal])));
+    p.stdin.on('error', () => {}); // EPIPE once the process is gone
+    // Half the message, then nothing more: the CLI waits for stdin with its temporary file open.
+    p.stdin.write(readFileSync(msg).subarray(0, 1 << 20));
+    const deadline = Date.now() + 20_000;
+    while (!entries(sub).some((f) => f.endsWith('.tmp')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(entries(sub)).toEqual([`.o.p7m.${p.pid}.tmp`]);
+    p.kill(sig);
+    expect(await exited).toEqual([null, sig]);
+    expect(entries(sub)).toEqual([]);
   });
 });
