@@ -4,10 +4,13 @@
 // password not given otherwise is asked for there, without echo.
 import { runCli } from './main.js';
 import { promptHidden, readStdin, writeStderr, writeStdout } from './stdio.js';
+import { stdinInput } from './stream_io.js';
 
 const code = await runCli(process.argv.slice(2), {
   stdin: readStdin,
+  stdinStream: stdinInput,
   stdout: writeStdout,
+  stdoutReusable: true,
   stderr: writeStderr,
   env: process.env,
   ...(process.stdin.isTTY ? { prompt: promptHidden } : {}),

@@ -15,7 +15,6 @@ import {
   CertificateStore,
   CONTENT_CIPHERS,
   decryptMessage,
-  encryptMessage,
   exportCertificates,
   importFromMessage,
   inspectFile,
@@ -32,6 +31,7 @@ import {
   TokenUnavailable,
   verifyMessage,
   type ContentCipherName,
+  type EncryptOptions,
   type MissingReason,
   type OaepHash,
   type SignDigest,
@@ -49,11 +49,17 @@ import { closeResolver, ldapRequest, ldapResolverFor, type ClosableResolver, typ
 import { secretFromArgs, type Prompt } from './secrets.js';
 import { BindingMissing, closeQuietly, loadPkcs11, openTokenInto, tokenRequest, type Pkcs11Api, type TokenHandle, type TokenRequest } from './token.js';
 import { certSummary, inspectionJson, inspectionText } from './describe.js';
+import { bytesInput, fileInput, streamToTemp, type PendingOutput, type StreamInput } from './stream_io.js';
+import { encryptStreamed } from './streamed_ops.js';
 
 /** Where the CLI reads and writes: the process's own streams (bin.ts, stdio.ts), or a test's buffers. */
 export interface CliIo {
   /** All of standard input (read only when there is no --in). */
   stdin: () => Uint8Array | Promise<Uint8Array>;
+  /** Standard input as a stream, for the streamed commands (stream_io.ts); default: `stdin()` in one piece. */
+  stdinStream?: () => StreamInput;
+  /** `stdout` is done with the bytes when its promise resolves, so the caller may reuse the buffer (bin.ts). */
+  stdoutReusable?: boolean;
   /** Writes to standard output; a rejection with code EPIPE means the reader went away (exit 141). */
   stdout: (b: Uint8Array) => void | Promise<void>;
   stderr: (s: string) => void;
@@ -463,7 +469,20 @@ async function runCommand(a: Args, io: CliIo): Promise<number> {
   }
 }
 
+/** The commands that stream their input to their output (stream_io.ts); the others read their input whole. */
+const STREAMED: ReadonlySet<Args['command']> = new Set(['encrypt']);
+
 async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promise<number> {
+  // A streamed command's output waits in a temporary file until the end: thrown away on any failure.
+  const pending: { out?: PendingOutput<unknown> } = {};
+  try {
+    return await runMessage(a, io, held, pending);
+  } finally {
+    await pending.out?.abort();
+  }
+}
+
+async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pending: { out?: PendingOutput<unknown> }): Promise<number> {
   const report = str(a, 'report');
   const outPath = str(a, 'out');
   if (report === '-' && (outPath === undefined || outPath === '-'))
@@ -521,25 +540,33 @@ async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promis
   const token = tokenReq ? await openToken(a, tokenReq, store, io) : undefined;
   markExtras(store, held.file);
   let resolver: ClosableResolver | undefined;
+  let source: StreamInput | undefined;
   try {
     if (ldapReq) resolver = await ldapResolverFor(ldapReq, await secretFromArgs(a, LDAP_PASSWORD, io.env, io.readFd), io.ldap);
-    const input = inPath !== undefined && inPath !== '-' ? readBytes(inPath) : await io.stdin();
+    const fromFile = inPath !== undefined && inPath !== '-';
+    // A streamed command opens its input now (a missing file fails here, as a whole read does) and reads it as it goes.
+    source = STREAMED.has(a.command)
+      ? fromFile
+        ? await fileInput(inPath)
+        : (io.stdinStream?.() ?? bytesInput(io.stdin))
+      : undefined;
+    const input = source ? new Uint8Array(0) : fromFile ? readBytes(inPath) : await io.stdin();
+    const target = { path: outPath, stdout: io.stdout, stdoutReusable: io.stdoutReusable === true };
     switch (a.command) {
       case 'encrypt': {
         const to = a.multi.get('to')!;
         const from = str(a, 'from');
+        const encOpts: EncryptOptions = {
+          store,
+          to,
+          from,
+          cipher: cipher as ContentCipherName | undefined,
+          oaep,
+          useSki: a.single.has('keyid'),
+          ...(resolver ? { resolver } : {}),
+        };
         try {
-          output = await withFile(inName, () =>
-            encryptMessage(input, {
-              store,
-              to,
-              from,
-              cipher: cipher as ContentCipherName | undefined,
-              oaep,
-              useSki: a.single.has('keyid'),
-              ...(resolver ? { resolver } : {}),
-            }),
-          );
+          pending.out = await withFile(inName, () => streamToTemp(source!, target, (s) => encryptStreamed(s, encOpts)));
         } catch (e) {
           if (!(e instanceof MissingRecipientCertificatesError)) throw e;
           const why: Record<MissingReason, string> = {
@@ -559,7 +586,7 @@ async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promis
         }
         if (report !== undefined) {
           // The cipher actually used, read back from the message; each recipient's certificate as the store chose it.
-          const what = inspectFile(output);
+          const what = inspectFile(await pending.out.readBack());
           const layer = what.kind === 'smime' ? what.layers[0] : undefined;
           const env = layer && layer.type !== 'signed' ? layer : undefined;
           const chosen = await store.selectRecipients(from ? [...to, from] : to);
@@ -571,7 +598,7 @@ async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promis
             cipher: env?.cipher ?? null,
             keyTransport: [...new Set(env?.recipients.map((r) => r.algorithm ?? r.type) ?? [])],
             recipients: [...chosen].map(([email, c]) => ({ email, ...certSummary(c) })),
-            bytes: output.length,
+            bytes: pending.out.bytes,
           };
         }
         break;
@@ -636,6 +663,7 @@ async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promis
       }
     }
   } finally {
+    await source?.close();
     await closeQuietly(token);
     await closeResolver(resolver);
   }
@@ -646,7 +674,8 @@ async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promis
     if (report !== undefined) await writeOut(report, reportBytes(), io);
     return exit;
   }
-  await writeOut(outPath, output, io);
+  if (pending.out) await pending.out.commit();
+  else await writeOut(outPath, output, io);
   if (report !== undefined) await writeOut(report, reportBytes(), io);
   return EXIT.ok;
 }

@@ -7,7 +7,8 @@ export async function cli(args: string[], stdin: Uint8Array = new Uint8Array()):
   const code = await runCli(args, {
     stdin: () => stdin,
     stdout: (b) => {
-      out = b;
+      // A streamed output comes in several pieces.
+      out = out.length === 0 ? b : Buffer.concat([out, b]);
     },
     stderr: (s) => {
       err += s;
