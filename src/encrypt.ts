@@ -12,7 +12,7 @@ import type { CertificateResolver } from './store/resolver.js';
 import { prepareEnvelope } from './cms/enveloped.js';
 import { CIPHERS, type ContentCipherName } from './cms/content_cipher.js';
 import type { OaepHash } from './cms/ktri.js';
-import { planProtection } from './mime/protection.js';
+import { checkProtectionOptions, encryptPlan, type HeaderProtectionOptions } from './ops/header_protection.js';
 import { startPkcs7Mime } from './mime/pkcs7_mime.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
 import { toBytes } from './lib/bytes.js';
@@ -20,7 +20,7 @@ import { compressEntity } from './ops/compress.js';
 import { checkEncryptOptions, negotiateCipher, selectEncryptionRecipients } from './ops/encrypt_recipients.js';
 
 /** The options of `encryptMessage`. */
-export interface EncryptOptions {
+export interface EncryptOptions extends HeaderProtectionOptions {
   /** The store the recipients' certificates are selected from. */
   store: CertificateStore;
   /** Changes to the store's work limits for this call (`maxInputBytes` and the MIME limits apply; see `Limits`). */
@@ -76,13 +76,14 @@ export { negotiateCipher };
  */
 export async function encryptMessage(mime: Uint8Array | string, options: EncryptOptions): Promise<Uint8Array> {
   checkEncryptOptions('encryptMessage', options);
+  checkProtectionOptions('encryptMessage', options);
   const { store } = options;
   const bytes = toBytes(mime, 'encryptMessage: mime');
   const limits = inputLimits(bytes, 'encryptMessage', store.limits, options.limits);
   const crypto = options.crypto ?? store.crypto;
   // Select every recipient first, the sender's own copy included: refuse before encrypting anything.
   const { recipients, cipher } = await selectEncryptionRecipients(options);
-  const plan = planProtection(bytes, mimeLimits(limits));
+  const plan = encryptPlan('encryptMessage', bytes, options, mimeLimits(limits));
   // Compress then encrypt (RFC 8551 §3.6): the entity to encrypt becomes its compressed-data wrapper.
   let compressed: Uint8Array | undefined;
   if (options.compress === true) {

@@ -33,6 +33,7 @@ import { decryptEnvelope } from './ops/decrypt_envelope.js';
 import { verifySignedCms } from './ops/signed_cms.js';
 import { noteHeaders, verifyContext, type VerifyOptions } from './ops/verify_context.js';
 import type { SignerResult } from './ops/signer_result.js';
+import { messageFields, readHeaderProtection, type HeaderField, type HeaderProtectionInfo } from './mime/header_protection.js';
 
 /** The options of `openMessage`: those of `verifyMessage`, and the depth. */
 export interface OpenOptions extends VerifyOptions {
@@ -95,6 +96,16 @@ export interface OpenResult {
   encrypted: boolean;
   /** False when a CBC (non-AEAD) encryption layer has no valid signature inside it. */
   authenticated: boolean;
+  /** The outermost header section's fields as received (structural fields, Content-* and MIME-Version, left out). */
+  outer: HeaderField[];
+  /**
+   * The protected header fields (RFC 9788 `hp`, `protected-headers="v1"`, or an RFC 8551 message/rfc822 wrapper), to
+   * show instead of `outer`; absent when the payload's header fields are not protected. Details, the fields the
+   * sender exposed, the mismatches and any problem are in `headerProtection`.
+   */
+  headers?: HeaderField[];
+  /** How the payload's header fields were protected, and what differs outside (see {@link HeaderProtectionInfo}). */
+  headerProtection?: HeaderProtectionInfo;
 }
 
 const DEFAULT_DEPTH = 8;
@@ -194,11 +205,12 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
     const protectedInside = layers.slice(i + 1).some((x) => x.type === 'signed' && x.signers.some((s) => s.status === 'valid'));
     if (!protectedInside) authenticated = false;
   });
-  return {
-    content: cur,
-    layers,
-    signers,
-    encrypted: layers.some((l) => l.type === 'enveloped' || l.type === 'authEnveloped'),
-    authenticated,
-  };
+  const encrypted = layers.some((l) => l.type === 'enveloped' || l.type === 'authEnveloped');
+  const result: OpenResult = { content: cur, layers, signers, encrypted, authenticated, outer: messageFields(first.headers) };
+  const hp = readHeaderProtection(cur, first.headers, encrypted, mime);
+  if (hp) {
+    result.headers = hp.headers;
+    result.headerProtection = hp;
+  }
+  return result;
 }

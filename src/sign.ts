@@ -28,7 +28,7 @@ import { resolvePolicyFor, type AlgorithmPolicy } from './crypto/policy.js';
 import { buildPkcs7Mime } from './mime/pkcs7_mime.js';
 import { buildMultipartSigned } from './mime/multipart_signed.js';
 import { prepareForSigning } from './mime/prepare_for_signing.js';
-import { splitForProtection } from './mime/protection.js';
+import { checkProtectionOptions, signPayload, type HeaderProtectionOptions } from './ops/header_protection.js';
 import { getCrypto } from './crypto/provider.js';
 import { compressEntity } from './ops/compress.js';
 import { equal, toBytes, concat } from './lib/bytes.js';
@@ -40,7 +40,7 @@ export type SignDigest = 'SHA-256' | 'SHA-384' | 'SHA-512';
 const SIGN_DIGESTS: readonly SignDigest[] = ['SHA-256', 'SHA-384', 'SHA-512'];
 
 /** The options of `signMessage`. */
-export interface SignOptions {
+export interface SignOptions extends HeaderProtectionOptions {
   /** The store holding the signing identity (and its intermediates). */
   store: CertificateStore;
   /** Changes to the store's work limits for this call (`maxInputBytes` and the MIME limits apply; see `Limits`). */
@@ -99,6 +99,7 @@ export async function signMessage(mime: Uint8Array | string, options: SignOption
   const hash: HashName = options.digest ?? 'SHA-256';
   checkOption('signMessage: options.pss', options.pss, 'boolean');
   checkOption('signMessage: options.compress', options.compress, 'boolean');
+  checkProtectionOptions('signMessage', options);
   const policy = resolvePolicyFor('signMessage: options.policy', store.policy, options.policy);
   const crypto = options.crypto ?? store.crypto;
   getCrypto(crypto);
@@ -114,7 +115,7 @@ export async function signMessage(mime: Uint8Array | string, options: SignOption
   const certificates = [identity.info, ...intermediates];
   if (differs) certificates.push(encryptionCert);
 
-  const { outerHeaders, inner } = splitForProtection(bytes, mimeLimits(limits));
+  const { outerHeaders, inner } = signPayload(bytes, options, mimeLimits(limits));
   // Compress then sign (RFC 8551 §3.6): the canonical entity is compressed; its wrapper is 7-bit base64 already.
   const canonical = prepareForSigning(inner, mimeLimits(limits));
   const entity = options.compress === true ? await compressEntity(canonical) : canonical;
