@@ -31,7 +31,8 @@ import { parseMultipartSigned } from './mime/multipart_signed.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
 import { decryptEnvelope } from './ops/decrypt_envelope.js';
 import { verifySignedCms } from './ops/signed_cms.js';
-import { noteHeaders, verifyContext, type VerifyOptions } from './ops/verify_context.js';
+import { noteHeaders, verifyContext, type VerifyContext, type VerifyOptions } from './ops/verify_context.js';
+import { walkParts, type OpenPart } from './ops/parts.js';
 import type { SignerResult } from './ops/signer_result.js';
 import { messageFields, readHeaderProtection, type HeaderField, type HeaderProtectionInfo } from './mime/header_protection.js';
 
@@ -106,6 +107,16 @@ export interface OpenResult {
   headers?: HeaderField[];
   /** How the payload's header fields were protected, and what differs outside (see {@link HeaderProtectionInfo}). */
   headerProtection?: HeaderProtectionInfo;
+  /**
+   * How much of the message its protection covers: 'full' when the message itself is S/MIME (its layers hold the
+   * whole content), 'partial' when only some of its parts are (a multipart/mixed with a signed or encrypted part
+   * beside plain ones, a signed message forwarded inside a plain one). For 'partial', `layers` and `signers` are
+   * empty, `encrypted` and `authenticated` false: they speak for the whole message only; each part's protection is
+   * in `parts`, and `content` is the message as it came. A message with no S/MIME part at all is MIMEInvalid.
+   */
+  coverage: 'full' | 'partial';
+  /** For 'partial' coverage: the message's parts, each with its protection (see {@link OpenPart}). */
+  parts?: OpenPart[];
 }
 
 const DEFAULT_DEPTH = 8;
@@ -119,27 +130,18 @@ function innerKind(bytes: Uint8Array, limits: Limits): SmimeKind {
   }
 }
 
-/**
- * Unwraps every S/MIME layer of a message, outermost first: decrypts enveloped layers with the store's
- * identities and verifies signed layers as `verifyMessage` does, until the content is neither. Returns the
- * innermost entity, each layer, and every signer.
- *
- * @example
- * ```ts
- * const { content, layers, signers, authenticated } = await openMessage(message, { store });
- * ```
- */
-export async function openMessage(message: Uint8Array | string, options: OpenOptions): Promise<OpenResult> {
-  const maxDepth = options?.maxDepth ?? DEFAULT_DEPTH;
-  if (!Number.isInteger(maxDepth) || maxDepth <= 0) throw new RangeError('openMessage: maxDepth must be a positive integer');
-  let cur = toBytes(message, 'openMessage: message');
-  const limits = inputLimits(cur, 'openMessage', options?.store?.limits, options?.limits);
+/** Unwraps every S/MIME layer from `first` in, as openMessage describes; the innermost content, layers and signers. */
+async function unwrap(
+  bytes: Uint8Array,
+  first: SmimeKind,
+  ctx: VerifyContext,
+  limits: Limits,
+  maxDepth: number,
+): Promise<{ content: Uint8Array; layers: OpenLayer[]; signers: SignerResult[] }> {
   const mime = mimeLimits(limits);
-  const first = smimeKindOf(cur, limits);
-  const ctx = verifyContext(options, first.headers, 'openMessage');
+  let cur = bytes;
   const layers: OpenLayer[] = [];
   const signers: SignerResult[] = [];
-
   for (let kind = first; ; kind = innerKind(cur, limits)) {
     if (kind.kind === 'other') break;
     if (layers.length >= maxDepth) throw new MIMELimitExceeded(`openMessage: more than ${maxDepth} S/MIME layers`, { limit: 'maxDepth' });
@@ -199,6 +201,40 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
   }
   if (layers.length === 0) throw new MIMEInvalid(`not an S/MIME message: Content-Type is ${first.type || '(none)'}`);
 
+  return { content: cur, layers, signers };
+}
+
+/**
+ * Unwraps every S/MIME layer of a message, outermost first: decrypts enveloped layers with the store's
+ * identities and verifies signed layers as `verifyMessage` does, until the content is neither. Returns the
+ * innermost entity, each layer, and every signer.
+ *
+ * @example
+ * ```ts
+ * const { content, layers, signers, authenticated } = await openMessage(message, { store });
+ * ```
+ */
+export async function openMessage(message: Uint8Array | string, options: OpenOptions): Promise<OpenResult> {
+  const maxDepth = options?.maxDepth ?? DEFAULT_DEPTH;
+  if (!Number.isInteger(maxDepth) || maxDepth <= 0) throw new RangeError('openMessage: maxDepth must be a positive integer');
+  const bytes = toBytes(message, 'openMessage: message');
+  const limits = inputLimits(bytes, 'openMessage', options?.store?.limits, options?.limits);
+  const mime = mimeLimits(limits);
+  const first = smimeKindOf(bytes, limits);
+  const ctx = verifyContext(options, first.headers, 'openMessage');
+  if (first.kind === 'other') {
+    // Not S/MIME at the top: a message whose protection covers only some of its parts, or none.
+    const { tree, protectedParts } = await walkParts(bytes, ctx, limits, async (part, c) => {
+      const u = await unwrap(part, smimeKindOf(part, limits), { ...c }, limits, maxDepth);
+      const signed = u.layers.some((l) => l.type === 'signed');
+      const encrypted = u.layers.some((l) => l.type === 'enveloped' || l.type === 'authEnveloped');
+      return { content: u.content, signers: u.signers, signed, encrypted };
+    });
+    if (protectedParts === 0) throw new MIMEInvalid(`not an S/MIME message: Content-Type is ${first.type || '(none)'}`);
+    return { content: bytes, layers: [], signers: [], encrypted: false, authenticated: false, outer: messageFields(first.headers), coverage: 'partial', parts: tree.parts ?? [tree] };
+  }
+  const { content: cur, layers, signers } = await unwrap(bytes, first, ctx, limits, maxDepth);
+
   let authenticated = true;
   layers.forEach((l, i) => {
     if (l.type === 'signed' || l.type === 'certs-only' || l.type === 'compressed' || l.authenticated) return;
@@ -206,7 +242,7 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
     if (!protectedInside) authenticated = false;
   });
   const encrypted = layers.some((l) => l.type === 'enveloped' || l.type === 'authEnveloped');
-  const result: OpenResult = { content: cur, layers, signers, encrypted, authenticated, outer: messageFields(first.headers) };
+  const result: OpenResult = { content: cur, layers, signers, encrypted, authenticated, outer: messageFields(first.headers), coverage: 'full' };
   const hp = readHeaderProtection(cur, first.headers, encrypted, mime);
   if (hp) {
     result.headers = hp.headers;
