@@ -437,3 +437,22 @@ export function protectedSection(payload: Uint8Array, limits?: Partial<MimeLimit
   }
   return undefined;
 }
+
+/**
+ * The message without its header fields called `name` (case-insensitive), e.g. Bcc before encrypting for the To
+ * and Cc recipients; the same array when it has none.
+ */
+export function withoutField(message: Uint8Array, name: string, limits?: Partial<MimeLimits>): Uint8Array {
+  const e = parseEntity(message, resolveMimeLimits(limits));
+  const drop = e.headers.filter((h) => h.name.toLowerCase() === name.toLowerCase());
+  if (drop.length === 0) return message;
+  const pieces: Uint8Array[] = [];
+  let at = 0;
+  for (const h of drop) {
+    const start = h.raw.byteOffset - message.byteOffset;
+    pieces.push(message.subarray(at, start));
+    at = start + h.raw.length;
+  }
+  pieces.push(message.subarray(at));
+  return concat(pieces);
+}

@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { CertificateStore, decryptMessage, encryptMessage, openMessage, signMessage, verifyMessage } from '../../src/index.js';
+import { CertificateStore, decryptMessage, encryptMessage, inspectFile, openMessage, signMessage, verifyMessage } from '../../src/index.js';
 import { storeWith } from '../_helpers/identities.js';
 import { SHARED_VECTORS, sharedAvailable } from '../_helpers/env.js';
 import { parseEntity, getHeader, getHeaders } from '../../src/mime/entity.js';
@@ -217,4 +217,48 @@ describe.runIf(sharedAvailable())('the 2019 LAMPS protected-headers samples (pro
       else expect(r.headerProtection?.legacyDisplay).toBeUndefined();
     });
   }
+});
+
+describe('Bcc: one message per Bcc recipient', () => {
+  const BCC_MSG = MSG.replace('To: alice@example.com\r\n', 'To: alice@example.com\r\nBcc: bob@example.com, leo@example.com\r\n');
+  let store: CertificateStore;
+  beforeAll(async () => {
+    store = await storeWith(['alice-sign', 'alice-enc-2025'], ['bob', 'leo-case']);
+  });
+  const recipientsOf = async (m: Uint8Array) => {
+    const i = await inspectFile(m);
+    return i.layers.flatMap((l) => ('recipients' in l ? l.recipients : [])).length;
+  };
+
+  it('the main message for To/Cc and the sender; each Bcc recipient alone in their own; no copy names the Bcc recipients', async () => {
+    const r = await encryptMessage(BCC_MSG, { store, to: ['alice@example.com'], from: 'alice@example.com', bcc: ['bob@example.com', 'leo@example.com'], protectHeaders: true });
+    expect(r.bcc.map((x) => x.address)).toEqual(['bob@example.com', 'leo@example.com']);
+    for (const m of [r.message, ...r.bcc.map((x) => x.message)]) expect(t(m)).not.toMatch(/bcc/i);
+    // Alice opens the main message and no Bcc copy; the protected headers hold no Bcc either.
+    const main = await openMessage(r.message, { store: alice });
+    expect(value(main.headers, 'bcc')).toBeUndefined();
+    expect(value(main.headers, 'subject')).toBe('Quarterly numbers');
+    await expect(openMessage(r.bcc[0]!.message, { store: alice })).rejects.toThrow(/decrypt/i);
+    const bob = await storeWith(['bob']);
+    const dave = await storeWith(['leo-case']);
+    expect(value((await openMessage(r.bcc[0]!.message, { store: bob })).headers, 'subject')).toBe('Quarterly numbers');
+    await expect(openMessage(r.bcc[1]!.message, { store: bob })).rejects.toThrow(/decrypt/i);
+    await openMessage(r.bcc[1]!.message, { store: dave });
+    await expect(openMessage(r.message, { store: bob })).rejects.toThrow(/decrypt/i);
+    // One RecipientInfo in each Bcc copy.
+    expect(await recipientsOf(r.bcc[0]!.message)).toBe(1);
+    expect(await recipientsOf(r.bcc[1]!.message)).toBe(1);
+    expect(await recipientsOf(r.message)).toBe(1); // alice, as To and as the sender: one certificate
+  });
+
+  it('the refusal covers Bcc recipients: one without a certificate and nothing is encrypted', async () => {
+    const err = await encryptMessage(MSG, { store, to: ['alice@example.com'], bcc: ['nobody@example.com', 'bob@example.com'] }).catch((e: unknown) => e);
+    expect((err as { missing?: string[] }).missing).toEqual(['nobody@example.com']);
+  });
+
+  it('without bcc the return type and value are unchanged (a Uint8Array)', async () => {
+    const m = await encryptMessage(MSG, { store, to: ['alice@example.com'] });
+    expect(m).toBeInstanceOf(Uint8Array);
+    await expect(encryptMessage(MSG, { store, to: ['alice@example.com'], bcc: [] })).rejects.toThrow(TypeError);
+  });
 });
