@@ -40,6 +40,10 @@ import {
   type VerifyResult,
   type OpenResult,
   type X509Certificate,
+  type BccEncryption,
+  type HeaderField,
+  type HeaderProtectionInfo,
+  type OpenPart,
 } from '../index.node.js';
 import { EXIT, EXIT_BY_ERROR_CODE } from './exit_codes.js';
 import { commandHelp, generalHelp, LDAP_PASSWORD, parseArgs, PASSWORD, PIN, STORE_PASSWORD, STORE_WRITERS, usageHint, UsageError, type Args } from './options.js';
@@ -515,6 +519,7 @@ async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promis
   const inPath = str(a, 'in');
   const inName = inPath ?? '<stdin>';
   let output: Uint8Array = new Uint8Array(0);
+  let bccCopies: { address: string; message: Uint8Array }[] = [];
   let rep: unknown;
   let exit: number = EXIT.ok;
   // The token is open while the message is worked on, and closed (also on any failure) before anything is written.
@@ -528,6 +533,8 @@ async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promis
       case 'encrypt': {
         const to = a.multi.get('to')!;
         const from = str(a, 'from');
+        const bcc = a.multi.get('bcc');
+        if (bcc && (outPath === undefined || outPath === '-')) throw new UsageError('--bcc needs --out (each Bcc copy goes to a file beside it)', a.command);
         try {
           output = await withFile(inName, () =>
             encryptMessage(input, {
@@ -538,8 +545,14 @@ async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promis
               oaep,
               useSki: a.single.has('keyid'),
               ...(resolver ? { resolver } : {}),
+              ...protectionOptions(a, true),
+              ...(bcc ? { bcc } : {}),
             }),
-          );
+          ).then((r: Uint8Array | BccEncryption) => {
+            if (r instanceof Uint8Array) return r;
+            bccCopies = r.bcc;
+            return r.message;
+          });
         } catch (e) {
           if (!(e instanceof MissingRecipientCertificatesError)) throw e;
           const why: Record<MissingReason, string> = {
@@ -572,6 +585,7 @@ async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promis
             keyTransport: [...new Set(env?.recipients.map((r) => r.algorithm ?? r.type) ?? [])],
             recipients: [...chosen].map(([email, c]) => ({ email, ...certSummary(c) })),
             bytes: output.length,
+            ...(bcc ? { bcc: bccCopies.map((c) => c.address) } : {}),
           };
         }
         break;
@@ -588,6 +602,7 @@ async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promis
           keyTransport: r.keyTransport,
           authenticated: r.authenticated,
           legacy: r.legacy,
+          ...headerReport(r.headerProtection),
         };
         break;
       }
@@ -600,6 +615,7 @@ async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promis
             detached: !a.single.has('opaque'),
             digest: digest === undefined ? undefined : (digest.toUpperCase().replace('SHA', 'SHA-') as SignDigest),
             pss: a.single.has('pss'),
+            ...protectionOptions(a, false),
           }),
           tokenReq,
         );
@@ -625,7 +641,13 @@ async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promis
             : r.certsOnly
               ? [{ type: 'certs-only', certificates: r.certsOnly.map(certSummary) }]
               : [{ type: 'signed', signers }];
-        rep = { command: a.command, signers, layers, ...('encrypted' in r ? { encrypted: r.encrypted, authenticated: r.authenticated } : {}) };
+        rep = {
+          command: a.command,
+          signers,
+          layers,
+          ...('encrypted' in r ? { encrypted: r.encrypted, authenticated: r.authenticated, coverage: r.coverage, ...(r.parts ? { parts: r.parts.map(partReport) } : {}) } : {}),
+          ...headerReport(r.headerProtection, 'outer' in r ? r.outer : undefined),
+        };
         if (a.command === 'verify' && (signers.length === 0 || signers.some((s) => s.status !== 'valid'))) {
           exit = EXIT.verifyFailed;
           const certsOnly = 'certsOnly' in r ? r.certsOnly : undefined;
@@ -647,8 +669,45 @@ async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promis
     return exit;
   }
   await writeOut(outPath, output, io);
+  for (const c of bccCopies) await writeOut(`${outPath}.bcc-${c.address.replace(/[^A-Za-z0-9@._+-]/g, '_')}`, c.message, io);
   if (report !== undefined) await writeOut(report, reportBytes(), io);
   return EXIT.ok;
+}
+
+/** The header-protection options of sign and encrypt (--protect-headers, --hcp, --legacy-display). */
+function protectionOptions(a: Args, encrypting: boolean): { protectHeaders?: boolean; headerConfidentiality?: 'baseline' | 'shy' | 'none'; legacyDisplay?: boolean } {
+  const hcp = str(a, 'hcp');
+  const on = a.single.has('protect-headers');
+  if (hcp !== undefined && hcp !== 'baseline' && hcp !== 'shy' && hcp !== 'none') throw new UsageError('--hcp takes baseline, shy or none', a.command);
+  if (!on && (hcp !== undefined || a.single.has('legacy-display'))) throw new UsageError('--hcp and --legacy-display go with --protect-headers', a.command);
+  if (!on) return {};
+  const out: { protectHeaders: boolean; headerConfidentiality?: 'baseline' | 'shy' | 'none'; legacyDisplay?: boolean } = { protectHeaders: true };
+  if (hcp !== undefined) out.headerConfidentiality = hcp;
+  else if (!encrypting && a.single.has('legacy-display')) out.headerConfidentiality = 'baseline';
+  if (a.single.has('legacy-display')) out.legacyDisplay = true;
+  return out;
+}
+
+/** What the JSON report says of a result's header fields: the protected ones, the outer ones, the mismatches. */
+function headerReport(hp: HeaderProtectionInfo | undefined, outer?: HeaderField[]) {
+  return {
+    ...(outer ? { outer } : {}),
+    headerProtection: hp
+      ? { form: hp.form, hp: hp.hp ?? null, headers: hp.headers, exposed: hp.exposed ?? null, mismatches: hp.mismatches, problems: hp.problems, legacyDisplay: hp.legacyDisplay ?? null }
+      : null,
+  };
+}
+
+/** A part of a partly protected message, for the JSON report. */
+function partReport(p: OpenPart): unknown {
+  return {
+    path: p.path,
+    type: p.type,
+    protection: p.protection,
+    ...(p.signers ? { signers: p.signers.map(signerReport) } : {}),
+    ...(p.error ? { error: p.error } : {}),
+    ...(p.parts ? { parts: p.parts.map(partReport) } : {}),
+  };
 }
 
 /** Runs the CLI; returns the exit code (see exit_codes.ts). */
