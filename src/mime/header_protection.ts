@@ -329,9 +329,9 @@ function findLegacyDisplay(entity: Uint8Array, L: MimeLimits, depth: number, v1:
     }
     return undefined;
   }
-  const text = new TextDecoder('utf-8').decode(e.body);
-  if (v1 && depth > 0 && ct.type === 'text/plain' && ct.params['protected-headers'] === 'v1') return text.trim();
+  if (v1 && depth > 0 && ct.type === 'text/plain' && ct.params['protected-headers'] === 'v1') return new TextDecoder('utf-8').decode(e.body).trim();
   if (!v1 && ct.params['hp-legacy-display'] === '1') {
+    const text = new TextDecoder('utf-8').decode(e.body);
     if (ct.type === 'text/html') {
       const m = /<div class="header-protection-legacy-display">([\s\S]*?)<\/div>/i.exec(text);
       return m ? m[1]!.replace(/<[^>]+>/g, '').trim() : undefined;
@@ -414,7 +414,7 @@ export function readHeaderProtection(payload: Uint8Array, outerHeaders: readonly
 /**
  * The protected header section of a signed entity, for the From binding of its signature: the payload's own
  * fields when it carries `hp` or `protected-headers="v1"`, the wrapped message's for an RFC 8551 message/rfc822
- * wrapper; undefined when its header fields are not protected.
+ * wrapper that says `forwarded=no`; undefined when its header fields are not protected.
  */
 export function protectedSection(payload: Uint8Array, limits?: Partial<MimeLimits>): Header[] | undefined {
   const L = resolveMimeLimits(limits);
@@ -427,10 +427,11 @@ export function protectedSection(payload: Uint8Array, limits?: Partial<MimeLimit
   const ct = parseContentType(getHeader(e, 'content-type') ?? 'text/plain');
   if (ct.params.hp !== undefined || ct.params['protected-headers'] === 'v1') return e.headers.filter((h) => !isStructural(h.name) && h.name.toLowerCase() !== 'hp-outer');
   if (ct.type === 'message/rfc822' || ct.type === 'message/global') {
+    // Bound only when it says it is a wrapper (forwarded=no): a signed forward of someone else's message, without it,
+    // keeps the outer From as the binding.
+    if (ct.params.forwarded?.toLowerCase() !== 'no') return undefined;
     try {
-      const m = parseEntity(e.body, L);
-      if (ct.params.forwarded?.toLowerCase() !== 'no' && !m.headers.some((h) => h.name.toLowerCase() === 'from')) return undefined;
-      return m.headers.filter((h) => !isStructural(h.name));
+      return parseEntity(e.body, L).headers.filter((h) => !isStructural(h.name));
     } catch {
       return undefined;
     }
