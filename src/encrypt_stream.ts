@@ -15,7 +15,7 @@ import { mimeLimits, resolveLimits } from './lib/limits.js';
 import { Base64LineStream } from './lib/base64_stream.js';
 import { STREAM_CHUNK } from './cms/content_cipher.js';
 import { prepareEnvelopeStream } from './cms/enveloped_stream.js';
-import { planProtection } from './mime/protection.js';
+import { checkProtectionOptions, encryptPlan } from './ops/header_protection.js';
 import { pkcs7MimeHeader } from './mime/pkcs7_mime.js';
 import { CanonicalLineEnds } from './mime/canonical_stream.js';
 import { checkEncryptOptions, selectEncryptionRecipients } from './ops/encrypt_recipients.js';
@@ -52,6 +52,8 @@ export async function encryptStream(input: ReadableStream<Uint8Array>, options: 
   checkEncryptOptions('encryptStream', options);
   if (typeof ReadableStream === 'undefined' || !(input instanceof ReadableStream)) throw new TypeError('encryptStream: input must be a ReadableStream');
   if (options.compress === true) throw new RangeError('encryptStream: options.compress is not supported on streams yet');
+  checkProtectionOptions('encryptStream', options);
+  if (options.legacyDisplay === true) throw new RangeError('encryptStream: options.legacyDisplay is not supported on streams (it changes the body)');
   const { store } = options;
   const limits = resolveLimits('encryptStream', store.limits, options.limits);
   const crypto = options.crypto ?? store.crypto;
@@ -83,7 +85,7 @@ export async function encryptStream(input: ReadableStream<Uint8Array>, options: 
   }
   const headers = end < 0 ? head : head.subarray(0, end);
   const firstBody = end < 0 ? new Uint8Array(0) : head.subarray(end);
-  const plan = planProtection(headers, mimeLimits(limits));
+  const plan = encryptPlan('encryptStream', headers, options, mimeLimits(limits), true);
   const innerHead = new Uint8Array(plan.innerLength);
   plan.writeInner(innerHead, 0);
   const mimeHead = pkcs7MimeHeader(plan.outerHeaders, env.authenticated ? 'authEnveloped-data' : 'enveloped-data');

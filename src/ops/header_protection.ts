@@ -74,13 +74,15 @@ function signedPartHp(bytes: Uint8Array, limits: MimeLimits): string | undefined
  * is not signed becomes an `hp="cipher"` payload under the policy; a signed message (signMessage with
  * `headerConfidentiality`) is encrypted as it is, its header section already the outer one. A multipart/signed
  * message whose signed part does not say `hp="cipher"` is refused: its payload can't be changed without breaking
- * the signature, and encrypting it would leave the Subject outside.
+ * the signature, and encrypting it would leave the Subject outside. `headerOnly`: `bytes` is a stream's header
+ * section (the body follows), so there is no signed part to look at.
  */
-export function encryptPlan(what: string, bytes: Uint8Array, o: HeaderProtectionOptions, limits: MimeLimits): ProtectionPlan {
+export function encryptPlan(what: string, bytes: Uint8Array, o: HeaderProtectionOptions, limits: MimeLimits, headerOnly = false): ProtectionPlan {
   if (o.protectHeaders !== true) return planProtection(bytes, limits);
   const kind = smimeKindOf(bytes).kind;
   if (kind === 'multipart-signed' || kind === 'pkcs7-mime') {
-    if (kind === 'multipart-signed' && signedPartHp(bytes, limits)?.toLowerCase() !== 'cipher')
+    // (A stream's header section alone can't show the signed part: it is taken as signMessage made it.)
+    if (kind === 'multipart-signed' && !headerOnly && signedPartHp(bytes, limits)?.toLowerCase() !== 'cipher')
       throw argumentError(`${what}: options.protectHeaders`, 'a message that is not signed yet, or one signed with protectHeaders and headerConfidentiality (its payload says hp="cipher")');
     return planProtection(bytes, limits);
   }

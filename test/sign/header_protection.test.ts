@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { CertificateStore, decryptMessage, encryptMessage, inspectFile, openMessage, signMessage, verifyMessage } from '../../src/index.js';
+import { CertificateStore, decryptMessage, encryptMessage, encryptStream, inspectFile, openMessage, signMessage, verifyMessage } from '../../src/index.js';
 import { storeWith } from '../_helpers/identities.js';
 import { SHARED_VECTORS, sharedAvailable } from '../_helpers/env.js';
 import { parseEntity, getHeader, getHeaders } from '../../src/mime/entity.js';
@@ -288,5 +288,32 @@ describe('Bcc: one message per Bcc recipient', () => {
     const m = await encryptMessage(MSG, { store, to: ['alice@example.com'] });
     expect(m).toBeInstanceOf(Uint8Array);
     await expect(encryptMessage(MSG, { store, to: ['alice@example.com'], bcc: [] })).rejects.toThrow(TypeError);
+  });
+});
+
+describe('encryptStream with protectHeaders', () => {
+  const streamOf = (bytes: Uint8Array, chunk: number) =>
+    new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < bytes.length; i += chunk) c.enqueue(bytes.slice(i, i + chunk));
+        c.close();
+      },
+    });
+  const collect = async (s: ReadableStream<Uint8Array>) => new Uint8Array(await new Response(s).arrayBuffer());
+
+  it('the same payload and outer header section as encryptMessage, read back by openMessage', async () => {
+    const m = await collect(await encryptStream(streamOf(b(MSG), 7), { store: alice, to: ['alice@example.com'], cipher: 'aes-256-cbc', protectHeaders: true, headerConfidentiality: 'shy' }));
+    expect(getHeader(parseEntity(m), 'subject')).toBe('[...]');
+    expect(getHeader(parseEntity(m), 'from')).toBe('alice@example.com');
+    const r = await openMessage(m, { store: alice });
+    expect(r.headerProtection).toMatchObject({ form: 'hp', hp: 'cipher', mismatches: [], problems: [] });
+    expect(value(r.headers, 'subject')).toBe('Quarterly numbers');
+    expect(t(parseEntity(r.content).body)).toBe('The numbers are good.\r\n');
+    const whole = await openMessage(await encryptMessage(MSG, { store: alice, to: ['alice@example.com'], protectHeaders: true, headerConfidentiality: 'shy' }), { store: alice });
+    expect(t(r.content)).toBe(t(whole.content));
+  });
+
+  it('legacyDisplay is refused on a stream (it rewrites the body)', async () => {
+    await expect(encryptStream(streamOf(b(MSG), 64), { store: alice, to: ['alice@example.com'], protectHeaders: true, legacyDisplay: true })).rejects.toThrow(RangeError);
   });
 });
