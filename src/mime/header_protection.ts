@@ -315,6 +315,15 @@ function compare(outer: readonly HeaderField[], expected: readonly HeaderField[]
   return out;
 }
 
+/** The legacy display text of a payload, or undefined (also when the payload's structure is malformed). */
+function legacyDisplayOf(entity: Uint8Array, L: MimeLimits, v1: boolean): string | undefined {
+  try {
+    return findLegacyDisplay(entity, L, 0, v1);
+  } catch {
+    return undefined; // informative only: a malformed body does not hide the protected headers
+  }
+}
+
 /** The legacy display text of a payload: the first RFC 9788 element, or the 2019 form's first part. */
 function findLegacyDisplay(entity: Uint8Array, L: MimeLimits, depth: number, v1: boolean): string | undefined {
   if (depth > Math.min(L.maxDepth, 4)) return undefined;
@@ -385,14 +394,14 @@ export function readHeaderProtection(payload: Uint8Array, outerHeaders: readonly
       if (hpOuter.length > 0) problems.push('hp-outer-without-cipher');
       info.mismatches = compare(outer, headers, false);
     }
-    const lde = findLegacyDisplay(payload, L, 0, false);
+    const lde = legacyDisplayOf(payload, L, false);
     if (lde !== undefined) info.legacyDisplay = lde;
     return info;
   }
   if (ct.params['protected-headers'] === 'v1') {
     const headers = messageFields(e.headers);
     const info: HeaderProtectionInfo = { form: 'protected-headers-v1', headers, mismatches: encrypted ? [] : compare(outer, headers, false), problems };
-    const lde = findLegacyDisplay(payload, L, 0, true);
+    const lde = legacyDisplayOf(payload, L, true);
     if (lde !== undefined) info.legacyDisplay = lde;
     return info;
   }

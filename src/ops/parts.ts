@@ -8,7 +8,7 @@
  * the From of the nearest header section above it: the message's, or a forwarded message/rfc822's own. A part that
  * can't be opened (no key, malformed) gets `error`; a limit exceeded still throws.
  */
-import { LimitExceeded, MIMELimitExceeded, SmimeError } from '../errors.js';
+import { LimitExceeded, MIMEInvalid, MIMELimitExceeded, SmimeError } from '../errors.js';
 import type { Limits } from '../lib/limits.js';
 import { mimeLimits } from '../lib/limits.js';
 import { getHeader, parseEntity } from '../mime/entity.js';
@@ -36,7 +36,10 @@ export interface OpenPart {
   content: Uint8Array;
   /** A container's parts. */
   parts?: OpenPart[];
-  /** Why a protected part could not be opened: the error's code and message (e.g. no key to decrypt it). */
+  /**
+   * Why a protected part could not be opened (e.g. no key to decrypt it), or why a plain part could not be read as
+   * MIME: the error's code and message.
+   */
   error?: { code: string; message: string };
 }
 
@@ -63,7 +66,14 @@ export async function walkParts(
   let protectedParts = 0;
   const walk = async (part: Uint8Array, path: string, depth: number, c: VerifyContext): Promise<OpenPart> => {
     if (++count > limits.maxParts) throw new MIMELimitExceeded(`openMessage: more than maxParts (${limits.maxParts}) parts`, { limit: 'maxParts' });
-    const kind = smimeKindOf(part, limits);
+    let kind;
+    try {
+      kind = smimeKindOf(part, limits);
+    } catch (e) {
+      // A part that is not even MIME (a header line that isn't one): shown as it is, unprotected.
+      if (!(e instanceof MIMEInvalid)) throw e;
+      return { path, type: '', protection: 'none', content: part, error: { code: e.code, message: e.message } };
+    }
     if (kind.kind !== 'other') {
       protectedParts++;
       try {
@@ -76,17 +86,31 @@ export async function walkParts(
       }
     }
     const node: OpenPart = { path, type: kind.type || 'text/plain', protection: 'none', content: part };
-    if (depth >= limits.maxMimeDepth) return node;
+    if (depth >= limits.maxMimeDepth) throw new MIMELimitExceeded(`openMessage: parts nested deeper than maxMimeDepth (${limits.maxMimeDepth})`, { limit: 'maxMimeDepth' });
     const e = parseEntity(part, mime);
     const ct = parseContentType(getHeader(e, 'content-type') ?? 'text/plain');
     const sub = (i: number) => (path ? `${path}.${i}` : String(i));
     if (ct.type.startsWith('multipart/') && ct.params.boundary) {
-      const r = splitMultipartRanges(e.body, ct.params.boundary, mime);
+      let r;
+      try {
+        r = splitMultipartRanges(e.body, ct.params.boundary, mime);
+      } catch (err) {
+        if (!(err instanceof MIMEInvalid)) throw err;
+        node.error = { code: err.code, message: err.message };
+        return node;
+      }
       node.parts = [];
       for (let i = 0; i < r.parts.length; i++) node.parts.push(await walk(e.body.subarray(r.parts[i]!.start, r.parts[i]!.end), sub(i + 1), depth + 1, c));
     } else if (ct.type === 'message/rfc822' || ct.type === 'message/global') {
       // A forwarded message: its own From binds what it holds.
-      const inner = parseEntity(e.body, mime);
+      let inner;
+      try {
+        inner = parseEntity(e.body, mime);
+      } catch (err) {
+        if (!(err instanceof MIMEInvalid)) throw err;
+        node.error = { code: err.code, message: err.message };
+        return node;
+      }
       const fc: VerifyContext = { ...c, messageHeader: isMessageHeader(inner.headers) };
       const from = fromBinding(inner.headers);
       if (from) fc.from = from;

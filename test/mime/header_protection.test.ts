@@ -183,6 +183,13 @@ describe('reading (RFC 9788 §4)', () => {
     expect(readHeaderProtection(badOuter, [], true)!.problems).toEqual(['hp-outer-malformed']);
   });
 
+  it('a malformed body under hp does not hide the protected headers (the Legacy Display search gives up quietly)', () => {
+    const broken = b('From: a@example.com\r\nSubject: real\r\nContent-Type: multipart/mixed; boundary="q"; hp="clear"\r\n\r\n--q\r\nnot a header line\r\n\r\nx\r\n--q--\r\n');
+    const r = readHeaderProtection(broken, [], false)!;
+    expect(r.headers.find((h) => h.name === 'Subject')?.value).toBe('real');
+    expect(r.legacyDisplay).toBeUndefined();
+  });
+
   it('no protection: undefined (a plain payload, binary content)', () => {
     expect(readHeaderProtection(b('Content-Type: text/plain\r\n\r\nx'), [], true)).toBeUndefined();
     expect(readHeaderProtection(new Uint8Array([0x30, 0x80, 0, 0]), [], true)).toBeUndefined();

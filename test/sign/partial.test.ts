@@ -106,3 +106,23 @@ describe('openMessage: partly protected messages', () => {
     expect(r.parts).toBeUndefined();
   });
 });
+
+describe('partly protected messages: hostile shapes end in a result or a SmimeError', () => {
+  it('a malformed plain part beside a signed one is reported in that part; the signed part still opens', async () => {
+    const m = mixed('alice@example.com', ['this line is not a header\r\nContent-Type: text/plain\r\n\r\nx', asPart(signed)]);
+    const r = await openMessage(m, { store: alice });
+    expect(r.parts![0]!.error?.code).toBe('ERR_MIME_INVALID');
+    expect(r.parts![1]!.signers![0]!.status).toBe('valid');
+  });
+
+  it('parts nested deeper than maxMimeDepth: MIMELimitExceeded, not a silent cut', async () => {
+    let inner = asPart(signed);
+    for (let i = 0; i < 6; i++) inner = `Content-Type: multipart/mixed; boundary="n${i}"\r\n\r\n--n${i}\r\n${inner}\r\n--n${i}--\r\n`;
+    const m = mixed('alice@example.com', [inner]);
+    await expect(openMessage(m, { store: alice, limits: { maxMimeDepth: 4 } })).rejects.toBeInstanceOf(MIMELimitExceeded);
+    const r = await openMessage(m, { store: alice });
+    let p = r.parts![0]!;
+    while (p.parts) p = p.parts[0]!;
+    expect([p.path, p.protection]).toEqual(['1.1.1.1.1.1.1', 'signed']);
+  });
+});
