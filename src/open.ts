@@ -19,6 +19,13 @@
  * `authenticated` is false when any encryption layer used a non-AEAD cipher (CBC) and no signature inside it is
  * `valid`: CBC ciphertext can be altered without detection (EFAIL), so apps should warn. It is true when nothing
  * was encrypted (look at `layers` and `signers` for what protected the content).
+ *
+ * Header protection (RFC 9788, mime/header_protection.ts): the innermost entity's protected header fields are
+ * `headers`, the outermost header section's are `outer`, and `headerProtection` says what the sender exposed and
+ * what differs. A signed layer over protected headers binds its signers to the protected From (ops/signed_cms.ts).
+ *
+ * A message that is not S/MIME at the top but holds S/MIME parts (ops/parts.ts) is `coverage: 'partial'`, with the
+ * tree of its parts; the top-level signers, layers, encrypted and authenticated then say nothing.
  */
 import type { X509Certificate } from './certs/x509.js';
 import { MIMEInvalid, MIMELimitExceeded } from './errors.js';
