@@ -56,8 +56,11 @@ export async function verifySignedCms(
   // A signed entity with protected header fields (RFC 9788, protected-headers="v1", a message/rfc822 wrapper): its
   // From is the binding; an outer From naming other mailboxes is reported, never bound.
   const bound = protectedBinding(ctx, content);
-  const c = bound.ctx.from || bound.ctx !== ctx ? bound.ctx : { ...ctx };
-  if (!c.from && bound.ctx === ctx) noteHeaders(c, headersOfEntity(content));
+  let c = bound.ctx;
+  if (c === ctx && !ctx.from) {
+    c = { ...ctx };
+    noteHeaders(c, headersOfEntity(content));
+  }
   for (const si of sd.signerInfos) {
     const o = await evaluateSigner(sd, si, content, c);
     if (bound.outerFromDiffers) o.result.reasons.push('outer-from-differs');
