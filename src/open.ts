@@ -25,7 +25,8 @@
  * what differs. A signed layer over protected headers binds its signers to the protected From (ops/signed_cms.ts).
  *
  * A message that is not S/MIME at the top but holds S/MIME parts (ops/parts.ts) is `coverage: 'partial'`, with the
- * tree of its parts; the top-level signers, layers, encrypted and authenticated then say nothing.
+ * tree of its parts; one without any is `coverage: 'none'` (a result, not MIMEInvalid); the top-level
+ * signers, layers, encrypted and authenticated then say nothing.
  */
 import type { X509Certificate } from './certs/x509.js';
 import { MIMEInvalid, MIMELimitExceeded } from './errors.js';
@@ -117,12 +118,12 @@ export interface OpenResult {
   /**
    * How much of the message its protection covers: 'full' when the message itself is S/MIME (its layers hold the
    * whole content), 'partial' when only some of its parts are (a multipart/mixed with a signed or encrypted part
-   * beside plain ones, a signed message forwarded inside a plain one). For 'partial', `layers` and `signers` are
-   * empty, `encrypted` and `authenticated` false: they speak for the whole message only; each part's protection is
-   * in `parts`, and `content` is the message as it came. A message with no S/MIME part at all is MIMEInvalid.
+   * beside plain ones, a signed message forwarded inside a plain one), 'none' when no part is (a plain message). For
+   * 'partial' and 'none', `layers` and `signers` are empty, `encrypted` and `authenticated` false: they speak for the
+   * whole message only; each part's protection is in `parts`, and `content` is the message as it came.
    */
-  coverage: 'full' | 'partial';
-  /** For 'partial' coverage: the message's parts, each with its protection (see {@link OpenPart}). */
+  coverage: 'full' | 'partial' | 'none';
+  /** For 'partial' and 'none' coverage of a multipart (or message/rfc822): its parts, each with its protection (see {@link OpenPart}). */
   parts?: OpenPart[];
 }
 
@@ -230,15 +231,16 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
   const first = smimeKindOf(bytes, limits);
   const ctx = verifyContext(options, first.headers, 'openMessage');
   if (first.kind === 'other') {
-    // Not S/MIME at the top: a message whose protection covers only some of its parts, or none.
+    // Not S/MIME at the top: a message whose protection covers only some of its parts, or none of it.
     const { tree, protectedParts } = await walkParts(bytes, ctx, limits, async (part, c) => {
       const u = await unwrap(part, smimeKindOf(part, limits), { ...c }, limits, maxDepth);
       const signed = u.layers.some((l) => l.type === 'signed');
       const encrypted = u.layers.some((l) => l.type === 'enveloped' || l.type === 'authEnveloped');
       return { content: u.content, signers: u.signers, signed, encrypted };
     });
-    if (protectedParts === 0) throw new MIMEInvalid(`not an S/MIME message: Content-Type is ${first.type || '(none)'}`);
-    return { content: bytes, layers: [], signers: [], encrypted: false, authenticated: false, outer: messageFields(first.headers), coverage: 'partial', parts: tree.parts ?? [tree] };
+    const result: OpenResult = { content: bytes, layers: [], signers: [], encrypted: false, authenticated: false, outer: messageFields(first.headers), coverage: protectedParts === 0 ? 'none' : 'partial' };
+    if (tree.parts) result.parts = tree.parts;
+    return result;
   }
   const { content: cur, layers, signers } = await unwrap(bytes, first, ctx, limits, maxDepth);
 

@@ -625,6 +625,8 @@ async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promis
       case 'verify':
       case 'open': {
         const r = await withFile<VerifyResult | OpenResult>(inName, () => (a.command === 'verify' ? verifyMessage(input, opts) : openMessage(input, opts)), tokenReq);
+        // smime open is for protected mail: a message without any S/MIME part is bad input, as before.
+        if ('coverage' in r && r.coverage === 'none') throw new CliFailure(`${inName}: ERR_MIME_INVALID: not an S/MIME message: no part of it is signed or encrypted`, EXIT_BY_ERROR_CODE.ERR_MIME_INVALID ?? EXIT.badInput);
         output = r.content;
         const signers = r.signers.map(signerReport);
         const layers =

@@ -87,3 +87,11 @@ describe('smime encrypt/sign --protect-headers, and the reports', () => {
     for (const r of [a, b, c]) expect(r.code).toBe(2);
   });
 });
+
+describe('smime open on a plain message', () => {
+  it('is still bad input (exit 5): openMessage says coverage none, the command is for protected mail', async () => {
+    const r = await cli(['open', ...TRUST, '--in', msg]);
+    expect(r.code).toBe(5);
+    expect(r.err).toBe(`smime: ${msg}: ERR_MIME_INVALID: not an S/MIME message: no part of it is signed or encrypted\n`);
+  });
+});

@@ -94,8 +94,12 @@ describe('openMessage: partly protected messages', () => {
     expect(r.parts![1]!.protection).toBe('none');
   });
 
-  it('still MIMEInvalid when no part is protected; the parts limit holds', async () => {
-    await expect(openMessage(mixed('a@example.com', ['Content-Type: text/plain\r\n\r\nx', 'Content-Type: text/plain\r\n\r\ny']), { store: alice })).rejects.toBeInstanceOf(MIMEInvalid);
+  it('coverage none when no part is protected (the tree still given); the parts limit holds', async () => {
+    const none = await openMessage(mixed('a@example.com', ['Content-Type: text/plain\r\n\r\nx', 'Content-Type: text/plain\r\n\r\ny']), { store: alice });
+    expect(none.coverage).toBe('none');
+    expect(none.parts?.map((p) => [p.path, p.protection])).toEqual([['1', 'none'], ['2', 'none']]);
+    expect([none.signers, none.encrypted, none.authenticated]).toEqual([[], false, false]);
+    await expect(openMessage('not a header\r\n\r\nx', { store: alice })).rejects.toBeInstanceOf(MIMEInvalid);
     const many = mixed('a@example.com', Array.from({ length: 5 }, () => 'Content-Type: text/plain\r\n\r\nx'));
     await expect(openMessage(many, { store: alice, limits: { maxParts: 3 } })).rejects.toBeInstanceOf(MIMELimitExceeded);
   });
