@@ -53,6 +53,7 @@ export async function encryptStream(input: ReadableStream<Uint8Array>, options: 
   if (typeof ReadableStream === 'undefined' || !(input instanceof ReadableStream)) throw new TypeError('encryptStream: input must be a ReadableStream');
   if (options.compress === true) throw new RangeError('encryptStream: options.compress is not supported on streams yet');
   checkProtectionOptions('encryptStream', options);
+  if ('bcc' in options) throw new RangeError('encryptStream: options.bcc is not supported on streams (use encryptMessage, or one stream per Bcc recipient)');
   if (options.legacyDisplay === true) throw new RangeError('encryptStream: options.legacyDisplay is not supported on streams (it changes the body)');
   const { store } = options;
   const limits = resolveLimits('encryptStream', store.limits, options.limits);

@@ -128,6 +128,17 @@ describe('composing (RFC 9788 §2-§4)', () => {
     expect(addLegacyDisplay(b('Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\naGk=\r\n'), ['Subject: s'])).toBeUndefined();
   });
 
+  it('LF line ends and folded fields: canonical CRLF inside and out, folds kept, values read back unfolded', () => {
+    const lf = 'From: a@example.com\nTo: b@example.com,\n  c@example.com\nSubject: =?utf-8?q?caf=C3=A9?=\nContent-Type: text/plain\n\nline\n';
+    const p = protectMessage(b(lf), { hp: 'cipher' });
+    expect(t(p.outerHeaders)).toBe('From: a@example.com\r\nTo: b@example.com,\r\n  c@example.com\r\nSubject: [...]\r\n');
+    expect(t(p.inner)).not.toMatch(/[^\r]\n/);
+    const r = readHeaderProtection(p.inner, parseEntity(b(t(p.outerHeaders) + '\r\n')).headers, true)!;
+    expect(r.mismatches).toEqual([]);
+    expect(r.headers.find((h) => h.name === 'Subject')?.value).toBe('=?utf-8?q?caf=C3=A9?=');
+    expect(r.exposed?.find((h) => h.name === 'To')?.value).toBe('b@example.com,  c@example.com');
+  });
+
   it('foldField refuses line breaks (header injection)', () => {
     expect(() => foldField('Subject', 'a\r\nBcc: x@example.com')).toThrow();
   });

@@ -313,6 +313,10 @@ describe('encryptStream with protectHeaders', () => {
     expect(t(r.content)).toBe(t(whole.content));
   });
 
+  it('bcc is refused on a stream, not ignored', async () => {
+    await expect(encryptStream(streamOf(b(MSG), 64), { store: alice, to: ['alice@example.com'], bcc: ['bob@example.com'] } as never)).rejects.toThrow(/bcc is not supported/);
+  });
+
   it('legacyDisplay is refused on a stream (it rewrites the body)', async () => {
     await expect(encryptStream(streamOf(b(MSG), 64), { store: alice, to: ['alice@example.com'], protectHeaders: true, legacyDisplay: true })).rejects.toThrow(RangeError);
   });
