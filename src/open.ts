@@ -138,6 +138,17 @@ function innerKind(bytes: Uint8Array, limits: Limits): SmimeKind {
   }
 }
 
+/** False when a CBC (non-AEAD) encryption layer has no valid signature inside it (see the file comment). */
+function authenticatedOf(layers: readonly OpenLayer[]): boolean {
+  let authenticated = true;
+  layers.forEach((l, i) => {
+    if (l.type === 'signed' || l.type === 'certs-only' || l.type === 'compressed' || l.authenticated) return;
+    const protectedInside = layers.slice(i + 1).some((x) => x.type === 'signed' && x.signers.some((s) => s.status === 'valid'));
+    if (!protectedInside) authenticated = false;
+  });
+  return authenticated;
+}
+
 /** Unwraps every S/MIME layer from `first` in, as openMessage describes; the innermost content, layers and signers. */
 async function unwrap(
   bytes: Uint8Array,
@@ -236,7 +247,7 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
       const u = await unwrap(part, smimeKindOf(part, limits), { ...c }, limits, maxDepth);
       const signed = u.layers.some((l) => l.type === 'signed');
       const encrypted = u.layers.some((l) => l.type === 'enveloped' || l.type === 'authEnveloped');
-      return { content: u.content, signers: u.signers, signed, encrypted };
+      return { content: u.content, signers: u.signers, signed, encrypted, authenticated: authenticatedOf(u.layers) };
     });
     const result: OpenResult = { content: bytes, layers: [], signers: [], encrypted: false, authenticated: false, outer: messageFields(first.headers), coverage: protectedParts === 0 ? 'none' : 'partial' };
     if (tree.parts) result.parts = tree.parts;
@@ -244,12 +255,7 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
   }
   const { content: cur, layers, signers } = await unwrap(bytes, first, ctx, limits, maxDepth);
 
-  let authenticated = true;
-  layers.forEach((l, i) => {
-    if (l.type === 'signed' || l.type === 'certs-only' || l.type === 'compressed' || l.authenticated) return;
-    const protectedInside = layers.slice(i + 1).some((x) => x.type === 'signed' && x.signers.some((s) => s.status === 'valid'));
-    if (!protectedInside) authenticated = false;
-  });
+  const authenticated = authenticatedOf(layers);
   const encrypted = layers.some((l) => l.type === 'enveloped' || l.type === 'authEnveloped');
   const result: OpenResult = { content: cur, layers, signers, encrypted, authenticated, outer: messageFields(first.headers), coverage: 'full' };
   const hp = readHeaderProtection(cur, first.headers, encrypted, mime);

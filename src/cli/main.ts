@@ -707,6 +707,7 @@ function partReport(p: OpenPart): unknown {
     type: p.type,
     protection: p.protection,
     ...(p.signers ? { signers: p.signers.map(signerReport) } : {}),
+    ...(p.authenticated !== undefined ? { authenticated: p.authenticated } : {}),
     ...(p.error ? { error: p.error } : {}),
     ...(p.parts ? { parts: p.parts.map(partReport) } : {}),
   };

@@ -32,6 +32,11 @@ export interface OpenPart {
   protection: 'signed' | 'encrypted' | 'signed+encrypted' | 'none';
   /** A protected part's signers, each with its status (empty when it is only encrypted). */
   signers?: SignerResult[];
+  /**
+   * For a protected part: false when a CBC (non-AEAD) encryption layer of it has no valid signature inside it (its
+   * content can have been altered: EFAIL), as `OpenResult.authenticated` says of a whole message.
+   */
+  authenticated?: boolean;
   /** A protected part's innermost entity, byte for byte (the part itself when it is not protected). */
   content: Uint8Array;
   /** A container's parts. */
@@ -49,6 +54,7 @@ export interface OpenedPart {
   signers: SignerResult[];
   signed: boolean;
   encrypted: boolean;
+  authenticated: boolean;
 }
 
 /**
@@ -79,7 +85,7 @@ export async function walkParts(
       try {
         const o = await open(part, c);
         const protection = o.signed && o.encrypted ? 'signed+encrypted' : o.signed ? 'signed' : o.encrypted ? 'encrypted' : 'none';
-        return { path, type: kind.type, protection, signers: o.signers, content: o.content };
+        return { path, type: kind.type, protection, signers: o.signers, authenticated: o.authenticated, content: o.content };
       } catch (e) {
         if (e instanceof LimitExceeded || !(e instanceof SmimeError)) throw e;
         return { path, type: kind.type, protection: 'none', content: part, error: { code: e.code, message: e.message } };

@@ -56,6 +56,7 @@ describe('openMessage: partly protected messages', () => {
     expect(r.parts?.map((p) => p.protection)).toEqual(['none', 'encrypted', 'none']);
     expect(t(r.parts![1]!.content)).toContain('Secret text.');
     expect(r.parts![1]!.signers).toEqual([]);
+    expect(r.parts![1]!.authenticated).toBe(false); // CBC, no signature inside: malleable
   });
 
   it('EFAIL: an encrypted part alone inside an attacker\'s multipart/mixed is still partial', async () => {
@@ -85,6 +86,7 @@ describe('openMessage: partly protected messages', () => {
     const r = await openMessage(mixed('alice@example.com', ['Content-Type: text/plain\r\n\r\nhi', asPart(both)]), { store: alice });
     expect(r.parts?.map((p) => p.protection)).toEqual(['none', 'signed+encrypted']);
     expect(r.parts![1]!.signers![0]!.status).toBe('valid');
+    expect(r.parts![1]!.authenticated).toBe(true);
   });
 
   it('a part that cannot be opened (no key): reported in the part, the rest still shown', async () => {
