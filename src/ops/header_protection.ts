@@ -9,7 +9,12 @@ import { getHeader, parseEntity, type Header, type MimeLimits } from '../mime/en
 import { parseContentType } from '../mime/header_params.js';
 import { HCP_NAMES, protectMessage, protectedSection, type HeaderConfidentiality } from '../mime/header_protection.js';
 import { planProtection, splitForProtection, type ProtectionPlan } from '../mime/protection.js';
-import { smimeKindOf } from '../mime/extract.js';
+import { extractCms, smimeKindOf } from '../mime/extract.js';
+import { parseSignedData } from '../cms/signed.js';
+import { readContentInfo } from '../cms/enveloped.js';
+import { OIDS } from '../cms/oids.js';
+import { withBerLimits } from '../lib/der.js';
+import { berLimits, DEFAULT_LIMITS } from '../lib/limits.js';
 import { splitMultipartRanges } from '../mime/multipart.js';
 import { fromBinding, type FromBinding } from '../mime/address.js';
 import type { VerifyContext } from './verify_context.js';
@@ -57,32 +62,50 @@ export function signPayload(bytes: Uint8Array, o: HeaderProtectionOptions, limit
   return protectMessage(bytes, { hp: cipher ? 'cipher' : 'clear', hcp: o.headerConfidentiality, legacyDisplay: o.legacyDisplay }, limits);
 }
 
-/** The `hp` parameter of a multipart/signed message's signed part, or undefined. */
-function signedPartHp(bytes: Uint8Array, limits: MimeLimits): string | undefined {
+/** The `hp` parameter of an entity's Content-Type, or undefined (also when it is not MIME). */
+function hpOf(entity: Uint8Array | undefined, limits: MimeLimits): string | undefined {
+  if (!entity) return undefined;
+  try {
+    return parseContentType(getHeader(parseEntity(entity, limits), 'content-type') ?? '').params.hp;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `hp` parameter of a signed message's payload (multipart/signed or opaque signed-data), or undefined. */
+function signedPayloadHp(bytes: Uint8Array, kind: 'multipart-signed' | 'pkcs7-mime', limits: MimeLimits): string | undefined {
+  if (kind === 'pkcs7-mime') {
+    try {
+      const sd = withBerLimits(berLimits(DEFAULT_LIMITS), () => parseSignedData(extractCms(bytes, limits).der));
+      return hpOf(sd.eContent, limits);
+    } catch {
+      return undefined; // not signed-data (an encrypted message being encrypted again): nothing to check
+    }
+  }
   const e = parseEntity(bytes, limits);
   const ct = parseContentType(getHeader(e, 'content-type') ?? '');
   if (!ct.params.boundary) return undefined;
   const r = splitMultipartRanges(e.body, ct.params.boundary, limits);
   const first = r.parts[0];
-  if (!first) return undefined;
-  const part = parseEntity(e.body.subarray(first.start, first.end), limits);
-  return parseContentType(getHeader(part, 'content-type') ?? '').params.hp;
+  return first ? hpOf(e.body.subarray(first.start, first.end), limits) : undefined;
 }
 
 /**
  * encryptMessage's plan: the entity to encrypt and the outer header section. With `protectHeaders`, a message that
  * is not signed becomes an `hp="cipher"` payload under the policy; a signed message (signMessage with
- * `headerConfidentiality`) is encrypted as it is, its header section already the outer one. A multipart/signed
- * message whose signed part does not say `hp="cipher"` is refused: its payload can't be changed without breaking
- * the signature, and encrypting it would leave the Subject outside. `headerOnly`: `bytes` is a stream's header
+ * `headerConfidentiality`) is encrypted as it is, its header section already the outer one. A signed message
+ * (multipart/signed or opaque) whose payload does not say `hp="cipher"` is refused: its payload can't be changed
+ * without breaking the signature, and encrypting it would leave the Subject outside. `headerOnly`: `bytes` is a stream's header
  * section (the body follows), so there is no signed part to look at.
  */
 export function encryptPlan(what: string, bytes: Uint8Array, o: HeaderProtectionOptions, limits: MimeLimits, headerOnly = false): ProtectionPlan {
   if (o.protectHeaders !== true) return planProtection(bytes, limits);
   const kind = smimeKindOf(bytes).kind;
   if (kind === 'multipart-signed' || kind === 'pkcs7-mime') {
-    // (A stream's header section alone can't show the signed part: it is taken as signMessage made it.)
-    if (kind === 'multipart-signed' && !headerOnly && signedPartHp(bytes, limits)?.toLowerCase() !== 'cipher')
+    // A stream's header section alone can't show the signed part: it is taken as signMessage made it. An opaque
+    // entity that is not signed-data (already encrypted) has no payload here to look at.
+    const signed = kind === 'multipart-signed' || isSignedData(bytes, limits);
+    if (!headerOnly && signed && signedPayloadHp(bytes, kind, limits)?.toLowerCase() !== 'cipher')
       throw argumentError(`${what}: options.protectHeaders`, 'a message that is not signed yet, or one signed with protectHeaders and headerConfidentiality (its payload says hp="cipher")');
     return planProtection(bytes, limits);
   }
@@ -96,6 +119,15 @@ export function encryptPlan(what: string, bytes: Uint8Array, o: HeaderProtection
       return offset + p.inner.length;
     },
   };
+}
+
+/** Whether an application/pkcs7-mime entity holds a SignedData. */
+function isSignedData(bytes: Uint8Array, limits: MimeLimits): boolean {
+  try {
+    return readContentInfo(extractCms(bytes, limits).der).type === OIDS.signedData;
+  } catch {
+    return false;
+  }
 }
 
 function sameMailboxes(a: FromBinding | undefined, b: FromBinding | undefined): boolean {

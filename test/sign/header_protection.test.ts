@@ -110,9 +110,16 @@ describe('the payload on the wire', () => {
     expect(t(both)).not.toContain('Quarterly');
   });
 
-  it('encrypting a signed message whose payload says hp="clear" with protectHeaders is refused (it would leak the Subject)', async () => {
+  it('encrypting a signed message whose payload says hp="clear" (or nothing) with protectHeaders is refused (it would leak the Subject)', async () => {
     const signed = await signMessage(MSG, { store: alice, from: 'alice@example.com', protectHeaders: true });
     await expect(encryptMessage(signed, { store: alice, to: ['alice@example.com'], protectHeaders: true })).rejects.toThrow(/hp="cipher"/);
+    const opaque = await signMessage(MSG, { store: alice, from: 'alice@example.com', protectHeaders: true, detached: false });
+    await expect(encryptMessage(opaque, { store: alice, to: ['alice@example.com'], protectHeaders: true })).rejects.toThrow(/hp="cipher"/);
+    const unprotected = await signMessage(MSG, { store: alice, from: 'alice@example.com', detached: false });
+    await expect(encryptMessage(unprotected, { store: alice, to: ['alice@example.com'], protectHeaders: true })).rejects.toThrow(/hp="cipher"/);
+    // An encrypted message encrypted again has no payload to look at: encrypted as it is.
+    const enc = await encryptMessage(MSG, { store: alice, to: ['alice@example.com'] });
+    expect(await encryptMessage(enc, { store: alice, to: ['alice@example.com'], protectHeaders: true })).toBeInstanceOf(Uint8Array);
   });
 
   it('protectHeaders stays off by default: the payload has no hp and the Subject stays outside as it was', async () => {
