@@ -17,6 +17,7 @@ import { toBytes } from './lib/bytes.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
 import { decryptEnvelope } from './ops/decrypt_envelope.js';
 import { decompressContent } from './ops/compress.js';
+import { readHeaderProtection, type HeaderProtectionInfo } from './mime/header_protection.js';
 
 /** The options of `decryptMessage`. */
 export interface DecryptOptions {
@@ -68,6 +69,12 @@ export interface DecryptResult {
    * the entity decompressed (at most `maxDecompressedBytes` of it), not the compressed-data wrapper.
    */
   compressed?: true;
+  /**
+   * Set when the decrypted entity carries protected header fields (RFC 9788 `hp`, `protected-headers="v1"`, an
+   * RFC 8551 message/rfc822 wrapper) in its own header section: the fields to show, those the sender exposed outside,
+   * and the outer fields that differ. A signed entity inside is read by verifyMessage or openMessage.
+   */
+  headerProtection?: HeaderProtectionInfo;
 }
 
 /**
@@ -90,7 +97,7 @@ export async function decryptMessage(smime: Uint8Array | string, options: Decryp
   // The bytes of a string are ours (a fresh encoding): base64 is decoded over them. A DER decoded from base64 is
   // ours too: the decryption may work in it. No second buffer the size of the message either way.
   const owned = typeof smime === 'string' || options.overwriteInput === true;
-  const { der } = extractCms(bytes, mimeLimits(limits), { inPlace: owned });
+  const { der, headers } = extractCms(bytes, mimeLimits(limits), { inPlace: owned });
   const opened = await decryptEnvelope(der, store, options.crypto ?? store.crypto, limits, owned || der.buffer !== bytes.buffer);
   // Compressed inside (compress then encrypt, RFC 8551 §3.6): the caller gets the entity, decompressed.
   const inner = await decompressContent(opened.content, limits);
@@ -104,5 +111,7 @@ export async function decryptMessage(smime: Uint8Array | string, options: Decryp
     legacy: opened.legacy,
   };
   if (inner.compressed) result.compressed = true;
+  const hp = readHeaderProtection(inner.content, headers, true, mimeLimits(limits));
+  if (hp) result.headerProtection = hp;
   return result;
 }

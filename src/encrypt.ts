@@ -12,15 +12,17 @@ import type { CertificateResolver } from './store/resolver.js';
 import { prepareEnvelope } from './cms/enveloped.js';
 import { CIPHERS, type ContentCipherName } from './cms/content_cipher.js';
 import type { OaepHash } from './cms/ktri.js';
-import { planProtection } from './mime/protection.js';
+import { checkProtectionOptions, encryptPlan, type HeaderProtectionOptions } from './ops/header_protection.js';
 import { startPkcs7Mime } from './mime/pkcs7_mime.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
 import { toBytes } from './lib/bytes.js';
+import { argumentError, checkOption } from './lib/args.js';
+import { withoutField } from './mime/header_protection.js';
 import { compressEntity } from './ops/compress.js';
 import { checkEncryptOptions, negotiateCipher, selectEncryptionRecipients } from './ops/encrypt_recipients.js';
 
 /** The options of `encryptMessage`. */
-export interface EncryptOptions {
+export interface EncryptOptions extends HeaderProtectionOptions {
   /** The store the recipients' certificates are selected from. */
   store: CertificateStore;
   /** Changes to the store's work limits for this call (`maxInputBytes` and the MIME limits apply; see `Limits`). */
@@ -56,6 +58,24 @@ export interface EncryptOptions {
 }
 
 /**
+ * The options of `encryptMessage` with Bcc recipients: `to` holds the To and Cc recipients (the sender's own copy
+ * goes with them), `bcc` the Bcc recipients, each of whom gets a message of their own, encrypted to them alone (a
+ * RecipientInfo names its recipient, so one message for everyone would show every Bcc recipient to everyone).
+ */
+export interface EncryptBccOptions extends EncryptOptions {
+  /** The Bcc recipients' addresses (at least one). */
+  bcc: readonly string[];
+}
+
+/** What `encryptMessage` returns when given `bcc`. */
+export interface BccEncryption {
+  /** The message for the To and Cc recipients and the sender's copy, without any Bcc field. */
+  message: Uint8Array;
+  /** One message per Bcc recipient, encrypted to that recipient alone, in the order of `bcc`. */
+  bcc: { address: string; message: Uint8Array }[];
+}
+
+/**
  * The content cipher names `encryptMessage` accepts in `cipher` (e.g. for a command line or a settings menu to offer
  * them).
  */
@@ -66,7 +86,8 @@ export { negotiateCipher };
 /**
  * Encrypts a MIME message or entity for `options.to` (and the sender's own copy with `options.from`): the
  * Content-* headers and the body go into an (Auth)EnvelopedData, the other headers stay outside. Returns the
- * `application/pkcs7-mime` message. Recipient certificates come from the store's selection rules; when any
+ * `application/pkcs7-mime` message; with `bcc` (see {@link EncryptBccOptions}), that message and one more per Bcc
+ * recipient, each encrypted to that recipient alone. Recipient certificates come from the store's selection rules; when any
  * recipient has none, `MissingRecipientCertificatesError` names every one of them and nothing is encrypted.
  *
  * @example
@@ -74,15 +95,35 @@ export { negotiateCipher };
  * const smime = await encryptMessage(mime, { store, from: 'alice@example.com', to: ['bob@example.com'] });
  * ```
  */
-export async function encryptMessage(mime: Uint8Array | string, options: EncryptOptions): Promise<Uint8Array> {
+export async function encryptMessage(mime: Uint8Array | string, options: EncryptBccOptions): Promise<BccEncryption>;
+export async function encryptMessage(mime: Uint8Array | string, options: EncryptOptions): Promise<Uint8Array>;
+export async function encryptMessage(mime: Uint8Array | string, options: EncryptOptions | EncryptBccOptions): Promise<Uint8Array | BccEncryption> {
   checkEncryptOptions('encryptMessage', options);
-  const { store } = options;
+  checkProtectionOptions('encryptMessage', options);
+  const bcc = 'bcc' in options ? options.bcc : undefined;
+  if (bcc === undefined) return encryptOne(toBytes(mime, 'encryptMessage: mime'), options);
+  checkOption('encryptMessage: options.bcc', bcc, 'non-empty array');
+  if (bcc.some((a) => typeof a !== 'string')) throw argumentError('encryptMessage: options.bcc', 'an array of addresses');
   const bytes = toBytes(mime, 'encryptMessage: mime');
+  const limits = inputLimits(bytes, 'encryptMessage', options.store.limits, options.limits);
+  // The refusal covers the Bcc recipients too: every recipient selected before anything is encrypted.
+  await selectEncryptionRecipients({ ...options, to: [...options.to, ...bcc] });
+  // No copy names the Bcc recipients: the Bcc field is dropped from every copy.
+  const plain = withoutField(bytes, 'bcc', mimeLimits(limits));
+  const message = await encryptOne(plain, options);
+  const copies: BccEncryption['bcc'] = [];
+  for (const address of bcc) copies.push({ address, message: await encryptOne(plain, { ...options, to: [address], from: undefined }) });
+  return { message, bcc: copies };
+}
+
+/** encryptMessage for one set of recipients. */
+async function encryptOne(bytes: Uint8Array, options: EncryptOptions): Promise<Uint8Array> {
+  const { store } = options;
   const limits = inputLimits(bytes, 'encryptMessage', store.limits, options.limits);
   const crypto = options.crypto ?? store.crypto;
   // Select every recipient first, the sender's own copy included: refuse before encrypting anything.
   const { recipients, cipher } = await selectEncryptionRecipients(options);
-  const plan = planProtection(bytes, mimeLimits(limits));
+  const plan = encryptPlan('encryptMessage', bytes, options, mimeLimits(limits));
   // Compress then encrypt (RFC 8551 §3.6): the entity to encrypt becomes its compressed-data wrapper.
   let compressed: Uint8Array | undefined;
   if (options.compress === true) {

@@ -15,7 +15,7 @@ import { mimeLimits, resolveLimits } from './lib/limits.js';
 import { Base64LineStream } from './lib/base64_stream.js';
 import { STREAM_CHUNK } from './cms/content_cipher.js';
 import { prepareEnvelope } from './cms/enveloped.js';
-import { planProtection } from './mime/protection.js';
+import { checkProtectionOptions, encryptPlan } from './ops/header_protection.js';
 import { pkcs7MimeHeader } from './mime/pkcs7_mime.js';
 import { CanonicalLineEnds } from './mime/canonical_stream.js';
 import { compressEntityStream } from './ops/compress.js';
@@ -54,6 +54,9 @@ function headerEnd(b: Uint8Array): number {
 export async function encryptStream(input: ReadableStream<Uint8Array>, options: EncryptOptions): Promise<ReadableStream<Uint8Array>> {
   checkEncryptOptions('encryptStream', options);
   if (typeof ReadableStream === 'undefined' || !(input instanceof ReadableStream)) throw new TypeError('encryptStream: input must be a ReadableStream');
+  checkProtectionOptions('encryptStream', options);
+  if ('bcc' in options) throw new RangeError('encryptStream: options.bcc is not supported on streams (use encryptMessage, or one stream per Bcc recipient)');
+  if (options.legacyDisplay === true) throw new RangeError('encryptStream: options.legacyDisplay is not supported on streams (it changes the body)');
   const { store } = options;
   const limits = resolveLimits('encryptStream', store.limits, options.limits);
   const crypto = options.crypto ?? store.crypto;
@@ -85,7 +88,7 @@ export async function encryptStream(input: ReadableStream<Uint8Array>, options: 
   }
   const headers = end < 0 ? head : head.subarray(0, end);
   const firstBody = end < 0 ? new Uint8Array(0) : head.subarray(end);
-  const plan = planProtection(headers, mimeLimits(limits));
+  const plan = encryptPlan('encryptStream', headers, options, mimeLimits(limits), true);
   const innerHead = new Uint8Array(plan.innerLength);
   plan.writeInner(innerHead, 0);
   const mimeHead = pkcs7MimeHeader(plan.outerHeaders, env.authenticated ? 'authEnveloped-data' : 'enveloped-data');

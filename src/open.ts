@@ -19,6 +19,14 @@
  * `authenticated` is false when any encryption layer used a non-AEAD cipher (CBC) and no signature inside it is
  * `valid`: CBC ciphertext can be altered without detection (EFAIL), so apps should warn. It is true when nothing
  * was encrypted (look at `layers` and `signers` for what protected the content).
+ *
+ * Header protection (RFC 9788, mime/header_protection.ts): the innermost entity's protected header fields are
+ * `headers`, the outermost header section's are `outer`, and `headerProtection` says what the sender exposed and
+ * what differs. A signed layer over protected headers binds its signers to the protected From (ops/signed_cms.ts).
+ *
+ * A message that is not S/MIME at the top but holds S/MIME parts (ops/parts.ts) is `coverage: 'partial'`, with the
+ * tree of its parts; one without any is `coverage: 'none'` (a result, not MIMEInvalid); the top-level
+ * signers, layers, encrypted and authenticated then say nothing.
  */
 import type { X509Certificate } from './certs/x509.js';
 import { MIMEInvalid, MIMELimitExceeded } from './errors.js';
@@ -31,8 +39,10 @@ import { parseMultipartSigned } from './mime/multipart_signed.js';
 import { inputLimits, mimeLimits, type Limits } from './lib/limits.js';
 import { decryptEnvelope } from './ops/decrypt_envelope.js';
 import { verifySignedCms } from './ops/signed_cms.js';
-import { noteHeaders, verifyContext, type VerifyOptions } from './ops/verify_context.js';
+import { noteHeaders, verifyContext, type VerifyContext, type VerifyOptions } from './ops/verify_context.js';
+import { walkParts, type OpenPart } from './ops/parts.js';
 import type { SignerResult } from './ops/signer_result.js';
+import { messageFields, readHeaderProtection, type HeaderField, type HeaderProtectionInfo } from './mime/header_protection.js';
 
 /** The options of `openMessage`: those of `verifyMessage`, and the depth. */
 export interface OpenOptions extends VerifyOptions {
@@ -95,6 +105,26 @@ export interface OpenResult {
   encrypted: boolean;
   /** False when a CBC (non-AEAD) encryption layer has no valid signature inside it. */
   authenticated: boolean;
+  /** The outermost header section's fields as received (structural fields, Content-* and MIME-Version, left out). */
+  outer: HeaderField[];
+  /**
+   * The protected header fields (RFC 9788 `hp`, `protected-headers="v1"`, or an RFC 8551 message/rfc822 wrapper), to
+   * show instead of `outer`; absent when the payload's header fields are not protected. Details, the fields the
+   * sender exposed, the mismatches and any problem are in `headerProtection`.
+   */
+  headers?: HeaderField[];
+  /** How the payload's header fields were protected, and what differs outside (see {@link HeaderProtectionInfo}). */
+  headerProtection?: HeaderProtectionInfo;
+  /**
+   * How much of the message its protection covers: 'full' when the message itself is S/MIME (its layers hold the
+   * whole content), 'partial' when only some of its parts are (a multipart/mixed with a signed or encrypted part
+   * beside plain ones, a signed message forwarded inside a plain one), 'none' when no part is (a plain message). For
+   * 'partial' and 'none', `layers` and `signers` are empty, `encrypted` and `authenticated` false: they speak for the
+   * whole message only; each part's protection is in `parts`, and `content` is the message as it came.
+   */
+  coverage: 'full' | 'partial' | 'none';
+  /** For 'partial' and 'none' coverage of a multipart (or message/rfc822): its parts, each with its protection (see {@link OpenPart}). */
+  parts?: OpenPart[];
 }
 
 const DEFAULT_DEPTH = 8;
@@ -108,27 +138,29 @@ function innerKind(bytes: Uint8Array, limits: Limits): SmimeKind {
   }
 }
 
-/**
- * Unwraps every S/MIME layer of a message, outermost first: decrypts enveloped layers with the store's
- * identities and verifies signed layers as `verifyMessage` does, until the content is neither. Returns the
- * innermost entity, each layer, and every signer.
- *
- * @example
- * ```ts
- * const { content, layers, signers, authenticated } = await openMessage(message, { store });
- * ```
- */
-export async function openMessage(message: Uint8Array | string, options: OpenOptions): Promise<OpenResult> {
-  const maxDepth = options?.maxDepth ?? DEFAULT_DEPTH;
-  if (!Number.isInteger(maxDepth) || maxDepth <= 0) throw new RangeError('openMessage: maxDepth must be a positive integer');
-  let cur = toBytes(message, 'openMessage: message');
-  const limits = inputLimits(cur, 'openMessage', options?.store?.limits, options?.limits);
+/** False when a CBC (non-AEAD) encryption layer has no valid signature inside it (see the file comment). */
+function authenticatedOf(layers: readonly OpenLayer[]): boolean {
+  let authenticated = true;
+  layers.forEach((l, i) => {
+    if (l.type === 'signed' || l.type === 'certs-only' || l.type === 'compressed' || l.authenticated) return;
+    const protectedInside = layers.slice(i + 1).some((x) => x.type === 'signed' && x.signers.some((s) => s.status === 'valid'));
+    if (!protectedInside) authenticated = false;
+  });
+  return authenticated;
+}
+
+/** Unwraps every S/MIME layer from `first` in, as openMessage describes; the innermost content, layers and signers. */
+async function unwrap(
+  bytes: Uint8Array,
+  first: SmimeKind,
+  ctx: VerifyContext,
+  limits: Limits,
+  maxDepth: number,
+): Promise<{ content: Uint8Array; layers: OpenLayer[]; signers: SignerResult[] }> {
   const mime = mimeLimits(limits);
-  const first = smimeKindOf(cur, limits);
-  const ctx = verifyContext(options, first.headers, 'openMessage');
+  let cur = bytes;
   const layers: OpenLayer[] = [];
   const signers: SignerResult[] = [];
-
   for (let kind = first; ; kind = innerKind(cur, limits)) {
     if (kind.kind === 'other') break;
     if (layers.length >= maxDepth) throw new MIMELimitExceeded(`openMessage: more than ${maxDepth} S/MIME layers`, { limit: 'maxDepth' });
@@ -188,17 +220,48 @@ export async function openMessage(message: Uint8Array | string, options: OpenOpt
   }
   if (layers.length === 0) throw new MIMEInvalid(`not an S/MIME message: Content-Type is ${first.type || '(none)'}`);
 
-  let authenticated = true;
-  layers.forEach((l, i) => {
-    if (l.type === 'signed' || l.type === 'certs-only' || l.type === 'compressed' || l.authenticated) return;
-    const protectedInside = layers.slice(i + 1).some((x) => x.type === 'signed' && x.signers.some((s) => s.status === 'valid'));
-    if (!protectedInside) authenticated = false;
-  });
-  return {
-    content: cur,
-    layers,
-    signers,
-    encrypted: layers.some((l) => l.type === 'enveloped' || l.type === 'authEnveloped'),
-    authenticated,
-  };
+  return { content: cur, layers, signers };
+}
+
+/**
+ * Unwraps every S/MIME layer of a message, outermost first: decrypts enveloped layers with the store's
+ * identities and verifies signed layers as `verifyMessage` does, until the content is neither. Returns the
+ * innermost entity, each layer, and every signer.
+ *
+ * @example
+ * ```ts
+ * const { content, layers, signers, authenticated } = await openMessage(message, { store });
+ * ```
+ */
+export async function openMessage(message: Uint8Array | string, options: OpenOptions): Promise<OpenResult> {
+  const maxDepth = options?.maxDepth ?? DEFAULT_DEPTH;
+  if (!Number.isInteger(maxDepth) || maxDepth <= 0) throw new RangeError('openMessage: maxDepth must be a positive integer');
+  const bytes = toBytes(message, 'openMessage: message');
+  const limits = inputLimits(bytes, 'openMessage', options?.store?.limits, options?.limits);
+  const mime = mimeLimits(limits);
+  const first = smimeKindOf(bytes, limits);
+  const ctx = verifyContext(options, first.headers, 'openMessage');
+  if (first.kind === 'other') {
+    // Not S/MIME at the top: a message whose protection covers only some of its parts, or none of it.
+    const { tree, protectedParts } = await walkParts(bytes, ctx, limits, async (part, c) => {
+      const u = await unwrap(part, smimeKindOf(part, limits), { ...c }, limits, maxDepth);
+      const signed = u.layers.some((l) => l.type === 'signed');
+      const encrypted = u.layers.some((l) => l.type === 'enveloped' || l.type === 'authEnveloped');
+      return { content: u.content, signers: u.signers, signed, encrypted, authenticated: authenticatedOf(u.layers) };
+    });
+    const result: OpenResult = { content: bytes, layers: [], signers: [], encrypted: false, authenticated: false, outer: messageFields(first.headers), coverage: protectedParts === 0 ? 'none' : 'partial' };
+    if (tree.parts) result.parts = tree.parts;
+    return result;
+  }
+  const { content: cur, layers, signers } = await unwrap(bytes, first, ctx, limits, maxDepth);
+
+  const authenticated = authenticatedOf(layers);
+  const encrypted = layers.some((l) => l.type === 'enveloped' || l.type === 'authEnveloped');
+  const result: OpenResult = { content: cur, layers, signers, encrypted, authenticated, outer: messageFields(first.headers), coverage: 'full' };
+  const hp = readHeaderProtection(cur, first.headers, encrypted, mime);
+  if (hp) {
+    result.headers = hp.headers;
+    result.headerProtection = hp;
+  }
+  return result;
 }

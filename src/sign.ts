@@ -23,7 +23,7 @@ import type { AlgorithmPolicy } from './crypto/policy.js';
 import { buildPkcs7Mime } from './mime/pkcs7_mime.js';
 import { buildMultipartSigned } from './mime/multipart_signed.js';
 import { prepareForSigning } from './mime/prepare_for_signing.js';
-import { splitForProtection } from './mime/protection.js';
+import { checkProtectionOptions, signPayload, type HeaderProtectionOptions } from './ops/header_protection.js';
 import { compressEntity } from './ops/compress.js';
 import { signingSetup } from './ops/sign_setup.js';
 import { toBytes, concat } from './lib/bytes.js';
@@ -34,7 +34,7 @@ export type SignDigest = 'SHA-256' | 'SHA-384' | 'SHA-512';
 
 
 /** The options of `signMessage`. */
-export interface SignOptions {
+export interface SignOptions extends HeaderProtectionOptions {
   /** The store holding the signing identity (and its intermediates). */
   store: CertificateStore;
   /** Changes to the store's work limits for this call (`maxInputBytes` and the MIME limits apply; see `Limits`). */
@@ -75,6 +75,7 @@ export interface SignOptions {
  * ```
  */
 export async function signMessage(mime: Uint8Array | string, options: SignOptions): Promise<Uint8Array> {
+  checkProtectionOptions('signMessage', options);
   let bytes: Uint8Array = new Uint8Array(0);
   let limits: Limits | undefined;
   const setup = await signingSetup('signMessage', options, () => {
@@ -83,7 +84,7 @@ export async function signMessage(mime: Uint8Array | string, options: SignOption
   });
   const { crypto } = setup;
 
-  const { outerHeaders, inner } = splitForProtection(bytes, mimeLimits(limits!));
+  const { outerHeaders, inner } = signPayload(bytes, options, mimeLimits(limits!));
   // Compress then sign (RFC 8551 §3.6): the canonical entity is compressed; its wrapper is 7-bit base64 already.
   const canonical = prepareForSigning(inner, mimeLimits(limits!));
   const entity = options.compress === true ? await compressEntity(canonical) : canonical;

@@ -14,6 +14,7 @@
  *   base64 lines as it goes, as `openssl cms -sign -stream` writes it.
  * The output is pulled: the input is read one chunk per pull (backpressure end to end).
  */
+import { checkProtectionOptions } from './ops/header_protection.js';
 import type { SignOptions } from './sign.js';
 import { concat } from './lib/bytes.js';
 import { mimeLimits, resolveLimits } from './lib/limits.js';
@@ -58,6 +59,8 @@ interface SignedOutput {
 export async function signStream(input: ReadableStream<Uint8Array>, options: SignOptions): Promise<ReadableStream<Uint8Array>> {
   const setup = await signingSetup('signStream', options, () => {
     if (typeof ReadableStream === 'undefined' || !(input instanceof ReadableStream)) throw new TypeError('signStream: input must be a ReadableStream');
+    checkProtectionOptions('signStream', options);
+    if (options.protectHeaders === true) throw new RangeError('signStream: options.protectHeaders is not supported on streams yet (use signMessage)');
   });
   const limits = resolveLimits('signStream: options.limits', options.store.limits, options.limits);
   const reader = input.getReader();

@@ -38,6 +38,8 @@ import { verifySignedCms } from './ops/signed_cms.js';
 import { verifyContext, type VerifyOptions } from './ops/verify_context.js';
 import type { SignerResult } from './ops/signer_result.js';
 import type { X509Certificate } from './certs/x509.js';
+import { readHeaderProtection, type HeaderProtectionInfo } from './mime/header_protection.js';
+import type { Header } from './mime/entity.js';
 
 export { STATUS_PRECEDENCE } from './ops/signer_result.js';
 export type { SignerResult, SignerStatus } from './ops/signer_result.js';
@@ -63,13 +65,20 @@ export interface VerifyResult {
    * the signature covers.
    */
   compressed?: true;
+  /**
+   * Set when the signed entity carries protected header fields (RFC 9788 `hp`, `protected-headers="v1"`, an RFC 8551
+   * message/rfc822 wrapper): the fields to show, and how the message's own header fields differ from them.
+   */
+  headerProtection?: HeaderProtectionInfo;
 }
 
-/** The result with its content decompressed when it is compressed data (and `compressed` set). */
-async function withContent(r: VerifyResult, limits: Limits): Promise<VerifyResult> {
+/** The result with its content decompressed when it is compressed data (and `compressed` set), and its header protection. */
+async function withContent(r: VerifyResult, limits: Limits, outer: readonly Header[]): Promise<VerifyResult> {
   const inner = await decompressContent(r.content, limits);
-  if (!inner.compressed) return r;
-  return { ...r, content: inner.content, compressed: true };
+  const out: VerifyResult = inner.compressed ? { ...r, content: inner.content, compressed: true } : r;
+  const hp = readHeaderProtection(out.content, outer, false, mimeLimits(limits));
+  if (hp) out.headerProtection = hp;
+  return out;
 }
 
 /**
@@ -91,13 +100,13 @@ export async function verifyMessage(message: Uint8Array | string, options: Verif
   if (k.kind === 'multipart-signed') {
     const ms = parseMultipartSigned(bytes, mimeLimits(limits));
     const r = await verifySignedCms(ms.signature, ms.signedPart, ctx);
-    return withContent({ content: r.content, signers: r.signers, detached: true }, limits);
+    return withContent({ content: r.content, signers: r.signers, detached: true }, limits, k.headers);
   }
   if (k.kind === 'pkcs7-mime' || k.kind === 'der') {
     const { der } = extractCms(bytes, mimeLimits(limits));
     const r = await verifySignedCms(der, undefined, ctx);
     if (r.certsOnly) return { content: r.content, signers: [], detached: false, certsOnly: r.certsOnly };
-    return withContent({ content: r.content, signers: r.signers, detached: false }, limits);
+    return withContent({ content: r.content, signers: r.signers, detached: false }, limits, k.headers);
   }
   throw new MIMEInvalid(`not a signed message: Content-Type is ${k.type || '(none)'}`);
 }

@@ -163,6 +163,15 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
 
+  step('Header protection (RFC 9788): Alice signs and encrypts with the Subject hidden outside');
+  const forEncryption = await signMessage(message, { store: alice, from: 'alice@example.com', protectHeaders: true, headerConfidentiality: 'baseline' });
+  const hidden = await encryptMessage(forEncryption, { store: alice, to: ['bob@example.com'], from: 'alice@example.com', protectHeaders: true });
+  const outerSubject = td.decode(hidden.subarray(0, 600)).match(/^Subject: [^\r]*/m)![0];
+  say(`what every server sees: ${outerSubject}`);
+  const inside = await openMessage(hidden, { store: bob });
+  say(`what Bob sees: Subject: ${inside.headers?.find((h) => h.name === 'Subject')?.value} (hp="${inside.headerProtection?.hp}", signer ${inside.signers[0]?.email}: ${inside.signers[0]?.status})`);
+  say(`fields Alice left outside (HP-Outer): ${inside.headerProtection?.exposed?.map((h) => h.name).join(', ')}; mismatches: ${inside.headerProtection?.mismatches.length}`);
+
   step('A tampered copy');
   const tampered = td.decode(signed).replace('the numbers', 'THE NUMBERS');
   const v = await verifyMessage(tampered, { store: bob });

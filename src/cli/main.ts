@@ -40,6 +40,9 @@ import {
   type VerifyResult,
   type OpenResult,
   type X509Certificate,
+  type HeaderField,
+  type HeaderProtectionInfo,
+  type OpenPart,
 } from '../index.node.js';
 import { EXIT, EXIT_BY_ERROR_CODE } from './exit_codes.js';
 import { commandHelp, generalHelp, LDAP_PASSWORD, parseArgs, PASSWORD, PIN, STORE_PASSWORD, STORE_WRITERS, usageHint, UsageError, type Args } from './options.js';
@@ -534,6 +537,7 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
   const inPath = str(a, 'in');
   const inName = inPath ?? '<stdin>';
   let output: Uint8Array = new Uint8Array(0);
+  let bccCopies: { address: string; message: Uint8Array }[] = [];
   let rep: unknown;
   let exit: number = EXIT.ok;
   // The token is open while the message is worked on, and closed (also on any failure) before anything is written.
@@ -556,6 +560,8 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
       case 'encrypt': {
         const to = a.multi.get('to')!;
         const from = str(a, 'from');
+        const bcc = a.multi.get('bcc');
+        if (bcc && (outPath === undefined || outPath === '-')) throw new UsageError('--bcc needs --out (each Bcc copy goes to a file beside it)', a.command);
         const encOpts: EncryptOptions = {
           store,
           to,
@@ -564,9 +570,13 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
           oaep,
           useSki: a.single.has('keyid'),
           ...(resolver ? { resolver } : {}),
+          ...protectionOptions(a, true),
+          ...(bcc ? { bcc } : {}),
         };
         try {
-          pending.out = await withFile(inName, () => streamToTemp(source!, target, (s) => encryptStreamed(s, encOpts)));
+          const out = await withFile(inName, () => streamToTemp(source!, target, (s) => encryptStreamed(s, encOpts)));
+          pending.out = out;
+          bccCopies = out.result;
         } catch (e) {
           if (!(e instanceof MissingRecipientCertificatesError)) throw e;
           const why: Record<MissingReason, string> = {
@@ -599,6 +609,7 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
             keyTransport: [...new Set(env?.recipients.map((r) => r.algorithm ?? r.type) ?? [])],
             recipients: [...chosen].map(([email, c]) => ({ email, ...certSummary(c) })),
             bytes: pending.out.bytes,
+            ...(bcc ? { bcc: bccCopies.map((c) => c.address) } : {}),
           };
         }
         break;
@@ -615,6 +626,7 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
           keyTransport: r.keyTransport,
           authenticated: r.authenticated,
           legacy: r.legacy,
+          ...headerReport(r.headerProtection),
         };
         break;
       }
@@ -627,6 +639,7 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
             detached: !a.single.has('opaque'),
             digest: digest === undefined ? undefined : (digest.toUpperCase().replace('SHA', 'SHA-') as SignDigest),
             pss: a.single.has('pss'),
+            ...protectionOptions(a, false),
           }),
           tokenReq,
         );
@@ -636,6 +649,8 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
       case 'verify':
       case 'open': {
         const r = await withFile<VerifyResult | OpenResult>(inName, () => (a.command === 'verify' ? verifyMessage(input, opts) : openMessage(input, opts)), tokenReq);
+        // smime open is for protected mail: a message without any S/MIME part is bad input, as before.
+        if ('coverage' in r && r.coverage === 'none') throw new CliFailure(`${inName}: ERR_MIME_INVALID: not an S/MIME message: no part of it is signed or encrypted`, EXIT_BY_ERROR_CODE.ERR_MIME_INVALID ?? EXIT.badInput);
         output = r.content;
         const signers = r.signers.map(signerReport);
         const layers =
@@ -652,7 +667,13 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
             : r.certsOnly
               ? [{ type: 'certs-only', certificates: r.certsOnly.map(certSummary) }]
               : [{ type: 'signed', signers }];
-        rep = { command: a.command, signers, layers, ...('encrypted' in r ? { encrypted: r.encrypted, authenticated: r.authenticated } : {}) };
+        rep = {
+          command: a.command,
+          signers,
+          layers,
+          ...('encrypted' in r ? { encrypted: r.encrypted, authenticated: r.authenticated, coverage: r.coverage, ...(r.parts ? { parts: r.parts.map(partReport) } : {}) } : {}),
+          ...headerReport(r.headerProtection, 'outer' in r ? r.outer : undefined),
+        };
         if (a.command === 'verify' && (signers.length === 0 || signers.some((s) => s.status !== 'valid'))) {
           exit = EXIT.verifyFailed;
           const certsOnly = 'certsOnly' in r ? r.certsOnly : undefined;
@@ -676,8 +697,46 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
   }
   if (pending.out) await pending.out.commit();
   else await writeOut(outPath, output, io);
+  for (const c of bccCopies) await writeOut(`${outPath}.bcc-${c.address.replace(/[^A-Za-z0-9@._+-]/g, '_')}`, c.message, io);
   if (report !== undefined) await writeOut(report, reportBytes(), io);
   return EXIT.ok;
+}
+
+/** The header-protection options of sign and encrypt (--protect-headers, --hcp, --legacy-display). */
+function protectionOptions(a: Args, encrypting: boolean): { protectHeaders?: boolean; headerConfidentiality?: 'baseline' | 'shy' | 'none'; legacyDisplay?: boolean } {
+  const hcp = str(a, 'hcp');
+  const on = a.single.has('protect-headers');
+  if (hcp !== undefined && hcp !== 'baseline' && hcp !== 'shy' && hcp !== 'none') throw new UsageError('--hcp takes baseline, shy or none', a.command);
+  if (!on && (hcp !== undefined || a.single.has('legacy-display'))) throw new UsageError('--hcp and --legacy-display go with --protect-headers', a.command);
+  if (!on) return {};
+  const out: { protectHeaders: boolean; headerConfidentiality?: 'baseline' | 'shy' | 'none'; legacyDisplay?: boolean } = { protectHeaders: true };
+  if (hcp !== undefined) out.headerConfidentiality = hcp;
+  else if (!encrypting && a.single.has('legacy-display')) out.headerConfidentiality = 'baseline';
+  if (a.single.has('legacy-display')) out.legacyDisplay = true;
+  return out;
+}
+
+/** What the JSON report says of a result's header fields: the protected ones, the outer ones, the mismatches. */
+function headerReport(hp: HeaderProtectionInfo | undefined, outer?: HeaderField[]) {
+  return {
+    ...(outer ? { outer } : {}),
+    headerProtection: hp
+      ? { form: hp.form, hp: hp.hp ?? null, headers: hp.headers, exposed: hp.exposed ?? null, mismatches: hp.mismatches, problems: hp.problems, legacyDisplay: hp.legacyDisplay ?? null }
+      : null,
+  };
+}
+
+/** A part of a partly protected message, for the JSON report. */
+function partReport(p: OpenPart): unknown {
+  return {
+    path: p.path,
+    type: p.type,
+    protection: p.protection,
+    ...(p.signers ? { signers: p.signers.map(signerReport) } : {}),
+    ...(p.authenticated !== undefined ? { authenticated: p.authenticated } : {}),
+    ...(p.error ? { error: p.error } : {}),
+    ...(p.parts ? { parts: p.parts.map(partReport) } : {}),
+  };
 }
 
 /** Runs the CLI; returns the exit code (see exit_codes.ts). */

@@ -4,7 +4,7 @@
  * ChaCha20-Poly1305, thrown before any input is read) falls back to encryptMessage on the whole input, so every
  * option of `smime encrypt` works as before issue 16. decrypt, sign, verify and open plug in here the same way.
  */
-import { encryptMessage, encryptStream, UnsupportedAlgorithm, type EncryptOptions } from '../index.node.js';
+import { encryptMessage, encryptStream, UnsupportedAlgorithm, type BccEncryption, type EncryptOptions } from '../index.node.js';
 import type { Streamed } from './stream_io.js';
 
 /** All of a stream's bytes in one buffer (the buffer fallback only). */
@@ -43,17 +43,28 @@ export function bytesStream(b: Uint8Array): ReadableStream<Uint8Array> {
   );
 }
 
+/** A Bcc copy of `smime encrypt --bcc` (written beside --out). */
+export type BccCopy = BccEncryption['bcc'][number];
+
 /**
  * `smime encrypt`: encryptStream (refusals reject before anything is read or written), else the buffer path for a
- * cipher that cannot stream. `done` resolves at once: for encryption, the output ending without error is success.
+ * cipher that cannot stream and for what streams do not offer (`--bcc`, whose copies are whole messages, and
+ * `--legacy-display`, which rewrites the body). `done` resolves to the Bcc copies (none when streamed): for encryption,
+ * the output ending without error is success.
  */
-export async function encryptStreamed(input: ReadableStream<Uint8Array>, options: EncryptOptions): Promise<Streamed<void>> {
+export async function encryptStreamed(input: ReadableStream<Uint8Array>, options: EncryptOptions): Promise<Streamed<BccCopy[]>> {
+  const buffered = async (): Promise<Streamed<BccCopy[]>> => {
+    // encryptMessage's overloads type the result by whether `bcc` is given; here it may be either.
+    const r = (await encryptMessage(await readStream(input), options)) as Uint8Array | BccEncryption;
+    return r instanceof Uint8Array ? { output: bytesStream(r), done: Promise.resolve([]) } : { output: bytesStream(r.message), done: Promise.resolve(r.bcc) };
+  };
+  if ('bcc' in options || options.legacyDisplay === true) return buffered();
   let output: ReadableStream<Uint8Array>;
   try {
     output = await encryptStream(input, options);
   } catch (e) {
     if (!(e instanceof UnsupportedAlgorithm) || input.locked) throw e;
-    output = bytesStream(await encryptMessage(await readStream(input), options));
+    return buffered();
   }
-  return { output, done: Promise.resolve() };
+  return { output, done: Promise.resolve([]) };
 }

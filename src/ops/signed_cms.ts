@@ -14,6 +14,7 @@ import { storeInternals } from '../store/internal.js';
 import { evaluateSigner } from './signer.js';
 import type { SignerResult } from './signer_result.js';
 import { noteHeaders, type VerifyContext } from './verify_context.js';
+import { protectedBinding } from './header_protection.js';
 
 /** The header section of the signed entity, or none when the content is not MIME (binary eContent). */
 export function headersOfEntity(content: Uint8Array): Header[] {
@@ -65,10 +66,18 @@ export async function judgeSigners(
   const signers: SignerResult[] = [];
   // No From outside (e.g. OpenSSL output, where the whole message is the signed entity): the signed entity's own
   // From, which the signature covers, is the address to check (for this layer only: a copy of the context).
-  const c = ctx.from ? ctx : { ...ctx };
-  if (!ctx.from) noteHeaders(c, entityHeaders());
+  // A signed entity with protected header fields (RFC 9788, protected-headers="v1", a message/rfc822 wrapper): its
+  // From is the binding; an outer From naming other mailboxes is reported, never bound. (A stream's entity has
+  // streamed past: only its digests are here, and its protected headers are not read.)
+  const bound = content instanceof Uint8Array ? protectedBinding(ctx, content) : { ctx, outerFromDiffers: false };
+  let c = bound.ctx;
+  if (c === ctx && !ctx.from) {
+    c = { ...ctx };
+    noteHeaders(c, entityHeaders());
+  }
   for (const si of sd.signerInfos) {
     const o = await evaluateSigner(sd, si, content, c);
+    if (bound.outerFromDiffers) o.result.reasons.push('outer-from-differs');
     signers.push(o.result);
     if (o.result.status === 'valid' && ctx.harvest) harvest(sd, o, c);
   }

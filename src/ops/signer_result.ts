@@ -57,7 +57,9 @@ export interface SignerResult {
    * 'issuer-revoked: <date>…', 'wrong-usage: keyUsage', 'wrong-usage: extendedKeyUsage', 'address-mismatch: <the From
    * addresses the certificate lacks>', 'address-mismatch: two From headers', 'address-mismatch: unparsable From',
    * 'address-mismatch: From has no mailbox', 'address-mismatch: no From'. Not a problem but reported too:
-   * 'trusted-explicitly' (no path to an anchor, but the user trusts the certificate: `CertificateStore.trustCertificate`).
+   * 'trusted-explicitly' (no path to an anchor, but the user trusts the certificate: `CertificateStore.trustCertificate`),
+   * and 'outer-from-differs' (the signed entity carries protected header fields, RFC 9788: its From is the one bound,
+   * and the message's outer From names other mailboxes).
    */
   reasons: string[];
   /**

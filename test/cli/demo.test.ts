@@ -23,5 +23,8 @@ describe('npm run demo', () => {
     expect(r.stdout).toContain('the signed and encrypted mail still opens: "Hi Bob, the numbers are attached in spirit."; signer alice@example.com: valid');
     expect(r.stdout).toContain("Alice's preferred encryption cert is remembered: serial 2004");
     expect(r.stdout).toContain('a wrong password: ERR_STORE_BAD_PASSWORD');
+    // Issue 17: an encrypted message whose Subject is [...] outside and real inside.
+    expect(r.stdout).toContain('what every server sees: Subject: [...]');
+    expect(r.stdout).toContain('what Bob sees: Subject: Quarterly numbers (hp="cipher", signer alice@example.com: valid)');
   }, 60_000);
 });

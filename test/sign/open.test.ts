@@ -93,10 +93,13 @@ describe('openMessage', () => {
     expect(r.signers[0]!.status).toBe('address-mismatch');
   });
 
-  it('bounds the depth, refuses a plain message, and fails like decryptMessage without a key', async () => {
+  it('bounds the depth, reports a plain message as coverage none, and fails like decryptMessage without a key', async () => {
     const nested = await sign(await encrypt(await sign(MESSAGE)));
     await expect(openMessage(nested, { store: bob, maxDepth: 2 })).rejects.toBeInstanceOf(MIMELimitExceeded);
-    await expect(openMessage(MESSAGE, { store: bob })).rejects.toBeInstanceOf(MIMEInvalid);
+    // A plain message is a result since issue 17 (coverage 'none'), no longer MIMEInvalid; garbage still is.
+    const plain = await openMessage(MESSAGE, { store: bob });
+    expect([plain.coverage, plain.layers, plain.signers, plain.encrypted, plain.authenticated]).toEqual(['none', [], [], false, false]);
+    await expect(openMessage('this is not a header line\r\n\r\nx', { store: bob })).rejects.toBeInstanceOf(MIMEInvalid);
     await expect(openMessage(await encrypt(MESSAGE), { store: alice })).rejects.toBeInstanceOf(CMSDecryptionFailed);
   });
 

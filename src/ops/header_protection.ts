@@ -1,0 +1,159 @@
+/**
+ * Header protection (RFC 9788) in the operations: which options turn it on, the payload signMessage and
+ * encryptMessage protect, and the From binding of a signature whose signed entity carries protected headers (the
+ * protected From is bound; an outer From that differs is reported, never used). The rules themselves are in
+ * mime/header_protection.ts.
+ */
+import { argumentError, checkOption } from '../lib/args.js';
+import { getHeader, parseEntity, type Header, type MimeLimits } from '../mime/entity.js';
+import { parseContentType } from '../mime/header_params.js';
+import { HCP_NAMES, protectMessage, protectedSection, type HeaderConfidentiality } from '../mime/header_protection.js';
+import { planProtection, splitForProtection, type ProtectionPlan } from '../mime/protection.js';
+import { extractCms, smimeKindOf } from '../mime/extract.js';
+import { parseSignedData } from '../cms/signed.js';
+import { readContentInfo } from '../cms/enveloped.js';
+import { OIDS } from '../cms/oids.js';
+import { withBerLimits } from '../lib/der.js';
+import { berLimits, DEFAULT_LIMITS } from '../lib/limits.js';
+import { splitMultipartRanges } from '../mime/multipart.js';
+import { fromBinding, type FromBinding } from '../mime/address.js';
+import type { VerifyContext } from './verify_context.js';
+
+/** The header-protection options shared by signMessage and encryptMessage. */
+export interface HeaderProtectionOptions {
+  /**
+   * Protect the message's header fields (RFC 9788): the signed or encrypted entity carries them (From, To, Cc,
+   * Subject, Date, Message-ID…) and its Content-Type says `hp="clear"` (signed only) or `hp="cipher"` (encrypted).
+   * Default false in this release: a reader that ignores `hp` shows the outer fields, e.g. `[...]` as the Subject of
+   * an encrypted message (see the README, "Header protection").
+   */
+  protectHeaders?: boolean;
+  /**
+   * The Header Confidentiality Policy of an encrypted message (RFC 9788 §3.2): what its outer header fields look like
+   * (see {@link HeaderConfidentiality}); default `'baseline'` (Subject `[...]`). With `signMessage` it says the signed
+   * message will be encrypted next: the payload then says `hp="cipher"` and carries the HP-Outer fields, and the
+   * signed message's header section is already the outer one (give the result to `encryptMessage` with
+   * `protectHeaders: true`).
+   */
+  headerConfidentiality?: HeaderConfidentiality;
+  /**
+   * Add the Legacy Display Element (RFC 9788 §2.1.2) to the main body part, so that a reader without header
+   * protection still shows the real Subject (and any other hidden user-facing field) in the text. Encrypted payloads
+   * only. Default false.
+   */
+  legacyDisplay?: boolean;
+}
+
+/** Checks the header-protection options; `what` names the operation. */
+export function checkProtectionOptions(what: string, o: HeaderProtectionOptions): void {
+  checkOption(`${what}: options.protectHeaders`, o.protectHeaders, 'boolean');
+  checkOption(`${what}: options.legacyDisplay`, o.legacyDisplay, 'boolean');
+  const hcp = o.headerConfidentiality;
+  if (hcp !== undefined && typeof hcp !== 'function' && !(typeof hcp === 'string' && HCP_NAMES.includes(hcp)))
+    throw argumentError(`${what}: options.headerConfidentiality`, `one of ${HCP_NAMES.map((n) => `'${n}'`).join(', ')}, or a function`, typeof hcp === 'string');
+  if (o.protectHeaders !== true && (hcp !== undefined || o.legacyDisplay !== undefined))
+    throw argumentError(`${what}: options.headerConfidentiality and options.legacyDisplay`, 'used with protectHeaders: true');
+}
+
+/** signMessage's split: the outer header section and the entity to sign (the protected payload when asked). */
+export function signPayload(bytes: Uint8Array, o: HeaderProtectionOptions, limits: MimeLimits): { outerHeaders: Uint8Array; inner: Uint8Array } {
+  if (o.protectHeaders !== true) return splitForProtection(bytes, limits);
+  const cipher = o.headerConfidentiality !== undefined;
+  return protectMessage(bytes, { hp: cipher ? 'cipher' : 'clear', hcp: o.headerConfidentiality, legacyDisplay: o.legacyDisplay }, limits);
+}
+
+/** The `hp` parameter of an entity's Content-Type, or undefined (also when it is not MIME). */
+function hpOf(entity: Uint8Array | undefined, limits: MimeLimits): string | undefined {
+  if (!entity) return undefined;
+  try {
+    return parseContentType(getHeader(parseEntity(entity, limits), 'content-type') ?? '').params.hp;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `hp` parameter of a signed message's payload (multipart/signed or opaque signed-data), or undefined. */
+function signedPayloadHp(bytes: Uint8Array, kind: 'multipart-signed' | 'pkcs7-mime', limits: MimeLimits): string | undefined {
+  if (kind === 'pkcs7-mime') {
+    try {
+      const sd = withBerLimits(berLimits(DEFAULT_LIMITS), () => parseSignedData(extractCms(bytes, limits).der));
+      return hpOf(sd.eContent, limits);
+    } catch {
+      return undefined; // not signed-data (an encrypted message being encrypted again): nothing to check
+    }
+  }
+  const e = parseEntity(bytes, limits);
+  const ct = parseContentType(getHeader(e, 'content-type') ?? '');
+  if (!ct.params.boundary) return undefined;
+  const r = splitMultipartRanges(e.body, ct.params.boundary, limits);
+  const first = r.parts[0];
+  return first ? hpOf(e.body.subarray(first.start, first.end), limits) : undefined;
+}
+
+/**
+ * encryptMessage's plan: the entity to encrypt and the outer header section. With `protectHeaders`, a message that
+ * is not signed becomes an `hp="cipher"` payload under the policy; a signed message (signMessage with
+ * `headerConfidentiality`) is encrypted as it is, its header section already the outer one. A signed message
+ * (multipart/signed or opaque) whose payload does not say `hp="cipher"` is refused: its payload can't be changed
+ * without breaking the signature, and encrypting it would leave the Subject outside. `headerOnly`: `bytes` is a stream's header
+ * section (the body follows), so there is no signed part to look at.
+ */
+export function encryptPlan(what: string, bytes: Uint8Array, o: HeaderProtectionOptions, limits: MimeLimits, headerOnly = false): ProtectionPlan {
+  if (o.protectHeaders !== true) return planProtection(bytes, limits);
+  const kind = smimeKindOf(bytes).kind;
+  if (kind === 'multipart-signed' || kind === 'pkcs7-mime') {
+    // A stream's header section alone can't show the signed part: it is taken as signMessage made it. An opaque
+    // entity that is not signed-data (already encrypted) has no payload here to look at.
+    const signed = kind === 'multipart-signed' || isSignedData(bytes, limits);
+    if (!headerOnly && signed && signedPayloadHp(bytes, kind, limits)?.toLowerCase() !== 'cipher')
+      throw argumentError(`${what}: options.protectHeaders`, 'a message that is not signed yet, or one signed with protectHeaders and headerConfidentiality (its payload says hp="cipher")');
+    return planProtection(bytes, limits);
+  }
+  const p = protectMessage(bytes, { hp: 'cipher', hcp: o.headerConfidentiality, legacyDisplay: o.legacyDisplay }, limits);
+  return {
+    outerHeaders: p.outerHeaders,
+    innerLength: p.inner.length,
+    inner: p.inner,
+    writeInner(out, offset) {
+      out.set(p.inner, offset);
+      return offset + p.inner.length;
+    },
+  };
+}
+
+/** Whether an application/pkcs7-mime entity holds a SignedData. */
+function isSignedData(bytes: Uint8Array, limits: MimeLimits): boolean {
+  try {
+    return readContentInfo(extractCms(bytes, limits).der).type === OIDS.signedData;
+  } catch {
+    return false;
+  }
+}
+
+function sameMailboxes(a: FromBinding | undefined, b: FromBinding | undefined): boolean {
+  if (!a || !b || a.kind !== 'mailboxes' || b.kind !== 'mailboxes') return a?.kind === b?.kind;
+  const ka = a.from.map((m) => m.key).sort();
+  const kb = b.from.map((m) => m.key).sort();
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i]);
+}
+
+/**
+ * The context a signed layer's signers are checked in: when the signed entity carries protected header fields, its
+ * From is the binding (the outer one is ignored), and `outerFromDiffers` says when an outer From names other
+ * mailboxes. Otherwise the context as it is.
+ */
+export function protectedBinding(ctx: VerifyContext, content: Uint8Array): { ctx: VerifyContext; outerFromDiffers: boolean } {
+  let section: Header[] | undefined;
+  try {
+    section = protectedSection(content, { maxHeaderBytes: ctx.limits.maxHeaderBytes, maxHeaders: ctx.limits.maxHeaders });
+  } catch {
+    section = undefined;
+  }
+  if (!section) return { ctx, outerFromDiffers: false };
+  const from = fromBinding(section);
+  const outerFromDiffers = ctx.from !== undefined && !sameMailboxes(ctx.from, from);
+  const c: VerifyContext = { ...ctx, messageHeader: true };
+  if (from) c.from = from;
+  else delete c.from;
+  return { ctx: c, outerFromDiffers };
+}
