@@ -548,6 +548,8 @@ async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promis
             'wrong-usage': ' (the one known is not for encryption)',
             untrusted: ' (the one known does not chain to a --trust anchor)',
             'lookup-failed': ' (the directory lookup failed)',
+            revoked: ' (the one known is revoked)',
+            'revocation-unknown': ' (its revocation status could not be established, --online=hard)',
           };
           const cause = e.cause instanceof Error ? `: ${e.cause.message}` : '';
           const lines = e.missing.map((m) => {
