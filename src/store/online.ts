@@ -19,6 +19,11 @@ export interface OnlineOptions {
   revocation?: RevocationPolicy;
   /** Timeouts, request count, response size and cache bounds (see `OnlineLimits`). */
   onlineLimits?: Partial<OnlineLimits>;
+  /**
+   * Send a nonce in OCSP requests (RFC 8954; default true): the answer is then fresh and bound to the request, and
+   * goes by POST. Without one, a small request goes by GET (RFC 6960 A.1), which HTTP caches can answer.
+   */
+  ocspNonce?: boolean;
 }
 
 const POLICIES: readonly RevocationPolicy[] = ['off', 'soft-fail', 'hard-fail'];
@@ -40,12 +45,15 @@ export class StoreOnline {
   readonly #policy: RevocationPolicy | undefined;
   readonly #limits: OnlineLimits;
   readonly #caches: OnlineCaches;
+  readonly #nonce: boolean | undefined;
 
   constructor(options: OnlineOptions, what: string) {
     checkOption(`${what}.fetch`, options.fetch, 'function');
     checkOption(`${what}.revocation`, options.revocation, POLICIES);
     this.#fetch = options.fetch;
     this.#policy = options.revocation;
+    checkOption(`${what}.ocspNonce`, options.ocspNonce, 'boolean');
+    this.#nonce = options.ocspNonce;
     this.#limits = { ...DEFAULT_ONLINE_LIMITS, ...checkLimits(what, options.onlineLimits) };
     this.#caches = new OnlineCaches(this.#limits.cacheEntries);
   }
@@ -63,10 +71,11 @@ export class StoreOnline {
   forCall(call: OnlineOptions = {}, what = 'options'): OnlineRevocation | undefined {
     checkOption(`${what}.fetch`, call.fetch, 'function');
     checkOption(`${what}.revocation`, call.revocation, POLICIES);
+    checkOption(`${what}.ocspNonce`, call.ocspNonce, 'boolean');
     const fetch = call.fetch ?? this.#fetch;
     const policy = call.revocation ?? this.#policy ?? 'soft-fail';
     if (!fetch || policy === 'off') return undefined;
     const limits = { ...this.#limits, ...checkLimits(what, call.onlineLimits) };
-    return new OnlineRevocation(policy, fetch, limits, this.#caches);
+    return new OnlineRevocation(policy, fetch, limits, this.#caches, { nonce: call.ocspNonce ?? this.#nonce ?? true });
   }
 }

@@ -943,7 +943,7 @@ export class CertificateStore {
     const resolver = this.#lookupResolver('findEncryptionCertificate', options);
     if (resolver) {
       try {
-        const [c] = (await this.#selectResolving([email], at, resolver, options?.signal)).values();
+        const [c] = (await this.#selectResolving([email], at, resolver, options?.signal, this.#online.forCall())).values();
         return { certificate: this.#toX509(c!) };
       } catch (e) {
         if (!(e instanceof MissingRecipientCertificatesError)) throw e;
@@ -988,7 +988,7 @@ export class CertificateStore {
   async selectRecipients(emails: readonly string[], at?: Date, options?: SelectionLookupOptions): Promise<Map<string, X509Certificate>> {
     checkOption('selectRecipients: emails', emails, 'array', true);
     checkOption('selectRecipients: at', at, 'date');
-    const sel = await this.#selectResolving(emails, at, this.#lookupResolver('selectRecipients', options), options?.signal);
+    const sel = await this.#selectResolving(emails, at, this.#lookupResolver('selectRecipients', options), options?.signal, this.#online.forCall());
     return new Map([...sel].map(([a, c]) => [a, this.#toX509(c)]));
   }
 
@@ -1055,8 +1055,8 @@ export class CertificateStore {
     emails: readonly string[],
     at: Date | undefined,
     resolver: CertificateResolver | undefined,
-    signal?: AbortSignal,
-    online: OnlineRevocation | undefined = this.#online.forCall(),
+    signal: AbortSignal | undefined,
+    online: OnlineRevocation | undefined,
   ): Promise<Map<string, CertInfo>> {
     try {
       return await this.#selectRecipients(emails, at, online);
