@@ -22,6 +22,9 @@ export const LEAVES = {
   ocsponly: { serial: '2004', ocsp: true, crl: false, caIssuers: undefined, state: 'valid' },
   crlgood: { serial: '2005', ocsp: false, crl: true, caIssuers: 'inter.p7c', state: 'valid' },
   crlrevoked: { serial: '2006', ocsp: false, crl: true, caIssuers: undefined, state: 'revoked' },
+  // For clients that cannot route names (the CLI on the global fetch): their AIA names the local ports.
+  directrevoked: { serial: '2007', ocsp: 'ca', crl: false, caIssuers: undefined, state: 'revoked' },
+  directdead: { serial: '2008', ocsp: 'dead', crl: false, caIssuers: undefined, state: 'valid' },
 } as const;
 export type LeafName = keyof typeof LEAVES;
 
@@ -72,6 +75,7 @@ const yymmdd = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(2, 14) +
 /** Generates the PKI and starts the servers. */
 export async function startRevocationPki(): Promise<RevocationPki> {
   const dir = tmp('smime-revocation-');
+  const ports = { ca: await freePort(), delegated: await freePort(), rogue: await freePort(), short: await freePort(), http: await freePort(), dead: await freePort() };
   const f = (n: string) => join(dir, n);
   const key = (n: string) => run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', f(`${n}.key`)]);
   const issue = (n: string, subj: string, ca: string, serial: string, ext: string) => {
@@ -92,7 +96,8 @@ export async function startRevocationPki(): Promise<RevocationPki> {
   ].join('\n'));
   const leafExt = (name: LeafName) => {
     const l = LEAVES[name];
-    const aia = [...(l.ocsp ? [`OCSP;URI:http://${OCSP_HOST}/`] : []), ...(l.caIssuers ? [`caIssuers;URI:http://${PKI_HOST}/${l.caIssuers}`] : [])];
+    const ocspUrl = l.ocsp === 'ca' || l.ocsp === 'dead' ? `http://127.0.0.1:${ports[l.ocsp]}/` : `http://${OCSP_HOST}/`;
+    const aia = [...(l.ocsp ? [`OCSP;URI:${ocspUrl}`] : []), ...(l.caIssuers ? [`caIssuers;URI:http://${PKI_HOST}/${l.caIssuers}`] : [])];
     return [
       'basicConstraints=CA:FALSE',
       'keyUsage=critical,digitalSignature,keyAgreement',
@@ -141,7 +146,6 @@ export async function startRevocationPki(): Promise<RevocationPki> {
   run('openssl', ['crl2pkcs7', '-nocrl', '-certfile', f('inter.pem'), '-outform', 'DER', '-out', f('inter.p7c')]);
 
   // The servers.
-  const ports = { ca: await freePort(), delegated: await freePort(), rogue: await freePort(), short: await freePort(), http: 0, dead: await freePort() };
   const responders: ChildProcess[] = [];
   const responder = (port: number, signer: string, extra: string[] = []) => {
     const p = spawn('openssl', ['ocsp', '-index', f('index.txt'), '-CA', f('inter.pem'), '-rsigner', f(`${signer}.pem`), '-rkey', f(`${signer}.key`), '-port', String(port), '-multi', '2', ...extra], { stdio: 'ignore' });
@@ -169,8 +173,7 @@ export async function startRevocationPki(): Promise<RevocationPki> {
     }
     res.writeHead(200).end(readFileSync(f(file)));
   });
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-  ports.http = (http.address() as AddressInfo).port;
+  await new Promise<void>((r) => http.listen(ports.http, '127.0.0.1', r));
   await Promise.all([ports.ca, ports.delegated, ports.rogue, ports.short].map((p) => waitForPort(p)));
   return {
     dir,

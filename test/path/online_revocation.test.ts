@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateStore, encryptMessage, MissingRecipientCertificatesError, verifyMessage, type VerifyOptions } from '../../src/index.js';
 import { children, oid, readTlv, seq, tlv } from '../../src/lib/der.js';
+import { writeFileSync } from 'node:fs';
 import { hasPeer, run, tryRun } from '../_helpers/env.js';
+import { cli } from '../_helpers/cli.js';
 import { LEAVES, routedFetch, startRevocationPki, type FetchLog, type LeafName, type RevocationPki } from '../_helpers/revocation_pki.js';
 
 describe.runIf(hasPeer('openssl', ['version']))('online revocation (OCSP, CRL distribution points, AIA) against real servers', () => {
@@ -220,8 +222,36 @@ describe.runIf(hasPeer('openssl', ['version']))('online revocation (OCSP, CRL di
     expect(status.reasons).toEqual(['revocation-unknown: ocsp-status-3']);
     const successful = await verify('ocsponly', store({ fetch: answering([0x30, 0x03, 0x0a, 0x01, 0x00]) }));
     expect(successful.reasons).toEqual(['revocation-unknown: ocsp-malformed']);
-    expect(() => new CertificateStore({ revocation: 'sometimes' as never })).toThrow(TypeError);
+    expect(() => new CertificateStore({ revocation: 'sometimes' as never })).toThrow(RangeError);
     expect(() => new CertificateStore({ onlineLimits: { requestTimeoutMs: -1 } })).toThrow(TypeError);
+  });
+
+  it('CLI: --offline (the default) does not ask, --online asks (soft-fail), --online=hard refuses an unknown status', async () => {
+    const file = (name: string) => {
+      const f = pki.file(`${name}.eml`);
+      writeFileSync(f, signed.get(name)!);
+      return f;
+    };
+    const base = (name: string) => ['verify', '--trust', pki.file('root.pem'), '--in', file(name), '--out', pki.file('out.txt')];
+    const text = (r: { out: Uint8Array; err: string }) => r.err + new TextDecoder().decode(r.out);
+    expect((await cli(base('directrevoked'))).code).toBe(0);
+    expect((await cli([...base('directrevoked'), '--offline'])).code).toBe(0);
+    const on = await cli([...base('directrevoked'), '--online']);
+    expect(on.code).toBe(1);
+    expect(text(on)).toMatch(/revoked/);
+    const soft = await cli([...base('directdead'), '--online']);
+    expect(soft.code).toBe(0);
+    expect(text(soft)).toMatch(/revocation-unknown: ocsp-unreachable/);
+    const hard = await cli([...base('directdead'), '--online=hard']);
+    expect(hard.code).toBe(1);
+    expect(text(hard)).toMatch(/untrusted.*revocation-unknown|revocation-unknown[\s\S]*untrusted|untrusted/);
+    expect((await cli([...base('directdead'), '--online', '--offline'])).code).not.toBe(0);
+    const enc = await cli(
+      ['encrypt', '--trust', pki.file('root.pem'), '--cert', pki.file('inter.pem'), '--cert', pki.file('directrevoked.pem'), '--to', 'directrevoked@example.com', '--online', '--out', pki.file('enc.eml')],
+      new TextEncoder().encode('Content-Type: text/plain\r\n\r\nsecret\r\n'),
+    );
+    expect(enc.code).not.toBe(0);
+    expect(enc.err).toMatch(/directrevoked@example\.com.*revoked/);
   });
 
   it('OpenSSL agrees: openssl ocsp says good / revoked / unknown, openssl verify -crl_check says OK / revoked', async () => {
