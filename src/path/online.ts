@@ -15,7 +15,7 @@
  * for an hour), so a second verification of the same signer asks nobody.
  */
 import { children, decodeOid, readTlv } from '../lib/der.js';
-import { latin1, toHex } from '../lib/bytes.js';
+import { latin1 } from '../lib/bytes.js';
 import type { PathBudget } from '../lib/limits.js';
 import { getCrypto } from '../crypto/provider.js';
 import { certInfo, type CertInfo } from '../certs/cert_info.js';
@@ -165,7 +165,7 @@ export class OnlineRevocation {
     }
 
     // 2. The OCSP responders (a cached answer first).
-    const key = `${toHex(input.issuer.publicKey.subarray(0, 64))}:${input.issuer.publicKey.length}:${latin1(input.issuer.subject)}:${input.cert.serialHex}`;
+    const key = `${latin1(input.issuer.subject)}\u0000${latin1(input.issuer.publicKey)}\u0000${input.cert.serialHex}`;
     const cached = this.#caches.ocsp.get(key, now.getTime()) as OcspAnswer | undefined;
     if (cached) {
       const s = judge(cached);

@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateStore, encryptMessage, MissingRecipientCertificatesError, verifyMessage, type VerifyOptions } from '../../src/index.js';
 import { children, oid, readTlv, seq, tlv } from '../../src/lib/der.js';
+import { certInfo } from '../../src/certs/cert_info.js';
+import { checkOcspResponse } from '../../src/path/ocsp.js';
 import { writeFileSync } from 'node:fs';
 import { hasPeer, run, tryRun } from '../_helpers/env.js';
 import { cli } from '../_helpers/cli.js';
@@ -252,6 +254,32 @@ describe.runIf(hasPeer('openssl', ['version']))('online revocation (OCSP, CRL di
     );
     expect(enc.code).not.toBe(0);
     expect(enc.err).toMatch(/directrevoked@example\.com.*revoked/);
+  });
+
+  it('a hostile OCSP response (every truncation, flipped bytes) is an unknown status, never an exception', async () => {
+    const der = (name: string) => certInfo(run('openssl', ['x509', '-in', pki.file(`${name}.pem`), '-outform', 'DER']));
+    const [cert, issuer] = [der('ocsponly'), der('inter')];
+    const resp = pki.file('hostile.ocsp');
+    run('openssl', ['ocsp', '-issuer', pki.file('inter.pem'), '-cert', pki.file('ocsponly.pem'), '-url', `http://127.0.0.1:${pki.ports.ca}/`, '-no_nonce', '-respout', resp, '-noverify']);
+    const bytes = new Uint8Array(readFileSync(resp));
+    const input = { cert, issuer, now: new Date(), clockSkewSeconds: 300, maxResponseAgeSeconds: 3600, allowWeak: false, responderRevoked: async () => false };
+    expect(await checkOcspResponse(bytes, input)).toMatchObject({ status: 'good' });
+    // The same answer about another certificate says nothing about it.
+    expect(await checkOcspResponse(bytes, { ...input, cert: der('good') })).toEqual({ status: 'unknown', problem: 'no-matching-response' });
+    let unknown = 0;
+    let flips = 0;
+    for (let n = 0; n < bytes.length; n += 11) {
+      flips++;
+      const cut = await checkOcspResponse(bytes.subarray(0, n), input);
+      expect(cut.status).toBe('unknown');
+      const flipped = bytes.slice();
+      flipped[n] ^= 0x55;
+      const f = await checkOcspResponse(flipped, input);
+      if (f.status === 'unknown') unknown++;
+      else expect(f.status).toBe('good'); // a flip in an unsigned part (the certs, the outer wrapper) changes nothing
+    }
+    // The signed part (ResponseData, signature) is about half of it: the CA's certificate rides along unsigned.
+    expect(unknown).toBeGreaterThan(flips / 3);
   });
 
   it('OpenSSL agrees: openssl ocsp says good / revoked / unknown, openssl verify -crl_check says OK / revoked', async () => {
