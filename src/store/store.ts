@@ -179,8 +179,11 @@ export interface CertificateListOptions {
   email?: string;
 }
 
-/** What `CertificateStore.verifyCertificate` may be told. */
-export interface VerifyCertificateOptions {
+/**
+ * What `CertificateStore.verifyCertificate` may be told. `fetch`, `revocation` and `onlineLimits` replace the store's
+ * (online revocation and AIA, see the README's "Revocation").
+ */
+export interface VerifyCertificateOptions extends OnlineOptions {
   /** Certificates that may complete the path (intermediates), PEM (bundles too) or DER. */
   intermediates?: readonly PemOrDer[];
   /** CRLs (DER or PEM), besides the store's. */
@@ -920,8 +923,12 @@ export class CertificateStore {
       allowWeak: policy.allowWeak,
       budget: new PathBudget(limits),
       certificatePolicies: checkPolicyOptions('verifyCertificate: options.certificatePolicies', options.certificatePolicies),
+      online: this.#online.forCall(options, 'verifyCertificate: options'),
     });
-    if (r.chain) return { status: 'valid', reasons: r.trustedExplicitly ? ['trusted-explicitly'] : [], path: r.chain.map((c) => c.der.slice()), policies: r.policies ?? [] };
+    if (r.chain) {
+      const reasons = [...(r.trustedExplicitly ? ['trusted-explicitly'] : []), ...(r.notes ?? [])];
+      return { status: 'valid', reasons, path: r.chain.map((c) => c.der.slice()), policies: r.policies ?? [] };
+    }
     const problems = chainProblems(r);
     const status = (['untrusted', 'expired', 'revoked'] as const).find((p) => problems.some((f) => f.problem === p)) ?? 'untrusted';
     return { status, reasons: problems.map((f) => f.reason) };

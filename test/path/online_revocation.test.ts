@@ -168,6 +168,17 @@ describe.runIf(hasPeer('openssl', ['version']))('online revocation (OCSP, CRL di
     expect((await verify('good-alone', tight)).status).toBe('untrusted');
   });
 
+  it("store.verifyCertificate asks the same way (AIA included), with the call's policy over the store's", async () => {
+    const s = store({ fetch: routedFetch(pki, pki.ports.ca) });
+    expect((await s.verifyCertificate(pki.pem('revoked'))).status).toBe('revoked');
+    const good = await s.verifyCertificate(pki.pem('good'));
+    expect(good.status).toBe('valid');
+    expect(good.path).toHaveLength(3); // the intermediate came from AIA
+    expect(await s.verifyCertificate(pki.pem('unknown'), { intermediates: [pki.pem('inter')] })).toMatchObject({ status: 'valid', reasons: ['revocation-unknown: ocsp-unknown'] });
+    expect(await s.verifyCertificate(pki.pem('unknown'), { intermediates: [pki.pem('inter')], revocation: 'hard-fail' })).toEqual({ status: 'untrusted', reasons: ['revocation-unknown: ocsp-unknown'] });
+    expect((await s.verifyCertificate(pki.pem('revoked'), { intermediates: [pki.pem('inter')], revocation: 'off' })).status).toBe('valid');
+  });
+
   it('stapled OCSP responses in the SignedData are used before the network', async () => {
     // OpenSSL's client fetches the responses; we staple them into an opaque signed message (RFC 5940 other).
     const stapled = (name: LeafName): Uint8Array => {
