@@ -19,10 +19,15 @@ import { toBytes } from './lib/bytes.js';
 import { argumentError, checkOption } from './lib/args.js';
 import { withoutField } from './mime/header_protection.js';
 import { compressEntity } from './ops/compress.js';
+import type { OnlineOptions } from './store/online.js';
 import { checkEncryptOptions, negotiateCipher, selectEncryptionRecipients } from './ops/encrypt_recipients.js';
 
-/** The options of `encryptMessage`. */
-export interface EncryptOptions extends HeaderProtectionOptions {
+/**
+ * The options of `encryptMessage`. `fetch`, `revocation` and `onlineLimits` replace the store's for this call: with
+ * the policy on, every recipient's certificate is checked online (a revoked one is refused as `revoked`; under
+ * hard-fail one whose status nobody could establish as `revocation-unknown`).
+ */
+export interface EncryptOptions extends HeaderProtectionOptions, OnlineOptions {
   /** The store the recipients' certificates are selected from. */
   store: CertificateStore;
   /** Changes to the store's work limits for this call (`maxInputBytes` and the MIME limits apply; see `Limits`). */

@@ -147,9 +147,11 @@ export class CMSDecryptionFailed extends SmimeError {
 /**
  * Why a recipient has no usable encryption certificate: no certificate names the address (`none`), every one is
  * outside its validity (`expired`), not for encryption or too weak (`wrong-usage`), without a valid path to a trust
- * anchor (`untrusted`), or the directory lookup for it failed or timed out (`lookup-failed`, the error on `cause`).
+ * anchor (`untrusted`), the directory lookup for it failed or timed out (`lookup-failed`, the error on `cause`),
+ * a CRL or an OCSP responder says it is revoked (`revoked`), or under the hard-fail online revocation policy nobody
+ * could say whether it is (`revocation-unknown`).
  */
-export type MissingReason = 'none' | 'expired' | 'wrong-usage' | 'untrusted' | 'lookup-failed';
+export type MissingReason = 'none' | 'expired' | 'wrong-usage' | 'untrusted' | 'lookup-failed' | 'revoked' | 'revocation-unknown';
 
 /**
  * Encryption was refused because one or more recipients have no usable encryption certificate. Nothing was

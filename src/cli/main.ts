@@ -528,6 +528,13 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
     verifyOpts.verifyAt = verifyAt;
   }
 
+  // --online (soft-fail), --online=hard (hard-fail), --offline (the default): Node's global fetch.
+  const online = a.single.get('online');
+  if (online !== undefined && a.single.has('offline')) throw new UsageError('--online and --offline exclude each other', a.command);
+  if (online !== undefined && online !== true && online !== 'hard') throw new UsageError('--online takes no value, or =hard', a.command);
+  const onlineOpts = online === undefined ? {} : { fetch: globalThis.fetch, revocation: online === 'hard' ? ('hard-fail' as const) : ('soft-fail' as const) };
+  Object.assign(verifyOpts, onlineOpts);
+
   const tokenReq = tokenRequest(a);
   const ldapReq = ldapRequest(a);
 
@@ -572,6 +579,7 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
           ...(resolver ? { resolver } : {}),
           ...protectionOptions(a, true),
           ...(bcc ? { bcc } : {}),
+          ...onlineOpts,
         };
         try {
           const out = await withFile(inName, () => streamToTemp(source!, target, (s) => encryptStreamed(s, encOpts)));
@@ -585,6 +593,8 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
             'wrong-usage': ' (the one known is not for encryption)',
             untrusted: ' (the one known does not chain to a --trust anchor)',
             'lookup-failed': ' (the directory lookup failed)',
+            revoked: ' (the one known is revoked)',
+            'revocation-unknown': ' (its revocation status could not be established, --online=hard)',
           };
           const cause = e.cause instanceof Error ? `: ${e.cause.message}` : '';
           const lines = e.missing.map((m) => {
@@ -679,6 +689,12 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
           const certsOnly = 'certsOnly' in r ? r.certsOnly : undefined;
           if (signers.length === 0) io.stderr(`smime: ${inName}: no signer${certsOnly ? ` (a certs-only message with ${certsOnly.length} certificate(s))` : ''}\n`);
           for (const s of signers) io.stderr(`smime: signer ${s.email ?? '(unknown)'}: ${s.status}${s.reasons.length ? ` (${s.reasons.join(', ')})` : ''}\n`);
+        } else {
+          // --online (soft-fail): a status nobody could establish is said, though the signature stands.
+          for (const s of signers) {
+            const notes = s.reasons.filter((x) => /^(issuer-)?revocation-unknown: /.test(x));
+            if (s.status === 'valid' && notes.length > 0) io.stderr(`smime: signer ${s.email ?? '(unknown)'}: valid (${notes.join(', ')})\n`);
+          }
         }
         break;
       }

@@ -96,6 +96,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'cert', arg: 'FILE', multi: true, help: "other people's certificates and intermediates: PEM, DER, PEM bundle, .p7c (repeatable)", commands: [...MESSAGE, 'export-certs'] },
   { name: 'trust', arg: 'FILE', multi: true, help: 'trust anchors (repeatable); import: saved into the store (nothing else becomes one)', commands: [...MESSAGE, 'import'] },
   { name: 'crl', arg: 'FILE', multi: true, help: 'certificate revocation lists, PEM or DER (repeatable)', commands: MESSAGE },
+  { name: 'online', arg: 'hard', optionalValue: true, help: 'check revocation online (OCSP, CRL distribution points) and fetch missing intermediates (AIA); unreachable: a note, =hard: untrusted', commands: ['verify', 'open', 'encrypt'] },
+  { name: 'offline', help: 'nothing goes to the network (the default)', commands: ['verify', 'open', 'encrypt'] },
   { name: 'allow-weak', help: 'accept SHA-1/MD5 signatures (old mail)', commands: MESSAGE },
   { name: 'min-rsa-bits', arg: 'N', help: 'smallest RSA key accepted (default 2048)', commands: MESSAGE },
   { name: 'to', arg: 'EMAIL', multi: true, help: 'a recipient (repeatable, at least one)', commands: ['encrypt'] },

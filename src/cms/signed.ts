@@ -40,6 +40,9 @@ import {
   type Tlv,
 } from '../lib/der.js';
 import { OIDS, oidName } from './oids.js';
+
+/** id-ri-ocsp-response (RFC 5940 §4.1): an OCSPResponse carried in RevocationInfoChoices `other`. */
+const ID_RI_OCSP_RESPONSE = '1.3.6.1.5.5.7.16.2';
 import {
   ATTR,
   buildSignedAttributes,
@@ -202,6 +205,8 @@ export interface ParsedSignedData {
   badCertificates: number;
   /** The DER of each CertificateList in the crls field (other revocation formats are skipped). */
   crls: Uint8Array[];
+  /** The DER of each OCSPResponse in the crls field (RFC 5940 `other` with id-ri-ocsp-response): stapled answers. */
+  ocspResponses: Uint8Array[];
   signerInfos: ParsedSignerInfo[];
 }
 
@@ -286,6 +291,7 @@ export function parseSignedData(der: Uint8Array, limits: Limits = DEFAULT_LIMITS
   const certificates: CertInfo[] = [];
   let badCertificates = 0;
   const crls: Uint8Array[] = [];
+  const ocspResponses: Uint8Array[] = [];
   if (f[i] && f[i]!.cls === 2 && f[i]!.tagNo === 0) {
     const list = children(der, f[i++]!);
     checkCount(list.length, 'maxCertificates', limits, 'certificates');
@@ -301,7 +307,13 @@ export function parseSignedData(der: Uint8Array, limits: Limits = DEFAULT_LIMITS
   if (f[i] && f[i]!.cls === 2 && f[i]!.tagNo === 1) {
     const list = children(der, f[i++]!);
     checkCount(list.length, 'maxCrls', limits, 'CRLs');
-    for (const c of list) if (c.cls === 0 && c.tagNo === TAG.SEQUENCE) crls.push(der.subarray(c.start, c.end));
+    for (const c of list) {
+      if (c.cls === 0 && c.tagNo === TAG.SEQUENCE) crls.push(der.subarray(c.start, c.end));
+      else if (c.cls === 2 && c.tagNo === 1 && c.constructed) {
+        const [fmt, info] = children(der, c);
+        if (fmt && info && fmt.tagNo === TAG.OID && decodeOid(der, fmt) === ID_RI_OCSP_RESPONSE) ocspResponses.push(der.subarray(info.start, info.end));
+      }
+    }
   }
   const siT = f[i++];
   if (!siT || siT.tagNo !== TAG.SET) throw new CMSInvalid('SignedData: missing signerInfos');
@@ -315,6 +327,7 @@ export function parseSignedData(der: Uint8Array, limits: Limits = DEFAULT_LIMITS
     certificates,
     badCertificates,
     crls,
+    ocspResponses,
     signerInfos: signerInfos.map((s) => readSignerInfo(der, s)),
   };
 }

@@ -11,9 +11,10 @@ import type { OaepHash } from '../cms/ktri.js';
 import type { CertificateStore } from '../store/store.js';
 import type { CertificateResolver } from '../store/resolver.js';
 import { MissingRecipientCertificatesError, type MissingReason } from '../errors.js';
+import type { OnlineOptions } from '../store/online.js';
 
 /** The options both encryptions read here (a subset of `EncryptOptions`). */
-export interface RecipientOptions {
+export interface RecipientOptions extends OnlineOptions {
   store: CertificateStore;
   to: readonly string[];
   from?: string;
@@ -57,7 +58,7 @@ export function checkEncryptOptions(what: string, options: RecipientOptions): vo
  * Selects the certificate of every recipient of `options.to` (and of `options.from`, for the sent copy) and the
  * content cipher: `options.cipher`, else the strongest every other recipient advertised, else `aes-256-cbc`.
  */
-export async function selectEncryptionRecipients(options: RecipientOptions): Promise<{ recipients: CertInfo[]; cipher: ContentCipherName }> {
+export async function selectEncryptionRecipients(options: RecipientOptions, what = 'encryptMessage'): Promise<{ recipients: CertInfo[]; cipher: ContentCipherName }> {
   const { store } = options;
   const internals = storeInternals(store);
   const recipients: CertInfo[] = [];
@@ -71,7 +72,9 @@ export async function selectEncryptionRecipients(options: RecipientOptions): Pro
   // The directory (options.resolver, else the store's) is asked once for every address without a usable certificate.
   let cause: unknown;
   try {
-    const sel = await internals.selectRecipients(addrs, undefined, { resolver: options.resolver, signal: options.signal });
+    // Online revocation of the recipients' certificates: the call's options over the store's.
+    const online = internals.online(options, `${what}: options`);
+    const sel = await internals.selectRecipients(addrs, undefined, { resolver: options.resolver, signal: options.signal, online });
     recipients.push(...sel.values());
   } catch (e) {
     if (!(e instanceof MissingRecipientCertificatesError)) throw e;

@@ -104,8 +104,11 @@ export async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo,
     atSigningTime: ctx.atSigningTime,
     crlTime: ctx.atSigningTime ? ctx.at : undefined,
     leafValidity: false,
+    online: ctx.online?.withStapled(sd.ocspResponses),
   });
   if (!chain.chain) for (const f of chainProblems(chain)) add(f.problem, f.reason);
+  // Soft-fail online revocation: a status nobody could establish is said, and changes nothing.
+  for (const note of chain.notes ?? []) if (!reasons.includes(note)) reasons.push(note);
   // An explicit trust decision is a finding, not a problem: the status stays what the other checks say.
   if (chain.trustedExplicitly) reasons.push('trusted-explicitly');
   if ((!chain.chain || chain.trustedExplicitly) && !chain.findings && crls.length > 0) {

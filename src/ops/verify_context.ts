@@ -14,9 +14,14 @@ import { PathBudget, resolveLimits, type Limits } from '../lib/limits.js';
 import { resolvePolicyFor, type AlgorithmPolicy } from '../crypto/policy.js';
 import type { Header } from '../mime/entity.js';
 import { fromBinding, isMessageHeader, type FromBinding } from '../mime/address.js';
+import type { OnlineOptions } from '../store/online.js';
+import type { OnlineRevocation } from '../path/online.js';
 
-/** The options of verifyMessage (and, through OpenOptions, of openMessage). */
-export interface VerifyOptions {
+/**
+ * The options of verifyMessage (and, through OpenOptions, of openMessage). `fetch`, `revocation` and
+ * `onlineLimits` replace the store's for this call (see the README's "Revocation").
+ */
+export interface VerifyOptions extends OnlineOptions {
   /** The store with the trust anchors, intermediates and CRLs; valid signatures teach it (see `harvest`). */
   store: CertificateStore;
   /** WebCrypto implementation; default: the store's, else globalThis.crypto. */
@@ -85,6 +90,8 @@ export interface VerifyContext {
   pathBudget: PathBudget;
   /** The call's initial policy inputs (RFC 5280 §6.1.1), or undefined for the store's. */
   certificatePolicies?: PolicyOptions;
+  /** Online revocation and AIA chain completion of this call, when a fetch is given and the policy is on. */
+  online?: OnlineRevocation;
 }
 
 /** Takes a header section's From (when none was found yet) and notes whether it is a message header. */
@@ -122,6 +129,7 @@ export function verifyContext(options: VerifyOptions, headers: readonly Header[]
     harvest: options.harvest ?? true,
     pathBudget: new PathBudget(limits),
     certificatePolicies: checkPolicyOptions(`${what}: options.certificatePolicies`, options.certificatePolicies),
+    online: internals.online(options, `${what}: options`),
   };
 }
 

@@ -29,6 +29,7 @@ import { isValidAt, type CertInfo } from '../certs/cert_info.js';
 import { nameKey, namesMatch } from '../certs/names.js';
 import { validatePath, worstProblem, type PathFinding } from './path_validation.js';
 import type { PolicyOptions } from './policy_tree.js';
+import type { OnlineRevocation } from './online.js';
 
 /** The outcome of path building: a valid chain, or why there is none. */
 export interface ChainResult {
@@ -50,6 +51,8 @@ export interface ChainResult {
    * (`CertificateStore.trustCertificate`): `chain` is then the leaf alone.
    */
   trustedExplicitly?: boolean;
+  /** Findings of the valid chain that change no status (`revocation-unknown: …` under soft-fail). */
+  notes?: string[];
 }
 
 /**
@@ -85,6 +88,34 @@ export interface BuildChainOptions {
   crlSignerDepth?: number;
   /** The CRL signers whose paths are being validated by enclosing searches (internal), by DER. */
   crlSignersInProgress?: ReadonlySet<string>;
+  /**
+   * Online revocation and chain completion (path/online.ts): the status of each certificate the CRLs at hand leave
+   * unknown, and the AIA caIssuers of a certificate whose issuer is not in the pool.
+   */
+  online?: OnlineRevocation;
+}
+
+/** At most this many intermediates are fetched by AIA for one path. */
+const MAX_AIA_DEPTH = 4;
+
+/**
+ * AIA chain completion: from `leaf` up, while a certificate's issuer is neither an anchor nor in the pool, the
+ * certificates its caIssuers URLs give. They are only candidates: path building checks them like any other.
+ */
+async function completeByAia(leaf: CertInfo, pool: readonly CertInfo[], anchors: readonly CertInfo[], online: OnlineRevocation, budget: PathBudget): Promise<CertInfo[]> {
+  const extra: CertInfo[] = [];
+  let cur = leaf;
+  for (let k = 0; k < MAX_AIA_DEPTH && !cur.selfIssued; k++) {
+    const c = cur;
+    const known = (x: CertInfo) => !equal(x.der, c.der) && couldIssue(c, x);
+    if (anchors.some(known) || pool.some(known) || extra.some(known)) break;
+    const got = await online.caIssuers(c, budget);
+    const next = got.find(known);
+    if (!next) break;
+    extra.push(...got);
+    cur = next;
+  }
+  return extra;
 }
 
 /** How many CRL-signer paths may nest (a CRL signer's CRL signed by another CRL signer…). */
@@ -197,12 +228,14 @@ type Walk = { path: CertInfo[] } | { path?: undefined; loop: boolean; reached: b
  */
 export async function buildChain(
   leaf: CertInfo,
-  pool: readonly CertInfo[],
+  initialPool: readonly CertInfo[],
   anchors: readonly CertInfo[],
   at: Date,
   opts: BuildChainOptions = {},
 ): Promise<ChainResult> {
+  let pool = initialPool;
   const budget = opts.budget ?? new PathBudget();
+  if (opts.online && (opts.crlSignerDepth ?? 0) === 0) pool = [...pool, ...(await completeByAia(leaf, pool, anchors, opts.online, budget))];
   const bySubject = indexBySubject(pool);
   /** Subtrees that reached no anchor, as "certificate@depth", when no loop cut them short. */
   const deadEnds = new Set<string>();
@@ -235,7 +268,7 @@ export async function buildChain(
     return r.chain !== undefined;
   };
   /** Validates a candidate that reached an anchor: the path when it is valid, else undefined (findings kept). */
-  const complete = async (candidate: CertInfo[]): Promise<{ chain: CertInfo[]; policies?: string[] } | undefined> => {
+  const complete = async (candidate: CertInfo[]): Promise<{ chain: CertInfo[]; policies?: string[]; notes?: string[] } | undefined> => {
     const v = await validatePath(candidate, {
       at,
       policies: opts.policies,
@@ -248,12 +281,13 @@ export async function buildChain(
       crypto: opts.crypto,
       budget,
       validateCrlSigner,
+      online: opts.online,
     });
-    if (v.ok) return { chain: candidate, policies: v.policies };
+    if (v.ok) return { chain: candidate, policies: v.policies, notes: v.notes };
     firstFailure ??= v.findings;
     return undefined;
   };
-  let found: { chain: CertInfo[]; policies?: string[] } | undefined;
+  let found: { chain: CertInfo[]; policies?: string[]; notes?: string[] } | undefined;
   const accept = async (candidate: CertInfo[]): Promise<boolean> => {
     const v = await complete(candidate);
     if (v) found = v;
@@ -331,10 +365,10 @@ export async function buildChain(
   };
   const r = await walk(leaf);
   if (r === 'limit' || limitHit) {
-    if (r !== 'limit' && r.path) return { chain: r.path, policies: found?.policies };
+    if (r !== 'limit' && r.path) return { chain: r.path, policies: found?.policies, ...(found?.notes ? { notes: found.notes } : {}) };
     return { problem: 'path-building-limit' };
   }
-  if (r.path) return { chain: r.path, policies: found?.policies };
+  if (r.path) return { chain: r.path, policies: found?.policies, ...(found?.notes ? { notes: found.notes } : {}) };
   if (firstFailure) return { problem: worstProblem(firstFailure) ?? 'untrusted', findings: firstFailure };
   return { problem: sawWeak ? 'weak-algorithm' : sawExpired ? 'expired' : 'untrusted' };
 }

@@ -25,7 +25,8 @@ import { isValidAt, KU, OID, type CertInfo } from '../certs/cert_info.js';
 import { checkNameConstraints } from './name_constraints.js';
 import { namesMatch } from '../certs/names.js';
 import { processPolicies, type PolicyOptions } from './policy_tree.js';
-import { checkRevocation } from './revocation.js';
+import { checkRevocation, type RevocationStatus } from './revocation.js';
+import type { OnlineRevocation, OnlineStatus } from './online.js';
 
 /** What a failed check leads to, worst first: no trustworthy path, a certificate outside its validity, a revocation. */
 export type PathProblem = 'untrusted' | 'expired' | 'revoked';
@@ -62,6 +63,11 @@ export interface PathValidationOptions {
    * CRL is not used.
    */
   validateCrlSigner?: (signer: CertInfo, anchor: CertInfo) => Promise<boolean>;
+  /**
+   * Online revocation (path/online.ts): asked about every certificate of the path whose status the CRLs at hand do
+   * not establish. Its policy decides what an unknown status does: a note (soft-fail) or `untrusted` (hard-fail).
+   */
+  online?: OnlineRevocation;
 }
 
 /** The outcome: valid with the user-constrained policy set, or the findings. */
@@ -70,6 +76,8 @@ export interface PathValidation {
   findings: PathFinding[];
   /** The user-constrained policy set (§6.1.6), when valid: ['2.5.29.32.0'] (anyPolicy) when no policy constrains it. */
   policies?: string[];
+  /** Findings that change no status: `revocation-unknown: …` of an online check under soft-fail. */
+  notes?: string[];
 }
 
 /** The extensions path validation processes or knows to be harmless when critical (§6.1.4 (o)). */
@@ -173,15 +181,17 @@ export async function validatePath(chain: readonly CertInfo[], opts: PathValidat
 
   // (a)(3) revocation, once the path is otherwise trustworthy: a refused path needs no CRL signature checked.
   const crls = opts.crls ?? [];
-  if (n > 0 && crls.length > 0 && worstProblem(findings) !== 'untrusted') {
-    const requiredFrom = revocationRequiredFrom(path, anchor, crls);
+  const online = opts.online;
+  const notes: string[] = [];
+  if (n > 0 && (crls.length > 0 || online) && worstProblem(findings) !== 'untrusted') {
+    const requiredFrom = crls.length > 0 ? revocationRequiredFrom(path, anchor, crls) : n;
     const unknown: PathFinding[] = [];
     let revoked = false;
     for (let i = 0; i < n; i++) {
       const cert = path[i]!;
       const issuer = i === 0 ? anchor : path[i - 1]!;
       const prefix = i === n - 1 ? '' : 'issuer-';
-      const r = await checkRevocation({
+      const input = {
         cert,
         issuer,
         crls,
@@ -192,19 +202,34 @@ export async function validatePath(chain: readonly CertInfo[], opts: PathValidat
         allowWeak: opts.allowWeak,
         crypto: opts.crypto,
         budget: opts.budget,
-        validateCrlSigner: (signer) => (opts.validateCrlSigner ? opts.validateCrlSigner(signer, anchor) : Promise.resolve(false)),
-      });
+        validateCrlSigner: (signer: CertInfo) => (opts.validateCrlSigner ? opts.validateCrlSigner(signer, anchor) : Promise.resolve(false)),
+      };
+      let r: RevocationStatus | OnlineStatus | undefined = crls.length > 0 ? await checkRevocation(input) : undefined;
+      // Online: asked when the CRLs at hand say nothing definitive (undefined: the certificate names nowhere to ask).
+      let viaOnline = false;
+      if (online && (!r || r.status === 'unknown')) {
+        const o = await online.status(input);
+        if (o) {
+          r = o;
+          viaOnline = true;
+        }
+      }
+      if (!r) continue;
       if (r.status === 'revoked') {
         fail('revoked', prefix + revokedReason(r));
         revoked = true;
         break; // below a revoked CA nothing more is worth saying
       }
-      if (r.status === 'unknown' && i >= requiredFrom) unknown.push({ problem: 'untrusted', reason: `${prefix}revocation-unknown: ${r.reason}` });
+      if (r.status !== 'unknown') continue;
+      const reason = `${prefix}revocation-unknown: ${r.reason}`;
+      if (i >= requiredFrom || (viaOnline && online!.policy === 'hard-fail')) unknown.push({ problem: 'untrusted', reason });
+      else if (viaOnline) notes.push(reason);
     }
     // A revocation is the verdict: that the status of a certificate above it is unknown changes nothing.
     if (!revoked) for (const f of unknown) fail(f.problem, f.reason);
   }
-  return findings.length === 0 ? { ok: true, findings, policies: pol.ok ? pol.policies : [] } : { ok: false, findings };
+  if (findings.length > 0) return { ok: false, findings };
+  return { ok: true, findings, policies: pol.ok ? pol.policies : [], ...(notes.length > 0 ? { notes } : {}) };
 }
 
 /** 'revoked: <date>' with ' (reason <code>)' when the CRL entry gives one. */

@@ -14,6 +14,8 @@ import type { PolicyOptions } from '../path/policy_tree.js';
 import type { PathBudget } from '../lib/limits.js';
 import { argumentError } from '../lib/args.js';
 import type { CertificateResolver } from './resolver.js';
+import type { OnlineRevocation } from '../path/online.js';
+import type { OnlineOptions } from './online.js';
 
 /** An identity as the store keeps it: the public `Identity` fields and the parsed certificate. */
 export interface StoredIdentity {
@@ -59,6 +61,8 @@ export interface StoreChainOptions {
   crlTime?: Date;
   /** Check the certificate's own validity (default true). */
   leafValidity?: boolean;
+  /** Online revocation and AIA chain completion of this call (see `StoreInternals.online`); default: none. */
+  online?: OnlineRevocation;
 }
 
 /** The internal side of a `CertificateStore`. */
@@ -89,6 +93,8 @@ export interface StoreInternals {
   selectRecipients(emails: readonly string[], at?: Date, lookup?: SelectionLookup): Promise<Map<string, CertInfo>>;
   /** The WebCrypto in force: the store's, else globalThis.crypto. */
   cryptoImpl(): Crypto;
+  /** The online side of one call (its options over the store's), or undefined when nothing goes to the network. */
+  online(call?: OnlineOptions, what?: string): OnlineRevocation | undefined;
 }
 
 /**
@@ -98,6 +104,8 @@ export interface StoreInternals {
 export interface SelectionLookup {
   resolver?: CertificateResolver;
   signal?: AbortSignal;
+  /** The call's online revocation (present, even undefined: replaces the store's default). */
+  online?: OnlineRevocation;
 }
 
 const INTERNALS = new WeakMap<object, StoreInternals>();

@@ -19,6 +19,8 @@ import { parseCrl, type ParsedCrl } from '../certs/crl.js';
 import { parsePkcs12 } from '../certs/pkcs12.js';
 import { readCertsOnlyInput } from './certs_only_input.js';
 import { buildChain, chainProblems, type ChainResult } from '../path/chain.js';
+import type { OnlineRevocation } from '../path/online.js';
+import { StoreOnline, type OnlineOptions } from './online.js';
 import { checkPolicyOptions } from '../path/path_validation.js';
 import type { PolicyOptions } from '../path/policy_tree.js';
 import { KeyInvalid, StoreInvalid } from '../errors.js';
@@ -83,7 +85,7 @@ export interface ContactPreference {
 }
 
 /** The options of `new CertificateStore(options)`. */
-export interface CertificateStoreOptions {
+export interface CertificateStoreOptions extends OnlineOptions {
   /** WebCrypto implementation for everything done with this store; default: `getCrypto()` (globalThis.crypto). */
   crypto?: Crypto;
   /** The clock for validity checks. Default: `() => new Date()`. */
@@ -177,8 +179,11 @@ export interface CertificateListOptions {
   email?: string;
 }
 
-/** What `CertificateStore.verifyCertificate` may be told. */
-export interface VerifyCertificateOptions {
+/**
+ * What `CertificateStore.verifyCertificate` may be told. `fetch`, `revocation` and `onlineLimits` replace the store's
+ * (online revocation and AIA, see the README's "Revocation").
+ */
+export interface VerifyCertificateOptions extends OnlineOptions {
   /** Certificates that may complete the path (intermediates), PEM (bundles too) or DER. */
   intermediates?: readonly PemOrDer[];
   /** CRLs (DER or PEM), besides the store's. */
@@ -247,6 +252,7 @@ export class CertificateStore {
   readonly #directory: DirectoryLookup;
   readonly #trusted = new Map<string, CertInfo>();
   readonly #detached: { info: CertInfo; reference?: string; source: string }[] = [];
+  readonly #online: StoreOnline;
   /** Whether the user's explicit trust decisions (`trustCertificate`) are allowed and honoured. */
   readonly allowUserTrust: boolean;
   /** The WebCrypto implementation given to the constructor (undefined: `getCrypto()`'s). */
@@ -279,6 +285,7 @@ export class CertificateStore {
     this.policy = resolvePolicy(options.policy);
     this.limits = resolveLimits('CertificateStore: options.limits', options.limits);
     this.#directory = this.#directoryFrom(options);
+    this.#online = new StoreOnline(options, 'CertificateStore: options');
     registerStoreInternals(this, {
       identities: () => this.#identities,
       allCertificates: () => this.#allCertificates(),
@@ -289,9 +296,11 @@ export class CertificateStore {
       setPreference: (email, pref) => this.#setPreference(email, pref),
       x509: (info) => this.#toX509(info),
       chain: (info, at, opts) => this.#chain(info, at, opts),
-      checkEncryptionCert: (info, at) => this.#checkEncryptionCert(info, at),
-      findEncryptionCertificate: (email, at) => this.#findEncryptionCertificate(email, at),
-      selectRecipients: (emails, at, lookup) => this.#selectResolving(emails, at, lookup?.resolver ?? this.#directory.resolver, lookup?.signal),
+      checkEncryptionCert: (info, at) => this.#checkEncryptionCert(info, at, this.#online.forCall()),
+      findEncryptionCertificate: (email, at) => this.#findEncryptionCertificate(email, at, this.#online.forCall()),
+      selectRecipients: (emails, at, lookup) =>
+        this.#selectResolving(emails, at, lookup?.resolver ?? this.#directory.resolver, lookup?.signal, lookup && 'online' in lookup ? lookup.online : this.#online.forCall()),
+      online: (call, what) => this.#online.forCall(call, what),
       cryptoImpl: () => getCrypto(this.crypto),
     });
   }
@@ -822,7 +831,7 @@ export class CertificateStore {
   // Selection
 
   /** Whether `info` may encrypt to its owner now, and if not, why. */
-  async #checkEncryptionCert(info: CertInfo, at: Date = this.now()): Promise<MissingReason | undefined> {
+  async #checkEncryptionCert(info: CertInfo, at: Date = this.now(), online?: OnlineRevocation): Promise<MissingReason | undefined> {
     if (!isValidAt(info, at)) return 'expired';
     const kind = keyKind(info);
     if (kind === 'rsa') {
@@ -835,8 +844,14 @@ export class CertificateStore {
     if (this.#anchors.size > 0) {
       // One budget per certificate checked; 'path-building-limit' (like 'weak-algorithm') makes it 'untrusted'.
       // A revoked certificate, or one whose revocation cannot be established while CRLs are in play, is untrusted.
-      const r = await this.#chain(info, at);
-      if (!r.chain) return r.problem === 'expired' ? 'expired' : 'untrusted';
+      const r = await this.#chain(info, at, { online });
+      if (!r.chain) {
+        if (r.problem === 'expired') return 'expired';
+        if (r.problem === 'revoked') return 'revoked';
+        // Hard-fail online revocation: a status nobody could establish.
+        if (online && chainProblems(r).every((f) => f.problem !== 'untrusted' || /^(issuer-)?revocation-unknown: /.test(f.reason))) return 'revocation-unknown';
+        return 'untrusted';
+      }
     }
     return undefined;
   }
@@ -857,6 +872,7 @@ export class CertificateStore {
       atSigningTime: options.atSigningTime,
       crlTime: options.crlTime,
       leafValidity: options.leafValidity,
+      online: options.online,
     });
     if (r.chain || !this.allowUserTrust) return r;
     // The user's explicit decision about this leaf stands in for a path, when nothing but the path is missing.
@@ -907,8 +923,12 @@ export class CertificateStore {
       allowWeak: policy.allowWeak,
       budget: new PathBudget(limits),
       certificatePolicies: checkPolicyOptions('verifyCertificate: options.certificatePolicies', options.certificatePolicies),
+      online: this.#online.forCall(options, 'verifyCertificate: options'),
     });
-    if (r.chain) return { status: 'valid', reasons: r.trustedExplicitly ? ['trusted-explicitly'] : [], path: r.chain.map((c) => c.der.slice()), policies: r.policies ?? [] };
+    if (r.chain) {
+      const reasons = [...(r.trustedExplicitly ? ['trusted-explicitly'] : []), ...(r.notes ?? [])];
+      return { status: 'valid', reasons, path: r.chain.map((c) => c.der.slice()), policies: r.policies ?? [] };
+    }
     const problems = chainProblems(r);
     const status = (['untrusted', 'expired', 'revoked'] as const).find((p) => problems.some((f) => f.problem === p)) ?? 'untrusted';
     return { status, reasons: problems.map((f) => f.reason) };
@@ -930,27 +950,27 @@ export class CertificateStore {
     const resolver = this.#lookupResolver('findEncryptionCertificate', options);
     if (resolver) {
       try {
-        const [c] = (await this.#selectResolving([email], at, resolver, options?.signal)).values();
+        const [c] = (await this.#selectResolving([email], at, resolver, options?.signal, this.#online.forCall())).values();
         return { certificate: this.#toX509(c!) };
       } catch (e) {
         if (!(e instanceof MissingRecipientCertificatesError)) throw e;
         return { reason: Object.values(e.reasons)[0] ?? 'none' };
       }
     }
-    const sel = await this.#findEncryptionCertificate(email, at);
+    const sel = await this.#findEncryptionCertificate(email, at, this.#online.forCall());
     return sel.certificate ? { certificate: this.#toX509(sel.certificate) } : sel.reason ? { reason: sel.reason } : {};
   }
 
-  async #findEncryptionCertificate(email: string, at: Date = this.now()): Promise<{ certificate?: CertInfo; reason?: MissingReason }> {
+  async #findEncryptionCertificate(email: string, at: Date = this.now(), online?: OnlineRevocation): Promise<{ certificate?: CertInfo; reason?: MissingReason }> {
     const addr = email.trim().toLowerCase();
     const candidates = dedupe(this.#allCertificates().filter((c) => !c.isCA && c.emails.includes(addr)));
     if (candidates.length === 0) return { reason: 'none' };
     const pref = this.#prefs.get(addr)?.certificate;
-    if (pref && (await this.#checkEncryptionCert(pref, at)) === undefined) return { certificate: pref };
+    if (pref && (await this.#checkEncryptionCert(pref, at, online)) === undefined) return { certificate: pref };
     const good: CertInfo[] = [];
     const reasons = new Set<MissingReason>();
     for (const c of candidates) {
-      const r = await this.#checkEncryptionCert(c, at);
+      const r = await this.#checkEncryptionCert(c, at, online);
       if (r === undefined) good.push(c);
       else reasons.add(r);
     }
@@ -958,7 +978,7 @@ export class CertificateStore {
       good.sort((a, b) => b.notBefore.getTime() - a.notBefore.getTime());
       return { certificate: good[0] };
     }
-    for (const r of ['untrusted', 'wrong-usage', 'expired'] as const) if (reasons.has(r)) return { reason: r };
+    for (const r of ['revoked', 'revocation-unknown', 'untrusted', 'wrong-usage', 'expired'] as const) if (reasons.has(r)) return { reason: r };
     return { reason: 'none' };
   }
 
@@ -975,17 +995,17 @@ export class CertificateStore {
   async selectRecipients(emails: readonly string[], at?: Date, options?: SelectionLookupOptions): Promise<Map<string, X509Certificate>> {
     checkOption('selectRecipients: emails', emails, 'array', true);
     checkOption('selectRecipients: at', at, 'date');
-    const sel = await this.#selectResolving(emails, at, this.#lookupResolver('selectRecipients', options), options?.signal);
+    const sel = await this.#selectResolving(emails, at, this.#lookupResolver('selectRecipients', options), options?.signal, this.#online.forCall());
     return new Map([...sel].map(([a, c]) => [a, this.#toX509(c)]));
   }
 
-  async #selectRecipients(emails: readonly string[], at: Date = this.now()): Promise<Map<string, CertInfo>> {
+  async #selectRecipients(emails: readonly string[], at: Date = this.now(), online?: OnlineRevocation): Promise<Map<string, CertInfo>> {
     const out = new Map<string, CertInfo>();
     const missing: Record<string, MissingReason> = {};
     for (const e of emails) {
       const addr = e.trim().toLowerCase();
       if (out.has(addr) || addr in missing) continue;
-      const sel = await this.#findEncryptionCertificate(addr, at);
+      const sel = await this.#findEncryptionCertificate(addr, at, online);
       if (sel.certificate) out.set(addr, sel.certificate);
       else missing[addr] = sel.reason ?? 'none';
     }
@@ -1038,14 +1058,20 @@ export class CertificateStore {
    * all of them (cache and lookups under way first), what it found added as contacts, and the selection again.
    * Addresses still without one whose lookup failed are 'lookup-failed', the (first) error on `cause`.
    */
-  async #selectResolving(emails: readonly string[], at: Date | undefined, resolver: CertificateResolver | undefined, signal?: AbortSignal): Promise<Map<string, CertInfo>> {
+  async #selectResolving(
+    emails: readonly string[],
+    at: Date | undefined,
+    resolver: CertificateResolver | undefined,
+    signal: AbortSignal | undefined,
+    online: OnlineRevocation | undefined,
+  ): Promise<Map<string, CertInfo>> {
     try {
-      return await this.#selectRecipients(emails, at);
+      return await this.#selectRecipients(emails, at, online);
     } catch (e) {
       if (!(e instanceof MissingRecipientCertificatesError) || !resolver) throw e;
       const outcomes = await this.#directory.lookup(resolver, Object.keys(e.reasons), signal);
       try {
-        return await this.#selectRecipients(emails, at);
+        return await this.#selectRecipients(emails, at, online);
       } catch (again) {
         if (!(again instanceof MissingRecipientCertificatesError)) throw again;
         const reasons = { ...again.reasons };

@@ -49,11 +49,11 @@ const crlNow = (f: Parameters<typeof makeCrl>[0] = {}) =>
   makeCrl({ thisUpdate: new Date(NOW.getTime() - DAY), nextUpdate: new Date(NOW.getTime() + 30 * DAY), ...f });
 
 describe("encryptMessage's trust decision is path validation", () => {
-  it('a recipient revoked by a CRL the administrator added is refused as untrusted', async () => {
+  it('a recipient revoked by a CRL the administrator added is refused as revoked', async () => {
     const store = await bobStore();
     expect(await encryptToBob(store)).toBe('ok');
     store.addCrl(crlNow({ entries: [entry(certInfo(bobDer()).serial, new Date(NOW.getTime() - DAY))] }));
-    expect(await encryptToBob(store)).toBe('untrusted');
+    expect(await encryptToBob(store)).toBe('revoked');
     const v = await store.verifyCertificate(bobDer());
     expect(v.status).toBe('revoked');
     expect(v.reasons[0]).toMatch(/^revoked: /);

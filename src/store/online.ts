@@ -1,0 +1,81 @@
+/**
+ * The online revocation settings of a `CertificateStore` and of one call (verifyMessage, openMessage,
+ * encryptMessage): the caller's `fetch`, the `revocation` policy and the bounds, checked once; and the caches the
+ * store keeps for all its calls. Without a `fetch` nothing goes to the network and nothing changes.
+ */
+import { checkOption } from '../lib/args.js';
+import { DEFAULT_ONLINE_LIMITS, OnlineCaches, type FetchLike, type OnlineLimits, type RevocationPolicy } from '../path/fetcher.js';
+import { OnlineRevocation } from '../path/online.js';
+
+/** The online options of a store, or of one call (which replace the store's). */
+export interface OnlineOptions {
+  /**
+   * A `fetch`-compatible function (e.g. `globalThis.fetch`) for OCSP, CRL distribution points and AIA caIssuers.
+   * Without one, nothing goes to the network. **Privacy:** an OCSP request tells the CA which certificate is being
+   * checked, so whose mail the user is reading and when; see the README's "Revocation" section.
+   */
+  fetch?: FetchLike;
+  /** What an unknown status does (see `RevocationPolicy`); default `'soft-fail'` when `fetch` is given, else `'off'`. */
+  revocation?: RevocationPolicy;
+  /** Timeouts, request count, response size and cache bounds (see `OnlineLimits`). */
+  onlineLimits?: Partial<OnlineLimits>;
+  /**
+   * Send a nonce in OCSP requests (RFC 8954; default true): the answer is then fresh and bound to the request, and
+   * goes by POST. Without one, a small request goes by GET (RFC 6960 A.1), which HTTP caches can answer.
+   */
+  ocspNonce?: boolean;
+}
+
+const POLICIES: readonly RevocationPolicy[] = ['off', 'soft-fail', 'hard-fail'];
+
+/** Checks `OnlineLimits` given by a caller: positive integers (a zero skew is allowed). */
+function checkLimits(what: string, l: Partial<OnlineLimits> | undefined): Partial<OnlineLimits> {
+  checkOption(`${what}.onlineLimits`, l, 'object');
+  for (const [k, v] of Object.entries(l ?? {})) {
+    if (!(k in DEFAULT_ONLINE_LIMITS)) throw new TypeError(`${what}.onlineLimits.${k} is not an online limit`);
+    const min = k === 'clockSkewSeconds' ? 0 : 1;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new TypeError(`${what}.onlineLimits.${k} must be an integer >= ${min}`);
+  }
+  return l ?? {};
+}
+
+/** A store's online settings and caches. */
+export class StoreOnline {
+  readonly #fetch: FetchLike | undefined;
+  readonly #policy: RevocationPolicy | undefined;
+  readonly #limits: OnlineLimits;
+  readonly #caches: OnlineCaches;
+  readonly #nonce: boolean | undefined;
+
+  constructor(options: OnlineOptions, what: string) {
+    checkOption(`${what}.fetch`, options.fetch, 'function');
+    checkOption(`${what}.revocation`, options.revocation, POLICIES);
+    this.#fetch = options.fetch;
+    this.#policy = options.revocation;
+    checkOption(`${what}.ocspNonce`, options.ocspNonce, 'boolean');
+    this.#nonce = options.ocspNonce;
+    this.#limits = { ...DEFAULT_ONLINE_LIMITS, ...checkLimits(what, options.onlineLimits) };
+    this.#caches = new OnlineCaches(this.#limits.cacheEntries);
+  }
+
+  /** The store's policy in force without a call's: 'off' without a fetch. */
+  get policy(): RevocationPolicy {
+    return this.#fetch ? (this.#policy ?? 'soft-fail') : 'off';
+  }
+
+  /**
+   * The online side of one call: the call's options over the store's (a call's `fetch` and `revocation` replace
+   * the store's; the policy is the call's, else the store's, else soft-fail). Undefined when the policy is off or
+   * there is no fetch. One per call: its deadline and request count start now.
+   */
+  forCall(call: OnlineOptions = {}, what = 'options'): OnlineRevocation | undefined {
+    checkOption(`${what}.fetch`, call.fetch, 'function');
+    checkOption(`${what}.revocation`, call.revocation, POLICIES);
+    checkOption(`${what}.ocspNonce`, call.ocspNonce, 'boolean');
+    const fetch = call.fetch ?? this.#fetch;
+    const policy = call.revocation ?? this.#policy ?? 'soft-fail';
+    if (!fetch || policy === 'off') return undefined;
+    const limits = { ...this.#limits, ...checkLimits(what, call.onlineLimits) };
+    return new OnlineRevocation(policy, fetch, limits, this.#caches, { nonce: call.ocspNonce ?? this.#nonce ?? true });
+  }
+}
