@@ -14,7 +14,6 @@ import { readFileSync, writeFileSync, lstatSync } from 'node:fs';
 import {
   CertificateStore,
   CONTENT_CIPHERS,
-  decryptMessage,
   exportCertificates,
   importFromMessage,
   inspectFile,
@@ -24,12 +23,10 @@ import {
   openMessage,
   Pkcs12BadPassword,
   setCrypto,
-  signMessage,
   SmimeError,
   TokenNotFound,
   TokenPinIncorrect,
   TokenUnavailable,
-  verifyMessage,
   type ContentCipherName,
   type EncryptOptions,
   type MissingReason,
@@ -37,6 +34,7 @@ import {
   type SignDigest,
   type SignerResult,
   type VerifyOptions,
+  type SignOptions,
   type VerifyResult,
   type OpenResult,
   type X509Certificate,
@@ -53,7 +51,7 @@ import { secretFromArgs, type Prompt } from './secrets.js';
 import { BindingMissing, closeQuietly, loadPkcs11, openTokenInto, tokenRequest, type Pkcs11Api, type TokenHandle, type TokenRequest } from './token.js';
 import { certSummary, inspectionJson, inspectionText } from './describe.js';
 import { bytesInput, fileInput, streamToTemp, type PendingOutput, type StreamInput } from './stream_io.js';
-import { encryptStreamed } from './streamed_ops.js';
+import { decryptStreamed, encryptStreamed, signStreamed, verifyStreamed } from './streamed_ops.js';
 
 /** Where the CLI reads and writes: the process's own streams (bin.ts, stdio.ts), or a test's buffers. */
 export interface CliIo {
@@ -473,7 +471,7 @@ async function runCommand(a: Args, io: CliIo): Promise<number> {
 }
 
 /** The commands that stream their input to their output (stream_io.ts); the others read their input whole. */
-const STREAMED: ReadonlySet<Args['command']> = new Set(['encrypt']);
+const STREAMED: ReadonlySet<Args['command']> = new Set(['encrypt', 'decrypt', 'sign', 'verify']);
 
 async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promise<number> {
   // A streamed command's output waits in a temporary file until the end: thrown away on any failure.
@@ -625,9 +623,10 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
         break;
       }
       case 'decrypt': {
-        // A file read for this run is the CLI's own: decoding and decryption work over it (no second 64 MiB).
-        const r = await withFile(inName, () => decryptMessage(input, { store, overwriteInput: inPath !== undefined && inPath !== '-' }), tokenReq);
-        output = r.content;
+        // Streamed: the plaintext waits in the temporary file until decryptStream's done resolves (the GCM tag).
+        const out = await withFile(inName, () => streamToTemp(source!, target, (s) => decryptStreamed(s, { store }, report !== undefined)), tokenReq);
+        pending.out = out;
+        const r = out.result;
         rep = {
           command: 'decrypt',
           recipient: certSummary(r.recipient),
@@ -642,23 +641,27 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
       }
       case 'sign': {
         const from = str(a, 'from')!;
-        output = await withFile(inName, () =>
-          signMessage(input, {
-            store,
-            from,
-            detached: !a.single.has('opaque'),
-            digest: digest === undefined ? undefined : (digest.toUpperCase().replace('SHA', 'SHA-') as SignDigest),
-            pss: a.single.has('pss'),
-            ...protectionOptions(a, false),
-          }),
-          tokenReq,
-        );
+        const signOpts: SignOptions = {
+          store,
+          from,
+          detached: !a.single.has('opaque'),
+          digest: digest === undefined ? undefined : (digest.toUpperCase().replace('SHA', 'SHA-') as SignDigest),
+          pss: a.single.has('pss'),
+          ...protectionOptions(a, false),
+        };
+        pending.out = await withFile(inName, () => streamToTemp(source!, target, (s) => signStreamed(s, signOpts)), tokenReq);
         rep = { command: 'sign', from, detached: !a.single.has('opaque'), digest: digest ?? 'sha256', pss: a.single.has('pss') };
         break;
       }
       case 'verify':
       case 'open': {
-        const r = await withFile<VerifyResult | OpenResult>(inName, () => (a.command === 'verify' ? verifyMessage(input, opts) : openMessage(input, opts)), tokenReq);
+        let r: VerifyResult | OpenResult;
+        if (a.command === 'verify') {
+          // Streamed: the content waits in the temporary file, committed only when every signer is valid.
+          const out = await withFile(inName, () => streamToTemp(source!, target, (s) => verifyStreamed(s, opts, report !== undefined)), tokenReq);
+          pending.out = out;
+          r = out.result;
+        } else r = await withFile<OpenResult>(inName, () => openMessage(input, opts), tokenReq);
         // smime open is for protected mail: a message without any S/MIME part is bad input, as before.
         if ('coverage' in r && r.coverage === 'none') throw new CliFailure(`${inName}: ERR_MIME_INVALID: not an S/MIME message: no part of it is signed or encrypted`, EXIT_BY_ERROR_CODE.ERR_MIME_INVALID ?? EXIT.badInput);
         output = r.content;

@@ -4,7 +4,25 @@
  * ChaCha20-Poly1305, thrown before any input is read) falls back to encryptMessage on the whole input, so every
  * option of `smime encrypt` works as before issue 16. decrypt, sign, verify and open plug in here the same way.
  */
-import { encryptMessage, encryptStream, UnsupportedAlgorithm, type BccEncryption, type EncryptOptions } from '../index.node.js';
+import {
+  decryptMessage,
+  decryptStream,
+  encryptMessage,
+  encryptStream,
+  signMessage,
+  signStream,
+  SmimeError,
+  UnsupportedAlgorithm,
+  verifyMessage,
+  verifyStream,
+  type BccEncryption,
+  type DecryptOptions,
+  type DecryptResult,
+  type EncryptOptions,
+  type SignOptions,
+  type VerifyOptions,
+  type VerifyResult,
+} from '../index.node.js';
 import type { Streamed } from './stream_io.js';
 
 /** All of a stream's bytes in one buffer (the buffer fallback only). */
@@ -67,4 +85,113 @@ export async function encryptStreamed(input: ReadableStream<Uint8Array>, options
     return buffered();
   }
   return { output, done: Promise.resolve([]) };
+}
+
+/**
+ * The input as a stream whose bytes are kept until `release()`: if the stream function refuses the message before it
+ * starts (what it reads first is bounded: the header section, the CMS structure before the content), `replay()`
+ * gives those bytes and the rest of the input for the buffer function. A cancel from the stream function while
+ * recording leaves the input open for that replay.
+ */
+function recorded(input: ReadableStream<Uint8Array>): { stream: ReadableStream<Uint8Array>; release(): void; replay(): Promise<Uint8Array> } {
+  const reader = input.getReader();
+  let kept: Uint8Array[] | undefined = [];
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      async pull(c) {
+        const { done, value } = await reader.read();
+        if (done) return c.close();
+        kept?.push(value);
+        c.enqueue(value);
+      },
+      async cancel(reason) {
+        if (kept === undefined) await reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return {
+    stream,
+    release: () => {
+      kept = undefined;
+    },
+    async replay() {
+      const head = kept ?? [];
+      kept = undefined;
+      const rest = new ReadableStream<Uint8Array>({
+        async pull(c) {
+          const { done, value } = await reader.read();
+          if (done) return c.close();
+          c.enqueue(value);
+        },
+      });
+      const tail = await readStream(rest);
+      return concatAll([...head, tail]);
+    },
+  };
+}
+
+function concatAll(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/**
+ * A stream function with the buffer function as its fallback: what the stream refuses before its first output
+ * (decryptStream: a message whose RecipientInfos name none of the store's keys, which decryptMessage opens by trial;
+ * a cipher that does not stream, e.g. 3DES or RC2; verifyStream: what is not a signed message, e.g. certs-only) goes
+ * to the buffer function on the same bytes, so every message the CLI read before issue 16 it still reads, with the
+ * same errors.
+ */
+async function withFallback<T extends { content: Uint8Array }>(
+  input: ReadableStream<Uint8Array>,
+  streamed: (s: ReadableStream<Uint8Array>) => Promise<{ content: ReadableStream<Uint8Array>; done: Promise<T> }>,
+  buffered: (bytes: Uint8Array) => Promise<T>,
+  whole: boolean,
+): Promise<Streamed<T>> {
+  if (whole) {
+    const r = await buffered(await readStream(input));
+    return { output: bytesStream(r.content), done: Promise.resolve(r) };
+  }
+  const rec = recorded(input);
+  let r: { content: ReadableStream<Uint8Array>; done: Promise<T> };
+  try {
+    r = await streamed(rec.stream);
+  } catch (e) {
+    if (!(e instanceof SmimeError)) throw e;
+    const whole = await buffered(await rec.replay());
+    return { output: bytesStream(whole.content), done: Promise.resolve(whole) };
+  }
+  rec.release();
+  return { output: r.content, done: r.done };
+}
+
+/**
+ * `smime decrypt`: decryptStream, else decryptMessage (see {@link withFallback}). `whole`: the buffer function
+ * alone, for `--report`, whose protected headers (RFC 9788) the stream functions do not return yet.
+ */
+export function decryptStreamed(input: ReadableStream<Uint8Array>, options: DecryptOptions, whole = false): Promise<Streamed<DecryptResult>> {
+  return withFallback(input, (s) => decryptStream(s, options), (b) => decryptMessage(b, { ...options, overwriteInput: true }), whole);
+}
+
+/** `smime verify`: verifyStream, else verifyMessage (see {@link withFallback}); `whole` as for {@link decryptStreamed}. */
+export function verifyStreamed(input: ReadableStream<Uint8Array>, options: VerifyOptions, whole = false): Promise<Streamed<VerifyResult>> {
+  return withFallback(input, (s) => verifyStream(s, options), (b) => verifyMessage(b, options), whole);
+}
+
+/**
+ * `smime sign`: signStream, else signMessage for what streams do not offer (`--protect-headers`: signStream refuses it
+ * before reading).
+ */
+export async function signStreamed(input: ReadableStream<Uint8Array>, options: SignOptions): Promise<Streamed<void>> {
+  if (options.protectHeaders === true) return { output: bytesStream(await signMessage(await readStream(input), options)), done: Promise.resolve() };
+  return { output: await signStream(input, options), done: Promise.resolve() };
 }

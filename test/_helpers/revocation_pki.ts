@@ -7,7 +7,7 @@
  * The certificates name fixed hosts (`ocsp.smime.test`, `pki.smime.test`); `routedFetch` sends each host to the
  * local port the test chooses, so one set of certificates meets every responder.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request, type Server } from 'node:http';
 import { connect, createServer, type AddressInfo } from 'node:net';
@@ -182,7 +182,11 @@ export async function startRevocationPki(): Promise<RevocationPki> {
     ports,
     hits,
     stop: async () => {
-      for (const p of responders) p.kill();
+      // `-multi` forks workers that outlive their parent (and spin once it is gone): the whole process group goes.
+      for (const p of responders) {
+        if (p.pid !== undefined) spawnSync('pkill', ['-KILL', '-P', String(p.pid)]);
+        p.kill('SIGKILL');
+      }
       http.closeAllConnections();
       await new Promise<void>((r) => http.close(() => r()));
     },
