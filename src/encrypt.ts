@@ -77,7 +77,12 @@ export interface BccEncryption {
   /** The message for the To and Cc recipients and the sender's copy, without any Bcc field. */
   message: Uint8Array;
   /** One message per Bcc recipient, encrypted to that recipient alone, in the order of `bcc`. */
-  bcc: { address: string; message: Uint8Array }[];
+  bcc: {
+    /** The Bcc recipient. */
+    address: string;
+    /** The message encrypted to that recipient alone. */
+    message: Uint8Array;
+  }[];
 }
 
 /**

@@ -291,7 +291,12 @@ function opaqueCore(base64: boolean, ctx: VerifyContext): StreamCore {
 export async function verifyStream(
   input: ReadableStream<Uint8Array>,
   options: VerifyOptions,
-): Promise<{ content: ReadableStream<Uint8Array>; done: Promise<VerifyResult> }> {
+): Promise<{
+  /** The signed content as it is hashed; not known good before `done` says so. */
+  content: ReadableStream<Uint8Array>;
+  /** The VerifyResult verifyMessage gives (its `content` empty), once `content` has been read to its end. */
+  done: Promise<VerifyResult>;
+}> {
   const ctx = verifyContext(options, [], 'verifyStream');
   if (typeof ReadableStream === 'undefined' || !(input instanceof ReadableStream)) throw new TypeError('verifyStream: input must be a ReadableStream');
   const limits = ctx.limits;

@@ -24,26 +24,18 @@ import {
   type VerifyResult,
 } from '../index.node.js';
 import type { Streamed } from './stream_io.js';
+import { concat } from './stdio.js';
 
 /** All of a stream's bytes in one buffer (the buffer fallback only). */
 export async function readStream(s: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let n = 0;
   const r = s.getReader();
   for (;;) {
     const { done, value } = await r.read();
     if (done) break;
     chunks.push(value);
-    n += value.length;
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  return chunks.length === 1 ? chunks[0]! : concat(chunks);
 }
 
 /** Bytes in memory as a stream of 1 MiB views. */
@@ -126,22 +118,9 @@ function recorded(input: ReadableStream<Uint8Array>): { stream: ReadableStream<U
         },
       });
       const tail = await readStream(rest);
-      return concatAll([...head, tail]);
+      return concat([...head, tail]);
     },
   };
-}
-
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /**

@@ -606,7 +606,7 @@ function webCryptoCbcDecryptor(c: Crypto, cek: Uint8Array, iv: Uint8Array): Cont
           n = 16;
         }
       }
-      return out.length === 1 ? out[0]! : concatBytes(out);
+      return out.length === 1 ? out[0]! : concat(out);
     },
     setTag() {
       throw new TypeError('AES-CBC has no tag');
@@ -618,18 +618,6 @@ function webCryptoCbcDecryptor(c: Crypto, cek: Uint8Array, iv: Uint8Array): Cont
       return plain;
     },
   };
-}
-
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  let len = 0;
-  for (const p of parts) len += p.length;
-  const out = new Uint8Array(len);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** What a content-encryption AlgorithmIdentifier says. */

@@ -258,7 +258,7 @@ export interface HeaderMismatch {
   expected: string[];
 }
 
-/** What a received payload says about its header fields (see {@link readHeaderProtection}). */
+/** What a received payload says about its header fields (RFC 9788 §4, the older forms too). */
 export interface HeaderProtectionInfo {
   /**
    * How the headers were protected: `'hp'` (RFC 9788), `'protected-headers-v1'` (the 2019 draft, Thunderbird's

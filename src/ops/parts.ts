@@ -45,7 +45,12 @@ export interface OpenPart {
    * Why a protected part could not be opened (e.g. no key to decrypt it), or why a plain part could not be read as
    * MIME: the error's code and message.
    */
-  error?: { code: string; message: string };
+  error?: {
+    /** The SmimeError code. */
+    code: string;
+    /** Its message. */
+    message: string;
+  };
 }
 
 /** What the callback gives for one S/MIME part. */

@@ -22,10 +22,13 @@ export type FetchLike = (
 
 /** The part of a `Response` smime-core reads. */
 export interface FetchResponseLike {
+  /** Whether the status is 2xx. */
   ok: boolean;
+  /** The HTTP status. */
   status: number;
   /** The body as a stream, read within `maxResponseBytes` (when absent, `arrayBuffer()` is used and checked after). */
   body?: ReadableStream<Uint8Array> | null;
+  /** The whole body (when `body` is absent). */
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 
