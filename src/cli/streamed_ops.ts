@@ -10,7 +10,6 @@ import {
   encryptMessage,
   encryptStream,
   signMessage,
-  signStream,
   SmimeError,
   UnsupportedAlgorithm,
   verifyMessage,
@@ -167,10 +166,10 @@ export function verifyStreamed(input: ReadableStream<Uint8Array>, options: Verif
 }
 
 /**
- * `smime sign`: signStream, else signMessage for what streams do not offer (`--protect-headers`: signStream refuses it
- * before reading).
+ * `smime sign`: signMessage on the whole input, for now. signStream decides each part's transfer encoding from its
+ * headers alone, so 8-bit data under a 7bit label (or none: a plain text file) can only be refused half-way, while
+ * signMessage re-encodes it; until the stream can decide that up front, the CLI keeps the buffer function.
  */
 export async function signStreamed(input: ReadableStream<Uint8Array>, options: SignOptions): Promise<Streamed<void>> {
-  if (options.protectHeaders === true) return { output: bytesStream(await signMessage(await readStream(input), options)), done: Promise.resolve() };
-  return { output: await signStream(input, options), done: Promise.resolve() };
+  return { output: bytesStream(await signMessage(await readStream(input), options)), done: Promise.resolve() };
 }
