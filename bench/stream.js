@@ -177,15 +177,17 @@ async function apiChild(streamMiB, bufferMiB) {
   const cipher = 'aes-256-gcm';
   const piece = block().subarray(0, 65536 - (65536 % 78));
   const head = new TextEncoder().encode(OUTER + CONTENT_HEAD);
+  // The signed messages are from the signer (the From binding makes a message from someone else `invalid`).
+  const signedHead = new TextEncoder().encode(OUTER.replace('From: alice@example.com', `From: ${ADDRESS}`) + CONTENT_HEAD);
   /** A generated message of `total` body bytes, one fresh 64 KiB piece per pull. */
-  const source = (total) => {
+  const source = (total, first = head) => {
     let sent = -1;
     return new ReadableStream(
       {
         pull(c) {
           if (sent < 0) {
             sent = 0;
-            return c.enqueue(head);
+            return c.enqueue(first);
           }
           if (sent >= total) return c.close();
           c.enqueue(piece.slice());
@@ -263,11 +265,11 @@ async function apiChild(streamMiB, bufferMiB) {
   }
   const sig = { store, from: ADDRESS };
   if (typeof api.signStream === 'function') {
-    await row('signStream', async (m) => drain(await api.signStream(source(m * MiB), sig)), () => api.signMessage(buffer.message, sig));
+    await row('signStream', async (m) => drain(await api.signStream(source(m * MiB, signedHead), sig)), () => api.signMessage(buffer.message, sig));
   }
   if (typeof api.verifyStream === 'function' && typeof api.signStream === 'function') {
-    const signed = await collect(await api.signStream(source(streamMiB * MiB), sig));
-    const small = await collect(await api.signStream(source(MiB), sig));
+    const signed = await collect(await api.signStream(source(streamMiB * MiB, signedHead), sig));
+    const small = await collect(await api.signStream(source(MiB, signedHead), sig));
     const bufSigned = await api.signMessage(buffer.message, sig);
     await row(
       'verifyStream',
