@@ -61,3 +61,13 @@ export function tryRun(cmd: string, args: string[], input?: Uint8Array | string)
   const r = spawnSync(cmd, args, { input, maxBuffer: 1 << 30 });
   return { status: r.status, stdout: new Uint8Array(r.stdout ?? []), stderr: String(r.stderr ?? '') };
 }
+
+/**
+ * How much more peak RSS the streaming memory tests allow on this Node: 1 on Node 20, where the issue 16 bounds
+ * (64 MiB above the baseline, flat against a 16 MiB run) were measured and are met; 2.5 on Node 22 and 4 on Node 24
+ * and later, whose V8 sizes the heap more generously and lets more short-lived garbage gather before collecting
+ * (measured on the same VM for 256 MiB: Node 22 65–101 MiB above the baseline and 18–35 MiB above the 16 MiB run,
+ * Node 24 up to 101 MiB and 42–63 MiB, from run to run). Why Node 24 grows more is not yet understood (issue 16's
+ * note). The bounds still fail a stream that keeps what it reads (256 MiB more data would cost 256 MiB more).
+ */
+export const RSS_SLACK = ((major) => (major >= 24 ? 4 : major >= 22 ? 2.5 : 1))(Number(process.versions.node.split('.')[0]));
