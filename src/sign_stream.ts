@@ -22,7 +22,7 @@ import { Base64LineStream } from './lib/base64_stream.js';
 import { startHash } from './crypto/incremental_hash.js';
 import { signedDataLayout, signedDataParts } from './cms/signed.js';
 import { startSignedDataStream } from './cms/signed_stream.js';
-import { startCompressedDataStream } from './cms/compressed_stream.js';
+import { startCompressedDataStream } from './cms/compressed.js';
 import { planProtection } from './mime/protection.js';
 import { pkcs7MimeHeader } from './mime/pkcs7_mime.js';
 import { prepareStreamedEntity } from './mime/prepare_stream.js';

@@ -9,7 +9,7 @@
 import { CMSInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { berLimits, type Limits } from '../lib/limits.js';
 import { algorithmIdentifier, children, decodeOid, explicit, integer, octets, oid, readAlgorithm, readTlv, seq, stringContent, TAG, withBerLimits } from '../lib/der.js';
-import { zlibCompress, zlibCompressor, zlibDecompress } from '../lib/zlib.js';
+import { ZlibCompressStream, zlibCompress, zlibDecompress } from '../lib/zlib.js';
 import { EOC, indefiniteHeader, OctetStringChunker } from '../lib/ber_stream.js';
 import { concat } from '../lib/bytes.js';
 import { OIDS, oidName } from './oids.js';
@@ -38,67 +38,88 @@ export async function buildCompressedData(content: Uint8Array): Promise<Uint8Arr
   return seq(oid(OIDS.compressedData), explicit(0, cd));
 }
 
-/** Bytes of each OCTET STRING chunk of the compressed content in {@link compressedDataStream}. */
+/** Bytes of each OCTET STRING chunk of the compressed content of a streamed CompressedData. */
 const BER_CHUNK = 1 << 16;
 
+/** A CompressedData being written: `head` first, then what `update` and `finish` return, in order. */
+export interface CompressedDataStreamWriter {
+  /** The DER before the compressed content. */
+  head: Uint8Array;
+  /** Compresses `content`; the DER pieces it completes. */
+  update(content: Uint8Array): Promise<Uint8Array[]>;
+  /** Ends the content; the last DER pieces (the end-of-contents octets included). */
+  finish(): Promise<Uint8Array[]>;
+}
+
 /**
- * A CompressedData ContentInfo for content of a length not known in advance (issue 16): BER with indefinite lengths,
- * the zlib stream as a constructed OCTET STRING of 64 KiB chunks, as Bouncy Castle's CMSCompressedDataStreamGenerator
- * writes it. `content` is read as the output is pulled (the compressor between them holds a chunk or so).
+ * Starts a CompressedData ContentInfo for content of a length not known in advance (issue 16): BER with indefinite
+ * lengths, the zlib stream (the platform's `CompressionStream('deflate')`, lib/zlib.ts `ZlibCompressStream`) as a
+ * constructed OCTET STRING of 64 KiB chunks, as Bouncy Castle's CMSCompressedDataStreamGenerator writes it; the fields
+ * `buildCompressedData` writes in DER (version 0, id-alg-zlibCompress without parameters, eContentType id-data).
  *
  * ```
  * 30 80 { id-ct-compressedData, a0 80 { 30 80 { version 0, id-alg-zlibCompress,
  *   30 80 { id-data, a0 80 { 24 80 { 04 len chunk … } 00 00 } 00 00 } 00 00 } 00 00 } 00 00 } 00 00
  * ```
  */
-export function compressedDataStream(content: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  const z = content.pipeThrough(zlibCompressor()).getReader();
-  const head = concat([
-    indefiniteHeader(0x30),
-    oid(OIDS.compressedData),
-    indefiniteHeader(0xa0),
-    indefiniteHeader(0x30),
-    integer(0),
-    algorithmIdentifier(OIDS.zlibCompress),
-    indefiniteHeader(0x30),
-    oid(OIDS.data),
-    indefiniteHeader(0xa0),
-    indefiniteHeader(0x04),
-  ]);
-  let started = false;
-  let out: Uint8Array[] = [];
-  const chunker = new OctetStringChunker((p) => void out.push(p), BER_CHUNK);
-  const take = (): Uint8Array => {
-    const b = concat(out);
-    out = [];
-    return b;
+export function startCompressedDataStream(chunkSize = BER_CHUNK): CompressedDataStreamWriter {
+  const z = new ZlibCompressStream();
+  const out: Uint8Array[] = [];
+  const chunker = new OctetStringChunker((p) => void out.push(p), chunkSize);
+  const take = (): Uint8Array[] => out.splice(0);
+  return {
+    head: concat([
+      indefiniteHeader(0x30),
+      oid(OIDS.compressedData),
+      indefiniteHeader(0xa0),
+      indefiniteHeader(0x30),
+      integer(0),
+      algorithmIdentifier(OIDS.zlibCompress),
+      indefiniteHeader(0x30),
+      oid(OIDS.data),
+      indefiniteHeader(0xa0),
+      indefiniteHeader(0x04),
+    ]),
+    async update(content) {
+      for (const c of await z.write(content)) chunker.write(c);
+      return take();
+    },
+    async finish() {
+      for (const c of await z.end()) chunker.write(c);
+      chunker.end();
+      // The OCTET STRING, [0] eContent, EncapsulatedContentInfo, CompressedData, [0], ContentInfo.
+      out.push(EOC, EOC, EOC, EOC, EOC, EOC);
+      return take();
+    },
   };
+}
+
+/**
+ * {@link startCompressedDataStream} as a stream: `content` is read as the output is pulled (the compressor between
+ * them holds a chunk or so).
+ */
+export function compressedDataStream(content: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const w = startCompressedDataStream();
+  const reader = content.getReader();
+  let started = false;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         if (!started) {
           started = true;
-          controller.enqueue(head);
+          controller.enqueue(w.head);
           return;
         }
         for (;;) {
-          const r = await z.read();
-          if (r.done) {
-            chunker.end();
-            out.push(EOC, EOC, EOC, EOC, EOC, EOC);
-            controller.enqueue(take());
-            controller.close();
-            return;
-          }
-          chunker.write(r.value);
-          if (out.length > 0) {
-            controller.enqueue(take());
-            return;
-          }
+          const r = await reader.read();
+          const pieces = r.done ? await w.finish() : await w.update(r.value);
+          if (pieces.length > 0) controller.enqueue(concat(pieces));
+          if (r.done) controller.close();
+          if (r.done || pieces.length > 0) return;
         }
       },
       cancel(reason) {
-        return z.cancel(reason);
+        return reader.cancel(reason);
       },
     },
     { highWaterMark: 0 },

@@ -52,20 +52,6 @@ export async function zlibCompress(data: Uint8Array): Promise<Uint8Array> {
 }
 
 /**
- * A zlib compressor for a stream (issue 16): the platform's `CompressionStream('deflate')`, `UnsupportedAlgorithm`
- * where there is none. Its output, joined, is what {@link zlibCompress} gives for the whole input.
- *
- * @example
- * ```ts
- * const z = content.pipeThrough(zlibCompressor());
- * ```
- */
-export function zlibCompressor(): TransformStream<Uint8Array, Uint8Array> {
-  const Ctor = platform(globalThis.CompressionStream as (new (format: Format) => CompressionStream) | undefined, 'CompressionStream');
-  return new Ctor('deflate') as unknown as TransformStream<Uint8Array, Uint8Array>;
-}
-
-/**
  * Decompresses a zlib stream, at most `maxBytes` of output and at most `maxRatio` output bytes per input byte
  * (`CMSLimitExceeded` with `limit` 'maxDecompressedBytes' or 'maxDecompressionRatio' beyond, the stream cancelled);
  * `CMSInvalid` for a truncated or corrupt stream. `what` names the input in messages.
