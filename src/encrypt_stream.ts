@@ -16,25 +16,11 @@ import { Base64LineStream } from './lib/base64_stream.js';
 import { STREAM_CHUNK } from './cms/content_cipher.js';
 import { prepareEnvelope } from './cms/enveloped.js';
 import { checkProtectionOptions, encryptPlan } from './ops/header_protection.js';
+import { readHeadSection } from './ops/stream_head.js';
 import { pkcs7MimeHeader } from './mime/pkcs7_mime.js';
 import { CanonicalLineEnds } from './mime/canonical_stream.js';
 import { compressEntityStream } from './ops/compress.js';
 import { checkEncryptOptions, selectEncryptionRecipients } from './ops/encrypt_recipients.js';
-import { MIMELimitExceeded } from './errors.js';
-
-const CR = 13;
-const LF = 10;
-
-/** The offset just past the empty line that ends the header section of `b`, or -1 when it is not there yet. */
-function headerEnd(b: Uint8Array): number {
-  if (b[0] === LF) return 1;
-  if (b[0] === CR && b[1] === LF) return 2;
-  for (let i = b.indexOf(LF); i >= 0 && i + 1 < b.length; i = b.indexOf(LF, i + 1)) {
-    if (b[i + 1] === LF) return i + 2;
-    if (b[i + 1] === CR && i + 2 < b.length && b[i + 2] === LF) return i + 3;
-  }
-  return -1;
-}
 
 /**
  * Encrypts a MIME message read from `input` for `options.to` (and the sender's own copy with `options.from`), as
@@ -66,28 +52,7 @@ export async function encryptStream(input: ReadableStream<Uint8Array>, options: 
 
   // The header section: read until the empty line (or the end), at most maxHeaderBytes.
   const reader = input.getReader();
-  let head: Uint8Array = new Uint8Array(0);
-  let end = -1;
-  let ended = false;
-  while (end < 0) {
-    const r = await reader.read();
-    if (r.done) {
-      ended = true;
-      break;
-    }
-    if (!(r.value instanceof Uint8Array)) {
-      await reader.cancel();
-      throw new TypeError('encryptStream: input must be a stream of Uint8Array');
-    }
-    head = head.length === 0 ? r.value : concat([head, r.value]);
-    end = headerEnd(head);
-    if (end < 0 && head.length > limits.maxHeaderBytes) {
-      await reader.cancel();
-      throw new MIMELimitExceeded(`header section larger than ${limits.maxHeaderBytes} bytes`, { limit: 'maxHeaderBytes' });
-    }
-  }
-  const headers = end < 0 ? head : head.subarray(0, end);
-  const firstBody = end < 0 ? new Uint8Array(0) : head.subarray(end);
+  const { headers, rest: firstBody, ended } = await readHeadSection(reader, limits.maxHeaderBytes, 'encryptStream');
   const plan = encryptPlan('encryptStream', headers, options, mimeLimits(limits), true);
   const innerHead = new Uint8Array(plan.innerLength);
   plan.writeInner(innerHead, 0);
