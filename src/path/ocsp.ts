@@ -88,12 +88,16 @@ async function certIdFor(issuer: CertInfo, hash: string, crypto?: Crypto): Promi
   return { nameHash, keyHash };
 }
 
-/** The DER of an OCSPRequest for `cert` (SHA-1 CertID, as RFC 5019 and every responder understand), with a nonce when given. */
-export async function ocspRequest(cert: CertInfo, issuer: CertInfo, nonce: Uint8Array | undefined): Promise<Uint8Array> {
+/**
+ * The DER of an OCSPRequest for `cert`, with a nonce when given. The CertID hash is SHA-1 by default: the RFC 5019
+ * profile, which high-volume responders (and their caches, indexed by it) follow; SHA-256 when asked (RFC 6960
+ * allows any hash, and `openssl ocsp` answers with the CertID as asked).
+ */
+export async function ocspRequest(cert: CertInfo, issuer: CertInfo, nonce: Uint8Array | undefined, hash: 'SHA-1' | 'SHA-256' = 'SHA-1'): Promise<Uint8Array> {
   const p = await pkijs();
   const req = new p.OCSPRequest();
   await req.createForCertificate(p.Certificate.fromBER(toArrayBuffer(cert.der)), {
-    hashAlgorithm: 'SHA-1',
+    hashAlgorithm: hash,
     issuerCertificate: p.Certificate.fromBER(toArrayBuffer(issuer.der)),
   });
   if (nonce) req.tbsRequest.requestExtensions = [new p.Extension({ extnID: OCSP_NONCE, extnValue: toArrayBuffer(octets(nonce)) })];
