@@ -5,7 +5,9 @@
  * One connection per read (anonymous, or a simple bind), closed after it; the answers are cached by the store, so a
  * directory is asked once per CRL lifetime. The bounds are the caller's: the signal (the request timeout and the
  * call's deadline) ends the read, and the values together are at most `maxBytes` (the store then says
- * `crl-too-large`); the server is asked for at most `maxEntries` entries within the time left.
+ * `crl-too-large`); the server is asked for at most `maxEntries` entries within the time left. ldapts reads a search
+ * response whole before it answers, so the byte bound is applied to the values it gives: a hostile directory can
+ * make it read more than `maxBytes`, but only until the timeout ends the read.
  */
 import type { ConnectionOptions } from 'node:tls';
 import { parseLdapUrl } from './url.js';

@@ -44,11 +44,13 @@ export interface FetchResponseLike {
 
 /**
  * The revocation policy when a `fetch` is given:
- * - `'off'`: nothing goes to the network, and stapled OCSP responses are not read (today's behaviour);
+ * - `'off'`: nothing goes to the network (the OCSP responses a message staples are still read, as its CRLs are);
  * - `'soft-fail'` (the default with a fetch): a status that cannot be established (responder down, timeout, no
  *   answer that verifies) leaves the verdict as it is, with the reason `revocation-unknown: …`;
  * - `'hard-fail'`: such a certificate is `untrusted`, with the same reason.
- * A `revoked` answer is always `revoked`.
+ * A `revoked` answer is always `revoked`. With the policy on, a certificate that names nowhere to ask (no OCSP
+ * responder, no readable CRL distribution point) and has no CRL or stapled answer at hand is unknown
+ * (`no-revocation-source`).
  */
 export type RevocationPolicy = 'off' | 'soft-fail' | 'hard-fail';
 
