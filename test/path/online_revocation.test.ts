@@ -183,12 +183,20 @@ describe.runIf(hasPeer('openssl', ['version']))('online revocation (OCSP, CRL di
    * An opaque signed message of `name` stapling the answer of the responder on `port`: OpenSSL's client fetches it,
    * and we staple it into the SignedData (RFC 5940 other).
    */
+  const opaque = new Map<string, Uint8Array>();
+  const answers = new Map<string, Uint8Array>();
   const stapled = (name: LeafName, port = pki.ports.ca): Uint8Array => {
-    const resp = pki.file(`${name}-${port}.ocsp`);
-    run('openssl', ['ocsp', '-issuer', pki.file('inter.pem'), '-cert', pki.file(`${name}.pem`), '-url', `http://127.0.0.1:${port}/`, '-no_nonce', '-respout', resp, '-noverify']);
-    const msg = `From: ${name}@example.com\r\n\r\nstapled\r\n`;
-    const der = run('openssl', ['cms', '-sign', '-nodetach', '-outform', 'DER', '-signer', pki.file(`${name}.pem`), '-inkey', pki.file(`${name}.key`), '-certfile', pki.file('inter.pem')], msg);
-    return withStapledOcsp(der, new Uint8Array(readFileSync(resp)));
+    const key = `${name}-${port}`;
+    if (!answers.has(key)) {
+      const resp = pki.file(`${key}.ocsp`);
+      run('openssl', ['ocsp', '-issuer', pki.file('inter.pem'), '-cert', pki.file(`${name}.pem`), '-url', `http://127.0.0.1:${port}/`, '-no_nonce', '-respout', resp, '-noverify']);
+      answers.set(key, new Uint8Array(readFileSync(resp)));
+    }
+    if (!opaque.has(name)) {
+      const msg = `From: ${name}@example.com\r\n\r\nstapled\r\n`;
+      opaque.set(name, run('openssl', ['cms', '-sign', '-nodetach', '-outform', 'DER', '-signer', pki.file(`${name}.pem`), '-inkey', pki.file(`${name}.key`), '-certfile', pki.file('inter.pem')], msg));
+    }
+    return withStapledOcsp(opaque.get(name)!, answers.get(key)!);
   };
 
   it('stapled OCSP responses in the SignedData are used before the network', async () => {
