@@ -197,6 +197,9 @@ describe.runIf(hasSlapd())('CRL distribution points and caIssuers over LDAP (a r
     // A CRL at hand is evidence: the issuing CA's CRL covers it, and nobody is asked about it.
     const withCrl = await verifyMessage(signed.get('bare')!, { store: store({ fetch: noHttp, fetchLdap: ldapFetch(), revocation: 'hard-fail' }), harvest: false, crls: [readFileSync(f('inter.crl.pem'), 'utf8')] });
     expect(withCrl.signers[0]).toMatchObject({ status: 'valid', reasons: [] });
+    // A CRL at hand that does not cover it (the root's): what the CRLs said, and that nothing else could be asked.
+    const rootCrl = await verifyMessage(signed.get('bare')!, { store: store({ fetch: noHttp, fetchLdap: ldapFetch(), revocation: 'hard-fail' }), harvest: false, crls: [readFileSync(f('root.crl.pem'), 'utf8')] });
+    expect(rootCrl.signers[0]).toMatchObject({ status: 'untrusted', reasons: ['revocation-unknown: no-crl, no-revocation-source'] });
     // OpenSSL under -crl_check: no CRL for the certificate is "unable to get certificate CRL"; with it, OK.
     const openssl = (crls: string[]) => tryRun('openssl', ['verify', '-crl_check', '-CAfile', f('root.pem'), '-untrusted', f('inter.pem'), ...crls.flatMap((c) => ['-CRLfile', c]), f('bare.pem')]);
     const none = openssl([]);
