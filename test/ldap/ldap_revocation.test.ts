@@ -6,6 +6,7 @@
  * verify -crl_check` is asked the same questions with the same CRLs.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateStore, verifyMessage, type LdapFetchLike } from '../../src/index.js';
@@ -222,7 +223,7 @@ describe.runIf(hasSlapd())('CRL distribution points and caIssuers over LDAP (a r
     for (const n of ['ldapgood', 'ldaprevoked']) expect((await verify(n, s)).status).toBe(says(n));
   });
 
-  it('bounds: an answer above maxResponseBytes, a reader that hangs past the request timeout', async () => {
+  it('bounds: an answer above maxResponseBytes, a reader that hangs past the request timeout, a black-hole directory, a critical extension', async () => {
     const big = await verify('ldapgood', store({ fetch: noHttp, fetchLdap: ldapFetch(), onlineLimits: { maxResponseBytes: 100 } }));
     expect(big.status).toBe('valid');
     expect(big.reasons).toEqual(['issuer-revocation-unknown: crl-too-large', 'revocation-unknown: crl-too-large']);
@@ -232,6 +233,19 @@ describe.runIf(hasSlapd())('CRL distribution points and caIssuers over LDAP (a r
     expect(slow.status).toBe('untrusted');
     expect(slow.reasons).toEqual(['issuer-revocation-unknown: crl-timeout', 'revocation-unknown: crl-timeout']);
     expect(Date.now() - t0).toBeLessThan(3000);
+    // ldapFetch itself against a black hole (a socket that accepts and never answers): the signal ends it.
+    const hole = createServer(() => undefined);
+    await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
+    try {
+      const t1 = Date.now();
+      const url = `ldap://127.0.0.1:${(hole.address() as AddressInfo).port}/${inUrl(CA_DN)}?certificateRevocationList;binary`;
+      await expect(ldapFetch()(url, { signal: AbortSignal.timeout(300), maxBytes: 1000 })).rejects.toThrow();
+      expect(Date.now() - t1).toBeLessThan(3000);
+      // A URL with a critical extension is refused before any connection.
+      await expect(ldapFetch()(`${url}???!x-unknown`, { signal: new AbortController().signal, maxBytes: 1000 })).rejects.toThrow(/critical extension/);
+    } finally {
+      hole.close();
+    }
   });
 
   it('CLI: --online reads the ldap distribution points (smime-core/ldap loaded for it): revoked exits 1, good 0', async () => {
