@@ -101,6 +101,9 @@ function base64(b: Uint8Array): string {
   return btoa(s);
 }
 
+/** The caches of an instance that asks nobody: never written (only network answers are cached). */
+const NO_CACHES = new OnlineCaches(1);
+
 /** What an `OnlineRevocation` is built with besides its policy, fetch, limits and caches. */
 export interface OnlineRevocationOptions {
   /** Stapled OCSP responses (DER) in view. */
@@ -143,7 +146,7 @@ export class OnlineRevocation {
    * policy is off, or without a fetch). An answer that does not verify is a note, never `untrusted`.
    */
   static stapledOnly(stapled: readonly Uint8Array[], limits: OnlineLimits = DEFAULT_ONLINE_LIMITS): OnlineRevocation {
-    return new OnlineRevocation('soft-fail', undefined, limits, new OnlineCaches(1), { stapled });
+    return new OnlineRevocation('soft-fail', undefined, limits, NO_CACHES, { stapled });
   }
 
   get limits(): OnlineLimits {
