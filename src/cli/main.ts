@@ -46,7 +46,7 @@ import { EXIT, EXIT_BY_ERROR_CODE } from './exit_codes.js';
 import { commandHelp, generalHelp, LDAP_PASSWORD, parseArgs, PASSWORD, PIN, STORE_PASSWORD, STORE_WRITERS, usageHint, UsageError, type Args } from './options.js';
 import { writeFileAtomically } from './atomic_write.js';
 import { lockStore, readStoreFile, StoreLocked, writeStoreFile, type StoreLock } from './store_file.js';
-import { closeResolver, ldapRequest, ldapResolverFor, type ClosableResolver, type LdapApi } from './ldap.js';
+import { closeResolver, ldapRequest, ldapResolverFor, onlineLdapFetch, type ClosableResolver, type LdapApi } from './ldap.js';
 import { secretFromArgs, type Prompt } from './secrets.js';
 import { BindingMissing, closeQuietly, loadPkcs11, openTokenInto, tokenRequest, type Pkcs11Api, type TokenHandle, type TokenRequest } from './token.js';
 import { certSummary, inspectionJson, inspectionText } from './describe.js';
@@ -530,7 +530,10 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
   const online = a.single.get('online');
   if (online !== undefined && a.single.has('offline')) throw new UsageError('--online and --offline exclude each other', a.command);
   if (online !== undefined && online !== true && online !== 'hard') throw new UsageError('--online takes no value, or =hard', a.command);
-  const onlineOpts = online === undefined ? {} : { fetch: globalThis.fetch, revocation: online === 'hard' ? ('hard-fail' as const) : ('soft-fail' as const) };
+  // ldap:// CRL distribution points and caIssuers through smime-core/ldap's ldapFetch, when that entry loads.
+  const fetchLdap = online === undefined ? undefined : await onlineLdapFetch(io.ldap);
+  const onlineOpts =
+    online === undefined ? {} : { fetch: globalThis.fetch, revocation: online === 'hard' ? ('hard-fail' as const) : ('soft-fail' as const), ...(fetchLdap ? { fetchLdap } : {}) };
   Object.assign(verifyOpts, onlineOpts);
 
   const tokenReq = tokenRequest(a);
