@@ -21,6 +21,9 @@ import { EntityHeadReader, type EntityHead } from './mime/stream_head.js';
 import { compressedHead } from './ops/compress.js';
 import { CompressedStreamReader } from './cms/compressed_reader.js';
 import { MIMELimitExceeded } from './errors.js';
+import type { Header } from './mime/entity.js';
+import { readHeaderProtection } from './mime/header_protection.js';
+import { PayloadPrefix } from './mime/payload_prefix.js';
 
 /** What {@link decryptStream} resolves to. */
 export interface DecryptStreamResult {
@@ -145,12 +148,17 @@ class DecryptCore {
   #inner: CompressedEntityReader | undefined;
   #finished = false;
   #wasCompressed = false;
+  /** The message's header section (for the header protection of the entity inside). */
+  #outerHeaders: Header[] = [];
+  /** The first bytes of the entity that goes out: its header protection is read from them. */
+  readonly #payload: PayloadPrefix;
 
   constructor(reader: ReadableStreamDefaultReader<Uint8Array>, identities: readonly StoredIdentity[], crypto: Crypto | undefined, limits: Limits) {
     this.#reader = reader;
     this.#limits = limits;
     this.#head = new EntityHeadReader(mimeLimits(limits));
     this.#env = new EnvelopeStreamReader(identities, crypto, limits);
+    this.#payload = new PayloadPrefix(limits.maxHeaderBytes);
   }
 
   /** True once the input is read, checked, and every piece of plaintext is queued. */
@@ -167,7 +175,9 @@ class DecryptCore {
 
   /** The next piece of plaintext ready, if any. */
   take(): Uint8Array | undefined {
-    return this.#out.shift();
+    const out = this.#out.shift();
+    if (out) this.#payload.see(out);
+    return out;
   }
 
   /** One step: the plaintext decrypted by {@link start}, else the next input piece (at most STREAM_CHUNK bytes), or the end of the input. */
@@ -197,6 +207,9 @@ class DecryptCore {
       legacy: info.legacy,
     };
     if (this.#wasCompressed) r.compressed = true;
+    // As decryptMessage reads it, from the entity's first bytes (see mime/payload_prefix.ts for what they hold).
+    const hp = readHeaderProtection(this.#payload.bytes, this.#outerHeaders, true, mimeLimits(this.#limits), !this.#payload.whole);
+    if (hp) r.headerProtection = hp;
     return r;
   }
 
@@ -259,6 +272,7 @@ class DecryptCore {
   }
 
   #setBody(head: EntityHead): void {
+    this.#outerHeaders = head.headers;
     if (head.body === 'base64') this.#b64 = new Base64Decoder();
   }
 
