@@ -55,11 +55,14 @@ export function checkProtectionOptions(what: string, o: HeaderProtectionOptions)
     throw argumentError(`${what}: options.headerConfidentiality and options.legacyDisplay`, 'used with protectHeaders: true');
 }
 
-/** signMessage's split: the outer header section and the entity to sign (the protected payload when asked). */
-export function signPayload(bytes: Uint8Array, o: HeaderProtectionOptions, limits: MimeLimits): { outerHeaders: Uint8Array; inner: Uint8Array } {
+/**
+ * signMessage's split: the outer header section and the entity to sign (the protected payload when asked). `open`:
+ * `bytes` is the first bytes of a longer message, whose body goes on (a stream: ops/stream_payload.ts).
+ */
+export function signPayload(bytes: Uint8Array, o: HeaderProtectionOptions, limits: MimeLimits, open = false): { outerHeaders: Uint8Array; inner: Uint8Array } {
   if (o.protectHeaders !== true) return splitForProtection(bytes, limits);
   const cipher = o.headerConfidentiality !== undefined;
-  return protectMessage(bytes, { hp: cipher ? 'cipher' : 'clear', hcp: o.headerConfidentiality, legacyDisplay: o.legacyDisplay }, limits);
+  return protectMessage(bytes, { hp: cipher ? 'cipher' : 'clear', hcp: o.headerConfidentiality, legacyDisplay: o.legacyDisplay, open }, limits);
 }
 
 /** The `hp` parameter of an entity's Content-Type, or undefined (also when it is not MIME). */
@@ -96,9 +99,10 @@ function signedPayloadHp(bytes: Uint8Array, kind: 'multipart-signed' | 'pkcs7-mi
  * `headerConfidentiality`) is encrypted as it is, its header section already the outer one. A signed message
  * (multipart/signed or opaque) whose payload does not say `hp="cipher"` is refused: its payload can't be changed
  * without breaking the signature, and encrypting it would leave the Subject outside. `headerOnly`: `bytes` is a stream's header
- * section (the body follows), so there is no signed part to look at.
+ * section, or its first bytes (the body follows), so there is no signed part to look at; `open`: `bytes` is the first
+ * bytes of a longer message (see {@link signPayload}).
  */
-export function encryptPlan(what: string, bytes: Uint8Array, o: HeaderProtectionOptions, limits: MimeLimits, headerOnly = false): ProtectionPlan {
+export function encryptPlan(what: string, bytes: Uint8Array, o: HeaderProtectionOptions, limits: MimeLimits, headerOnly = false, open = false): ProtectionPlan {
   if (o.protectHeaders !== true) return planProtection(bytes, limits);
   const kind = smimeKindOf(bytes).kind;
   if (kind === 'multipart-signed' || kind === 'pkcs7-mime') {
@@ -109,7 +113,7 @@ export function encryptPlan(what: string, bytes: Uint8Array, o: HeaderProtection
       throw argumentError(`${what}: options.protectHeaders`, 'a message that is not signed yet, or one signed with protectHeaders and headerConfidentiality (its payload says hp="cipher")');
     return planProtection(bytes, limits);
   }
-  const p = protectMessage(bytes, { hp: 'cipher', hcp: o.headerConfidentiality, legacyDisplay: o.legacyDisplay }, limits);
+  const p = protectMessage(bytes, { hp: 'cipher', hcp: o.headerConfidentiality, legacyDisplay: o.legacyDisplay, open }, limits);
   return {
     outerHeaders: p.outerHeaders,
     innerLength: p.inner.length,

@@ -13,14 +13,18 @@ import {
   decryptMessage,
   decryptStream,
   encryptMessage,
+  encryptStream,
+  openMessage,
   signMessage,
+  signStream,
   verifyMessage,
   verifyStream,
   type DecryptResult,
   type VerifyResult,
 } from '../../src/index.js';
-import { storeWith } from '../_helpers/identities.js';
-import { hasPeer, run, SHARED_VECTORS, sharedAvailable, tmp } from '../_helpers/env.js';
+import { manifest, storeWith } from '../_helpers/identities.js';
+import { ROOT_CA_FILE as ROOT } from '../_helpers/peers.js';
+import { hasPeer, run, SHARED_VECTORS, sharedAvailable, tmp, tryRun, VECTORS } from '../_helpers/env.js';
 import { parseEntity } from '../../src/mime/entity.js';
 import { concat } from '../../src/lib/bytes.js';
 import { collect, enc, source } from './_streams.js';
@@ -214,5 +218,165 @@ describe('the look-ahead: the payload\'s header section, and maxHeaderBytes of i
     expect({ ...s.headerProtection, legacyDisplay: 'x' }).toEqual({ ...b.headerProtection, legacyDisplay: 'x' });
     // With the default look-ahead (maxHeaderBytes, 1 MiB) it is within: the same answer.
     expect((await decryptS(m, alice, 4096)).r.headerProtection).toEqual((await decryptMessage(m, { store: alice })).headerProtection);
+  });
+});
+
+/** The stream's output, read to its end. */
+const out = async (p: Promise<ReadableStream<Uint8Array>>) => collect(await p);
+
+describe('encryptStream: protectHeaders, headerConfidentiality, legacyDisplay as encryptMessage', () => {
+  for (const body of [MSG, MULTI]) {
+    for (const hcp of POLICIES) {
+      it(`${body === MSG ? 'text/plain' : 'multipart'}, hcp ${hcp}, legacy display: decryptMessage gives the same entity and headerProtection`, async () => {
+        const opts = { store: alice, to: ['alice@example.com'], cipher: 'aes-256-cbc' as const, protectHeaders: true, headerConfidentiality: hcp, legacyDisplay: true };
+        const b = await decryptMessage(await encryptMessage(body, opts), { store: alice });
+        for (const size of CHUNKS) {
+          const m = await out(encryptStream(chunked(enc(body), size), opts));
+          const d = await decryptMessage(m, { store: alice });
+          expect(t(d.content)).toBe(t(b.content));
+          expect(d.headerProtection).toEqual(b.headerProtection);
+          expect(t(m.subarray(0, parseEntity(m).headerEnd))).toBe(t((await encryptMessage(body, opts)).subarray(0, parseEntity(m).headerEnd)));
+        }
+        if (hcp !== 'none') expect(b.headerProtection?.legacyDisplay).toContain('Subject: ');
+      });
+    }
+  }
+
+  it('a body longer than the look-ahead: the element at the top, the rest streamed as it is (maxHeaderBytes 1024)', async () => {
+    const long = MULTI.replace('Hello =3D world\r\n', `Hello =3D world\r\n${'line of text\r\n'.repeat(500)}`);
+    const opts = { store: alice, to: ['alice@example.com'], cipher: 'aes-256-cbc' as const, protectHeaders: true, legacyDisplay: true, limits: { maxHeaderBytes: 1024 } };
+    // The multipart/alternative runs past the look-ahead: its later alternatives can't take the element. Refused.
+    await expect(encryptStream(chunked(enc(long), 100), opts)).rejects.toThrow(/multipart\/alternative.*maxHeaderBytes/);
+    const mixed = long.replace('multipart/alternative', 'multipart/mixed');
+    const plain = MSG.replace('The numbers are good.\r\n', 'The numbers are good.\n'.repeat(500));
+    for (const body of [mixed, plain]) {
+      const b = await decryptMessage(await encryptMessage(body, opts), { store: alice });
+      for (const size of [7, 100, 4096]) {
+        const d = await decryptMessage(await out(encryptStream(chunked(enc(body), size), opts)), { store: alice });
+        expect(t(d.content)).toBe(t(b.content));
+        expect(d.headerProtection).toEqual(b.headerProtection);
+      }
+    }
+    // A text/html part whose <body> tag is not within the look-ahead: refused, not guessed.
+    const html = MSG.replace('text/plain; charset=utf-8\r\n\r\nThe numbers are good.\r\n', `text/html\r\n\r\n<html><head>${'<meta name="x">\r\n'.repeat(100)}</head><body><p>x</p></body></html>\r\n`);
+    await expect(encryptStream(chunked(enc(html), 4096), opts)).rejects.toThrow(/<body> tag.*maxHeaderBytes/);
+    expect((await decryptMessage(await out(encryptStream(chunked(enc(html), 4096), { ...opts, limits: {} })), { store: alice })).headerProtection?.legacyDisplay).toContain('Subject: Quarterly numbers');
+  });
+
+  it('a signed payload that does not say hp="cipher" is refused as encryptMessage refuses it, when it ends within the look-ahead', async () => {
+    const signed = await signMessage(MSG, { store: alice, from: 'alice@example.com', protectHeaders: true });
+    await expect(encryptStream(chunked(signed, 4096), { store: alice, to: ['alice@example.com'], protectHeaders: true, legacyDisplay: true })).rejects.toThrow(/hp="cipher"/);
+  });
+});
+
+describe('signStream: protectHeaders (hp="clear"), and headerConfidentiality + legacyDisplay for a message encrypted next', () => {
+  for (const detached of [true, false]) {
+    for (const extra of [{}, { headerConfidentiality: 'shy' as const, legacyDisplay: true }]) {
+      it(`${detached ? 'multipart/signed' : 'opaque'}${'legacyDisplay' in extra ? ', hcp shy, legacy display' : ''}: verifyMessage gives the same entity and headerProtection`, async () => {
+        const opts = { store: alice, from: 'alice@example.com', detached, protectHeaders: true, ...extra };
+        for (const body of [MSG, MULTI]) {
+          const b = await verifyMessage(await signMessage(body, opts), { store: alice, harvest: false });
+          for (const size of CHUNKS) {
+            const v = await verifyMessage(await out(signStream(chunked(enc(body), size), opts)), { store: alice, harvest: false });
+            expect(v.signers.map((s) => s.status)).toEqual(['valid']);
+            expect(t(v.content)).toBe(t(b.content));
+            expect(v.headerProtection).toEqual(b.headerProtection);
+          }
+        }
+      });
+    }
+  }
+
+  it('signed then encrypted, both on streams: openMessage reads the protected headers', async () => {
+    const s = await out(signStream(chunked(enc(MULTI), 7), { store: alice, from: 'alice@example.com', protectHeaders: true, headerConfidentiality: 'baseline', legacyDisplay: true }));
+    const m = await out(encryptStream(chunked(s, 7), { store: alice, to: ['alice@example.com'], cipher: 'aes-256-cbc', protectHeaders: true }));
+    const o = await openMessage(m, { store: alice });
+    expect(o.signers.map((x) => x.status)).toEqual(['valid']);
+    expect(o.headerProtection).toMatchObject({ form: 'hp', hp: 'cipher', mismatches: [], problems: [] });
+    expect(o.headerProtection?.legacyDisplay).toContain('Subject: With a picture');
+  });
+});
+
+describe('encryptStream with bcc: one stream per copy, fed in lockstep', () => {
+  const BCC_MSG = MSG.replace('To: alice@example.com\r\n', 'To: alice@example.com\r\nBcc: bob@example.com, leo@example.com\r\n');
+  let store: CertificateStore;
+  let bob: CertificateStore;
+  let leo: CertificateStore;
+  beforeAll(async () => {
+    store = await storeWith(['alice-sign', 'alice-enc-2025'], ['bob', 'leo-case']);
+    bob = await storeWith(['bob']);
+    leo = await storeWith(['leo-case']);
+  });
+  const opts = () => ({ store, to: ['alice@example.com'], from: 'alice@example.com', bcc: ['bob@example.com', 'leo@example.com'], cipher: 'aes-256-cbc' as const, protectHeaders: true, legacyDisplay: true });
+
+  it('the same copies as encryptMessage: each decrypts to the same entity, only for its own recipient, and none names the Bcc recipients', async () => {
+    const b = await encryptMessage(BCC_MSG, opts());
+    for (const size of CHUNKS) {
+      const r = await encryptStream(chunked(enc(BCC_MSG), size), opts());
+      expect(r.bcc.map((x) => x.address)).toEqual(['bob@example.com', 'leo@example.com']);
+      const [main, toBob, toLeo] = await Promise.all([collect(r.message), collect(r.bcc[0]!.message), collect(r.bcc[1]!.message)]);
+      for (const m of [main, toBob, toLeo]) expect(t(m.subarray(0, parseEntity(m).headerEnd))).not.toMatch(/bcc|bob@|leo@/i);
+      const want = (await decryptMessage(b.message, { store: alice })).content;
+      expect(t((await decryptMessage(main, { store: alice })).content)).toBe(t(want));
+      expect(t((await decryptMessage(toBob, { store: bob })).content)).toBe(t((await decryptMessage(b.bcc[0]!.message, { store: bob })).content));
+      expect(t((await decryptMessage(toLeo, { store: leo })).content)).toBe(t(want));
+      await expect(decryptMessage(toBob, { store: alice })).rejects.toThrow(/decrypt/i);
+      await expect(decryptMessage(main, { store: bob })).rejects.toThrow(/decrypt/i);
+      expect(t(want)).not.toMatch(/^bcc:/im);
+    }
+  });
+
+  it('the refusal covers the Bcc recipients, before anything is read past the head; bad bcc options are TypeErrors', async () => {
+    const err = await encryptStream(chunked(enc(MSG), 64), { ...opts(), bcc: ['nobody@example.com', 'bob@example.com'] }).catch((e: unknown) => e);
+    expect((err as { missing?: string[] }).missing).toEqual(['nobody@example.com']);
+    await expect(encryptStream(chunked(enc(MSG), 64), { ...opts(), bcc: [] })).rejects.toThrow(TypeError);
+  });
+
+  it('memory stays bounded: a copy read alone stalls after a chunk (the others must be read too); cancelling them frees it', async () => {
+    const big = enc(BCC_MSG + 'y\r\n'.repeat(200_000));
+    const src = source(big, 16384);
+    const r = await encryptStream(src.stream, { ...opts(), legacyDisplay: undefined, protectHeaders: undefined });
+    const reader = r.message.getReader();
+    let got = 0;
+    const readAll = (async () => {
+      for (;;) {
+        const x = await reader.read();
+        if (x.done) return;
+        got += x.value.length;
+      }
+    })();
+    await new Promise((res) => setTimeout(res, 200));
+    expect(src.pulls()).toBeLessThan(6); // stalled: the Bcc copies have not taken the first chunk
+    expect(got).toBeLessThan(big.length);
+    await r.bcc[0]!.message.cancel();
+    await r.bcc[1]!.message.cancel();
+    await readAll;
+    expect(got).toBeGreaterThan(big.length);
+  });
+});
+
+describe.runIf(hasPeer('openssl', ['version']))('OpenSSL reads what the streams write', () => {
+  let d = '';
+  beforeAll(() => {
+    d = tmp('smime-hp-stream-');
+  });
+  const vf = (n: string) => join(VECTORS, n);
+  it('encryptStream with legacyDisplay (and a Bcc copy): openssl cms -decrypt gives the entity decryptMessage gives', async () => {
+    const store = await storeWith(['alice-sign', 'alice-enc-2025'], ['bob']);
+    const r = await encryptStream(chunked(enc(MULTI.replace('To: alice@example.com\r\n', 'To: alice@example.com\r\nBcc: bob@example.com\r\n')), 7), { store, to: ['alice@example.com'], bcc: ['bob@example.com'], cipher: 'aes-256-cbc', protectHeaders: true, legacyDisplay: true });
+    const [main] = await Promise.all([collect(r.message), collect(r.bcc[0]!.message)]);
+    writeFileSync(join(d, 'enc.eml'), main);
+    const id = manifest.identities['alice-enc-2025'] as unknown as Record<string, string>;
+    const plain = run('openssl', ['cms', '-decrypt', '-in', join(d, 'enc.eml'), '-recip', vf(id.cert!), '-inkey', vf(id.key!)]);
+    expect(t(plain)).toBe(t((await decryptMessage(main, { store: alice })).content));
+    expect(t(plain)).toContain('Subject: With a picture');
+  });
+  it('signStream with protectHeaders: openssl cms -verify succeeds and gives the protected payload', async () => {
+    const s = await out(signStream(chunked(enc(MSG), 7), { store: alice, from: 'alice@example.com', protectHeaders: true }));
+    writeFileSync(join(d, 'signed.eml'), s);
+    const v = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', '-CAfile', ROOT, '-in', join(d, 'signed.eml')]);
+    expect(v.stderr).toContain('Verification successful');
+    expect(t(v.stdout).replace(/\r\n/g, '\n')).toBe(t((await verifyMessage(s, { store: alice, harvest: false })).content).replace(/\r\n/g, '\n'));
+    expect(t(v.stdout)).toContain('hp="clear"');
   });
 });
