@@ -10,6 +10,7 @@ import {
   encryptMessage,
   encryptStream,
   signMessage,
+  MIMELimitExceeded,
   SmimeError,
   UnsupportedAlgorithm,
   verifyMessage,
@@ -75,15 +76,25 @@ export interface BccCopy {
  */
 export async function encryptStreamed(input: ReadableStream<Uint8Array>, options: EncryptOptions, bccTarget?: (address: string) => StreamTarget): Promise<Streamed<BccCopy[]>> {
   const bcc = 'bcc' in options ? (options as EncryptBccOptions).bcc : undefined;
+  // With --legacy-display encryptStream reads a look-ahead of the body first, and refuses a message where the
+  // element's place is past it (MIMELimitExceeded, maxHeaderBytes): the bytes it read are kept for encryptMessage.
+  const rec = options.legacyDisplay === true ? recorded(input) : undefined;
   const buffered = async (): Promise<Streamed<BccCopy[]>> => {
     // encryptMessage's overloads type the result by whether `bcc` is given; here it may be either.
-    const r = (await encryptMessage(await readStream(input), options)) as Uint8Array | BccEncryption;
+    const bytes = rec ? await rec.replay() : await readStream(input);
+    const r = (await encryptMessage(bytes, options)) as Uint8Array | BccEncryption;
     if (r instanceof Uint8Array) return { output: bytesStream(r), done: Promise.resolve([]) };
     return { output: bytesStream(r.message), done: copiesTo(r.bcc.map((c) => ({ address: c.address, message: bytesStream(c.message) })), bccTarget).done };
   };
+  const source = rec?.stream ?? input;
   try {
-    if (!bcc) return { output: await encryptStream(input, options), done: Promise.resolve([]) };
-    const r = await encryptStream(input, options as EncryptBccOptions);
+    if (!bcc) {
+      const output = await encryptStream(source, options);
+      rec?.release();
+      return { output, done: Promise.resolve([]) };
+    }
+    const r = await encryptStream(source, options as EncryptBccOptions);
+    rec?.release();
     const { done, stop } = copiesTo(r.bcc, bccTarget);
     // The main output cancelled (streamToTemp failed): the copies are cancelled, and removed once their writing stops.
     const main = r.message.getReader();
@@ -103,7 +114,8 @@ export async function encryptStreamed(input: ReadableStream<Uint8Array>, options
     );
     return { output, done };
   } catch (e) {
-    if (!(e instanceof UnsupportedAlgorithm) || input.locked) throw e;
+    if (rec && e instanceof MIMELimitExceeded && e.limit === 'maxHeaderBytes') return buffered();
+    if (!(e instanceof UnsupportedAlgorithm) || (input.locked && !rec)) throw e;
     return buffered();
   }
 }
