@@ -57,6 +57,12 @@ export interface DecryptStreamResult {
  * come out (the ratio against the compressed bytes read so far), and the content stream gives the entity inside;
  * `done` has `compressed: true`.
  *
+ * Header protection (RFC 9788): `done` has the `headerProtection` decryptMessage reports, read from the entity's first
+ * bytes (mime/payload_prefix.ts: its header section, and when it protects its fields the next `maxHeaderBytes` of its
+ * body): the same fields, exposed fields, mismatches and problems; the legacy display text when it lies within them
+ * (where RFC 9788 §2.1.2 puts it). decryptMessage also finds one further on, and finds none in a payload whose
+ * multipart structure is broken past them.
+ *
  * `options.overwriteInput` does not apply (the stream's pieces are never written).
  *
  * @example

@@ -46,7 +46,9 @@ interface SignedOutput {
  * (BER, indefinite lengths) with `detached: false`. The options are checked, the identity selected and the header
  * section read before the promise resolves: a refusal (`CertificateNotFound`, a bad option) rejects it with nothing
  * emitted. With `compress: true` the signed entity is the compressed-data wrapper (RFC 3274, BER written as the
- * content is compressed), as signMessage signs it. What cannot be made 7-bit on a stream (8-bit data
+ * content is compressed), as signMessage signs it. `protectHeaders`, `headerConfidentiality` and `legacyDisplay` as
+ * signMessage takes them (RFC 9788; for the Legacy Display Element, the first `maxHeaderBytes` of the body are read
+ * before the promise resolves: see src/ops/stream_payload.ts). What cannot be made 7-bit on a stream (8-bit data
  * in a part declared 7bit) errors the stream with `MIMEInvalid`: see mime/prepare_stream.ts.
  *
  * @example

@@ -243,6 +243,8 @@ function opaqueCore(base64: boolean, ctx: VerifyContext): StreamCore {
  * Compressed content (RFC 3274, compress then sign) is decompressed as verifyMessage does (`compressed` set), but not
  * streamed yet: it is held whole (within `maxDecompressedBytes`) and comes out at the end. Not on streams yet: a
  * SignerInfo without signed attributes over content larger than 1 MiB (`unsupported-in-stream: no signed attributes`).
+ * Header protection (RFC 9788): the signed entity's protected From is the binding and `headerProtection` is reported
+ * as verifyMessage does, read from the entity's first bytes (as decryptStream does: see its note on the legacy display).
  *
  * @example
  * ```ts
