@@ -32,28 +32,32 @@ export class PayloadPrefix {
 
   /** The next bytes of the payload (not kept: copied while they are needed). */
   see(b: Uint8Array): void {
-    if (b.length === 0) return;
-    if (this.#full) {
-      this.#whole = false;
-      return;
-    }
-    const take = Math.min(b.length, this.#cap - this.#n);
-    if (this.#n + take > this.#buf.length) {
-      const bigger = new Uint8Array(Math.min(this.#cap, Math.max(this.#n + take, 2 * this.#buf.length, 4096)));
-      bigger.set(this.#buf.subarray(0, this.#n));
-      this.#buf = bigger;
-    }
-    this.#buf.set(b.subarray(0, take), this.#n);
-    const from = Math.max(0, this.#n - 3);
-    this.#n += take;
-    if (this.#headEnd < 0) {
-      this.#headEnd = headerSectionEnd(this.#buf.subarray(0, this.#n), from);
-      if (this.#headEnd >= 0) this.#cap = this.#protects() ? this.#headEnd + this.#maxHeaderBytes + 4 : this.#headEnd;
-    }
-    if (take < b.length || this.#n > this.#cap) this.#whole = false;
-    if (this.#n >= this.#cap) {
-      this.#full = true;
-      this.#n = this.#cap;
+    let rest = b;
+    // Twice at most: the cap grows once, when the header section has ended and says its fields are protected.
+    while (rest.length > 0) {
+      if (this.#full) {
+        this.#whole = false;
+        return;
+      }
+      const take = Math.min(rest.length, this.#cap - this.#n);
+      if (this.#n + take > this.#buf.length) {
+        const bigger = new Uint8Array(Math.min(this.#cap, Math.max(this.#n + take, 2 * this.#buf.length, 4096)));
+        bigger.set(this.#buf.subarray(0, this.#n));
+        this.#buf = bigger;
+      }
+      this.#buf.set(rest.subarray(0, take), this.#n);
+      const from = Math.max(0, this.#n - 3);
+      this.#n += take;
+      rest = rest.subarray(take);
+      if (this.#headEnd < 0) {
+        this.#headEnd = headerSectionEnd(this.#buf.subarray(0, this.#n), from);
+        if (this.#headEnd >= 0) this.#cap = this.#protects() ? this.#headEnd + this.#maxHeaderBytes + 4 : this.#headEnd;
+      }
+      if (this.#n >= this.#cap) {
+        if (this.#n > this.#cap) this.#whole = false;
+        this.#full = true;
+        this.#n = this.#cap;
+      }
     }
   }
 

@@ -27,6 +27,8 @@ import { ROOT_CA_FILE as ROOT } from '../_helpers/peers.js';
 import { hasPeer, run, SHARED_VECTORS, sharedAvailable, tmp, tryRun, VECTORS } from '../_helpers/env.js';
 import { parseEntity } from '../../src/mime/entity.js';
 import { concat } from '../../src/lib/bytes.js';
+import { PayloadPrefix } from '../../src/mime/payload_prefix.js';
+import { readHeaderProtection } from '../../src/mime/header_protection.js';
 import { collect, enc, source } from './_streams.js';
 
 const te = new TextEncoder();
@@ -378,5 +380,51 @@ describe.runIf(hasPeer('openssl', ['version']))('OpenSSL reads what the streams 
     expect(v.stderr).toContain('Verification successful');
     expect(t(v.stdout).replace(/\r\n/g, '\n')).toBe(t((await verifyMessage(s, { store: alice, harvest: false })).content).replace(/\r\n/g, '\n'));
     expect(t(v.stdout)).toContain('hp="clear"');
+  });
+});
+
+describe('PayloadPrefix: what it holds', () => {
+  const see = (bytes: Uint8Array, size: number, max = 1024) => {
+    const p = new PayloadPrefix(max);
+    for (let i = 0; i < bytes.length; i += size) p.see(bytes.subarray(i, i + size));
+    return p;
+  };
+  it('an unprotected payload: its header section only; a protected one: maxHeaderBytes of body more; whole when it ends within', () => {
+    const body = 'z'.repeat(5000);
+    const plain = enc(`Content-Type: text/plain\r\n\r\n${body}`);
+    const hp = enc(`Subject: s\r\nContent-Type: text/plain; hp="clear"\r\n\r\n${body}`);
+    for (const size of [1, 7, 4096, 100_000]) {
+      const a = see(plain, size);
+      expect(t(a.bytes)).toBe('Content-Type: text/plain\r\n\r\n');
+      expect(a.whole).toBe(false);
+      const b = see(hp, size);
+      expect(b.bytes.length).toBe(hp.indexOf(0x7a) + 1024 + 4);
+      expect(b.whole).toBe(false);
+      expect(b.headers().map((h) => h.name)).toEqual(['Subject', 'Content-Type']);
+      const small = see(hp.subarray(0, 600), size);
+      expect(small.whole).toBe(true);
+      expect(t(small.bytes)).toBe(t(hp.subarray(0, 600)));
+    }
+  });
+  it('a header section past maxHeaderBytes: no headers, nothing read as protected (readHeaderProtection says undefined, as for the whole)', () => {
+    const long = enc(`Subject: ${'s'.repeat(3000)}\r\nContent-Type: text/plain; hp="clear"\r\n\r\nbody\r\n`);
+    const p = see(long, 7);
+    expect(p.headers()).toEqual([]);
+    expect(p.bytes.length).toBe(1028);
+    expect(readHeaderProtection(p.bytes, [], false, { maxHeaderBytes: 1024 }, !p.whole)).toBeUndefined();
+    expect(readHeaderProtection(long, [], false, { maxHeaderBytes: 1024 })).toBeUndefined();
+  });
+  it('every cut of a protected multipart payload: the fields as from the whole; the legacy display once its text is within', () => {
+    const payload = enc(
+      'Subject: Quarterly numbers\r\nHP-Outer: Subject: [...]\r\nContent-Type: multipart/mixed; boundary="q"; hp="cipher"\r\n\r\n--q\r\n' +
+        'Content-Type: text/plain; hp-legacy-display="1"\r\n\r\nSubject: Quarterly numbers\r\n\r\nThe numbers.\r\n--q--\r\n',
+    );
+    const whole = readHeaderProtection(payload, [], true)!;
+    const textEnd = payload.indexOf(0x0a, t(payload).indexOf('Subject: Quarterly numbers\r\n\r\n', 60)) + 3;
+    for (let cut = t(payload).indexOf('\r\n\r\n') + 4; cut < payload.length; cut++) {
+      const r = readHeaderProtection(payload.subarray(0, cut), [], true, undefined, true)!;
+      expect({ ...r, legacyDisplay: undefined }).toEqual({ ...whole, legacyDisplay: undefined });
+      expect(r.legacyDisplay).toBe(cut >= textEnd ? whole.legacyDisplay : undefined);
+    }
   });
 });
