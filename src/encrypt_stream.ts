@@ -219,12 +219,13 @@ function lockstep(source: ReadableStream<Uint8Array>, n: number): EntityReader[]
 const STEP = 16 * STREAM_CHUNK;
 
 /**
- * The entity encryptStream encrypts, as a stream: `innerHead` (the protected headers), then the body (`firstBody`, then
+ * The entity encryptStream encrypts, as a stream: `innerHead` (the protected headers), then the body (`firstBody`'s pieces, then
  * the rest of `reader`) with canonical line ends, in steps of at most {@link STEP} input bytes, one per pull.
  */
-function entityStream(reader: ReadableStreamDefaultReader<Uint8Array>, innerHead: Uint8Array, firstBody: Uint8Array, ended: boolean): ReadableStream<Uint8Array> {
+function entityStream(reader: ReadableStreamDefaultReader<Uint8Array>, innerHead: Uint8Array, firstBody: Uint8Array[], ended: boolean): ReadableStream<Uint8Array> {
   const canon = new CanonicalLineEnds();
-  let chunk: Uint8Array = firstBody;
+  const queued = firstBody.slice();
+  let chunk: Uint8Array = new Uint8Array(0);
   let at = 0;
   let started = false;
   return new ReadableStream<Uint8Array>(
@@ -249,6 +250,12 @@ function entityStream(reader: ReadableStreamDefaultReader<Uint8Array>, innerHead
             const piece = chunk.subarray(at, Math.min(chunk.length, at + STEP));
             at += piece.length;
             if (give(canon.write(piece))) return;
+            continue;
+          }
+          const q = queued.shift();
+          if (q) {
+            chunk = q;
+            at = 0;
             continue;
           }
           const r = ended ? { done: true as const, value: undefined } : await reader.read();

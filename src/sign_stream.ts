@@ -151,8 +151,8 @@ export async function signStream(input: ReadableStream<Uint8Array>, options: Sig
 
   let started = false;
   let ended = hs.ended;
-  let pending: Uint8Array | undefined = hs.rest.length > 0 ? hs.rest : undefined;
-  let read = hs.innerHead.length + hs.rest.length;
+  const queued = hs.rest.filter((r) => r.length > 0);
+  let read = hs.innerHead.length + queued.reduce((n, r) => n + r.length, 0);
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -164,8 +164,7 @@ export async function signStream(input: ReadableStream<Uint8Array>, options: Sig
           }
           // A pull must enqueue or close: the stream does not pull again on its own after a pull that gave nothing.
           for (;;) {
-            let v = pending;
-            pending = undefined;
+            let v = queued.shift();
             if (!v) {
               const r = ended ? { done: true as const, value: undefined } : await reader.read();
               if (r.done) {
@@ -182,7 +181,7 @@ export async function signStream(input: ReadableStream<Uint8Array>, options: Sig
                 throw new MIMELimitExceeded(`signStream: the input is more than maxInputBytes (${limits.maxInputBytes}) bytes`, { limit: 'maxInputBytes' });
             }
             if (v.length > STEP) {
-              pending = v.subarray(STEP);
+              queued.unshift(v.subarray(STEP));
               v = v.subarray(0, STEP);
             }
             const text = out.write(await entity.write(body.write(v)));

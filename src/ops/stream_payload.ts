@@ -21,8 +21,11 @@ export interface StreamedPayload {
   outerHeaders: Uint8Array;
   /** The header section of the entity to protect (protected fields, Content-* fields, the empty line), canonical. */
   innerHead: Uint8Array;
-  /** The body bytes read so far, rewritten where the look-ahead rewrote them; the rest of the input follows them. */
-  rest: Uint8Array;
+  /**
+   * The body bytes read so far, in pieces (rewritten where the look-ahead rewrote them; the last may be a view of an
+   * input chunk); the rest of the input follows them.
+   */
+  rest: Uint8Array[];
   /** The input has ended. */
   ended: boolean;
 }
@@ -49,7 +52,7 @@ export async function readStreamedPayload(
   try {
     if (!lookAhead) {
       const p = plan(hs.headers, !hs.ended || hs.rest.length > 0, true);
-      return { outerHeaders: p.outerHeaders, innerHead: p.inner, rest: hs.rest, ended: hs.ended };
+      return { outerHeaders: p.outerHeaders, innerHead: p.inner, rest: [hs.rest], ended: hs.ended };
     }
     // The look-ahead: at most maxHeaderBytes of body (whole chunks), cut after its last line end.
     const pieces = [hs.rest];
@@ -64,12 +67,15 @@ export async function readStreamedPayload(
         n += r.value.length;
       }
     }
-    const body = concat(pieces);
-    const cut = ended ? body.length : Math.min(body.length, maxHeaderBytes, body.lastIndexOf(LF, maxHeaderBytes - 1) + 1);
+    // Copied: the look-ahead (at most maxHeaderBytes); the rest of the last chunk stays a view.
+    const last = pieces[pieces.length - 1]!;
+    const over = ended ? 0 : Math.max(0, Math.min(last.length, n - maxHeaderBytes));
+    const body = concat([...pieces.slice(0, -1), last.subarray(0, last.length - over)]);
+    const cut = ended ? body.length : body.lastIndexOf(LF) + 1;
     const p = plan(concat([hs.headers, body.subarray(0, cut)]), !ended, false);
     const end = headerSectionEnd(p.inner);
     const headEnd = end < 0 ? p.inner.length : end;
-    return { outerHeaders: p.outerHeaders, innerHead: p.inner.subarray(0, headEnd), rest: concat([p.inner.subarray(headEnd), body.subarray(cut)]), ended };
+    return { outerHeaders: p.outerHeaders, innerHead: p.inner.subarray(0, headEnd), rest: [p.inner.subarray(headEnd), body.subarray(cut), last.subarray(last.length - over)], ended };
   } catch (e) {
     await reader.cancel(e).catch(() => {});
     throw e;

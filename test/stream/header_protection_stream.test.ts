@@ -253,7 +253,7 @@ describe('encryptStream: protectHeaders, headerConfidentiality, legacyDisplay as
     const plain = MSG.replace('The numbers are good.\r\n', 'The numbers are good.\n'.repeat(500));
     for (const body of [mixed, plain]) {
       const b = await decryptMessage(await encryptMessage(body, opts), { store: alice });
-      for (const size of [7, 100, 4096]) {
+      for (const size of [7, 100, 4096, Infinity]) {
         const d = await decryptMessage(await out(encryptStream(chunked(enc(body), size), opts)), { store: alice });
         expect(t(d.content)).toBe(t(b.content));
         expect(d.headerProtection).toEqual(b.headerProtection);
