@@ -19,6 +19,7 @@ import { prepareEnvelope, type EnvelopeWriter } from './cms/enveloped.js';
 import { checkProtectionOptions, encryptPlan } from './ops/header_protection.js';
 import { readStreamedPayload } from './ops/stream_payload.js';
 import { withoutField } from './mime/header_protection.js';
+import { smimeKindOf } from './mime/extract.js';
 import { pkcs7MimeHeader } from './mime/pkcs7_mime.js';
 import { CanonicalLineEnds } from './mime/canonical_stream.js';
 import { compressEntityStream } from './ops/compress.js';
@@ -91,9 +92,12 @@ export async function encryptStream(input: ReadableStream<Uint8Array>, options: 
 
   // The header section (at most maxHeaderBytes), split as encryptMessage splits it; with legacyDisplay, the look-ahead.
   const reader = input.getReader();
-  const payload = await readStreamedPayload(reader, limits.maxHeaderBytes, 'encryptStream', options.legacyDisplay === true, (bytes, open, headerOnly) => {
+  // The look-ahead: for the Legacy Display Element, and for the signed part of a multipart/signed message encrypted
+  // with protectHeaders (refused, as by encryptMessage, unless it says hp="cipher").
+  const lookAhead = (head: Uint8Array): boolean => options.legacyDisplay === true || (options.protectHeaders === true && head.length > 0 && smimeKindOf(head, limits).kind === 'multipart-signed');
+  const payload = await readStreamedPayload(reader, limits.maxHeaderBytes, 'encryptStream', lookAhead, (bytes, open, headerOnly) => {
     // No copy names the Bcc recipients (as encryptMessage with bcc).
-    const plan = encryptPlan('encryptStream', bcc ? withoutField(bytes, 'bcc', L) : bytes, options, L, headerOnly || open, open);
+    const plan = encryptPlan('encryptStream', bcc ? withoutField(bytes, 'bcc', L) : bytes, options, L, headerOnly, open);
     const inner = new Uint8Array(plan.innerLength);
     plan.writeInner(inner, 0);
     return { outerHeaders: plan.outerHeaders, inner };

@@ -70,7 +70,7 @@ export async function signStream(input: ReadableStream<Uint8Array>, options: Sig
   try {
     // The header section split as signMessage splits it (with protectHeaders, the protected payload; with
     // legacyDisplay, the look-ahead into the body: src/ops/stream_payload.ts).
-    hs = await readStreamedPayload(reader, limits.maxHeaderBytes, 'signStream', options.legacyDisplay === true, (bytes, open) => signPayload(bytes, options, mimeLimits(limits), open));
+    hs = await readStreamedPayload(reader, limits.maxHeaderBytes, 'signStream', () => options.legacyDisplay === true, (bytes, open) => signPayload(bytes, options, mimeLimits(limits), open));
     outerHeaders = hs.outerHeaders;
     prepared = prepareStreamedEntity(hs.innerHead, mimeLimits(limits));
   } catch (e) {

@@ -38,19 +38,19 @@ export interface StreamedPayload {
 export type PayloadPlan = (bytes: Uint8Array, open: boolean, headerOnly: boolean) => { outerHeaders: Uint8Array; inner: Uint8Array };
 
 /**
- * Reads the head of a message from `reader` (and the look-ahead when `lookAhead`) and plans it. The reader is
- * cancelled on error.
+ * Reads the head of a message from `reader` (and the look-ahead when `lookAhead` says so of the header section) and
+ * plans it. The reader is cancelled on error.
  */
 export async function readStreamedPayload(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   maxHeaderBytes: number,
   what: string,
-  lookAhead: boolean,
+  lookAhead: (headers: Uint8Array) => boolean,
   plan: PayloadPlan,
 ): Promise<StreamedPayload> {
   const hs = await readHeadSection(reader, maxHeaderBytes, what);
   try {
-    if (!lookAhead) {
+    if (!lookAhead(hs.headers)) {
       const p = plan(hs.headers, !hs.ended || hs.rest.length > 0, true);
       return { outerHeaders: p.outerHeaders, innerHead: p.inner, rest: [hs.rest], ended: hs.ended };
     }

@@ -265,9 +265,22 @@ describe('encryptStream: protectHeaders, headerConfidentiality, legacyDisplay as
     expect((await decryptMessage(await out(encryptStream(chunked(enc(html), 4096), { ...opts, limits: {} })), { store: alice })).headerProtection?.legacyDisplay).toContain('Subject: Quarterly numbers');
   });
 
-  it('a signed payload that does not say hp="cipher" is refused as encryptMessage refuses it, when it ends within the look-ahead', async () => {
-    const signed = await signMessage(MSG, { store: alice, from: 'alice@example.com', protectHeaders: true });
-    await expect(encryptStream(chunked(signed, 4096), { store: alice, to: ['alice@example.com'], protectHeaders: true, legacyDisplay: true })).rejects.toThrow(/hp="cipher"/);
+  it('a multipart/signed payload that does not say hp="cipher" is refused as encryptMessage refuses it (it would leave the Subject outside), within the look-ahead or past it', async () => {
+    const long = MSG.replace('The numbers are good.\r\n', 'The numbers are good.\r\n'.repeat(200));
+    const limits = { maxHeaderBytes: 1024 };
+    for (const body of [MSG, long]) {
+      const clear = await signMessage(body, { store: alice, from: 'alice@example.com', protectHeaders: true });
+      await expect(encryptMessage(clear, { store: alice, to: ['alice@example.com'], protectHeaders: true, limits })).rejects.toThrow(/hp="cipher"/);
+      for (const size of [7, 4096]) {
+        await expect(encryptStream(chunked(clear, size), { store: alice, to: ['alice@example.com'], protectHeaders: true, limits })).rejects.toThrow(/hp="cipher"/);
+        await expect(encryptStream(chunked(clear, size), { store: alice, to: ['alice@example.com'], protectHeaders: true, legacyDisplay: true, limits })).rejects.toThrow(/hp="cipher"/);
+      }
+      // Signed for encryption (hp="cipher"): encrypted as it is, the same entity as encryptMessage's.
+      const cipher = await signMessage(body, { store: alice, from: 'alice@example.com', protectHeaders: true, headerConfidentiality: 'baseline' });
+      const opts = { store: alice, to: ['alice@example.com'], cipher: 'aes-256-cbc' as const, protectHeaders: true, limits };
+      const b = await decryptMessage(await encryptMessage(cipher, opts), { store: alice });
+      for (const size of [7, 4096]) expect(t((await decryptMessage(await out(encryptStream(chunked(cipher, size), opts)), { store: alice })).content)).toBe(t(b.content));
+    }
   });
 });
 
