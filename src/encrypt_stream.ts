@@ -92,9 +92,11 @@ export async function encryptStream(input: ReadableStream<Uint8Array>, options: 
 
   // The header section (at most maxHeaderBytes), split as encryptMessage splits it; with legacyDisplay, the look-ahead.
   const reader = input.getReader();
-  // The look-ahead: for the Legacy Display Element, and for the signed part of a multipart/signed message encrypted
-  // with protectHeaders (refused, as by encryptMessage, unless it says hp="cipher").
-  const lookAhead = (head: Uint8Array): boolean => options.legacyDisplay === true || (options.protectHeaders === true && head.length > 0 && smimeKindOf(head, limits).kind === 'multipart-signed');
+  // The look-ahead: for the Legacy Display Element, and for the payload of a signed message encrypted with
+  // protectHeaders (refused, as by encryptMessage, unless it says hp="cipher": a multipart/signed part's head is within
+  // the look-ahead; an opaque signed-data's payload is in its CMS, checked only when the message ends within it).
+  const signedKinds = ['multipart-signed', 'pkcs7-mime'];
+  const lookAhead = (head: Uint8Array): boolean => options.legacyDisplay === true || (options.protectHeaders === true && head.length > 0 && signedKinds.includes(smimeKindOf(head, limits).kind));
   const payload = await readStreamedPayload(reader, limits.maxHeaderBytes, 'encryptStream', lookAhead, (bytes, open, headerOnly) => {
     // No copy names the Bcc recipients (as encryptMessage with bcc).
     const plan = encryptPlan('encryptStream', bcc ? withoutField(bytes, 'bcc', L) : bytes, options, L, headerOnly, open);
