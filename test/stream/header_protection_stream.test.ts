@@ -28,7 +28,8 @@ import { hasPeer, run, SHARED_VECTORS, sharedAvailable, tmp, tryRun, VECTORS } f
 import { parseEntity } from '../../src/mime/entity.js';
 import { concat } from '../../src/lib/bytes.js';
 import { PayloadPrefix } from '../../src/mime/payload_prefix.js';
-import { readHeaderProtection } from '../../src/mime/header_protection.js';
+import { protectMessage, readHeaderProtection } from '../../src/mime/header_protection.js';
+import { SmimeError } from '../../src/errors.js';
 import { collect, enc, source } from './_streams.js';
 
 const te = new TextEncoder();
@@ -443,5 +444,42 @@ describe('PayloadPrefix: what it holds', () => {
       expect({ ...r, legacyDisplay: undefined }).toEqual({ ...whole, legacyDisplay: undefined });
       expect(r.legacyDisplay).toBe(cut >= textEnd ? whole.legacyDisplay : undefined);
     }
+  });
+});
+
+describe('protectMessage on a look-ahead (open): a prefix of what it gives the whole message, or a refusal', () => {
+  const HTML = MSG.replace('text/plain; charset=utf-8\r\n\r\nThe numbers are good.\r\n', 'text/html\r\n\r\n<html><head><title>t</title></head>\r\n<body class="b">\r\n<p>The numbers.</p>\r\n</body></html>\r\n');
+  it('every cut at a line end of every message (and mutated ones): the same bytes as far as they go, else an SmimeError', () => {
+    let rnd = 7;
+    const next = () => (rnd = (rnd * 1103515245 + 12345) >>> 0);
+    const messages = [MSG, MULTI, HTML];
+    for (let k = 0; k < 40; k++) {
+      const m = MULTI.split('');
+      for (let j = 0; j < 3; j++) m[60 + (next() % (m.length - 60))] = '-\r\n:;="'[next() % 7]!;
+      messages.push(m.join(''));
+    }
+    let same = 0;
+    for (const message of messages) {
+      const bytes = enc(message);
+      let whole: Uint8Array | undefined;
+      try {
+        whole = protectMessage(bytes, { hp: 'cipher', legacyDisplay: true }).inner;
+      } catch (e) {
+        expect(e).toBeInstanceOf(SmimeError);
+      }
+      const bodyAt = message.indexOf('\r\n\r\n') + 4;
+      for (let cut = bodyAt; cut < bytes.length; cut = bytes.indexOf(10, cut) + 1 || bytes.length) {
+        try {
+          const part = protectMessage(bytes.subarray(0, cut), { hp: 'cipher', legacyDisplay: true, open: true }).inner;
+          if (whole) {
+            expect(t(whole).startsWith(t(part))).toBe(true);
+            same++;
+          }
+        } catch (e) {
+          expect(e).toBeInstanceOf(SmimeError);
+        }
+      }
+    }
+    expect(same).toBeGreaterThan(50);
   });
 });
