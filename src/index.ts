@@ -35,7 +35,7 @@ export { DEFAULT_ONLINE_LIMITS } from './path/fetcher.js';
 export type { FetchLike, FetchResponseLike, LdapFetchLike, OnlineLimits, RevocationPolicy } from './path/fetcher.js';
 export type { OcspCertIdHash } from './path/online.js';
 export { encryptMessage, CONTENT_CIPHERS } from './encrypt.js';
-export { encryptStream } from './encrypt_stream.js';
+export { encryptStream, type BccEncryptionStream } from './encrypt_stream.js';
 export type { EncryptOptions, EncryptBccOptions, BccEncryption } from './encrypt.js';
 export type { HeaderProtectionOptions } from './ops/header_protection.js';
 export type { HeaderConfidentiality, HeaderField, HeaderMismatch, HeaderProtectionInfo } from './mime/header_protection.js';

@@ -24,11 +24,13 @@ import { DIGESTS, type HashName } from './crypto/algorithms.js';
 import { startHash, type HashStream } from './crypto/incremental_hash.js';
 import { parseSignedData, type ContentDigests, type ParsedSignedData } from './cms/signed.js';
 import { SignedDataStreamReader } from './cms/signed_stream.js';
-import { getHeader, parseEntity, type Header } from './mime/entity.js';
+import { getHeader, type Header } from './mime/entity.js';
 import { smimeKindOf } from './mime/extract.js';
 import { multipartSignedParams, signaturePart } from './mime/multipart_signed.js';
 import { MultipartSignedScanner } from './mime/multipart_signed_stream.js';
 import { headerSectionEnd } from './mime/stream_head.js';
+import { PayloadPrefix } from './mime/payload_prefix.js';
+import { readHeaderProtection } from './mime/header_protection.js';
 import { certsOnlyX509, judgeSigners } from './ops/signed_cms.js';
 import { decompressContent, startsAsCompressedEntity } from './ops/compress.js';
 import { readHeadSection } from './ops/stream_head.js';
@@ -79,45 +81,6 @@ interface StreamCore {
 /** The result, with the content's compression noted (as verifyMessage's `withContent` does). */
 function withCompressed(r: VerifyResult, gate: CompressedGate): VerifyResult {
   return gate.compressed && !r.certsOnly ? { ...r, compressed: true } : r;
-}
-
-/** The first bytes of the content, up to the end of its header section (for the From of the signed entity). */
-class HeadPrefix {
-  #buf = new Uint8Array(0);
-  #n = 0;
-  #end = -1;
-  #closed = false;
-  readonly #max: number;
-
-  constructor(max: number) {
-    this.#max = max;
-  }
-
-  /** The next content bytes: kept (in a doubling buffer, searched from where the last search stopped) until the header section ends. */
-  see(b: Uint8Array): void {
-    if (this.#closed) return;
-    const take = Math.min(b.length, this.#max + 4 - this.#n);
-    if (this.#n + take > this.#buf.length) {
-      const bigger = new Uint8Array(Math.min(this.#max + 4, Math.max(this.#n + take, 2 * this.#buf.length, 4096)));
-      bigger.set(this.#buf.subarray(0, this.#n));
-      this.#buf = bigger;
-    }
-    this.#buf.set(b.subarray(0, take), this.#n);
-    const from = Math.max(0, this.#n - 3);
-    this.#n += take;
-    this.#end = headerSectionEnd(this.#buf.subarray(0, this.#n), from);
-    if (this.#end >= 0 || this.#n >= this.#max + 4) this.#closed = true;
-  }
-
-  /** The header section of the content (none when it is not MIME or its header section is too large). */
-  headers(): Header[] {
-    if (this.#end < 0 || this.#end > this.#max) return [];
-    try {
-      return parseEntity(this.#buf.subarray(0, this.#end)).headers;
-    } catch {
-      return [];
-    }
-  }
 }
 
 /**
@@ -203,7 +166,7 @@ function hashNamesOfMicalg(micalg: string | undefined): HashName[] {
 function multipartCore(entity: { headers: readonly Header[] }, ctx: VerifyContext): StreamCore {
   const { boundary, micalg } = multipartSignedParams(entity);
   const hashers: { oid: string; hash: HashStream }[] = hashNamesOfMicalg(micalg).map((n) => ({ oid: DIGESTS[n].oid, hash: startHash(n, ctx.crypto) }));
-  const prefix = new HeadPrefix(ctx.limits.maxHeaderBytes);
+  const prefix = new PayloadPrefix(ctx.limits.maxHeaderBytes);
   const small = new SmallContent();
   let out: Uint8Array[] = [];
   const scanner = new MultipartSignedScanner(
@@ -227,14 +190,14 @@ function multipartCore(entity: { headers: readonly Header[] }, ctx: VerifyContex
       const der = signaturePart(sigPart, mimeLimits(ctx.limits)).signature;
       const sd: ParsedSignedData = withBerLimits(berLimits(ctx.limits), () => parseSignedData(der, ctx.limits));
       const digests: ContentDigests = { digests: new Map(hashers.map((h) => [h.oid, h.hash.digest()])), content: small.content };
-      return async () => ({ content: new Uint8Array(0), signers: await judgeSigners(sd, digests, () => prefix.headers(), ctx), detached: true });
+      return async () => ({ content: new Uint8Array(0), signers: await judgeSigners(sd, digests, () => prefix.headers(), ctx, prefix.bytes), detached: true });
     },
   };
 }
 
 function opaqueCore(base64: boolean, ctx: VerifyContext): StreamCore {
   const decoder = base64 ? new Base64Decoder() : undefined;
-  const prefix = new HeadPrefix(ctx.limits.maxHeaderBytes);
+  const prefix = new PayloadPrefix(ctx.limits.maxHeaderBytes);
   const small = new SmallContent();
   let out: Uint8Array[] = [];
   let contentBytes = 0;
@@ -263,7 +226,7 @@ function opaqueCore(base64: boolean, ctx: VerifyContext): StreamCore {
       }
       if (!r.hadContent) throw new CMSInvalid('signed-data has no content (a detached signature without the signed part)');
       const digests: ContentDigests = { ...r.digests, content: small.content };
-      return async () => ({ content: new Uint8Array(0), signers: await judgeSigners(r.sd, digests, () => prefix.headers(), ctx), detached: false });
+      return async () => ({ content: new Uint8Array(0), signers: await judgeSigners(r.sd, digests, () => prefix.headers(), ctx, prefix.bytes), detached: false });
     },
   };
 }
@@ -280,6 +243,8 @@ function opaqueCore(base64: boolean, ctx: VerifyContext): StreamCore {
  * Compressed content (RFC 3274, compress then sign) is decompressed as verifyMessage does (`compressed` set), but not
  * streamed yet: it is held whole (within `maxDecompressedBytes`) and comes out at the end. Not on streams yet: a
  * SignerInfo without signed attributes over content larger than 1 MiB (`unsupported-in-stream: no signed attributes`).
+ * Header protection (RFC 9788): the signed entity's protected From is the binding and `headerProtection` is reported
+ * as verifyMessage does, read from the entity's first bytes (as decryptStream does: see its note on the legacy display).
  *
  * @example
  * ```ts
@@ -303,12 +268,14 @@ export async function verifyStream(
   const reader = input.getReader();
   let core: StreamCore;
   let hs;
+  let outerHeaders: Header[] = [];
   try {
     hs = await readHeadSection(reader, limits.maxHeaderBytes, 'verifyStream', (h) => h[0] === 0x30);
     if (hs.headers.length === 0 && hs.rest[0] === 0x30) core = opaqueCore(false, ctx);
     else {
       const k = smimeKindOf(hs.headers, limits);
       noteHeaders(ctx, k.headers);
+      outerHeaders = k.headers;
       if (k.kind === 'multipart-signed') core = multipartCore(k, ctx);
       else if (k.kind === 'pkcs7-mime') {
         const cte = (getHeader(k, 'content-transfer-encoding') ?? '7bit').trim().toLowerCase();
@@ -333,6 +300,15 @@ export async function verifyStream(
   let pending: Uint8Array | undefined = hs.rest.length > 0 ? hs.rest : undefined;
   let read = hs.headers.length + hs.rest.length;
   const gate = new CompressedGate(limits);
+  // The content as it goes out (decompressed when it was compressed data): its header protection is read from its
+  // first bytes, as verifyMessage reads it from the whole (see mime/payload_prefix.ts).
+  const payload = new PayloadPrefix(limits.maxHeaderBytes);
+  const outer = outerHeaders;
+  const withProtection = (r: VerifyResult): VerifyResult => {
+    if (r.certsOnly) return r;
+    const hp = readHeaderProtection(payload.bytes, outer, false, mimeLimits(limits), !payload.whole);
+    return hp ? { ...r, headerProtection: hp } : r;
+  };
   const content = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -350,8 +326,9 @@ export async function verifyStream(
                 const judge = core.end(raw);
                 for (const p of raw) gate.write(p, out);
                 await gate.end(out);
+                for (const p of out) payload.see(p);
                 if (out.length > 0) controller.enqueue(concat(out));
-                const result = withCompressed(await judge(), gate);
+                const result = withProtection(withCompressed(await judge(), gate));
                 controller.close();
                 resolveDone(result);
                 return;
@@ -369,6 +346,7 @@ export async function verifyStream(
             core.write(v, raw);
             for (const p of raw) gate.write(p, out);
             if (out.length > 0) {
+              for (const p of out) payload.see(p);
               controller.enqueue(out.length === 1 ? out[0]! : concat(out));
               return;
             }

@@ -51,7 +51,7 @@ import { secretFromArgs, type Prompt } from './secrets.js';
 import { BindingMissing, closeQuietly, loadPkcs11, openTokenInto, tokenRequest, type Pkcs11Api, type TokenHandle, type TokenRequest } from './token.js';
 import { certSummary, inspectionJson, inspectionText } from './describe.js';
 import { bytesInput, fileInput, streamToTemp, type PendingOutput, type StreamInput } from './stream_io.js';
-import { decryptStreamed, encryptStreamed, signStreamed, verifyStreamed } from './streamed_ops.js';
+import { decryptStreamed, encryptStreamed, signStreamed, verifyStreamed, type BccCopy } from './streamed_ops.js';
 
 /** Where the CLI reads and writes: the process's own streams (bin.ts, stdio.ts), or a test's buffers. */
 export interface CliIo {
@@ -545,7 +545,7 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
   const inPath = str(a, 'in');
   const inName = inPath ?? '<stdin>';
   let output: Uint8Array = new Uint8Array(0);
-  let bccCopies: { address: string; message: Uint8Array }[] = [];
+  let bccCopies: BccCopy[] = [];
   let rep: unknown;
   let exit: number = EXIT.ok;
   // The token is open while the message is worked on, and closed (also on any failure) before anything is written.
@@ -583,9 +583,23 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
           ...onlineOpts,
         };
         try {
-          const out = await withFile(inName, () => streamToTemp(source!, target, (s) => encryptStreamed(s, encOpts)));
-          pending.out = out;
+          // Each Bcc copy streams to a temporary file beside --out, made visible with the main message.
+          const bccTarget = (address: string) => ({ path: `${outPath}.bcc-${address.replace(/[^A-Za-z0-9@._+-]/g, '_')}`, stdout: io.stdout });
+          const out = await withFile(inName, () => streamToTemp(source!, target, (s) => encryptStreamed(s, encOpts, bccTarget)));
           bccCopies = out.result;
+          pending.out = {
+            result: out.result,
+            bytes: out.bytes,
+            readBack: () => out.readBack(),
+            commit: async () => {
+              await out.commit();
+              for (const c of bccCopies) await c.commit();
+            },
+            abort: async () => {
+              await out.abort();
+              for (const c of bccCopies) await c.abort();
+            },
+          };
         } catch (e) {
           if (!(e instanceof MissingRecipientCertificatesError)) throw e;
           const why: Record<MissingReason, string> = {
@@ -627,7 +641,7 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
       }
       case 'decrypt': {
         // Streamed: the plaintext waits in the temporary file until decryptStream's done resolves (the GCM tag).
-        const out = await withFile(inName, () => streamToTemp(source!, target, (s) => decryptStreamed(s, { store }, report !== undefined)), tokenReq);
+        const out = await withFile(inName, () => streamToTemp(source!, target, (s) => decryptStreamed(s, { store })), tokenReq);
         pending.out = out;
         const r = out.result;
         rep = {
@@ -661,7 +675,7 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
         let r: VerifyResult | OpenResult;
         if (a.command === 'verify') {
           // Streamed: the content waits in the temporary file, committed only when every signer is valid.
-          const out = await withFile(inName, () => streamToTemp(source!, target, (s) => verifyStreamed(s, opts, report !== undefined)), tokenReq);
+          const out = await withFile(inName, () => streamToTemp(source!, target, (s) => verifyStreamed(s, opts)), tokenReq);
           pending.out = out;
           r = out.result;
         } else r = await withFile<OpenResult>(inName, () => openMessage(input, opts), tokenReq);
@@ -719,7 +733,6 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
   }
   if (pending.out) await pending.out.commit();
   else await writeOut(outPath, output, io);
-  for (const c of bccCopies) await writeOut(`${outPath}.bcc-${c.address.replace(/[^A-Za-z0-9@._+-]/g, '_')}`, c.message, io);
   if (report !== undefined) await writeOut(report, reportBytes(), io);
   return EXIT.ok;
 }
