@@ -31,9 +31,9 @@ const DECRYPT = '"$NODE" "$SMIME" decrypt --identity "$P12" --password "$PASSWOR
  */
 const SLOW = '(sleep 0.3; head -c 1000 "$MSG"; sleep 0.2; tail -c +1001 "$MSG")';
 /**
- * The repeated runs go PARALLEL at a time (most of a run is the writer's sleeps), with the rest of the message
- * 0.7 s after its first 1000 bytes instead of 0.2 s: the CLI, slower to start beside its siblings, still reads
- * before the end (its first read meets an empty pipe), as a lone run does with SLOW.
+ * The repeated runs go PARALLEL at a time (most of a lone run is the writer's sleeps), with the rest of the message
+ * 0.7 s after its first 1000 bytes instead of 0.2 s: the CLI, slower to start beside its siblings, has 1 s instead
+ * of 0.5 s to make its first read before the end (that read then meets an empty pipe), as a lone run with SLOW.
  */
 const SLOW_RUN = '(sleep 0.3; head -c 1000 "$MSG"; sleep 0.7; tail -c +1001 "$MSG")';
 const PARALLEL = 5;
