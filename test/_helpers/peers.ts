@@ -3,7 +3,7 @@
  * matrix-outbound.test.ts, test/pkcs11/interop-sign.test.ts): the sample PKI's files, an NSS database for `cmsutil`,
  * Bouncy Castle's vectors/java/SmimePeer.java compiled, and a non-blocking command runner.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -102,8 +102,55 @@ export function smimePeerClasses(): string {
   return (classesDir = dir);
 }
 
-/** SmimePeer compiled (smimePeerClasses; `_dir` is no longer used); returns a runner of its commands. */
+/**
+ * SmimePeer compiled (smimePeerClasses; `_dir` is no longer used); returns a runner of its commands. They run in one
+ * JVM per runner (SmimePeer's `serve`, started on the first command), one after the other in the order given, with
+ * the status and output each would have on its own: a JVM start per command took most of the peer's time.
+ */
 export function compileSmimePeer(_dir?: string): (args: string[]) => Promise<RunResult> {
   const classes = smimePeerClasses();
-  return (args) => runAsync('java', [...JAVA_OPTIONS, '-cp', `${BC_JARS}:${classes}`, 'SmimePeer', ...args]);
+  let server: ReturnType<typeof serveSmimePeer> | undefined;
+  return (args) => (server ??= serveSmimePeer(classes))(args);
+}
+
+/** Starts `SmimePeer serve`; a function that sends it one command and resolves with that command's result. */
+function serveSmimePeer(classes: string): (args: string[]) => Promise<RunResult> {
+  const child = spawn('java', [...JAVA_OPTIONS, '-cp', `${BC_JARS}:${classes}`, 'SmimePeer', 'serve'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const waiting: { resolve: (r: RunResult) => void; reject: (e: Error) => void }[] = [];
+  let buffered = Buffer.alloc(0);
+  let stderr = '';
+  let gone: Error | undefined;
+  child.stdout.on('data', (b: Buffer) => {
+    buffered = Buffer.concat([buffered, b]);
+    for (;;) {
+      const nl = buffered.indexOf(10);
+      if (nl < 0) return;
+      const [status, outLength, errLength] = buffered.subarray(0, nl).toString('latin1').split(' ').map(Number) as [number, number, number];
+      const end = nl + 1 + outLength + errLength;
+      if (buffered.length < end) return;
+      const stdout = buffered.subarray(nl + 1, nl + 1 + outLength).toString('latin1');
+      const err = buffered.subarray(nl + 1 + outLength, end).toString('latin1');
+      buffered = buffered.subarray(end);
+      waiting.shift()?.resolve({ status, stdout, stderr: err });
+    }
+  });
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString('latin1')));
+  const fail = (e: Error) => {
+    gone ??= e;
+    for (const w of waiting.splice(0)) w.reject(gone);
+  };
+  child.on('error', fail);
+  child.on('exit', (code) => fail(new Error(`SmimePeer serve exited (${code}): ${stderr}`)));
+  child.stdin.on('error', () => {}); // the exit above says why
+  // Never keeps the test process alive; gone with it (its stdin closes).
+  child.unref();
+  for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as { unref?: () => void }).unref?.();
+  process.once('exit', () => child.kill());
+  return (args) =>
+    new Promise<RunResult>((resolve, reject) => {
+      if (gone) return reject(gone);
+      if (args.some((a) => /[\t\r\n]/.test(a))) return reject(new Error(`SmimePeer serve: an argument holds a tab or a line break: ${JSON.stringify(args)}`));
+      waiting.push({ resolve, reject });
+      child.stdin.write(`${args.join('\t')}\n`);
+    });
 }
