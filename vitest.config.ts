@@ -4,9 +4,10 @@ import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * The files that take longest (seconds, one worker, a 2-core machine), for the first run on a machine without
- * vitest's results cache (a fresh CI checkout): started first, so that no long file starts last and runs alone.
- * With a cache, the durations it recorded come first. Approximate; a file missing here only runs later.
+ * The files that took longest in a full run (seconds, one worker, 2 cores, before the tests were made cheaper), for
+ * the first run on a machine without vitest's results cache (a fresh CI checkout): started first, so that no long
+ * file starts last and runs alone. With a cache, the durations it recorded come first. Approximate: a file missing
+ * here only starts later.
  */
 const SLOW_FILES: Record<string, number> = {
   'test/interop/matrix-outbound.test.ts': 24,
