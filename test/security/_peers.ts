@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasPeer, run, tryRun } from '../_helpers/env.js';
-import { BC_JARS, JAVA_OPTIONS, smimePeerClasses } from '../_helpers/peers.js';
+import { BC_JARS, compileSmimePeer, JAVA_OPTIONS, smimePeerClasses } from '../_helpers/peers.js';
 import { text, type TestPki } from '../sign/_pki.js';
 
 export const HAVE = {
@@ -70,5 +70,15 @@ export function bcVerifyDetached(pki: TestPki, classes: string, der: Uint8Array,
     '--trust', pki.rootFile,
   ]);
   const output = `${text(r.stdout)}${r.stderr}`;
+  return { ok: r.status === 0 && output.includes('status=valid'), output };
+}
+
+let bcRunner: ReturnType<typeof compileSmimePeer> | undefined;
+
+/** bcVerifyDetached through the file's one SmimePeer JVM (compileSmimePeer's runner), not a JVM per call. */
+export async function bcVerifyDetachedServed(pki: TestPki, der: Uint8Array, content: Uint8Array): Promise<Verdict> {
+  bcRunner ??= compileSmimePeer();
+  const r = await bcRunner(['verify', '--in', put(pki, der, 'p7s'), '--content', put(pki, content, 'txt'), '--trust', pki.rootFile]);
+  const output = `${r.stdout}${r.stderr}`;
   return { ok: r.status === 0 && output.includes('status=valid'), output };
 }
