@@ -3,15 +3,14 @@
  * one detached signature (DER) and its content, over the test PKI of test/sign/_pki.ts:
  * - OpenSSL `cms -verify` (binary detached content, chain to the test root);
  * - NSS `cmsutil -D` against a database that trusts only the test root (as test/sign/interop-nss.test.ts builds it);
- * - Bouncy Castle through vectors/java/SmimePeer.java `verify` (compiled once per test file with javac).
+ * - Bouncy Castle through vectors/java/SmimePeer.java `verify` (compiled once for all the files: smimePeerClasses).
  * Each returns the peer's verdict and its output, so a test can assert what the peer said.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hasPeer, run, tryRun, VECTORS } from '../_helpers/env.js';
+import { hasPeer, run, tryRun } from '../_helpers/env.js';
+import { BC_JARS, compileSmimePeer, JAVA_OPTIONS, smimePeerClasses } from '../_helpers/peers.js';
 import { text, type TestPki } from '../sign/_pki.js';
-
-const BC_JARS = ['bcprov', 'bcpkix', 'bcutil'].map((j) => `/usr/share/java/${j}.jar`).join(':');
 
 export const HAVE = {
   openssl: hasPeer('openssl', ['version']),
@@ -58,20 +57,28 @@ export function nssVerifyDetached(pki: TestPki, db: string, der: Uint8Array, con
   return { ok: output.includes('signer0.status=GoodSignature'), output };
 }
 
-/** Compiles SmimePeer.java into a folder of `pki.dir`; returns the class folder. */
-export function compileBc(pki: TestPki): string {
-  const classes = join(pki.dir, `bc-classes-${++n}`);
-  mkdirSync(classes);
-  run('javac', ['-nowarn', '-Xlint:-options', '-cp', BC_JARS, '-d', classes, join(VECTORS, 'java', 'SmimePeer.java')]);
-  return classes;
+/** SmimePeer compiled (smimePeerClasses: once for all the files); returns the class folder. */
+export function compileBc(_pki?: TestPki): string {
+  return smimePeerClasses();
 }
 
 /** SmimePeer `verify` of a detached signature: ok when it reports status=valid. */
 export function bcVerifyDetached(pki: TestPki, classes: string, der: Uint8Array, content: Uint8Array): Verdict {
   const r = tryRun('java', [
+    ...JAVA_OPTIONS,
     '-cp', `${BC_JARS}:${classes}`, 'SmimePeer', 'verify', '--in', put(pki, der, 'p7s'), '--content', put(pki, content, 'txt'),
     '--trust', pki.rootFile,
   ]);
   const output = `${text(r.stdout)}${r.stderr}`;
+  return { ok: r.status === 0 && output.includes('status=valid'), output };
+}
+
+let bcRunner: ReturnType<typeof compileSmimePeer> | undefined;
+
+/** bcVerifyDetached through the file's one SmimePeer JVM (compileSmimePeer's runner), not a JVM per call. */
+export async function bcVerifyDetachedServed(pki: TestPki, der: Uint8Array, content: Uint8Array): Promise<Verdict> {
+  bcRunner ??= compileSmimePeer();
+  const r = await bcRunner(['verify', '--in', put(pki, der, 'p7s'), '--content', put(pki, content, 'txt'), '--trust', pki.rootFile]);
+  const output = `${r.stdout}${r.stderr}`;
   return { ok: r.status === 0 && output.includes('status=valid'), output };
 }

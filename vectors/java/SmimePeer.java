@@ -58,6 +58,11 @@
  *
  * Every command prints one line of facts on stdout (content type, algorithms, signer, status) and exits 0 on
  * success; on failure it prints "error: ..." on stderr and exits 1 (2 for usage errors).
+ *
+ *   serve
+ *       Runs commands read from stdin, one a line (its arguments separated by tabs), one after the other in this one
+ *       JVM (the tests' runner, test/_helpers/peers.ts: starting a JVM per command was most of their time). For each
+ *       it writes a line "STATUS OUT-LENGTH ERR-LENGTH", then the bytes the command printed on stdout and stderr.
  */
 
 import java.io.ByteArrayInputStream;
@@ -168,11 +173,17 @@ public final class SmimePeer {
         Usage(String m) { super(m); }
     }
 
-    public static void main(String[] argv) {
+    public static void main(String[] argv) throws IOException {
         Security.addProvider(new BouncyCastleProvider());
+        if (argv.length == 1 && argv[0].equals("serve")) serve();
+        else System.exit(run(argv));
+    }
+
+    /** One command: its exit status. */
+    static int run(String[] argv) {
         if (argv.length == 0) {
             System.err.println("usage: SmimePeer encrypt|sign|decrypt|verify|issue [options] (see the source)");
-            System.exit(2);
+            return 2;
         }
         try {
             Map<String, List<String>> o = options(argv);
@@ -180,7 +191,7 @@ public final class SmimePeer {
                 case "encrypt": encrypt(o); break;
                 case "sign": sign(o); break;
                 case "decrypt": decrypt(o); break;
-                case "verify": System.exit(verify(o)); break;
+                case "verify": return verify(o);
                 case "issue": issue(o); break;
                 case "describe": describe(o); break;
                 case "certs": certsOf(o); break;
@@ -189,13 +200,45 @@ public final class SmimePeer {
                 case "uncompress": uncompress(o); break;
                 default: throw new Usage("unknown command " + argv[0]);
             }
+            return 0;
         } catch (Usage u) {
             System.err.println("usage error: " + u.getMessage());
-            System.exit(2);
+            return 2;
         } catch (Exception e) {
             System.err.println("error: " + e);
             for (Throwable c = e.getCause(); c != null; c = c.getCause()) System.err.println("  cause: " + c);
-            System.exit(1);
+            return 1;
+        }
+    }
+
+    /** The serve command (see the top of this file). */
+    static void serve() throws IOException {
+        java.io.PrintStream stdout = System.out;
+        java.io.PrintStream stderr = System.err;
+        java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+        for (String line; (line = in.readLine()) != null; ) {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            System.setOut(new java.io.PrintStream(out, true));
+            System.setErr(new java.io.PrintStream(err, true));
+            int status;
+            try {
+                status = run(line.isEmpty() ? new String[0] : line.split("\t", -1));
+            } catch (Throwable t) {
+                System.err.println("error: " + t);
+                status = 1;
+            } finally {
+                System.out.flush();
+                System.err.flush();
+                System.setOut(stdout);
+                System.setErr(stderr);
+            }
+            byte[] o = out.toByteArray();
+            byte[] e = err.toByteArray();
+            stdout.write((status + " " + o.length + " " + e.length + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            stdout.write(o);
+            stdout.write(e);
+            stdout.flush();
         }
     }
 
