@@ -26,8 +26,8 @@ import { MIMELimitExceeded } from './errors.js';
 export interface DecryptStreamResult {
   /**
    * The decrypted MIME entity, byte for byte what `decryptMessage` returns as `content`, as it is decrypted. For
-   * AES-GCM content it is known good only when `done` resolves: on a bad tag this stream errors with
-   * `CMSDecryptionFailed` (and never closes normally). Do not act on the content before `done` resolves.
+   * AES-GCM and ChaCha20-Poly1305 content it is known good only when `done` resolves: on a bad tag this stream errors
+   * with `CMSDecryptionFailed` (and never closes normally). Do not act on the content before `done` resolves.
    */
   content: ReadableStream<Uint8Array>;
   /**
@@ -43,9 +43,10 @@ export interface DecryptStreamResult {
  * decrypted entity as a stream. The input is read up to the first byte of the encrypted content before the promise
  * resolves, so a malformed head, an unsupported cipher or "no key" rejects it. Unlike `decryptMessage` a stream
  * cannot be tried once per key: a RecipientInfo must name one of the store's keys (issuer and serial, SKI, or the
- * Outlook SPKI hash), else `CMSDecryptionFailed`. AES-CBC streams everywhere; AES-GCM needs an incremental AES
- * (`smime-core/node` installs Node's), else `UnsupportedAlgorithm`, as for ChaCha20-Poly1305 and the legacy ciphers
- * (use `decryptMessage` for them). CBC content is `authenticated: false`; GCM's tag is checked at the end (see
+ * Outlook SPKI hash), else `CMSDecryptionFailed`. Every content cipher `decryptMessage` reads streams: AES on the
+ * provider's incremental AES (`smime-core/node` installs Node's), else AES-CBC on WebCrypto and AES-GCM on the
+ * portable incremental AES; ChaCha20-Poly1305 on the portable RFC 8439 construction; 3DES and RC2 block by block.
+ * CBC content is `authenticated: false`; GCM's tag is checked at the end (see
  * {@link DecryptStreamResult}). Truncated input errors the stream with `CMSInvalid`, a bad padding or tag with
  * `CMSDecryptionFailed`.
  *

@@ -39,7 +39,7 @@ export interface EnvelopeStreamInfo<K extends RecipientKey = RecipientKey> {
   identity: K;
   cipher: string;
   cipherOid: string;
-  /** True for AEAD content encryption (AES-GCM): the content is known good only once {@link EnvelopeStreamReader.finish} resolves. */
+  /** True for AEAD content encryption (AES-GCM, ChaCha20-Poly1305): the content is known good only once {@link EnvelopeStreamReader.finish} resolves. */
   authenticated: boolean;
   legacy: boolean;
   keyTransport: string;
@@ -169,7 +169,7 @@ export class EnvelopeStreamReader<K extends RecipientKey = RecipientKey> {
   async #openKey(): Promise<void> {
     const alg = this.#alg!;
     // Refused before any private-key operation when the cipher cannot stream here.
-    checkStreamDecryption(alg, this.#crypto);
+    checkStreamDecryption(alg);
     const riSet = this.#riSet!;
     const l = this.#limits;
     const ris = withBerLimits(berLimits(l), () => {

@@ -3,7 +3,8 @@
  * bundled by Vite for the browser, served on 127.0.0.1 and run in headless Chromium (Debian's package, driven by
  * playwright-core): a PKCS#12 identity is imported, messages are encrypted (AES-GCM, AES-CBC) and decrypted, signed
  * and verified; OpenSSL's envelope (PKCS#1 v1.5 key transport, which WebCrypto lacks: the BigInt RSA) and OpenSSL's
- * signature are opened; bad input is a typed error. No Node API is there to lean on.
+ * signature are opened; encryptStream and decryptStream run on the portable ciphers; bad input is a typed error. No
+ * Node API is there to lean on.
  * Skipped with a notice when Chromium is not installed; with CI=true a missing Chromium fails the run.
  */
 import { readFileSync } from 'node:fs';
@@ -68,6 +69,28 @@ export async function run(password) {
     const reader = (await m.encryptStream(input, { store, to: ['bob@example.com'], cipher })).getReader();
     for (let r = await reader.read(); !r.done; r = await reader.read()) for (const b of r.value) parts.push(b);
     out.streamed[cipher] = parts;
+  }
+  // decryptStream without an accelerator: the GCM message above on the portable AES-GCM, in 7 KB pieces.
+  {
+    const gcm = new Uint8Array(out.streamed['aes-256-gcm']);
+    let at = 0;
+    const input = new ReadableStream({
+      pull(c) {
+        if (at >= gcm.length) return c.close();
+        c.enqueue(gcm.slice(at, at + 7000));
+        at += 7000;
+      },
+    });
+    const { content, done } = await m.decryptStream(input, { store });
+    const parts = [];
+    let pieces = 0;
+    const reader = content.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      pieces++;
+      for (const b of r.value) parts.push(b);
+    }
+    const r = await done;
+    out.decryptStream = { content: parts, pieces, cipher: r.cipher, authenticated: r.authenticated };
   }
   const cc = await m.decryptMessage(await m.encryptMessage(mime, { store, to: ['bob@example.com'], cipher: 'chacha20-poly1305' }), { store });
   out.chacha = { same: dec.decode(cc.content) === entity, cipher: cc.cipher };
@@ -176,6 +199,16 @@ describe.skipIf(!CHROMIUM)('headless Chromium', () => {
       const want = new Uint8Array([...new TextEncoder().encode('Content-Type: text/plain; charset=us-ascii\r\n\r\n'), ...body]);
       expect(Buffer.from(r.content).equals(Buffer.from(want))).toBe(true);
     }
+  });
+
+  it('decryptStream without an accelerator: AES-GCM on the portable cipher, streamed, the entity byte for byte', () => {
+    const d = result.decryptStream as { content: number[]; pieces: number; cipher: string; authenticated: boolean };
+    const body = new Uint8Array(200000);
+    for (let i = 0; i < body.length; i++) body[i] = i % 78 === 76 ? 13 : i % 78 === 77 ? 10 : 33 + ((i * 7919) % 94);
+    const want = new Uint8Array([...new TextEncoder().encode('Content-Type: text/plain; charset=us-ascii\r\n\r\n'), ...body]);
+    expect(Buffer.from(new Uint8Array(d.content)).equals(Buffer.from(want))).toBe(true);
+    expect(d.pieces).toBeGreaterThan(10);
+    expect([d.cipher, d.authenticated]).toEqual(['aes-256-gcm', true]);
   });
 
   it('bad input is a typed error; a recipient without a certificate is named', () => {
