@@ -12,14 +12,12 @@ import type { DecryptOptions, DecryptResult } from './decrypt.js';
 import { storeInternals, type StoredIdentity } from './store/internal.js';
 import { checkOption } from './lib/args.js';
 import { resolvePolicyFor } from './crypto/policy.js';
-import { concat } from './lib/bytes.js';
 import { mimeLimits, resolveLimits, type Limits } from './lib/limits.js';
 import { Base64Decoder } from './lib/base64_stream.js';
 import { STREAM_CHUNK } from './cms/content_cipher.js';
 import { EnvelopeStreamReader } from './cms/enveloped_reader.js';
 import { EntityHeadReader, type EntityHead } from './mime/stream_head.js';
-import { compressedHead } from './ops/compress.js';
-import { CompressedStreamReader } from './cms/compressed_reader.js';
+import { CompressedContentStream } from './ops/compressed_stream.js';
 import { MIMELimitExceeded } from './errors.js';
 
 /** What {@link decryptStream} resolves to. */
@@ -139,19 +137,16 @@ class DecryptCore {
   /** While {@link start} runs; the plaintext it decrypted, handled at the first pull. */
   #starting = false;
   #early: Uint8Array[] = [];
-  /** The head of the plaintext, held until it tells whether it is compressed data; then `#compressed` is set. */
-  #plainHead: Uint8Array[] = [];
-  #compressed: boolean | undefined;
-  /** The decompression of compressed content inside, once the head said so. */
-  #inner: CompressedEntityReader | undefined;
+  /** The plaintext, decompressed on its way out when it is a compressed-data entity. */
+  readonly #inner: CompressedContentStream;
   #finished = false;
-  #wasCompressed = false;
 
   constructor(reader: ReadableStreamDefaultReader<Uint8Array>, identities: readonly StoredIdentity[], crypto: Crypto | undefined, limits: Limits) {
     this.#reader = reader;
     this.#limits = limits;
     this.#head = new EntityHeadReader(mimeLimits(limits));
     this.#env = new EnvelopeStreamReader(identities, crypto, limits);
+    this.#inner = new CompressedContentStream(limits);
   }
 
   /** True once the input is read, checked, and every piece of plaintext is queued. */
@@ -197,15 +192,14 @@ class DecryptCore {
       authenticated: info.authenticated,
       legacy: info.legacy,
     };
-    if (this.#wasCompressed) r.compressed = true;
+    if (this.#inner.compressed) r.compressed = true;
     return r;
   }
 
   async cancel(reason: unknown): Promise<void> {
     this.#out = [];
-    this.#plainHead = [];
     this.#early = [];
-    this.#inner?.cancel();
+    this.#inner.cancel();
     try {
       await this.#reader.cancel(reason);
     } catch {
@@ -277,92 +271,12 @@ class DecryptCore {
       if (der.length > 0) await this.#plain(await this.#env.push(der), false);
     }
     await this.#plain(await this.#env.finish(), true);
-    if (this.#inner) {
-      this.#out.push(...(await this.#inner.finish()));
-      this.#wasCompressed = true;
-    }
     this.#finished = true;
   }
 
-  /** Plaintext pieces: out to the consumer, or through the decompression; held while the head is looked at. */
+  /** Plaintext pieces: out to the consumer, through the decompression when it is compressed data (`ended`: the last). */
   async #plain(pieces: Uint8Array[], ended: boolean): Promise<void> {
-    if (this.#compressed === false) {
-      for (const p of pieces) this.#out.push(p);
-      return;
-    }
-    if (this.#inner) {
-      for (const p of pieces) this.#out.push(...(await this.#inner.push(p)));
-      return;
-    }
-    this.#plainHead.push(...pieces);
-    const head = this.#plainHead.length === 1 ? this.#plainHead[0]! : concat(this.#plainHead);
-    this.#plainHead = [];
-    const c = compressedHead(head, ended, this.#limits);
-    if (c === undefined) {
-      this.#plainHead = [head];
-      return;
-    }
-    this.#compressed = c;
-    if (!c) {
-      if (head.length > 0) this.#out.push(head);
-      return;
-    }
-    this.#inner = new CompressedEntityReader(this.#limits);
-    this.#out.push(...(await this.#inner.push(head)));
-  }
-}
-
-/**
- * A compressed-data entity (RFC 3274, `smime-type=compressed-data`) read as it comes: its head (`EntityHeadReader`),
- * its body (base64 or binary), the CompressedData decompressed as it streams (`CompressedStreamReader`), within
- * `maxDecompressedBytes` and `maxDecompressionRatio` counted as the bytes come out.
- */
-class CompressedEntityReader {
-  readonly #head: EntityHeadReader;
-  #known = false;
-  #b64: Base64Decoder | undefined;
-  readonly #cms: CompressedStreamReader;
-
-  constructor(limits: Limits) {
-    this.#head = new EntityHeadReader(mimeLimits(limits));
-    this.#cms = new CompressedStreamReader(limits);
-  }
-
-  /** The next bytes of the entity; resolves to the decompressed bytes so far. */
-  async push(piece: Uint8Array): Promise<Uint8Array[]> {
-    let body = piece;
-    if (!this.#known) {
-      const head = this.#head.push(piece);
-      if (!head) return [];
-      this.#start(head);
-      body = head.rest;
-    }
-    return this.#der(this.#b64 ? this.#b64.write(body) : body);
-  }
-
-  /** The end of the entity: the rest of the decompressed bytes, once everything is complete. */
-  async finish(): Promise<Uint8Array[]> {
-    const out: Uint8Array[] = [];
-    if (!this.#known) {
-      const head = this.#head.finish();
-      this.#start(head);
-      out.push(...(await this.#der(this.#b64 ? this.#b64.write(head.rest) : head.rest)));
-    }
-    if (this.#b64) out.push(...(await this.#der(this.#b64.end())));
-    out.push(...(await this.#cms.finish()));
-    return out;
-  }
-
-  cancel(): void {
-    this.#cms.cancel();
-  }
-
-  #start(head: EntityHead): void {
-    this.#known = true;
-    if (head.body === 'base64') this.#b64 = new Base64Decoder();
-  }
-
-  async #der(der: Uint8Array): Promise<Uint8Array[]> {
-    return der.length > 0 ? this.#cms.push(der) : [];
+    this.#out.push(...(await this.#inner.push(pieces)));
+    if (ended) this.#out.push(...(await this.#inner.finish()));
   }
 }
