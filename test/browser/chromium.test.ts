@@ -27,6 +27,28 @@ const PAGE_MODULE = String.raw`
 import * as m from '/smime.js';
 const get = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
 const text = async (p) => (await fetch(p)).text();
+/** A stream of bytes in pieces of 7 KB. */
+function piecesOf(bytes) {
+  let at = 0;
+  return new ReadableStream({
+    pull(c) {
+      if (at >= bytes.length) return c.close();
+      c.enqueue(bytes.slice(at, at + 7000));
+      at += 7000;
+    },
+  });
+}
+/** All the bytes of a stream (as numbers, for the trip back to Node) and how many pieces they came in. */
+async function bytesOf(stream) {
+  const bytes = [];
+  let pieces = 0;
+  const reader = stream.getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    pieces++;
+    for (const b of r.value) bytes.push(b);
+  }
+  return { bytes, pieces };
+}
 export async function run(password) {
   const out = {};
   out.node = typeof globalThis.process !== 'undefined';
@@ -57,41 +79,13 @@ export async function run(password) {
   const whole = new Uint8Array([...new TextEncoder().encode(mime.slice(0, mime.indexOf('\r\n\r\n') + 4)), ...body]);
   out.streamed = {};
   for (const cipher of ['aes-256-gcm', 'chacha20-poly1305', 'aes-256-cbc']) {
-    let at = 0;
-    const input = new ReadableStream({
-      pull(c) {
-        if (at >= whole.length) return c.close();
-        c.enqueue(whole.slice(at, at + 7000));
-        at += 7000;
-      },
-    });
-    const parts = [];
-    const reader = (await m.encryptStream(input, { store, to: ['bob@example.com'], cipher })).getReader();
-    for (let r = await reader.read(); !r.done; r = await reader.read()) for (const b of r.value) parts.push(b);
-    out.streamed[cipher] = parts;
+    out.streamed[cipher] = (await bytesOf(await m.encryptStream(piecesOf(whole), { store, to: ['bob@example.com'], cipher }))).bytes;
   }
   // decryptStream without an accelerator: the GCM message above on the portable AES-GCM, in 7 KB pieces.
-  {
-    const gcm = new Uint8Array(out.streamed['aes-256-gcm']);
-    let at = 0;
-    const input = new ReadableStream({
-      pull(c) {
-        if (at >= gcm.length) return c.close();
-        c.enqueue(gcm.slice(at, at + 7000));
-        at += 7000;
-      },
-    });
-    const { content, done } = await m.decryptStream(input, { store });
-    const parts = [];
-    let pieces = 0;
-    const reader = content.getReader();
-    for (let r = await reader.read(); !r.done; r = await reader.read()) {
-      pieces++;
-      for (const b of r.value) parts.push(b);
-    }
-    const r = await done;
-    out.decryptStream = { content: parts, pieces, cipher: r.cipher, authenticated: r.authenticated };
-  }
+  const ds = await m.decryptStream(piecesOf(new Uint8Array(out.streamed['aes-256-gcm'])), { store });
+  const plain = await bytesOf(ds.content);
+  const dr = await ds.done;
+  out.decryptStream = { content: plain.bytes, pieces: plain.pieces, cipher: dr.cipher, authenticated: dr.authenticated };
   const cc = await m.decryptMessage(await m.encryptMessage(mime, { store, to: ['bob@example.com'], cipher: 'chacha20-poly1305' }), { store });
   out.chacha = { same: dec.decode(cc.content) === entity, cipher: cc.cipher };
   // Other identities: a legacy RC2-40/3DES PKCS#12 (the TypeScript PBEs), an OAEP recipient, an ECDH P-384 one.
