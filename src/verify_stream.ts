@@ -28,7 +28,7 @@ import { getHeader, parseEntity, type Header } from './mime/entity.js';
 import { smimeKindOf } from './mime/extract.js';
 import { multipartSignedParams, signaturePart } from './mime/multipart_signed.js';
 import { MultipartSignedScanner } from './mime/multipart_signed_stream.js';
-import { headerSectionEnd } from './mime/stream_head.js';
+import { HeaderSectionBuffer } from './mime/stream_head.js';
 import { certsOnlyX509, judgeSigners } from './ops/signed_cms.js';
 import { CompressedContentStream } from './ops/compressed_stream.js';
 import { readHeadSection } from './ops/stream_head.js';
@@ -83,37 +83,33 @@ function withCompressed(r: VerifyResult, inner: CompressedContentStream): Verify
 
 /** The first bytes of the content, up to the end of its header section (for the From of the signed entity). */
 class HeadPrefix {
-  #buf = new Uint8Array(0);
-  #n = 0;
-  #end = -1;
-  #closed = false;
+  #scan: HeaderSectionBuffer | undefined;
+  #section: Uint8Array | undefined;
   readonly #max: number;
 
   constructor(max: number) {
     this.#max = max;
+    this.#scan = new HeaderSectionBuffer(max);
   }
 
-  /** The next content bytes: kept (in a doubling buffer, searched from where the last search stopped) until the header section ends. */
+  /** The next content bytes: gathered until the header section ends (or is past `max`: then none). */
   see(b: Uint8Array): void {
-    if (this.#closed) return;
-    const take = Math.min(b.length, this.#max + 4 - this.#n);
-    if (this.#n + take > this.#buf.length) {
-      const bigger = new Uint8Array(Math.min(this.#max + 4, Math.max(this.#n + take, 2 * this.#buf.length, 4096)));
-      bigger.set(this.#buf.subarray(0, this.#n));
-      this.#buf = bigger;
+    if (!this.#scan) return;
+    try {
+      const found = this.#scan.push(b);
+      if (!found) return;
+      this.#section = found.section.slice();
+    } catch (e) {
+      if (!(e instanceof MIMELimitExceeded)) throw e;
     }
-    this.#buf.set(b.subarray(0, take), this.#n);
-    const from = Math.max(0, this.#n - 3);
-    this.#n += take;
-    this.#end = headerSectionEnd(this.#buf.subarray(0, this.#n), from);
-    if (this.#end >= 0 || this.#n >= this.#max + 4) this.#closed = true;
+    this.#scan = undefined;
   }
 
   /** The header section of the content (none when it is not MIME or its header section is too large). */
   headers(): Header[] {
-    if (this.#end < 0 || this.#end > this.#max) return [];
+    if (!this.#section || this.#section.length > this.#max) return [];
     try {
-      return parseEntity(this.#buf.subarray(0, this.#end)).headers;
+      return parseEntity(this.#section).headers;
     } catch {
       return [];
     }
