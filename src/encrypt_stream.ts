@@ -60,7 +60,7 @@ export async function encryptStream(input: ReadableStream<Uint8Array>, options: 
 
   // The entity to encrypt, as a stream pulled by the encryption: the protected headers, then the body in canonical
   // form (a large input chunk in bounded steps); with `compress`, its compressed-data wrapper (RFC 8551 §3.6).
-  const entity = entityStream(reader, innerHead, firstBody, ended);
+  const entity = entityStream(reader, innerHead, firstBody, ended, plan.binaryBody === true);
   const content = (options.compress === true ? compressEntityStream(entity) : entity).getReader();
   const b64 = new Base64LineStream();
   let started = false;
@@ -110,10 +110,11 @@ const STEP = 16 * STREAM_CHUNK;
 
 /**
  * The entity encryptStream encrypts, as a stream: `innerHead` (the protected headers), then the body (`firstBody`, then
- * the rest of `reader`) with canonical line ends, in steps of at most {@link STEP} input bytes, one per pull.
+ * the rest of `reader`) with canonical line ends (`binary`: as it is, see mime/protection.ts), in steps of at most
+ * {@link STEP} input bytes, one per pull.
  */
-function entityStream(reader: ReadableStreamDefaultReader<Uint8Array>, innerHead: Uint8Array, firstBody: Uint8Array, ended: boolean): ReadableStream<Uint8Array> {
-  const canon = new CanonicalLineEnds();
+function entityStream(reader: ReadableStreamDefaultReader<Uint8Array>, innerHead: Uint8Array, firstBody: Uint8Array, ended: boolean, binary: boolean): ReadableStream<Uint8Array> {
+  const canon = binary ? { write: (p: Uint8Array) => [p], end: () => [] } : new CanonicalLineEnds();
   let chunk: Uint8Array = firstBody;
   let at = 0;
   let started = false;
