@@ -42,8 +42,8 @@ export interface DecryptStreamResult {
  * resolves, so a malformed head, an unsupported cipher or "no key" rejects it. Unlike `decryptMessage` a stream
  * cannot be tried once per key: a RecipientInfo must name one of the store's keys (issuer and serial, SKI, or the
  * Outlook SPKI hash), else `CMSDecryptionFailed`. Every content cipher `decryptMessage` reads streams: AES on the
- * provider's incremental AES (`smime-core/node` installs Node's), else AES-CBC on WebCrypto and AES-GCM on the
- * portable incremental AES; ChaCha20-Poly1305 on the portable RFC 8439 construction; 3DES and RC2 block by block.
+ * provider's incremental AES (`smime-core/node` installs Node's), else AES-CBC on WebCrypto and AES-GCM on
+ * WebCrypto's AES-CTR with GHASH in TypeScript; ChaCha20-Poly1305 on the portable RFC 8439 construction; 3DES and RC2 block by block.
  * CBC content is `authenticated: false`; GCM's tag is checked at the end (see
  * {@link DecryptStreamResult}). Truncated input errors the stream with `CMSInvalid`, a bad padding or tag with
  * `CMSDecryptionFailed`.

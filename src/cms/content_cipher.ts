@@ -574,6 +574,36 @@ function portableDecryptor(stream: Promise<AesStream>, alg: ContentAlgorithm, ta
 }
 
 /**
+ * AES-GCM decryption without an incremental AES: GCTR on WebCrypto's AES-CTR, GHASH in TypeScript
+ * (src/crypto/incremental_fallback.ts `webCryptoGcmDecryption`, loaded on first use); a late tag is kept until `finish`.
+ */
+function webCryptoGcmDecryptor(c: Crypto, alg: ContentAlgorithm, cek: Uint8Array, tag?: Uint8Array, aad?: Uint8Array): ContentDecryptor {
+  if (tag) checkTagLength(alg, tag);
+  const k = cek.slice();
+  const started = portable()
+    .then((m) => m.webCryptoGcmDecryption(c, k, alg.iv, aad, tag))
+    .finally(() => k.fill(0));
+  started.catch(() => {});
+  let late: Uint8Array | undefined;
+  return {
+    async update(piece) {
+      return (await started).update(piece);
+    },
+    setTag(t) {
+      if (tag !== undefined || late !== undefined) throw new TypeError('the tag was already given');
+      checkTagLength(alg, t);
+      late = t.slice();
+    },
+    async finish() {
+      const d = await started;
+      if (tag === undefined && late === undefined) throw new Error('bad tag');
+      if (late) d.setTag(late);
+      return d.final();
+    },
+  };
+}
+
+/**
  * 3DES-CBC and RC2-CBC (src/crypto/legacy.ts) piece by piece: the whole blocks of each piece but the last block,
  * each call chained on the previous ciphertext block; the last block is held for `finish`, which checks its
  * padding (a plain Error, as the buffer path's).
@@ -622,8 +652,9 @@ function legacyCbcDecryptor(alg: ContentAlgorithm, cek: Uint8Array): SyncDecrypt
  * The {@link ContentDecryptor} for `alg` and the content-encryption key `cek` (copied: the caller may wipe it), with
  * the tag when it is known (AEAD) and the AAD (AuthEnvelopedData's authAttrs); every content cipher `decryptContent`
  * reads. AES-CBC and AES-GCM run on the provider's incremental AES when it has one (`smime-core/node` installs
- * Node's). Without it AES-CBC runs on WebCrypto in {@link CHUNK}s, and AES-GCM on the portable incremental AES
- * (src/crypto/incremental_fallback.ts, on @noble/ciphers, loaded on first use: WebCrypto has no incremental GCM).
+ * Node's). Without it AES-CBC runs on WebCrypto in {@link CHUNK}s, and AES-GCM on WebCrypto's AES-CTR with GHASH in
+ * TypeScript (src/crypto/incremental_fallback.ts, on @noble/ciphers, loaded on first use: WebCrypto has no
+ * incremental GCM).
  * ChaCha20-Poly1305 runs on the portable RFC 8439 construction everywhere (no provider has it), 3DES and RC2 on
  * src/crypto/legacy.ts block by block.
  */
@@ -636,13 +667,7 @@ export function contentDecryptor(alg: ContentAlgorithm, cek: Uint8Array, crypto?
     case 'aes-cbc':
       return inc ? aesDecryptor(inc, alg, cek.slice()) : webCryptoCbcDecryptor(c, cek, alg.iv);
     case 'aes-gcm':
-      if (inc) return aesDecryptor(inc, alg, cek.slice(), tag, aad);
-      if (tag) checkTagLength(alg, tag);
-      return portableDecryptor(
-        portableStream(cek, (m, k) => m.portableIncrementalAes.start({ mode: 'gcm', encrypt: false, key: k, iv: alg.iv, ...(tag ? { tag } : {}), ...(aad ? { aad } : {}) })),
-        alg,
-        tag,
-      );
+      return inc ? aesDecryptor(inc, alg, cek.slice(), tag, aad) : webCryptoGcmDecryptor(c, alg, cek, tag, aad);
     case 'chacha':
       if (tag) checkTagLength(alg, tag);
       return portableDecryptor(portableStream(cek, (m, k) => m.portableChaCha20Poly1305(k, alg.iv, false, aad, tag)), alg, tag);

@@ -81,7 +81,7 @@ export async function run(password) {
   for (const cipher of ['aes-256-gcm', 'chacha20-poly1305', 'aes-256-cbc']) {
     out.streamed[cipher] = (await bytesOf(await m.encryptStream(piecesOf(whole), { store, to: ['bob@example.com'], cipher }))).bytes;
   }
-  // decryptStream without an accelerator: the GCM message above on the portable AES-GCM, in 7 KB pieces.
+  // decryptStream without an accelerator: the GCM message above on WebCrypto AES-CTR + GHASH, in 7 KB pieces.
   const ds = await m.decryptStream(piecesOf(new Uint8Array(out.streamed['aes-256-gcm'])), { store });
   const plain = await bytesOf(ds.content);
   const dr = await ds.done;
@@ -195,7 +195,7 @@ describe.skipIf(!CHROMIUM)('headless Chromium', () => {
     }
   });
 
-  it('decryptStream without an accelerator: AES-GCM on the portable cipher, streamed, the entity byte for byte', () => {
+  it('decryptStream without an accelerator: AES-GCM on WebCrypto AES-CTR + GHASH, streamed, the entity byte for byte', () => {
     const d = result.decryptStream as { content: number[]; pieces: number; cipher: string; authenticated: boolean };
     const body = new Uint8Array(200000);
     for (let i = 0; i < body.length; i++) body[i] = i % 78 === 76 ? 13 : i % 78 === 77 ? 10 : 33 + ((i * 7919) % 94);

@@ -2,7 +2,7 @@
  * contentDecryptor (src/cms/content_cipher.ts), the content-decryption loop shared by decryptMessage and
  * decryptStream: fed pieces of any size, on Node's incremental AES and on WebCrypto alone (AES-CBC in CHUNKs), it
  * gives node:crypto's plaintext, around the CHUNK boundaries; the GCM tag given up front or late; bad padding and
- * bad tags fail at finish. Without an accelerator AES-GCM runs on the portable AES; ChaCha20-Poly1305, 3DES and RC2
+ * bad tags fail at finish. Without an accelerator AES-GCM runs on WebCrypto AES-CTR + GHASH; ChaCha20-Poly1305, 3DES and RC2
  * stream too.
  */
 import { createCipheriv, randomBytes, webcrypto } from 'node:crypto';
@@ -48,7 +48,7 @@ describe('contentDecryptor', () => {
     }
   });
 
-  it('AES-GCM on Node and on the portable AES (no accelerator): the tag up front or given late; a bad tag fails at finish', async () => {
+  it('AES-GCM on Node and on WebCrypto AES-CTR + GHASH (no accelerator): the tag up front or given late; a bad tag fails at finish', async () => {
     for (const n of [0, 17, CHUNK + 3]) {
       const key = u8(randomBytes(16));
       const nonce = u8(randomBytes(12));

@@ -2,7 +2,7 @@
  * decryptStream (src/decrypt_stream.ts): every enveloped message of vectors/manifest.json that decryptMessage opens
  * goes through decryptStream at several chunk sizes to the same content; `openssl cms -encrypt -stream` output and
  * encryptStream output are decrypted; GCM tampering, truncation, no named key, the header limit and backpressure;
- * without an accelerator (the portable AES-GCM and ChaCha20-Poly1305, WebCrypto AES-CBC) and the legacy ciphers.
+ * without an accelerator (AES-GCM on WebCrypto AES-CTR + GHASH, the portable ChaCha20-Poly1305, WebCrypto AES-CBC) and the legacy ciphers.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
