@@ -19,6 +19,9 @@ import { EnvelopeStreamReader } from './cms/enveloped_reader.js';
 import { EntityHeadReader, type EntityHead } from './mime/stream_head.js';
 import { CompressedContentStream } from './ops/compressed_stream.js';
 import { MIMELimitExceeded } from './errors.js';
+import type { Header } from './mime/entity.js';
+import { readHeaderProtection } from './mime/header_protection.js';
+import { PayloadPrefix } from './mime/payload_prefix.js';
 
 /** What {@link decryptStream} resolves to. */
 export interface DecryptStreamResult {
@@ -52,6 +55,12 @@ export interface DecryptStreamResult {
  * (`DecompressionStream('deflate')`), within `maxDecompressedBytes` and `maxDecompressionRatio` counted as the bytes
  * come out (the ratio against the compressed bytes read so far), and the content stream gives the entity inside;
  * `done` has `compressed: true`.
+ *
+ * Header protection (RFC 9788): `done` has the `headerProtection` decryptMessage reports, read from the entity's first
+ * bytes (mime/payload_prefix.ts: its header section, and when it protects its fields the next `maxHeaderBytes` of its
+ * body): the same fields, exposed fields, mismatches and problems; the legacy display text when it lies within them
+ * (where RFC 9788 §2.1.2 puts it). decryptMessage also finds one further on, and finds none in a payload whose
+ * multipart structure is broken past them.
  *
  * `options.overwriteInput` does not apply (the stream's pieces are never written).
  *
@@ -140,6 +149,10 @@ class DecryptCore {
   /** The plaintext, decompressed on its way out when it is a compressed-data entity. */
   readonly #inner: CompressedContentStream;
   #finished = false;
+  /** The message's header section (for the header protection of the entity inside). */
+  #outerHeaders: Header[] = [];
+  /** The first bytes of the entity that goes out: its header protection is read from them. */
+  readonly #payload: PayloadPrefix;
 
   constructor(reader: ReadableStreamDefaultReader<Uint8Array>, identities: readonly StoredIdentity[], crypto: Crypto | undefined, limits: Limits) {
     this.#reader = reader;
@@ -147,6 +160,7 @@ class DecryptCore {
     this.#head = new EntityHeadReader(mimeLimits(limits));
     this.#env = new EnvelopeStreamReader(identities, crypto, limits);
     this.#inner = new CompressedContentStream(limits);
+    this.#payload = new PayloadPrefix(limits.maxHeaderBytes);
   }
 
   /** True once the input is read, checked, and every piece of plaintext is queued. */
@@ -163,7 +177,9 @@ class DecryptCore {
 
   /** The next piece of plaintext ready, if any. */
   take(): Uint8Array | undefined {
-    return this.#out.shift();
+    const out = this.#out.shift();
+    if (out) this.#payload.see(out);
+    return out;
   }
 
   /** One step: the plaintext decrypted by {@link start}, else the next input piece (at most STREAM_CHUNK bytes), or the end of the input. */
@@ -193,6 +209,9 @@ class DecryptCore {
       legacy: info.legacy,
     };
     if (this.#inner.compressed) r.compressed = true;
+    // As decryptMessage reads it, from the entity's first bytes (see mime/payload_prefix.ts for what they hold).
+    const hp = readHeaderProtection(this.#payload.bytes, this.#outerHeaders, true, mimeLimits(this.#limits), !this.#payload.whole);
+    if (hp) r.headerProtection = hp;
     return r;
   }
 
@@ -254,6 +273,7 @@ class DecryptCore {
   }
 
   #setBody(head: EntityHead): void {
+    this.#outerHeaders = head.headers;
     if (head.body === 'base64') this.#b64 = new Base64Decoder();
   }
 

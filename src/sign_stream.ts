@@ -14,7 +14,7 @@
  *   base64 lines as it goes, as `openssl cms -sign -stream` writes it.
  * The output is pulled: the input is read one chunk per pull (backpressure end to end).
  */
-import { checkProtectionOptions } from './ops/header_protection.js';
+import { checkProtectionOptions, signPayload } from './ops/header_protection.js';
 import type { SignOptions } from './sign.js';
 import { concat } from './lib/bytes.js';
 import { mimeLimits, resolveLimits } from './lib/limits.js';
@@ -23,12 +23,11 @@ import { startHash } from './crypto/incremental_hash.js';
 import { signedDataLayout, signedDataParts } from './cms/signed.js';
 import { startSignedDataStream } from './cms/signed_stream.js';
 import { startCompressedDataStream } from './cms/compressed.js';
-import { planProtection } from './mime/protection.js';
 import { pkcs7MimeHeader } from './mime/pkcs7_mime.js';
 import { prepareStreamedEntity } from './mime/prepare_stream.js';
 import { BoundaryWatch, multipartSignedHead, multipartSignedTail, randomBoundary } from './mime/multipart_signed.js';
 import { signingSetup } from './ops/sign_setup.js';
-import { readHeadSection } from './ops/stream_head.js';
+import { readStreamedPayload } from './ops/stream_payload.js';
 import { MIMELimitExceeded, UnsupportedAlgorithm } from './errors.js';
 
 /** Input bytes handled per step of a pull (a larger input chunk is cut). */
@@ -47,7 +46,9 @@ interface SignedOutput {
  * (BER, indefinite lengths) with `detached: false`. The options are checked, the identity selected and the header
  * section read before the promise resolves: a refusal (`CertificateNotFound`, a bad option) rejects it with nothing
  * emitted. With `compress: true` the signed entity is the compressed-data wrapper (RFC 3274, BER written as the
- * content is compressed), as signMessage signs it. What cannot be made 7-bit on a stream (8-bit data
+ * content is compressed), as signMessage signs it. `protectHeaders`, `headerConfidentiality` and `legacyDisplay` as
+ * signMessage takes them (RFC 9788; for the Legacy Display Element, the first `maxHeaderBytes` of the body are read
+ * before the promise resolves: see src/ops/stream_payload.ts). What cannot be made 7-bit on a stream (8-bit data
  * in a part declared 7bit) errors the stream with `MIMEInvalid`: see mime/prepare_stream.ts.
  *
  * @example
@@ -60,7 +61,6 @@ export async function signStream(input: ReadableStream<Uint8Array>, options: Sig
   const setup = await signingSetup('signStream', options, () => {
     if (typeof ReadableStream === 'undefined' || !(input instanceof ReadableStream)) throw new TypeError('signStream: input must be a ReadableStream');
     checkProtectionOptions('signStream', options);
-    if (options.protectHeaders === true) throw new RangeError('signStream: options.protectHeaders is not supported on streams yet (use signMessage)');
   });
   const limits = resolveLimits('signStream: options.limits', options.store.limits, options.limits);
   const reader = input.getReader();
@@ -68,12 +68,11 @@ export async function signStream(input: ReadableStream<Uint8Array>, options: Sig
   let outerHeaders: Uint8Array;
   let hs;
   try {
-    hs = await readHeadSection(reader, limits.maxHeaderBytes, 'signStream');
-    const plan = planProtection(hs.headers, mimeLimits(limits));
-    outerHeaders = plan.outerHeaders;
-    const innerHead = new Uint8Array(plan.innerLength);
-    plan.writeInner(innerHead, 0);
-    prepared = prepareStreamedEntity(innerHead, mimeLimits(limits));
+    // The header section split as signMessage splits it (with protectHeaders, the protected payload; with
+    // legacyDisplay, the look-ahead into the body: src/ops/stream_payload.ts).
+    hs = await readStreamedPayload(reader, limits.maxHeaderBytes, 'signStream', () => options.legacyDisplay === true, (bytes, open) => signPayload(bytes, options, mimeLimits(limits), open));
+    outerHeaders = hs.outerHeaders;
+    prepared = prepareStreamedEntity(hs.innerHead, mimeLimits(limits));
   } catch (e) {
     await reader.cancel().catch(() => {});
     throw e;
@@ -152,8 +151,8 @@ export async function signStream(input: ReadableStream<Uint8Array>, options: Sig
 
   let started = false;
   let ended = hs.ended;
-  let pending: Uint8Array | undefined = hs.rest.length > 0 ? hs.rest : undefined;
-  let read = hs.headers.length + hs.rest.length;
+  const queued = hs.rest.filter((r) => r.length > 0);
+  let read = hs.innerHead.length + queued.reduce((n, r) => n + r.length, 0);
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -165,8 +164,7 @@ export async function signStream(input: ReadableStream<Uint8Array>, options: Sig
           }
           // A pull must enqueue or close: the stream does not pull again on its own after a pull that gave nothing.
           for (;;) {
-            let v = pending;
-            pending = undefined;
+            let v = queued.shift();
             if (!v) {
               const r = ended ? { done: true as const, value: undefined } : await reader.read();
               if (r.done) {
@@ -183,7 +181,7 @@ export async function signStream(input: ReadableStream<Uint8Array>, options: Sig
                 throw new MIMELimitExceeded(`signStream: the input is more than maxInputBytes (${limits.maxInputBytes}) bytes`, { limit: 'maxInputBytes' });
             }
             if (v.length > STEP) {
-              pending = v.subarray(STEP);
+              queued.unshift(v.subarray(STEP));
               v = v.subarray(0, STEP);
             }
             const text = out.write(await entity.write(body.write(v)));

@@ -24,11 +24,12 @@ import { DIGESTS, type HashName } from './crypto/algorithms.js';
 import { startHash, type HashStream } from './crypto/incremental_hash.js';
 import { parseSignedData, type ContentDigests, type ParsedSignedData } from './cms/signed.js';
 import { SignedDataStreamReader } from './cms/signed_stream.js';
-import { getHeader, parseEntity, type Header } from './mime/entity.js';
+import { getHeader, type Header } from './mime/entity.js';
 import { smimeKindOf } from './mime/extract.js';
 import { multipartSignedParams, signaturePart } from './mime/multipart_signed.js';
 import { MultipartSignedScanner } from './mime/multipart_signed_stream.js';
-import { HeaderSectionBuffer } from './mime/stream_head.js';
+import { PayloadPrefix } from './mime/payload_prefix.js';
+import { readHeaderProtection } from './mime/header_protection.js';
 import { certsOnlyX509, judgeSigners } from './ops/signed_cms.js';
 import { CompressedContentStream } from './ops/compressed_stream.js';
 import { readHeadSection } from './ops/stream_head.js';
@@ -81,41 +82,6 @@ function withCompressed(r: VerifyResult, inner: CompressedContentStream): Verify
   return inner.compressed && !r.certsOnly ? { ...r, compressed: true } : r;
 }
 
-/** The first bytes of the content, up to the end of its header section (for the From of the signed entity). */
-class HeadPrefix {
-  #scan: HeaderSectionBuffer | undefined;
-  #section: Uint8Array | undefined;
-  readonly #max: number;
-
-  constructor(max: number) {
-    this.#max = max;
-    this.#scan = new HeaderSectionBuffer(max);
-  }
-
-  /** The next content bytes: gathered until the header section ends (or is past `max`: then none). */
-  see(b: Uint8Array): void {
-    if (!this.#scan) return;
-    try {
-      const found = this.#scan.push(b);
-      if (!found) return;
-      this.#section = found.section.slice();
-    } catch (e) {
-      if (!(e instanceof MIMELimitExceeded)) throw e;
-    }
-    this.#scan = undefined;
-  }
-
-  /** The header section of the content (none when it is not MIME or its header section is too large). */
-  headers(): Header[] {
-    if (!this.#section || this.#section.length > this.#max) return [];
-    try {
-      return parseEntity(this.#section).headers;
-    } catch {
-      return [];
-    }
-  }
-}
-
 function hashNamesOfMicalg(micalg: string | undefined): HashName[] {
   const names: HashName[] = [];
   for (const m of (micalg ?? '').split(',')) {
@@ -128,7 +94,7 @@ function hashNamesOfMicalg(micalg: string | undefined): HashName[] {
 function multipartCore(entity: { headers: readonly Header[] }, ctx: VerifyContext): StreamCore {
   const { boundary, micalg } = multipartSignedParams(entity);
   const hashers: { oid: string; hash: HashStream }[] = hashNamesOfMicalg(micalg).map((n) => ({ oid: DIGESTS[n].oid, hash: startHash(n, ctx.crypto) }));
-  const prefix = new HeadPrefix(ctx.limits.maxHeaderBytes);
+  const prefix = new PayloadPrefix(ctx.limits.maxHeaderBytes);
   const small = new SmallContent();
   let out: Uint8Array[] = [];
   const scanner = new MultipartSignedScanner(
@@ -152,14 +118,14 @@ function multipartCore(entity: { headers: readonly Header[] }, ctx: VerifyContex
       const der = signaturePart(sigPart, mimeLimits(ctx.limits)).signature;
       const sd: ParsedSignedData = withBerLimits(berLimits(ctx.limits), () => parseSignedData(der, ctx.limits));
       const digests: ContentDigests = { digests: new Map(hashers.map((h) => [h.oid, h.hash.digest()])), content: small.content };
-      return async () => ({ content: new Uint8Array(0), signers: await judgeSigners(sd, digests, () => prefix.headers(), ctx), detached: true });
+      return async () => ({ content: new Uint8Array(0), signers: await judgeSigners(sd, digests, () => prefix.headers(), ctx, prefix.bytes), detached: true });
     },
   };
 }
 
 function opaqueCore(base64: boolean, ctx: VerifyContext): StreamCore {
   const decoder = base64 ? new Base64Decoder() : undefined;
-  const prefix = new HeadPrefix(ctx.limits.maxHeaderBytes);
+  const prefix = new PayloadPrefix(ctx.limits.maxHeaderBytes);
   const small = new SmallContent();
   let out: Uint8Array[] = [];
   let contentBytes = 0;
@@ -188,7 +154,7 @@ function opaqueCore(base64: boolean, ctx: VerifyContext): StreamCore {
       }
       if (!r.hadContent) throw new CMSInvalid('signed-data has no content (a detached signature without the signed part)');
       const digests: ContentDigests = { ...r.digests, content: small.content };
-      return async () => ({ content: new Uint8Array(0), signers: await judgeSigners(r.sd, digests, () => prefix.headers(), ctx), detached: false });
+      return async () => ({ content: new Uint8Array(0), signers: await judgeSigners(r.sd, digests, () => prefix.headers(), ctx, prefix.bytes), detached: false });
     },
   };
 }
@@ -206,6 +172,8 @@ function opaqueCore(base64: boolean, ctx: VerifyContext): StreamCore {
  * streams (the compressed bytes are hashed, as the signature needs), within `maxDecompressedBytes` and
  * `maxDecompressionRatio` counted as the bytes come out (`CMSLimitExceeded`). Not on streams yet: a
  * SignerInfo without signed attributes over content larger than 1 MiB (`unsupported-in-stream: no signed attributes`).
+ * Header protection (RFC 9788): the signed entity's protected From is the binding and `headerProtection` is reported
+ * as verifyMessage does, read from the entity's first bytes (as decryptStream does: see its note on the legacy display).
  *
  * @example
  * ```ts
@@ -229,12 +197,14 @@ export async function verifyStream(
   const reader = input.getReader();
   let core: StreamCore;
   let hs;
+  let outerHeaders: Header[] = [];
   try {
     hs = await readHeadSection(reader, limits.maxHeaderBytes, 'verifyStream', (h) => h[0] === 0x30);
     if (hs.headers.length === 0 && hs.rest[0] === 0x30) core = opaqueCore(false, ctx);
     else {
       const k = smimeKindOf(hs.headers, limits);
       noteHeaders(ctx, k.headers);
+      outerHeaders = k.headers;
       if (k.kind === 'multipart-signed') core = multipartCore(k, ctx);
       else if (k.kind === 'pkcs7-mime') {
         const cte = (getHeader(k, 'content-transfer-encoding') ?? '7bit').trim().toLowerCase();
@@ -260,6 +230,15 @@ export async function verifyStream(
   let read = hs.headers.length + hs.rest.length;
   // The signed content, decompressed on its way out when it is a compressed-data entity (it is hashed as signed).
   const inner = new CompressedContentStream(limits);
+  // The content as it goes out (decompressed when it was compressed data): its header protection is read from its
+  // first bytes, as verifyMessage reads it from the whole (see mime/payload_prefix.ts).
+  const payload = new PayloadPrefix(limits.maxHeaderBytes);
+  const outer = outerHeaders;
+  const withProtection = (r: VerifyResult): VerifyResult => {
+    if (r.certsOnly) return r;
+    const hp = readHeaderProtection(payload.bytes, outer, false, mimeLimits(limits), !payload.whole);
+    return hp ? { ...r, headerProtection: hp } : r;
+  };
   const content = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -276,8 +255,9 @@ export async function verifyStream(
                 ended = true;
                 const judge = core.end(raw);
                 out.push(...(await inner.push(raw)), ...(await inner.finish()));
+                for (const p of out) payload.see(p);
                 if (out.length > 0) controller.enqueue(out.length === 1 ? out[0]! : concat(out));
-                const result = withCompressed(await judge(), inner);
+                const result = withProtection(withCompressed(await judge(), inner));
                 controller.close();
                 resolveDone(result);
                 return;
@@ -295,6 +275,7 @@ export async function verifyStream(
             core.write(v, raw);
             out.push(...(await inner.push(raw)));
             if (out.length > 0) {
+              for (const p of out) payload.see(p);
               controller.enqueue(out.length === 1 ? out[0]! : concat(out));
               return;
             }

@@ -9,7 +9,7 @@
  * message says why (for a missing ldapts: "npm install ldapts"), as the library reports it
  * (`MissingRecipientCertificatesError.cause`).
  */
-import type { CertificateResolver } from '../index.node.js';
+import type { CertificateResolver, LdapFetchLike } from '../index.node.js';
 import { LDAP_PASSWORD, UsageError, type Args } from './options.js';
 import { secretForm } from './secrets.js';
 
@@ -26,6 +26,8 @@ export type ClosableResolver = CertificateResolver & { close(): Promise<void> };
 /** What the CLI uses of smime-core/ldap. */
 export interface LdapApi {
   ldapResolver(options: { url: string; baseDN: string; bindDN?: string; password?: string }): ClosableResolver;
+  /** The reader of ldap:// URLs for --online (absent in an older entry, or a test's stand-in). */
+  ldapFetch?(): LdapFetchLike;
 }
 
 const LDAP_OPTIONS = ['ldap-base', 'ldap-bind', 'ldap-password-file', 'ldap-password-env', 'ldap-password-fd'] as const;
@@ -62,6 +64,19 @@ async function importLdap(): Promise<LdapApi> {
 export async function ldapResolverFor(req: LdapRequest, password: string | undefined, load: () => Promise<LdapApi> = importLdap): Promise<ClosableResolver> {
   const api = await load();
   return api.ldapResolver({ url: req.url, baseDN: req.baseDN, ...(req.bindDN !== undefined ? { bindDN: req.bindDN, password: password ?? '' } : {}) });
+}
+
+/**
+ * The reader of `ldap://` CRL distribution points and caIssuers for --online: smime-core/ldap's `ldapFetch`, when
+ * that entry loads (it loads ldapts only at the first read; without ldapts such a read fails, and the status says
+ * `crl-unreachable`). Undefined when the entry does not load: ldap URLs are then skipped (`crl-ldap-not-fetched`).
+ */
+export async function onlineLdapFetch(load: () => Promise<LdapApi> = importLdap): Promise<LdapFetchLike | undefined> {
+  try {
+    return (await load()).ldapFetch?.();
+  } catch {
+    return undefined;
+  }
 }
 
 /** Closes the resolver's connection; a failure to close changes nothing for the command's result. */

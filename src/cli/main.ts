@@ -46,12 +46,12 @@ import { EXIT, EXIT_BY_ERROR_CODE } from './exit_codes.js';
 import { commandHelp, generalHelp, LDAP_PASSWORD, parseArgs, PASSWORD, PIN, STORE_PASSWORD, STORE_WRITERS, usageHint, UsageError, type Args } from './options.js';
 import { writeFileAtomically } from './atomic_write.js';
 import { lockStore, readStoreFile, StoreLocked, writeStoreFile, type StoreLock } from './store_file.js';
-import { closeResolver, ldapRequest, ldapResolverFor, type ClosableResolver, type LdapApi } from './ldap.js';
+import { closeResolver, ldapRequest, ldapResolverFor, onlineLdapFetch, type ClosableResolver, type LdapApi } from './ldap.js';
 import { secretFromArgs, type Prompt } from './secrets.js';
 import { BindingMissing, closeQuietly, loadPkcs11, openTokenInto, tokenRequest, type Pkcs11Api, type TokenHandle, type TokenRequest } from './token.js';
 import { certSummary, inspectionJson, inspectionText } from './describe.js';
 import { bytesInput, fileInput, streamToTemp, type PendingOutput, type StreamInput } from './stream_io.js';
-import { decryptStreamed, encryptStreamed, signStreamed, verifyStreamed } from './streamed_ops.js';
+import { decryptStreamed, encryptStreamed, signStreamed, verifyStreamed, type BccCopy } from './streamed_ops.js';
 
 /** Where the CLI reads and writes: the process's own streams (bin.ts, stdio.ts), or a test's buffers. */
 export interface CliIo {
@@ -530,7 +530,10 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
   const online = a.single.get('online');
   if (online !== undefined && a.single.has('offline')) throw new UsageError('--online and --offline exclude each other', a.command);
   if (online !== undefined && online !== true && online !== 'hard') throw new UsageError('--online takes no value, or =hard', a.command);
-  const onlineOpts = online === undefined ? {} : { fetch: globalThis.fetch, revocation: online === 'hard' ? ('hard-fail' as const) : ('soft-fail' as const) };
+  // ldap:// CRL distribution points and caIssuers through smime-core/ldap's ldapFetch, when that entry loads.
+  const fetchLdap = online === undefined ? undefined : await onlineLdapFetch(io.ldap);
+  const onlineOpts =
+    online === undefined ? {} : { fetch: globalThis.fetch, revocation: online === 'hard' ? ('hard-fail' as const) : ('soft-fail' as const), ...(fetchLdap ? { fetchLdap } : {}) };
   Object.assign(verifyOpts, onlineOpts);
 
   const tokenReq = tokenRequest(a);
@@ -542,7 +545,7 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
   const inPath = str(a, 'in');
   const inName = inPath ?? '<stdin>';
   let output: Uint8Array = new Uint8Array(0);
-  let bccCopies: { address: string; message: Uint8Array }[] = [];
+  let bccCopies: BccCopy[] = [];
   let rep: unknown;
   let exit: number = EXIT.ok;
   // The token is open while the message is worked on, and closed (also on any failure) before anything is written.
@@ -580,9 +583,23 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
           ...onlineOpts,
         };
         try {
-          const out = await withFile(inName, () => streamToTemp(source!, target, (s) => encryptStreamed(s, encOpts)));
-          pending.out = out;
+          // Each Bcc copy streams to a temporary file beside --out, made visible with the main message.
+          const bccTarget = (address: string) => ({ path: `${outPath}.bcc-${address.replace(/[^A-Za-z0-9@._+-]/g, '_')}`, stdout: io.stdout });
+          const out = await withFile(inName, () => streamToTemp(source!, target, (s) => encryptStreamed(s, encOpts, bccTarget)));
           bccCopies = out.result;
+          pending.out = {
+            result: out.result,
+            bytes: out.bytes,
+            readBack: () => out.readBack(),
+            commit: async () => {
+              await out.commit();
+              for (const c of bccCopies) await c.commit();
+            },
+            abort: async () => {
+              await out.abort();
+              for (const c of bccCopies) await c.abort();
+            },
+          };
         } catch (e) {
           if (!(e instanceof MissingRecipientCertificatesError)) throw e;
           const why: Record<MissingReason, string> = {
@@ -624,7 +641,7 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
       }
       case 'decrypt': {
         // Streamed: the plaintext waits in the temporary file until decryptStream's done resolves (the GCM tag).
-        const out = await withFile(inName, () => streamToTemp(source!, target, (s) => decryptStreamed(s, { store }, report !== undefined)), tokenReq);
+        const out = await withFile(inName, () => streamToTemp(source!, target, (s) => decryptStreamed(s, { store })), tokenReq);
         pending.out = out;
         const r = out.result;
         rep = {
@@ -658,7 +675,7 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
         let r: VerifyResult | OpenResult;
         if (a.command === 'verify') {
           // Streamed: the content waits in the temporary file, committed only when every signer is valid.
-          const out = await withFile(inName, () => streamToTemp(source!, target, (s) => verifyStreamed(s, opts, report !== undefined)), tokenReq);
+          const out = await withFile(inName, () => streamToTemp(source!, target, (s) => verifyStreamed(s, opts)), tokenReq);
           pending.out = out;
           r = out.result;
         } else r = await withFile<OpenResult>(inName, () => openMessage(input, opts), tokenReq);
@@ -716,7 +733,6 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
   }
   if (pending.out) await pending.out.commit();
   else await writeOut(outPath, output, io);
-  for (const c of bccCopies) await writeOut(`${outPath}.bcc-${c.address.replace(/[^A-Za-z0-9@._+-]/g, '_')}`, c.message, io);
   if (report !== undefined) await writeOut(report, reportBytes(), io);
   return EXIT.ok;
 }

@@ -226,7 +226,7 @@ export interface PendingOutput<T> {
 }
 
 /** The temporary file a streamed output is written to. */
-interface TempSink {
+export interface TempSink {
   write(b: Uint8Array): Promise<void>;
   readBack(): Promise<Uint8Array>;
   commit(): Promise<void>;
@@ -411,7 +411,7 @@ async function copySink(deliver: (b: Uint8Array) => void | Promise<void>, finish
 }
 
 /** The sink for a target: beside a regular (or not yet existing) --out file, else a copy to stdout or the path. */
-async function sinkFor(target: StreamTarget): Promise<TempSink> {
+export async function sinkFor(target: StreamTarget): Promise<TempSink> {
   const path = target.path;
   if (path === undefined || path === '-') return copySink(target.stdout, async () => {}, '<stdout>', target.stdoutReusable === true);
   let special = false;

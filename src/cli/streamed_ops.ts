@@ -10,6 +10,7 @@ import {
   encryptMessage,
   encryptStream,
   signMessage,
+  MIMELimitExceeded,
   SmimeError,
   UnsupportedAlgorithm,
   verifyMessage,
@@ -17,12 +18,13 @@ import {
   type BccEncryption,
   type DecryptOptions,
   type DecryptResult,
+  type EncryptBccOptions,
   type EncryptOptions,
   type SignOptions,
   type VerifyOptions,
   type VerifyResult,
 } from '../index.node.js';
-import type { Streamed } from './stream_io.js';
+import { sinkFor, type StreamTarget, type Streamed, type TempSink } from './stream_io.js';
 import { concat } from './stdio.js';
 
 /** All of a stream's bytes in one buffer (the buffer fallback only). */
@@ -52,30 +54,101 @@ export function bytesStream(b: Uint8Array): ReadableStream<Uint8Array> {
   );
 }
 
-/** A Bcc copy of `smime encrypt --bcc` (written beside --out). */
-export type BccCopy = BccEncryption['bcc'][number];
+/**
+ * A Bcc copy of `smime encrypt --bcc`, complete in a temporary file beside --out (`OUT.bcc-EMAIL`), waiting to be
+ * made visible (`commit`) with the main message, or thrown away (`abort`).
+ */
+export interface BccCopy {
+  /** The Bcc recipient. */
+  address: string;
+  /** Renames the temporary file over its path. */
+  commit(): Promise<void>;
+  /** Removes the temporary file (idempotent; a no-op after commit). */
+  abort(): Promise<void>;
+}
 
 /**
- * `smime encrypt`: encryptStream (refusals reject before anything is read or written), else the buffer path for a
- * cipher that cannot stream and for what streams do not offer (`--bcc`, whose copies are whole messages, and
- * `--legacy-display`, which rewrites the body). `done` resolves to the Bcc copies (none when streamed): for encryption,
- * the output ending without error is success.
+ * `smime encrypt`: encryptStream (refusals reject before anything is read or written; `--legacy-display` too), else
+ * the buffer path for a cipher that cannot stream. With `--bcc`, encryptStream's copies are written as they come (in lockstep with the main
+ * message, which streamToTemp reads), each to a temporary file for `bccTarget(address)`; `done` resolves to them once
+ * all are complete. Any failure (or the main output cancelled) removes them. For encryption, the output ending
+ * without error is success.
  */
-export async function encryptStreamed(input: ReadableStream<Uint8Array>, options: EncryptOptions): Promise<Streamed<BccCopy[]>> {
+export async function encryptStreamed(input: ReadableStream<Uint8Array>, options: EncryptOptions, bccTarget?: (address: string) => StreamTarget): Promise<Streamed<BccCopy[]>> {
+  const bcc = 'bcc' in options ? (options as EncryptBccOptions).bcc : undefined;
+  // With --legacy-display encryptStream reads a look-ahead of the body first, and refuses a message where the
+  // element's place is past it (MIMELimitExceeded, maxHeaderBytes): the bytes it read are kept for encryptMessage.
+  const rec = options.legacyDisplay === true ? recorded(input) : undefined;
   const buffered = async (): Promise<Streamed<BccCopy[]>> => {
     // encryptMessage's overloads type the result by whether `bcc` is given; here it may be either.
-    const r = (await encryptMessage(await readStream(input), options)) as Uint8Array | BccEncryption;
-    return r instanceof Uint8Array ? { output: bytesStream(r), done: Promise.resolve([]) } : { output: bytesStream(r.message), done: Promise.resolve(r.bcc) };
+    const bytes = rec ? await rec.replay() : await readStream(input);
+    const r = (await encryptMessage(bytes, options)) as Uint8Array | BccEncryption;
+    if (r instanceof Uint8Array) return { output: bytesStream(r), done: Promise.resolve([]) };
+    return { output: bytesStream(r.message), done: copiesTo(r.bcc.map((c) => ({ address: c.address, message: bytesStream(c.message) })), bccTarget).done };
   };
-  if ('bcc' in options || options.legacyDisplay === true) return buffered();
-  let output: ReadableStream<Uint8Array>;
+  const source = rec?.stream ?? input;
   try {
-    output = await encryptStream(input, options);
+    if (!bcc) {
+      const output = await encryptStream(source, options);
+      rec?.release();
+      return { output, done: Promise.resolve([]) };
+    }
+    const r = await encryptStream(source, options as EncryptBccOptions);
+    rec?.release();
+    const { done, stop } = copiesTo(r.bcc, bccTarget);
+    // The main output cancelled (streamToTemp failed): the copies are cancelled, and removed once their writing stops.
+    const main = r.message.getReader();
+    const output = new ReadableStream<Uint8Array>(
+      {
+        async pull(c) {
+          const x = await main.read();
+          if (x.done) c.close();
+          else c.enqueue(x.value);
+        },
+        async cancel(reason) {
+          await main.cancel(reason);
+          await stop(reason);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    return { output, done };
   } catch (e) {
-    if (!(e instanceof UnsupportedAlgorithm) || input.locked) throw e;
+    if (rec && e instanceof MIMELimitExceeded && e.limit === 'maxHeaderBytes') return buffered();
+    if (!(e instanceof UnsupportedAlgorithm) || (input.locked && !rec)) throw e;
     return buffered();
   }
-  return { output, done: Promise.resolve([]) };
+}
+
+/**
+ * Writes each copy to a temporary file for its target, all at once; on any failure, or `stop()`, every copy is
+ * cancelled and every file removed.
+ */
+function copiesTo(copies: { address: string; message: ReadableStream<Uint8Array> }[], target: ((address: string) => StreamTarget) | undefined): { done: Promise<BccCopy[]>; stop(reason: unknown): Promise<void> } {
+  if (!target) throw new TypeError('encryptStreamed: bcc needs a target for each copy');
+  const sinks: TempSink[] = [];
+  const readers = copies.map((c) => c.message.getReader());
+  const stop = async (reason: unknown): Promise<void> => {
+    for (const r of readers) await r.cancel(reason).catch(() => {});
+    for (const s of sinks) await s.abort();
+  };
+  const done = Promise.all(
+    copies.map(async (c, i) => {
+      const sink = await sinkFor(target(c.address));
+      sinks.push(sink);
+      for (;;) {
+        const x = await readers[i]!.read();
+        if (x.done) break;
+        await sink.write(x.value);
+      }
+      return { address: c.address, commit: () => sink.commit(), abort: () => sink.abort() };
+    }),
+  ).catch(async (e: unknown) => {
+    await stop(e);
+    throw e;
+  });
+  done.catch(() => {});
+  return { done, stop };
 }
 
 /**
@@ -154,7 +227,7 @@ async function withFallback<T extends { content: Uint8Array }>(
 
 /**
  * `smime decrypt`: decryptStream, else decryptMessage (see {@link withFallback}). `whole`: the buffer function
- * alone, for `--report`, whose protected headers (RFC 9788) the stream functions do not return yet.
+ * alone (`--report` no longer needs it: decryptStream and verifyStream return the RFC 9788 header protection too).
  */
 export function decryptStreamed(input: ReadableStream<Uint8Array>, options: DecryptOptions, whole = false): Promise<Streamed<DecryptResult>> {
   return withFallback(input, (s) => decryptStream(s, options), (b) => decryptMessage(b, { ...options, overwriteInput: true }), whole);

@@ -7,14 +7,20 @@
  * neither `import 'smime-core'` nor `import 'smime-core/ldap'` loads it; without it, a lookup rejects with an Error
  * whose message says "npm install ldapts" (the store reports the addresses as 'lookup-failed' and keeps the error
  * on `MissingRecipientCertificatesError.cause`).
+ *
+ * It also gives online revocation its reader of `ldap://` URLs, `ldapFetch` (the store's `fetchLdap`): CRL
+ * distribution points and AIA caIssuers that name a directory entry (RFC 4516, RFC 4523 attributes).
  */
 import type { ConnectionOptions } from 'node:tls';
 import type { PemOrDer } from '../certs/load.js';
 import { certInfo } from '../certs/cert_info.js';
 import { addressFilter } from './filter.js';
 import { certificatesFromCertsOnly } from '../cms/certs_only.js';
+import { makeLdapFetch, type LdapFetch, type LdapFetchOptions, type LdapReadClientClass } from './fetch.js';
 
 export { escapeFilterValue, addressFilter } from './filter.js';
+export type { LdapFetch, LdapFetchOptions } from './fetch.js';
+export { parseLdapUrl, type LdapUrl } from './url.js';
 
 /**
  * A directory lookup as the certificate store consults it: the addresses without a usable certificate in, the
@@ -89,6 +95,32 @@ async function loadLdapts(): Promise<ClientClass> {
   } catch (e) {
     throw new Error('smime-core/ldap needs the optional peer dependency ldapts 8.x: npm install ldapts@8', { cause: e });
   }
+}
+
+/**
+ * A reader of RFC 4516 `ldap://` URLs for online revocation (`new CertificateStore({ fetch, fetchLdap: ldapFetch() })`,
+ * or per call): the CRLs of `ldap:` CRL distribution points and the CA certificates of `ldap:` AIA caIssuers, read
+ * with ldapts (loaded on the first read; without it a read fails, and the status says `crl-unreachable`). One
+ * connection per read, anonymous unless `bindDN` is given; the store bounds it as it bounds an HTTP fetch (request
+ * timeout, call deadline, request count, `maxResponseBytes`) and caches what it reads until the CRL's nextUpdate.
+ * Like `fetch`, it connects to whatever server a certificate names: route or restrict it as you would your fetch.
+ *
+ * @example
+ * ```ts
+ * import { CertificateStore } from 'smime-core';
+ * import { ldapFetch } from 'smime-core/ldap';
+ *
+ * const store = new CertificateStore({ fetch: globalThis.fetch, fetchLdap: ldapFetch(), revocation: 'hard-fail' });
+ * ```
+ */
+export function ldapFetch(options: LdapFetchOptions = {}): LdapFetch {
+  return makeLdapFetch(options, () => {
+    clientClass ??= loadLdapts();
+    return clientClass.catch((e: unknown) => {
+      clientClass = undefined;
+      throw e;
+    }) as Promise<LdapReadClientClass>;
+  });
 }
 
 function lower(s: string): string {

@@ -20,13 +20,14 @@
  * - Comparing outer fields: values unfolded and runs of whitespace made one space. Fields a relay adds (Received,
  *   Return-Path, DKIM-Signature, ARC-*, Authentication-Results, Delivered-To, X-Original-To) are not mismatches.
  */
-import { MIMEInvalid } from '../errors.js';
+import { MIMEInvalid, MIMELimitExceeded } from '../errors.js';
 import { fromLatin1, utf8, concat } from '../lib/bytes.js';
 import { canonicalize } from './canonical.js';
 import { getHeader, parseEntity, resolveMimeLimits, type Header, type MimeLimits } from './entity.js';
 import { parseContentType } from './header_params.js';
 import { parseAddressList } from './address.js';
-import { splitMultipartRanges } from './multipart.js';
+import { splitMultipartPrefix, splitMultipartRanges } from './multipart.js';
+import { headerSectionEnd } from './stream_head.js';
 import { isContentHeader, isMimeVersion, splitForProtection } from './protection.js';
 
 /** One header field, unfolded: its name as written and its value. */
@@ -134,29 +135,48 @@ function entityWithParam(entity: Uint8Array, param: string, value: string, limit
   return concat(pieces);
 }
 
+/**
+ * The refusal of a Legacy Display Element on a stream whose place is not within the look-ahead (the first
+ * `maxHeaderBytes` of the body): where encryptMessage would put it can't be known without reading further.
+ */
+function beyondLookAhead(L: MimeLimits, what: string): MIMELimitExceeded {
+  return new MIMELimitExceeded(
+    `legacyDisplay on a stream: ${what} is not within the first maxHeaderBytes (${L.maxHeaderBytes}) bytes of the body, so the Legacy Display Element's place is not known (use encryptMessage/signMessage, or raise maxHeaderBytes)`,
+    { limit: 'maxHeaderBytes' },
+  );
+}
+
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
 
 /**
  * Adds the Legacy Display Element (RFC 9788 §2.1.2) to the main body part(s) of a canonical entity: every
  * alternative of a multipart/alternative, the first part of any other multipart. Returns undefined when no part
- * could take it (no text/plain or text/html part in 7bit, 8bit or quoted-printable).
+ * could take it (no text/plain or text/html part in 7bit, 8bit or quoted-printable). `open`: `entity` is the first
+ * bytes of a longer entity (a stream's look-ahead, cut at a line end), whose rest follows unchanged; where the
+ * element's place is not among them (a part's header section, a multipart/alternative's later alternatives, a
+ * text/html part's `<body>` tag), `MIMELimitExceeded` (`maxHeaderBytes`).
  */
-export function addLegacyDisplay(entity: Uint8Array, lines: readonly string[], limits?: Partial<MimeLimits>, depth = 0): Uint8Array | undefined {
+export function addLegacyDisplay(entity: Uint8Array, lines: readonly string[], limits?: Partial<MimeLimits>, depth = 0, open = false): Uint8Array | undefined {
   const L = resolveMimeLimits(limits);
   if (depth > L.maxDepth) return undefined;
+  if (open && headerSectionEnd(entity) < 0) throw beyondLookAhead(L, 'a main body part\'s header section');
   const e = parseEntity(entity, L);
   const ct = parseContentType(getHeader(e, 'content-type') ?? 'text/plain');
   if (ct.type.startsWith('multipart/')) {
     if (ct.type === 'multipart/signed' || !ct.params.boundary) return undefined;
-    const r = splitMultipartRanges(e.body, ct.params.boundary, L);
+    const r = open ? splitMultipartPrefix(e.body, ct.params.boundary, L) : { ...splitMultipartRanges(e.body, ct.params.boundary, L), open: false };
+    if (!r) throw beyondLookAhead(L, 'the first part of a multipart');
     const all = ct.type === 'multipart/alternative';
     const pieces: Uint8Array[] = [e.raw.subarray(0, e.headerEnd)];
     let at = 0;
     let done = false;
     r.parts.forEach((p, i) => {
+      const last = r.open && i === r.parts.length - 1;
+      // Every alternative takes the element: those past the look-ahead can't be reached.
+      if (last && all) throw beyondLookAhead(L, 'the end of a multipart/alternative');
       pieces.push(e.body.subarray(at, p.start));
       const part = e.body.subarray(p.start, p.end);
-      const sub = all || i === 0 ? addLegacyDisplay(part, lines, L, depth + 1) : undefined;
+      const sub = all || i === 0 ? addLegacyDisplay(part, lines, L, depth + 1, last) : undefined;
       if (sub) done = true;
       pieces.push(sub ?? part);
       at = p.end;
@@ -182,6 +202,8 @@ export function addLegacyDisplay(entity: Uint8Array, lines: readonly string[], l
     // After the <body> tag when there is one.
     const s = new TextDecoder('latin1').decode(body);
     const m = /<body[^>]*>/i.exec(s);
+    // No <body> tag among the first bytes: it may come later.
+    if (!m && open) throw beyondLookAhead(L, 'the <body> tag of the main text/html part');
     if (m) {
       const cut = m.index + m[0].length;
       add = concat([body.subarray(0, cut), fromLatin1('\r\n'), add]);
@@ -207,6 +229,11 @@ export interface ProtectOptions {
   hcp?: HeaderConfidentiality;
   /** For `cipher`: add the Legacy Display Element when a user-facing field is hidden or changed outside. */
   legacyDisplay?: boolean;
+  /**
+   * The message is the first bytes of a longer one (a stream's header section and look-ahead, cut at a line end):
+   * the payload returned is its first bytes, the rest of the body follows unchanged (see {@link addLegacyDisplay}).
+   */
+  open?: boolean;
 }
 
 /**
@@ -238,7 +265,7 @@ export function protectMessage(message: Uint8Array, options: ProtectOptions, lim
     }
   }
   let payload = entity;
-  if (options.hp === 'cipher' && options.legacyDisplay === true && hidden.length > 0) payload = addLegacyDisplay(entity, hidden, L) ?? entity;
+  if (options.hp === 'cipher' && options.legacyDisplay === true && hidden.length > 0) payload = addLegacyDisplay(entity, hidden, L, 0, options.open === true) ?? entity;
   payload = entityWithParam(payload, 'hp', options.hp, L);
   const protectedSection = fields.map((h) => canonicalize(h.raw)).map((r) => (r[r.length - 1] === 10 ? r : concat([r, fromLatin1('\r\n')])));
   const inner = concat([...protectedSection, utf8(hpOuter.join('')), payload]);
@@ -315,30 +342,36 @@ function compare(outer: readonly HeaderField[], expected: readonly HeaderField[]
   return out;
 }
 
-/** The legacy display text of a payload, or undefined (also when the payload's structure is malformed). */
-function legacyDisplayOf(entity: Uint8Array, L: MimeLimits, v1: boolean): string | undefined {
+/**
+ * The legacy display text of a payload, or undefined (also when the payload's structure is malformed). `open`: only
+ * the payload's first bytes are given (see {@link readHeaderProtection}).
+ */
+function legacyDisplayOf(entity: Uint8Array, L: MimeLimits, v1: boolean, open: boolean): string | undefined {
   try {
-    return findLegacyDisplay(entity, L, 0, v1);
+    return findLegacyDisplay(entity, L, 0, v1, open);
   } catch {
     return undefined; // informative only: a malformed body does not hide the protected headers
   }
 }
 
 /** The legacy display text of a payload: the first RFC 9788 element, or the 2019 form's first part. */
-function findLegacyDisplay(entity: Uint8Array, L: MimeLimits, depth: number, v1: boolean): string | undefined {
+function findLegacyDisplay(entity: Uint8Array, L: MimeLimits, depth: number, v1: boolean, open: boolean): string | undefined {
   if (depth > Math.min(L.maxDepth, 4)) return undefined;
+  if (open && headerSectionEnd(entity) < 0) return undefined; // its header section is past the first bytes
   const e = parseEntity(entity, L);
   const ct = parseContentType(getHeader(e, 'content-type') ?? 'text/plain');
   if (ct.type.startsWith('multipart/') && ct.params.boundary) {
-    const r = splitMultipartRanges(e.body, ct.params.boundary, L);
-    for (const p of r.parts) {
-      const found = findLegacyDisplay(e.body.subarray(p.start, p.end), L, depth + 1, v1);
+    const r = open ? splitMultipartPrefix(e.body, ct.params.boundary, L) : { ...splitMultipartRanges(e.body, ct.params.boundary, L), open: false };
+    if (!r) return undefined;
+    for (let i = 0; i < r.parts.length; i++) {
+      const p = r.parts[i]!;
+      const found = findLegacyDisplay(e.body.subarray(p.start, p.end), L, depth + 1, v1, r.open && i === r.parts.length - 1);
       if (found !== undefined) return found;
       if (v1) return undefined; // only the first part can be the 2019 legacy display part
     }
     return undefined;
   }
-  if (v1 && depth > 0 && ct.type === 'text/plain' && ct.params['protected-headers'] === 'v1') return new TextDecoder('utf-8').decode(e.body).trim();
+  if (v1 && depth > 0 && ct.type === 'text/plain' && ct.params['protected-headers'] === 'v1') return open ? undefined : new TextDecoder('utf-8').decode(e.body).trim();
   if (!v1 && ct.params['hp-legacy-display'] === '1') {
     const text = new TextDecoder('utf-8').decode(e.body);
     if (ct.type === 'text/html') {
@@ -354,9 +387,17 @@ function findLegacyDisplay(entity: Uint8Array, L: MimeLimits, depth: number, v1:
 /**
  * Reads the header protection of a payload (the innermost entity of a signed and/or encrypted message), against the
  * outer header section. Undefined when the payload's header fields are not protected (no `hp`, no
- * `protected-headers="v1"`, no message/rfc822 wrapper). `encrypted`: an encryption layer held the payload.
+ * `protected-headers="v1"`, no message/rfc822 wrapper). `encrypted`: an encryption layer held the payload. `open`:
+ * `payload` is only the first bytes of the payload (a stream's look-ahead, see mime/payload_prefix.ts): the header
+ * fields are read as from the whole, and a legacy display element is reported when it lies within these bytes.
  */
-export function readHeaderProtection(payload: Uint8Array, outerHeaders: readonly Header[], encrypted: boolean, limits?: Partial<MimeLimits>): HeaderProtectionInfo | undefined {
+export function readHeaderProtection(
+  payload: Uint8Array,
+  outerHeaders: readonly Header[],
+  encrypted: boolean,
+  limits?: Partial<MimeLimits>,
+  open = false,
+): HeaderProtectionInfo | undefined {
   const L = resolveMimeLimits(limits);
   let e;
   try {
@@ -394,14 +435,14 @@ export function readHeaderProtection(payload: Uint8Array, outerHeaders: readonly
       if (hpOuter.length > 0) problems.push('hp-outer-without-cipher');
       info.mismatches = compare(outer, headers, false);
     }
-    const lde = legacyDisplayOf(payload, L, false);
+    const lde = legacyDisplayOf(payload, L, false, open);
     if (lde !== undefined) info.legacyDisplay = lde;
     return info;
   }
   if (ct.params['protected-headers'] === 'v1') {
     const headers = messageFields(e.headers);
     const info: HeaderProtectionInfo = { form: 'protected-headers-v1', headers, mismatches: encrypted ? [] : compare(outer, headers, false), problems };
-    const lde = legacyDisplayOf(payload, L, true);
+    const lde = legacyDisplayOf(payload, L, true, open);
     if (lde !== undefined) info.legacyDisplay = lde;
     return info;
   }

@@ -125,3 +125,43 @@ export function splitMultipart(entity: Entity, boundary: string, limits?: Partia
   const body = entity.body;
   return splitMultipartRanges(body, boundary, limits).parts.map((r) => body.subarray(r.start, r.end));
 }
+
+/** The part ranges of the first bytes of a multipart body (see {@link splitMultipartPrefix}). */
+export interface MultipartPrefixRanges {
+  /** As {@link MultipartRanges.parts}; when `open`, the last part runs to the end of the bytes. */
+  parts: Array<{ start: number; end: number }>;
+  /** The close delimiter is not among the bytes: the last part goes on past them. */
+  open: boolean;
+}
+
+/**
+ * The parts of a multipart body of which only the first bytes are known (a stream's bounded look-ahead, cut at a line
+ * end), by the rules of {@link splitMultipartRanges}: the parts whose delimiters are among the bytes, and the last
+ * one open when the close delimiter is not. Undefined when not even the first delimiter is there yet.
+ */
+export function splitMultipartPrefix(body: Uint8Array, boundary: string, limits?: Partial<MimeLimits>): MultipartPrefixRanges | undefined {
+  const L = resolveMimeLimits(limits);
+  const dash = boundaryBytes(boundary);
+  const first = findDelimiter(body, dash, 0);
+  if (!first) return undefined;
+  if (first.close) throw new MIMEInvalid('multipart: the first delimiter is the close delimiter (no body parts)');
+  const parts: Array<{ start: number; end: number }> = [];
+  let cur = first;
+  for (;;) {
+    if (parts.length >= L.maxParts) throw new MIMELimitExceeded(`multipart has more than maxParts (${L.maxParts}) parts`, { limit: 'maxParts' });
+    const next = findDelimiter(body, dash, cur.lineEnd);
+    if (!next) {
+      parts.push({ start: cur.lineEnd, end: body.length });
+      return { parts, open: true };
+    }
+    const start = cur.lineEnd;
+    let end = next.start;
+    if (end > start && body[end - 1] === LF) {
+      end--;
+      if (end > start && body[end - 1] === CR) end--;
+    }
+    parts.push({ start, end });
+    if (next.close) return { parts, open: false };
+    cur = next;
+  }
+}

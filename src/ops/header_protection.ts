@@ -15,7 +15,9 @@ import { readContentInfo } from '../cms/enveloped.js';
 import { OIDS } from '../cms/oids.js';
 import { withBerLimits } from '../lib/der.js';
 import { berLimits, DEFAULT_LIMITS } from '../lib/limits.js';
-import { splitMultipartRanges } from '../mime/multipart.js';
+import { splitMultipartPrefix, splitMultipartRanges } from '../mime/multipart.js';
+import { headerSectionEnd } from '../mime/stream_head.js';
+import { MIMELimitExceeded } from '../errors.js';
 import { fromBinding, type FromBinding } from '../mime/address.js';
 import type { VerifyContext } from './verify_context.js';
 
@@ -55,11 +57,14 @@ export function checkProtectionOptions(what: string, o: HeaderProtectionOptions)
     throw argumentError(`${what}: options.headerConfidentiality and options.legacyDisplay`, 'used with protectHeaders: true');
 }
 
-/** signMessage's split: the outer header section and the entity to sign (the protected payload when asked). */
-export function signPayload(bytes: Uint8Array, o: HeaderProtectionOptions, limits: MimeLimits): { outerHeaders: Uint8Array; inner: Uint8Array } {
+/**
+ * signMessage's split: the outer header section and the entity to sign (the protected payload when asked). `open`:
+ * `bytes` is the first bytes of a longer message, whose body goes on (a stream: ops/stream_payload.ts).
+ */
+export function signPayload(bytes: Uint8Array, o: HeaderProtectionOptions, limits: MimeLimits, open = false): { outerHeaders: Uint8Array; inner: Uint8Array } {
   if (o.protectHeaders !== true) return splitForProtection(bytes, limits);
   const cipher = o.headerConfidentiality !== undefined;
-  return protectMessage(bytes, { hp: cipher ? 'cipher' : 'clear', hcp: o.headerConfidentiality, legacyDisplay: o.legacyDisplay }, limits);
+  return protectMessage(bytes, { hp: cipher ? 'cipher' : 'clear', hcp: o.headerConfidentiality, legacyDisplay: o.legacyDisplay, open }, limits);
 }
 
 /** The `hp` parameter of an entity's Content-Type, or undefined (also when it is not MIME). */
@@ -72,8 +77,12 @@ function hpOf(entity: Uint8Array | undefined, limits: MimeLimits): string | unde
   }
 }
 
-/** The `hp` parameter of a signed message's payload (multipart/signed or opaque signed-data), or undefined. */
-function signedPayloadHp(bytes: Uint8Array, kind: 'multipart-signed' | 'pkcs7-mime', limits: MimeLimits): string | undefined {
+/**
+ * The `hp` parameter of a signed message's payload (multipart/signed or opaque signed-data), or undefined. `open`:
+ * `bytes` is the first bytes of a multipart/signed message (a stream's look-ahead), which must hold the signed part's
+ * header section (else `MIMELimitExceeded`: it can't be checked).
+ */
+function signedPayloadHp(bytes: Uint8Array, kind: 'multipart-signed' | 'pkcs7-mime', limits: MimeLimits, open = false): string | undefined {
   if (kind === 'pkcs7-mime') {
     try {
       const sd = withBerLimits(berLimits(DEFAULT_LIMITS), () => parseSignedData(extractCms(bytes, limits).der));
@@ -85,9 +94,13 @@ function signedPayloadHp(bytes: Uint8Array, kind: 'multipart-signed' | 'pkcs7-mi
   const e = parseEntity(bytes, limits);
   const ct = parseContentType(getHeader(e, 'content-type') ?? '');
   if (!ct.params.boundary) return undefined;
-  const r = splitMultipartRanges(e.body, ct.params.boundary, limits);
-  const first = r.parts[0];
-  return first ? hpOf(e.body.subarray(first.start, first.end), limits) : undefined;
+  const r = open ? splitMultipartPrefix(e.body, ct.params.boundary, limits) : splitMultipartRanges(e.body, ct.params.boundary, limits);
+  const first = r?.parts[0];
+  const part = first ? e.body.subarray(first.start, first.end) : undefined;
+  if (open && (!part || headerSectionEnd(part) < 0)) {
+    throw new MIMELimitExceeded(`protectHeaders on a stream: the signed part's header section is not within the first maxHeaderBytes (${limits.maxHeaderBytes}) bytes of the body, so its hp can't be checked (use encryptMessage, or raise maxHeaderBytes)`, { limit: 'maxHeaderBytes' });
+  }
+  return part ? hpOf(part, limits) : undefined;
 }
 
 /**
@@ -96,20 +109,22 @@ function signedPayloadHp(bytes: Uint8Array, kind: 'multipart-signed' | 'pkcs7-mi
  * `headerConfidentiality`) is encrypted as it is, its header section already the outer one. A signed message
  * (multipart/signed or opaque) whose payload does not say `hp="cipher"` is refused: its payload can't be changed
  * without breaking the signature, and encrypting it would leave the Subject outside. `headerOnly`: `bytes` is a stream's header
- * section (the body follows), so there is no signed part to look at.
+ * section (the body follows), so there is no signed part to look at; `open`: `bytes` is the first bytes of a longer
+ * message (see {@link signPayload}), where a multipart/signed part is checked, an opaque one is not.
  */
-export function encryptPlan(what: string, bytes: Uint8Array, o: HeaderProtectionOptions, limits: MimeLimits, headerOnly = false): ProtectionPlan {
+export function encryptPlan(what: string, bytes: Uint8Array, o: HeaderProtectionOptions, limits: MimeLimits, headerOnly = false, open = false): ProtectionPlan {
   if (o.protectHeaders !== true) return planProtection(bytes, limits);
   const kind = smimeKindOf(bytes).kind;
   if (kind === 'multipart-signed' || kind === 'pkcs7-mime') {
     // A stream's header section alone can't show the signed part: it is taken as signMessage made it. An opaque
     // entity that is not signed-data (already encrypted) has no payload here to look at.
-    const signed = kind === 'multipart-signed' || isSignedData(bytes, limits);
-    if (!headerOnly && signed && signedPayloadHp(bytes, kind, limits)?.toLowerCase() !== 'cipher')
+    // On a stream's look-ahead only a multipart/signed part can be checked (an opaque one's payload is in the CMS).
+    const signed = kind === 'multipart-signed' || (!open && isSignedData(bytes, limits));
+    if (!headerOnly && signed && signedPayloadHp(bytes, kind, limits, open)?.toLowerCase() !== 'cipher')
       throw argumentError(`${what}: options.protectHeaders`, 'a message that is not signed yet, or one signed with protectHeaders and headerConfidentiality (its payload says hp="cipher")');
     return planProtection(bytes, limits);
   }
-  const p = protectMessage(bytes, { hp: 'cipher', hcp: o.headerConfidentiality, legacyDisplay: o.legacyDisplay }, limits);
+  const p = protectMessage(bytes, { hp: 'cipher', hcp: o.headerConfidentiality, legacyDisplay: o.legacyDisplay, open }, limits);
   return {
     outerHeaders: p.outerHeaders,
     innerLength: p.inner.length,

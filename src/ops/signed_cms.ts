@@ -55,21 +55,25 @@ export async function verifySignedCms(
 
 /**
  * Judges every signer of a parsed SignedData over `content` (or its digests, for a stream), and teaches the store from
- * the valid ones. `entityHeaders` gives the signed entity's header section, read only when no From was seen outside.
+ * the valid ones. `entityHeaders` gives the signed entity's header section, read only when no From was seen outside;
+ * `entityPrefix`, for a stream, the entity's first bytes (its protected header fields, for the From binding).
  */
 export async function judgeSigners(
   sd: ParsedSignedData,
   content: Uint8Array | ContentDigests,
   entityHeaders: () => Header[],
   ctx: VerifyContext,
+  entityPrefix?: Uint8Array,
 ): Promise<SignerResult[]> {
   const signers: SignerResult[] = [];
   // No From outside (e.g. OpenSSL output, where the whole message is the signed entity): the signed entity's own
   // From, which the signature covers, is the address to check (for this layer only: a copy of the context).
   // A signed entity with protected header fields (RFC 9788, protected-headers="v1", a message/rfc822 wrapper): its
   // From is the binding; an outer From naming other mailboxes is reported, never bound. (A stream's entity has
-  // streamed past: only its digests are here, and its protected headers are not read.)
-  const bound = content instanceof Uint8Array ? protectedBinding(ctx, content) : { ctx, outerFromDiffers: false };
+  // streamed past: only its digests are here, and its protected headers are read from `entityPrefix`, its first
+  // bytes, mime/payload_prefix.ts.)
+  const entity = content instanceof Uint8Array ? content : entityPrefix;
+  const bound = entity ? protectedBinding(ctx, entity) : { ctx, outerFromDiffers: false };
   let c = bound.ctx;
   if (c === ctx && !ctx.from) {
     c = { ...ctx };

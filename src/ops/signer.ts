@@ -104,7 +104,8 @@ export async function evaluateSigner(sd: ParsedSignedData, si: ParsedSignerInfo,
     atSigningTime: ctx.atSigningTime,
     crlTime: ctx.atSigningTime ? ctx.at : undefined,
     leafValidity: false,
-    online: ctx.online?.withStapled(sd.ocspResponses),
+    // Stapled OCSP responses are evidence at hand, as the message's CRLs: read whatever the network policy.
+    online: ctx.online ? ctx.online.withStapled(sd.ocspResponses) : sd.ocspResponses.length > 0 ? ctx.offline?.withStapled(sd.ocspResponses) : undefined,
   });
   if (!chain.chain) for (const f of chainProblems(chain)) add(f.problem, f.reason);
   // Soft-fail online revocation: a status nobody could establish is said, and changes nothing.

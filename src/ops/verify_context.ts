@@ -92,6 +92,8 @@ export interface VerifyContext {
   certificatePolicies?: PolicyOptions;
   /** Online revocation and AIA chain completion of this call, when a fetch is given and the policy is on. */
   online?: OnlineRevocation;
+  /** Without `online`: the stapled OCSP responses of a message are still read (offline evidence). */
+  offline?: OnlineRevocation;
 }
 
 /** Takes a header section's From (when none was found yet) and notes whether it is a message header. */
@@ -129,8 +131,14 @@ export function verifyContext(options: VerifyOptions, headers: readonly Header[]
     harvest: options.harvest ?? true,
     pathBudget: new PathBudget(limits),
     certificatePolicies: checkPolicyOptions(`${what}: options.certificatePolicies`, options.certificatePolicies),
-    online: internals.online(options, `${what}: options`),
+    ...onlineOf(internals, options, `${what}: options`),
   };
+}
+
+/** The call's online side, or (the policy off, or no fetch) its offline side that reads stapled responses. */
+function onlineOf(internals: ReturnType<typeof storeInternals>, options: VerifyOptions, what: string): { online?: OnlineRevocation; offline?: OnlineRevocation } {
+  const online = internals.online(options, what);
+  return online ? { online } : { offline: internals.offline(options, what) };
 }
 
 function pemCrlsOrThrow(text: string): Uint8Array[] {

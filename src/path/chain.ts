@@ -235,7 +235,7 @@ export async function buildChain(
 ): Promise<ChainResult> {
   let pool = initialPool;
   const budget = opts.budget ?? new PathBudget();
-  if (opts.online && (opts.crlSignerDepth ?? 0) === 0) pool = [...pool, ...(await completeByAia(leaf, pool, anchors, opts.online, budget))];
+  if (opts.online?.network && (opts.crlSignerDepth ?? 0) === 0) pool = [...pool, ...(await completeByAia(leaf, pool, anchors, opts.online, budget))];
   const bySubject = indexBySubject(pool);
   /** Subtrees that reached no anchor, as "certificate@depth", when no loop cut them short. */
   const deadEnds = new Set<string>();

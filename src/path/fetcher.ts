@@ -20,6 +20,16 @@ export type FetchLike = (
   init?: { method?: string; headers?: Record<string, string>; body?: Uint8Array<ArrayBuffer>; signal?: AbortSignal },
 ) => Promise<FetchResponseLike>;
 
+/**
+ * A reader of RFC 4516 `ldap://` URLs, for CRL distribution points and AIA caIssuers that name a directory entry
+ * (`ldap://host/cn=CA,o=Example?certificateRevocationList;binary`): it answers the values of the attributes the URL
+ * names, or of `attributes` when it names none (the DER of a CRL or a certificate each), and must stop when `signal`
+ * aborts. smime-core/ldap's `ldapFetch` is one (on ldapts, Node only); `src/path` never imports it. What it answers
+ * is bounded as an HTTP body is: the values together at most `maxBytes` (a larger answer is a failure), within the
+ * same request timeout, call deadline and request count.
+ */
+export type LdapFetchLike = (url: string, init: { signal: AbortSignal; maxBytes: number; attributes?: readonly string[] }) => Promise<Uint8Array[]>;
+
 /** The part of a `Response` smime-core reads. */
 export interface FetchResponseLike {
   /** Whether the status is 2xx. */
@@ -34,11 +44,13 @@ export interface FetchResponseLike {
 
 /**
  * The revocation policy when a `fetch` is given:
- * - `'off'`: nothing goes to the network, and stapled OCSP responses are not read (today's behaviour);
+ * - `'off'`: nothing goes to the network (the OCSP responses a message staples are still read, as its CRLs are);
  * - `'soft-fail'` (the default with a fetch): a status that cannot be established (responder down, timeout, no
  *   answer that verifies) leaves the verdict as it is, with the reason `revocation-unknown: …`;
  * - `'hard-fail'`: such a certificate is `untrusted`, with the same reason.
- * A `revoked` answer is always `revoked`.
+ * A `revoked` answer is always `revoked`. With the policy on, a certificate that names nowhere to ask (no OCSP
+ * responder, no readable CRL distribution point) and has no CRL or stapled answer at hand is unknown
+ * (`no-revocation-source`).
  */
 export type RevocationPolicy = 'off' | 'soft-fail' | 'hard-fail';
 
@@ -105,8 +117,8 @@ export class ExpiringCache<T> {
 export class OnlineCaches {
   /** Validated OCSP answers, by certificate (issuer key and serial), until their nextUpdate. */
   readonly ocsp: ExpiringCache<unknown>;
-  /** Fetched CRLs (DER), by URL, until their nextUpdate. */
-  readonly crls: ExpiringCache<Uint8Array>;
+  /** Fetched CRLs (DER; an LDAP entry may hold several), by URL, until their nextUpdate. */
+  readonly crls: ExpiringCache<Uint8Array[]>;
   /** Fetched CA certificates (DER), by URL, for an hour. */
   readonly caIssuers: ExpiringCache<Uint8Array[]>;
   constructor(entries: number = DEFAULT_ONLINE_LIMITS.cacheEntries) {
@@ -116,16 +128,63 @@ export class OnlineCaches {
   }
 }
 
-/** The network budget of one call: its fetch, deadline and request count. */
+/** The network budget of one call: its fetch (and LDAP reader), deadline and request count. */
 export class Fetcher {
   readonly limits: OnlineLimits;
   readonly #fetch: FetchLike;
+  readonly #ldap: LdapFetchLike | undefined;
   readonly #deadline: number;
   #requests = 0;
-  constructor(fetch: FetchLike, limits: OnlineLimits) {
+  constructor(fetch: FetchLike, limits: OnlineLimits, ldap?: LdapFetchLike) {
     this.#fetch = fetch;
+    this.#ldap = ldap;
     this.limits = limits;
     this.#deadline = Date.now() + limits.callTimeoutMs;
+  }
+
+  /** Whether `ldap://` URLs can be read (an `LdapFetchLike` was given). */
+  get readsLdap(): boolean {
+    return this.#ldap !== undefined;
+  }
+
+  /**
+   * Reads an `ldap://` URL through the LDAP reader, within the same bounds as `fetch`: the values, or why there
+   * are none. Never throws.
+   */
+  async fetchLdap(url: string, attributes: readonly string[]): Promise<Uint8Array[] | FetchFailure> {
+    const ldap = this.#ldap;
+    if (!ldap) return 'unreachable';
+    const left = this.#deadline - Date.now();
+    if (left <= 0) return 'timeout';
+    if (this.#requests >= this.limits.maxRequests) return 'request-limit';
+    this.#requests++;
+    const ac = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => {
+        ac.abort();
+        resolve('timeout');
+      }, Math.min(this.limits.requestTimeoutMs, left));
+    });
+    const max = this.limits.maxResponseBytes;
+    const work = (async (): Promise<Uint8Array[] | FetchFailure> => {
+      const values = await ldap(url, { signal: ac.signal, maxBytes: max, attributes });
+      if (!Array.isArray(values)) return 'unreachable';
+      let total = 0;
+      const out: Uint8Array[] = [];
+      for (const v of values.slice(0, 16)) {
+        if (!(v instanceof Uint8Array)) continue;
+        total += v.length;
+        if (total > max) return 'too-large';
+        out.push(v);
+      }
+      return out;
+    })().catch((): FetchFailure => (ac.signal.aborted ? 'timeout' : 'unreachable'));
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** GETs (or POSTs `body` with `contentType`) `url`: the body, or why there is none. Never throws. */
@@ -181,4 +240,4 @@ async function readBounded(res: FetchResponseLike, max: number): Promise<Uint8Ar
 }
 
 /** Whether a fetch outcome is a failure. */
-export const isFailure = (r: Uint8Array | FetchFailure): r is FetchFailure => typeof r === 'string';
+export const isFailure = <T>(r: T | FetchFailure): r is FetchFailure => typeof r === 'string';

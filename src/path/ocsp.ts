@@ -88,12 +88,16 @@ async function certIdFor(issuer: CertInfo, hash: string, crypto?: Crypto): Promi
   return { nameHash, keyHash };
 }
 
-/** The DER of an OCSPRequest for `cert` (SHA-1 CertID, as RFC 5019 and every responder understand), with a nonce when given. */
-export async function ocspRequest(cert: CertInfo, issuer: CertInfo, nonce: Uint8Array | undefined): Promise<Uint8Array> {
+/**
+ * The DER of an OCSPRequest for `cert`, with a nonce when given. The CertID hash is SHA-1 by default: the RFC 5019
+ * profile, which high-volume responders (and their caches, indexed by it) follow; SHA-256 when asked (RFC 6960
+ * allows any hash, and `openssl ocsp` answers with the CertID as asked).
+ */
+export async function ocspRequest(cert: CertInfo, issuer: CertInfo, nonce: Uint8Array | undefined, hash: 'SHA-1' | 'SHA-256' = 'SHA-1'): Promise<Uint8Array> {
   const p = await pkijs();
   const req = new p.OCSPRequest();
   await req.createForCertificate(p.Certificate.fromBER(toArrayBuffer(cert.der)), {
-    hashAlgorithm: 'SHA-1',
+    hashAlgorithm: hash,
     issuerCertificate: p.Certificate.fromBER(toArrayBuffer(issuer.der)),
   });
   if (nonce) req.tbsRequest.requestExtensions = [new p.Extension({ extnID: OCSP_NONCE, extnValue: toArrayBuffer(octets(nonce)) })];
@@ -165,6 +169,22 @@ async function check(der: Uint8Array, input: OcspCheckInput): Promise<OcspAnswer
   const { cert, issuer, now } = input;
   const skew = input.clockSkewSeconds * 1000;
 
+  // The SingleResponse about this certificate, first: an answer about another certificate (a stapled response
+  // about the signer, read while its CA's status is asked) says nothing about this one, whoever signed it.
+  const ids = new Map<string, { nameHash: Uint8Array; keyHash: Uint8Array }>();
+  let single: (typeof basic.tbsResponseData.responses)[number] | undefined;
+  for (const candidate of basic.tbsResponseData.responses) {
+    const hash = HASHES[candidate.certID.hashAlgorithm.algorithmId];
+    if (!hash) continue;
+    if (!equal(hexView(candidate.certID.serialNumber), cert.serial)) continue;
+    let mine = ids.get(hash);
+    if (!mine) ids.set(hash, (mine = await certIdFor(issuer, hash, input.crypto)));
+    if (!equal(hexView(candidate.certID.issuerNameHash), mine.nameHash) || !equal(hexView(candidate.certID.issuerKeyHash), mine.keyHash)) continue;
+    single = candidate;
+    break;
+  }
+  if (!single) return { status: 'unknown', problem: 'no-matching-response' };
+
   // The signer: the issuer itself, or a delegated responder the issuer certified for OCSP signing.
   const id = responderId(tbs);
   let signedOk = false;
@@ -217,36 +237,24 @@ async function check(der: Uint8Array, input: OcspCheckInput): Promise<OcspAnswer
     }
   }
 
-  // The SingleResponse about this certificate.
-  const ids = new Map<string, { nameHash: Uint8Array; keyHash: Uint8Array }>();
-  for (const single of basic.tbsResponseData.responses) {
-    const hashOid = single.certID.hashAlgorithm.algorithmId;
-    const hash = HASHES[hashOid];
-    if (!hash) continue;
-    if (!equal(hexView(single.certID.serialNumber), cert.serial)) continue;
-    let mine = ids.get(hash);
-    if (!mine) ids.set(hash, (mine = await certIdFor(issuer, hash, input.crypto)));
-    if (!equal(hexView(single.certID.issuerNameHash), mine.nameHash) || !equal(hexView(single.certID.issuerKeyHash), mine.keyHash)) continue;
-    // Freshness.
-    if (single.thisUpdate.getTime() > now.getTime() + skew) return { status: 'unknown', problem: 'not-yet-valid' };
-    const until = single.nextUpdate ? single.nextUpdate.getTime() : single.thisUpdate.getTime() + input.maxResponseAgeSeconds * 1000;
-    if (until < now.getTime() - skew) return { status: 'unknown', problem: 'stale' };
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const st: any = single.certStatus;
-    const tag: number = st?.idBlock?.tagNumber;
-    if (tag === 0) return { status: 'good', expires: until };
-    if (tag === 1) {
-      const stDer = new Uint8Array(st.toBER());
-      const [timeT, reasonT] = children(stDer, readTlv(stDer, 0));
-      const date = parseTime(stDer, timeT!);
-      let reason: number | undefined;
-      if (reasonT && reasonT.cls === 2 && reasonT.tagNo === 0) {
-        const e = children(stDer, reasonT)[0];
-        if (e && e.contentEnd - e.contentStart === 1) reason = stDer[e.contentStart];
-      }
-      return { status: 'revoked', date, ...(reason !== undefined ? { reason } : {}), expires: until };
+  // The answer: fresh, then its status.
+  if (single.thisUpdate.getTime() > now.getTime() + skew) return { status: 'unknown', problem: 'not-yet-valid' };
+  const until = single.nextUpdate ? single.nextUpdate.getTime() : single.thisUpdate.getTime() + input.maxResponseAgeSeconds * 1000;
+  if (until < now.getTime() - skew) return { status: 'unknown', problem: 'stale' };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const st: any = single.certStatus;
+  const tag: number = st?.idBlock?.tagNumber;
+  if (tag === 0) return { status: 'good', expires: until };
+  if (tag === 1) {
+    const stDer = new Uint8Array(st.toBER());
+    const [timeT, reasonT] = children(stDer, readTlv(stDer, 0));
+    const date = parseTime(stDer, timeT!);
+    let reason: number | undefined;
+    if (reasonT && reasonT.cls === 2 && reasonT.tagNo === 0) {
+      const e = children(stDer, reasonT)[0];
+      if (e && e.contentEnd - e.contentStart === 1) reason = stDer[e.contentStart];
     }
-    return { status: 'unknown', problem: 'unknown', expires: until };
+    return { status: 'revoked', date, ...(reason !== undefined ? { reason } : {}), expires: until };
   }
-  return { status: 'unknown', problem: 'no-matching-response' };
+  return { status: 'unknown', problem: 'unknown', expires: until };
 }

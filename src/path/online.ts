@@ -4,12 +4,18 @@
  *
  * - a certificate's status: stapled OCSP responses first (a SignedData's RevocationInfoChoices `other` with
  *   id-ri-ocsp-response), then its OCSP responders (AIA id-ad-ocsp, http URLs; path/ocsp.ts), then its CRL
- *   distribution points (http URLs; the CRLs validated by path/revocation.ts as any other CRL: scope, issuer,
- *   cRLSign, delta CRLs), the first definitive answer winning. LDAP distribution points are not fetched (the
- *   `ldap:` URL is skipped and the reason says so);
- * - a missing intermediate: the AIA id-ad-caIssuers of a certificate whose issuer is nowhere at hand (http URLs;
- *   a DER certificate or a certs-only PKCS#7), each fetch spending a candidate of the call's path budget. What is
- *   fetched is only a candidate: path building checks it like any other certificate.
+ *   distribution points (http URLs, and `ldap:` URLs through the caller's `LdapFetchLike` when one is given; the
+ *   CRLs validated by path/revocation.ts as any other CRL: scope, issuer, cRLSign, delta CRLs), the first
+ *   definitive answer winning. A certificate that names nowhere to ask has an unknown status
+ *   (`no-revocation-source`): a note under soft-fail, `untrusted` under hard-fail;
+ * - a missing intermediate: the AIA id-ad-caIssuers of a certificate whose issuer is nowhere at hand (http URLs,
+ *   and `ldap:` ones with the LDAP reader; a DER certificate or a certs-only PKCS#7), each fetch spending a
+ *   candidate of the call's path budget. What is fetched is only a candidate: path building checks it like any
+ *   other certificate.
+ *
+ * Stapled responses are offline evidence, like the CRLs a message carries: an instance without a fetch
+ * (`OnlineRevocation.stapledOnly`) reads them whatever the policy, asks nobody, and turns an answer that does not
+ * verify into a note (`revocation-unknown: stapled-ocsp-<why>`), never into `untrusted`.
  *
  * Answers are cached in the store's `OnlineCaches` (OCSP answers and CRLs until their nextUpdate, CA certificates
  * for an hour), so a second verification of the same signer asks nobody.
@@ -24,7 +30,7 @@ import { parseDistributionPoints } from '../certs/distribution_points.js';
 import { certificatesFromCertsOnly } from '../cms/certs_only.js';
 import { checkRevocation, type RevocationInput } from './revocation.js';
 import { checkOcspResponse, ocspRequest, type OcspAnswer } from './ocsp.js';
-import { Fetcher, isFailure, OnlineCaches, type FetchLike, type OnlineLimits } from './fetcher.js';
+import { DEFAULT_ONLINE_LIMITS, Fetcher, isFailure, OnlineCaches, type FetchFailure, type FetchLike, type LdapFetchLike, type OnlineLimits } from './fetcher.js';
 
 /** authorityInfoAccess (RFC 5280 §4.2.2.1). */
 const AIA = '1.3.6.1.5.5.7.1.1';
@@ -80,6 +86,13 @@ export function crlDpUrls(cert: CertInfo): string[] {
 }
 
 const isHttp = (u: string): boolean => /^https?:\/\//i.test(u);
+const isLdap = (u: string): boolean => /^ldaps?:\/\//i.test(u);
+/** What an ldap URL that names no attribute is asked for (RFC 4523): a CA's CRLs, or its certificates. */
+const CRL_ATTRIBUTES = ['certificateRevocationList;binary', 'authorityRevocationList;binary'];
+const CA_ATTRIBUTES = ['cACertificate;binary'];
+
+/** The hash of the CertID in OCSP requests (answers with either are understood). */
+export type OcspCertIdHash = 'SHA-1' | 'SHA-256';
 
 /** base64 of bytes (for OCSP GET, RFC 6960 Appendix A.1). */
 function base64(b: Uint8Array): string {
@@ -88,43 +101,76 @@ function base64(b: Uint8Array): string {
   return btoa(s);
 }
 
+/** The caches of an instance that asks nobody: never written (only network answers are cached). */
+const NO_CACHES = new OnlineCaches(1);
+
+/** What an `OnlineRevocation` is built with besides its policy, fetch, limits and caches. */
+export interface OnlineRevocationOptions {
+  /** Stapled OCSP responses (DER) in view. */
+  stapled?: readonly Uint8Array[];
+  /** Send a nonce in OCSP requests (default true). */
+  nonce?: boolean;
+  /** The CertID hash of OCSP requests (default SHA-1). */
+  certIdHash?: OcspCertIdHash;
+  /** The reader of `ldap://` CRL distribution points and caIssuers; without it they are not fetched. */
+  ldap?: LdapFetchLike;
+}
+
 /** The online side of one call: its policy, fetcher, the store's caches, and the stapled responses in view. */
 export class OnlineRevocation {
   readonly policy: 'soft-fail' | 'hard-fail';
-  readonly #fetcher: Fetcher;
+  readonly #fetcher: Fetcher | undefined;
+  readonly #limits: OnlineLimits;
   readonly #caches: OnlineCaches;
   readonly #stapled: readonly Uint8Array[];
-  readonly #nonce: boolean;
+  readonly #options: OnlineRevocationOptions;
 
+  /** `fetch` undefined: asks nobody (only stapled responses are read; see `stapledOnly`). */
   constructor(
     policy: 'soft-fail' | 'hard-fail',
-    fetch: FetchLike | Fetcher,
+    fetch: FetchLike | Fetcher | undefined,
     limits: OnlineLimits,
     caches: OnlineCaches,
-    options: { stapled?: readonly Uint8Array[]; nonce?: boolean } = {},
+    options: OnlineRevocationOptions = {},
   ) {
     this.policy = policy;
-    this.#fetcher = fetch instanceof Fetcher ? fetch : new Fetcher(fetch, limits);
+    this.#fetcher = fetch === undefined || fetch instanceof Fetcher ? fetch : new Fetcher(fetch, limits, options.ldap);
+    this.#limits = limits;
     this.#caches = caches;
     this.#stapled = options.stapled ?? [];
-    this.#nonce = options.nonce ?? true;
+    this.#options = options;
+  }
+
+  /**
+   * The offline side of a call: the stapled responses of a message read as evidence, nobody asked (a call whose
+   * policy is off, or without a fetch). An answer that does not verify is a note, never `untrusted`.
+   */
+  static stapledOnly(stapled: readonly Uint8Array[], limits: OnlineLimits = DEFAULT_ONLINE_LIMITS): OnlineRevocation {
+    return new OnlineRevocation('soft-fail', undefined, limits, NO_CACHES, { stapled });
   }
 
   get limits(): OnlineLimits {
-    return this.#fetcher.limits;
+    return this.#limits;
+  }
+
+  /** Whether this call asks the network (false: stapled responses only). */
+  get network(): boolean {
+    return this.#fetcher !== undefined;
   }
 
   /** The same call with the OCSP responses a SignedData staples (its RevocationInfoChoices). */
   withStapled(stapled: readonly Uint8Array[]): OnlineRevocation {
     if (stapled.length === 0) return this;
-    return new OnlineRevocation(this.policy, this.#fetcher, this.limits, this.#caches, { stapled: [...this.#stapled, ...stapled], nonce: this.#nonce });
+    return new OnlineRevocation(this.policy, this.#fetcher, this.#limits, this.#caches, { ...this.#options, stapled: [...this.#stapled, ...stapled] });
   }
 
   /**
    * The status of `input.cert` (issued by `input.issuer`): stapled OCSP, the OCSP responders, the CRL distribution
-   * points, in that order. Undefined when the certificate names nowhere to ask and nothing is stapled.
+   * points, in that order. Online, a certificate that names nowhere to ask (and has no stapled answer) is unknown
+   * with `no-revocation-source`. Undefined when nothing is stapled about it and nobody is asked (offline).
    */
   async status(input: OnlineStatusInput): Promise<OnlineStatus | undefined> {
+    if (!this.#fetcher && this.#stapled.length === 0) return undefined;
     const now = input.crlTime ?? input.at;
     const judge = (a: OcspAnswer): OnlineStatus | undefined => {
       if (a.status === 'good') return { status: 'good' };
@@ -152,8 +198,9 @@ export class OnlineRevocation {
         return r.status === 'revoked';
       },
     });
+    const unknown = (): OnlineStatus => ({ status: 'unknown', reason: problems.length > 0 ? [...new Set(problems)].join(', ') : 'no-answer' });
 
-    // 1. Stapled responses.
+    // 1. Stapled responses: offline evidence, validated as fetched ones (without a nonce).
     for (const der of this.#stapled) {
       const a = await checkOcspResponse(der, ocspInput());
       const s = judge(a);
@@ -163,6 +210,8 @@ export class OnlineRevocation {
         problems.push(`stapled-ocsp-${a.problem}`);
       }
     }
+    const fetcher = this.#fetcher;
+    if (!fetcher) return asked ? unknown() : undefined;
 
     // 2. The OCSP responders (a cached answer first).
     const key = `${latin1(input.issuer.subject)}\u0000${latin1(input.issuer.publicKey)}\u0000${input.cert.serialHex}`;
@@ -174,10 +223,10 @@ export class OnlineRevocation {
     for (const url of aiaUrls(input.cert, AD_OCSP).filter(isHttp).slice(0, MAX_URLS)) {
       asked = true;
       let nonce: Uint8Array | undefined;
-      if (this.#nonce) nonce = getCrypto(input.crypto).getRandomValues(new Uint8Array(16));
+      if (this.#options.nonce ?? true) nonce = getCrypto(input.crypto).getRandomValues(new Uint8Array(16));
       let req: Uint8Array;
       try {
-        req = await ocspRequest(input.cert, input.issuer, nonce);
+        req = await ocspRequest(input.cert, input.issuer, nonce, this.#options.certIdHash ?? 'SHA-1');
       } catch {
         problems.push('ocsp-request-failed');
         continue;
@@ -186,8 +235,8 @@ export class OnlineRevocation {
       const encoded = encodeURIComponent(base64(req));
       const body =
         !nonce && encoded.length <= 255
-          ? await this.#fetcher.fetch(`${url.replace(/\/$/, '')}/${encoded}`)
-          : await this.#fetcher.fetch(url, { bytes: req, contentType: 'application/ocsp-request' });
+          ? await fetcher.fetch(`${url.replace(/\/$/, '')}/${encoded}`)
+          : await fetcher.fetch(url, { bytes: req, contentType: 'application/ocsp-request' });
       if (isFailure(body)) {
         problems.push(`ocsp-${body}`);
         continue;
@@ -210,51 +259,85 @@ export class OnlineRevocation {
         problems.push(r.reason);
       }
     }
-    if (!asked) return undefined;
-    return { status: 'unknown', reason: problems.length > 0 ? [...new Set(problems)].join(', ') : 'no-answer' };
+    // 4. Nowhere to ask: nobody vouches for it (RFC 5280 §6.3 leaves it undetermined; hard-fail refuses it).
+    if (!asked) return { status: 'unknown', reason: 'no-revocation-source' };
+    return unknown();
   }
 
-  /** The CRLs of `cert`'s http distribution points (cached until their nextUpdate); failures noted in `problems`. */
+  /**
+   * Reads a URL the fetcher can read (http(s), or ldap with the reader), as a list of values; `attributes` are
+   * asked of an ldap URL that names none.
+   */
+  async #read(url: string, attributes: readonly string[]): Promise<Uint8Array[] | FetchFailure> {
+    const fetcher = this.#fetcher!;
+    if (isLdap(url)) return fetcher.fetchLdap(url, attributes);
+    const body = await fetcher.fetch(url);
+    return isFailure(body) ? body : [body];
+  }
+
+  /** Whether `url` can be read by this call. */
+  #readable(url: string): boolean {
+    return isHttp(url) || (isLdap(url) && this.#fetcher?.readsLdap === true);
+  }
+
+  /**
+   * The CRLs of `cert`'s http (and, with the LDAP reader, ldap) distribution points, cached until their nextUpdate;
+   * failures noted in `problems`. Offline: none.
+   */
   async #crlsOf(cert: CertInfo, problems: string[]): Promise<ParsedCrl[]> {
     const out: ParsedCrl[] = [];
+    if (!this.#fetcher) return out;
     const urls = crlDpUrls(cert);
-    if (urls.some((u) => /^ldap:/i.test(u)) && !urls.some(isHttp)) problems.push('crl-ldap-not-fetched');
-    for (const url of urls.filter(isHttp).slice(0, MAX_URLS)) {
-      let der = this.#caches.crls.get(url, Date.now());
-      if (!der) {
-        const body = await this.#fetcher.fetch(url);
+    const readable = urls.filter((u) => this.#readable(u));
+    if (readable.length === 0 && urls.some(isLdap)) problems.push('crl-ldap-not-fetched');
+    for (const url of readable.slice(0, MAX_URLS)) {
+      let ders = this.#caches.crls.get(url, Date.now());
+      const fresh = !ders;
+      if (!ders) {
+        const body = await this.#read(url, CRL_ATTRIBUTES);
         if (isFailure(body)) {
           problems.push(`crl-${body}`);
           continue;
         }
-        der = body;
+        if (body.length === 0) {
+          problems.push('crl-not-found');
+          continue;
+        }
+        ders = body;
       }
-      try {
-        const crl = parseCrl(der);
-        const until = crl.nextUpdate ? Math.max(crl.nextUpdate.getTime(), Date.now()) : Date.now() + CRL_TTL_WITHOUT_NEXT_UPDATE;
-        // Kept while it may still be current for a verification "now" (whatever the clock asked about).
-        if (!crl.nextUpdate || crl.nextUpdate.getTime() > Date.now()) this.#caches.crls.set(url, der, until);
-        out.push(crl);
-      } catch {
-        problems.push('crl-malformed');
+      const parsed: { der: Uint8Array; crl: ParsedCrl }[] = [];
+      for (const der of ders) {
+        try {
+          parsed.push({ der, crl: parseCrl(der) });
+        } catch {
+          problems.push('crl-malformed');
+        }
       }
+      // Kept while they may still be current for a verification "now" (whatever the clock asked about).
+      const current = parsed.filter(({ crl }) => !crl.nextUpdate || crl.nextUpdate.getTime() > Date.now());
+      if (fresh && current.length > 0) {
+        const until = Math.min(...current.map(({ crl }) => (crl.nextUpdate ? crl.nextUpdate.getTime() : Date.now() + CRL_TTL_WITHOUT_NEXT_UPDATE)));
+        this.#caches.crls.set(url, current.map(({ der }) => der), until);
+      }
+      out.push(...parsed.map(({ crl }) => crl));
     }
     return out;
   }
 
   /**
-   * Candidate issuers of `cert` from its AIA caIssuers (DER certificates or certs-only PKCS#7), cached for an hour.
-   * Each fetch spends a candidate of `budget`; none when it is spent.
+   * Candidate issuers of `cert` from its AIA caIssuers (DER certificates or certs-only PKCS#7; http, or ldap with
+   * the reader), cached for an hour. Each fetch spends a candidate of `budget`; none when it is spent. Offline: none.
    */
   async caIssuers(cert: CertInfo, budget: PathBudget): Promise<CertInfo[]> {
     const out: CertInfo[] = [];
-    for (const url of aiaUrls(cert, AD_CA_ISSUERS).filter(isHttp).slice(0, MAX_URLS)) {
+    if (!this.#fetcher) return out;
+    for (const url of aiaUrls(cert, AD_CA_ISSUERS).filter((u) => this.#readable(u)).slice(0, MAX_URLS)) {
       let ders = this.#caches.caIssuers.get(url, Date.now());
       if (!ders) {
         if (!budget.spendCandidate()) break;
-        const body = await this.#fetcher.fetch(url);
+        const body = await this.#read(url, CA_ATTRIBUTES);
         if (isFailure(body)) continue;
-        ders = readCertificates(body);
+        ders = body.flatMap(readCertificates).slice(0, 8);
         if (ders.length > 0) this.#caches.caIssuers.set(url, ders, Date.now() + CA_TTL);
       }
       for (const d of ders) {

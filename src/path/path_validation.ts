@@ -210,7 +210,8 @@ export async function validatePath(chain: readonly CertInfo[], opts: PathValidat
       if (online && (!r || r.status === 'unknown')) {
         const o = await online.status(input);
         if (o) {
-          r = o;
+          // Nowhere to ask online: the reason the CRLs at hand gave (crl-stale…), when they gave one, is said too.
+          r = o.status === 'unknown' && o.reason === 'no-revocation-source' && r?.status === 'unknown' ? { status: 'unknown', reason: `${r.reason}, ${o.reason}` } : o;
           viaOnline = true;
         }
       }

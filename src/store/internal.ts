@@ -95,6 +95,8 @@ export interface StoreInternals {
   cryptoImpl(): Crypto;
   /** The online side of one call (its options over the store's), or undefined when nothing goes to the network. */
   online(call?: OnlineOptions, what?: string): OnlineRevocation | undefined;
+  /** The offline side of one call whose `online` is undefined: reads stapled OCSP responses, asks nobody. */
+  offline(call?: OnlineOptions, what?: string): OnlineRevocation;
 }
 
 /**

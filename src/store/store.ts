@@ -301,6 +301,7 @@ export class CertificateStore {
       selectRecipients: (emails, at, lookup) =>
         this.#selectResolving(emails, at, lookup?.resolver ?? this.#directory.resolver, lookup?.signal, lookup && 'online' in lookup ? lookup.online : this.#online.forCall()),
       online: (call, what) => this.#online.forCall(call, what),
+      offline: (call, what) => this.#online.offline(call, what),
       cryptoImpl: () => getCrypto(this.crypto),
     });
   }

@@ -33,7 +33,7 @@ describe('the CLI imports only the public API', () => {
     }
   });
 
-  test('the dynamic imports are smime-core/pkcs11 in token.ts and smime-core/ldap in ldap.ts (loaded only for --pkcs11, --ldap; they load pkcs11js, ldapts themselves)', () => {
+  test('the dynamic imports are smime-core/pkcs11 in token.ts and smime-core/ldap in ldap.ts (loaded only for --pkcs11, --ldap and --online; they load pkcs11js, ldapts themselves)', () => {
     const dynamic = files.flatMap((f) => [...readFileSync(join(CLI, f), 'utf8').matchAll(/(?<!\.)\bimport\(\s*([^)]+?)\s*\)/g)].map((m) => `${f}: ${m[1]}`));
     expect(dynamic.sort()).toEqual(["ldap.ts: '../ldap/index.js'", "token.ts: '../pkcs11/index.js'"]);
   });

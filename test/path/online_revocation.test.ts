@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CertificateStore, encryptMessage, MissingRecipientCertificatesError, verifyMessage, type VerifyOptions } from '../../src/index.js';
+import { CertificateStore, encryptMessage, encryptStream, MissingRecipientCertificatesError, verifyMessage, type VerifyOptions } from '../../src/index.js';
 import { children, oid, readTlv, seq, tlv } from '../../src/lib/der.js';
 import { certInfo } from '../../src/certs/cert_info.js';
 import { checkOcspResponse } from '../../src/path/ocsp.js';
@@ -179,15 +179,27 @@ describe.runIf(hasPeer('openssl', ['version']))('online revocation (OCSP, CRL di
     expect((await s.verifyCertificate(pki.pem('revoked'), { intermediates: [pki.pem('inter')], revocation: 'off' })).status).toBe('valid');
   });
 
-  it('stapled OCSP responses in the SignedData are used before the network', async () => {
-    // OpenSSL's client fetches the responses; we staple them into an opaque signed message (RFC 5940 other).
-    const stapled = (name: LeafName): Uint8Array => {
-      const resp = pki.file(`${name}.ocsp`);
-      run('openssl', ['ocsp', '-issuer', pki.file('inter.pem'), '-cert', pki.file(`${name}.pem`), '-url', `http://127.0.0.1:${pki.ports.ca}/`, '-no_nonce', '-respout', resp, '-noverify']);
+  /**
+   * An opaque signed message of `name` stapling the answer of the responder on `port`: OpenSSL's client fetches it,
+   * and we staple it into the SignedData (RFC 5940 other).
+   */
+  const opaque = new Map<string, Uint8Array>();
+  const answers = new Map<string, Uint8Array>();
+  const stapled = (name: LeafName, port = pki.ports.ca): Uint8Array => {
+    const key = `${name}-${port}`;
+    if (!answers.has(key)) {
+      const resp = pki.file(`${key}.ocsp`);
+      run('openssl', ['ocsp', '-issuer', pki.file('inter.pem'), '-cert', pki.file(`${name}.pem`), '-url', `http://127.0.0.1:${port}/`, '-no_nonce', '-respout', resp, '-noverify']);
+      answers.set(key, new Uint8Array(readFileSync(resp)));
+    }
+    if (!opaque.has(name)) {
       const msg = `From: ${name}@example.com\r\n\r\nstapled\r\n`;
-      const der = run('openssl', ['cms', '-sign', '-nodetach', '-outform', 'DER', '-signer', pki.file(`${name}.pem`), '-inkey', pki.file(`${name}.key`), '-certfile', pki.file('inter.pem')], msg);
-      return withStapledOcsp(der, new Uint8Array(readFileSync(resp)));
-    };
+      opaque.set(name, run('openssl', ['cms', '-sign', '-nodetach', '-outform', 'DER', '-signer', pki.file(`${name}.pem`), '-inkey', pki.file(`${name}.key`), '-certfile', pki.file('inter.pem')], msg));
+    }
+    return withStapledOcsp(opaque.get(name)!, answers.get(key)!);
+  };
+
+  it('stapled OCSP responses in the SignedData are used before the network', async () => {
     const log: FetchLog[] = [];
     const s = store({ fetch: routedFetch(pki, pki.ports.dead, { log }), revocation: 'hard-fail' });
     const good = await verifyMessage(stapled('ocsponly'), { store: s, harvest: false });
@@ -196,6 +208,86 @@ describe.runIf(hasPeer('openssl', ['version']))('online revocation (OCSP, CRL di
     expect(log.map((l) => l.url)).toEqual(['http://pki.smime.test/root.crl']);
     const revoked = await verifyMessage(stapled('revoked'), { store: s, harvest: false });
     expect(revoked.signers[0]!.status).toBe('revoked');
+  });
+
+  it('stapled responses are offline evidence: read without a fetch and with the policy off; stale or wrongly signed ones are ignored, with the reason', async () => {
+    // A stapled "revoked" answer: revoked with no fetch at all, and with a fetch but the policy off (nothing asked).
+    const revokedMsg = stapled('revoked');
+    const offline = await verifyMessage(revokedMsg, { store: store(), harvest: false });
+    expect(offline.signers[0]).toMatchObject({ status: 'revoked', reasons: [expect.stringMatching(/^revoked: .* \(reason 1\)$/)] });
+    const log: FetchLog[] = [];
+    const off = await verifyMessage(revokedMsg, { store: store({ fetch: routedFetch(pki, pki.ports.ca, { log }), revocation: 'off' }), harvest: false });
+    expect(off.signers[0]!.status).toBe('revoked');
+    expect(log).toEqual([]);
+    // A stapled "good" answer offline: valid, nothing said.
+    expect((await verifyMessage(stapled('ocsponly'), { store: store(), harvest: false })).signers[0]).toMatchObject({ status: 'valid', reasons: [] });
+    // Stale: the short responder's answer, read ten minutes later (beyond its minute and the skew tolerance).
+    const later = store({ now: () => new Date(Date.now() + 10 * 60_000) });
+    const stale = (await verifyMessage(stapled('revoked', pki.ports.short), { store: later, harvest: false })).signers[0]!;
+    expect(stale).toMatchObject({ status: 'valid', reasons: ['revocation-unknown: stapled-ocsp-stale'] });
+    // Within its minute, the same kind of answer counts.
+    expect((await verifyMessage(stapled('revoked', pki.ports.short), { store: store(), harvest: false })).signers[0]!.status).toBe('revoked');
+    // Signed by a rogue key with the CA's name (it answers "good" for a revoked certificate): not believed.
+    const rogue = (await verifyMessage(stapled('revoked', pki.ports.rogue), { store: store(), harvest: false })).signers[0]!;
+    expect(rogue).toMatchObject({ status: 'valid', reasons: ['revocation-unknown: stapled-ocsp-signer-untrusted'] });
+    // Online, an ignored stapled answer leaves the network to speak: the CA's responder says revoked.
+    const online = (await verifyMessage(stapled('revoked', pki.ports.rogue), { store: store({ fetch: routedFetch(pki, pki.ports.ca) }), harvest: false })).signers[0]!;
+    expect(online.status).toBe('revoked');
+  });
+
+  it('OCSP CertIDs: SHA-1 by default, SHA-256 with ocspCertIdHash; the real responder answers each as asked', async () => {
+    const exchange = async (hash?: 'SHA-1' | 'SHA-256') => {
+      const seen: { req?: Uint8Array; resp?: Uint8Array } = {};
+      const routed = routedFetch(pki, pki.ports.ca);
+      const fetch = async (url: string, init?: Parameters<typeof routed>[1]) => {
+        const res = await routed(url, init);
+        if (!url.startsWith('http://ocsp.')) return res;
+        seen.req = init?.body;
+        seen.resp = new Uint8Array(await res.arrayBuffer());
+        return new Response(seen.resp, { status: res.status });
+      };
+      const s = store({ fetch, revocation: 'hard-fail', ...(hash ? { ocspCertIdHash: hash } : {}) });
+      const status = (await verify('revoked', s)).status;
+      writeFileSync(pki.file('certid.req'), seen.req!);
+      writeFileSync(pki.file('certid.resp'), seen.resp!);
+      const reqText = readTextOf(run('openssl', ['ocsp', '-reqin', pki.file('certid.req'), '-req_text', '-noverify']));
+      const respText = readTextOf(run('openssl', ['ocsp', '-respin', pki.file('certid.resp'), '-resp_text', '-noverify']));
+      const alg = (t: string) => /Hash Algorithm: (\w+)/.exec(t)![1];
+      return { status, req: alg(reqText), resp: alg(respText) };
+    };
+    expect(await exchange()).toEqual({ status: 'revoked', req: 'sha1', resp: 'sha1' });
+    expect(await exchange('SHA-256')).toEqual({ status: 'revoked', req: 'sha256', resp: 'sha256' });
+    expect(() => new CertificateStore({ ocspCertIdHash: 'MD5' as never })).toThrow(RangeError);
+  });
+
+  it('encryptStream refuses a revoked recipient (revoked), with the call\'s settings and with the store\'s, before reading or emitting anything', async () => {
+    let pulled = 0;
+    const input = () =>
+      new ReadableStream<Uint8Array>({
+        pull(c) {
+          pulled++;
+          c.enqueue(new TextEncoder().encode('Content-Type: text/plain\r\n\r\nsecret\r\n'));
+          c.close();
+        },
+      }, { highWaterMark: 0 });
+    const add = async (s: CertificateStore) => {
+      await s.addCertificate(pki.pem('revoked'));
+      await s.addCertificate(pki.pem('inter'));
+      return s;
+    };
+    const perCall = await add(store());
+    const e1 = await encryptStream(input(), { store: perCall, to: ['revoked@example.com'], fetch: routedFetch(pki, pki.ports.ca) }).catch((x: unknown) => x);
+    expect(e1).toBeInstanceOf(MissingRecipientCertificatesError);
+    expect((e1 as MissingRecipientCertificatesError).reasons).toEqual({ 'revoked@example.com': 'revoked' });
+    const byStore = await add(store({ fetch: routedFetch(pki, pki.ports.ca), revocation: 'hard-fail' }));
+    const e2 = await encryptStream(input(), { store: byStore, to: ['revoked@example.com'] }).catch((x: unknown) => x);
+    expect((e2 as MissingRecipientCertificatesError).reasons).toEqual({ 'revoked@example.com': 'revoked' });
+    expect(pulled).toBe(0);
+    // Offline the same recipient is accepted, and the stream is the message.
+    const ok = await encryptStream(input(), { store: perCall, to: ['revoked@example.com'] });
+    const out = readTextOf(new Uint8Array(await new Response(ok).arrayBuffer()));
+    expect(out).toMatch(/application\/pkcs7-mime/);
+    expect(pulled).toBe(1);
   });
 
   it('encryptMessage refuses a revoked recipient (revoked) and, under hard-fail, an unknown one (revocation-unknown)', async () => {

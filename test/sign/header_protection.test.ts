@@ -320,11 +320,19 @@ describe('encryptStream with protectHeaders', () => {
     expect(t(r.content)).toBe(t(whole.content));
   });
 
-  it('bcc is refused on a stream, not ignored', async () => {
-    await expect(encryptStream(streamOf(b(MSG), 64), { store: alice, to: ['alice@example.com'], bcc: ['bob@example.com'] } as never)).rejects.toThrow(/bcc is not supported/);
+  it('bcc on a stream: one stream per copy, the Bcc field dropped (test/stream/header_protection_stream.test.ts has the rest)', async () => {
+    const store = await storeWith(['alice-sign', 'alice-enc-2025'], ['bob']);
+    const r = await encryptStream(streamOf(b(MSG.replace('To: alice@example.com\r\n', 'To: alice@example.com\r\nBcc: bob@example.com\r\n')), 64), { store, to: ['alice@example.com'], bcc: ['bob@example.com'], cipher: 'aes-256-cbc' });
+    const [main, copy] = await Promise.all([collect(r.message), collect(r.bcc[0]!.message)]);
+    expect(getHeaders(parseEntity(main), 'bcc')).toEqual([]);
+    expect(getHeaders(parseEntity(copy), 'bcc')).toEqual([]);
+    expect(t((await decryptMessage(copy, { store: await storeWith(['bob']) })).content)).toContain('The numbers are good.');
   });
 
-  it('legacyDisplay is refused on a stream (it rewrites the body)', async () => {
-    await expect(encryptStream(streamOf(b(MSG), 64), { store: alice, to: ['alice@example.com'], protectHeaders: true, legacyDisplay: true })).rejects.toThrow(RangeError);
+  it('legacyDisplay on a stream: the element at the top of the text, as encryptMessage writes it', async () => {
+    const m = await collect(await encryptStream(streamOf(b(MSG), 64), { store: alice, to: ['alice@example.com'], cipher: 'aes-256-cbc', protectHeaders: true, legacyDisplay: true }));
+    const r = await openMessage(m, { store: alice });
+    expect(r.headerProtection?.legacyDisplay).toBe('Subject: Quarterly numbers');
+    expect(t(parseEntity(r.content).body)).toBe('Subject: Quarterly numbers\r\n\r\nThe numbers are good.\r\n');
   });
 });
