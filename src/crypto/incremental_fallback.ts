@@ -103,14 +103,10 @@ function cbcStream(key: Uint8Array, iv: Uint8Array, encrypt: boolean): AesStream
 }
 
 /**
- * AES-GCM (NIST SP 800-38D), incrementally: GCTR by AES-CTR pieces (the 32-bit counter wraps as GCM's inc32 wants:
- * a piece that crosses the wrap is cut there), GHASH over the ciphertext in whole blocks (at most 15 bytes held).
+ * The start of a GCM operation with the hash key `h` = E_K(0^128): the pre-counter block J0 of `iv` (SP 800-38D
+ * §7.1), and GHASH begun with the AAD (zero-padded to a block).
  */
-function gcmStream(key: Uint8Array, iv: Uint8Array, encrypt: boolean, aad: Uint8Array | undefined, tag: Uint8Array | undefined): AesStream {
-  if (iv.length === 0) throw new RangeError('AES-GCM: empty nonce');
-  const k = key.slice();
-  const zero = new Uint8Array(16);
-  const h = ctr(k, zero).encrypt(zero);
+function gcmStart(h: Uint8Array, iv: Uint8Array, aad: Uint8Array | undefined): { j0: Uint8Array; ghash: GHASH; aadLength: number } {
   let j0: Uint8Array;
   if (iv.length === 12) {
     j0 = new Uint8Array(16);
@@ -126,8 +122,20 @@ function gcmStream(key: Uint8Array, iv: Uint8Array, encrypt: boolean, aad: Uint8
   }
   // The largest precomputed window (8 bits: a 64 KiB table, built once): content here is expected to be large.
   const ghash = new GHASH(h, 1 << 20);
-  const aadLength = aad ? aad.length : 0;
   if (aad && aad.length > 0) ghash.update(aad);
+  return { j0, ghash, aadLength: aad ? aad.length : 0 };
+}
+
+/**
+ * AES-GCM (NIST SP 800-38D), incrementally: GCTR by AES-CTR pieces (the 32-bit counter wraps as GCM's inc32 wants:
+ * a piece that crosses the wrap is cut there), GHASH over the ciphertext in whole blocks (at most 15 bytes held).
+ */
+function gcmStream(key: Uint8Array, iv: Uint8Array, encrypt: boolean, aad: Uint8Array | undefined, tag: Uint8Array | undefined): AesStream {
+  if (iv.length === 0) throw new RangeError('AES-GCM: empty nonce');
+  const k = key.slice();
+  const zero = new Uint8Array(16);
+  const h = ctr(k, zero).encrypt(zero);
+  const { j0, ghash, aadLength } = gcmStart(h, iv, aad);
   const j0View = new DataView(j0.buffer, j0.byteOffset, 16);
   const ctr0 = j0View.getUint32(12, false);
   /** Bytes of text processed so far (a multiple of 16 between calls, but for the last piece). */
@@ -318,22 +326,7 @@ export async function webCryptoGcmDecryption(c: Crypto, key: Uint8Array, iv: Uin
   const aesCtr = async (cb: Uint8Array, data: Uint8Array): Promise<Uint8Array> =>
     new Uint8Array(await c.subtle.encrypt({ name: 'AES-CTR', counter: cb as Uint8Array<ArrayBuffer>, length: 32 }, k, data as Uint8Array<ArrayBuffer>));
   const h = await aesCtr(new Uint8Array(16), new Uint8Array(16)); // E_K(0^128)
-  let j0: Uint8Array;
-  if (iv.length === 12) {
-    j0 = new Uint8Array(16);
-    j0.set(iv, 0);
-    j0[15] = 1;
-  } else {
-    const g = new GHASH(h);
-    g.update(iv);
-    const len = new Uint8Array(16);
-    bitLength(len, 8, iv.length);
-    g.update(len);
-    j0 = g.digest();
-  }
-  const ghash = new GHASH(h, 1 << 20);
-  const aadLength = aad ? aad.length : 0;
-  if (aad && aad.length > 0) ghash.update(aad);
+  const { j0, ghash, aadLength } = gcmStart(h, iv, aad);
   const ctr0 = new DataView(j0.buffer, j0.byteOffset, 16).getUint32(12, false);
   let offset = 0;
   let held: Uint8Array = EMPTY;
