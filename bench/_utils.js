@@ -141,3 +141,45 @@ export function table(header, rows) {
   for (const r of all.slice(1)) out.push(line(r));
   console.log(out.join('\n'));
 }
+
+/**
+ * The stream benches' input: `first` (a header section), then fresh copies of `piece` until `total` bytes of them
+ * have gone out, one per pull (highWaterMark 0: nothing is generated before it is asked for).
+ */
+export function piecesStream(first, piece, total) {
+  let sent = -1;
+  return new ReadableStream(
+    {
+      pull(c) {
+        if (sent < 0) {
+          sent = 0;
+          return c.enqueue(first);
+        }
+        if (sent >= total) return c.close();
+        c.enqueue(piece.slice());
+        sent += piece.length;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** A message to ADDRESS with a base64 body of `total` bytes (76-char lines), in 64 KiB pieces, generated as it is read. */
+export function base64MessageStream(total) {
+  const head = new TextEncoder().encode(`From: alice@example.com\r\nTo: ${ADDRESS}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n`);
+  const line = new TextEncoder().encode('QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n');
+  const piece = new Uint8Array(65536 - (65536 % line.length));
+  for (let i = 0; i < piece.length; i += line.length) piece.set(line, i);
+  return piecesStream(head, piece, total);
+}
+
+/** Reads a stream to its end, keeping nothing (a counting sink); resolves to the bytes read. */
+export async function drain(s) {
+  let n = 0;
+  const r = s.getReader();
+  for (;;) {
+    const { done, value } = await r.read();
+    if (done) return n;
+    n += value.length;
+  }
+}

@@ -172,7 +172,7 @@ function apiRows(streamMiB, bufferMiB, env) {
  */
 async function apiChild(streamMiB, bufferMiB) {
   const api = await import('../dist/index.node.js');
-  const { bobStore, makeMessage } = await import('./_utils.js');
+  const { bobStore, drain, makeMessage, piecesStream } = await import('./_utils.js');
   const store = await bobStore();
   const cipher = 'aes-256-gcm';
   const piece = block().subarray(0, 65536 - (65536 % 78));
@@ -180,23 +180,7 @@ async function apiChild(streamMiB, bufferMiB) {
   // The signed messages are from the signer (the From binding makes a message from someone else `invalid`).
   const signedHead = new TextEncoder().encode(OUTER.replace('From: alice@example.com', `From: ${ADDRESS}`) + CONTENT_HEAD);
   /** A generated message of `total` body bytes, one fresh 64 KiB piece per pull. */
-  const source = (total, first = head) => {
-    let sent = -1;
-    return new ReadableStream(
-      {
-        pull(c) {
-          if (sent < 0) {
-            sent = 0;
-            return c.enqueue(first);
-          }
-          if (sent >= total) return c.close();
-          c.enqueue(piece.slice());
-          sent += piece.length;
-        },
-      },
-      { highWaterMark: 0 },
-    );
-  };
+  const source = (total, first = head) => piecesStream(first, piece, total);
   /** A stream over bytes in memory (an encrypted or signed message made for the readers), 64 KiB per pull. */
   const over = (bytes) => {
     let off = 0;
@@ -210,15 +194,6 @@ async function apiChild(streamMiB, bufferMiB) {
       },
       { highWaterMark: 0 },
     );
-  };
-  const drain = async (s) => {
-    let n = 0;
-    const r = s.getReader();
-    for (;;) {
-      const { done, value } = await r.read();
-      if (done) return n;
-      n += value.length;
-    }
   };
   /** Drains into a chunk list (the readers' input, made once by the writers; only for the reader rows). */
   const collect = async (s) => {

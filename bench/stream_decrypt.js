@@ -10,7 +10,7 @@ import { Readable, Writable } from 'node:stream';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { decryptMessage, decryptStream, encryptMessage, encryptStream } from '../dist/index.node.js';
-import { ADDRESS, bobStore, makeMessage, MiB } from './_utils.js';
+import { ADDRESS, base64MessageStream as source, bobStore, drain, makeMessage, MiB } from './_utils.js';
 
 if (process.argv[2] === '--generate') {
   // The child: `--generate FILE MiB CIPHER`.
@@ -25,37 +25,6 @@ const bufferMiB = Number(process.argv[3] ?? 64);
 const cipher = process.argv[4] ?? 'aes-256-gcm';
 const store = await bobStore();
 const opts = { store, to: [ADDRESS], cipher };
-
-/** A message of `total` body bytes (base64 lines) in 64 KiB pieces, generated as it is read. */
-function source(total) {
-  const head = new TextEncoder().encode(`From: alice@example.com\r\nTo: ${ADDRESS}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n`);
-  const line = new TextEncoder().encode('QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n');
-  const piece = new Uint8Array(65536 - (65536 % line.length));
-  for (let i = 0; i < piece.length; i += line.length) piece.set(line, i);
-  let sent = 0;
-  let first = true;
-  return new ReadableStream({
-    pull(c) {
-      if (first) {
-        first = false;
-        return c.enqueue(head);
-      }
-      if (sent >= total) return c.close();
-      c.enqueue(piece.slice());
-      sent += piece.length;
-    },
-  }, { highWaterMark: 0 });
-}
-
-async function drain(s) {
-  let n = 0;
-  const r = s.getReader();
-  for (;;) {
-    const { done, value } = await r.read();
-    if (done) return n;
-    n += value.length;
-  }
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'smime-bench-decrypt-'));
 try {

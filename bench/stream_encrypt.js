@@ -3,43 +3,13 @@
 // the buffer function encrypts the whole message in memory. Prints throughput (MiB/s) of each and their ratio, and
 // the peak RSS of the process (process.resourceUsage().maxRSS) after the stream run, before the buffer run.
 import { encryptMessage, encryptStream } from '../dist/index.node.js';
-import { ADDRESS, bobStore, makeMessage, MiB } from './_utils.js';
+import { ADDRESS, base64MessageStream as source, bobStore, drain, makeMessage, MiB } from './_utils.js';
 
 const streamMiB = Number(process.argv[2] ?? 256);
 const bufferMiB = Number(process.argv[3] ?? 64);
 const cipher = process.argv[4] ?? 'aes-256-gcm';
 const store = await bobStore();
 const opts = { store, to: [ADDRESS], cipher };
-
-function source(total) {
-  const head = new TextEncoder().encode(`From: alice@example.com\r\nTo: ${ADDRESS}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n`);
-  const line = new TextEncoder().encode('QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n');
-  const piece = new Uint8Array(65536 - (65536 % line.length));
-  for (let i = 0; i < piece.length; i += line.length) piece.set(line, i);
-  let sent = 0;
-  let first = true;
-  return new ReadableStream({
-    pull(c) {
-      if (first) {
-        first = false;
-        return c.enqueue(head);
-      }
-      if (sent >= total) return c.close();
-      c.enqueue(piece.slice());
-      sent += piece.length;
-    },
-  }, { highWaterMark: 0 });
-}
-
-async function drain(s) {
-  let n = 0;
-  const r = s.getReader();
-  for (;;) {
-    const { done, value } = await r.read();
-    if (done) return n;
-    n += value.length;
-  }
-}
 
 const baseKiB = process.memoryUsage.rss() / 1024;
 await drain(await encryptStream(source(4 * MiB), opts));

@@ -5,7 +5,7 @@
 // verify) the whole message in memory. Prints throughput (MiB/s of message) of each, their ratios, and the peak RSS
 // of the process (process.resourceUsage().maxRSS) after the stream runs, before the buffer runs. Needs `npm run build`.
 import { signMessage, signStream, verifyMessage, verifyStream } from '../dist/index.node.js';
-import { ADDRESS, bobStore, makeMessage, MiB } from './_utils.js';
+import { ADDRESS, bobStore, drain, makeMessage, MiB, piecesStream } from './_utils.js';
 
 const streamMiB = Number(process.argv[2] ?? 256);
 const bufferMiB = Number(process.argv[3] ?? 64);
@@ -18,31 +18,7 @@ const SWAP = { from: ADDRESS, to: 'alice@example.com' };
 function source(total) {
   const block = makeMessage(4 * MiB, SWAP).message;
   const split = Buffer.from(block).indexOf('\r\n\r\n') + 4;
-  const headers = block.slice(0, split);
-  const body = block.subarray(split, split + 78 * 840);
-  let sent = 0;
-  let first = true;
-  return new ReadableStream({
-    pull(c) {
-      if (first) {
-        first = false;
-        return c.enqueue(headers);
-      }
-      if (sent >= total) return c.close();
-      c.enqueue(body.slice());
-      sent += body.length;
-    },
-  }, { highWaterMark: 0 });
-}
-
-async function drain(s) {
-  let n = 0;
-  const r = s.getReader();
-  for (;;) {
-    const { done, value } = await r.read();
-    if (done) return n;
-    n += value.length;
-  }
+  return piecesStream(block.slice(0, split), block.subarray(split, split + 78 * 840), total);
 }
 
 const opts = (detached) => ({ store, from: ADDRESS, detached });

@@ -12,14 +12,12 @@ import type { DecryptOptions, DecryptResult } from './decrypt.js';
 import { storeInternals, type StoredIdentity } from './store/internal.js';
 import { checkOption } from './lib/args.js';
 import { resolvePolicyFor } from './crypto/policy.js';
-import { concat } from './lib/bytes.js';
 import { mimeLimits, resolveLimits, type Limits } from './lib/limits.js';
 import { Base64Decoder } from './lib/base64_stream.js';
 import { STREAM_CHUNK } from './cms/content_cipher.js';
 import { EnvelopeStreamReader } from './cms/enveloped_reader.js';
 import { EntityHeadReader, type EntityHead } from './mime/stream_head.js';
-import { compressedHead } from './ops/compress.js';
-import { CompressedStreamReader } from './cms/compressed_reader.js';
+import { CompressedContentStream } from './ops/compressed_stream.js';
 import { MIMELimitExceeded } from './errors.js';
 import type { Header } from './mime/entity.js';
 import { readHeaderProtection } from './mime/header_protection.js';
@@ -29,8 +27,8 @@ import { PayloadPrefix } from './mime/payload_prefix.js';
 export interface DecryptStreamResult {
   /**
    * The decrypted MIME entity, byte for byte what `decryptMessage` returns as `content`, as it is decrypted. For
-   * AES-GCM content it is known good only when `done` resolves: on a bad tag this stream errors with
-   * `CMSDecryptionFailed` (and never closes normally). Do not act on the content before `done` resolves.
+   * AES-GCM and ChaCha20-Poly1305 content it is known good only when `done` resolves: on a bad tag this stream errors
+   * with `CMSDecryptionFailed` (and never closes normally). Do not act on the content before `done` resolves.
    */
   content: ReadableStream<Uint8Array>;
   /**
@@ -46,9 +44,10 @@ export interface DecryptStreamResult {
  * decrypted entity as a stream. The input is read up to the first byte of the encrypted content before the promise
  * resolves, so a malformed head, an unsupported cipher or "no key" rejects it. Unlike `decryptMessage` a stream
  * cannot be tried once per key: a RecipientInfo must name one of the store's keys (issuer and serial, SKI, or the
- * Outlook SPKI hash), else `CMSDecryptionFailed`. AES-CBC streams everywhere; AES-GCM needs an incremental AES
- * (`smime-core/node` installs Node's), else `UnsupportedAlgorithm`, as for ChaCha20-Poly1305 and the legacy ciphers
- * (use `decryptMessage` for them). CBC content is `authenticated: false`; GCM's tag is checked at the end (see
+ * Outlook SPKI hash), else `CMSDecryptionFailed`. Every content cipher `decryptMessage` reads streams: AES on the
+ * provider's incremental AES (`smime-core/node` installs Node's), else AES-CBC on WebCrypto and AES-GCM on
+ * WebCrypto's AES-CTR with GHASH in TypeScript; ChaCha20-Poly1305 on the portable RFC 8439 construction; 3DES and RC2 block by block.
+ * CBC content is `authenticated: false`; GCM's tag is checked at the end (see
  * {@link DecryptStreamResult}). Truncated input errors the stream with `CMSInvalid`, a bad padding or tag with
  * `CMSDecryptionFailed`.
  *
@@ -147,13 +146,9 @@ class DecryptCore {
   /** While {@link start} runs; the plaintext it decrypted, handled at the first pull. */
   #starting = false;
   #early: Uint8Array[] = [];
-  /** The head of the plaintext, held until it tells whether it is compressed data; then `#compressed` is set. */
-  #plainHead: Uint8Array[] = [];
-  #compressed: boolean | undefined;
-  /** The decompression of compressed content inside, once the head said so. */
-  #inner: CompressedEntityReader | undefined;
+  /** The plaintext, decompressed on its way out when it is a compressed-data entity. */
+  readonly #inner: CompressedContentStream;
   #finished = false;
-  #wasCompressed = false;
   /** The message's header section (for the header protection of the entity inside). */
   #outerHeaders: Header[] = [];
   /** The first bytes of the entity that goes out: its header protection is read from them. */
@@ -164,6 +159,7 @@ class DecryptCore {
     this.#limits = limits;
     this.#head = new EntityHeadReader(mimeLimits(limits));
     this.#env = new EnvelopeStreamReader(identities, crypto, limits);
+    this.#inner = new CompressedContentStream(limits);
     this.#payload = new PayloadPrefix(limits.maxHeaderBytes);
   }
 
@@ -212,7 +208,7 @@ class DecryptCore {
       authenticated: info.authenticated,
       legacy: info.legacy,
     };
-    if (this.#wasCompressed) r.compressed = true;
+    if (this.#inner.compressed) r.compressed = true;
     // As decryptMessage reads it, from the entity's first bytes (see mime/payload_prefix.ts for what they hold).
     const hp = readHeaderProtection(this.#payload.bytes, this.#outerHeaders, true, mimeLimits(this.#limits), !this.#payload.whole);
     if (hp) r.headerProtection = hp;
@@ -221,9 +217,8 @@ class DecryptCore {
 
   async cancel(reason: unknown): Promise<void> {
     this.#out = [];
-    this.#plainHead = [];
     this.#early = [];
-    this.#inner?.cancel();
+    this.#inner.cancel();
     try {
       await this.#reader.cancel(reason);
     } catch {
@@ -296,92 +291,12 @@ class DecryptCore {
       if (der.length > 0) await this.#plain(await this.#env.push(der), false);
     }
     await this.#plain(await this.#env.finish(), true);
-    if (this.#inner) {
-      this.#out.push(...(await this.#inner.finish()));
-      this.#wasCompressed = true;
-    }
     this.#finished = true;
   }
 
-  /** Plaintext pieces: out to the consumer, or through the decompression; held while the head is looked at. */
+  /** Plaintext pieces: out to the consumer, through the decompression when it is compressed data (`ended`: the last). */
   async #plain(pieces: Uint8Array[], ended: boolean): Promise<void> {
-    if (this.#compressed === false) {
-      for (const p of pieces) this.#out.push(p);
-      return;
-    }
-    if (this.#inner) {
-      for (const p of pieces) this.#out.push(...(await this.#inner.push(p)));
-      return;
-    }
-    this.#plainHead.push(...pieces);
-    const head = this.#plainHead.length === 1 ? this.#plainHead[0]! : concat(this.#plainHead);
-    this.#plainHead = [];
-    const c = compressedHead(head, ended, this.#limits);
-    if (c === undefined) {
-      this.#plainHead = [head];
-      return;
-    }
-    this.#compressed = c;
-    if (!c) {
-      if (head.length > 0) this.#out.push(head);
-      return;
-    }
-    this.#inner = new CompressedEntityReader(this.#limits);
-    this.#out.push(...(await this.#inner.push(head)));
-  }
-}
-
-/**
- * A compressed-data entity (RFC 3274, `smime-type=compressed-data`) read as it comes: its head (`EntityHeadReader`),
- * its body (base64 or binary), the CompressedData decompressed as it streams (`CompressedStreamReader`), within
- * `maxDecompressedBytes` and `maxDecompressionRatio` counted as the bytes come out.
- */
-class CompressedEntityReader {
-  readonly #head: EntityHeadReader;
-  #known = false;
-  #b64: Base64Decoder | undefined;
-  readonly #cms: CompressedStreamReader;
-
-  constructor(limits: Limits) {
-    this.#head = new EntityHeadReader(mimeLimits(limits));
-    this.#cms = new CompressedStreamReader(limits);
-  }
-
-  /** The next bytes of the entity; resolves to the decompressed bytes so far. */
-  async push(piece: Uint8Array): Promise<Uint8Array[]> {
-    let body = piece;
-    if (!this.#known) {
-      const head = this.#head.push(piece);
-      if (!head) return [];
-      this.#start(head);
-      body = head.rest;
-    }
-    return this.#der(this.#b64 ? this.#b64.write(body) : body);
-  }
-
-  /** The end of the entity: the rest of the decompressed bytes, once everything is complete. */
-  async finish(): Promise<Uint8Array[]> {
-    const out: Uint8Array[] = [];
-    if (!this.#known) {
-      const head = this.#head.finish();
-      this.#start(head);
-      out.push(...(await this.#der(this.#b64 ? this.#b64.write(head.rest) : head.rest)));
-    }
-    if (this.#b64) out.push(...(await this.#der(this.#b64.end())));
-    out.push(...(await this.#cms.finish()));
-    return out;
-  }
-
-  cancel(): void {
-    this.#cms.cancel();
-  }
-
-  #start(head: EntityHead): void {
-    this.#known = true;
-    if (head.body === 'base64') this.#b64 = new Base64Decoder();
-  }
-
-  async #der(der: Uint8Array): Promise<Uint8Array[]> {
-    return der.length > 0 ? this.#cms.push(der) : [];
+    this.#out.push(...(await this.#inner.push(pieces)));
+    if (ended) this.#out.push(...(await this.#inner.finish()));
   }
 }

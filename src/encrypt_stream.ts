@@ -97,9 +97,12 @@ export async function encryptStream(input: ReadableStream<Uint8Array>, options: 
   // the look-ahead; an opaque signed-data's payload is in its CMS, checked only when the message ends within it).
   const signedKinds = ['multipart-signed', 'pkcs7-mime'];
   const lookAhead = (head: Uint8Array): boolean => options.legacyDisplay === true || (options.protectHeaders === true && head.length > 0 && signedKinds.includes(smimeKindOf(head, limits).kind));
+  // A body declared binary is not canonicalised (mime/protection.ts): as the plan of the header section says.
+  let binaryBody = false;
   const payload = await readStreamedPayload(reader, limits.maxHeaderBytes, 'encryptStream', lookAhead, (bytes, open, headerOnly) => {
     // No copy names the Bcc recipients (as encryptMessage with bcc).
     const plan = encryptPlan('encryptStream', bcc ? withoutField(bytes, 'bcc', L) : bytes, options, L, headerOnly, open);
+    binaryBody = plan.binaryBody === true;
     const inner = new Uint8Array(plan.innerLength);
     plan.writeInner(inner, 0);
     return { outerHeaders: plan.outerHeaders, inner };
@@ -107,7 +110,7 @@ export async function encryptStream(input: ReadableStream<Uint8Array>, options: 
 
   // The entity to encrypt, as a stream pulled by the encryption: the protected headers, then the body in canonical
   // form (a large input chunk in bounded steps); with `compress`, its compressed-data wrapper (RFC 8551 §3.6).
-  const entity = entityStream(reader, payload.innerHead, payload.rest, payload.ended);
+  const entity = entityStream(reader, payload.innerHead, payload.rest, payload.ended, binaryBody);
   const content = options.compress === true ? compressEntityStream(entity) : entity;
   if (!bcc) return envelopeStream(envs[0]!, payload.outerHeaders, content.getReader());
   const branches = lockstep(content, envs.length);
@@ -226,10 +229,11 @@ const STEP = 16 * STREAM_CHUNK;
 
 /**
  * The entity encryptStream encrypts, as a stream: `innerHead` (the protected headers), then the body (`firstBody`'s pieces, then
- * the rest of `reader`) with canonical line ends, in steps of at most {@link STEP} input bytes, one per pull.
+ * the rest of `reader`) with canonical line ends (`binary`: as it is, see mime/protection.ts), in steps of at most
+ * {@link STEP} input bytes, one per pull.
  */
-function entityStream(reader: ReadableStreamDefaultReader<Uint8Array>, innerHead: Uint8Array, firstBody: Uint8Array[], ended: boolean): ReadableStream<Uint8Array> {
-  const canon = new CanonicalLineEnds();
+function entityStream(reader: ReadableStreamDefaultReader<Uint8Array>, innerHead: Uint8Array, firstBody: Uint8Array[], ended: boolean, binary: boolean): ReadableStream<Uint8Array> {
+  const canon = binary ? { write: (p: Uint8Array) => [p], end: () => [] } : new CanonicalLineEnds();
   const queued = firstBody.slice();
   let chunk: Uint8Array = new Uint8Array(0);
   let at = 0;

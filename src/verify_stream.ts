@@ -15,9 +15,9 @@
  * in place of the content): same statuses, reasons and signers. The content stream errors on a structure error, and
  * `done` rejects with the same error; hostile input ends in a `SmimeError`.
  */
-import { CMSInvalid, CMSLimitExceeded, MIMEInvalid, MIMELimitExceeded } from './errors.js';
+import { CMSInvalid, MIMEInvalid, MIMELimitExceeded } from './errors.js';
 import { concat } from './lib/bytes.js';
-import { mimeLimits, berLimits, type Limits } from './lib/limits.js';
+import { mimeLimits, berLimits } from './lib/limits.js';
 import { withBerLimits } from './lib/der.js';
 import { Base64Decoder } from './lib/base64_stream.js';
 import { DIGESTS, type HashName } from './crypto/algorithms.js';
@@ -28,11 +28,10 @@ import { getHeader, type Header } from './mime/entity.js';
 import { smimeKindOf } from './mime/extract.js';
 import { multipartSignedParams, signaturePart } from './mime/multipart_signed.js';
 import { MultipartSignedScanner } from './mime/multipart_signed_stream.js';
-import { headerSectionEnd } from './mime/stream_head.js';
 import { PayloadPrefix } from './mime/payload_prefix.js';
 import { readHeaderProtection } from './mime/header_protection.js';
 import { certsOnlyX509, judgeSigners } from './ops/signed_cms.js';
-import { decompressContent, startsAsCompressedEntity } from './ops/compress.js';
+import { CompressedContentStream } from './ops/compressed_stream.js';
 import { readHeadSection } from './ops/stream_head.js';
 import { noteHeaders, verifyContext, type VerifyContext, type VerifyOptions } from './ops/verify_context.js';
 import type { VerifyResult } from './verify.js';
@@ -79,79 +78,8 @@ interface StreamCore {
 }
 
 /** The result, with the content's compression noted (as verifyMessage's `withContent` does). */
-function withCompressed(r: VerifyResult, gate: CompressedGate): VerifyResult {
-  return gate.compressed && !r.certsOnly ? { ...r, compressed: true } : r;
-}
-
-/**
- * Between the verified content and the `content` stream: holds its first bytes until it is known whether it is a
- * compressed-data entity (its header section and 64 bytes of body, at most `maxHeaderBytes` + 64). Not compressed:
- * everything passes on. Compressed: the entity is held whole (within `maxDecompressedBytes`, `CMSLimitExceeded`) and
- * decompressed at the end as verifyMessage does (`compressed` set): compressed content is not streamed yet.
- */
-class CompressedGate {
-  readonly #limits: Limits;
-  /** Undecided: the first bytes, in a doubling buffer. */
-  #head: Uint8Array | undefined = new Uint8Array(0);
-  #n = 0;
-  /** Compressed: the whole entity. */
-  #held: Uint8Array[] | undefined;
-  #heldBytes = 0;
-
-  constructor(limits: Limits) {
-    this.#limits = limits;
-  }
-
-  get compressed(): boolean {
-    return this.#held !== undefined;
-  }
-
-  /** The next content bytes; what may go out now is pushed to `out`. */
-  write(b: Uint8Array, out: Uint8Array[]): void {
-    if (this.#held) {
-      this.#heldBytes += b.length;
-      if (this.#heldBytes > this.#limits.maxDecompressedBytes) {
-        throw new CMSLimitExceeded(`compressed content larger than maxDecompressedBytes (${this.#limits.maxDecompressedBytes})`, { limit: 'maxDecompressedBytes' });
-      }
-      this.#held.push(b.slice());
-      return;
-    }
-    if (!this.#head) {
-      out.push(b);
-      return;
-    }
-    if (this.#n + b.length > this.#head.length) {
-      const bigger = new Uint8Array(Math.max(this.#n + b.length, 2 * this.#head.length, 4096));
-      bigger.set(this.#head.subarray(0, this.#n));
-      this.#head = bigger;
-    }
-    this.#head.set(b, this.#n);
-    const from = Math.max(0, this.#n - 3);
-    this.#n += b.length;
-    const head = this.#head.subarray(0, this.#n);
-    const raw = head[0] === 0x30;
-    const end = raw ? 0 : headerSectionEnd(head, from);
-    if (end < 0 && head.length <= this.#limits.maxHeaderBytes) return;
-    if (end >= 0 && head.length < end + 64) return;
-    this.#decide(head, out);
-  }
-
-  #decide(head: Uint8Array, out: Uint8Array[]): void {
-    this.#head = undefined;
-    if (startsAsCompressedEntity(head, this.#limits)) {
-      this.#held = [head];
-      this.#heldBytes = head.length;
-    } else if (head.length > 0) out.push(head);
-  }
-
-  /** The end of the content: what is still held, decompressed when it is compressed data. */
-  async end(out: Uint8Array[]): Promise<void> {
-    if (this.#head) this.#decide(this.#head.subarray(0, this.#n), out);
-    if (!this.#held) return;
-    const r = await decompressContent(concat(this.#held), this.#limits);
-    this.#held = r.compressed ? [] : undefined;
-    out.push(r.content);
-  }
+function withCompressed(r: VerifyResult, inner: CompressedContentStream): VerifyResult {
+  return inner.compressed && !r.certsOnly ? { ...r, compressed: true } : r;
 }
 
 function hashNamesOfMicalg(micalg: string | undefined): HashName[] {
@@ -240,8 +168,9 @@ function opaqueCore(base64: boolean, ctx: VerifyContext): StreamCore {
  * message's header section read (at most `maxHeaderBytes`) before the promise resolves: input that is not a signed
  * message rejects it. Then a structure error, a truncated input or a limit errors `content` and rejects `done`
  * (`SmimeError`s). `done` settles only as `content` is read (read it to its end); cancelling `content` rejects `done`.
- * Compressed content (RFC 3274, compress then sign) is decompressed as verifyMessage does (`compressed` set), but not
- * streamed yet: it is held whole (within `maxDecompressedBytes`) and comes out at the end. Not on streams yet: a
+ * Compressed content (RFC 3274, compress then sign) is decompressed as verifyMessage does (`compressed` set), as it
+ * streams (the compressed bytes are hashed, as the signature needs), within `maxDecompressedBytes` and
+ * `maxDecompressionRatio` counted as the bytes come out (`CMSLimitExceeded`). Not on streams yet: a
  * SignerInfo without signed attributes over content larger than 1 MiB (`unsupported-in-stream: no signed attributes`).
  * Header protection (RFC 9788): the signed entity's protected From is the binding and `headerProtection` is reported
  * as verifyMessage does, read from the entity's first bytes (as decryptStream does: see its note on the legacy display).
@@ -299,7 +228,8 @@ export async function verifyStream(
   let ended = hs.ended;
   let pending: Uint8Array | undefined = hs.rest.length > 0 ? hs.rest : undefined;
   let read = hs.headers.length + hs.rest.length;
-  const gate = new CompressedGate(limits);
+  // The signed content, decompressed on its way out when it is a compressed-data entity (it is hashed as signed).
+  const inner = new CompressedContentStream(limits);
   // The content as it goes out (decompressed when it was compressed data): its header protection is read from its
   // first bytes, as verifyMessage reads it from the whole (see mime/payload_prefix.ts).
   const payload = new PayloadPrefix(limits.maxHeaderBytes);
@@ -324,11 +254,10 @@ export async function verifyStream(
               if (r.done) {
                 ended = true;
                 const judge = core.end(raw);
-                for (const p of raw) gate.write(p, out);
-                await gate.end(out);
+                out.push(...(await inner.push(raw)), ...(await inner.finish()));
                 for (const p of out) payload.see(p);
-                if (out.length > 0) controller.enqueue(concat(out));
-                const result = withProtection(withCompressed(await judge(), gate));
+                if (out.length > 0) controller.enqueue(out.length === 1 ? out[0]! : concat(out));
+                const result = withProtection(withCompressed(await judge(), inner));
                 controller.close();
                 resolveDone(result);
                 return;
@@ -344,7 +273,7 @@ export async function verifyStream(
               v = v.subarray(0, STEP);
             }
             core.write(v, raw);
-            for (const p of raw) gate.write(p, out);
+            out.push(...(await inner.push(raw)));
             if (out.length > 0) {
               for (const p of out) payload.see(p);
               controller.enqueue(out.length === 1 ? out[0]! : concat(out));
@@ -353,12 +282,14 @@ export async function verifyStream(
           }
         } catch (e) {
           rejectDone(e);
+          inner.cancel();
           await reader.cancel(e).catch(() => {});
           throw e;
         }
       },
       async cancel(reason) {
         rejectDone(reason instanceof Error ? reason : new Error('verifyStream: the content stream was cancelled'));
+        inner.cancel();
         await reader.cancel(reason);
       },
     },

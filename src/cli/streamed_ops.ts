@@ -198,7 +198,7 @@ function recorded(input: ReadableStream<Uint8Array>): { stream: ReadableStream<U
 /**
  * A stream function with the buffer function as its fallback: what the stream refuses before its first output
  * (decryptStream: a message whose RecipientInfos name none of the store's keys, which decryptMessage opens by trial;
- * a cipher that does not stream, e.g. 3DES or RC2; verifyStream: what is not a signed message, e.g. certs-only) goes
+ * AuthEnvelopedData with authAttrs; verifyStream: what is not a signed message, e.g. certs-only) goes
  * to the buffer function on the same bytes, so every message the CLI read before issue 16 it still reads, with the
  * same errors.
  */

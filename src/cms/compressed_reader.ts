@@ -11,6 +11,7 @@ import { decodeOid, readAlgorithm, readTlv, TAG } from '../lib/der.js';
 import { berLimits, type Limits } from '../lib/limits.js';
 import { ZlibInflateStream } from '../lib/zlib.js';
 import { OIDS, oidName } from './oids.js';
+import { ContentInfoPrefix, contentTypeOf } from './content_info_stream.js';
 
 /** The limits the compressed-data stream reader obeys. */
 export type CompressedStreamLimits = Pick<Limits, 'maxBerDepth' | 'maxBerElements' | 'maxDecompressedBytes' | 'maxCmsHeaderBytes'> &
@@ -26,7 +27,7 @@ const CONTEXT = 2;
 export class CompressedStreamReader {
   readonly #ber: BerStreamReader;
   readonly #zlib: ZlibInflateStream;
-  #n1 = 0;
+  readonly #ci = new ContentInfoPrefix('CompressedData');
   #n3 = 0;
   #inCd = false;
   #inEci = false;
@@ -83,7 +84,7 @@ export class CompressedStreamReader {
   }
 
   #wantCapture(h: BerHeader): boolean {
-    if (h.depth === 1) return this.#n1 === 0;
+    if (h.depth === 1) return this.#ci.isContentType(h);
     if (h.depth === 3) return this.#inCd && this.#n3 < 2; // version, compressionAlgorithm
     if (h.depth === 4) return this.#inEci && this.#n4 === 0; // eContentType
     return false;
@@ -92,8 +93,7 @@ export class CompressedStreamReader {
   #captured(h: BerHeader, der: Uint8Array): void {
     const t = readTlv(der, 0);
     if (h.depth === 1) {
-      const type = decodeOid(der, t);
-      if (type !== OIDS.compressedData) throw new CMSInvalid(`not compressed data: the CMS content type is ${oidName(type)}`);
+      contentTypeOf(der, [OIDS.compressedData], 'compressed data');
     } else if (h.depth === 3 && this.#n3 === 1) {
       if (t.tagNo !== TAG.INTEGER || t.contentEnd - t.contentStart !== 1 || der[t.contentStart] !== 0) throw new CMSInvalid('CompressedData: version must be 0');
       this.#versionOk = true;
@@ -111,16 +111,8 @@ export class CompressedStreamReader {
     return {
       start: (h) => {
         const d = h.depth;
-        if (d === 0) {
-          if (h.cls !== UNIVERSAL || h.tagNo !== TAG.SEQUENCE || !h.constructed) throw new CMSInvalid('not a CMS ContentInfo (expected a SEQUENCE)');
-        } else if (d === 1) {
-          this.#n1++;
-          if (this.#n1 === 1 && (h.cls !== UNIVERSAL || h.tagNo !== TAG.OID)) throw new CMSInvalid('ContentInfo: missing contentType');
-          if (this.#n1 === 2 && (h.cls !== CONTEXT || h.tagNo !== 0 || !h.constructed)) throw new CMSInvalid('CompressedData: missing content');
-        } else if (d === 2) {
-          if (this.#n1 !== 2) return;
-          if (h.cls !== UNIVERSAL || h.tagNo !== TAG.SEQUENCE || !h.constructed) throw new CMSInvalid('CompressedData: expected a SEQUENCE');
-          this.#inCd = true;
+        if (d <= 2) {
+          if (this.#ci.start(h)) this.#inCd = true;
         } else if (d === 3) {
           if (!this.#inCd) return;
           this.#n3++;

@@ -6,7 +6,7 @@
 import { CMSInvalid, UnsupportedAlgorithm } from '../errors.js';
 import { accelerators, getCrypto, randomBytes, type AesStream, type IncrementalAes } from '../crypto/provider.js';
 import { concat, toArrayBuffer } from '../lib/bytes.js';
-import { des3CbcDecrypt, rc2CbcDecrypt, rc2EffectiveBitsFromVersion } from '../crypto/legacy.js';
+import { des3CbcDecrypt, rc2CbcDecrypt, rc2EffectiveBitsFromVersion, stripPkcs7Padding } from '../crypto/legacy.js';
 import { algorithmIdentifier, children, decodeOid, integer, octets, readTlv, seq, stringContent, TAG, type Tlv } from '../lib/der.js';
 import { OIDS, oidName } from './oids.js';
 import { CONTENT_CIPHERS, type ContentCipherName, type ContentCipherSpec } from '../crypto/algorithms.js';
@@ -507,28 +507,37 @@ function pumped(d: SyncDecryptor): Pumped {
 }
 
 function aesDecryptor(inc: IncrementalAes, alg: ContentAlgorithm, cek: Uint8Array, tag?: Uint8Array, aad?: Uint8Array): SyncDecryptor {
-  if (alg.kind === 'aes-cbc') {
-    const s = inc.start({ mode: 'cbc', encrypt: false, key: cek, iv: alg.iv });
+  if (alg.kind === 'aes-cbc') return streamDecryptor(inc.start({ mode: 'cbc', encrypt: false, key: cek, iv: alg.iv }), alg);
+  if (tag) checkTagLength(alg, tag);
+  return streamDecryptor(inc.start({ mode: 'gcm', encrypt: false, key: cek, iv: alg.iv, ...(tag ? { tag } : {}), ...(aad ? { aad } : {}) }), alg, tag);
+}
+
+/** A plain Error (the caller's `CMSDecryptionFailed`) when `t` is not `alg`'s tag length. */
+function checkTagLength(alg: ContentAlgorithm, t: Uint8Array): void {
+  if (t.length !== alg.tagLength) throw new Error('bad tag');
+}
+
+/**
+ * A {@link SyncDecryptor} on a started decryption `s` (AES-CBC, AES-GCM or ChaCha20-Poly1305) for `alg`, with the
+ * tag when it was given at the start (AEAD; else by `setTag` before `finish`).
+ */
+function streamDecryptor(s: AesStream, alg: ContentAlgorithm, tag?: Uint8Array): SyncDecryptor {
+  if (!alg.aead) {
     return {
       update: (piece) => s.update(piece),
       setTag() {
-        throw new TypeError('AES-CBC has no tag');
+        throw new TypeError(`${alg.name} has no tag`);
       },
       finish: () => s.final(),
     };
   }
-  const checkTag = (t: Uint8Array): void => {
-    if (t.length !== alg.tagLength) throw new Error('bad tag');
-  };
-  if (tag) checkTag(tag);
-  const s = inc.start({ mode: 'gcm', encrypt: false, key: cek, iv: alg.iv, ...(tag ? { tag } : {}), ...(aad ? { aad } : {}) });
   let tagged = tag !== undefined;
-  if (!tagged && typeof s.setTag !== 'function') throw new UnsupportedAlgorithm(`streaming decryption with ${alg.name}: this incremental AES takes no late tag`, alg.oid);
+  if (!tagged && typeof s.setTag !== 'function') throw new UnsupportedAlgorithm(`streaming decryption with ${alg.name}: this incremental cipher takes no late tag`, alg.oid);
   return {
     update: (piece) => s.update(piece),
     setTag(t) {
       if (tagged) throw new TypeError('the tag was already given');
-      checkTag(t);
+      checkTagLength(alg, t);
       s.setTag!(t);
       tagged = true;
     },
@@ -540,34 +549,141 @@ function aesDecryptor(inc: IncrementalAes, alg: ContentAlgorithm, cek: Uint8Arra
 }
 
 /**
- * The {@link ContentDecryptor} for `alg` and the content-encryption key `cek` (copied: the caller may wipe it), with
- * the tag when it is known (AEAD) and the AAD (AuthEnvelopedData's authAttrs). AES-CBC and AES-GCM run on the
- * provider's incremental AES (`smime-core/node` installs Node's); without it AES-CBC runs on WebCrypto in
- * {@link CHUNK}s, and AES-GCM, ChaCha20-Poly1305 and the legacy ciphers are `UnsupportedAlgorithm` (the buffer
- * decryption `decryptContent` has whole-buffer paths for them). An incremental AES in TypeScript, for platforms
- * without one, plugs in where `incrementalAes(c)` is asked.
+ * A {@link ContentDecryptor} on a portable cipher still loading (src/crypto/incremental_fallback.ts, imported on first
+ * use): each call waits for it once; a late tag is kept until `finish`.
  */
-export function contentDecryptor(alg: ContentAlgorithm, cek: Uint8Array, crypto?: Crypto, tag?: Uint8Array, aad?: Uint8Array): ContentDecryptor {
-  checkStreamDecryption(alg, crypto);
-  if (alg.keyLength !== undefined && cek.length !== alg.keyLength) throw new Error('wrong key length');
-  const c = getCrypto(crypto);
-  const inc = incrementalAes(c);
-  if (inc) return aesDecryptor(inc, alg, cek.slice(), tag, aad);
-  return webCryptoCbcDecryptor(c, cek, alg.iv);
+function portableDecryptor(stream: Promise<AesStream>, alg: ContentAlgorithm, tag?: Uint8Array): ContentDecryptor {
+  let d: SyncDecryptor | undefined;
+  let late: Uint8Array | undefined;
+  const ready = async (): Promise<SyncDecryptor> => (d ??= streamDecryptor(await stream, alg, tag));
+  return {
+    async update(piece) {
+      return (await ready()).update(piece);
+    },
+    setTag(t) {
+      if (tag !== undefined || late !== undefined) throw new TypeError('the tag was already given');
+      checkTagLength(alg, t);
+      late = t.slice();
+    },
+    async finish() {
+      const x = await ready();
+      if (late) x.setTag(late);
+      return x.finish();
+    },
+  };
 }
 
 /**
- * `UnsupportedAlgorithm` unless {@link contentDecryptor} can decrypt `alg` piece by piece here (asked before any
- * private-key operation): AES-CBC always; AES-GCM with an incremental AES; not ChaCha20-Poly1305 nor the legacy
- * ciphers.
+ * AES-GCM decryption without an incremental AES: GCTR on WebCrypto's AES-CTR, GHASH in TypeScript
+ * (src/crypto/incremental_fallback.ts `webCryptoGcmDecryption`, loaded on first use); a late tag is kept until `finish`.
  */
-export function checkStreamDecryption(alg: ContentAlgorithm, crypto?: Crypto): void {
-  if (alg.kind === 'aes-cbc') return;
-  if (alg.kind === 'aes-gcm' && incrementalAes(getCrypto(crypto))) return;
-  throw new UnsupportedAlgorithm(
-    `streaming decryption with ${alg.name}${alg.kind === 'aes-gcm' ? ' without an incremental AES (smime-core/node has one)' : ''}`,
-    alg.oid,
-  );
+function webCryptoGcmDecryptor(c: Crypto, alg: ContentAlgorithm, cek: Uint8Array, tag?: Uint8Array, aad?: Uint8Array): ContentDecryptor {
+  if (tag) checkTagLength(alg, tag);
+  const k = cek.slice();
+  const started = portable()
+    .then((m) => m.webCryptoGcmDecryption(c, k, alg.iv, aad, tag))
+    .finally(() => k.fill(0));
+  started.catch(() => {});
+  let late: Uint8Array | undefined;
+  return {
+    async update(piece) {
+      return (await started).update(piece);
+    },
+    setTag(t) {
+      if (tag !== undefined || late !== undefined) throw new TypeError('the tag was already given');
+      checkTagLength(alg, t);
+      late = t.slice();
+    },
+    async finish() {
+      const d = await started;
+      if (tag === undefined && late === undefined) throw new Error('bad tag');
+      if (late) d.setTag(late);
+      return d.final();
+    },
+  };
+}
+
+/**
+ * 3DES-CBC and RC2-CBC (src/crypto/legacy.ts) piece by piece: the whole blocks of each piece but the last block,
+ * each call chained on the previous ciphertext block; the last block is held for `finish`, which checks its
+ * padding (a plain Error, as the buffer path's).
+ */
+function legacyCbcDecryptor(alg: ContentAlgorithm, cek: Uint8Array): SyncDecryptor {
+  const key = cek.slice();
+  const raw = (iv: Uint8Array, data: Uint8Array): Uint8Array =>
+    alg.kind === '3des' ? des3CbcDecrypt(key, iv, data, { padding: false }) : rc2CbcDecrypt(key, alg.rc2Bits!, iv, data, { padding: false });
+  let chain = alg.iv.slice();
+  let held: Uint8Array = new Uint8Array(0);
+  let done = false;
+  return {
+    update(piece) {
+      if (done) throw new Error(`${alg.name}: already finished`);
+      const all = held.length === 0 ? piece : concat([held, piece]);
+      // Every whole block but the last (it may hold the padding).
+      let n = all.length - (all.length % 8);
+      if (n === all.length) n -= 8;
+      if (n <= 0) {
+        held = all.slice();
+        return new Uint8Array(0);
+      }
+      const out = raw(chain, all.subarray(0, n));
+      chain = all.slice(n - 8, n);
+      held = all.slice(n);
+      return out;
+    },
+    setTag() {
+      throw new TypeError(`${alg.name} has no tag`);
+    },
+    finish() {
+      if (done) throw new Error(`${alg.name}: already finished`);
+      done = true;
+      try {
+        if (held.length !== 8) throw new Error(`${alg.name}: the ciphertext is not a whole number of blocks`);
+        return stripPkcs7Padding(raw(chain, held), 8);
+      } finally {
+        key.fill(0);
+        held = new Uint8Array(0);
+      }
+    },
+  };
+}
+
+/**
+ * The {@link ContentDecryptor} for `alg` and the content-encryption key `cek` (copied: the caller may wipe it), with
+ * the tag when it is known (AEAD) and the AAD (AuthEnvelopedData's authAttrs); every content cipher `decryptContent`
+ * reads. AES-CBC and AES-GCM run on the provider's incremental AES when it has one (`smime-core/node` installs
+ * Node's). Without it AES-CBC runs on WebCrypto in {@link CHUNK}s, and AES-GCM on WebCrypto's AES-CTR with GHASH in
+ * TypeScript (src/crypto/incremental_fallback.ts, on @noble/ciphers, loaded on first use: WebCrypto has no
+ * incremental GCM).
+ * ChaCha20-Poly1305 runs on the portable RFC 8439 construction everywhere (no provider has it), 3DES and RC2 on
+ * src/crypto/legacy.ts block by block.
+ */
+export function contentDecryptor(alg: ContentAlgorithm, cek: Uint8Array, crypto?: Crypto, tag?: Uint8Array, aad?: Uint8Array): ContentDecryptor {
+  checkStreamDecryption(alg);
+  if (alg.keyLength !== undefined && cek.length !== alg.keyLength) throw new Error('wrong key length');
+  const c = getCrypto(crypto);
+  const inc = incrementalAes(c);
+  switch (alg.kind) {
+    case 'aes-cbc':
+      return inc ? aesDecryptor(inc, alg, cek.slice()) : webCryptoCbcDecryptor(c, cek, alg.iv);
+    case 'aes-gcm':
+      return inc ? aesDecryptor(inc, alg, cek.slice(), tag, aad) : webCryptoGcmDecryptor(c, alg, cek, tag, aad);
+    case 'chacha':
+      if (tag) checkTagLength(alg, tag);
+      return portableDecryptor(portableStream(cek, (m, k) => m.portableChaCha20Poly1305(k, alg.iv, false, aad, tag)), alg, tag);
+    default:
+      return legacyCbcDecryptor(alg, cek);
+  }
+}
+
+/**
+ * `UnsupportedAlgorithm` unless {@link contentDecryptor} can decrypt `alg` piece by piece (asked before any
+ * private-key operation): every cipher {@link parseContentAlgorithm} reads (AES-CBC, AES-GCM, ChaCha20-Poly1305,
+ * 3DES, RC2), with or without an incremental AES.
+ */
+export function checkStreamDecryption(alg: ContentAlgorithm): void {
+  if (alg.kind === 'aes-cbc' || alg.kind === 'aes-gcm' || alg.kind === 'chacha' || alg.kind === '3des' || alg.kind === 'rc2') return;
+  throw new UnsupportedAlgorithm(`streaming decryption with ${alg.name}`, alg.oid);
 }
 
 /**

@@ -15,9 +15,10 @@
  */
 import { CMSDecryptionFailed, CMSInvalid, CMSLimitExceeded, SmimeError, UnsupportedAlgorithm } from '../errors.js';
 import { BerCapture, BerStreamReader, type BerHeader, type BerHandler } from '../lib/ber_stream.js';
-import { children, decodeOid, readTlv, stringContent, TAG, withBerLimits } from '../lib/der.js';
+import { children, readTlv, stringContent, TAG, withBerLimits } from '../lib/der.js';
 import { berLimits, DEFAULT_LIMITS, type Limits } from '../lib/limits.js';
-import { OIDS, oidName } from './oids.js';
+import { OIDS } from './oids.js';
+import { ContentInfoPrefix, contentTypeOf } from './content_info_stream.js';
 import { checkStreamDecryption, contentDecryptor, parseContentAlgorithm, type ContentAlgorithm, type ContentDecryptor } from './content_cipher.js';
 import {
   checkKeyTrials,
@@ -39,7 +40,7 @@ export interface EnvelopeStreamInfo<K extends RecipientKey = RecipientKey> {
   identity: K;
   cipher: string;
   cipherOid: string;
-  /** True for AEAD content encryption (AES-GCM): the content is known good only once {@link EnvelopeStreamReader.finish} resolves. */
+  /** True for AEAD content encryption (AES-GCM, ChaCha20-Poly1305): the content is known good only once {@link EnvelopeStreamReader.finish} resolves. */
   authenticated: boolean;
   legacy: boolean;
   keyTransport: string;
@@ -65,9 +66,7 @@ export class EnvelopeStreamReader<K extends RecipientKey = RecipientKey> {
   #riSet: Uint8Array | undefined;
   #alg: ContentAlgorithm | undefined;
   #mac: Uint8Array | undefined;
-  /** Children read so far: of the ContentInfo, of its [0], of the EnvelopedData, of the EncryptedContentInfo. */
-  #n1 = 0;
-  #n2 = 0;
+  readonly #ci = new ContentInfoPrefix('EnvelopedData');
   #inEnvelope = false;
   #inEci = false;
   #eciDone = false;
@@ -169,7 +168,7 @@ export class EnvelopeStreamReader<K extends RecipientKey = RecipientKey> {
   async #openKey(): Promise<void> {
     const alg = this.#alg!;
     // Refused before any private-key operation when the cipher cannot stream here.
-    checkStreamDecryption(alg, this.#crypto);
+    checkStreamDecryption(alg);
     const riSet = this.#riSet!;
     const l = this.#limits;
     const ris = withBerLimits(berLimits(l), () => {
@@ -217,7 +216,7 @@ export class EnvelopeStreamReader<K extends RecipientKey = RecipientKey> {
   #wantCapture(h: BerHeader): boolean {
     switch (h.depth) {
       case 1:
-        return this.#n1 === 0; // the content type
+        return this.#ci.isContentType(h);
       case 3:
         if (!this.#inEnvelope) return false;
         // Before the EncryptedContentInfo: version, originatorInfo, recipientInfos. After: the mac (AuthEnvelopedData).
@@ -238,10 +237,8 @@ export class EnvelopeStreamReader<K extends RecipientKey = RecipientKey> {
     }
     const t = readTlv(der, 0);
     if (h.depth === 1) {
-      const type = decodeOid(der, t);
-      if (type === OIDS.envelopedData) this.#kind = 'enveloped';
-      else if (type === OIDS.authEnvelopedData) this.#kind = 'authEnveloped';
-      else throw new CMSInvalid(`not an encrypted message: the CMS content type is ${oidName(type)}`);
+      const type = contentTypeOf(der, [OIDS.envelopedData, OIDS.authEnvelopedData], 'an encrypted message');
+      this.#kind = type === OIDS.envelopedData ? 'enveloped' : 'authEnveloped';
     } else if (h.depth === 3) {
       if (!this.#eciDone) {
         if (h.cls === UNIVERSAL && h.tagNo === TAG.SET && this.#riSet === undefined) this.#riSet = der;
@@ -255,18 +252,8 @@ export class EnvelopeStreamReader<K extends RecipientKey = RecipientKey> {
     return {
       start: (h) => {
         const d = h.depth;
-        if (d === 0) {
-          if (h.cls !== UNIVERSAL || h.tagNo !== TAG.SEQUENCE || !h.constructed) throw new CMSInvalid('not a CMS ContentInfo (expected a SEQUENCE)');
-        } else if (d === 1) {
-          this.#n1++;
-          if (this.#n1 === 1 && (h.cls !== UNIVERSAL || h.tagNo !== TAG.OID)) throw new CMSInvalid('ContentInfo: missing contentType');
-          if (this.#n1 === 2 && (h.cls !== CONTEXT || h.tagNo !== 0 || !h.constructed)) throw new CMSInvalid('ContentInfo: missing content');
-        } else if (d === 2) {
-          if (this.#n1 !== 2) return;
-          this.#n2++;
-          if (this.#n2 !== 1) return;
-          if (h.cls !== UNIVERSAL || h.tagNo !== TAG.SEQUENCE || !h.constructed) throw new CMSInvalid('EnvelopedData: expected a SEQUENCE');
-          this.#inEnvelope = true;
+        if (d <= 2) {
+          if (this.#ci.start(h)) this.#inEnvelope = true;
         } else if (d === 3) {
           if (!this.#inEnvelope) return;
           if (!this.#eciDone && h.cls === UNIVERSAL && h.tagNo === TAG.SEQUENCE) {

@@ -14,12 +14,13 @@
  */
 import { CMSInvalid } from '../errors.js';
 import { BerCapture, BerStreamReader, EOC, indefiniteHeader, OctetStringChunker, type BerHandler, type BerHeader } from '../lib/ber_stream.js';
-import { algorithmIdentifier, children, decodeOid, integer, oid, readAlgorithm, readTlv, set, TAG, tlv, withBerLimits } from '../lib/der.js';
+import { algorithmIdentifier, children, integer, oid, readAlgorithm, readTlv, set, TAG, tlv, withBerLimits } from '../lib/der.js';
 import { concat } from '../lib/bytes.js';
 import { berLimits, DEFAULT_LIMITS, type Limits } from '../lib/limits.js';
 import { DIGESTS, digestAlgorithmByOid } from '../crypto/algorithms.js';
 import { startHash, type HashStream } from '../crypto/incremental_hash.js';
-import { OIDS, oidName } from './oids.js';
+import { OIDS } from './oids.js';
+import { ContentInfoPrefix, contentTypeOf } from './content_info_stream.js';
 import { contentHashFor, parseSignedData, signedDataParts, type BuildSignedDataOptions, type ContentDigests, type ParsedSignedData } from './signed.js';
 
 /** A SignedData being written: `update` with content pieces, then `finish`; each hands DER pieces to its sink. */
@@ -102,6 +103,8 @@ export class SignedDataStreamReader {
   readonly #limits: Limits;
   readonly #crypto?: Crypto;
   readonly #onContent: (bytes: Uint8Array) => void;
+  /** The ContentInfo around the SignedData (depths 0 to 2). */
+  readonly #ci = new ContentInfoPrefix('SignedData');
   /** Children seen so far at each depth, under the element open at the depth above. */
   readonly #next: number[] = [];
   /** The index of the open element at each depth among its siblings. */
@@ -169,13 +172,7 @@ export class SignedDataStreamReader {
     const bad = (what: string): never => {
       throw new CMSInvalid(what);
     };
-    if (d === 0 && !(universal && h.tagNo === TAG.SEQUENCE && h.constructed)) bad('not a CMS ContentInfo (expected a SEQUENCE)');
-    if (d === 1) {
-      if (i === 0 && !(universal && h.tagNo === TAG.OID)) bad('ContentInfo: missing contentType');
-      if (i === 1 && !(h.cls === 2 && h.tagNo === 0 && h.constructed)) bad('ContentInfo: missing content');
-      if (i > 1) bad('ContentInfo: unexpected element');
-    }
-    if (d === 2 && (i > 0 || !(universal && h.tagNo === TAG.SEQUENCE))) bad('SignedData: expected a SEQUENCE');
+    this.#ci.start(h);
     if (d === 3 && i === 1 && !this.#hashers) {
       if (!(universal && h.tagNo === TAG.SET)) bad('SignedData: missing digestAlgorithms');
     }
@@ -212,8 +209,7 @@ export class SignedDataStreamReader {
   #captured(h: BerHeader, der: Uint8Array): void {
     const d = h.depth;
     if (d === 1) {
-      const type = decodeOid(der, readTlv(der, 0));
-      if (type !== OIDS.signedData) throw new CMSInvalid(`not a signed message: the CMS content type is ${oidName(type)}`);
+      contentTypeOf(der, [OIDS.signedData], 'a signed message');
       this.#typeOid = der;
       return;
     }

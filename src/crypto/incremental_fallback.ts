@@ -103,14 +103,10 @@ function cbcStream(key: Uint8Array, iv: Uint8Array, encrypt: boolean): AesStream
 }
 
 /**
- * AES-GCM (NIST SP 800-38D), incrementally: GCTR by AES-CTR pieces (the 32-bit counter wraps as GCM's inc32 wants:
- * a piece that crosses the wrap is cut there), GHASH over the ciphertext in whole blocks (at most 15 bytes held).
+ * The start of a GCM operation with the hash key `h` = E_K(0^128): the pre-counter block J0 of `iv` (SP 800-38D
+ * §7.1), and GHASH begun with the AAD (zero-padded to a block).
  */
-function gcmStream(key: Uint8Array, iv: Uint8Array, encrypt: boolean, aad: Uint8Array | undefined, tag: Uint8Array | undefined): AesStream {
-  if (iv.length === 0) throw new RangeError('AES-GCM: empty nonce');
-  const k = key.slice();
-  const zero = new Uint8Array(16);
-  const h = ctr(k, zero).encrypt(zero);
+function gcmStart(h: Uint8Array, iv: Uint8Array, aad: Uint8Array | undefined): { j0: Uint8Array; ghash: GHASH; aadLength: number } {
   let j0: Uint8Array;
   if (iv.length === 12) {
     j0 = new Uint8Array(16);
@@ -126,8 +122,20 @@ function gcmStream(key: Uint8Array, iv: Uint8Array, encrypt: boolean, aad: Uint8
   }
   // The largest precomputed window (8 bits: a 64 KiB table, built once): content here is expected to be large.
   const ghash = new GHASH(h, 1 << 20);
-  const aadLength = aad ? aad.length : 0;
   if (aad && aad.length > 0) ghash.update(aad);
+  return { j0, ghash, aadLength: aad ? aad.length : 0 };
+}
+
+/**
+ * AES-GCM (NIST SP 800-38D), incrementally: GCTR by AES-CTR pieces (the 32-bit counter wraps as GCM's inc32 wants:
+ * a piece that crosses the wrap is cut there), GHASH over the ciphertext in whole blocks (at most 15 bytes held).
+ */
+function gcmStream(key: Uint8Array, iv: Uint8Array, encrypt: boolean, aad: Uint8Array | undefined, tag: Uint8Array | undefined): AesStream {
+  if (iv.length === 0) throw new RangeError('AES-GCM: empty nonce');
+  const k = key.slice();
+  const zero = new Uint8Array(16);
+  const h = ctr(k, zero).encrypt(zero);
+  const { j0, ghash, aadLength } = gcmStart(h, iv, aad);
   const j0View = new DataView(j0.buffer, j0.byteOffset, 16);
   const ctr0 = j0View.getUint32(12, false);
   /** Bytes of text processed so far (a multiple of 16 between calls, but for the last piece). */
@@ -290,6 +298,72 @@ export function portableChaCha20Poly1305(key: Uint8Array, nonce: Uint8Array, enc
     setTag(t: Uint8Array) {
       if (encrypt || done) throw new Error('ChaCha20-Poly1305: setTag is for a decryption, before final()');
       expected = t.slice();
+    },
+  };
+}
+
+/** An AES-GCM decryption whose blocks are decrypted by WebCrypto: each call may wait for it. */
+export interface AsyncGcmDecryption {
+  /** The plaintext of the next ciphertext (whole blocks; at most 15 bytes are held for the next call or `final`). */
+  update(data: Uint8Array): Promise<Uint8Array>;
+  /** The expected tag (12 to 16 bytes), when it was not given at the start; before `final`. */
+  setTag(tag: Uint8Array): void;
+  /** The rest of the plaintext; throws a plain Error when the tag is wrong. */
+  final(): Promise<Uint8Array>;
+}
+
+/**
+ * AES-GCM decryption (NIST SP 800-38D) with GCTR on WebCrypto's AES-CTR (native in browsers and Node; a 32-bit counter,
+ * which is GCM's inc32) and GHASH in TypeScript (@noble/ciphers): several times the speed of {@link
+ * portableIncrementalAes}'s GCM, whose AES is TypeScript, for platforms with WebCrypto and no incremental AES. The
+ * ciphertext is hashed as it comes; the tag is checked at `final`.
+ */
+export async function webCryptoGcmDecryption(c: Crypto, key: Uint8Array, iv: Uint8Array, aad?: Uint8Array, tag?: Uint8Array): Promise<AsyncGcmDecryption> {
+  checkAesKey(key);
+  if (iv.length === 0) throw new RangeError('AES-GCM: empty nonce');
+  const k = await c.subtle.importKey('raw', key.slice() as Uint8Array<ArrayBuffer>, 'AES-CTR', false, ['encrypt']);
+  /** AES-CTR from counter block `cb` (32-bit counter) over `data`. */
+  const aesCtr = async (cb: Uint8Array, data: Uint8Array): Promise<Uint8Array> =>
+    new Uint8Array(await c.subtle.encrypt({ name: 'AES-CTR', counter: cb as Uint8Array<ArrayBuffer>, length: 32 }, k, data as Uint8Array<ArrayBuffer>));
+  const h = await aesCtr(new Uint8Array(16), new Uint8Array(16)); // E_K(0^128)
+  const { j0, ghash, aadLength } = gcmStart(h, iv, aad);
+  const ctr0 = new DataView(j0.buffer, j0.byteOffset, 16).getUint32(12, false);
+  let offset = 0;
+  let held: Uint8Array = EMPTY;
+  let expected = tag?.slice();
+  let done = false;
+  /** GCTR of `ct` (decryption) from block `offset / 16` after J0; GHASH over `ct` (whole blocks but for the last piece). */
+  const gctr = async (ct: Uint8Array): Promise<Uint8Array> => {
+    const cb = j0.slice();
+    new DataView(cb.buffer).setUint32(12, (ctr0 + 1 + offset / 16) >>> 0, false);
+    ghash.update(ct);
+    offset += ct.length;
+    return aesCtr(cb, ct);
+  };
+  return {
+    async update(data) {
+      if (done) throw new Error('AES-GCM: already finished');
+      const all = join(held, data);
+      const n = all.length - (all.length % 16);
+      held = n === all.length ? EMPTY : all.slice(n);
+      return n === 0 ? EMPTY : gctr(all.subarray(0, n));
+    },
+    setTag(t) {
+      if (done) throw new Error('AES-GCM: setTag is for before final()');
+      expected = t.slice();
+    },
+    async final() {
+      if (done) throw new Error('AES-GCM: already finished');
+      done = true;
+      const out = held.length > 0 ? await gctr(held) : EMPTY; // GHASH pads the last partial block with zeros
+      held = EMPTY;
+      const len = new Uint8Array(16);
+      bitLength(len, 0, aadLength);
+      bitLength(len, 8, offset);
+      ghash.update(len);
+      const t = await aesCtr(j0, ghash.digest());
+      if (!expected || expected.length < 12 || expected.length > 16 || !sameTag(expected, t)) throw new Error('AES-GCM: bad tag');
+      return out;
     },
   };
 }

@@ -26,7 +26,7 @@ import { CanonicalLineEnds } from './canonical_stream.js';
 import { getHeader, parseEntity, resolveMimeLimits, type MimeLimits } from './entity.js';
 import { canonicalize } from './canonical.js';
 import { DelimiterScanner } from './multipart_stream.js';
-import { headerSectionEnd } from './stream_head.js';
+import { HeaderSectionBuffer } from './stream_head.js';
 import { parseContentType } from './header_params.js';
 import { QuotedPrintableStream } from './quoted_printable.js';
 
@@ -147,33 +147,20 @@ export function prepareStreamedEntity(head: Uint8Array, limits?: Partial<MimeLim
  * nothing to re-encode).
  */
 function entityPreparer(L: MimeLimits, depth: number): BodyPreparer {
-  let head = new Uint8Array(0);
-  let n = 0;
+  const head = new HeaderSectionBuffer(L.maxHeaderBytes);
   let body: BodyPreparer | undefined;
   return {
     write(piece) {
       if (body) return body.write(piece);
-      if (n + piece.length > head.length) {
-        const bigger = new Uint8Array(Math.max(n + piece.length, 2 * head.length, 1024));
-        bigger.set(head.subarray(0, n));
-        head = bigger;
-      }
-      head.set(piece, n);
-      const from = Math.max(0, n - 3);
-      n += piece.length;
-      const b = head.subarray(0, n);
-      const end = headerSectionEnd(b, from);
-      if (end < 0) {
-        if (n > L.maxHeaderBytes) throw new MIMELimitExceeded(`MIME header section exceeds maxHeaderBytes (${L.maxHeaderBytes} bytes)`, { limit: 'maxHeaderBytes' });
-        return [];
-      }
-      const p = prepareStreamedEntity(canonicalize(b.subarray(0, end)), L, depth);
+      const found = head.push(piece);
+      if (!found) return [];
+      const p = prepareStreamedEntity(canonicalize(found.section), L, depth);
       body = p.body;
-      return [p.head, ...body.write(b.subarray(end))];
+      return [p.head, ...body.write(found.rest)];
     },
     end() {
       if (body) return body.end();
-      return n > 0 ? [canonicalize(head.subarray(0, n))] : [];
+      return head.held.length > 0 ? [canonicalize(head.held)] : [];
     },
   };
 }

@@ -7,6 +7,11 @@
  * writes its own. When the message has no Content-Type, the inner entity gets an explicit
  * `Content-Type: text/plain; charset=us-ascii`: that is the RFC 2045 §5.2 default, so the meaning is unchanged,
  * and a bare body behind an empty header section is mishandled by some clients.
+ *
+ * The body is made canonical (CRLF line ends, RFC 8551 §3.1.1) unless the entity says `Content-Transfer-Encoding:
+ * binary`: then its CR and LF bytes are data, not line ends (a binary attachment, or a multipart labelled binary
+ * because a part is, RFC 2045 §6.4), and the bytes go in as they are. A multipart holding binary parts without that
+ * label is mislabelled and is canonicalised as a whole, as before.
  */
 import { fromLatin1 as ascii } from '../lib/bytes.js';
 import { canonicalExtra, headerOutLength, headersLength, writeCanonical, writeHeaders } from './canonical.js';
@@ -32,7 +37,8 @@ const DEFAULT_CONTENT_TYPE = ascii('Content-Type: text/plain; charset=us-ascii\r
 /**
  * RFC 8551 §3.1: splits a message into the headers that stay outside the protection (every non-`Content-*`
  * header, MIME-Version excepted; exact bytes, CRLF) and the MIME entity to protect (the `Content-*` headers, an
- * empty line and the body, all canonical CRLF). See the file comment for the default Content-Type.
+ * empty line and the body, all canonical CRLF but a body declared binary). See the file comment for the default
+ * Content-Type and binary bodies.
  */
 export function splitForProtection(
   message: Uint8Array,
@@ -56,6 +62,8 @@ export interface ProtectionPlan {
   inner?: Uint8Array;
   /** Writes the inner entity into `out` at `offset`; returns the offset past it. */
   writeInner(out: Uint8Array, offset: number): number;
+  /** The body is declared `Content-Transfer-Encoding: binary`: its bytes go in as they are, not canonicalised. */
+  binaryBody?: boolean;
 }
 
 /** Internal: {@link splitForProtection} without allocating the inner entity. */
@@ -64,10 +72,13 @@ export function planProtection(message: Uint8Array, limits?: Partial<MimeLimits>
   const outer: Header[] = [];
   const content: Header[] = [];
   let hasContentType = false;
+  let binaryBody = false;
   for (const h of e.headers) {
     if (isContentHeader(h.name)) {
       content.push(h);
-      if (h.name.toLowerCase() === 'content-type') hasContentType = true;
+      const name = h.name.toLowerCase();
+      if (name === 'content-type') hasContentType = true;
+      else if (name === 'content-transfer-encoding') binaryBody = h.value.trim().toLowerCase() === 'binary';
     } else if (!isMimeVersion(h.name)) {
       outer.push(h);
     }
@@ -76,7 +87,7 @@ export function planProtection(message: Uint8Array, limits?: Partial<MimeLimits>
   writeHeaders(outer, outerHeaders, 0);
 
   const body = e.body;
-  const extra = canonicalExtra(body);
+  const extra = binaryBody ? 0 : canonicalExtra(body);
   const innerLength = (hasContentType ? 0 : DEFAULT_CONTENT_TYPE.length) + headersLength(content) + 2 + body.length + extra;
   const writeInner = (out: Uint8Array, offset: number): number => {
     let o = offset;
@@ -93,7 +104,7 @@ export function planProtection(message: Uint8Array, limits?: Partial<MimeLimits>
     }
     return writeCanonical(body, out, o);
   };
-  const plan: ProtectionPlan = { outerHeaders, innerLength, writeInner };
+  const plan: ProtectionPlan = { outerHeaders, innerLength, writeInner, ...(binaryBody ? { binaryBody } : {}) };
   if (hasContentType && extra === 0) {
     const offset = (h: Header): number => h.raw.byteOffset - message.byteOffset;
     const start = offset(content[0]!);

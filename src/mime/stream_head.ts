@@ -5,7 +5,6 @@
  * DER/BER input (first byte 0x30) has no header section: every byte is body, binary.
  */
 import { MIMEInvalid, MIMELimitExceeded } from '../errors.js';
-import { concat } from '../lib/bytes.js';
 import { getHeader, parseEntity, resolveMimeLimits, type Header, type MimeLimits } from './entity.js';
 import { pkcs7MimeLabel, type ExtractedCms } from './extract.js';
 
@@ -22,7 +21,7 @@ export interface EntityHead {
   headers: Header[];
   /** How the body is encoded: base64 text, or the CMS itself (binary/8bit/7bit, or raw DER input). */
   body: 'base64' | 'binary';
-  /** The body bytes that came with the header section (possibly empty): a view of the input, not a copy. */
+  /** The body bytes that came with the header section (possibly empty): a view, of the input when its first piece held the section. */
   rest: Uint8Array;
 }
 
@@ -42,6 +41,71 @@ export function headerSectionEnd(b: Uint8Array, from = 0): number {
   return -1;
 }
 
+/** What {@link HeaderSectionBuffer.push} gives once the header section has ended. */
+export interface HeaderSection {
+  /** The header section, its empty line included. */
+  section: Uint8Array;
+  /** The bytes that came after it in the pieces pushed (possibly empty). */
+  rest: Uint8Array;
+}
+
+/**
+ * The header section of bytes pushed in pieces: the one place a stream's header section is gathered (readHeadSection,
+ * EntityHeadReader, the streamed signing's entity preparer, verifyStream's signed-entity head). The bytes are held in
+ * a growing (doubling) buffer searched from where the last search stopped, so the work is linear in the bytes pushed,
+ * whatever the piece sizes; a first piece that holds the whole section is not copied (the views are of it). More than
+ * `maxHeaderBytes` held without the empty line is `MIMELimitExceeded`.
+ */
+export class HeaderSectionBuffer {
+  readonly #max: number;
+  #buf = new Uint8Array(0);
+  #n = 0;
+  #done = false;
+
+  /** @param maxHeaderBytes the most bytes held without an empty line */
+  constructor(maxHeaderBytes: number) {
+    this.#max = maxHeaderBytes;
+  }
+
+  /** The bytes held so far (no empty line among them): a view, valid until the next push. */
+  get held(): Uint8Array {
+    return this.#buf.subarray(0, this.#n);
+  }
+
+  /** Adds `piece` (not kept: copied when held); the header section and the bytes after it once it has ended. */
+  push(piece: Uint8Array): HeaderSection | undefined {
+    if (this.#done) throw new Error('HeaderSectionBuffer: push after the header section ended');
+    if (piece.length === 0) return undefined;
+    if (this.#n === 0) {
+      const end = headerSectionEnd(piece);
+      if (end >= 0) return this.#found(piece, end);
+    }
+    if (this.#n + piece.length > this.#buf.length) {
+      const bigger = new Uint8Array(Math.max(this.#n + piece.length, Math.min(2 * this.#buf.length, this.#max + piece.length), 4096));
+      bigger.set(this.#buf.subarray(0, this.#n));
+      this.#buf = bigger;
+    }
+    this.#buf.set(piece, this.#n);
+    // The empty line may begin up to 3 bytes before the new piece (a held LF, or CR LF CR).
+    const from = Math.max(0, this.#n - 3);
+    this.#n += piece.length;
+    const b = this.#buf.subarray(0, this.#n);
+    const end = headerSectionEnd(b, from);
+    if (end >= 0) return this.#found(b, end);
+    if (this.#n > this.#max) {
+      throw new MIMELimitExceeded(`MIME header section exceeds maxHeaderBytes (${this.#max} bytes)`, { limit: 'maxHeaderBytes' });
+    }
+    return undefined;
+  }
+
+  #found(b: Uint8Array, end: number): HeaderSection {
+    this.#done = true;
+    this.#buf = new Uint8Array(0);
+    this.#n = 0;
+    return { section: b.subarray(0, end), rest: b.subarray(end) };
+  }
+}
+
 /**
  * Reads the head of an application/pkcs7-mime message (or raw DER/BER) pushed in pieces. `push` returns the
  * {@link EntityHead} once the header section is complete (then the reader is done: later bytes are body, for the
@@ -50,14 +114,13 @@ export function headerSectionEnd(b: Uint8Array, from = 0): number {
  */
 export class EntityHeadReader {
   readonly #limits: MimeLimits;
-  #held: Uint8Array = new Uint8Array(0);
-  /** Where the search for the empty line resumes. */
-  #scan = 0;
+  readonly #section: HeaderSectionBuffer;
   #done = false;
 
   /** @param limits the MIME limits (`maxHeaderBytes`, `maxHeaders`), defaults as `parseEntity`'s. */
   constructor(limits?: Partial<MimeLimits>) {
     this.#limits = resolveMimeLimits(limits);
+    this.#section = new HeaderSectionBuffer(this.#limits.maxHeaderBytes);
   }
 
   /** Whether the head has been found (by `push` or `finish`). */
@@ -69,32 +132,21 @@ export class EntityHeadReader {
   push(piece: Uint8Array): EntityHead | undefined {
     if (this.#done) throw new Error('EntityHeadReader: push after the head was found');
     if (piece.length === 0) return undefined;
-    const b = this.#held.length === 0 ? piece : concat([this.#held, piece]);
-    if (b[0] === 0x30) {
+    if (piece[0] === 0x30 && this.#section.held.length === 0) {
       this.#done = true;
-      return { kind: 'unknown', headers: [], body: 'binary', rest: b };
+      return { kind: 'unknown', headers: [], body: 'binary', rest: piece };
     }
-    const end = headerSectionEnd(b, this.#scan);
-    if (end < 0) {
-      if (b.length > this.#limits.maxHeaderBytes) {
-        throw new MIMELimitExceeded(`MIME header section exceeds maxHeaderBytes (${this.#limits.maxHeaderBytes} bytes)`, { limit: 'maxHeaderBytes' });
-      }
-      // The empty line may begin up to 2 bytes before the end (a held LF or CR LF).
-      this.#held = b === piece ? piece.slice() : b;
-      this.#scan = Math.max(0, b.length - 3);
-      return undefined;
-    }
+    const found = this.#section.push(piece);
+    if (!found) return undefined;
     this.#done = true;
-    this.#held = new Uint8Array(0);
-    return this.#head(b.subarray(0, end), b.subarray(end));
+    return this.#head(found.section, found.rest);
   }
 
   /** The end of the input: the head of a message that is all header section (its body is empty). */
   finish(): EntityHead {
     if (this.#done) throw new Error('EntityHeadReader: finish after the head was found');
     this.#done = true;
-    const b = this.#held;
-    this.#held = new Uint8Array(0);
+    const b = this.#section.held;
     if (b.length === 0) throw new MIMEInvalid('S/MIME body: empty body');
     return this.#head(b, new Uint8Array(0));
   }

@@ -3,7 +3,8 @@
  * bundled by Vite for the browser, served on 127.0.0.1 and run in headless Chromium (Debian's package, driven by
  * playwright-core): a PKCS#12 identity is imported, messages are encrypted (AES-GCM, AES-CBC) and decrypted, signed
  * and verified; OpenSSL's envelope (PKCS#1 v1.5 key transport, which WebCrypto lacks: the BigInt RSA) and OpenSSL's
- * signature are opened; bad input is a typed error. No Node API is there to lean on.
+ * signature are opened; encryptStream and decryptStream run on the portable ciphers; bad input is a typed error. No
+ * Node API is there to lean on.
  * Skipped with a notice when Chromium is not installed; with CI=true a missing Chromium fails the run.
  */
 import { readFileSync } from 'node:fs';
@@ -26,6 +27,28 @@ const PAGE_MODULE = String.raw`
 import * as m from '/smime.js';
 const get = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
 const text = async (p) => (await fetch(p)).text();
+/** A stream of bytes in pieces of 7 KB. */
+function piecesOf(bytes) {
+  let at = 0;
+  return new ReadableStream({
+    pull(c) {
+      if (at >= bytes.length) return c.close();
+      c.enqueue(bytes.slice(at, at + 7000));
+      at += 7000;
+    },
+  });
+}
+/** All the bytes of a stream (as numbers, for the trip back to Node) and how many pieces they came in. */
+async function bytesOf(stream) {
+  const bytes = [];
+  let pieces = 0;
+  const reader = stream.getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    pieces++;
+    for (const b of r.value) bytes.push(b);
+  }
+  return { bytes, pieces };
+}
 export async function run(password) {
   const out = {};
   out.node = typeof globalThis.process !== 'undefined';
@@ -56,19 +79,13 @@ export async function run(password) {
   const whole = new Uint8Array([...new TextEncoder().encode(mime.slice(0, mime.indexOf('\r\n\r\n') + 4)), ...body]);
   out.streamed = {};
   for (const cipher of ['aes-256-gcm', 'chacha20-poly1305', 'aes-256-cbc']) {
-    let at = 0;
-    const input = new ReadableStream({
-      pull(c) {
-        if (at >= whole.length) return c.close();
-        c.enqueue(whole.slice(at, at + 7000));
-        at += 7000;
-      },
-    });
-    const parts = [];
-    const reader = (await m.encryptStream(input, { store, to: ['bob@example.com'], cipher })).getReader();
-    for (let r = await reader.read(); !r.done; r = await reader.read()) for (const b of r.value) parts.push(b);
-    out.streamed[cipher] = parts;
+    out.streamed[cipher] = (await bytesOf(await m.encryptStream(piecesOf(whole), { store, to: ['bob@example.com'], cipher }))).bytes;
   }
+  // decryptStream without an accelerator: the GCM message above on WebCrypto AES-CTR + GHASH, in 7 KB pieces.
+  const ds = await m.decryptStream(piecesOf(new Uint8Array(out.streamed['aes-256-gcm'])), { store });
+  const plain = await bytesOf(ds.content);
+  const dr = await ds.done;
+  out.decryptStream = { content: plain.bytes, pieces: plain.pieces, cipher: dr.cipher, authenticated: dr.authenticated };
   const cc = await m.decryptMessage(await m.encryptMessage(mime, { store, to: ['bob@example.com'], cipher: 'chacha20-poly1305' }), { store });
   out.chacha = { same: dec.decode(cc.content) === entity, cipher: cc.cipher };
   // Other identities: a legacy RC2-40/3DES PKCS#12 (the TypeScript PBEs), an OAEP recipient, an ECDH P-384 one.
@@ -176,6 +193,16 @@ describe.skipIf(!CHROMIUM)('headless Chromium', () => {
       const want = new Uint8Array([...new TextEncoder().encode('Content-Type: text/plain; charset=us-ascii\r\n\r\n'), ...body]);
       expect(Buffer.from(r.content).equals(Buffer.from(want))).toBe(true);
     }
+  });
+
+  it('decryptStream without an accelerator: AES-GCM on WebCrypto AES-CTR + GHASH, streamed, the entity byte for byte', () => {
+    const d = result.decryptStream as { content: number[]; pieces: number; cipher: string; authenticated: boolean };
+    const body = new Uint8Array(200000);
+    for (let i = 0; i < body.length; i++) body[i] = i % 78 === 76 ? 13 : i % 78 === 77 ? 10 : 33 + ((i * 7919) % 94);
+    const want = new Uint8Array([...new TextEncoder().encode('Content-Type: text/plain; charset=us-ascii\r\n\r\n'), ...body]);
+    expect(Buffer.from(new Uint8Array(d.content)).equals(Buffer.from(want))).toBe(true);
+    expect(d.pieces).toBeGreaterThan(10);
+    expect([d.cipher, d.authenticated]).toEqual(['aes-256-gcm', true]);
   });
 
   it('bad input is a typed error; a recipient without a certificate is named', () => {

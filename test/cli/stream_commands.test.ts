@@ -1,9 +1,9 @@
 /**
  * `smime decrypt`, `sign` and `verify` stream (issue 16) on the CLI's stream plumbing: the output waits in a temporary
  * file until the operation's `done` resolves (decrypt: the GCM tag; verify: every signer valid), so a failure leaves
- * nothing at --out and writes nothing to stdout. What a stream function refuses at its head (a cipher that does not
- * stream, such as 3DES; a certs-only message given to verify) goes to the buffer function on the same bytes, with
- * the same result as before issue 16. The built bin runs in `sh -c` (run `npm run build` first).
+ * nothing at --out and writes nothing to stdout. What a stream function refuses at its head (a certs-only message
+ * given to verify) goes to the buffer function on the same bytes, with the same result as before issue 16; 3DES,
+ * once buffer-only, streams block by block. The built bin runs in `sh -c` (run `npm run build` first).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -96,7 +96,7 @@ describe.concurrent('smime decrypt streams', () => {
     expect(p.out.length).toBe(0);
   });
 
-  it('3DES (which does not stream) still decrypts, through the buffer path on the same bytes', async () => {
+  it('3DES (OpenSSL) decrypts from a pipe, as before (it streams now, block by block)', async () => {
     const enc = join(dir, 'ossl-des3.p7m');
     opensslEncrypt('des3', enc);
     const r = await sh(`cat "$F" | ${S} decrypt --identity "$P12" --password-env PW`, { ...ENV(), F: enc });

@@ -1,14 +1,16 @@
 /**
  * The portable incremental ciphers (src/crypto/incremental_fallback.ts): AES-CBC and AES-GCM against node:crypto, and
  * ChaCha20-Poly1305 against @noble/ciphers' one-shot AEAD, with the input cut at random points; the GCM tag given at
- * start or late (`setTag`); wrong tags, wrong padding; the Wycheproof AES-GCM and AES-CBC-PKCS5 vectors.
+ * start or late (`setTag`); wrong tags, wrong padding; the Wycheproof AES-GCM and AES-CBC-PKCS5 vectors. The AES-GCM
+ * decryption on WebCrypto's AES-CTR with GHASH in TypeScript (decryptStream without an accelerator) the same way.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { portableChaCha20Poly1305, portableIncrementalAes } from '../../src/crypto/incremental_fallback.js';
+import { portableChaCha20Poly1305, portableIncrementalAes, webCryptoGcmDecryption, type AsyncGcmDecryption } from '../../src/crypto/incremental_fallback.js';
+import { webcrypto } from 'node:crypto';
 import type { AesStream } from '../../src/crypto/provider.js';
 import { SHARED_VECTORS, sharedAvailable } from '../_helpers/env.js';
 
@@ -29,6 +31,21 @@ function feed(s: AesStream, data: Uint8Array): Uint8Array {
   out.push(s.final());
   return u8(Buffer.concat(out));
 }
+
+/** {@link feed} for the WebCrypto-backed GCM decryption (its calls wait for WebCrypto). */
+async function feedAsync(s: AsyncGcmDecryption, data: Uint8Array, lateTag?: Uint8Array): Promise<Uint8Array> {
+  const out: Uint8Array[] = [];
+  let i = 0;
+  while (i < data.length) {
+    const n = Math.min(data.length - i, Math.random() < 0.1 ? 0 : Math.floor(Math.random() ** 3 * 5000));
+    out.push((await s.update(data.subarray(i, i + n))).slice());
+    i += n;
+  }
+  if (lateTag) s.setTag(lateTag);
+  out.push(await s.final());
+  return u8(Buffer.concat(out));
+}
+const WEB = webcrypto as unknown as Crypto;
 
 function nodeCipher(alg: string, key: Uint8Array, iv: Uint8Array, data: Uint8Array, aad?: Uint8Array) {
   const c = createCipheriv(alg as 'aes-128-gcm', key, iv);
@@ -176,6 +193,40 @@ interface WTest {
 const wyche = (f: string): { numberOfTests: number; testGroups: { tests: WTest[] }[] } =>
   JSON.parse(readFileSync(join(SHARED_VECTORS, 'wycheproof', f), 'utf8'));
 
+describe('AES-GCM decryption on WebCrypto AES-CTR + GHASH (webCryptoGcmDecryption)', () => {
+  test('equals node:crypto in random pieces: every key size, nonce lengths 1 to 64, AAD, the tag at start or late', async () => {
+    for (const kl of [16, 24, 32]) {
+      for (const nl of [1, 8, 12, 16, 64]) {
+        for (const n of SIZES) {
+          const key = u8(randomBytes(kl));
+          const iv = u8(randomBytes(nl));
+          const aad = n % 2 === 0 ? u8(randomBytes(n % 40)) : undefined;
+          const msg = u8(randomBytes(n));
+          const { ct, tag } = nodeCipher(`aes-${kl * 8}-gcm`, key, iv, msg, aad);
+          expect(eq(await feedAsync(await webCryptoGcmDecryption(WEB, key, iv, aad, tag), ct), msg), `${kl} ${nl} ${n}`).toBe(true);
+          expect(eq(await feedAsync(await webCryptoGcmDecryption(WEB, key, iv, aad), ct, tag), msg), `${kl} ${nl} ${n} late`).toBe(true);
+        }
+      }
+    }
+  });
+
+  test('a flipped ciphertext, tag or AAD byte, or no tag, fails at final', async () => {
+    const key = u8(randomBytes(32));
+    const iv = u8(randomBytes(12));
+    const aad = u8(randomBytes(20));
+    const { ct, tag } = nodeCipher('aes-256-gcm', key, iv, u8(randomBytes(1000)), aad);
+    const flip = (b: Uint8Array, at: number) => {
+      const c = b.slice();
+      c[at]! ^= 1;
+      return c;
+    };
+    await expect(feedAsync(await webCryptoGcmDecryption(WEB, key, iv, aad, tag), flip(ct, 999))).rejects.toThrow(/bad tag/);
+    await expect(feedAsync(await webCryptoGcmDecryption(WEB, key, iv, aad, flip(tag!, 15)), ct)).rejects.toThrow(/bad tag/);
+    await expect(feedAsync(await webCryptoGcmDecryption(WEB, key, iv, flip(aad, 0), tag), ct)).rejects.toThrow(/bad tag/);
+    await expect(feedAsync(await webCryptoGcmDecryption(WEB, key, iv, aad), ct)).rejects.toThrow(/bad tag/);
+  });
+});
+
 describe.skipIf(!sharedAvailable())('Wycheproof (C2SP/wycheproof, see ../shared/vectors/wycheproof/PROVENANCE.md)', () => {
   test('aes_gcm_test.json: every valid case encrypts and decrypts to the vector in random pieces; every invalid one fails', () => {
     const file = wyche('aes_gcm_test.json');
@@ -199,6 +250,21 @@ describe.skipIf(!sharedAvailable())('Wycheproof (C2SP/wycheproof, see ../shared/
           // Invalid: a modified tag or ciphertext, or a nonce that cannot be used (empty).
           expect(() => feed(portableIncrementalAes.start({ mode: 'gcm', encrypt: false, key, iv, tag, ...opts }), ct), `tcId ${t.tcId}`).toThrow();
         }
+      }
+    }
+    expect(ran).toBe(file.numberOfTests);
+  });
+
+  test('aes_gcm_test.json through webCryptoGcmDecryption: every valid case decrypts to the vector in random pieces; every invalid one fails', async () => {
+    const file = wyche('aes_gcm_test.json');
+    let ran = 0;
+    for (const g of file.testGroups) {
+      for (const t of g.tests) {
+        const [key, iv, aad, msg, ct, tag] = [t.key, t.iv, t.aad ?? '', t.msg, t.ct, t.tag!].map(hex) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+        ran++;
+        const run = async () => feedAsync(await webCryptoGcmDecryption(WEB, key, iv, aad.length > 0 ? aad : undefined, tag), ct);
+        if (t.result === 'valid') expect(eq(await run(), msg), `tcId ${t.tcId}`).toBe(true);
+        else await expect(run(), `tcId ${t.tcId}`).rejects.toThrow();
       }
     }
     expect(ran).toBe(file.numberOfTests);

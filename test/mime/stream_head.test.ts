@@ -1,10 +1,11 @@
 /**
  * EntityHeadReader (src/mime/stream_head.ts): the head of an S/MIME message pushed in pieces gives what extractCms
  * gives for the whole message (headers, smime-type, the body), at every split point; refusals as extractCms's.
+ * HeaderSectionBuffer, under it and readHeadSection: every pair of split points, the limit, linear time.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
-import { EntityHeadReader, headerSectionEnd, type EntityHead } from '../../src/mime/stream_head.js';
+import { EntityHeadReader, HeaderSectionBuffer, headerSectionEnd, type EntityHead } from '../../src/mime/stream_head.js';
 import { extractCms } from '../../src/mime/extract.js';
 import { Base64Decoder } from '../../src/lib/base64_stream.js';
 import { MIMEInvalid, MIMELimitExceeded } from '../../src/errors.js';
@@ -93,5 +94,45 @@ describe('EntityHeadReader', () => {
     }
     expect(thrown).toBeInstanceOf(MIMELimitExceeded);
     expect((thrown as MIMELimitExceeded).limit).toBe('maxHeaderBytes');
+  });
+});
+
+describe('HeaderSectionBuffer (the one gatherer of a stream header section)', () => {
+  it('finds the end headerSectionEnd finds in the whole, at every pair of split points, CRLF and LF, and keeps the rest', () => {
+    for (const text of ['A: 1\r\nB: 2\r\n\r\nbody\r\n', 'A: 1\nB: 2\n\nbody', '\r\nbody', '\nx', 'A: 1\r\n\r\n']) {
+      const whole = enc(text);
+      const end = headerSectionEnd(whole);
+      for (let i = 0; i <= whole.length; i++) {
+        for (let j = i; j <= whole.length; j++) {
+          const b = new HeaderSectionBuffer(1000);
+          let found;
+          let after: Uint8Array[] = [];
+          for (const p of [whole.subarray(0, i), whole.subarray(i, j), whole.subarray(j)]) {
+            if (found) after.push(p);
+            else found = b.push(p);
+          }
+          const label = `${JSON.stringify(text)} split at ${i}, ${j}`;
+          expect(found, label).toBeDefined();
+          expect(Buffer.from(found!.section).toString('latin1'), label).toBe(text.slice(0, end));
+          expect(Buffer.concat([found!.rest, ...after]).toString('latin1'), label).toBe(text.slice(end));
+          after = [];
+        }
+      }
+    }
+  });
+
+  it('holds what it has (no empty line yet), and refuses more than maxHeaderBytes without one', () => {
+    const b = new HeaderSectionBuffer(10);
+    expect(b.push(enc('Subject: '))).toBeUndefined();
+    expect(Buffer.from(b.held).toString('latin1')).toBe('Subject: ');
+    expect(() => b.push(enc('xx'))).toThrow(MIMELimitExceeded);
+  });
+
+  it('1-byte pieces of a 1 MiB header section take linear time (a doubling buffer, the search resumed)', () => {
+    const text = enc('X: ' + 'y'.repeat(1 << 20) + '\r\n\r\n');
+    const b = new HeaderSectionBuffer(2 << 20);
+    let found;
+    for (let i = 0; i < text.length && !found; i++) found = b.push(text.subarray(i, i + 1));
+    expect(found!.section.length).toBe(text.length);
   });
 });

@@ -1,7 +1,7 @@
 /** Stream helpers for the stream tests: a source in pieces (counting pulls) and a collector. */
 
-/** A stream of `bytes` in pieces of `size` (or of the sizes in turn), counting the pulls. */
-export function source(bytes: Uint8Array, size: number | number[]): { stream: ReadableStream<Uint8Array>; pulls: () => number } {
+/** A stream of `bytes` in pieces of `size` (or of the sizes in turn), counting the pulls and the bytes handed out. */
+export function source(bytes: Uint8Array, size: number | number[]): { stream: ReadableStream<Uint8Array>; pulls: () => number; given: () => number } {
   let at = 0;
   let pulls = 0;
   let k = 0;
@@ -17,7 +17,7 @@ export function source(bytes: Uint8Array, size: number | number[]): { stream: Re
     },
     { highWaterMark: 0 },
   );
-  return { stream, pulls: () => pulls };
+  return { stream, pulls: () => pulls, given: () => Math.min(at, bytes.length) };
 }
 
 /** All the bytes of a stream. */
@@ -25,6 +25,33 @@ export async function collect(s: ReadableStream<Uint8Array>): Promise<Uint8Array
   const parts: Uint8Array[] = [];
   for await (const p of s as unknown as AsyncIterable<Uint8Array>) parts.push(p);
   return new Uint8Array(Buffer.concat(parts));
+}
+
+/** What {@link drain} saw: the bytes, the pieces, the largest piece, and the error the stream ended with (if any). */
+export interface Drained {
+  total: number;
+  pieces: number;
+  largest: number;
+  err: unknown;
+}
+
+/** Reads `content` to its end or its error, handing each piece to `see` (with the bytes before it), keeping none. */
+export async function drain(content: ReadableStream<Uint8Array>, see?: (piece: Uint8Array, before: number) => void): Promise<Drained> {
+  const reader = content.getReader();
+  const d: Drained = { total: 0, pieces: 0, largest: 0, err: undefined };
+  try {
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      see?.(r.value, d.total);
+      d.pieces++;
+      d.total += r.value.length;
+      d.largest = Math.max(d.largest, r.value.length);
+    }
+  } catch (e) {
+    d.err = e;
+  }
+  return d;
 }
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
