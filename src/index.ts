@@ -44,12 +44,15 @@ export type { DecryptOptions, DecryptResult } from './decrypt.js';
 export { decryptStream } from './decrypt_stream.js';
 export type { DecryptStreamResult } from './decrypt_stream.js';
 export { signMessage } from './sign.js';
-export { signStream } from './sign_stream.js';
+export { signStream, scanForSigning } from './sign_stream.js';
+export type { SignStreamOptions, SigningScan } from './sign_stream.js';
 export type { SignOptions, SignDigest } from './sign.js';
 export { verifyMessage, STATUS_PRECEDENCE } from './verify.js';
 export { verifyStream } from './verify_stream.js';
 export type { VerifyOptions, VerifyResult, SignerResult, SignerStatus } from './verify.js';
 export { openMessage } from './open.js';
+// OPENSTREAM export { openStream } from './open_stream.js';
+// OPENSTREAM2
 export { createCertsOnlyMessage, exportCertificates } from './certs_only.js';
 export type { CertsOnlyMessageOptions } from './certs_only.js';
 export type { OpenOptions, OpenResult, OpenLayer } from './open.js';
