@@ -51,8 +51,8 @@ export { verifyMessage, STATUS_PRECEDENCE } from './verify.js';
 export { verifyStream } from './verify_stream.js';
 export type { VerifyOptions, VerifyResult, SignerResult, SignerStatus } from './verify.js';
 export { openMessage } from './open.js';
-// OPENSTREAM export { openStream } from './open_stream.js';
-// OPENSTREAM2
+export { openStream } from './open_stream.js';
+export type { OpenStreamResult } from './open_stream.js';
 export { createCertsOnlyMessage, exportCertificates } from './certs_only.js';
 export type { CertsOnlyMessageOptions } from './certs_only.js';
 export type { OpenOptions, OpenResult, OpenLayer } from './open.js';

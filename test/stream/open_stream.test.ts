@@ -1,0 +1,170 @@
+/**
+ * openStream (src/open_stream.ts): every message of vectors/manifest.json that openMessage opens, and nested
+ * combinations (signed then encrypted, encrypted then signed, triple-wrapped, compressed inside and at the top), go
+ * through openStream at chunk sizes 7, 4096 and whole to the same content and the same result as openMessage
+ * (every field but `content`, and the header protection that streams do not read yet); `openssl cms -sign -stream |
+ * openssl cms -encrypt -stream` opens; a tampered inner signature is `invalid` in `done` as in openMessage; truncated
+ * input errors the content and rejects `done`; what openStream refuses at its head is refused before anything streams.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { encryptMessage, openMessage, openStream, signMessage, type CertificateStore, type OpenResult } from '../../src/index.js';
+import { nodeCrypto } from '../../src/crypto/node.js';
+import { MIMEInvalid, SmimeError, UnsupportedAlgorithm, CMSDecryptionFailed, MIMELimitExceeded } from '../../src/errors.js';
+import { buildPkcs7Mime } from '../../src/mime/pkcs7_mime.js';
+import { buildCompressedData } from '../../src/cms/compressed.js';
+import { manifest, storeWith, vfile } from '../_helpers/identities.js';
+import { hasPeer, IN_CI, VECTORS } from '../_helpers/env.js';
+import { collect, enc, source } from './_streams.js';
+
+const AT = new Date(`${manifest.referenceDate}T12:00:00Z`);
+const node = nodeCrypto();
+
+/** The fields openStream's `done` shares with openMessage's result. */
+function shared(r: OpenResult): Omit<OpenResult, 'content' | 'headers' | 'headerProtection'> {
+  const { content: _c, headers: _h, headerProtection: _p, ...rest } = r;
+  return rest;
+}
+
+/** openStream of `bytes` in pieces of `size`: the content and `done`, or the error. */
+async function streamed(bytes: Uint8Array, size: number, store: CertificateStore): Promise<{ content: Uint8Array; result: OpenResult }> {
+  const { content, done } = await openStream(source(bytes, size).stream, { store, at: AT, harvest: false, crypto: node });
+  const c = await collect(content);
+  return { content: c, result: await done };
+}
+
+/** Opens `bytes` with openMessage and with openStream at 7, 4096 and whole: the same content and result. */
+async function same(bytes: Uint8Array, store: CertificateStore, label: string): Promise<OpenResult> {
+  const want = await openMessage(bytes, { store, at: AT, harvest: false, crypto: node });
+  for (const size of [7, 4096, bytes.length]) {
+    const got = await streamed(bytes, size, store);
+    expect(Buffer.from(got.content).equals(Buffer.from(want.content)), `${label} in pieces of ${size}`).toBe(true);
+    expect(shared(got.result)).toEqual(shared(want));
+    expect(got.result.content.length).toBe(0);
+  }
+  return want;
+}
+
+interface Entry {
+  id: string;
+  file: string;
+  algorithms?: { contentType?: { name: string }; contentEncryption?: { name: string } };
+  identities?: string[];
+}
+const ENTRIES = manifest.messages as unknown as Entry[];
+/** Content ciphers decryptStream streams (with Node's incremental AES): openStream refuses the others at its head. */
+const STREAMABLE = /^aes-(128|192|256)-(cbc|gcm)$/;
+
+const stores = new Map<string, Promise<CertificateStore>>();
+const storeOf = (names: string[]): Promise<CertificateStore> => {
+  const k = names.join(',');
+  let s = stores.get(k);
+  if (!s) stores.set(k, (s = storeWith(names)));
+  return s;
+};
+
+describe('openStream: the vectors openMessage opens', () => {
+  it('has messages to test', () => expect(ENTRIES.length).toBeGreaterThan(40));
+  for (const e of ENTRIES) {
+    it(`${e.id}`, async () => {
+      const store = await storeOf((e.identities ?? []).filter((n) => manifest.identities[n]));
+      const bytes = vfile(e.file);
+      const want = await openMessage(bytes, { store, at: AT, harvest: false, crypto: node });
+      const env = want.layers.find((l) => l.type === 'enveloped' || l.type === 'authEnveloped');
+      if (env && 'cipher' in env && !STREAMABLE.test(env.cipher)) {
+        await expect(openStream(source(bytes, 4096).stream, { store, at: AT, harvest: false, crypto: node })).rejects.toBeInstanceOf(UnsupportedAlgorithm);
+        return;
+      }
+      await same(bytes, store, e.id);
+    });
+  }
+});
+
+describe('openStream: nested layers', () => {
+  let store: CertificateStore;
+  const MSG = enc('From: alice@example.com\r\nTo: bob@example.com\r\nSubject: layers\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello Bob,\r\nthis is wrapped.\r\n');
+  const sign = (m: Uint8Array, detached = true, compress = false) => signMessage(m, { store, from: 'alice@example.com', detached, compress });
+  const encrypt = (m: Uint8Array, cipher: 'aes-256-cbc' | 'aes-256-gcm' = 'aes-256-gcm', compress = false) => encryptMessage(m, { store, to: ['bob@example.com'], cipher, compress });
+  beforeAll(async () => {
+    store = await storeWith(['alice-sign', 'bob']);
+  });
+  /** Large enough that the end of the message comes after every layer's head has been read. */
+  const BIG = enc(`From: alice@example.com\r\nContent-Type: text/plain\r\n\r\n${'a line of the body\r\n'.repeat(10000)}`);
+  const kinds = (r: OpenResult) => r.layers.map((l) => (l.type === 'signed' ? `signed${l.detached ? '' : '-opaque'}` : l.type));
+
+  it('signed then encrypted (multipart/signed and opaque; GCM and CBC)', async () => {
+    expect(kinds(await same(await encrypt(await sign(MSG)), store, 'sig-enc'))).toEqual(['authEnveloped', 'signed']);
+    const r = await same(await encrypt(await sign(MSG, false), 'aes-256-cbc'), store, 'opaque-enc-cbc');
+    expect(kinds(r)).toEqual(['enveloped', 'signed-opaque']);
+    expect(r.authenticated).toBe(true);
+  });
+
+  it('encrypted then signed, and triple-wrapped', async () => {
+    const r = await same(await sign(await encrypt(MSG, 'aes-256-cbc')), store, 'enc-sig');
+    expect(kinds(r)).toEqual(['signed', 'enveloped']);
+    expect(r.authenticated).toBe(false);
+    expect(kinds(await same(await sign(await encrypt(await sign(MSG, false)), true), store, 'triple'))).toEqual(['signed', 'authEnveloped', 'signed-opaque']);
+  });
+
+  it('compressed: inside an envelope, inside a signature, at the top, and under a signature inside an envelope', async () => {
+    expect(kinds(await same(await encrypt(MSG, 'aes-256-gcm', true), store, 'enc-compressed'))).toEqual(['authEnveloped', 'compressed']);
+    expect(kinds(await same(await sign(MSG, false, true), store, 'sig-compressed'))).toEqual(['signed-opaque', 'compressed']);
+    const top = buildPkcs7Mime(enc('From: alice@example.com\r\n'), 'compressed-data', await buildCompressedData(MSG));
+    expect(kinds(await same(top, store, 'compressed'))).toEqual(['compressed']);
+    expect(kinds(await same(await encrypt(await sign(MSG, true, true)), store, 'enc-sig-compressed'))).toEqual(['authEnveloped', 'signed', 'compressed']);
+  });
+
+  it('a tampered inner signature: done says invalid, as openMessage does', async () => {
+    const signed = Buffer.from(await sign(MSG)).toString('latin1').replace('this is wrapped.', 'this is wrappeD.');
+    const r = await same(await encrypt(enc(signed)), store, 'tampered');
+    expect(r.signers.map((s) => s.status)).toEqual(['invalid']);
+  });
+
+  it('truncated input: the content errors and done rejects with a SmimeError', async () => {
+    for (const whole of [await encrypt(await sign(BIG)), await encrypt(await sign(BIG, false), 'aes-256-cbc'), await sign(await encrypt(BIG))]) {
+      const cut = whole.subarray(0, Math.floor(whole.length * 0.7));
+      const { content, done } = await openStream(source(cut, 4096).stream, { store, crypto: node });
+      const err = await collect(content).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(SmimeError);
+      await expect(done).rejects.toBeInstanceOf(SmimeError);
+    }
+  });
+
+  it('a bad GCM tag: the content errors with CMSDecryptionFailed', async () => {
+    const m = Buffer.from(await encrypt(await sign(BIG))).toString('latin1');
+    // Flip one base64 character near the end of the body (the tag), keeping it valid base64.
+    const at = m.lastIndexOf('\r\n', m.length - 4) - 5;
+    const bad = enc(m.slice(0, at) + (m[at] === 'A' ? 'B' : 'A') + m.slice(at + 1));
+    const { content, done } = await openStream(source(bad, 4096).stream, { store, crypto: node });
+    await expect(collect(content)).rejects.toBeInstanceOf(CMSDecryptionFailed);
+    await expect(done).rejects.toBeInstanceOf(CMSDecryptionFailed);
+  });
+
+  it('refused at the head: not S/MIME at the top, no key named, too many layers', async () => {
+    await expect(openStream(source(MSG, 4096).stream, { store, crypto: node })).rejects.toBeInstanceOf(MIMEInvalid);
+    const other = await storeWith(['alice-enc-2025']);
+    await expect(openStream(source(await encrypt(MSG), 4096).stream, { store: other, crypto: node })).rejects.toBeInstanceOf(CMSDecryptionFailed);
+    await expect(openStream(source(await sign(await encrypt(await sign(MSG))), 4096).stream, { store, maxDepth: 2, crypto: node })).rejects.toBeInstanceOf(MIMELimitExceeded);
+    // Without an incremental AES (a browser without the Node accelerators), AES-GCM does not stream: refused at the head.
+    const { webcrypto } = await import('node:crypto');
+    const plain = { subtle: webcrypto.subtle, getRandomValues: webcrypto.getRandomValues.bind(webcrypto) } as unknown as Crypto;
+    await expect(openStream(source(await encrypt(MSG), 4096).stream, { store, crypto: plain })).rejects.toBeInstanceOf(UnsupportedAlgorithm);
+  });
+});
+
+describe.skipIf(!hasPeer('openssl') && !IN_CI)('openStream: OpenSSL', () => {
+  it('openssl cms -sign -stream | openssl cms -encrypt -stream opens, signer valid', async () => {
+    const store = await storeWith(['bob']);
+    const id = (n: string, ext: string) => join(VECTORS, 'identities', `${n}.${ext}.pem`);
+    const msg = 'Content-Type: text/plain\r\n\r\n' + 'streamed line of text\r\n'.repeat(5000);
+    const signed = execFileSync('openssl', ['cms', '-sign', '-stream', '-signer', id('alice-sign', 'cert'), '-inkey', id('alice-sign', 'key'), '-certfile', join(VECTORS, 'pki/chain.pem')], { input: msg });
+    const wrapped = execFileSync('openssl', ['cms', '-encrypt', '-stream', '-aes256', id('bob', 'cert')], { input: signed });
+    const r = await same(new Uint8Array(wrapped), store, 'openssl');
+    expect(r.layers.map((l) => l.type)).toEqual(['enveloped', 'signed']);
+    expect(r.signers.map((s) => [s.email, s.status])).toEqual([['alice@example.com', 'valid']]);
+  });
+});
