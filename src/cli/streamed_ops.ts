@@ -9,6 +9,8 @@ import {
   decryptStream,
   encryptMessage,
   encryptStream,
+  openMessage,
+  openStream,
   scanForSigning,
   signMessage,
   signStream,
@@ -20,6 +22,8 @@ import {
   type DecryptOptions,
   type DecryptResult,
   type EncryptOptions,
+  type OpenOptions,
+  type OpenResult,
   type SignOptions,
   type VerifyOptions,
   type VerifyResult,
@@ -165,6 +169,16 @@ export function decryptStreamed(input: ReadableStream<Uint8Array>, options: Decr
 /** `smime verify`: verifyStream, else verifyMessage (see {@link withFallback}); `whole` as for {@link decryptStreamed}. */
 export function verifyStreamed(input: ReadableStream<Uint8Array>, options: VerifyOptions, whole = false): Promise<Streamed<VerifyResult>> {
   return withFallback(input, (s) => verifyStream(s, options), (b) => verifyMessage(b, options), whole);
+}
+
+/**
+ * `smime open`: openStream, else openMessage (see {@link withFallback}): what openStream refuses at its head (a
+ * message that is not S/MIME at its top, whose S/MIME parts openMessage walks; 3DES or RC2; no key named) is opened
+ * by openMessage on the same bytes. `whole`: openMessage alone, for `--report`, whose protected headers (RFC 9788)
+ * openStream does not return yet.
+ */
+export function openStreamed(input: ReadableStream<Uint8Array>, options: OpenOptions, whole = false): Promise<Streamed<OpenResult>> {
+  return withFallback(input, (s) => openStream(s, options), (b) => openMessage(b, options), whole);
 }
 
 /**
