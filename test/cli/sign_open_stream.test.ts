@@ -24,10 +24,10 @@ let text = '';
 let message: Buffer;
 let store: CertificateStore;
 
-/** An 8-bit UTF-8 text message without Content-Transfer-Encoding, about 1.5 MiB (above the pipe look-ahead). */
+/** An 8-bit UTF-8 text message without Content-Transfer-Encoding, about 1.1 MiB (above the pipe look-ahead). */
 function eightBitText(): Buffer {
   const line = 'Grüße aus Köln: naïve café, déjà vu — line of 8-bit text\n';
-  return Buffer.from(`From: alice@example.com\nTo: bob@example.com\nSubject: 8-bit\nContent-Type: text/plain; charset=utf-8\n\n${line.repeat(Math.ceil((1536 * 1024) / line.length))}`, 'utf8');
+  return Buffer.from(`From: alice@example.com\nTo: bob@example.com\nSubject: 8-bit\nContent-Type: text/plain; charset=utf-8\n\n${line.repeat(Math.ceil((1152 * 1024) / line.length))}`, 'utf8');
 }
 
 /** openssl cms -verify of a signed file: its exit status and content. */
