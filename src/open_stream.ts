@@ -256,7 +256,7 @@ function decompressStream(input: ReadableStream<Uint8Array>, limits: Limits): { 
 }
 
 /** openMessage's result from what each layer's `done` said. */
-async function resultOf(steps: readonly Step[], outerHeaders: readonly Header[]): Promise<OpenResult> {
+async function resultOf(steps: readonly Step[], outerHeaders: readonly Header[], maxDepth: number, limits: Limits): Promise<OpenResult> {
   const settled = await Promise.allSettled(steps.map((s) => s.done));
   // The first error that says what went wrong (a layer cancelled by another's failure repeats that failure).
   const failed = settled.find((r) => r.status === 'rejected' && r.reason instanceof SmimeError) ?? settled.find((r) => r.status === 'rejected');
@@ -280,6 +280,9 @@ async function resultOf(steps: readonly Step[], outerHeaders: readonly Header[])
       if (r.compressed) layers.push({ type: 'compressed', algorithm: 'zlib' });
     } else layers.push({ type: 'compressed', algorithm: 'zlib' });
   });
+  // A compressed layer inside an envelope or a signature is known only now: the depth limits, as openMessage counts.
+  if (layers.length > maxDepth) throw new MIMELimitExceeded(`openStream: more than ${maxDepth} S/MIME layers`, { limit: 'maxDepth' });
+  if (layers.length > limits.maxMimeDepth) throw new MIMELimitExceeded(`openStream: more than maxMimeDepth (${limits.maxMimeDepth}) S/MIME layers`, { limit: 'maxMimeDepth' });
   const encrypted = layers.some((l) => l.type === 'enveloped' || l.type === 'authEnveloped');
   return { content: new Uint8Array(0), layers, signers, encrypted, authenticated: authenticatedOf(layers), outer: messageFields(outerHeaders), coverage: 'full' };
 }
@@ -339,7 +342,7 @@ export async function openStream(input: ReadableStream<Uint8Array>, options: Ope
     }
   }
   // `content` and `done` fail together; a caller awaiting only one of them sees the error there.
-  const done = resultOf(steps, outerHeaders);
+  const done = resultOf(steps, outerHeaders, maxDepth, limits);
   done.catch(() => {});
   return { content: cur, done };
 }

@@ -115,6 +115,14 @@ describe('openStream: nested layers', () => {
     expect(kinds(await same(await encrypt(await sign(MSG, true, true)), store, 'enc-sig-compressed'))).toEqual(['authEnveloped', 'signed', 'compressed']);
   });
 
+  it('a compressed layer found inside an envelope counts toward maxDepth, as in openMessage', async () => {
+    const m = await encrypt(MSG, 'aes-256-gcm', true);
+    await expect(openMessage(m, { store, maxDepth: 1, crypto: node })).rejects.toBeInstanceOf(MIMELimitExceeded);
+    const { content, done } = await openStream(source(m, 4096).stream, { store, maxDepth: 1, crypto: node });
+    await collect(content);
+    await expect(done).rejects.toBeInstanceOf(MIMELimitExceeded);
+  });
+
   it('a tampered inner signature: done says invalid, as openMessage does', async () => {
     const signed = Buffer.from(await sign(MSG)).toString('latin1').replace('this is wrapped.', 'this is wrappeD.');
     const r = await same(await encrypt(enc(signed)), store, 'tampered');
