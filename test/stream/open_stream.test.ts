@@ -176,3 +176,38 @@ describe.skipIf(!hasPeer('openssl') && !IN_CI)('openStream: OpenSSL', () => {
     expect(r.signers.map((s) => [s.email, s.status])).toEqual([['alice@example.com', 'valid']]);
   });
 });
+
+describe('openStream: hostile input ends in a SmimeError', () => {
+  it('mutated vectors (flipped bytes, cuts, insertions): a result or a SmimeError, never another error', async () => {
+    const files = ['openssl/enc-aes256gcm.eml', 'openssl/enc-rsa15-aes256cbc.eml', 'openssl/sig-rsa-detached.eml', 'openssl/sig-rsa-opaque.eml', 'openssl/sig-then-enc.eml', 'bc/sig-ecdsa-opaque.eml'];
+    const store = await storeWith(['alice-enc-2025', 'bob']);
+    let x = 0x9e3779b9;
+    const rnd = (n: number) => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) % n;
+    };
+    let errors = 0;
+    for (const f of files) {
+      const base = vfile(f);
+      for (let k = 0; k < 40; k++) {
+        const m = new Uint8Array(base);
+        let b: Uint8Array = m;
+        const at = rnd(m.length);
+        if (k % 3 === 0) b = m.subarray(0, at);
+        else if (k % 3 === 1) for (let j = 0; j < 1 + rnd(4); j++) m[rnd(m.length)] = rnd(256);
+        else b = new Uint8Array([...m.subarray(0, at), ...Array.from({ length: 1 + rnd(40) }, () => rnd(256)), ...m.subarray(at)]);
+        try {
+          const { content, done } = await openStream(source(b, 1 + rnd(5000)).stream, { store, at: AT, harvest: false, crypto: node });
+          await collect(content).catch(() => {});
+          await done;
+        } catch (e) {
+          errors++;
+          expect(e, `${f} mutation ${k}: ${(e as Error).stack}`).toBeInstanceOf(SmimeError);
+        }
+      }
+    }
+    expect(errors).toBeGreaterThan(40);
+  });
+});
