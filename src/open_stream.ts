@@ -221,12 +221,19 @@ function decompressStream(input: ReadableStream<Uint8Array>, limits: Limits): { 
     rejectDone = rej;
   });
   done.catch(() => {});
+  let read = 0;
   const content = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         try {
           for (;;) {
             const r = await reader.read();
+            if (!r.done) {
+              if (!(r.value instanceof Uint8Array)) throw new TypeError('openStream: input must be a stream of Uint8Array');
+              read += r.value.length;
+              if (read > limits.maxInputBytes)
+                throw new MIMELimitExceeded(`openStream: the input is more than maxInputBytes (${limits.maxInputBytes}) bytes`, { limit: 'maxInputBytes' });
+            }
             const out = r.done ? await cms.finish() : await cms.push(r.value);
             const bytes = out.filter((b) => b.length > 0);
             if (bytes.length > 0) controller.enqueue(bytes.length === 1 ? bytes[0]! : concat(bytes));

@@ -123,6 +123,22 @@ describe('openStream: nested layers', () => {
     await expect(done).rejects.toBeInstanceOf(MIMELimitExceeded);
   });
 
+  it('maxInputBytes holds for every layer, a compressed message at the top included', async () => {
+    const top = buildPkcs7Mime(enc('From: alice@example.com\r\n'), 'compressed-data', await buildCompressedData(BIG));
+    for (const m of [top, await encrypt(BIG), await sign(BIG, false)]) {
+      // Found while the layers' heads are read (a small message: openStream rejects), or as the content streams.
+      let opened;
+      try {
+        opened = await openStream(source(m, 4096).stream, { store, crypto: node, limits: { maxInputBytes: m.length - 1000 } });
+      } catch (e) {
+        expect(e).toBeInstanceOf(MIMELimitExceeded);
+        continue;
+      }
+      await expect(collect(opened.content)).rejects.toBeInstanceOf(MIMELimitExceeded);
+      await expect(opened.done).rejects.toBeInstanceOf(MIMELimitExceeded);
+    }
+  });
+
   it('a tampered inner signature: done says invalid, as openMessage does', async () => {
     const signed = Buffer.from(await sign(MSG)).toString('latin1').replace('this is wrapped.', 'this is wrappeD.');
     const r = await same(await encrypt(enc(signed)), store, 'tampered');
