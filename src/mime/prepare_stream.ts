@@ -193,7 +193,11 @@ function prepareEntity(head: Uint8Array, L: MimeLimits, depth: number, st: Decis
   if (!plain) {
     if (d.mode === 'scan') d.clean[leaf] = true;
     else if (d.mode === 'scanned' && d.clean[leaf] !== true) throw changed();
-    return { head, body: canonical(new SevenBitCheck(`a ${cte} body`)) };
+    // signMessage refuses it too (prepareForSigning): the same words.
+    const refuse = (): never => {
+      throw new MIMEInvalid(`a ${cte} body part contains 8-bit data or lines over 998 bytes`);
+    };
+    return { head, body: canonical(new SevenBitCheck(`a ${cte} body`, refuse)) };
   }
   if (d.mode === 'scan') {
     d.clean[leaf] = true;
