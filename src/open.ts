@@ -139,7 +139,7 @@ function innerKind(bytes: Uint8Array, limits: Limits): SmimeKind {
 }
 
 /** False when a CBC (non-AEAD) encryption layer has no valid signature inside it (see the file comment). */
-function authenticatedOf(layers: readonly OpenLayer[]): boolean {
+export function authenticatedOf(layers: readonly OpenLayer[]): boolean {
   let authenticated = true;
   layers.forEach((l, i) => {
     if (l.type === 'signed' || l.type === 'certs-only' || l.type === 'compressed' || l.authenticated) return;

@@ -14,24 +14,121 @@
  *   base64 lines as it goes, as `openssl cms -sign -stream` writes it.
  * The output is pulled: the input is read one chunk per pull (backpressure end to end).
  */
-import { checkProtectionOptions, signPayload } from './ops/header_protection.js';
+import { checkProtectionOptions, signPayload, type HeaderProtectionOptions } from './ops/header_protection.js';
 import type { SignOptions } from './sign.js';
 import { concat } from './lib/bytes.js';
-import { mimeLimits, resolveLimits } from './lib/limits.js';
+import { mimeLimits, resolveLimits, type Limits } from './lib/limits.js';
 import { Base64LineStream } from './lib/base64_stream.js';
 import { startHash } from './crypto/incremental_hash.js';
 import { signedDataLayout, signedDataParts } from './cms/signed.js';
 import { startSignedDataStream } from './cms/signed_stream.js';
 import { startCompressedDataStream } from './cms/compressed.js';
 import { pkcs7MimeHeader } from './mime/pkcs7_mime.js';
-import { prepareStreamedEntity } from './mime/prepare_stream.js';
+import { prepareStreamedEntity, type BodyPreparer, type LeafDecision } from './mime/prepare_stream.js';
 import { BoundaryWatch, multipartSignedHead, multipartSignedTail, randomBoundary } from './mime/multipart_signed.js';
 import { signingSetup } from './ops/sign_setup.js';
-import { readStreamedPayload } from './ops/stream_payload.js';
+import { readStreamedPayload, type StreamedPayload } from './ops/stream_payload.js';
 import { MIMELimitExceeded, UnsupportedAlgorithm } from './errors.js';
 
 /** Input bytes handled per step of a pull (a larger input chunk is cut). */
 const STEP = 1 << 20;
+
+/**
+ * What {@link scanForSigning} found in a message: for each leaf of its MIME tree (in order), whether its body is 7-bit
+ * clean once its line ends are canonical (no byte ≥ 0x80, no NUL, no line over 998 bytes). Given to
+ * {@link signStream} as `scan` with the same bytes, it makes the stream encode every part as `signMessage` does.
+ */
+export interface SigningScan {
+  /** Per leaf, in the order the parts come: its canonical body is 7-bit clean. */
+  readonly clean: readonly boolean[];
+  /** The count of bytes read. */
+  readonly bytes: number;
+}
+
+/** The options of {@link signStream}: `signMessage`'s, and how parts whose body is not seen in advance are encoded. */
+export interface SignStreamOptions extends SignOptions {
+  /**
+   * A text/* part declared 7bit, or without a Content-Transfer-Encoding (a plain text message), is written as it
+   * comes and checked as it goes: with 'refuse' (the default) 8-bit data or a line over 998 bytes in it errors the
+   * stream half-way (`MIMEInvalid`); with 'quoted-printable' every such part is written quoted-printable from the
+   * start (its header precedes its body, so this is decided before the body is seen), and nothing is refused: the
+   * choice for input that cannot be read twice (a pipe). Either way the signature verifies; only 'refuse' (on
+   * clean input) or `scan` give signMessage's bytes. Ignored when `scan` is given.
+   */
+  sevenBitText?: 'refuse' | 'quoted-printable';
+  /**
+   * What {@link scanForSigning} read from the same bytes: every part is then encoded as `signMessage` encodes it
+   * (kept when 7-bit clean, else quoted-printable for text and base64 for the rest), so the signed entity is
+   * signMessage's byte for byte. Input that differs from what was scanned errors the stream (`MIMEInvalid`).
+   */
+  scan?: SigningScan;
+}
+
+/**
+ * The message's head read from `reader` and split as signMessage splits it (with `protectHeaders`, the protected
+ * payload; with `legacyDisplay`, the look-ahead into the body: src/ops/stream_payload.ts): the outer headers, and the
+ * signed entity's prepared head and body preparer.
+ */
+async function readSigningHead(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  limits: Limits,
+  decision: LeafDecision,
+  what: string,
+  options: HeaderProtectionOptions,
+): Promise<{ hs: StreamedPayload; outerHeaders: Uint8Array; head: Uint8Array; body: BodyPreparer }> {
+  const L = mimeLimits(limits);
+  const hs = await readStreamedPayload(reader, limits.maxHeaderBytes, what, () => options.legacyDisplay === true, (bytes, open) => signPayload(bytes, options, L, open));
+  const prepared = prepareStreamedEntity(hs.innerHead, L, decision);
+  return { hs, outerHeaders: hs.outerHeaders, head: prepared.head, body: prepared.body };
+}
+
+/**
+ * Reads a message once, in constant memory, to learn how `signMessage` would encode each of its parts (see
+ * {@link SigningScan}): the first of two passes over input that can be read twice (a file). Then
+ * `signStream(sameBytes, { ...options, scan })` writes exactly what `signMessage` writes; give both the same
+ * header-protection options (`protectHeaders`, `headerConfidentiality`, `legacyDisplay`), which decide the entity signed. A structure error
+ * (`MIMEInvalid`, a limit) rejects, as signStream's stream would error.
+ *
+ * @example
+ * ```ts
+ * const scan = await scanForSigning(Readable.toWeb(createReadStream('mail.eml')), { store });
+ * const signed = await signStream(Readable.toWeb(createReadStream('mail.eml')), { store, from: 'alice@example.com', scan });
+ * ```
+ */
+export async function scanForSigning(
+  input: ReadableStream<Uint8Array>,
+  options: Pick<SignOptions, 'store' | 'limits' | 'protectHeaders' | 'headerConfidentiality' | 'legacyDisplay'>,
+): Promise<SigningScan> {
+  if (typeof ReadableStream === 'undefined' || !(input instanceof ReadableStream)) throw new TypeError('scanForSigning: input must be a ReadableStream');
+  const limits = resolveLimits('scanForSigning: options.limits', options?.store?.limits, options?.limits);
+  const reader = input.getReader();
+  const clean: boolean[] = [];
+  try {
+    checkProtectionOptions('scanForSigning', options);
+    const { hs, body } = await readSigningHead(reader, limits, { mode: 'scan', clean }, 'scanForSigning', options);
+    let bytes = hs.outerHeaders.length + hs.innerHead.length;
+    for (const r of hs.rest) {
+      bytes += r.length;
+      if (r.length > 0) body.write(r);
+    }
+    if (!hs.ended) {
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) break;
+        if (!(r.value instanceof Uint8Array)) throw new TypeError('scanForSigning: input must be a stream of Uint8Array');
+        bytes += r.value.length;
+        if (bytes > limits.maxInputBytes)
+          throw new MIMELimitExceeded(`scanForSigning: the input is more than maxInputBytes (${limits.maxInputBytes}) bytes`, { limit: 'maxInputBytes' });
+        for (let at = 0; at < r.value.length; at += STEP) body.write(r.value.subarray(at, at + STEP));
+      }
+    }
+    body.end();
+    return { clean, bytes };
+  } catch (e) {
+    await reader.cancel(e).catch(() => {});
+    throw e;
+  }
+}
 
 /** What the two output forms do with the prepared entity: its pieces in, output bytes out. */
 interface SignedOutput {
@@ -48,8 +145,11 @@ interface SignedOutput {
  * emitted. With `compress: true` the signed entity is the compressed-data wrapper (RFC 3274, BER written as the
  * content is compressed), as signMessage signs it. `protectHeaders`, `headerConfidentiality` and `legacyDisplay` as
  * signMessage takes them (RFC 9788; for the Legacy Display Element, the first `maxHeaderBytes` of the body are read
- * before the promise resolves: see src/ops/stream_payload.ts). What cannot be made 7-bit on a stream (8-bit data
- * in a part declared 7bit) errors the stream with `MIMEInvalid`: see mime/prepare_stream.ts.
+ * before the promise resolves: see src/ops/stream_payload.ts). Each part's transfer encoding is decided before its
+ * body is seen (mime/prepare_stream.ts): by default from its headers, and 8-bit data in a text part declared 7bit (or
+ * undeclared) errors the stream half-way with `MIMEInvalid`; `sevenBitText: 'quoted-printable'` encodes such parts
+ * quoted-printable from the start (for a pipe), and `scan` (from {@link scanForSigning} over the same bytes and the
+ * same protection options, for a file) encodes every part as signMessage does, byte for byte.
  *
  * @example
  * ```ts
@@ -57,22 +157,24 @@ interface SignedOutput {
  * await signed.pipeTo(Writable.toWeb(createWriteStream('signed.eml')));
  * ```
  */
-export async function signStream(input: ReadableStream<Uint8Array>, options: SignOptions): Promise<ReadableStream<Uint8Array>> {
+export async function signStream(input: ReadableStream<Uint8Array>, options: SignStreamOptions): Promise<ReadableStream<Uint8Array>> {
   const setup = await signingSetup('signStream', options, () => {
     if (typeof ReadableStream === 'undefined' || !(input instanceof ReadableStream)) throw new TypeError('signStream: input must be a ReadableStream');
     checkProtectionOptions('signStream', options);
+    const t = options.sevenBitText;
+    if (t !== undefined && t !== 'refuse' && t !== 'quoted-printable') throw new RangeError("signStream: options.sevenBitText must be 'refuse' or 'quoted-printable'");
+    const sc = options.scan;
+    if (sc !== undefined && (typeof sc !== 'object' || sc === null || !Array.isArray(sc.clean) || !sc.clean.every((c) => typeof c === 'boolean')))
+      throw new TypeError('signStream: options.scan must be what scanForSigning returned');
   });
   const limits = resolveLimits('signStream: options.limits', options.store.limits, options.limits);
+  const decision: LeafDecision = options.scan ? { mode: 'scanned', clean: [...options.scan.clean] } : { mode: 'label', reencode: options.sevenBitText === 'quoted-printable' };
   const reader = input.getReader();
   let prepared;
   let outerHeaders: Uint8Array;
   let hs;
   try {
-    // The header section split as signMessage splits it (with protectHeaders, the protected payload; with
-    // legacyDisplay, the look-ahead into the body: src/ops/stream_payload.ts).
-    hs = await readStreamedPayload(reader, limits.maxHeaderBytes, 'signStream', () => options.legacyDisplay === true, (bytes, open) => signPayload(bytes, options, mimeLimits(limits), open));
-    outerHeaders = hs.outerHeaders;
-    prepared = prepareStreamedEntity(hs.innerHead, mimeLimits(limits));
+    ({ hs, outerHeaders, ...prepared } = await readSigningHead(reader, limits, decision, 'signStream', options));
   } catch (e) {
     await reader.cancel().catch(() => {});
     throw e;

@@ -191,7 +191,17 @@ export async function verifyStream(
   /** The VerifyResult verifyMessage gives (its `content` empty), once `content` has been read to its end. */
   done: Promise<VerifyResult>;
 }> {
-  const ctx = verifyContext(options, [], 'verifyStream');
+  return verifyStreamIn(input, verifyContext(options, [], 'verifyStream'));
+}
+
+/**
+ * Internal: {@link verifyStream} in the context of a caller that verifies several layers in one call (openStream:
+ * one From binding, path budget and harvest for every signed layer, as openMessage shares them).
+ */
+export async function verifyStreamIn(
+  input: ReadableStream<Uint8Array>,
+  ctx: VerifyContext,
+): Promise<{ content: ReadableStream<Uint8Array>; done: Promise<VerifyResult> }> {
   if (typeof ReadableStream === 'undefined' || !(input instanceof ReadableStream)) throw new TypeError('verifyStream: input must be a ReadableStream');
   const limits = ctx.limits;
   const reader = input.getReader();

@@ -10,7 +10,7 @@
  * and nothing written to --out. When the reader of stdout goes away early the exit is 141 (128 + SIGPIPE, what a
  * shell shows for `cat big | head`), quietly, and the rest of the output (and --report) is not written.
  */
-import { readFileSync, writeFileSync, lstatSync } from 'node:fs';
+import { readFileSync, writeFileSync, lstatSync, statSync } from 'node:fs';
 import {
   CertificateStore,
   CONTENT_CIPHERS,
@@ -20,7 +20,6 @@ import {
   KeyOperationRefused,
   MissingRecipientCertificatesError,
   nodeCrypto,
-  openMessage,
   Pkcs12BadPassword,
   setCrypto,
   SmimeError,
@@ -51,7 +50,7 @@ import { secretFromArgs, type Prompt } from './secrets.js';
 import { BindingMissing, closeQuietly, loadPkcs11, openTokenInto, tokenRequest, type Pkcs11Api, type TokenHandle, type TokenRequest } from './token.js';
 import { certSummary, inspectionJson, inspectionText } from './describe.js';
 import { bytesInput, fileInput, streamToTemp, type PendingOutput, type StreamInput } from './stream_io.js';
-import { decryptStreamed, encryptStreamed, signStreamed, verifyStreamed, type BccCopy } from './streamed_ops.js';
+import { decryptStreamed, encryptStreamed, openStreamed, signStreamed, verifyStreamed, type BccCopy } from './streamed_ops.js';
 
 /** Where the CLI reads and writes: the process's own streams (bin.ts, stdio.ts), or a test's buffers. */
 export interface CliIo {
@@ -471,7 +470,7 @@ async function runCommand(a: Args, io: CliIo): Promise<number> {
 }
 
 /** The commands that stream their input to their output (stream_io.ts); the others read their input whole. */
-const STREAMED: ReadonlySet<Args['command']> = new Set(['encrypt', 'decrypt', 'sign', 'verify']);
+const STREAMED: ReadonlySet<Args['command']> = new Set(['encrypt', 'decrypt', 'sign', 'verify', 'open']);
 
 async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promise<number> {
   // A streamed command's output waits in a temporary file until the end: thrown away on any failure.
@@ -562,7 +561,6 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
         ? await fileInput(inPath)
         : (io.stdinStream?.() ?? bytesInput(io.stdin))
       : undefined;
-    const input = source ? new Uint8Array(0) : fromFile ? readBytes(inPath) : await io.stdin();
     const target = { path: outPath, stdout: io.stdout, stdoutReusable: io.stdoutReusable === true };
     switch (a.command) {
       case 'encrypt': {
@@ -666,7 +664,9 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
           pss: a.single.has('pss'),
           ...protectionOptions(a, false),
         };
-        pending.out = await withFile(inName, () => streamToTemp(source!, target, (s) => signStreamed(s, signOpts)), tokenReq);
+        // A regular file is read twice (a scan, then the signing: signMessage's bytes); a pipe once (signStreamed).
+        const again = fromFile && statSync(inPath).isFile() ? () => fileInput(inPath) : undefined;
+        pending.out = await withFile(inName, () => streamToTemp(source!, target, (s) => signStreamed(s, signOpts, again)), tokenReq);
         rep = { command: 'sign', from, detached: !a.single.has('opaque'), digest: digest ?? 'sha256', pss: a.single.has('pss') };
         break;
       }
@@ -678,7 +678,12 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
           const out = await withFile(inName, () => streamToTemp(source!, target, (s) => verifyStreamed(s, opts)), tokenReq);
           pending.out = out;
           r = out.result;
-        } else r = await withFile<OpenResult>(inName, () => openMessage(input, opts), tokenReq);
+        } else {
+          // Streamed: the content waits in the temporary file until every layer has been read (tags, signatures).
+          const out = await withFile(inName, () => streamToTemp(source!, target, (s) => openStreamed(s, opts, report !== undefined)), tokenReq);
+          pending.out = out;
+          r = out.result;
+        }
         // smime open is for protected mail: a message without any S/MIME part is bad input, as before.
         if ('coverage' in r && r.coverage === 'none') throw new CliFailure(`${inName}: ERR_MIME_INVALID: not an S/MIME message: no part of it is signed or encrypted`, EXIT_BY_ERROR_CODE.ERR_MIME_INVALID ?? EXIT.badInput);
         output = r.content;

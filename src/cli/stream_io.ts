@@ -304,7 +304,10 @@ async function besideSink(path: string): Promise<TempSink> {
   try {
     fh = await open(tmp, 'w+', 0o666);
   } catch (e) {
-    throw named(e, path);
+    // The error names --out, not the temporary file beside it (an --out in a directory that does not exist).
+    const err = e as NodeJS.ErrnoException;
+    if (err && typeof err === 'object' && err.path === tmp) err.path = path;
+    throw named(err, path);
   }
   track(tmp, true);
   let size = 0;

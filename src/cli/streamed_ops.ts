@@ -9,8 +9,11 @@ import {
   decryptStream,
   encryptMessage,
   encryptStream,
-  signMessage,
+  openMessage,
+  openStream,
+  scanForSigning,
   MIMELimitExceeded,
+  signStream,
   SmimeError,
   UnsupportedAlgorithm,
   verifyMessage,
@@ -20,11 +23,13 @@ import {
   type DecryptResult,
   type EncryptBccOptions,
   type EncryptOptions,
+  type OpenOptions,
+  type OpenResult,
   type SignOptions,
   type VerifyOptions,
   type VerifyResult,
 } from '../index.node.js';
-import { sinkFor, type StreamTarget, type Streamed, type TempSink } from './stream_io.js';
+import { sinkFor, type StreamInput, type StreamTarget, type Streamed, type TempSink } from './stream_io.js';
 import { concat } from './stdio.js';
 
 /** All of a stream's bytes in one buffer (the buffer fallback only). */
@@ -239,10 +244,75 @@ export function verifyStreamed(input: ReadableStream<Uint8Array>, options: Verif
 }
 
 /**
- * `smime sign`: signMessage on the whole input, for now. signStream decides each part's transfer encoding from its
- * headers alone, so 8-bit data under a 7bit label (or none: a plain text file) can only be refused half-way, while
- * signMessage re-encodes it; until the stream can decide that up front, the CLI keeps the buffer function.
+ * `smime open`: openStream, else openMessage (see {@link withFallback}): what openStream refuses at its head (a
+ * message that is not S/MIME at its top, whose S/MIME parts openMessage walks; 3DES or RC2; no key named) is opened
+ * by openMessage on the same bytes. `whole`: openMessage alone, for `--report`, whose protected headers (RFC 9788)
+ * openStream does not return yet.
  */
-export async function signStreamed(input: ReadableStream<Uint8Array>, options: SignOptions): Promise<Streamed<void>> {
-  return { output: bytesStream(await signMessage(await readStream(input), options)), done: Promise.resolve() };
+export function openStreamed(input: ReadableStream<Uint8Array>, options: OpenOptions, whole = false): Promise<Streamed<OpenResult>> {
+  return withFallback(input, (s) => openStream(s, options), (b) => openMessage(b, options), whole);
+}
+
+/**
+ * A message read from a pipe up to this many bytes is signed exactly as signMessage signs it (scanned in memory, then
+ * signed); a longer one is streamed with `sevenBitText: 'quoted-printable'`.
+ */
+export const SIGN_PIPE_LOOKAHEAD = 1 << 20;
+
+/** The bytes already read from `reader`, then the rest of it, as one stream. */
+function prepended(head: Uint8Array[], reader: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(c) {
+        const h = head.shift();
+        if (h) return c.enqueue(h);
+        const { done, value } = await reader.read();
+        if (done) return c.close();
+        c.enqueue(value);
+      },
+      async cancel(reason) {
+        await reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/**
+ * `smime sign`: signStream, its transfer encodings decided before the first byte is written (signStream decides each
+ * part's from its headers, and 8-bit data under a 7bit label, or none, could otherwise only be refused half-way):
+ * - `again` given (the input is a regular file, which can be read twice): a first pass (`scanForSigning`, constant
+ *   memory) learns which parts are 7-bit clean, and the stream then signs exactly what signMessage signs;
+ * - else (a pipe): the first {@link SIGN_PIPE_LOOKAHEAD} bytes are read; a message that ends within them is scanned in
+ *   memory and signed as signMessage signs it; a longer one is streamed with `sevenBitText: 'quoted-printable'`, so a
+ *   text part declared 7bit or undeclared is quoted-printable (its 7-bit lines unchanged, a `Content-Transfer-Encoding:
+ *   quoted-printable` added): the signature verifies everywhere, the signed entity differs from signMessage's.
+ * `--protect-headers`, `--hcp` and `--legacy-display` go to the scan and the stream alike (they decide the entity signed).
+ */
+export async function signStreamed(input: ReadableStream<Uint8Array>, options: SignOptions, again?: () => Promise<StreamInput>): Promise<Streamed<void>> {
+  const done = Promise.resolve();
+  if (again) {
+    const first = await again();
+    let scan;
+    try {
+      scan = await scanForSigning(first.stream, options);
+    } finally {
+      await first.close();
+    }
+    return { output: await signStream(input, { ...options, scan }), done };
+  }
+  const reader = input.getReader();
+  const head: Uint8Array[] = [];
+  let n = 0;
+  while (n <= SIGN_PIPE_LOOKAHEAD) {
+    const r = await reader.read();
+    if (r.done) {
+      const bytes = concat(head);
+      const scan = await scanForSigning(bytesStream(bytes), options);
+      return { output: await signStream(bytesStream(bytes), { ...options, scan }), done };
+    }
+    head.push(r.value);
+    n += r.value.length;
+  }
+  return { output: await signStream(prepended(head, reader), { ...options, sevenBitText: 'quoted-printable' }), done };
 }

@@ -16,6 +16,15 @@
  * (The bytes of a top-level leaf are those of the entity `splitForProtection` gives, whose body has canonical line
  * ends: the stream canonicalises them too, so that both paths sign the same entity.)
  *
+ * The "Stream" column is the default, {@link LeafDecision} `{ mode: 'label' }`. Two other decisions:
+ * - `{ mode: 'label', reencode: true }`: text/* declared 7bit or undeclared is quoted-printable from the start too
+ *   (its header is written before its body is seen), so no text is refused half-way: for input that cannot be read
+ *   twice (a pipe).
+ * - `{ mode: 'scanned', clean }`: each leaf decided as `prepareForSigning` decides it (the "Buffer" column), from
+ *   `clean[i]`, whether the i-th leaf's canonical body is 7-bit clean: what a first pass in `{ mode: 'scan' }`
+ *   recorded over the same bytes (signStream's `scanForSigning`). A leaf said clean that is not, or a leaf count that
+ *   differs, is `MIMEInvalid` (the input changed between the passes).
+ *
  * A `MIMEInvalid` here comes while the stream runs (the data that breaks the rule has been read): the stream errors.
  */
 import { MIMEInvalid, MIMELimitExceeded } from '../errors.js';
@@ -32,6 +41,22 @@ import { QuotedPrintableStream } from './quoted_printable.js';
 
 const CR = 13;
 const LF = 10;
+
+/**
+ * How a leaf whose body is not yet seen is encoded (see the file comment): from its headers (`label`, with `reencode`
+ * for 7bit or undeclared text), recording whether each leaf is 7-bit clean (`scan`, a first pass whose output is
+ * thrown away), or from what such a scan recorded (`scanned`: the output is prepareForSigning's).
+ */
+export type LeafDecision =
+  | { mode: 'label'; reencode?: boolean }
+  | { mode: 'scan'; clean: boolean[] }
+  | { mode: 'scanned'; clean: readonly boolean[] };
+
+/** A decision and the count of leaves met so far (their index in the scan). */
+interface DecisionState {
+  decision: LeafDecision;
+  leaves: number;
+}
 
 /** The body transformation of a streamed entity: pieces in, prepared pieces out. */
 export interface BodyPreparer {
@@ -65,13 +90,21 @@ function hasHighOrNul(b: Uint8Array): boolean {
 class SevenBitCheck {
   #line = 0;
   readonly #what: string;
+  /** Called instead of throwing (a scan records the leaf as not clean, once), when given. */
+  readonly #unclean: (() => void) | undefined;
+  #seen = false;
 
-  constructor(what: string) {
+  constructor(what: string, unclean?: () => void) {
     this.#what = what;
+    this.#unclean = unclean;
   }
 
   check(b: Uint8Array): void {
-    if (hasHighOrNul(b)) throw new MIMEInvalid(`signStream: ${this.#what} holds 8-bit data, which cannot be re-encoded on a stream (sign it with signMessage, or give it a 7-bit transfer encoding)`);
+    if (this.#seen) return;
+    if (hasHighOrNul(b)) {
+      if (this.#unclean) return this.#fail();
+      throw new MIMEInvalid(`signStream: ${this.#what} holds 8-bit data, which cannot be re-encoded on a stream (sign it with signMessage, or give it a 7-bit transfer encoding)`);
+    }
     let line = this.#line;
     for (let at = 0; ; ) {
       const nl = b.indexOf(LF, at);
@@ -84,17 +117,50 @@ class SevenBitCheck {
       line = 0;
       at = nl + 1;
     }
-    if (line > 998) throw new MIMEInvalid(`signStream: ${this.#what} has a line over 998 bytes, which cannot be re-encoded on a stream`);
+    if (line > 998) {
+      if (this.#unclean) return this.#fail();
+      throw new MIMEInvalid(`signStream: ${this.#what} has a line over 998 bytes, which cannot be re-encoded on a stream`);
+    }
     this.#line = line;
+  }
+
+  #fail(): void {
+    this.#seen = true;
+    this.#unclean!();
   }
 }
 
 /**
  * The prepared header section of the entity whose header section (ended by its empty line, canonical) is `head`, and
- * the preparer of its body (see the file comment for the rules).
+ * the preparer of its body (see the file comment for the rules and for `decision`, by default `{ mode: 'label' }`).
  */
-export function prepareStreamedEntity(head: Uint8Array, limits?: Partial<MimeLimits>, depth = 0): { head: Uint8Array; body: BodyPreparer } {
-  const L = resolveMimeLimits(limits);
+export function prepareStreamedEntity(
+  head: Uint8Array,
+  limits?: Partial<MimeLimits>,
+  decision: LeafDecision = { mode: 'label' },
+): { head: Uint8Array; body: BodyPreparer } {
+  const st: DecisionState = { decision, leaves: 0 };
+  const p = prepareEntity(head, resolveMimeLimits(limits), 0, st);
+  if (decision.mode !== 'scanned') return p;
+  return {
+    head: p.head,
+    body: {
+      write: (piece) => p.body.write(piece),
+      end: () => {
+        const out = p.body.end();
+        if (st.leaves !== decision.clean.length) throw changed();
+        return out;
+      },
+    },
+  };
+}
+
+/** The error of a second pass that does not meet what the scan recorded. */
+function changed(): MIMEInvalid {
+  return new MIMEInvalid('signStream: the input is not what scanForSigning read (it changed between the two passes)');
+}
+
+function prepareEntity(head: Uint8Array, L: MimeLimits, depth: number, st: DecisionState): { head: Uint8Array; body: BodyPreparer } {
   const e = parseEntity(head, L);
   const ct = parseContentType(getHeader(e, 'content-type') ?? 'text/plain; charset=us-ascii');
   const cte = (getHeader(e, 'content-transfer-encoding') ?? '7bit').trim().toLowerCase();
@@ -106,20 +172,43 @@ export function prepareStreamedEntity(head: Uint8Array, limits?: Partial<MimeLim
       if (check) for (const o of out) check.check(o);
       return out;
     },
-    end: () => canon.end(),
+    end: () => {
+      const out = canon.end();
+      if (check) for (const o of out) check.check(o);
+      return out;
+    },
   });
   if (ct.type === 'multipart/signed') return { head, body: canonical() };
   if (depth > L.maxDepth) throw new MIMELimitExceeded(`MIME nesting deeper than maxDepth (${L.maxDepth})`, { limit: 'maxMimeDepth' });
   if (ct.type.startsWith('multipart/')) {
     const boundary = ct.params.boundary;
     if (!boundary) throw new MIMEInvalid(`${ct.type}: missing boundary parameter`);
-    return { head, body: multipartPreparer(boundary, L, depth) };
+    return { head, body: multipartPreparer(boundary, L, depth, st) };
   }
-  if (ct.type === 'message/rfc822' || ct.type === 'message/global') return { head, body: entityPreparer(L, depth + 1) };
+  if (ct.type === 'message/rfc822' || ct.type === 'message/global') return { head, body: entityPreparer(L, depth + 1, st) };
   const isText = ct.type.startsWith('text/');
-  if (!plain || (isText && cte === '7bit')) return { head, body: canonical(new SevenBitCheck(`a ${cte} body`)) };
+  const leaf = st.leaves++;
+  const d = st.decision;
+  // Declared quoted-printable or base64: must be 7-bit clean whatever the decision (re-encoding would double-encode).
+  if (!plain) {
+    if (d.mode === 'scan') d.clean[leaf] = true;
+    else if (d.mode === 'scanned' && d.clean[leaf] !== true) throw changed();
+    // signMessage refuses it too (prepareForSigning): the same words.
+    const refuse = (): never => {
+      throw new MIMEInvalid(`a ${cte} body part contains 8-bit data or lines over 998 bytes`);
+    };
+    return { head, body: canonical(new SevenBitCheck(`a ${cte} body`, refuse)) };
+  }
+  if (d.mode === 'scan') {
+    d.clean[leaf] = true;
+    return { head, body: canonical(new SevenBitCheck('a body', () => void (d.clean[leaf] = false))) };
+  }
+  if (d.mode === 'scanned') {
+    if (leaf >= d.clean.length) throw changed();
+    if (d.clean[leaf]) return { head, body: canonical(new SevenBitCheck('a body', () => { throw changed(); })) };
+  } else if (isText && cte === '7bit' && d.reencode !== true) return { head, body: canonical(new SevenBitCheck(`a ${cte} body`)) };
 
-  // Re-encoded: text/* 8bit or binary as quoted-printable of its canonical text, any other leaf as base64 of its bytes.
+  // Re-encoded: text/* as quoted-printable of its canonical text, any other leaf as base64 of its bytes.
   const keep = e.headers.filter((h) => h.name.toLowerCase() !== 'content-transfer-encoding');
   const cteLine = ascii(`Content-Transfer-Encoding: ${isText ? 'quoted-printable' : 'base64'}\r\n\r\n`);
   const newHead = new Uint8Array(headersLength(keep) + cteLine.length);
@@ -146,7 +235,7 @@ export function prepareStreamedEntity(head: Uint8Array, limits?: Partial<MimeLim
  * body goes through the preparer that decides. An entity without an empty line is passed on canonical (headers only,
  * nothing to re-encode).
  */
-function entityPreparer(L: MimeLimits, depth: number): BodyPreparer {
+function entityPreparer(L: MimeLimits, depth: number, st: DecisionState): BodyPreparer {
   const head = new HeaderSectionBuffer(L.maxHeaderBytes);
   let body: BodyPreparer | undefined;
   return {
@@ -154,7 +243,7 @@ function entityPreparer(L: MimeLimits, depth: number): BodyPreparer {
       if (body) return body.write(piece);
       const found = head.push(piece);
       if (!found) return [];
-      const p = prepareStreamedEntity(canonicalize(found.section), L, depth);
+      const p = prepareEntity(canonicalize(found.section), L, depth, st);
       body = p.body;
       return [p.head, ...body.write(found.rest)];
     },
@@ -169,7 +258,7 @@ function entityPreparer(L: MimeLimits, depth: number): BodyPreparer {
  * The preparer of a multipart body (not multipart/signed): the preamble, the delimiter lines and the epilogue made
  * canonical, each part prepared as an entity of its own ({@link entityPreparer}), as `prepareForSigning` does.
  */
-function multipartPreparer(boundary: string, L: MimeLimits, depth: number): BodyPreparer {
+function multipartPreparer(boundary: string, L: MimeLimits, depth: number, st: DecisionState): BodyPreparer {
   let out: Uint8Array[] = [];
   let gap: CanonicalLineEnds | undefined = new CanonicalLineEnds(); // preamble or epilogue
   let part: BodyPreparer | undefined;
@@ -191,7 +280,7 @@ function multipartPreparer(boundary: string, L: MimeLimits, depth: number): Body
           return;
         }
         if (++parts > L.maxParts) throw new MIMELimitExceeded(`multipart has more than maxParts (${L.maxParts}) parts`, { limit: 'maxParts' });
-        part = entityPreparer(L, depth + 1);
+        part = entityPreparer(L, depth + 1, st);
       },
     },
     4096,

@@ -85,7 +85,7 @@ export class CompressedContentStream {
  * head (`EntityHeadReader`), its body (base64 or binary), the CompressedData decompressed as it streams
  * (`CompressedStreamReader`), within `maxDecompressedBytes` and `maxDecompressionRatio` counted as the bytes come out.
  */
-class CompressedEntityReader {
+export class CompressedEntityReader {
   readonly #head: EntityHeadReader;
   #known = false;
   #b64: Base64Decoder | undefined;

@@ -28,7 +28,7 @@ const LAYERS: Layer[][] = [
   ],
   [{ name: 'path', files: ['src/path/'] }],
   [{ name: 'store', files: ['src/store/'] }],
-  [{ name: 'operations', files: ['src/encrypt.ts', 'src/encrypt_stream.ts', 'src/decrypt.ts', 'src/decrypt_stream.ts', 'src/sign.ts', 'src/sign_stream.ts', 'src/verify.ts', 'src/verify_stream.ts', 'src/open.ts', 'src/inspect.ts', 'src/import_message.ts', 'src/certs_only.ts', 'src/ops/'] }],
+  [{ name: 'operations', files: ['src/encrypt.ts', 'src/encrypt_stream.ts', 'src/decrypt.ts', 'src/decrypt_stream.ts', 'src/sign.ts', 'src/sign_stream.ts', 'src/verify.ts', 'src/verify_stream.ts', 'src/open.ts', 'src/open_stream.ts', 'src/inspect.ts', 'src/import_message.ts', 'src/certs_only.ts', 'src/ops/'] }],
   [
     { name: 'entries', files: ['src/index.ts', 'src/index.node.ts'] },
     // smime-core/pkcs11 (Node only): beside the entries; it uses errors, lib, crypto/external_key; only the CLI imports it.

@@ -5,12 +5,17 @@
  * is logged too). A 16 MiB message is measured as well, to show the peak flat (not growing with the message). Peak
  * RSS is GNU time's %M (`/usr/bin/time`, installed by .ci/run), else the child's VmHWM polled from /proc. Run
  * `npm run build` first.
+ *
+ * `smime sign` (an 8-bit text, --in/--out: scanned then signed; and from a pipe) and `smime open` (that message
+ * signed) stream too: 64 MiB peaks within 32 MiB of the same command on 1 MiB, where holding the message
+ * would take 64 MiB and more.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmp, VECTORS, RSS_SLACK } from '../_helpers/env.js';
+import { PASSWORD } from '../_helpers/identities.js';
 import { checkBuilt, SMIME_JS } from './_sh.js';
 
 const MiB = 2 ** 20;
@@ -71,6 +76,19 @@ function peakKiB(cmd: string[], stdio: { pipeFrom?: string; stdout?: string } = 
   });
 }
 
+/** An 8-bit UTF-8 text message without Content-Transfer-Encoding of about `size` bytes, LF line ends. */
+function writeText(path: string, size: number): void {
+  const line = 'Grüße aus Köln: naïve café, déjà vu — a line of 8-bit text to sign\n';
+  const block = Buffer.from(line.repeat(Math.floor(MiB / Buffer.byteLength(line))), 'utf8');
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, Buffer.from('From: alice@example.com\nTo: bob@example.com\nContent-Type: text/plain; charset=utf-8\n\n', 'latin1'));
+    for (let n = 0; n < size; n += block.length) writeSync(fd, block);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 const encrypt = (...args: string[]) => [process.execPath, SMIME_JS, 'encrypt', '--cert', CERT, '--to', 'bob@example.com', ...args];
 
 beforeAll(() => {
@@ -109,5 +127,32 @@ describe('smime encrypt memory', () => {
     // Flat: 16 times the message costs a few MiB more (chunks not yet collected; up to 20 MiB on a machine loaded
     // 10× its cores), where a CLI that held the message would take 240 MiB and more.
     expect(big - small).toBeLessThan(32 * 1024 * RSS_SLACK);
+  });
+});
+
+describe('smime sign and smime open memory', () => {
+  it('64 MiB against 1 MiB: sign (--in/--out, and a pipe) and open (the signed message) peak flat', async () => {
+    const f = (n: string) => join(dir, n);
+    const id = (n: string) => join(VECTORS, `identities/${n}.p12`);
+    const sign = (...args: string[]) => [process.execPath, SMIME_JS, 'sign', '--from', 'alice@example.com', '--identity', id('alice-sign'), '--password-env', 'SMIME_TEST_PW', ...args];
+    const open = (...args: string[]) => [process.execPath, SMIME_JS, 'open', '--identity', id('bob'), '--password-env', 'SMIME_TEST_PW', ...args];
+    process.env.SMIME_TEST_PW = PASSWORD;
+    writeText(f('t1.eml'), MiB);
+    writeText(f('t64.eml'), 64 * MiB);
+    // One at a time: the 1 MiB baseline and the 64 MiB runs each alone (two at a time would share the machine's cores).
+    const s1 = await peakKiB(sign('--opaque', '--in', f('t1.eml'), '--out', f('t1.signed')));
+    const s64 = await peakKiB(sign('--opaque', '--in', f('t64.eml'), '--out', f('t64.signed')));
+    const p64 = await peakKiB(sign(), { pipeFrom: f('t64.eml'), stdout: f('t64.piped') });
+    // open: the opaque signed message, peeled by openStream (verifyStream inside).
+    const o1 = await peakKiB(open('--cert', join(VECTORS, 'pki/chain.pem'), '--in', f('t1.signed'), '--out', f('t1.opened')));
+    const o64 = await peakKiB(open('--cert', join(VECTORS, 'pki/chain.pem'), '--in', f('t64.signed'), '--out', f('t64.opened')));
+    expect(statSync(f('t64.signed')).size).toBeGreaterThan(64 * MiB * 1.5); // quoted-printable of 8-bit text, in base64
+    expect(statSync(f('t64.piped')).size).toBeGreaterThan(64 * MiB * 1.5);
+    expect(statSync(f('t64.opened')).size).toBeGreaterThan(64 * MiB * 1.5); // the signed entity, quoted-printable
+    console.log(JSON.stringify({ signMiB: [s1 >> 10, s64 >> 10], signPipeMiB: p64 >> 10, openMiB: [o1 >> 10, o64 >> 10] }));
+    for (const n of ['t64.eml', 't64.signed', 't64.piped', 't64.opened']) rmSync(f(n));
+    expect(s64 - s1).toBeLessThan(32 * 1024 * RSS_SLACK);
+    expect(p64 - s1).toBeLessThan(32 * 1024 * RSS_SLACK);
+    expect(o64 - o1).toBeLessThan(32 * 1024 * RSS_SLACK);
   });
 });
