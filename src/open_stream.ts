@@ -12,19 +12,21 @@
  * What openStream does not do (use openMessage): a message that is not S/MIME at its top (`coverage` 'partial' or
  * 'none': a multipart with some signed parts is walked part by part, which needs the whole message), and what the
  * stream functions refuse at their head (a message that names none of the store's keys, which decryptMessage opens
- * by trial; AuthEnvelopedData with authAttrs). The header protection of the innermost entity
- * (`headers`, `headerProtection`) is not read on a stream yet.
+ * by trial; AuthEnvelopedData with authAttrs). The header protection of the innermost entity (`headers`,
+ * `headerProtection`) is read from its first bytes as they go out (mime/payload_prefix.ts: the header section, and
+ * `maxHeaderBytes` of body when it protects its fields): a Legacy Display Element past them is not reported.
  */
 import { MIMEInvalid, MIMELimitExceeded, SmimeError } from './errors.js';
 import { concat } from './lib/bytes.js';
-import type { Limits } from './lib/limits.js';
+import { mimeLimits, type Limits } from './lib/limits.js';
 import { decodeOid, readTlv } from './lib/der.js';
 import { Base64Decoder } from './lib/base64_stream.js';
 import { OIDS, oidName } from './cms/oids.js';
 import { getHeader, type Header } from './mime/entity.js';
 import { smimeKindOf } from './mime/extract.js';
 import { headerSectionEnd } from './mime/stream_head.js';
-import { messageFields } from './mime/header_protection.js';
+import { messageFields, readHeaderProtection } from './mime/header_protection.js';
+import { PayloadPrefix } from './mime/payload_prefix.js';
 import { noteHeaders, verifyContext, type VerifyContext } from './ops/verify_context.js';
 import type { SignerResult } from './ops/signer_result.js';
 import { decryptStream } from './decrypt_stream.js';
@@ -44,7 +46,8 @@ export interface OpenStreamResult {
   /**
    * openMessage's OpenResult once `content` has been read to its end: `content` empty (it has streamed); `layers`,
    * `signers` (each with its status and reasons), `encrypted`, `authenticated`, `outer` as openMessage gives them;
-   * `coverage` 'full'; `headers` and `headerProtection` absent (not read on a stream yet). Rejects with the error
+   * `coverage` 'full'; `headers` and `headerProtection` as openMessage reads them (from the entity's first bytes: a
+   * Legacy Display Element beyond `maxHeaderBytes` of its body is not reported). Rejects with the error
    * the content stream errors with (a bad tag, a truncated input, a limit: a SmimeError).
    */
   done: Promise<OpenResult>;
@@ -349,8 +352,42 @@ export async function openStream(input: ReadableStream<Uint8Array>, options: Ope
       throw e;
     }
   }
+  // The innermost entity's first bytes, seen as they go out, give openMessage's `headers` and `headerProtection`.
+  const prefix = new PayloadPrefix(limits.maxHeaderBytes);
+  const content = tapped(cur, prefix);
   // `content` and `done` fail together; a caller awaiting only one of them sees the error there.
-  const done = resultOf(steps, outerHeaders, maxDepth, limits);
+  const done = resultOf(steps, outerHeaders, maxDepth, limits).then((result) => {
+    const hp = readHeaderProtection(prefix.bytes, outerHeaders, result.encrypted, mimeLimits(limits), !prefix.whole);
+    if (hp) {
+      result.headers = hp.headers;
+      result.headerProtection = hp;
+    }
+    return result;
+  });
   done.catch(() => {});
-  return { content: cur, done };
+  return { content, done };
+}
+
+/** `input` passed on as it is pulled, each piece shown to `prefix` first. */
+function tapped(input: ReadableStream<Uint8Array>, prefix: PayloadPrefix): ReadableStream<Uint8Array> {
+  const reader = input.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const r = await reader.read();
+          if (r.done) {
+            controller.close();
+            return;
+          }
+          prefix.see(r.value);
+          controller.enqueue(r.value);
+        } catch (e) {
+          controller.error(e);
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
 }

@@ -680,7 +680,7 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
           r = out.result;
         } else {
           // Streamed: the content waits in the temporary file until every layer has been read (tags, signatures).
-          const out = await withFile(inName, () => streamToTemp(source!, target, (s) => openStreamed(s, opts, report !== undefined)), tokenReq);
+          const out = await withFile(inName, () => streamToTemp(source!, target, (s) => openStreamed(s, opts)), tokenReq);
           pending.out = out;
           r = out.result;
         }

@@ -211,12 +211,7 @@ async function withFallback<T extends { content: Uint8Array }>(
   input: ReadableStream<Uint8Array>,
   streamed: (s: ReadableStream<Uint8Array>) => Promise<{ content: ReadableStream<Uint8Array>; done: Promise<T> }>,
   buffered: (bytes: Uint8Array) => Promise<T>,
-  whole: boolean,
 ): Promise<Streamed<T>> {
-  if (whole) {
-    const r = await buffered(await readStream(input));
-    return { output: bytesStream(r.content), done: Promise.resolve(r) };
-  }
   const rec = recorded(input);
   let r: { content: ReadableStream<Uint8Array>; done: Promise<T> };
   try {
@@ -231,26 +226,25 @@ async function withFallback<T extends { content: Uint8Array }>(
 }
 
 /**
- * `smime decrypt`: decryptStream, else decryptMessage (see {@link withFallback}). `whole`: the buffer function
- * alone (`--report` no longer needs it: decryptStream and verifyStream return the RFC 9788 header protection too).
+ * `smime decrypt`: decryptStream, else decryptMessage (see {@link withFallback}); `--report` streams too (decryptStream
+ * returns the RFC 9788 header protection).
  */
-export function decryptStreamed(input: ReadableStream<Uint8Array>, options: DecryptOptions, whole = false): Promise<Streamed<DecryptResult>> {
-  return withFallback(input, (s) => decryptStream(s, options), (b) => decryptMessage(b, { ...options, overwriteInput: true }), whole);
+export function decryptStreamed(input: ReadableStream<Uint8Array>, options: DecryptOptions): Promise<Streamed<DecryptResult>> {
+  return withFallback(input, (s) => decryptStream(s, options), (b) => decryptMessage(b, { ...options, overwriteInput: true }));
 }
 
-/** `smime verify`: verifyStream, else verifyMessage (see {@link withFallback}); `whole` as for {@link decryptStreamed}. */
-export function verifyStreamed(input: ReadableStream<Uint8Array>, options: VerifyOptions, whole = false): Promise<Streamed<VerifyResult>> {
-  return withFallback(input, (s) => verifyStream(s, options), (b) => verifyMessage(b, options), whole);
+/** `smime verify`: verifyStream, else verifyMessage (see {@link withFallback}), `--report` as for {@link decryptStreamed}. */
+export function verifyStreamed(input: ReadableStream<Uint8Array>, options: VerifyOptions): Promise<Streamed<VerifyResult>> {
+  return withFallback(input, (s) => verifyStream(s, options), (b) => verifyMessage(b, options));
 }
 
 /**
  * `smime open`: openStream, else openMessage (see {@link withFallback}): what openStream refuses at its head (a
- * message that is not S/MIME at its top, whose S/MIME parts openMessage walks; 3DES or RC2; no key named) is opened
- * by openMessage on the same bytes. `whole`: openMessage alone, for `--report`, whose protected headers (RFC 9788)
- * openStream does not return yet.
+ * message that is not S/MIME at its top, whose S/MIME parts openMessage walks; no key named) is opened
+ * by openMessage on the same bytes; `--report` streams too (openStream returns the RFC 9788 header protection).
  */
-export function openStreamed(input: ReadableStream<Uint8Array>, options: OpenOptions, whole = false): Promise<Streamed<OpenResult>> {
-  return withFallback(input, (s) => openStream(s, options), (b) => openMessage(b, options), whole);
+export function openStreamed(input: ReadableStream<Uint8Array>, options: OpenOptions): Promise<Streamed<OpenResult>> {
+  return withFallback(input, (s) => openStream(s, options), (b) => openMessage(b, options));
 }
 
 /**

@@ -2,7 +2,7 @@
  * openStream (src/open_stream.ts): every message of vectors/manifest.json that openMessage opens, and nested
  * combinations (signed then encrypted, encrypted then signed, triple-wrapped, compressed inside and at the top), go
  * through openStream at chunk sizes 7, 4096 and whole to the same content and the same result as openMessage
- * (every field but `content`, and the header protection that streams do not read yet); `openssl cms -sign -stream |
+ * (every field but `content`, the protected headers included); `openssl cms -sign -stream |
  * openssl cms -encrypt -stream` opens; a tampered inner signature is `invalid` in `done` as in openMessage; truncated
  * input errors the content and rejects `done`; what openStream refuses at its head is refused before anything streams.
  */
@@ -22,8 +22,8 @@ const AT = new Date(`${manifest.referenceDate}T12:00:00Z`);
 const node = nodeCrypto();
 
 /** The fields openStream's `done` shares with openMessage's result. */
-function shared(r: OpenResult): Omit<OpenResult, 'content' | 'headers' | 'headerProtection'> {
-  const { content: _c, headers: _h, headerProtection: _p, ...rest } = r;
+function shared(r: OpenResult): Omit<OpenResult, 'content'> {
+  const { content: _c, ...rest } = r;
   return rest;
 }
 
@@ -105,6 +105,19 @@ describe('openStream: nested layers', () => {
     const top = buildPkcs7Mime(enc('From: alice@example.com\r\n'), 'compressed-data', await buildCompressedData(MSG));
     expect(kinds(await same(top, store, 'compressed'))).toEqual(['compressed']);
     expect(kinds(await same(await encrypt(await sign(MSG, true, true)), store, 'enc-sig-compressed'))).toEqual(['authEnveloped', 'signed', 'compressed']);
+  });
+
+  it('protected headers (RFC 9788): headers and headerProtection as openMessage reads them, legacy display included', async () => {
+    const M = enc('From: alice@example.com\r\nTo: bob@example.com\r\nSubject: the real subject\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHello Bob,\r\nthis is wrapped.\r\n');
+    const signed = await signMessage(M, { store, from: 'alice@example.com', protectHeaders: true });
+    const inner = await signMessage(M, { store, from: 'alice@example.com', protectHeaders: true, headerConfidentiality: 'baseline' });
+    const both = await encryptMessage(inner, { store, to: ['bob@example.com'], cipher: 'aes-256-gcm', protectHeaders: true });
+    const display = await encryptMessage(M, { store, to: ['bob@example.com'], protectHeaders: true, legacyDisplay: true });
+    for (const m of [signed, both, display]) {
+      const want = await same(m, store, 'protected');
+      expect(want.headerProtection).toBeDefined();
+      expect(want.headers?.some((h) => h.name.toLowerCase() === 'subject')).toBe(true);
+    }
   });
 
   it('a compressed layer found inside an envelope counts toward maxDepth, as in openMessage', async () => {
