@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmp, VECTORS, RSS_SLACK } from '../_helpers/env.js';
+import { tmp, VECTORS, rssBoundKiB } from '../_helpers/env.js';
 import { checkBuilt, SMIME_JS } from './_sh.js';
 
 const MiB = 2 ** 20;
@@ -104,10 +104,10 @@ describe('smime encrypt memory', () => {
       rmSync(f(o));
     }
     console.log(JSON.stringify({ nodeMiB: node >> 10, baseMiB: base >> 10, smallMiB: small >> 10, bigMiB: big >> 10, stdoutMiB: piped >> 10 }));
-    expect(big - base).toBeLessThan(64 * 1024 * RSS_SLACK);
-    expect(piped - base).toBeLessThan(64 * 1024 * RSS_SLACK);
+    expect(big - base).toBeLessThan(rssBoundKiB(64));
+    expect(piped - base).toBeLessThan(rssBoundKiB(64));
     // Flat: 16 times the message costs a few MiB more (chunks not yet collected; up to 20 MiB on a machine loaded
     // 10× its cores), where a CLI that held the message would take 240 MiB and more.
-    expect(big - small).toBeLessThan(32 * 1024 * RSS_SLACK);
+    expect(big - small).toBeLessThan(rssBoundKiB(32));
   });
 });
