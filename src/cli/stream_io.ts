@@ -5,8 +5,8 @@
  * its file handle; a pipe or terminal on stdin through a pull-based adapter over `process.stdin` (nothing is read
  * before the operation asks for it: backpressure end to end).
  *
- * Output: whatever the operation produces goes to a temporary file first, at most one chunk being written while the
- * next is pulled (write-behind: the work and the write overlap). Only once the output stream has ended and the operation's `done` has resolved is it made
+ * Output: whatever the operation produces goes to a temporary file first, each chunk written (and awaited) before
+ * the next is pulled. Only once the output stream has ended and the operation's `done` has resolved is it made
  * visible: for `--out FILE` the temporary file beside it is fsynced and renamed over FILE (then the directory is
  * fsynced), as atomic_write.ts does for whole buffers; for stdout (or a path that is not a regular file, such as
  * /dev/stdout or a FIFO) the temporary file — in the system's temporary directory, mode 0600, unlinked as soon as it
@@ -469,7 +469,6 @@ async function sinkFor(target: StreamTarget): Promise<TempSink> {
 export async function streamToTemp<T>(input: StreamInput, target: StreamTarget, op: (input: ReadableStream<Uint8Array>) => Promise<Streamed<T>>): Promise<PendingOutput<T>> {
   let sink: TempSink | undefined;
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  let writing: Promise<void> | undefined;
   try {
     const { output, done } = await op(input.stream);
     const r0 = output.getReader();
@@ -478,24 +477,18 @@ export async function streamToTemp<T>(input: StreamInput, target: StreamTarget, 
     done.catch((e: unknown) => r0.cancel(e).catch(() => {}));
     sink = await sinkFor(target);
     let bytes = 0;
-    // One write in flight while the next chunk is made (write-behind: the CPU work and the file write overlap; the
-    // chunk written is the operation's own, never written again by it). At most one chunk more is held.
     for (;;) {
       const r = await r0.read();
       if (r.done) break;
-      await writing;
-      writing = sink.write(r.value);
-      writing.catch(() => {}); // seen when awaited, here or below
+      await sink.write(r.value);
       bytes += r.value.length;
     }
-    await writing;
     reader = undefined;
     const result = await done;
     const s = sink;
     return { result, bytes, readBack: () => s.readBack(), commit: () => s.commit(), abort: () => s.abort() };
   } catch (e) {
     if (reader) await reader.cancel(e).catch(() => {});
-    await writing?.catch(() => {});
     if (sink) await sink.abort();
     throw e;
   } finally {
