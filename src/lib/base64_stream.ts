@@ -4,7 +4,7 @@
  * each ended by CRLF, the last one too), written by the same `encodeBase64LinesInto` (and so the plugged codec).
  */
 import { MIMEInvalid } from '../errors.js';
-import { decodeBase64Partial, encodeBase64LinesInto, maxDecodedLength, partialState } from './base64.js';
+import { decodeBase64Partial, encodeBase64LinesInto, getBase64Codec, maxDecodedLength, partialState } from './base64.js';
 
 /** Input bytes per full 76-char line. */
 const LINE_BYTES = 57;
@@ -114,13 +114,27 @@ export class Base64Decoder {
         return out.subarray(0, o);
       }
     }
-    try {
-      o = decodeBase64Partial(piece, i, len, out, o);
-    } catch (e) {
-      // The offsets in the message: from the start of the whole input, not of this piece.
-      if (e instanceof MIMEInvalid) throw new MIMEInvalid(e.message.replace(/at offset (\d+)/, (_, n: string) => `at offset ${base + i + Number(n)}`));
-      throw e;
+    const codec = getBase64Codec();
+    if (codec?.decodeLines && len - i >= MIN_LINES_RUN) {
+      // A run of whole lines of one length to the plugged (native) decoder: the chars before the first line start
+      // here, then the run (when they end on a whole group), then the rest here; all it declines is decoded here.
+      const lf = piece.indexOf(10, i);
+      const start = lf + 1;
+      const end = lf < 0 ? 0 : wholeLines(piece, start, len);
+      if (end > start) {
+        const o1 = this.#partial(piece, i, start, out, o, base);
+        if (partialState.rest === start && !partialState.padded) {
+          o = o1;
+          i = start;
+          const chars = ((end - start) / (lines.length + lines.eol)) * lines.length;
+          if (codec.decodeLines(piece.subarray(start, end), chars, out, o)) {
+            o += (chars / 4) * 3;
+            i = end;
+          }
+        }
+      }
     }
+    o = this.#partial(piece, i, len, out, o, base);
     const rest = partialState.rest;
     if (partialState.padded) this.#padded = true;
     for (let j = rest; j < len; j++) {
@@ -138,6 +152,16 @@ export class Base64Decoder {
     const padAt = this.#q.subarray(0, n).indexOf(PAD);
     if (padAt >= 0) throw new MIMEInvalid(`invalid base64: incomplete padding at the end of the input`);
     throw new MIMEInvalid(`invalid base64: truncated input (a final quantum of ${n} char${n === 1 ? '' : 's'})`);
+  }
+
+  /** `decodeBase64Partial` of `piece[from..to)`, its error offsets counted from the start of the whole input (`base`: the piece's). */
+  #partial(piece: Uint8Array, from: number, to: number, out: Uint8Array, o: number, base: number): number {
+    try {
+      return decodeBase64Partial(piece, from, to, out, o);
+    } catch (e) {
+      if (e instanceof MIMEInvalid) throw new MIMEInvalid(e.message.replace(/at offset (\d+)/, (_, n: string) => `at offset ${base + from + Number(n)}`));
+      throw e;
+    }
   }
 
   /** Decodes the 4 held chars into `out` at 0; sets the padded state when they end with padding. */
@@ -163,6 +187,32 @@ export class Base64Decoder {
       );
     }
   }
+}
+
+/** The shortest run (in input bytes) offered to a plugged decoder: below it the call costs more than it saves. */
+const MIN_LINES_RUN = 1024;
+/** The line length (chars, a multiple of 4) and line end (1: LF, 2: CRLF) found by the last {@link wholeLines}. */
+const lines = { length: 0, eol: 0 };
+
+/**
+ * The end of the run of whole lines at `piece[from..to)`: lines of the first line's length (a multiple of 4 between
+ * 4 and 996 chars), each ended as the first (CRLF or LF); `from` when there is no such run of at least 8 lines. Only
+ * the line ends are checked: the chars are the plugged decoder's to check.
+ */
+function wholeLines(piece: Uint8Array, from: number, to: number): number {
+  const lf = piece.indexOf(10, from);
+  if (lf < 0 || lf >= to) return from;
+  const eol = lf > from && piece[lf - 1] === 13 ? 2 : 1;
+  const length = lf + 1 - eol - from;
+  if (length < 4 || length > 996 || length % 4 !== 0) return from;
+  const step = length + eol;
+  let at = from;
+  if (eol === 2) while (at + step <= to && piece[at + length] === 13 && piece[at + length + 1] === 10) at += step;
+  else while (at + step <= to && piece[at + length] === 10) at += step;
+  if (at - from < 8 * step) return from;
+  lines.length = length;
+  lines.eol = eol;
+  return at;
 }
 
 function isAlphabet(c: number): boolean {

@@ -114,3 +114,48 @@ describe('runStreamed', () => {
     expect(readdirSync(sub)).toEqual(['in.txt']);
   });
 });
+
+describe('runStreamed to --out: early write-back', () => {
+  /** A pass-through operation over `mib` MiB made in 1 MiB pieces of one byte value each. */
+  function big(mib: number) {
+    const input = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < mib; i++) c.enqueue(new Uint8Array(1 << 20).fill(65 + (i % 26)));
+        c.close();
+      },
+    });
+    return { stream: input, close: async () => {} };
+  }
+  const pass = async (s: ReadableStream<Uint8Array>): Promise<Streamed<string>> => ({ output: s, done: Promise.resolve('ok') });
+
+  it('an output of 40 MiB gets a background fdatasync on the way (then the fsync of the commit); one that fails fails the commit, and nothing is left at --out', async () => {
+    const { open } = await import('node:fs/promises');
+    const probe = await open(join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const real = proto.datasync;
+    let calls = 0;
+    try {
+      proto.datasync = function (this: unknown) {
+        calls++;
+        return real.call(this);
+      };
+      const sub = join(dir, 'sync');
+      mkdirSync(sub);
+      const r = await runStreamed(big(40), { path: join(sub, 'out.bin'), stdout: () => {} }, pass);
+      expect(r.bytes).toBe(40 << 20);
+      const got = readFileSync(join(sub, 'out.bin'));
+      expect(got.length).toBe(40 << 20);
+      expect(got[(39 << 20) + 5]).toBe(65 + (39 % 26));
+      expect(calls).toBe(1); // at 32 MiB
+      // An early sync that fails (EIO): the commit fails, the temporary file is removed, the old --out stays.
+      writeFileSync(join(sub, 'out.bin'), 'old');
+      proto.datasync = () => Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      await expect(runStreamed(big(40), { path: join(sub, 'out.bin'), stdout: () => {} }, pass)).rejects.toThrow(/EIO/);
+      expect(readdirSync(sub)).toEqual(['out.bin']);
+      expect(readFileSync(join(sub, 'out.bin'), 'utf8')).toBe('old');
+    } finally {
+      proto.datasync = real;
+    }
+  });
+});

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmp, VECTORS, RSS_SLACK } from '../_helpers/env.js';
+import { tmp, VECTORS, rssBoundKiB } from '../_helpers/env.js';
 import { PASSWORD } from '../_helpers/identities.js';
 import { checkBuilt, SMIME_JS } from './_sh.js';
 
@@ -122,11 +122,11 @@ describe('smime encrypt memory', () => {
       rmSync(f(o));
     }
     console.log(JSON.stringify({ nodeMiB: node >> 10, baseMiB: base >> 10, smallMiB: small >> 10, bigMiB: big >> 10, stdoutMiB: piped >> 10 }));
-    expect(big - base).toBeLessThan(64 * 1024 * RSS_SLACK);
-    expect(piped - base).toBeLessThan(64 * 1024 * RSS_SLACK);
+    expect(big - base).toBeLessThan(rssBoundKiB(64));
+    expect(piped - base).toBeLessThan(rssBoundKiB(64));
     // Flat: 16 times the message costs a few MiB more (chunks not yet collected; up to 20 MiB on a machine loaded
     // 10× its cores), where a CLI that held the message would take 240 MiB and more.
-    expect(big - small).toBeLessThan(32 * 1024 * RSS_SLACK);
+    expect(big - small).toBeLessThan(rssBoundKiB(32));
   });
 });
 
@@ -151,8 +151,8 @@ describe('smime sign and smime open memory', () => {
     expect(statSync(f('t64.opened')).size).toBeGreaterThan(64 * MiB * 1.5); // the signed entity, quoted-printable
     console.log(JSON.stringify({ signMiB: [s1 >> 10, s64 >> 10], signPipeMiB: p64 >> 10, openMiB: [o1 >> 10, o64 >> 10] }));
     for (const n of ['t64.eml', 't64.signed', 't64.piped', 't64.opened']) rmSync(f(n));
-    expect(s64 - s1).toBeLessThan(32 * 1024 * RSS_SLACK);
-    expect(p64 - s1).toBeLessThan(32 * 1024 * RSS_SLACK);
-    expect(o64 - o1).toBeLessThan(32 * 1024 * RSS_SLACK);
+    expect(s64 - s1).toBeLessThan(rssBoundKiB(32));
+    expect(p64 - s1).toBeLessThan(rssBoundKiB(32));
+    expect(o64 - o1).toBeLessThan(rssBoundKiB(32));
   });
 });

@@ -12,7 +12,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { manifest, PASSWORD } from '../_helpers/identities.js';
-import { VECTORS, RSS_SLACK } from '../_helpers/env.js';
+import { VECTORS, rssBoundKiB } from '../_helpers/env.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let dir: string;
@@ -49,8 +49,8 @@ describe.concurrent('signStream → verifyStream memory', () => {
       console.log(JSON.stringify({ form, small, big }));
       expect(big.status).toBe('valid');
       expect(big.contentBytes).toBeGreaterThan(256 * 2 ** 20);
-      expect(big.peakKiB - big.baselineKiB).toBeLessThan(64 * 1024 * RSS_SLACK);
-      expect(big.peakKiB - small.peakKiB).toBeLessThan(16 * 1024 * RSS_SLACK);
+      expect(big.peakKiB - big.baselineKiB).toBeLessThan(rssBoundKiB(64));
+      expect(big.peakKiB - small.peakKiB).toBeLessThan(rssBoundKiB(16));
     }, 300_000);
   }
 });
