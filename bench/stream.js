@@ -20,6 +20,8 @@ import { ADDRESS, MiB, REPO, check, fmt, identityFile, sizeName, table } from '.
 
 const GNU_TIME = '/usr/bin/time';
 const BIN = join(REPO, 'dist', 'cli', 'smime.js');
+/** The Node floor of `smime encrypt` (read, AES, base64 lines, write, fsync, rename: no CMS, no MIME). */
+const FLOOR = join(REPO, 'bench', 'cli_floor.js');
 const API_CHILD = '--api-child';
 
 /** The outer headers of the generated message (they stay outside the encryption); then the protected part. */
@@ -89,7 +91,7 @@ const mib = (kib) => (Number.isNaN(kib) ? 'n/a' : (kib / 1024).toFixed(0));
  * The CLI rows: for each size and cipher, smime and openssl encrypt the same file, then each decrypts OpenSSL's
  * message; every output is checked (by hash) once.
  */
-async function cliRows(dir, sizes, rounds, env, { ciphers = ['aes-256-cbc', 'aes-256-gcm'], decrypt = true } = {}) {
+async function cliRows(dir, sizes, rounds, env, { ciphers = ['aes-256-cbc', 'aes-256-gcm'], decrypt = true, floor = false } = {}) {
   const cert = identityFile('cert');
   const key = identityFile('key');
   const pem = join(dir, 'bob.pem');
@@ -108,7 +110,9 @@ async function cliRows(dir, sizes, rounds, env, { ciphers = ['aes-256-cbc', 'aes
         smimeEncrypt: [process.execPath, [BIN, 'encrypt', '--cert', cert, '--to', ADDRESS, '--cipher', cipher, '--in', f('msg.eml'), '--out', f('s.p7m')]],
         opensslDecrypt: ['openssl', ['cms', '-decrypt', '-binary', '-in', f('o.p7m'), '-recip', cert, '-inkey', key, '-out', f('o.out')]],
         smimeDecrypt: [process.execPath, [BIN, 'decrypt', '--identity', pem, '--in', f('o.p7m'), '--out', f('s.out')]],
+        floorEncrypt: [process.execPath, [FLOOR, f('msg.eml'), f('n.out'), cipher]],
       };
+      if (!floor) delete cmds.floorEncrypt;
       if (!decrypt) {
         delete cmds.opensslDecrypt;
         delete cmds.smimeDecrypt;
@@ -132,6 +136,7 @@ async function cliRows(dir, sizes, rounds, env, { ciphers = ['aes-256-cbc', 'aes
         const om = median(o.map((r) => r.ms));
         const sm = median(s.map((r) => r.ms));
         const speak = Math.max(...s.map((r) => r.peakKiB));
+        const fl = op === 'Encrypt' && runs.floorEncrypt ? median(runs.floorEncrypt.map((r) => r.ms)) : undefined;
         peaks[`${op.toLowerCase()} ${cipher} ${size}`] = speak;
         rows.push([
           op.toLowerCase(),
@@ -143,9 +148,10 @@ async function cliRows(dir, sizes, rounds, env, { ciphers = ['aes-256-cbc', 'aes
           mib(Math.max(...o.map((r) => r.peakKiB))),
           mib(speak),
           mib(speak - node),
+          ...(floor ? (fl === undefined ? ['', '', ''] : [fmt(fl / 1000, 2), `${(fl / om).toFixed(2)}×`, `${(sm / fl).toFixed(2)}×`]) : []),
         ]);
       }
-      for (const n of ['o.p7m', 's.p7m', 'o.out', 's.out']) rmSync(f(n), { force: true });
+      for (const n of ['o.p7m', 's.p7m', 'o.out', 's.out', 'n.out']) rmSync(f(n), { force: true });
     }
   }
   return { rows, peaks, nodeKiB: node };
@@ -277,8 +283,10 @@ export async function streamSection({ quick = false, env = process.env } = {}) {
     } else {
       console.log(`\n## The CLI streaming: smime vs openssl cms on the same file (whole processes, ${rounds === 1 ? 'one run' : `median of ${rounds} interleaved`})\n`);
       // --quick: encryption with AES-256-GCM only (what the gate reads); the full run has both ciphers and decryption.
-      const cli = await cliRows(dir, sizes, rounds, env, quick ? { ciphers: ['aes-256-gcm'], decrypt: false } : {});
-      table(['operation', 'size', 'algorithm', 'openssl s', 'smime s', 'smime / openssl', 'openssl peak MiB', 'smime peak MiB', 'smime − node MiB'], cli.rows);
+      // The full run adds the Node floor of encryption (bench/cli_floor.js) beside each encrypt row.
+      const cli = await cliRows(dir, sizes, rounds, env, quick ? { ciphers: ['aes-256-gcm'], decrypt: false } : { floor: true });
+      const floorColumns = quick ? [] : ['node floor s', 'floor / openssl', 'smime / floor'];
+      table(['operation', 'size', 'algorithm', 'openssl s', 'smime s', 'smime / openssl', 'openssl peak MiB', 'smime peak MiB', 'smime − node MiB', ...floorColumns], cli.rows);
       console.log(
         `\nopenssl: \`cms -encrypt -stream -binary\`, \`cms -decrypt -binary\`; smime decrypt opens OpenSSL's message. Peak RSS: GNU time %M${existsSync(GNU_TIME) ? '' : ' (not installed: n/a)'};` +
           ` node = \`node -e 0\` (${mib(cli.nodeKiB)} MiB).`,

@@ -18,7 +18,9 @@
  */
 import { constants, createCipheriv, createHash, createDecipheriv, createPrivateKey, privateDecrypt, webcrypto, type CipherGCMTypes, type KeyObject } from 'node:crypto';
 import { DIGESTS } from './algorithms.js';
+import { createInflate } from 'node:zlib';
 import { getBase64Codec, setBase64Codec, type Base64Codec } from '../lib/base64.js';
+import { getInflateEngine, setInflateEngine, type InflateEngine } from '../lib/zlib.js';
 import { ACCELERATORS, setPlatformAccelerators, type Accelerators, type AesStream, type HashStream, type IncrementalAes, type IncrementalHash, type RawRsa } from './provider.js';
 
 export type { Accelerators, AesStream, HashStream, IncrementalAes, IncrementalHash, RawRsa } from './provider.js';
@@ -147,11 +149,57 @@ export const nodeAccelerators: Accelerators = Object.freeze({ incrementalAes, ra
  * Registers {@link nodeAccelerators} for Node's own `globalThis.crypto` (what `import 'smime-core'` does on Node,
  * through the package's `node` export condition). A `Crypto` injected with setCrypto or `options.crypto` is not
  * affected. Also plugs Node's native base64 encoder into the base64 lines (unless a codec was set with
- * `setBase64Codec`): same bytes, faster.
+ * `setBase64Codec`): same bytes, faster. And node:zlib's inflater for the streamed decompression (unless one was set
+ * with `setInflateEngine`): each piece's output comes with its write, so a step's output stays bounded (Node 22's and
+ * 24's `DecompressionStream` paced it by the reads and gave a bomb's rest in one piece at the end).
  */
 export function installNodeAccelerators(): void {
   setPlatformAccelerators(nodeAccelerators);
   if (!getBase64Codec()) setBase64Codec(nodeBase64Codec);
+  if (!getInflateEngine()) setInflateEngine(nodeInflate);
+}
+
+/**
+ * node:zlib's inflater in flowing mode: a write's callback comes once its piece has been processed, after the 'data'
+ * events of everything it inflated to, so `write` resolves to exactly that piece's output (tested on Node 20, 22, 24).
+ */
+function nodeInflate(): InflateEngine {
+  const z = createInflate();
+  let out: Uint8Array[] = [];
+  let failed: Error | undefined;
+  z.on('data', (d: Buffer) => out.push(new Uint8Array(d.buffer, d.byteOffset, d.length)));
+  z.on('error', (e: Error) => {
+    failed ??= e;
+  });
+  const take = (): Uint8Array[] => {
+    const o = out;
+    out = [];
+    return o;
+  };
+  const settle = (res: (v: Uint8Array[]) => void, rej: (e: Error) => void) => (e?: Error | null) => {
+    if (e ?? failed) rej((e ?? failed)!);
+    else res(take());
+  };
+  return {
+    write: (piece) =>
+      new Promise((res, rej) => {
+        if (failed) return rej(failed);
+        z.write(piece, settle(res, rej));
+      }),
+    end: () =>
+      new Promise((res, rej) => {
+        if (failed) return rej(failed);
+        z.once('error', rej);
+        z.end(() => {
+          z.off('error', rej);
+          settle(res, rej)();
+        });
+      }),
+    cancel: () => {
+      out = [];
+      z.destroy();
+    },
+  };
 }
 
 /**

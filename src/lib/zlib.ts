@@ -99,14 +99,45 @@ export async function zlibDecompress(data: Uint8Array, maxBytes: number, what: s
 const INFLATE_STEP = 4096;
 
 /**
- * Bounded zlib decompression of a stream (issue 16), on the platform's `DecompressionStream('deflate')`: the
+ * A stateful zlib inflater whose `write` resolves once its piece has been decompressed, with that piece's output:
+ * each step's output is then bounded by what the step inflates to. Node's `DecompressionStream` gives no such bound
+ * from Node 22 on (it accepts the input at once and paces its output by the reads, so the end of a stream gave the
+ * rest in one go: 63 MiB of a 64 MiB bomb in one piece), so the `node` entry plugs node:zlib's inflater in here
+ * (src/crypto/node.ts); elsewhere the platform's `DecompressionStream` is used.
+ */
+export interface InflateEngine {
+  /** Decompresses `piece` (not kept past the call); resolves to its output, rejects on a corrupt stream. */
+  write(piece: Uint8Array): Promise<Uint8Array[]>;
+  /** The end of the input: the rest of the output; rejects when the zlib stream is not complete. */
+  end(): Promise<Uint8Array[]>;
+  /** Stops it (after an error elsewhere). */
+  cancel(): void;
+}
+
+let inflateEngine: (() => InflateEngine) | undefined;
+
+/** Sets (or with `undefined` clears) the inflater {@link ZlibInflateStream} uses in place of `DecompressionStream`. */
+export function setInflateEngine(make: (() => InflateEngine) | undefined): void {
+  if (make !== undefined && typeof make !== 'function') throw new TypeError('setInflateEngine: expected a function or undefined');
+  inflateEngine = make;
+}
+
+/** The inflater set with {@link setInflateEngine}, if any. */
+export function getInflateEngine(): (() => InflateEngine) | undefined {
+  return inflateEngine;
+}
+
+/**
+ * Bounded zlib decompression of a stream (issue 16), on the platform's `DecompressionStream('deflate')` (or the
+ * inflater of {@link setInflateEngine}): the
  * compressed bytes are pushed in pieces, the decompressed bytes come back as they come out, counted against
  * `maxBytes` and against `maxRatio` times the compressed bytes pushed so far (`CMSLimitExceeded` naming
  * `maxDecompressedBytes` or `maxDecompressionRatio`, the stream cancelled). A truncated or corrupt stream is
  * `CMSInvalid`, at the latest from {@link end}. Pieces are fed 4 KiB at a time, so one step's output stays small.
  */
 export class ZlibInflateStream {
-  readonly #writer: WritableStreamDefaultWriter<BufferSource>;
+  readonly #engine: InflateEngine | undefined;
+  readonly #writer: WritableStreamDefaultWriter<BufferSource> | undefined;
   readonly #pump: Promise<void>;
   readonly #maxBytes: number;
   readonly #maxRatio: number;
@@ -115,15 +146,21 @@ export class ZlibInflateStream {
   #in = 0;
   #total = 0;
   #error: unknown;
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
 
   /** @param maxBytes at most this many bytes out; @param what names the input in messages; @param maxRatio bytes out per byte in */
   constructor(maxBytes: number, what: string, maxRatio = Infinity) {
-    const Ctor = platform(globalThis.DecompressionStream as (new (format: Format) => DecompressionStream) | undefined, 'DecompressionStream');
-    const ds = new Ctor('deflate');
     this.#maxBytes = maxBytes;
     this.#maxRatio = maxRatio;
     this.#what = what;
+    const make = inflateEngine;
+    if (make) {
+      this.#engine = make();
+      this.#pump = Promise.resolve();
+      return;
+    }
+    const Ctor = platform(globalThis.DecompressionStream as (new (format: Format) => DecompressionStream) | undefined, 'DecompressionStream');
+    const ds = new Ctor('deflate');
     this.#writer = ds.writable.getWriter();
     this.#reader = ds.readable.getReader();
     this.#pump = this.#read();
@@ -134,27 +171,52 @@ export class ZlibInflateStream {
     for (;;) {
       let r: ReadableStreamReadResult<Uint8Array>;
       try {
-        r = await this.#reader.read();
+        r = await this.#reader!.read();
       } catch (e) {
         this.#error ??= new CMSInvalid(`${this.#what}: the zlib stream is truncated or corrupt`, { cause: e });
         return;
       }
       if (r.done) return;
-      this.#total += r.value.length;
-      if (this.#total > this.#maxBytes) {
-        this.#error ??= new CMSLimitExceeded(`${this.#what}: decompresses to more than maxDecompressedBytes (${this.#maxBytes})`, { limit: 'maxDecompressedBytes' });
-      } else if (this.#total > this.#maxRatio * Math.max(this.#in, 1)) {
-        this.#error ??= new CMSLimitExceeded(`${this.#what}: decompresses to more than maxDecompressionRatio (${this.#maxRatio}) times its bytes`, {
-          limit: 'maxDecompressionRatio',
-        });
-      }
-      if (this.#error !== undefined) {
+      if (!this.#count(r.value)) {
         this.#out = [];
-        this.#reader.cancel().catch(() => undefined);
-        this.#writer.abort().catch(() => undefined);
+        this.#reader!.cancel().catch(() => undefined);
+        this.#writer!.abort().catch(() => undefined);
         return;
       }
-      this.#out.push(r.value);
+    }
+  }
+
+  /** Counts `chunk` against the limits and keeps it; false (the error set) past a limit. */
+  #count(chunk: Uint8Array): boolean {
+    this.#total += chunk.length;
+    if (this.#total > this.#maxBytes) {
+      this.#error ??= new CMSLimitExceeded(`${this.#what}: decompresses to more than maxDecompressedBytes (${this.#maxBytes})`, { limit: 'maxDecompressedBytes' });
+    } else if (this.#total > this.#maxRatio * Math.max(this.#in, 1)) {
+      this.#error ??= new CMSLimitExceeded(`${this.#what}: decompresses to more than maxDecompressionRatio (${this.#maxRatio}) times its bytes`, {
+        limit: 'maxDecompressionRatio',
+      });
+    }
+    if (this.#error !== undefined) return false;
+    this.#out.push(chunk);
+    return true;
+  }
+
+  /** The engine's output of one step, counted; a rejection is a corrupt stream. */
+  async #engineStep(step: Promise<Uint8Array[]>): Promise<void> {
+    let out: Uint8Array[];
+    try {
+      out = await step;
+    } catch (e) {
+      this.#error ??= new CMSInvalid(`${this.#what}: the zlib stream is truncated or corrupt`, { cause: e });
+      this.#engine!.cancel();
+      return;
+    }
+    for (const c of out) {
+      if (!this.#count(c)) {
+        this.#out = [];
+        this.#engine!.cancel();
+        return;
+      }
     }
   }
 
@@ -170,8 +232,13 @@ export class ZlibInflateStream {
     for (let i = 0; i < piece.length; i += INFLATE_STEP) {
       const step = piece.slice(i, Math.min(piece.length, i + INFLATE_STEP));
       this.#in += step.length;
+      if (this.#engine) {
+        await this.#engineStep(this.#engine.write(step));
+        if (this.#error !== undefined) break;
+        continue;
+      }
       try {
-        await this.#writer.write(step as Uint8Array<ArrayBuffer>);
+        await this.#writer!.write(step as Uint8Array<ArrayBuffer>);
       } catch (e) {
         await this.#pump;
         this.#error ??= new CMSInvalid(`${this.#what}: the zlib stream is truncated or corrupt`, { cause: e });
@@ -183,9 +250,13 @@ export class ZlibInflateStream {
 
   /** The end of the compressed bytes: the rest of the output; `CMSInvalid` when the zlib stream is not complete. */
   async end(): Promise<Uint8Array[]> {
+    if (this.#engine) {
+      if (this.#error === undefined) await this.#engineStep(this.#engine.end());
+      return this.#take();
+    }
     if (this.#error === undefined) {
       try {
-        await this.#writer.close();
+        await this.#writer!.close();
       } catch (e) {
         this.#error ??= new CMSInvalid(`${this.#what}: the zlib stream is truncated or corrupt`, { cause: e });
       }
@@ -196,8 +267,9 @@ export class ZlibInflateStream {
 
   /** Stops the decompression (after an error elsewhere). */
   cancel(): void {
-    this.#reader.cancel().catch(() => undefined);
-    this.#writer.abort().catch(() => undefined);
+    this.#engine?.cancel();
+    this.#reader?.cancel().catch(() => undefined);
+    this.#writer?.abort().catch(() => undefined);
   }
 }
 
