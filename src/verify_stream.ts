@@ -170,8 +170,9 @@ function opaqueCore(base64: boolean, ctx: VerifyContext): StreamCore {
  * (`SmimeError`s). `done` settles only as `content` is read (read it to its end); cancelling `content` rejects `done`.
  * Compressed content (RFC 3274, compress then sign) is decompressed as verifyMessage does (`compressed` set), as it
  * streams (the compressed bytes are hashed, as the signature needs), within `maxDecompressedBytes` and
- * `maxDecompressionRatio` counted as the bytes come out (`CMSLimitExceeded`). Not on streams yet: a
- * SignerInfo without signed attributes over content larger than 1 MiB (`unsupported-in-stream: no signed attributes`).
+ * `maxDecompressionRatio` counted as the bytes come out (`CMSLimitExceeded`). A SignerInfo without signed attributes
+ * (its signature over the content itself) is checked against the content's digest when it is RSA (PKCS#1 v1.5 or
+ * PSS); an ECDSA or EdDSA one over content larger than 1 MiB is `unsupported-in-stream: no signed attributes`.
  * Header protection (RFC 9788): the signed entity's protected From is the binding and `headerProtection` is reported
  * as verifyMessage does, read from the entity's first bytes (as decryptStream does: see its note on the legacy display).
  *

@@ -17,7 +17,7 @@ import { DEFAULT_LIMITS, type Limits } from '../lib/limits.js';
 import { DEFAULT_POLICY, isWeakHash, keyPolicyProblem, WEAK_SIGNATURE_OIDS, type AlgorithmPolicy } from '../crypto/policy.js';
 import { DIGESTS, digestAlgorithmByOid } from '../crypto/algorithms.js';
 import { digest, digestByOid } from '../crypto/digest.js';
-import { verifySignature, type SignatureCheck } from '../crypto/signatures.js';
+import { verifySignature, verifySignatureOverDigest, type SignatureCheck } from '../crypto/signatures.js';
 import { copyBytes, equal, concat } from '../lib/bytes.js';
 import { parseTime } from '../lib/time.js';
 import { certInfo, keyKind, type CertInfo } from '../certs/cert_info.js';
@@ -383,8 +383,10 @@ export interface ContentDigests {
  * Checks one SignerInfo against its signer certificate and the content: contentType matches eContentType,
  * messageDigest is the content's digest, the signature covers the signed attributes. Every problem found is listed.
  * The content may be given as its digests ({@link ContentDigests}, a stream): a digest the reader did not run is
- * `digest-not-computed: <hash>`, and a SignerInfo without signed attributes (the signature is over the content itself)
- * is `unsupported-in-stream: no signed attributes`, unless the reader kept the (small) content itself.
+ * `digest-not-computed: <hash>`. A SignerInfo without signed attributes (the signature is over the content itself) is
+ * checked against the content when the reader kept it (a small one), else against the digest the reader computed
+ * when its signature is RSA (PKCS#1 v1.5 or PSS: they sign a digest); ECDSA and EdDSA are then
+ * `unsupported-in-stream: no signed attributes`.
  */
 export async function verifySignerInfo(
   sd: ParsedSignedData,
@@ -463,7 +465,11 @@ export async function verifySignerInfo(
     if (sd.eContentType !== OIDS.data) reasons.push('missing-attribute: contentType');
     const whole = content instanceof Uint8Array ? content : content.content;
     if (whole) check = await verifySignature(si.signatureAlgorithm, si.digestAlgorithm.oid, signer, whole, si.signature, opts.crypto);
-    else check = { ok: false, reason: 'unsupported-in-stream: no signed attributes' };
+    else {
+      // A stream: RSA signs a digest of the content, which the reader computed as it went by.
+      const digests = content as ContentDigests;
+      check = verifySignatureOverDigest(si.signatureAlgorithm, si.digestAlgorithm.oid, signer, (h) => digests.digests.get(DIGESTS[h].oid), si.signature);
+    }
   }
   if (!check.ok && !reasons.includes(check.reason)) reasons.push(check.reason);
   const weak = isWeak(si, check);

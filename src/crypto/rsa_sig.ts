@@ -32,11 +32,19 @@ function openSignature(spki: Uint8Array, signature: Uint8Array): { em: Uint8Arra
  * allows, without them. KeyInvalid for a malformed key.
  */
 export function rsaPkcs1v15Verify(spki: Uint8Array, hash: HashName, data: Uint8Array, signature: Uint8Array): boolean {
+  return rsaPkcs1v15VerifyDigest(spki, hash, DIGESTS[hash].hash(data), signature);
+}
+
+/**
+ * {@link rsaPkcs1v15Verify} of content known by its `hash` digest (a stream's SignerInfo without signed attributes:
+ * the content was hashed as it went by). A digest of the wrong length never verifies.
+ */
+export function rsaPkcs1v15VerifyDigest(spki: Uint8Array, hash: HashName, digest: Uint8Array, signature: Uint8Array): boolean {
+  const h = DIGESTS[hash];
+  if (digest.length !== h.length) return false;
   const opened = openSignature(spki, signature);
   if (!opened) return false;
   const { em } = opened;
-  const h = DIGESTS[hash];
-  const digest = h.hash(data);
   for (const t of [seq(algorithmIdentifier(h.oid, NULL), octets(digest)), seq(algorithmIdentifier(h.oid), octets(digest))]) {
     if (em.length < t.length + 11) continue;
     const expected = new Uint8Array(em.length);
@@ -58,6 +66,17 @@ export function rsaPssVerify(
   data: Uint8Array,
   signature: Uint8Array,
 ): boolean {
+  return rsaPssVerifyDigest(spki, params, DIGESTS[params.hash].hash(data), signature);
+}
+
+/** {@link rsaPssVerify} of content known by its digest `mHash` (RFC 8017 §9.1.2 step 2 done by the caller). */
+export function rsaPssVerifyDigest(
+  spki: Uint8Array,
+  params: { hash: HashName; mgfHash: HashName; salt: number },
+  mHash: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  if (mHash.length !== DIGESTS[params.hash].length) return false;
   const opened = openSignature(spki, signature);
   if (!opened) return false;
   const emBits = opened.modBits - 1;
@@ -83,7 +102,7 @@ export function rsaPssVerify(
   if (db[psLen] !== 0x01) return false;
   const salt = db.subarray(db.length - sLen);
   const mPrime = new Uint8Array(8 + hLen + sLen);
-  mPrime.set(h.hash(data), 8);
+  mPrime.set(mHash, 8);
   mPrime.set(salt, 8 + hLen);
   return constantTimeEqual(h.hash(mPrime), hh);
 }

@@ -24,7 +24,7 @@ import {
 import { importPublicKey } from './key_cache.js';
 import { getCrypto } from './provider.js';
 import { rsaPublicKeyBits } from './rsa_key.js';
-import { rsaPkcs1v15Verify, rsaPssVerify } from './rsa_sig.js';
+import { rsaPkcs1v15Verify, rsaPkcs1v15VerifyDigest, rsaPssVerify, rsaPssVerifyDigest } from './rsa_sig.js';
 
 /** The public key a signature is checked with: the fields of a certificate's SubjectPublicKeyInfo. */
 export interface SignerPublicKey {
@@ -156,6 +156,53 @@ export async function verifySignature(
     return { ok: false, reason: `unsupported-key: ${e instanceof Error ? e.message : String(e)}`, hash };
   }
   return unsupported();
+}
+
+/**
+ * {@link verifySignature} of content known only by its digests (a stream: a SignerInfo without signed attributes,
+ * whose signature is over the content itself, RFC 5652 §5.4). RSASSA-PKCS1-v1_5 and RSASSA-PSS sign a digest of the
+ * content, so `digestOf(hash)` (what the reader computed as the content went by) is all they need, checked in
+ * TypeScript (crypto/rsa_sig.ts: WebCrypto verifies over the message only). ECDSA would need a prehashed verify that
+ * WebCrypto lacks, and PureEdDSA signs the content itself: both are `unsupported-in-stream: no signed attributes`.
+ * A digest the reader did not compute is `digest-not-computed: <hash>`.
+ */
+export function verifySignatureOverDigest(
+  alg: ParsedAlgorithm,
+  digestOid: string | undefined,
+  signer: SignerPublicKey,
+  digestOf: (hash: HashName) => Uint8Array | undefined,
+  signature: Uint8Array,
+): SignatureCheck {
+  const kind = keyKindOfOid(signer.keyAlgorithm);
+  const known = signatureByOid(alg.oid);
+  let hash: string | undefined;
+  const unsupported = (o = alg.oid): SignatureCheck => ({ ok: false, reason: `unsupported-algorithm: ${o}`, hash });
+  const result = (ok: boolean): SignatureCheck => (ok ? { ok, hash } : { ok, reason: 'signature-mismatch', hash });
+  const notComputed = (h: string): SignatureCheck => ({ ok: false, reason: `digest-not-computed: ${h}`, hash });
+  try {
+    const rsaEncryption = KEY_ALGORITHMS.rsaEncryption.oid;
+    if (alg.oid === rsaEncryption || (known?.scheme === 'rsa-pkcs1' && isHashName(known.hash))) {
+      hash = alg.oid === rsaEncryption ? hashOfOid(digestOid) : known!.hash;
+      if (kind !== 'rsa') return { ok: false, reason: 'key-algorithm-mismatch', hash };
+      if (!hash) return unsupported(alg.oid === rsaEncryption && digestOid ? digestOid : alg.oid);
+      if (!isHashName(hash)) return unsupported();
+      const d = digestOf(hash);
+      return d ? result(rsaPkcs1v15VerifyDigest(rsaSpki(signer), hash, d, signature)) : notComputed(hash);
+    }
+    if (alg.oid === SIGNATURES.rsassaPss.oid) {
+      if (kind !== 'rsa') return { ok: false, reason: 'key-algorithm-mismatch' };
+      const pss = readPssParams(alg);
+      hash = pss?.hash;
+      if (!pss) return unsupported();
+      if (!isHashName(pss.hash) || !isHashName(pss.mgfHash) || pss.hash === 'MD5' || pss.mgfHash === 'MD5') return unsupported();
+      const d = digestOf(pss.hash);
+      return d ? result(rsaPssVerifyDigest(rsaSpki(signer), { hash: pss.hash, mgfHash: pss.mgfHash, salt: pss.salt }, d, signature)) : notComputed(pss.hash);
+    }
+  } catch (e) {
+    if (e instanceof UnsupportedAlgorithm) return unsupported(e.oid ?? alg.oid);
+    return { ok: false, reason: `unsupported-key: ${e instanceof Error ? e.message : String(e)}`, hash };
+  }
+  return { ok: false, reason: 'unsupported-in-stream: no signed attributes', hash };
 }
 
 /** WebCrypto imports RSA keys only as rsaEncryption SPKIs; an id-RSASSA-PSS SPKI is rewritten (same key bits). */
