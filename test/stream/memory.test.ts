@@ -49,8 +49,9 @@ describe('encryptStream memory', () => {
     // The output is the base64 of the BER: about 4/3 of the input plus line ends.
     expect(big.bytesOut).toBeGreaterThan(256 * 2 ** 20 * 1.35);
     expect(big.peakKiB - big.baselineKiB).toBeLessThan(rssBoundKiB(64));
-    // Flat: 16 times the input costs at most a few MiB more.
-    expect(big.peakKiB - small.peakKiB).toBeLessThan(rssBoundKiB(16));
+    // Flat: 16 times the input costs at most what dead chunks not yet collected take (16–21 MiB seen on Node 20
+    // with another test file running beside it); holding the input or the output would take 240 MiB and more.
+    expect(big.peakKiB - small.peakKiB).toBeLessThan(rssBoundKiB(32));
   });
 });
 
@@ -64,6 +65,8 @@ describe('decryptStream memory', () => {
     expect(big.bytesOut).toBeLessThan(256 * 2 ** 20 + 1024);
     // Two stream functions chained in one process (Node 20: 38 MiB above the baseline); rssBoundKiB on Node 22+.
     expect(big.peakKiB - big.baselineKiB).toBeLessThan(rssBoundKiB(64));
-    expect(big.peakKiB - small.peakKiB).toBeLessThan(rssBoundKiB(16));
+    // Flat: 16 times the input costs at most what dead chunks not yet collected take (16–21 MiB seen on Node 20
+    // with another test file running beside it); holding the input or the output would take 240 MiB and more.
+    expect(big.peakKiB - small.peakKiB).toBeLessThan(rssBoundKiB(32));
   });
 });

@@ -50,7 +50,9 @@ describe.concurrent('signStream → verifyStream memory', () => {
       expect(big.status).toBe('valid');
       expect(big.contentBytes).toBeGreaterThan(256 * 2 ** 20);
       expect(big.peakKiB - big.baselineKiB).toBeLessThan(rssBoundKiB(64));
-      expect(big.peakKiB - small.peakKiB).toBeLessThan(rssBoundKiB(16));
+      // Flat: 16 times the input costs at most what dead chunks not yet collected take (16–21 MiB seen on Node 20
+      // with another test file running beside it); holding the input or the output would take 240 MiB and more.
+      expect(big.peakKiB - small.peakKiB).toBeLessThan(rssBoundKiB(32));
     }, 300_000);
   }
 });
