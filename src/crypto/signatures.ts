@@ -77,6 +77,37 @@ function hashOfOid(o: string | undefined): HashName | undefined {
   return o === undefined ? undefined : digestAlgorithmByOid(o)?.name;
 }
 
+/** RSASSA-PSS parameters we verify (RFC 4055 §3.1, MGF1 only). */
+type PssParams = { hash: HashName; mgfHash: HashName; salt: number };
+
+/**
+ * The RSA signature scheme `alg` names for `signer` (with the digestAlgorithm when `alg` is bare rsaEncryption):
+ * RSASSA-PKCS1-v1_5 with its hash, or RSASSA-PSS with its parameters; a failed check when the key is not RSA or a hash
+ * is one we lack; undefined when `alg` is not an RSA signature. Shared by {@link verifySignature} and
+ * {@link verifySignatureOverDigest}.
+ */
+function rsaScheme(alg: ParsedAlgorithm, digestOid: string | undefined, signer: SignerPublicKey): { pkcs1: HashName } | { pss: PssParams } | SignatureCheck | undefined {
+  const kind = keyKindOfOid(signer.keyAlgorithm);
+  const known = signatureByOid(alg.oid);
+  const rsaEncryption = KEY_ALGORITHMS.rsaEncryption.oid;
+  if (alg.oid === rsaEncryption || (known?.scheme === 'rsa-pkcs1' && isHashName(known.hash))) {
+    const hash = alg.oid === rsaEncryption ? hashOfOid(digestOid) : known!.hash;
+    if (kind !== 'rsa') return { ok: false, reason: 'key-algorithm-mismatch', hash };
+    if (!hash) return { ok: false, reason: `unsupported-algorithm: ${alg.oid === rsaEncryption && digestOid ? digestOid : alg.oid}`, hash };
+    if (!isHashName(hash)) return { ok: false, reason: `unsupported-algorithm: ${alg.oid}`, hash };
+    return { pkcs1: hash };
+  }
+  if (alg.oid === SIGNATURES.rsassaPss.oid) {
+    if (kind !== 'rsa') return { ok: false, reason: 'key-algorithm-mismatch' };
+    const pss = readPssParams(alg);
+    if (!pss) return { ok: false, reason: `unsupported-algorithm: ${alg.oid}`, hash: undefined };
+    if (!isHashName(pss.hash) || !isHashName(pss.mgfHash) || pss.hash === 'MD5' || pss.mgfHash === 'MD5')
+      return { ok: false, reason: `unsupported-algorithm: ${alg.oid}`, hash: pss.hash };
+    return { pss: { hash: pss.hash, mgfHash: pss.mgfHash, salt: pss.salt } };
+  }
+  return undefined;
+}
+
 /**
  * Verifies `signature` over `data` with the public key of `signer`, for a signatureAlgorithm (and, when the algorithm
  * names no hash, the digestAlgorithm). Never throws for bad input: the result says why.
@@ -102,28 +133,19 @@ export async function verifySignature(
   const unsupported = (o = alg.oid): SignatureCheck => ({ ok: false, reason: `unsupported-algorithm: ${o}`, hash });
   const result = (ok: boolean): SignatureCheck => (ok ? { ok, hash } : { ok, reason: 'signature-mismatch', hash });
   try {
-    const rsaEncryption = KEY_ALGORITHMS.rsaEncryption.oid;
-    if (alg.oid === rsaEncryption || (known?.scheme === 'rsa-pkcs1' && isHashName(known.hash))) {
-      hash = alg.oid === rsaEncryption ? hashOfOid(digestOid) : known!.hash;
-      if (kind !== 'rsa') return { ok: false, reason: 'key-algorithm-mismatch', hash };
-      if (!hash) return unsupported(alg.oid === rsaEncryption && digestOid ? digestOid : alg.oid);
-      if (!isWebCryptoHash(hash)) {
-        if (!isHashName(hash)) return unsupported();
-        return result(rsaPkcs1v15Verify(rsaSpki(signer), hash, data, signature));
-      }
+    const rsa = rsaScheme(alg, digestOid, signer);
+    if (rsa && 'ok' in rsa) return rsa;
+    if (rsa && 'pkcs1' in rsa) {
+      hash = rsa.pkcs1;
+      if (!isWebCryptoHash(hash)) return result(rsaPkcs1v15Verify(rsaSpki(signer), rsa.pkcs1, data, signature));
       const key = await importPublicKey(c, rsaSpki(signer), { name: 'RSASSA-PKCS1-v1_5', hash }, ['verify']);
       return result(await c.verify('RSASSA-PKCS1-v1_5', key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>));
     }
-    if (alg.oid === SIGNATURES.rsassaPss.oid) {
-      if (kind !== 'rsa') return { ok: false, reason: 'key-algorithm-mismatch' };
-      const pss = readPssParams(alg);
-      hash = pss?.hash;
-      if (!pss) return unsupported();
-      if (!isHashName(pss.hash) || !isHashName(pss.mgfHash) || pss.hash === 'MD5' || pss.mgfHash === 'MD5') return unsupported();
+    if (rsa) {
+      const pss = rsa.pss;
+      hash = pss.hash;
       const spki = rsaSpki(signer);
-      if (pss.hash !== pss.mgfHash || !isWebCryptoHash(pss.hash)) {
-        return result(rsaPssVerify(spki, { hash: pss.hash, mgfHash: pss.mgfHash, salt: pss.salt }, data, signature));
-      }
+      if (pss.hash !== pss.mgfHash || !isWebCryptoHash(pss.hash)) return result(rsaPssVerify(spki, pss, data, signature));
       // A salt longer than the encoding allows can't verify (WebCrypto would throw instead of saying no).
       const emLen = (rsaPublicKeyBits(signer.publicKey) - 1 + 7) >> 3;
       if (pss.salt > emLen - DIGESTS[pss.hash].length - 2) return result(false);
@@ -173,33 +195,20 @@ export function verifySignatureOverDigest(
   digestOf: (hash: HashName) => Uint8Array | undefined,
   signature: Uint8Array,
 ): SignatureCheck {
-  const kind = keyKindOfOid(signer.keyAlgorithm);
-  const known = signatureByOid(alg.oid);
   let hash: string | undefined;
-  const unsupported = (o = alg.oid): SignatureCheck => ({ ok: false, reason: `unsupported-algorithm: ${o}`, hash });
   const result = (ok: boolean): SignatureCheck => (ok ? { ok, hash } : { ok, reason: 'signature-mismatch', hash });
-  const notComputed = (h: string): SignatureCheck => ({ ok: false, reason: `digest-not-computed: ${h}`, hash });
   try {
-    const rsaEncryption = KEY_ALGORITHMS.rsaEncryption.oid;
-    if (alg.oid === rsaEncryption || (known?.scheme === 'rsa-pkcs1' && isHashName(known.hash))) {
-      hash = alg.oid === rsaEncryption ? hashOfOid(digestOid) : known!.hash;
-      if (kind !== 'rsa') return { ok: false, reason: 'key-algorithm-mismatch', hash };
-      if (!hash) return unsupported(alg.oid === rsaEncryption && digestOid ? digestOid : alg.oid);
-      if (!isHashName(hash)) return unsupported();
-      const d = digestOf(hash);
-      return d ? result(rsaPkcs1v15VerifyDigest(rsaSpki(signer), hash, d, signature)) : notComputed(hash);
-    }
-    if (alg.oid === SIGNATURES.rsassaPss.oid) {
-      if (kind !== 'rsa') return { ok: false, reason: 'key-algorithm-mismatch' };
-      const pss = readPssParams(alg);
-      hash = pss?.hash;
-      if (!pss) return unsupported();
-      if (!isHashName(pss.hash) || !isHashName(pss.mgfHash) || pss.hash === 'MD5' || pss.mgfHash === 'MD5') return unsupported();
-      const d = digestOf(pss.hash);
-      return d ? result(rsaPssVerifyDigest(rsaSpki(signer), { hash: pss.hash, mgfHash: pss.mgfHash, salt: pss.salt }, d, signature)) : notComputed(pss.hash);
+    const rsa = rsaScheme(alg, digestOid, signer);
+    if (rsa && 'ok' in rsa) return rsa;
+    if (rsa) {
+      const h = 'pkcs1' in rsa ? rsa.pkcs1 : rsa.pss.hash;
+      hash = h;
+      const d = digestOf(h);
+      if (!d) return { ok: false, reason: `digest-not-computed: ${h}`, hash };
+      return result('pkcs1' in rsa ? rsaPkcs1v15VerifyDigest(rsaSpki(signer), h, d, signature) : rsaPssVerifyDigest(rsaSpki(signer), rsa.pss, d, signature));
     }
   } catch (e) {
-    if (e instanceof UnsupportedAlgorithm) return unsupported(e.oid ?? alg.oid);
+    if (e instanceof UnsupportedAlgorithm) return { ok: false, reason: `unsupported-algorithm: ${e.oid ?? alg.oid}`, hash };
     return { ok: false, reason: `unsupported-key: ${e instanceof Error ? e.message : String(e)}`, hash };
   }
   return { ok: false, reason: 'unsupported-in-stream: no signed attributes', hash };
