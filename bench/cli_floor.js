@@ -1,15 +1,16 @@
 // The floor of `smime encrypt` on Node, for bench/stream.js's CLI rows: what any Node program encrypting a file the
 // way the CLI does must spend, with no CMS and no MIME. It reads the file in 64 KiB pieces, encrypts them with
 // node:crypto (OpenSSL's AES, as openssl uses), writes the ciphertext as base64 in 76-character CRLF lines (Buffer's
-// encoder) to a temporary file beside the output in ≤ 64 KiB writes, then fsyncs and renames it, as the CLI commits
-// --out. `smime encrypt` ÷ this floor is the library's and the CLI's own cost; this floor ÷ `openssl cms -encrypt
-// -stream` is what Node (and the durable commit, which openssl does not do) costs before the library runs.
+// encoder) to a temporary file beside the output in ≤ 64 KiB writes, then renames it, as the CLI commits --out (with
+// `--fsync`, the CLI fsyncs first: pass `fsync` as a fourth argument to do the same). `smime encrypt` ÷ this floor is
+// the library's and the CLI's own cost; this floor ÷ `openssl cms -encrypt -stream` is what Node costs before the
+// library runs.
 //
-//   node bench/cli_floor.js <in> <out> <aes-256-gcm|aes-256-cbc>
+//   node bench/cli_floor.js <in> <out> <aes-256-gcm|aes-256-cbc> [fsync]
 import { open, rename } from 'node:fs/promises';
 import { createCipheriv, randomBytes } from 'node:crypto';
 
-const [input, output, cipher = 'aes-256-gcm'] = process.argv.slice(2);
+const [input, output, cipher = 'aes-256-gcm', sync] = process.argv.slice(2);
 if (!input || !output) {
   console.error('usage: node bench/cli_floor.js <in> <out> [aes-256-gcm|aes-256-cbc]');
   process.exit(2);
@@ -39,7 +40,7 @@ for (;;) {
   await emit(c.update(piece.subarray(0, bytesRead)));
 }
 await emit(Buffer.concat([c.final(), gcm ? c.getAuthTag() : Buffer.alloc(0)]), true);
-await fo.sync();
+if (sync === 'fsync') await fo.sync();
 await fo.close();
 await fi.close();
 await rename(`${output}.tmp`, output);

@@ -5,11 +5,12 @@ import { closeSync, constants, fsyncSync, openSync, renameSync, unlinkSync, writ
 import { basename, dirname, join } from 'node:path';
 
 /**
- * Writes `data` to `path` atomically: a temporary file beside it (created with `mode`, less the umask), fsync,
- * rename over `path`, fsync of the directory. On failure the temporary file is removed and `path` is as it was; the
- * error carries `path`. Used for `--out` files and the `--store` file alike.
+ * Writes `data` to `path` atomically: a temporary file beside it (created with `mode`, less the umask), renamed over
+ * `path`. With `durable`, also fsync before the rename and of the directory after it, so the new file survives a
+ * crash (the `--store` file always; `--out` files with `--fsync`). On failure the temporary file is removed and `path`
+ * is as it was; the error carries `path`.
  */
-export function writeFileAtomically(path: string, data: Uint8Array, mode = 0o666): void {
+export function writeFileAtomically(path: string, data: Uint8Array, mode = 0o666, durable = true): void {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
   try {
@@ -17,7 +18,7 @@ export function writeFileAtomically(path: string, data: Uint8Array, mode = 0o666
     try {
       let off = 0;
       while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-      fsyncSync(fd);
+      if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
@@ -33,6 +34,7 @@ export function writeFileAtomically(path: string, data: Uint8Array, mode = 0o666
     throw err;
   }
   // The rename itself made durable (best effort: some file systems refuse to fsync a directory).
+  if (!durable) return;
   try {
     const d = openSync(dir, 'r');
     try {

@@ -320,10 +320,11 @@ async function openToken(a: Args, req: TokenRequest, store: CertificateStore, io
 const OAEP: Record<string, OaepHash> = { sha1: 'SHA-1', sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' };
 
 /**
- * Writes atomically: a temporary file renamed into place, so a failure never leaves partial output. A path that
- * exists and is not a regular file (/dev/stdout is a symbolic link, a FIFO, a device) is written directly.
+ * Writes atomically: a temporary file renamed into place, so a failure never leaves partial output (`durable`, from
+ * --fsync: flushed to the disk first). A path that exists and is not a regular file (/dev/stdout is a symbolic link,
+ * a FIFO, a device) is written directly.
  */
-async function writeOut(path: string | undefined, data: Uint8Array, io: CliIo): Promise<void> {
+async function writeOut(path: string | undefined, data: Uint8Array, io: CliIo, durable = false): Promise<void> {
   if (!path || path === '-') {
     await io.stdout(data);
     return;
@@ -338,7 +339,7 @@ async function writeOut(path: string | undefined, data: Uint8Array, io: CliIo): 
     writeFileSync(path, data);
     return;
   }
-  writeFileAtomically(path, data);
+  writeFileAtomically(path, data, 0o666, durable);
 }
 
 function signerReport(s: SignerResult) {
@@ -455,7 +456,7 @@ async function runStoreCommand(a: Args, io: CliIo, held: { file?: StoreFile }): 
   const mine = list.filter((c) => c.role === 'identity' || c.role === 'contact').map((c) => c.certificate);
   if (mine.length === 0) throw new CliFailure(`no certificate for ${email}: add one with --cert or import one into the store`, EXIT.missingCertificate);
   const p7 = exportCertificates(mine, a.single.has('pem') ? 'pem' : 'der');
-  await writeOut(out, typeof p7 === 'string' ? enc(p7) : p7, io);
+  await writeOut(out, typeof p7 === 'string' ? enc(p7) : p7, io, a.single.has('fsync'));
   return EXIT.ok;
 }
 
@@ -561,7 +562,8 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
         ? await fileInput(inPath)
         : (io.stdinStream?.() ?? bytesInput(io.stdin))
       : undefined;
-    const target = { path: outPath, stdout: io.stdout, stdoutReusable: io.stdoutReusable === true };
+    const durable = a.single.has('fsync');
+    const target = { path: outPath, stdout: io.stdout, stdoutReusable: io.stdoutReusable === true, durable };
     switch (a.command) {
       case 'encrypt': {
         const to = a.multi.get('to')!;
@@ -582,7 +584,7 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
         };
         try {
           // Each Bcc copy streams to a temporary file beside --out, made visible with the main message.
-          const bccTarget = (address: string) => ({ path: `${outPath}.bcc-${address.replace(/[^A-Za-z0-9@._+-]/g, '_')}`, stdout: io.stdout });
+          const bccTarget = (address: string) => ({ path: `${outPath}.bcc-${address.replace(/[^A-Za-z0-9@._+-]/g, '_')}`, stdout: io.stdout, durable });
           const out = await withFile(inName, () => streamToTemp(source!, target, (s) => encryptStreamed(s, encOpts, bccTarget)));
           bccCopies = out.result;
           pending.out = {
@@ -737,8 +739,8 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
     return exit;
   }
   if (pending.out) await pending.out.commit();
-  else await writeOut(outPath, output, io);
-  if (report !== undefined) await writeOut(report, reportBytes(), io);
+  else await writeOut(outPath, output, io, a.single.has('fsync'));
+  if (report !== undefined) await writeOut(report, reportBytes(), io, a.single.has('fsync'));
   return EXIT.ok;
 }
 

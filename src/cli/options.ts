@@ -84,6 +84,7 @@ function secretOptions(k: SecretKind): OptionSpec[] {
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'in', arg: 'FILE', help: 'input (default stdin)', commands: [...MESSAGE, 'inspect'] },
   { name: 'out', arg: 'FILE', help: 'output (default stdout); nothing is written on failure', commands: [...MESSAGE, 'export-certs'] },
+  { name: 'fsync', help: 'make --out durable: flushed to the disk before it replaces FILE (survives a crash; slower)', commands: [...MESSAGE, 'export-certs'] },
   { name: 'report', arg: 'FILE|-', help: 'write a JSON report of what was done; - is stdout (then --out is required)', commands: MESSAGE },
   { name: 'store', arg: 'FILE', help: 'a saved store: read; written back by import, verify, open, encrypt --ldap', commands: WITH_STORE },
   ...secretOptions(STORE_PASSWORD),

@@ -5,10 +5,10 @@
  * its file handle; a pipe or terminal on stdin through a pull-based adapter over `process.stdin` (nothing is read
  * before the operation asks for it: backpressure end to end).
  *
- * Output: whatever the operation produces goes to a temporary file first, each chunk written (and awaited) before
- * the next is pulled. Only once the output stream has ended and the operation's `done` has resolved is it made
- * visible: for `--out FILE` the temporary file beside it is fsynced and renamed over FILE (then the directory is
- * fsynced), as atomic_write.ts does for whole buffers; for stdout (or a path that is not a regular file, such as
+ * Output: whatever the operation produces goes to a temporary file first, in 64 KiB writes, a few of them in flight
+ * while the operation goes on. Only once the output stream has ended and the operation's `done` has resolved is it
+ * made visible: for `--out FILE` the temporary file beside it is renamed over FILE (with `--fsync`, fsynced first and
+ * the directory after), as atomic_write.ts does for whole buffers; for stdout (or a path that is not a regular file, such as
  * /dev/stdout or a FIFO) the temporary file — in the system's temporary directory, mode 0600, unlinked as soon as it
  * is open — is copied out. On any failure the temporary file is removed and nothing is written: an existing --out
  * file is left as it was, and an authenticated (GCM) content that fails its tag never reaches stdout. Interrupted by
@@ -29,6 +29,8 @@ import type { Readable } from 'node:stream';
 export const READ_CHUNK = 64 * 1024;
 /** Bytes per write of a streamed output gathered from smaller chunks (see streamToTemp). */
 const WRITE_CHUNK = 64 * 1024;
+/** Writes of a streamed output issued and not yet finished, at most (see streamToTemp). */
+const WRITES_IN_FLIGHT = 4;
 /** Bytes written to a temporary --out file between two background fdatasyncs (see besideSink). */
 const SYNC_EVERY = 32 * 1024 * 1024;
 /** Bytes per read when a finished temporary file is copied to stdout. */
@@ -57,7 +59,9 @@ function pullStream(read: ReadInto, close: () => Promise<void>, name: string): R
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        const buf = new Uint8Array(READ_CHUNK);
+        // Not zero-filled (only the bytes read are ever seen: the chunk is cut to `n`).
+        const b = Buffer.allocUnsafeSlow(READ_CHUNK);
+        const buf = new Uint8Array(b.buffer, b.byteOffset, b.length);
         let n: number;
         try {
           n = await read(buf);
@@ -205,6 +209,11 @@ export interface StreamTarget {
    * copy out of the temporary file may reuse one buffer; otherwise each piece is a fresh buffer the writer may keep.
    */
   stdoutReusable?: boolean;
+  /**
+   * `--fsync`: the file is flushed to the disk before it replaces --out (and the directory after), so it survives a
+   * crash. Without it the replacement is atomic but not durable, as `openssl cms -out`, gzip and cp write files.
+   */
+  durable?: boolean;
 }
 
 /** What a streamed operation gives: its output, and `done`, which resolves only when the output may be used. */
@@ -237,10 +246,12 @@ export interface TempSink {
   abort(): Promise<void>;
 }
 
-/** Writes all of `b` at the handle's position. */
-async function writeFully(fh: FileHandle, b: Uint8Array): Promise<void> {
+/** Writes all of `b` at `pos` (or, with `pos` null, at the handle's position). */
+async function writeFully(fh: FileHandle, b: Uint8Array, pos: number | null = null): Promise<void> {
   let off = 0;
-  while (off < b.length) off += (await fh.write(b, off, b.length - off, null)).bytesWritten;
+  while (off < b.length) {
+    off += (await fh.write(b, off, b.length - off, pos === null ? null : pos + off)).bytesWritten;
+  }
 }
 
 /** Reads a whole file (by handle) from offset 0. */
@@ -301,19 +312,22 @@ function track(tmp: string, open: boolean): void {
 }
 
 /** The temporary file beside `path`, renamed over it on commit (atomic_write.ts's scheme, streamed). */
-async function besideSink(path: string): Promise<TempSink> {
+async function besideSink(path: string, durable: boolean): Promise<TempSink> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
   let fh: FileHandle | undefined;
+  // Tracked before it exists: a signal that comes once the file is on the disk, before this code runs again after
+  // the open, still finds it to remove.
+  track(tmp, true);
   try {
     fh = await open(tmp, 'w+', 0o666);
   } catch (e) {
+    track(tmp, false);
     // The error names --out, not the temporary file beside it (an --out in a directory that does not exist).
     const err = e as NodeJS.ErrnoException;
     if (err && typeof err === 'object' && err.path === tmp) err.path = path;
     throw named(err, path);
   }
-  track(tmp, true);
   let size = 0;
   let state: 'open' | 'committed' | 'aborted' = 'open';
   const h = fh;
@@ -325,7 +339,7 @@ async function besideSink(path: string): Promise<TempSink> {
   let syncing: Promise<void> | undefined;
   let syncError: unknown;
   const earlySync = (): void => {
-    if (syncing || size - synced < SYNC_EVERY) return;
+    if (!durable || syncing || size - synced < SYNC_EVERY) return;
     synced = size;
     syncing = h.datasync().then(
       () => {
@@ -339,12 +353,13 @@ async function besideSink(path: string): Promise<TempSink> {
   };
   return {
     async write(b) {
+      const pos = size;
+      size += b.length;
       try {
-        await writeFully(h, b);
+        await writeFully(h, b, pos);
       } catch (e) {
         throw named(e, path);
       }
-      size += b.length;
       earlySync();
     },
     readBack: () => readWhole(h, size),
@@ -352,7 +367,7 @@ async function besideSink(path: string): Promise<TempSink> {
       try {
         await syncing;
         if (syncError !== undefined) throw syncError;
-        await h.sync();
+        if (durable) await h.sync();
         await h.close();
         state = 'committed';
         renameSync(tmp, path);
@@ -360,6 +375,7 @@ async function besideSink(path: string): Promise<TempSink> {
       } catch (e) {
         state = 'committed';
         track(tmp, false);
+        await h.close().catch(() => {}); // a failed sync left it open (a second close only rejects)
         try {
           unlinkSync(tmp);
         } catch {
@@ -367,7 +383,7 @@ async function besideSink(path: string): Promise<TempSink> {
         }
         throw named(e, path);
       }
-      syncDir(dir);
+      if (durable) syncDir(dir);
     },
     async abort() {
       if (state !== 'open') return;
@@ -415,8 +431,9 @@ async function copySink(deliver: (b: Uint8Array) => void | Promise<void>, finish
   };
   return {
     async write(b) {
-      await writeFully(fh, b);
+      const pos = size;
       size += b.length;
+      await writeFully(fh, b, pos);
     },
     readBack: () => readWhole(fh, size),
     async commit() {
@@ -451,7 +468,7 @@ export async function sinkFor(target: StreamTarget): Promise<TempSink> {
   } catch {
     special = false; // does not exist yet
   }
-  if (!special) return besideSink(path);
+  if (!special) return besideSink(path, target.durable === true);
   // /dev/stdout, a FIFO, a device: opened only once the output is complete, and written in order.
   let fh: FileHandle | undefined;
   const deliver = async (b: Uint8Array): Promise<void> => {
@@ -474,6 +491,8 @@ export async function sinkFor(target: StreamTarget): Promise<TempSink> {
 export async function streamToTemp<T>(input: StreamInput, target: StreamTarget, op: (input: ReadableStream<Uint8Array>) => Promise<Streamed<T>>): Promise<PendingOutput<T>> {
   let sink: TempSink | undefined;
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  // The writes issued and not yet finished (each settles without rejecting: a failure is kept in `failed`).
+  const writes = new Set<Promise<void>>();
   try {
     const { output, done } = await op(input.stream);
     const r0 = output.getReader();
@@ -484,9 +503,27 @@ export async function streamToTemp<T>(input: StreamInput, target: StreamTarget, 
     let bytes = 0;
     // Small chunks (decryptStream gives one per BER chunk: OpenSSL's -stream output has 1 KiB ones) are gathered
     // into writes of WRITE_CHUNK: one file write per chunk cost more than the decryption (a profile of smime decrypt
-    // of OpenSSL's 64 MiB message: 65% of the time waiting on or issuing writes). The buffer is reused: a sink is
-    // done with the bytes once its write resolves.
-    const gather = new Uint8Array(WRITE_CHUNK);
+    // of OpenSSL's 64 MiB message: 65% of the time waiting on or issuing writes). Up to WRITES_IN_FLIGHT writes run
+    // in Node's thread pool while the operation makes the next chunks (each at its own offset, each buffer left
+    // untouched until its write resolved): on two cores the copy into the page cache overlaps the encryption.
+    let failed: unknown;
+    const free: Uint8Array[] = [];
+    const issue = async (b: Uint8Array, pooled: Uint8Array | undefined): Promise<void> => {
+      while (writes.size >= WRITES_IN_FLIGHT) await Promise.race(writes);
+      if (failed !== undefined) throw failed;
+      const w: Promise<void> = sink!.write(b).then(
+        () => {
+          writes.delete(w);
+          if (pooled) free.push(pooled);
+        },
+        (e: unknown) => {
+          writes.delete(w);
+          failed ??= e;
+        },
+      );
+      writes.add(w);
+    };
+    let gather: Uint8Array = new Uint8Array(WRITE_CHUNK);
     let filled = 0;
     for (;;) {
       const r = await r0.read();
@@ -494,7 +531,7 @@ export async function streamToTemp<T>(input: StreamInput, target: StreamTarget, 
       const v = r.value;
       bytes += v.length;
       if (filled === 0 && v.length >= WRITE_CHUNK) {
-        await sink.write(v);
+        await issue(v, undefined);
         continue;
       }
       for (let off = 0; off < v.length; ) {
@@ -503,18 +540,22 @@ export async function streamToTemp<T>(input: StreamInput, target: StreamTarget, 
         filled += n;
         off += n;
         if (filled === WRITE_CHUNK) {
-          await sink.write(gather);
+          await issue(gather, gather);
+          gather = free.pop() ?? new Uint8Array(WRITE_CHUNK);
           filled = 0;
         }
       }
     }
-    if (filled > 0) await sink.write(gather.subarray(0, filled));
+    if (filled > 0) await issue(gather.subarray(0, filled), gather);
+    await Promise.all(writes);
+    if (failed !== undefined) throw failed;
     reader = undefined;
     const result = await done;
     const s = sink;
     return { result, bytes, readBack: () => s.readBack(), commit: () => s.commit(), abort: () => s.abort() };
   } catch (e) {
     if (reader) await reader.cancel(e).catch(() => {});
+    await Promise.all(writes);
     if (sink) await sink.abort();
     throw e;
   } finally {

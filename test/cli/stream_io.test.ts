@@ -128,34 +128,69 @@ describe('runStreamed to --out: early write-back', () => {
   }
   const pass = async (s: ReadableStream<Uint8Array>): Promise<Streamed<string>> => ({ output: s, done: Promise.resolve('ok') });
 
-  it('an output of 40 MiB gets a background fdatasync on the way (then the fsync of the commit); one that fails fails the commit, and nothing is left at --out', async () => {
+  it('--fsync (durable): an output of 40 MiB gets a background fdatasync on the way (then the fsync of the commit); one that fails fails the commit, and nothing is left at --out', async () => {
     const { open } = await import('node:fs/promises');
     const probe = await open(join(dir, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void>; sync: () => Promise<void> };
     await probe.close();
     const real = proto.datasync;
+    const realSync = proto.sync;
     let calls = 0;
+    let syncs = 0;
     try {
       proto.datasync = function (this: unknown) {
         calls++;
         return real.call(this);
       };
+      proto.sync = function (this: unknown) {
+        syncs++;
+        return realSync.call(this);
+      };
       const sub = join(dir, 'sync');
       mkdirSync(sub);
-      const r = await runStreamed(big(40), { path: join(sub, 'out.bin'), stdout: () => {} }, pass);
+      // Not durable (the default): replaced atomically, never synced.
+      const plain = await runStreamed(big(40), { path: join(sub, 'out.bin'), stdout: () => {} }, pass);
+      expect(plain.bytes).toBe(40 << 20);
+      expect(readFileSync(join(sub, 'out.bin')).length).toBe(40 << 20);
+      expect([calls, syncs]).toEqual([0, 0]);
+      const r = await runStreamed(big(40), { path: join(sub, 'out.bin'), stdout: () => {}, durable: true }, pass);
       expect(r.bytes).toBe(40 << 20);
       const got = readFileSync(join(sub, 'out.bin'));
       expect(got.length).toBe(40 << 20);
       expect(got[(39 << 20) + 5]).toBe(65 + (39 % 26));
-      expect(calls).toBe(1); // at 32 MiB
+      expect([calls, syncs]).toEqual([1, 1]); // a datasync at 32 MiB, the fsync of the commit
       // An early sync that fails (EIO): the commit fails, the temporary file is removed, the old --out stays.
       writeFileSync(join(sub, 'out.bin'), 'old');
       proto.datasync = () => Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
-      await expect(runStreamed(big(40), { path: join(sub, 'out.bin'), stdout: () => {} }, pass)).rejects.toThrow(/EIO/);
+      await expect(runStreamed(big(40), { path: join(sub, 'out.bin'), stdout: () => {}, durable: true }, pass)).rejects.toThrow(/EIO/);
       expect(readdirSync(sub)).toEqual(['out.bin']);
       expect(readFileSync(join(sub, 'out.bin'), 'utf8')).toBe('old');
     } finally {
       proto.datasync = real;
+      proto.sync = realSync;
     }
+  });
+
+  it('a write that fails while others are in flight: the call rejects with it, nothing is left at --out', async () => {
+    const sub = join(dir, 'wfail');
+    mkdirSync(sub);
+    writeFileSync(join(sub, 'out.bin'), 'old');
+    const { open } = await import('node:fs/promises');
+    const probe = await open(join(dir, 'probe2'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { write: (...a: unknown[]) => Promise<unknown> };
+    await probe.close();
+    const real = proto.write;
+    let n = 0;
+    try {
+      proto.write = function (this: unknown, ...a: unknown[]) {
+        if (++n === 7) return Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+        return real.apply(this, a);
+      };
+      await expect(runStreamed(big(8), { path: join(sub, 'out.bin'), stdout: () => {} }, pass)).rejects.toThrow(/ENOSPC/);
+    } finally {
+      proto.write = real;
+    }
+    expect(readdirSync(sub)).toEqual(['out.bin']);
+    expect(readFileSync(join(sub, 'out.bin'), 'utf8')).toBe('old');
   });
 });
