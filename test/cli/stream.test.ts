@@ -235,3 +235,33 @@ describe('interrupted half-way', () => {
     expect(entries(sub)).toEqual([]);
   });
 });
+
+describe('--fsync', () => {
+  it('without it the --out file is renamed into place unsynced; with it the commit fsyncs the file; both decrypt to the message', async () => {
+    const { open } = await import('node:fs/promises');
+    const probe = await open(join(dir, 'fsync-probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+    await probe.close();
+    const real = proto.sync;
+    let syncs = 0;
+    const io = (): CliIo => ({ stdin: () => new Uint8Array(0), stdout: () => {}, stderr: () => {}, env: {} });
+    try {
+      proto.sync = function (this: unknown) {
+        syncs++;
+        return real.call(this);
+      };
+      const sub = join(dir, 'fsync');
+      mkdirSync(sub);
+      const dec = async (f: string) => (await smimeDecrypt(f)).equals(inner);
+      expect(await runCli(['encrypt', '--cert', BOB_CERT, '--to', 'bob@example.com', '--in', msg, '--out', join(sub, 'a.p7m')], io())).toBe(0);
+      expect(syncs).toBe(0);
+      expect(await runCli(['encrypt', '--cert', BOB_CERT, '--to', 'bob@example.com', '--in', msg, '--out', join(sub, 'b.p7m'), '--fsync'], io())).toBe(0);
+      expect(syncs).toBe(1);
+      expect(await dec(join(sub, 'a.p7m'))).toBe(true);
+      expect(await dec(join(sub, 'b.p7m'))).toBe(true);
+      expect(entries(sub).sort()).toEqual(['a.p7m', 'b.p7m']);
+    } finally {
+      proto.sync = real;
+    }
+  });
+});
