@@ -40,7 +40,7 @@ afterAll(() => {
 function fakeToken(fail: { open?: Error; identities?: Error } = {}) {
   const calls = { open: [] as unknown[], closed: 0, identities: 0 };
   const token: TokenHandle = {
-    info: { label: 'mail', slot: 0 },
+    info: { label: 'mail', manufacturer: 'test', model: 'stand-in', serial: '1', slot: 0 },
     identities: async () => {
       calls.identities++;
       if (fail.identities) throw fail.identities;
