@@ -11,6 +11,11 @@ import { optionalPeer, optionalPeerMissing } from '../../src/lib/optional_peer.j
 /** A package name no registry has (a scope and name npm does not allow: an uppercase letter). */
 const NOWHERE = '@smime-core-test/No-Such-Peer';
 
+/** node:os (always there) as a peer, with `pick`. */
+const osPeer = <T>(pick: (mod: unknown) => T | undefined) => ({ name: 'node:os', neededBy: 'smime-core/test', install: 'npm install os', pick });
+/** node:os's EOL, what the node:os peers below pick. */
+const eolOf = (m: unknown) => (m as typeof import('node:os')).EOL;
+
 describe('optionalPeer', () => {
   it('a package that is not installed: TokenUnavailable, ERR_TOKEN_UNAVAILABLE, the peer and the install command', async () => {
     let picked = 0;
@@ -42,11 +47,11 @@ describe('optionalPeer', () => {
   });
 
   it('a module without what the entry uses (pick gives undefined, or throws) is the same error', async () => {
-    const peer = { name: 'node:os', neededBy: 'smime-core/test', install: 'npm install os' };
-    for (const pick of [(m: unknown) => (m as { NoSuchExport?: number }).NoSuchExport, () => {
+    const hostile = () => {
       throw new Error('a hostile getter');
-    }]) {
-      const e = await optionalPeer({ ...peer, pick })().catch((err: unknown) => err);
+    };
+    for (const pick of [(m: unknown) => (m as { NoSuchExport?: number }).NoSuchExport, hostile]) {
+      const e = await optionalPeer(osPeer(pick))().catch((err: unknown) => err);
       expect(e).toBeInstanceOf(TokenUnavailable);
       expect((e as Error).message).toBe('smime-core/test needs the optional peer dependency node:os: npm install os');
       expect((e as Error).cause).toBeInstanceOf(Error);
@@ -55,15 +60,12 @@ describe('optionalPeer', () => {
 
   it('picks from the module namespace; concurrent and later calls share one import', async () => {
     let picked = 0;
-    const load = optionalPeer({
-      name: 'node:os',
-      neededBy: 'smime-core/test',
-      install: 'npm install os',
-      pick: (m) => {
+    const load = optionalPeer(
+      osPeer((m) => {
         picked++;
-        return (m as typeof import('node:os')).EOL;
-      },
-    });
+        return eolOf(m);
+      }),
+    );
     const [a, b] = await Promise.all([load(), load()]);
     expect(a).toBe((await import('node:os')).EOL);
     expect(b).toBe(a);
@@ -73,13 +75,8 @@ describe('optionalPeer', () => {
 
   it('a failure is forgotten: every caller that shared it rejects, and the next call imports again', async () => {
     let attempts = 0;
-    const load = optionalPeer({
-      name: 'node:os',
-      neededBy: 'smime-core/test',
-      install: 'npm install os',
-      // Missing at first (as before `npm install`), there afterwards.
-      pick: (m) => (++attempts === 1 ? undefined : (m as typeof import('node:os')).EOL),
-    });
+    // Missing at first (as before `npm install`), there afterwards.
+    const load = optionalPeer(osPeer((m) => (++attempts === 1 ? undefined : eolOf(m))));
     const first = await Promise.allSettled([load(), load()]);
     expect(first.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(attempts).toBe(1);
