@@ -8,8 +8,8 @@
  * derived secret read back) with nothing in between; pkcs11js is small and maintained (2.1.7, August 2026).
  *
  * It is loaded with a dynamic `import()` (lib/optional_peer.ts) only by `openPkcs11Token`, so `import 'smime-core'`
- * never loads a native module. A module (the .so) is loaded and C_Initialize'd once per process and path, shared by every token opened on
- * it, and C_Finalize'd when its last token closes.
+ * never loads a native module. A module (the .so) is loaded and C_Initialize'd once per process and path, shared by
+ * every token opened on it, and C_Finalize'd when its last token closes.
  */
 import { TokenUnavailable } from '../errors.js';
 import { optionalPeer } from '../lib/optional_peer.js';
