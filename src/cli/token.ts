@@ -7,47 +7,26 @@
  * when --pkcs11 is given: the dynamic import below is a separate chunk of the bundled CLI (scripts/bundle-cli.mjs,
  * pkcs11js left external), so `smime --help` and every run without --pkcs11 work without pkcs11js installed.
  */
-import { SmimeError, TokenUnavailable } from '../index.node.js';
+import { SmimeError, TokenUnavailable, type CertificateStore } from '../index.node.js';
+// Types only (erased from the build): the CLI loads smime-core/pkcs11, and with it pkcs11js, only for --pkcs11.
+import type { Pkcs11Options, Pkcs11Token } from '../pkcs11/index.js';
 import { PIN, UsageError, type Args } from './options.js';
 import { secretForm } from './secrets.js';
 
-/** A private key on the token, as smime-core/pkcs11 gives it (an `ExternalKey`); the CLI only hands it on. */
-export interface TokenKey {
-  /** The key's algorithm family. */
-  readonly type: string;
-}
-
-/** A certificate on the token and its private key (smime-core/pkcs11 `Pkcs11Identity`). */
-export interface TokenIdentity {
-  /** The certificate, DER. */
-  certificate: Uint8Array;
-  /** Its private key. */
-  key: TokenKey;
-  /** The objects' CKA_LABEL. */
-  label: string;
-}
-
-/** An open token (smime-core/pkcs11 `Pkcs11Token`): what the CLI calls on it. */
-export interface TokenHandle {
-  /** The token's label and slot. */
-  readonly info: { readonly label: string; readonly slot: number };
-  /** Every certificate on the token paired with its private key. */
-  identities(): Promise<TokenIdentity[]>;
-  /** Logs out and closes the session. */
-  close(): Promise<void>;
-}
+/**
+ * An open token, as the CLI calls it: the part of smime-core/pkcs11's `Pkcs11Token` it uses (a `Pick`, so tests can
+ * stand in for the token with a plain object; the class has private members).
+ */
+export type TokenHandle = Pick<Pkcs11Token, 'info' | 'identities' | 'close'>;
 
 /** What the CLI uses of smime-core/pkcs11 (src/pkcs11/index.ts). */
 export interface Pkcs11Api {
   /** Loads the module, finds the token and logs in. */
-  openPkcs11Token(options: { module: string; token?: string; slot?: number; pin?: string }): Promise<TokenHandle>;
+  openPkcs11Token(options: Pkcs11Options): Promise<TokenHandle>;
 }
 
 /** Where the token's identities go: `CertificateStore.importExternalIdentity`. */
-export interface ExternalIdentityStore {
-  /** Adds a certificate whose private key stays outside (here: on the token). */
-  importExternalIdentity(certificate: Uint8Array, key: TokenKey): Promise<unknown>;
-}
+export type ExternalIdentityStore = Pick<CertificateStore, 'importExternalIdentity'>;
 
 /** The token the command line asks for. */
 export interface TokenRequest {

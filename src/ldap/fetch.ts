@@ -10,6 +10,7 @@
  * make it read more than `maxBytes`, but only until the timeout ends the read.
  */
 import type { ConnectionOptions } from 'node:tls';
+import { checkInteger } from '../lib/args.js';
 import { parseLdapUrl } from './url.js';
 
 /**
@@ -56,8 +57,8 @@ export function makeLdapFetch(options: LdapFetchOptions, load: () => Promise<Lda
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxEntries = options.maxEntries ?? 4;
   if (options.defaultServer !== undefined && !/^ldaps?:\/\/[^/\s]+\/?$/i.test(options.defaultServer)) throw new TypeError('ldapFetch: defaultServer must be ldap://HOST[:PORT] or ldaps://HOST[:PORT]');
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new TypeError('ldapFetch: timeoutMs must be an integer >= 1');
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new TypeError('ldapFetch: maxEntries must be an integer >= 1');
+  checkInteger('ldapFetch: timeoutMs', timeoutMs, 1, true);
+  checkInteger('ldapFetch: maxEntries', maxEntries, 1, true);
 
   return async (url, init) => {
     const { signal, maxBytes } = init;

@@ -3,10 +3,10 @@
  * (OpenLDAP, Active Directory, …), for `new CertificateStore({ resolver })` or `encryptMessage(…, { resolver })`.
  *
  * It is built on ldapts (an optional peer dependency: `npm install ldapts@8`). ldapts 8.x, because 9.x needs Node 22
- * and smime-core supports Node 20. ldapts is loaded with a dynamic `import()` on the resolver's first lookup, so
- * neither `import 'smime-core'` nor `import 'smime-core/ldap'` loads it; without it, a lookup rejects with an Error
- * whose message says "npm install ldapts" (the store reports the addresses as 'lookup-failed' and keeps the error
- * on `MissingRecipientCertificatesError.cause`).
+ * and smime-core supports Node 20. ldapts is loaded with a dynamic `import()` (lib/optional_peer.ts) on the resolver's
+ * first lookup, so neither `import 'smime-core'` nor `import 'smime-core/ldap'` loads it; without it, a lookup rejects
+ * with `TokenUnavailable` (`ERR_TOKEN_UNAVAILABLE`, as a missing pkcs11js) whose message says "npm install ldapts@8"
+ * (the store reports the addresses as 'lookup-failed' and keeps the error on `MissingRecipientCertificatesError.cause`).
  *
  * It also gives online revocation its reader of `ldap://` URLs, `ldapFetch` (the store's `fetchLdap`): CRL
  * distribution points and AIA caIssuers that name a directory entry (RFC 4516, RFC 4523 attributes).
@@ -14,9 +14,11 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { PemOrDer } from '../certs/load.js';
 import { certInfo } from '../certs/cert_info.js';
+import { TokenUnavailable } from '../errors.js';
 import { addressFilter } from './filter.js';
+import { optionalPeer } from '../lib/optional_peer.js';
 import { certificatesFromCertsOnly } from '../cms/certs_only.js';
-import { makeLdapFetch, type LdapFetch, type LdapFetchOptions, type LdapReadClientClass } from './fetch.js';
+import { makeLdapFetch, type LdapFetch, type LdapFetchOptions } from './fetch.js';
 
 export { escapeFilterValue, addressFilter } from './filter.js';
 export type { LdapFetch, LdapFetchOptions } from './fetch.js';
@@ -83,19 +85,17 @@ interface LdapClient {
 }
 type ClientClass = new (options: Record<string, unknown>) => LdapClient;
 
-let clientClass: Promise<ClientClass> | undefined;
-
-async function loadLdapts(): Promise<ClientClass> {
-  const name = 'ldapts';
-  try {
-    const mod = (await import(name)) as { Client?: ClientClass; default?: { Client?: ClientClass } };
-    const C = mod.Client ?? mod.default?.Client;
-    if (!C) throw new Error('ldapts has no Client export');
-    return C;
-  } catch (e) {
-    throw new Error('smime-core/ldap needs the optional peer dependency ldapts 8.x: npm install ldapts@8', { cause: e });
-  }
-}
+/** ldapts, loaded once at the first lookup or read; not installed → TokenUnavailable saying how to install it. */
+const loadLdapts = optionalPeer<ClientClass>({
+  name: 'ldapts',
+  neededBy: 'smime-core/ldap',
+  label: 'ldapts 8.x',
+  install: 'npm install ldapts@8',
+  pick: (mod) => {
+    const m = mod as { Client?: ClientClass; default?: { Client?: ClientClass } };
+    return m.Client ?? m.default?.Client;
+  },
+});
 
 /**
  * A reader of RFC 4516 `ldap://` URLs for online revocation (`new CertificateStore({ fetch, fetchLdap: ldapFetch() })`,
@@ -114,13 +114,7 @@ async function loadLdapts(): Promise<ClientClass> {
  * ```
  */
 export function ldapFetch(options: LdapFetchOptions = {}): LdapFetch {
-  return makeLdapFetch(options, () => {
-    clientClass ??= loadLdapts();
-    return clientClass.catch((e: unknown) => {
-      clientClass = undefined;
-      throw e;
-    }) as Promise<LdapReadClientClass>;
-  });
+  return makeLdapFetch(options, loadLdapts);
 }
 
 function lower(s: string): string {
@@ -202,11 +196,7 @@ export function ldapResolver(options: LdapResolverOptions): LdapCertificateResol
     if (connecting) return connecting;
     const gen = ++generation;
     const attempt: Promise<LdapClient> = (async () => {
-      clientClass ??= loadLdapts();
-      const C = await clientClass.catch((e: unknown) => {
-        clientClass = undefined;
-        throw e;
-      });
+      const C = await loadLdapts();
       const c = new C({ url: options.url, timeout: timeoutMs, connectTimeout: timeoutMs, tlsOptions: options.tls, strictDN: false });
       try {
         if (options.bindDN !== undefined) await c.bind(options.bindDN, options.password ?? '');
@@ -317,7 +307,8 @@ export function ldapResolver(options: LdapResolverOptions): LdapCertificateResol
       generation++;
       await drop(client);
       if (signal?.aborted) throw signal.reason;
-      if (e instanceof Error && e.message.startsWith('LDAP')) throw e;
+      // Ours, and the optional-peer loader's (ldapts missing), as they are.
+      if (e instanceof TokenUnavailable || (e instanceof Error && e.message.startsWith('LDAP'))) throw e;
       const what = e instanceof Error ? `${e.name}${e.message.trim() ? `: ${e.message.trim()}` : ''}` : String(e);
       throw new Error(`LDAP lookup failed: ${what}`, { cause: e });
     } finally {

@@ -48,3 +48,12 @@ export function checkOption(what: string, value: unknown, kind: ArgumentKind, re
       return;
   }
 }
+
+/**
+ * Checks an integer option: `<what> must be an integer >= <min>` (a `TypeError`, as for a wrong type) for anything
+ * else: a non-number, a fraction, NaN, an infinity or a number below `min`. `undefined` passes unless `required`.
+ */
+export function checkInteger(what: string, value: unknown, min: number, required = false): void {
+  if (value === undefined && !required) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw argumentError(what, `an integer >= ${min}`);
+}

@@ -7,11 +7,12 @@
  * mechanisms (CKM_RSA_X_509 for the constant-time PKCS#1 v1.5 unpadding of RFC 3218, CKM_ECDH1_DERIVE with the
  * derived secret read back) with nothing in between; pkcs11js is small and maintained (2.1.7, August 2026).
  *
- * It is loaded with a dynamic `import()` only by `openPkcs11Token`, so `import 'smime-core'` never loads a native
- * module. A module (the .so) is loaded and C_Initialize'd once per process and path, shared by every token opened on
- * it, and C_Finalize'd when its last token closes.
+ * It is loaded with a dynamic `import()` (lib/optional_peer.ts) only by `openPkcs11Token`, so `import 'smime-core'`
+ * never loads a native module. A module (the .so) is loaded and C_Initialize'd once per process and path, shared by
+ * every token opened on it, and C_Finalize'd when its last token closes.
  */
 import { TokenUnavailable } from '../errors.js';
+import { optionalPeer } from '../lib/optional_peer.js';
 import { CKR } from './constants.js';
 import { ckrOf, mapPkcs11Error } from './ckr.js';
 
@@ -96,24 +97,17 @@ interface BindingModule {
   CK_PARAMS_EC_DH: number;
 }
 
-let binding: Promise<BindingModule> | undefined;
-
-/** Loads pkcs11js, once; not installed (or not built) → TokenUnavailable saying how to install it. */
-async function loadBinding(): Promise<BindingModule> {
-  binding ??= (async () => {
-    try {
-      const name = 'pkcs11js';
-      const mod = (await import(name)) as unknown as { default?: BindingModule } & Partial<BindingModule>;
-      const b = (mod.default ?? mod) as BindingModule;
-      if (typeof b.PKCS11 !== 'function') throw new Error('no PKCS11 class');
-      return b;
-    } catch (e) {
-      binding = undefined;
-      throw new TokenUnavailable('PKCS#11 needs the optional peer dependency pkcs11js: npm install pkcs11js', { cause: e });
-    }
-  })();
-  return binding;
-}
+/** pkcs11js, loaded once at the first `acquireModule`; not installed (or not built) → TokenUnavailable saying how to install it. */
+const loadBinding = optionalPeer<BindingModule>({
+  name: 'pkcs11js',
+  neededBy: 'smime-core/pkcs11',
+  install: 'npm install pkcs11js',
+  pick: (mod) => {
+    const m = mod as { default?: Partial<BindingModule> } & Partial<BindingModule>;
+    const b = m.default ?? m;
+    return typeof b.PKCS11 === 'function' ? (b as BindingModule) : undefined;
+  },
+});
 
 const modules = new Map<string, LoadedModule>();
 

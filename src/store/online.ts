@@ -3,7 +3,7 @@
  * encryptMessage): the caller's `fetch`, the `revocation` policy and the bounds, checked once; and the caches the
  * store keeps for all its calls. Without a `fetch` nothing goes to the network and nothing changes.
  */
-import { checkOption } from '../lib/args.js';
+import { checkInteger, checkOption } from '../lib/args.js';
 import { DEFAULT_ONLINE_LIMITS, OnlineCaches, type FetchLike, type LdapFetchLike, type OnlineLimits, type RevocationPolicy } from '../path/fetcher.js';
 import { OnlineRevocation, type OcspCertIdHash } from '../path/online.js';
 
@@ -47,7 +47,7 @@ function checkLimits(what: string, l: Partial<OnlineLimits> | undefined): Partia
   for (const [k, v] of Object.entries(l ?? {})) {
     if (!(k in DEFAULT_ONLINE_LIMITS)) throw new TypeError(`${what}.onlineLimits.${k} is not an online limit`);
     const min = k === 'clockSkewSeconds' ? 0 : 1;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new TypeError(`${what}.onlineLimits.${k} must be an integer >= ${min}`);
+    checkInteger(`${what}.onlineLimits.${k}`, v, min, true);
   }
   return l ?? {};
 }

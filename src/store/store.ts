@@ -7,7 +7,7 @@
  */
 import { CertificateInvalid, MissingRecipientCertificatesError, SmimeError, type MissingReason } from '../errors.js';
 import { getCrypto } from '../crypto/provider.js';
-import { checkOption } from '../lib/args.js';
+import { checkInteger, checkOption } from '../lib/args.js';
 import { registerStoreInternals, type StoreChainOptions, type StoredIdentity, type StoredPreference } from './internal.js';
 import { resolvePolicy, resolvePolicyFor, type AlgorithmPolicy } from '../crypto/policy.js';
 import { toBytes, toHex } from '../lib/bytes.js';
@@ -1022,9 +1022,8 @@ export class CertificateStore {
     checkOption('CertificateStore: options.resolverCache', options.resolverCache, 'object');
     const cache = options.resolverCache ?? {};
     const ms = (what: string, v: number | undefined, dflt: number, min: number): number => {
-      if (v === undefined) return dflt;
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new TypeError(`CertificateStore: options.${what} must be an integer >= ${min}`);
-      return v;
+      checkInteger(`CertificateStore: options.${what}`, v, min);
+      return v ?? dflt;
     };
     return new DirectoryLookup(
       {

@@ -13,7 +13,7 @@ import { PASSWORD } from '../_helpers/identities.js';
 import { hasSlapd, startSlapd, type Slapd } from '../_helpers/slapd.js';
 import { sampleEntries } from '../ldap/_directory.js';
 import { checkBuilt, S, sh } from './_sh.js';
-import { CertificateStore, nodeCrypto, setCrypto } from '../../src/index.node.js';
+import { CertificateStore, nodeCrypto, setCrypto, TokenUnavailable } from '../../src/index.node.js';
 import { runCli } from '../../src/cli/main.js';
 
 const v = (rel: string) => join(VECTORS, rel);
@@ -52,7 +52,7 @@ describe('a missing ldapts (in-process, smime-core/ldap replaced by one whose lo
     let err = '';
     let out: Uint8Array | undefined;
     let closed = 0;
-    const missing = new Error('smime-core/ldap needs the optional peer dependency ldapts 8.x: npm install ldapts@8');
+    const missing = new TokenUnavailable('smime-core/ldap needs the optional peer dependency ldapts 8.x: npm install ldapts@8');
     const code = await runCli(['encrypt', '--ldap', 'ldap://127.0.0.1:1', '--ldap-base', 'dc=example,dc=com', '--to', 'bob@example.com'], {
       stdin: () => new TextEncoder().encode('Subject: x\r\n\r\nhi\r\n'),
       stdout: (b) => {

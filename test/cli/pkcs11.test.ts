@@ -40,7 +40,7 @@ afterAll(() => {
 function fakeToken(fail: { open?: Error; identities?: Error } = {}) {
   const calls = { open: [] as unknown[], closed: 0, identities: 0 };
   const token: TokenHandle = {
-    info: { label: 'mail', slot: 0 },
+    info: { label: 'mail', manufacturer: 'test', model: 'stand-in', serial: '1', slot: 0 },
     identities: async () => {
       calls.identities++;
       if (fail.identities) throw fail.identities;
@@ -232,7 +232,7 @@ describe('loading smime-core/pkcs11: pkcs11js missing is exit 8 with the install
 
   it.each([
     ['a require() that fails', Object.assign(new Error("Cannot find module 'pkcs11js'"), { code: 'MODULE_NOT_FOUND' })],
-    ["the module's own TokenUnavailable", new TokenUnavailable('PKCS#11 needs the optional peer dependency pkcs11js: npm install pkcs11js')],
+    ["the module's own TokenUnavailable", new TokenUnavailable('smime-core/pkcs11 needs the optional peer dependency pkcs11js: npm install pkcs11js')],
   ])('the binding missing only when the token is opened (%s) is the same error, not tied to the token', async (_, missing) => {
     const t = fakeToken({ open: missing });
     const r = await run(decryptBeside('--pin-env', 'P'), { env: { P: PIN, PW: PASSWORD }, pkcs11: t.load });

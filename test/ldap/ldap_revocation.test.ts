@@ -46,6 +46,16 @@ describe('parseLdapUrl (RFC 4516)', () => {
   });
 });
 
+describe('ldapFetch options', () => {
+  it('timeoutMs and maxEntries: integers >= 1, checked when the reader is made, with the store\'s message', () => {
+    for (const bad of [0, -1, 2.5, Number.NaN, '5' as never]) {
+      expect(() => ldapFetch({ timeoutMs: bad })).toThrow(new TypeError('ldapFetch: timeoutMs must be an integer >= 1'));
+      expect(() => ldapFetch({ maxEntries: bad })).toThrow(new TypeError('ldapFetch: maxEntries must be an integer >= 1'));
+    }
+    expect(typeof ldapFetch({ timeoutMs: 1, maxEntries: 1 })).toBe('function');
+  });
+});
+
 describe.runIf(hasSlapd())('CRL distribution points and caIssuers over LDAP (a real slapd)', () => {
   let slapd: Slapd;
   let dir: string;

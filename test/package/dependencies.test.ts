@@ -58,11 +58,12 @@ describe('runtime dependencies', () => {
     expect(pkg.peerDependenciesMeta?.['pkcs11js']?.optional).toBe(true);
     expect(pkg.devDependencies?.['pkcs11js']).toBe(pkg.peerDependencies?.['pkcs11js']);
     expect(pkg.allowScripts?.['pkcs11js']).toBe(true);
-    // Its job: src/pkcs11/binding.ts imports it with a dynamic import() of a non-literal specifier (so neither the
-    // main entry nor a bundler ever pulls the native module in); no other src file names it.
+    // Its job: src/pkcs11/binding.ts loads it through the optional-peer loader, a dynamic import() of a non-literal
+    // specifier (so neither the main entry nor a bundler ever pulls the native module in); no other src file names it.
     const naming = [...importGraph(REPO, 'src').keys()].filter((f) => /['"]pkcs11js['"]/.test(readFileSync(join(REPO, f), 'utf8')));
     expect(naming).toEqual(['src/pkcs11/binding.ts']);
-    expect(readFileSync(join(REPO, 'src/pkcs11/binding.ts'), 'utf8')).toMatch(/await import\(name\)/);
+    expect(readFileSync(join(REPO, 'src/pkcs11/binding.ts'), 'utf8')).toMatch(/optionalPeer<\w+>\(\{\s*name: 'pkcs11js',/);
+    expect(readFileSync(join(REPO, 'src/lib/optional_peer.ts'), 'utf8')).toMatch(/await import\(name\)/);
     expect(BARE.filter((b) => b.name === 'pkcs11js')).toEqual([]);
   });
 
@@ -73,7 +74,8 @@ describe('runtime dependencies', () => {
     expect(pkg.devDependencies?.['ldapts']).toBe(pkg.peerDependencies?.['ldapts']);
     const naming = [...importGraph(REPO, 'src').keys()].filter((f) => /['"]ldapts['"]/.test(readFileSync(join(REPO, f), 'utf8')));
     expect(naming).toEqual(['src/ldap/index.ts']);
-    expect(readFileSync(join(REPO, 'src/ldap/index.ts'), 'utf8')).toMatch(/await import\(name\)/);
+    expect(readFileSync(join(REPO, 'src/ldap/index.ts'), 'utf8')).toMatch(/optionalPeer<\w+>\(\{\s*name: 'ldapts',/);
+    expect(readFileSync(join(REPO, 'src/lib/optional_peer.ts'), 'utf8')).toMatch(/await import\(name\)/);
     expect(BARE.filter((b) => b.name === 'ldapts')).toEqual([]);
   });
 });

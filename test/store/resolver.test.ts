@@ -312,4 +312,27 @@ describe('directory lookup (CertificateStore resolver)', async () => {
     expect(await rejection(encryptMessage(MSG, { store, to: ['bob@example.com'], resolver: 1 as never }))).toBeInstanceOf(TypeError);
     expect(await rejection(encryptMessage(MSG, { store, to: ['bob@example.com'], signal: {} as never }))).toBeInstanceOf(TypeError);
   });
+
+  it('the integer options: one message, `<option> must be an integer >= <min>` (timeout and size at least 1, TTLs at least 0)', () => {
+    const message = (options: object) => {
+      try {
+        new CertificateStore(options);
+      } catch (e) {
+        expect(e).toBeInstanceOf(TypeError);
+        return (e as Error).message;
+      }
+      return undefined;
+    };
+    for (const bad of [0, 1.5, Number.NaN, Infinity, '10'])
+      expect(message({ resolverTimeoutMs: bad })).toBe('CertificateStore: options.resolverTimeoutMs must be an integer >= 1');
+    expect(message({ resolverCache: { maxEntries: 0 } })).toBe('CertificateStore: options.resolverCache.maxEntries must be an integer >= 1');
+    expect(message({ resolverCache: { ttlMs: -1 } })).toBe('CertificateStore: options.resolverCache.ttlMs must be an integer >= 0');
+    expect(message({ resolverCache: { negativeTtlMs: 0.5 } })).toBe('CertificateStore: options.resolverCache.negativeTtlMs must be an integer >= 0');
+    // The online limits are checked by the same validator, with the same message.
+    expect(message({ onlineLimits: { requestTimeoutMs: 0 } })).toMatch(/\.onlineLimits\.requestTimeoutMs must be an integer >= 1$/);
+    expect(message({ onlineLimits: { clockSkewSeconds: -1 } })).toMatch(/\.onlineLimits\.clockSkewSeconds must be an integer >= 0$/);
+    expect(message({ onlineLimits: { requestTimeoutMs: undefined } })).toMatch(/\.onlineLimits\.requestTimeoutMs must be an integer >= 1$/);
+    // Zero TTLs (no caching) and the smallest timeout are fine.
+    expect(message({ resolverTimeoutMs: 1, resolverCache: { ttlMs: 0, negativeTtlMs: 0, maxEntries: 1 }, onlineLimits: { clockSkewSeconds: 0 } })).toBeUndefined();
+  });
 });
