@@ -5,8 +5,8 @@
  * its file handle; a pipe or terminal on stdin through a pull-based adapter over `process.stdin` (nothing is read
  * before the operation asks for it: backpressure end to end).
  *
- * Output: whatever the operation produces goes to a temporary file first, in 64 KiB writes, a few of them in flight
- * while the operation goes on. Only once the output stream has ended and the operation's `done` has resolved is it
+ * Output: whatever the operation produces goes to a temporary file first, in synchronous 64 KiB writes (as the
+ * reads of a file input: cheaper than the thread pool's round trips). Only once the output stream has ended and the operation's `done` has resolved is it
  * made visible: for `--out FILE` the temporary file beside it is renamed over FILE (with `--fsync`, fsynced first and
  * the directory after), as atomic_write.ts does for whole buffers; for stdout (or a path that is not a regular file, such as
  * /dev/stdout or a FIFO) the temporary file — in the system's temporary directory, mode 0600, unlinked as soon as it
@@ -19,7 +19,7 @@
  * `output` is `content` and `done` the result), then `commit()` (or `abort()`) the pending output.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, lstatSync, openSync, read as readFd, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, lstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -29,8 +29,8 @@ import type { Readable } from 'node:stream';
 export const READ_CHUNK = 64 * 1024;
 /** Bytes per write of a streamed output gathered from smaller chunks (see streamToTemp). */
 const WRITE_CHUNK = 64 * 1024;
-/** Writes of a streamed output issued and not yet finished, at most (see streamToTemp). */
-const WRITES_IN_FLIGHT = 4;
+/** Bytes of output between two turns of the event loop in streamToTemp (its file reads and writes are synchronous). */
+const YIELD_EVERY = 1024 * 1024;
 /** Bytes written to a temporary --out file between two background fdatasyncs (see besideSink). */
 const SYNC_EVERY = 32 * 1024 * 1024;
 /** Bytes per read when a finished temporary file is copied to stdout. */
@@ -52,7 +52,7 @@ export interface StreamInput {
 }
 
 /** Something that reads into a buffer and returns the count of bytes read (0 at the end). */
-type ReadInto = (buf: Uint8Array) => Promise<number>;
+type ReadInto = (buf: Uint8Array) => number | Promise<number>;
 
 /** A pull-based stream over `read`: one read per pull, in a fresh buffer each time (consumers may keep chunks). */
 function pullStream(read: ReadInto, close: () => Promise<void>, name: string): ReadableStream<Uint8Array> {
@@ -99,7 +99,9 @@ export async function fileInput(path: string): Promise<StreamInput> {
     closed = true;
     await fh.close().catch(() => {});
   };
-  const read: ReadInto = async (buf) => (await fh.read(buf, 0, buf.length, null)).bytesRead;
+  // Synchronous reads of a regular file: a promise-based read costs about 45 µs of thread-pool hand-off per 64 KiB
+  // (more than the copy itself); streamToTemp yields to the event loop now and then (signals are still handled).
+  const read: ReadInto = (buf) => (closed ? 0 : readSync(fh.fd, buf, 0, buf.length, null));
   return { stream: pullStream(read, close, path), close };
 }
 
@@ -176,10 +178,8 @@ export function stdinInput(): StreamInput {
   const close = async (): Promise<void> => {
     closed = true;
   };
-  const read: ReadInto = (buf) =>
-    closed
-      ? Promise.resolve(0)
-      : new Promise((resolve, reject) => readFd(0, buf, 0, buf.length, null, (err, n) => (err ? reject(err) : resolve(n))));
+  // Synchronous, as fileInput's reads (a regular file never blocks for long).
+  const read: ReadInto = (buf) => (closed ? 0 : readSync(0, buf, 0, buf.length, null));
   return { stream: pullStream(read, close, '<stdin>'), close };
 }
 
@@ -246,12 +246,14 @@ export interface TempSink {
   abort(): Promise<void>;
 }
 
-/** Writes all of `b` at `pos` (or, with `pos` null, at the handle's position). */
-async function writeFully(fh: FileHandle, b: Uint8Array, pos: number | null = null): Promise<void> {
+/**
+ * Writes all of `b` at `pos` (or, with `pos` null, at the handle's position), synchronously: a write into the page
+ * cache is a copy, and a promise-based write costs more in thread-pool hand-off than the copy (87 MB in 64 KiB
+ * writes: 60 ms of CPU and twice the wall time, bench/README.md).
+ */
+function writeFully(fh: FileHandle, b: Uint8Array, pos: number | null = null): void {
   let off = 0;
-  while (off < b.length) {
-    off += (await fh.write(b, off, b.length - off, pos === null ? null : pos + off)).bytesWritten;
-  }
+  while (off < b.length) off += writeSync(fh.fd, b, off, b.length - off, pos === null ? null : pos + off);
 }
 
 /** Reads a whole file (by handle) from offset 0. */
@@ -356,7 +358,7 @@ async function besideSink(path: string, durable: boolean): Promise<TempSink> {
       const pos = size;
       size += b.length;
       try {
-        await writeFully(h, b, pos);
+        writeFully(h, b, pos);
       } catch (e) {
         throw named(e, path);
       }
@@ -433,7 +435,7 @@ async function copySink(deliver: (b: Uint8Array) => void | Promise<void>, finish
     async write(b) {
       const pos = size;
       size += b.length;
-      await writeFully(fh, b, pos);
+      writeFully(fh, b, pos);
     },
     readBack: () => readWhole(fh, size),
     async commit() {
@@ -473,7 +475,7 @@ export async function sinkFor(target: StreamTarget): Promise<TempSink> {
   let fh: FileHandle | undefined;
   const deliver = async (b: Uint8Array): Promise<void> => {
     fh ??= await open(path, 'w');
-    await writeFully(fh, b);
+    writeFully(fh, b);
   };
   const finish = async (): Promise<void> => {
     fh ??= await open(path, 'w');
@@ -491,8 +493,6 @@ export async function sinkFor(target: StreamTarget): Promise<TempSink> {
 export async function streamToTemp<T>(input: StreamInput, target: StreamTarget, op: (input: ReadableStream<Uint8Array>) => Promise<Streamed<T>>): Promise<PendingOutput<T>> {
   let sink: TempSink | undefined;
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  // The writes issued and not yet finished (each settles without rejecting: a failure is kept in `failed`).
-  const writes = new Set<Promise<void>>();
   try {
     const { output, done } = await op(input.stream);
     const r0 = output.getReader();
@@ -503,35 +503,24 @@ export async function streamToTemp<T>(input: StreamInput, target: StreamTarget, 
     let bytes = 0;
     // Small chunks (decryptStream gives one per BER chunk: OpenSSL's -stream output has 1 KiB ones) are gathered
     // into writes of WRITE_CHUNK: one file write per chunk cost more than the decryption (a profile of smime decrypt
-    // of OpenSSL's 64 MiB message: 65% of the time waiting on or issuing writes). Up to WRITES_IN_FLIGHT writes run
-    // in Node's thread pool while the operation makes the next chunks (each at its own offset, each buffer left
-    // untouched until its write resolved): on two cores the copy into the page cache overlaps the encryption.
-    let failed: unknown;
-    const free: Uint8Array[] = [];
-    const issue = async (b: Uint8Array, pooled: Uint8Array | undefined): Promise<void> => {
-      while (writes.size >= WRITES_IN_FLIGHT) await Promise.race(writes);
-      if (failed !== undefined) throw failed;
-      const w: Promise<void> = sink!.write(b).then(
-        () => {
-          writes.delete(w);
-          if (pooled) free.push(pooled);
-        },
-        (e: unknown) => {
-          writes.delete(w);
-          failed ??= e;
-        },
-      );
-      writes.add(w);
-    };
-    let gather: Uint8Array = new Uint8Array(WRITE_CHUNK);
+    // of OpenSSL's 64 MiB message: 65% of the time waiting on or issuing writes). The buffer is reused: a sink is
+    // done with the bytes once its write resolves. Reads and writes of files being synchronous, the loop yields to
+    // the event loop every YIELD_EVERY bytes, so that signals (SIGINT: remove the temporary file) are handled.
+    const gather = new Uint8Array(WRITE_CHUNK);
     let filled = 0;
+    let sinceYield = 0;
     for (;;) {
       const r = await r0.read();
       if (r.done) break;
       const v = r.value;
       bytes += v.length;
+      sinceYield += v.length;
+      if (sinceYield >= YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       if (filled === 0 && v.length >= WRITE_CHUNK) {
-        await issue(v, undefined);
+        await sink.write(v);
         continue;
       }
       for (let off = 0; off < v.length; ) {
@@ -540,22 +529,18 @@ export async function streamToTemp<T>(input: StreamInput, target: StreamTarget, 
         filled += n;
         off += n;
         if (filled === WRITE_CHUNK) {
-          await issue(gather, gather);
-          gather = free.pop() ?? new Uint8Array(WRITE_CHUNK);
+          await sink.write(gather);
           filled = 0;
         }
       }
     }
-    if (filled > 0) await issue(gather.subarray(0, filled), gather);
-    await Promise.all(writes);
-    if (failed !== undefined) throw failed;
+    if (filled > 0) await sink.write(gather.subarray(0, filled));
     reader = undefined;
     const result = await done;
     const s = sink;
     return { result, bytes, readBack: () => s.readBack(), commit: () => s.commit(), abort: () => s.abort() };
   } catch (e) {
     if (reader) await reader.cancel(e).catch(() => {});
-    await Promise.all(writes);
     if (sink) await sink.abort();
     throw e;
   } finally {

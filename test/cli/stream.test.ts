@@ -264,4 +264,15 @@ describe('--fsync', () => {
       proto.sync = real;
     }
   });
+
+  it('a write that fails half-way (the file size limit: EFBIG): exit 6 naming --out, the old file kept, no temporary file left', async () => {
+    const sub = join(dir, 'efbig');
+    mkdirSync(sub);
+    writeFileSync(join(sub, 'o.p7m'), 'old');
+    const r = await sh(`ulimit -f 2048; ${S} encrypt --cert "$CERT" --to bob@example.com --in "$MSG" --out "$OUT"`, { ...ENV(), OUT: join(sub, 'o.p7m') });
+    expect(r.code).toBe(EXIT.io);
+    expect(r.err).toBe(`smime: ${join(sub, 'o.p7m')}: cannot read or write: EFBIG\n`);
+    expect(entries(sub)).toEqual(['o.p7m']);
+    expect(readFileSync(join(sub, 'o.p7m'), 'utf8')).toBe('old');
+  });
 });
