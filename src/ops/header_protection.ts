@@ -7,7 +7,8 @@
 import { argumentError, checkOption } from '../lib/args.js';
 import { getHeader, parseEntity, type Header, type MimeLimits } from '../mime/entity.js';
 import { parseContentType } from '../mime/header_params.js';
-import { HCP_NAMES, protectMessage, protectedSection, type HeaderConfidentiality } from '../mime/header_protection.js';
+import { HCP_NAMES, protectMessage, protectedSection, type HeaderConfidentiality, type ProtectOptions } from '../mime/header_protection.js';
+import { lookAheadOf } from './stream_payload.js';
 import { planProtection, splitForProtection, type ProtectionPlan } from '../mime/protection.js';
 import { extractCms, smimeKindOf } from '../mime/extract.js';
 import { parseSignedData } from '../cms/signed.js';
@@ -64,7 +65,20 @@ export function checkProtectionOptions(what: string, o: HeaderProtectionOptions)
 export function signPayload(bytes: Uint8Array, o: HeaderProtectionOptions, limits: MimeLimits, open = false): { outerHeaders: Uint8Array; inner: Uint8Array } {
   if (o.protectHeaders !== true) return splitForProtection(bytes, limits);
   const cipher = o.headerConfidentiality !== undefined;
-  return protectMessage(bytes, { hp: cipher ? 'cipher' : 'clear', hcp: o.headerConfidentiality, legacyDisplay: o.legacyDisplay, open }, limits);
+  const po: ProtectOptions = { hp: cipher ? 'cipher' : 'clear', hcp: o.headerConfidentiality, legacyDisplay: o.legacyDisplay, open };
+  if (!open) checkOnLookAhead(bytes, po, limits);
+  return protectMessage(bytes, po, limits);
+}
+
+/**
+ * A whole message with a Legacy Display Element to place: its place is checked on the look-ahead a stream takes
+ * (ops/stream_payload.ts `lookAheadOf`), so that signMessage and encryptMessage refuse what signStream and
+ * encryptStream refuse (`MIMELimitExceeded`, `maxHeaderBytes`); they write the same bytes otherwise.
+ */
+function checkOnLookAhead(bytes: Uint8Array, po: ProtectOptions, limits: MimeLimits): void {
+  if (po.legacyDisplay !== true || po.hp !== 'cipher') return;
+  const la = lookAheadOf(bytes, limits.maxHeaderBytes);
+  if (la?.open === true) protectMessage(la.bytes, { ...po, open: true }, limits);
 }
 
 /** The `hp` parameter of an entity's Content-Type, or undefined (also when it is not MIME). */
@@ -124,7 +138,9 @@ export function encryptPlan(what: string, bytes: Uint8Array, o: HeaderProtection
       throw argumentError(`${what}: options.protectHeaders`, 'a message that is not signed yet, or one signed with protectHeaders and headerConfidentiality (its payload says hp="cipher")');
     return planProtection(bytes, limits);
   }
-  const p = protectMessage(bytes, { hp: 'cipher', hcp: o.headerConfidentiality, legacyDisplay: o.legacyDisplay, open }, limits);
+  const po: ProtectOptions = { hp: 'cipher', hcp: o.headerConfidentiality, legacyDisplay: o.legacyDisplay, open };
+  if (!open) checkOnLookAhead(bytes, po, limits);
+  const p = protectMessage(bytes, po, limits);
   return {
     outerHeaders: p.outerHeaders,
     innerLength: p.inner.length,
