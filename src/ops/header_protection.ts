@@ -131,7 +131,10 @@ export function encryptPlan(what: string, bytes: Uint8Array, o: HeaderProtection
     if (kind === 'pkcs7-mime' && !headerOnly && !open) {
       const e = parseEntity(bytes, limits);
       const head = new OpaqueSignedHead(getHeader(e, 'content-transfer-encoding') ?? '7bit', limits.maxHeaderBytes);
-      checkOpaqueSigned(what, head.push(e.body) ?? head.end(), limits);
+      // Pushed in steps: only the body's first bytes are decoded, whatever its size.
+      let r;
+      for (let at = 0; !r && at < e.body.length; at += 1 << 16) r = head.push(e.body.subarray(at, at + (1 << 16)));
+      checkOpaqueSigned(what, r ?? head.end(), limits);
     }
     return planProtection(bytes, limits);
   }
