@@ -319,7 +319,10 @@ export interface HeaderProtectionInfo {
    * 'hp-outer-malformed'. The protected headers are still the ones reported: never the outer ones instead.
    */
   problems: string[];
-  /** The text of the Legacy Display Element (or the 2019 legacy display part), when the payload has one. */
+  /**
+   * The text of the Legacy Display Element (or the 2019 legacy display part), when the payload has one ending within
+   * the first `maxHeaderBytes` of its body (where RFC 9788 puts it; the buffer functions and the streams look there only).
+   */
   legacyDisplay?: string;
 }
 

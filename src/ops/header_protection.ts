@@ -38,7 +38,9 @@ export interface HeaderProtectionOptions {
   /**
    * Add the Legacy Display Element (RFC 9788 §2.1.2) to the main body part, so that a reader without header
    * protection still shows the real Subject (and any other hidden user-facing field) in the text. Encrypted payloads
-   * only. Default false.
+   * only. Default false. Its place must be within the first `maxHeaderBytes` of the body, and the element must end
+   * there (where readers look for it): else `MIMELimitExceeded` (`maxHeaderBytes`), from the buffer functions and the
+   * streams alike.
    */
   legacyDisplay?: boolean;
 }
