@@ -5,7 +5,8 @@
  * encryptMessage refuses it, on the same code. Signed by signMessage and signStream (with and without protectHeaders
  * and headerConfidentiality) and by `openssl cms -sign -nodetach -stream`; encryptStream and encryptMessage agree (both
  * refuse with the same error, or both encrypt and decryptMessage gives the same entity back); a truncated or garbled
- * payload is an SmimeError before anything is emitted, in both.
+ * payload is an SmimeError before anything is emitted, in both. A multipart/signed message is checked on the same
+ * look-ahead by both.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
@@ -110,6 +111,17 @@ describe('encryptStream and encryptMessage agree on an opaque signed message lon
     const b = await decryptMessage(await encryptMessage(signed, { ...eopts(), limits: {} }), { store: alice });
     const s = await decryptMessage(await collect((await encryptStream(chunked(signed, 4096), { ...eopts(), limits: {} })) as ReadableStream<Uint8Array>), { store: alice });
     expect(t(s.content)).toBe(t(b.content));
+  });
+});
+
+describe('a multipart/signed message: its signed part checked on the same look-ahead by both', () => {
+  it('a signed part that starts past maxHeaderBytes of the body (a long preamble): MIMELimitExceeded from both; a short preamble: both encrypt', async () => {
+    const signed = t(await signMessage(MSG, { store: alice, from: 'alice@example.com', protectHeaders: true, headerConfidentiality: 'baseline' }));
+    const at = signed.indexOf('\r\n\r\n') + 4;
+    const withPreamble = (n: number) => enc(`${signed.slice(0, at)}${'preamble line of text\r\n'.repeat(n)}${signed.slice(at)}`);
+    await agree(withPreamble(60), /signed part's header section.*maxHeaderBytes/);
+    await expect(encryptMessage(withPreamble(60), eopts())).rejects.toBeInstanceOf(MIMELimitExceeded);
+    await agree(withPreamble(2), undefined);
   });
 });
 
