@@ -152,6 +152,33 @@ describe('a truncated or garbled opaque signed message: an SmimeError from both,
   });
 });
 
+describe('hostile bodies: the same answer from both, within the limits', () => {
+  it('a body of blank lines (nothing decoded): MIMELimitExceeded once 3 × maxHeaderBytes are read, from both', async () => {
+    const m = enc(`From: a@example.com\r\nMIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=signed-data\r\nContent-Transfer-Encoding: base64\r\n\r\n${'\r\n'.repeat(4000)}`);
+    await agree(m, /3 × maxHeaderBytes/);
+  });
+  it('60 mutations of the first 400 bytes of an opaque signed body: encryptMessage and encryptStream give the same error or both encrypt', async () => {
+    const signed = await signMessage(MSG, { store: alice, from: 'alice@example.com', detached: false, protectHeaders: true, headerConfidentiality: 'baseline' });
+    const at = t(signed).indexOf('\r\n\r\n') + 4;
+    const alphabet = enc('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n!');
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const outcomes = new Set<string>();
+    for (let i = 0; i < 60; i++) {
+      const m = signed.slice();
+      for (let k = 0; k <= rnd(3); k++) m[at + rnd(400)] = alphabet[rnd(alphabet.length)]!;
+      const be = await errorOf(encryptMessage(m, eopts()));
+      if (be !== undefined) expect(be instanceof SmimeError || be instanceof TypeError).toBe(true);
+      for (const size of [7, Infinity]) expect(said(await errorOf(encryptStream(chunked(m, size), eopts())))).toBe(said(be));
+      outcomes.add(be === undefined ? 'encrypted' : (be as Error).name);
+    }
+    expect(outcomes.size).toBeGreaterThan(1);
+  });
+});
+
 describe.skipIf(!hasPeer('openssl', ['version']) && !IN_CI)('openssl cms -sign -nodetach -stream', () => {
   const id = (n: string, ext: string) => join(VECTORS, 'identities', `${n}.${ext}.pem`);
   const osign = (content: string) =>
