@@ -58,9 +58,8 @@ export interface DecryptStreamResult {
  *
  * Header protection (RFC 9788): `done` has the `headerProtection` decryptMessage reports, read from the entity's first
  * bytes (mime/payload_prefix.ts: its header section, and when it protects its fields the next `maxHeaderBytes` of its
- * body): the same fields, exposed fields, mismatches and problems; the legacy display text when it lies within them
- * (where RFC 9788 §2.1.2 puts it). decryptMessage also finds one further on, and finds none in a payload whose
- * multipart structure is broken past them.
+ * body): the same fields, exposed fields, mismatches, problems and legacy display text (an element is recognised by
+ * both only when it ends within the first `maxHeaderBytes` of the body, where RFC 9788 §2.1.2 puts it).
  *
  * `options.overwriteInput` does not apply (the stream's pieces are never written).
  *

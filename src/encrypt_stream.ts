@@ -16,8 +16,10 @@ import { argumentError, checkOption } from './lib/args.js';
 import { Base64LineStream } from './lib/base64_stream.js';
 import { STREAM_CHUNK } from './cms/content_cipher.js';
 import { prepareEnvelope, type EnvelopeWriter } from './cms/enveloped.js';
-import { checkProtectionOptions, encryptPlan } from './ops/header_protection.js';
-import { readStreamedPayload } from './ops/stream_payload.js';
+import { checkOpaqueSigned, checkProtectionOptions, encryptPlan } from './ops/header_protection.js';
+import { OpaqueSignedHead } from './ops/opaque_signed_head.js';
+import { readStreamedPayload, type StreamedPayload } from './ops/stream_payload.js';
+import { getHeader, parseEntity, type MimeLimits } from './mime/entity.js';
 import { withoutField } from './mime/header_protection.js';
 import { smimeKindOf } from './mime/extract.js';
 import { pkcs7MimeHeader } from './mime/pkcs7_mime.js';
@@ -94,12 +96,16 @@ export async function encryptStream(input: ReadableStream<Uint8Array>, options: 
   const reader = input.getReader();
   // The look-ahead: for the Legacy Display Element, and for the payload of a signed message encrypted with
   // protectHeaders (refused, as by encryptMessage, unless it says hp="cipher": a multipart/signed part's head is within
-  // the look-ahead; an opaque signed-data's payload is in its CMS, checked only when the message ends within it).
+  // the look-ahead; an opaque signed-data's payload is in its CMS, read on past the look-ahead: readOpaqueSignedHead).
   const signedKinds = ['multipart-signed', 'pkcs7-mime'];
   const lookAhead = (head: Uint8Array): boolean => options.legacyDisplay === true || (options.protectHeaders === true && head.length > 0 && signedKinds.includes(smimeKindOf(head, limits).kind));
   // A body declared binary is not canonicalised (mime/protection.ts): as the plan of the header section says.
   let binaryBody = false;
+  // An opaque signed message longer than the look-ahead, to check on the body that follows: its transfer encoding.
+  let opaque: string | undefined;
   const payload = await readStreamedPayload(reader, limits.maxHeaderBytes, 'encryptStream', lookAhead, (bytes, open, headerOnly) => {
+    if (open && !headerOnly && options.protectHeaders === true && smimeKindOf(bytes, limits).kind === 'pkcs7-mime')
+      opaque = getHeader(parseEntity(bytes, L), 'content-transfer-encoding') ?? '7bit';
     // No copy names the Bcc recipients (as encryptMessage with bcc).
     const plan = encryptPlan('encryptStream', bcc ? withoutField(bytes, 'bcc', L) : bytes, options, L, headerOnly, open);
     binaryBody = plan.binaryBody === true;
@@ -107,6 +113,8 @@ export async function encryptStream(input: ReadableStream<Uint8Array>, options: 
     plan.writeInner(inner, 0);
     return { outerHeaders: plan.outerHeaders, inner };
   });
+
+  if (opaque !== undefined) await readOpaqueSignedHead(reader, payload, opaque, L);
 
   // The entity to encrypt, as a stream pulled by the encryption: the protected headers, then the body in canonical
   // form (a large input chunk in bounded steps); with `compress`, its compressed-data wrapper (RFC 8551 §3.6).
@@ -116,6 +124,37 @@ export async function encryptStream(input: ReadableStream<Uint8Array>, options: 
   const branches = lockstep(content, envs.length);
   const out = envs.map((env, i) => envelopeStream(env, payload.outerHeaders, branches[i]!));
   return { message: out[0]!, bcc: bcc.map((address, i) => ({ address, message: out[i + 1]! })) };
+}
+
+/**
+ * An opaque signed message encrypted with protectHeaders, longer than the look-ahead: its payload's header section is
+ * read from the body that follows (ops/opaque_signed_head.ts, as encryptMessage reads it), the pieces read kept in
+ * `payload.rest` for the encryption, and the message refused as encryptMessage refuses it unless the payload says
+ * `hp="cipher"`: before anything is emitted. The reader is cancelled on error.
+ */
+async function readOpaqueSignedHead(reader: ReadableStreamDefaultReader<Uint8Array>, payload: StreamedPayload, cte: string, L: MimeLimits): Promise<void> {
+  try {
+    const head = new OpaqueSignedHead(cte, L.maxHeaderBytes);
+    let r = head.push(payload.lookAhead);
+    for (const p of payload.rest.slice(1)) r = r ?? head.push(p);
+    while (!r) {
+      if (payload.ended) {
+        r = head.end();
+        break;
+      }
+      const x = await reader.read();
+      if (x.done) payload.ended = true;
+      else {
+        if (!(x.value instanceof Uint8Array)) throw new TypeError('encryptStream: input must be a stream of Uint8Array');
+        payload.rest.push(x.value);
+        r = head.push(x.value);
+      }
+    }
+    checkOpaqueSigned('encryptStream', r, L);
+  } catch (e) {
+    await reader.cancel(e).catch(() => {});
+    throw e;
+  }
 }
 
 /** What the encryption reads the entity from: a stream's reader, or one branch of {@link lockstep}. */

@@ -14,7 +14,8 @@
  * stream functions refuse at their head (a message that names none of the store's keys, which decryptMessage opens
  * by trial; AuthEnvelopedData with authAttrs). The header protection of the innermost entity (`headers`,
  * `headerProtection`) is read from its first bytes as they go out (mime/payload_prefix.ts: the header section, and
- * `maxHeaderBytes` of body when it protects its fields): a Legacy Display Element past them is not reported.
+ * `maxHeaderBytes` of body when it protects its fields): a Legacy Display Element past them is reported by neither
+ * openStream nor openMessage.
  */
 import { MIMEInvalid, MIMELimitExceeded, SmimeError } from './errors.js';
 import { concat } from './lib/bytes.js';
@@ -47,7 +48,7 @@ export interface OpenStreamResult {
    * openMessage's OpenResult once `content` has been read to its end: `content` empty (it has streamed); `layers`,
    * `signers` (each with its status and reasons), `encrypted`, `authenticated`, `outer` as openMessage gives them;
    * `coverage` 'full'; `headers` and `headerProtection` as openMessage reads them (from the entity's first bytes: a
-   * Legacy Display Element beyond `maxHeaderBytes` of its body is not reported). Rejects with the error
+   * Legacy Display Element beyond `maxHeaderBytes` of its body is not reported, as by openMessage). Rejects with the error
    * the content stream errors with (a bad tag, a truncated input, a limit: a SmimeError).
    */
   done: Promise<OpenResult>;

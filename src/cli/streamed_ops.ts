@@ -12,7 +12,6 @@ import {
   openMessage,
   openStream,
   scanForSigning,
-  MIMELimitExceeded,
   signStream,
   SmimeError,
   UnsupportedAlgorithm,
@@ -73,7 +72,8 @@ export interface BccCopy {
 }
 
 /**
- * `smime encrypt`: encryptStream (refusals reject before anything is read or written; `--legacy-display` too), else
+ * `smime encrypt`: encryptStream (refusals reject before anything is read or written; `--legacy-display`'s too: a
+ * message whose Legacy Display Element's place is past maxHeaderBytes of the body is refused by encryptMessage alike), else
  * the buffer path for a cipher that cannot stream. With `--bcc`, encryptStream's copies are written as they come (in lockstep with the main
  * message, which streamToTemp reads), each to a temporary file for `bccTarget(address)`; `done` resolves to them once
  * all are complete. Any failure (or the main output cancelled) removes them. For encryption, the output ending
@@ -81,25 +81,19 @@ export interface BccCopy {
  */
 export async function encryptStreamed(input: ReadableStream<Uint8Array>, options: EncryptOptions, bccTarget?: (address: string) => StreamTarget): Promise<Streamed<BccCopy[]>> {
   const bcc = 'bcc' in options ? (options as EncryptBccOptions).bcc : undefined;
-  // With --legacy-display encryptStream reads a look-ahead of the body first, and refuses a message where the
-  // element's place is past it (MIMELimitExceeded, maxHeaderBytes): the bytes it read are kept for encryptMessage.
-  const rec = options.legacyDisplay === true ? recorded(input) : undefined;
   const buffered = async (): Promise<Streamed<BccCopy[]>> => {
     // encryptMessage's overloads type the result by whether `bcc` is given; here it may be either.
-    const bytes = rec ? await rec.replay() : await readStream(input);
+    const bytes = await readStream(input);
     const r = (await encryptMessage(bytes, options)) as Uint8Array | BccEncryption;
     if (r instanceof Uint8Array) return { output: bytesStream(r), done: Promise.resolve([]) };
     return { output: bytesStream(r.message), done: copiesTo(r.bcc.map((c) => ({ address: c.address, message: bytesStream(c.message) })), bccTarget).done };
   };
-  const source = rec?.stream ?? input;
   try {
     if (!bcc) {
-      const output = await encryptStream(source, options);
-      rec?.release();
+      const output = await encryptStream(input, options);
       return { output, done: Promise.resolve([]) };
     }
-    const r = await encryptStream(source, options as EncryptBccOptions);
-    rec?.release();
+    const r = await encryptStream(input, options as EncryptBccOptions);
     const { done, stop } = copiesTo(r.bcc, bccTarget);
     // The main output cancelled (streamToTemp failed): the copies are cancelled, and removed once their writing stops.
     const main = r.message.getReader();
@@ -119,8 +113,7 @@ export async function encryptStreamed(input: ReadableStream<Uint8Array>, options
     );
     return { output, done };
   } catch (e) {
-    if (rec && e instanceof MIMELimitExceeded && e.limit === 'maxHeaderBytes') return buffered();
-    if (!(e instanceof UnsupportedAlgorithm) || (input.locked && !rec)) throw e;
+    if (!(e instanceof UnsupportedAlgorithm) || input.locked) throw e;
     return buffered();
   }
 }

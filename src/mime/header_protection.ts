@@ -141,9 +141,19 @@ function entityWithParam(entity: Uint8Array, param: string, value: string, limit
  */
 function beyondLookAhead(L: MimeLimits, what: string): MIMELimitExceeded {
   return new MIMELimitExceeded(
-    `legacyDisplay on a stream: ${what} is not within the first maxHeaderBytes (${L.maxHeaderBytes}) bytes of the body, so the Legacy Display Element's place is not known (use encryptMessage/signMessage, or raise maxHeaderBytes)`,
+    `legacyDisplay: ${what} is not within the first maxHeaderBytes (${L.maxHeaderBytes}) bytes of the body, where the Legacy Display Element must be (readers look for it there only; raise maxHeaderBytes)`,
     { limit: 'maxHeaderBytes' },
   );
+}
+
+/**
+ * Where a Legacy Display Element is recognised (written and read alike, by the buffer functions and the streams): it
+ * must end within the first `maxHeaderBytes` bytes of the payload's body, the payload's header section ending at
+ * `headEnd`. The element repeats header fields, so a header section's limit bounds it; and a stream holds no more of
+ * the body than that to find it (mime/payload_prefix.ts). Returns the length of the payload's bytes to search.
+ */
+export function legacyDisplayWindow(headEnd: number, maxHeaderBytes: number): number {
+  return headEnd + maxHeaderBytes;
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
@@ -266,9 +276,13 @@ export function protectMessage(message: Uint8Array, options: ProtectOptions, lim
   }
   let payload = entity;
   if (options.hp === 'cipher' && options.legacyDisplay === true && hidden.length > 0) payload = addLegacyDisplay(entity, hidden, L, 0, options.open === true) ?? entity;
+  const added = payload !== entity;
   payload = entityWithParam(payload, 'hp', options.hp, L);
   const protectedSection = fields.map((h) => canonicalize(h.raw)).map((r) => (r[r.length - 1] === 10 ? r : concat([r, fromLatin1('\r\n')])));
   const inner = concat([...protectedSection, utf8(hpOuter.join('')), payload]);
+  // The element written must be where a reader recognises it (legacyDisplayWindow): refused, as on a stream, where the
+  // element added would end past it.
+  if (added && legacyDisplayIn(inner, L, false, options.open === true) === undefined) throw beyondLookAhead(L, 'the end of the Legacy Display Element');
   return { outerHeaders: utf8(outer.join('')), inner };
 }
 
@@ -305,7 +319,10 @@ export interface HeaderProtectionInfo {
    * 'hp-outer-malformed'. The protected headers are still the ones reported: never the outer ones instead.
    */
   problems: string[];
-  /** The text of the Legacy Display Element (or the 2019 legacy display part), when the payload has one. */
+  /**
+   * The text of the Legacy Display Element (or the 2019 legacy display part), when the payload has one ending within
+   * the first `maxHeaderBytes` of its body (where RFC 9788 puts it; the buffer functions and the streams look there only).
+   */
   legacyDisplay?: string;
 }
 
@@ -343,12 +360,16 @@ function compare(outer: readonly HeaderField[], expected: readonly HeaderField[]
 }
 
 /**
- * The legacy display text of a payload, or undefined (also when the payload's structure is malformed). `open`: only
- * the payload's first bytes are given (see {@link readHeaderProtection}).
+ * The legacy display text of a payload, or undefined (also when the payload's structure is malformed): searched in
+ * its first bytes only, up to {@link legacyDisplayWindow}. `open`: only the payload's first bytes are given (see
+ * {@link readHeaderProtection}).
  */
-function legacyDisplayOf(entity: Uint8Array, L: MimeLimits, v1: boolean, open: boolean): string | undefined {
+function legacyDisplayIn(payload: Uint8Array, L: MimeLimits, v1: boolean, open: boolean): string | undefined {
+  const headEnd = headerSectionEnd(payload);
+  if (headEnd < 0) return undefined;
+  const window = legacyDisplayWindow(headEnd, L.maxHeaderBytes);
   try {
-    return findLegacyDisplay(entity, L, 0, v1, open);
+    return findLegacyDisplay(payload.subarray(0, window), L, 0, v1, open || payload.length > window);
   } catch {
     return undefined; // informative only: a malformed body does not hide the protected headers
   }
@@ -388,8 +409,9 @@ function findLegacyDisplay(entity: Uint8Array, L: MimeLimits, depth: number, v1:
  * Reads the header protection of a payload (the innermost entity of a signed and/or encrypted message), against the
  * outer header section. Undefined when the payload's header fields are not protected (no `hp`, no
  * `protected-headers="v1"`, no message/rfc822 wrapper). `encrypted`: an encryption layer held the payload. `open`:
- * `payload` is only the first bytes of the payload (a stream's look-ahead, see mime/payload_prefix.ts): the header
- * fields are read as from the whole, and a legacy display element is reported when it lies within these bytes.
+ * `payload` is only the first bytes of the payload (a stream's look-ahead, see mime/payload_prefix.ts). A Legacy
+ * Display Element is reported only when it ends within {@link legacyDisplayWindow} (the first `maxHeaderBytes` of the
+ * body), whether the payload is whole or not: the buffer functions and the streams report the same.
  */
 export function readHeaderProtection(
   payload: Uint8Array,
@@ -435,14 +457,14 @@ export function readHeaderProtection(
       if (hpOuter.length > 0) problems.push('hp-outer-without-cipher');
       info.mismatches = compare(outer, headers, false);
     }
-    const lde = legacyDisplayOf(payload, L, false, open);
+    const lde = legacyDisplayIn(payload, L, false, open);
     if (lde !== undefined) info.legacyDisplay = lde;
     return info;
   }
   if (ct.params['protected-headers'] === 'v1') {
     const headers = messageFields(e.headers);
     const info: HeaderProtectionInfo = { form: 'protected-headers-v1', headers, mismatches: encrypted ? [] : compare(outer, headers, false), problems };
-    const lde = legacyDisplayOf(payload, L, true, open);
+    const lde = legacyDisplayIn(payload, L, true, open);
     if (lde !== undefined) info.legacyDisplay = lde;
     return info;
   }

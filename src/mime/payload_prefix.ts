@@ -4,11 +4,12 @@
  * `maxHeaderBytes`); when that section says its fields are protected (`hp`, `protected-headers="v1"`, a
  * message/rfc822 or message/global wrapper), also the next `maxHeaderBytes` bytes of the body, which hold a wrapped
  * message's header section and the Legacy Display Element where RFC 9788 §2.1.2 puts it (at the top of the main body
- * part). Any other payload is let go once its header section has been read, so a large unprotected message holds no
+ * part): the window `legacyDisplayWindow` defines, in which the buffer functions look for it too. Any other payload is let go once its header section has been read, so a large unprotected message holds no
  * more than that.
  */
 import { getHeader, parseEntity, type Header } from './entity.js';
 import { parseContentType } from './header_params.js';
+import { legacyDisplayWindow } from './header_protection.js';
 import { headerSectionEnd } from './stream_head.js';
 
 /** The first bytes of a payload, seen piece by piece (see the file comment). */
@@ -51,7 +52,7 @@ export class PayloadPrefix {
       rest = rest.subarray(take);
       if (this.#headEnd < 0) {
         this.#headEnd = headerSectionEnd(this.#buf.subarray(0, this.#n), from);
-        if (this.#headEnd >= 0) this.#cap = this.#protects() ? this.#headEnd + this.#maxHeaderBytes + 4 : this.#headEnd;
+        if (this.#headEnd >= 0) this.#cap = this.#protects() ? legacyDisplayWindow(this.#headEnd, this.#maxHeaderBytes) : this.#headEnd;
       }
       if (this.#n >= this.#cap) {
         if (this.#n > this.#cap) this.#whole = false;

@@ -7,14 +7,11 @@
 import { argumentError, checkOption } from '../lib/args.js';
 import { getHeader, parseEntity, type Header, type MimeLimits } from '../mime/entity.js';
 import { parseContentType } from '../mime/header_params.js';
-import { HCP_NAMES, protectMessage, protectedSection, type HeaderConfidentiality } from '../mime/header_protection.js';
+import { HCP_NAMES, protectMessage, protectedSection, type HeaderConfidentiality, type ProtectOptions } from '../mime/header_protection.js';
+import { lookAheadOf } from './stream_payload.js';
 import { planProtection, splitForProtection, type ProtectionPlan } from '../mime/protection.js';
-import { extractCms, smimeKindOf } from '../mime/extract.js';
-import { parseSignedData } from '../cms/signed.js';
-import { readContentInfo } from '../cms/enveloped.js';
-import { OIDS } from '../cms/oids.js';
-import { withBerLimits } from '../lib/der.js';
-import { berLimits, DEFAULT_LIMITS } from '../lib/limits.js';
+import { smimeKindOf } from '../mime/extract.js';
+import { OpaqueSignedHead, type OpaqueSignedHeadResult } from './opaque_signed_head.js';
 import { splitMultipartPrefix, splitMultipartRanges } from '../mime/multipart.js';
 import { headerSectionEnd } from '../mime/stream_head.js';
 import { MIMELimitExceeded } from '../errors.js';
@@ -41,7 +38,9 @@ export interface HeaderProtectionOptions {
   /**
    * Add the Legacy Display Element (RFC 9788 §2.1.2) to the main body part, so that a reader without header
    * protection still shows the real Subject (and any other hidden user-facing field) in the text. Encrypted payloads
-   * only. Default false.
+   * only. Default false. Its place must be within the first `maxHeaderBytes` of the body, and the element must end
+   * there (where readers look for it): else `MIMELimitExceeded` (`maxHeaderBytes`), from the buffer functions and the
+   * streams alike.
    */
   legacyDisplay?: boolean;
 }
@@ -64,7 +63,20 @@ export function checkProtectionOptions(what: string, o: HeaderProtectionOptions)
 export function signPayload(bytes: Uint8Array, o: HeaderProtectionOptions, limits: MimeLimits, open = false): { outerHeaders: Uint8Array; inner: Uint8Array } {
   if (o.protectHeaders !== true) return splitForProtection(bytes, limits);
   const cipher = o.headerConfidentiality !== undefined;
-  return protectMessage(bytes, { hp: cipher ? 'cipher' : 'clear', hcp: o.headerConfidentiality, legacyDisplay: o.legacyDisplay, open }, limits);
+  const po: ProtectOptions = { hp: cipher ? 'cipher' : 'clear', hcp: o.headerConfidentiality, legacyDisplay: o.legacyDisplay, open };
+  if (!open) checkOnLookAhead(bytes, po, limits);
+  return protectMessage(bytes, po, limits);
+}
+
+/**
+ * A whole message with a Legacy Display Element to place: its place is checked on the look-ahead a stream takes
+ * (ops/stream_payload.ts `lookAheadOf`), so that signMessage and encryptMessage refuse what signStream and
+ * encryptStream refuse (`MIMELimitExceeded`, `maxHeaderBytes`); they write the same bytes otherwise.
+ */
+function checkOnLookAhead(bytes: Uint8Array, po: ProtectOptions, limits: MimeLimits): void {
+  if (po.legacyDisplay !== true || po.hp !== 'cipher') return;
+  const la = lookAheadOf(bytes, limits.maxHeaderBytes);
+  if (la?.open === true) protectMessage(la.bytes, { ...po, open: true }, limits);
 }
 
 /** The `hp` parameter of an entity's Content-Type, or undefined (also when it is not MIME). */
@@ -78,19 +90,11 @@ function hpOf(entity: Uint8Array | undefined, limits: MimeLimits): string | unde
 }
 
 /**
- * The `hp` parameter of a signed message's payload (multipart/signed or opaque signed-data), or undefined. `open`:
+ * The `hp` parameter of a multipart/signed message's payload (its first part), or undefined. `open`:
  * `bytes` is the first bytes of a multipart/signed message (a stream's look-ahead), which must hold the signed part's
  * header section (else `MIMELimitExceeded`: it can't be checked).
  */
-function signedPayloadHp(bytes: Uint8Array, kind: 'multipart-signed' | 'pkcs7-mime', limits: MimeLimits, open = false): string | undefined {
-  if (kind === 'pkcs7-mime') {
-    try {
-      const sd = withBerLimits(berLimits(DEFAULT_LIMITS), () => parseSignedData(extractCms(bytes, limits).der));
-      return hpOf(sd.eContent, limits);
-    } catch {
-      return undefined; // not signed-data (an encrypted message being encrypted again): nothing to check
-    }
-  }
+function signedPayloadHp(bytes: Uint8Array, limits: MimeLimits, open = false): string | undefined {
   const e = parseEntity(bytes, limits);
   const ct = parseContentType(getHeader(e, 'content-type') ?? '');
   if (!ct.params.boundary) return undefined;
@@ -98,7 +102,7 @@ function signedPayloadHp(bytes: Uint8Array, kind: 'multipart-signed' | 'pkcs7-mi
   const first = r?.parts[0];
   const part = first ? e.body.subarray(first.start, first.end) : undefined;
   if (open && (!part || headerSectionEnd(part) < 0)) {
-    throw new MIMELimitExceeded(`protectHeaders on a stream: the signed part's header section is not within the first maxHeaderBytes (${limits.maxHeaderBytes}) bytes of the body, so its hp can't be checked (use encryptMessage, or raise maxHeaderBytes)`, { limit: 'maxHeaderBytes' });
+    throw new MIMELimitExceeded(`protectHeaders: the signed part's header section is not within the first maxHeaderBytes (${limits.maxHeaderBytes}) bytes of the body, so its hp can't be checked (raise maxHeaderBytes)`, { limit: 'maxHeaderBytes' });
   }
   return part ? hpOf(part, limits) : undefined;
 }
@@ -110,21 +114,35 @@ function signedPayloadHp(bytes: Uint8Array, kind: 'multipart-signed' | 'pkcs7-mi
  * (multipart/signed or opaque) whose payload does not say `hp="cipher"` is refused: its payload can't be changed
  * without breaking the signature, and encrypting it would leave the Subject outside. `headerOnly`: `bytes` is a stream's header
  * section (the body follows), so there is no signed part to look at; `open`: `bytes` is the first bytes of a longer
- * message (see {@link signPayload}), where a multipart/signed part is checked, an opaque one is not.
+ * message (see {@link signPayload}), where a multipart/signed part is checked, and an opaque one is left to the
+ * caller (encryptStream reads on: {@link checkOpaqueSigned}). A whole message is checked as a stream checks it: the
+ * signed part's header section within the look-ahead, an opaque payload's on its first bytes (ops/opaque_signed_head.ts).
  */
 export function encryptPlan(what: string, bytes: Uint8Array, o: HeaderProtectionOptions, limits: MimeLimits, headerOnly = false, open = false): ProtectionPlan {
   if (o.protectHeaders !== true) return planProtection(bytes, limits);
   const kind = smimeKindOf(bytes).kind;
   if (kind === 'multipart-signed' || kind === 'pkcs7-mime') {
-    // A stream's header section alone can't show the signed part: it is taken as signMessage made it. An opaque
-    // entity that is not signed-data (already encrypted) has no payload here to look at.
-    // On a stream's look-ahead only a multipart/signed part can be checked (an opaque one's payload is in the CMS).
-    const signed = kind === 'multipart-signed' || (!open && isSignedData(bytes, limits));
-    if (!headerOnly && signed && signedPayloadHp(bytes, kind, limits, open)?.toLowerCase() !== 'cipher')
-      throw argumentError(`${what}: options.protectHeaders`, 'a message that is not signed yet, or one signed with protectHeaders and headerConfidentiality (its payload says hp="cipher")');
+    // A stream's header section alone can't show the signed part (headerOnly: not asked). On a stream's look-ahead
+    // (open) an opaque message is checked by encryptStream on the body that follows (checkOpaqueSigned), on the same
+    // code as here.
+    if (kind === 'multipart-signed' && !headerOnly) {
+      // A whole message is checked on the look-ahead a stream takes, so that both refuse alike.
+      const la = open ? { bytes, open } : (lookAheadOf(bytes, limits.maxHeaderBytes) ?? { bytes, open });
+      if (signedPayloadHp(la.bytes, limits, la.open)?.toLowerCase() !== 'cipher') throw notForEncryption(what);
+    }
+    if (kind === 'pkcs7-mime' && !headerOnly && !open) {
+      const e = parseEntity(bytes, limits);
+      const head = new OpaqueSignedHead(getHeader(e, 'content-transfer-encoding') ?? '7bit', limits.maxHeaderBytes);
+      // Pushed in steps: only the body's first bytes are decoded, whatever its size.
+      let r;
+      for (let at = 0; !r && at < e.body.length; at += 1 << 16) r = head.push(e.body.subarray(at, at + (1 << 16)));
+      checkOpaqueSigned(what, r ?? head.end(), limits);
+    }
     return planProtection(bytes, limits);
   }
-  const p = protectMessage(bytes, { hp: 'cipher', hcp: o.headerConfidentiality, legacyDisplay: o.legacyDisplay, open }, limits);
+  const po: ProtectOptions = { hp: 'cipher', hcp: o.headerConfidentiality, legacyDisplay: o.legacyDisplay, open };
+  if (!open) checkOnLookAhead(bytes, po, limits);
+  const p = protectMessage(bytes, po, limits);
   return {
     outerHeaders: p.outerHeaders,
     innerLength: p.inner.length,
@@ -136,13 +154,19 @@ export function encryptPlan(what: string, bytes: Uint8Array, o: HeaderProtection
   };
 }
 
-/** Whether an application/pkcs7-mime entity holds a SignedData. */
-function isSignedData(bytes: Uint8Array, limits: MimeLimits): boolean {
-  try {
-    return readContentInfo(extractCms(bytes, limits).der).type === OIDS.signedData;
-  } catch {
-    return false;
-  }
+/** The refusal of a signed message whose payload does not say hp="cipher" (encryptMessage and encryptStream). */
+function notForEncryption(what: string): TypeError | RangeError {
+  return argumentError(`${what}: options.protectHeaders`, 'a message that is not signed yet, or one signed with protectHeaders and headerConfidentiality (its payload says hp="cipher")');
+}
+
+/**
+ * An opaque signed message to encrypt with protectHeaders: refused unless its payload says `hp="cipher"` (what
+ * {@link OpaqueSignedHead} read from its first bytes; a CMS that holds no SignedData passes: an encrypted message
+ * encrypted again). A SignedData without content is refused as one whose payload can't be read.
+ */
+export function checkOpaqueSigned(what: string, head: OpaqueSignedHeadResult, limits: MimeLimits): void {
+  if (head.kind === 'not-signed') return;
+  if (head.kind !== 'head' || hpOf(head.section, limits)?.toLowerCase() !== 'cipher') throw notForEncryption(what);
 }
 
 function sameMailboxes(a: FromBinding | undefined, b: FromBinding | undefined): boolean {

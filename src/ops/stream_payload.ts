@@ -6,8 +6,9 @@
  * (the look-ahead, cut at a line end) and rewritten by the same code (mime/header_protection.ts `protectMessage`,
  * `open`); the rest of the body follows unchanged. Where the element's place is not within the look-ahead (a
  * multipart/alternative running past it, a text/html part whose `<body>` tag is not in it), `MIMELimitExceeded`
- * (`maxHeaderBytes`) before anything is emitted. A message that ends within the look-ahead is planned whole, exactly
- * as the buffer functions plan it.
+ * (`maxHeaderBytes`) before anything is emitted. A message whose body is at most `maxHeaderBytes` is planned whole.
+ * signMessage and encryptMessage check the same look-ahead ({@link lookAheadOf}), so they refuse what the streams
+ * refuse and write the same bytes otherwise.
  */
 import { concat } from '../lib/bytes.js';
 import { headerSectionEnd } from '../mime/stream_head.js';
@@ -26,8 +27,35 @@ export interface StreamedPayload {
    * input chunk); the rest of the input follows them.
    */
   rest: Uint8Array[];
+  /**
+   * The body bytes planned with the header section, as read (before the plan rewrote them into `rest[0]`); `rest[1]`
+   * and the others follow them. Empty without a look-ahead.
+   */
+  lookAhead: Uint8Array;
   /** The input has ended. */
   ended: boolean;
+}
+
+/**
+ * Where a look-ahead of `body` (the first bytes of a message's body: all of it, or `maxHeaderBytes` of a longer one,
+ * `open`) is cut: after its last line end when the body goes on, so that the plan sees whole lines.
+ */
+function lookAheadCut(body: Uint8Array, open: boolean): number {
+  return open ? body.lastIndexOf(LF) + 1 : body.length;
+}
+
+/**
+ * The look-ahead a stream takes of a whole message (what {@link readStreamedPayload} plans): its header section and
+ * the first `maxHeaderBytes` of its body cut at a line end, `open` when the body is longer than that; the whole
+ * message, not open, when it is not. What the buffer functions check the Legacy Display Element's place on, so that
+ * they refuse what the streams refuse. Undefined when the message has no body (no empty line).
+ */
+export function lookAheadOf(message: Uint8Array, maxHeaderBytes: number): { bytes: Uint8Array; open: boolean } | undefined {
+  const headEnd = headerSectionEnd(message);
+  if (headEnd < 0) return undefined;
+  const open = message.length - headEnd > maxHeaderBytes;
+  if (!open) return { bytes: message, open };
+  return { bytes: message.subarray(0, headEnd + lookAheadCut(message.subarray(headEnd, headEnd + maxHeaderBytes), true)), open };
 }
 
 /**
@@ -52,13 +80,13 @@ export async function readStreamedPayload(
   try {
     if (!lookAhead(hs.headers)) {
       const p = plan(hs.headers, !hs.ended || hs.rest.length > 0, true);
-      return { outerHeaders: p.outerHeaders, innerHead: p.inner, rest: [hs.rest], ended: hs.ended };
+      return { outerHeaders: p.outerHeaders, innerHead: p.inner, rest: [hs.rest], lookAhead: new Uint8Array(0), ended: hs.ended };
     }
-    // The look-ahead: at most maxHeaderBytes of body (whole chunks), cut after its last line end.
+    // The look-ahead (whole chunks) until the body is known to be longer than maxHeaderBytes, or has ended.
     const pieces = [hs.rest];
     let n = hs.rest.length;
     let ended = hs.ended;
-    while (!ended && n < maxHeaderBytes) {
+    while (!ended && n <= maxHeaderBytes) {
       const r = await reader.read();
       if (r.done) ended = true;
       else {
@@ -68,14 +96,21 @@ export async function readStreamedPayload(
       }
     }
     // Copied: the look-ahead (at most maxHeaderBytes); the rest of the last chunk stays a view.
+    const open = n > maxHeaderBytes;
     const last = pieces[pieces.length - 1]!;
-    const over = ended ? 0 : Math.max(0, Math.min(last.length, n - maxHeaderBytes));
+    const over = open ? Math.min(last.length, n - maxHeaderBytes) : 0;
     const body = concat([...pieces.slice(0, -1), last.subarray(0, last.length - over)]);
-    const cut = ended ? body.length : body.lastIndexOf(LF) + 1;
-    const p = plan(concat([hs.headers, body.subarray(0, cut)]), !ended, false);
+    const cut = lookAheadCut(body, open);
+    const p = plan(concat([hs.headers, body.subarray(0, cut)]), open, false);
     const end = headerSectionEnd(p.inner);
     const headEnd = end < 0 ? p.inner.length : end;
-    return { outerHeaders: p.outerHeaders, innerHead: p.inner.subarray(0, headEnd), rest: [p.inner.subarray(headEnd), body.subarray(cut), last.subarray(last.length - over)], ended };
+    return {
+      outerHeaders: p.outerHeaders,
+      innerHead: p.inner.subarray(0, headEnd),
+      rest: [p.inner.subarray(headEnd), body.subarray(cut), last.subarray(last.length - over)],
+      lookAhead: body.subarray(0, cut),
+      ended,
+    };
   } catch (e) {
     await reader.cancel(e).catch(() => {});
     throw e;
