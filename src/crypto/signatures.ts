@@ -4,7 +4,8 @@
  *
  * WebCrypto does what it can (RSASSA-PKCS1-v1_5 and RSA-PSS with SHA-1/256/384/512 and one hash for both PSS uses,
  * ECDSA on the NIST curves, Ed25519); crypto/rsa_sig.ts does the RSA cases WebCrypto lacks (SHA-224, MD5, another
- * MGF1 hash). The algorithms come from the registry (crypto/algorithms.ts).
+ * MGF1 hash) and RSA on a digest, crypto/ecdsa_digest.ts ECDSA on a digest (a stream's SignerInfo without signed
+ * attributes). The algorithms come from the registry (crypto/algorithms.ts).
  */
 import { UnsupportedAlgorithm } from '../errors.js';
 import { algorithmIdentifier, children, decodeOid, integer, NULL, seq, TAG, tlv, type ParsedAlgorithm } from '../lib/der.js';
@@ -218,9 +219,11 @@ export async function verifySignature(
  * (the same schemes, refusals and reasons). RSASSA-PKCS1-v1_5, RSASSA-PSS and ECDSA sign a digest of the content, so
  * `digestOf(hash)` (what the reader computed as the content went by) is all they need: RSA is checked in TypeScript
  * (crypto/rsa_sig.ts), ECDSA on @noble/curves (crypto/ecdsa_digest.ts), as WebCrypto verifies over the message only;
- * the key must be one WebCrypto imports, as verifySignature asks. PureEdDSA (Ed25519, RFC 8032 §5.1.6) hashes R ‖ A ‖
- * M, and R comes in the SignerInfo after the content: one pass cannot check it, so Ed25519 is `unsupported-in-stream:
- * no signed attributes` (RFC 8419 §3: signed attributes are what lets the content be processed in one pass).
+ * the key must be one WebCrypto imports, as verifySignature asks. Ed25519 is `unsupported-in-stream: no signed
+ * attributes`: without signed attributes PureEdDSA signs the content itself (RFC 8419 §3), and its verification hashes
+ * R ‖ A ‖ M (RFC 8032 §5.1.7) where R is the signature's first half, which comes in the SignerInfo after the content:
+ * no digest computed as the content went by can stand for it. With signed attributes the content is hashed into the
+ * messageDigest attribute and only their DER is signed, which is what lets a stream be checked in one pass.
  * A digest the reader did not compute is `digest-not-computed: <hash>`. Never throws for bad input.
  */
 export async function verifySignatureOverDigest(

@@ -7,13 +7,13 @@
  * SHA-224, a foreign curve, a key of another kind, a point off the curve, Ed25519, a digest not computed).
  */
 import { createHash, generateKeyPairSync, sign as nodeSign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DIGESTS, SIGNATURES, type HashName } from '../../src/crypto/algorithms.js';
 import { ecdsaDerToP1363, verifySignature, verifySignatureOverDigest, type SignerPublicKey } from '../../src/crypto/signatures.js';
 import { algorithmIdentifier, children, decodeOid, readAlgorithm, readTlv } from '../../src/lib/der.js';
-import { SHARED_VECTORS, sharedAvailable } from '../_helpers/env.js';
+import { REPO, SHARED_VECTORS, sharedAvailable } from '../_helpers/env.js';
 
 /** The SubjectPublicKeyInfo fields the verifiers need, read from an SPKI. */
 function keyOf(spki: Uint8Array): SignerPublicKey {
@@ -190,5 +190,17 @@ describe('verifySignatureOverDigest: ECDSA pairings and refusals as verifySignat
     const dsa = await both(dsaOid, undefined, edKey, data, new Uint8Array(64));
     expect(dsa.digest).toEqual(dsa.whole);
     expect(dsa.digest).toMatchObject({ ok: false, reason: `unsupported-algorithm: ${dsaOid}` });
+  });
+});
+
+describe('@noble/curves is loaded on first use only', () => {
+  it('src/ names it in one dynamic import() (crypto/ecdsa_digest.ts), never in a static import', () => {
+    const files = (readdirSync(join(REPO, 'src'), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
+    const naming = files.filter((f) => readFileSync(join(REPO, 'src', f), 'utf8').includes("'@noble/curves"));
+    expect(naming.map((f) => f.replaceAll('\\', '/'))).toEqual(['crypto/ecdsa_digest.ts']);
+    const code = readFileSync(join(REPO, 'src', 'crypto', 'ecdsa_digest.ts'), 'utf8');
+    expect(code.match(/'@noble\/curves[^']*'/g)).toEqual(["'@noble/curves/nist.js'"]);
+    expect(code).toContain("import('@noble/curves/nist.js')");
+    expect(code).not.toMatch(/^import [^;]*'@noble\/curves/m);
   });
 });
