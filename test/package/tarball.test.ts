@@ -73,7 +73,7 @@ describe('npm pack tarball', () => {
   it('ships only what a consumer runs: the library, its declarations and the bundled bin (no demo, no CLI modules, no maps)', () => {
     for (const p of paths) expect(p).toMatch(/^(dist\/|package\.json$|README\.md$|LICENSE$)/);
     // The CLI is one bundle (scripts/bundle-cli.mjs): smime.js and the chunks it loads only when needed (the
-    // ChaCha20 cipher, smime-core/pkcs11 for --pkcs11); its separate modules (and the demo, which needs the
+    // ChaCha20 cipher, @noble/curves' ECDSA on a digest, smime-core/pkcs11 for --pkcs11); its separate modules (and the demo, which needs the
     // repository's vectors/) stay out of the tarball.
     const cli = paths.filter((p) => p.startsWith('dist/cli/'));
     expect(cli).toContain('dist/cli/smime.js');

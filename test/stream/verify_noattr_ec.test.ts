@@ -2,7 +2,8 @@
  * verifyStream of ECDSA SignerInfos without signed attributes (`openssl cms -sign -noattr -binary`: the signature is
  * over the content itself, RFC 5652 §5.4) over 2 MiB of content, more than the 1 MiB the reader keeps: checked on the
  * digest the reader computed (crypto/ecdsa_digest.ts), with verifyMessage's status, reasons and content, for
- * P-256/SHA-256, P-384/SHA-384 and P-521/SHA-512, detached and opaque; a byte changed deep in the content and a
+ * P-256/SHA-256, P-384/SHA-384 and P-521/SHA-512, detached and opaque (and SHA-1, weak, and SHA-512 on P-384,
+ * truncated, as verifyMessage judges them); a byte changed deep in the content and a
  * signature made by another key are `signature-mismatch` in both; the streamed `smime verify` (verifyMessage wrapped
  * here to count its calls: not called) reports what verifyMessage says. Ed25519 stays `unsupported-in-stream: no
  * signed attributes` on the stream (PureEdDSA hashes R ‖ A ‖ M, R after the content; RFC 8419 §3). Keys and
@@ -131,6 +132,14 @@ describe.skipIf(!hasPeer('openssl') && !IN_CI)('verifyStream: ECDSA without sign
       });
     }
   }
+
+  it('p256/sha1 (weak under the default policy) and p384/sha512 (a longer hash, truncated): the same status and reasons in both', async () => {
+    for (const [leaf, md] of [['p256', 'sha1'], ['p384', 'sha512']] as const) {
+      const r = await both(sign(leaf, ['-md', md]));
+      expect(summary(r.stream), `${leaf}/${md}`).toEqual(summary(r.buffer));
+      expect(summary(r.stream), `${leaf}/${md}`).toEqual(md === 'sha1' ? [{ status: 'invalid', reasons: ['weak-algorithm'] }] : [{ status: 'valid', reasons: [] }]);
+    }
+  });
 
   it('a signature made by another P-256 key (the SignerInfo names p256, the signature is p256b\'s): signature-mismatch in both', async () => {
     const der = (leaf: Leaf) => sign(leaf, ['-md', 'sha256', '-outform', 'DER']);
