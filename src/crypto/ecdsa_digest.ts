@@ -18,9 +18,9 @@ const nist = () => import('@noble/curves/nist.js');
  * r or s outside [1, n-1], a point off the curve or the point at infinity is false. Never throws for bad input.
  */
 export async function ecdsaVerifyDigest(curve: NistCurve, publicKey: Uint8Array, digest: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  if (signature.length !== 2 * curve.size) return false;
   const m = await nist();
   const ecdsa = curve.name === 'P-256' ? m.p256 : curve.name === 'P-384' ? m.p384 : m.p521;
-  if (signature.length !== 2 * curve.size) return false;
   try {
     return ecdsa.verify(signature, digest, publicKey, { prehash: false, lowS: false, format: 'compact' });
   } catch {
