@@ -172,7 +172,9 @@ function opaqueCore(base64: boolean, ctx: VerifyContext): StreamCore {
  * streams (the compressed bytes are hashed, as the signature needs), within `maxDecompressedBytes` and
  * `maxDecompressionRatio` counted as the bytes come out (`CMSLimitExceeded`). A SignerInfo without signed attributes
  * (its signature over the content itself) is checked against the content's digest when it is RSA (PKCS#1 v1.5 or
- * PSS); an ECDSA or EdDSA one over content larger than 1 MiB is `unsupported-in-stream: no signed attributes`.
+ * PSS) or ECDSA, as strictly as verifyMessage checks it; an EdDSA one over content larger than 1 MiB is
+ * `unsupported-in-stream: no signed attributes` (PureEdDSA hashes the signature's R before the content, and R comes
+ * after it: crypto/signatures.ts `verifySignatureOverDigest`).
  * Header protection (RFC 9788): the signed entity's protected From is the binding and `headerProtection` is reported
  * as verifyMessage does, read from the entity's first bytes (as decryptStream does: see its note on the legacy display).
  *

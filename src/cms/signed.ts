@@ -385,8 +385,8 @@ export interface ContentDigests {
  * The content may be given as its digests ({@link ContentDigests}, a stream): a digest the reader did not run is
  * `digest-not-computed: <hash>`. A SignerInfo without signed attributes (the signature is over the content itself) is
  * checked against the content when the reader kept it (a small one), else against the digest the reader computed
- * when its signature is RSA (PKCS#1 v1.5 or PSS: they sign a digest); ECDSA and EdDSA are then
- * `unsupported-in-stream: no signed attributes`.
+ * when its signature is RSA (PKCS#1 v1.5 or PSS) or ECDSA (they sign a digest); EdDSA is then
+ * `unsupported-in-stream: no signed attributes` (see verifySignatureOverDigest).
  */
 export async function verifySignerInfo(
   sd: ParsedSignedData,
@@ -466,9 +466,10 @@ export async function verifySignerInfo(
     const whole = content instanceof Uint8Array ? content : content.content;
     if (whole) check = await verifySignature(si.signatureAlgorithm, si.digestAlgorithm.oid, signer, whole, si.signature, opts.crypto);
     else {
-      // A stream: RSA signs a digest of the content, which the reader computed as it went by.
+      // A stream: RSA and ECDSA sign a digest of the content, which the reader computed as it went by.
       const digests = content as ContentDigests;
-      check = verifySignatureOverDigest(si.signatureAlgorithm, si.digestAlgorithm.oid, signer, (h) => digests.digests.get(DIGESTS[h].oid), si.signature);
+      const digestOf = (h: keyof typeof DIGESTS) => digests.digests.get(DIGESTS[h].oid);
+      check = await verifySignatureOverDigest(si.signatureAlgorithm, si.digestAlgorithm.oid, signer, digestOf, si.signature, opts.crypto);
     }
   }
   if (!check.ok && !reasons.includes(check.reason)) reasons.push(check.reason);

@@ -4,10 +4,11 @@
  *
  * WebCrypto does what it can (RSASSA-PKCS1-v1_5 and RSA-PSS with SHA-1/256/384/512 and one hash for both PSS uses,
  * ECDSA on the NIST curves, Ed25519); crypto/rsa_sig.ts does the RSA cases WebCrypto lacks (SHA-224, MD5, another
- * MGF1 hash). The algorithms come from the registry (crypto/algorithms.ts).
+ * MGF1 hash) and RSA on a digest, crypto/ecdsa_digest.ts ECDSA on a digest (a stream's SignerInfo without signed
+ * attributes). The algorithms come from the registry (crypto/algorithms.ts).
  */
 import { UnsupportedAlgorithm } from '../errors.js';
-import { algorithmIdentifier, children, decodeOid, integer, NULL, readTlv, seq, TAG, tlv, type ParsedAlgorithm } from '../lib/der.js';
+import { algorithmIdentifier, children, decodeOid, integer, NULL, seq, TAG, tlv, type ParsedAlgorithm } from '../lib/der.js';
 import {
   DIGESTS,
   digestAlgorithmByOid,
@@ -17,10 +18,13 @@ import {
   keyKindOfOid,
   MGF1_OID,
   NIST_CURVES,
+  type NistCurve,
   signatureByOid,
   SIGNATURES,
   type HashName,
+  type WebCryptoHash,
 } from './algorithms.js';
+import { ecdsaVerifyDigest } from './ecdsa_digest.js';
 import { importPublicKey } from './key_cache.js';
 import { getCrypto } from './provider.js';
 import { rsaPublicKeyBits } from './rsa_key.js';
@@ -49,27 +53,41 @@ export function ecdsaP1363ToDer(sig: Uint8Array): Uint8Array {
   return seq(integer(sig.subarray(0, n)), integer(sig.subarray(n)));
 }
 
-/** r‖s (each `size` bytes) from the DER ECDSA-Sig-Value; undefined when malformed or out of range. */
+/**
+ * r‖s (each `size` bytes) from the DER ECDSA-Sig-Value; undefined when it is not DER (BER lengths, an INTEGER with a
+ * needless leading octet, a negative one, bytes after the SEQUENCE or inside it after s) or a value longer than `size`.
+ * Strict as OpenSSL is (it re-encodes what it parsed and compares): the same for verifySignature and its digest form.
+ * Whether r and s lie in [1, n-1] is left to the verifier.
+ */
 export function ecdsaDerToP1363(der: Uint8Array, size: number): Uint8Array | undefined {
-  try {
-    const top = readTlv(der, 0);
-    if (top.end !== der.length || top.tagNo !== TAG.SEQUENCE) return undefined;
-    const parts = children(der, top);
-    if (parts.length !== 2) return undefined;
-    const out = new Uint8Array(size * 2);
-    for (let i = 0; i < 2; i++) {
-      const t = parts[i]!;
-      if (t.tagNo !== TAG.INTEGER || t.constructed) return undefined;
-      let v = der.subarray(t.contentStart, t.contentEnd);
-      if (v.length === 0 || (v[0]! & 0x80) !== 0) return undefined; // negative
-      while (v.length > 1 && v[0] === 0) v = v.subarray(1);
-      if (v.length > size) return undefined;
-      out.set(v, i * size + size - v.length);
+  let p = 0;
+  // A DER header of the given tag (no long form below 128, no indefinite length): the content's length.
+  const header = (tag: number): number | undefined => {
+    if (der[p++] !== tag) return undefined;
+    const l0 = der[p++];
+    if (l0 === undefined || l0 === 0x80 || l0 > 0x81) return undefined;
+    if (l0 < 0x80) return l0;
+    const l = der[p++];
+    return l === undefined || l < 0x80 ? undefined : l;
+  };
+  const len = header(0x30);
+  if (len === undefined || p + len !== der.length) return undefined;
+  const out = new Uint8Array(size * 2);
+  for (let i = 0; i < 2; i++) {
+    const n = header(0x02);
+    if (n === undefined || n === 0 || p + n > der.length) return undefined;
+    let v = der.subarray(p, p + n);
+    p += n;
+    if ((v[0]! & 0x80) !== 0) return undefined; // negative
+    if (v[0] === 0) {
+      if (v.length === 1) continue; // zero: DER, but out of range (the verifier says no)
+      if ((v[1]! & 0x80) === 0) return undefined; // a needless leading zero
+      v = v.subarray(1);
     }
-    return out;
-  } catch {
-    return undefined;
+    if (v.length > size) return undefined;
+    out.set(v, i * size + size - v.length);
   }
+  return p === der.length ? out : undefined;
 }
 
 /** The hash name of a digest algorithm OID (MD5 included, so that weak signatures can be named), if known. */
@@ -106,6 +124,24 @@ function rsaScheme(alg: ParsedAlgorithm, digestOid: string | undefined, signer: 
     return { pss: { hash: pss.hash, mgfHash: pss.mgfHash, salt: pss.salt } };
   }
   return undefined;
+}
+
+/**
+ * The ECDSA signature `alg` names for `signer` (with the digestAlgorithm when `alg` is bare id-ecPublicKey): its curve
+ * and hash; a failed check when the key is not EC, its curve is not P-256/384/521 or the hash is not SHA-1/256/384/512
+ * (any of them on any of the curves, as WebCrypto pairs them); undefined when `alg` is not ECDSA. Shared by
+ * {@link verifySignature} and {@link verifySignatureOverDigest}.
+ */
+function ecdsaScheme(alg: ParsedAlgorithm, digestOid: string | undefined, signer: SignerPublicKey): { curve: NistCurve; hash: WebCryptoHash } | SignatureCheck | undefined {
+  const ecPublicKey = KEY_ALGORITHMS.ecPublicKey.oid;
+  const known = signatureByOid(alg.oid);
+  if (alg.oid !== ecPublicKey && known?.scheme !== 'ecdsa') return undefined;
+  const hash = alg.oid === ecPublicKey ? hashOfOid(digestOid) : known!.hash;
+  if (keyKindOfOid(signer.keyAlgorithm) !== 'ec') return { ok: false, reason: 'key-algorithm-mismatch', hash };
+  const curve = signer.curve ? NIST_CURVES[signer.curve] : undefined;
+  if (!curve) return { ok: false, reason: `unsupported-algorithm: ${signer.curve ?? ecPublicKey}`, hash };
+  if (!hash || !isWebCryptoHash(hash)) return { ok: false, reason: `unsupported-algorithm: ${alg.oid}`, hash };
+  return { curve, hash };
 }
 
 /**
@@ -152,17 +188,14 @@ export async function verifySignature(
       const key = await importPublicKey(c, spki, { name: 'RSA-PSS', hash: pss.hash }, ['verify']);
       return result(await c.verify({ name: 'RSA-PSS', saltLength: pss.salt }, key, signature as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>));
     }
-    const ecPublicKey = KEY_ALGORITHMS.ecPublicKey.oid;
-    if (alg.oid === ecPublicKey || known?.scheme === 'ecdsa') {
-      hash = alg.oid === ecPublicKey ? hashOfOid(digestOid) : known!.hash;
-      if (kind !== 'ec') return { ok: false, reason: 'key-algorithm-mismatch', hash };
-      const curve = signer.curve ? NIST_CURVES[signer.curve] : undefined;
-      if (!curve) return unsupported(signer.curve ?? ecPublicKey);
-      if (!hash || !isWebCryptoHash(hash)) return unsupported();
-      const raw = ecdsaDerToP1363(signature, curve.size);
+    const ec = ecdsaScheme(alg, digestOid, signer);
+    if (ec && 'ok' in ec) return ec;
+    if (ec) {
+      hash = ec.hash;
+      const raw = ecdsaDerToP1363(signature, ec.curve.size);
       if (!raw) return result(false);
-      const key = await importPublicKey(c, signer.spki, { name: 'ECDSA', namedCurve: curve.name }, ['verify']);
-      return result(await c.verify({ name: 'ECDSA', hash }, key, raw as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>));
+      const key = await importPublicKey(c, signer.spki, { name: 'ECDSA', namedCurve: ec.curve.name }, ['verify']);
+      return result(await c.verify({ name: 'ECDSA', hash: ec.hash }, key, raw as Uint8Array<ArrayBuffer>, data as Uint8Array<ArrayBuffer>));
     }
     if (alg.oid === SIGNATURES.ed25519.oid) {
       // PureEdDSA (RFC 8419 §3): over the signed attributes' DER, or the content itself when there are none.
@@ -182,19 +215,25 @@ export async function verifySignature(
 
 /**
  * {@link verifySignature} of content known only by its digests (a stream: a SignerInfo without signed attributes,
- * whose signature is over the content itself, RFC 5652 §5.4). RSASSA-PKCS1-v1_5 and RSASSA-PSS sign a digest of the
- * content, so `digestOf(hash)` (what the reader computed as the content went by) is all they need, checked in
- * TypeScript (crypto/rsa_sig.ts: WebCrypto verifies over the message only). ECDSA would need a prehashed verify that
- * WebCrypto lacks, and PureEdDSA signs the content itself: both are `unsupported-in-stream: no signed attributes`.
- * A digest the reader did not compute is `digest-not-computed: <hash>`.
+ * whose signature is over the content itself, RFC 5652 §5.4), as strict as verifySignature for the same SignerInfo
+ * (the same schemes, refusals and reasons). RSASSA-PKCS1-v1_5, RSASSA-PSS and ECDSA sign a digest of the content, so
+ * `digestOf(hash)` (what the reader computed as the content went by) is all they need: RSA is checked in TypeScript
+ * (crypto/rsa_sig.ts), ECDSA on @noble/curves (crypto/ecdsa_digest.ts), as WebCrypto verifies over the message only;
+ * the key must be one WebCrypto imports, as verifySignature asks. Ed25519 is `unsupported-in-stream: no signed
+ * attributes`: without signed attributes PureEdDSA signs the content itself (RFC 8419 §3), and its verification hashes
+ * R ‖ A ‖ M (RFC 8032 §5.1.7) where R is the signature's first half, which comes in the SignerInfo after the content:
+ * no digest computed as the content went by can stand for it. With signed attributes the content is hashed into the
+ * messageDigest attribute and only their DER is signed, which is what lets a stream be checked in one pass.
+ * A digest the reader did not compute is `digest-not-computed: <hash>`. Never throws for bad input.
  */
-export function verifySignatureOverDigest(
+export async function verifySignatureOverDigest(
   alg: ParsedAlgorithm,
   digestOid: string | undefined,
   signer: SignerPublicKey,
   digestOf: (hash: HashName) => Uint8Array | undefined,
   signature: Uint8Array,
-): SignatureCheck {
+  crypto?: Crypto,
+): Promise<SignatureCheck> {
   let hash: string | undefined;
   const result = (ok: boolean): SignatureCheck => (ok ? { ok, hash } : { ok, reason: 'signature-mismatch', hash });
   try {
@@ -207,11 +246,30 @@ export function verifySignatureOverDigest(
       if (!d) return { ok: false, reason: `digest-not-computed: ${h}`, hash };
       return result('pkcs1' in rsa ? rsaPkcs1v15VerifyDigest(rsaSpki(signer), h, d, signature) : rsaPssVerifyDigest(rsaSpki(signer), rsa.pss, d, signature));
     }
+    const ec = ecdsaScheme(alg, digestOid, signer);
+    if (ec && 'ok' in ec) return ec;
+    if (ec) {
+      hash = ec.hash;
+      const d = digestOf(ec.hash);
+      if (!d) return { ok: false, reason: `digest-not-computed: ${ec.hash}`, hash };
+      const raw = ecdsaDerToP1363(signature, ec.curve.size);
+      if (!raw) return result(false);
+      // The key verifySignature would refuse (a point off the curve…) is refused the same way: unsupported-key.
+      await importPublicKey(getCrypto(crypto).subtle, signer.spki, { name: 'ECDSA', namedCurve: ec.curve.name }, ['verify']);
+      return result(await ecdsaVerifyDigest(ec.curve, signer.publicKey, d, raw));
+    }
+    if (alg.oid === SIGNATURES.ed25519.oid) {
+      if (keyKindOfOid(signer.keyAlgorithm) !== 'ed25519') return { ok: false, reason: 'key-algorithm-mismatch' };
+      return { ok: false, reason: 'unsupported-in-stream: no signed attributes' };
+    }
+    // Anything else is what verifySignature says of it, whatever the content.
+    const known = signatureByOid(alg.oid);
+    if (known?.scheme === 'dsa') hash = known.hash ?? hashOfOid(digestOid);
   } catch (e) {
     if (e instanceof UnsupportedAlgorithm) return { ok: false, reason: `unsupported-algorithm: ${e.oid ?? alg.oid}`, hash };
     return { ok: false, reason: `unsupported-key: ${e instanceof Error ? e.message : String(e)}`, hash };
   }
-  return { ok: false, reason: 'unsupported-in-stream: no signed attributes', hash };
+  return { ok: false, reason: `unsupported-algorithm: ${alg.oid}`, hash };
 }
 
 /** WebCrypto imports RSA keys only as rsaEncryption SPKIs; an id-RSASSA-PSS SPKI is rewritten (same key bits). */

@@ -15,11 +15,11 @@ import { PASSWORD } from '../_helpers/identities.js';
 /**
  * The consumer's install budget, a little above what it measured when it was set (2026-12-07: 27 packages, smime-core
  * and a second tslib under tsyringe included; 6.3 MB of files, 9.9 MB of 4 KiB disk blocks; 26 packages and 6.1 MB
- * since reflect-metadata left; 27 packages and 7.9 MB with postal-mime, issue 15's importFromMessage, which ships its sources beside its dist: 1.6 MB; 30 packages and 12.8 MB with pkijs 3 (issue 18's OCSP, with bytestreamjs; pkijs 4 would pull asn1js 4 and nest eleven copies of asn1js 3) and issue 16's stream code). Megabytes are the files'
+ * since reflect-metadata left; 27 packages and 7.9 MB with postal-mime, issue 15's importFromMessage, which ships its sources beside its dist: 1.6 MB; 30 packages and 12.8 MB with pkijs 3 (issue 18's OCSP, with bytestreamjs; pkijs 4 would pull asn1js 4 and nest eleven copies of asn1js 3) and issue 16's stream code; 31 packages and 14.5 MB with @noble/curves, 1.6 MB of it, the prehashed ECDSA verifyStream needs for SignerInfos without signed attributes). Megabytes are the files'
  * sizes (10^6 bytes), which do not depend on the file system. Raise it deliberately, in review, when a dependency
  * earns its place.
  */
-const BUDGET = { packages: 32, megabytes: 14 };
+const BUDGET = { packages: 32, megabytes: 15 };
 
 /** The installed packages under a node_modules folder (nested ones included), each as its folder's path. */
 function packagesUnder(nodeModules: string): string[] {
@@ -73,7 +73,7 @@ describe('npm pack tarball', () => {
   it('ships only what a consumer runs: the library, its declarations and the bundled bin (no demo, no CLI modules, no maps)', () => {
     for (const p of paths) expect(p).toMatch(/^(dist\/|package\.json$|README\.md$|LICENSE$)/);
     // The CLI is one bundle (scripts/bundle-cli.mjs): smime.js and the chunks it loads only when needed (the
-    // ChaCha20 cipher, smime-core/pkcs11 for --pkcs11); its separate modules (and the demo, which needs the
+    // ChaCha20 cipher, @noble/curves' ECDSA on a digest, smime-core/pkcs11 for --pkcs11); its separate modules (and the demo, which needs the
     // repository's vectors/) stay out of the tarball.
     const cli = paths.filter((p) => p.startsWith('dist/cli/'));
     expect(cli).toContain('dist/cli/smime.js');

@@ -2,8 +2,7 @@
  * verifyStream of SignerInfos without signed attributes (`openssl cms -sign -noattr`: the signature is over the content
  * itself, RFC 5652 §5.4) over content larger than the 1 MiB the reader keeps: RSA (PKCS#1 v1.5 and PSS) is checked
  * against the digest the reader computed as the content went by, with verifyMessage's status, reasons and content
- * (opaque and detached); a changed byte is `signature-mismatch` in both. ECDSA, which would need a prehashed verify
- * WebCrypto lacks, stays `unsupported-in-stream: no signed attributes` on the stream (documented).
+ * (opaque and detached); a changed byte is `signature-mismatch` in both. ECDSA and Ed25519: verify_noattr_ec.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -58,11 +57,4 @@ describe.skipIf(!hasPeer('openssl') && !IN_CI)('verifyStream: no signed attribut
       expect(t.stream.signers[0]?.reasons).toContain('signature-mismatch');
     });
   }
-
-  it('ECDSA: unsupported-in-stream on the stream (valid whole)', async () => {
-    const store = await storeWith(['ec-sign']);
-    const r = await both(sign('ec-sign', []), store);
-    expect(r.buffer.signers[0]?.status).toBe('valid');
-    expect(r.stream.signers[0]?.reasons).toContain('unsupported-in-stream: no signed attributes');
-  });
 });
