@@ -74,8 +74,8 @@ const VARIANTS = [
   { name: 'aes-256-cbc on WebCrypto', cipher: 'aes-256-cbc' as const, crypto: undefined },
   { name: 'aes-128-cbc on Node', cipher: 'aes-128-cbc' as const, crypto: nodeCrypto() },
   { name: 'aes-256-gcm on Node', cipher: 'aes-256-gcm' as const, crypto: nodeCrypto() },
-  // No accelerator: the portable incremental ciphers (src/crypto/incremental_fallback.ts).
-  { name: 'aes-128-gcm on the portable cipher', cipher: 'aes-128-gcm' as const, crypto: undefined },
+  // No accelerator (src/crypto/incremental_fallback.ts): AES-GCM on WebCrypto AES-CTR + GHASH, ChaCha20-Poly1305 portable.
+  { name: 'aes-128-gcm on WebCrypto AES-CTR + GHASH', cipher: 'aes-128-gcm' as const, crypto: undefined },
   { name: 'chacha20-poly1305 on the portable cipher', cipher: 'chacha20-poly1305' as const, crypto: undefined },
 ];
 const AEAD = (cipher: string) => cipher.endsWith('gcm') || cipher.startsWith('chacha');
