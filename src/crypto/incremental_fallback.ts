@@ -126,6 +126,22 @@ function gcmStart(h: Uint8Array, iv: Uint8Array, aad: Uint8Array | undefined): {
   return { j0, ghash, aadLength: aad ? aad.length : 0 };
 }
 
+/** GHASH closed with the lengths block (SP 800-38D §7.1 step 5): S, whose encryption under J0 is the tag. */
+function ghashFinal(ghash: GHASH, aadLength: number, textLength: number): Uint8Array {
+  const len = new Uint8Array(16);
+  bitLength(len, 0, aadLength);
+  bitLength(len, 8, textLength);
+  ghash.update(len);
+  return ghash.digest();
+}
+
+/** The end of a GCM operation with the tag `t`: kept for `tag()` (encryption), else checked against `expected`. */
+function endGcm(encrypt: boolean, t: Uint8Array, expected: Uint8Array | undefined): Uint8Array | undefined {
+  if (encrypt) return t;
+  if (!expected || expected.length < 12 || expected.length > 16 || !sameTag(expected, t)) throw new Error('AES-GCM: bad tag');
+  return undefined;
+}
+
 /**
  * AES-GCM (NIST SP 800-38D), incrementally: GCTR by AES-CTR pieces (the 32-bit counter wraps as GCM's inc32 wants:
  * a piece that crosses the wrap is cut there), GHASH over the ciphertext in whole blocks (at most 15 bytes held).
@@ -172,12 +188,7 @@ function gcmStream(key: Uint8Array, iv: Uint8Array, encrypt: boolean, aad: Uint8
   };
   const finishTag = (): Uint8Array => {
     if (pending.length > 0) ghash.update(pending);
-    const len = new Uint8Array(16);
-    bitLength(len, 0, aadLength);
-    bitLength(len, 8, offset);
-    ghash.update(len);
-    const s = ghash.digest();
-    const t = ctr(k, j0).encrypt(s);
+    const t = ctr(k, j0).encrypt(ghashFinal(ghash, aadLength, offset));
     k.fill(0);
     return t;
   };
@@ -203,12 +214,7 @@ function gcmStream(key: Uint8Array, iv: Uint8Array, encrypt: boolean, aad: Uint8
       const out = text.length > 0 ? gctr(text) : EMPTY;
       offset += text.length;
       hash(encrypt ? out : text);
-      const t = finishTag();
-      if (encrypt) {
-        result = t;
-        return out;
-      }
-      if (!expected || expected.length < 12 || expected.length > 16 || !sameTag(expected, t)) throw new Error('AES-GCM: bad tag');
+      result = endGcm(encrypt, finishTag(), expected);
       return out;
     },
     tag() {
@@ -388,16 +394,7 @@ export async function webCryptoGcm(c: Crypto, key: Uint8Array, iv: Uint8Array, e
       done = true;
       const out = held.length > 0 ? await gctr(held) : EMPTY;
       held = EMPTY;
-      const len = new Uint8Array(16);
-      bitLength(len, 0, aadLength);
-      bitLength(len, 8, offset);
-      ghash.update(len);
-      const t = await aesCtr(j0, ghash.digest());
-      if (encrypt) {
-        result = t;
-        return out;
-      }
-      if (!expected || expected.length < 12 || expected.length > 16 || !sameTag(expected, t)) throw new Error('AES-GCM: bad tag');
+      result = endGcm(encrypt, await aesCtr(j0, ghashFinal(ghash, aadLength, offset)), expected);
       return out;
     },
     tag() {
