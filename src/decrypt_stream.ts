@@ -14,6 +14,7 @@ import { checkOption } from './lib/args.js';
 import { resolvePolicyFor } from './crypto/policy.js';
 import { mimeLimits, resolveLimits, type Limits } from './lib/limits.js';
 import { Base64Decoder } from './lib/base64_stream.js';
+import { resultStream } from './lib/result_stream.js';
 import { STREAM_CHUNK } from './cms/content_cipher.js';
 import { EnvelopeStreamReader } from './cms/enveloped_reader.js';
 import { EntityHeadReader, type EntityHead } from './mime/stream_head.js';
@@ -86,46 +87,17 @@ export async function decryptStream(input: ReadableStream<Uint8Array>, options: 
     throw e;
   }
 
-  let resolveDone!: (r: DecryptResult) => void;
-  let rejectDone!: (e: unknown) => void;
-  const done = new Promise<DecryptResult>((res, rej) => {
-    resolveDone = res;
-    rejectDone = rej;
-  });
-  // A caller that only reads the stream sees the error there: no unhandled rejection for `done`.
-  done.catch(() => {});
-  const content = new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          // A pull must enqueue or close: the stream does not pull again on its own after a pull that gave nothing.
-          for (;;) {
-            const out = core.take();
-            if (out) {
-              controller.enqueue(out);
-              return;
-            }
-            if (core.finished) {
-              controller.close();
-              resolveDone(core.result());
-              return;
-            }
-            await core.step();
-          }
-        } catch (e) {
-          controller.error(e);
-          rejectDone(e);
-          await core.cancel(e);
-        }
-      },
-      async cancel(reason) {
-        rejectDone(reason instanceof Error ? reason : new Error('decryptStream: the content stream was cancelled'));
-        await core.cancel(reason);
-      },
+  return resultStream<DecryptResult>(
+    'decryptStream',
+    async () => {
+      const out = core.take();
+      if (out) return { out: [out] };
+      if (core.finished) return { end: true, result: core.result() };
+      await core.step();
+      return {};
     },
-    { highWaterMark: 0 },
+    (reason) => core.cancel(reason),
   );
-  return { content, done };
 }
 
 /** The state of one decryptStream: the input, the decoders, the plaintext ready to go out. */

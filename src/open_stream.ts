@@ -18,8 +18,8 @@
  * openStream nor openMessage.
  */
 import { MIMEInvalid, MIMELimitExceeded, SmimeError } from './errors.js';
-import { concat } from './lib/bytes.js';
 import { mimeLimits, type Limits } from './lib/limits.js';
+import { resultStream } from './lib/result_stream.js';
 import { decodeOid, readTlv } from './lib/der.js';
 import { Base64Decoder } from './lib/base64_stream.js';
 import { OIDS, oidName } from './cms/oids.js';
@@ -219,52 +219,25 @@ async function peekLayer(input: ReadableStream<Uint8Array>, limits: Limits, top:
 function decompressStream(input: ReadableStream<Uint8Array>, limits: Limits): { content: ReadableStream<Uint8Array>; done: Promise<void> } {
   const reader = input.getReader();
   const cms = new CompressedEntityReader(limits);
-  let resolveDone!: () => void;
-  let rejectDone!: (e: unknown) => void;
-  const done = new Promise<void>((res, rej) => {
-    resolveDone = res;
-    rejectDone = rej;
-  });
-  done.catch(() => {});
   let read = 0;
-  const content = new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          for (;;) {
-            const r = await reader.read();
-            if (!r.done) {
-              if (!(r.value instanceof Uint8Array)) throw new TypeError('openStream: input must be a stream of Uint8Array');
-              read += r.value.length;
-              if (read > limits.maxInputBytes)
-                throw new MIMELimitExceeded(`openStream: the input is more than maxInputBytes (${limits.maxInputBytes}) bytes`, { limit: 'maxInputBytes' });
-            }
-            const out = r.done ? await cms.finish() : await cms.push(r.value);
-            const bytes = out.filter((b) => b.length > 0);
-            if (bytes.length > 0) controller.enqueue(bytes.length === 1 ? bytes[0]! : concat(bytes));
-            if (r.done) {
-              controller.close();
-              resolveDone();
-              return;
-            }
-            if (bytes.length > 0) return;
-          }
-        } catch (e) {
-          controller.error(e);
-          rejectDone(e);
-          cms.cancel();
-          await reader.cancel(e).catch(() => {});
-        }
-      },
-      async cancel(reason) {
-        rejectDone(reason instanceof Error ? reason : new Error('openStream: the content stream was cancelled'));
-        cms.cancel();
-        await reader.cancel(reason);
-      },
+  return resultStream<void>(
+    'openStream',
+    async () => {
+      const r = await reader.read();
+      if (!r.done) {
+        if (!(r.value instanceof Uint8Array)) throw new TypeError('openStream: input must be a stream of Uint8Array');
+        read += r.value.length;
+        if (read > limits.maxInputBytes)
+          throw new MIMELimitExceeded(`openStream: the input is more than maxInputBytes (${limits.maxInputBytes}) bytes`, { limit: 'maxInputBytes' });
+      }
+      const out = r.done ? await cms.finish() : await cms.push(r.value);
+      return r.done ? { out, end: true, result: undefined } : { out };
     },
-    { highWaterMark: 0 },
+    async (reason) => {
+      cms.cancel();
+      await reader.cancel(reason);
+    },
   );
-  return { content, done };
 }
 
 /** openMessage's result from what each layer's `done` said. */

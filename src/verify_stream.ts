@@ -17,6 +17,7 @@
  */
 import { CMSInvalid, MIMEInvalid, MIMELimitExceeded } from './errors.js';
 import { concat } from './lib/bytes.js';
+import { resultStream } from './lib/result_stream.js';
 import { mimeLimits, berLimits } from './lib/limits.js';
 import { withBerLimits } from './lib/der.js';
 import { Base64Decoder } from './lib/base64_stream.js';
@@ -230,14 +231,6 @@ export async function verifyStreamIn(
     throw e;
   }
 
-  let resolveDone!: (r: VerifyResult) => void;
-  let rejectDone!: (e: unknown) => void;
-  const done = new Promise<VerifyResult>((res, rej) => {
-    resolveDone = res;
-    rejectDone = rej;
-  });
-  done.catch(() => {}); // the caller may await only the content; the error reaches it there too
-
   let ended = hs.ended;
   let pending: Uint8Array | undefined = hs.rest.length > 0 ? hs.rest : undefined;
   let read = hs.headers.length + hs.rest.length;
@@ -252,61 +245,41 @@ export async function verifyStreamIn(
     const hp = readHeaderProtection(payload.bytes, outer, false, mimeLimits(limits), !payload.whole);
     return hp ? { ...r, headerProtection: hp } : r;
   };
-  const content = new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          // A pull must enqueue or close: the stream does not pull again on its own after a pull that gave nothing.
-          for (;;) {
-            const raw: Uint8Array[] = [];
-            const out: Uint8Array[] = [];
-            let v = pending;
-            pending = undefined;
-            if (!v) {
-              const r = ended ? { done: true as const, value: undefined } : await reader.read();
-              if (r.done) {
-                ended = true;
-                const judge = core.end(raw);
-                out.push(...(await inner.push(raw)), ...(await inner.finish()));
-                for (const p of out) payload.see(p);
-                if (out.length > 0) controller.enqueue(out.length === 1 ? out[0]! : concat(out));
-                const result = withProtection(withCompressed(await judge(), inner));
-                controller.close();
-                resolveDone(result);
-                return;
-              }
-              if (!(r.value instanceof Uint8Array)) throw new TypeError('verifyStream: input must be a stream of Uint8Array');
-              v = r.value;
-              read += v.length;
-              if (read > limits.maxInputBytes)
-                throw new MIMELimitExceeded(`verifyStream: the input is more than maxInputBytes (${limits.maxInputBytes}) bytes`, { limit: 'maxInputBytes' });
-            }
-            if (v.length > STEP) {
-              pending = v.subarray(STEP);
-              v = v.subarray(0, STEP);
-            }
-            core.write(v, raw);
-            out.push(...(await inner.push(raw)));
-            if (out.length > 0) {
-              for (const p of out) payload.see(p);
-              controller.enqueue(out.length === 1 ? out[0]! : concat(out));
-              return;
-            }
-          }
-        } catch (e) {
-          rejectDone(e);
-          inner.cancel();
-          await reader.cancel(e).catch(() => {});
-          throw e;
+  return resultStream<VerifyResult>(
+    'verifyStream',
+    async () => {
+      const raw: Uint8Array[] = [];
+      const out: Uint8Array[] = [];
+      let v = pending;
+      pending = undefined;
+      if (!v) {
+        const r = ended ? { done: true as const, value: undefined } : await reader.read();
+        if (r.done) {
+          ended = true;
+          const judge = core.end(raw);
+          out.push(...(await inner.push(raw)), ...(await inner.finish()));
+          for (const p of out) payload.see(p);
+          const result = withProtection(withCompressed(await judge(), inner));
+          return { out, end: true, result };
         }
-      },
-      async cancel(reason) {
-        rejectDone(reason instanceof Error ? reason : new Error('verifyStream: the content stream was cancelled'));
-        inner.cancel();
-        await reader.cancel(reason);
-      },
+        if (!(r.value instanceof Uint8Array)) throw new TypeError('verifyStream: input must be a stream of Uint8Array');
+        v = r.value;
+        read += v.length;
+        if (read > limits.maxInputBytes)
+          throw new MIMELimitExceeded(`verifyStream: the input is more than maxInputBytes (${limits.maxInputBytes}) bytes`, { limit: 'maxInputBytes' });
+      }
+      if (v.length > STEP) {
+        pending = v.subarray(STEP);
+        v = v.subarray(0, STEP);
+      }
+      core.write(v, raw);
+      out.push(...(await inner.push(raw)));
+      for (const p of out) payload.see(p);
+      return { out };
     },
-    { highWaterMark: 0 },
+    async (reason) => {
+      inner.cancel();
+      await reader.cancel(reason);
+    },
   );
-  return { content, done };
 }

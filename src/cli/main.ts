@@ -10,7 +10,7 @@
  * and nothing written to --out. When the reader of stdout goes away early the exit is 141 (128 + SIGPIPE, what a
  * shell shows for `cat big | head`), quietly, and the rest of the output (and --report) is not written.
  */
-import { readFileSync, writeFileSync, lstatSync, statSync } from 'node:fs';
+import { readFileSync, writeFileSync, lstatSync } from 'node:fs';
 import {
   CertificateStore,
   CONTENT_CIPHERS,
@@ -666,9 +666,9 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
           pss: a.single.has('pss'),
           ...protectionOptions(a, false),
         };
-        // A regular file is read twice (a scan, then the signing: signMessage's bytes); a pipe once (signStreamed).
-        const again = fromFile && statSync(inPath).isFile() ? () => fileInput(inPath) : undefined;
-        pending.out = await withFile(inName, () => streamToTemp(source!, target, (s) => signStreamed(s, signOpts, again)), tokenReq);
+        // A regular file (--in, or stdin but on Windows) is read twice (a scan, then the signing: signMessage's bytes);
+        // a pipe once (signStreamed).
+        pending.out = await withFile(inName, () => streamToTemp(source!, target, (s) => signStreamed(s, signOpts, source!.rewind)), tokenReq);
         rep = { command: 'sign', from, detached: !a.single.has('opaque'), digest: digest ?? 'sha256', pss: a.single.has('pss') };
         break;
       }

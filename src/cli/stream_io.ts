@@ -24,6 +24,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { MIMEInvalid } from '../errors.js';
 
 /** Bytes per read of an input file: the chunk size the stream functions work in. */
 export const READ_CHUNK = 64 * 1024;
@@ -49,6 +50,12 @@ export interface StreamInput {
   readonly stream: ReadableStream<Uint8Array>;
   /** Releases the file handle or stops reading stdin (idempotent; safe after the stream was read to its end). */
   close(): Promise<void>;
+  /**
+   * When the input is a regular file (`--in FILE`, or one redirected to stdin but on Windows): the same bytes again,
+   * from where this input started, as a new input; called once {@link stream} was read (what it left unread is read
+   * and dropped first). `smime sign` reads twice: a scan, then the signing (signMessage's bytes).
+   */
+  rewind?: () => Promise<StreamInput>;
 }
 
 /** Something that reads into a buffer and returns the count of bytes read (0 at the end). */
@@ -102,7 +109,22 @@ export async function fileInput(path: string): Promise<StreamInput> {
   // Synchronous reads of a regular file: a promise-based read costs about 45 µs of thread-pool hand-off per 64 KiB
   // (more than the copy itself); streamToTemp yields to the event loop now and then (signals are still handled).
   const read: ReadInto = (buf) => (closed ? 0 : readSync(fh.fd, buf, 0, buf.length, null));
-  return { stream: pullStream(read, close, path), close };
+  const regular = await fh.stat().then(
+    (st) => st.isFile(),
+    () => false,
+  );
+  const input = { stream: pullStream(read, close, path), close };
+  if (!regular) return input;
+  // The second read is closed with this input too (the stream closes it when read to its end, not when dropped).
+  let again: StreamInput | undefined;
+  return {
+    ...input,
+    close: async () => {
+      await close();
+      await again?.close();
+    },
+    rewind: async () => (again = await fileInput(path)),
+  };
 }
 
 /**
@@ -165,6 +187,7 @@ export function nodeInput(r: Readable, name = '<stdin>'): StreamInput {
 /**
  * Standard input as a stream: a redirected regular file (`smime encrypt < msg`) through 64 KiB reads of fd 0 (as
  * --in), a pipe, socket or terminal through `process.stdin` (stdio.ts explains why a pipe is never read synchronously).
+ * A regular file can be read again ({@link StreamInput.rewind}) but on Windows, where stdin stays a read-once input.
  */
 export function stdinInput(): StreamInput {
   let regular = false;
@@ -178,9 +201,43 @@ export function stdinInput(): StreamInput {
   const close = async (): Promise<void> => {
     closed = true;
   };
+  /** Bytes read from fd 0 by this input, and whether a read found its end. */
+  let consumed = 0;
+  let ended = false;
   // Synchronous, as fileInput's reads (a regular file never blocks for long).
-  const read: ReadInto = (buf) => (closed ? 0 : readSync(0, buf, 0, buf.length, null));
-  return { stream: pullStream(read, close, '<stdin>'), close };
+  const readNext = (buf: Uint8Array): number => {
+    const n = readSync(0, buf, 0, buf.length, null);
+    consumed += n;
+    if (n === 0) ended = true;
+    return n;
+  };
+  const read: ReadInto = (buf) => (closed ? 0 : readNext(buf));
+  const input: StreamInput = { stream: pullStream(read, close, '<stdin>'), close };
+  if (process.platform === 'win32') return input;
+  return {
+    ...input,
+    // fd 0's offset is shared with whoever opened it, and Node has no lseek: the file is read to its end through it
+    // (as it was), so it started at its size minus the bytes read, and it is read again from there by position.
+    async rewind() {
+      const scratch = new Uint8Array(READ_CHUNK);
+      while (!ended) readNext(scratch);
+      const start = fstatSync(0).size - consumed;
+      if (start < 0) throw new MIMEInvalid('<stdin>: the input changed while it was read (it is read twice to be signed)');
+      let pos = start;
+      let done = false;
+      const readAt: ReadInto = (buf) => {
+        if (done) return 0;
+        const n = readSync(0, buf, 0, buf.length, pos);
+        pos += n;
+        return n;
+      };
+      // Nothing to release (fd 0 stays open), so this input need not be closed with the first.
+      const closeAgain = async (): Promise<void> => {
+        done = true;
+      };
+      return { stream: pullStream(readAt, closeAgain, '<stdin>'), close: closeAgain };
+    },
+  };
 }
 
 /** Bytes already in memory (a test's stdin) as a StreamInput; `bytes` is called on the first pull. */

@@ -268,25 +268,26 @@ function prepended(head: Uint8Array[], reader: ReadableStreamDefaultReader<Uint8
 /**
  * `smime sign`: signStream, its transfer encodings decided before the first byte is written (signStream decides each
  * part's from its headers, and 8-bit data under a 7bit label, or none, could otherwise only be refused half-way):
- * - `again` given (the input is a regular file, which can be read twice): a first pass (`scanForSigning`, constant
- *   memory) learns which parts are 7-bit clean, and the stream then signs exactly what signMessage signs;
+ * - `rewind` given (the input is a regular file, `--in` or redirected to stdin, which can be read twice): a first pass
+ *   over `input` (`scanForSigning`, constant memory) learns which parts are 7-bit clean, and the stream then signs the
+ *   input read again ({@link StreamInput.rewind}): exactly what signMessage signs;
  * - else (a pipe): the first {@link SIGN_PIPE_LOOKAHEAD} bytes are read; a message that ends within them is scanned in
  *   memory and signed as signMessage signs it; a longer one is streamed with `sevenBitText: 'quoted-printable'`, so a
  *   text part declared 7bit or undeclared is quoted-printable (its 7-bit lines unchanged, a `Content-Transfer-Encoding:
  *   quoted-printable` added): the signature verifies everywhere, the signed entity differs from signMessage's.
  * `--protect-headers`, `--hcp` and `--legacy-display` go to the scan and the stream alike (they decide the entity signed).
  */
-export async function signStreamed(input: ReadableStream<Uint8Array>, options: SignOptions, again?: () => Promise<StreamInput>): Promise<Streamed<void>> {
+export async function signStreamed(input: ReadableStream<Uint8Array>, options: SignOptions, rewind?: () => Promise<StreamInput>): Promise<Streamed<void>> {
   const done = Promise.resolve();
-  if (again) {
-    const first = await again();
-    let scan;
+  if (rewind) {
+    const scan = await scanForSigning(input, options);
+    const second = await rewind();
     try {
-      scan = await scanForSigning(first.stream, options);
-    } finally {
-      await first.close();
+      return { output: await signStream(second.stream, { ...options, scan }), done };
+    } catch (e) {
+      await second.close();
+      throw e;
     }
-    return { output: await signStream(input, { ...options, scan }), done };
   }
   const reader = input.getReader();
   const head: Uint8Array[] = [];

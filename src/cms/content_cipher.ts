@@ -131,9 +131,9 @@ function importAes(c: Crypto, cek: Uint8Array, name: 'AES-CBC' | 'AES-GCM', usag
  * The cipher under it: the provider's incremental AES when it has one (`smime-core/node`'s, on node:crypto), for AES-CBC
  * and AES-GCM, in pieces of {@link STREAM_CHUNK} bytes. Without it: AES-CBC on WebCrypto in calls of {@link CHUNK}
  * bytes (each chained on the previous ciphertext block); AES-GCM on WebCrypto in one call when the length is known
- * (WebCrypto has no incremental GCM), else on the portable incremental AES (src/crypto/incremental_fallback.ts);
- * ChaCha20-Poly1305 on @noble/ciphers, in one call when the length is known, else incrementally (the same fallback
- * module). The legacy ciphers are never written.
+ * (WebCrypto has no incremental GCM), else on WebCrypto's AES-CTR with GHASH in TypeScript ({@link webCryptoGcmRun});
+ * ChaCha20-Poly1305 on @noble/ciphers, in one call when the length is known, else incrementally (the portable ciphers
+ * of src/crypto/incremental_fallback.ts). The legacy ciphers are never written.
  */
 export function contentEncryptor(
   name: ContentCipherName,
@@ -166,11 +166,10 @@ export function contentEncryptor(
     if (spec.mode === 'gcm') {
       // GCMParameters ::= SEQUENCE { aes-nonce OCTET STRING, aes-ICVlen INTEGER DEFAULT 12 }
       algorithm = algorithmIdentifier(spec.oid, seq(octets(nonce), integer(16)));
-      const params = { mode: 'gcm' as const, encrypt: true, key, iv: nonce, ...(aad ? { aad } : {}) };
       engine = inc
-        ? (sink) => incrementalRun(inc.start(params), sink, 16)
+        ? (sink) => incrementalRun(inc.start({ mode: 'gcm', encrypt: true, key, iv: nonce, ...(aad ? { aad } : {}) }), sink, 16)
         : !known
-          ? (sink) => incrementalRun(portableStream(key, (m, k) => m.portableIncrementalAes.start({ ...params, key: k })), sink, 16)
+          ? (sink) => webCryptoGcmRun(c, key, nonce, aad, sink)
           : (sink) => {
             const keyP = importAes(c, key, 'AES-GCM', ['encrypt']);
             return oneShotRun(sink, async (content) => {
@@ -276,6 +275,53 @@ function incrementalRun(stream: AesStream | Promise<AesStream>, sink: (piece: Ui
       const last = s.final();
       if (last.length > 0) sink(last);
       return macLength > 0 ? s.tag() : undefined;
+    },
+  };
+}
+
+/**
+ * AES-GCM encryption of content of unknown length without an incremental AES: the WebCrypto AES-CTR + GHASH core of
+ * src/crypto/incremental_fallback.ts (`webCryptoGcm`, the decryption's too; loaded on first use), fed in batches of
+ * {@link CHUNK} bytes: small pieces are gathered into one reused buffer (copied: the caller may reuse its pieces), whole
+ * chunks of a large piece go through where they lie. The key is copied (the caller wipes its own at once).
+ */
+function webCryptoGcmRun(c: Crypto, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array | undefined, sink: (piece: Uint8Array) => void): ContentCipherRun {
+  const k = key.slice();
+  const started = portable()
+    .then((m) => m.webCryptoGcm(c, k, nonce, true, aad))
+    .finally(() => k.fill(0));
+  started.catch(() => {});
+  let buf: Uint8Array | undefined;
+  let fill = 0;
+  const send = async (data: Uint8Array): Promise<void> => {
+    const out = await (await started).update(data);
+    if (out.length > 0) sink(out);
+  };
+  return {
+    async update(content) {
+      let i = 0;
+      if (fill > 0) {
+        i = Math.min(CHUNK - fill, content.length);
+        buf!.set(content.subarray(0, i), fill);
+        fill += i;
+        if (fill < CHUNK) return;
+        fill = 0;
+        await send(buf!);
+      }
+      for (; content.length - i >= CHUNK; i += CHUNK) await send(content.subarray(i, i + CHUNK));
+      if (i === content.length) return;
+      buf ??= new Uint8Array(CHUNK);
+      buf.set(content.subarray(i), 0);
+      fill = content.length - i;
+    },
+    async finish() {
+      const g = await started;
+      if (fill > 0) await send(buf!.subarray(0, fill));
+      fill = 0;
+      buf?.fill(0);
+      const last = await g.final();
+      if (last.length > 0) sink(last);
+      return g.tag();
     },
   };
 }
@@ -575,13 +621,13 @@ function portableDecryptor(stream: Promise<AesStream>, alg: ContentAlgorithm, ta
 
 /**
  * AES-GCM decryption without an incremental AES: GCTR on WebCrypto's AES-CTR, GHASH in TypeScript
- * (src/crypto/incremental_fallback.ts `webCryptoGcmDecryption`, loaded on first use); a late tag is kept until `finish`.
+ * (src/crypto/incremental_fallback.ts `webCryptoGcm`, loaded on first use: the encryption's core too); a late tag is kept until `finish`.
  */
 function webCryptoGcmDecryptor(c: Crypto, alg: ContentAlgorithm, cek: Uint8Array, tag?: Uint8Array, aad?: Uint8Array): ContentDecryptor {
   if (tag) checkTagLength(alg, tag);
   const k = cek.slice();
   const started = portable()
-    .then((m) => m.webCryptoGcmDecryption(c, k, alg.iv, aad, tag))
+    .then((m) => m.webCryptoGcm(c, k, alg.iv, false, aad, tag))
     .finally(() => k.fill(0));
   started.catch(() => {});
   let late: Uint8Array | undefined;

@@ -126,6 +126,22 @@ function gcmStart(h: Uint8Array, iv: Uint8Array, aad: Uint8Array | undefined): {
   return { j0, ghash, aadLength: aad ? aad.length : 0 };
 }
 
+/** GHASH closed with the lengths block (SP 800-38D §7.1 step 5): S, whose encryption under J0 is the tag. */
+function ghashFinal(ghash: GHASH, aadLength: number, textLength: number): Uint8Array {
+  const len = new Uint8Array(16);
+  bitLength(len, 0, aadLength);
+  bitLength(len, 8, textLength);
+  ghash.update(len);
+  return ghash.digest();
+}
+
+/** The end of a GCM operation with the tag `t`: kept for `tag()` (encryption), else checked against `expected`. */
+function endGcm(encrypt: boolean, t: Uint8Array, expected: Uint8Array | undefined): Uint8Array | undefined {
+  if (encrypt) return t;
+  if (!expected || expected.length < 12 || expected.length > 16 || !sameTag(expected, t)) throw new Error('AES-GCM: bad tag');
+  return undefined;
+}
+
 /**
  * AES-GCM (NIST SP 800-38D), incrementally: GCTR by AES-CTR pieces (the 32-bit counter wraps as GCM's inc32 wants:
  * a piece that crosses the wrap is cut there), GHASH over the ciphertext in whole blocks (at most 15 bytes held).
@@ -172,12 +188,7 @@ function gcmStream(key: Uint8Array, iv: Uint8Array, encrypt: boolean, aad: Uint8
   };
   const finishTag = (): Uint8Array => {
     if (pending.length > 0) ghash.update(pending);
-    const len = new Uint8Array(16);
-    bitLength(len, 0, aadLength);
-    bitLength(len, 8, offset);
-    ghash.update(len);
-    const s = ghash.digest();
-    const t = ctr(k, j0).encrypt(s);
+    const t = ctr(k, j0).encrypt(ghashFinal(ghash, aadLength, offset));
     k.fill(0);
     return t;
   };
@@ -203,12 +214,7 @@ function gcmStream(key: Uint8Array, iv: Uint8Array, encrypt: boolean, aad: Uint8
       const out = text.length > 0 ? gctr(text) : EMPTY;
       offset += text.length;
       hash(encrypt ? out : text);
-      const t = finishTag();
-      if (encrypt) {
-        result = t;
-        return out;
-      }
-      if (!expected || expected.length < 12 || expected.length > 16 || !sameTag(expected, t)) throw new Error('AES-GCM: bad tag');
+      result = endGcm(encrypt, finishTag(), expected);
       return out;
     },
     tag() {
@@ -302,26 +308,36 @@ export function portableChaCha20Poly1305(key: Uint8Array, nonce: Uint8Array, enc
   };
 }
 
-/** An AES-GCM decryption whose blocks are decrypted by WebCrypto: each call may wait for it. */
-export interface AsyncGcmDecryption {
-  /** The plaintext of the next ciphertext (whole blocks; at most 15 bytes are held for the next call or `final`). */
+/** An AES-GCM operation (either direction) whose counter blocks are encrypted by WebCrypto: each call may wait for it. */
+export interface AsyncGcm {
+  /** The output for the next text (whole blocks; at most 15 bytes are held for the next call or `final`). */
   update(data: Uint8Array): Promise<Uint8Array>;
-  /** The expected tag (12 to 16 bytes), when it was not given at the start; before `final`. */
+  /** Decryption: the expected tag (12 to 16 bytes), when it was not given at the start; before `final`. */
   setTag(tag: Uint8Array): void;
-  /** The rest of the plaintext; throws a plain Error when the tag is wrong. */
+  /** The rest of the output; a decryption throws a plain Error when the tag is wrong. */
   final(): Promise<Uint8Array>;
+  /** Encryption, after `final`: the 16-byte tag. */
+  tag(): Uint8Array;
 }
 
 /**
- * AES-GCM decryption (NIST SP 800-38D) with GCTR on WebCrypto's AES-CTR (native in browsers and Node; a 32-bit counter,
- * which is GCM's inc32) and GHASH in TypeScript (@noble/ciphers): several times the speed of {@link
- * portableIncrementalAes}'s GCM, whose AES is TypeScript, for platforms with WebCrypto and no incremental AES. The
- * ciphertext is hashed as it comes; the tag is checked at `final`.
+ * Text is handed to WebCrypto in calls of this many bytes (a multiple of the block), all of one update started at
+ * once: GHASH (TypeScript) runs over one call's ciphertext while WebCrypto (native, off the thread) works on the next.
  */
-export async function webCryptoGcmDecryption(c: Crypto, key: Uint8Array, iv: Uint8Array, aad?: Uint8Array, tag?: Uint8Array): Promise<AsyncGcmDecryption> {
+const GCM_CALL = 1 << 18;
+
+/**
+ * AES-GCM (NIST SP 800-38D), both directions, with GCTR on WebCrypto's AES-CTR (native in browsers and Node; a 32-bit
+ * counter, which is GCM's inc32) and GHASH in TypeScript (@noble/ciphers): several times the speed of {@link
+ * portableIncrementalAes}'s GCM, whose AES is TypeScript, for platforms with WebCrypto and no incremental AES. GHASH
+ * runs over the ciphertext as it comes (decryption: the input; encryption: WebCrypto's output); the tag is E_K(J0) xor
+ * GHASH, checked at `final` (decryption) or returned by `tag` (encryption).
+ */
+export async function webCryptoGcm(c: Crypto, key: Uint8Array, iv: Uint8Array, encrypt: boolean, aad?: Uint8Array, tag?: Uint8Array): Promise<AsyncGcm> {
   checkAesKey(key);
   if (iv.length === 0) throw new RangeError('AES-GCM: empty nonce');
-  const k = await c.subtle.importKey('raw', key.slice() as Uint8Array<ArrayBuffer>, 'AES-CTR', false, ['encrypt']);
+  const raw = key.slice();
+  const k = await c.subtle.importKey('raw', raw as Uint8Array<ArrayBuffer>, 'AES-CTR', false, ['encrypt']).finally(() => raw.fill(0));
   /** AES-CTR from counter block `cb` (32-bit counter) over `data`. */
   const aesCtr = async (cb: Uint8Array, data: Uint8Array): Promise<Uint8Array> =>
     new Uint8Array(await c.subtle.encrypt({ name: 'AES-CTR', counter: cb as Uint8Array<ArrayBuffer>, length: 32 }, k, data as Uint8Array<ArrayBuffer>));
@@ -331,14 +347,35 @@ export async function webCryptoGcmDecryption(c: Crypto, key: Uint8Array, iv: Uin
   let offset = 0;
   let held: Uint8Array = EMPTY;
   let expected = tag?.slice();
+  let result: Uint8Array | undefined;
   let done = false;
-  /** GCTR of `ct` (decryption) from block `offset / 16` after J0; GHASH over `ct` (whole blocks but for the last piece). */
-  const gctr = async (ct: Uint8Array): Promise<Uint8Array> => {
-    const cb = j0.slice();
-    new DataView(cb.buffer).setUint32(12, (ctr0 + 1 + offset / 16) >>> 0, false);
-    ghash.update(ct);
-    offset += ct.length;
-    return aesCtr(cb, ct);
+  /**
+   * GCTR of `text` from block `offset / 16` after J0, in calls of {@link GCM_CALL} bytes started together; GHASH over
+   * the ciphertext (whole blocks but for the last piece, which GHASH pads with zeros).
+   */
+  const gctr = async (text: Uint8Array): Promise<Uint8Array> => {
+    const calls: Promise<Uint8Array>[] = [];
+    for (let i = 0; i < text.length; i += GCM_CALL) {
+      const cb = j0.slice();
+      new DataView(cb.buffer).setUint32(12, (ctr0 + 1 + (offset + i) / 16) >>> 0, false);
+      const call = aesCtr(cb, text.subarray(i, Math.min(text.length, i + GCM_CALL)));
+      call.catch(() => {}); // awaited below, in order; one failing must not leave the others unhandled
+      calls.push(call);
+    }
+    offset += text.length;
+    if (!encrypt) ghash.update(text);
+    if (calls.length === 1) {
+      const out = await calls[0]!;
+      if (encrypt) ghash.update(out);
+      return out;
+    }
+    const out = new Uint8Array(text.length);
+    for (let j = 0; j < calls.length; j++) {
+      const part = await calls[j]!;
+      if (encrypt) ghash.update(part);
+      out.set(part, j * GCM_CALL);
+    }
+    return out;
   };
   return {
     async update(data) {
@@ -349,21 +386,20 @@ export async function webCryptoGcmDecryption(c: Crypto, key: Uint8Array, iv: Uin
       return n === 0 ? EMPTY : gctr(all.subarray(0, n));
     },
     setTag(t) {
-      if (done) throw new Error('AES-GCM: setTag is for before final()');
+      if (encrypt || done) throw new Error('AES-GCM: setTag is for a decryption, before final()');
       expected = t.slice();
     },
     async final() {
       if (done) throw new Error('AES-GCM: already finished');
       done = true;
-      const out = held.length > 0 ? await gctr(held) : EMPTY; // GHASH pads the last partial block with zeros
+      const out = held.length > 0 ? await gctr(held) : EMPTY;
       held = EMPTY;
-      const len = new Uint8Array(16);
-      bitLength(len, 0, aadLength);
-      bitLength(len, 8, offset);
-      ghash.update(len);
-      const t = await aesCtr(j0, ghash.digest());
-      if (!expected || expected.length < 12 || expected.length > 16 || !sameTag(expected, t)) throw new Error('AES-GCM: bad tag');
+      result = endGcm(encrypt, await aesCtr(j0, ghashFinal(ghash, aadLength, offset)), expected);
       return out;
+    },
+    tag() {
+      if (!encrypt || !result) throw new Error('AES-GCM: the tag comes from an encryption, after final()');
+      return result.slice();
     },
   };
 }

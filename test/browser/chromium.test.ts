@@ -3,8 +3,8 @@
  * bundled by Vite for the browser, served on 127.0.0.1 and run in headless Chromium (Debian's package, driven by
  * playwright-core): a PKCS#12 identity is imported, messages are encrypted (AES-GCM, AES-CBC) and decrypted, signed
  * and verified; OpenSSL's envelope (PKCS#1 v1.5 key transport, which WebCrypto lacks: the BigInt RSA) and OpenSSL's
- * signature are opened; encryptStream and decryptStream run on the portable ciphers; bad input is a typed error. No
- * Node API is there to lean on.
+ * signature are opened; encryptStream and decryptStream run without an accelerator (AES-GCM on WebCrypto AES-CTR +
+ * GHASH); bad input is a typed error. No Node API is there to lean on.
  * Skipped with a notice when Chromium is not installed; with CI=true a missing Chromium fails the run.
  */
 import { readFileSync } from 'node:fs';
@@ -72,7 +72,7 @@ export async function run(password) {
   out.tampered = (await m.verifyMessage(tampered, { store })).signers[0].status;
   const ossl = await m.decryptMessage(await get('/v/enc.eml'), { store });
   out.openssl = { content: Array.from(ossl.content), keyTransport: ossl.keyTransport };
-  // encryptStream with no accelerator (the portable incremental AES-GCM and ChaCha20-Poly1305; WebCrypto CBC):
+  // encryptStream with no accelerator (AES-GCM on WebCrypto AES-CTR + GHASH; the portable ChaCha20-Poly1305; WebCrypto CBC):
   // 200 KB of body in 7 KB pieces; the output goes back to Node, where decryptMessage opens it.
   const body = new Uint8Array(200000);
   for (let i = 0; i < body.length; i++) body[i] = i % 78 === 76 ? 13 : i % 78 === 77 ? 10 : 33 + ((i * 7919) % 94);
@@ -180,7 +180,7 @@ describe.skipIf(!CHROMIUM)('headless Chromium', () => {
     ]);
   });
 
-  it('encryptStream without an accelerator (AES-GCM and ChaCha20-Poly1305 on the portable cipher, AES-CBC on WebCrypto): decryptMessage in Node opens it', async () => {
+  it('encryptStream without an accelerator (AES-GCM on WebCrypto AES-CTR + GHASH, ChaCha20-Poly1305 on the portable cipher, AES-CBC on WebCrypto): decryptMessage in Node opens it', async () => {
     const streamed = result.streamed as Record<string, number[]>;
     const store = await storeWith(['bob']);
     const body = new Uint8Array(200000);

@@ -2,7 +2,8 @@
  * `smime sign` and `smime open` stream (issue 16). sign: a regular --in file is scanned, then signed as it is read:
  * the signed entity is signMessage's byte for byte (here an 8-bit text without a transfer encoding, larger than the
  * pipe look-ahead); from a pipe, a message over 1 MiB is signed with its 7bit/undeclared text quoted-printable from
- * the start (a smaller one exactly as signMessage); either way `openssl cms -verify` and verifyMessage accept it,
+ * the start (a smaller one exactly as signMessage); a regular file redirected to stdin is read twice as --in is
+ * (signMessage's entity, also when the shell read a line of it first); either way `openssl cms -verify` and verifyMessage accept it,
  * detached and opaque. open: a signed-then-encrypted message from a pipe and from a file gives openMessage's content;
  * a plain message still says "not an S/MIME message" (openMessage on the same bytes). The built bin runs in `sh -c`
  * (run `npm run build` first).
@@ -77,6 +78,40 @@ describe('smime sign streams', () => {
       expect(opensslVerify(out).equals(Buffer.from(got.content))).toBe(true);
     });
   }
+
+  it('a regular file on stdin (`< FILE`) is read twice as --in is: signMessage\'s entity (an 8-bit part quoted-printable, a 7-bit one as it was), not the pipe\'s; openssl verifies', async () => {
+    // multipart/mixed over 1 MiB: an undeclared 7-bit text (a pipe would make it quoted-printable) and an 8-bit one.
+    const seven = 'plain 7-bit text line, kept as it is by signMessage\n'.repeat(12_000);
+    const eight = eightBitText().toString('utf8').split('\n\n').slice(1).join('\n\n');
+    const mixed = Buffer.from(
+      `From: alice@example.com\nTo: bob@example.com\nSubject: mixed\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b1"\n\n` +
+        `--b1\nContent-Type: text/plain\n\n${seven}\n--b1\nContent-Type: text/plain; charset=utf-8\n\n${eight}\n--b1--\n`,
+      'utf8',
+    );
+    const f = join(dir, 'mixed.eml');
+    writeFileSync(f, mixed);
+    // Behind a first line the shell reads (`read`): fd 0 then starts after it, and so does what is signed.
+    const g = join(dir, 'mixed-after-a-line.eml');
+    writeFileSync(g, Buffer.concat([Buffer.from('X-Skipped: by the shell\n'), mixed]));
+    const want = (await verifyMessage(await signMessage(mixed, { store, from: 'alice@example.com' }), { store })).content;
+    expect(Buffer.from(want).toString('latin1')).toContain('Content-Type: text/plain\r\n\r\nplain 7-bit text line');
+    const sign = `${S} sign --from alice@example.com --identity "$ALICE" --password-env PW`;
+    const runs = {
+      in: await sh(`${sign} --in "$MSG" --out "$DIR/in.eml"`, { ...ENV(), MSG: f }),
+      stdin: await sh(`${sign} --out "$DIR/stdin.eml" < "$MSG"`, { ...ENV(), MSG: f }),
+      offset: await sh(`{ read -r skipped; ${sign} --out "$DIR/offset.eml"; } < "$MSG"`, { ...ENV(), MSG: g }),
+      stdout: await sh(`${sign} < "$MSG" > "$DIR/stdout.eml"`, { ...ENV(), MSG: f }),
+    };
+    for (const [name, r] of Object.entries(runs)) {
+      expect(r.err, name).toBe('');
+      expect(r.code, name).toBe(0);
+      const file = join(dir, `${name}.eml`);
+      const got = await verifyMessage(readFileSync(file), { store });
+      expect(got.signers.map((x) => x.status), name).toEqual(['valid']);
+      expect(Buffer.from(got.content).equals(Buffer.from(want)), name).toBe(true);
+      expect(opensslVerify(file).equals(Buffer.from(want)), name).toBe(true);
+    }
+  });
 
   it('a small message from a pipe is signed as signMessage signs it (a 7-bit text keeps its bytes)', async () => {
     const small = join(dir, 'small.eml');

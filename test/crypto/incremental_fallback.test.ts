@@ -2,14 +2,15 @@
  * The portable incremental ciphers (src/crypto/incremental_fallback.ts): AES-CBC and AES-GCM against node:crypto, and
  * ChaCha20-Poly1305 against @noble/ciphers' one-shot AEAD, with the input cut at random points; the GCM tag given at
  * start or late (`setTag`); wrong tags, wrong padding; the Wycheproof AES-GCM and AES-CBC-PKCS5 vectors. The AES-GCM
- * decryption on WebCrypto's AES-CTR with GHASH in TypeScript (decryptStream without an accelerator) the same way.
+ * on WebCrypto's AES-CTR with GHASH in TypeScript (`webCryptoGcm`: decryptStream and encryptStream without an
+ * accelerator) the same way, both directions (the encryption also in fixed pieces of 1, 15, 16, 17, 4096 bytes).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { portableChaCha20Poly1305, portableIncrementalAes, webCryptoGcmDecryption, type AsyncGcmDecryption } from '../../src/crypto/incremental_fallback.js';
+import { portableChaCha20Poly1305, portableIncrementalAes, webCryptoGcm, type AsyncGcm } from '../../src/crypto/incremental_fallback.js';
 import { webcrypto } from 'node:crypto';
 import type { AesStream } from '../../src/crypto/provider.js';
 import { SHARED_VECTORS, sharedAvailable } from '../_helpers/env.js';
@@ -32,8 +33,8 @@ function feed(s: AesStream, data: Uint8Array): Uint8Array {
   return u8(Buffer.concat(out));
 }
 
-/** {@link feed} for the WebCrypto-backed GCM decryption (its calls wait for WebCrypto). */
-async function feedAsync(s: AsyncGcmDecryption, data: Uint8Array, lateTag?: Uint8Array): Promise<Uint8Array> {
+/** {@link feed} for the WebCrypto-backed GCM (its calls wait for WebCrypto). */
+async function feedAsync(s: AsyncGcm, data: Uint8Array, lateTag?: Uint8Array): Promise<Uint8Array> {
   const out: Uint8Array[] = [];
   let i = 0;
   while (i < data.length) {
@@ -42,6 +43,13 @@ async function feedAsync(s: AsyncGcmDecryption, data: Uint8Array, lateTag?: Uint
     i += n;
   }
   if (lateTag) s.setTag(lateTag);
+  out.push(await s.final());
+  return u8(Buffer.concat(out));
+}
+/** Feeds `data` to `s` in pieces of `size` bytes (the last one shorter); the output joined, `final` included. */
+async function feedFixed(s: AsyncGcm, data: Uint8Array, size: number): Promise<Uint8Array> {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < data.length; i += size) out.push((await s.update(data.subarray(i, i + size))).slice());
   out.push(await s.final());
   return u8(Buffer.concat(out));
 }
@@ -193,7 +201,7 @@ interface WTest {
 const wyche = (f: string): { numberOfTests: number; testGroups: { tests: WTest[] }[] } =>
   JSON.parse(readFileSync(join(SHARED_VECTORS, 'wycheproof', f), 'utf8'));
 
-describe('AES-GCM decryption on WebCrypto AES-CTR + GHASH (webCryptoGcmDecryption)', () => {
+describe('AES-GCM on WebCrypto AES-CTR + GHASH (webCryptoGcm)', () => {
   test('equals node:crypto in random pieces: every key size, nonce lengths 1 to 64, AAD, the tag at start or late', async () => {
     for (const kl of [16, 24, 32]) {
       for (const nl of [1, 8, 12, 16, 64]) {
@@ -203,11 +211,41 @@ describe('AES-GCM decryption on WebCrypto AES-CTR + GHASH (webCryptoGcmDecryptio
           const aad = n % 2 === 0 ? u8(randomBytes(n % 40)) : undefined;
           const msg = u8(randomBytes(n));
           const { ct, tag } = nodeCipher(`aes-${kl * 8}-gcm`, key, iv, msg, aad);
-          expect(eq(await feedAsync(await webCryptoGcmDecryption(WEB, key, iv, aad, tag), ct), msg), `${kl} ${nl} ${n}`).toBe(true);
-          expect(eq(await feedAsync(await webCryptoGcmDecryption(WEB, key, iv, aad), ct, tag), msg), `${kl} ${nl} ${n} late`).toBe(true);
+          expect(eq(await feedAsync(await webCryptoGcm(WEB, key, iv, false, aad, tag), ct), msg), `${kl} ${nl} ${n}`).toBe(true);
+          expect(eq(await feedAsync(await webCryptoGcm(WEB, key, iv, false, aad), ct, tag), msg), `${kl} ${nl} ${n} late`).toBe(true);
         }
       }
     }
+  });
+
+  test('encryption equals node:crypto (ciphertext and tag) in random pieces and across several WebCrypto calls', async () => {
+    for (const kl of [16, 24, 32]) {
+      for (const nl of [1, 12, 16]) {
+        for (const n of [...SIZES, (1 << 18) * 3 + 17]) {
+          const key = u8(randomBytes(kl));
+          const iv = u8(randomBytes(nl));
+          const aad = n % 2 === 0 ? u8(randomBytes(n % 40)) : undefined;
+          const msg = u8(randomBytes(n));
+          const { ct, tag } = nodeCipher(`aes-${kl * 8}-gcm`, key, iv, msg, aad);
+          const e = await webCryptoGcm(WEB, key, iv, true, aad);
+          expect(eq(await feedAsync(e, msg), ct), `${kl} ${nl} ${n}`).toBe(true);
+          expect(eq(e.tag(), tag!), `${kl} ${nl} ${n} tag`).toBe(true);
+          const whole = await webCryptoGcm(WEB, key, iv, true, aad);
+          expect(eq(await feedFixed(whole, msg, Math.max(1, n)), ct), `${kl} ${nl} ${n} whole`).toBe(true);
+          expect(eq(whole.tag(), tag!), `${kl} ${nl} ${n} whole tag`).toBe(true);
+        }
+      }
+    }
+  });
+
+  test('a tag is only given by an encryption after final; setTag is only for a decryption', async () => {
+    const key = u8(randomBytes(16));
+    const iv = u8(randomBytes(12));
+    const e = await webCryptoGcm(WEB, key, iv, true);
+    expect(() => e.tag()).toThrow(/after final/);
+    expect(() => e.setTag(new Uint8Array(16))).toThrow(/decryption/);
+    const d = await webCryptoGcm(WEB, key, iv, false, undefined, new Uint8Array(16));
+    expect(() => d.tag()).toThrow(/encryption/);
   });
 
   test('a flipped ciphertext, tag or AAD byte, or no tag, fails at final', async () => {
@@ -220,10 +258,10 @@ describe('AES-GCM decryption on WebCrypto AES-CTR + GHASH (webCryptoGcmDecryptio
       c[at]! ^= 1;
       return c;
     };
-    await expect(feedAsync(await webCryptoGcmDecryption(WEB, key, iv, aad, tag), flip(ct, 999))).rejects.toThrow(/bad tag/);
-    await expect(feedAsync(await webCryptoGcmDecryption(WEB, key, iv, aad, flip(tag!, 15)), ct)).rejects.toThrow(/bad tag/);
-    await expect(feedAsync(await webCryptoGcmDecryption(WEB, key, iv, flip(aad, 0), tag), ct)).rejects.toThrow(/bad tag/);
-    await expect(feedAsync(await webCryptoGcmDecryption(WEB, key, iv, aad), ct)).rejects.toThrow(/bad tag/);
+    await expect(feedAsync(await webCryptoGcm(WEB, key, iv, false, aad, tag), flip(ct, 999))).rejects.toThrow(/bad tag/);
+    await expect(feedAsync(await webCryptoGcm(WEB, key, iv, false, aad, flip(tag!, 15)), ct)).rejects.toThrow(/bad tag/);
+    await expect(feedAsync(await webCryptoGcm(WEB, key, iv, false, flip(aad, 0), tag), ct)).rejects.toThrow(/bad tag/);
+    await expect(feedAsync(await webCryptoGcm(WEB, key, iv, false, aad), ct)).rejects.toThrow(/bad tag/);
   });
 });
 
@@ -255,19 +293,37 @@ describe.skipIf(!sharedAvailable())('Wycheproof (C2SP/wycheproof, see ../shared/
     expect(ran).toBe(file.numberOfTests);
   });
 
-  test('aes_gcm_test.json through webCryptoGcmDecryption: every valid case decrypts to the vector in random pieces; every invalid one fails', async () => {
+  test('aes_gcm_test.json through webCryptoGcm (decryption): every valid case decrypts to the vector in random pieces; every invalid one fails', async () => {
     const file = wyche('aes_gcm_test.json');
     let ran = 0;
     for (const g of file.testGroups) {
       for (const t of g.tests) {
         const [key, iv, aad, msg, ct, tag] = [t.key, t.iv, t.aad ?? '', t.msg, t.ct, t.tag!].map(hex) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
         ran++;
-        const run = async () => feedAsync(await webCryptoGcmDecryption(WEB, key, iv, aad.length > 0 ? aad : undefined, tag), ct);
+        const run = async () => feedAsync(await webCryptoGcm(WEB, key, iv, false, aad.length > 0 ? aad : undefined, tag), ct);
         if (t.result === 'valid') expect(eq(await run(), msg), `tcId ${t.tcId}`).toBe(true);
         else await expect(run(), `tcId ${t.tcId}`).rejects.toThrow();
       }
     }
     expect(ran).toBe(file.numberOfTests);
+  });
+
+  test('aes_gcm_test.json through webCryptoGcm (encryption): every valid case (CounterWrap ones too) gives the vector\'s ciphertext and tag, in pieces of 1, 15, 16, 17, 4096 bytes and whole', async () => {
+    const file = wyche('aes_gcm_test.json');
+    let ran = 0;
+    for (const g of file.testGroups) {
+      for (const t of g.tests) {
+        if (t.result !== 'valid') continue;
+        const [key, iv, aad, msg, ct, tag] = [t.key, t.iv, t.aad ?? '', t.msg, t.ct, t.tag!].map(hex) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+        for (const size of [1, 15, 16, 17, 4096, Math.max(1, msg.length)]) {
+          const e = await webCryptoGcm(WEB, key, iv, true, aad.length > 0 ? aad : undefined);
+          expect(eq(await feedFixed(e, msg, size), ct), `tcId ${t.tcId} pieces of ${size}`).toBe(true);
+          expect(eq(e.tag(), tag), `tcId ${t.tcId} pieces of ${size}: tag`).toBe(true);
+        }
+        ran++;
+      }
+    }
+    expect(ran).toBeGreaterThan(100);
   });
 
   test('aes_cbc_pkcs5_test.json: valid cases both ways in random pieces; invalid padding fails', () => {

@@ -221,7 +221,7 @@ describe('contentEncryptor for a length not known in advance (streams, issue 16)
     return { alg: parseContentAlgorithm(enc.algorithm), ciphertext: u8(Buffer.concat(pieces)), mac };
   }
 
-  test('AES-CBC on WebCrypto, AES-CBC and AES-GCM on Node’s incremental AES, AES-GCM on the portable cipher: node:crypto’s ciphertext and tag', async () => {
+  test('AES-CBC on WebCrypto, AES-CBC and AES-GCM on Node’s incremental AES, AES-GCM without an accelerator (WebCrypto AES-CTR + GHASH): node:crypto’s ciphertext and tag', async () => {
     for (const n of [0, 1, 16, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17]) {
       for (const [name, crypto] of [
         ['aes-256-cbc', undefined],
@@ -257,5 +257,64 @@ describe('contentEncryptor for a length not known in advance (streams, issue 16)
     expect(() => enc.start(() => {})).toThrow(/already started/);
     await run.update(new Uint8Array(4));
     await expect(run.finish()).rejects.toThrow(RangeError);
+  });
+});
+
+describe('AES-GCM of a length not known in advance (the streams)', () => {
+  /** A `Crypto` on Node's WebCrypto with a fixed "random" source (so both runs get one nonce), with or without Node's accelerators. */
+  const fixedCrypto = (accelerated: boolean): Crypto => {
+    const node = nodeCrypto() as Crypto & Record<symbol, unknown>;
+    const c: Record<string | symbol, unknown> = {
+      subtle: node.subtle,
+      getRandomValues: <T extends ArrayBufferView | null>(a: T): T => {
+        const b = new Uint8Array(a!.buffer, a!.byteOffset, a!.byteLength);
+        for (let i = 0; i < b.length; i++) b[i] = (i * 7 + 3) & 0xff;
+        return a;
+      },
+    };
+    if (accelerated) for (const s of Object.getOwnPropertySymbols(node)) c[s] = node[s];
+    return c as unknown as Crypto;
+  };
+
+  /** Streams `content` through a contentEncryptor of unknown length in pieces of the sizes in turn, from one reused buffer. */
+  async function streamed(name: ContentCipherName, key: Uint8Array, content: Uint8Array, sizes: number[], crypto: Crypto, aad?: Uint8Array) {
+    const enc = contentEncryptor(name, key, undefined, crypto, aad);
+    const pieces: Uint8Array[] = [];
+    const run = enc.start((p) => pieces.push(p.slice()));
+    const scratch = new Uint8Array(Math.max(...sizes));
+    for (let i = 0, k = 0; i < content.length; k++) {
+      const n = Math.min(sizes[k % sizes.length]!, content.length - i);
+      scratch.set(content.subarray(i, i + n));
+      await run.update(scratch.subarray(0, n));
+      scratch.fill(0xee); // the caller reuses its buffer: a held piece must have been copied
+      i += n;
+    }
+    const mac = await run.finish();
+    return { alg: parseContentAlgorithm(enc.algorithm), algorithm: enc.algorithm, ciphertext: u8(Buffer.concat(pieces)), mac: mac!, largest: Math.max(0, ...pieces.map((p) => p.length)) };
+  }
+
+  test('without an accelerator (WebCrypto AES-CTR + GHASH): node:crypto’s ciphertext and tag, and the same bytes as with Node’s accelerator', async () => {
+    for (const [n, sizes] of [
+      [0, [1]],
+      [1, [1]],
+      [4097, [15, 16, 17]],
+      [CHUNK + 3, [4096]],
+      [3 * CHUNK + 17, [1, 65536, 13, CHUNK + 5, 4095]],
+      [2 * CHUNK, [2 * CHUNK]],
+    ] as const) {
+      const key = u8(randomBytes(32));
+      const content = u8(randomBytes(n));
+      const aad = n % 2 === 1 ? u8(randomBytes(21)) : undefined;
+      const plain = await streamed('aes-256-gcm', key, content, [...sizes], fixedCrypto(false), aad);
+      const c = createCipheriv('aes-256-gcm', key, plain.alg.iv);
+      if (aad) c.setAAD(aad);
+      expect(same(plain.ciphertext, u8(Buffer.concat([c.update(content), c.final()]))), `${n}`).toBe(true);
+      expect(same(plain.mac, u8(c.getAuthTag())), `${n} tag`).toBe(true);
+      expect(plain.largest).toBeLessThanOrEqual(CHUNK);
+      const accel = await streamed('aes-256-gcm', key, content, [...sizes], fixedCrypto(true), aad);
+      expect(same(accel.algorithm, plain.algorithm)).toBe(true);
+      expect(same(accel.ciphertext, plain.ciphertext), `${n} vs Node`).toBe(true);
+      expect(same(accel.mac, plain.mac), `${n} tag vs Node`).toBe(true);
+    }
   });
 });
