@@ -24,7 +24,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { MIMEInvalid } from '../errors.js';
+import { MIMEInvalid } from '../index.node.js';
 
 /** Bytes per read of an input file: the chunk size the stream functions work in. */
 export const READ_CHUNK = 64 * 1024;

@@ -21,7 +21,8 @@ export function canonicalize(bytes: Uint8Array): Uint8Array {
 
 /**
  * Internal: how many bytes {@link canonicalize} adds (the number of bare CRs and bare LFs). Scans a 32-bit word at
- * a time (SWAR: "has a byte equal to CR or LF") and looks at single bytes only in words that hold one.
+ * a time (SWAR: "has a byte below 0x20", which CR and LF are: one test for both) and looks at single bytes only in
+ * words that hold one.
  */
 export function canonicalExtra(b: Uint8Array): number {
   const len = b.length;
@@ -34,9 +35,8 @@ export function canonicalExtra(b: Uint8Array): number {
     const w32 = new Uint32Array(b.buffer, b.byteOffset + i, words);
     for (let w = 0; w < words; w++) {
       const v = w32[w]!;
-      const x = v ^ 0x0a0a0a0a;
-      const y = v ^ 0x0d0d0d0d;
-      if ((((x - 0x01010101) & ~x) | ((y - 0x01010101) & ~y)) & 0x80808080) {
+      // Nonzero when some byte is below 0x20 (a borrow may flag a byte above a true one: never when none is).
+      if ((v - 0x20202020) & ~v & 0x80808080) {
         const at = i + w * 4;
         extra += bareLineEndAt(b, at, len) + bareLineEndAt(b, at + 1, len) + bareLineEndAt(b, at + 2, len) + bareLineEndAt(b, at + 3, len);
       }
