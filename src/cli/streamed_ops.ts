@@ -1,7 +1,7 @@
 /**
  * The library's stream functions shaped for stream_io.ts's `streamToTemp`: each resolves to `{ output, done }`.
- * encrypt streams through encryptStream; a cipher that cannot stream (encryptStream's `UnsupportedAlgorithm`, e.g.
- * ChaCha20-Poly1305, thrown before any input is read) falls back to encryptMessage on the whole input, so every
+ * encrypt streams through encryptStream (every content cipher streams, ChaCha20-Poly1305 included); what it refuses
+ * with `UnsupportedAlgorithm` before reading any input falls back to encryptMessage on the whole input, so every
  * option of `smime encrypt` works as before issue 16. decrypt, sign, verify and open plug in here the same way.
  */
 import {
