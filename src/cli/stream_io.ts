@@ -6,10 +6,10 @@
  * before the operation asks for it: backpressure end to end).
  *
  * Output: whatever the operation produces goes to a temporary file first, in synchronous 64 KiB writes (as the
- * reads of a file input: cheaper than the thread pool's round trips). Only once the output stream has ended and the operation's `done` has resolved is it
- * made visible: for `--out FILE` the temporary file beside it is renamed over FILE (with `--fsync`, fsynced first and
- * the directory after), as atomic_write.ts does for whole buffers; for stdout (or a path that is not a regular file, such as
- * /dev/stdout or a FIFO) the temporary file — in the system's temporary directory, mode 0600, unlinked as soon as it
+ * reads of a file input: cheaper than the thread pool's round trips). Only once the output stream has ended and the
+ * operation's `done` has resolved is it made visible: for `--out FILE` the temporary file beside it is renamed over
+ * FILE (with `--fsync`, fsynced first and the directory after), as atomic_write.ts does for whole buffers; for stdout
+ * (or a path that is not a regular file, such as /dev/stdout or a FIFO) the temporary file — in the system's temporary directory, mode 0600, unlinked as soon as it
  * is open — is copied out. On any failure the temporary file is removed and nothing is written: an existing --out
  * file is left as it was, and an authenticated (GCM) content that fails its tag never reaches stdout. Interrupted by
  * SIGINT, SIGTERM or SIGHUP, the process removes its temporary files, then ends by the signal as it would have.
@@ -304,13 +304,13 @@ export interface TempSink {
 }
 
 /**
- * Writes all of `b` at `pos` (or, with `pos` null, at the handle's position), synchronously: a write into the page
- * cache is a copy, and a promise-based write costs more in thread-pool hand-off than the copy (87 MB in 64 KiB
- * writes: 60 ms of CPU and twice the wall time, bench/README.md).
+ * Writes all of `b` at the handle's position, synchronously: a write into the page cache is a copy, and a
+ * promise-based write costs more in thread-pool hand-off than the copy (87 MB in 64 KiB writes: 60 ms of CPU and twice
+ * the wall time, bench/README.md).
  */
-function writeFully(fh: FileHandle, b: Uint8Array, pos: number | null = null): void {
+function writeFully(fh: FileHandle, b: Uint8Array): void {
   let off = 0;
-  while (off < b.length) off += writeSync(fh.fd, b, off, b.length - off, pos === null ? null : pos + off);
+  while (off < b.length) off += writeSync(fh.fd, b, off, b.length - off, null);
 }
 
 /** Reads a whole file (by handle) from offset 0. */
@@ -412,13 +412,12 @@ async function besideSink(path: string, durable: boolean): Promise<TempSink> {
   };
   return {
     async write(b) {
-      const pos = size;
-      size += b.length;
       try {
-        writeFully(h, b, pos);
+        writeFully(h, b);
       } catch (e) {
         throw named(e, path);
       }
+      size += b.length;
       earlySync();
     },
     readBack: () => readWhole(h, size),
@@ -490,9 +489,8 @@ async function copySink(deliver: (b: Uint8Array) => void | Promise<void>, finish
   };
   return {
     async write(b) {
-      const pos = size;
+      writeFully(fh, b);
       size += b.length;
-      writeFully(fh, b, pos);
     },
     readBack: () => readWhole(fh, size),
     async commit() {
