@@ -15,7 +15,7 @@
 import { CMSInvalid, MIMEInvalid, MIMELimitExceeded } from '../errors.js';
 import { Base64Decoder } from '../lib/base64_stream.js';
 import { BerStreamReader, type BerHeader } from '../lib/ber_stream.js';
-import { concat } from '../lib/bytes.js';
+import { concat, equal } from '../lib/bytes.js';
 import { oid, TAG } from '../lib/der.js';
 import { DEFAULT_LIMITS } from '../lib/limits.js';
 import { ContentInfoPrefix } from '../cms/content_info_stream.js';
@@ -123,7 +123,7 @@ export class OpaqueSignedHead {
     this.#at[d] = i;
     this.#ci.start(h);
     const universal = h.cls === 0;
-    if (d === 1 && i === 1 && !sameBytes(concat(this.#oid), SIGNED_DATA)) this.#decide({ kind: 'not-signed' });
+    if (d === 1 && i === 1 && !equal(concat(this.#oid), SIGNED_DATA)) this.#decide({ kind: 'not-signed' });
     if (d === 3 && i === 2 && !(universal && h.tagNo === TAG.SEQUENCE && h.constructed)) throw new CMSInvalid('SignedData: missing encapContentInfo');
     if (d === 3 && i > 2) this.#decide({ kind: 'no-content' }); // past the encapContentInfo
     if (d === 4 && this.#at[3] === 2) {
@@ -157,8 +157,4 @@ export class OpaqueSignedHead {
       this.#decide(this.#contentBytes === 0 ? { kind: 'no-content' } : { kind: 'head', section: this.#head.held.slice() });
     }
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
