@@ -32,6 +32,7 @@ import { noteHeaders, verifyContext, type VerifyContext } from './ops/verify_con
 import type { SignerResult } from './ops/signer_result.js';
 import { decryptStream } from './decrypt_stream.js';
 import { CompressedEntityReader } from './ops/compressed_stream.js';
+import { InputMeter } from './ops/stream_head.js';
 import { verifyStreamIn } from './verify_stream.js';
 import { authenticatedOf, type OpenLayer, type OpenOptions, type OpenResult } from './open.js';
 import type { DecryptResult } from './decrypt.js';
@@ -219,18 +220,12 @@ async function peekLayer(input: ReadableStream<Uint8Array>, limits: Limits, top:
 function decompressStream(input: ReadableStream<Uint8Array>, limits: Limits): { content: ReadableStream<Uint8Array>; done: Promise<void> } {
   const reader = input.getReader();
   const cms = new CompressedEntityReader(limits);
-  let read = 0;
+  const meter = new InputMeter('openStream', limits.maxInputBytes);
   return resultStream<void>(
     'openStream',
     async () => {
       const r = await reader.read();
-      if (!r.done) {
-        if (!(r.value instanceof Uint8Array)) throw new TypeError('openStream: input must be a stream of Uint8Array');
-        read += r.value.length;
-        if (read > limits.maxInputBytes)
-          throw new MIMELimitExceeded(`openStream: the input is more than maxInputBytes (${limits.maxInputBytes}) bytes`, { limit: 'maxInputBytes' });
-      }
-      const out = r.done ? await cms.finish() : await cms.push(r.value);
+      const out = r.done ? await cms.finish() : await cms.push(meter.take(r.value));
       return r.done ? { out, end: true, result: undefined } : { out };
     },
     async (reason) => {

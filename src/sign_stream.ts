@@ -28,7 +28,8 @@ import { prepareStreamedEntity, type BodyPreparer, type LeafDecision } from './m
 import { BoundaryWatch, multipartSignedHead, multipartSignedTail, randomBoundary } from './mime/multipart_signed.js';
 import { signingSetup } from './ops/sign_setup.js';
 import { readStreamedPayload, type StreamedPayload } from './ops/stream_payload.js';
-import { MIMELimitExceeded, UnsupportedAlgorithm } from './errors.js';
+import { UnsupportedAlgorithm } from './errors.js';
+import { InputMeter } from './ops/stream_head.js';
 
 /** Input bytes handled per step of a pull (a larger input chunk is cut). */
 const STEP = 1 << 20;
@@ -106,24 +107,18 @@ export async function scanForSigning(
   try {
     checkProtectionOptions('scanForSigning', options);
     const { hs, body } = await readSigningHead(reader, limits, { mode: 'scan', clean }, 'scanForSigning', options);
-    let bytes = hs.outerHeaders.length + hs.innerHead.length;
-    for (const r of hs.rest) {
-      bytes += r.length;
-      if (r.length > 0) body.write(r);
-    }
+    const meter = new InputMeter('scanForSigning', limits.maxInputBytes, hs.outerHeaders.length + hs.innerHead.length + hs.rest.reduce((n, r) => n + r.length, 0));
+    for (const r of hs.rest) if (r.length > 0) body.write(r);
     if (!hs.ended) {
       for (;;) {
         const r = await reader.read();
         if (r.done) break;
-        if (!(r.value instanceof Uint8Array)) throw new TypeError('scanForSigning: input must be a stream of Uint8Array');
-        bytes += r.value.length;
-        if (bytes > limits.maxInputBytes)
-          throw new MIMELimitExceeded(`scanForSigning: the input is more than maxInputBytes (${limits.maxInputBytes}) bytes`, { limit: 'maxInputBytes' });
-        for (let at = 0; at < r.value.length; at += STEP) body.write(r.value.subarray(at, at + STEP));
+        const v = meter.take(r.value);
+        for (let at = 0; at < v.length; at += STEP) body.write(v.subarray(at, at + STEP));
       }
     }
     body.end();
-    return { clean, bytes };
+    return { clean, bytes: meter.bytes };
   } catch (e) {
     await reader.cancel(e).catch(() => {});
     throw e;
@@ -254,7 +249,7 @@ export async function signStream(input: ReadableStream<Uint8Array>, options: Sig
   let started = false;
   let ended = hs.ended;
   const queued = hs.rest.filter((r) => r.length > 0);
-  let read = hs.innerHead.length + queued.reduce((n, r) => n + r.length, 0);
+  const meter = new InputMeter('signStream', limits.maxInputBytes, hs.innerHead.length + queued.reduce((n, r) => n + r.length, 0));
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -276,11 +271,7 @@ export async function signStream(input: ReadableStream<Uint8Array>, options: Sig
                 controller.close();
                 return;
               }
-              if (!(r.value instanceof Uint8Array)) throw new TypeError('signStream: input must be a stream of Uint8Array');
-              v = r.value;
-              read += v.length;
-              if (read > limits.maxInputBytes)
-                throw new MIMELimitExceeded(`signStream: the input is more than maxInputBytes (${limits.maxInputBytes}) bytes`, { limit: 'maxInputBytes' });
+              v = meter.take(r.value);
             }
             if (v.length > STEP) {
               queued.unshift(v.subarray(STEP));

@@ -15,7 +15,7 @@
  * in place of the content): same statuses, reasons and signers. The content stream errors on a structure error, and
  * `done` rejects with the same error; hostile input ends in a `SmimeError`.
  */
-import { CMSInvalid, MIMEInvalid, MIMELimitExceeded } from './errors.js';
+import { CMSInvalid, MIMEInvalid } from './errors.js';
 import { concat } from './lib/bytes.js';
 import { resultStream } from './lib/result_stream.js';
 import { mimeLimits, berLimits } from './lib/limits.js';
@@ -33,7 +33,7 @@ import { PayloadPrefix } from './mime/payload_prefix.js';
 import { readHeaderProtection } from './mime/header_protection.js';
 import { certsOnlyX509, judgeSigners } from './ops/signed_cms.js';
 import { CompressedContentStream } from './ops/compressed_stream.js';
-import { readHeadSection } from './ops/stream_head.js';
+import { InputMeter, readHeadSection } from './ops/stream_head.js';
 import { noteHeaders, verifyContext, type VerifyContext, type VerifyOptions } from './ops/verify_context.js';
 import type { VerifyResult } from './verify.js';
 
@@ -233,7 +233,7 @@ export async function verifyStreamIn(
 
   let ended = hs.ended;
   let pending: Uint8Array | undefined = hs.rest.length > 0 ? hs.rest : undefined;
-  let read = hs.headers.length + hs.rest.length;
+  const meter = new InputMeter('verifyStream', limits.maxInputBytes, hs.headers.length + hs.rest.length);
   // The signed content, decompressed on its way out when it is a compressed-data entity (it is hashed as signed).
   const inner = new CompressedContentStream(limits);
   // The content as it goes out (decompressed when it was compressed data): its header protection is read from its
@@ -262,11 +262,7 @@ export async function verifyStreamIn(
           const result = withProtection(withCompressed(await judge(), inner));
           return { out, end: true, result };
         }
-        if (!(r.value instanceof Uint8Array)) throw new TypeError('verifyStream: input must be a stream of Uint8Array');
-        v = r.value;
-        read += v.length;
-        if (read > limits.maxInputBytes)
-          throw new MIMELimitExceeded(`verifyStream: the input is more than maxInputBytes (${limits.maxInputBytes}) bytes`, { limit: 'maxInputBytes' });
+        v = meter.take(r.value);
       }
       if (v.length > STEP) {
         pending = v.subarray(STEP);

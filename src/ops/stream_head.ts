@@ -3,7 +3,38 @@
  * at most `maxHeaderBytes` (`MIMELimitExceeded`), with the body bytes read past it kept for the body reader. The
  * bytes are gathered by mime/stream_head.ts `HeaderSectionBuffer`, as for EntityHeadReader.
  */
+import { MIMELimitExceeded } from '../errors.js';
 import { HeaderSectionBuffer } from '../mime/stream_head.js';
+
+/**
+ * A stream operation's input counted as it is read: each chunk checked to be a Uint8Array and the total held to
+ * `maxInputBytes`, the operation named in the errors (verifyStream, signStream, scanForSigning, openStream).
+ */
+export class InputMeter {
+  #bytes: number;
+  readonly #what: string;
+  readonly #max: number;
+
+  /** @param already bytes read before (the head), counted as they are: the limit is checked on the next chunk */
+  constructor(what: string, maxInputBytes: number, already = 0) {
+    this.#what = what;
+    this.#max = maxInputBytes;
+    this.#bytes = already;
+  }
+
+  /** The bytes counted so far. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** `v`, a chunk just read: `TypeError` when it is not a Uint8Array, `MIMELimitExceeded` once the total passes the limit. */
+  take(v: unknown): Uint8Array {
+    if (!(v instanceof Uint8Array)) throw new TypeError(`${this.#what}: input must be a stream of Uint8Array`);
+    this.#bytes += v.length;
+    if (this.#bytes > this.#max) throw new MIMELimitExceeded(`${this.#what}: the input is more than maxInputBytes (${this.#max}) bytes`, { limit: 'maxInputBytes' });
+    return v;
+  }
+}
 
 /** What {@link readHeadSection} read. */
 export interface HeadSection {
