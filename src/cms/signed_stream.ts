@@ -92,6 +92,50 @@ export interface StreamedSignedData {
 const OCTET_STRING = 4;
 
 /**
+ * Where the BER events of a ContentInfo holding SignedData are (the index of the open element at each depth among
+ * its siblings), and the checks of the encapContentInfo that every reader of one makes: a SEQUENCE third in the
+ * SignedData, an eContentType OID, at most an [0] eContent after it, and in [0] one OCTET STRING (constructed or not).
+ * Shared by {@link SignedDataStreamReader} and ops/opaque_signed_head.ts; the ContentInfo itself is ContentInfoPrefix's.
+ */
+export class SignedDataPath {
+  /** Children seen so far at each depth, under the element open at the depth above. */
+  readonly #next: number[] = [];
+  /** The index of the open element at each depth among its siblings. */
+  readonly #at: number[] = [];
+
+  /** Enters the element `h` starts and returns its index among its siblings; `CMSInvalid` where the layout is wrong. */
+  start(h: BerHeader): number {
+    const d = h.depth;
+    const i = this.#next[d] ?? 0;
+    this.#next[d] = i + 1;
+    this.#next[d + 1] = 0;
+    this.#at[d] = i;
+    const universal = h.cls === 0;
+    if (d === 3 && i === 2 && !(universal && h.tagNo === TAG.SEQUENCE && h.constructed)) throw new CMSInvalid('SignedData: missing encapContentInfo');
+    if (d === 4 && this.#at[3] === 2) {
+      if (i === 0 && !(universal && h.tagNo === TAG.OID)) throw new CMSInvalid('EncapsulatedContentInfo: missing eContentType');
+      if (i === 1 && !(h.cls === 2 && h.tagNo === 0 && h.constructed)) throw new CMSInvalid('EncapsulatedContentInfo: bad eContent');
+      if (i > 1) throw new CMSInvalid('EncapsulatedContentInfo: unexpected element');
+    }
+    if (this.inContent(h)) {
+      if (d === 5 && i > 0) throw new CMSInvalid('EncapsulatedContentInfo: bad eContent');
+      if (!(universal && h.tagNo === OCTET_STRING)) throw new CMSInvalid('EncapsulatedContentInfo: eContent is not an OCTET STRING');
+    }
+    return i;
+  }
+
+  /** The index of the element open at depth `d` (undefined before one was). */
+  at(d: number): number | undefined {
+    return this.#at[d];
+  }
+
+  /** Whether `h` is inside the eContent ([0] of encapContentInfo, the SignedData's third element). */
+  inContent(h: BerHeader): boolean {
+    return h.depth >= 5 && this.#at[2] === 0 && this.#at[3] === 2 && this.#at[4] === 1;
+  }
+}
+
+/**
  * Reads a ContentInfo holding SignedData pushed in pieces (DER or BER, definite or indefinite lengths): the
  * digestAlgorithms SET is captured before the encapsulated content (so the hashers start in time), the eContent is
  * hashed and handed to `onContent` as it comes (views of the pushed pieces, valid during the call), and everything
@@ -105,10 +149,8 @@ export class SignedDataStreamReader {
   readonly #onContent: (bytes: Uint8Array) => void;
   /** The ContentInfo around the SignedData (depths 0 to 2). */
   readonly #ci = new ContentInfoPrefix('SignedData');
-  /** Children seen so far at each depth, under the element open at the depth above. */
-  readonly #next: number[] = [];
-  /** The index of the open element at each depth among its siblings. */
-  readonly #at: number[] = [];
+  /** Where the events are, and the encapContentInfo's layout checks. */
+  readonly #path = new SignedDataPath();
   #typeOid?: Uint8Array;
   #signedData: Uint8Array[] = [];
   #eContentType?: Uint8Array;
@@ -134,7 +176,7 @@ export class SignedDataStreamReader {
       raw: (b) => inner.raw!(b),
       data: (b, h) => {
         inner.data(b, h);
-        if (this.#inContent(h)) {
+        if (this.#path.inContent(h)) {
           for (const x of this.#hashers!) x.hash.update(b);
           this.#onContent(b);
         }
@@ -164,45 +206,21 @@ export class SignedDataStreamReader {
 
   #start(h: BerHeader): void {
     const d = h.depth;
-    const i = this.#next[d] ?? 0;
-    this.#next[d] = i + 1;
-    this.#next[d + 1] = 0;
-    this.#at[d] = i;
-    const universal = h.cls === 0;
-    const bad = (what: string): never => {
-      throw new CMSInvalid(what);
-    };
     this.#ci.start(h);
-    if (d === 3 && i === 1 && !this.#hashers) {
-      if (!(universal && h.tagNo === TAG.SET)) bad('SignedData: missing digestAlgorithms');
+    const i = this.#path.start(h);
+    if (d === 3 && i === 1 && !this.#hashers && !(h.cls === 0 && h.tagNo === TAG.SET)) throw new CMSInvalid('SignedData: missing digestAlgorithms');
+    if (d === 4 && i === 1 && this.#path.at(3) === 2) {
+      if (!this.#hashers) throw new CMSInvalid('SignedData: missing digestAlgorithms');
+      this.#hadContent = true;
     }
-    if (d === 3 && i === 2 && !(universal && h.tagNo === TAG.SEQUENCE && h.constructed)) bad('SignedData: missing encapContentInfo');
-    if (d === 4 && this.#at[3] === 2) {
-      if (i === 0 && !(universal && h.tagNo === TAG.OID)) bad('EncapsulatedContentInfo: missing eContentType');
-      if (i === 1) {
-        if (!(h.cls === 2 && h.tagNo === 0 && h.constructed)) bad('EncapsulatedContentInfo: bad eContent');
-        if (!this.#hashers) bad('SignedData: missing digestAlgorithms');
-        this.#hadContent = true;
-      }
-      if (i > 1) bad('EncapsulatedContentInfo: unexpected element');
-    }
-    if (d >= 5 && this.#at[3] === 2 && this.#at[4] === 1) {
-      if (d === 5 && i > 0) bad('EncapsulatedContentInfo: bad eContent');
-      if (!(universal && h.tagNo === OCTET_STRING)) bad('EncapsulatedContentInfo: eContent is not an OCTET STRING');
-    }
-  }
-
-  /** Whether `h` (a primitive element) is a piece of the eContent. */
-  #inContent(h: BerHeader): boolean {
-    return h.depth >= 5 && this.#at[3] === 2 && this.#at[4] === 1 && this.#at[2] === 0;
   }
 
   #captures(h: BerHeader): boolean {
     const d = h.depth;
-    const i = this.#at[d];
+    const i = this.#path.at(d);
     if (d === 1) return i === 0;
     if (d === 3) return i !== 2;
-    if (d === 4) return this.#at[3] === 2 && i === 0;
+    if (d === 4) return this.#path.at(3) === 2 && i === 0;
     return false;
   }
 
@@ -218,7 +236,7 @@ export class SignedDataStreamReader {
       return;
     }
     this.#signedData.push(der);
-    if (this.#at[3] === 1) this.#startHashers(der);
+    if (this.#path.at(3) === 1) this.#startHashers(der);
   }
 
   #startHashers(der: Uint8Array): void {

@@ -16,10 +16,11 @@ import { CMSInvalid, MIMEInvalid, MIMELimitExceeded } from '../errors.js';
 import { Base64Decoder } from '../lib/base64_stream.js';
 import { BerStreamReader, type BerHeader } from '../lib/ber_stream.js';
 import { concat, equal } from '../lib/bytes.js';
-import { oid, TAG } from '../lib/der.js';
+import { oid } from '../lib/der.js';
 import { DEFAULT_LIMITS } from '../lib/limits.js';
 import { ContentInfoPrefix } from '../cms/content_info_stream.js';
 import { OIDS } from '../cms/oids.js';
+import { SignedDataPath } from '../cms/signed_stream.js';
 import { HeaderSectionBuffer } from '../mime/stream_head.js';
 
 /** What {@link OpaqueSignedHead} found. */
@@ -33,7 +34,6 @@ export type OpaqueSignedHeadResult =
 
 /** The content octets of the signedData OID. */
 const SIGNED_DATA = oid(OIDS.signedData).subarray(2);
-const OCTET_STRING = 4;
 
 /** Thrown inside the BER handler once the answer is known, to stop the walk. */
 class Decided extends Error {}
@@ -48,9 +48,8 @@ export class OpaqueSignedHead {
   readonly #ber: BerStreamReader;
   readonly #ci = new ContentInfoPrefix('SignedData');
   readonly #head: HeaderSectionBuffer;
-  /** Children seen so far at each depth (under the open element above), and the index of the open one. */
-  readonly #next: number[] = [];
-  readonly #at: number[] = [];
+  /** Where the events are, and the encapContentInfo's layout checks (as the stream reader of SignedData makes them). */
+  readonly #path = new SignedDataPath();
   #oid: Uint8Array[] = [];
   #oidBytes = 0;
   #read = 0;
@@ -110,41 +109,22 @@ export class OpaqueSignedHead {
     throw new Decided();
   }
 
-  /** Whether `h` is inside the eContent ([0] of encapContentInfo, the SignedData's third element). */
-  #inContent(h: BerHeader): boolean {
-    return h.depth >= 5 && this.#at[2] === 0 && this.#at[3] === 2 && this.#at[4] === 1;
-  }
-
   #start(h: BerHeader): void {
     const d = h.depth;
-    const i = this.#next[d] ?? 0;
-    this.#next[d] = i + 1;
-    this.#next[d + 1] = 0;
-    this.#at[d] = i;
     this.#ci.start(h);
-    const universal = h.cls === 0;
+    const i = this.#path.start(h);
     if (d === 1 && i === 1 && !equal(concat(this.#oid), SIGNED_DATA)) this.#decide({ kind: 'not-signed' });
-    if (d === 3 && i === 2 && !(universal && h.tagNo === TAG.SEQUENCE && h.constructed)) throw new CMSInvalid('SignedData: missing encapContentInfo');
     if (d === 3 && i > 2) this.#decide({ kind: 'no-content' }); // past the encapContentInfo
-    if (d === 4 && this.#at[3] === 2) {
-      if (i === 0 && !(universal && h.tagNo === TAG.OID)) throw new CMSInvalid('EncapsulatedContentInfo: missing eContentType');
-      if (i === 1 && !(h.cls === 2 && h.tagNo === 0 && h.constructed)) throw new CMSInvalid('EncapsulatedContentInfo: bad eContent');
-      if (i > 1) throw new CMSInvalid('EncapsulatedContentInfo: unexpected element');
-    }
-    if (this.#inContent(h)) {
-      if (d === 5 && i > 0) throw new CMSInvalid('EncapsulatedContentInfo: bad eContent');
-      if (!(universal && h.tagNo === OCTET_STRING)) throw new CMSInvalid('EncapsulatedContentInfo: eContent is not an OCTET STRING');
-    }
   }
 
   #data(b: Uint8Array, h: BerHeader): void {
-    if (h.depth === 1 && this.#at[1] === 0) {
+    if (h.depth === 1 && this.#path.at(1) === 0) {
       // The contentType OID's octets (an OID longer than 64 octets is no signedData).
       this.#oidBytes += b.length;
       if (this.#oidBytes <= 64) this.#oid.push(b.slice());
       return;
     }
-    if (!this.#inContent(h)) return;
+    if (!this.#path.inContent(h)) return;
     this.#contentBytes += b.length;
     const s = this.#head.push(b);
     if (s) this.#decide({ kind: 'head', section: s.section });
@@ -153,7 +133,7 @@ export class OpaqueSignedHead {
   #end(h: BerHeader): void {
     // The end of encapContentInfo: the eContent (if any) had no empty line, so all of it is its header section, as
     // parseEntity reads an entity without one.
-    if (h.depth === 3 && this.#at[3] === 2) {
+    if (h.depth === 3 && this.#path.at(3) === 2) {
       this.#decide(this.#contentBytes === 0 ? { kind: 'no-content' } : { kind: 'head', section: this.#head.held.slice() });
     }
   }
