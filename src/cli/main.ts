@@ -486,6 +486,8 @@ async function runLocked(a: Args, io: CliIo, held: { file?: StoreFile }): Promis
 async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pending: { out?: PendingOutput<unknown> }): Promise<number> {
   const report = str(a, 'report');
   const outPath = str(a, 'out');
+  /** --fsync: --out (streamed or not, Bcc copies and --report too) flushed to the disk before it is renamed into place. */
+  const durable = a.single.has('fsync');
   if (report === '-' && (outPath === undefined || outPath === '-'))
     throw new UsageError('--report - writes the report to stdout: give the message a file with --out FILE', a.command);
   if (a.command === 'inspect') {
@@ -562,7 +564,6 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
         ? await fileInput(inPath)
         : (io.stdinStream?.() ?? bytesInput(io.stdin))
       : undefined;
-    const durable = a.single.has('fsync');
     const target = { path: outPath, stdout: io.stdout, stdoutReusable: io.stdoutReusable === true, durable };
     switch (a.command) {
       case 'encrypt': {
@@ -735,12 +736,12 @@ async function runMessage(a: Args, io: CliIo, held: { file?: StoreFile }, pendin
   await saveStore(store, held.file);
   const reportBytes = () => new TextEncoder().encode(JSON.stringify(rep, null, 2) + '\n');
   if (exit !== EXIT.ok) {
-    if (report !== undefined) await writeOut(report, reportBytes(), io);
+    if (report !== undefined) await writeOut(report, reportBytes(), io, durable);
     return exit;
   }
   if (pending.out) await pending.out.commit();
-  else await writeOut(outPath, output, io, a.single.has('fsync'));
-  if (report !== undefined) await writeOut(report, reportBytes(), io, a.single.has('fsync'));
+  else await writeOut(outPath, output, io, durable);
+  if (report !== undefined) await writeOut(report, reportBytes(), io, durable);
   return EXIT.ok;
 }
 
