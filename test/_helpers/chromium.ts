@@ -35,6 +35,27 @@ export async function listenLocal(server: Server): Promise<string> {
   return `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
 }
 
+/**
+ * The start of a page module (a string: the test runner must not transform its `import`): the library as `m`, `get`
+ * and `text` of a served file, and `piecesOf(bytes)`, a stream of them in pieces of 7 KB.
+ */
+export const PAGE_PRELUDE = String.raw`
+import * as m from '/smime.js';
+const get = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
+const text = async (p) => (await fetch(p)).text();
+/** A stream of bytes in pieces of 7 KB. */
+function piecesOf(bytes) {
+  let at = 0;
+  return new ReadableStream({
+    pull(c) {
+      if (at >= bytes.length) return c.close();
+      c.enqueue(bytes.slice(at, at + 7000));
+      at += 7000;
+    },
+  });
+}
+`;
+
 /** A file the page may fetch: its content type and bytes. */
 export type ServedFile = [contentType: string, body: Uint8Array | string];
 

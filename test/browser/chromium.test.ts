@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VECTORS } from '../_helpers/env.js';
 import { manifest, PASSWORD, storeWith } from '../_helpers/identities.js';
 import { decryptMessage } from '../../src/index.js';
-import { findChromium, runPageInChromium, type PageRun } from '../_helpers/chromium.js';
+import { findChromium, PAGE_PRELUDE, runPageInChromium, type PageRun } from '../_helpers/chromium.js';
 
 const CHROMIUM = findChromium('the browser tests are');
 
@@ -23,21 +23,7 @@ const message = (id: string) => manifest.messages.find((m) => m.id === id)!;
  * What the page does with the library, as the source of a module served to it (a string, so that the test runner
  * does not transform its `import`). It exports `run(password)`.
  */
-const PAGE_MODULE = String.raw`
-import * as m from '/smime.js';
-const get = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
-const text = async (p) => (await fetch(p)).text();
-/** A stream of bytes in pieces of 7 KB. */
-function piecesOf(bytes) {
-  let at = 0;
-  return new ReadableStream({
-    pull(c) {
-      if (at >= bytes.length) return c.close();
-      c.enqueue(bytes.slice(at, at + 7000));
-      at += 7000;
-    },
-  });
-}
+const PAGE_MODULE = PAGE_PRELUDE + String.raw`
 /** All the bytes of a stream (as numbers, for the trip back to Node) and how many pieces they came in. */
 async function bytesOf(stream) {
   const bytes = [];

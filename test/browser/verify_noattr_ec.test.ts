@@ -10,25 +10,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VECTORS } from '../_helpers/env.js';
-import { findChromium, runPageInChromium, type PageRun } from '../_helpers/chromium.js';
+import { findChromium, PAGE_PRELUDE, runPageInChromium, type PageRun } from '../_helpers/chromium.js';
 
 const CHROMIUM = findChromium('the browser tests are');
 
 /** The page: verifyStream (7 KB pieces) and verifyMessage of /v/msg.eml and /v/bad.eml. */
-const PAGE_MODULE = String.raw`
-import * as m from '/smime.js';
-const get = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
-const text = async (p) => (await fetch(p)).text();
-function piecesOf(bytes) {
-  let at = 0;
-  return new ReadableStream({
-    pull(c) {
-      if (at >= bytes.length) return c.close();
-      c.enqueue(bytes.slice(at, at + 7000));
-      at += 7000;
-    },
-  });
-}
+const PAGE_MODULE = PAGE_PRELUDE + String.raw`
 const summary = (r) => r.signers.map((s) => ({ status: s.status, reasons: s.reasons }));
 export async function run() {
   const store = new m.CertificateStore();
