@@ -14,22 +14,8 @@ import { DIGESTS, SIGNATURES, type HashName } from '../../src/crypto/algorithms.
 import { ecdsaDerToP1363, verifySignature, verifySignatureOverDigest, type SignerPublicKey } from '../../src/crypto/signatures.js';
 import { algorithmIdentifier, children, decodeOid, readAlgorithm, readTlv } from '../../src/lib/der.js';
 import { REPO, SHARED_VECTORS, sharedAvailable } from '../_helpers/env.js';
+import { alg, keyOf } from '../_helpers/signer_key.js';
 
-/** The SubjectPublicKeyInfo fields the verifiers need, read from an SPKI. */
-function keyOf(spki: Uint8Array): SignerPublicKey {
-  const [algT, bitsT] = children(spki, readTlv(spki, 0));
-  const [oidT, paramT] = children(spki, algT!);
-  return {
-    spki,
-    keyAlgorithm: decodeOid(spki, oidT!),
-    curve: paramT && paramT.tagNo === 6 ? decodeOid(spki, paramT) : undefined,
-    publicKey: spki.subarray(bitsT!.contentStart + 1, bitsT!.contentEnd),
-  };
-}
-const alg = (oid: string) => {
-  const der = algorithmIdentifier(oid);
-  return readAlgorithm(der, readTlv(der, 0), 'test');
-};
 const hex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 const NODE_HASH: Record<string, string> = { 'SHA-1': 'sha1', 'SHA-224': 'sha224', 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
 const ECDSA_WITH: Record<string, string> = {

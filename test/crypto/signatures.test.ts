@@ -4,22 +4,8 @@ import { verifySignature, type SignerPublicKey } from '../../src/crypto/signatur
 import { rsaPublicKeyBits } from '../../src/crypto/rsa_key.js';
 import { KEY_ALGORITHMS, SIGNATURES } from '../../src/crypto/algorithms.js';
 import { algorithmIdentifier, children, decodeOid, NULL, readAlgorithm, readTlv } from '../../src/lib/der.js';
+import { alg, keyOf } from '../_helpers/signer_key.js';
 
-/** The SubjectPublicKeyInfo fields verifySignature needs, read from an SPKI (no certificate involved). */
-function keyOf(spki: Uint8Array): SignerPublicKey {
-  const [algT, bitsT] = children(spki, readTlv(spki, 0));
-  const [oidT, paramT] = children(spki, algT!);
-  return {
-    spki,
-    keyAlgorithm: decodeOid(spki, oidT!),
-    curve: paramT && paramT.tagNo === 6 ? decodeOid(spki, paramT) : undefined,
-    publicKey: spki.subarray(bitsT!.contentStart + 1, bitsT!.contentEnd),
-  };
-}
-const alg = (oid: string, params?: Uint8Array) => {
-  const der = algorithmIdentifier(oid, params);
-  return readAlgorithm(der, readTlv(der, 0), 'test');
-};
 const data = new TextEncoder().encode('signed bytes');
 
 describe('crypto/signatures.ts: verifySignature on a bare public key', () => {
