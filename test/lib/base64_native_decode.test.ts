@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { Base64Decoder } from '../../src/lib/base64_stream.js';
 import { encodeBase64Lines, getBase64Codec, setBase64Codec, type Base64Codec } from '../../src/lib/base64.js';
 import { installNodeAccelerators } from '../../src/crypto/node.js';
+import { pieces } from '../_helpers/pieces.js';
 
 afterEach(() => setBase64Codec(undefined));
 
@@ -23,17 +24,6 @@ function nodeCodec(): Base64Codec {
   return c;
 }
 
-/** `bytes` cut at the (sorted, deduplicated) offsets. */
-function pieces(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
-  const at = [...new Set(cuts.filter((c) => c > 0 && c < bytes.length))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let prev = 0;
-  for (const c of [...at, bytes.length]) {
-    out.push(bytes.subarray(prev, c));
-    prev = c;
-  }
-  return out;
-}
 
 /** The decoder's result for the pieces: the bytes as hex, or the error's class and message. */
 function streamed(ps: Uint8Array[]): string {

@@ -8,18 +8,8 @@ import { Base64Decoder, Base64LineStream } from '../../src/lib/base64_stream.js'
 import { decodeBase64, encodeBase64Lines } from '../../src/lib/base64.js';
 import { CanonicalLineEnds } from '../../src/mime/canonical_stream.js';
 import { canonicalExtra, writeCanonical } from '../../src/mime/canonical.js';
+import { pieces } from '../_helpers/pieces.js';
 
-/** `bytes` cut at the (sorted, deduplicated) offsets, grouped into writes of up to 3 parts. */
-function pieces(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
-  const at = [...new Set(cuts.filter((c) => c > 0 && c < bytes.length))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let prev = 0;
-  for (const c of [...at, bytes.length]) {
-    out.push(bytes.subarray(prev, c));
-    prev = c;
-  }
-  return out;
-}
 
 describe('Base64LineStream', () => {
   it('gives encodeBase64Lines of the whole, whatever the split', () => {

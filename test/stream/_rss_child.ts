@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { CertificateStore, decryptStream, encryptStream } from '../../src/index.js';
 import { nodeCrypto } from '../../src/crypto/node.js';
+import { piecesStream } from '../_helpers/pieces.js';
 
 const [p12, password, address, mibArg, mode = 'encrypt'] = process.argv.slice(2);
 const store = new CertificateStore();
@@ -13,21 +14,7 @@ const opts = { store, to: [address!], cipher: 'aes-256-gcm' as const, crypto: no
 function source(total: number): ReadableStream<Uint8Array> {
   const head = new TextEncoder().encode(`To: ${address}\r\nContent-Type: application/octet-stream\r\n\r\n`);
   const piece = new Uint8Array(65536).fill(0x41);
-  let sent = -1;
-  return new ReadableStream<Uint8Array>(
-    {
-      pull(c) {
-        if (sent < 0) {
-          sent = 0;
-          return c.enqueue(head);
-        }
-        if (sent >= total) return c.close();
-        c.enqueue(piece.slice());
-        sent += piece.length;
-      },
-    },
-    { highWaterMark: 0 },
-  );
+  return piecesStream(head, piece, total);
 }
 
 async function drain(s: ReadableStream<Uint8Array>): Promise<number> {

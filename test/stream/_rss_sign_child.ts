@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { CertificateStore, signStream, verifyStream } from '../../src/index.js';
 import { nodeCrypto } from '../../src/crypto/node.js';
+import { piecesStream } from '../_helpers/pieces.js';
 
 const [p12, password, address, mibArg, form, root] = process.argv.slice(2);
 const store = new CertificateStore();
@@ -16,21 +17,7 @@ function source(total: number): ReadableStream<Uint8Array> {
   const line = new TextEncoder().encode('0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ab\r\n');
   const piece = new Uint8Array(line.length * 840);
   for (let i = 0; i < piece.length; i += line.length) piece.set(line, i);
-  let sent = -1;
-  return new ReadableStream<Uint8Array>(
-    {
-      pull(c) {
-        if (sent < 0) {
-          sent = 0;
-          return c.enqueue(head);
-        }
-        if (sent >= total) return c.close();
-        c.enqueue(piece.slice());
-        sent += piece.length;
-      },
-    },
-    { highWaterMark: 0 },
-  );
+  return piecesStream(head, piece, total);
 }
 
 async function drain(s: ReadableStream<Uint8Array>): Promise<number> {
