@@ -57,3 +57,12 @@ export async function storeWith(
   if (opts.trust !== false) store.addTrustAnchor(ROOT());
   return store;
 }
+
+const shared = new Map<string, Promise<CertificateStore>>();
+/** {@link storeWith} of the named identities, made once per name list and shared by the tests of a file. */
+export function sharedStoreWith(names: string[]): Promise<CertificateStore> {
+  const k = names.join(',');
+  let s = shared.get(k);
+  if (!s) shared.set(k, (s = storeWith(names)));
+  return s;
+}

@@ -20,6 +20,9 @@ export function source(bytes: Uint8Array, size: number | number[]): { stream: Re
   return { stream, pulls: () => pulls, given: () => Math.min(at, bytes.length) };
 }
 
+/** `m` as a stream in pieces of `size` bytes (Infinity: one piece). */
+export const chunked = (m: Uint8Array, size: number): ReadableStream<Uint8Array> => source(m, size === Infinity ? m.length : size).stream;
+
 /** All the bytes of a stream. */
 export async function collect(s: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];

@@ -11,7 +11,7 @@ import { webcrypto } from 'node:crypto';
 import { CertificateStore, decryptMessage, decryptStream, encryptMessage, encryptStream, type DecryptResult } from '../../src/index.js';
 import { nodeCrypto } from '../../src/crypto/node.js';
 import { CMSDecryptionFailed, CMSInvalid, CMSLimitExceeded, SmimeError } from '../../src/errors.js';
-import { manifest, storeWith, vfile } from '../_helpers/identities.js';
+import { manifest, storeWith, vfile, sharedStoreWith } from '../_helpers/identities.js';
 import { hasPeer, IN_CI, run, shared, sharedAvailable, tmp, VECTORS } from '../_helpers/env.js';
 import { decodeBase64, encodeBase64Lines } from '../../src/lib/base64.js';
 import { extractCms } from '../../src/mime/extract.js';
@@ -89,13 +89,7 @@ interface Entry {
   identities?: string[];
 }
 const ENTRIES = (manifest.messages as unknown as Entry[]).filter((e) => /^(authE|e)nvelopedData$/.test(e.algorithms?.contentType?.name ?? ''));
-const stores = new Map<string, Promise<CertificateStore>>();
-const storeOf = (names: string[]): Promise<CertificateStore> => {
-  const k = names.join(',');
-  let s = stores.get(k);
-  if (!s) stores.set(k, (s = storeWith(names)));
-  return s;
-};
+const storeOf = sharedStoreWith;
 
 /** A WebCrypto without the accelerators (no incremental AES): the WebCrypto paths. */
 const plainCrypto = { subtle: webcrypto.subtle, getRandomValues: webcrypto.getRandomValues.bind(webcrypto), randomUUID: () => webcrypto.randomUUID() } as unknown as Crypto;

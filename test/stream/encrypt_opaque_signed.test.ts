@@ -24,13 +24,12 @@ import {
 } from '../../src/index.js';
 import { storeWith } from '../_helpers/identities.js';
 import { hasPeer, IN_CI, VECTORS } from '../_helpers/env.js';
-import { collect, enc, source } from './_streams.js';
+import { chunked, collect, enc } from './_streams.js';
 
 const td = new TextDecoder();
 const t = (u: Uint8Array) => td.decode(u);
 const MAX = 1024;
 const limits = { maxHeaderBytes: MAX };
-const chunked = (m: Uint8Array, size: number) => source(m, size === Infinity ? m.length : size).stream;
 
 const MSG =
   'From: Alice <alice@example.com>\r\nTo: alice@example.com\r\nSubject: Quarterly numbers\r\nDate: Mon, 30 Nov 2026 10:00:00 +0100\r\n' +

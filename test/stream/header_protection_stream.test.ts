@@ -30,7 +30,7 @@ import { concat } from '../../src/lib/bytes.js';
 import { PayloadPrefix } from '../../src/mime/payload_prefix.js';
 import { protectMessage, readHeaderProtection } from '../../src/mime/header_protection.js';
 import { SmimeError } from '../../src/errors.js';
-import { collect, enc, source } from './_streams.js';
+import { chunked, collect, enc, source } from './_streams.js';
 
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -47,7 +47,6 @@ const MULTI =
   '--b1\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nAAECAwQF\r\n--b1--\r\nepilogue\r\n';
 
 const CHUNKS = [7, 4096, Infinity];
-const chunked = (m: Uint8Array, size: number) => source(m, size === Infinity ? m.length : size).stream;
 
 let alice: CertificateStore;
 beforeAll(async () => {

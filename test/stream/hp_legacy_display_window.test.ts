@@ -23,14 +23,13 @@ import {
   MIMELimitExceeded,
 } from '../../src/index.js';
 import { storeWith } from '../_helpers/identities.js';
-import { collect, enc, source } from './_streams.js';
+import { chunked, collect, enc } from './_streams.js';
 
 const td = new TextDecoder();
 const t = (u: Uint8Array) => td.decode(u);
 const MAX = 1024;
 const limits = { maxHeaderBytes: MAX };
 const CHUNKS = [7, 4096, Infinity];
-const chunked = (m: Uint8Array, size: number) => source(m, size === Infinity ? m.length : size).stream;
 
 const HEAD = 'From: Alice <alice@example.com>\r\nTo: alice@example.com\r\nSubject: Quarterly numbers\r\nDate: Mon, 30 Nov 2026 10:00:00 +0100\r\nMIME-Version: 1.0\r\n';
 const TAIL = 'The numbers are good.\r\n'.repeat(100);

@@ -14,7 +14,7 @@ import { nodeCrypto } from '../../src/crypto/node.js';
 import { MIMEInvalid, SmimeError, CMSDecryptionFailed, MIMELimitExceeded } from '../../src/errors.js';
 import { buildPkcs7Mime } from '../../src/mime/pkcs7_mime.js';
 import { buildCompressedData } from '../../src/cms/compressed.js';
-import { manifest, storeWith, vfile } from '../_helpers/identities.js';
+import { manifest, storeWith, vfile, sharedStoreWith } from '../_helpers/identities.js';
 import { hasPeer, IN_CI, VECTORS } from '../_helpers/env.js';
 import { collect, enc, source } from './_streams.js';
 
@@ -54,13 +54,7 @@ interface Entry {
 }
 const ENTRIES = manifest.messages as unknown as Entry[];
 
-const stores = new Map<string, Promise<CertificateStore>>();
-const storeOf = (names: string[]): Promise<CertificateStore> => {
-  const k = names.join(',');
-  let s = stores.get(k);
-  if (!s) stores.set(k, (s = storeWith(names)));
-  return s;
-};
+const storeOf = sharedStoreWith;
 
 describe('openStream: the vectors openMessage opens', () => {
   it('has messages to test', () => expect(ENTRIES.length).toBeGreaterThan(40));
