@@ -70,21 +70,34 @@ async function waitForPort(port: number, ms = 10_000): Promise<void> {
   }
 }
 
+/**
+ * A test CA made with the openssl command in `dir`: `key(n)` an EC P-256 key `n.key`, `root(subj)` the self-signed
+ * `root.pem` (CA, keyCertSign and cRLSign, 60 days), `issue(n, subj, ca, serial, ext)` `n.pem` signed by `ca` for 30
+ * days with the extension lines `ext`. Files are named by `f(name)`.
+ */
+export function opensslCa(dir: string) {
+  const f = (n: string) => join(dir, n);
+  const key = (n: string) => run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', f(`${n}.key`)]);
+  const root = (subj: string) => {
+    key('root');
+    run('openssl', ['req', '-x509', '-new', '-key', f('root.key'), '-subj', subj, '-days', '60', '-sha256', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', f('root.pem')]);
+  };
+  const issue = (n: string, subj: string, ca: string, serial: string, ext: string[]) => {
+    writeFileSync(f(`${n}.ext`), `[x]\n${ext.join('\n')}\n`);
+    run('openssl', ['req', '-new', '-key', f(`${n}.key`), '-subj', subj, '-out', f(`${n}.csr`)]);
+    run('openssl', ['x509', '-req', '-in', f(`${n}.csr`), '-CA', f(`${ca}.pem`), '-CAkey', f(`${ca}.key`), '-set_serial', `0x${serial}`, '-days', '30', '-sha256', '-extfile', f(`${n}.ext`), '-extensions', 'x', '-out', f(`${n}.pem`)]);
+  };
+  return { f, key, root, issue };
+}
+
 const yymmdd = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
 
 /** Generates the PKI and starts the servers. */
 export async function startRevocationPki(): Promise<RevocationPki> {
   const dir = tmp('smime-revocation-');
   const ports = { ca: await freePort(), delegated: await freePort(), rogue: await freePort(), short: await freePort(), http: await freePort(), dead: await freePort() };
-  const f = (n: string) => join(dir, n);
-  const key = (n: string) => run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', f(`${n}.key`)]);
-  const issue = (n: string, subj: string, ca: string, serial: string, ext: string) => {
-    writeFileSync(f(`${n}.ext`), `[x]\n${ext}\n`);
-    run('openssl', ['req', '-new', '-key', f(`${n}.key`), '-subj', subj, '-out', f(`${n}.csr`)]);
-    run('openssl', ['x509', '-req', '-in', f(`${n}.csr`), '-CA', f(`${ca}.pem`), '-CAkey', f(`${ca}.key`), '-set_serial', `0x${serial}`, '-days', '30', '-sha256', '-extfile', f(`${n}.ext`), '-extensions', 'x', '-out', f(`${n}.pem`)]);
-  };
-  key('root');
-  run('openssl', ['req', '-x509', '-new', '-key', f('root.key'), '-subj', '/CN=Revocation Test Root', '-days', '60', '-sha256', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', f('root.pem')]);
+  const { f, key, root, issue } = opensslCa(dir);
+  root('/CN=Revocation Test Root');
   key('inter');
   issue('inter', '/CN=Revocation Test Issuing CA', 'root', '1001', [
     'basicConstraints=critical,CA:TRUE',
@@ -93,7 +106,7 @@ export async function startRevocationPki(): Promise<RevocationPki> {
     'authorityKeyIdentifier=keyid',
     `crlDistributionPoints=URI:http://${PKI_HOST}/root.crl`,
     `authorityInfoAccess=caIssuers;URI:http://${PKI_HOST}/root.der`,
-  ].join('\n'));
+  ]);
   const leafExt = (name: LeafName) => {
     const l = LEAVES[name];
     const ocspUrl = l.ocsp === 'ca' || l.ocsp === 'dead' ? `http://127.0.0.1:${ports[l.ocsp]}/` : `http://${OCSP_HOST}/`;
@@ -107,7 +120,7 @@ export async function startRevocationPki(): Promise<RevocationPki> {
       'authorityKeyIdentifier=keyid',
       ...(aia.length ? [`authorityInfoAccess=${aia.join(',')}`] : []),
       ...(l.crl ? [`crlDistributionPoints=URI:http://${PKI_HOST}/inter.crl`] : []),
-    ].join('\n');
+    ];
   };
   for (const name of Object.keys(LEAVES) as LeafName[]) {
     key(name);
@@ -115,7 +128,7 @@ export async function startRevocationPki(): Promise<RevocationPki> {
   }
   // The delegated responder: issued by the CA for OCSP signing, with id-pkix-ocsp-nocheck.
   key('deleg');
-  issue('deleg', '/CN=Revocation Test OCSP Responder', 'inter', '2010', ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=OCSPSigning', 'noCheck=ignored', 'authorityKeyIdentifier=keyid'].join('\n'));
+  issue('deleg', '/CN=Revocation Test OCSP Responder', 'inter', '2010', ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=OCSPSigning', 'noCheck=ignored', 'authorityKeyIdentifier=keyid']);
   // A rogue responder: the CA's name, another key, self-signed.
   key('rogue');
   run('openssl', ['req', '-x509', '-new', '-key', f('rogue.key'), '-subj', '/CN=Revocation Test Issuing CA', '-days', '30', '-sha256', '-addext', 'extendedKeyUsage=OCSPSigning', '-out', f('rogue.pem')]);

@@ -14,6 +14,7 @@ import { ldapFetch, parseLdapUrl } from '../../src/ldap/index.js';
 import { cli } from '../_helpers/cli.js';
 import { run, tmp, tryRun } from '../_helpers/env.js';
 import { hasSlapd, startSlapd, toLdif, type Slapd } from '../_helpers/slapd.js';
+import { opensslCa } from '../_helpers/revocation_pki.js';
 
 const ROOT_DN = 'cn=LDAP Test Root,dc=example,dc=com';
 const CA_DN = 'cn=LDAP Test Issuing CA,dc=example,dc=com';
@@ -67,14 +68,8 @@ describe.runIf(hasSlapd())('CRL distribution points and caIssuers over LDAP (a r
     slapd = await startSlapd();
     dir = tmp('smime-ldap-revocation-');
     const base = `ldap://127.0.0.1:${slapd.port}`;
-    const key = (n: string) => run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', f(`${n}.key`)]);
-    const issue = (n: string, subj: string, ca: string, serial: string, ext: string[]) => {
-      writeFileSync(f(`${n}.ext`), `[x]\n${ext.join('\n')}\n`);
-      run('openssl', ['req', '-new', '-key', f(`${n}.key`), '-subj', subj, '-out', f(`${n}.csr`)]);
-      run('openssl', ['x509', '-req', '-in', f(`${n}.csr`), '-CA', f(`${ca}.pem`), '-CAkey', f(`${ca}.key`), '-set_serial', `0x${serial}`, '-days', '30', '-sha256', '-extfile', f(`${n}.ext`), '-extensions', 'x', '-out', f(`${n}.pem`)]);
-    };
-    key('root');
-    run('openssl', ['req', '-x509', '-new', '-key', f('root.key'), '-subj', '/CN=LDAP Test Root', '-days', '60', '-sha256', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', f('root.pem')]);
+    const { key, root, issue } = opensslCa(dir);
+    root('/CN=LDAP Test Root');
     key('inter');
     // The issuing CA: its status in the root's authorityRevocationList, by LDAP only.
     issue('inter', '/CN=LDAP Test Issuing CA', 'root', '3001', [
