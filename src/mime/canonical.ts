@@ -21,8 +21,9 @@ export function canonicalize(bytes: Uint8Array): Uint8Array {
 
 /**
  * Internal: how many bytes {@link canonicalize} adds (the number of bare CRs and bare LFs). Scans a 32-bit word at
- * a time (SWAR: "has a byte below 0x20", which CR and LF are: one test for both) and looks at single bytes only in
- * words that hold one.
+ * a time (SWAR: "has a byte below 0x20", which CR and LF are: one test for both); in a word that has one, the exact
+ * CR and LF bytes, and single bytes only when one of them is not part of a CRLF pair (within the word or across
+ * its edge).
  */
 export function canonicalExtra(b: Uint8Array): number {
   const len = b.length;
@@ -37,8 +38,21 @@ export function canonicalExtra(b: Uint8Array): number {
       const v = w32[w]!;
       // Nonzero when some byte is below 0x20 (a borrow may flag a byte above a true one: never when none is).
       if ((v - 0x20202020) & ~v & 0x80808080) {
-        const at = i + w * 4;
-        extra += bareLineEndAt(b, at, len) + bareLineEndAt(b, at + 1, len) + bareLineEndAt(b, at + 2, len) + bareLineEndAt(b, at + 3, len);
+        // The word's CRs and LFs, exactly (the top bit of each byte that is one; little-endian: byte k is bits 8k..).
+        const x = v ^ 0x0a0a0a0a;
+        const lf = ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x) & 0x80808080;
+        const y = v ^ 0x0d0d0d0d;
+        const cr = ~(((y & 0x7f7f7f7f) + 0x7f7f7f7f) | y) & 0x80808080;
+        // An LF with no CR just before it in the word, a CR with no LF just after it: none in a word of CRLF pairs.
+        const bareLf = lf & ~(cr << 8);
+        const bareCr = cr & ~(lf >>> 8);
+        if ((bareLf | bareCr) !== 0) {
+          const at = i + w * 4;
+          // A pair across the word's edge (LF first, CR last) is looked up next door; anything else byte by byte.
+          const lfOk = bareLf === 0 || (bareLf === 0x80 && at > 0 && b[at - 1] === CR);
+          const crOk = bareCr === 0 || (bareCr === (0x80000000 | 0) && at + 4 < len && b[at + 4] === LF);
+          if (!(lfOk && crOk)) extra += bareLineEndAt(b, at, len) + bareLineEndAt(b, at + 1, len) + bareLineEndAt(b, at + 2, len) + bareLineEndAt(b, at + 3, len);
+        }
       }
     }
     i += words * 4;

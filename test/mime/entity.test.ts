@@ -4,7 +4,7 @@ import { MIMEInvalid, MIMELimitExceeded } from '../../src/errors.js';
 import { DEFAULT_MIME_LIMITS, getHeader, getHeaders, parseEntity, resolveMimeLimits } from '../../src/mime/entity.js';
 import { parseContentDisposition, parseContentType } from '../../src/mime/header_params.js';
 import { splitMultipart, splitMultipartRanges } from '../../src/mime/multipart.js';
-import { canonicalize } from '../../src/mime/canonical.js';
+import { canonicalExtra, canonicalize } from '../../src/mime/canonical.js';
 
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
 const str = (b: Uint8Array) => Buffer.from(b).toString('latin1');
@@ -232,6 +232,34 @@ describe('canonicalize', () => {
       // lots of CR and LF, and long runs without
       for (let i = 0; i < r.length; i++) if (r[i]! % 7 === 0) r[i] = r[i]! % 2 ? 13 : 10;
       expect(str(canonicalize(r))).toBe(str(naive(r)));
+    }
+  });
+
+  test('canonicalExtra counts each bare CR and bare LF, at every alignment, pairs across word edges included', () => {
+    // The byte-by-byte count; canonicalExtra reads 32-bit words (exact CR/LF masks, pairs across a word's edge).
+    const naiveExtra = (b: Uint8Array): number => {
+      let n = 0;
+      for (let i = 0; i < b.length; i++) {
+        if (b[i] === 10 && (i === 0 || b[i - 1] !== 13)) n++;
+        if (b[i] === 13 && (i + 1 >= b.length || b[i + 1] !== 10)) n++;
+      }
+      return n;
+    };
+    const alphabet = [13, 10, 13, 10, 9, 0, 0x1f, 0x20, 0x8d, 0x8a, 0x41, 0xff];
+    for (let k = 0; k < 3000; k++) {
+      const r = new Uint8Array(randomBytes(8 + (k % 61)));
+      for (let i = 0; i < r.length; i++) r[i] = alphabet[r[i]! % alphabet.length]!;
+      for (let off = 0; off < 4; off++) {
+        const v = r.subarray(off, r.length - (k % 3));
+        expect(canonicalExtra(v)).toBe(naiveExtra(v));
+      }
+    }
+    // Canonical lines whose CRLF falls on every position of a word, the pair split across two words included.
+    for (let len = 1; len < 12; len++) {
+      const line = bytes(`${'x'.repeat(len)}\r\n`);
+      const text = new Uint8Array(line.length * 40);
+      for (let i = 0; i < 40; i++) text.set(line, i * line.length);
+      for (let off = 0; off < 4; off++) expect(canonicalExtra(text.subarray(off))).toBe(naiveExtra(text.subarray(off)));
     }
   });
 });
