@@ -71,17 +71,28 @@ function hashFile(path, start = 0) {
   });
 }
 
-/** Runs a command under GNU time (when installed): { ms, peakKiB }; throws when it fails. */
-function timed(cmd, args, env) {
+/**
+ * Runs a command under GNU time (when installed): { ms, peakKiB, faults } (faults: minor page faults); throws when it
+ * fails. `output`, when given, is removed first and the page cache written back (neither timed): each command writes
+ * a new file, as a user encrypting a message does. Replacing the last round's output instead measures the machine:
+ * openssl truncates the old file as it opens it and reuses its pages, smime writes a temporary file beside it and
+ * renames it over the old one only at the end (nothing is lost on failure), so its output needs pages the old file
+ * still holds; on a VM whose free memory the host reclaims each new page is a host fault (bench/README.md).
+ */
+function timed(cmd, args, env, output) {
+  if (output) {
+    rmSync(output, { force: true });
+    if (process.platform !== 'win32') spawnSync('sync');
+  }
   const gnu = existsSync(GNU_TIME);
-  const argv = gnu ? [GNU_TIME, '-f', 'peak=%M', cmd, ...args] : [cmd, ...args];
+  const argv = gnu ? [GNU_TIME, '-f', 'peak=%M faults=%R', cmd, ...args] : [cmd, ...args];
   const t0 = performance.now();
   const r = spawnSync(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 20, env });
   const ms = performance.now() - t0;
   const err = r.stderr?.toString() ?? '';
   if (r.error || r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.error?.message ?? err}`);
-  const m = /peak=(\d+)/.exec(err);
-  return { ms, peakKiB: m ? Number(m[1]) : NaN };
+  const m = /peak=(\d+) faults=(\d+)/.exec(err);
+  return { ms, peakKiB: m ? Number(m[1]) : NaN, faults: m ? Number(m[2]) : NaN };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -105,12 +116,13 @@ async function cliRows(dir, sizes, rounds, env, { ciphers = ['aes-256-cbc', 'aes
     const whole = await hashFile(f('msg.eml'));
     const inner = await hashFile(f('msg.eml'), innerStart);
     for (const cipher of ciphers) {
+      // Each command: [program, arguments, its output file].
       const cmds = {
-        opensslEncrypt: ['openssl', ['cms', '-encrypt', '-stream', '-binary', `-${cipher}`, '-in', f('msg.eml'), '-out', f('o.p7m'), cert]],
-        smimeEncrypt: [process.execPath, [BIN, 'encrypt', '--cert', cert, '--to', ADDRESS, '--cipher', cipher, '--in', f('msg.eml'), '--out', f('s.p7m')]],
-        opensslDecrypt: ['openssl', ['cms', '-decrypt', '-binary', '-in', f('o.p7m'), '-recip', cert, '-inkey', key, '-out', f('o.out')]],
-        smimeDecrypt: [process.execPath, [BIN, 'decrypt', '--identity', pem, '--in', f('o.p7m'), '--out', f('s.out')]],
-        floorEncrypt: [process.execPath, [FLOOR, f('msg.eml'), f('n.out'), cipher]],
+        opensslEncrypt: ['openssl', ['cms', '-encrypt', '-stream', '-binary', `-${cipher}`, '-in', f('msg.eml'), '-out', f('o.p7m'), cert], f('o.p7m')],
+        smimeEncrypt: [process.execPath, [BIN, 'encrypt', '--cert', cert, '--to', ADDRESS, '--cipher', cipher, '--in', f('msg.eml'), '--out', f('s.p7m')], f('s.p7m')],
+        opensslDecrypt: ['openssl', ['cms', '-decrypt', '-binary', '-in', f('o.p7m'), '-recip', cert, '-inkey', key, '-out', f('o.out')], f('o.out')],
+        smimeDecrypt: [process.execPath, [BIN, 'decrypt', '--identity', pem, '--in', f('o.p7m'), '--out', f('s.out')], f('s.out')],
+        floorEncrypt: [process.execPath, [FLOOR, f('msg.eml'), f('n.out'), cipher], f('n.out')],
       };
       if (!floor) delete cmds.floorEncrypt;
       if (!decrypt) {
@@ -119,7 +131,7 @@ async function cliRows(dir, sizes, rounds, env, { ciphers = ['aes-256-cbc', 'aes
       }
       const runs = Object.fromEntries(Object.keys(cmds).map((k) => [k, []]));
       for (let i = 0; i < rounds; i++) {
-        for (const [k, [c, a]] of Object.entries(cmds)) runs[k].push(timed(c, a, env));
+        for (const [k, [c, a, out]] of Object.entries(cmds)) runs[k].push(timed(c, a, env, out));
         if (i === 0) {
           if (decrypt) {
             check((await hashFile(f('o.out'))) === whole, `openssl cms ${cipher} ${sizeName(size)} round trip`);
@@ -148,6 +160,7 @@ async function cliRows(dir, sizes, rounds, env, { ciphers = ['aes-256-cbc', 'aes
           mib(Math.max(...o.map((r) => r.peakKiB))),
           mib(speak),
           mib(speak - node),
+          Number.isNaN(s[0].faults) ? 'n/a' : String(median(s.map((r) => r.faults))),
           ...(floor ? (fl === undefined ? ['', '', ''] : [fmt(fl / 1000, 2), `${(fl / om).toFixed(2)}×`, `${(sm / fl).toFixed(2)}×`]) : []),
         ]);
       }
@@ -286,9 +299,9 @@ export async function streamSection({ quick = false, env = process.env } = {}) {
       // The full run adds the Node floor of encryption (bench/cli_floor.js) beside each encrypt row.
       const cli = await cliRows(dir, sizes, rounds, env, quick ? { ciphers: ['aes-256-gcm'], decrypt: false } : { floor: true });
       const floorColumns = quick ? [] : ['node floor s', 'floor / openssl', 'smime / floor'];
-      table(['operation', 'size', 'algorithm', 'openssl s', 'smime s', 'smime / openssl', 'openssl peak MiB', 'smime peak MiB', 'smime − node MiB', ...floorColumns], cli.rows);
+      table(['operation', 'size', 'algorithm', 'openssl s', 'smime s', 'smime / openssl', 'openssl peak MiB', 'smime peak MiB', 'smime − node MiB', 'smime page faults', ...floorColumns], cli.rows);
       console.log(
-        `\nopenssl: \`cms -encrypt -stream -binary\`, \`cms -decrypt -binary\`; smime decrypt opens OpenSSL's message. Peak RSS: GNU time %M${existsSync(GNU_TIME) ? '' : ' (not installed: n/a)'};` +
+        `\nopenssl: \`cms -encrypt -stream -binary\`, \`cms -decrypt -binary\`; smime decrypt opens OpenSSL's message. Peak RSS and page faults: GNU time %M and %R${existsSync(GNU_TIME) ? '' : ' (not installed: n/a)'}; each command writes a new output file (the last one removed and the page cache written back first, untimed);` +
           ` node = \`node -e 0\` (${mib(cli.nodeKiB)} MiB).`,
       );
       if (quick) {
