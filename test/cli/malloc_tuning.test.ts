@@ -3,10 +3,11 @@
  * streamed command's buffers are reused from the heap instead of being mapped, given back and faulted in again.
  *
  * Observed from inside the process: a probe loaded with `--import` runs at exit, lets the collector free what was
- * dropped, then allocates 8 MiB and counts the bytes /proc/self/maps shows outside the brk heap. With glibc's default
- * thresholds (128 KiB) the 8 MiB are a mapping of their own (8 MiB and one page for the chunk header); with the
- * thresholds raised they come from the heap. The control, `node -e 0` under the same probe, shows the default, so the probe would see a bin that does not
- * tune. glibc only: elsewhere there is nothing to tune (skipped with a notice).
+ * dropped, then allocates 8 MiB (again every 50 ms, up to 3 s, while the collector may still be freeing) and counts
+ * the bytes /proc/self/maps shows outside the brk heap. With glibc's default thresholds (128 KiB) the 8 MiB are a
+ * mapping of their own (8 MiB and one page for the chunk header); with the thresholds raised they come from the heap.
+ * The control, `node -e 0` under the same probe, shows the default, so the probe would see a bin that does not tune.
+ * glibc only: elsewhere there is nothing to tune (skipped with a notice).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,25 +22,31 @@ const PROBE = `
 import { readFileSync } from 'node:fs';
 process.on('exit', () => {
   globalThis.gc();
-  // The collector may free array buffers on a helper thread: give it a moment.
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
   // Bytes in mappings other than the brk heap (an adjacent mapping may merge with a new one: count bytes, not lines).
   const mapped = () => readFileSync('/proc/self/maps', 'utf8').split('\\n').filter((l) => l && !l.endsWith('[heap]')).reduce((n, l) => {
     const [a, b] = l.split(' ')[0].split('-').map((h) => parseInt(h, 16));
     return n + (b - a);
   }, 0);
-  const before = mapped();
-  const held = new ArrayBuffer(8 << 20);
-  process._rawDebug('PROBE ' + JSON.stringify({ mapped: mapped() - before, held: held.byteLength }));
+  // The collector frees array buffers on a helper thread, late on a loaded machine: try again every 50 ms for up to
+  // 3 s. The 8 MiB allocations are all kept (freeing a mapped one would raise glibc's threshold by itself).
+  const held = [];
+  let least = Infinity;
+  while (held.length < 60 && least >= 8 << 20) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    const before = mapped();
+    held.push(new ArrayBuffer(8 << 20));
+    least = Math.min(least, mapped() - before);
+  }
+  process._rawDebug('PROBE ' + JSON.stringify({ mapped: least, tries: held.length }));
 });
 `;
 
-/** The bytes newly mapped outside the brk heap while the probe allocated 8 MiB at the end of the command. */
+/** The fewest bytes newly mapped outside the brk heap by one of the probe's 8 MiB allocations at the end of the command. */
 function probed(err: string): number {
   const m = /PROBE (\{.*\})/.exec(err);
   if (!m) throw new Error(`no probe output in: ${err}`);
-  const r = JSON.parse(m[1]!) as { mapped: number; held: number };
-  expect(r.held).toBe(8 << 20);
+  const r = JSON.parse(m[1]!) as { mapped: number; tries: number };
+  expect(r.tries).toBeGreaterThan(0);
   return r.mapped;
 }
 
