@@ -38,7 +38,12 @@ export function canonicalExtra(b: Uint8Array): number {
       const v = w32[w]!;
       // Nonzero when some byte is below 0x20 (a borrow may flag a byte above a true one: never when none is).
       if ((v - 0x20202020) & ~v & 0x80808080) {
-        // The word's CRs and LFs, exactly (the top bit of each byte that is one; little-endian: byte k is bits 8k..).
+        const at = i + w * 4;
+        if (!LITTLE_ENDIAN) {
+          extra += bareInWord(b, at, len);
+          continue;
+        }
+        // The word's CRs and LFs, exactly (the top bit of each byte that is one; byte k is bits 8k..8k+7).
         const x = v ^ 0x0a0a0a0a;
         const lf = ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x) & 0x80808080;
         const y = v ^ 0x0d0d0d0d;
@@ -47,11 +52,10 @@ export function canonicalExtra(b: Uint8Array): number {
         const bareLf = lf & ~(cr << 8);
         const bareCr = cr & ~(lf >>> 8);
         if ((bareLf | bareCr) !== 0) {
-          const at = i + w * 4;
           // A pair across the word's edge (LF first, CR last) is looked up next door; anything else byte by byte.
           const lfOk = bareLf === 0 || (bareLf === 0x80 && at > 0 && b[at - 1] === CR);
           const crOk = bareCr === 0 || (bareCr === (0x80000000 | 0) && at + 4 < len && b[at + 4] === LF);
-          if (!(lfOk && crOk)) extra += bareLineEndAt(b, at, len) + bareLineEndAt(b, at + 1, len) + bareLineEndAt(b, at + 2, len) + bareLineEndAt(b, at + 3, len);
+          if (!(lfOk && crOk)) extra += bareInWord(b, at, len);
         }
       }
     }
@@ -59,6 +63,18 @@ export function canonicalExtra(b: Uint8Array): number {
   }
   for (; i < len; i++) extra += bareLineEndAt(b, i, len);
   return extra;
+}
+
+/**
+ * Whether a Uint32Array holds its words least significant byte first (every browser, Node on x86, ARM and the rest
+ * but s390x and big-endian POWER): canonicalExtra's CR/LF masks pair a byte with the next one by a shift that
+ * assumes it, and look byte by byte elsewhere.
+ */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/** The bare LFs and bare CRs among the 4 bytes at `at`, byte by byte. */
+function bareInWord(b: Uint8Array, at: number, len: number): number {
+  return bareLineEndAt(b, at, len) + bareLineEndAt(b, at + 1, len) + bareLineEndAt(b, at + 2, len) + bareLineEndAt(b, at + 3, len);
 }
 
 /** 1 when b[i] is a bare LF or a bare CR, else 0. */
