@@ -135,6 +135,9 @@ function quiet(s: Writable): void {
 export function promptHidden(question: string): Promise<string> {
   const input = process.stdin;
   return new Promise((resolve) => {
+    // No echo before the question shows: a user (or a script) who types as soon as it appears must not see the
+    // answer echoed by a terminal still in cooked mode.
+    input.setRawMode(true);
     writeStderr(question);
     const decoder = new TextDecoder();
     let answer: string[] = [];
@@ -161,7 +164,6 @@ export function promptHidden(question: string): Promise<string> {
         else answer.push(ch);
       }
     };
-    input.setRawMode(true);
     input.on('data', onData);
     input.resume();
   });
