@@ -12,10 +12,15 @@ export interface ManifestIdentity {
   usage: string;
   notBefore: string;
   notAfter: string;
+  /** The serial number, in hex. */
+  serialHex: string;
+  [k: string]: unknown;
 }
 
 export interface Manifest {
   password: string;
+  /** The date the identities' validity is judged at (YYYY-MM-DD). */
+  referenceDate: string;
   identities: Record<string, ManifestIdentity>;
   messages: {
     id: string;

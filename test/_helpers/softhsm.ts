@@ -259,7 +259,7 @@ async function importIdentity(p: pkcs11js.PKCS11, h: Buffer, name: string, idHex
 
 /** A certificate object (CKA_SUBJECT is required by SoftHSM). */
 function createCertificate(p: pkcs11js.PKCS11, h: Buffer, id: Buffer, label: string, der: Uint8Array): void {
-  const cert = new x509.X509Certificate(der);
+  const cert = new x509.X509Certificate(der as Uint8Array<ArrayBuffer>);
   p.C_CreateObject(h, [
     { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_CERTIFICATE },
     { type: pkcs11js.CKA_CERTIFICATE_TYPE, value: pkcs11js.CKC_X_509 },

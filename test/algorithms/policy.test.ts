@@ -227,6 +227,7 @@ describe.runIf(HAVE)('RFC 4134 examples under the policy', () => {
       } catch (x) {
         return x;
       }
+      return undefined;
     })() as SmimeError & { oid?: string };
     expect(e).toBeInstanceOf(UnsupportedAlgorithm);
     expect(e.code).toBe('ERR_UNSUPPORTED_ALGORITHM');

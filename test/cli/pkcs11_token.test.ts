@@ -208,7 +208,7 @@ describe.skipIf(!available)('smime --pkcs11 with a SoftHSM2 token', () => {
     it.each([
       ['PKCS#1 v1.5 (C_Decrypt with CKM_RSA_X_509)', []],
       ['OAEP', ['-keyopt', 'rsa_padding_mode:oaep']],
-    ])('a key that refuses to decrypt (frank-signonly: CKA_DECRYPT false), %s: exit 8, not a padding error', async (name, keyopt) => {
+    ])('a key that refuses to decrypt (frank-signonly: CKA_DECRYPT false), %s: exit 8, not a padding error', async (_name, keyopt) => {
       // OpenSSL encrypts to a certificate whatever its keyUsage; the refusal does not depend on the ciphertext.
       const msg = join(dir, `to-frank-${keyopt.length}.eml`);
       const made = tryRun('openssl', ['cms', '-encrypt', '-in', v('openssl/plain.txt'), '-out', msg, '-aes256', '-recip', v('identities/frank-signonly.cert.pem'), ...keyopt]);

@@ -16,7 +16,6 @@ import { EXIT } from '../../src/cli/exit_codes.js';
 
 const v = (rel: string) => join(VECTORS, rel);
 const BOB_CERT = v('identities/bob.cert.pem');
-const BOB_KEY = v('identities/bob.key.pem');
 const TRUST = { CHAIN: v('pki/chain.pem'), ROOT: v('pki/root-ca.cert.pem') };
 
 let dir = '';

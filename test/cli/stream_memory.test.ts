@@ -53,7 +53,7 @@ function peakKiB(cmd: string[], stdio: { pipeFrom?: string; stdout?: string } = 
     const p = spawn(argv[0]!, argv.slice(1), { stdio: [inFd, outFd, 'pipe'] });
     let err = '';
     let hwm = 0;
-    p.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    p.stderr!.on('data', (b: Buffer) => (err += b.toString()));
     // Without GNU time: the child's high-water mark, polled (it only grows, so the last reading is the peak).
     const poll = gnu
       ? undefined

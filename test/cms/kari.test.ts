@@ -9,9 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { certInfo, type CertInfo } from '../../src/certs/cert_info.js';
-import type { Identity } from '../../src/store/store.js';
 import { algorithmIdentifier, children, explicit, integer, NULL, octets, oid, readTlv, seq, tlv } from '../../src/lib/der.js';
-import { buildEnvelope, openEnvelope } from '../../src/cms/enveloped.js';
+import { buildEnvelope, openEnvelope, type RecipientKey } from '../../src/cms/enveloped.js';
 import { buildKari, KA_OIDS, parseKari, sharedInfo, unwrapKari, type KeyAgreeOptions } from '../../src/cms/kari.js';
 import { CMSDecryptionFailed, UnsupportedAlgorithm } from '../../src/errors.js';
 import { hasPeer, run, SHARED_VECTORS, sharedAvailable, tmp, tryRun } from '../_helpers/env.js';
@@ -26,8 +25,8 @@ function pemToDer(pem: string): Uint8Array {
   return new Uint8Array(Buffer.from(b64, 'base64'));
 }
 
-function identity(info: CertInfo, pkcs8: Uint8Array): Identity {
-  return { info, key: { pkcs8 }, certificate: undefined as never, source: 'test' };
+function identity(info: CertInfo, pkcs8: Uint8Array): RecipientKey {
+  return { info, key: { pkcs8 } };
 }
 
 function concatPieces(p: Uint8Array[]): Uint8Array {
@@ -478,7 +477,7 @@ const haveShared = sharedAvailable();
 
 describe.skipIf(!haveShared)('KARI: X25519 public vectors (Dana)', () => {
   const SAMPLE = 'This is some sample content.';
-  let dana: Identity;
+  let dana: RecipientKey;
   beforeAll(() => {
     const keys = join(SHARED_VECTORS, 'rfc9216', 'keys');
     const info = certInfo(pemToDer(readFileSync(join(keys, 'lamps-dana.encrypt.crt'), 'utf8')));

@@ -73,7 +73,8 @@ describe('raw RSA on node:crypto', () => {
   });
 
   it('takes id-RSASSA-PSS keys too (it is given the PKCS#1 key inside the PKCS#8)', () => {
-    const pss = nodeCrypto.generateKeyPairSync('rsa-pss', { modulusLength: 2048, hashAlgorithm: 'sha256', mgf1HashAlgorithm: 'sha256', saltLength: 32 });
+    // @types/node types saltLength as a string; Node takes the number of bytes.
+    const pss = nodeCrypto.generateKeyPairSync('rsa-pss', { modulusLength: 2048, hashAlgorithm: 'sha256', mgf1HashAlgorithm: 'sha256', saltLength: 32 as unknown as string });
     const k = parseRsaPrivateKey(u8(pss.privateKey.export({ format: 'der', type: 'pkcs8' })));
     const { r, calls } = counting();
     const c = os2ip(u8(nodeCrypto.randomBytes(200)));

@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DIGESTS, SIGNATURES, type HashName } from '../../src/crypto/algorithms.js';
 import { ecdsaDerToP1363, verifySignature, verifySignatureOverDigest, type SignerPublicKey } from '../../src/crypto/signatures.js';
-import { algorithmIdentifier, children, decodeOid, readAlgorithm, readTlv } from '../../src/lib/der.js';
 import { REPO, SHARED_VECTORS, sharedAvailable } from '../_helpers/env.js';
 import { alg, keyOf } from '../_helpers/signer_key.js';
 

@@ -5,7 +5,7 @@
  * on WebCrypto's AES-CTR with GHASH in TypeScript (`webCryptoGcm`: decryptStream and encryptStream without an
  * accelerator) the same way, both directions (the encryption also in fixed pieces of 1, 15, 16, 17, 4096 bytes).
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';

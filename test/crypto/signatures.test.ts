@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
-import { verifySignature, type SignerPublicKey } from '../../src/crypto/signatures.js';
+import { verifySignature } from '../../src/crypto/signatures.js';
 import { rsaPublicKeyBits } from '../../src/crypto/rsa_key.js';
 import { KEY_ALGORITHMS, SIGNATURES } from '../../src/crypto/algorithms.js';
-import { algorithmIdentifier, children, decodeOid, NULL, readAlgorithm, readTlv } from '../../src/lib/der.js';
+import { NULL } from '../../src/lib/der.js';
 import { alg, keyOf } from '../_helpers/signer_key.js';
 
 const data = new TextEncoder().encode('signed bytes');

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { CertificateStore, createCertsOnlyMessage, exportCertificates, verifyMessage } from '../../src/index.js';
 import { CMSInvalid } from '../../src/errors.js';
 import { run, tmp, tryRun, VECTORS } from '../_helpers/env.js';
-import { CHAIN_FILE, compileSmimePeer, havePeers, ISSUING_CA_FILE, makeNssDb, ROOT_CA_FILE, runAsync, type RunResult } from '../_helpers/peers.js';
+import { CHAIN_FILE, compileSmimePeer, havePeers, ISSUING_CA_FILE, makeNssDb, type RunResult } from '../_helpers/peers.js';
 
 const HAVE = havePeers();
 const BOB_FILE = join(VECTORS, 'identities', 'bob.cert.pem');

@@ -20,7 +20,7 @@ import type { CertificateStore } from '../../src/index.js';
 import { buildCompressedData } from '../../src/cms/compressed.js';
 import { parseMultipartSigned } from '../../src/mime/multipart_signed.js';
 import { tmp, tryRun, VECTORS } from '../_helpers/env.js';
-import { compileSmimePeer, havePeers, runAsync, type RunResult } from '../_helpers/peers.js';
+import { compileSmimePeer, havePeers, type RunResult } from '../_helpers/peers.js';
 import { storeWith } from '../_helpers/identities.js';
 
 const HAVE = havePeers();

@@ -51,7 +51,7 @@ describe('EntityHeadReader', () => {
       }
       // one byte at a time, LF line ends
       const lf = enc(Buffer.from(m).toString('latin1').replace(/\r\n/g, '\n'));
-      const { head, body } = read([...lf.subarray(0, 1500)].map((b) => new Uint8Array([b])).concat([lf.subarray(1500)]));
+      const { head, body } = read([...lf.subarray(0, 1500)].map((b): Uint8Array => new Uint8Array([b])).concat([lf.subarray(1500)]));
       expect(head.smimeType).toBe(x.smimeType);
       expect(Buffer.from(cmsOf(head, body)).equals(Buffer.from(x.der)), f).toBe(true);
     }

@@ -41,7 +41,7 @@ describe('public API report', () => {
       const diff = lineDiff(report, apiReport(dir));
       expect(diff).toMatch(/^- +selectRecipients\(emails: readonly string\[\], at\?: Date, options\?: SelectionLookupOptions\): Promise<Map<string, X509Certificate>>;$/m);
       expect(diff).toMatch(/^\+ +selectRecipientz\(emails: readonly string\[\], at\?: Date, options\?: SelectionLookupOptions\): Promise<Map<string, X509Certificate>>;$/m);
-      expect(diff.split('\n').filter((l) => /^[-+] /.test(l))).toHaveLength(2);
+      expect(diff.split('\n').filter((l: string) => /^[-+] /.test(l))).toHaveLength(2);
     } finally {
       writeFileSync(store, original);
     }

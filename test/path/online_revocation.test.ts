@@ -237,7 +237,7 @@ describe.runIf(hasPeer('openssl', ['version']))('online revocation (OCSP, CRL di
 
   it('OCSP CertIDs: SHA-1 by default, SHA-256 with ocspCertIdHash; the real responder answers each as asked', async () => {
     const exchange = async (hash?: 'SHA-1' | 'SHA-256') => {
-      const seen: { req?: Uint8Array; resp?: Uint8Array } = {};
+      const seen: { req?: Uint8Array; resp?: Uint8Array<ArrayBuffer> } = {};
       const routed = routedFetch(pki, pki.ports.ca);
       const fetch = async (url: string, init?: Parameters<typeof routed>[1]) => {
         const res = await routed(url, init);

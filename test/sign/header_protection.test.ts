@@ -257,6 +257,7 @@ describe('Bcc: one message per Bcc recipient', () => {
   });
   const recipientsOf = async (m: Uint8Array) => {
     const i = await inspectFile(m);
+    if (i.kind !== 'smime') throw new Error(`inspected as ${i.kind}, not as S/MIME`);
     return i.layers.flatMap((l) => ('recipients' in l ? l.recipients : [])).length;
   };
 

@@ -28,7 +28,7 @@ beforeAll(async () => {
 const sign = (m: Uint8Array | string, detached = true) => signMessage(m, { store: alice, from: 'alice@example.com', detached });
 const encrypt = (m: Uint8Array | string, cipher: 'aes-256-cbc' | 'aes-256-gcm' = 'aes-256-cbc') =>
   encryptMessage(m, { store: alice, to: ['bob@example.com'], cipher });
-const summary = (r: Awaited<ReturnType<typeof openMessage>>) => r.layers.map((l) => (l.type === 'signed' ? `signed${l.detached ? '' : '-opaque'}` : `${l.type}:${l.cipher}`));
+const summary = (r: Awaited<ReturnType<typeof openMessage>>) => r.layers.map((l) => (l.type === 'signed' ? `signed${l.detached ? '' : '-opaque'}` : l.type === 'compressed' ? `compressed:${l.algorithm}` : l.type === 'certs-only' ? 'certs-only' : `${l.type}:${l.cipher}`));
 
 describe('openMessage', () => {
   it('signed (multipart/signed) then encrypted: multipart/signed inside application/pkcs7-mime', async () => {

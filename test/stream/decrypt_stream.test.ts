@@ -5,7 +5,7 @@
  * without an accelerator (AES-GCM on WebCrypto AES-CTR + GHASH, the portable ChaCha20-Poly1305, WebCrypto AES-CBC) and the legacy ciphers.
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { webcrypto } from 'node:crypto';
 import { CertificateStore, decryptMessage, decryptStream, encryptMessage, encryptStream, type DecryptResult } from '../../src/index.js';
@@ -13,7 +13,6 @@ import { nodeCrypto } from '../../src/crypto/node.js';
 import { CMSDecryptionFailed, CMSInvalid, CMSLimitExceeded, SmimeError } from '../../src/errors.js';
 import { manifest, storeWith, vfile, sharedStoreWith } from '../_helpers/identities.js';
 import { hasPeer, IN_CI, run, shared, sharedAvailable, tmp, VECTORS } from '../_helpers/env.js';
-import { decodeBase64, encodeBase64Lines } from '../../src/lib/base64.js';
 import { extractCms } from '../../src/mime/extract.js';
 import { buildPkcs7Mime } from '../../src/mime/pkcs7_mime.js';
 import { buildCompressedData } from '../../src/cms/compressed.js';

@@ -32,7 +32,6 @@ import { protectMessage, readHeaderProtection } from '../../src/mime/header_prot
 import { SmimeError } from '../../src/errors.js';
 import { chunked, collect, enc, source } from './_streams.js';
 
-const te = new TextEncoder();
 const td = new TextDecoder();
 const t = (u: Uint8Array) => td.decode(u);
 

@@ -34,7 +34,7 @@ const LF_8BIT = 'Content-Transfer-Encoding: 8bit\nFrom: alice@example.com\nConte
 let storeP: Promise<CertificateStore> | undefined;
 const store = (): Promise<CertificateStore> => (storeP ??= storeWith(['alice-sign', 'ec-sign']));
 
-function random(n: number, seed: number): Uint8Array {
+function random(n: number, seed: number): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(n);
   let x = seed;
   for (let i = 0; i < n; i++) {

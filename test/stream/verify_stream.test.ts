@@ -209,7 +209,7 @@ describe('verifyStream', () => {
       const signed = await signMessage(enc(MSG), { store: s, from: 'alice@example.com', detached });
       for (const cut of [0.3, 0.6, 0.9, 0.99]) {
         const part = signed.subarray(0, Math.floor(signed.length * cut));
-        const started = await verifyStream(source(part, 100).stream, { store: s, harvest: false }).catch((e: unknown) => e);
+        const started = await verifyStream(source(part, 100).stream, { store: s, harvest: false }).catch((e: Error) => e);
         if (started instanceof Error) {
           expect(started).toBeInstanceOf(SmimeError);
           continue;
