@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { applyPlan, planArb, type Plan } from './_mutators.js';
-import { loadSeeds, type TargetName } from './_seeds.js';
+import { isStreamTarget, loadSeeds, type TargetName } from './_seeds.js';
 import { PropertyViolation, knownFinding, runCase, stackOf, targetContext, type KnownFinding } from './_targets.js';
 
 /** The corpus file that names the finding of each `.known` entry. */
@@ -76,7 +76,7 @@ export async function fuzzTarget(target: TargetName, o: FuzzOptions): Promise<Fu
   const inflight = o.corpusDir ? join(tmpdir(), `smime-fuzz-inflight-${target}.bin`) : undefined;
   if (inflight) console.log(`[fuzz] ${target}: the case in progress is kept in ${inflight}`);
 
-  const save = (input: Uint8Array, known: KnownFinding | 'slow' | undefined, fromShared: boolean, password?: string): string | undefined => {
+  const save = (input: Uint8Array, known: KnownFinding | 'slow' | undefined, fromShared: boolean, password?: string, plan?: Plan): string | undefined => {
     if (!o.corpusDir) return undefined;
     // A case made from a public vector (../shared) is that vector, nearly: it never goes into the repository. It is
     // written outside it, to be reproduced from a seed of vectors/ (or by hand) before it joins the corpus.
@@ -92,6 +92,8 @@ export async function fuzzTarget(target: TargetName, o: FuzzOptions): Promise<Fu
     const file = `${target}-${shortHash(input)}.bin${known === 'slow' ? '.slow' : known ? '.known' : ''}`;
     writeFileSync(join(dir, file), input);
     if (password !== undefined && password !== ctx.password) writeFileSync(join(dir, `${target}-${shortHash(input)}.pw`), password);
+    // A stream target's pieces, so the replay cuts the input where the fuzzer did.
+    if (plan?.pieces) writeFileSync(join(dir, `${target}-${shortHash(input)}.pieces.json`), JSON.stringify(plan.pieces) + '\n');
     if (known && known !== 'slow') {
       all[file] = `${known.id}: ${known.finding}`;
       writeFileSync(index, JSON.stringify(all, Object.keys(all).sort(), 2) + '\n');
@@ -100,7 +102,7 @@ export async function fuzzTarget(target: TargetName, o: FuzzOptions): Promise<Fu
   };
 
   await fc.assert(
-    fc.asyncProperty(planArb(seeds.length), async (plan) => {
+    fc.asyncProperty(planArb(seeds.length, isStreamTarget(target)), async (plan) => {
       const input = applyPlan(seeds, plan);
       const seed = seeds[plan.seed]!;
       const fromShared = seed.name.startsWith('shared/');
@@ -113,7 +115,7 @@ export async function fuzzTarget(target: TargetName, o: FuzzOptions): Promise<Fu
         if (r.outcome === 'result') stats.results++;
         else stats.errors[r.code!] = (stats.errors[r.code!] ?? 0) + 1;
         if (r.ms > slowMs) {
-          stats.findings.push({ kind: 'slow', message: `${target}: ${Math.round(r.ms)} ms`, stack: '', plan, seedName: seed.name, ms: r.ms, file: save(input, 'slow', fromShared, seed.password) });
+          stats.findings.push({ kind: 'slow', message: `${target}: ${Math.round(r.ms)} ms`, stack: '', plan, seedName: seed.name, ms: r.ms, file: save(input, 'slow', fromShared, seed.password, plan) });
         }
       } catch (v) {
         if (!(v instanceof PropertyViolation)) throw v;
@@ -128,7 +130,7 @@ export async function fuzzTarget(target: TargetName, o: FuzzOptions): Promise<Fu
           plan,
           seedName: seed.name,
           ms: performance.now() - c0,
-          file: save(input, known, fromShared, seed.password),
+          file: save(input, known, fromShared, seed.password, plan),
         });
       }
     }),

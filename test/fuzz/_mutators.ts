@@ -43,19 +43,66 @@ export interface Plan {
   view: boolean;
   /** Pass the input as a string where the target takes one (PEM, MIME). */
   asString: boolean;
+  /** The stream targets: how the input is cut into the pieces of the ReadableStream (see {@link pieceSizes}). */
+  pieces?: Pieces;
 }
+
+/**
+ * How a stream target's input is cut into pieces, a random choice of the case (so a case replays with the same
+ * pieces): in one piece, or `prefix` single bytes and then pieces of 1..`max` bytes drawn from `rnd`.
+ */
+export interface Pieces {
+  one: boolean;
+  prefix: number;
+  max: number;
+  rnd: number;
+}
+
+/** At most this many pieces of `max` bytes: a larger input gets larger pieces (a case stays fast). */
+const MAX_PIECES = 4000;
+
+/** The piece sizes of an input of `length` bytes (deterministic; they add up to `length`). */
+export function pieceSizes(length: number, p: Pieces | undefined): number[] {
+  if (!p || p.one || length === 0) return length === 0 ? [] : [length];
+  const sizes: number[] = [];
+  let left = length;
+  for (let i = 0; i < p.prefix && left > 0; i++, left--) sizes.push(1);
+  const max = Math.max(1, p.max, Math.ceil(left / MAX_PIECES) * 2);
+  let x = p.rnd >>> 0 || 1;
+  while (left > 0) {
+    // xorshift32: the same sizes for the same plan
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    const n = Math.min(left, 1 + (x % max));
+    sizes.push(n);
+    left -= n;
+  }
+  return sizes;
+}
+
+const piecesArb: fc.Arbitrary<Pieces> = fc.record({
+  one: fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+  prefix: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 64 })),
+  max: fc.oneof(fc.integer({ min: 1, max: 16 }), fc.integer({ min: 1, max: 1024 }), fc.integer({ min: 1, max: 65536 })),
+  rnd: fc.integer({ min: 1, max: 0x7fffffff }),
+});
 
 const u31 = fc.integer({ min: 0, max: 0x7fffffff });
 const op: fc.Arbitrary<Op> = fc.record({ kind: u31, a: u31, b: u31, c: u31 });
 
-/** The arbitrary of fuzz cases over `seedCount` seeds. */
-export function planArb(seedCount: number): fc.Arbitrary<Plan> {
-  return fc.record({
+/** The arbitrary of fuzz cases over `seedCount` seeds; with `stream`, each case also has its {@link Pieces}. */
+export function planArb(seedCount: number, stream = false): fc.Arbitrary<Plan> {
+  const base = {
     seed: fc.integer({ min: 0, max: Math.max(0, seedCount - 1) }),
     ops: fc.array(op, { minLength: 1, maxLength: 3 }),
     view: fc.boolean(),
     asString: fc.boolean(),
-  });
+  };
+  // The buffer targets keep the record they had, so their cases for a given fast-check seed stay the same.
+  return stream ? fc.record({ ...base, pieces: piecesArb }) : fc.record(base);
 }
 
 /** The input bytes of a case. */

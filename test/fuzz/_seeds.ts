@@ -15,9 +15,17 @@ import { extractCms } from '../../src/mime/extract.js';
 import { parseMultipartSigned } from '../../src/mime/multipart_signed.js';
 import { encodeDer, parseDer, type Family, type Seed } from './_mutators.js';
 
-/** The fuzz targets, one per parser the library exposes to untrusted input. */
-export const TARGET_NAMES = ['decrypt', 'verify', 'open', 'pkcs12', 'certificate', 'crl', 'mime'] as const;
+/**
+ * The fuzz targets, one per parser the library exposes to untrusted input; the stream entry points (decryptStream,
+ * verifyStream, openStream) are targets of their own, on the seeds of their buffer function.
+ */
+export const TARGET_NAMES = ['decrypt', 'verify', 'open', 'pkcs12', 'certificate', 'crl', 'mime', 'decryptStream', 'verifyStream', 'openStream'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
+
+/** The stream targets, each with the buffer function whose seeds it takes and whose result it is compared with. */
+export const STREAM_OF = { decryptStream: 'decrypt', verifyStream: 'verify', openStream: 'open' } as const satisfies Partial<Record<TargetName, TargetName>>;
+export type StreamTarget = keyof typeof STREAM_OF;
+export const isStreamTarget = (t: TargetName): t is StreamTarget => t in STREAM_OF;
 
 /** A PKCS#12 seed carries its password. */
 export interface FuzzSeed extends Seed {
@@ -185,5 +193,6 @@ async function load(): Promise<Record<TargetName, FuzzSeed[]>> {
       classify(seeds, `shared/${rel}`, read(p), rel.includes('.p12') ? SHARED_P12_PASSWORDS[folder] : undefined);
     }
   }
+  for (const [t, from] of Object.entries(STREAM_OF)) seeds[t as StreamTarget] = seeds[from];
   return seeds;
 }
