@@ -11,17 +11,15 @@
  * test256 (0x00 would open test128); every fill was tried on each through decryptMessage.
  */
 
+import { countingCrypto } from './counting_crypto.js';
+
 /** The byte every "random" value is filled with. */
 export const FIXED_FILL = 0x5a;
 
-/** The platform's WebCrypto with getRandomValues filling with `fill` (no accelerators: the plain WebCrypto paths). */
-export function fixedRandomCrypto(fill = FIXED_FILL, base: Crypto = globalThis.crypto): Crypto {
-  return {
-    subtle: base.subtle,
-    getRandomValues: <T extends ArrayBufferView | null>(a: T): T => {
-      new Uint8Array(a!.buffer, a!.byteOffset, a!.byteLength).fill(fill);
-      return a;
-    },
-    randomUUID: () => base.randomUUID(),
-  } as Crypto;
+/**
+ * The platform's WebCrypto with getRandomValues filling with `fill` (no accelerators: the plain WebCrypto paths):
+ * counting_crypto.ts's `fill` option, its counts unused.
+ */
+export function fixedRandomCrypto(fill = FIXED_FILL): Crypto {
+  return countingCrypto({ fill }).crypto;
 }
