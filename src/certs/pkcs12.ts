@@ -372,10 +372,12 @@ async function verifyMac(
 }
 
 /**
- * Decrypts `data` with the password-based scheme `alg`. Bad padding: BadDecrypt. Without a MAC, the first
- * decryption to end opens the gate (or closes it, with its error).
+ * Decrypts `data` with the password-based scheme `alg` and returns what `shape` (synchronous, no decryption of its
+ * own) makes of the plaintext. Bad padding: BadDecrypt; without a MAC, a plaintext of the wrong shape too. Without a MAC,
+ * the first decryption to end opens the gate (or closes it, with its error): only once the shape is right, since a
+ * wrong password passes the padding check about once in 256 tries and must not open the gate to every other bag.
  */
-async function pbeDecrypt(der: Uint8Array, algTlv: Tlv, data: Uint8Array, ctx: Ctx): Promise<Uint8Array> {
+async function pbeDecrypt<T>(der: Uint8Array, algTlv: Tlv, data: Uint8Array, ctx: Ctx, shape: (plain: Uint8Array) => T): Promise<T> {
   const g = ctx.gate?.byDecryption ? ctx.gate : undefined;
   try {
     const plain = await decryptPasswordBased(der, algTlv, data, {
@@ -384,8 +386,9 @@ async function pbeDecrypt(der: Uint8Array, algTlv: Tlv, data: Uint8Array, ctx: C
       beforeKdf: (iterations, blocks, what) => beforeKdf(ctx, iterations, blocks, what),
       kdf: { maxIterations: ctx.budget.limits.maxPbkdf2Iterations, signal: ctx.abort },
     });
+    const shaped = await decryptedStructure(ctx, () => shape(plain));
     g?.settle(true);
-    return plain;
+    return shaped;
   } catch (e) {
     if (g && !(e instanceof KdfAborted)) {
       g.failure ??= e;
@@ -434,7 +437,7 @@ async function readEncryptedData(buf: Uint8Array, t: Tlv, ctx: Ctx): Promise<Pkc
   if (!ec) return { keys: [], certs: [] };
   if (ec.cls !== CONTEXT || ec.tagNo !== 0) invalid('malformed encryptedContent');
   const data = stringContent(buf, ec);
-  const plain = await pbeDecrypt(buf, eci[1]!, data, ctx);
+  const plain = await pbeDecrypt(buf, eci[1]!, data, ctx, safeContentsShape);
   return decryptedStructure(ctx, () => readSafeContents(plain, ctx, 0));
 }
 
@@ -483,8 +486,7 @@ async function readSafeBag(buf: Uint8Array, t: Tlv, ctx: Ctx, depth: number): Pr
       const epki = expectSeq(buf, value, 'EncryptedPrivateKeyInfo');
       if (epki.length !== 2) invalid('malformed EncryptedPrivateKeyInfo');
       const enc = octetString(buf, epki[1]!, 'encrypted private key');
-      const plain = await pbeDecrypt(buf, epki[0]!, enc, ctx);
-      const pkcs8 = await decryptedStructure(ctx, () => checkPrivateKeyInfo(plain, readWhole(plain, 'PrivateKeyInfo')));
+      const pkcs8 = await pbeDecrypt(buf, epki[0]!, enc, ctx, (plain) => checkPrivateKeyInfo(plain, readWhole(plain, 'PrivateKeyInfo')));
       return { keys: [{ pkcs8, ...attrs }], certs: [] };
     }
     case OID.certBag: {
@@ -508,6 +510,18 @@ async function readSafeBag(buf: Uint8Array, t: Tlv, ctx: Ctx, depth: number): Pr
       // crlBag, secretBag and unknown bags are skipped.
       return { keys: [], certs: [] };
   }
+}
+
+/**
+ * The outer shape of a decrypted SafeContents: one SEQUENCE of SafeBags, each a SEQUENCE that starts with an OID.
+ * Random bytes (a wrong password whose padding passed) have it about once in 2^24 tries or less.
+ */
+function safeContentsShape(buf: Uint8Array): Uint8Array {
+  for (const bag of expectSeq(buf, readWhole(buf, 'SafeContents'), 'SafeContents')) {
+    const first = expectSeq(buf, bag, 'SafeBag')[0];
+    if (!first || first.cls !== UNIVERSAL || first.tagNo !== TAG.OID) invalid('malformed SafeBag');
+  }
+  return buf;
 }
 
 /** A PrivateKeyInfo / OneAsymmetricKey: a SEQUENCE starting with an INTEGER version. Returns a copy of its bytes. */

@@ -5,7 +5,7 @@
  * WebCrypto that sums the iterations it is asked for, and the PKCS#12 KDF through the module's `kdfStats`.
  */
 import { describe, it, expect } from 'vitest';
-import { createCipheriv, createHmac, generateKeyPairSync, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, generateKeyPairSync, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,24 +49,40 @@ function countingCrypto(): { crypto: Crypto; pbkdf2: { readonly calls: number; r
   };
 }
 
-/** PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) parameters and ciphertext; `declared` is the count written in the file. */
-function pbes2(plain: Uint8Array, pw: string, iter: number, declared = iter): { alg: Uint8Array; enc: Uint8Array } {
+/**
+ * PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) parameters and ciphertext; `declared` is the count written in the file.
+ * With `lucky`, the IV is drawn again until decrypting with the password `lucky` passes the padding check (as a
+ * wrong password does about once in 256 tries) and gives bytes that are not `plain`.
+ */
+function pbes2(plain: Uint8Array, pw: string, iter: number, declared = iter, lucky?: string): { alg: Uint8Array; enc: Uint8Array } {
   const salt = randomBytes(16);
-  const iv = randomBytes(16);
   const key = pbkdf2Sync(pw, salt, iter, 32, 'sha256');
-  const c = createCipheriv('aes-256-cbc', key, iv);
-  const enc = new Uint8Array(Buffer.concat([c.update(plain), c.final()]));
+  const other = lucky === undefined ? undefined : pbkdf2Sync(lucky, salt, iter, 32, 'sha256');
+  let iv: Buffer;
+  let enc: Uint8Array;
+  for (;;) {
+    iv = randomBytes(16);
+    const c = createCipheriv('aes-256-cbc', key, iv);
+    enc = new Uint8Array(Buffer.concat([c.update(plain), c.final()]));
+    if (!other) break;
+    const d = createDecipheriv('aes-256-cbc', other, iv);
+    try {
+      if (!Buffer.concat([d.update(enc), d.final()]).equals(plain)) break;
+    } catch {
+      // bad padding: draw again
+    }
+  }
   const kdf = algorithmIdentifier(O.pbkdf2, seq(octets(salt), integer(declared), algorithmIdentifier(O.hmacSha256, NULL)));
   return { alg: algorithmIdentifier(O.pbes2, seq(kdf, algorithmIdentifier(O.aes256Cbc, octets(iv)))), enc };
 }
 
-const shroudedBag = (pw: string, iter: number, declared = iter) => {
-  const { alg, enc } = pbes2(PKCS8, pw, iter, declared);
+const shroudedBag = (pw: string, iter: number, declared = iter, lucky?: string) => {
+  const { alg, enc } = pbes2(PKCS8, pw, iter, declared, lucky);
   return seq(oid(O.shroudedKeyBag), explicit(0, seq(alg, octets(enc))));
 };
 const dataSafe = (bags: Uint8Array[]) => seq(oid(O.data), explicit(0, octets(seq(...bags))));
-const encryptedSafe = (bags: Uint8Array[], pw: string, iter: number, declared = iter) => {
-  const { alg, enc } = pbes2(seq(...bags), pw, iter, declared);
+const encryptedSafe = (bags: Uint8Array[], pw: string, iter: number, declared = iter, lucky?: string) => {
+  const { alg, enc } = pbes2(seq(...bags), pw, iter, declared, lucky);
   return seq(oid(O.encryptedData), explicit(0, seq(integer(0), seq(oid(O.data), alg, implicitPrim(0, enc)))));
 };
 /** An encrypted safe with the legacy pbeWithSHAAnd3-KeyTripleDES-CBC (the PKCS#12 KDF); content is not checked. */
@@ -190,6 +206,28 @@ describe('PKCS#12: the total KDF work of one file is bounded (maxPkcs12KdfWork)'
     expect((e2 as Pkcs12LimitExceeded).limit).toBe('maxPkcs12KdfWork');
     expect(right.pbkdf2.iterations).toBeLessThanOrEqual(50_000);
     expect(right.pbkdf2.calls).toBe(50);
+  });
+
+  // A wrong password passes the CBC padding check about once in 256 tries (stop 26's CI saw it: 200 derivations, not
+  // 2). These bags are built so that it always does: only the plaintext's shape tells the password is wrong.
+  it('without a MAC, a wrong password whose padding passes still costs at most 2 decryptions (shrouded key bags)', async () => {
+    const bag = shroudedBag('right', 1000, 1000, 'wrong');
+    const file = await pfx([dataSafe(Array.from({ length: BAGS }, () => bag))]);
+    const wrong = countingCrypto();
+    const e = await caught(parsePkcs12(file, 'wrong', wrong.crypto));
+    expect(e).toBeInstanceOf(Pkcs12BadPassword);
+    expect(wrong.pbkdf2.calls).toBeLessThanOrEqual(2);
+    expect((await parsePkcs12(file, 'right')).keys).toHaveLength(BAGS);
+  });
+
+  it('without a MAC, a wrong password whose padding passes still costs at most 2 decryptions (encrypted safes)', async () => {
+    const safe = encryptedSafe([shroudedBag('right', 1)], 'right', 1000, 1000, 'wrong');
+    const file = await pfx(Array.from({ length: BAGS }, () => safe));
+    const wrong = countingCrypto();
+    const e = await caught(parsePkcs12(file, 'wrong', wrong.crypto));
+    expect(e).toBeInstanceOf(Pkcs12BadPassword);
+    expect(wrong.pbkdf2.calls).toBeLessThanOrEqual(2);
+    expect((await parsePkcs12(file, 'right')).keys).toHaveLength(BAGS);
   });
 
   it('many legacy (PKCS#12 KDF) safes without a MAC: a wrong password runs the KDF for 2 of them', async () => {
