@@ -26,6 +26,7 @@ import { VECTORS } from '../_helpers/env.js';
 import { CHAIN, PASSWORD, ROOT, manifest, storeWith } from '../_helpers/identities.js';
 import { STREAM_OF, isStreamTarget, type StreamTarget, type TargetName } from './_seeds.js';
 import { latin1, pieceSizes, type Pieces } from './_mutators.js';
+import { source } from '../stream/_streams.js';
 import type { SignerResult } from '../../src/ops/signer_result.js';
 
 export { TARGET_NAMES, type TargetName } from './_seeds.js';
@@ -90,24 +91,6 @@ function walkMime(bytes: Uint8Array, depth = 0): number {
 
 type Input = Uint8Array | string;
 
-/** A ReadableStream of `input` in the pieces `pieces` says, each a view of `input` (a write to one shows in it). */
-function piecesStream(input: Uint8Array, pieces: Pieces | undefined): ReadableStream<Uint8Array> {
-  const sizes = pieceSizes(input.length, pieces);
-  let i = 0;
-  let off = 0;
-  return new ReadableStream<Uint8Array>(
-    {
-      pull(c) {
-        if (i >= sizes.length) return c.close();
-        const n = sizes[i++]!;
-        c.enqueue(input.subarray(off, off + n));
-        off += n;
-      },
-    },
-    { highWaterMark: 0 },
-  );
-}
-
 const what = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
 type Drained = { content: ReadableStream<Uint8Array>; done: Promise<unknown> };
@@ -130,7 +113,7 @@ interface StreamOutcome {
  * that is not a SmimeError from either, or when one fails and the other not; else `done`'s SmimeError or the outcome.
  */
 async function drainStream(target: StreamTarget, input: Uint8Array, ctx: TargetContext, pieces: Pieces | undefined): Promise<StreamOutcome> {
-  const { content, done } = await STREAMS[target](piecesStream(input, pieces), ctx.store);
+  const { content, done } = await STREAMS[target](source(input, pieceSizes(input.length, pieces), { views: true }).stream, ctx.store);
   const chunks: Uint8Array[] = [];
   let readFailed = false;
   let readError: unknown;

@@ -1,7 +1,14 @@
 /** Stream helpers for the stream tests: a source in pieces (counting pulls) and a collector. */
 
-/** A stream of `bytes` in pieces of `size` (or of the sizes in turn), counting the pulls and the bytes handed out. */
-export function source(bytes: Uint8Array, size: number | number[]): { stream: ReadableStream<Uint8Array>; pulls: () => number; given: () => number } {
+/**
+ * A stream of `bytes` in pieces of `size` (or of the sizes in turn), counting the pulls and the bytes handed out.
+ * Each piece is a copy, or with `views` a view of `bytes` (so a write by the reader shows in `bytes`).
+ */
+export function source(
+  bytes: Uint8Array,
+  size: number | number[],
+  { views = false }: { views?: boolean } = {},
+): { stream: ReadableStream<Uint8Array>; pulls: () => number; given: () => number } {
   let at = 0;
   let pulls = 0;
   let k = 0;
@@ -11,7 +18,7 @@ export function source(bytes: Uint8Array, size: number | number[]): { stream: Re
         pulls++;
         if (at >= bytes.length) return c.close();
         const n = typeof size === 'number' ? size : size[k++ % size.length]!;
-        c.enqueue(bytes.slice(at, at + n));
+        c.enqueue(views ? bytes.subarray(at, at + n) : bytes.slice(at, at + n));
         at += n;
       },
     },
