@@ -10,9 +10,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request, type Server } from 'node:http';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { run, tmp } from './env.js';
+import { freePorts } from './ports.js';
 
 /** The leaves of the sample PKI: what each one's AIA and CRLDP name, and its state at the CA. */
 export const LEAVES = {
@@ -45,15 +46,6 @@ export interface RevocationPki {
 
 const OCSP_HOST = 'ocsp.smime.test';
 const PKI_HOST = 'pki.smime.test';
-
-/** A free TCP port on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Waits until something accepts connections on `port`. */
 async function waitForPort(port: number, ms = 10_000): Promise<void> {
@@ -92,10 +84,29 @@ export function opensslCa(dir: string) {
 
 const yymmdd = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(2, 14) + 'Z';
 
-/** Generates the PKI and starts the servers. */
+/** A responder could not bind its port (another process took it after it was chosen). */
+class PortTaken extends Error {}
+
+/**
+ * Generates the PKI and starts the servers. The responders' ports are chosen distinct; should another process take
+ * one before its responder binds it, the responder exits and everything is made again on new ports.
+ */
 export async function startRevocationPki(): Promise<RevocationPki> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce();
+    } catch (e) {
+      if (!(e instanceof PortTaken) || attempt >= 3) throw e;
+    }
+  }
+}
+
+async function startOnce(): Promise<RevocationPki> {
   const dir = tmp('smime-revocation-');
-  const ports = { ca: await freePort(), delegated: await freePort(), rogue: await freePort(), short: await freePort(), http: await freePort(), dead: await freePort() };
+  const [ca, delegated, rogue, short, dead] = (await freePorts(5)) as [number, number, number, number, number];
+  // `http` is the node server's own (it binds port 0 below); nothing listens on `dead`. (Not a low port such as 1:
+  // fetch refuses the spec's "bad ports" before it connects, which would test something else.)
+  const ports = { ca, delegated, rogue, short, http: 0, dead };
   const { f, key, root, issue } = opensslCa(dir);
   root('/CN=Revocation Test Root');
   key('inter');
@@ -160,9 +171,21 @@ export async function startRevocationPki(): Promise<RevocationPki> {
 
   // The servers.
   const responders: ChildProcess[] = [];
+  // Each responder says `ACCEPT [::]:port` on stdout once it has bound its port, or exits when it cannot.
+  const bound: Promise<boolean>[] = [];
   const responder = (port: number, signer: string, extra: string[] = []) => {
-    const p = spawn('openssl', ['ocsp', '-index', f('index.txt'), '-CA', f('inter.pem'), '-rsigner', f(`${signer}.pem`), '-rkey', f(`${signer}.key`), '-port', String(port), '-multi', '2', ...extra], { stdio: 'ignore' });
+    const p = spawn('openssl', ['ocsp', '-index', f('index.txt'), '-CA', f('inter.pem'), '-rsigner', f(`${signer}.pem`), '-rkey', f(`${signer}.key`), '-port', String(port), '-multi', '2', ...extra], { stdio: ['ignore', 'pipe', 'ignore'] });
     responders.push(p);
+    bound.push(
+      new Promise<boolean>((resolve) => {
+        let out = '';
+        p.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('ACCEPT')) resolve(true);
+        });
+        p.once('exit', () => resolve(false));
+      }),
+    );
   };
   responder(ports.ca, 'inter');
   responder(ports.delegated, 'deleg');
@@ -186,23 +209,32 @@ export async function startRevocationPki(): Promise<RevocationPki> {
     }
     res.writeHead(200).end(readFileSync(f(file)));
   });
-  await new Promise<void>((r) => http.listen(ports.http, '127.0.0.1', r));
-  await Promise.all([ports.ca, ports.delegated, ports.rogue, ports.short].map((p) => waitForPort(p)));
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  ports.http = (http.address() as AddressInfo).port;
+  const stop = async () => {
+    // `-multi` forks workers that outlive their parent (and spin once it is gone): the whole process group goes.
+    for (const p of responders) {
+      if (p.pid !== undefined) spawnSync('pkill', ['-KILL', '-P', String(p.pid)]);
+      p.kill('SIGKILL');
+    }
+    http.closeAllConnections();
+    await new Promise<void>((r) => http.close(() => r()));
+  };
+  try {
+    // A responder that could not bind has exited (and what answers on its port is someone else).
+    if (!(await Promise.all(bound)).every(Boolean)) throw new PortTaken('an openssl ocsp responder could not bind its port');
+    await Promise.all([ports.ca, ports.delegated, ports.rogue, ports.short].map((p) => waitForPort(p)));
+  } catch (e) {
+    await stop();
+    throw e;
+  }
   return {
     dir,
     pem: (name) => readFileSync(f(`${name}.pem`), 'utf8'),
     file: f,
     ports,
     hits,
-    stop: async () => {
-      // `-multi` forks workers that outlive their parent (and spin once it is gone): the whole process group goes.
-      for (const p of responders) {
-        if (p.pid !== undefined) spawnSync('pkill', ['-KILL', '-P', String(p.pid)]);
-        p.kill('SIGKILL');
-      }
-      http.closeAllConnections();
-      await new Promise<void>((r) => http.close(() => r()));
-    },
+    stop,
   };
 }
 

@@ -7,9 +7,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { hasPeer, tmp } from './env.js';
+import { freePorts } from './ports.js';
 
 /** One attribute value: a string, or bytes (written base64 in the LDIF). */
 export type LdifValue = string | Uint8Array;
@@ -38,18 +38,6 @@ const MODULE_DIRS = ['/usr/lib/ldap', '/usr/lib/x86_64-linux-gnu/ldap', '/usr/li
 /** True when slapd and ldapadd are installed (with CI=true, throws when they are not: never a silent skip). */
 export function hasSlapd(): boolean {
   return hasPeer('slapd', ['-VV']) && hasPeer('ldapadd', ['-VV']);
-}
-
-/** A free TCP port on 127.0.0.1 (bound, read, released). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function ldifLine(name: string, v: LdifValue): string {
@@ -109,41 +97,50 @@ export async function startSlapd(options: { entries?: readonly SlapdEntry[]; tls
   ].join('\n');
   const confFile = join(dir, 'slapd.conf');
   writeFileSync(confFile, conf);
-  const port = await freePort();
-  // With TLS, slapd also listens for ldaps:// on a second port (the plain one is for loading the entries).
-  const tlsPort = options.tls ? await freePort() : undefined;
-  const plain = `ldap://127.0.0.1:${port}`;
-  const url = tlsPort ? `ldaps://127.0.0.1:${tlsPort}` : plain;
-  const listen = tlsPort ? `${plain}/ ${url}/` : `${plain}/`;
-  const child = spawn('slapd', ['-h', listen, '-f', confFile, '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      if (!(await waitExit(child, 5000))) {
-        child.kill('SIGKILL');
-        await waitExit(child, 5000);
+  // With TLS, slapd also listens for ldaps:// on a second port (the plain one is for loading the entries). Another
+  // process may take a chosen port before slapd binds it: then slapd exits at once and is started on new ports.
+  for (let attempt = 1; ; attempt++) {
+    const [port, tlsPort] = await freePorts(options.tls ? 2 : 1);
+    const plain = `ldap://127.0.0.1:${port}`;
+    const url = tlsPort ? `ldaps://127.0.0.1:${tlsPort}` : plain;
+    const listen = tlsPort ? `${plain}/ ${url}/` : `${plain}/`;
+    const child = spawn('slapd', ['-h', listen, '-f', confFile, '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const kill = async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        if (!(await waitExit(child, 5000))) {
+          child.kill('SIGKILL');
+          await waitExit(child, 5000);
+        }
       }
+    };
+    const stop = async () => {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    };
+    try {
+      // Wait until it answers (an anonymous base search of the root DSE).
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        if (child.exitCode !== null) {
+          if (attempt < 3) break;
+          throw new Error(`slapd exited (${child.exitCode}): ${stderr}`);
+        }
+        const r = spawnSync('ldapsearch', ['-x', '-H', plain, '-b', '', '-s', 'base', '-o', 'nettimeout=2', '(objectClass=*)'], { stdio: 'ignore', timeout: 5000 });
+        if (r.status === 0) break;
+        if (Date.now() > deadline) throw new Error(`slapd did not answer on ${plain}: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      if (child.exitCode !== null) continue; // it could not bind: new ports
+      const all: SlapdEntry[] = [{ dn: baseDN, attributes: { objectClass: ['top', 'dcObject', 'organization'], dc: 'example', o: 'Example' } }, ...(options.entries ?? [])];
+      const add = spawnSync('ldapadd', ['-x', '-H', plain, '-D', bindDN, '-w', password], { input: toLdif(all) });
+      if (add.status !== 0) throw new Error(`ldapadd failed: ${String(add.stderr)}`);
+    } catch (e) {
+      await stop();
+      throw e;
     }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    // Wait until it answers (an anonymous base search of the root DSE).
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`slapd exited (${child.exitCode}): ${stderr}`);
-      const r = spawnSync('ldapsearch', ['-x', '-H', plain, '-b', '', '-s', 'base', '-o', 'nettimeout=2', '(objectClass=*)'], { stdio: 'ignore' });
-      if (r.status === 0) break;
-      if (Date.now() > deadline) throw new Error(`slapd did not answer on ${plain}: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const all: SlapdEntry[] = [{ dn: baseDN, attributes: { objectClass: ['top', 'dcObject', 'organization'], dc: 'example', o: 'Example' } }, ...(options.entries ?? [])];
-    const add = spawnSync('ldapadd', ['-x', '-H', plain, '-D', bindDN, '-w', password], { input: toLdif(all) });
-    if (add.status !== 0) throw new Error(`ldapadd failed: ${String(add.stderr)}`);
-  } catch (e) {
-    await stop();
-    throw e;
+    return { url, port: port!, baseDN, bindDN, password, stop };
   }
-  return { url, port, baseDN, bindDN, password, stop };
 }

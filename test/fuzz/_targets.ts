@@ -27,6 +27,7 @@ import { CHAIN, PASSWORD, ROOT, manifest, storeWith } from '../_helpers/identiti
 import { STREAM_OF, isStreamTarget, type StreamTarget, type TargetName } from './_seeds.js';
 import { latin1, pieceSizes, type Pieces } from './_mutators.js';
 import { source } from '../stream/_streams.js';
+import { fixedRandomCrypto } from '../_helpers/fixed_random.js';
 import type { SignerResult } from '../../src/ops/signer_result.js';
 
 export { TARGET_NAMES, type TargetName } from './_seeds.js';
@@ -95,10 +96,17 @@ const what = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.messa
 
 type Drained = { content: ReadableStream<Uint8Array>; done: Promise<unknown> };
 
-const STREAMS: Record<StreamTarget, (input: ReadableStream<Uint8Array>, store: CertificateStore) => Promise<Drained>> = {
-  decryptStream: (input, store) => decryptStream(input, { store }),
-  verifyStream: (input, store) => verifyStream(input, { store, harvest: false }),
-  openStream: (input, store) => openStream(input, { store, harvest: false }),
+const STREAMS: Record<StreamTarget, (input: ReadableStream<Uint8Array>, store: CertificateStore, crypto?: Crypto) => Promise<Drained>> = {
+  decryptStream: (input, store, crypto) => decryptStream(input, { store, crypto }),
+  verifyStream: (input, store, crypto) => verifyStream(input, { store, harvest: false, crypto }),
+  openStream: (input, store, crypto) => openStream(input, { store, harvest: false, crypto }),
+};
+
+/** The buffer functions of the stream targets, with a chosen `crypto` (the differential's second look). */
+const BUFFERS: Record<StreamTarget, (input: Uint8Array, store: CertificateStore, crypto: Crypto) => Promise<{ content: Uint8Array }>> = {
+  decryptStream: (input, store, crypto) => decryptMessage(input, { store, crypto }),
+  verifyStream: (input, store, crypto) => verifyMessage(input, { store, harvest: false, crypto }),
+  openStream: (input, store, crypto) => openMessage(input, { store, harvest: false, crypto }),
 };
 
 /** What a stream target gave: its content, read to the end, and what `done` resolved to. */
@@ -112,8 +120,8 @@ interface StreamOutcome {
  * awaited whatever the read did (so its rejection is never unhandled). Throws a PropertyViolation for an error
  * that is not a SmimeError from either, or when one fails and the other not; else `done`'s SmimeError or the outcome.
  */
-async function drainStream(target: StreamTarget, input: Uint8Array, ctx: TargetContext, pieces: Pieces | undefined): Promise<StreamOutcome> {
-  const { content, done } = await STREAMS[target](source(input, pieceSizes(input.length, pieces), { views: true }).stream, ctx.store);
+async function drainStream(target: StreamTarget, input: Uint8Array, ctx: TargetContext, pieces: Pieces | undefined, crypto?: Crypto): Promise<StreamOutcome> {
+  const { content, done } = await STREAMS[target](source(input, pieceSizes(input.length, pieces), { views: true }).stream, ctx.store, crypto);
   const chunks: Uint8Array[] = [];
   let readFailed = false;
   let readError: unknown;
@@ -161,7 +169,7 @@ const signerKeys = (signers: readonly SignerResult[]): string[] => signers.map((
  * succeeds there is nothing to compare (decryptStream refuses what decryptMessage's trial-key fallback opens; openStream
  * refuses a partly protected message that openMessage opens).
  */
-async function differential(target: StreamTarget, input: Uint8Array, ctx: TargetContext, out: StreamOutcome): Promise<void> {
+async function differential(target: StreamTarget, input: Uint8Array, ctx: TargetContext, out: StreamOutcome, pieces: Pieces | undefined): Promise<void> {
   const buffer = STREAM_OF[target];
   let r: { content: Uint8Array; signers?: SignerResult[] };
   try {
@@ -170,7 +178,7 @@ async function differential(target: StreamTarget, input: Uint8Array, ctx: Target
     if (e instanceof SmimeError) return;
     throw new PropertyViolation(`${target}: ${buffer} threw a non-SmimeError on the same input (${what(e)})`, target, e);
   }
-  if (Buffer.compare(Buffer.from(r.content), out.content) !== 0) {
+  if (Buffer.compare(Buffer.from(r.content), out.content) !== 0 && !(await sameWithFixedRandom(target, input, ctx, pieces))) {
     throw new PropertyViolation(`${target}: content differs from ${buffer}'s (${out.content.length} bytes streamed, ${r.content.length} from ${buffer})`, target);
   }
   if (target === 'decryptStream') return;
@@ -187,12 +195,27 @@ async function differential(target: StreamTarget, input: Uint8Array, ctx: Target
   }
 }
 
+/**
+ * Whether the stream and its buffer function give the same content when their random bytes are the same. A failed
+ * RSA PKCS#1 v1.5 key transport goes on with a random content key (RFC 3218; src/cms/ktri.ts): under AES-CBC each call
+ * then passes the padding check about once in 256 and returns its own garbage, so two calls differ by chance (about
+ * 1e-4 per short pass, stop 26's survey). With one fixed fill both draw the same key: the same garbage, or a refusal
+ * (nothing to compare). A real difference stays a difference.
+ */
+async function sameWithFixedRandom(target: StreamTarget, input: Uint8Array, ctx: TargetContext, pieces: Pieces | undefined): Promise<boolean> {
+  const settle = async <T>(p: Promise<T>): Promise<T | undefined> => p.catch((e: unknown) => (e instanceof SmimeError ? undefined : Promise.reject(e)));
+  const streamed = await settle(drainStream(target, input, ctx, pieces, fixedRandomCrypto()));
+  const buffered = await settle(BUFFERS[target](input, ctx.store, fixedRandomCrypto()));
+  if (!streamed || !buffered) return true; // one refuses: nothing to compare, as in differential()
+  return Buffer.compare(Buffer.from(buffered.content), streamed.content) === 0;
+}
+
 /** A stream target: drained, then compared with its buffer function. */
 const streamTarget =
   (target: StreamTarget) =>
   async (input: Input, ctx: TargetContext, how: Delivery): Promise<unknown> => {
     const out = await drainStream(target, input as Uint8Array, ctx, how.pieces);
-    await differential(target, input as Uint8Array, ctx, out);
+    await differential(target, input as Uint8Array, ctx, out, how.pieces);
     return out.result;
   };
 

@@ -83,7 +83,8 @@ describe('Base64Decoder with Node’s native decoder', () => {
       { numRuns: 400 },
     );
     // Both ways were taken: runs decoded natively, and runs declined (then decoded, or refused, by TypeScript).
-    expect(accepted).toBeGreaterThan(100);
+    // (accepted: mean 134.5, sd 9.5 over 1 230 unseeded runs; the bound sits 7 sd below, not 3.5)
+    expect(accepted).toBeGreaterThan(60);
     expect(declined).toBeGreaterThan(20);
   });
 
