@@ -16,7 +16,7 @@ import {
 import { installNodeAccelerators, nodeAccelerators, nodeCrypto as makeNodeCrypto } from '../../src/crypto/node.js';
 import { i2osp, os2ip } from '../../src/crypto/bigint.js';
 import { parseRsaPrivateKey, parseRsaPublicKey } from '../../src/crypto/rsa_key.js';
-import { rsaPrivate, rsaesOaepDecrypt, rsaesOaepEncrypt, rsaesPkcs1v15DecryptCek, rsaesPkcs1v15Encrypt } from '../../src/crypto/rsa.js';
+import { rsaPrivate, rsaPublic, rsaesOaepDecrypt, rsaesOaepEncrypt, rsaesPkcs1v15DecryptCek, rsaesPkcs1v15Encrypt } from '../../src/crypto/rsa.js';
 import { decryptMessage } from '../../src/index.js';
 import { manifest, storeWith, vfile } from '../_helpers/identities.js';
 
@@ -63,8 +63,13 @@ describe('raw RSA on node:crypto', () => {
     expect(rsaesPkcs1v15DecryptCek(priv, rsaesPkcs1v15Encrypt(pub, cek), 32, fast)).toEqual(cek);
     const oaep = await rsaesOaepEncrypt(pub, cek, { hash: 'SHA-256' });
     expect(await rsaesOaepDecrypt(priv, oaep, { hash: 'SHA-256' }, fast)).toEqual(cek);
-    // A block that is not v1.5 padding: 32 random bytes come back, never an error, and never the same twice.
-    const junk = i2osp(os2ip(u8(nodeCrypto.randomBytes(255))), 256);
+    // A block that is not v1.5 padding (type 1, a signature's, is never a key transport's): 32 random bytes come
+    // back, never an error, and never the same twice.
+    const bad = new Uint8Array(256).fill(0xff);
+    bad[0] = 0;
+    bad[1] = 1;
+    bad[256 - 33] = 0;
+    const junk = i2osp(rsaPublic(pub, os2ip(bad)), 256);
     const a = rsaesPkcs1v15DecryptCek(priv, junk, 32, fast);
     const b = rsaesPkcs1v15DecryptCek(priv, junk, 32, fast);
     expect(a.length).toBe(32);
