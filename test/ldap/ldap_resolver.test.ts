@@ -146,8 +146,10 @@ describe.runIf(hasSlapd())('ldapResolver against slapd', () => {
       const t1 = Date.now();
       const p = r(['bob@example.com'], ac.signal);
       setTimeout(() => ac.abort(new Error('store timeout')), 100);
+      // The abort's own reason (not the 700 ms timeout's LDAP error) says the abort ended it; the bound is a hang
+      // guard loose enough for a loaded 2-core runner.
       await expect(p).rejects.toThrow(/store timeout/);
-      expect(Date.now() - t1).toBeLessThan(600);
+      expect(Date.now() - t1).toBeLessThan(2000);
       await r.close();
     } finally {
       for (const s of sockets) s.destroy();
