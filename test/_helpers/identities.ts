@@ -46,7 +46,7 @@ export const PASSWORD = manifest.password;
 export const REFERENCE_DATE = new Date(`${manifest.referenceDate}T12:00:00Z`);
 /** A store clock stopped at {@link REFERENCE_DATE}: `new CertificateStore({ now: atReference })`. */
 export const atReference = (): Date => new Date(REFERENCE_DATE.getTime());
-/** `openssl cms -verify` (and `smime`, `verify`) judging certificates at {@link REFERENCE_DATE}: `-attime` and its epoch. */
+/** OpenSSL's option judging certificates at {@link REFERENCE_DATE} (`cms -verify`, `verify`): `-attime EPOCH`. */
 export const OPENSSL_AT_REFERENCE = ['-attime', String(Math.floor(REFERENCE_DATE.getTime() / 1000))];
 
 export function vfile(rel: string): Uint8Array {
