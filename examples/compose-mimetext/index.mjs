@@ -10,9 +10,12 @@ import { CertificateStore, encryptMessage, openMessage, signMessage } from 'smim
 const vectors = process.argv[2] ?? fileURLToPath(new URL('../../vectors/', import.meta.url));
 const outFile = process.argv[3];
 const manifest = JSON.parse(await readFile(join(vectors, 'manifest.json'), 'utf8'));
+// The sample certificates are judged as on the vectors' reference date, the day they were made for (some expire in
+// 2028), so the example gives the same output whenever it is run; an application leaves `now` out (the real clock).
+const now = () => new Date(`${manifest.referenceDate}T12:00:00Z`);
 
 async function storeFor(own, others) {
-  const store = new CertificateStore();
+  const store = new CertificateStore({ now });
   for (const name of own) await store.importPkcs12(await readFile(join(vectors, manifest.identities[name].p12)), manifest.password);
   for (const name of others) await store.addCertificate(await readFile(join(vectors, manifest.identities[name].cert)));
   await store.addCertificate(await readFile(join(vectors, 'pki/chain.pem')));

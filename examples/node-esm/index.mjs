@@ -9,10 +9,13 @@ const vectors = process.argv[2] ?? fileURLToPath(new URL('../../vectors/', impor
 const manifest = JSON.parse(await readFile(join(vectors, 'manifest.json'), 'utf8'));
 const password = manifest.password;
 const file = (rel) => readFile(join(vectors, rel));
+// The sample certificates are judged as on the vectors' reference date, the day they were made for (some expire in
+// 2028), so the example gives the same output whenever it is run; an application leaves `now` out (the real clock).
+const now = () => new Date(`${manifest.referenceDate}T12:00:00Z`);
 
 // Each person's store: their own identities (PKCS#12), the other's certificate, the CA chain, the trusted root.
 async function storeFor(own, others) {
-  const store = new CertificateStore();
+  const store = new CertificateStore({ now });
   for (const name of own) await store.importPkcs12(await file(manifest.identities[name].p12), password);
   for (const name of others) await store.addCertificate(await file(manifest.identities[name].cert));
   await store.addCertificate(await file('pki/chain.pem'));

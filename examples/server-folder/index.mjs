@@ -13,7 +13,9 @@ const manifest = JSON.parse(await readFile(join(vectors, 'manifest.json'), 'utf8
 
 // The server's store: every identity of alice and bob, old encryption keys included (old mail still opens), the
 // CA chain and the trusted root.
-const store = new CertificateStore();
+// The sample certificates are judged as on the vectors' reference date, the day they were made for (some expire in
+// 2028), so the example gives the same output whenever it is run; an application leaves `now` out (the real clock).
+const store = new CertificateStore({ now: () => new Date(`${manifest.referenceDate}T12:00:00Z`) });
 const users = Object.entries(manifest.identities).filter(([, id]) => id.p12 && ['alice', 'bob'].includes(id.person));
 for (const [, id] of users) await store.importPkcs12(await readFile(join(vectors, id.p12)), manifest.password);
 await store.addCertificate(await readFile(join(vectors, 'pki/chain.pem')));

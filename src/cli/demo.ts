@@ -20,9 +20,17 @@ import {
 } from '../index.node.js';
 
 const VECTORS = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'vectors');
-const PASSWORD = 'smime-demo';
 const file = (rel: string) => new Uint8Array(readFileSync(join(VECTORS, rel)));
 const text = (rel: string) => readFileSync(join(VECTORS, rel), 'utf8');
+const manifest = JSON.parse(text('manifest.json')) as { password: string; referenceDate: string };
+const PASSWORD = manifest.password;
+/**
+ * The day the story is set on: the vectors' reference date, the day their certificates were made for (some expire
+ * in 2028). Every store's clock is set to it, so the demo tells the same story whenever it is run; an application
+ * leaves `now` out (the real clock).
+ */
+const TODAY = new Date(`${manifest.referenceDate}T12:00:00Z`);
+const now = (): Date => TODAY;
 const td = new TextDecoder();
 
 function step(title: string): void {
@@ -56,12 +64,13 @@ function bodyOf(entity: Uint8Array): string {
 async function main(): Promise<void> {
   setCrypto(nodeCrypto());
   console.log('smime-core demo: Alice (managed user), Bob (one dual-use cert), Carol (no cert)');
+  console.log(`(set on ${manifest.referenceDate}, the sample certificates' reference date: every store's clock says so)`);
 
   step('Alice imports her PKCS#12 files: a signing cert and three generations of encryption certs');
-  const alice = new CertificateStore();
+  const alice = new CertificateStore({ now });
   for (const name of ['alice-sign', 'alice-enc-2021', 'alice-enc-2023', 'alice-enc-2025']) {
     const [id] = await alice.importPkcs12(file(`identities/${name}.p12`), PASSWORD);
-    const expired = id!.certificate.notAfter.getTime() < Date.now();
+    const expired = id!.certificate.notAfter.getTime() < TODAY.getTime();
     say(`${name.padEnd(15)} serial ${id!.certificate.serialNumber}  valid ${id!.certificate.notBefore.toISOString().slice(0, 10)} → ${id!.certificate.notAfter.toISOString().slice(0, 10)}${expired ? '  (expired, kept for old mail)' : ''}`);
   }
   say('(alice-enc-2021.p12 is a legacy file: RC2-40 certificates, 3DES key, SHA-1 MAC, as Windows writes)');
@@ -92,7 +101,7 @@ async function main(): Promise<void> {
   }
 
   step('Bob decrypts');
-  const bob = new CertificateStore();
+  const bob = new CertificateStore({ now });
   await bob.importPkcs12(file('identities/bob.p12'), PASSWORD);
   bob.addTrustAnchor(text('pki/root-ca.cert.pem'));
   const got = await decryptMessage(smime, { store: bob });
@@ -125,7 +134,7 @@ async function main(): Promise<void> {
   step('Alice mails her PKCS#12 to herself and installs it on her new laptop from the attachment');
   const selfMail = mailWithAttachment('alice@example.com', 'my encryption certificate', 'For the new laptop.', 'alice-enc-2025.p12', 'application/x-pkcs12', file('identities/alice-enc-2025.p12'));
   say(`a ${selfMail.length}-byte mail with alice-enc-2025.p12 attached (application/x-pkcs12)`);
-  const laptop = new CertificateStore();
+  const laptop = new CertificateStore({ now });
   const installed = await importFromMessage(selfMail, {
     store: laptop,
     password: async (name) => {
@@ -145,7 +154,7 @@ async function main(): Promise<void> {
     const storeFile = join(dir, 'bob.store');
     writeFileSync(storeFile, await bob.export({ password: bobPassword }));
     say(`first run: store.export → ${readFileSync(storeFile).length} bytes (encrypted and authenticated under his password)`);
-    const restored = await CertificateStore.import(new Uint8Array(readFileSync(storeFile)), { password: bobPassword });
+    const restored = await CertificateStore.import(new Uint8Array(readFileSync(storeFile)), { password: bobPassword, now });
     const roles = new Map<string, number>();
     for (const c of restored.certificates()) roles.set(c.role, (roles.get(c.role) ?? 0) + 1);
     say(`second run: CertificateStore.import → ${[...roles].map(([r, n]) => `${n} ${r}`).join(', ')}`);
@@ -153,7 +162,7 @@ async function main(): Promise<void> {
     say(`the signed and encrypted mail still opens: "${bodyOf(again.content)}"; ${again.signers.map((s) => `signer ${s.email}: ${s.status}`).join('; ')}`);
     say(`Alice's preferred encryption cert is remembered: serial ${restored.preference('alice@example.com')?.certificate?.serialNumber ?? '(none)'}`);
     try {
-      await CertificateStore.import(new Uint8Array(readFileSync(storeFile)), { password: 'guess' });
+      await CertificateStore.import(new Uint8Array(readFileSync(storeFile)), { password: 'guess', now });
       say('UNEXPECTED: a wrong password opened the store');
       process.exitCode = 1;
     } catch (e) {

@@ -72,6 +72,8 @@ export interface CliIo {
   pkcs11?: () => Promise<Pkcs11Api>;
   /** Loads smime-core/ldap for --ldap; default: its chunk, imported only then (ldap.ts). */
   ldap?: () => Promise<LdapApi>;
+  /** The clock of the command's store (`CertificateStoreOptions.now`); default: the real one. A test's fixed time. */
+  now?: () => Date;
 }
 
 /** The exit code when stdout's reader went away early (EPIPE): 128 + SIGPIPE, as a shell reports `cat big | head`. */
@@ -223,6 +225,7 @@ async function loadStore(a: Args, io: CliIo, held: { file?: StoreFile }): Promis
   if (minRsa !== undefined && !/^\d+$/.test(minRsa)) throw new UsageError('--min-rsa-bits takes a number of bits', a.command);
   const options = {
     policy: { ...(minRsa ? { minRsaBits: Number(minRsa) } : {}), ...(a.single.has('allow-weak') ? { allowWeak: true } : {}) },
+    ...(io.now ? { now: io.now } : {}),
   };
   const storePath = str(a, 'store');
   let store: CertificateStore;

@@ -1,7 +1,8 @@
 /** Runs the `smime` CLI in-process (src/cli/main.ts `runCli`), collecting stdout and stderr. */
-import { runCli } from '../../src/cli/main.js';
+import { runCli, type CliIo } from '../../src/cli/main.js';
 
-export async function cli(args: string[], stdin: Uint8Array = new Uint8Array()): Promise<{ code: number; out: Uint8Array; err: string }> {
+/** `io.now`: the clock of the command's store (e.g. `atReference` for the sample identities); default the real one. */
+export async function cli(args: string[], stdin: Uint8Array = new Uint8Array(), io: Pick<CliIo, 'now'> = {}): Promise<{ code: number; out: Uint8Array; err: string }> {
   let out: Uint8Array = new Uint8Array();
   let err = '';
   const code = await runCli(args, {
@@ -14,6 +15,7 @@ export async function cli(args: string[], stdin: Uint8Array = new Uint8Array()):
       err += s;
     },
     env: {},
+    ...io,
   });
   return { code, out, err };
 }

@@ -36,6 +36,8 @@ function resign(message: Uint8Array, sig: Uint8Array): Uint8Array {
 
 describe.runIf(HAVE)('bc-java-mail openssl-signed-sha256-non-default-salt-length.eml', () => {
   const msg = () => shared('bc-java-mail/openssl-signed-sha256-non-default-salt-length.eml');
+  /** Its signing time, inside its certificate's validity (2007-11-01 to 2027-11-21): the time it is verified at. */
+  const at = new Date('2017-05-04T09:17:35Z');
 
   it('states SHA-256, MGF1-SHA-256 and a 222-byte salt', () => {
     const si = parseSignedData(cmsOf(msg())).signerInfos[0]!;
@@ -44,7 +46,7 @@ describe.runIf(HAVE)('bc-java-mail openssl-signed-sha256-non-default-salt-length
   });
 
   it('the signature holds: untrusted without an anchor (its CA is not published), valid with the signer pinned', async () => {
-    const r = await verifyMessage(msg(), { store: new CertificateStore(), harvest: false });
+    const r = await verifyMessage(msg(), { store: new CertificateStore(), harvest: false, at });
     expect(r.signers.map((s) => [s.status, s.reasons, s.email, s.digestAlgorithm])).toEqual([
       ['untrusted', ['no-chain-to-trust-anchor'], 'test@example.com', 'SHA-256'],
     ]);
@@ -52,7 +54,7 @@ describe.runIf(HAVE)('bc-java-mail openssl-signed-sha256-non-default-salt-length
     // Pin the signer's certificate (taken from the message) as a trust anchor: checked at the signing time.
     const pinned = new CertificateStore();
     pinned.addTrustAnchor(parseSignedData(cmsOf(msg())).certificates[0]!.der);
-    const v = await verifyMessage(msg(), { store: pinned, harvest: false });
+    const v = await verifyMessage(msg(), { store: pinned, harvest: false, at });
     expect(v.signers.map((s) => [s.status, s.reasons])).toEqual([['valid', []]]);
     expect(text(v.content)).toContain('test simple message');
   });
@@ -64,7 +66,7 @@ describe.runIf(HAVE)('bc-java-mail openssl-signed-sha256-non-default-salt-length
 
     const flipped = new Uint8Array(der);
     flipped[flipped.length - 3] ^= 0x10;
-    const a = await verifyMessage(resign(msg(), flipped), { store: pinned, harvest: false });
+    const a = await verifyMessage(resign(msg(), flipped), { store: pinned, harvest: false, at });
     expect(a.signers.map((s) => [s.status, s.reasons])).toEqual([['invalid', ['signature-mismatch']]]);
 
     // [2] { INTEGER 0x00de } → 0x0020: the parameters are not signed, so only the salt check can notice.
@@ -73,7 +75,7 @@ describe.runIf(HAVE)('bc-java-mail openssl-signed-sha256-non-default-salt-length
     const salt32 = new Uint8Array(der);
     salt32[i + 5] = 0x20;
     expect(readPssParams(parseSignedData(salt32).signerInfos[0]!.signatureAlgorithm)!.salt).toBe(32);
-    const b = await verifyMessage(resign(msg(), salt32), { store: pinned, harvest: false });
+    const b = await verifyMessage(resign(msg(), salt32), { store: pinned, harvest: false, at });
     expect(b.signers.map((s) => [s.status, s.reasons])).toEqual([['invalid', ['signature-mismatch']]]);
   });
 });

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { webcrypto } from 'node:crypto';
 import { CertificateStore, decryptMessage, encryptMessage } from '../../src/index.js';
-import { manifest, vfile, PASSWORD } from '../_helpers/identities.js';
+import { atReference, manifest, vfile, PASSWORD } from '../_helpers/identities.js';
 import { hasPeer, run, tmp, VECTORS } from '../_helpers/env.js';
 
 const id = (n: string) => manifest.identities[n]!;
@@ -49,7 +49,7 @@ describe('identities', () => {
   });
 
   it('PKCS#12 CA certificates become intermediates, so chains build without adding them', async () => {
-    const store = new CertificateStore();
+    const store = new CertificateStore({ now: atReference });
     await store.importPkcs12(vfile(id('alice-enc-2025').p12), PASSWORD);
     store.addTrustAnchor(read('pki/root-ca.cert.pem'));
     const sel = await store.findEncryptionCertificate('alice@example.com');
@@ -72,7 +72,7 @@ describe('identities', () => {
   });
 
   it('a message encrypted to several recipients opens for each, and ours carries every one', async () => {
-    const alice = new CertificateStore();
+    const alice = new CertificateStore({ now: atReference });
     await alice.importPkcs12(vfile(id('alice-enc-2025').p12), PASSWORD);
     for (const n of ['bob', 'ec-enc', 'kim-noeku']) await alice.addCertificate(read(id(n).cert));
     const msg = await encryptMessage('Subject: many\r\nContent-Type: text/plain\r\n\r\nhi all\r\n', {

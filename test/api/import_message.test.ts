@@ -17,7 +17,7 @@ import {
   verifyMessage,
 } from '../../src/index.js';
 import { extractCms } from '../../src/mime/extract.js';
-import { certPem, CHAIN, manifest, PASSWORD, ROOT, storeWith, vfile } from '../_helpers/identities.js';
+import { atReference, certPem, CHAIN, manifest, PASSWORD, ROOT, storeWith, vfile } from '../_helpers/identities.js';
 import { hasPeer, run, tmp, VECTORS } from '../_helpers/env.js';
 
 const CRLF = '\r\n';
@@ -53,9 +53,9 @@ function mail(parts: string[], from = 'alice@example.com', to = 'alice@example.c
   return `${head}MIME-Version: 1.0${CRLF}Content-Type: multipart/mixed; boundary="${b}"${CRLF}${CRLF}` + [text, ...parts].map((p) => `--${b}${CRLF}${p}`).join('') + `--${b}--${CRLF}`;
 }
 
-/** An empty store that trusts the sample root, as an administrator set it up. */
+/** An empty store that trusts the sample root, as an administrator set it up (its clock at the reference date). */
 function managedStore(opts: ConstructorParameters<typeof CertificateStore>[0] = {}): CertificateStore {
-  const s = new CertificateStore(opts);
+  const s = new CertificateStore({ now: atReference, ...opts });
   s.addTrustAnchor(ROOT());
   return s;
 }

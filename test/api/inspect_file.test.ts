@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VECTORS } from '../_helpers/env.js';
-import { PASSWORD } from '../_helpers/identities.js';
+import { atReference, PASSWORD } from '../_helpers/identities.js';
 import { CertificateStore, encryptMessage, inspectFile, signMessage, SmimeError, type InspectedLayer } from '../../src/index.node.js';
 import { pkcs12Outline } from '../../src/certs/pkcs12.js';
 
@@ -68,7 +68,7 @@ describe('inspectFile: S/MIME messages', () => {
   });
 
   it('signed then (inside) signed again: both layers, each signer with its certificate', async () => {
-    const store = new CertificateStore();
+    const store = new CertificateStore({ now: atReference });
     await store.importPkcs12(v('identities/alice-sign.p12'), PASSWORD);
     const inner = await signMessage('Content-Type: text/plain\r\n\r\nhi\r\n', { store, from: 'alice@example.com', detached: false });
     const outer = await signMessage(inner, { store, from: 'alice@example.com' });
@@ -87,7 +87,7 @@ describe('inspectFile: S/MIME messages', () => {
   });
 
   it('an encryption layer inside a signed one is shown with its recipients', async () => {
-    const store = new CertificateStore();
+    const store = new CertificateStore({ now: atReference });
     await store.importPkcs12(v('identities/alice-sign.p12'), PASSWORD);
     await store.addCertificate(v('identities/bob.cert.pem'));
     const enc = await encryptMessage('Content-Type: text/plain\r\n\r\nhi\r\n', { store, to: ['bob@example.com'], cipher: 'aes-128-gcm' });

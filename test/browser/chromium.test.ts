@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VECTORS } from '../_helpers/env.js';
-import { manifest, PASSWORD, storeWith } from '../_helpers/identities.js';
+import { manifest, PASSWORD, REFERENCE_DATE, storeWith } from '../_helpers/identities.js';
 import { decryptMessage } from '../../src/index.js';
 import { findChromium, PAGE_PRELUDE, runPageInChromium, type PageRun } from '../_helpers/chromium.js';
 
@@ -35,11 +35,13 @@ async function bytesOf(stream) {
   }
   return { bytes, pieces };
 }
+/** The page's stores judge the sample certificates at the reference date, not at the browser's clock. */
+const now = () => new Date(${JSON.stringify(REFERENCE_DATE.toISOString())});
 export async function run(password) {
   const out = {};
   out.node = typeof globalThis.process !== 'undefined';
   out.reflect = typeof Reflect.getMetadata;
-  const store = new m.CertificateStore();
+  const store = new m.CertificateStore({ now });
   await store.importPkcs12(await get('/v/bob.p12'), password);
   await store.addCertificate(await text('/v/chain.pem'));
   store.addTrustAnchor(await text('/v/root.pem'));
@@ -75,7 +77,7 @@ export async function run(password) {
   const cc = await m.decryptMessage(await m.encryptMessage(mime, { store, to: ['bob@example.com'], cipher: 'chacha20-poly1305' }), { store });
   out.chacha = { same: dec.decode(cc.content) === entity, cipher: cc.cipher };
   // Other identities: a legacy RC2-40/3DES PKCS#12 (the TypeScript PBEs), an OAEP recipient, an ECDH P-384 one.
-  const more = new m.CertificateStore();
+  const more = new m.CertificateStore({ now });
   for (const f of ['legacy.p12', 'alice2025.p12', 'ec.p12']) await more.importPkcs12(await get('/v/' + f), password);
   out.others = [];
   for (const f of ['old2021.eml', 'oaep.eml', 'ecdh.eml']) {

@@ -15,7 +15,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasPeer, tmp, tryRun, VECTORS } from '../_helpers/env.js';
-import { manifest } from '../_helpers/identities.js';
+import { manifest, OPENSSL_AT_REFERENCE, REFERENCE_DATE } from '../_helpers/identities.js';
 import { findChromium, runPageInChromium, type PageRun } from '../_helpers/chromium.js';
 
 const CHROMIUM = findChromium('the browser tests of non-extractable and external keys are');
@@ -71,8 +71,10 @@ const caught = async (p) => {
 const decrypted = (r) => ({ content: Array.from(r.content), keyTransport: r.keyTransport });
 const chain = await text('/v/chain.pem');
 const root = await text('/v/root.pem');
+/** The page's stores judge the sample certificates at the reference date, not at the browser's clock. */
+const now = () => new Date(${JSON.stringify(REFERENCE_DATE.toISOString())});
 async function storeWith(pairs) {
-  const store = new m.CertificateStore();
+  const store = new m.CertificateStore({ now });
   await store.addCertificate(chain);
   store.addTrustAnchor(root);
   for (const [cert, key, external] of pairs) {
@@ -255,7 +257,7 @@ describe.skipIf(!CHROMIUM)('headless Chromium: non-extractable CryptoKeys and Ex
     for (const [label, s] of all) {
       const file = join(dir, `${label}.eml`);
       writeFileSync(file, new Uint8Array(s.bytes));
-      const r = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', '-CAfile', join(VECTORS, 'pki', 'root-ca.cert.pem'), '-in', file]);
+      const r = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', ...OPENSSL_AT_REFERENCE, '-CAfile', join(VECTORS, 'pki', 'root-ca.cert.pem'), '-in', file]);
       expect(r.stderr, label).toContain('Verification successful');
       expect(r.status, label).toBe(0);
       expect(new TextDecoder().decode(r.stdout), label).toBe(ENTITY);

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VECTORS } from '../_helpers/env.js';
+import { REFERENCE_DATE } from '../_helpers/identities.js';
 import { findChromium, PAGE_PRELUDE, runPageInChromium, type PageRun } from '../_helpers/chromium.js';
 
 const CHROMIUM = findChromium('the browser tests are');
@@ -17,8 +18,10 @@ const CHROMIUM = findChromium('the browser tests are');
 /** The page: verifyStream (7 KB pieces) and verifyMessage of /v/msg.eml and /v/bad.eml. */
 const PAGE_MODULE = PAGE_PRELUDE + String.raw`
 const summary = (r) => r.signers.map((s) => ({ status: s.status, reasons: s.reasons }));
+/** The page's stores judge the sample certificates at the reference date, not at the browser's clock. */
+const now = () => new Date(${JSON.stringify(REFERENCE_DATE.toISOString())});
 export async function run() {
-  const store = new m.CertificateStore();
+  const store = new m.CertificateStore({ now });
   await store.addCertificate(await text('/v/chain.pem'));
   store.addTrustAnchor(await text('/v/root.pem'));
   const out = {};

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CertificateStore, encryptMessage, MissingRecipientCertificatesError } from '../../src/index.js';
 import { certInfo } from '../../src/certs/cert_info.js';
 import { loadCertificates } from '../../src/certs/load.js';
-import { certPem, CHAIN, storeWith } from '../_helpers/identities.js';
+import { atReference, certPem, CHAIN, storeWith } from '../_helpers/identities.js';
 
 const MSG = 'From: alice@example.com\r\nTo: x\r\nSubject: t\r\nContent-Type: text/plain\r\n\r\nhello\r\n';
 const serialOf = (name: string) => certInfo(loadCertificates(certPem(name))[0]!).serialHex;
@@ -73,7 +73,7 @@ describe('encryption certificate selection', () => {
   });
 
   it('without the intermediate in the store, the chain is broken: untrusted', async () => {
-    const store = new CertificateStore();
+    const store = new CertificateStore({ now: atReference });
     await store.addCertificate(certPem('bob'));
     store.addTrustAnchor(CHAIN().split(/(?=-----BEGIN CERTIFICATE)/)[1]!);
     expect((await select(store, 'bob@example.com')).reason).toBe('untrusted');

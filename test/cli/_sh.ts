@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { referenceClockEnv } from '../_helpers/clock.js';
 import { REPO } from '../_helpers/env.js';
 
 /** The built bin. */
@@ -37,11 +38,15 @@ export function checkBuilt(): void {
   }
 }
 
-/** Runs a `sh -c` script with $NODE and $SMIME_JS (see `S`) and the given variables; killed after 60 s. */
+/**
+ * Runs a `sh -c` script with $NODE and $SMIME_JS (see `S`) and the given variables; killed after 60 s. The `node`
+ * processes of the script start their clock at the sample identities' reference date (see test/_helpers/clock.ts),
+ * so the bin judges vectors/ as on that day; `{ SMIME_TEST_CLOCK: '' }` leaves them the real clock.
+ */
 export function sh(script: string, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const p = spawn('sh', ['-c', script], {
-      env: { ...process.env, NODE: process.execPath, SMIME_JS, ...env },
+      env: { ...process.env, NODE: process.execPath, SMIME_JS, ...referenceClockEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];

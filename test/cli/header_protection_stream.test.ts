@@ -7,9 +7,12 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cli } from '../_helpers/cli.js';
+import { cli as runCli } from '../_helpers/cli.js';
 import { tmp, VECTORS } from '../_helpers/env.js';
-import { PASSWORD } from '../_helpers/identities.js';
+import { atReference, PASSWORD } from '../_helpers/identities.js';
+
+/** The CLI in-process, its store judging the sample identities at the reference date. */
+const cli = (args: string[], stdin?: Uint8Array) => runCli(args, stdin, { now: atReference });
 
 const calls = vi.hoisted(() => ({ decryptMessage: 0, verifyMessage: 0, encryptMessage: 0 }));
 vi.mock('../../src/decrypt.js', async (importOriginal) => {

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmp, tryRun, VECTORS } from '../_helpers/env.js';
-import { PASSWORD } from '../_helpers/identities.js';
+import { OPENSSL_AT_REFERENCE, PASSWORD } from '../_helpers/identities.js';
 import { createSoftHsmToken, softHsmAvailable, type SoftHsmToken } from '../_helpers/softhsm.js';
 import { checkBuilt, S, sh, type Run } from './_sh.js';
 
@@ -58,7 +58,7 @@ const TOKEN = '--pkcs11 "$MOD" --token "$LABEL" --pin-file "$PINFILE"';
 /** The subject and serial of the signer of a signed message, as OpenSSL reads them (and OpenSSL's verdict). */
 function opensslVerify(signed: string): { ok: boolean; content: string; signer: string; err: string } {
   const signerPem = `${signed}.signer.pem`;
-  const r = tryRun('openssl', ['cms', '-verify', '-in', signed, '-CAfile', ROOT, '-certfile', CHAIN, '-signer', signerPem, '-purpose', 'smimesign']);
+  const r = tryRun('openssl', ['cms', '-verify', ...OPENSSL_AT_REFERENCE, '-in', signed, '-CAfile', ROOT, '-certfile', CHAIN, '-signer', signerPem, '-purpose', 'smimesign']);
   const ok = r.status === 0;
   const signer = ok ? txt(tryRun('openssl', ['x509', '-in', signerPem, '-noout', '-serial']).stdout).trim() : '';
   return { ok, content: txt(r.stdout), signer, err: r.stderr };

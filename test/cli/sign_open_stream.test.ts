@@ -14,7 +14,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encryptMessage, openMessage, signMessage, verifyMessage, type CertificateStore } from '../../src/index.js';
 import { tmp, VECTORS } from '../_helpers/env.js';
-import { PASSWORD, storeWith } from '../_helpers/identities.js';
+import { OPENSSL_AT_REFERENCE, PASSWORD, storeWith } from '../_helpers/identities.js';
 import { checkBuilt, S, sh } from './_sh.js';
 
 const v = (rel: string) => join(VECTORS, rel);
@@ -33,7 +33,7 @@ function eightBitText(): Buffer {
 
 /** openssl cms -verify of a signed file: its exit status and content. */
 function opensslVerify(file: string): Buffer {
-  return execFileSync('openssl', ['cms', '-verify', '-in', file, '-CAfile', ENV().ROOT, '-certfile', ENV().CHAIN, '-purpose', 'smimesign'], { maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('openssl', ['cms', '-verify', ...OPENSSL_AT_REFERENCE, '-in', file, '-CAfile', ENV().ROOT, '-certfile', ENV().CHAIN, '-purpose', 'smimesign'], { maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 beforeAll(async () => {

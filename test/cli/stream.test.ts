@@ -10,7 +10,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmp, VECTORS } from '../_helpers/env.js';
-import { PASSWORD } from '../_helpers/identities.js';
+import { referenceClockEnv } from '../_helpers/clock.js';
+import { atReference, PASSWORD } from '../_helpers/identities.js';
 import { checkBuilt, S, sh, SMIME_JS } from './_sh.js';
 import { runCli, type CliIo } from '../../src/cli/main.js';
 import { EXIT } from '../../src/cli/exit_codes.js';
@@ -202,6 +203,7 @@ describe('stdin failing mid-stream, after output was written to the temporary fi
       stdout: (b) => void (stdout += b.length),
       stderr: (s) => void (err += s),
       env: {},
+      now: atReference,
     };
     const code = await runCli(['encrypt', '--cert', BOB_CERT, '--to', 'bob@example.com', ...args], io);
     return { code, err, stdout, pulled: off };
@@ -222,7 +224,10 @@ describe('interrupted half-way', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)('%s while the output is written: the temporary file beside --out is removed, the signal ends the process', async (sig) => {
     const sub = join(dir, `signal-${sig}`);
     mkdirSync(sub);
-    const p = spawn(process.execPath, [SMIME_JS, 'encrypt', '--cert', BOB_CERT, '--to', 'bob@example.com', '--out', join(sub, 'o.p7m')], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const p = spawn(process.execPath, [SMIME_JS, 'encrypt', '--cert', BOB_CERT, '--to', 'bob@example.com', '--out', join(sub, 'o.p7m')], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+      env: { ...process.env, ...referenceClockEnv() },
+    });
     const exited = new Promise<[number | null, string | null]>((resolve) => p.on('close', (code, signal) => resolve([code, signal])));
     p.stdin.on('error', () => {}); // EPIPE once the process is gone
     // Half the message, then nothing more: the CLI waits for stdin with its temporary file open.
@@ -244,7 +249,7 @@ describe('--fsync', () => {
     await probe.close();
     const real = proto.sync;
     let syncs = 0;
-    const io = (): CliIo => ({ stdin: () => new Uint8Array(0), stdout: () => {}, stderr: () => {}, env: {} });
+    const io = (): CliIo => ({ stdin: () => new Uint8Array(0), stdout: () => {}, stderr: () => {}, env: {}, now: atReference });
     try {
       proto.sync = function (this: unknown) {
         syncs++;

@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmp, VECTORS, rssBoundKiB } from '../_helpers/env.js';
+import { referenceClockEnv } from '../_helpers/clock.js';
 import { PASSWORD } from '../_helpers/identities.js';
 import { checkBuilt, SMIME_JS } from './_sh.js';
 
@@ -50,7 +51,8 @@ function peakKiB(cmd: string[], stdio: { pipeFrom?: string; stdout?: string } = 
   const inFd = cat ? cat.stdout! : 'ignore';
   const outFd = stdio.stdout ? openSync(stdio.stdout, 'w') : 'ignore';
   return new Promise((resolve, reject) => {
-    const p = spawn(argv[0]!, argv.slice(1), { stdio: [inFd, outFd, 'pipe'] });
+    // The CLI's clock starts at the reference date (Bob's certificate is judged as on that day).
+    const p = spawn(argv[0]!, argv.slice(1), { stdio: [inFd, outFd, 'pipe'], env: { ...process.env, ...referenceClockEnv() } });
     let err = '';
     let hwm = 0;
     p.stderr!.on('data', (b: Buffer) => (err += b.toString()));

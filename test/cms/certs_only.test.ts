@@ -11,7 +11,7 @@ import { buildCertsOnly, certificatesFromCertsOnly, readCertsOnly } from '../../
 import { certsOnlyOfEntity } from '../../src/mime/certs_only.js';
 import { children, integer, oid, readTlv, seq, set, sortDerSet, tlv } from '../../src/lib/der.js';
 import { OIDS } from '../../src/cms/oids.js';
-import { certPem, CHAIN, storeWith } from '../_helpers/identities.js';
+import { atReference, certPem, CHAIN, storeWith } from '../_helpers/identities.js';
 
 const td = new TextDecoder();
 const te = new TextEncoder();
@@ -116,7 +116,7 @@ describe('reading with addCertificate', () => {
   ];
   for (const [name, make] of forms) {
     it(`${name}: every certificate is added and returned; Bob is then an encryption recipient`, async () => {
-      const store = new CertificateStore();
+      const store = new CertificateStore({ now: atReference });
       store.addTrustAnchor(CHAIN_DER[1]!);
       const added = await store.addCertificate(make());
       expect(added.map((c) => hex(new Uint8Array(c.rawData))).sort()).toEqual([BOB, ...CHAIN_DER].map(hex).sort());
@@ -182,7 +182,7 @@ describe('verifyMessage and openMessage: a result kind', () => {
 
 describe('hostile input: typed errors, the store unchanged', () => {
   async function refused(input: Uint8Array | string, limits?: object): Promise<unknown> {
-    const store = new CertificateStore();
+    const store = new CertificateStore({ now: atReference });
     const e = await thrown(store.addCertificate(input, limits ? { limits } : undefined));
     expect(e).toBeInstanceOf(SmimeError);
     expect((await store.findEncryptionCertificate('bob@example.com')).certificate).toBeUndefined();

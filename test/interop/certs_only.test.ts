@@ -44,6 +44,22 @@ function put(data: Uint8Array | string, ext: string): string {
   return f;
 }
 
+/**
+ * Bob's key (vectors/identities/bob.key.pem) certified by the sample issuing CA from now for a year, with the
+ * sample certificate's subject, usages and address: a leaf valid whenever the test runs. Its DER.
+ */
+function bobCertifiedNow(d: string): Uint8Array {
+  const ext = join(d, 'leaf.cnf');
+  writeFileSync(ext, '[leaf]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,nonRepudiation,keyEncipherment\nextendedKeyUsage=emailProtection\nsubjectAltName=email:bob@example.com\n');
+  const csr = join(d, 'bob.csr');
+  run('openssl', ['req', '-new', '-key', join(VECTORS, 'identities', 'bob.key.pem'), '-subj', '/C=US/O=smime-core demo/CN=Bob Example', '-out', csr]);
+  const pem = td.decode(run('openssl', [
+    'x509', '-req', '-in', csr, '-CA', ISSUING_CA_FILE, '-CAkey', join(VECTORS, 'pki', 'issuing-ca.key.pem'),
+    '-set_serial', '0x7b0b', '-days', '365', '-extfile', ext, '-extensions', 'leaf',
+  ]));
+  return pemDers(pem)[0]!;
+}
+
 /** What addCertificate returns for `input`, as sorted DER hex. */
 async function added(input: Uint8Array | string): Promise<string[]> {
   const store = new CertificateStore();
@@ -120,14 +136,17 @@ describe.runIf(HAVE.nss)('certs-only with NSS', () => {
 
   // cmsutil verifies every certificate of a certs-only for its -u usage (default certUsageEmailSigner), so a bundle
   // with CA certificates fails there (SEC_ERROR_INADEQUATE_KEY_USAGE, whoever wrote it): the leaf alone is given,
-  // its chain being in the database.
+  // its chain being in the database. cmsutil verifies it at the clock and has no option for another time, so the
+  // leaf is Bob's key certified by the sample issuing CA for a year from now, as vectors/ certifies it (the sample
+  // certificate expires 2029-01-01).
   it('[nss|out] cmsutil -D -k reads our .p7c, verifies it and keeps its certificate in the database', () => {
     expect(list()).not.toMatch(/bob@example.com/);
-    const f = put(exportCertificates([BOB], 'der') as Uint8Array, 'p7c');
+    const leaf = bobCertifiedNow(subdir('leaf'));
+    const f = put(exportCertificates([leaf], 'der') as Uint8Array, 'p7c');
     const r = tryRun('cmsutil', ['-D', '-k', '-n', '-i', f, '-d', db]);
     expect(r.status, r.stderr).toBe(0);
     expect(list()).toMatch(/bob@example.com/);
-    expect(hex(run('certutil', ['-L', '-d', db, '-n', 'bob@example.com', '-r']))).toBe(hex(BOB));
+    expect(hex(run('certutil', ['-L', '-d', db, '-n', 'bob@example.com', '-r']))).toBe(hex(leaf));
   });
 
   it('[nss|out] certutil -A imports our .p7c', () => {

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encryptMessage, openMessage, signMessage, type CertificateStore } from '../../src/index.js';
-import { manifest, storeWith } from '../_helpers/identities.js';
+import { manifest, OPENSSL_AT_REFERENCE, storeWith } from '../_helpers/identities.js';
 import { tmp, tryRun, VECTORS } from '../_helpers/env.js';
 import { compileSmimePeer, havePeers, makeNssDb, nssVerify, ROOT_CA_FILE as ROOT, runAsync, type RunResult } from '../_helpers/peers.js';
 import { cmsOf } from '../sign/_pki.js';
@@ -54,7 +54,7 @@ beforeAll(async () => {
 });
 
 describe.runIf(HAVE.openssl)('OpenSSL reads smime-core header-protected messages', () => {
-  const verify = (f: string) => tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', '-CAfile', ROOT, '-in', f]);
+  const verify = (f: string) => tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', ...OPENSSL_AT_REFERENCE, '-CAfile', ROOT, '-in', f]);
   const decrypt = (f: string) => tryRun('openssl', ['cms', '-decrypt', '-recip', file('alice-enc-2025', 'cert'), '-inkey', file('alice-enc-2025', 'key'), '-in', f]);
 
   it('multipart/signed, hp="clear": verifies, the signed part holds the protected fields', () => {

@@ -11,15 +11,19 @@
  * The peers are not needed here (the messages are committed). Each test name starts with a tag
  * `[peer|in|operation|algorithm]` that scripts/interop-report.mjs turns into a cell of docs/interop.md.
  *
- * Signatures are verified at the real clock: every signer certificate is checked at the message's signingTime.
+ * Signatures are verified at the manifest's reference date (the stores' clock, `atReference`; the CLI's too), not
+ * at the real clock: the sample signer certificates expire from 2028 on.
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decryptMessage, openMessage, verifyMessage, type CertificateStore } from '../../src/index.js';
-import { cli } from '../_helpers/cli.js';
-import { manifest, PASSWORD, storeWith, vfile } from '../_helpers/identities.js';
+import { cli as runCli } from '../_helpers/cli.js';
+import { atReference, manifest, PASSWORD, storeWith, vfile } from '../_helpers/identities.js';
 import { tmp, VECTORS } from '../_helpers/env.js';
+
+/** The CLI in-process, its store judging the sample identities at the reference date. */
+const cli = (args: string[], stdin?: Uint8Array) => runCli(args, stdin, { now: atReference });
 
 type Alg = { name: string; oid: string; parameters?: unknown };
 interface RecipientInfoAlg {

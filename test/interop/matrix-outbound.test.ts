@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encryptMessage, signMessage, verifyMessage, type CertificateStore } from '../../src/index.js';
-import { manifest, PASSWORD, storeWith } from '../_helpers/identities.js';
+import { manifest, OPENSSL_AT_REFERENCE, PASSWORD, storeWith } from '../_helpers/identities.js';
 import { run, tmp, tryRun, VECTORS } from '../_helpers/env.js';
 import { CHAIN_FILE as CHAIN, compileSmimePeer, havePeers, ISSUING_CA_FILE as ISSUING, makeNssDb, nssVerify, ROOT_CA_FILE as ROOT, runAsync } from '../_helpers/peers.js';
 import { cmsOf } from '../sign/_pki.js';
@@ -214,7 +214,7 @@ describe.runIf(HAVE.openssl)('smime-core → OpenSSL (openssl cms)', () => {
     const limit = k.ed25519 ? 'OpenSSL 3.0 cannot verify Ed25519 CMS signatures with signed attributes' : undefined;
     cell('openssl', 'out', 'signature', k.label, limit, async () => {
       const m = await signed(k);
-      const r = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', '-CAfile', ROOT, '-in', put(m.smime, 'eml')]);
+      const r = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', ...OPENSSL_AT_REFERENCE, '-CAfile', ROOT, '-in', put(m.smime, 'eml')]);
       if (limit) {
         // ours is a good signature (our verifier and Bouncy Castle say valid); OpenSSL 3.0 fails on Ed25519 with
         // signed attributes
@@ -222,7 +222,7 @@ describe.runIf(HAVE.openssl)('smime-core → OpenSSL (openssl cms)', () => {
         expect(r.stderr).not.toContain('Verification successful');
         expect(r.stderr).toMatch(ED25519_VERIFY_ERROR);
         // Bouncy Castle's own Ed25519 signature of the same kind fails alike: the limit is OpenSSL's
-        const bc = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', '-CAfile', ROOT, '-in', join(VECTORS, 'bc', k.detached ? 'sig-ed25519.eml' : 'sig-ed25519-opaque.eml')]);
+        const bc = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', ...OPENSSL_AT_REFERENCE, '-CAfile', ROOT, '-in', join(VECTORS, 'bc', k.detached ? 'sig-ed25519.eml' : 'sig-ed25519-opaque.eml')]);
         expect(bc.status).not.toBe(0);
         expect(bc.stderr).toMatch(ED25519_VERIFY_ERROR);
         return;
@@ -235,7 +235,7 @@ describe.runIf(HAVE.openssl)('smime-core → OpenSSL (openssl cms)', () => {
     const m = await signed(SIG[0]!);
     const altered = tamper(m.smime);
     expect(altered).not.toEqual(m.smime);
-    const r = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', '-CAfile', ROOT, '-in', put(altered, 'eml')]);
+    const r = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', ...OPENSSL_AT_REFERENCE, '-CAfile', ROOT, '-in', put(altered, 'eml')]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('Verification failure');
   });
@@ -243,7 +243,7 @@ describe.runIf(HAVE.openssl)('smime-core → OpenSSL (openssl cms)', () => {
     const m = await signedThenEncrypted();
     const d = tryRun('openssl', ['cms', '-decrypt', '-in', put(m.smime, 'eml'), '-recip', file('alice-enc-2025', 'cert'), '-inkey', file('alice-enc-2025', 'key')]);
     expect(d.status).toBe(0);
-    const v = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', '-CAfile', ROOT, '-in', put(d.stdout, 'eml')]);
+    const v = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', ...OPENSSL_AT_REFERENCE, '-CAfile', ROOT, '-in', put(d.stdout, 'eml')]);
     expect(v.stderr).toContain('Verification successful');
     expect(td.decode(v.stdout)).toContain('Hello Alice');
   });

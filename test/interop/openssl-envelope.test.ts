@@ -9,9 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { decryptMessage, encryptMessage, type CertificateStore } from '../../src/index.js';
-import { cli } from '../_helpers/cli.js';
-import { manifest, PASSWORD, storeWith, vfile } from '../_helpers/identities.js';
+import { cli as runCli } from '../_helpers/cli.js';
+import { atReference, manifest, PASSWORD, storeWith, vfile } from '../_helpers/identities.js';
 import { hasPeer, run, tmp, VECTORS } from '../_helpers/env.js';
+
+/** The CLI in-process, its store judging the sample identities at the reference date. */
+const cli = (args: string[], stdin?: Uint8Array) => runCli(args, stdin, { now: atReference });
 
 const encrypted = manifest.messages.filter((m) => m.peer === 'openssl' && /enveloped/i.test(String(m.smimeType ?? 'enveloped')));
 

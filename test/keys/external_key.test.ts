@@ -21,7 +21,7 @@ import {
   type ExternalKey,
 } from '../../src/index.js';
 import { extractCms } from '../../src/mime/extract.js';
-import { CHAIN, manifest, ROOT, vfile } from '../_helpers/identities.js';
+import { atReference, CHAIN, manifest, OPENSSL_AT_REFERENCE, ROOT, vfile } from '../_helpers/identities.js';
 import { run, tmp, tryRun, VECTORS } from '../_helpers/env.js';
 import { countingCrypto } from '../_helpers/counting_crypto.js';
 import { FIXED_FILL, fixedRandomCrypto } from '../_helpers/fixed_random.js';
@@ -36,8 +36,9 @@ const message = (from: string) =>
   `From: ${from}\r\nTo: someone@example.com\r\nSubject: external keys\r\nContent-Type: text/plain\r\n\r\nSigned by a key smime-core never sees.\r\n`;
 const MESSAGE = message('someone@example.com');
 
+/** A store of the sample identities' certificates with external keys, judged at the reference date. */
 async function externalStore(keys: [string, ExternalKey][]): Promise<CertificateStore> {
-  const store = new CertificateStore();
+  const store = new CertificateStore({ now: atReference });
   for (const [n, k] of keys) await store.importExternalIdentity(certOf(n), k);
   await store.addCertificate(CHAIN());
   store.addTrustAnchor(ROOT());
@@ -120,7 +121,8 @@ describe('ExternalKey: signing', () => {
   for (const c of cases) {
     it(`${c.label}: signed through ExternalKey.sign, verified by verifyMessage${c.openssl ? ' and openssl cms -verify' : ''}`, async () => {
       const key = nodeExternalKey(c.id ? keyOf(c.id) : p384.key);
-      const store = new CertificateStore();
+      // A sample identity is judged at the reference date; the certificate issued above, at the clock.
+      const store = new CertificateStore(c.id ? { now: atReference } : {});
       await store.importExternalIdentity(c.id ? certOf(c.id) : p384.cert, key);
       await store.addCertificate(CHAIN());
       store.addTrustAnchor(ROOT());
@@ -131,7 +133,8 @@ describe('ExternalKey: signing', () => {
       if (c.openssl) {
         const f = join(dir, `${c.label.replace(/\W/g, '')}.eml`);
         writeFileSync(f, smime);
-        const r = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', '-CAfile', join(VECTORS, 'pki', 'root-ca.cert.pem'), '-in', f, '-out', join(dir, 'out.txt')]);
+        const at = c.id ? OPENSSL_AT_REFERENCE : [];
+        const r = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', ...at, '-CAfile', join(VECTORS, 'pki', 'root-ca.cert.pem'), '-in', f, '-out', join(dir, 'out.txt')]);
         expect(r.stderr).toContain('Verification successful');
         expect(r.status).toBe(0);
       }

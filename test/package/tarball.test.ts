@@ -10,6 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { lstatSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, tmp, VECTORS } from '../_helpers/env.js';
+import { referenceClockEnv } from '../_helpers/clock.js';
 import { PASSWORD } from '../_helpers/identities.js';
 
 /**
@@ -151,9 +152,10 @@ console.log('cjs ok');
     expect(new Uint8Array(readFileSync(out))).toEqual(new Uint8Array(readFileSync(join(VECTORS, 'openssl', 'plain.txt'))));
 
     // Every command of the installed bin: help and version, then sign → verify → encrypt → open → inspect, each
-    // through the installed file (exit codes and outputs as the CLI documents them).
+    // through the installed file (exit codes and outputs as the CLI documents them). Its clock starts at the sample
+    // identities' reference date (test/_helpers/clock.ts): Alice signs and Bob's certificate is chosen as on that day.
     const bin = join(app, 'node_modules', '.bin', 'smime');
-    const run = (args: string[]) => execFileSync(bin, args, { cwd: app, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, SMIME_PASSWORD: PASSWORD } });
+    const run = (args: string[]) => execFileSync(bin, args, { cwd: app, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, ...referenceClockEnv(), SMIME_PASSWORD: PASSWORD } });
     expect(run(['--version']).trim()).toBe(`smime ${JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version} (smime-core)`);
     for (const cmd of ['encrypt', 'decrypt', 'sign', 'verify', 'open', 'inspect']) expect(run([cmd, '--help'])).toContain(`usage: smime ${cmd}`);
     const id = (n: string) => join(VECTORS, 'identities', `${n}.p12`);

@@ -16,18 +16,19 @@ import {
 import { certInfo } from '../../src/certs/cert_info.js';
 import { loadCertificates } from '../../src/certs/load.js';
 import { oid, seq } from '../../src/lib/der.js';
-import { certPem, CHAIN, ROOT } from '../_helpers/identities.js';
+import { atReference, certPem, CHAIN, REFERENCE_DATE, ROOT } from '../_helpers/identities.js';
 import { KU, makeCert, newKey, signedMessage } from '../security/_certs.js';
 import { DAY, entry, makeCrl } from '../certs/_crl_builder.js';
 import { rejection } from '../_helpers/thrown.js';
 
 const CONTENT = 'From: alice@example.com\r\nContent-Type: text/plain\r\n\r\nhello\r\n';
 const bobDer = () => loadCertificates(certPem('bob'))[0]!;
-const NOW = new Date();
+/** Bob's store judges the sample certificates at the reference date; its CRLs are dated around it. */
+const NOW = REFERENCE_DATE;
 
-/** A store that trusts the sample root and knows the issuing CA and Bob's certificate. */
+/** A store that trusts the sample root and knows the issuing CA and Bob's certificate; its clock is at NOW. */
 async function bobStore(options: ConstructorParameters<typeof CertificateStore>[0] = {}): Promise<CertificateStore> {
-  const store = new CertificateStore(options);
+  const store = new CertificateStore({ now: atReference, ...options });
   store.addTrustAnchor(ROOT());
   await store.addCertificate(CHAIN());
   await store.addCertificate(certPem('bob'));

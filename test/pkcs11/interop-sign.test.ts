@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateStore, signMessage, verifyMessage } from '../../src/index.js';
 import { openPkcs11Token, type Pkcs11Identity, type Pkcs11Token } from '../../src/pkcs11/index.js';
-import { CHAIN, ROOT } from '../_helpers/identities.js';
+import { atReference, CHAIN, OPENSSL_AT_REFERENCE, ROOT } from '../_helpers/identities.js';
 import { tmp } from '../_helpers/env.js';
 import { compileSmimePeer, havePeers, makeNssDb, nssVerify, ROOT_CA_FILE, runAsync } from '../_helpers/peers.js';
 import { createSoftHsmToken, GENERATED_LABEL, issueSampleCertificate, softHsmAvailable, type SoftHsmToken } from '../_helpers/softhsm.js';
@@ -75,7 +75,7 @@ describe.skipIf(!available)('signatures made on the token, checked by OpenSSL, N
     ids.set(P384_SIGNING, { ...p384, certificate: p384Cert, label: P384_SIGNING });
     // One store per kind, holding that token identity only (alice has two signing keys on the token).
     for (const k of KINDS) {
-      const store = new CertificateStore();
+      const store = new CertificateStore({ now: atReference });
       await store.addCertificate(CHAIN());
       store.addTrustAnchor(ROOT());
       const id = ids.get(k.label)!;
@@ -98,12 +98,12 @@ describe.skipIf(!available)('signatures made on the token, checked by OpenSSL, N
     for (const k of KINDS) {
       it(`verifies ${k.name}`, async () => {
         const m = made.get(k.name)!;
-        const r = await runAsync('openssl', ['cms', '-verify', '-purpose', 'smimesign', '-CAfile', ROOT_CA_FILE, '-in', put(m.smime, 'eml'), '-out', join(dir, `o${++n}`)]);
+        const r = await runAsync('openssl', ['cms', '-verify', '-purpose', 'smimesign', ...OPENSSL_AT_REFERENCE, '-CAfile', ROOT_CA_FILE, '-in', put(m.smime, 'eml'), '-out', join(dir, `o${++n}`)]);
         expect(r.stderr).toContain('Verification successful');
         expect(r.status).toBe(0);
         // and refuses a tampered one
         const altered = Buffer.from(m.smime).toString('latin1').replace('checked by the peers', 'checked by the Peers');
-        const bad = await runAsync('openssl', ['cms', '-verify', '-purpose', 'smimesign', '-CAfile', ROOT_CA_FILE, '-in', put(altered, 'eml'), '-out', join(dir, `o${++n}`)]);
+        const bad = await runAsync('openssl', ['cms', '-verify', '-purpose', 'smimesign', ...OPENSSL_AT_REFERENCE, '-CAfile', ROOT_CA_FILE, '-in', put(altered, 'eml'), '-out', join(dir, `o${++n}`)]);
         expect(bad.status).not.toBe(0);
         expect(bad.stderr).toContain('Verification failure');
       });

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertificateStore, decryptMessage, signMessage, verifyMessage, type ExternalDecryptAlgorithm, type ExternalKey } from '../../src/index.js';
 import { openPkcs11Token, type Pkcs11Identity, type Pkcs11Token } from '../../src/pkcs11/index.js';
 import { CMSDecryptionFailed, KeyOperationRefused, SmimeError, TokenNotFound, TokenPinIncorrect, TokenUnavailable } from '../../src/errors.js';
-import { CHAIN, manifest, PASSWORD, ROOT, vfile } from '../_helpers/identities.js';
+import { atReference, CHAIN, manifest, PASSWORD, ROOT, vfile } from '../_helpers/identities.js';
 import { createSoftHsmToken, GENERATED_LABEL, GENERATED_NOT_BEFORE, issueSampleCertificate, REFUSING_IDENTITY, softHsmAvailable, type SoftHsmToken } from '../_helpers/softhsm.js';
 import { rejection } from '../_helpers/thrown.js';
 import { cmsOf } from '../sign/_pki.js';
@@ -29,9 +29,9 @@ const MESSAGE =
 const der = (c: { rawData: ArrayBuffer }) => Buffer.from(c.rawData);
 const same = (a: { rawData: ArrayBuffer }, b: Uint8Array) => der(a).equals(Buffer.from(b));
 
-/** A trusting store: the sample chain and root, nothing else. */
+/** A trusting store: the sample chain and root, nothing else; its clock at the reference date. */
 async function emptyStore(): Promise<CertificateStore> {
-  const store = new CertificateStore();
+  const store = new CertificateStore({ now: atReference });
   await store.addCertificate(CHAIN());
   store.addTrustAnchor(ROOT());
   return store;

@@ -14,11 +14,13 @@ import { loadCertificates } from '../../src/certs/load.js';
 import { CertificateInvalid, CertificateStore, CMSInvalid, SmimeError, signMessage, verifyMessage } from '../../src/index.js';
 import { algorithmIdentifier, explicit, implicitPrim, integer, NULL, octets, oid, seq, tlv } from '../../src/lib/der.js';
 import { VECTORS } from '../_helpers/env.js';
-import { CHAIN, ROOT, certPem, storeWith } from '../_helpers/identities.js';
+import { atReference, CHAIN, REFERENCE_DATE, ROOT, certPem, storeWith } from '../_helpers/identities.js';
 import { thrown } from '../_helpers/thrown.js';
 
 const SHA256_RSA = '1.2.840.113549.1.1.11';
 const DAY = 86_400_000;
+/** The CRLs are dated around the reference date, the time the sample stores judge at (see storeWith). */
+const NOW = REFERENCE_DATE.getTime();
 const CA_KEY = createPrivateKey(readFileSync(join(VECTORS, 'pki', 'issuing-ca.key.pem'), 'utf8'));
 const CA = certInfo(loadCertificates(readFileSync(join(VECTORS, 'pki', 'issuing-ca.cert.pem'), 'utf8'))[0]!);
 const ALICE = certInfo(loadCertificates(certPem('alice-sign'))[0]!);
@@ -32,7 +34,7 @@ const ext = (id: string, value: Uint8Array, critical = false) =>
   seq(oid(id), ...(critical ? [Uint8Array.of(0x01, 0x01, 0xff)] : []), octets(value));
 const reason = (code: number) => ext('2.5.29.21', tlv(0x0a, Uint8Array.of(code)));
 const entry = (serial: Uint8Array, extensions?: Uint8Array[]) =>
-  seq(tlv(0x02, serial), utcTime(new Date(Date.now() - 5 * DAY)), ...(extensions ? [seq(...extensions)] : []));
+  seq(tlv(0x02, serial), utcTime(new Date(NOW - 5 * DAY)), ...(extensions ? [seq(...extensions)] : []));
 
 type Fields = 'version' | 'innerAlg' | 'issuer' | 'thisUpdate' | 'nextUpdate' | 'revoked' | 'exts';
 
@@ -42,8 +44,8 @@ function crl(tbs: Partial<Record<Fields, Uint8Array | null>> = {}, outer: { alg?
     version: integer(1),
     innerAlg: algorithmIdentifier(SHA256_RSA, NULL),
     issuer: CA.subject,
-    thisUpdate: utcTime(new Date(Date.now() - DAY)),
-    nextUpdate: utcTime(new Date(Date.now() + 30 * DAY)),
+    thisUpdate: utcTime(new Date(NOW - DAY)),
+    nextUpdate: utcTime(new Date(NOW + 30 * DAY)),
     revoked: seq(entry(ALICE.serial, [reason(1)])),
     exts: explicit(0, seq(ext('2.5.29.35', seq(implicitPrim(0, CA_SKI))))),
     ...tbs,
@@ -77,14 +79,14 @@ const MALFORMED: [string, () => Uint8Array][] = [
   ['a revoked entry that is empty', () => crl({ revoked: seq(seq()) })],
   ['a revoked entry that is an INTEGER', () => crl({ revoked: seq(integer(1)) })],
   ['a revoked entry without a revocation date', () => crl({ revoked: seq(seq(tlv(0x02, ALICE.serial))) })],
-  ['a revoked entry whose serial is an OCTET STRING', () => crl({ revoked: seq(seq(octets(ALICE.serial), utcTime(new Date()))) })],
-  ['a revoked entry whose serial is empty', () => crl({ revoked: seq(seq(tlv(0x02), utcTime(new Date()))) })],
+  ['a revoked entry whose serial is an OCTET STRING', () => crl({ revoked: seq(seq(octets(ALICE.serial), utcTime(new Date(NOW)))) })],
+  ['a revoked entry whose serial is empty', () => crl({ revoked: seq(seq(tlv(0x02), utcTime(new Date(NOW)))) })],
   ['a revoked entry with a bad date', () => crl({ revoked: seq(seq(tlv(0x02, ALICE.serial), tlv(0x17, new TextEncoder().encode('99')))) })],
   ['an entry extension that is an empty SEQUENCE', () => crl({ revoked: seq(entry(ALICE.serial, [seq()])) })],
   ['an entry extension without a value', () => crl({ revoked: seq(entry(ALICE.serial, [seq(oid('2.5.29.21'))])) })],
   ['an entry extension whose id is not an OID', () => crl({ revoked: seq(entry(ALICE.serial, [seq(integer(1), octets(tlv(0x0a, Uint8Array.of(1))))])) })],
   ['an entry extension whose value is not an OCTET STRING', () => crl({ revoked: seq(entry(ALICE.serial, [seq(oid('2.5.29.21'), tlv(0x0a, Uint8Array.of(1)))])) })],
-  ['entry extensions that are not a SEQUENCE', () => crl({ revoked: seq(seq(tlv(0x02, ALICE.serial), utcTime(new Date()), integer(1))) })],
+  ['entry extensions that are not a SEQUENCE', () => crl({ revoked: seq(seq(tlv(0x02, ALICE.serial), utcTime(new Date(NOW)), integer(1))) })],
   ['an empty reasonCode value', () => crl({ revoked: seq(entry(ALICE.serial, [ext('2.5.29.21', new Uint8Array(0))])) })],
   ['a reasonCode ENUMERATED of length 0', () => crl({ revoked: seq(entry(ALICE.serial, [ext('2.5.29.21', tlv(0x0a))])) })],
   ['a reasonCode that is an INTEGER', () => crl({ revoked: seq(entry(ALICE.serial, [ext('2.5.29.21', integer(1))])) })],
@@ -202,7 +204,7 @@ describe('addCrl parses on add; no stored CRL breaks verifyMessage', () => {
     /** A store that shows CRLs it never added (a subclass overriding the public getter). */
     class RawCrls extends CertificateStore {
       constructor(readonly raw: Uint8Array[]) {
-        super();
+        super({ now: atReference });
       }
       override get crls(): readonly Uint8Array[] {
         return this.raw;

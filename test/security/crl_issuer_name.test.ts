@@ -15,10 +15,12 @@ import { signMessage, verifyMessage, type SignerResult } from '../../src/index.j
 import { algorithmIdentifier, explicit, implicitPrim, integer, NULL, octets, oid, seq, set, tlv } from '../../src/lib/der.js';
 import { equal } from '../../src/lib/bytes.js';
 import { VECTORS } from '../_helpers/env.js';
-import { certPem, storeWith } from '../_helpers/identities.js';
+import { certPem, REFERENCE_DATE, storeWith } from '../_helpers/identities.js';
 
 const SHA256_RSA = '1.2.840.113549.1.1.11';
 const DAY = 86_400_000;
+/** The CRLs are dated around the reference date, the time the sample stores judge at (see storeWith). */
+const NOW = REFERENCE_DATE.getTime();
 const CA_KEY = createPrivateKey(readFileSync(join(VECTORS, 'pki', 'issuing-ca.key.pem'), 'utf8'));
 const CA = certInfo(loadCertificates(readFileSync(join(VECTORS, 'pki', 'issuing-ca.cert.pem'), 'utf8'))[0]!);
 const ALICE = certInfo(loadCertificates(certPem('alice-sign'))[0]!);
@@ -43,9 +45,9 @@ function crl(issuer: Uint8Array): Uint8Array {
     integer(1),
     algorithmIdentifier(SHA256_RSA, NULL),
     issuer,
-    utcTime(new Date(Date.now() - DAY)),
-    utcTime(new Date(Date.now() + 30 * DAY)),
-    seq(seq(tlv(0x02, ALICE.serial), utcTime(new Date(Date.now() - 5 * DAY)), seq(ext('2.5.29.21', tlv(0x0a, Uint8Array.of(1)))))),
+    utcTime(new Date(NOW - DAY)),
+    utcTime(new Date(NOW + 30 * DAY)),
+    seq(seq(tlv(0x02, ALICE.serial), utcTime(new Date(NOW - 5 * DAY)), seq(ext('2.5.29.21', tlv(0x0a, Uint8Array.of(1)))))),
     explicit(0, seq(ext('2.5.29.35', seq(implicitPrim(0, CA.ski!))))),
   );
   return seq(tbs, algorithmIdentifier(SHA256_RSA, NULL), tlv(0x03, Uint8Array.of(0), new Uint8Array(sign('sha256', tbs, CA_KEY))));

@@ -9,7 +9,7 @@ import {
   verifyMessage,
   type CertificateStoreOptions,
 } from '../../src/index.js';
-import { CHAIN, certPem, manifest, PASSWORD, ROOT, vfile } from '../_helpers/identities.js';
+import { atReference, CHAIN, certPem, manifest, PASSWORD, REFERENCE_DATE, ROOT, vfile } from '../_helpers/identities.js';
 import { nodeExternalKey } from '../_helpers/external_keys.js';
 import { shared, sharedAvailable, VECTORS } from '../_helpers/env.js';
 import { makeCrl } from '../certs/_crl_builder.js';
@@ -22,14 +22,15 @@ export const HAVE_ED25519 = sharedAvailable();
 
 /** A store holding everything the format keeps: identities (PKCS#12 RSA and EC, expired encryption history, an
  * Ed25519 PKCS#8 when the shared vectors are there, an extractable CryptoKey, an external key), contacts, anchors,
- * a CRL, preferences (from a signed message), and an explicit trust decision. */
+ * a CRL, preferences (from a signed message), and an explicit trust decision. Its clock is at the reference date
+ * (the clock is no part of the saved store: give `CertificateStore.import` `now: atReference` too). */
 export async function fullStore(opts: CertificateStoreOptions = {}): Promise<CertificateStore> {
-  const store = new CertificateStore({ allowUserTrust: true, ...opts });
+  const store = new CertificateStore({ allowUserTrust: true, now: atReference, ...opts });
   for (const n of OWN) await store.importPkcs12(vfile(manifest.identities[n]!.p12), PASSWORD);
   for (const n of OTHERS) await store.addCertificate(certPem(n));
   await store.addCertificate(CHAIN());
   store.addTrustAnchor(ROOT());
-  const now = Date.now();
+  const now = REFERENCE_DATE.getTime();
   store.addCrl(makeCrl({ thisUpdate: new Date(now - 86_400_000), nextUpdate: new Date(now + 30 * 86_400_000) }));
   if (HAVE_ED25519) await store.importIdentity(shared('rfc9216/keys/lamps-carlos.crt'), shared('rfc9216/keys/lamps-carlos.p8.pem'));
   // frank signs through an external key (saved detached, with its reference)
@@ -37,7 +38,7 @@ export async function fullStore(opts: CertificateStoreOptions = {}): Promise<Cer
   await store.importExternalIdentity(certPem('frank-signonly'), nodeExternalKey(frankKey), { reference: 'token:frank' });
   store.trustCertificate(certPem('grace-untrusted'));
   // a preference, harvested from a signed message of Bob's
-  const bobStore = new CertificateStore();
+  const bobStore = new CertificateStore({ now: atReference });
   await bobStore.importPkcs12(vfile(manifest.identities.bob!.p12), PASSWORD);
   await bobStore.addCertificate(CHAIN());
   const signed = await signMessage('From: bob@example.com\r\nTo: alice@example.com\r\nSubject: hi\r\n\r\nhello\r\n', { store: bobStore, from: 'bob@example.com' });

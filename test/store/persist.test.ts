@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { CertificateStore, StoreBadPassword, StoreInvalid, verifyMessage, encryptMessage, signMessage } from '../../src/index.js';
 import { kdfStats } from '../../src/crypto/kdf.js';
-import { certPem, CHAIN, manifest, PASSWORD, ROOT, vfile } from '../_helpers/identities.js';
+import { atReference, certPem, CHAIN, manifest, PASSWORD, ROOT, vfile } from '../_helpers/identities.js';
 import { behaviour, crossMail, frankKey, fullStore, HAVE_ED25519 } from './_stores.js';
 
 const PW = 'correct horse battery staple';
@@ -26,7 +26,7 @@ describe('export and import', () => {
   it('round-trips a store with everything, which then behaves exactly as the original', async () => {
     const original = await fullStore();
     const file = await original.export({ password: PW, iterations: 1000 });
-    const copy = await CertificateStore.import(file, { password: PW });
+    const copy = await CertificateStore.import(file, { password: PW, now: atReference });
     // The detached identity (external key) is reported with its reference, then re-attached.
     expect(copy.detachedIdentities.map((d) => [d.certificate.serialNumber, d.reference, d.source])).toEqual([
       [original.identities.find((i) => i.source === 'external')!.certificate.serialNumber, 'token:frank', 'external'],
@@ -63,7 +63,7 @@ describe('export and import', () => {
       const key = await crypto.subtle.importKey('pkcs8', der, { name: 'ECDSA', namedCurve: 'P-256' }, extractable, ['sign']);
       const s = new CertificateStore();
       await s.importIdentity(certPem('ec-sign'), key);
-      const copy = await CertificateStore.import(await s.export({ password: PW, iterations: 10 }), { password: PW });
+      const copy = await CertificateStore.import(await s.export({ password: PW, iterations: 10 }), { password: PW, now: atReference });
       expect([copy.identities.length, copy.detachedIdentities.length]).toEqual(extractable ? [1, 0] : [0, 1]);
       if (extractable) {
         const signed = await signMessage('From: ecuser@example.com\r\n\r\nx\r\n', { store: copy, from: 'ecuser@example.com' });
@@ -167,7 +167,7 @@ describe('export and import', () => {
 describe('concurrency', () => {
   it('stays consistent under interleaved verifications, encryptions and exports', async () => {
     const signedBy = async (n: string) => {
-      const s = new CertificateStore();
+      const s = new CertificateStore({ now: atReference });
       await s.importPkcs12(vfile(manifest.identities[n]!.p12), PASSWORD);
       await s.addCertificate(CHAIN());
       const email = manifest.identities[n]!.email;
@@ -176,7 +176,7 @@ describe('concurrency', () => {
     const senders = ['bob', 'ec-sign', 'kim-anyeku', 'leo-case', 'heidi-subject-email'];
     const messages = await Promise.all(senders.map(signedBy));
     const make = async () => {
-      const s = new CertificateStore();
+      const s = new CertificateStore({ now: atReference });
       await s.importPkcs12(vfile(manifest.identities['alice-enc-2025']!.p12), PASSWORD);
       await s.addCertificate(CHAIN());
       s.addTrustAnchor(ROOT());
@@ -204,9 +204,9 @@ describe('concurrency', () => {
     expect([...sel].map(([a, c]) => [a, c.serialNumber])).toEqual([...seqSelect].map(([a, c]) => [a, c.serialNumber]));
     for (const s of senders) expect(conc.preference(manifest.identities[s]!.email)).toEqual(seq.preference(manifest.identities[s]!.email));
     // The export started first saved the store as it was then: no harvested contact.
-    const early = await CertificateStore.import(await emptyExport, { password: PW });
+    const early = await CertificateStore.import(await emptyExport, { password: PW, now: atReference });
     expect(early.certificates().filter((c) => c.role === 'contact').length).toBe(0);
-    const late = await CertificateStore.import(await conc.export({ password: PW, iterations: 1 }), { password: PW });
+    const late = await CertificateStore.import(await conc.export({ password: PW, iterations: 1 }), { password: PW, now: atReference });
     expect(await behaviourSmall(late)).toEqual(await behaviourSmall(seq));
   }, 60_000);
 });

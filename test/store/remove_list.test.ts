@@ -4,11 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CertificateStore, decryptMessage, encryptMessage, signMessage, verifyMessage } from '../../src/index.js';
-import { CHAIN, certPem, manifest, PASSWORD, ROOT, vfile } from '../_helpers/identities.js';
+import { atReference, CHAIN, certPem, manifest, PASSWORD, ROOT, vfile } from '../_helpers/identities.js';
 import { x509 } from '../../src/certs/x509.js';
 
 async function store(): Promise<CertificateStore> {
-  const s = new CertificateStore();
+  const s = new CertificateStore({ now: atReference });
   await s.importPkcs12(vfile(manifest.identities['alice-enc-2025']!.p12), PASSWORD);
   await s.importPkcs12(vfile(manifest.identities['alice-sign']!.p12), PASSWORD);
   await s.addCertificate(certPem('bob'));
@@ -80,7 +80,7 @@ describe('remove()', () => {
   });
 
   it('drops a removed certificate from the contact preferences, keeping the capabilities', async () => {
-    const s = new CertificateStore();
+    const s = new CertificateStore({ now: atReference });
     await s.addCertificate(CHAIN());
     s.addTrustAnchor(ROOT());
     const v = await verifyMessage(vfile('bc/sig-rsa-caps-keypref.eml'), { store: s });

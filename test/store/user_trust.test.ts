@@ -5,19 +5,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CertificateStore, encryptMessage, signMessage, verifyMessage } from '../../src/index.js';
-import { CHAIN, certPem, manifest, PASSWORD, ROOT, vfile } from '../_helpers/identities.js';
+import { atReference, CHAIN, certPem, manifest, PASSWORD, ROOT, vfile } from '../_helpers/identities.js';
 
 const PW = 'pw';
 
 async function signedBy(name: string): Promise<Uint8Array> {
-  const s = new CertificateStore();
+  const s = new CertificateStore({ now: atReference });
   await s.importPkcs12(vfile(manifest.identities[name]!.p12), PASSWORD);
   const email = manifest.identities[name]!.email;
   return signMessage(`From: ${email}\r\nTo: alice@example.com\r\nSubject: s\r\n\r\nhello\r\n`, { store: s, from: email });
 }
 
 async function managed(allowUserTrust?: boolean): Promise<CertificateStore> {
-  const s = new CertificateStore(allowUserTrust === undefined ? {} : { allowUserTrust });
+  const s = new CertificateStore(allowUserTrust === undefined ? { now: atReference } : { allowUserTrust, now: atReference });
   await s.addCertificate(CHAIN());
   s.addTrustAnchor(ROOT());
   return s;
@@ -68,14 +68,14 @@ describe('explicit trust', () => {
     const file = await s.export({ password: PW, iterations: 1 });
     const msg = await signedBy('grace-untrusted');
 
-    const same = await CertificateStore.import(file, { password: PW });
+    const same = await CertificateStore.import(file, { password: PW, now: atReference });
     expect((await verifyMessage(msg, { store: same })).signers[0]!.reasons).toEqual(['trusted-explicitly']);
 
-    const strict = await CertificateStore.import(file, { password: PW, allowUserTrust: false });
+    const strict = await CertificateStore.import(file, { password: PW, allowUserTrust: false, now: atReference });
     expect((await verifyMessage(msg, { store: strict })).signers[0]!.status).toBe('untrusted');
     expect(await strict.findEncryptionCertificate('grace@example.com')).toEqual({ reason: 'untrusted' });
     // kept, though not honoured: a store exported from there still carries it
-    const again = await CertificateStore.import(await strict.export({ password: PW, iterations: 1 }), { password: PW, allowUserTrust: true });
+    const again = await CertificateStore.import(await strict.export({ password: PW, iterations: 1 }), { password: PW, allowUserTrust: true, now: atReference });
     expect((await verifyMessage(msg, { store: again })).signers[0]!.status).toBe('valid');
 
     expect(same.remove(certPem('grace-untrusted'))).toBe(true);

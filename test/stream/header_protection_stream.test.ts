@@ -22,7 +22,7 @@ import {
   type DecryptResult,
   type VerifyResult,
 } from '../../src/index.js';
-import { manifest, storeWith } from '../_helpers/identities.js';
+import { manifest, OPENSSL_AT_REFERENCE, storeWith } from '../_helpers/identities.js';
 import { ROOT_CA_FILE as ROOT } from '../_helpers/peers.js';
 import { hasPeer, run, SHARED_VECTORS, sharedAvailable, tmp, tryRun, VECTORS } from '../_helpers/env.js';
 import { parseEntity } from '../../src/mime/entity.js';
@@ -393,7 +393,7 @@ describe.runIf(hasPeer('openssl', ['version']))('OpenSSL reads what the streams 
   it('signStream with protectHeaders: openssl cms -verify succeeds and gives the protected payload', async () => {
     const s = await out(signStream(chunked(enc(MSG), 7), { store: alice, from: 'alice@example.com', protectHeaders: true }));
     writeFileSync(join(d, 'signed.eml'), s);
-    const v = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', '-CAfile', ROOT, '-in', join(d, 'signed.eml')]);
+    const v = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', ...OPENSSL_AT_REFERENCE, '-CAfile', ROOT, '-in', join(d, 'signed.eml')]);
     expect(v.stderr).toContain('Verification successful');
     expect(t(v.stdout).replace(/\r\n/g, '\n')).toBe(t((await verifyMessage(s, { store: alice, harvest: false })).content).replace(/\r\n/g, '\n'));
     expect(t(v.stdout)).toContain('hp="clear"');

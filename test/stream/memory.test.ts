@@ -12,6 +12,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { manifest, PASSWORD } from '../_helpers/identities.js';
+import { referenceClockEnv } from '../_helpers/clock.js';
 import { VECTORS, rssBoundKiB } from '../_helpers/env.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -37,7 +38,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function measure(mib: number, mode = 'encrypt'): { baselineKiB: number; peakKiB: number; bytesOut: number } {
   const bob = manifest.identities.bob!;
-  const out = execFileSync(process.execPath, [child, join(VECTORS, bob.p12), PASSWORD, bob.email, String(mib), mode], { encoding: 'utf8' });
+  // The child's clock starts at the reference date (test/_helpers/clock.ts): Bob's certificate is chosen as on that day.
+  const out = execFileSync(process.execPath, [child, join(VECTORS, bob.p12), PASSWORD, bob.email, String(mib), mode], { encoding: 'utf8', env: { ...process.env, ...referenceClockEnv() } });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 

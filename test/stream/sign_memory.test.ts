@@ -12,6 +12,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { manifest, PASSWORD } from '../_helpers/identities.js';
+import { referenceClockEnv } from '../_helpers/clock.js';
 import { VECTORS, rssBoundKiB } from '../_helpers/env.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -37,7 +38,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function measure(mib: number, form: string): Promise<{ baselineKiB: number; peakKiB: number; contentBytes: number; status: string }> {
   const bob = manifest.identities.bob!;
-  const { stdout } = await promisify(execFile)(process.execPath, [child, join(VECTORS, bob.p12), PASSWORD, bob.email, String(mib), form, join(VECTORS, 'pki', 'root-ca.cert.pem')], { encoding: 'utf8' });
+  // The child's clock starts at the reference date (test/_helpers/clock.ts): Bob signs and is verified as on that day.
+  const { stdout } = await promisify(execFile)(process.execPath, [child, join(VECTORS, bob.p12), PASSWORD, bob.email, String(mib), form, join(VECTORS, 'pki', 'root-ca.cert.pem')], {
+    encoding: 'utf8',
+    env: { ...process.env, ...referenceClockEnv() },
+  });
   return JSON.parse(stdout.trim().split('\n').pop()!);
 }
 

@@ -19,7 +19,7 @@ import { extractCms } from '../../src/mime/extract.js';
 import { BoundaryWatch } from '../../src/mime/multipart_signed.js';
 import { readTlv } from '../../src/lib/der.js';
 import { CertificateNotFound, MIMEInvalid, MIMELimitExceeded, SmimeError } from '../../src/errors.js';
-import { storeWith } from '../_helpers/identities.js';
+import { OPENSSL_AT_REFERENCE, storeWith } from '../_helpers/identities.js';
 import { tmp, tryRun } from '../_helpers/env.js';
 import { compileSmimePeer, havePeers, makeNssDb, nssVerify, ROOT_CA_FILE as ROOT } from '../_helpers/peers.js';
 import { cmsOf } from '../sign/_pki.js';
@@ -288,14 +288,14 @@ describe.runIf(HAVE.openssl || HAVE.nss || HAVE.bc)('signStream output, verified
       const outFile = join(dir, `o${i}.txt`);
       // -binary (no line-end translation of the content written out) for signed-data; OpenSSL's multipart/signed reader
       // fails with it (on signMessage's output too), and writes the signed part as it is without it.
-      const args = ['cms', '-verify', '-purpose', 'smimesign', '-CAfile', ROOT, '-in', put(`m${i}.eml`, m.out), '-out', outFile];
+      const args = ['cms', '-verify', '-purpose', 'smimesign', ...OPENSSL_AT_REFERENCE, '-CAfile', ROOT, '-in', put(`m${i}.eml`, m.out), '-out', outFile];
       const r = tryRun('openssl', m.detached ? args : [...args, '-binary']);
       expect(r.status, `${m.label}: ${r.stderr}`).toBe(0);
       expect(String(r.stderr)).toMatch(/Verification successful/);
       const got = new Uint8Array(readFileSync(outFile));
       expect(Buffer.from(got).equals(Buffer.from(m.content!)), m.label).toBe(true);
     }
-    const c = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', '-CAfile', ROOT, '-in', put('c.eml', compressed), '-out', join(dir, 'c.out'), '-binary']);
+    const c = tryRun('openssl', ['cms', '-verify', '-purpose', 'smimesign', ...OPENSSL_AT_REFERENCE, '-CAfile', ROOT, '-in', put('c.eml', compressed), '-out', join(dir, 'c.out'), '-binary']);
     expect(c.stderr, 'compressed').toMatch(/Verification successful/);
     expect(readFileSync(join(dir, 'c.out'), 'latin1')).toContain('smime-type=compressed-data');
   });
