@@ -23,7 +23,7 @@ import { splitMultipart } from '../../src/mime/multipart.js';
 import { extractCms } from '../../src/mime/extract.js';
 import { parseMultipartSigned } from '../../src/mime/multipart_signed.js';
 import { VECTORS } from '../_helpers/env.js';
-import { CHAIN, PASSWORD, ROOT, manifest, storeWith } from '../_helpers/identities.js';
+import { CHAIN, PASSWORD, REFERENCE_DATE, ROOT, manifest, storeWith } from '../_helpers/identities.js';
 import { STREAM_OF, isStreamTarget, type StreamTarget, type TargetName } from './_seeds.js';
 import { latin1, pieceSizes, type Pieces } from './_mutators.js';
 import { source } from '../stream/_streams.js';
@@ -33,7 +33,7 @@ import type { SignerResult } from '../../src/ops/signer_result.js';
 export { TARGET_NAMES, type TargetName } from './_seeds.js';
 
 /** The sample vectors' reference date: every case runs at this time, so a replay sees what the fuzzer saw. */
-export const REFERENCE_DATE = new Date(`${manifest.referenceDate}T12:00:00Z`);
+export { REFERENCE_DATE };
 const now = () => REFERENCE_DATE;
 
 /** What a target gets besides the input. */

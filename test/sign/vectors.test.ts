@@ -9,10 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CertificateNotFound, signMessage, verifyMessage } from '../../src/index.js';
-import { manifest, storeWith } from '../_helpers/identities.js';
+import { manifest, OPENSSL_AT_REFERENCE, REFERENCE_DATE as REF, storeWith } from '../_helpers/identities.js';
 import { hasPeer, tmp, tryRun, VECTORS } from '../_helpers/env.js';
 
-const REF = new Date(`${String(manifest.referenceDate ?? '2026-11-29')}T12:00:00Z`);
 const now = () => REF;
 
 const people = Object.entries(manifest.identities).filter(([, v]) => v.email && v.p12) as [
@@ -39,7 +38,7 @@ describe('vectors/ identities sign as the manifest says', () => {
           const d = tmp('smime-vec-sign-');
           writeFileSync(join(d, 'm.eml'), signed);
           const r = tryRun('openssl', [
-            'cms', '-verify', '-purpose', 'smimesign', '-attime', String(Math.floor(REF.getTime() / 1000)),
+            'cms', '-verify', '-purpose', 'smimesign', ...OPENSSL_AT_REFERENCE,
             '-CAfile', join(VECTORS, 'pki', 'root-ca.cert.pem'), '-in', join(d, 'm.eml'),
           ]);
           expect(r.stderr).toContain('Verification successful');

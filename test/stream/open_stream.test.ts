@@ -14,11 +14,10 @@ import { nodeCrypto } from '../../src/crypto/node.js';
 import { MIMEInvalid, SmimeError, CMSDecryptionFailed, MIMELimitExceeded } from '../../src/errors.js';
 import { buildPkcs7Mime } from '../../src/mime/pkcs7_mime.js';
 import { buildCompressedData } from '../../src/cms/compressed.js';
-import { manifest, storeWith, vfile, sharedStoreWith } from '../_helpers/identities.js';
+import { manifest, REFERENCE_DATE as AT, storeWith, vfile, sharedStoreWith } from '../_helpers/identities.js';
 import { hasPeer, IN_CI, VECTORS } from '../_helpers/env.js';
 import { collect, enc, source } from './_streams.js';
 
-const AT = new Date(`${manifest.referenceDate}T12:00:00Z`);
 const node = nodeCrypto();
 
 /** The fields openStream's `done` shares with openMessage's result. */

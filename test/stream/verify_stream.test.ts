@@ -11,12 +11,11 @@ import { join, relative } from 'node:path';
 import { CertificateStore, signMessage, signStream, verifyMessage, verifyStream, type VerifyResult } from '../../src/index.js';
 import { CMSInvalid, CMSLimitExceeded, MIMEInvalid, MIMELimitExceeded, SmimeError } from '../../src/errors.js';
 import { nodeCrypto } from '../../src/crypto/node.js';
-import { manifest, storeWith } from '../_helpers/identities.js';
+import { manifest, REFERENCE_DATE as REF, storeWith } from '../_helpers/identities.js';
 import { hasPeer, run, SHARED_VECTORS, sharedAvailable, tmp, VECTORS } from '../_helpers/env.js';
 import { ROOT_CA_FILE as ROOT } from '../_helpers/peers.js';
 import { bigMessage, collect, enc, source } from './_streams.js';
 
-const REF = new Date(`${String(manifest.referenceDate ?? '2026-11-29')}T12:00:00Z`);
 
 /** What verifyMessage and verifyStream must agree on. */
 function summary(r: VerifyResult) {
